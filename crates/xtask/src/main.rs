@@ -1,0 +1,39 @@
+//! `cargo xtask run` and `cargo xtask test`: the two commands of the README.
+//!
+//! Each first makes the machine ready (idempotently: it only installs what is missing), then
+//! does its one job. Set-up lives in [`setup`], the steps in [`run`] and [`test`].
+
+mod cmd;
+mod run;
+mod setup;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  run     set up this machine, then launch the desktop app
+  test    set up this machine, then run every test (UI, Rust, end-to-end under Xvfb)
+  setup   only the set-up (Debian packages, npm packages, tauri-driver)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run::run(&args[1..]),
+        Some("test") => test::test(&args[1..]),
+        Some("setup") => setup::setup(setup::Purpose::Test),
+        Some("-h" | "--help" | "help") | None => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

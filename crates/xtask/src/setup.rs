@@ -1,0 +1,149 @@
+//! Idempotent machine set-up for a fresh Debian 12: installs only what is missing.
+
+use crate::cmd;
+use std::path::{Path, PathBuf};
+
+/// What the machine is being prepared for; tests need a few more tools than running does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Run,
+    Test,
+}
+
+/// Debian packages Tauri needs to build and run the app (its documented Linux prerequisites).
+const RUN_PACKAGES: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "curl",
+    "file",
+    "libssl-dev",
+    "libwebkit2gtk-4.1-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    "libxdo-dev",
+];
+
+/// Extra packages for the test suite: a virtual display, the WebKit WebDriver, a D-Bus daemon
+/// for notification and keyring tests, openssl for signature and hashing cross-checks.
+const TEST_PACKAGES: &[&str] = &["xvfb", "webkit2gtk-driver", "dbus", "dbus-x11", "openssl"];
+
+/// The tauri-driver release the end-to-end tests speak to (pinned: the 3.x line is alpha).
+const TAURI_DRIVER_VERSION: &str = "2.1.0";
+
+/// Vite 8 needs Node.js 20.19 or newer.
+const MIN_NODE: (u32, u32) = (20, 19);
+
+pub fn setup(purpose: Purpose) -> Result<(), String> {
+    let mut packages: Vec<&str> = RUN_PACKAGES.to_vec();
+    if purpose == Purpose::Test {
+        packages.extend_from_slice(TEST_PACKAGES);
+    }
+    install_debian_packages(&packages)?;
+    check_node()?;
+    install_ui_packages(&cmd::root().join("ui"))?;
+    if purpose == Purpose::Test {
+        tauri_driver()?;
+    }
+    Ok(())
+}
+
+fn install_debian_packages(packages: &[&str]) -> Result<(), String> {
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| !debian_package_installed(p))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !cmd::on_path("apt-get") {
+        return Err(format!(
+            "these Debian packages are missing and apt-get is not available: {}",
+            missing.join(" ")
+        ));
+    }
+    let sudo = !is_root();
+    let apt = |args: &[&str]| {
+        let mut command = if sudo {
+            let mut c = std::process::Command::new("sudo");
+            c.arg("apt-get");
+            c
+        } else {
+            std::process::Command::new("apt-get")
+        };
+        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        cmd::run_with(&mut command)
+    };
+    apt(&["update", "-qq"])?;
+    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    args.extend_from_slice(&missing);
+    apt(&args)
+}
+
+fn debian_package_installed(package: &str) -> bool {
+    cmd::output("dpkg-query", &["-W", "-f=${Status}", package])
+        .is_some_and(|status| status.contains("install ok installed"))
+}
+
+fn is_root() -> bool {
+    cmd::output("id", &["-u"]).is_some_and(|uid| uid.trim() == "0")
+}
+
+fn check_node() -> Result<(), String> {
+    let version = cmd::output("node", &["--version"]).ok_or(
+        "Node.js is not installed: install Node.js 20.19 or newer (the UI is built with Vite 8)",
+    )?;
+    let mut parts = version.trim().trim_start_matches('v').split('.');
+    let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    if (major, minor) < MIN_NODE {
+        return Err(format!(
+            "Node.js {} is too old: the UI build (Vite 8) needs {}.{} or newer",
+            version.trim(),
+            MIN_NODE.0,
+            MIN_NODE.1
+        ));
+    }
+    Ok(())
+}
+
+/// `npm ci` when the installed tree does not match the lock file (npm records it in node_modules).
+fn install_ui_packages(ui: &Path) -> Result<(), String> {
+    let lock = ui.join("package-lock.json");
+    let installed = ui.join("node_modules/.package-lock.json");
+    let up_to_date = match (modified(&lock), modified(&installed)) {
+        (Some(lock), Some(installed)) => installed >= lock,
+        _ => false,
+    };
+    if up_to_date {
+        return Ok(());
+    }
+    cmd::run(ui, "npm", &["ci", "--no-audit", "--no-fund"])
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Where tauri-driver is (installing it with cargo when missing).
+pub fn tauri_driver() -> Result<PathBuf, String> {
+    if let Some(found) = find_tauri_driver() {
+        return Ok(found);
+    }
+    cmd::run(
+        &cmd::root(),
+        "cargo",
+        &["install", "tauri-driver", "--version", TAURI_DRIVER_VERSION, "--locked"],
+    )?;
+    find_tauri_driver().ok_or_else(|| "tauri-driver was installed but cannot be found".to_string())
+}
+
+fn find_tauri_driver() -> Option<PathBuf> {
+    cmd::find_on_path("tauri-driver").or_else(|| {
+        let cargo_home = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+        let candidate = cargo_home.join("bin/tauri-driver");
+        candidate.is_file().then_some(candidate)
+    })
+}

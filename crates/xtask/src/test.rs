@@ -1,0 +1,31 @@
+//! `cargo xtask test`: set up, then every test: UI unit tests, Rust tests (domain, server,
+//! desktop backend) and the end-to-end tests that drive the real window under Xvfb.
+
+use crate::{cmd, setup};
+use std::process::Command;
+
+pub fn test(extra: &[String]) -> Result<(), String> {
+    setup::setup(setup::Purpose::Test)?;
+    let root = cmd::root();
+    let ui = root.join("ui");
+
+    // The app embeds ui/dist at compile time, so the UI is built before any Rust test.
+    cmd::run(&ui, "npm", &["run", "build"])?;
+    cmd::run(&ui, "npm", &["test"])?;
+
+    cmd::run(&root, "cargo", &["fmt", "--all", "--check"])?;
+    cmd::run(
+        &root,
+        "cargo",
+        &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"],
+    )?;
+
+    let driver = setup::tauri_driver()?;
+    let mut cargo_test = Command::new("cargo");
+    cargo_test
+        .current_dir(&root)
+        .args(["test", "--workspace", "--locked"])
+        .args(extra)
+        .env("AIRLIFT_TAURI_DRIVER", driver);
+    cmd::run_with(&mut cargo_test)
+}

@@ -1,0 +1,172 @@
+//! What the end-to-end tests need to drive the real app: a private X display (Xvfb), tauri-driver
+//! in front of WebKitWebDriver, and a WebDriver session on the app binary. Every process is
+//! killed when its guard drops, so a failing test leaves nothing running.
+
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A child process killed on drop.
+pub struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A running Xvfb server on a free display number.
+pub struct Display {
+    pub name: String,
+    _server: Guard,
+}
+
+impl Display {
+    pub fn start() -> Display {
+        // Pick a display whose lock file is absent; wait for its socket to appear.
+        for number in 90..190 {
+            if Path::new(&format!("/tmp/.X{number}-lock")).exists() {
+                continue;
+            }
+            let name = format!(":{number}");
+            let child = Command::new("Xvfb")
+                .args([name.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("Xvfb is not installed: run `cargo xtask test`, which installs it");
+            let server = Guard(child);
+            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+            if wait_until(Duration::from_secs(10), || socket.exists()) {
+                return Display { name, _server: server };
+            }
+        }
+        panic!("could not start Xvfb on any display from :90 to :189");
+    }
+}
+
+/// tauri-driver listening on a free port, proxying to WebKitWebDriver on the given display.
+pub struct Driver {
+    pub url: String,
+    _process: Guard,
+}
+
+impl Driver {
+    pub fn start(display: &Display) -> Driver {
+        let port = free_port();
+        let native_port = free_port();
+        let binary = tauri_driver_path();
+        let child = Command::new(&binary)
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+            .env("DISPLAY", &display.name)
+            // Software rendering: Xvfb has no GPU, and WebKit's DMA-BUF renderer paints blank there.
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .env("LIBGL_ALWAYS_SOFTWARE", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {}: {err}", binary.display()));
+        let process = Guard(child);
+        let address = format!("127.0.0.1:{port}");
+        assert!(
+            wait_until(Duration::from_secs(20), || std::net::TcpStream::connect(&address).is_ok()),
+            "tauri-driver did not listen on {address}"
+        );
+        Driver { url: format!("http://{address}"), _process: process }
+    }
+
+    /// Opens a WebDriver session that launches `application` (the built app binary).
+    pub async fn session(&self, application: &Path) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": application }),
+        );
+        caps.insert("browserName".into(), "wry".into());
+        ClientBuilder::rustls()
+            .expect("rustls WebDriver client")
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .expect("WebDriver session on the app (tauri-driver → WebKitWebDriver)")
+    }
+}
+
+/// Path of tauri-driver: `AIRLIFT_TAURI_DRIVER` (set by `cargo xtask test`), PATH, or ~/.cargo/bin.
+fn tauri_driver_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("AIRLIFT_TAURI_DRIVER") {
+        return PathBuf::from(path);
+    }
+    let on_path = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("tauri-driver"))
+            .find(|p| p.is_file())
+    });
+    on_path
+        .or_else(|| {
+            let home = std::env::var_os("HOME")?;
+            let candidate = PathBuf::from(home).join(".cargo/bin/tauri-driver");
+            candidate.is_file().then_some(candidate)
+        })
+        .expect("tauri-driver not found: run `cargo xtask test`, which installs it")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+pub fn wait_until(timeout: Duration, mut ready: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if ready() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    ready()
+}
+
+/// Waits for an element's text to satisfy `predicate`; returns the last text seen.
+pub async fn wait_for_text(
+    client: &Client,
+    css: &str,
+    timeout: Duration,
+    predicate: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = Instant::now() + timeout;
+    let mut last = String::new();
+    loop {
+        if let Ok(element) = client.find(Locator::Css(css)).await {
+            if let Ok(text) = element.text().await {
+                if predicate(&text) {
+                    return text;
+                }
+                last = text;
+            }
+        }
+        if Instant::now() > deadline {
+            panic!("`{css}` never showed the expected text; last text: {last:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Saves a PNG of the window under tests/screenshots/ (the README shows these).
+pub async fn screenshot(client: &Client, name: &str) -> PathBuf {
+    let png = client.screenshot().await.expect("window screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "WebDriver screenshot is not a PNG");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    let path = dir.join(format!("{name}.png"));
+    std::fs::write(&path, png).expect("write screenshot");
+    path
+}
