@@ -4,4 +4,13 @@
 //! all take their rules (state machines, eligibility, auto-pause, error codes) from here, and the
 //! JSON shapes they exchange from [`wire`].
 
+pub mod device_counters;
+pub mod device_state;
+pub mod eligibility;
+pub mod error;
+pub mod install_status;
+pub mod package;
+pub mod policy;
+pub mod rollout;
+pub mod rollout_aggregate;
 pub mod wire;

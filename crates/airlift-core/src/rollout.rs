@@ -1,0 +1,254 @@
+//! The rollout state machine of seed 000, and the event subjects it publishes.
+//!
+//! ```text
+//! [*] --> active : start (canary %)
+//! active --> paused : operator pause
+//! active --> paused : failure threshold exceeded (auto, alert)
+//! paused --> active : resume
+//! active --> active : advance (raise the canary slice)
+//! active --> rolling_back : operator rollback
+//! paused --> rolling_back : operator rollback
+//! active --> completed : all target devices successful
+//! rolling_back --> completed : rollback finished
+//! completed --> [*]
+//! ```
+//!
+//! Only these edges exist; anything else is an [`IllegalTransition`], which the API reports as
+//! `FAILED_PRECONDITION` (409). Keeping the table in one `match` means the server, the UI's
+//! button enabling ([`RolloutStatus::allowed`]) and the tests all read the same rules.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::package::quoted;
+
+/// Where a rollout is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RolloutStatus {
+    Active,
+    Paused,
+    RollingBack,
+    Completed,
+}
+
+/// What asks a rollout to change status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RolloutTrigger {
+    /// Operator `POST .../pause`.
+    Pause,
+    /// The failure threshold was exceeded (see [`crate::policy::should_auto_pause`]).
+    AutoPause,
+    /// Operator `POST .../resume`.
+    Resume,
+    /// Operator `POST .../advance` (raise the canary slice).
+    Advance,
+    /// Operator `POST .../rollback`.
+    Rollback,
+    /// Every target device reported success.
+    AllSucceeded,
+    /// Every rollback command was carried out.
+    RollbackFinished,
+}
+
+impl RolloutStatus {
+    /// Every status, for exhaustive tests.
+    pub const ALL: [RolloutStatus; 4] = [
+        RolloutStatus::Active,
+        RolloutStatus::Paused,
+        RolloutStatus::RollingBack,
+        RolloutStatus::Completed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RolloutStatus::Active => "active",
+            RolloutStatus::Paused => "paused",
+            RolloutStatus::RollingBack => "rolling_back",
+            RolloutStatus::Completed => "completed",
+        }
+    }
+
+    /// The status after `trigger`, or why it cannot happen.
+    pub fn next(self, trigger: RolloutTrigger) -> Result<RolloutStatus, IllegalTransition> {
+        use RolloutStatus::*;
+        use RolloutTrigger::*;
+        match (self, trigger) {
+            (Active, Pause) | (Active, AutoPause) => Ok(Paused),
+            (Paused, Resume) => Ok(Active),
+            (Active, Advance) => Ok(Active),
+            (Active, Rollback) | (Paused, Rollback) => Ok(RollingBack),
+            (Active, AllSucceeded) => Ok(Completed),
+            (RollingBack, RollbackFinished) => Ok(Completed),
+            (from, trigger) => Err(IllegalTransition { from, trigger }),
+        }
+    }
+
+    /// The triggers accepted in this status (what a UI may offer).
+    pub fn allowed(self) -> &'static [RolloutTrigger] {
+        use RolloutTrigger::*;
+        match self {
+            RolloutStatus::Active => &[Pause, AutoPause, Advance, Rollback, AllSucceeded],
+            RolloutStatus::Paused => &[Resume, Rollback],
+            RolloutStatus::RollingBack => &[RollbackFinished],
+            RolloutStatus::Completed => &[],
+        }
+    }
+
+    /// `completed` is the only end state: nothing leaves it.
+    pub fn is_terminal(self) -> bool {
+        self == RolloutStatus::Completed
+    }
+}
+
+impl fmt::Display for RolloutStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RolloutStatus {
+    type Err = ApiError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RolloutStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| {
+                ApiError::invalid_argument(format!(
+                    "status must be one of active, paused, rolling_back, completed; got {}",
+                    quoted(s)
+                ))
+            })
+    }
+}
+
+impl RolloutTrigger {
+    /// Every trigger, for exhaustive tests.
+    pub const ALL: [RolloutTrigger; 7] = [
+        RolloutTrigger::Pause,
+        RolloutTrigger::AutoPause,
+        RolloutTrigger::Resume,
+        RolloutTrigger::Advance,
+        RolloutTrigger::Rollback,
+        RolloutTrigger::AllSucceeded,
+        RolloutTrigger::RollbackFinished,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RolloutTrigger::Pause => "pause",
+            RolloutTrigger::AutoPause => "auto_pause",
+            RolloutTrigger::Resume => "resume",
+            RolloutTrigger::Advance => "advance",
+            RolloutTrigger::Rollback => "rollback",
+            RolloutTrigger::AllSucceeded => "all_succeeded",
+            RolloutTrigger::RollbackFinished => "rollback_finished",
+        }
+    }
+
+    /// The event a successful transition by this trigger publishes.
+    pub fn event_kind(self) -> RolloutEventKind {
+        match self {
+            RolloutTrigger::Pause | RolloutTrigger::AutoPause => RolloutEventKind::Paused,
+            RolloutTrigger::Resume => RolloutEventKind::Resumed,
+            RolloutTrigger::Advance => RolloutEventKind::Advanced,
+            RolloutTrigger::Rollback => RolloutEventKind::RollingBack,
+            RolloutTrigger::AllSucceeded | RolloutTrigger::RollbackFinished => {
+                RolloutEventKind::Completed
+            }
+        }
+    }
+
+    /// A verb phrase for error messages ("cannot resume a rollout that is active").
+    fn verb(self) -> &'static str {
+        match self {
+            RolloutTrigger::Pause => "pause",
+            RolloutTrigger::AutoPause => "auto-pause",
+            RolloutTrigger::Resume => "resume",
+            RolloutTrigger::Advance => "advance",
+            RolloutTrigger::Rollback => "roll back",
+            RolloutTrigger::AllSucceeded => "complete (all devices succeeded)",
+            RolloutTrigger::RollbackFinished => "finish rolling back",
+        }
+    }
+}
+
+impl fmt::Display for RolloutTrigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A transition seed 000's diagram does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IllegalTransition {
+    pub from: RolloutStatus,
+    pub trigger: RolloutTrigger,
+}
+
+impl fmt::Display for IllegalTransition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot {} a rollout that is {}",
+            self.trigger.verb(),
+            self.from
+        )?;
+        let allowed = self.from.allowed();
+        if allowed.is_empty() {
+            write!(f, " (a {} rollout accepts no further actions)", self.from)
+        } else {
+            let names: Vec<&str> = allowed.iter().map(|t| t.as_str()).collect();
+            write!(f, " (allowed now: {})", names.join(", "))
+        }
+    }
+}
+
+impl std::error::Error for IllegalTransition {}
+
+impl From<IllegalTransition> for ApiError {
+    fn from(e: IllegalTransition) -> ApiError {
+        ApiError::failed_precondition(e.to_string())
+    }
+}
+
+/// The rollout events of the spec: `profile.ota.rollout.{kind}.{tenant}.{rollout_id}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RolloutEventKind {
+    Started,
+    Paused,
+    Resumed,
+    Advanced,
+    RollingBack,
+    Completed,
+}
+
+impl RolloutEventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RolloutEventKind::Started => "started",
+            RolloutEventKind::Paused => "paused",
+            RolloutEventKind::Resumed => "resumed",
+            RolloutEventKind::Advanced => "advanced",
+            RolloutEventKind::RollingBack => "rolling_back",
+            RolloutEventKind::Completed => "completed",
+        }
+    }
+}
+
+impl fmt::Display for RolloutEventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The event subject: `profile.ota.rollout.{kind}.{tenant}.{rollout_id}`.
+pub fn event_subject(kind: RolloutEventKind, tenant: &str, rollout_id: &str) -> String {
+    format!("profile.ota.rollout.{}.{tenant}.{rollout_id}", kind.as_str())
+}
