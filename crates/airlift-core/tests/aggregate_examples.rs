@@ -1,0 +1,224 @@
+//! Concrete rollout scenarios from seed 000 and the spec, run through `RolloutAggregate`.
+
+use airlift_core::device_state::DeviceRolloutState as D;
+use airlift_core::error::ErrorCode;
+use airlift_core::install_status::ReportOutcome as R;
+use airlift_core::rollout::{RolloutEventKind, RolloutStatus as S, RolloutTrigger as T};
+use airlift_core::rollout_aggregate::{RolloutAggregate, RolloutEvent};
+
+fn ids(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("dev_{i:03}")).collect()
+}
+
+fn start(n: usize, canary: u32, threshold: u32) -> RolloutAggregate {
+    RolloutAggregate::start(ids(n), canary, threshold).expect("valid start").0
+}
+
+fn auto_paused(events: &[RolloutEvent]) -> bool {
+    events.iter().any(|e| {
+        matches!(e, RolloutEvent::Transitioned { trigger: T::AutoPause, .. })
+    })
+}
+
+#[test]
+fn start_schedules_the_ceil_canary_slice() {
+    let (agg, events) = RolloutAggregate::start(ids(240), 5, 10).unwrap();
+    assert_eq!(agg.status(), S::Active);
+    assert_eq!(agg.counters().scheduled, 12, "seed 000: scheduled_count 12");
+    assert_eq!(agg.devices().len(), 12);
+    assert_eq!(agg.pending().len(), 228);
+    assert_eq!(events[0], RolloutEvent::Started);
+    assert_eq!(events[0].published_kind(), Some(RolloutEventKind::Started));
+    let scheduled: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            RolloutEvent::DeviceScheduled { device_id } => Some(device_id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(scheduled, ids(240)[..12].to_vec(), "the slice is a prefix of the targets");
+}
+
+#[test]
+fn spec_example_third_failure_of_twenty_pauses() {
+    let mut agg = start(20, 100, 10);
+    for id in ids(20) {
+        agg.send_command(&id).unwrap();
+    }
+    let e1 = agg.record_report("dev_000", R::Failed).unwrap();
+    let e2 = agg.record_report("dev_001", R::Failed).unwrap();
+    assert!(!auto_paused(&e1) && !auto_paused(&e2));
+    assert_eq!(agg.status(), S::Active, "2 of 20 = 10% is not above 10%");
+    let e3 = agg.record_report("dev_002", R::Failed).unwrap();
+    assert!(auto_paused(&e3));
+    assert_eq!(agg.status(), S::Paused, "3 of 20 = 15% pauses at once");
+    let e4 = agg.record_report("dev_003", R::Failed).unwrap();
+    assert!(!auto_paused(&e4), "a paused rollout does not auto-pause again");
+    assert_eq!(agg.counters().failed, 4, "failures while paused are still counted");
+}
+
+#[test]
+fn timeouts_count_as_failures() {
+    let mut agg = start(4, 100, 25);
+    for id in ids(4) {
+        agg.send_command(&id).unwrap();
+    }
+    assert!(!auto_paused(&agg.time_out("dev_000").unwrap()), "1/4 = 25% is not above 25%");
+    assert!(auto_paused(&agg.time_out("dev_001").unwrap()));
+    assert_eq!(agg.counters().timed_out, 2);
+    assert_eq!(agg.counters().failed_total(), 2);
+    assert!(agg.time_out("dev_001").unwrap().is_empty(), "second timeout is a no-op");
+}
+
+#[test]
+fn a_device_that_never_got_the_command_cannot_time_out() {
+    let mut agg = start(2, 100, 10);
+    let err = agg.time_out("dev_000").unwrap_err();
+    assert_eq!(err.code, ErrorCode::FailedPrecondition);
+    assert!(err.message.contains("dev_000"), "{}", err.message);
+}
+
+#[test]
+fn paused_rollout_holds_commands_and_refuses_advance() {
+    let mut agg = start(10, 50, 10);
+    agg.pause().unwrap();
+    let err = agg.send_command("dev_000").unwrap_err();
+    assert_eq!(err.code, ErrorCode::FailedPrecondition);
+    assert!(err.message.contains("paused"), "{}", err.message);
+    let err = agg.advance(100).unwrap_err();
+    assert_eq!(err.code, ErrorCode::FailedPrecondition);
+    assert_eq!(agg.devices().len(), 5, "nothing scheduled while paused");
+    agg.resume().unwrap();
+    assert_eq!(agg.send_command("dev_000").unwrap().len(), 1);
+}
+
+#[test]
+fn advance_schedules_newly_covered_devices_and_must_raise() {
+    let mut agg = start(10, 10, 50);
+    assert_eq!(agg.devices().len(), 1);
+    let events = agg.advance(35).unwrap();
+    assert_eq!(events[0].published_kind(), Some(RolloutEventKind::Advanced));
+    assert_eq!(events.len(), 1 + 3);
+    assert_eq!(agg.devices().len(), 4, "ceil(3.5) = 4");
+    assert_eq!(agg.canary_percent(), 35);
+    let err = agg.advance(35).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidArgument);
+    assert!(err.message.contains("35"), "{}", err.message);
+    assert_eq!(agg.advance(101).unwrap_err().code, ErrorCode::InvalidArgument);
+}
+
+#[test]
+fn all_successful_completes_and_completed_is_final() {
+    let mut agg = start(3, 34, 10);
+    agg.advance(100).unwrap();
+    agg.record_report("dev_000", R::Succeeded).unwrap();
+    agg.record_report("dev_001", R::Progress).unwrap();
+    agg.record_report("dev_001", R::Succeeded).unwrap();
+    assert_eq!(agg.status(), S::Active);
+    let events = agg.record_report("dev_002", R::Succeeded).unwrap();
+    assert_eq!(agg.status(), S::Completed);
+    assert_eq!(events.last().and_then(|e| e.published_kind()), Some(RolloutEventKind::Completed));
+
+    let frozen = agg.clone();
+    assert!(agg.pause().is_err());
+    assert!(agg.resume().is_err());
+    assert!(agg.advance(100).is_err());
+    assert!(agg.rollback().is_err());
+    assert!(agg.finish_rollback().is_err());
+    assert!(agg.send_command("dev_000").is_err());
+    assert!(agg.record_report("dev_000", R::Succeeded).is_err());
+    assert!(agg.time_out("dev_000").is_err());
+    assert_eq!(agg, frozen);
+}
+
+#[test]
+fn successes_during_a_pause_complete_on_resume() {
+    let mut agg = start(2, 100, 10);
+    agg.pause().unwrap();
+    agg.record_report("dev_000", R::Succeeded).unwrap();
+    agg.record_report("dev_001", R::Succeeded).unwrap();
+    assert_eq!(agg.status(), S::Paused, "paused --> completed is not an edge");
+    let events = agg.resume().unwrap();
+    assert_eq!(agg.status(), S::Completed);
+    assert_eq!(events.len(), 2);
+}
+
+#[test]
+fn rollback_from_paused_then_finished() {
+    let mut agg = start(5, 100, 10);
+    agg.pause().unwrap();
+    agg.rollback().unwrap();
+    assert_eq!(agg.status(), S::RollingBack);
+    assert!(agg.send_command("dev_000").is_err());
+    assert!(agg.advance(100).is_err());
+    agg.record_report("dev_000", R::Failed).unwrap();
+    assert_eq!(agg.status(), S::RollingBack, "no auto-pause while rolling back");
+    agg.finish_rollback().unwrap();
+    assert_eq!(agg.status(), S::Completed);
+}
+
+#[test]
+fn reports_are_lenient_where_safe_and_strict_otherwise() {
+    let mut agg = start(4, 50, 100);
+    // A report from a still-scheduled device proves delivery.
+    let events = agg.record_report("dev_000", R::Progress).unwrap();
+    assert_eq!(agg.device_state("dev_000"), Some(D::InProgress));
+    assert_eq!(events.len(), 1);
+    agg.record_report("dev_000", R::Succeeded).unwrap();
+    assert!(agg.record_report("dev_000", R::Succeeded).unwrap().is_empty(), "retry is a no-op");
+    let err = agg.record_report("dev_000", R::Failed).unwrap_err();
+    assert_eq!(err.code, ErrorCode::FailedPrecondition);
+    assert!(err.message.contains("dev_000") && err.message.contains("successful"));
+    assert!(agg.record_report("dev_000", R::Progress).is_err());
+    assert!(agg.record_report("dev_001", R::Observed).unwrap().is_empty());
+    assert_eq!(agg.device_state("dev_001"), Some(D::Scheduled));
+
+    let err = agg.record_report("dev_003", R::Progress).unwrap_err();
+    assert_eq!(err.code, ErrorCode::FailedPrecondition, "outside the 50% slice");
+    assert!(err.message.contains("50%"), "{}", err.message);
+    let err = agg.record_report("nope", R::Progress).unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
+}
+
+#[test]
+fn start_rejects_bad_input() {
+    let err = RolloutAggregate::start(vec![], 5, 10).unwrap_err();
+    assert_eq!(err.code, ErrorCode::FailedPrecondition);
+    let err = RolloutAggregate::start(vec!["a".into(), "a".into()], 5, 10).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidArgument);
+    assert!(err.message.contains("\"a\""), "{}", err.message);
+    let err = RolloutAggregate::start(ids(3), 0, 10).unwrap_err();
+    assert!(err.message.starts_with("canary_percent"), "{}", err.message);
+    let err = RolloutAggregate::start(ids(3), 5, 101).unwrap_err();
+    assert!(err.message.starts_with("failure_threshold_percent"), "{}", err.message);
+}
+
+#[test]
+fn restore_accepts_what_start_produces_and_rejects_corruption() {
+    let mut agg = start(10, 30, 10);
+    agg.send_command("dev_000").unwrap();
+    agg.record_report("dev_001", R::Failed).unwrap();
+    let back = RolloutAggregate::restore(
+        agg.status(),
+        agg.canary_percent(),
+        agg.failure_threshold_percent(),
+        agg.targets().to_vec(),
+        agg.devices().clone(),
+    )
+    .unwrap();
+    assert_eq!(back, agg);
+
+    let mut devices = agg.devices().clone();
+    devices.remove("dev_002");
+    let err = RolloutAggregate::restore(S::Paused, 30, 10, ids(10), devices).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Internal);
+}
+
+#[test]
+fn events_serialize_with_a_tag() {
+    let ev = RolloutEvent::Transitioned { from: S::Active, to: S::Paused, trigger: T::AutoPause };
+    assert_eq!(
+        serde_json::to_value(&ev).unwrap(),
+        serde_json::json!({"event": "transitioned", "from": "active", "to": "paused", "trigger": "auto_pause"})
+    );
+}
