@@ -167,11 +167,20 @@ mod tests {
         let pairs = [
             (ApiError::invalid_argument("m"), ErrorCode::InvalidArgument),
             (ApiError::unauthenticated("m"), ErrorCode::Unauthenticated),
-            (ApiError::permission_denied("m"), ErrorCode::PermissionDenied),
+            (
+                ApiError::permission_denied("m"),
+                ErrorCode::PermissionDenied,
+            ),
             (ApiError::not_found("m"), ErrorCode::NotFound),
             (ApiError::already_exists("m"), ErrorCode::AlreadyExists),
-            (ApiError::failed_precondition("m"), ErrorCode::FailedPrecondition),
-            (ApiError::resource_exhausted("m"), ErrorCode::ResourceExhausted),
+            (
+                ApiError::failed_precondition("m"),
+                ErrorCode::FailedPrecondition,
+            ),
+            (
+                ApiError::resource_exhausted("m"),
+                ErrorCode::ResourceExhausted,
+            ),
             (ApiError::internal("m"), ErrorCode::Internal),
         ];
         for (err, code) in pairs {

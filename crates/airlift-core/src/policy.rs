@@ -12,7 +12,8 @@ use crate::error::ApiError;
 /// 2 failures (10%) keep the rollout active and the 3rd (15%) pauses it. Nothing scheduled
 /// means nothing can have failed yet, so it never pauses.
 pub fn should_auto_pause(failed: u64, scheduled: u64, threshold_percent: u32) -> bool {
-    scheduled > 0 && u128::from(failed) * 100 > u128::from(threshold_percent) * u128::from(scheduled)
+    scheduled > 0
+        && u128::from(failed) * 100 > u128::from(threshold_percent) * u128::from(scheduled)
 }
 
 /// How many of `eligible` devices a `percent` slice covers: `ceil(percent × eligible / 100)`,

@@ -250,5 +250,8 @@ impl fmt::Display for RolloutEventKind {
 
 /// The event subject: `profile.ota.rollout.{kind}.{tenant}.{rollout_id}`.
 pub fn event_subject(kind: RolloutEventKind, tenant: &str, rollout_id: &str) -> String {
-    format!("profile.ota.rollout.{}.{tenant}.{rollout_id}", kind.as_str())
+    format!(
+        "profile.ota.rollout.{}.{tenant}.{rollout_id}",
+        kind.as_str()
+    )
 }

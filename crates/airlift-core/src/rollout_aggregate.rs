@@ -129,7 +129,8 @@ impl RolloutAggregate {
         targets: Vec<String>,
         devices: BTreeMap<String, DeviceRolloutState>,
     ) -> Result<Self, ApiError> {
-        let corrupt = |what: String| ApiError::internal(format!("stored rollout is inconsistent: {what}"));
+        let corrupt =
+            |what: String| ApiError::internal(format!("stored rollout is inconsistent: {what}"));
         validate_percent("canary_percent", canary_percent, 1).map_err(|e| corrupt(e.message))?;
         validate_percent("failure_threshold_percent", failure_threshold_percent, 0)
             .map_err(|e| corrupt(e.message))?;
@@ -138,8 +139,8 @@ impl RolloutAggregate {
         }
         check_unique(&targets).map_err(|e| corrupt(e.message))?;
         let slice = slice_len(targets.len(), canary_percent);
-        let prefix_ok = devices.len() == slice
-            && targets[..slice].iter().all(|t| devices.contains_key(t));
+        let prefix_ok =
+            devices.len() == slice && targets[..slice].iter().all(|t| devices.contains_key(t));
         if !prefix_ok {
             return Err(corrupt(format!(
                 "{} per-device states, expected exactly the first {slice} targets",
@@ -360,7 +361,8 @@ impl RolloutAggregate {
         let want = slice_len(self.targets.len(), self.canary_percent);
         let have = self.devices.len();
         for id in self.targets.iter().take(want).skip(have) {
-            self.devices.insert(id.clone(), DeviceRolloutState::Scheduled);
+            self.devices
+                .insert(id.clone(), DeviceRolloutState::Scheduled);
             self.counters.add(DeviceRolloutState::Scheduled);
             events.push(RolloutEvent::DeviceScheduled {
                 device_id: id.clone(),

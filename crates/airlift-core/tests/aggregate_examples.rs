@@ -11,12 +11,20 @@ fn ids(n: usize) -> Vec<String> {
 }
 
 fn start(n: usize, canary: u32, threshold: u32) -> RolloutAggregate {
-    RolloutAggregate::start(ids(n), canary, threshold).expect("valid start").0
+    RolloutAggregate::start(ids(n), canary, threshold)
+        .expect("valid start")
+        .0
 }
 
 fn auto_paused(events: &[RolloutEvent]) -> bool {
     events.iter().any(|e| {
-        matches!(e, RolloutEvent::Transitioned { trigger: T::AutoPause, .. })
+        matches!(
+            e,
+            RolloutEvent::Transitioned {
+                trigger: T::AutoPause,
+                ..
+            }
+        )
     })
 }
 
@@ -36,7 +44,11 @@ fn start_schedules_the_ceil_canary_slice() {
             _ => None,
         })
         .collect();
-    assert_eq!(scheduled, ids(240)[..12].to_vec(), "the slice is a prefix of the targets");
+    assert_eq!(
+        scheduled,
+        ids(240)[..12].to_vec(),
+        "the slice is a prefix of the targets"
+    );
 }
 
 #[test]
@@ -53,8 +65,15 @@ fn spec_example_third_failure_of_twenty_pauses() {
     assert!(auto_paused(&e3));
     assert_eq!(agg.status(), S::Paused, "3 of 20 = 15% pauses at once");
     let e4 = agg.record_report("dev_003", R::Failed).unwrap();
-    assert!(!auto_paused(&e4), "a paused rollout does not auto-pause again");
-    assert_eq!(agg.counters().failed, 4, "failures while paused are still counted");
+    assert!(
+        !auto_paused(&e4),
+        "a paused rollout does not auto-pause again"
+    );
+    assert_eq!(
+        agg.counters().failed,
+        4,
+        "failures while paused are still counted"
+    );
 }
 
 #[test]
@@ -63,11 +82,17 @@ fn timeouts_count_as_failures() {
     for id in ids(4) {
         agg.send_command(&id).unwrap();
     }
-    assert!(!auto_paused(&agg.time_out("dev_000").unwrap()), "1/4 = 25% is not above 25%");
+    assert!(
+        !auto_paused(&agg.time_out("dev_000").unwrap()),
+        "1/4 = 25% is not above 25%"
+    );
     assert!(auto_paused(&agg.time_out("dev_001").unwrap()));
     assert_eq!(agg.counters().timed_out, 2);
     assert_eq!(agg.counters().failed_total(), 2);
-    assert!(agg.time_out("dev_001").unwrap().is_empty(), "second timeout is a no-op");
+    assert!(
+        agg.time_out("dev_001").unwrap().is_empty(),
+        "second timeout is a no-op"
+    );
 }
 
 #[test]
@@ -104,7 +129,10 @@ fn advance_schedules_newly_covered_devices_and_must_raise() {
     let err = agg.advance(35).unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidArgument);
     assert!(err.message.contains("35"), "{}", err.message);
-    assert_eq!(agg.advance(101).unwrap_err().code, ErrorCode::InvalidArgument);
+    assert_eq!(
+        agg.advance(101).unwrap_err().code,
+        ErrorCode::InvalidArgument
+    );
 }
 
 #[test]
@@ -117,7 +145,10 @@ fn all_successful_completes_and_completed_is_final() {
     assert_eq!(agg.status(), S::Active);
     let events = agg.record_report("dev_002", R::Succeeded).unwrap();
     assert_eq!(agg.status(), S::Completed);
-    assert_eq!(events.last().and_then(|e| e.published_kind()), Some(RolloutEventKind::Completed));
+    assert_eq!(
+        events.last().and_then(|e| e.published_kind()),
+        Some(RolloutEventKind::Completed)
+    );
 
     let frozen = agg.clone();
     assert!(agg.pause().is_err());
@@ -137,7 +168,11 @@ fn successes_during_a_pause_complete_on_resume() {
     agg.pause().unwrap();
     agg.record_report("dev_000", R::Succeeded).unwrap();
     agg.record_report("dev_001", R::Succeeded).unwrap();
-    assert_eq!(agg.status(), S::Paused, "paused --> completed is not an edge");
+    assert_eq!(
+        agg.status(),
+        S::Paused,
+        "paused --> completed is not an edge"
+    );
     let events = agg.resume().unwrap();
     assert_eq!(agg.status(), S::Completed);
     assert_eq!(events.len(), 2);
@@ -152,7 +187,11 @@ fn rollback_from_paused_then_finished() {
     assert!(agg.send_command("dev_000").is_err());
     assert!(agg.advance(100).is_err());
     agg.record_report("dev_000", R::Failed).unwrap();
-    assert_eq!(agg.status(), S::RollingBack, "no auto-pause while rolling back");
+    assert_eq!(
+        agg.status(),
+        S::RollingBack,
+        "no auto-pause while rolling back"
+    );
     agg.finish_rollback().unwrap();
     assert_eq!(agg.status(), S::Completed);
 }
@@ -165,16 +204,28 @@ fn reports_are_lenient_where_safe_and_strict_otherwise() {
     assert_eq!(agg.device_state("dev_000"), Some(D::InProgress));
     assert_eq!(events.len(), 1);
     agg.record_report("dev_000", R::Succeeded).unwrap();
-    assert!(agg.record_report("dev_000", R::Succeeded).unwrap().is_empty(), "retry is a no-op");
+    assert!(
+        agg.record_report("dev_000", R::Succeeded)
+            .unwrap()
+            .is_empty(),
+        "retry is a no-op"
+    );
     let err = agg.record_report("dev_000", R::Failed).unwrap_err();
     assert_eq!(err.code, ErrorCode::FailedPrecondition);
     assert!(err.message.contains("dev_000") && err.message.contains("successful"));
     assert!(agg.record_report("dev_000", R::Progress).is_err());
-    assert!(agg.record_report("dev_001", R::Observed).unwrap().is_empty());
+    assert!(agg
+        .record_report("dev_001", R::Observed)
+        .unwrap()
+        .is_empty());
     assert_eq!(agg.device_state("dev_001"), Some(D::Scheduled));
 
     let err = agg.record_report("dev_003", R::Progress).unwrap_err();
-    assert_eq!(err.code, ErrorCode::FailedPrecondition, "outside the 50% slice");
+    assert_eq!(
+        err.code,
+        ErrorCode::FailedPrecondition,
+        "outside the 50% slice"
+    );
     assert!(err.message.contains("50%"), "{}", err.message);
     let err = agg.record_report("nope", R::Progress).unwrap_err();
     assert_eq!(err.code, ErrorCode::NotFound);
@@ -190,7 +241,11 @@ fn start_rejects_bad_input() {
     let err = RolloutAggregate::start(ids(3), 0, 10).unwrap_err();
     assert!(err.message.starts_with("canary_percent"), "{}", err.message);
     let err = RolloutAggregate::start(ids(3), 5, 101).unwrap_err();
-    assert!(err.message.starts_with("failure_threshold_percent"), "{}", err.message);
+    assert!(
+        err.message.starts_with("failure_threshold_percent"),
+        "{}",
+        err.message
+    );
 }
 
 #[test]
@@ -216,7 +271,11 @@ fn restore_accepts_what_start_produces_and_rejects_corruption() {
 
 #[test]
 fn events_serialize_with_a_tag() {
-    let ev = RolloutEvent::Transitioned { from: S::Active, to: S::Paused, trigger: T::AutoPause };
+    let ev = RolloutEvent::Transitioned {
+        from: S::Active,
+        to: S::Paused,
+        trigger: T::AutoPause,
+    };
     assert_eq!(
         serde_json::to_value(&ev).unwrap(),
         serde_json::json!({"event": "transitioned", "from": "active", "to": "paused", "trigger": "auto_pause"})

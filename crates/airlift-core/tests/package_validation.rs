@@ -17,7 +17,10 @@ fn seed_000_example_package_is_valid() {
     assert_eq!(meta.version, semver::Version::new(2, 0, 0));
     assert_eq!(meta.sha256.as_str(), SEED_SHA);
     assert_eq!(meta.compatibility.device_type, "temp-sensor");
-    assert_eq!(meta.compatibility.min_version, semver::Version::new(1, 0, 0));
+    assert_eq!(
+        meta.compatibility.min_version,
+        semver::Version::new(1, 0, 0)
+    );
     let json = serde_json::to_value(&meta).expect("serialize");
     assert_eq!(json["type"], "fw");
     assert_eq!(json["version"], "2.0.0");
@@ -43,7 +46,12 @@ fn non_semver_versions_are_rejected_naming_field_and_value() {
     for bad in ["2.0", "v2.0.0", "latest", "", "2.0.0.1", "01.0.0"] {
         let err = parse_version("version", bad).expect_err(bad);
         assert_eq!(err.code, ErrorCode::InvalidArgument);
-        assert!(err.message.starts_with("version must be a semantic version"), "{}", err.message);
+        assert!(
+            err.message
+                .starts_with("version must be a semantic version"),
+            "{}",
+            err.message
+        );
         assert!(err.message.contains(&format!("{bad:?}")), "{}", err.message);
     }
     assert_eq!(
@@ -51,7 +59,11 @@ fn non_semver_versions_are_rejected_naming_field_and_value() {
         semver::Version::parse("1.2.3-rc.1").unwrap()
     );
     let err = PackageMetadata::parse("fw", "2.0.0", SEED_SHA, 1, "t", "1.0").unwrap_err();
-    assert!(err.message.starts_with("compatibility.min_version"), "{}", err.message);
+    assert!(
+        err.message.starts_with("compatibility.min_version"),
+        "{}",
+        err.message
+    );
 }
 
 #[test]
@@ -74,11 +86,19 @@ fn sha256_bad_hex_and_bad_length_are_rejected() {
 
     for bad in ["", "abc", &SEED_SHA[..63], &format!("{SEED_SHA}0")] {
         let err = Sha256Hex::parse(bad).unwrap_err();
-        assert!(err.message.starts_with("sha256 must be 64 hexadecimal"), "{}", err.message);
-        assert!(err.message.contains(&format!("{} characters", bad.len())), "{}", err.message);
+        assert!(
+            err.message.starts_with("sha256 must be 64 hexadecimal"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains(&format!("{} characters", bad.len())),
+            "{}",
+            err.message
+        );
     }
     // Non-ASCII must not panic on byte indexing.
-    let weird: String = std::iter::repeat('é').take(64).collect();
+    let weird = "é".repeat(64);
     assert!(Sha256Hex::parse(&weird).is_err());
     assert!(serde_json::from_str::<Sha256Hex>("\"zz\"").is_err());
 }
@@ -114,7 +134,11 @@ fn device_type_charset_and_length() {
         assert!(err.message.starts_with("device_type"), "{}", err.message);
     }
     let err = Compatibility::new("bad type", "1.0.0").unwrap_err();
-    assert!(err.message.starts_with("compatibility.device_type"), "{}", err.message);
+    assert!(
+        err.message.starts_with("compatibility.device_type"),
+        "{}",
+        err.message
+    );
 }
 
 #[test]
@@ -140,6 +164,10 @@ fn compatibility_json_is_validated() {
 fn long_bad_values_are_truncated_in_messages() {
     let huge = "x".repeat(10_000);
     let err = parse_version("version", &huge).unwrap_err();
-    assert!(err.message.len() < 400, "message is {} bytes", err.message.len());
+    assert!(
+        err.message.len() < 400,
+        "message is {} bytes",
+        err.message.len()
+    );
     assert!(err.message.contains("10000 characters"));
 }

@@ -21,9 +21,18 @@ fn auto_pause_spec_example_threshold_10_of_20() {
 
 #[test]
 fn auto_pause_edges() {
-    assert!(!should_auto_pause(0, 0, 0), "nothing scheduled never pauses");
-    assert!(should_auto_pause(1, 12, 0), "threshold 0 pauses on the first failure");
-    assert!(!should_auto_pause(12, 12, 100), "threshold 100 never pauses");
+    assert!(
+        !should_auto_pause(0, 0, 0),
+        "nothing scheduled never pauses"
+    );
+    assert!(
+        should_auto_pause(1, 12, 0),
+        "threshold 0 pauses on the first failure"
+    );
+    assert!(
+        !should_auto_pause(12, 12, 100),
+        "threshold 100 never pauses"
+    );
     // Seed 000: threshold 10, canary of 12 devices: 1 failure is 8.3%, 2 is 16.7%.
     assert!(!should_auto_pause(1, 12, 10));
     assert!(should_auto_pause(2, 12, 10));
@@ -32,7 +41,11 @@ fn auto_pause_edges() {
 
 #[test]
 fn canary_slice_is_ceil() {
-    assert_eq!(canary_slice(240, 5), 12, "seed 000: 5% canary -> scheduled_count 12");
+    assert_eq!(
+        canary_slice(240, 5),
+        12,
+        "seed 000: 5% canary -> scheduled_count 12"
+    );
     assert_eq!(canary_slice(10, 5), 1, "ceil(0.5) = 1");
     assert_eq!(canary_slice(20, 10), 2);
     assert_eq!(canary_slice(3, 34), 2, "ceil(1.02) = 2");
@@ -50,9 +63,15 @@ fn percent_validation_names_field_and_value() {
     assert!(validate_percent("failure_threshold_percent", 0, 0).is_ok());
     let err = validate_percent("canary_percent", 0, 1).unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidArgument);
-    assert_eq!(err.message, "canary_percent must be between 1 and 100, got 0");
+    assert_eq!(
+        err.message,
+        "canary_percent must be between 1 and 100, got 0"
+    );
     let err = validate_percent("failure_threshold_percent", 101, 0).unwrap_err();
-    assert_eq!(err.message, "failure_threshold_percent must be between 0 and 100, got 101");
+    assert_eq!(
+        err.message,
+        "failure_threshold_percent must be between 0 and 100, got 101"
+    );
 }
 
 fn v(s: &str) -> semver::Version {
@@ -66,14 +85,40 @@ fn eligibility_in_the_documented_order() {
     let check = |ty: &str, fw: &str, force: bool| check_eligibility(&pkg, &compat, ty, fw, force);
     assert_eq!(check("temp-sensor", "1.0.0", false), Ok(()));
     assert_eq!(check("temp-sensor", "1.5.3", false), Ok(()));
-    assert_eq!(check("temp-sensor", "3.0.0", false), Ok(()), "downgrade allowed above min");
-    assert_eq!(check("gateway", "1.0.0", false), Err(SkipReason::WrongDeviceType));
-    assert_eq!(check("gateway", "garbage", false), Err(SkipReason::WrongDeviceType));
-    assert_eq!(check("temp-sensor", "garbage", false), Err(SkipReason::UnparsableVersion));
-    assert_eq!(check("temp-sensor", "0.9.9", false), Err(SkipReason::BelowMinVersion));
-    assert_eq!(check("temp-sensor", "0.9.9", true), Err(SkipReason::BelowMinVersion));
-    assert_eq!(check("temp-sensor", "2.0.0", false), Err(SkipReason::AlreadyOnVersion));
-    assert_eq!(check("temp-sensor", "2.0.0", true), Ok(()), "force reinstalls");
+    assert_eq!(
+        check("temp-sensor", "3.0.0", false),
+        Ok(()),
+        "downgrade allowed above min"
+    );
+    assert_eq!(
+        check("gateway", "1.0.0", false),
+        Err(SkipReason::WrongDeviceType)
+    );
+    assert_eq!(
+        check("gateway", "garbage", false),
+        Err(SkipReason::WrongDeviceType)
+    );
+    assert_eq!(
+        check("temp-sensor", "garbage", false),
+        Err(SkipReason::UnparsableVersion)
+    );
+    assert_eq!(
+        check("temp-sensor", "0.9.9", false),
+        Err(SkipReason::BelowMinVersion)
+    );
+    assert_eq!(
+        check("temp-sensor", "0.9.9", true),
+        Err(SkipReason::BelowMinVersion)
+    );
+    assert_eq!(
+        check("temp-sensor", "2.0.0", false),
+        Err(SkipReason::AlreadyOnVersion)
+    );
+    assert_eq!(
+        check("temp-sensor", "2.0.0", true),
+        Ok(()),
+        "force reinstalls"
+    );
     assert_eq!(
         serde_json::to_string(&SkipReason::BelowMinVersion).unwrap(),
         "\"below_min_version\""
@@ -85,10 +130,24 @@ fn eligibility_in_the_documented_order() {
 fn install_statuses_map_as_the_spec_says() {
     use InstallStatus::*;
     let pkg = v("2.0.0");
-    let failed = [Failure, TestError, DownloadError, InstallError, InstallAborted];
+    let failed = [
+        Failure,
+        TestError,
+        DownloadError,
+        InstallError,
+        InstallAborted,
+    ];
     let progress = [
-        Init, Test, TestStep, TestSuccess, Download, DownloadStep, DownloadSuccess, Install,
-        InstallStep, InstallSuccess,
+        Init,
+        Test,
+        TestStep,
+        TestSuccess,
+        Download,
+        DownloadStep,
+        DownloadSuccess,
+        Install,
+        InstallStep,
+        InstallSuccess,
     ];
     for s in failed {
         assert_eq!(classify(s, "2.0.0", &pkg), ReportOutcome::Failed, "{s}");
@@ -98,10 +157,20 @@ fn install_statuses_map_as_the_spec_says() {
     }
     assert_eq!(classify(Success, "2.0.0", &pkg), ReportOutcome::Succeeded);
     assert_eq!(classify(Success, "", &pkg), ReportOutcome::Succeeded);
-    assert_eq!(classify(InstalledVersion, "2.0.0", &pkg), ReportOutcome::Succeeded);
-    assert_eq!(classify(InstalledVersion, "1.0.0", &pkg), ReportOutcome::Observed);
     assert_eq!(
-        classify(InstalledVersion, "656764202e0c6411cce167da8a2269481b2f4f6a", &pkg),
+        classify(InstalledVersion, "2.0.0", &pkg),
+        ReportOutcome::Succeeded
+    );
+    assert_eq!(
+        classify(InstalledVersion, "1.0.0", &pkg),
+        ReportOutcome::Observed
+    );
+    assert_eq!(
+        classify(
+            InstalledVersion,
+            "656764202e0c6411cce167da8a2269481b2f4f6a",
+            &pkg
+        ),
         ReportOutcome::Observed
     );
     assert_eq!(failed.len() + progress.len() + 2, InstallStatus::ALL.len());
@@ -120,7 +189,10 @@ fn install_status_wire_spelling() {
         assert_eq!(s.as_str().parse::<InstallStatus>(), Ok(s));
     }
     assert_eq!(InstallStatus::TestStep.as_str(), "TEST_STEP");
-    assert_eq!(InstallStatus::InstalledVersion.as_str(), "INSTALLED_VERSION");
+    assert_eq!(
+        InstallStatus::InstalledVersion.as_str(),
+        "INSTALLED_VERSION"
+    );
     assert_eq!(InstallStatus::Success.as_str(), "success");
     assert_eq!(InstallStatus::Failure.as_str(), "failure");
     let err = "SUCCESS".parse::<InstallStatus>().unwrap_err();
@@ -142,7 +214,10 @@ fn rollout_transition_table_is_exactly_seed_000() {
     ];
     for from in S::ALL {
         for t in T::ALL {
-            let expected = legal.iter().find(|(f, tr, _)| *f == from && *tr == t).map(|l| l.2);
+            let expected = legal
+                .iter()
+                .find(|(f, tr, _)| *f == from && *tr == t)
+                .map(|l| l.2);
             match (from.next(t), expected) {
                 (Ok(to), Some(exp)) => assert_eq!(to, exp),
                 (Err(e), None) => {
@@ -153,7 +228,11 @@ fn rollout_transition_table_is_exactly_seed_000() {
                 }
                 (got, exp) => panic!("{from} --{t}--> got {got:?}, expected {exp:?}"),
             }
-            assert_eq!(from.allowed().contains(&t), expected.is_some(), "{from} {t}");
+            assert_eq!(
+                from.allowed().contains(&t),
+                expected.is_some(),
+                "{from} {t}"
+            );
         }
     }
     assert!(S::Completed.is_terminal());
@@ -164,22 +243,31 @@ fn rollout_transition_table_is_exactly_seed_000() {
 fn illegal_transition_message_is_a_sentence() {
     let api: ApiError = S::Active.next(T::Resume).unwrap_err().into();
     assert!(
-        api.message.starts_with("cannot resume a rollout that is active"),
+        api.message
+            .starts_with("cannot resume a rollout that is active"),
         "{}",
         api.message
     );
     let api: ApiError = S::Completed.next(T::Rollback).unwrap_err().into();
-    assert!(api.message.starts_with("cannot roll back a rollout that is completed"));
+    assert!(api
+        .message
+        .starts_with("cannot roll back a rollout that is completed"));
 }
 
 #[test]
 fn rollout_status_strings() {
     for s in S::ALL {
         assert_eq!(s.as_str().parse::<S>(), Ok(s));
-        assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{}\"", s.as_str()));
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            format!("\"{}\"", s.as_str())
+        );
     }
     assert_eq!(S::RollingBack.as_str(), "rolling_back");
-    assert_eq!("paused ".parse::<S>().unwrap_err().code, ErrorCode::InvalidArgument);
+    assert_eq!(
+        "paused ".parse::<S>().unwrap_err().code,
+        ErrorCode::InvalidArgument
+    );
 }
 
 #[test]
@@ -193,7 +281,10 @@ fn event_subjects() {
         "profile.ota.rollout.rolling_back.acme.rol_4c7e"
     );
     assert_eq!(T::AutoPause.event_kind(), RolloutEventKind::Paused);
-    assert_eq!(T::RollbackFinished.event_kind(), RolloutEventKind::Completed);
+    assert_eq!(
+        T::RollbackFinished.event_kind(),
+        RolloutEventKind::Completed
+    );
 }
 
 #[test]
@@ -211,7 +302,10 @@ fn device_transition_table() {
     ];
     for from in D::ALL {
         for t in DT::ALL {
-            let expected = legal.iter().find(|(f, tr, _)| *f == from && *tr == t).map(|l| l.2);
+            let expected = legal
+                .iter()
+                .find(|(f, tr, _)| *f == from && *tr == t)
+                .map(|l| l.2);
             assert_eq!(from.next(t).ok(), expected, "{from} --{t}-->");
             if from.is_terminal() {
                 assert!(from.next(t).is_err());
@@ -219,7 +313,11 @@ fn device_transition_table() {
         }
     }
     assert_eq!(
-        D::ALL.iter().filter(|s| s.counts_as_failed()).copied().collect::<Vec<_>>(),
+        D::ALL
+            .iter()
+            .filter(|s| s.counts_as_failed())
+            .copied()
+            .collect::<Vec<_>>(),
         vec![D::Failed, D::TimedOut]
     );
     let api: ApiError = D::Successful.next(DT::Fail).unwrap_err().into();

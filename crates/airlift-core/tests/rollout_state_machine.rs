@@ -1,0 +1,455 @@
+//! State-machine test of `RolloutAggregate` against a small, independently written reference
+//! model of a rollout simulation.
+//!
+//! Operations: operator pause / resume / advance / rollback / finish-rollback, the command going
+//! out to a device, device reports (progress, success, failure, observed version) and timeouts,
+//! for any device including one that is not a target. Illegal operations are generated on
+//! purpose: the reference predicts whether each one is accepted, and the aggregate must agree.
+//!
+//! After every step we check: the status moved only along seed 000's edges; counters equal the
+//! per-device states; the slice is exactly ceil(percent × targets / 100) targets; nothing is
+//! scheduled or sent unless active; a completed rollout never changes; a rejected operation
+//! changes nothing; and auto-pause fires exactly when a new failure, recorded while active,
+//! makes the rule hold (so at the first crossing, once).
+
+use airlift_core::device_counters::DeviceCounters;
+use airlift_core::device_state::DeviceRolloutState;
+use airlift_core::install_status::ReportOutcome;
+use airlift_core::policy::{canary_slice, should_auto_pause};
+use airlift_core::rollout::{RolloutStatus, RolloutTrigger};
+use airlift_core::rollout_aggregate::{RolloutAggregate, RolloutEvent};
+use proptest::prelude::*;
+use proptest::test_runner::Config;
+use proptest_state_machine::{prop_state_machine, ReferenceStateMachine, StateMachineTest};
+
+// ---------------------------------------------------------------------------------------------
+// Reference model: deliberately naive (vectors, linear scans, its own arithmetic).
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dev {
+    Sched,
+    Sent,
+    Prog,
+    Ok,
+    Fail,
+    Timeout,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    Active,
+    Paused,
+    RollingBack,
+    Completed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+struct Expect {
+    accepted: bool,
+    auto_paused: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Model {
+    status: Status,
+    percent: u32,
+    threshold: u32,
+    /// One slot per target; `None` = not scheduled yet.
+    devs: Vec<Option<Dev>>,
+    /// What the last operation should have done.
+    expect: Expect,
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Pause,
+    Resume,
+    Advance(u32),
+    Rollback,
+    FinishRollback,
+    Send(usize),
+    Report(usize, ReportOutcome),
+    TimeOut(usize),
+}
+
+impl Model {
+    fn slice(&self) -> usize {
+        // ceil(p × n / 100) the long way round: the smallest k with k × 100 >= p × n.
+        let want = self.percent as usize * self.devs.len();
+        (0..=self.devs.len())
+            .find(|k| k * 100 >= want)
+            .unwrap_or(self.devs.len())
+    }
+
+    fn schedule(&mut self) {
+        let k = self.slice();
+        for slot in self.devs.iter_mut().take(k) {
+            if slot.is_none() {
+                *slot = Some(Dev::Sched);
+            }
+        }
+    }
+
+    fn count(&self, f: impl Fn(Dev) -> bool) -> usize {
+        self.devs.iter().flatten().filter(|d| f(**d)).count()
+    }
+
+    fn all_ok(&self) -> bool {
+        self.devs.iter().all(|d| *d == Some(Dev::Ok))
+    }
+
+    /// Apply a device's new state and the rollout-level consequences.
+    fn set_dev(&mut self, i: usize, from: Dev, to: Dev) {
+        self.devs[i] = Some(to);
+        let was_failed = matches!(from, Dev::Fail | Dev::Timeout);
+        let is_failed = matches!(to, Dev::Fail | Dev::Timeout);
+        if is_failed && !was_failed && self.status == Status::Active {
+            let failed = self.count(|d| matches!(d, Dev::Fail | Dev::Timeout));
+            let scheduled = self.count(|_| true);
+            // failed / scheduled × 100 > threshold, in exact integer form.
+            if failed * 100 > self.threshold as usize * scheduled {
+                self.status = Status::Paused;
+                self.expect.auto_paused = true;
+            }
+        }
+        if to == Dev::Ok && self.status == Status::Active && self.all_ok() {
+            self.status = Status::Completed;
+        }
+    }
+
+    fn step(&mut self, op: &Op) {
+        self.expect = Expect::default();
+        let n = self.devs.len();
+        let dev = |i: usize| if i < n { self.devs[i] } else { None };
+        let accepted = match *op {
+            Op::Pause if self.status == Status::Active => {
+                self.status = Status::Paused;
+                true
+            }
+            Op::Resume if self.status == Status::Paused => {
+                self.status = Status::Active;
+                if self.all_ok() {
+                    self.status = Status::Completed;
+                }
+                true
+            }
+            Op::Advance(p) if self.status == Status::Active && p > self.percent && p <= 100 => {
+                self.percent = p;
+                self.schedule();
+                true
+            }
+            Op::Rollback if matches!(self.status, Status::Active | Status::Paused) => {
+                self.status = Status::RollingBack;
+                true
+            }
+            Op::FinishRollback if self.status == Status::RollingBack => {
+                self.status = Status::Completed;
+                true
+            }
+            Op::Send(i) if self.status == Status::Active && dev(i) == Some(Dev::Sched) => {
+                self.devs[i] = Some(Dev::Sent);
+                true
+            }
+            Op::Report(i, outcome) if self.status != Status::Completed => match dev(i) {
+                None => false,
+                Some(d) => {
+                    let working = matches!(d, Dev::Sched | Dev::Sent | Dev::Prog);
+                    match outcome {
+                        ReportOutcome::Observed => true,
+                        ReportOutcome::Progress if working => {
+                            self.set_dev(i, d, Dev::Prog);
+                            true
+                        }
+                        ReportOutcome::Succeeded if working => {
+                            self.set_dev(i, d, Dev::Ok);
+                            true
+                        }
+                        ReportOutcome::Failed if working => {
+                            self.set_dev(i, d, Dev::Fail);
+                            true
+                        }
+                        ReportOutcome::Succeeded => d == Dev::Ok,
+                        ReportOutcome::Failed => d == Dev::Fail,
+                        ReportOutcome::Progress => false,
+                    }
+                }
+            },
+            Op::TimeOut(i) if self.status != Status::Completed => match dev(i) {
+                Some(d @ (Dev::Sent | Dev::Prog)) => {
+                    self.set_dev(i, d, Dev::Timeout);
+                    true
+                }
+                Some(Dev::Timeout) => true,
+                _ => false,
+            },
+            _ => false,
+        };
+        self.expect.accepted = accepted;
+    }
+}
+
+fn device_id(i: usize) -> String {
+    format!("dev_{i}")
+}
+
+struct RolloutSimulation;
+
+impl ReferenceStateMachine for RolloutSimulation {
+    type State = Model;
+    type Transition = Op;
+
+    fn init_state() -> BoxedStrategy<Model> {
+        let percent = prop_oneof![1u32..=30, 1u32..=100];
+        // Round thresholds make "exactly at the threshold" (which must not pause) common.
+        let threshold = prop_oneof![
+            proptest::sample::select(vec![0u32, 10, 20, 25, 50, 100]),
+            0u32..=40,
+            0u32..=100,
+        ];
+        (1usize..=12, percent, threshold)
+            .prop_map(|(n, percent, threshold)| {
+                let mut m = Model {
+                    status: Status::Active,
+                    percent,
+                    threshold,
+                    devs: vec![None; n],
+                    expect: Expect {
+                        accepted: true,
+                        auto_paused: false,
+                    },
+                };
+                m.schedule();
+                m
+            })
+            .boxed()
+    }
+
+    fn transitions(state: &Model) -> BoxedStrategy<Op> {
+        // One index past the end names a device that is not a target.
+        let any_dev = 0..=state.devs.len();
+        let outcome = prop_oneof![
+            1 => Just(ReportOutcome::Progress),
+            2 => Just(ReportOutcome::Succeeded),
+            2 => Just(ReportOutcome::Failed),
+            1 => Just(ReportOutcome::Observed),
+        ];
+        prop_oneof![
+            1 => Just(Op::Pause),
+            2 => Just(Op::Resume),
+            2 => prop_oneof![Just(100u32), 0u32..=110].prop_map(Op::Advance),
+            1 => Just(Op::Rollback),
+            1 => Just(Op::FinishRollback),
+            4 => any_dev.clone().prop_map(Op::Send),
+            8 => (any_dev.clone(), outcome).prop_map(|(i, o)| Op::Report(i, o)),
+            2 => any_dev.prop_map(Op::TimeOut),
+        ]
+        .boxed()
+    }
+
+    fn apply(mut state: Model, op: &Op) -> Model {
+        state.step(op);
+        state
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// System under test: the aggregate, plus what the last step did.
+
+struct Sut {
+    agg: RolloutAggregate,
+    prev: RolloutAggregate,
+    accepted: bool,
+    events: Vec<RolloutEvent>,
+    auto_pauses_total: usize,
+    resumes_total: usize,
+}
+
+fn status_of(s: RolloutStatus) -> Status {
+    match s {
+        RolloutStatus::Active => Status::Active,
+        RolloutStatus::Paused => Status::Paused,
+        RolloutStatus::RollingBack => Status::RollingBack,
+        RolloutStatus::Completed => Status::Completed,
+    }
+}
+
+fn dev_of(s: DeviceRolloutState) -> Dev {
+    match s {
+        DeviceRolloutState::Scheduled => Dev::Sched,
+        DeviceRolloutState::CommandSent => Dev::Sent,
+        DeviceRolloutState::InProgress => Dev::Prog,
+        DeviceRolloutState::Successful => Dev::Ok,
+        DeviceRolloutState::Failed => Dev::Fail,
+        DeviceRolloutState::TimedOut => Dev::Timeout,
+    }
+}
+
+impl StateMachineTest for RolloutSimulation {
+    type SystemUnderTest = Sut;
+    type Reference = RolloutSimulation;
+
+    fn init_test(model: &Model) -> Sut {
+        let targets = (0..model.devs.len()).map(device_id).collect();
+        let (agg, events) = RolloutAggregate::start(targets, model.percent, model.threshold)
+            .expect("the reference only generates valid starts");
+        assert_eq!(events.first(), Some(&RolloutEvent::Started));
+        assert_eq!(
+            events.len(),
+            1 + agg.devices().len(),
+            "start schedules the slice"
+        );
+        Sut {
+            prev: agg.clone(),
+            agg,
+            accepted: true,
+            events: Vec::new(),
+            auto_pauses_total: 0,
+            resumes_total: 0,
+        }
+    }
+
+    fn apply(mut sut: Sut, _model: &Model, op: Op) -> Sut {
+        sut.prev = sut.agg.clone();
+        let agg = &mut sut.agg;
+        let result = match op {
+            Op::Pause => agg.pause(),
+            Op::Resume => agg.resume(),
+            Op::Advance(p) => agg.advance(p),
+            Op::Rollback => agg.rollback(),
+            Op::FinishRollback => agg.finish_rollback(),
+            Op::Send(i) => agg.send_command(&device_id(i)),
+            Op::Report(i, o) => agg.record_report(&device_id(i), o),
+            Op::TimeOut(i) => agg.time_out(&device_id(i)),
+        };
+        sut.accepted = result.is_ok();
+        sut.events = result.unwrap_or_default();
+        for ev in &sut.events {
+            match ev {
+                RolloutEvent::Transitioned {
+                    trigger: RolloutTrigger::AutoPause,
+                    ..
+                } => sut.auto_pauses_total += 1,
+                RolloutEvent::Transitioned {
+                    trigger: RolloutTrigger::Resume,
+                    ..
+                } => sut.resumes_total += 1,
+                _ => {}
+            }
+        }
+        sut
+    }
+
+    fn check_invariants(sut: &Sut, model: &Model) {
+        let (agg, prev) = (&sut.agg, &sut.prev);
+
+        // Agreement with the reference model.
+        assert_eq!(
+            sut.accepted, model.expect.accepted,
+            "accepted/rejected disagrees"
+        );
+        assert_eq!(status_of(agg.status()), model.status, "status disagrees");
+        assert_eq!(agg.canary_percent(), model.percent);
+        for (i, slot) in model.devs.iter().enumerate() {
+            assert_eq!(
+                agg.device_state(&device_id(i)).map(dev_of),
+                *slot,
+                "device {i}"
+            );
+        }
+
+        // A rejected operation changes nothing and says nothing.
+        if !sut.accepted {
+            assert_eq!(agg, prev);
+            assert!(sut.events.is_empty());
+        }
+
+        // Status changes only along legal edges, each reported as an event, chained.
+        let mut status = prev.status();
+        for ev in &sut.events {
+            if let RolloutEvent::Transitioned { from, to, trigger } = ev {
+                assert_eq!(*from, status, "transition chain broken: {:?}", sut.events);
+                assert_eq!(from.next(*trigger), Ok(*to), "illegal edge {ev:?}");
+                status = *to;
+            }
+        }
+        assert_eq!(status, agg.status(), "status changed without an event");
+
+        // Counters equal the per-device states.
+        let recount = DeviceCounters::from_states(agg.devices().values().copied());
+        assert_eq!(agg.counters(), recount);
+
+        // The slice is exactly ceil(percent × targets / 100), a prefix of the targets.
+        let n = agg.targets().len() as u64;
+        let k = canary_slice(n, agg.canary_percent());
+        assert_eq!(agg.devices().len() as u64, k);
+        for (i, t) in agg.targets().iter().enumerate() {
+            assert_eq!(agg.devices().contains_key(t), (i as u64) < k);
+        }
+
+        // Only an active rollout schedules devices or sends commands.
+        let scheduled_now = sut
+            .events
+            .iter()
+            .filter(|e| matches!(e, RolloutEvent::DeviceScheduled { .. }))
+            .count();
+        assert_eq!(scheduled_now, agg.devices().len() - prev.devices().len());
+        let sent_now = sut.events.iter().any(|e| {
+            matches!(
+                e,
+                RolloutEvent::DeviceChanged {
+                    to: DeviceRolloutState::CommandSent,
+                    ..
+                }
+            )
+        });
+        if prev.status() != RolloutStatus::Active {
+            assert_eq!(scheduled_now, 0, "scheduled while {}", prev.status());
+            assert!(!sent_now, "command sent while {}", prev.status());
+        }
+
+        // Completed is final.
+        if prev.status() == RolloutStatus::Completed {
+            assert!(!sut.accepted);
+            assert_eq!(agg, prev);
+        }
+
+        // Auto-pause fires exactly when a new failure, recorded while active, makes the rule hold.
+        let auto_pauses = sut
+            .events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    RolloutEvent::Transitioned {
+                        trigger: RolloutTrigger::AutoPause,
+                        ..
+                    }
+                )
+            })
+            .count();
+        let c = agg.counters();
+        let newly_failed = c.failed_total() > prev.counters().failed_total();
+        let should = prev.status() == RolloutStatus::Active
+            && newly_failed
+            && should_auto_pause(c.failed_total(), c.total(), agg.failure_threshold_percent());
+        assert_eq!(
+            auto_pauses,
+            usize::from(should),
+            "auto-pause mismatch: {:?}",
+            sut.events
+        );
+        assert_eq!(auto_pauses == 1, model.expect.auto_paused);
+        if auto_pauses == 1 {
+            assert_eq!(agg.status(), RolloutStatus::Paused);
+        }
+        // Once per active stretch: only an operator resume can re-arm it.
+        assert!(sut.auto_pauses_total <= sut.resumes_total + 1);
+    }
+}
+
+prop_state_machine! {
+    #![proptest_config(Config { cases: 256, ..Config::default() })]
+
+    #[test]
+    fn rollout_aggregate_matches_the_reference(sequential 1..60 => RolloutSimulation);
+}
