@@ -1,0 +1,156 @@
+//! One pass over a file as numbered upload parts, hashing the whole file on the way.
+//!
+//! A multipart upload needs every part's bytes and MD5 (for the part request) and, at the end,
+//! the whole file's SHA-256 (to create the package). Reading the file twice would double the I/O
+//! for multi-GiB images, so [`PartReader`] yields the parts in order and feeds the same bytes into
+//! one SHA-256. A resumed upload still reads the parts the server already acknowledged (the
+//! digest needs them) and simply does not send them again.
+//!
+//! Parts are read on the caller's thread: the consumer is an upload, which the network bounds
+//! far below the speed of reading and hashing.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use md5::{Digest as _, Md5};
+use sha2::Sha256;
+
+use super::{changed_while_reading, open_regular, read_full, FileDigest};
+use crate::cancel::CancelToken;
+use crate::error::DeskError;
+
+/// The largest part we hold in memory at once.
+pub const MAX_PART_SIZE: u64 = 1 << 30;
+
+/// One part of a file: 1-based `number`, as multipart upload APIs count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub number: u32,
+    pub offset: u64,
+    pub bytes: Vec<u8>,
+    pub md5: [u8; 16],
+}
+
+impl Part {
+    /// The MD5 as a `Content-MD5` header wants it (base64 of the 16 raw bytes).
+    pub fn md5_base64(&self) -> String {
+        STANDARD.encode(self.md5)
+    }
+}
+
+/// Iterator over a file's parts; call [`PartReader::finish`] after the last one for the digest.
+pub struct PartReader {
+    file: File,
+    path: PathBuf,
+    part_size: u64,
+    size: u64,
+    offset: u64,
+    next_number: u32,
+    sha256: Sha256,
+    cancel: CancelToken,
+    failed: bool,
+}
+
+impl PartReader {
+    /// Opens `path` to be read in parts of `part_size` bytes (the last one may be shorter; an
+    /// empty file has no parts).
+    pub fn open(path: &Path, part_size: u64, cancel: CancelToken) -> Result<Self, DeskError> {
+        if part_size == 0 || part_size > MAX_PART_SIZE {
+            return Err(DeskError::invalid_argument(format!(
+                "part size must be between 1 byte and {MAX_PART_SIZE} bytes, got {part_size}"
+            )));
+        }
+        let (file, size) = open_regular(path)?;
+        if size.div_ceil(part_size) > u64::from(u32::MAX) {
+            return Err(DeskError::invalid_argument(format!(
+                "a part size of {part_size} bytes splits {} into too many parts; use larger parts",
+                path.display()
+            )));
+        }
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+            part_size,
+            size,
+            offset: 0,
+            next_number: 1,
+            sha256: Sha256::new(),
+            cancel,
+            failed: false,
+        })
+    }
+
+    /// The file's size when it was opened.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// How many parts the file splits into.
+    pub fn part_count(&self) -> u32 {
+        // Bounded by `open`.
+        u32::try_from(self.size.div_ceil(self.part_size)).unwrap_or(u32::MAX)
+    }
+
+    /// The whole file's digest. Fails if a part failed, not every part was read, or the file grew.
+    pub fn finish(mut self) -> Result<FileDigest, DeskError> {
+        if self.failed || self.offset != self.size {
+            return Err(DeskError::internal(format!(
+                "the digest of {} was asked for before all of its parts were read",
+                self.path.display()
+            )));
+        }
+        // One more read must find the end; anything else means the file grew under us.
+        let mut probe = [0u8; 1];
+        let extra = read_full(&mut self.file, &mut probe)
+            .map_err(|err| DeskError::io("read", &self.path, &err))?;
+        if extra != 0 {
+            return Err(changed_while_reading(&self.path, self.size, self.size + 1));
+        }
+        Ok(FileDigest {
+            size: self.size,
+            sha256: sha2::Digest::finalize(self.sha256).into(),
+        })
+    }
+
+    fn read_part(&mut self) -> Result<Part, DeskError> {
+        self.cancel
+            .check(&format!("reading {}", self.path.display()))?;
+        let len = self.part_size.min(self.size - self.offset);
+        // `len <= MAX_PART_SIZE`, which fits in usize on every platform we ship.
+        let mut bytes = vec![0u8; usize::try_from(len).unwrap_or(usize::MAX)];
+        let n = read_full(&mut self.file, &mut bytes)
+            .map_err(|err| DeskError::io("read", &self.path, &err))?;
+        if n as u64 != len {
+            return Err(changed_while_reading(
+                &self.path,
+                self.size,
+                self.offset + n as u64,
+            ));
+        }
+        sha2::Digest::update(&mut self.sha256, &bytes);
+        let part = Part {
+            number: self.next_number,
+            offset: self.offset,
+            md5: Md5::digest(&bytes).into(),
+            bytes,
+        };
+        self.offset += len;
+        self.next_number += 1;
+        Ok(part)
+    }
+}
+
+impl Iterator for PartReader {
+    type Item = Result<Part, DeskError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.offset >= self.size {
+            return None;
+        }
+        let part = self.read_part();
+        self.failed = part.is_err();
+        Some(part)
+    }
+}

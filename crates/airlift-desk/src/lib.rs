@@ -1,0 +1,18 @@
+//! Airlift's desktop backend, without Tauri.
+//!
+//! Everything the desktop app does that is not drawing a window lives here, so it can be tested
+//! with `cargo test` alone and reused by a CLI:
+//!
+//! * [`error`]: [`DeskError`], the `{code, message}` every command returns to the UI.
+//! * [`cancel`]: [`CancelToken`], cooperative cancellation for long jobs.
+//! * [`hashing`]: multi-threaded streaming SHA-256 of artifacts, and a single-pass part reader
+//!   for multipart uploads.
+//!
+//! Nothing here talks to `airliftd`; the network client builds on these pieces.
+
+pub mod cancel;
+pub mod error;
+pub mod hashing;
+
+pub use cancel::CancelToken;
+pub use error::{DeskError, DeskErrorCode};
