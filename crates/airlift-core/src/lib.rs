@@ -13,4 +13,5 @@ pub mod package;
 pub mod policy;
 pub mod rollout;
 pub mod rollout_aggregate;
+pub mod signing;
 pub mod wire;

@@ -1,0 +1,45 @@
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/v1/devices`, and one element of [`BulkCreateDevices`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDevice {
+    pub name: String,
+    pub profile_id: String,
+    pub device_type: String,
+    pub firmware_version: String,
+}
+
+/// `POST /api/v1/devices/bulk`: all devices are provisioned in one transaction, or none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkCreateDevices {
+    pub devices: Vec<CreateDevice>,
+}
+
+/// A device as listed or fetched (never carries the token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    pub device_id: String,
+    pub name: String,
+    pub profile_id: String,
+    pub device_type: String,
+    pub firmware_version: String,
+    pub created_at: String,
+}
+
+/// The answer to provisioning: the only time `device_token` is ever shown (the server keeps
+/// only its SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvisionedDevice {
+    #[serde(flatten)]
+    pub device: Device,
+    pub device_token: String,
+}
+
+/// The answer to a bulk provisioning call, in request order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkProvisioned {
+    pub count: usize,
+    pub data: Vec<ProvisionedDevice>,
+}

@@ -1,0 +1,235 @@
+//! Shared state, the route table, and the server's lifecycle.
+//!
+//! [`routes`] is the single list of (method, path, handler) the router is built from; the
+//! OpenAPI test compares the same list with `openapi.yaml`, so a route cannot exist without
+//! being documented, nor be documented without existing.
+
+use std::sync::Arc;
+
+use airlift_core::error::ApiError;
+use anyhow::Context as _;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, StatusCode};
+use axum::routing::{self, MethodRouter};
+use axum::Router;
+use tower_http::trace::TraceLayer;
+
+use crate::artifacts::Artifacts;
+use crate::auth::jwt::JwtKeys;
+use crate::config::{Config, DataDir};
+use crate::error::AppError;
+use crate::routes::{devices, health, images, packages, profiles, signing_keys, tenant, uploads};
+use crate::store::sqlite::SqliteStore;
+use crate::store::Store;
+
+/// Everything a handler can reach. Cheap to clone (all `Arc`s).
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub artifacts: Artifacts,
+    pub jwt: Arc<JwtKeys>,
+    pub config: Arc<Config>,
+    /// For fetching package artifacts from allowed hosts.
+    pub http: reqwest::Client,
+    /// Serializes the short "move artifact into place + insert package" step (see packages).
+    pub publish_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// One entry of the route table.
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub handler: MethodRouter<AppState>,
+}
+
+fn route(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> Route {
+    Route {
+        method,
+        path,
+        handler,
+    }
+}
+
+/// The whole API. Keep in step with `openapi.yaml` (the `openapi` test enforces it).
+pub fn routes() -> Vec<Route> {
+    use routing::{delete, get, patch, post, put};
+    use Method as M;
+    vec![
+        route(M::GET, "/healthz", get(health::healthz)),
+        route(M::GET, "/api/v1/tenant", get(tenant::get_tenant)),
+        route(M::PATCH, "/api/v1/tenant", patch(tenant::update_tenant)),
+        route(M::POST, "/api/v1/profiles", post(profiles::create)),
+        route(M::GET, "/api/v1/profiles", get(profiles::list)),
+        route(
+            M::GET,
+            "/api/v1/profiles/{profile_id}",
+            get(profiles::get_one),
+        ),
+        route(M::POST, "/api/v1/devices", post(devices::create)),
+        route(M::GET, "/api/v1/devices", get(devices::list)),
+        route(M::POST, "/api/v1/devices/bulk", post(devices::create_bulk)),
+        route(M::GET, "/api/v1/devices/{device_id}", get(devices::get_one)),
+        route(
+            M::POST,
+            "/api/v1/ota/upload-jobs",
+            post(uploads::create_job),
+        ),
+        route(M::GET, "/api/v1/ota/upload-jobs", get(uploads::list_jobs)),
+        route(
+            M::GET,
+            "/api/v1/ota/upload-jobs/{upload_job_id}",
+            get(uploads::get_job),
+        ),
+        route(
+            M::DELETE,
+            "/api/v1/ota/upload-jobs/{upload_job_id}",
+            delete(uploads::delete_job),
+        ),
+        route(
+            M::POST,
+            "/api/v1/ota/upload-jobs/{upload_job_id}/chunks",
+            post(uploads::append_chunk),
+        ),
+        route(
+            M::GET,
+            "/api/v1/ota/upload-jobs/{upload_job_id}/chunks",
+            get(uploads::list_chunks),
+        ),
+        route(
+            M::GET,
+            "/api/v1/ota/upload-jobs/{upload_job_id}/chunks/{chunk_id}",
+            get(uploads::get_chunk),
+        ),
+        route(
+            M::PUT,
+            "/api/v1/ota/upload-jobs/{upload_job_id}/chunks/{chunk_id}",
+            put(uploads::put_chunk),
+        ),
+        route(M::GET, "/api/v1/ota/images", get(images::list)),
+        route(
+            M::GET,
+            "/api/v1/ota/images/{image_id}",
+            get(images::get_one),
+        ),
+        route(M::POST, "/api/v1/ota/packages", post(packages::create)),
+        route(M::GET, "/api/v1/ota/packages", get(packages::list)),
+        route(
+            M::GET,
+            "/api/v1/ota/packages/{package_id}",
+            get(packages::get_one),
+        ),
+        route(M::POST, "/api/v1/signing-keys", post(signing_keys::create)),
+        route(M::GET, "/api/v1/signing-keys", get(signing_keys::list)),
+        route(
+            M::DELETE,
+            "/api/v1/signing-keys/{key_id}",
+            delete(signing_keys::revoke),
+        ),
+    ]
+}
+
+pub fn router(state: AppState) -> Router {
+    let json_limit = state.config.max_json_bytes;
+    let mut router = Router::new();
+    for r in routes() {
+        router = router.route(r.path, r.handler);
+    }
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // Applies to buffered extractors (JSON). Upload chunks stream their body and enforce
+        // `max_chunk_bytes` themselves.
+        .layer(DefaultBodyLimit::max(json_limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> AppError {
+    ApiError::not_found("no such route").into()
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::with_status(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ApiError::invalid_argument("method not allowed on this route"),
+    )
+}
+
+/// Opens everything under the data directory, repairs what a crash may have left, and builds
+/// the state.
+pub async fn open(config: Config) -> anyhow::Result<AppState> {
+    let dir = DataDir::new(config.data_dir.clone());
+    std::fs::create_dir_all(dir.root())
+        .with_context(|| format!("creating {}", dir.root().display()))?;
+    let db_path = dir.database();
+    let store = tokio::task::spawn_blocking(move || SqliteStore::open_blocking(&db_path)).await??;
+    let jwt = JwtKeys::load_or_create(&dir.jwt_secret())?;
+    let artifacts = Artifacts::local(&dir.objects())?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    crate::recovery::run(store.as_ref(), &artifacts).await?;
+    let http = reqwest::Client::builder()
+        // A redirect could lead off the allow-list; the allowed host must serve the bytes.
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .read_timeout(config.artifact_read_timeout)
+        .build()?;
+    Ok(AppState {
+        store,
+        artifacts,
+        jwt: Arc::new(jwt),
+        config: Arc::new(config),
+        http,
+        publish_lock: Arc::default(),
+    })
+}
+
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let listen = config.listen;
+    let state = open(config).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr()?;
+    // Tools and tests read this first stdout line to find a port chosen with `:0`.
+    {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{addr}")?;
+        out.flush()?;
+    }
+    tracing::info!(%addr, "airliftd listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("airliftd stopped");
+    Ok(())
+}
+
+/// Resolves on ctrl-c or SIGTERM; in-flight requests then finish before `serve` returns.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,191 @@
+//! Artifact bytes behind `object_store`.
+//!
+//! Today the store is the local file system under `DIR/objects`; because everything goes
+//! through the `ObjectStore` trait, an S3-compatible bucket is a configuration change. Keys:
+//!
+//! - `uploads/{tenant}/{job}/{attempt}.part`: one upload job part. Every attempt gets a fresh
+//!   key, so re-sending a part never overwrites bytes a database row still points at.
+//! - `images/{tenant}/{image}.bin`: an assembled upload.
+//! - `staging/{id}`: a package artifact while it is being fetched and verified.
+//! - `firmware/{tenant}/{version}/{sha256}.bin`: a verified package artifact (seed 001).
+//!
+//! Every write is a multipart upload that becomes visible only when finished; an aborted or
+//! crashed write leaves no object under its key (see [`crate::recovery`] for the leftovers).
+
+use std::path::Path as FsPath;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt as _};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{ObjectStore, WriteMultipart};
+
+use crate::error::AppError;
+
+/// Parts of a multipart write are this big; with at most [`MAX_IN_FLIGHT`] parts in flight a
+/// write holds at most ~(1 + MAX_IN_FLIGHT) × PART_SIZE of memory, whatever the object size.
+const PART_SIZE: usize = 8 * 1024 * 1024;
+const MAX_IN_FLIGHT: usize = 2;
+/// Reads go in ranges of this size: bounded memory, and few round trips on S3.
+const READ_RANGE: u64 = 4 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct Artifacts {
+    store: Arc<dyn ObjectStore>,
+}
+
+impl std::fmt::Debug for Artifacts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Artifacts({})", self.store)
+    }
+}
+
+pub mod keys {
+    use object_store::path::Path;
+
+    pub const UPLOADS: &str = "uploads";
+    pub const IMAGES: &str = "images";
+    pub const STAGING: &str = "staging";
+    pub const FIRMWARE: &str = "firmware";
+
+    pub fn chunk(tenant: &str, job: &str) -> Path {
+        let attempt = ulid::Ulid::new().to_string().to_lowercase();
+        Path::from_iter([UPLOADS, tenant, job, &format!("{attempt}.part")])
+    }
+
+    pub fn image(tenant: &str, image: &str) -> Path {
+        Path::from_iter([IMAGES, tenant, &format!("{image}.bin")])
+    }
+
+    pub fn staging() -> Path {
+        Path::from_iter([STAGING, &ulid::Ulid::new().to_string().to_lowercase()])
+    }
+
+    /// Seed 001's layout. `version` is a canonical semver string and `sha256` lowercase hex,
+    /// so the key never needs escaping.
+    pub fn firmware(tenant: &str, version: &str, sha256: &str) -> Path {
+        Path::from_iter([FIRMWARE, tenant, version, &format!("{sha256}.bin")])
+    }
+}
+
+impl Artifacts {
+    pub fn new(store: Arc<dyn ObjectStore>) -> Self {
+        Self { store }
+    }
+
+    /// The local file system store rooted at `root` (created if missing).
+    pub fn local(root: &FsPath) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(root)?;
+        let fs = LocalFileSystem::new_with_prefix(root)?.with_automatic_cleanup(true);
+        Ok(Self::new(Arc::new(fs)))
+    }
+
+    /// Parses a key stored in the database.
+    pub fn key(stored: &str) -> Result<Path, AppError> {
+        Path::parse(stored).map_err(|e| AppError::internal("reading an object key", e))
+    }
+
+    /// Streams `body` into a new object at `key`. `inspect` sees every piece before it is
+    /// written and may stop the write (e.g. a size cap). On any error the partial object is
+    /// aborted, so nothing appears under `key`. Returns the number of bytes written.
+    pub async fn write_stream<S>(
+        &self,
+        key: &Path,
+        body: S,
+        mut inspect: impl FnMut(&Bytes) -> Result<(), AppError>,
+    ) -> Result<u64, AppError>
+    where
+        S: Stream<Item = Result<Bytes, AppError>>,
+    {
+        let upload = self.store.put_multipart(key).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        let mut written = 0u64;
+        let mut body = std::pin::pin!(body);
+        let outcome: Result<(), AppError> = async {
+            while let Some(piece) = body.next().await {
+                let piece = piece?;
+                inspect(&piece)?;
+                // Back-pressure: do not read more from the client than the store has taken.
+                writer.wait_for_capacity(MAX_IN_FLIGHT).await?;
+                writer.write(&piece);
+                written += piece.len() as u64;
+            }
+            Ok(())
+        }
+        .await;
+        match outcome {
+            Ok(()) => {
+                writer.finish().await?;
+                Ok(written)
+            }
+            Err(e) => {
+                if let Err(abort) = writer.abort().await {
+                    tracing::warn!(error = %abort, %key, "aborting a partial write failed");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The object's bytes as a stream of ranges (bounded memory whatever its size).
+    pub fn read(
+        &self,
+        key: Path,
+        size: u64,
+    ) -> impl Stream<Item = Result<Bytes, AppError>> + Send + 'static {
+        let store = self.store.clone();
+        futures_util::stream::try_unfold(0u64, move |offset| {
+            let store = store.clone();
+            let key = key.clone();
+            async move {
+                if offset >= size {
+                    return Ok(None);
+                }
+                let end = size.min(offset + READ_RANGE);
+                let bytes = store.get_range(&key, offset..end).await?;
+                if bytes.is_empty() {
+                    return Err(AppError::internal(
+                        "reading an artifact",
+                        "object is shorter than recorded",
+                    ));
+                }
+                let next = offset + bytes.len() as u64;
+                Ok(Some((bytes, next)))
+            }
+        })
+    }
+
+    /// Moves an object (atomic on the local file system; replaces the target).
+    pub async fn rename(&self, from: &Path, to: &Path) -> Result<(), AppError> {
+        Ok(self.store.rename(from, to).await?)
+    }
+
+    /// Deletes an object; a missing object is not an error (deletes are retried by recovery).
+    pub async fn delete(&self, key: &Path) {
+        match self.store.delete(key).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => tracing::warn!(error = %e, %key, "could not delete an object"),
+        }
+    }
+
+    /// Best-effort deletion of several stored keys (after the rows naming them are gone).
+    pub async fn delete_stored(&self, stored: &[String]) {
+        for k in stored {
+            if let Ok(key) = Path::parse(k) {
+                self.delete(&key).await;
+            }
+        }
+    }
+
+    /// Every key under `prefix`.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<Path>, AppError> {
+        let prefix = Path::from(prefix);
+        let mut out = Vec::new();
+        let mut listing = self.store.list(Some(&prefix));
+        while let Some(meta) = listing.next().await {
+            out.push(meta?.location);
+        }
+        Ok(out)
+    }
+}

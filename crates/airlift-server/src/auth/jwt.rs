@@ -1,0 +1,153 @@
+//! User tokens: HS256 JWTs signed with a per-installation secret.
+//!
+//! The secret is 32 random bytes created in the data directory on first use with mode 0600.
+//! It is written to a temporary file and hard-linked into place, so two processes starting at
+//! once (`serve` and `token`) agree on one secret and never read a half-written file.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use airlift_core::error::ApiError;
+use anyhow::Context as _;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use super::Role;
+use crate::error::AppError;
+
+/// What a user JWT says. `tid` is the tenant id (what queries use); `tenant` its name, kept so
+/// a token stays readable and so a recreated tenant with the same name is not confused with
+/// the old one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub sub: String,
+    pub tid: String,
+    pub tenant: String,
+    pub role: Role,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+pub const ISSUER: &str = "airliftd";
+
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for JwtKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JwtKeys(..)")
+    }
+}
+
+impl JwtKeys {
+    pub fn from_secret(secret: &[u8]) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_required_spec_claims(&["exp", "iss"]);
+        validation.set_issuer(&[ISSUER]);
+        // One clock (ours) signs and checks; no skew to forgive.
+        validation.leeway = 0;
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
+    }
+
+    /// Reads the secret at `path`, creating it (0600) if it does not exist.
+    pub fn load_or_create(path: &Path) -> anyhow::Result<Self> {
+        if let Some(secret) = read_secret(path)? {
+            return Ok(Self::from_secret(&secret));
+        }
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        {
+            let mut f = private_file(&tmp)?;
+            f.write_all(STANDARD.encode(secret).as_bytes())?;
+            f.sync_all()?;
+        }
+        let linked = std::fs::hard_link(&tmp, path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(Self::from_secret(&secret)),
+            // Another process won the race; use its secret.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let secret = read_secret(path)?.context("JWT secret vanished")?;
+                Ok(Self::from_secret(&secret))
+            }
+            Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
+        }
+    }
+
+    pub fn mint(
+        &self,
+        tenant_id: &str,
+        tenant: &str,
+        role: Role,
+        ttl_secs: u64,
+    ) -> anyhow::Result<String> {
+        let iat = crate::ids::unix_now();
+        let ttl = i64::try_from(ttl_secs).context("ttl too large")?;
+        let claims = Claims {
+            iss: ISSUER.to_owned(),
+            sub: format!("{role}@{tenant}"),
+            tid: tenant_id.to_owned(),
+            tenant: tenant.to_owned(),
+            role,
+            iat,
+            exp: iat.saturating_add(ttl),
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
+    }
+
+    /// Checks signature, algorithm, issuer and expiry. The reason is logged at debug level
+    /// only; the client learns just that the token was refused.
+    pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
+        match jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation) {
+            Ok(data) => Ok(data.claims),
+            Err(e) => {
+                tracing::debug!(reason = %e, "rejected bearer token");
+                let msg = match e.kind() {
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => "token has expired",
+                    _ => "invalid token",
+                };
+                Err(ApiError::unauthenticated(msg).into())
+            }
+        }
+    }
+}
+
+fn read_secret(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let secret = STANDARD
+                .decode(text.trim())
+                .with_context(|| format!("{} is not base64", path.display()))?;
+            anyhow::ensure!(secret.len() >= 32, "{} is too short", path.display());
+            Ok(Some(secret))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options.open(path)
+}

@@ -1,0 +1,153 @@
+//! Who is calling, and what they may do.
+//!
+//! Users carry an HS256 JWT naming a tenant and a role ([`jwt`]); devices carry an opaque random
+//! token stored only as its SHA-256 ([`device_token`]). Handlers take a [`Caller`] and ask
+//! [`Caller::require`] for the [`Permission`] the route needs; tenant isolation is enforced by
+//! every store query taking the caller's tenant id, so another tenant's object is simply not
+//! found (404), never forbidden (403).
+
+pub mod device_token;
+pub mod jwt;
+
+use std::fmt;
+use std::str::FromStr;
+
+use airlift_core::error::ApiError;
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::store::TenantRecord;
+
+/// A user's role within a tenant (the spec's three).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Admin,
+    ReleaseManager,
+    Support,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::ReleaseManager => "release-manager",
+            Role::Support => "support",
+        }
+    }
+
+    /// The spec's role table: admin does everything in its tenant; release managers handle
+    /// packages, uploads, rollouts and provisioning; support only reads.
+    pub fn allows(self, permission: Permission) -> bool {
+        match self {
+            Role::Admin => true,
+            Role::ReleaseManager => !matches!(permission, Permission::Administer),
+            Role::Support => matches!(permission, Permission::Read),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "release-manager" => Ok(Role::ReleaseManager),
+            "support" => Ok(Role::Support),
+            other => Err(format!(
+                "unknown role {other:?} (expected admin, release-manager or support)"
+            )),
+        }
+    }
+}
+
+/// What a route needs, coarse on purpose: a new route picks one of these instead of inventing
+/// its own rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Read the tenant's catalog, uploads, fleet and settings.
+    Read,
+    /// Create uploads, images and packages (later: rollouts).
+    Publish,
+    /// Create profiles and provision devices.
+    Provision,
+    /// Tenant settings and signing keys.
+    Administer,
+}
+
+/// An authenticated user request: the tenant (as stored now, not as it was when the token was
+/// minted) and the role from the token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub tenant: TenantRecord,
+    pub role: Role,
+}
+
+impl Caller {
+    pub fn require(&self, permission: Permission) -> Result<(), AppError> {
+        if self.role.allows(permission) {
+            Ok(())
+        } else {
+            Err(ApiError::permission_denied(format!(
+                "role {} may not do this ({permission:?} is required)",
+                self.role
+            ))
+            .into())
+        }
+    }
+
+    pub fn tenant_id(&self) -> &str {
+        &self.tenant.id
+    }
+}
+
+/// The bearer credential of a request, or 401.
+pub fn bearer(parts: &Parts) -> Result<&str, AppError> {
+    let value = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthenticated("missing Authorization header"))?
+        .to_str()
+        .map_err(|_| ApiError::unauthenticated("malformed Authorization header"))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or_else(|| ApiError::unauthenticated("expected `Authorization: Bearer <token>`"))?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(ApiError::unauthenticated("expected `Authorization: Bearer <token>`").into());
+    }
+    Ok(token)
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = bearer(parts)?;
+        let claims = state.jwt.verify(token)?;
+        // A token outlives nothing it names: if the tenant is gone, so is the access.
+        let tenant = state
+            .store
+            .tenant(&claims.tid)
+            .await?
+            .ok_or_else(|| ApiError::unauthenticated("token names an unknown tenant"))?;
+        if tenant.name != claims.tenant {
+            return Err(ApiError::unauthenticated("token does not match its tenant").into());
+        }
+        Ok(Caller {
+            tenant,
+            role: claims.role,
+        })
+    }
+}

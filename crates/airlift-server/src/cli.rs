@@ -1,0 +1,122 @@
+//! The command line: `airliftd serve` and `airliftd token`.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::auth::{jwt, Role};
+use crate::config::{self, AllowedHost, Config, DataDir};
+
+#[derive(Debug, Parser)]
+#[command(name = "airliftd", version, about = "Airlift fleet server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP API on an embedded database and artifact store under --data.
+    Serve {
+        /// Data directory (created if missing): database, JWT secret, artifacts.
+        #[arg(long, env = "AIRLIFT_DATA")]
+        data: PathBuf,
+        /// Address to listen on; port 0 picks a free port (printed on stdout).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// HOST or HOST:PORT a package's http(s) artifact_uri may name (repeatable).
+        #[arg(long = "allow-artifact-host", value_name = "HOST[:PORT]")]
+        allow_artifact_hosts: Vec<AllowedHost>,
+        /// Largest accepted upload chunk, in bytes (larger requests get 413).
+        #[arg(long, default_value_t = config::DEFAULT_MAX_CHUNK_BYTES)]
+        max_chunk_bytes: u64,
+        /// Largest accepted JSON body, in bytes.
+        #[arg(long, default_value_t = config::DEFAULT_MAX_JSON_BYTES)]
+        max_json_bytes: usize,
+    },
+    /// Print a user JWT for TENANT and ROLE on stdout (creating the tenant if needed).
+    Token {
+        #[arg(long, env = "AIRLIFT_DATA")]
+        data: PathBuf,
+        #[arg(long)]
+        tenant: String,
+        /// admin, release-manager or support.
+        #[arg(long)]
+        role: Role,
+        /// Lifetime of the token in seconds.
+        #[arg(long, default_value_t = 12 * 3600)]
+        ttl_secs: u64,
+    },
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let result = match cli.command {
+        Command::Serve {
+            data,
+            listen,
+            allow_artifact_hosts,
+            max_chunk_bytes,
+            max_json_bytes,
+        } => {
+            let mut config = Config::new(data, listen);
+            config.allowed_artifact_hosts = allow_artifact_hosts;
+            config.max_chunk_bytes = max_chunk_bytes;
+            config.max_json_bytes = max_json_bytes;
+            serve(config)
+        }
+        Command::Token {
+            data,
+            tenant,
+            role,
+            ttl_secs,
+        } => token(data, &tenant, role, ttl_secs),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("airliftd: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr so stdout stays machine-readable (`token` prints only the JWT, `serve`
+/// only its address). `RUST_LOG` overrides the default level; `AIRLIFT_LOG_FORMAT=json`
+/// switches to one JSON object per line.
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("AIRLIFT_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(crate::app::serve(config))
+}
+
+fn token(data: PathBuf, tenant: &str, role: Role, ttl_secs: u64) -> anyhow::Result<()> {
+    let dir = DataDir::new(data);
+    std::fs::create_dir_all(dir.root())?;
+    let store = crate::store::sqlite::SqliteStore::open_blocking(&dir.database())?;
+    let tenant = store.ensure_tenant_blocking(tenant)?;
+    let keys = jwt::JwtKeys::load_or_create(&dir.jwt_secret())?;
+    let token = keys.mint(&tenant.id, &tenant.name, role, ttl_secs)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{token}")?;
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! What `airliftd serve` runs with, and where things live under the data directory.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Seed 003: every upload request is at most 100 MiB.
+pub const DEFAULT_MAX_CHUNK_BYTES: u64 = 100 * 1024 * 1024;
+/// Big enough for a 10,000-device bulk provisioning body, small enough to parse in memory.
+pub const DEFAULT_MAX_JSON_BYTES: usize = 8 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// Hosts a package's http(s) `artifact_uri` may point at; everything else is refused.
+    pub allowed_artifact_hosts: Vec<AllowedHost>,
+    pub max_chunk_bytes: u64,
+    pub max_json_bytes: usize,
+    /// How long an artifact download may stall (no bytes) before it is abandoned.
+    pub artifact_read_timeout: Duration,
+}
+
+impl Config {
+    pub fn new(data_dir: PathBuf, listen: SocketAddr) -> Self {
+        Self {
+            data_dir,
+            listen,
+            allowed_artifact_hosts: Vec::new(),
+            max_chunk_bytes: DEFAULT_MAX_CHUNK_BYTES,
+            max_json_bytes: DEFAULT_MAX_JSON_BYTES,
+            artifact_read_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The data directory's layout, in one place.
+#[derive(Debug, Clone)]
+pub struct DataDir(PathBuf);
+
+impl DataDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self(root.into())
+    }
+    pub fn root(&self) -> &Path {
+        &self.0
+    }
+    pub fn database(&self) -> PathBuf {
+        self.0.join("airlift.db")
+    }
+    pub fn jwt_secret(&self) -> PathBuf {
+        self.0.join("jwt-secret")
+    }
+    /// Root of the local `object_store`; keys below it follow seed 001's layout.
+    pub fn objects(&self) -> PathBuf {
+        self.0.join("objects")
+    }
+}
+
+/// One `--allow-artifact-host` entry: `HOST` (the scheme's default port only) or `HOST:PORT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowedHost {
+    host: String,
+    port: Option<u16>,
+}
+
+impl AllowedHost {
+    /// Whether `url` (already known to be http or https) names this host and port.
+    pub fn matches(&self, url: &url::Url) -> bool {
+        let Some(host) = url.host_str() else {
+            return false;
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if !host.eq_ignore_ascii_case(&self.host) {
+            return false;
+        }
+        match (self.port, url.port_or_known_default()) {
+            (Some(want), Some(got)) => want == got,
+            // `Url` reports no port when it is the scheme's default.
+            (None, _) => url.port().is_none(),
+            (Some(_), None) => false,
+        }
+    }
+}
+
+impl FromStr for AllowedHost {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        // Reuse the URL parser so IPv6 literals and ports are handled the way requests are.
+        let url = url::Url::parse(&format!("http://{s}/"))
+            .map_err(|e| format!("not a HOST[:PORT]: {s:?} ({e})"))?;
+        let host = url
+            .host_str()
+            .ok_or_else(|| format!("no host in {s:?}"))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
+        if url.path() != "/" || url.username() != "" || url.query().is_some() {
+            return Err(format!("not a HOST[:PORT]: {s:?}"));
+        }
+        // `Url` drops an explicit default port (":80"), which then means "default port only",
+        // exactly what was asked.
+        Ok(Self {
+            host,
+            port: url.port(),
+        })
+    }
+}
+
+impl fmt::Display for AllowedHost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.port {
+            Some(p) => write!(f, "{}:{p}", self.host),
+            None => f.write_str(&self.host),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> url::Url {
+        url::Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn host_and_port_must_both_match() {
+        let h: AllowedHost = "127.0.0.1:8080".parse().unwrap();
+        assert!(h.matches(&url("http://127.0.0.1:8080/a.bin")));
+        assert!(!h.matches(&url("http://127.0.0.1:8081/a.bin")));
+        assert!(!h.matches(&url("http://127.0.0.2:8080/a.bin")));
+        let h: AllowedHost = "Artifacts.Example.com".parse().unwrap();
+        assert!(h.matches(&url("https://artifacts.example.com/fw.bin")));
+        assert!(!h.matches(&url("https://artifacts.example.com:8443/fw.bin")));
+        assert!("http://x".parse::<AllowedHost>().is_err());
+    }
+}

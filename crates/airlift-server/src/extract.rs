@@ -1,0 +1,97 @@
+//! Extractors whose rejections speak the API's error format.
+//!
+//! axum's own `Json` and `Path` reject with plain-text bodies and 415/422 statuses; the spec
+//! wants every failure as `{"code","message"}`, and malformed JSON or unknown fields as
+//! 400 INVALID_ARGUMENT (413 RESOURCE_EXHAUSTED when the body is over the limit).
+
+use airlift_core::error::ApiError;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+
+/// `axum::Json` with API-shaped rejections. Responses use `axum::Json` directly.
+pub struct Json<T>(pub T);
+
+impl<S, T> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> AppError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return AppError::payload_too_large("request body is too large");
+    }
+    let detail = match &rejection {
+        // serde's message names the field and position ("unknown field `x`, expected ...").
+        JsonRejection::JsonDataError(e) => std::error::Error::source(e)
+            .map(ToString::to_string)
+            .unwrap_or_else(|| e.body_text()),
+        JsonRejection::JsonSyntaxError(e) => std::error::Error::source(e)
+            .map(ToString::to_string)
+            .unwrap_or_else(|| e.body_text()),
+        JsonRejection::MissingJsonContentType(_) => {
+            "expected a JSON body with `Content-Type: application/json`".to_owned()
+        }
+        other => other.body_text(),
+    };
+    ApiError::invalid_argument(format!("invalid JSON body: {detail}")).into()
+}
+
+/// `axum::extract::Path` with API-shaped rejections.
+pub struct Path<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(e) => Err(path_rejection(e)),
+        }
+    }
+}
+
+fn path_rejection(e: PathRejection) -> AppError {
+    ApiError::invalid_argument(format!("invalid path parameter: {}", e.body_text())).into()
+}
+
+/// `axum::extract::Query` with API-shaped rejections (unknown query keys are ignored, as
+/// HTTP caches and proxies sometimes add their own).
+pub struct Query<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(e) => Err(query_rejection(e)),
+        }
+    }
+}
+
+fn query_rejection(e: QueryRejection) -> AppError {
+    ApiError::invalid_argument(format!("invalid query string: {}", e.body_text())).into()
+}

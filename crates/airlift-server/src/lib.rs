@@ -1,0 +1,25 @@
+//! Airlift's fleet server (`airliftd`).
+//!
+//! Layout (one concern per module):
+//! - [`cli`]: the `serve` and `token` subcommands; [`config`]: what `serve` runs with.
+//! - [`app`]: shared state and the route table that builds the router (and that the OpenAPI
+//!   test compares with `openapi.yaml`).
+//! - [`routes`]: one file per resource; handlers only translate HTTP <-> store/artifact calls.
+//! - [`auth`]: user JWTs (roles, tenants) and device tokens.
+//! - [`store`]: the database behind a narrow trait ([`store::Store`]); SQLite today.
+//! - [`artifacts`]: bytes behind `object_store` (local file system today).
+//! - [`verify`]: reading, hashing and checking a package's artifact before it exists.
+//! - [`recovery`]: startup housekeeping that makes a crash at any point harmless.
+
+pub mod app;
+pub mod artifacts;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod ids;
+pub mod recovery;
+pub mod routes;
+pub mod store;
+pub mod verify;

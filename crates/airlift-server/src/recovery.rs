@@ -1,0 +1,50 @@
+//! Startup housekeeping: make a crash at any point harmless.
+//!
+//! The invariants the handlers keep are "a database row points only at finished objects" and
+//! "an object is finished before a row points at it". A crash can therefore leave only:
+//! - objects no row points at (a part whose row was not yet written, an image or firmware
+//!   object whose transaction did not commit, a package artifact still in `staging/`), and
+//! - upload jobs stuck in `completing`.
+//!
+//! Both are repaired here, before the listener opens: the objects are deleted, the jobs go back
+//! to `in_progress` so the client can complete them again (their parts are still there).
+
+use crate::artifacts::{keys, Artifacts};
+use crate::store::Store;
+
+pub async fn run(store: &dyn Store, artifacts: &Artifacts) -> anyhow::Result<()> {
+    let reset = store
+        .reset_interrupted_completions()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if reset > 0 {
+        tracing::warn!(
+            jobs = reset,
+            "upload jobs interrupted while completing are in progress again"
+        );
+    }
+    let referenced = store
+        .referenced_object_keys()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut removed = 0usize;
+    for prefix in [keys::STAGING, keys::UPLOADS, keys::IMAGES, keys::FIRMWARE] {
+        let listed = artifacts
+            .list(prefix)
+            .await
+            .map_err(|e| anyhow::anyhow!("listing {prefix}: {e:?}"))?;
+        for key in listed {
+            if !referenced.contains(key.as_ref()) {
+                artifacts.delete(&key).await;
+                removed += 1;
+            }
+        }
+    }
+    if removed > 0 {
+        tracing::warn!(
+            objects = removed,
+            "removed objects left behind by an interrupted request"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! Device provisioning (single and bulk) and device listing.
+
+use airlift_core::error::ApiError;
+use airlift_core::package::validate_device_type;
+use airlift_core::wire::{
+    BulkCreateDevices, BulkProvisioned, CreateDevice, Device, ListResponse, ProvisionedDevice,
+};
+use axum::extract::State;
+use axum::response::Response;
+use axum::Json;
+
+use super::{created, list_response, required_text, ListQuery};
+use crate::app::AppState;
+use crate::auth::{device_token, Caller, Permission};
+use crate::error::{AppError, AppResult};
+use crate::extract::{self, Path, Query};
+use crate::ids;
+use crate::store::{DeviceRecord, NewDevice};
+
+/// One bulk call provisions at most this many devices (one transaction, one response).
+pub const MAX_BULK: usize = 10_000;
+
+fn to_wire(d: DeviceRecord) -> Device {
+    Device {
+        device_id: d.id,
+        name: d.name,
+        profile_id: d.profile_id,
+        device_type: d.device_type,
+        firmware_version: d.firmware_version,
+        created_at: d.created_at,
+    }
+}
+
+/// Validates one request and mints its token. `at` prefixes error messages in bulk calls.
+fn prepare(
+    tenant: &str,
+    d: CreateDevice,
+    at: &str,
+    now: &str,
+) -> Result<(NewDevice, String), AppError> {
+    let name = required_text(&format!("{at}name"), &d.name, 128)?;
+    let profile_id = required_text(&format!("{at}profile_id"), &d.profile_id, 64)?;
+    validate_device_type(&d.device_type)
+        .map_err(|e| ApiError::invalid_argument(format!("{at}{}", e.message)))?;
+    // Devices may run builds that are not semver (they are then skipped by rollouts), so only
+    // the shape is checked here.
+    let firmware_version =
+        required_text(&format!("{at}firmware_version"), &d.firmware_version, 64)?;
+    let token =
+        device_token::generate().map_err(|e| AppError::internal("minting a device token", e))?;
+    let record = DeviceRecord {
+        id: ids::new_id("dev"),
+        tenant_id: tenant.to_owned(),
+        profile_id,
+        name,
+        device_type: d.device_type,
+        firmware_version,
+        created_at: now.to_owned(),
+    };
+    let new = NewDevice {
+        token_hash: device_token::hash(&token),
+        record,
+    };
+    Ok((new, token))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    extract::Json(body): extract::Json<CreateDevice>,
+) -> AppResult<Response> {
+    caller.require(Permission::Provision)?;
+    let (new, token) = prepare(caller.tenant_id(), body, "", &ids::now())?;
+    let device = new.record.clone();
+    state
+        .store
+        .create_devices(caller.tenant_id(), vec![new])
+        .await?;
+    let location = format!("/api/v1/devices/{}", device.id);
+    Ok(created(
+        &location,
+        ProvisionedDevice {
+            device: to_wire(device),
+            device_token: token,
+        },
+    ))
+}
+
+pub async fn create_bulk(
+    State(state): State<AppState>,
+    caller: Caller,
+    extract::Json(body): extract::Json<BulkCreateDevices>,
+) -> AppResult<Response> {
+    caller.require(Permission::Provision)?;
+    if body.devices.is_empty() || body.devices.len() > MAX_BULK {
+        return Err(ApiError::invalid_argument(format!(
+            "devices must hold 1 to {MAX_BULK} devices, got {}",
+            body.devices.len()
+        ))
+        .into());
+    }
+    let now = ids::now();
+    let mut news = Vec::with_capacity(body.devices.len());
+    let mut out = Vec::with_capacity(body.devices.len());
+    for (i, d) in body.devices.into_iter().enumerate() {
+        let (new, token) = prepare(caller.tenant_id(), d, &format!("devices[{i}]."), &now)?;
+        out.push(ProvisionedDevice {
+            device: to_wire(new.record.clone()),
+            device_token: token,
+        });
+        news.push(new);
+    }
+    state.store.create_devices(caller.tenant_id(), news).await?;
+    tracing::info!(tenant = %caller.tenant.id, count = out.len(), "devices provisioned");
+    Ok(created(
+        "/api/v1/devices",
+        BulkProvisioned {
+            count: out.len(),
+            data: out,
+        },
+    ))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<ListResponse<Device>>> {
+    caller.require(Permission::Read)?;
+    let page = q.page()?;
+    let items = state
+        .store
+        .list_devices(caller.tenant_id(), page.clone())
+        .await?;
+    Ok(Json(list_response(&page, items, to_wire)))
+}
+
+pub async fn get_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<Device>> {
+    caller.require(Permission::Read)?;
+    let d = state
+        .store
+        .device(caller.tenant_id(), &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("device not found"))?;
+    Ok(Json(to_wire(d)))
+}

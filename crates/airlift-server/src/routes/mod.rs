@@ -1,0 +1,102 @@
+//! HTTP handlers, one file per resource. Handlers check the caller's permission, validate
+//! input with airlift-core's rules, call the store / artifact store, and build wire types.
+
+pub mod devices;
+pub mod health;
+pub mod images;
+pub mod packages;
+pub mod profiles;
+pub mod signing_keys;
+pub mod tenant;
+pub mod uploads;
+
+use airlift_core::error::ApiError;
+use airlift_core::wire::ListResponse;
+use axum::http::header::{CONTENT_LOCATION, LOCATION};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Page, PageOf};
+
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 1000;
+
+/// `?limit=&after=&order=` on every list (seed 003's list shape). Only ascending order exists.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    pub limit: Option<u32>,
+    pub after: Option<String>,
+    pub order: Option<String>,
+}
+
+impl ListQuery {
+    pub fn page(self) -> Result<Page, ApiError> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::invalid_argument(format!(
+                "limit must be between 1 and {MAX_LIMIT}, got {limit}"
+            )));
+        }
+        if let Some(order) = &self.order {
+            if !order.eq_ignore_ascii_case("asc") {
+                return Err(ApiError::invalid_argument(format!(
+                    "order must be ASC, got {order:?}"
+                )));
+            }
+        }
+        Ok(Page {
+            limit,
+            after: self.after.filter(|a| !a.is_empty()),
+        })
+    }
+}
+
+/// A store page as the wire list, mapping each item.
+pub fn list_response<R, W>(page: &Page, items: PageOf<R>, f: impl Fn(R) -> W) -> ListResponse<W> {
+    ListResponse::new(
+        items.items.into_iter().map(f).collect(),
+        items.has_more,
+        page.limit,
+        page.after.clone(),
+    )
+}
+
+/// 201 with `Location` and `Content-Location` naming the new resource (seed 003).
+pub fn created<T: Serialize>(location: &str, body: T) -> Response {
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(LOCATION, v.clone());
+        response.headers_mut().insert(CONTENT_LOCATION, v);
+    }
+    response
+}
+
+/// A required, trimmed, bounded text field.
+pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(ApiError::invalid_argument(format!(
+            "{field} must not be empty"
+        )));
+    }
+    bounded_text(field, v, max)
+}
+
+pub fn bounded_text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+    if value.chars().count() > max {
+        return Err(ApiError::invalid_argument(format!(
+            "{field} must be at most {max} characters"
+        )));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(ApiError::invalid_argument(format!(
+            "{field} must not contain control characters"
+        )));
+    }
+    Ok(value.to_owned())
+}

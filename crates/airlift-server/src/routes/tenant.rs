@@ -1,0 +1,40 @@
+//! The caller's tenant and its settings (`require_signatures`).
+
+use airlift_core::wire::{Tenant, UpdateTenant};
+use axum::extract::State;
+use axum::Json;
+
+use crate::app::AppState;
+use crate::auth::{Caller, Permission};
+use crate::error::AppResult;
+use crate::extract;
+use crate::store::TenantRecord;
+
+pub fn to_wire(t: TenantRecord) -> Tenant {
+    Tenant {
+        tenant_id: t.id,
+        name: t.name,
+        require_signatures: t.require_signatures,
+        created_at: t.created_at,
+    }
+}
+
+pub async fn get_tenant(caller: Caller) -> AppResult<Json<Tenant>> {
+    caller.require(Permission::Read)?;
+    Ok(Json(to_wire(caller.tenant)))
+}
+
+/// Admin only: turning signature enforcement off is a security decision.
+pub async fn update_tenant(
+    State(state): State<AppState>,
+    caller: Caller,
+    extract::Json(body): extract::Json<UpdateTenant>,
+) -> AppResult<Json<Tenant>> {
+    caller.require(Permission::Administer)?;
+    let mut tenant = caller.tenant;
+    if let Some(on) = body.require_signatures {
+        tenant = state.store.set_require_signatures(&tenant.id, on).await?;
+        tracing::info!(tenant = %tenant.id, require_signatures = on, "tenant signing policy changed");
+    }
+    Ok(Json(to_wire(tenant)))
+}

@@ -1,0 +1,124 @@
+//! Plain rows, as the store hands them to handlers (the wire types are built from these).
+
+use airlift_core::package::PackageType;
+use airlift_core::signing::SigningAlgorithm;
+use airlift_core::wire::UploadJobStatus;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantRecord {
+    pub id: String,
+    pub name: String,
+    pub require_signatures: bool,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileRecord {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub device_type: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRecord {
+    pub id: String,
+    pub tenant_id: String,
+    pub profile_id: String,
+    pub name: String,
+    pub device_type: String,
+    pub firmware_version: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    pub record: DeviceRecord,
+    /// SHA-256 (hex) of the device token; the token itself is never stored.
+    pub token_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadJobRecord {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub description: String,
+    pub status: UploadJobStatus,
+    pub firmware_image_id: Option<String>,
+    pub chunk_count: u64,
+    pub bytes_received: u64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewChunk {
+    pub chunk_id: Option<u32>,
+    pub length: u64,
+    pub md5_hex: String,
+    pub object_key: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkRecord {
+    pub chunk_id: u32,
+    pub length: u64,
+    pub md5_hex: String,
+    pub object_key: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRecord {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub description: String,
+    pub object_key: String,
+    pub sha256: String,
+    pub size: u64,
+    pub upload_job_id: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKeyRecord {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub algorithm: SigningAlgorithm,
+    pub public_key_pem: String,
+    pub fingerprint: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// What makes a package unique within a tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageKey {
+    pub package_type: PackageType,
+    /// Canonical semver string.
+    pub version: String,
+    pub device_type: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageRecord {
+    pub id: String,
+    pub tenant_id: String,
+    pub key: PackageKey,
+    pub min_version: String,
+    pub artifact_uri: String,
+    pub sha256: String,
+    pub signature: Option<String>,
+    pub signing_key_id: Option<String>,
+    pub size_bytes: u64,
+    pub release_notes: String,
+    /// `firmware/{tenant}/{version}/{sha256}.bin`.
+    pub storage_key: String,
+    pub created_at: String,
+}

@@ -1,0 +1,217 @@
+//! Signing keys and packages.
+
+use airlift_core::package::PackageType;
+use rusqlite::{params, Connection, OptionalExtension as _, Row, TransactionBehavior};
+
+use super::{
+    conflict, db, i64_of, page_of, u64_of, ApiError, PackageKey, PackageRecord, Page, PageOf,
+    SigningKeyRecord, StoreResult,
+};
+
+const KEY_COLUMNS: &str =
+    "id, tenant_id, name, algorithm, public_key_pem, fingerprint, created_at, revoked_at";
+
+fn key_row(r: &Row<'_>) -> rusqlite::Result<SigningKeyRecord> {
+    let algorithm: String = r.get(3)?;
+    Ok(SigningKeyRecord {
+        id: r.get(0)?,
+        tenant_id: r.get(1)?,
+        name: r.get(2)?,
+        algorithm: algorithm.parse().map_err(|e: ApiError| {
+            rusqlite::Error::FromSqlConversionFailure(
+                3,
+                rusqlite::types::Type::Text,
+                e.message.into(),
+            )
+        })?,
+        public_key_pem: r.get(4)?,
+        fingerprint: r.get(5)?,
+        created_at: r.get(6)?,
+        revoked_at: r.get(7)?,
+    })
+}
+
+pub fn create_signing_key(c: &mut Connection, k: &SigningKeyRecord) -> StoreResult<()> {
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db)?;
+    let dup: bool = tx
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM signing_keys
+                            WHERE tenant_id = ?1 AND fingerprint = ?2 AND revoked_at IS NULL)",
+            [&k.tenant_id, &k.fingerprint],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
+    if dup {
+        return Err(ApiError::already_exists(format!(
+            "this public key is already registered (fingerprint {})",
+            k.fingerprint
+        ))
+        .into());
+    }
+    tx.execute(
+        "INSERT INTO signing_keys (id, tenant_id, name, algorithm, public_key_pem, fingerprint, created_at, revoked_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)",
+        params![k.id, k.tenant_id, k.name, k.algorithm.as_str(), k.public_key_pem, k.fingerprint, k.created_at],
+    )
+    .map_err(db)?;
+    tx.commit().map_err(db)
+}
+
+pub fn list_signing_keys(c: &mut Connection, tenant: &str) -> StoreResult<Vec<SigningKeyRecord>> {
+    let mut stmt = c
+        .prepare_cached(&format!(
+            "SELECT {KEY_COLUMNS} FROM signing_keys WHERE tenant_id = ?1 ORDER BY id"
+        ))
+        .map_err(db)?;
+    let rows = stmt
+        .query_map([tenant], key_row)
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    Ok(rows)
+}
+
+pub fn revoke_signing_key(c: &mut Connection, tenant: &str, id: &str, at: &str) -> StoreResult<()> {
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db)?;
+    let exists: bool = tx
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM signing_keys WHERE tenant_id = ?1 AND id = ?2)",
+            [tenant, id],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
+    if !exists {
+        return Err(ApiError::not_found("signing key not found").into());
+    }
+    tx.execute(
+        "UPDATE signing_keys SET revoked_at = ?3 WHERE tenant_id = ?1 AND id = ?2 AND revoked_at IS NULL",
+        params![tenant, id, at],
+    )
+    .map_err(db)?;
+    tx.commit().map_err(db)
+}
+
+const PACKAGE_COLUMNS: &str =
+    "id, tenant_id, type, version, device_type, min_version, artifact_uri,
+    sha256, signature, signing_key_id, size_bytes, release_notes, storage_key, created_at";
+
+fn package_row(r: &Row<'_>) -> rusqlite::Result<PackageRecord> {
+    let ty: String = r.get(2)?;
+    let package_type = match ty.as_str() {
+        "sw" => PackageType::Sw,
+        _ => PackageType::Fw,
+    };
+    Ok(PackageRecord {
+        id: r.get(0)?,
+        tenant_id: r.get(1)?,
+        key: PackageKey {
+            package_type,
+            version: r.get(3)?,
+            device_type: r.get(4)?,
+        },
+        min_version: r.get(5)?,
+        artifact_uri: r.get(6)?,
+        sha256: r.get(7)?,
+        signature: r.get(8)?,
+        signing_key_id: r.get(9)?,
+        size_bytes: u64_of(r.get(10)?),
+        release_notes: r.get(11)?,
+        storage_key: r.get(12)?,
+        created_at: r.get(13)?,
+    })
+}
+
+pub fn package_exists(c: &mut Connection, tenant: &str, key: &PackageKey) -> StoreResult<bool> {
+    c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM packages
+                        WHERE tenant_id = ?1 AND type = ?2 AND version = ?3 AND device_type = ?4)",
+        params![
+            tenant,
+            key.package_type.as_str(),
+            key.version,
+            key.device_type
+        ],
+        |r| r.get(0),
+    )
+    .map_err(db)
+}
+
+pub fn create_package(c: &mut Connection, p: &PackageRecord) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO packages (id, tenant_id, type, version, device_type, min_version, artifact_uri,
+             sha256, signature, signing_key_id, size_bytes, release_notes, storage_key,
+             status, checksum_verified, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'available', 1, ?14)",
+        params![
+            p.id,
+            p.tenant_id,
+            p.key.package_type.as_str(),
+            p.key.version,
+            p.key.device_type,
+            p.min_version,
+            p.artifact_uri,
+            p.sha256,
+            p.signature,
+            p.signing_key_id,
+            i64_of(p.size_bytes),
+            p.release_notes,
+            p.storage_key,
+            p.created_at
+        ],
+    )
+    .map_err(|e| conflict(e, || duplicate_message(&p.key)))?;
+    Ok(())
+}
+
+pub fn duplicate_message(key: &PackageKey) -> String {
+    format!(
+        "a {} package {} for device type {:?} already exists",
+        key.package_type.as_str(),
+        key.version,
+        key.device_type
+    )
+}
+
+pub fn package(c: &mut Connection, tenant: &str, id: &str) -> StoreResult<Option<PackageRecord>> {
+    c.query_row(
+        &format!("SELECT {PACKAGE_COLUMNS} FROM packages WHERE tenant_id = ?1 AND id = ?2"),
+        [tenant, id],
+        package_row,
+    )
+    .optional()
+    .map_err(db)
+}
+
+pub fn list_packages(
+    c: &mut Connection,
+    tenant: &str,
+    page: &Page,
+) -> StoreResult<PageOf<PackageRecord>> {
+    let mut stmt = c
+        .prepare_cached(&format!(
+            "SELECT {PACKAGE_COLUMNS} FROM packages WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+        ))
+        .map_err(db)?;
+    let rows = stmt
+        .query_map(
+            params![tenant, page.after.as_deref().unwrap_or(""), page.limit + 1],
+            package_row,
+        )
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    Ok(page_of(rows, page.limit))
+}
+
+pub fn object_key_in_use(c: &mut Connection, key: &str) -> StoreResult<bool> {
+    c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM packages WHERE storage_key = ?1)",
+        [key],
+        |r| r.get(0),
+    )
+    .map_err(db)
+}

@@ -1,0 +1,86 @@
+//! A tiny connection pool: a few open connections and a semaphore so no more than that many
+//! blocking tasks hold one. (r2d2/deadpool would do the same with more moving parts.)
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::Connection;
+use tokio::sync::Semaphore;
+
+use super::{db, StoreError, StoreResult};
+
+pub struct Pool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    permits: Semaphore,
+}
+
+impl Pool {
+    /// Opens the database, runs `init` (migrations) once on the first connection, and keeps
+    /// it as the pool's first idle connection.
+    pub fn open(
+        path: &Path,
+        size: usize,
+        init: impl FnOnce(&mut Connection) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Self> {
+        let mut first = connect(path)?;
+        init(&mut first)?;
+        Ok(Self {
+            path: path.to_owned(),
+            idle: Mutex::new(vec![first]),
+            permits: Semaphore::new(size),
+        })
+    }
+
+    /// An idle connection, or a new one (connections are opened lazily up to the pool size,
+    /// and reopened if a task panicked while holding one).
+    pub fn take(&self) -> StoreResult<Connection> {
+        let idle = self.idle.lock().ok().and_then(|mut v| v.pop());
+        match idle {
+            Some(c) => Ok(c),
+            None => connect(&self.path).map_err(StoreError::Backend),
+        }
+    }
+
+    pub fn give(&self, conn: Connection) {
+        if let Ok(mut v) = self.idle.lock() {
+            v.push(conn);
+        }
+    }
+
+    pub async fn run<T, F>(self: &std::sync::Arc<Self>, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Backend(anyhow::anyhow!("database pool closed")))?;
+        let pool = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.take()?;
+            let result = f(&mut conn);
+            pool.give(conn);
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Backend(anyhow::anyhow!("database task failed: {e}")))?
+    }
+}
+
+fn connect(path: &Path) -> anyhow::Result<Connection> {
+    let conn = Connection::open(path)?;
+    // WAL: readers never block the writer. synchronous=FULL: a committed package or chunk
+    // survives power loss, not just a process crash. busy_timeout: writers queue.
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;",
+    )
+    .map_err(db)?;
+    Ok(conn)
+}

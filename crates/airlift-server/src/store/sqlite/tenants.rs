@@ -1,0 +1,84 @@
+use rusqlite::{params, Connection, OptionalExtension as _, Row, TransactionBehavior};
+
+use super::{db, ApiError, StoreResult, TenantRecord};
+
+const COLUMNS: &str = "id, name, require_signatures, created_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<TenantRecord> {
+    Ok(TenantRecord {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        require_signatures: r.get(2)?,
+        created_at: r.get(3)?,
+    })
+}
+
+pub fn ensure(c: &mut Connection, name: &str) -> StoreResult<TenantRecord> {
+    validate_name(name)?;
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db)?;
+    let existing = tx
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM tenants WHERE name = ?1"),
+            [name],
+            from_row,
+        )
+        .optional()
+        .map_err(db)?;
+    let tenant = match existing {
+        Some(t) => t,
+        None => {
+            // New tenants require signed packages: the safe default, switched off explicitly.
+            let t = TenantRecord {
+                id: crate::ids::new_id("ten"),
+                name: name.to_owned(),
+                require_signatures: true,
+                created_at: crate::ids::now(),
+            };
+            tx.execute(
+                "INSERT INTO tenants (id, name, require_signatures, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![t.id, t.name, t.require_signatures, t.created_at],
+            )
+            .map_err(db)?;
+            t
+        }
+    };
+    tx.commit().map_err(db)?;
+    Ok(tenant)
+}
+
+/// Tenant names appear in tokens and logs: keep them to a safe, readable alphabet.
+fn validate_name(name: &str) -> Result<(), ApiError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_argument(format!(
+            "tenant name must be 1-64 characters of [A-Za-z0-9._-], got {name:?}"
+        )))
+    }
+}
+
+pub fn get(c: &mut Connection, id: &str) -> StoreResult<Option<TenantRecord>> {
+    c.query_row(
+        &format!("SELECT {COLUMNS} FROM tenants WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()
+    .map_err(db)
+}
+
+pub fn set_require_signatures(c: &mut Connection, id: &str, on: bool) -> StoreResult<TenantRecord> {
+    c.execute(
+        "UPDATE tenants SET require_signatures = ?2 WHERE id = ?1",
+        params![id, on],
+    )
+    .map_err(db)?;
+    get(c, id)?.ok_or_else(|| ApiError::not_found("tenant not found").into())
+}
