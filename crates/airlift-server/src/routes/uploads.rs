@@ -11,12 +11,14 @@
 //! listed only once its bytes are stored and its MD5 checked, so a listed part is whole.
 //!
 //! Bodies are streamed to the artifact store, never held whole in memory, and capped at
-//! `max_chunk_bytes` (413). Completion runs in its own task so a client that disconnects
+//! `max_chunk_bytes` (413). A chunk refused before its body is read (auth, role, unknown job,
+//! bad header) still has a bounded amount of its body drained first, so the client reads the
+//! error instead of a connection reset. Completion runs in its own task so a client that disconnects
 //! cannot leave a job half-assembled.
 
 use airlift_core::error::ApiError;
 use airlift_core::wire::{CreateUploadJob, ListResponse, UploadChunk, UploadJob, UploadJobStatus};
-use axum::body::{Body, Bytes};
+use axum::body::{Body, BodyDataStream, Bytes};
 use axum::extract::State;
 use axum::http::header::CONTENT_LENGTH;
 use axum::http::{HeaderMap, StatusCode};
@@ -24,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use futures_util::{StreamExt as _, TryStreamExt as _};
+use futures_util::{Stream, StreamExt as _};
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
@@ -187,22 +189,37 @@ pub async fn get_chunk(
 /// `POST .../chunks`: append the next chunk, or complete the job with a zero-length one.
 pub async fn append_chunk(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Result<Caller, AppError>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> AppResult<Response> {
+    let mut body = body.into_data_stream();
+    let result = append(state, caller, id, &headers, &mut body).await;
+    if result.is_err() {
+        drain(&mut body).await;
+    }
+    result
+}
+
+async fn append(
+    state: AppState,
+    caller: Result<Caller, AppError>,
+    id: String,
+    headers: &HeaderMap,
+    body: &mut BodyDataStream,
+) -> AppResult<Response> {
+    let caller = caller?;
     caller.require(Permission::Publish)?;
-    let md5 = content_md5(&headers)?;
-    check_declared_length(&headers, state.config.max_chunk_bytes)?;
+    let md5 = content_md5(headers)?;
+    check_declared_length(headers, state.config.max_chunk_bytes)?;
     state
         .store
         .check_accepts_chunks(caller.tenant_id(), &id)
         .await?;
 
-    let mut stream = body.into_data_stream();
     let first = loop {
-        match stream.next().await {
+        match body.next().await {
             Some(Ok(piece)) if piece.is_empty() => continue,
             Some(Ok(piece)) => break Some(piece),
             Some(Err(e)) => return Err(body_error(e)),
@@ -218,8 +235,8 @@ pub async fn append_chunk(
         }
         return complete(state, caller, id).await;
     };
-    let rest = futures_util::stream::once(async { Ok(first) }).chain(stream);
-    let (record, _) = store_part(&state, &caller, &id, None, md5, rest).await?;
+    let rest = futures_util::stream::once(async { Ok(first) }).chain(body);
+    let (record, _) = store_part(&state, &caller, &id, None, md5, Box::pin(rest)).await?;
     let location = chunk_location(&id, record.chunk_id);
     Ok(created(&location, chunk_to_wire(record)))
 }
@@ -228,11 +245,28 @@ pub async fn append_chunk(
 /// part is new, 200 when it replaced an earlier upload of the same part.
 pub async fn put_chunk(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Result<Caller, AppError>,
     Path((id, chunk_id)): Path<(String, u32)>,
     headers: HeaderMap,
     body: Body,
 ) -> AppResult<Response> {
+    let mut body = body.into_data_stream();
+    let result = put(state, caller, id, chunk_id, &headers, &mut body).await;
+    if result.is_err() {
+        drain(&mut body).await;
+    }
+    result
+}
+
+async fn put(
+    state: AppState,
+    caller: Result<Caller, AppError>,
+    id: String,
+    chunk_id: u32,
+    headers: &HeaderMap,
+    body: &mut BodyDataStream,
+) -> AppResult<Response> {
+    let caller = caller?;
     caller.require(Permission::Publish)?;
     if !(1..=MAX_PART).contains(&chunk_id) {
         return Err(ApiError::invalid_argument(format!(
@@ -240,21 +274,13 @@ pub async fn put_chunk(
         ))
         .into());
     }
-    let md5 = content_md5(&headers)?;
-    check_declared_length(&headers, state.config.max_chunk_bytes)?;
+    let md5 = content_md5(headers)?;
+    check_declared_length(headers, state.config.max_chunk_bytes)?;
     state
         .store
         .check_accepts_chunks(caller.tenant_id(), &id)
         .await?;
-    let (record, replaced) = store_part(
-        &state,
-        &caller,
-        &id,
-        Some(chunk_id),
-        md5,
-        body.into_data_stream(),
-    )
-    .await?;
+    let (record, replaced) = store_part(&state, &caller, &id, Some(chunk_id), md5, body).await?;
     let location = chunk_location(&id, record.chunk_id);
     if replaced {
         Ok((StatusCode::OK, Json(chunk_to_wire(record))).into_response())
@@ -274,21 +300,13 @@ async fn store_part<S>(
     body: S,
 ) -> AppResult<(ChunkRecord, bool)>
 where
-    S: futures_util::Stream<Item = Result<Bytes, axum::Error>>,
+    S: Stream<Item = Result<Bytes, axum::Error>> + Unpin,
 {
-    let cap = state.config.max_chunk_bytes;
     let key = keys::chunk(caller.tenant_id(), job_id);
     let mut hasher = Md5::new();
-    let mut seen = 0u64;
     let length = state
         .artifacts
-        .write_stream(&key, body.map_err(body_error), |piece| {
-            seen += piece.len() as u64;
-            if seen > cap {
-                return Err(AppError::payload_too_large(format!(
-                    "a chunk may be at most {cap} bytes"
-                )));
-            }
+        .write_stream(&key, capped(body, state.config.max_chunk_bytes), |piece| {
             hasher.update(piece);
             Ok(())
         })
@@ -445,6 +463,56 @@ fn check_declared_length(headers: &HeaderMap, cap: u64) -> Result<(), AppError> 
         ))),
         _ => Ok(()),
     }
+}
+
+/// How much of an oversized body is read (and discarded) before answering 413. Answering
+/// while the client is still sending makes most clients see a broken pipe instead of the
+/// answer; draining a bounded amount lets modestly oversized requests get a proper 413, and
+/// anything larger is cut off.
+const DRAIN_LIMIT: u64 = 16 * 1024 * 1024;
+
+async fn drain<S>(body: &mut S)
+where
+    S: Stream<Item = Result<Bytes, axum::Error>> + Unpin,
+{
+    let mut drained = 0u64;
+    while drained < DRAIN_LIMIT {
+        match body.next().await {
+            Some(Ok(piece)) => drained += piece.len() as u64,
+            _ => break,
+        }
+    }
+}
+
+/// The body with a length cap: past `cap` bytes it drains (bounded) and ends with 413.
+fn capped<S>(body: S, cap: u64) -> impl Stream<Item = Result<Bytes, AppError>>
+where
+    S: Stream<Item = Result<Bytes, axum::Error>> + Unpin,
+{
+    futures_util::stream::unfold(
+        (body, 0u64, false),
+        move |(mut body, seen, done)| async move {
+            if done {
+                return None;
+            }
+            match body.next().await {
+                None => None,
+                Some(Err(e)) => Some((Err(body_error(e)), (body, seen, true))),
+                Some(Ok(piece)) => {
+                    let seen = seen + piece.len() as u64;
+                    if seen > cap {
+                        drain(&mut body).await;
+                        let e = AppError::payload_too_large(format!(
+                            "a chunk may be at most {cap} bytes"
+                        ));
+                        Some((Err(e), (body, seen, true)))
+                    } else {
+                        Some((Ok(piece), (body, seen, false)))
+                    }
+                }
+            }
+        },
+    )
 }
 
 fn body_error(e: axum::Error) -> AppError {

@@ -1,0 +1,363 @@
+//! Test harness: the real `airliftd` binary on loopback, driven over real HTTP.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use futures_util::StreamExt as _;
+use md5::{Digest as _, Md5};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_airliftd");
+
+/// A running server; killed on drop.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub data: PathBuf,
+}
+
+impl Server {
+    pub fn start(data: &Path) -> Server {
+        Self::start_with(data, &[])
+    }
+
+    pub fn start_with(data: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .arg("--data")
+            .arg(data)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn airliftd");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read listening line");
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Server {
+            child,
+            base,
+            data: data.to_owned(),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL: no graceful shutdown, no cleanup (the crash tests' point).
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Peak resident set size (VmHWM) of the server process, in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `airliftd token`: the JWT is the only stdout output.
+pub fn token(data: &Path, tenant: &str, role: &str) -> String {
+    let out = Command::new(BIN)
+        .args(["token", "--data"])
+        .arg(data)
+        .args(["--tenant", tenant, "--role", role])
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run airliftd token");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "token printed more than one line: {stdout:?}"
+    );
+    lines[0].to_owned()
+}
+
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("airliftd-test")
+        .tempdir()
+        .unwrap()
+}
+
+/// A client acting as one user.
+#[derive(Clone)]
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: String,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        self.body
+    }
+
+    #[track_caller]
+    pub fn expect_error(self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(self.code(), code, "body: {}", self.body);
+        assert!(self.body["message"].as_str().is_some_and(|m| !m.is_empty()));
+        self.body
+    }
+}
+
+impl Api {
+    pub fn new(server: &Server, token: &str) -> Api {
+        Api {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .build()
+                .unwrap(),
+            base: server.base.clone(),
+            token: token.to_owned(),
+        }
+    }
+
+    pub fn for_tenant(server: &Server, tenant: &str, role: &str) -> Api {
+        Api::new(server, &token(&server.data, tenant, role))
+    }
+
+    pub fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+
+    pub async fn send(&self, rb: reqwest::RequestBuilder) -> Resp {
+        let r = rb.send().await.expect("request");
+        let status = r.status();
+        let headers = r.headers().clone();
+        let bytes = r.bytes().await.expect("body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(self.req(reqwest::Method::GET, path)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.send(self.req(reqwest::Method::DELETE, path)).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.send(self.req(reqwest::Method::POST, path).json(&body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Resp {
+        self.send(self.req(reqwest::Method::PATCH, path).json(&body))
+            .await
+    }
+
+    /// Seed 003 chunk append (POST), with a correct Content-MD5.
+    pub async fn post_chunk(&self, job: &str, data: &[u8]) -> Resp {
+        self.send(
+            self.req(
+                reqwest::Method::POST,
+                &format!("/api/v1/ota/upload-jobs/{job}/chunks"),
+            )
+            .header("content-md5", content_md5(data))
+            .header("content-type", "binary/octet-stream")
+            .body(data.to_vec()),
+        )
+        .await
+    }
+
+    /// Explicit part (PUT .../chunks/{n}), with a correct Content-MD5.
+    pub async fn put_part(&self, job: &str, n: u32, data: &[u8]) -> Resp {
+        self.send(
+            self.req(
+                reqwest::Method::PUT,
+                &format!("/api/v1/ota/upload-jobs/{job}/chunks/{n}"),
+            )
+            .header("content-md5", content_md5(data))
+            .body(data.to_vec()),
+        )
+        .await
+    }
+
+    pub async fn create_job(&self, name: &str) -> String {
+        let body = self
+            .post(
+                "/api/v1/ota/upload-jobs",
+                json!({"name": name, "description": "test"}),
+            )
+            .await
+            .expect(201);
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Uploads `data` through a job in `chunk`-sized POSTs and completes it; returns the image.
+    pub async fn upload_image(&self, name: &str, data: &[u8], chunk: usize) -> Value {
+        let job = self.create_job(name).await;
+        for piece in data.chunks(chunk) {
+            self.post_chunk(&job, piece).await.expect(201);
+        }
+        self.post_chunk(&job, b"").await.expect(201);
+        let job_body = self
+            .get(&format!("/api/v1/ota/upload-jobs/{job}"))
+            .await
+            .expect(200);
+        let image_id = job_body["firmware_image_id"].as_str().unwrap();
+        self.get(&format!("/api/v1/ota/images/{image_id}"))
+            .await
+            .expect(200)
+    }
+
+    /// Turns the tenant's signature requirement on or off (needs an admin token).
+    pub async fn require_signatures(&self, on: bool) {
+        self.patch("/api/v1/tenant", json!({"require_signatures": on}))
+            .await
+            .expect(200);
+    }
+}
+
+pub fn content_md5(data: &[u8]) -> String {
+    STANDARD.encode(Md5::digest(data))
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+pub fn sha256_raw(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// Deterministic pseudo-random bytes (xorshift), so artifacts are not trivially compressible
+/// and every test's data differs by seed.
+pub fn bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// A package request for `image` (fields as seed 000).
+pub fn package_body(version: &str, artifact_uri: &str, sha256: &str, size: u64) -> Value {
+    json!({
+        "type": "fw",
+        "version": version,
+        "artifact_uri": artifact_uri,
+        "sha256": sha256,
+        "size_bytes": size,
+        "compatibility": {"device_type": "temp-sensor", "min_version": "1.0.0"},
+        "release_notes": "Fix sensor drift above 60C; reduce idle current."
+    })
+}
+
+/// A tiny artifact host on loopback: serves `body` at any path. With `delay`, it sends the
+/// first half, then stalls for `delay` before the rest (to catch the server mid-download).
+pub struct ArtifactHost {
+    pub addr: std::net::SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ArtifactHost {
+    pub async fn start(body: Vec<u8>, delay: Option<Duration>) -> ArtifactHost {
+        use axum::response::IntoResponse as _;
+        let body = bytes::Bytes::from(body);
+        let app = axum::Router::new().fallback(move || {
+            let body = body.clone();
+            async move {
+                match delay {
+                    None => body.into_response(),
+                    Some(d) => {
+                        let half = body.len() / 2;
+                        let (a, b) = (body.slice(..half), body.slice(half..));
+                        let stream = futures_util::stream::iter([(a, Duration::ZERO), (b, d)])
+                            .then(|(chunk, wait)| async move {
+                                tokio::time::sleep(wait).await;
+                                Ok::<_, std::io::Error>(chunk)
+                            });
+                        axum::body::Body::from_stream(stream).into_response()
+                    }
+                }
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        ArtifactHost { addr, task }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for ArtifactHost {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
