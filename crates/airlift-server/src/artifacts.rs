@@ -12,7 +12,7 @@
 //! Every write is a multipart upload that becomes visible only when finished; an aborted or
 //! crashed write leaves no object under its key (see [`crate::recovery`] for the leftovers).
 
-use std::path::Path as FsPath;
+use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -33,6 +33,8 @@ const READ_RANGE: u64 = 4 * 1024 * 1024;
 #[derive(Clone)]
 pub struct Artifacts {
     store: Arc<dyn ObjectStore>,
+    /// Set for the local file system store (see [`Artifacts::remove_abandoned_local_writes`]).
+    local_root: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Artifacts {
@@ -71,14 +73,45 @@ pub mod keys {
 
 impl Artifacts {
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
-        Self { store }
+        Self {
+            store,
+            local_root: None,
+        }
     }
 
     /// The local file system store rooted at `root` (created if missing).
     pub fn local(root: &FsPath) -> anyhow::Result<Self> {
         std::fs::create_dir_all(root)?;
         let fs = LocalFileSystem::new_with_prefix(root)?.with_automatic_cleanup(true);
-        Ok(Self::new(Arc::new(fs)))
+        Ok(Self {
+            store: Arc::new(fs),
+            local_root: Some(root.to_owned()),
+        })
+    }
+
+    /// The local store writes a multipart object to `KEY#N` and renames it when finished; a
+    /// killed process leaves that file behind, and `list` (rightly) never shows it. Object
+    /// stores such as S3 expire abandoned multipart uploads with a bucket lifecycle rule
+    /// instead. Only call this while no write is in flight (at startup).
+    pub fn remove_abandoned_local_writes(&self) -> std::io::Result<usize> {
+        fn walk(dir: &FsPath, removed: &mut usize) -> std::io::Result<()> {
+            for entry in std::fs::read_dir(dir)? {
+                let entry = entry?;
+                let path = entry.path();
+                if entry.file_type()?.is_dir() {
+                    walk(&path, removed)?;
+                } else if is_partial_write(&entry.file_name().to_string_lossy()) {
+                    std::fs::remove_file(&path)?;
+                    *removed += 1;
+                }
+            }
+            Ok(())
+        }
+        let mut removed = 0;
+        if let Some(root) = &self.local_root {
+            walk(root, &mut removed)?;
+        }
+        Ok(removed)
     }
 
     /// Parses a key stored in the database.
@@ -187,5 +220,22 @@ impl Artifacts {
             out.push(meta?.location);
         }
         Ok(out)
+    }
+}
+
+/// `name#123`: object_store's local in-progress multipart file.
+fn is_partial_write(file_name: &str) -> bool {
+    file_name
+        .rsplit_once('#')
+        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn partial_local_writes_are_recognised() {
+        assert!(super::is_partial_write("01abc.part#3"));
+        assert!(!super::is_partial_write("01abc.part"));
+        assert!(!super::is_partial_write("a#b"));
     }
 }

@@ -40,6 +40,7 @@ pub async fn run(store: &dyn Store, artifacts: &Artifacts) -> anyhow::Result<()>
             }
         }
     }
+    removed += artifacts.remove_abandoned_local_writes()?;
     if removed > 0 {
         tracing::warn!(
             objects = removed,
