@@ -7,9 +7,11 @@
 //! * [`cancel`]: [`CancelToken`], cooperative cancellation for long jobs.
 //! * [`hashing`]: multi-threaded streaming SHA-256 of artifacts, and a single-pass part reader
 //!   for multipart uploads.
+//! * [`cache`]: the offline SQLite cache of packages, rollouts, devices and pending uploads.
 //!
 //! Nothing here talks to `airliftd`; the network client builds on these pieces.
 
+pub mod cache;
 pub mod cancel;
 pub mod error;
 pub mod hashing;

@@ -1,0 +1,145 @@
+//! Opening the cache file: pragmas, integrity check, migrations, and rebuilding a broken file.
+//!
+//! The cache only holds copies of server data, so a file SQLite cannot read is not worth a crash
+//! or a support ticket: it is moved aside (kept for diagnosis, never deleted) and a fresh one is
+//! created, and the caller learns that it happened so the UI can say "cache was rebuilt; syncing".
+//! Failures that say nothing about the file's contents (locked, no permission, disk full) are
+//! reported instead, because rebuilding would not fix them and could throw away a good file.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, ErrorCode as SqliteCode};
+use rusqlite_migration::{Migrations, M};
+
+use crate::error::{DeskError, DeskErrorCode};
+
+/// Schema migrations, in order. Append only: a released migration is never edited.
+const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../../migrations/0001_init.sql"))];
+
+/// How long a write waits for another connection (another window) to finish before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why opening failed: either the file's contents are bad (rebuild) or something else (report).
+enum OpenFailure {
+    Corrupt(String),
+    Other(DeskError),
+}
+
+/// Opens (creating and migrating as needed) the cache at `path`. Returns the connection and,
+/// if the old file was unreadable, where it was moved.
+pub(super) fn open_or_rebuild(path: &Path) -> Result<(Connection, Option<PathBuf>), DeskError> {
+    match try_open(path) {
+        Ok(conn) => Ok((conn, None)),
+        Err(OpenFailure::Other(err)) => Err(err),
+        Err(OpenFailure::Corrupt(reason)) => {
+            let moved_to = move_aside(path)?;
+            tracing::warn!(
+                path = %path.display(),
+                moved_to = %moved_to.display(),
+                %reason,
+                "offline cache was unreadable; rebuilt it"
+            );
+            match try_open(path) {
+                Ok(conn) => Ok((conn, Some(moved_to))),
+                Err(OpenFailure::Other(err)) => Err(err),
+                Err(OpenFailure::Corrupt(reason)) => Err(DeskError::new(
+                    DeskErrorCode::CacheCorrupt,
+                    format!(
+                        "the offline cache at {} is unreadable even after rebuilding it ({reason}); \
+                         check the disk",
+                        path.display()
+                    ),
+                )),
+            }
+        }
+    }
+}
+
+fn try_open(path: &Path) -> Result<Connection, OpenFailure> {
+    let mut conn = Connection::open(path).map_err(|err| classify(&err, "open"))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|err| classify(&err, "configure"))?;
+    // The first statement that reads the header: garbage files fail here with NOTADB.
+    // WAL lets the UI read while a sync writes; NORMAL sync is safe with WAL and the cache can be
+    // refetched anyway, so losing the last transaction on power loss is acceptable.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;",
+    )
+    .map_err(|err| classify(&err, "configure"))?;
+    quick_check(&conn)?;
+    Migrations::from_slice(MIGRATIONS)
+        .to_latest(&mut conn)
+        .map_err(|err| match err {
+            rusqlite_migration::Error::RusqliteError { err, .. } => classify(&err, "migrate"),
+            other => OpenFailure::Other(DeskError::new(
+                DeskErrorCode::FailedPrecondition,
+                format!(
+                    "the offline cache at {} has a schema this version of Airlift cannot use \
+                     ({other}); was it written by a newer version?",
+                    path.display()
+                ),
+            )),
+        })?;
+    Ok(conn)
+}
+
+/// `PRAGMA quick_check` reads every page (O(N), no index cross-check) and answers one row "ok"
+/// when the b-trees are sound; otherwise one row per problem.
+fn quick_check(conn: &Connection) -> Result<(), OpenFailure> {
+    let mut stmt = conn
+        .prepare("PRAGMA quick_check")
+        .map_err(|err| classify(&err, "check"))?;
+    let problems: Vec<String> = stmt
+        .query_map([], |row| row.get::<_, String>(0))
+        .and_then(|rows| rows.collect())
+        .map_err(|err| classify(&err, "check"))?;
+    if problems.len() == 1 && problems[0] == "ok" {
+        Ok(())
+    } else {
+        Err(OpenFailure::Corrupt(format!(
+            "integrity check failed: {}",
+            problems.join("; ")
+        )))
+    }
+}
+
+fn classify(err: &rusqlite::Error, action: &str) -> OpenFailure {
+    match err.sqlite_error_code() {
+        Some(SqliteCode::DatabaseCorrupt | SqliteCode::NotADatabase) => {
+            OpenFailure::Corrupt(err.to_string())
+        }
+        _ => OpenFailure::Other(DeskError::cache(action, err)),
+    }
+}
+
+/// Renames the bad file (and its WAL and shared-memory files, which belong to it) to
+/// `<name>.corrupt-<unix ms>`, and returns the new path of the main file.
+fn move_aside(path: &Path) -> Result<PathBuf, DeskError> {
+    let stamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    let mut moved_main = None;
+    for suffix in ["", "-wal", "-shm"] {
+        let from = with_suffix(path, suffix);
+        if !from.exists() {
+            continue;
+        }
+        let to = with_suffix(path, &format!("{suffix}.corrupt-{stamp}"));
+        std::fs::rename(&from, &to)
+            .map_err(|err| DeskError::io("move the unreadable cache file", &from, &err))?;
+        if suffix.is_empty() {
+            moved_main = Some(to);
+        }
+    }
+    Ok(moved_main.unwrap_or_else(|| with_suffix(path, &format!(".corrupt-{stamp}"))))
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
