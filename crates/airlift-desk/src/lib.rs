@@ -7,14 +7,17 @@
 //! * [`cancel`]: [`CancelToken`], cooperative cancellation for long jobs.
 //! * [`hashing`]: multi-threaded streaming SHA-256 of artifacts, and a single-pass part reader
 //!   for multipart uploads.
+//! * [`signing`]: package signing keys (P-256, Ed25519), encrypted at rest in a [`signing::KeyStore`].
 //! * [`cache`]: the offline SQLite cache of packages, rollouts, devices and pending uploads.
 //!
 //! Nothing here talks to `airliftd`; the network client builds on these pieces.
 
 pub mod cache;
 pub mod cancel;
+pub mod clock;
 pub mod error;
 pub mod hashing;
+pub mod signing;
 
 pub use cancel::CancelToken;
 pub use error::{DeskError, DeskErrorCode};

@@ -8,7 +8,8 @@ use std::time::Duration;
 use rusqlite::{params, OptionalExtension as _};
 use serde::{Deserialize, Serialize};
 
-use super::{now_ms, Cache};
+use super::Cache;
+use crate::clock::now_ms;
 use crate::error::DeskError;
 
 /// The collections the desk syncs separately.

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use rusqlite::params;
 
 use super::rows::PendingUpload;
-use super::{get_u64, now_ms, to_sql_u64, Cache};
+use super::{get_u64, to_sql_u64, Cache};
+use crate::clock::now_ms;
 use crate::error::DeskError;
 
 impl Cache {
