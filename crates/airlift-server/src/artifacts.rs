@@ -23,10 +23,11 @@ use object_store::{ObjectStore, WriteMultipart};
 
 use crate::error::AppError;
 
-/// Parts of a multipart write are this big; with at most [`MAX_IN_FLIGHT`] parts in flight a
-/// write holds at most ~(1 + MAX_IN_FLIGHT) × PART_SIZE of memory, whatever the object size.
-const PART_SIZE: usize = 8 * 1024 * 1024;
-const MAX_IN_FLIGHT: usize = 2;
+/// Parts of a multipart write are this big (S3's minimum part size); with at most
+/// [`MAX_IN_FLIGHT`] parts in flight a write holds at most ~(1 + MAX_IN_FLIGHT) × PART_SIZE of
+/// memory, whatever the object size.
+const PART_SIZE: usize = 5 * 1024 * 1024;
+const MAX_IN_FLIGHT: usize = 1;
 /// Reads go in ranges of this size: bounded memory, and few round trips on S3.
 const READ_RANGE: u64 = 4 * 1024 * 1024;
 

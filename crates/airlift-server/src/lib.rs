@@ -18,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod hashing;
 pub mod ids;
 pub mod recovery;
 pub mod routes;

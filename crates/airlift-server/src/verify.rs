@@ -11,7 +11,6 @@ use airlift_core::error::ApiError;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt as _};
 use object_store::path::Path;
-use sha2::{Digest as _, Sha256};
 
 use crate::app::AppState;
 use crate::artifacts::{keys, Artifacts};
@@ -83,7 +82,7 @@ pub async fn fetch_to_staging(
             "the artifact is larger than size_bytes ({declared_size})"
         )))
     };
-    let mut hasher = Sha256::new();
+    let mut hasher = crate::hashing::Sha256::new();
     let mut seen = 0u64;
     let inspect = |piece: &Bytes| {
         seen += piece.len() as u64;
@@ -116,7 +115,7 @@ pub async fn fetch_to_staging(
     };
     Ok(Fetched {
         staging,
-        digest: hasher.finalize().into(),
+        digest: hasher.finish(),
         size,
     })
 }

@@ -5,7 +5,6 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use sha2::{Digest as _, Sha256};
 
 /// The prefix makes a leaked token recognisable to secret scanners and to people.
 pub const PREFIX: &str = "adt_";
@@ -18,7 +17,7 @@ pub fn generate() -> anyhow::Result<String> {
 
 /// What the database keeps (hex SHA-256 of the whole token string).
 pub fn hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    crate::hashing::sha256_hex(token.as_bytes())
 }
 
 #[cfg(test)]

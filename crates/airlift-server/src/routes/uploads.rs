@@ -28,7 +28,6 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use futures_util::{Stream, StreamExt as _};
 use md5::{Digest as _, Md5};
-use sha2::Sha256;
 
 use super::{bounded_text, created, list_response, required_text, ListQuery};
 use crate::app::AppState;
@@ -426,14 +425,14 @@ async fn assemble(
     let body = futures_util::stream::iter(sources)
         .map(move |(k, len)| reader.read(k, len))
         .flatten();
-    let mut hasher = Sha256::new();
+    let mut hasher = crate::hashing::Sha256::new();
     let size = artifacts
         .write_stream(key, body, |piece| {
             hasher.update(piece);
             Ok(())
         })
         .await?;
-    Ok((size, hex::encode(hasher.finalize())))
+    Ok((size, hex::encode(hasher.finish())))
 }
 
 /// RFC 1864: the base64 of the body's 16-byte MD5. Required on every chunk.

@@ -12,7 +12,6 @@ use futures_util::StreamExt as _;
 use md5::{Digest as _, Md5};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use sha2::Sha256;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_airliftd");
 
@@ -280,11 +279,13 @@ pub fn content_md5(data: &[u8]) -> String {
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
+    hex::encode(sha256_raw(data))
 }
 
 pub fn sha256_raw(data: &[u8]) -> [u8; 32] {
-    Sha256::digest(data).into()
+    let mut h = airlift_server::hashing::Sha256::new();
+    h.update(data);
+    h.finish()
 }
 
 /// Deterministic pseudo-random bytes (xorshift), so artifacts are not trivially compressible
