@@ -8,6 +8,7 @@
 //! * [`hashing`]: multi-threaded streaming SHA-256 of artifacts, and a single-pass part reader
 //!   for multipart uploads.
 //! * [`signing`]: package signing keys (P-256, Ed25519), encrypted at rest in a [`signing::KeyStore`].
+//! * [`notify`]: desktop notifications (a rollout paused itself) over D-Bus.
 //! * [`cache`]: the offline SQLite cache of packages, rollouts, devices and pending uploads.
 //!
 //! Nothing here talks to `airliftd`; the network client builds on these pieces.
@@ -17,6 +18,7 @@ pub mod cancel;
 pub mod clock;
 pub mod error;
 pub mod hashing;
+pub mod notify;
 pub mod signing;
 
 pub use cancel::CancelToken;

@@ -1,0 +1,154 @@
+//! Desktop notifications for events a person must act on even when the window is hidden.
+//!
+//! Today that is one event: a rollout paused itself because too many devices failed. The message
+//! names the rollout, the package and the failure rate, so the person can judge from the
+//! notification alone whether to drop everything.
+//!
+//! [`Notifier`] is a trait so the app can swap in a recording fake in its own tests; the real
+//! [`DesktopNotifier`] talks to `org.freedesktop.Notifications` on the session bus through
+//! `notify-rust`'s pure-Rust zbus backend (no libdbus needed).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DeskError, DeskErrorCode};
+
+/// What the person needs to know about an automatically paused rollout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PausedRollout {
+    /// The connection's display name (which fleet this is), e.g. "Production".
+    pub connection_name: String,
+    pub rollout_id: String,
+    pub package_name: String,
+    pub package_version: String,
+    pub failed: u64,
+    pub scheduled: u64,
+    /// The tenant's auto-pause threshold, in percent.
+    pub threshold_percent: u32,
+}
+
+impl PausedRollout {
+    /// Failure rate in tenths of a percent, rounded down (integer math: no float surprises
+    /// such as "15.000000001%").
+    fn failure_permille(&self) -> u64 {
+        if self.scheduled == 0 {
+            return 0;
+        }
+        let permille = u128::from(self.failed) * 1000 / u128::from(self.scheduled);
+        u64::try_from(permille).unwrap_or(u64::MAX)
+    }
+
+    /// "15.0%"
+    pub fn failure_rate_text(&self) -> String {
+        let p = self.failure_permille();
+        format!("{}.{}%", p / 10, p % 10)
+    }
+
+    pub fn summary(&self) -> String {
+        format!(
+            "Rollout paused: {} {}",
+            self.package_name, self.package_version
+        )
+    }
+
+    pub fn body(&self) -> String {
+        format!(
+            "Rollout {} on {} paused itself: {} of {} devices failed ({}, above the {}% limit). \
+             Open Airlift to review the failures, then resume or roll back.",
+            self.rollout_id,
+            self.connection_name,
+            self.failed,
+            self.scheduled,
+            self.failure_rate_text(),
+            self.threshold_percent
+        )
+    }
+}
+
+/// Something that can tell the person about events.
+pub trait Notifier: Send + Sync {
+    fn rollout_paused(&self, info: &PausedRollout) -> Result<(), DeskError>;
+}
+
+/// Notifications through the freedesktop notification service on the session bus.
+///
+/// `rollout_paused` blocks until the service answers (milliseconds); call it from a blocking
+/// worker, not from inside an async runtime's task.
+#[derive(Debug, Clone)]
+pub struct DesktopNotifier {
+    app_name: String,
+}
+
+impl Default for DesktopNotifier {
+    fn default() -> Self {
+        Self {
+            app_name: "Airlift".to_string(),
+        }
+    }
+}
+
+impl DesktopNotifier {
+    pub fn new(app_name: &str) -> Self {
+        Self {
+            app_name: app_name.to_string(),
+        }
+    }
+}
+
+impl Notifier for DesktopNotifier {
+    fn rollout_paused(&self, info: &PausedRollout) -> Result<(), DeskError> {
+        notify_rust::Notification::new()
+            .appname(&self.app_name)
+            .summary(&info.summary())
+            .body(&info.body())
+            .icon("dialog-warning")
+            // Critical: a paused rollout stays on screen until the person dismisses it.
+            .urgency(notify_rust::Urgency::Critical)
+            .hint(notify_rust::Hint::Category("transfer.error".to_string()))
+            .show()
+            .map(|_handle| ())
+            .map_err(|err| {
+                DeskError::new(
+                    DeskErrorCode::Notification,
+                    format!(
+                        "could not show a desktop notification (is a notification service \
+                         running?): {err}"
+                    ),
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paused(failed: u64, scheduled: u64) -> PausedRollout {
+        PausedRollout {
+            connection_name: "Production".into(),
+            rollout_id: "rol_42".into(),
+            package_name: "gateway-fw".into(),
+            package_version: "2.1.0".into(),
+            failed,
+            scheduled,
+            threshold_percent: 10,
+        }
+    }
+
+    #[test]
+    fn failure_rate_is_exact_to_a_tenth_of_a_percent() {
+        assert_eq!(paused(3, 20).failure_rate_text(), "15.0%");
+        assert_eq!(paused(1, 3).failure_rate_text(), "33.3%");
+        assert_eq!(paused(0, 0).failure_rate_text(), "0.0%");
+        assert_eq!(paused(u64::MAX, u64::MAX).failure_rate_text(), "100.0%");
+    }
+
+    #[test]
+    fn text_names_rollout_package_and_rate() {
+        let info = paused(3, 20);
+        assert_eq!(info.summary(), "Rollout paused: gateway-fw 2.1.0");
+        let body = info.body();
+        for needle in ["rol_42", "Production", "3 of 20", "15.0%", "10%"] {
+            assert!(body.contains(needle), "{needle} missing from {body}");
+        }
+    }
+}
