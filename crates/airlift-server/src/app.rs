@@ -12,7 +12,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, StatusCode};
 use axum::routing::{self, MethodRouter};
 use axum::Router;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::artifacts::Artifacts;
 use crate::auth::jwt::JwtKeys;
@@ -140,7 +141,13 @@ pub fn router(state: AppState) -> Router {
         // Applies to buffered extractors (JSON). Upload chunks stream their body and enforce
         // `max_chunk_bytes` themselves.
         .layer(DefaultBodyLimit::max(json_limit))
-        .layer(TraceLayer::new_for_http())
+        // One span per request (method and path, never headers: they carry tokens) and one
+        // INFO event per response with status and latency.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .with_state(state)
 }
 

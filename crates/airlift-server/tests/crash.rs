@@ -228,3 +228,27 @@ async fn kill_during_package_verification() {
         );
     }
 }
+
+#[tokio::test]
+async fn sigterm_shuts_down_gracefully_and_data_survives() {
+    let dir = tempdir();
+    let mut server = Server::start(dir.path());
+    let token = token(dir.path(), "acme", "admin");
+    let api = Api::new(&server, &token);
+    let job = api.create_job("survivor").await;
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = server
+        .wait_timeout(Duration::from_secs(10))
+        .expect("exits on SIGTERM");
+    assert!(exit.success(), "{exit:?}");
+
+    let server = Server::start(dir.path());
+    let api = Api::new(&server, &token);
+    api.get(&format!("/api/v1/ota/upload-jobs/{job}"))
+        .await
+        .expect(200);
+}

@@ -128,7 +128,10 @@ async fn seed_003_upload_job_lifecycle() {
 #[tokio::test]
 async fn bad_chunks_and_names_are_refused() {
     let dir = tempdir();
-    let server = Server::start_with(dir.path(), &["--max-chunk-bytes", "1048576"]);
+    let server = Server::start_with(
+        dir.path(),
+        &["--max-chunk-bytes", "1048576", "--max-json-bytes", "65536"],
+    );
     let api = Api::for_tenant(&server, "acme", "admin");
     let id = api.create_job("one").await;
 
@@ -240,6 +243,26 @@ async fn bad_chunks_and_names_are_refused() {
     )
     .await
     .expect_error(400, "INVALID_ARGUMENT");
+
+    // A JSON body over --max-json-bytes → 413 RESOURCE_EXHAUSTED.
+    let huge = "d".repeat(70_000);
+    api.post(
+        "/api/v1/ota/upload-jobs",
+        json!({"name": "big", "description": huge}),
+    )
+    .await
+    .expect_error(413, "RESOURCE_EXHAUSTED");
+
+    // Seed 003: the name defaults to "" (and is then taken, like any name).
+    let unnamed = api
+        .post("/api/v1/ota/upload-jobs", json!({}))
+        .await
+        .expect(201);
+    assert_eq!(unnamed["name"], "");
+    assert_eq!(unnamed["description"], "");
+    api.post("/api/v1/ota/upload-jobs", json!({"description": "again"}))
+        .await
+        .expect_error(409, "ALREADY_EXISTS");
 
     // Unknown job → 404; delete → 204 then 404.
     api.post_chunk("job_nope", &data)

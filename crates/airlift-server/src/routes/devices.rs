@@ -67,9 +67,10 @@ fn prepare(
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    extract::Json(body): extract::Json<CreateDevice>,
+    body: Result<extract::Json<CreateDevice>, AppError>,
 ) -> AppResult<Response> {
     caller.require(Permission::Provision)?;
+    let extract::Json(body) = body?;
     let (new, token) = prepare(caller.tenant_id(), body, "", &ids::now())?;
     let device = new.record.clone();
     state
@@ -89,9 +90,10 @@ pub async fn create(
 pub async fn create_bulk(
     State(state): State<AppState>,
     caller: Caller,
-    extract::Json(body): extract::Json<BulkCreateDevices>,
+    body: Result<extract::Json<BulkCreateDevices>, AppError>,
 ) -> AppResult<Response> {
     caller.require(Permission::Provision)?;
+    let extract::Json(body) = body?;
     if body.devices.is_empty() || body.devices.len() > MAX_BULK {
         return Err(ApiError::invalid_argument(format!(
             "devices must hold 1 to {MAX_BULK} devices, got {}",

@@ -1,5 +1,9 @@
 //! HTTP handlers, one file per resource. Handlers check the caller's permission, validate
 //! input with airlift-core's rules, call the store / artifact store, and build wire types.
+//!
+//! Authorization comes before validation: handlers take their JSON body as
+//! `Result<Json<T>, AppError>` and check the role before looking at it, so a caller without the
+//! role gets 403 whatever the body, and learns nothing from validation errors.
 
 pub mod devices;
 pub mod health;

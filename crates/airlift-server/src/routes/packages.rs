@@ -105,9 +105,10 @@ fn validate(
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    extract::Json(body): extract::Json<CreatePackage>,
+    body: Result<extract::Json<CreatePackage>, AppError>,
 ) -> AppResult<Response> {
     caller.require(Permission::Publish)?;
+    let extract::Json(body) = body?;
     let v = validate(body, &state, &caller.tenant)?;
     let tenant_id = caller.tenant.id.clone();
     // Cheap checks first: no download for a request that cannot succeed.

@@ -8,7 +8,7 @@ use axum::Json;
 use super::{created, list_response, required_text, ListQuery};
 use crate::app::AppState;
 use crate::auth::{Caller, Permission};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path, Query};
 use crate::ids;
 use crate::store::ProfileRecord;
@@ -25,9 +25,10 @@ fn to_wire(p: ProfileRecord) -> Profile {
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    extract::Json(body): extract::Json<CreateProfile>,
+    body: Result<extract::Json<CreateProfile>, AppError>,
 ) -> AppResult<Response> {
     caller.require(Permission::Provision)?;
+    let extract::Json(body) = body?;
     let name = required_text("name", &body.name, 128)?;
     validate_device_type(&body.device_type)?;
     let record = ProfileRecord {

@@ -11,7 +11,7 @@ use axum::Json;
 use super::{created, required_text};
 use crate::app::AppState;
 use crate::auth::{Caller, Permission};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path};
 use crate::ids;
 use crate::store::SigningKeyRecord;
@@ -32,9 +32,10 @@ fn to_wire(k: SigningKeyRecord) -> SigningKey {
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    extract::Json(body): extract::Json<CreateSigningKey>,
+    body: Result<extract::Json<CreateSigningKey>, AppError>,
 ) -> AppResult<Response> {
     caller.require(Permission::Administer)?;
+    let extract::Json(body) = body?;
     let name = required_text("name", &body.name, 128)?;
     let algorithm: SigningAlgorithm = body.algorithm.parse()?;
     if body.public_key_pem.len() > 16 * 1024 {

@@ -6,7 +6,7 @@ use axum::Json;
 
 use crate::app::AppState;
 use crate::auth::{Caller, Permission};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::extract;
 use crate::store::TenantRecord;
 
@@ -28,9 +28,10 @@ pub async fn get_tenant(caller: Caller) -> AppResult<Json<Tenant>> {
 pub async fn update_tenant(
     State(state): State<AppState>,
     caller: Caller,
-    extract::Json(body): extract::Json<UpdateTenant>,
+    body: Result<extract::Json<UpdateTenant>, AppError>,
 ) -> AppResult<Json<Tenant>> {
     caller.require(Permission::Administer)?;
+    let extract::Json(body) = body?;
     let mut tenant = caller.tenant;
     if let Some(on) = body.require_signatures {
         tenant = state.store.set_require_signatures(&tenant.id, on).await?;

@@ -29,7 +29,7 @@ use base64::Engine as _;
 use futures_util::{Stream, StreamExt as _};
 use md5::{Digest as _, Md5};
 
-use super::{bounded_text, created, list_response, required_text, ListQuery};
+use super::{bounded_text, created, list_response, ListQuery};
 use crate::app::AppState;
 use crate::artifacts::{keys, Artifacts};
 use crate::auth::{Caller, Permission};
@@ -76,10 +76,12 @@ fn chunk_location(job_id: &str, chunk_id: u32) -> String {
 pub async fn create_job(
     State(state): State<AppState>,
     caller: Caller,
-    extract::Json(body): extract::Json<CreateUploadJob>,
+    body: Result<extract::Json<CreateUploadJob>, AppError>,
 ) -> AppResult<Response> {
     caller.require(Permission::Publish)?;
-    let name = required_text("name", &body.name, 256)?;
+    let extract::Json(body) = body?;
+    // Seed 003: the name defaults to "" and must be unique (so "" is usable once).
+    let name = bounded_text("name", body.name.trim(), 256)?;
     let description = bounded_text("description", &body.description, 4096)?;
     let now = ids::now();
     let job = UploadJobRecord {
