@@ -151,6 +151,7 @@ impl Artifacts {
         match outcome {
             Ok(()) => {
                 writer.finish().await?;
+                self.sync_local(key).await?;
                 Ok(written)
             }
             Err(e) => {
@@ -192,7 +193,28 @@ impl Artifacts {
 
     /// Moves an object (atomic on the local file system; replaces the target).
     pub async fn rename(&self, from: &Path, to: &Path) -> Result<(), AppError> {
-        Ok(self.store.rename(from, to).await?)
+        self.store.rename(from, to).await?;
+        self.sync_local(to).await
+    }
+
+    /// The local store does not fsync, but a database row must never point at bytes a power
+    /// cut can take away: a finished local object is synced (file, then its directory) before
+    /// the caller records it. Remote stores acknowledge durable writes themselves.
+    async fn sync_local(&self, key: &Path) -> Result<(), AppError> {
+        let Some(root) = &self.local_root else {
+            return Ok(());
+        };
+        let path = root.join(key.as_ref());
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            std::fs::File::open(&path)?.sync_all()?;
+            if let Some(dir) = path.parent() {
+                std::fs::File::open(dir)?.sync_all()?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| AppError::internal("syncing an artifact", e))?
+        .map_err(|e| AppError::internal("syncing an artifact", e))
     }
 
     /// Deletes an object; a missing object is not an error (deletes are retried by recovery).

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::store::TenantRecord;
+use crate::store::{DeviceRecord, TenantRecord};
 
 /// A user's role within a tenant (the spec's three).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -149,5 +149,27 @@ impl FromRequestParts<AppState> for Caller {
             tenant,
             role: claims.role,
         })
+    }
+}
+
+/// An authenticated device: its bearer token's SHA-256 names it. (The device API, rollouts'
+/// part, builds on this; a device token never authenticates a user route, nor the reverse,
+/// because JWTs and device tokens are looked up in different places.)
+#[derive(Debug, Clone)]
+pub struct DeviceCaller {
+    pub device: DeviceRecord,
+}
+
+impl FromRequestParts<AppState> for DeviceCaller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = bearer(parts)?;
+        let device = state
+            .store
+            .device_by_token_hash(&device_token::hash(token))
+            .await?
+            .ok_or_else(|| ApiError::unauthenticated("unknown device token"))?;
+        Ok(DeviceCaller { device })
     }
 }

@@ -113,7 +113,7 @@ pub async fn create(
     let tenant_id = caller.tenant.id.clone();
     // Cheap checks first: no download for a request that cannot succeed.
     if state.store.package_exists(&tenant_id, &v.key).await? {
-        return Err(ApiError::already_exists(duplicate(&v.key)).into());
+        return Err(ApiError::already_exists(v.key.duplicate_message()).into());
     }
     let keys = match &v.signature {
         Some(_) => active_keys(&state, &tenant_id).await?,
@@ -133,15 +133,6 @@ pub async fn create(
         &format!("/api/v1/ota/packages/{}", record.id),
         to_wire(record),
     ))
-}
-
-fn duplicate(key: &PackageKey) -> String {
-    format!(
-        "a {} package {} for device type {:?} already exists",
-        key.package_type.as_str(),
-        key.version,
-        key.device_type
-    )
 }
 
 async fn active_keys(state: &AppState, tenant_id: &str) -> AppResult<Vec<(String, PublicKey)>> {

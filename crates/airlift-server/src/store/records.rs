@@ -106,6 +106,18 @@ pub struct PackageKey {
     pub device_type: String,
 }
 
+impl PackageKey {
+    /// The ALREADY_EXISTS sentence for a duplicate.
+    pub fn duplicate_message(&self) -> String {
+        format!(
+            "a {} package {} for device type {:?} already exists",
+            self.package_type.as_str(),
+            self.version,
+            self.device_type
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackageRecord {
     pub id: String,

@@ -163,17 +163,8 @@ pub fn create_package(c: &mut Connection, p: &PackageRecord) -> StoreResult<()> 
             p.created_at
         ],
     )
-    .map_err(|e| conflict(e, || duplicate_message(&p.key)))?;
+    .map_err(|e| conflict(e, || p.key.duplicate_message()))?;
     Ok(())
-}
-
-pub fn duplicate_message(key: &PackageKey) -> String {
-    format!(
-        "a {} package {} for device type {:?} already exists",
-        key.package_type.as_str(),
-        key.version,
-        key.device_type
-    )
 }
 
 pub fn package(c: &mut Connection, tenant: &str, id: &str) -> StoreResult<Option<PackageRecord>> {

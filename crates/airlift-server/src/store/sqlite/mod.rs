@@ -89,7 +89,7 @@ fn i64_of(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-/// Runs `query` for one page: fetches `limit + 1` rows to learn whether more follow.
+/// A page from `limit + 1` fetched rows: the extra row only tells whether more follow.
 fn page_of<T>(mut rows: Vec<T>, limit: u32) -> PageOf<T> {
     let limit = limit as usize;
     let has_more = rows.len() > limit;
