@@ -5,6 +5,7 @@
 //! being documented, nor be documented without existing.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use airlift_core::error::ApiError;
 use anyhow::Context as _;
@@ -12,6 +13,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, StatusCode};
 use axum::routing::{self, MethodRouter};
 use axum::Router;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -22,6 +24,12 @@ use crate::error::AppError;
 use crate::routes::{devices, health, images, packages, profiles, signing_keys, tenant, uploads};
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
+
+/// How long a request body may go without sending a byte.
+const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long shutdown waits for in-flight requests before exiting anyway. Cutting a request off
+/// is safe (see `recovery`): it only loses that request's work.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// Everything a handler can reach. Cheap to clone (all `Arc`s).
 #[derive(Clone)]
@@ -141,6 +149,9 @@ pub fn router(state: AppState) -> Router {
         // Applies to buffered extractors (JSON). Upload chunks stream their body and enforce
         // `max_chunk_bytes` themselves.
         .layer(DefaultBodyLimit::max(json_limit))
+        // A client that stops sending mid-body (no frame for this long) is cut off, so a
+        // stalled upload cannot hold a connection, a part file and a task forever.
+        .layer(RequestBodyTimeoutLayer::new(BODY_IDLE_TIMEOUT))
         // One span per request (method and path, never headers: they carry tokens) and one
         // INFO event per response with status and latency.
         .layer(
@@ -205,9 +216,20 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         out.flush()?;
     }
     tracing::info!(%addr, "airliftd listening");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
+    let signal = async move {
+        shutdown_signal().await;
+        let _ = stopping_tx.send(true);
+    };
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(signal);
+    let grace_over = async move {
+        let _ = stopping.wait_for(|stopping| *stopping).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        result = server => result?,
+        () = grace_over => tracing::warn!("shutdown grace period over; exiting with requests in flight"),
+    }
     tracing::info!("airliftd stopped");
     Ok(())
 }
