@@ -59,3 +59,26 @@ pub struct Package {
     pub checksum_verified: bool,
     pub created_at: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_000_request_parses_and_unknown_fields_are_refused() {
+        let seed = r#"{ "type": "fw", "version": "2.0.0",
+            "artifact_uri": "s3://ota-artifacts/temp-sensor/fw-2.0.0.bin",
+            "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "signature": "MEUCIQD...", "size_bytes": 524288,
+            "compatibility": { "device_type": "temp-sensor", "min_version": "1.0.0" },
+            "release_notes": "Fix sensor drift above 60C; reduce idle current." }"#;
+        let req: CreatePackage = serde_json::from_str(seed).unwrap();
+        assert_eq!(req.package_type, PackageType::Fw);
+        assert_eq!(req.size_bytes, 524288);
+
+        let extra = seed.replacen("\"type\"", "\"colour\": 1, \"type\"", 1);
+        assert!(serde_json::from_str::<CreatePackage>(&extra).is_err());
+        let nested = seed.replacen("\"min_version\"", "\"hw\": 1, \"min_version\"", 1);
+        assert!(serde_json::from_str::<CreatePackage>(&nested).is_err());
+    }
+}

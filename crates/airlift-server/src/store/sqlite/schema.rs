@@ -5,7 +5,7 @@
 use rusqlite_migration::{Migrations, M};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(vec![M::up(V1), M::up(V2)])
 }
 
 const V1: &str = r#"
@@ -115,10 +115,36 @@ CREATE INDEX packages_by_tenant ON packages (tenant_id, id);
 CREATE INDEX packages_by_storage_key ON packages (storage_key);
 "#;
 
+/// Packages are immutable once created (seed 000): the database refuses to change one, so no
+/// future code path can alter a verified package's bytes or metadata by accident.
+const V2: &str = r#"
+CREATE TRIGGER packages_are_immutable BEFORE UPDATE ON packages
+BEGIN
+    SELECT RAISE(ABORT, 'packages are immutable');
+END;
+"#;
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn migrations_are_valid() {
         super::migrations().validate().unwrap();
+    }
+
+    #[test]
+    fn packages_cannot_be_updated() {
+        let mut c = rusqlite::Connection::open_in_memory().unwrap();
+        super::migrations().to_latest(&mut c).unwrap();
+        c.execute_batch(
+            "INSERT INTO tenants VALUES ('t', 'acme', 1, 'now');
+             INSERT INTO packages (id, tenant_id, type, version, device_type, min_version,
+                 artifact_uri, sha256, size_bytes, release_notes, storage_key, created_at)
+             VALUES ('p', 't', 'fw', '1.0.0', 'x', '1.0.0', 'u', 's', 1, '', 'k', 'now');",
+        )
+        .unwrap();
+        let err = c
+            .execute("UPDATE packages SET sha256 = 'evil' WHERE id = 'p'", [])
+            .unwrap_err();
+        assert!(err.to_string().contains("immutable"), "{err}");
     }
 }
