@@ -188,7 +188,6 @@ impl PublicKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ed25519_dalek::pkcs8::EncodePublicKey as _;
     use ed25519_dalek::Signer as _;
     use p256::ecdsa::signature::hazmat::PrehashSigner as _;
     use p256::pkcs8::LineEnding;
