@@ -86,7 +86,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         t.elapsed().as_secs_f64() * 1e3
     );
 
+    cache.checkpoint()?;
     drop(cache);
+    let size = std::fs::metadata(dir.join("cache.sqlite"))?.len();
+    let t = Instant::now();
+    let reopened = Cache::open(&dir.join("cache.sqlite"))?;
+    println!(
+        "reopen   {:.0} MB file (integrity check + migrations) in {:.2} s, rebuilt: {}",
+        size as f64 / 1e6,
+        t.elapsed().as_secs_f64(),
+        reopened.rebuilt_from.is_some()
+    );
+    drop(reopened);
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }

@@ -147,12 +147,24 @@ impl DeskError {
         )
     }
 
-    /// A cache (SQLite) failure other than corruption, which [`crate::cache`] handles itself.
+    /// A cache (SQLite) failure. Damage found after opening gets `CACHE_CORRUPT`, which tells
+    /// the app to reopen the cache (reopening moves the damaged file aside and rebuilds).
     pub fn cache(action: &str, err: &rusqlite::Error) -> Self {
-        Self::new(
-            DeskErrorCode::Cache,
-            format!("the offline cache could not {action}: {err}"),
-        )
+        match err.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+                Self::new(
+                    DeskErrorCode::CacheCorrupt,
+                    format!(
+                        "the offline cache is damaged and could not {action}; \
+                         it will be rebuilt from the server when reopened ({err})"
+                    ),
+                )
+            }
+            _ => Self::new(
+                DeskErrorCode::Cache,
+                format!("the offline cache could not {action}: {err}"),
+            ),
+        }
     }
 }
 
@@ -215,6 +227,29 @@ mod tests {
             assert_eq!(err.code().as_str(), code.as_str());
             assert_eq!(err.message(), "from the server");
         }
+    }
+
+    #[test]
+    fn damaged_cache_errors_ask_for_a_rebuild() {
+        let corrupt = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+            None,
+        );
+        assert_eq!(
+            DeskError::cache("list devices", &corrupt).code(),
+            DeskErrorCode::CacheCorrupt
+        );
+        let full = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            None,
+        );
+        let err = DeskError::cache("save devices", &full);
+        assert_eq!(err.code(), DeskErrorCode::Cache);
+        assert!(
+            err.message()
+                .starts_with("the offline cache could not save devices"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -23,3 +23,20 @@ pub mod signing;
 
 pub use cancel::CancelToken;
 pub use error::{DeskError, DeskErrorCode};
+
+// The Tauri layer keeps these in managed state shared across command threads.
+#[cfg(test)]
+mod thread_safety {
+    fn send<T: Send>() {}
+    fn send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn app_state_types_can_cross_threads() {
+        send::<crate::cache::Cache>();
+        send_sync::<crate::signing::KeyStore>();
+        send_sync::<crate::signing::SigningKey>();
+        send_sync::<crate::notify::DesktopNotifier>();
+        send_sync::<crate::CancelToken>();
+        send_sync::<crate::DeskError>();
+    }
+}

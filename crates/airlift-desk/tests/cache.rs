@@ -132,6 +132,29 @@ fn a_database_with_damaged_pages_is_detected_and_rebuilt() {
 }
 
 #[test]
+fn a_cache_from_a_newer_version_is_set_aside_not_fatal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = cache_path(&dir);
+    {
+        let mut cache = open(&path);
+        cache.upsert_devices(CONN, &fleet(3)).expect("upsert");
+    }
+    // What a future schema version looks like to this build.
+    let conn = rusqlite::Connection::open(&path).expect("raw open");
+    conn.execute_batch("PRAGMA user_version = 99;")
+        .expect("bump");
+    drop(conn);
+
+    let opened = Cache::open(&path).expect("opens");
+    assert!(
+        opened.rebuilt_from.is_some(),
+        "a newer cache is moved aside"
+    );
+    assert_eq!(opened.cache.schema_version().expect("version"), 1);
+    assert_eq!(opened.cache.count_devices(CONN).expect("count"), 0);
+}
+
+#[test]
 fn an_unopenable_path_is_an_error_not_a_rebuild() {
     let dir = tempfile::tempdir().expect("tempdir");
     let err = Cache::open(&dir.path().join("missing-folder").join("cache.sqlite"))

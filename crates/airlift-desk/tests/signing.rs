@@ -293,6 +293,23 @@ fn wrong_passphrase_is_a_clear_error() {
         .expect_err("wrong");
     assert_eq!(err.code(), DeskErrorCode::WrongPassphrase);
     assert!(err.message().contains("passphrase"), "{err}");
+
+    // After a change, only the new passphrase opens the key, and it is still the same key.
+    keys.change_passphrase(&stored.key_id, PASS, "new passphrase")
+        .expect("change");
+    let err = keys
+        .unlock(&stored.key_id, PASS)
+        .expect_err("old passphrase");
+    assert_eq!(err.code(), DeskErrorCode::WrongPassphrase);
+    let key = keys
+        .unlock(&stored.key_id, "new passphrase")
+        .expect("new passphrase");
+    assert_eq!(key.public_key_pem().expect("pub"), stored.public_key_pem);
+    let err = keys
+        .change_passphrase(&stored.key_id, PASS, "x")
+        .expect_err("old passphrase no longer works");
+    assert_eq!(err.code(), DeskErrorCode::WrongPassphrase);
+
     let err = keys
         .create("k2", SigningAlgorithm::Ed25519, "")
         .expect_err("empty passphrase");

@@ -125,23 +125,30 @@ impl Cache {
         connection_id: &str,
         job_id: &str,
     ) -> Result<Option<PendingUpload>, DeskError> {
-        Ok(self
-            .pending_uploads(connection_id)?
-            .into_iter()
-            .find(|u| u.job_id == job_id))
+        Ok(self.load_uploads(connection_id, Some(job_id))?.pop())
     }
 
     /// Every pending upload of a connection, oldest first, with acknowledged parts ascending.
     pub fn pending_uploads(&self, connection_id: &str) -> Result<Vec<PendingUpload>, DeskError> {
+        self.load_uploads(connection_id, None)
+    }
+
+    /// Uploads of a connection, all of them or the one with `job_id`.
+    fn load_uploads(
+        &self,
+        connection_id: &str,
+        job_id: Option<&str>,
+    ) -> Result<Vec<PendingUpload>, DeskError> {
         let fail = |err: rusqlite::Error| DeskError::cache("list pending uploads", &err);
         let mut uploads = self
             .conn
             .prepare_cached(
                 "SELECT job_id, file_path, size_bytes, part_size, sha256, created_at_ms
-                 FROM pending_uploads WHERE connection_id = ?1 ORDER BY created_at_ms, job_id",
+                 FROM pending_uploads WHERE connection_id = ?1 AND (?2 IS NULL OR job_id = ?2)
+                 ORDER BY created_at_ms, job_id",
             )
             .and_then(|mut stmt| {
-                stmt.query_map([connection_id], |row| {
+                stmt.query_map(params![connection_id, job_id], |row| {
                     Ok(PendingUpload {
                         job_id: row.get(0)?,
                         file_path: PathBuf::from(row.get::<_, String>(1)?),

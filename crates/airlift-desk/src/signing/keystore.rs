@@ -145,6 +145,25 @@ impl KeyStore {
         Ok(key)
     }
 
+    /// Re-encrypts a stored key under a new passphrase (the old one must unlock it).
+    pub fn change_passphrase(
+        &self,
+        key_id: &str,
+        old_passphrase: &str,
+        new_passphrase: &str,
+    ) -> Result<(), DeskError> {
+        if new_passphrase.is_empty() {
+            return Err(DeskError::invalid_argument(
+                "choose a passphrase: keys are never stored unencrypted",
+            ));
+        }
+        let key = self.unlock(key_id, old_passphrase)?;
+        let encrypted = self.encrypt(&key, new_passphrase)?;
+        // The rename in `write_private_file` swaps the file atomically: a crash leaves either
+        // the old or the new encryption, never neither.
+        write_private_file(&self.private_path(key_id)?, encrypted.as_bytes())
+    }
+
     /// Deletes a key's files. The key cannot be recovered afterwards.
     pub fn delete(&self, key_id: &str) -> Result<(), DeskError> {
         let private = self.private_path(key_id)?;
