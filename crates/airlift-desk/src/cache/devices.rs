@@ -176,7 +176,7 @@ impl Cache {
         let (key, id) = query.after.as_ref().map_or((None, None), |c| {
             (Some(c.key.as_str()), Some(c.id.as_str()))
         });
-        let pattern = query.prefix.as_deref().map(like_prefix);
+        let pattern = search_prefix(query).map(like_prefix);
         // One extra row tells whether there is a next page without a second query.
         let fetch = i64::from(limit) + 1;
 
@@ -294,7 +294,7 @@ fn list_sql(query: &DeviceQuery) -> String {
     } else {
         String::new()
     };
-    if query.prefix.is_none() {
+    if search_prefix(query).is_none() {
         return format!(
             "SELECT {COLUMNS} FROM devices WHERE connection_id = ?1{after} ORDER BY {order} LIMIT ?5"
         );
@@ -334,6 +334,11 @@ fn device_from_row(row: &Row<'_>) -> rusqlite::Result<DeviceRow> {
         last_update_at: row.get(8)?,
         updated_at: row.get(9)?,
     })
+}
+
+/// The prefix to filter by; an empty search box means no filter (not a UNION over everything).
+fn search_prefix(query: &DeviceQuery) -> Option<&str> {
+    query.prefix.as_deref().filter(|p| !p.is_empty())
 }
 
 /// `prefix%` with LIKE's wildcards in `prefix` escaped, so searching "a_1" finds only "a_1...".

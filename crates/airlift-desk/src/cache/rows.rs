@@ -10,7 +10,8 @@ use airlift_core::package::PackageType;
 use airlift_core::rollout::RolloutStatus;
 use serde::{Deserialize, Serialize};
 
-/// A device as the fleet list shows it.
+/// A device as the fleet list shows it. Deliberately without the `device_token` the server
+/// returns at registration: credentials never enter the cache.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceRow {
     pub id: String,

@@ -1,7 +1,8 @@
 //! Pending uploads: what a restarted app needs to resume a multipart upload.
 //!
-//! Only the local file path, sizes and acknowledged part numbers are kept. Upload URLs are not:
-//! presigned URLs carry credentials, and the server hands out fresh ones on resume anyway.
+//! Only the local file path, sizes, acknowledged part numbers and (once known) the digest are
+//! kept: that is all a resume needs, and the server stays the authority on which chunks it
+//! holds (the uploader re-lists the job's chunks before sending more).
 
 use std::path::PathBuf;
 
