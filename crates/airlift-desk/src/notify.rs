@@ -96,25 +96,27 @@ impl DesktopNotifier {
 
 impl Notifier for DesktopNotifier {
     fn rollout_paused(&self, info: &PausedRollout) -> Result<(), DeskError> {
-        notify_rust::Notification::new()
+        let mut notification = notify_rust::Notification::new();
+        notification
             .appname(&self.app_name)
             .summary(&info.summary())
             .body(&info.body())
-            .icon("dialog-warning")
+            .icon("dialog-warning");
+        // Urgency and hints are freedesktop concepts; macOS and Windows have no such setters.
+        #[cfg(all(unix, not(target_os = "macos")))]
+        notification
             // Critical: a paused rollout stays on screen until the person dismisses it.
             .urgency(notify_rust::Urgency::Critical)
-            .hint(notify_rust::Hint::Category("transfer.error".to_string()))
-            .show()
-            .map(|_handle| ())
-            .map_err(|err| {
-                DeskError::new(
-                    DeskErrorCode::Notification,
-                    format!(
-                        "could not show a desktop notification (is a notification service \
+            .hint(notify_rust::Hint::Category("transfer.error".to_string()));
+        notification.show().map(|_handle| ()).map_err(|err| {
+            DeskError::new(
+                DeskErrorCode::Notification,
+                format!(
+                    "could not show a desktop notification (is a notification service \
                          running?): {err}"
-                    ),
-                )
-            })
+                ),
+            )
+        })
     }
 }
 

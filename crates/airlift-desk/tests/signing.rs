@@ -381,3 +381,64 @@ fn garbage_pem_is_rejected_with_guidance() {
     .expect_err("damaged");
     assert_eq!(err.code(), DeskErrorCode::InvalidArgument);
 }
+
+#[test]
+fn openssl_ed25519_key_imports_and_signs_what_openssl_verifies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let (_, digest) = artifact(d);
+    openssl(&["genpkey", "-algorithm", "ed25519", "-out", "ed.pem"], d);
+    openssl(&["pkey", "-in", "ed.pem", "-pubout", "-out", "pub.pem"], d);
+    let pub_pem = fs::read_to_string(d.join("pub.pem")).expect("pub");
+    let keys = store(d);
+    let pem = fs::read_to_string(d.join("ed.pem")).expect("key");
+    let stored = keys.import_pem("ed", &pem, None, PASS).expect("import");
+    assert_eq!(stored.algorithm, SigningAlgorithm::Ed25519);
+    assert_eq!(stored.public_key_pem.trim(), pub_pem.trim());
+
+    let key = keys.unlock(&stored.key_id, PASS).expect("unlock");
+    fs::write(d.join("digest.bin"), digest).expect("digest");
+    fs::write(
+        d.join("sig.bin"),
+        STANDARD
+            .decode(key.sign_digest(&digest).expect("sign"))
+            .expect("b64"),
+    )
+    .expect("sig");
+    openssl(
+        &[
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            "pub.pem",
+            "-rawin",
+            "-in",
+            "digest.bin",
+            "-sigfile",
+            "sig.bin",
+        ],
+        d,
+    );
+
+    // And the other way: OpenSSL signs the digest bytes, we verify.
+    let out = openssl(
+        &[
+            "pkeyutl",
+            "-sign",
+            "-inkey",
+            "ed.pem",
+            "-rawin",
+            "-in",
+            "digest.bin",
+        ],
+        d,
+    );
+    verify_digest(
+        SigningAlgorithm::Ed25519,
+        &pub_pem,
+        &digest,
+        &STANDARD.encode(out.stdout),
+    )
+    .expect("openssl ed25519 signature verifies");
+}
