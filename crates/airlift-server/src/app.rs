@@ -177,7 +177,7 @@ async fn method_not_allowed() -> AppError {
 /// the state.
 pub async fn open(config: Config) -> anyhow::Result<AppState> {
     let dir = DataDir::new(config.data_dir.clone());
-    std::fs::create_dir_all(dir.root())
+    dir.create()
         .with_context(|| format!("creating {}", dir.root().display()))?;
     let db_path = dir.database();
     let store = tokio::task::spawn_blocking(move || SqliteStore::open_blocking(&db_path)).await??;

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use crate::auth::{jwt, Role};
@@ -110,7 +111,8 @@ fn serve(config: Config) -> anyhow::Result<()> {
 
 fn token(data: PathBuf, tenant: &str, role: Role, ttl_secs: u64) -> anyhow::Result<()> {
     let dir = DataDir::new(data);
-    std::fs::create_dir_all(dir.root())?;
+    dir.create()
+        .with_context(|| format!("creating {}", dir.root().display()))?;
     let store = crate::store::sqlite::SqliteStore::open_blocking(&dir.database())?;
     let tenant = store.ensure_tenant_blocking(tenant)?;
     let keys = jwt::JwtKeys::load_or_create(&dir.jwt_secret())?;

@@ -47,6 +47,19 @@ impl DataDir {
     pub fn root(&self) -> &Path {
         &self.0
     }
+
+    /// Creates the directory if needed, private to the owner (0700): it holds the JWT secret
+    /// and every tenant's artifacts. An existing directory keeps its mode.
+    pub fn create(&self) -> std::io::Result<()> {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt as _;
+            builder.mode(0o700);
+        }
+        builder.create(&self.0)
+    }
     pub fn database(&self) -> PathBuf {
         self.0.join("airlift.db")
     }

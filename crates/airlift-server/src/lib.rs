@@ -10,6 +10,10 @@
 //! - [`artifacts`]: bytes behind `object_store` (local file system today).
 //! - [`verify`]: reading, hashing and checking a package's artifact before it exists.
 //! - [`recovery`]: startup housekeeping that makes a crash at any point harmless.
+//!
+//! Rollouts, the device protocol and live events (part 2) plug in the same way: new files
+//! under `routes/`, new entries in [`app::routes`] and `openapi.yaml`, new [`store::Store`]
+//! methods (with a migration), and [`auth::DeviceCaller`] for device-token routes.
 
 pub mod app;
 pub mod artifacts;

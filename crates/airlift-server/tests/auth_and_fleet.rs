@@ -43,6 +43,11 @@ async fn token_command_and_bad_tokens() {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+        // A data directory the server creates is private too.
+        let fresh = dir.path().join("fresh");
+        token(&fresh, "acme", "support");
+        let mode = std::fs::metadata(&fresh).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
     }
     // Bad role → error, nothing on stdout.
     let out = std::process::Command::new(BIN)
