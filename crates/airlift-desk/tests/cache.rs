@@ -157,11 +157,35 @@ fn a_cache_from_a_newer_version_is_set_aside_not_fatal() {
 #[test]
 fn an_unopenable_path_is_an_error_not_a_rebuild() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let err = Cache::open(&dir.path().join("missing-folder").join("cache.sqlite"))
-        .err()
-        .expect("cannot create a file in a missing folder");
+    // A folder where the file should be: nothing to rebuild, and nothing may be moved.
+    let path = dir.path().join("cache.sqlite");
+    std::fs::create_dir(&path).expect("folder in the way");
+    let err = Cache::open(&path).err().expect("cannot open a folder");
     assert_eq!(err.code(), DeskErrorCode::Cache);
     assert!(err.message().contains("offline cache"), "{err}");
+    assert!(path.is_dir(), "the folder was left alone");
+}
+
+#[test]
+fn missing_folders_are_created_and_the_files_are_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir
+        .path()
+        .join("Airlift")
+        .join("cache")
+        .join("cache.sqlite");
+    let mut cache = open(&path);
+    cache.upsert_devices(CONN, &fleet(2)).expect("write");
+    let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode(path.parent().expect("parent")), 0o700);
+    assert_eq!(mode(&path), 0o600);
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    assert_eq!(
+        mode(&wal),
+        0o600,
+        "SQLite copies the file's mode to the WAL"
+    );
 }
 
 #[test]

@@ -52,7 +52,7 @@ pub struct UpsertStats {
 
 impl Cache {
     /// Opens the cache at `path`, creating and migrating it as needed, and rebuilding it if the
-    /// existing file is corrupt. The parent folder must exist.
+    /// existing file is unusable. Missing folders are created (0700) and the file is 0600.
     pub fn open(path: &Path) -> Result<OpenedCache, DeskError> {
         let (conn, rebuilt_from) = open::open_or_rebuild(path)?;
         Ok(OpenedCache {

@@ -6,6 +6,7 @@
 //! Failures that say nothing about the file's contents (locked, no permission, disk full) are
 //! reported instead, because rebuilding would not fix them and could throw away a good file.
 
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -32,6 +33,7 @@ enum OpenFailure {
 /// Opens (creating and migrating as needed) the cache at `path`. Returns the connection and,
 /// if the old file was unreadable, where it was moved.
 pub(super) fn open_or_rebuild(path: &Path) -> Result<(Connection, Option<PathBuf>), DeskError> {
+    prepare_location(path)?;
     match try_open(path) {
         Ok(conn) => Ok((conn, None)),
         Err(OpenFailure::Other(err)) => Err(err),
@@ -43,6 +45,7 @@ pub(super) fn open_or_rebuild(path: &Path) -> Result<(Connection, Option<PathBuf
                 %reason,
                 "offline cache was unreadable; rebuilt it"
             );
+            prepare_location(path)?;
             match try_open(path) {
                 Ok(conn) => Ok((conn, Some(moved_to))),
                 Err(OpenFailure::Other(err)) => Err(err),
@@ -56,6 +59,29 @@ pub(super) fn open_or_rebuild(path: &Path) -> Result<(Connection, Option<PathBuf
                 )),
             }
         }
+    }
+}
+
+/// Creates the cache's folder (0700) if needed and makes the file private to the user: fleet
+/// inventories are not secrets, but they are nobody else's business on a shared machine.
+/// SQLite gives the -wal and -shm files the main file's permissions.
+fn prepare_location(path: &Path) -> Result<(), DeskError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(|err| DeskError::io("create the cache folder", parent, &err))?;
+    }
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
+    match created {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(DeskError::io("create the cache file", path, &err)),
     }
 }
 
