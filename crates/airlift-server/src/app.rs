@@ -14,7 +14,7 @@ use axum::http::{Method, StatusCode};
 use axum::routing::{self, MethodRouter};
 use axum::Router;
 use tower_http::timeout::RequestBodyTimeoutLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::artifacts::Artifacts;
@@ -152,11 +152,20 @@ pub fn router(state: AppState) -> Router {
         // A client that stops sending mid-body (no frame for this long) is cut off, so a
         // stalled upload cannot hold a connection, a part file and a task forever.
         .layer(RequestBodyTimeoutLayer::new(BODY_IDLE_TIMEOUT))
-        // One span per request (method and path, never headers: they carry tokens) and one
-        // INFO event per response with status and latency.
+        // One span per request (method and path: no query string, never headers, which carry
+        // tokens; the caller's tenant and role are filled in once authenticated) and one INFO
+        // event per response with status and latency.
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(|req: &axum::http::Request<axum::body::Body>| {
+                    tracing::info_span!(
+                        "request",
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        tenant = tracing::field::Empty,
+                        role = tracing::field::Empty,
+                    )
+                })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state)

@@ -145,6 +145,9 @@ impl FromRequestParts<AppState> for Caller {
         if tenant.name != claims.tenant {
             return Err(ApiError::unauthenticated("token does not match its tenant").into());
         }
+        let span = tracing::Span::current();
+        span.record("tenant", tenant.name.as_str());
+        span.record("role", claims.role.as_str());
         Ok(Caller {
             tenant,
             role: claims.role,
