@@ -215,6 +215,13 @@ fn bulk_upsert_of_100k_then_incremental_upsert_writes_only_changes() {
         .expect("exists");
     assert_eq!(same, device(10_001));
     assert!(cache.device(CONN, "dev-999999").expect("read").is_none());
+
+    // Devices the server no longer lists are removed by id.
+    let removed = cache
+        .delete_devices(CONN, &["dev-000000", "dev-000001", "dev-999999"])
+        .expect("delete");
+    assert_eq!(removed, 2);
+    assert_eq!(cache.count_devices(CONN).expect("count"), 99_998);
 }
 
 #[test]

@@ -233,3 +233,49 @@ fn part_reader_stops_on_cancel() {
     assert_eq!(err.code(), DeskErrorCode::Cancelled);
     assert!(reader.next().is_none(), "a failed reader stays finished");
 }
+
+#[test]
+fn a_file_that_shrinks_while_hashed_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("growing.img");
+    File::create(&path)
+        .and_then(|f| f.set_len(64 << 20))
+        .expect("sparse file");
+    let mut truncated = false;
+    let err = sha256_file(&path, &CancelToken::new(), |p| {
+        // The reader is at most a few buffers ahead of the first chunk, so it will meet the
+        // new end of file.
+        if p.done > 0 && !truncated {
+            File::options()
+                .write(true)
+                .open(&path)
+                .and_then(|f| f.set_len(16 << 20))
+                .expect("truncate");
+            truncated = true;
+        }
+    })
+    .expect_err("size changed");
+    assert_eq!(err.code(), DeskErrorCode::FailedPrecondition);
+    assert!(
+        err.message().contains("changed while it was being read"),
+        "{err}"
+    );
+
+    // The part reader notices too.
+    let mut reader = PartReader::open(&path, 4 << 20, CancelToken::new()).expect("open");
+    File::options()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_len(6 << 20))
+        .expect("truncate");
+    let results: Vec<_> = reader.by_ref().collect();
+    assert!(results[0].is_ok());
+    assert_eq!(
+        results[1].as_ref().expect_err("short part").code(),
+        DeskErrorCode::FailedPrecondition
+    );
+    assert_eq!(
+        reader.finish().expect_err("incomplete").code(),
+        DeskErrorCode::Internal
+    );
+}
