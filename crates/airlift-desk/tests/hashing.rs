@@ -163,6 +163,10 @@ fn missing_and_unreadable_paths_give_clear_errors() {
     assert_eq!(err.code(), DeskErrorCode::InvalidArgument);
     assert!(err.message().contains("folder"), "{err}");
 
+    let err = sha256_file(Path::new("/dev/zero"), &CancelToken::new(), |_| {}).expect_err("device");
+    assert_eq!(err.code(), DeskErrorCode::InvalidArgument);
+    assert!(err.message().contains("not a regular file"), "{err}");
+
     // Permission bits do not stop root, which is who runs CI here; only assert when they bite.
     let locked = write_file(dir.path(), "locked.bin", b"secret");
     {

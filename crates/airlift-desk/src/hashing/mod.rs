@@ -95,8 +95,9 @@ pub fn sha256_file(
     Ok(FileDigest { size, sha256 })
 }
 
-/// Opens `path` for reading and returns its size, refusing directories up front (on Linux they
-/// open fine and only fail at the first read, with a less helpful message).
+/// Opens `path` for reading and returns its size, refusing anything but a regular file up front:
+/// a folder opens fine on Linux and only fails at the first read, and a device or pipe has no
+/// size to report progress against (and `/dev/zero` would never end).
 pub(crate) fn open_regular(path: &Path) -> Result<(File, u64), DeskError> {
     let file = File::open(path).map_err(|err| DeskError::io("open", path, &err))?;
     let meta = file
@@ -105,6 +106,12 @@ pub(crate) fn open_regular(path: &Path) -> Result<(File, u64), DeskError> {
     if meta.is_dir() {
         return Err(DeskError::invalid_argument(format!(
             "{} is a folder; choose an artifact file",
+            path.display()
+        )));
+    }
+    if !meta.is_file() {
+        return Err(DeskError::invalid_argument(format!(
+            "{} is not a regular file; choose an artifact file",
             path.display()
         )));
     }
