@@ -456,9 +456,18 @@ fn packages_rollouts_and_histories_round_trip() {
             .expect("overlap"),
         0
     );
-    let read = cache.device_history(CONN, "dev-000001", 3).expect("read");
-    let expected: Vec<HistoryEntryRow> = history.iter().rev().take(3).cloned().collect();
-    assert_eq!(read, expected);
+    // Newest first, in pages of 3 then 2.
+    let first = cache
+        .device_history(CONN, "dev-000001", None, 3)
+        .expect("read");
+    let expected: Vec<HistoryEntryRow> = history.iter().rev().cloned().collect();
+    assert_eq!(first.items, expected[..3].to_vec());
+    let cursor = first.next.expect("more");
+    let second = cache
+        .device_history(CONN, "dev-000001", Some(&cursor), 3)
+        .expect("read");
+    assert_eq!(second.items, expected[3..].to_vec());
+    assert!(second.next.is_none());
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Devices: bulk upserts, keyset-paged lists with prefix search, and per-device history.
+//! Devices: bulk upserts and keyset-paged lists with prefix search.
 //!
 //! Fleets run to hundreds of thousands of devices, so lists page by key, never by OFFSET: the
 //! cursor is the last row's (sort key, id), and the next page is one index range scan starting
@@ -7,7 +7,7 @@
 use rusqlite::{params, OptionalExtension as _, Row};
 use serde::{Deserialize, Serialize};
 
-use super::rows::{DeviceRow, HistoryEntryRow};
+use super::rows::DeviceRow;
 use super::{Cache, UpsertStats};
 use crate::error::DeskError;
 
@@ -44,11 +44,11 @@ pub struct DeviceQuery {
     pub limit: u32,
 }
 
-/// A page of devices; `next` is `None` on the last page.
+/// A page of rows; `next` (pass it back as the cursor) is `None` on the last page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Page<T> {
+pub struct Page<T, C = DeviceCursor> {
     pub items: Vec<T>,
-    pub next: Option<DeviceCursor>,
+    pub next: Option<C>,
 }
 
 const COLUMNS: &str = "id, name, profile_id, device_type, firmware_version, target_version, \
@@ -207,76 +207,6 @@ impl Cache {
             None
         };
         Ok(Page { items, next })
-    }
-
-    /// Records history entries; entries already cached (same device, time and kind) are kept
-    /// as they are, so overlapping sync windows do not duplicate lines. Returns how many were new.
-    pub fn append_device_history(
-        &mut self,
-        connection_id: &str,
-        entries: &[HistoryEntryRow],
-    ) -> Result<usize, DeskError> {
-        let fail = |err: rusqlite::Error| DeskError::cache("save device history", &err);
-        let tx = self.conn.transaction().map_err(fail)?;
-        let mut added = 0;
-        {
-            let mut stmt = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO device_history (connection_id, device_id, at, kind, detail)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .map_err(fail)?;
-            for e in entries {
-                added += stmt
-                    .execute(params![
-                        connection_id,
-                        e.device_id,
-                        e.at,
-                        e.kind,
-                        e.detail.to_string()
-                    ])
-                    .map_err(fail)?;
-            }
-        }
-        tx.commit().map_err(fail)?;
-        Ok(added)
-    }
-
-    /// A device's most recent history entries, newest first.
-    pub fn device_history(
-        &self,
-        connection_id: &str,
-        device_id: &str,
-        limit: u32,
-    ) -> Result<Vec<HistoryEntryRow>, DeskError> {
-        self.conn
-            .prepare_cached(
-                "SELECT device_id, at, kind, detail FROM device_history
-                 WHERE connection_id = ?1 AND device_id = ?2
-                 ORDER BY at DESC, kind DESC LIMIT ?3",
-            )
-            .and_then(|mut stmt| {
-                stmt.query_map(
-                    params![connection_id, device_id, limit.min(MAX_PAGE)],
-                    |row| {
-                        let detail: String = row.get(3)?;
-                        Ok(HistoryEntryRow {
-                            device_id: row.get(0)?,
-                            at: row.get(1)?,
-                            kind: row.get(2)?,
-                            detail: serde_json::from_str(&detail).map_err(|err| {
-                                rusqlite::Error::FromSqlConversionFailure(
-                                    3,
-                                    rusqlite::types::Type::Text,
-                                    Box::new(err),
-                                )
-                            })?,
-                        })
-                    },
-                )?
-                .collect()
-            })
-            .map_err(|err| DeskError::cache("read device history", &err))
     }
 }
 

@@ -14,6 +14,7 @@
 
 mod catalog;
 mod devices;
+mod history;
 mod open;
 pub mod rows;
 mod sync;
@@ -24,7 +25,8 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-pub use devices::{DeviceCursor, DeviceQuery, DeviceSort, Page};
+pub use devices::{DeviceCursor, DeviceQuery, DeviceSort, Page, MAX_PAGE};
+pub use history::HistoryCursor;
 pub use sync::{Collection, SyncState};
 
 use crate::error::DeskError;
