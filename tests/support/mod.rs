@@ -65,9 +65,10 @@ impl Driver {
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
             .env("DISPLAY", &display.name)
-            // Software rendering: Xvfb has no GPU, and WebKit's DMA-BUF renderer paints blank there.
-            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
-            .env("LIBGL_ALWAYS_SOFTWARE", "1")
+            // WebKit's defaults on purpose: with WEBKIT_DISABLE_DMABUF_RENDERER or
+            // WEBKIT_DISABLE_COMPOSITING_MODE set, WebKitWebDriver's screenshot never answers.
+            .env_remove("WEBKIT_DISABLE_DMABUF_RENDERER")
+            .env_remove("WEBKIT_DISABLE_COMPOSITING_MODE")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
