@@ -35,7 +35,14 @@ impl Display {
             }
             let name = format!(":{number}");
             let child = Command::new("Xvfb")
-                .args([name.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .args([
+                    name.as_str(),
+                    "-screen",
+                    "0",
+                    "1280x800x24",
+                    "-nolisten",
+                    "tcp",
+                ])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -43,7 +50,10 @@ impl Display {
             let server = Guard(child);
             let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
             if wait_until(Duration::from_secs(10), || socket.exists()) {
-                return Display { name, _server: server };
+                return Display {
+                    name,
+                    _server: server,
+                };
             }
         }
         panic!("could not start Xvfb on any display from :90 to :189");
@@ -62,7 +72,12 @@ impl Driver {
         let native_port = free_port();
         let binary = tauri_driver_path();
         let child = Command::new(&binary)
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
             .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
             .env("DISPLAY", &display.name)
             // WebKit's defaults on purpose: with WEBKIT_DISABLE_DMABUF_RENDERER or
@@ -76,10 +91,16 @@ impl Driver {
         let process = Guard(child);
         let address = format!("127.0.0.1:{port}");
         assert!(
-            wait_until(Duration::from_secs(20), || std::net::TcpStream::connect(&address).is_ok()),
+            wait_until(Duration::from_secs(20), || std::net::TcpStream::connect(
+                &address
+            )
+            .is_ok()),
             "tauri-driver did not listen on {address}"
         );
-        Driver { url: format!("http://{address}"), _process: process }
+        Driver {
+            url: format!("http://{address}"),
+            _process: process,
+        }
     }
 
     /// Opens a WebDriver session that launches `application` (the built app binary).
@@ -164,7 +185,10 @@ pub async fn wait_for_text(
 /// Saves a PNG of the window under tests/screenshots/ (the README shows these).
 pub async fn screenshot(client: &Client, name: &str) -> PathBuf {
     let png = client.screenshot().await.expect("window screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "WebDriver screenshot is not a PNG");
+    assert!(
+        png.starts_with(b"\x89PNG"),
+        "WebDriver screenshot is not a PNG"
+    );
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/screenshots");
     std::fs::create_dir_all(&dir).expect("screenshot folder");
     let path = dir.join(format!("{name}.png"));

@@ -24,8 +24,15 @@ const RUN_PACKAGES: &[&str] = &[
 ];
 
 /// Extra packages for the test suite: a virtual display, the WebKit WebDriver, a D-Bus daemon
-/// for notification and keyring tests, openssl for signature and hashing cross-checks.
-const TEST_PACKAGES: &[&str] = &["xvfb", "webkit2gtk-driver", "dbus", "dbus-x11", "openssl"];
+/// and gnome-keyring for notification and keyring tests, openssl for signature and hashing cross-checks.
+const TEST_PACKAGES: &[&str] = &[
+    "xvfb",
+    "webkit2gtk-driver",
+    "dbus",
+    "dbus-x11",
+    "gnome-keyring",
+    "openssl",
+];
 
 /// The tauri-driver release the end-to-end tests speak to (pinned: the 3.x line is alpha).
 const TAURI_DRIVER_VERSION: &str = "2.1.0";
@@ -133,7 +140,13 @@ pub fn tauri_driver() -> Result<PathBuf, String> {
     cmd::run(
         &cmd::root(),
         "cargo",
-        &["install", "tauri-driver", "--version", TAURI_DRIVER_VERSION, "--locked"],
+        &[
+            "install",
+            "tauri-driver",
+            "--version",
+            TAURI_DRIVER_VERSION,
+            "--locked",
+        ],
     )?;
     find_tauri_driver().ok_or_else(|| "tauri-driver was installed but cannot be found".to_string())
 }

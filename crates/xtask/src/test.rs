@@ -17,7 +17,15 @@ pub fn test(extra: &[String]) -> Result<(), String> {
     cmd::run(
         &root,
         "cargo",
-        &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
     )?;
 
     let driver = setup::tauri_driver()?;
