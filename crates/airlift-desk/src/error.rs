@@ -45,6 +45,9 @@ pub enum DeskErrorCode {
     Io,
     /// The desktop notification service refused or is missing.
     Notification,
+    /// The server's copy of an artifact does not match the local file (SHA-256 or size), or the
+    /// server refused a package because its checksum, size or signature did not verify.
+    VerificationFailed,
 }
 
 impl DeskErrorCode {
@@ -67,6 +70,7 @@ impl DeskErrorCode {
             Self::SignatureInvalid => "SIGNATURE_INVALID",
             Self::Io => "IO",
             Self::Notification => "NOTIFICATION",
+            Self::VerificationFailed => "VERIFICATION_FAILED",
         }
     }
 }
@@ -126,6 +130,10 @@ impl DeskError {
 
     pub fn cancelled(what: &str) -> Self {
         Self::new(DeskErrorCode::Cancelled, format!("{what} was cancelled"))
+    }
+
+    pub fn offline(message: impl Into<String>) -> Self {
+        Self::new(DeskErrorCode::Offline, message)
     }
 
     pub fn keyring(message: impl Into<String>) -> Self {
@@ -214,6 +222,7 @@ mod tests {
             SignatureInvalid,
             Io,
             Notification,
+            VerificationFailed,
         ] {
             let json = serde_json::to_string(&code).expect("serialize");
             assert_eq!(json, format!("\"{}\"", code.as_str()));

@@ -15,11 +15,14 @@
 
 pub mod cache;
 pub mod cancel;
+pub mod client;
 pub mod clock;
 pub mod error;
 pub mod hashing;
 pub mod notify;
+pub mod secret;
 pub mod signing;
+pub mod upload;
 
 pub use cancel::CancelToken;
 pub use error::{DeskError, DeskErrorCode};

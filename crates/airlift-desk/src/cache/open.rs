@@ -16,7 +16,10 @@ use rusqlite_migration::{Migrations, M};
 use crate::error::{DeskError, DeskErrorCode};
 
 /// Schema migrations, in order. Append only: a released migration is never edited.
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("../../migrations/0001_init.sql")),
+    M::up(include_str!("../../migrations/0002_upload_mtime.sql")),
+];
 
 /// How long a write waits for another connection (another window) to finish before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -88,4 +88,7 @@ pub struct PendingUpload {
     /// Part numbers the server acknowledged, ascending.
     pub parts_acknowledged: Vec<u32>,
     pub created_at_ms: i64,
+    /// The file's modification time (Unix ms) when the job started, if recorded.
+    #[serde(default)]
+    pub file_mtime_ms: Option<i64>,
 }

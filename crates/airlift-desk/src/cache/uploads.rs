@@ -62,6 +62,7 @@ impl Cache {
             sha256: None,
             parts_acknowledged: Vec::new(),
             created_at_ms,
+            file_mtime_ms: None,
         })
     }
 
@@ -87,6 +88,23 @@ impl Cache {
                 format!("upload job {job_id} is not pending"),
             ));
         }
+        Ok(())
+    }
+
+    /// Records the file's modification time (Unix ms), so a resume can tell the file changed.
+    pub fn set_upload_file_mtime(
+        &mut self,
+        connection_id: &str,
+        job_id: &str,
+        mtime_ms: i64,
+    ) -> Result<(), DeskError> {
+        self.conn
+            .execute(
+                "UPDATE pending_uploads SET file_mtime_ms = ?3
+                 WHERE connection_id = ?1 AND job_id = ?2",
+                params![connection_id, job_id, mtime_ms],
+            )
+            .map_err(|err| DeskError::cache("record the upload's file time", &err))?;
         Ok(())
     }
 
@@ -144,7 +162,8 @@ impl Cache {
         let mut uploads = self
             .conn
             .prepare_cached(
-                "SELECT job_id, file_path, size_bytes, part_size, sha256, created_at_ms
+                "SELECT job_id, file_path, size_bytes, part_size, sha256, created_at_ms,
+                        file_mtime_ms
                  FROM pending_uploads WHERE connection_id = ?1 AND (?2 IS NULL OR job_id = ?2)
                  ORDER BY created_at_ms, job_id",
             )
@@ -158,6 +177,7 @@ impl Cache {
                         sha256: row.get(4)?,
                         parts_acknowledged: Vec::new(),
                         created_at_ms: row.get(5)?,
+                        file_mtime_ms: row.get(6)?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()

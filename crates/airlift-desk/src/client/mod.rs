@@ -1,0 +1,282 @@
+//! The fleet API client: typed calls to `airliftd`, one method per route.
+//!
+//! * Every failure is a [`DeskError`]: the server's `{code, message}` keeps its code; a server
+//!   that cannot be reached (refused, reset, DNS, timeout) is `OFFLINE`; an answer that is not the
+//!   JSON the route documents is `INTERNAL` with a sentence naming the route.
+//! * Idempotent calls (GET, PUT of an upload part, DELETE) are retried with bounded, jittered
+//!   exponential backoff ([`RetryPolicy`]) on network failures, 5xx and 429. POSTs are sent once.
+//! * The token is a [`Secret`]: `Debug` on the client never shows it.
+//!
+//! Routes live in one file per resource (`fleet`, `uploads`, `catalog`); this file is the
+//! transport.
+
+mod catalog;
+mod errors;
+mod fleet;
+mod retry;
+mod uploads;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub use fleet::ListParams;
+pub use retry::RetryPolicy;
+pub use uploads::PartBody;
+
+use crate::error::DeskError;
+use crate::secret::Secret;
+
+/// Timeouts and retries of a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Establishing a TCP (+TLS) connection.
+    pub connect_timeout: Duration,
+    /// A whole ordinary call (JSON in, JSON out).
+    pub request_timeout: Duration,
+    /// Calls that move or verify artifacts (an upload part, completing a job, creating a
+    /// package the server must hash first).
+    pub transfer_timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            transfer_timeout: Duration::from_secs(30 * 60),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// One server, one identity. Cheap to clone (the connection pool is shared).
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: Option<Secret>,
+    options: ClientOptions,
+}
+
+/// What a request carries.
+#[derive(Debug, Clone)]
+pub(crate) enum Payload {
+    None,
+    Json(Bytes),
+    /// Raw bytes with their `Content-MD5` (base64).
+    Raw {
+        bytes: Bytes,
+        md5_base64: String,
+    },
+}
+
+/// How a call may be repeated and how long it may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// GET, DELETE, PUT of a part: safe to retry.
+    Idempotent,
+    /// POST: sent once.
+    Once,
+}
+
+/// A successful answer: status and body bytes.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub body: Bytes,
+    what: String,
+}
+
+impl Reply {
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, DeskError> {
+        errors::decode(&self.what, &self.body)
+    }
+}
+
+impl Client {
+    /// A client for the server at `base_url` (e.g. `http://127.0.0.1:8080`), sending `token`.
+    pub fn new(
+        base_url: &str,
+        token: Option<Secret>,
+        options: ClientOptions,
+    ) -> Result<Self, DeskError> {
+        let base = base_url.trim_end_matches('/').to_owned();
+        let parsed = reqwest::Url::parse(&base).map_err(|err| {
+            DeskError::invalid_argument(format!("{base_url:?} is not a server URL: {err}"))
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(DeskError::invalid_argument(format!(
+                "{base_url:?} is not an http(s) URL"
+            )));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(options.connect_timeout)
+            .use_rustls_tls()
+            .build()
+            .map_err(|err| DeskError::internal(format!("could not set up HTTP: {err}")))?;
+        Ok(Self {
+            http,
+            base,
+            token,
+            options,
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// GET `path` and decode the JSON answer.
+    pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, DeskError> {
+        self.call(Method::GET, path, Payload::None, Kind::Idempotent, None)
+            .await?
+            .json()
+    }
+
+    /// POST a JSON body once and decode the JSON answer.
+    pub(crate) async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        timeout: Option<Duration>,
+    ) -> Result<T, DeskError> {
+        self.call(Method::POST, path, json_payload(body)?, Kind::Once, timeout)
+            .await?
+            .json()
+    }
+
+    /// Sends one call, retrying it if `kind` allows and the failure is transient.
+    pub(crate) async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        payload: Payload,
+        kind: Kind,
+        timeout: Option<Duration>,
+    ) -> Result<Reply, DeskError> {
+        let what = format!("{method} {path}");
+        let attempts = match kind {
+            Kind::Idempotent => self.options.retry.max_attempts.max(1),
+            Kind::Once => 1,
+        };
+        let mut attempt = 1;
+        loop {
+            let outcome = self.attempt(&method, path, &payload, timeout, &what).await;
+            let retryable = match &outcome {
+                Ok(_) => false,
+                Err(Failure::Transient(_)) => true,
+                Err(Failure::Final(_)) => false,
+            };
+            if !retryable || attempt >= attempts {
+                return outcome.map_err(Failure::into_error);
+            }
+            let delay = self.options.retry.delay(attempt);
+            if let Err(Failure::Transient(err)) = &outcome {
+                tracing::debug!(call = %what, attempt, ?delay, error = %err, "retrying");
+            }
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        method: &Method,
+        path: &str,
+        payload: &Payload,
+        timeout: Option<Duration>,
+        what: &str,
+    ) -> Result<Reply, Failure> {
+        let mut req = self
+            .http
+            .request(method.clone(), self.url(path))
+            .timeout(timeout.unwrap_or(self.options.request_timeout));
+        if let Some(token) = &self.token {
+            let mut value =
+                HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                    Failure::Final(DeskError::invalid_argument(
+                        "the API token contains characters that cannot be sent in a header",
+                    ))
+                })?;
+            value.set_sensitive(true);
+            req = req.header(AUTHORIZATION, value);
+        }
+        req = match payload {
+            Payload::None => req,
+            Payload::Json(bytes) => req
+                .header(CONTENT_TYPE, "application/json")
+                .body(bytes.clone()),
+            Payload::Raw { bytes, md5_base64 } => req
+                .header(CONTENT_TYPE, "application/octet-stream")
+                .header("Content-MD5", md5_base64.as_str())
+                .body(bytes.clone()),
+        };
+        let response = req
+            .send()
+            .await
+            .map_err(|err| Failure::Transient(errors::network(&self.base, what, &err)))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|err| Failure::Transient(errors::network(&self.base, what, &err)))?;
+        if status.is_success() {
+            return Ok(Reply {
+                body,
+                what: what.to_owned(),
+            });
+        }
+        let err = errors::from_status(what, status, &body);
+        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+            Err(Failure::Transient(err))
+        } else {
+            Err(Failure::Final(err))
+        }
+    }
+}
+
+/// Whether a failed attempt may be retried.
+enum Failure {
+    Transient(DeskError),
+    Final(DeskError),
+}
+
+impl Failure {
+    fn into_error(self) -> DeskError {
+        match self {
+            Failure::Transient(e) | Failure::Final(e) => e,
+        }
+    }
+}
+
+pub(crate) fn json_payload<B: Serialize>(body: &B) -> Result<Payload, DeskError> {
+    serde_json::to_vec(body)
+        .map(|v| Payload::Json(Bytes::from(v)))
+        .map_err(|err| DeskError::internal(format!("could not encode a request: {err}")))
+}
+
+/// Percent-encodes one path segment (ids are opaque strings from the server or the user).
+pub(crate) fn seg(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
