@@ -17,11 +17,13 @@ pub mod cache;
 pub mod cancel;
 pub mod client;
 pub mod clock;
+pub mod connections;
 pub mod error;
 pub mod hashing;
 pub mod notify;
 pub mod secret;
 pub mod signing;
+pub mod sync;
 pub mod upload;
 
 pub use cancel::CancelToken;
