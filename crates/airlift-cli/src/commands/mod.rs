@@ -1,0 +1,8 @@
+//! One file per command.
+
+pub mod connection;
+pub mod devices;
+pub mod hash;
+pub mod package;
+pub mod sync;
+pub mod upload;
