@@ -1,0 +1,208 @@
+//! The command line: `provision`, `run` and `demo`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::RunConfig;
+use crate::faults::{parse_device_fault, FaultKind, FaultPlan, DEFAULT_FAIL_MESSAGE};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "airlift-sim",
+    version,
+    about = "Simulated OTA device fleet for airliftd"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Provision N devices into a profile (bulk API) and write their ids and tokens (0600).
+    Provision(ProvisionArgs),
+    /// Run simulated devices (from a devices file, or provisioned now) until a stop condition.
+    Run(Box<RunArgs>),
+    /// Start a local airliftd with a demo tenant, packages and devices; run until Ctrl-C.
+    Demo(Box<DemoArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Fleet server base URL.
+    #[arg(long, env = "AIRLIFT_URL", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// User JWT (admin or release-manager to provision; any role to read signing keys).
+    /// Prefer the environment variable: a flag shows up in `ps`.
+    #[arg(long, env = "AIRLIFT_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProvisionArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// Devices file to write (JSON lines, mode 0600).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Append to --out instead of replacing it.
+    #[arg(long)]
+    pub append: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SpecArgs {
+    /// Profile id to provision into.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Profile name (created with --device-type if missing), instead of --profile.
+    #[arg(long, conflicts_with = "profile")]
+    pub profile_name: Option<String>,
+    #[arg(long, default_value = "temp-sensor")]
+    pub device_type: String,
+    /// Firmware version the new devices report.
+    #[arg(long, default_value = "1.4.2")]
+    pub firmware: String,
+    /// How many devices.
+    #[arg(long, short = 'n', default_value_t = 100)]
+    pub count: usize,
+    #[arg(long, default_value = "sim")]
+    pub name_prefix: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Devices file (from `provision`).
+    #[arg(long, conflicts_with = "provision")]
+    pub devices: Option<PathBuf>,
+    /// Provision this many devices first (with --profile/--profile-name; needs a token).
+    #[arg(long)]
+    pub provision: Option<usize>,
+    #[arg(long, requires = "provision")]
+    pub profile: Option<String>,
+    #[arg(long, requires = "provision", conflicts_with = "profile")]
+    pub profile_name: Option<String>,
+    #[arg(long, default_value = "temp-sensor")]
+    pub device_type: String,
+    #[arg(long, default_value = "1.4.2")]
+    pub firmware: String,
+    /// Where to save provisioned devices (0600), for a later `run --devices`.
+    #[arg(long, requires = "provision")]
+    pub save: Option<PathBuf>,
+    /// Public key PEM file(s) to verify signatures with (instead of fetching the tenant's).
+    #[arg(long = "public-key")]
+    pub public_keys: Vec<PathBuf>,
+    /// Do not check signatures (checksums are always checked).
+    #[arg(long)]
+    pub no_signature_check: bool,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// settled (no work for --quiet after some), forever (until Ctrl-C), or a duration.
+    #[arg(long, default_value = "settled")]
+    pub until: String,
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
+    pub quiet: Duration,
+    /// Stop after this long whatever happens.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub max_time: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Global seed: which devices fail is a pure function of it and the fractions.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Mean poll interval per device.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "5s")]
+    pub poll: Duration,
+    /// Poll jitter fraction.
+    #[arg(long, default_value_t = 0.5)]
+    pub jitter: f64,
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "500ms")]
+    pub install_time: Duration,
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "1s")]
+    pub reboot_time: Duration,
+    /// Fraction of devices whose install fails (INSTALL_ERROR with --fail-message).
+    #[arg(long, default_value_t = 0.0)]
+    pub fail_install: f64,
+    #[arg(long, default_value = DEFAULT_FAIL_MESSAGE)]
+    pub fail_message: String,
+    /// Fraction whose download breaks off (DOWNLOAD_ERROR).
+    #[arg(long, default_value_t = 0.0)]
+    pub fail_download: f64,
+    /// Fraction that receive corrupted bytes (caught by SHA-256, never installed).
+    #[arg(long, default_value_t = 0.0)]
+    pub corrupt: f64,
+    /// Fraction that go silent after taking their command.
+    #[arg(long, default_value_t = 0.0)]
+    pub hang: f64,
+    /// Fraction that drop off mid-download for --offline-for, then resume.
+    #[arg(long, default_value_t = 0.0)]
+    pub offline: f64,
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
+    pub offline_for: Duration,
+    /// Force a fault on one device: INDEX=install|download|corrupt|hang (repeatable).
+    #[arg(long = "device-fault", value_parser = parse_device_fault)]
+    pub device_faults: Vec<(u64, FaultKind)>,
+    /// Faults also hit rollback commands (by default only ota_start).
+    #[arg(long)]
+    pub faults_on_rollback: bool,
+    /// Requests in flight across the fleet.
+    #[arg(long, default_value_t = 128)]
+    pub max_in_flight: usize,
+    /// Live summary line on stderr even when it is not a terminal.
+    #[arg(long)]
+    pub progress: bool,
+    /// Include every device's outcome in the JSON summary.
+    #[arg(long)]
+    pub per_device: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Demo data directory (server data under server/, tokens and key under sim/).
+    #[arg(long)]
+    pub data: PathBuf,
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: String,
+    #[arg(long, default_value_t = 300)]
+    pub devices: usize,
+    /// The airliftd binary (default: next to this executable, then PATH).
+    #[arg(long)]
+    pub airliftd: Option<PathBuf>,
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+impl SimArgs {
+    /// The run configuration these flags describe (server and keys filled in by the caller).
+    pub fn to_config(&self, server: &str) -> RunConfig {
+        let mut c = RunConfig::new(server);
+        c.seed = self.seed;
+        c.poll_interval = self.poll;
+        c.jitter = self.jitter;
+        c.install_time = self.install_time;
+        c.reboot_time = self.reboot_time;
+        c.faults = FaultPlan {
+            fail_install: self.fail_install,
+            fail_download: self.fail_download,
+            corrupt: self.corrupt,
+            hang: self.hang,
+            offline: self.offline,
+            offline_for: self.offline_for,
+            fail_message: self.fail_message.clone(),
+            by_index: self.device_faults.iter().copied().collect(),
+        };
+        c.faults_on_rollback = self.faults_on_rollback;
+        c.max_in_flight = self.max_in_flight;
+        c.progress = self.progress || crate::fleet::stderr_is_tty();
+        c.per_device = self.per_device;
+        c
+    }
+}

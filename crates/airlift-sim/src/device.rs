@@ -1,0 +1,493 @@
+//! One simulated device: an async state machine that polls for its assignment, downloads the
+//! package in shuffled ranges (resuming after a link drop), verifies it, installs, reboots,
+//! reports seed 002's statuses and acknowledges its commands. Injected faults bend that path.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::proto::{CommandKind, OtaAssignment, OtaReport};
+use airlift_core::install_status::InstallStatus;
+use rand::Rng as _;
+use rand_chacha::ChaCha8Rng;
+use tokio::sync::Semaphore;
+
+use crate::config::RunConfig;
+use crate::creds::DeviceCreds;
+use crate::faults::{DeviceFaults, FaultKind};
+use crate::http::{CallError, Http};
+use crate::ranges::Assembly;
+use crate::retry::retry;
+use crate::rng::{device_rng, Stream};
+use crate::state::{Board, DeviceState};
+use crate::summary::{DeviceOutcome, JobOutcome, JobResult};
+use crate::verify::VerifyError;
+
+/// Largest artifact a simulated device accepts to hold in memory.
+const MAX_ARTIFACT: u64 = 512 * 1024 * 1024;
+
+/// What every device shares.
+pub(crate) struct Shared {
+    pub http: Http,
+    pub cfg: RunConfig,
+    pub board: Board,
+    pub downloads: Semaphore,
+    /// Distinguishes this run's report ids from an earlier run's (see `report`).
+    pub run_nonce: u32,
+}
+
+/// The job a device is working on.
+struct Job {
+    rollout_id: String,
+    package_id: String,
+    version: String,
+    size: u64,
+    checksum: String,
+    signature: Option<String>,
+    kind: Option<CommandKind>,
+}
+
+pub(crate) struct Device {
+    index: u64,
+    creds: DeviceCreds,
+    shared: Arc<Shared>,
+    rng: ChaCha8Rng,
+    faults: DeviceFaults,
+    firmware: String,
+    /// Written as the device goes, so a run stopped mid-job still has it.
+    outcome: Arc<Mutex<DeviceOutcome>>,
+    handled: HashSet<String>,
+    to_ack: Vec<String>,
+    attempted: HashSet<(String, String)>,
+    offline_spent: bool,
+    report_seq: u64,
+}
+
+fn lock(o: &Mutex<DeviceOutcome>) -> std::sync::MutexGuard<'_, DeviceOutcome> {
+    o.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Device {
+    pub fn new(
+        index: u64,
+        creds: DeviceCreds,
+        shared: Arc<Shared>,
+    ) -> (Self, Arc<Mutex<DeviceOutcome>>) {
+        let faults = shared.cfg.faults.for_device(shared.cfg.seed, index);
+        let outcome = Arc::new(Mutex::new(DeviceOutcome {
+            index,
+            device_id: creds.device_id.clone(),
+            faults,
+            state: DeviceState::Idle,
+            firmware_version: creds.firmware_version.clone(),
+            jobs: Vec::new(),
+            errors: 0,
+            last_error: None,
+        }));
+        let device = Self {
+            index,
+            firmware: creds.firmware_version.clone(),
+            rng: device_rng(shared.cfg.seed, index, Stream::Behaviour),
+            creds,
+            shared,
+            faults,
+            outcome: outcome.clone(),
+            handled: HashSet::new(),
+            to_ack: Vec::new(),
+            attempted: HashSet::new(),
+            offline_spent: false,
+            report_seq: 0,
+        };
+        (device, outcome)
+    }
+
+    fn set_state(&self, s: DeviceState) {
+        self.shared.board.set(self.index as usize, s);
+        lock(&self.outcome).state = s;
+    }
+
+    fn note_error(&self, e: &CallError) {
+        let mut o = lock(&self.outcome);
+        o.errors += 1;
+        o.last_error = Some(e.to_string());
+    }
+
+    /// The poll interval with ±jitter from the device's own stream.
+    fn interval(&mut self) -> Duration {
+        let cfg = &self.shared.cfg;
+        let j = cfg.jitter.clamp(0.0, 1.0);
+        let factor = 1.0 + j * (self.rng.random::<f64>() * 2.0 - 1.0);
+        cfg.poll_interval.mul_f64(factor.max(0.01))
+    }
+
+    /// Runs until the task is dropped (the fleet races it against its stop condition).
+    pub async fn run(mut self) {
+        // Spread the first polls over one interval so 10,000 devices do not start at once.
+        let first = self
+            .shared
+            .cfg
+            .poll_interval
+            .mul_f64(self.rng.random::<f64>());
+        tokio::time::sleep(first).await;
+        loop {
+            let wait = self.step().await;
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One poll and whatever it leads to; returns how long to wait before the next.
+    async fn step(&mut self) -> Duration {
+        self.flush_acks().await;
+        let shared = self.shared.clone();
+        let creds = &self.creds;
+        let polled = retry(|| shared.http.poll(creds)).await;
+        let a = match polled {
+            Ok(Some(a)) => a,
+            Ok(None) => return self.interval(),
+            Err(e) => {
+                self.note_error(&e);
+                if matches!(e.status(), Some(401 | 403 | 404)) {
+                    self.set_state(DeviceState::Unauthorized);
+                    return self.interval() * 4;
+                }
+                return self.interval();
+            }
+        };
+        let Some(job) = self.pick_job(&a) else {
+            return self.interval();
+        };
+        let applies =
+            job.kind != Some(CommandKind::OtaRollback) || self.shared.cfg.faults_on_rollback;
+        let fault = if applies { self.faults.fault } else { None };
+        self.start_job(&job);
+        if fault == Some(FaultKind::Hang) {
+            self.set_state(DeviceState::Hung);
+            self.finish_job(JobResult::Hung, None, 0);
+            // Silent for good: no report, no ack, no poll.
+            std::future::pending::<()>().await;
+        }
+        self.shared.board.job_started();
+        let (result, message, resumes) = self.execute(&job, fault).await;
+        self.shared.board.job_finished();
+        self.finish_job(result, message, resumes);
+        // Every command delivered with this assignment has been dealt with.
+        for c in &a.commands {
+            self.handled.insert(c.command_id.clone());
+            if !self.to_ack.contains(&c.command_id) {
+                self.to_ack.push(c.command_id.clone());
+            }
+        }
+        self.flush_acks().await;
+        self.interval()
+    }
+
+    /// The work an assignment asks for: its unhandled commands, or (for a server that sends
+    /// none) an assignment not tried yet whose version the device does not run.
+    fn pick_job(&mut self, a: &OtaAssignment) -> Option<Job> {
+        let fresh: Vec<_> = a
+            .commands
+            .iter()
+            .filter(|c| !self.handled.contains(&c.command_id))
+            .collect();
+        let key = (a.rollout_id.clone(), a.package_id.clone());
+        let kind = if let Some(c) = fresh
+            .iter()
+            .find(|c| c.package_id == a.package_id)
+            .or(fresh.last())
+        {
+            Some(c.kind)
+        } else if a.commands.is_empty()
+            && !self.attempted.contains(&key)
+            && a.version != self.firmware
+        {
+            None
+        } else {
+            return None;
+        };
+        self.attempted.insert(key);
+        Some(Job {
+            rollout_id: a.rollout_id.clone(),
+            package_id: a.package_id.clone(),
+            version: a.version.clone(),
+            size: a.size_bytes,
+            checksum: a.checksum.clone(),
+            signature: a.signature.clone(),
+            kind,
+        })
+    }
+
+    fn start_job(&self, job: &Job) {
+        lock(&self.outcome).jobs.push(JobOutcome {
+            rollout_id: job.rollout_id.clone(),
+            package_id: job.package_id.clone(),
+            version: job.version.clone(),
+            command: job.kind.map_or("none", CommandKind::as_str).to_owned(),
+            result: JobResult::Interrupted,
+            message: None,
+            resumes: 0,
+        });
+    }
+
+    fn finish_job(&self, result: JobResult, message: Option<String>, resumes: u32) {
+        let mut o = lock(&self.outcome);
+        o.firmware_version = self.firmware.clone();
+        if let Some(j) = o.jobs.last_mut() {
+            j.result = result;
+            j.message = message;
+            j.resumes = resumes;
+        }
+    }
+
+    async fn flush_acks(&mut self) {
+        let mut left = Vec::new();
+        for id in std::mem::take(&mut self.to_ack) {
+            let shared = self.shared.clone();
+            let creds = &self.creds;
+            if let Err(e) = retry(|| shared.http.ack(creds, &id)).await {
+                self.note_error(&e);
+                if e.is_transient() {
+                    left.push(id);
+                }
+            }
+        }
+        self.to_ack = left;
+    }
+
+    async fn report(
+        &mut self,
+        job: &Job,
+        status: InstallStatus,
+        message: Option<String>,
+        progress: Option<u32>,
+    ) {
+        self.report_seq += 1;
+        let report = OtaReport {
+            // Unique per device and run, so a retried POST is recognised and a restarted
+            // simulator is not mistaken for a retry.
+            report_id: Some(format!(
+                "sim-{:016x}-{:08x}-{}",
+                crate::rng::device_seed(0, self.index, Stream::Behaviour)
+                    ^ fxhash(&self.creds.device_id),
+                self.shared.run_nonce,
+                self.report_seq
+            )),
+            device_id: None,
+            rollout_id: job.rollout_id.clone(),
+            firmware_version: self.firmware.clone(),
+            status: status.as_str().to_owned(),
+            message,
+            progress,
+        };
+        let shared = self.shared.clone();
+        let creds = &self.creds;
+        if let Err(e) = retry(|| shared.http.report(creds, &report)).await {
+            self.note_error(&e);
+        }
+    }
+
+    /// Downloads, verifies, installs and reboots; returns the result, the message reported
+    /// with a failure, and how many link drops the download survived.
+    async fn execute(
+        &mut self,
+        job: &Job,
+        fault: Option<FaultKind>,
+    ) -> (JobResult, Option<String>, u32) {
+        self.set_state(DeviceState::Downloading);
+        self.report(job, InstallStatus::Init, None, None).await;
+        self.report(job, InstallStatus::Download, None, Some(0))
+            .await;
+        let (bytes, resumes) = match self.download(job, fault).await {
+            Ok(v) => v,
+            Err((result, msg, resumes)) => {
+                if let Some(m) = &msg {
+                    self.report(job, InstallStatus::DownloadError, Some(m.clone()), None)
+                        .await;
+                }
+                self.set_state(DeviceState::Failed);
+                return (result, msg, resumes);
+            }
+        };
+        match self
+            .shared
+            .cfg
+            .verifier
+            .check(&bytes, &job.checksum, job.signature.as_deref())
+        {
+            Ok(()) => {}
+            Err(e) => {
+                let status = match e {
+                    VerifyError::Checksum { .. } => InstallStatus::DownloadError,
+                    VerifyError::Unsigned | VerifyError::Signature { .. } => {
+                        InstallStatus::InstallAborted
+                    }
+                };
+                let msg = e.to_string();
+                self.report(job, status, Some(msg.clone()), None).await;
+                self.set_state(DeviceState::Rejected);
+                return (JobResult::Rejected, Some(msg), resumes);
+            }
+        }
+        drop(bytes);
+        self.report(job, InstallStatus::DownloadSuccess, None, Some(100))
+            .await;
+        self.set_state(DeviceState::Installing);
+        self.report(job, InstallStatus::Install, None, None).await;
+        let t = self
+            .shared
+            .cfg
+            .install_time
+            .mul_f64(0.5 + self.rng.random::<f64>());
+        tokio::time::sleep(t).await;
+        if fault == Some(FaultKind::Install) {
+            let msg = self.shared.cfg.faults.fail_message.clone();
+            self.report(job, InstallStatus::InstallError, Some(msg.clone()), None)
+                .await;
+            self.set_state(DeviceState::Failed);
+            return (JobResult::InstallError, Some(msg), resumes);
+        }
+        self.report(job, InstallStatus::InstallSuccess, None, Some(100))
+            .await;
+        self.set_state(DeviceState::Rebooting);
+        tokio::time::sleep(self.shared.cfg.reboot_time).await;
+        self.firmware = job.version.clone();
+        self.report(
+            job,
+            InstallStatus::InstalledVersion,
+            Some(String::new()),
+            None,
+        )
+        .await;
+        self.set_state(DeviceState::Installed);
+        (JobResult::Installed, None, resumes)
+    }
+
+    /// Fetches every range (shuffled), surviving link drops by keeping what arrived.
+    /// Errors carry the result, the message to report (None: nothing to report) and resumes.
+    async fn download(
+        &mut self,
+        job: &Job,
+        fault: Option<FaultKind>,
+    ) -> Result<(Vec<u8>, u32), (JobResult, Option<String>, u32)> {
+        if job.size > MAX_ARTIFACT {
+            let m = format!(
+                "artifact of {} bytes is larger than this device holds",
+                job.size
+            );
+            return Err((JobResult::DownloadError, Some(m), 0));
+        }
+        let mut asm = Assembly::new(job.size, self.shared.cfg.range_len)
+            .map_err(|m| (JobResult::DownloadError, Some(m), 0))?;
+        let ranges_total = asm.missing().len();
+        // Where the link drops (offline) or breaks for good (download fault), in ranges.
+        let pick_point = |rng: &mut ChaCha8Rng| {
+            if ranges_total > 1 {
+                rng.random_range(1..ranges_total)
+            } else {
+                0
+            }
+        };
+        let mut offline_at =
+            (self.faults.offline && !self.offline_spent).then(|| pick_point(&mut self.rng));
+        let break_at = (fault == Some(FaultKind::Download)).then(|| pick_point(&mut self.rng));
+        let mut resumes = 0;
+        let mut fetched = 0usize;
+        let mut next_step = self.shared.cfg.progress_step.max(1);
+        let shared = self.shared.clone();
+        let mut permit = shared.downloads.acquire().await.ok();
+        loop {
+            let plan = asm.plan(&mut self.rng);
+            if plan.is_empty() {
+                break;
+            }
+            let mut dropped = false;
+            for r in plan {
+                if break_at == Some(fetched) {
+                    let m = format!(
+                        "Connection lost after {} of {} bytes (simulated link failure).",
+                        asm.received(),
+                        asm.total()
+                    );
+                    return Err((JobResult::DownloadError, Some(m), resumes));
+                }
+                if offline_at == Some(fetched) {
+                    offline_at = None;
+                    self.offline_spent = true;
+                    resumes += 1;
+                    drop(permit.take());
+                    self.set_state(DeviceState::Offline);
+                    tokio::time::sleep(self.shared.cfg.faults.offline_for).await;
+                    // Back online: is the assignment still this package?
+                    let creds = &self.creds;
+                    match retry(|| shared.http.poll(creds)).await {
+                        Ok(Some(a)) if a.package_id == job.package_id => {}
+                        Ok(_) => return Err((JobResult::Superseded, None, resumes)),
+                        Err(e) => {
+                            self.note_error(&e);
+                            return Err((JobResult::Superseded, None, resumes));
+                        }
+                    }
+                    self.set_state(DeviceState::Downloading);
+                    permit = shared.downloads.acquire().await.ok();
+                    dropped = true;
+                    break;
+                }
+                let creds = &self.creds;
+                let reply = match retry(|| shared.http.chunk(creds, &job.package_id, r)).await {
+                    Ok(reply) => reply,
+                    Err(e) => {
+                        self.note_error(&e);
+                        return Err(match e.status() {
+                            // The package is no longer this device's assignment.
+                            Some(403 | 404) => (JobResult::Superseded, None, resumes),
+                            _ => (
+                                JobResult::DownloadError,
+                                Some(format!("Download failed: {e}")),
+                                resumes,
+                            ),
+                        });
+                    }
+                };
+                if reply.total != job.size {
+                    let m = format!(
+                        "artifact is {} bytes, the assignment said {}",
+                        reply.total, job.size
+                    );
+                    return Err((JobResult::DownloadError, Some(m), resumes));
+                }
+                if let Err(e) = asm.place(r, reply.offset, &reply.bytes) {
+                    return Err((
+                        JobResult::DownloadError,
+                        Some(format!("Download failed: {e}")),
+                        resumes,
+                    ));
+                }
+                fetched += 1;
+                let pct = asm.percent();
+                if pct >= next_step && pct < 100 {
+                    while next_step <= pct {
+                        next_step += self.shared.cfg.progress_step.max(1);
+                    }
+                    let msg = format!("Downloaded {} of {} bytes", asm.received(), asm.total());
+                    self.report(job, InstallStatus::DownloadStep, Some(msg), Some(pct))
+                        .await;
+                }
+            }
+            if !dropped && !asm.is_complete() {
+                // The server sent short ranges: ask for the rest.
+                continue;
+            }
+        }
+        drop(permit);
+        if fault == Some(FaultKind::Corrupt) {
+            asm.corrupt(&mut self.rng);
+        }
+        Ok((asm.into_bytes(), resumes))
+    }
+}
+
+/// A small stable string hash (FNV-1a) for report ids.
+fn fxhash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}

@@ -1,0 +1,179 @@
+//! The fleet: provisioning (bulk API) or loading devices, and running them all in one tokio
+//! runtime, one task per device, sharing one HTTP client.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use airlift_core::wire::CreateDevice;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::config::{RunConfig, StopCondition, StopHandle};
+use crate::creds::{self, DeviceCreds, DeviceToken};
+use crate::device::{Device, Shared};
+use crate::http::Http;
+use crate::state::Board;
+use crate::summary::Summary;
+use crate::user_api::UserApi;
+
+/// What to provision.
+#[derive(Debug, Clone)]
+pub struct ProvisionSpec {
+    pub profile_id: String,
+    pub device_type: String,
+    pub firmware_version: String,
+    pub count: usize,
+    /// Devices are named `{name_prefix}-{n}` (n from `first_number`).
+    pub name_prefix: String,
+    pub first_number: usize,
+}
+
+/// A set of simulated devices (ids, tokens, starting firmware).
+#[derive(Debug, Clone, Default)]
+pub struct Fleet {
+    devices: Vec<DeviceCreds>,
+}
+
+impl Fleet {
+    pub fn new(devices: Vec<DeviceCreds>) -> Self {
+        Self { devices }
+    }
+
+    pub fn devices(&self) -> &[DeviceCreds] {
+        &self.devices
+    }
+
+    pub fn len(&self) -> usize {
+        self.devices.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.devices.is_empty()
+    }
+
+    pub fn extend(&mut self, other: Fleet) {
+        self.devices.extend(other.devices);
+    }
+
+    /// Reads a devices file (JSON lines, see [`creds`]).
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        Ok(Self::new(creds::load(path)?))
+    }
+
+    /// Writes the devices file, mode 0600.
+    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+        creds::save(path, &self.devices)
+    }
+
+    /// Provisions `spec.count` devices with the bulk API.
+    pub async fn provision(api: &UserApi, spec: &ProvisionSpec) -> anyhow::Result<Self> {
+        let reqs = (0..spec.count)
+            .map(|i| CreateDevice {
+                name: format!("{}-{}", spec.name_prefix, spec.first_number + i),
+                profile_id: spec.profile_id.clone(),
+                device_type: spec.device_type.clone(),
+                firmware_version: spec.firmware_version.clone(),
+            })
+            .collect();
+        let provisioned = api
+            .provision(reqs)
+            .await
+            .map_err(|e| anyhow::anyhow!("bulk provisioning: {e}"))?;
+        Ok(Self::new(
+            provisioned
+                .into_iter()
+                .map(|p| DeviceCreds {
+                    device_id: p.device.device_id,
+                    device_token: DeviceToken::new(p.device_token),
+                    name: p.device.name,
+                    profile_id: p.device.profile_id,
+                    device_type: p.device.device_type,
+                    firmware_version: p.device.firmware_version,
+                })
+                .collect(),
+        ))
+    }
+
+    /// Runs every device until `until` holds, then returns the summary. The device at
+    /// position `i` of this fleet has index `i` (its random streams and faults derive from
+    /// the seed and `i`).
+    pub async fn run(&self, config: RunConfig, until: StopCondition) -> anyhow::Result<Summary> {
+        config.faults.validate().map_err(|e| anyhow::anyhow!(e))?;
+        let http = Http::new(&config.server, config.max_in_flight)
+            .map_err(|e| anyhow::anyhow!("HTTP client: {e}"))?;
+        let run_nonce = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u32);
+        let shared = Arc::new(Shared {
+            http,
+            board: Board::new(self.devices.len()),
+            downloads: Semaphore::new(config.max_downloads.max(1)),
+            cfg: config.clone(),
+            run_nonce,
+        });
+        let stop = StopHandle::new();
+        let mut tasks = JoinSet::new();
+        let mut outcomes = Vec::with_capacity(self.devices.len());
+        for (i, d) in self.devices.iter().enumerate() {
+            let (device, outcome) = Device::new(i as u64, d.clone(), shared.clone());
+            outcomes.push(outcome);
+            let mut rx = stop.subscribe();
+            tasks.spawn(async move {
+                tokio::select! {
+                    () = device.run() => {}
+                    _ = rx.wait_for(|s| *s) => {}
+                }
+            });
+        }
+        let started = Instant::now();
+        let show = config.progress;
+        let mut last_line = Instant::now();
+        loop {
+            if met(&until, &shared.board, started) {
+                break;
+            }
+            if show && last_line.elapsed() >= Duration::from_secs(1) {
+                last_line = Instant::now();
+                let mut err = std::io::stderr().lock();
+                let _ = write!(err, "\r\x1b[2K{}", shared.board.line());
+                let _ = err.flush();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        stop.stop();
+        while tasks.join_next().await.is_some() {}
+        if show {
+            let _ = writeln!(std::io::stderr(), "\r\x1b[2K{}", shared.board.line());
+        }
+        let outcomes = outcomes
+            .into_iter()
+            .map(|o| o.lock().unwrap_or_else(|p| p.into_inner()).clone())
+            .collect();
+        Ok(Summary::build(
+            config.seed,
+            started.elapsed().as_millis() as u64,
+            outcomes,
+            config.per_device,
+        ))
+    }
+}
+
+/// Whether stderr should get the live line without `--progress`.
+pub fn stderr_is_tty() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+fn met(c: &StopCondition, board: &Board, started: Instant) -> bool {
+    match c {
+        StopCondition::Handle(h) => h.is_stopped(),
+        StopCondition::After(d) => started.elapsed() >= *d,
+        StopCondition::Settled { quiet } => {
+            board.jobs_started() > 0
+                && !board.any_busy()
+                && board.quiet_for_ms() >= quiet.as_millis() as u64
+        }
+        StopCondition::Any(cs) => cs.iter().any(|c| met(c, board, started)),
+    }
+}

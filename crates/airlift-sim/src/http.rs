@@ -1,0 +1,128 @@
+//! One shared HTTP client (one connection pool) for every simulated device, with a cap on
+//! requests in flight so 10,000 devices do not open 10,000 sockets, and the errors a call can
+//! end with.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
+
+/// How a call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// No answer (connect error, reset, timeout): worth retrying.
+    #[error("transport error: {0}")]
+    Transport(String),
+    /// The server answered with an error status (`{code, message}` when it sent one).
+    #[error("HTTP {status} {code}: {message}")]
+    Status {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// The answer was not what the protocol says.
+    #[error("unexpected answer: {0}")]
+    Protocol(String),
+}
+
+impl CallError {
+    pub fn is_transient(&self) -> bool {
+        match self {
+            CallError::Transport(_) => true,
+            CallError::Status { status, .. } => *status >= 500 || *status == 429,
+            CallError::Protocol(_) => false,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            CallError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn transport(e: reqwest::Error) -> Self {
+        // reqwest's Display can include the URL, never headers, so no token can leak here.
+        CallError::Transport(e.without_url().to_string())
+    }
+}
+
+/// The shared client, the server's base URL and the in-flight cap.
+#[derive(Clone)]
+pub struct Http {
+    pub(crate) client: reqwest::Client,
+    base: Arc<str>,
+    permits: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http").field("base", &self.base).finish()
+    }
+}
+
+impl Http {
+    /// `max_in_flight` bounds concurrent requests (and so sockets) across all devices.
+    pub fn new(base: &str, max_in_flight: usize) -> Result<Self, CallError> {
+        let max = max_in_flight.max(1);
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(max)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(CallError::transport)?;
+        Ok(Self {
+            client,
+            base: base.trim_end_matches('/').into(),
+            permits: Arc::new(Semaphore::new(max)),
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Waits for a slot; the permit is held until the response body has been read.
+    pub(crate) async fn permit(&self) -> tokio::sync::SemaphorePermit<'_> {
+        // The semaphore is never closed, so acquire cannot fail; fall back to a fresh one
+        // rather than panic if that ever changes.
+        loop {
+            if let Ok(p) = self.permits.acquire().await {
+                return p;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// Turns a non-success response into [`CallError::Status`], reading `{code, message}`.
+pub(crate) async fn error_of(resp: reqwest::Response) -> CallError {
+    let status = resp.status().as_u16();
+    let body = resp.bytes().await.unwrap_or_default();
+    let parsed: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
+    let field = |name: &str| {
+        parsed
+            .as_ref()
+            .and_then(|v| v.get(name))
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_owned()
+    };
+    CallError::Status {
+        status,
+        code: field("code"),
+        message: field("message"),
+    }
+}
+
+/// Reads a JSON body of a success response.
+pub(crate) async fn json_of<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, CallError> {
+    let bytes = resp.bytes().await.map_err(CallError::transport)?;
+    serde_json::from_slice(&bytes).map_err(|e| CallError::Protocol(format!("bad JSON: {e}")))
+}
