@@ -111,6 +111,9 @@ impl Driver {
             serde_json::json!({ "application": application }),
         );
         caps.insert("browserName".into(), "wry".into());
+        // Several crates of the workspace turn on both rustls providers; pick one for the
+        // process (an Err only means another test in this binary already did).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         ClientBuilder::rustls()
             .expect("rustls WebDriver client")
             .capabilities(caps)

@@ -32,7 +32,7 @@ pub fn test(extra: &[String]) -> Result<(), String> {
     let mut cargo_test = Command::new("cargo");
     cargo_test
         .current_dir(&root)
-        .args(["test", "--workspace", "--locked"])
+        .args(["test", "--workspace", "--locked", "--no-fail-fast"])
         .args(extra)
         .env("AIRLIFT_TAURI_DRIVER", driver);
     cmd::run_with(&mut cargo_test)
