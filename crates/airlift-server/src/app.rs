@@ -19,9 +19,15 @@ use tracing::Level;
 
 use crate::artifacts::Artifacts;
 use crate::auth::jwt::JwtKeys;
+use crate::auth::token_cache::TokenCache;
 use crate::config::{Config, DataDir};
+use crate::device_protocol::files::ArtifactFiles;
 use crate::error::AppError;
-use crate::routes::{devices, health, images, packages, profiles, signing_keys, tenant, uploads};
+use crate::events::Hub;
+use crate::routes::{
+    device_ota, devices, health, images, packages, profiles, rollouts, signing_keys, tenant,
+    uploads,
+};
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
 
@@ -42,6 +48,12 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Serializes the short "move artifact into place + insert package" step (see packages).
     pub publish_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Live rollout events (after commit) for `GET /api/v1/events`.
+    pub events: Hub,
+    /// Device-token hash → device (the device API's authentication cache).
+    pub device_tokens: TokenCache,
+    /// Open artifact files for the chunk endpoint.
+    pub files: ArtifactFiles,
 }
 
 /// One entry of the route table.
@@ -78,6 +90,74 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/api/v1/devices", get(devices::list)),
         route(M::POST, "/api/v1/devices/bulk", post(devices::create_bulk)),
         route(M::GET, "/api/v1/devices/{device_id}", get(devices::get_one)),
+        route(
+            M::GET,
+            "/api/v1/devices/{device_id}/history",
+            get(devices::history),
+        ),
+        route(
+            M::GET,
+            "/api/v1/devices/{device_id}/ota",
+            get(device_ota::get_ota),
+        ),
+        route(
+            M::GET,
+            "/api/v1/devices/{device_id}/ota/chunk",
+            get(device_ota::get_chunk),
+        ),
+        route(
+            M::POST,
+            "/api/v1/devices/{device_id}/ota/report",
+            post(device_ota::report),
+        ),
+        route(
+            M::GET,
+            "/api/v1/devices/{device_id}/commands",
+            get(device_ota::commands),
+        ),
+        route(
+            M::POST,
+            "/api/v1/devices/{device_id}/commands/{command_id}/ack",
+            post(device_ota::ack),
+        ),
+        route(M::POST, "/api/v1/ota/rollouts", post(rollouts::create)),
+        route(M::GET, "/api/v1/ota/rollouts", get(rollouts::list)),
+        route(
+            M::POST,
+            "/api/v1/ota/rollouts/preview",
+            post(rollouts::preview),
+        ),
+        route(
+            M::GET,
+            "/api/v1/ota/rollouts/{rollout_id}",
+            get(rollouts::get_one),
+        ),
+        route(
+            M::GET,
+            "/api/v1/ota/rollouts/{rollout_id}/devices",
+            get(rollouts::devices),
+        ),
+        route(
+            M::POST,
+            "/api/v1/ota/rollouts/{rollout_id}/pause",
+            post(rollouts::pause),
+        ),
+        route(
+            M::POST,
+            "/api/v1/ota/rollouts/{rollout_id}/resume",
+            post(rollouts::resume),
+        ),
+        route(
+            M::POST,
+            "/api/v1/ota/rollouts/{rollout_id}/advance",
+            post(rollouts::advance),
+        ),
+        route(
+            M::POST,
+            "/api/v1/ota/rollouts/{rollout_id}/rollback",
+            post(rollouts::rollback),
+        ),
+        route(M::GET, "/api/v1/events", get(crate::events::sse::stream)),
         route(
             M::POST,
             "/api/v1/ota/upload-jobs",
@@ -207,12 +287,16 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         config: Arc::new(config),
         http,
         publish_lock: Arc::default(),
+        events: Hub::new(),
+        device_tokens: TokenCache::default(),
+        files: ArtifactFiles::default(),
     })
 }
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     let state = open(config).await?;
+    tokio::spawn(sweep_timeouts(state.clone()));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
@@ -241,6 +325,27 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     tracing::info!("airliftd stopped");
     Ok(())
+}
+
+/// The background timeout sweep: devices past their deadline become `timed_out` (which may
+/// auto-pause a rollout or finish a rollback); the events go out like any other.
+async fn sweep_timeouts(state: AppState) {
+    let mut tick = tokio::time::interval(state.config.sweep_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match state.store.sweep_timeouts(crate::ids::unix_now()).await {
+            Ok(swept) => {
+                for s in swept {
+                    state.events.publish(&s.tenant_id, s.events);
+                    state
+                        .events
+                        .progress(state.store.clone(), &s.tenant_id, &s.rollout_id);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "timeout sweep failed"),
+        }
+    }
 }
 
 /// Resolves on ctrl-c or SIGTERM; in-flight requests then finish before `serve` returns.

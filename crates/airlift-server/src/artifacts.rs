@@ -115,6 +115,27 @@ impl Artifacts {
         Ok(removed)
     }
 
+    /// The file behind `key` when the store is the local file system (the chunk endpoint reads
+    /// it with positioned reads on a cached handle).
+    pub fn local_path(&self, key: &str) -> Option<PathBuf> {
+        let root = self.local_root.as_ref()?;
+        let path = Self::key(key).ok()?;
+        Some(
+            path.parts()
+                .fold(root.clone(), |p, part| p.join(part.as_ref())),
+        )
+    }
+
+    /// Bytes `range` of `key` (for stores without a local file).
+    pub async fn get_range(
+        &self,
+        key: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<Bytes, AppError> {
+        let path = Self::key(key)?;
+        Ok(self.store.get_range(&path, range).await?)
+    }
+
     /// Parses a key stored in the database.
     pub fn key(stored: &str) -> Result<Path, AppError> {
         Path::parse(stored).map_err(|e| AppError::internal("reading an object key", e))

@@ -37,6 +37,10 @@ enum Command {
         /// Largest accepted JSON body, in bytes.
         #[arg(long, default_value_t = config::DEFAULT_MAX_JSON_BYTES)]
         max_json_bytes: usize,
+        /// A rollout device silent this long (no verdict after its command or last report)
+        /// is timed_out and counts as failed: 90s, 15m, 1h, 2d.
+        #[arg(long, default_value = "1h", value_parser = config::parse_duration)]
+        device_timeout: std::time::Duration,
     },
     /// Print a user JWT for TENANT and ROLE on stdout (creating the tenant if needed).
     Token {
@@ -63,11 +67,13 @@ pub fn run() -> ExitCode {
             allow_artifact_hosts,
             max_chunk_bytes,
             max_json_bytes,
+            device_timeout,
         } => {
             let mut config = Config::new(data, listen);
             config.allowed_artifact_hosts = allow_artifact_hosts;
             config.max_chunk_bytes = max_chunk_bytes;
             config.max_json_bytes = max_json_bytes;
+            config.device_timeout = device_timeout;
             serve(config)
         }
         Command::Token {

@@ -11,6 +11,33 @@ pub const DEFAULT_MAX_CHUNK_BYTES: u64 = 100 * 1024 * 1024;
 /// Big enough for a 10,000-device bulk provisioning body, small enough to parse in memory.
 pub const DEFAULT_MAX_JSON_BYTES: usize = 8 * 1024 * 1024;
 
+/// `--device-timeout`'s default.
+pub const DEFAULT_DEVICE_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// `90`, `90s`, `15m`, `1h`, `2d` → a duration (at least one second).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("not a duration: {s:?} (try 30s, 15m, 1h)"))?;
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("unknown unit in {s:?} (use s, m, h or d)")),
+    };
+    let secs = n.saturating_mul(mult);
+    if secs == 0 {
+        return Err("a duration must be at least 1s".to_owned());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub data_dir: PathBuf,
@@ -21,6 +48,11 @@ pub struct Config {
     pub max_json_bytes: usize,
     /// How long an artifact download may stall (no bytes) before it is abandoned.
     pub artifact_read_timeout: Duration,
+    /// A rollout device with no verdict this long after its command or last report is
+    /// `timed_out` (rollouts may override it with `device_timeout_seconds`).
+    pub device_timeout: Duration,
+    /// How often the timeout sweep runs.
+    pub sweep_interval: Duration,
 }
 
 impl Config {
@@ -32,6 +64,8 @@ impl Config {
             max_chunk_bytes: DEFAULT_MAX_CHUNK_BYTES,
             max_json_bytes: DEFAULT_MAX_JSON_BYTES,
             artifact_read_timeout: Duration::from_secs(30),
+            device_timeout: DEFAULT_DEVICE_TIMEOUT,
+            sweep_interval: Duration::from_secs(1),
         }
     }
 }

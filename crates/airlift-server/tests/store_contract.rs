@@ -58,6 +58,7 @@ fn package(tenant: &str, id: &str, version: &str) -> PackageRecord {
         release_notes: String::new(),
         storage_key: format!("firmware/{tenant}/{version}/x.bin"),
         created_at: "2026-01-01T00:00:00Z".into(),
+        change_seq: 0,
     }
 }
 
@@ -311,6 +312,7 @@ pub async fn contract(store: &dyn Store) {
             device_type: "temp-sensor".into(),
             firmware_version: "1.0.0".into(),
             created_at: "2026-01-01T00:00:00Z".into(),
+            change_seq: 0,
         },
         token_hash: hash.into(),
     };

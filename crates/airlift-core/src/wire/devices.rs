@@ -26,6 +26,9 @@ pub struct Device {
     pub device_type: String,
     pub firmware_version: String,
     pub created_at: String,
+    /// Incremental-sync cursor: increases whenever the device changes (see `changed_since`).
+    #[serde(default)]
+    pub change_seq: u64,
 }
 
 /// The answer to provisioning: the only time `device_token` is ever shown (the server keeps

@@ -7,18 +7,24 @@
 //! server with the rules in this crate, so the error message can name the field.
 //! Times are RFC 3339 UTC strings.
 
+mod device_protocol;
 mod devices;
+mod events;
 mod list;
 mod packages;
 mod profiles;
+mod rollouts;
 mod signing_keys;
 mod tenant;
 mod uploads;
 
+pub use device_protocol::*;
 pub use devices::*;
+pub use events::*;
 pub use list::*;
 pub use packages::*;
 pub use profiles::*;
+pub use rollouts::*;
 pub use signing_keys::*;
 pub use tenant::*;
 pub use uploads::*;

@@ -58,6 +58,9 @@ pub struct Package {
     pub status: PackageStatus,
     pub checksum_verified: bool,
     pub created_at: String,
+    /// Incremental-sync cursor (packages never change, so this orders creations).
+    #[serde(default)]
+    pub change_seq: u64,
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 
 pub mod device_token;
 pub mod jwt;
+pub mod token_cache;
 
 use std::fmt;
 use std::str::FromStr;
@@ -92,6 +93,8 @@ pub enum Permission {
 pub struct Caller {
     pub tenant: TenantRecord,
     pub role: Role,
+    /// The JWT's `sub` (who; recorded with rollout transitions).
+    pub subject: String,
 }
 
 impl Caller {
@@ -151,6 +154,7 @@ impl FromRequestParts<AppState> for Caller {
         Ok(Caller {
             tenant,
             role: claims.role,
+            subject: claims.sub,
         })
     }
 }
@@ -168,11 +172,32 @@ impl FromRequestParts<AppState> for DeviceCaller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let token = bearer(parts)?;
+        let hash = device_token::hash(token);
+        if let Some(device) = state.device_tokens.get(&hash) {
+            return Ok(DeviceCaller { device });
+        }
         let device = state
             .store
-            .device_by_token_hash(&device_token::hash(token))
+            .device_by_token_hash(&hash)
             .await?
             .ok_or_else(|| ApiError::unauthenticated("unknown device token"))?;
+        state.device_tokens.put(hash, device.clone());
         Ok(DeviceCaller { device })
+    }
+}
+
+impl DeviceCaller {
+    /// The device API only serves a device its own resources: another device's id is 403
+    /// whether or not that device exists (nothing leaks).
+    pub fn require_self(&self, device_id: &str) -> Result<(), AppError> {
+        if self.device.id == device_id {
+            Ok(())
+        } else {
+            Err(ApiError::permission_denied("this device token belongs to another device").into())
+        }
+    }
+
+    pub fn tenant_id(&self) -> &str {
+        &self.device.tenant_id
     }
 }

@@ -3,13 +3,14 @@
 use airlift_core::error::ApiError;
 use airlift_core::package::validate_device_type;
 use airlift_core::wire::{
-    BulkCreateDevices, BulkProvisioned, CreateDevice, Device, ListResponse, ProvisionedDevice,
+    BulkCreateDevices, BulkProvisioned, CreateDevice, Device, DeviceHistoryEntry, ListResponse,
+    ProvisionedDevice,
 };
 use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 
-use super::{created, list_response, required_text, ListQuery};
+use super::{created, list_response, required_text, ListQuery, SyncListQuery};
 use crate::app::AppState;
 use crate::auth::{device_token, Caller, Permission};
 use crate::error::{AppError, AppResult};
@@ -28,6 +29,7 @@ fn to_wire(d: DeviceRecord) -> Device {
         device_type: d.device_type,
         firmware_version: d.firmware_version,
         created_at: d.created_at,
+        change_seq: d.change_seq,
     }
 }
 
@@ -56,6 +58,7 @@ fn prepare(
         device_type: d.device_type,
         firmware_version,
         created_at: now.to_owned(),
+        change_seq: 0,
     };
     let new = NewDevice {
         token_hash: device_token::hash(&token),
@@ -126,15 +129,47 @@ pub async fn create_bulk(
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<SyncListQuery>,
 ) -> AppResult<Json<ListResponse<Device>>> {
     caller.require(Permission::Read)?;
-    let page = q.page()?;
+    let (page, since) = q.split()?;
+    let items = match since {
+        Some(since) => {
+            state
+                .store
+                .list_devices_changed(caller.tenant_id(), since, page.limit)
+                .await?
+        }
+        None => {
+            state
+                .store
+                .list_devices(caller.tenant_id(), page.clone())
+                .await?
+        }
+    };
+    Ok(Json(list_response(&page, items, to_wire)))
+}
+
+/// `GET /api/v1/devices/{device_id}/history`: newest first; `after` is a `seq` from the
+/// previous page (older entries follow).
+pub async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<ListResponse<DeviceHistoryEntry>>> {
+    caller.require(Permission::Read)?;
+    let page = q.page_any_order()?;
+    if state.store.device(caller.tenant_id(), &id).await?.is_none() {
+        return Err(ApiError::not_found("device not found").into());
+    }
     let items = state
         .store
-        .list_devices(caller.tenant_id(), page.clone())
+        .device_history(caller.tenant_id(), &id, page.clone())
         .await?;
-    Ok(Json(list_response(&page, items, to_wire)))
+    let mut out = list_response(&page, items, |e| e);
+    out.order = "DESC".to_owned();
+    Ok(Json(out))
 }
 
 pub async fn get_one(

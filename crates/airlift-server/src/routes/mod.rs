@@ -5,11 +5,13 @@
 //! `Result<Json<T>, AppError>` and check the role before looking at it, so a caller without the
 //! role gets 403 whatever the body, and learns nothing from validation errors.
 
+pub mod device_ota;
 pub mod devices;
 pub mod health;
 pub mod images;
 pub mod packages;
 pub mod profiles;
+pub mod rollouts;
 pub mod signing_keys;
 pub mod tenant;
 pub mod uploads;
@@ -54,6 +56,38 @@ impl ListQuery {
             limit,
             after: self.after.filter(|a| !a.is_empty()),
         })
+    }
+}
+
+impl ListQuery {
+    /// Like [`ListQuery::page`], for lists whose only order is their own (newest first).
+    pub fn page_any_order(mut self) -> Result<Page, ApiError> {
+        self.order = None;
+        self.page()
+    }
+}
+
+/// A list with the incremental-sync hook: `?changed_since=N` returns only rows whose
+/// `change_seq` is above N, in `change_seq` order (pass the last row's `change_seq` for the
+/// next page); without it, the usual id-ordered `after` paging.
+#[derive(Debug, Default, Deserialize)]
+pub struct SyncListQuery {
+    pub limit: Option<u32>,
+    pub after: Option<String>,
+    pub order: Option<String>,
+    pub changed_since: Option<u64>,
+}
+
+impl SyncListQuery {
+    pub fn split(self) -> Result<(Page, Option<u64>), ApiError> {
+        let since = self.changed_since;
+        let page = ListQuery {
+            limit: self.limit,
+            after: self.after,
+            order: self.order,
+        }
+        .page()?;
+        Ok((page, since))
     }
 }
 

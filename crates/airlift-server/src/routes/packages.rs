@@ -12,7 +12,7 @@ use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
-use super::{bounded_text, created, list_response, ListQuery};
+use super::{bounded_text, created, list_response, SyncListQuery};
 use crate::app::AppState;
 use crate::artifacts::keys;
 use crate::auth::{Caller, Permission};
@@ -40,6 +40,7 @@ fn to_wire(p: PackageRecord) -> Package {
         status: PackageStatus::Available,
         checksum_verified: true,
         created_at: p.created_at,
+        change_seq: p.change_seq,
     }
 }
 
@@ -185,6 +186,7 @@ async fn publish(
         release_notes: v.release_notes,
         storage_key: storage_key.to_string(),
         created_at: ids::now(),
+        change_seq: 0,
     };
     // Two packages may share a storage key (same version and bytes, other type or device
     // type); serialize "move into place, insert, clean up" so a failed insert never deletes
@@ -245,14 +247,24 @@ fn check(
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<SyncListQuery>,
 ) -> AppResult<Json<ListResponse<Package>>> {
     caller.require(Permission::Read)?;
-    let page = q.page()?;
-    let items = state
-        .store
-        .list_packages(caller.tenant_id(), page.clone())
-        .await?;
+    let (page, since) = q.split()?;
+    let items = match since {
+        Some(since) => {
+            state
+                .store
+                .list_packages_changed(caller.tenant_id(), since, page.limit)
+                .await?
+        }
+        None => {
+            state
+                .store
+                .list_packages(caller.tenant_id(), page.clone())
+                .await?
+        }
+    };
     Ok(Json(list_response(&page, items, to_wire)))
 }
 

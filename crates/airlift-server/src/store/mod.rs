@@ -14,6 +14,10 @@ pub mod sqlite;
 use std::collections::HashSet;
 
 use airlift_core::error::ApiError;
+use airlift_core::wire::{
+    CommandAck, CreatedRollout, DeviceCommand, DeviceHistoryEntry, ReportAccepted, Rollout,
+    RolloutDevice, RolloutEventData, RolloutPreview, RolloutSummary,
+};
 use async_trait::async_trait;
 
 pub use records::*;
@@ -39,6 +43,14 @@ pub struct Page {
 pub struct PageOf<T> {
     pub items: Vec<T>,
     pub has_more: bool,
+}
+
+/// One rollout the timeout sweep changed.
+#[derive(Debug, Clone)]
+pub struct SweptRollout {
+    pub tenant_id: String,
+    pub rollout_id: String,
+    pub events: Vec<RolloutEventData>,
 }
 
 #[async_trait]
@@ -137,6 +149,100 @@ pub trait Store: Send + Sync + 'static {
         tenant_id: &str,
         page: Page,
     ) -> StoreResult<PageOf<PackageRecord>>;
+
+    /// Devices whose `change_seq` is above `since`, in `change_seq` order (incremental sync).
+    async fn list_devices_changed(
+        &self,
+        tenant_id: &str,
+        since: u64,
+        limit: u32,
+    ) -> StoreResult<PageOf<DeviceRecord>>;
+    /// Packages created after change `since`, in `change_seq` order (incremental sync).
+    async fn list_packages_changed(
+        &self,
+        tenant_id: &str,
+        since: u64,
+        limit: u32,
+    ) -> StoreResult<PageOf<PackageRecord>>;
+
+    // --- rollouts (one transaction per change; events returned are committed) ---
+    async fn preview_rollout(
+        &self,
+        tenant_id: &str,
+        request: RolloutRequest,
+    ) -> StoreResult<RolloutPreview>;
+    async fn create_rollout(
+        &self,
+        rollout: NewRollout,
+    ) -> StoreResult<(CreatedRollout, Vec<RolloutEventData>)>;
+    /// FAILED_PRECONDITION for an edge seed 000 does not have; nothing is written then.
+    async fn rollout_action(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        action: RolloutAction,
+        ctx: Ctx,
+    ) -> StoreResult<(Rollout, Vec<RolloutEventData>)>;
+    async fn rollout(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Rollout>>;
+    async fn list_rollouts(
+        &self,
+        tenant_id: &str,
+        filter: RolloutFilter,
+        page: Page,
+    ) -> StoreResult<PageOf<RolloutSummary>>;
+    /// NOT_FOUND if the rollout is not the tenant's. `page.after` is a position.
+    async fn rollout_devices(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        state: DeviceStateFilter,
+        page: Page,
+    ) -> StoreResult<PageOf<RolloutDevice>>;
+    /// Times out overdue devices everywhere; returns (tenant id, rollout id, events to
+    /// publish) per rollout touched.
+    async fn sweep_timeouts(&self, now_unix: i64) -> StoreResult<Vec<SweptRollout>>;
+    async fn rollout_progress(
+        &self,
+        tenant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<RolloutEventData>>;
+    async fn events_after(
+        &self,
+        tenant_id: &str,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<RolloutEventData>>;
+
+    // --- device protocol ---
+    async fn assignment(&self, tenant_id: &str, device_id: &str)
+        -> StoreResult<Option<Assignment>>;
+    /// Unacknowledged commands (each call is one more delivery).
+    async fn pending_commands(
+        &self,
+        tenant_id: &str,
+        device_id: &str,
+    ) -> StoreResult<Vec<DeviceCommand>>;
+    async fn ack_command(
+        &self,
+        tenant_id: &str,
+        device_id: &str,
+        command_id: &str,
+        at: &str,
+    ) -> StoreResult<CommandAck>;
+    async fn record_report(
+        &self,
+        tenant_id: &str,
+        device_id: &str,
+        report: ValidatedReport,
+        ctx: Ctx,
+    ) -> StoreResult<(ReportAccepted, Vec<RolloutEventData>)>;
+    /// Newest first; `page.after` is a `seq` (older entries follow).
+    async fn device_history(
+        &self,
+        tenant_id: &str,
+        device_id: &str,
+        page: Page,
+    ) -> StoreResult<PageOf<DeviceHistoryEntry>>;
 
     // --- housekeeping ---
     /// Whether any package's artifact is stored under `object_key`.

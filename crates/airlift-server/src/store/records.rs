@@ -1,8 +1,14 @@
 //! Plain rows, as the store hands them to handlers (the wire types are built from these).
 
+use airlift_core::device_state::DeviceRolloutState;
+use airlift_core::install_status::InstallStatus;
 use airlift_core::package::PackageType;
+use airlift_core::rollout::RolloutStatus;
 use airlift_core::signing::SigningAlgorithm;
-use airlift_core::wire::UploadJobStatus;
+use airlift_core::wire::{CommandKind, UploadJobStatus};
+
+pub use crate::rollouts::request::RolloutRequest;
+pub use crate::rollouts::{Actor, Ctx, RolloutAction};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantRecord {
@@ -30,6 +36,8 @@ pub struct DeviceRecord {
     pub device_type: String,
     pub firmware_version: String,
     pub created_at: String,
+    /// Incremental-sync cursor (set by the database; ignored on insert).
+    pub change_seq: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -133,4 +141,50 @@ pub struct PackageRecord {
     /// `firmware/{tenant}/{version}/{sha256}.bin`.
     pub storage_key: String,
     pub created_at: String,
+    /// Incremental-sync cursor (the row's insertion order; ignored on insert).
+    pub change_seq: u64,
+}
+
+/// A validated rollout request, with its new id and who asked.
+#[derive(Debug, Clone)]
+pub struct NewRollout {
+    pub id: String,
+    pub tenant_id: String,
+    pub request: RolloutRequest,
+    pub ctx: Ctx,
+}
+
+/// A device report whose fields passed validation.
+#[derive(Debug, Clone)]
+pub struct ValidatedReport {
+    pub report_id: Option<String>,
+    pub rollout_id: String,
+    pub firmware_version: String,
+    pub status: InstallStatus,
+    pub message: Option<String>,
+    pub progress: Option<u32>,
+}
+
+/// What a device should install now.
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    pub package: PackageRecord,
+    pub rollout_id: String,
+    pub command: CommandKind,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RolloutFilter {
+    pub status: Option<RolloutStatus>,
+    /// Only rollouts whose `change_seq` is above this, in `change_seq` order.
+    pub changed_since: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub enum DeviceStateFilter {
+    Any,
+    /// Not yet covered by the slice.
+    Pending,
+    /// In this state on the way up, or on the rollback track.
+    State(DeviceRolloutState),
 }

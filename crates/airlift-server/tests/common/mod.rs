@@ -13,6 +13,8 @@ use md5::{Digest as _, Md5};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+pub mod ota;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_airliftd");
 
 /// A running server; killed on drop.

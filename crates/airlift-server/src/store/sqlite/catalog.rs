@@ -97,7 +97,7 @@ pub fn revoke_signing_key(c: &mut Connection, tenant: &str, id: &str, at: &str) 
 
 const PACKAGE_COLUMNS: &str =
     "id, tenant_id, type, version, device_type, min_version, artifact_uri,
-    sha256, signature, signing_key_id, size_bytes, release_notes, storage_key, created_at";
+    sha256, signature, signing_key_id, size_bytes, release_notes, storage_key, created_at, rowid";
 
 fn package_row(r: &Row<'_>) -> rusqlite::Result<PackageRecord> {
     let ty: String = r.get(2)?;
@@ -122,6 +122,7 @@ fn package_row(r: &Row<'_>) -> rusqlite::Result<PackageRecord> {
         release_notes: r.get(11)?,
         storage_key: r.get(12)?,
         created_at: r.get(13)?,
+        change_seq: u64_of(r.get(14)?),
     })
 }
 
@@ -167,7 +168,7 @@ pub fn create_package(c: &mut Connection, p: &PackageRecord) -> StoreResult<()> 
     Ok(())
 }
 
-pub fn package(c: &mut Connection, tenant: &str, id: &str) -> StoreResult<Option<PackageRecord>> {
+pub fn package(c: &Connection, tenant: &str, id: &str) -> StoreResult<Option<PackageRecord>> {
     c.query_row(
         &format!("SELECT {PACKAGE_COLUMNS} FROM packages WHERE tenant_id = ?1 AND id = ?2"),
         [tenant, id],
@@ -205,4 +206,23 @@ pub fn object_key_in_use(c: &mut Connection, key: &str) -> StoreResult<bool> {
         |r| r.get(0),
     )
     .map_err(db)
+}
+
+pub fn list_packages_changed(
+    c: &mut Connection,
+    tenant: &str,
+    since: u64,
+    limit: u32,
+) -> StoreResult<PageOf<PackageRecord>> {
+    let mut stmt = c
+        .prepare_cached(&format!(
+            "SELECT {PACKAGE_COLUMNS} FROM packages WHERE tenant_id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3"
+        ))
+        .map_err(db)?;
+    let rows = stmt
+        .query_map(params![tenant, i64_of(since), limit + 1], package_row)
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    Ok(page_of(rows, limit))
 }

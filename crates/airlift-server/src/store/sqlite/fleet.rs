@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension as _, Row, TransactionBehavior};
 
 use super::{
-    conflict, db, page_of, ApiError, DeviceRecord, NewDevice, Page, PageOf, ProfileRecord,
+    conflict, db, i64_of, page_of, ApiError, DeviceRecord, NewDevice, Page, PageOf, ProfileRecord,
     StoreResult,
 };
 
@@ -28,7 +28,7 @@ pub fn create_profile(c: &mut Connection, p: &ProfileRecord) -> StoreResult<()> 
     Ok(())
 }
 
-pub fn profile(c: &mut Connection, tenant: &str, id: &str) -> StoreResult<Option<ProfileRecord>> {
+pub fn profile(c: &Connection, tenant: &str, id: &str) -> StoreResult<Option<ProfileRecord>> {
     c.query_row(
         &format!("SELECT {PROFILE_COLUMNS} FROM profiles WHERE tenant_id = ?1 AND id = ?2"),
         [tenant, id],
@@ -60,7 +60,7 @@ pub fn list_profiles(
 }
 
 const DEVICE_COLUMNS: &str =
-    "id, tenant_id, profile_id, name, device_type, firmware_version, created_at";
+    "id, tenant_id, profile_id, name, device_type, firmware_version, created_at, change_seq";
 
 fn device_row(r: &Row<'_>) -> rusqlite::Result<DeviceRecord> {
     Ok(DeviceRecord {
@@ -71,6 +71,7 @@ fn device_row(r: &Row<'_>) -> rusqlite::Result<DeviceRecord> {
         device_type: r.get(4)?,
         firmware_version: r.get(5)?,
         created_at: r.get(6)?,
+        change_seq: super::u64_of(r.get(7)?),
     })
 }
 
@@ -121,7 +122,7 @@ pub fn create_devices(c: &mut Connection, tenant: &str, devices: &[NewDevice]) -
     Ok(())
 }
 
-pub fn device(c: &mut Connection, tenant: &str, id: &str) -> StoreResult<Option<DeviceRecord>> {
+pub fn device(c: &Connection, tenant: &str, id: &str) -> StoreResult<Option<DeviceRecord>> {
     c.query_row(
         &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE tenant_id = ?1 AND id = ?2"),
         [tenant, id],
@@ -160,4 +161,23 @@ pub fn list_devices(
         .collect::<Result<Vec<_>, _>>()
         .map_err(db)?;
     Ok(page_of(rows, page.limit))
+}
+
+pub fn list_devices_changed(
+    c: &mut Connection,
+    tenant: &str,
+    since: u64,
+    limit: u32,
+) -> StoreResult<PageOf<DeviceRecord>> {
+    let mut stmt = c
+        .prepare_cached(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE tenant_id = ?1 AND change_seq > ?2 ORDER BY change_seq LIMIT ?3"
+        ))
+        .map_err(db)?;
+    let rows = stmt
+        .query_map(params![tenant, i64_of(since), limit + 1], device_row)
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    Ok(page_of(rows, limit))
 }

@@ -8,6 +8,7 @@
 mod catalog;
 mod fleet;
 mod pool;
+mod rollouts;
 mod schema;
 mod tenants;
 mod uploads;
@@ -266,6 +267,174 @@ impl Store for SqliteStore {
     ) -> StoreResult<PageOf<PackageRecord>> {
         let t = tenant_id.to_owned();
         self.call(move |c| catalog::list_packages(c, &t, &page))
+            .await
+    }
+
+    async fn list_devices_changed(
+        &self,
+        tenant_id: &str,
+        since: u64,
+        limit: u32,
+    ) -> StoreResult<PageOf<DeviceRecord>> {
+        let t = tenant_id.to_owned();
+        self.call(move |c| fleet::list_devices_changed(c, &t, since, limit))
+            .await
+    }
+    async fn list_packages_changed(
+        &self,
+        tenant_id: &str,
+        since: u64,
+        limit: u32,
+    ) -> StoreResult<PageOf<PackageRecord>> {
+        let t = tenant_id.to_owned();
+        self.call(move |c| catalog::list_packages_changed(c, &t, since, limit))
+            .await
+    }
+
+    async fn preview_rollout(
+        &self,
+        tenant_id: &str,
+        request: RolloutRequest,
+    ) -> StoreResult<RolloutPreview> {
+        let t = tenant_id.to_owned();
+        self.call(move |c| rollouts::create::preview(c, &t, &request))
+            .await
+    }
+    async fn create_rollout(
+        &self,
+        rollout: NewRollout,
+    ) -> StoreResult<(CreatedRollout, Vec<RolloutEventData>)> {
+        self.call(move |c| rollouts::create::create(c, &rollout))
+            .await
+    }
+    async fn rollout_action(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        action: RolloutAction,
+        ctx: Ctx,
+    ) -> StoreResult<(Rollout, Vec<RolloutEventData>)> {
+        let (t, id) = (tenant_id.to_owned(), id.to_owned());
+        self.call(move |c| rollouts::actions::act(c, &t, &id, action, ctx))
+            .await
+    }
+    async fn rollout(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Rollout>> {
+        let (t, id) = (tenant_id.to_owned(), id.to_owned());
+        self.call(move |c| rollouts::queries::rollout(c, &t, &id))
+            .await
+    }
+    async fn list_rollouts(
+        &self,
+        tenant_id: &str,
+        filter: RolloutFilter,
+        page: Page,
+    ) -> StoreResult<PageOf<RolloutSummary>> {
+        let t = tenant_id.to_owned();
+        self.call(move |c| rollouts::queries::list(c, &t, &filter, &page))
+            .await
+    }
+    async fn rollout_devices(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        state: DeviceStateFilter,
+        page: Page,
+    ) -> StoreResult<PageOf<RolloutDevice>> {
+        let (t, id) = (tenant_id.to_owned(), id.to_owned());
+        self.call(move |c| rollouts::queries::devices(c, &t, &id, &state, &page))
+            .await
+    }
+    async fn sweep_timeouts(&self, now_unix: i64) -> StoreResult<Vec<SweptRollout>> {
+        let due = self
+            .call(move |c| rollouts::timeouts::due(c, now_unix))
+            .await?;
+        let mut out = Vec::new();
+        for (tenant, rollout) in due {
+            let (t, r) = (tenant.clone(), rollout.clone());
+            let events = self
+                .call(move |c| rollouts::timeouts::sweep(c, &t, &r, now_unix))
+                .await?;
+            out.push(SweptRollout {
+                tenant_id: tenant,
+                rollout_id: rollout,
+                events,
+            });
+        }
+        Ok(out)
+    }
+    async fn rollout_progress(
+        &self,
+        tenant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<RolloutEventData>> {
+        let (t, id) = (tenant_id.to_owned(), id.to_owned());
+        self.call(move |c| rollouts::queries::progress(c, &t, &id))
+            .await
+    }
+    async fn events_after(
+        &self,
+        tenant_id: &str,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<RolloutEventData>> {
+        let t = tenant_id.to_owned();
+        self.call(move |c| rollouts::queries::events_after(c, &t, after, limit))
+            .await
+    }
+
+    async fn assignment(
+        &self,
+        tenant_id: &str,
+        device_id: &str,
+    ) -> StoreResult<Option<Assignment>> {
+        let (t, d) = (tenant_id.to_owned(), device_id.to_owned());
+        self.call(move |c| rollouts::commands::assignment(c, &t, &d))
+            .await
+    }
+    async fn pending_commands(
+        &self,
+        tenant_id: &str,
+        device_id: &str,
+    ) -> StoreResult<Vec<DeviceCommand>> {
+        let (t, d) = (tenant_id.to_owned(), device_id.to_owned());
+        self.call(move |c| rollouts::commands::pending(c, &t, &d))
+            .await
+    }
+    async fn ack_command(
+        &self,
+        tenant_id: &str,
+        device_id: &str,
+        command_id: &str,
+        at: &str,
+    ) -> StoreResult<CommandAck> {
+        let (t, d, id, at) = (
+            tenant_id.to_owned(),
+            device_id.to_owned(),
+            command_id.to_owned(),
+            at.to_owned(),
+        );
+        self.call(move |c| rollouts::commands::ack(c, &t, &d, &id, &at))
+            .await
+    }
+    async fn record_report(
+        &self,
+        tenant_id: &str,
+        device_id: &str,
+        report: ValidatedReport,
+        ctx: Ctx,
+    ) -> StoreResult<(ReportAccepted, Vec<RolloutEventData>)> {
+        let (t, d) = (tenant_id.to_owned(), device_id.to_owned());
+        self.call(move |c| rollouts::reports::record(c, &t, &d, &report, ctx))
+            .await
+    }
+    async fn device_history(
+        &self,
+        tenant_id: &str,
+        device_id: &str,
+        page: Page,
+    ) -> StoreResult<PageOf<DeviceHistoryEntry>> {
+        let (t, d) = (tenant_id.to_owned(), device_id.to_owned());
+        self.call(move |c| rollouts::queries::device_history(c, &t, &d, &page))
             .await
     }
 

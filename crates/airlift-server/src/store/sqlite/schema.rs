@@ -5,7 +5,7 @@
 use rusqlite_migration::{Migrations, M};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
 }
 
 const V1: &str = r#"
@@ -122,6 +122,142 @@ CREATE TRIGGER packages_are_immutable BEFORE UPDATE ON packages
 BEGIN
     SELECT RAISE(ABORT, 'packages are immutable');
 END;
+"#;
+
+/// Part 2: rollouts, per-device rollout state, persistent commands, reports, device history,
+/// persisted events, and incremental-sync cursors (`change_seq`).
+const V3: &str = r#"
+-- One global, monotonically increasing change counter feeds every `change_seq`.
+CREATE TABLE change_counter (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    n  INTEGER NOT NULL
+) STRICT;
+INSERT INTO change_counter (id, n) VALUES (1, (SELECT COUNT(*) FROM devices));
+
+ALTER TABLE devices ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+UPDATE devices SET change_seq = rowid;
+UPDATE change_counter SET n = (SELECT COALESCE(MAX(change_seq), 0) FROM devices) WHERE id = 1;
+CREATE INDEX devices_by_change ON devices (tenant_id, change_seq);
+CREATE TRIGGER devices_change_on_insert AFTER INSERT ON devices
+BEGIN
+    UPDATE change_counter SET n = n + 1 WHERE id = 1;
+    UPDATE devices SET change_seq = (SELECT n FROM change_counter WHERE id = 1) WHERE id = NEW.id;
+END;
+CREATE TRIGGER devices_change_on_update AFTER UPDATE OF name, profile_id, device_type, firmware_version ON devices
+BEGIN
+    UPDATE change_counter SET n = n + 1 WHERE id = 1;
+    UPDATE devices SET change_seq = (SELECT n FROM change_counter WHERE id = 1) WHERE id = NEW.id;
+END;
+
+CREATE TABLE rollouts (
+    id                        TEXT PRIMARY KEY,
+    tenant_id                 TEXT NOT NULL REFERENCES tenants(id),
+    package_id                TEXT NOT NULL REFERENCES packages(id),
+    rollback_package_id       TEXT REFERENCES packages(id),
+    target_profile_id         TEXT,
+    target_kind               TEXT NOT NULL CHECK (target_kind IN ('profile', 'devices')),
+    strategy                  TEXT NOT NULL CHECK (strategy IN ('canary', 'rolling', 'all_at_once')),
+    status                    TEXT NOT NULL CHECK (status IN ('active', 'paused', 'rolling_back', 'completed')),
+    canary_percent            INTEGER NOT NULL,
+    failure_threshold_percent INTEGER NOT NULL,
+    batch_percent             INTEGER,
+    min_batch_success_percent INTEGER,
+    force                     INTEGER NOT NULL,
+    device_timeout_seconds    INTEGER NOT NULL,
+    skipped_json              TEXT NOT NULL,
+    version                   INTEGER NOT NULL,
+    change_seq                INTEGER NOT NULL,
+    created_by                TEXT NOT NULL,
+    created_at                TEXT NOT NULL,
+    updated_at                TEXT NOT NULL
+) STRICT;
+CREATE INDEX rollouts_by_tenant ON rollouts (tenant_id, id);
+CREATE INDEX rollouts_by_change ON rollouts (tenant_id, change_seq);
+CREATE INDEX rollouts_by_profile ON rollouts (target_profile_id, status);
+
+-- Every eligible device, in scheduling order. `state` is NULL until the slice covers it.
+CREATE TABLE rollout_targets (
+    rollout_id       TEXT NOT NULL REFERENCES rollouts(id),
+    position         INTEGER NOT NULL,
+    device_id        TEXT NOT NULL REFERENCES devices(id),
+    state            TEXT,
+    rollback_state   TEXT,
+    progress         INTEGER,
+    last_status      TEXT,
+    last_message     TEXT,
+    reported_version TEXT,
+    deadline_unix    INTEGER,
+    updated_at       TEXT NOT NULL,
+    PRIMARY KEY (rollout_id, device_id),
+    UNIQUE (rollout_id, position)
+) STRICT;
+CREATE INDEX rollout_targets_by_device ON rollout_targets (device_id);
+CREATE INDEX rollout_targets_by_deadline ON rollout_targets (deadline_unix) WHERE deadline_unix IS NOT NULL;
+
+CREATE TABLE rollout_transitions (
+    rollout_id     TEXT NOT NULL REFERENCES rollouts(id),
+    seq            INTEGER NOT NULL,
+    from_status    TEXT,
+    to_status      TEXT NOT NULL,
+    trigger        TEXT NOT NULL,
+    actor          TEXT NOT NULL,
+    actor_role     TEXT NOT NULL,
+    canary_percent INTEGER NOT NULL,
+    at             TEXT NOT NULL,
+    PRIMARY KEY (rollout_id, seq)
+) STRICT;
+
+-- Persistent commands: kept until acknowledged.
+CREATE TABLE device_commands (
+    id             TEXT PRIMARY KEY,
+    tenant_id      TEXT NOT NULL,
+    device_id      TEXT NOT NULL REFERENCES devices(id),
+    rollout_id     TEXT NOT NULL REFERENCES rollouts(id),
+    kind           TEXT NOT NULL CHECK (kind IN ('ota_start', 'ota_rollback')),
+    package_id     TEXT NOT NULL REFERENCES packages(id),
+    created_at     TEXT NOT NULL,
+    delivery_count INTEGER NOT NULL DEFAULT 0,
+    acked_at       TEXT,
+    cancelled_at   TEXT
+) STRICT;
+CREATE INDEX device_commands_pending ON device_commands (device_id, id) WHERE acked_at IS NULL AND cancelled_at IS NULL;
+
+-- Accepted reports, for idempotency.
+CREATE TABLE device_reports (
+    device_id  TEXT NOT NULL,
+    report_id  TEXT NOT NULL,
+    rollout_id TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    PRIMARY KEY (device_id, report_id)
+) STRICT;
+
+CREATE TABLE device_history (
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id        TEXT NOT NULL,
+    device_id        TEXT NOT NULL,
+    kind             TEXT NOT NULL,
+    rollout_id       TEXT,
+    package_id       TEXT,
+    command_id       TEXT,
+    status           TEXT,
+    message          TEXT,
+    progress         INTEGER,
+    firmware_version TEXT,
+    at               TEXT NOT NULL
+) STRICT;
+CREATE INDEX device_history_by_device ON device_history (device_id, seq);
+
+-- Rollout events, replayable with Last-Event-ID: `id` increases per tenant.
+CREATE TABLE events (
+    tenant_id  TEXT NOT NULL,
+    id         INTEGER NOT NULL,
+    subject    TEXT NOT NULL,
+    rollout_id TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+) STRICT;
 "#;
 
 #[cfg(test)]

@@ -1,0 +1,127 @@
+//! The device side: assignment, persistent commands, reports, history.
+
+use serde::{Deserialize, Serialize};
+
+use crate::package::PackageType;
+
+/// A persistent command's kind (seed 000: delivery rides on persistent RPC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandKind {
+    OtaStart,
+    OtaRollback,
+}
+
+impl CommandKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandKind::OtaStart => "ota_start",
+            CommandKind::OtaRollback => "ota_rollback",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "ota_start" => Some(CommandKind::OtaStart),
+            "ota_rollback" => Some(CommandKind::OtaRollback),
+            _ => None,
+        }
+    }
+}
+
+/// A command kept until the device acknowledges it (`POST .../commands/{id}/ack`); it is
+/// redelivered on every `GET .../ota` and `GET .../commands` until then. `command_id` is stable,
+/// so a device deduplicates by it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceCommand {
+    pub command_id: String,
+    pub kind: CommandKind,
+    pub rollout_id: String,
+    pub package_id: String,
+    pub version: String,
+    pub created_at: String,
+    /// How many times the command was handed out (1 on first delivery).
+    pub delivery_count: u64,
+}
+
+/// `GET /api/v1/devices/{device_id}/ota` (200): the device's current assignment and every
+/// unacknowledged command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtaAssignment {
+    pub package_id: String,
+    #[serde(rename = "type")]
+    pub package_type: PackageType,
+    pub version: String,
+    pub size_bytes: u64,
+    /// SHA-256 (hex) of the artifact.
+    pub checksum: String,
+    pub signature: Option<String>,
+    pub rollout_id: String,
+    /// `ota_start` on the way up, `ota_rollback` while the rollout rolls back.
+    pub command: CommandKind,
+    pub commands: Vec<DeviceCommand>,
+}
+
+/// `GET /api/v1/devices/{device_id}/commands`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceCommands {
+    pub data: Vec<DeviceCommand>,
+}
+
+/// `POST /api/v1/devices/{device_id}/commands/{command_id}/ack` (200; acking twice is fine).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandAck {
+    pub command_id: String,
+    pub acked_at: String,
+}
+
+/// `POST /api/v1/devices/{device_id}/ota/report`. `report_id` (optional, client-chosen, up to
+/// 64 characters) makes a retried POST a no-op; without it an exact repeat of the device's
+/// previous report is recognised instead. `device_id`, when sent (seed 000 shows it), must be
+/// the path's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtaReport {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    pub rollout_id: String,
+    pub firmware_version: String,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<u32>,
+}
+
+/// The answer to a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportAccepted {
+    pub report_id: String,
+    /// True when this report was already recorded (nothing was counted again).
+    pub duplicate: bool,
+    /// The device's state in the rollout after the report (the rollback track's while rolling
+    /// back a device that was touched).
+    pub device_state: Option<String>,
+    pub rollout_status: String,
+}
+
+/// One entry of `GET /api/v1/devices/{device_id}/history` (newest first).
+///
+/// `kind`: `assigned` (joined a rollout's slice), `command` (a persistent command was
+/// issued), `command_acked`, `command_cancelled`, `report`, `version_changed`, `timed_out`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceHistoryEntry {
+    /// Monotonic per server; also the keyset cursor (`?after=` returns older entries).
+    pub seq: u64,
+    pub kind: String,
+    pub rollout_id: Option<String>,
+    pub package_id: Option<String>,
+    pub command_id: Option<String>,
+    pub status: Option<String>,
+    pub message: Option<String>,
+    pub progress: Option<u32>,
+    pub firmware_version: Option<String>,
+    pub at: String,
+}

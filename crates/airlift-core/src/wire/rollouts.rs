@@ -1,0 +1,194 @@
+//! Rollouts (seed 000, seed 001's strategies): create, preview, read, transitions, per-device
+//! state.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::device_counters::DeviceCounters;
+use crate::device_state::DeviceRolloutState;
+use crate::eligibility::SkipReason;
+use crate::rollout::{RolloutStatus, RolloutTrigger};
+
+/// Seed 001's bulk update strategies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RolloutStrategy {
+    /// A `canary_percent` slice first; the operator raises it with `advance`.
+    #[default]
+    Canary,
+    /// Batches of `batch_percent` that advance automatically while each finished batch's
+    /// success rate is at least `min_batch_success_percent`.
+    Rolling,
+    /// Every eligible device at once (`canary_percent` is 100).
+    AllAtOnce,
+}
+
+impl RolloutStrategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RolloutStrategy::Canary => "canary",
+            RolloutStrategy::Rolling => "rolling",
+            RolloutStrategy::AllAtOnce => "all_at_once",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "canary" => Some(RolloutStrategy::Canary),
+            "rolling" => Some(RolloutStrategy::Rolling),
+            "all_at_once" => Some(RolloutStrategy::AllAtOnce),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /api/v1/ota/rollouts` and `POST /api/v1/ota/rollouts/preview`.
+///
+/// Targets are `target_profile_id`'s devices, or (device-level assignment) exactly
+/// `device_ids`; one of the two is required. For `rolling`, `canary_percent` is the first
+/// batch and defaults to `batch_percent`; for `all_at_once` it is 100.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRollout {
+    pub package_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_profile_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_ids: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary_percent: Option<u32>,
+    pub failure_threshold_percent: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_package_id: Option<String>,
+    #[serde(default)]
+    pub force: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<RolloutStrategy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_percent: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_batch_success_percent: Option<u32>,
+    /// A device that gives no verdict this long after its command (or its last report) is
+    /// `timed_out`. Defaults to the server's `--device-timeout`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_timeout_seconds: Option<u64>,
+}
+
+/// `POST /api/v1/ota/rollouts/{id}/advance`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdvanceRollout {
+    pub canary_percent: u32,
+}
+
+/// A device left out of a rollout, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedDevice {
+    pub device_id: String,
+    pub reason: SkipReason,
+}
+
+/// The answer to `POST /api/v1/ota/rollouts` (seed 000's fields first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedRollout {
+    pub rollout_id: String,
+    pub status: RolloutStatus,
+    pub canary_percent: u32,
+    pub scheduled_count: u64,
+    pub strategy: RolloutStrategy,
+    pub eligible_count: u64,
+    pub skipped_count: u64,
+    pub skipped: Vec<SkippedDevice>,
+}
+
+/// The answer to `POST /api/v1/ota/rollouts/preview`: what creating would do, without doing it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolloutPreview {
+    pub strategy: RolloutStrategy,
+    pub canary_percent: u32,
+    pub eligible_count: u64,
+    pub scheduled_count: u64,
+    pub skipped_count: u64,
+    /// `wrong_device_type`, `below_min_version`, `already_on_version`, `unparsable_version`.
+    pub skipped_by_reason: BTreeMap<String, u64>,
+    pub skipped: Vec<SkippedDevice>,
+}
+
+/// One status change, who made it and when. The first entry (`trigger` = `start`) has no
+/// `from`. `actor` is the JWT subject, or `system` for auto-pause, timeouts, automatic batch
+/// advances and completion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolloutTransition {
+    pub seq: u64,
+    pub from: Option<RolloutStatus>,
+    pub to: RolloutStatus,
+    pub trigger: String,
+    pub actor: String,
+    pub actor_role: String,
+    pub canary_percent: u32,
+    pub at: String,
+}
+
+/// A rollout as listed (`GET /api/v1/ota/rollouts`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolloutSummary {
+    pub rollout_id: String,
+    pub package_id: String,
+    pub package_version: String,
+    pub rollback_package_id: Option<String>,
+    pub target_profile_id: Option<String>,
+    /// `profile` or `devices` (an explicit device list: device-level assignment).
+    pub target_kind: String,
+    pub strategy: RolloutStrategy,
+    pub status: RolloutStatus,
+    pub canary_percent: u32,
+    pub failure_threshold_percent: u32,
+    pub batch_percent: Option<u32>,
+    pub min_batch_success_percent: Option<u32>,
+    pub force: bool,
+    pub device_timeout_seconds: u64,
+    pub eligible_count: u64,
+    pub scheduled_count: u64,
+    pub skipped_count: u64,
+    /// Per-device state counts of the update (the way up).
+    pub counters: DeviceCounters,
+    /// Per-device state counts of the rollback commands (the way down), once rolling back.
+    pub rollback_counters: Option<DeviceCounters>,
+    /// What the status accepts now (for enabling buttons).
+    pub allowed_actions: Vec<RolloutTrigger>,
+    /// Optimistic-concurrency version: bumped by every change.
+    pub version: u64,
+    /// Incremental-sync cursor: increases whenever this rollout (or its counters) change.
+    pub change_seq: u64,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `GET /api/v1/ota/rollouts/{id}`: the summary plus skipped devices and transition history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rollout {
+    #[serde(flatten)]
+    pub summary: RolloutSummary,
+    pub skipped: Vec<SkippedDevice>,
+    /// Oldest first.
+    pub transitions: Vec<RolloutTransition>,
+}
+
+/// One device of a rollout (`GET /api/v1/ota/rollouts/{id}/devices`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolloutDevice {
+    pub device_id: String,
+    /// Scheduling order (the keyset cursor of the list: pass it as `after`).
+    pub position: u64,
+    /// `null` while the device is outside the slice (waiting for an advance).
+    pub state: Option<DeviceRolloutState>,
+    /// The rollback command's state, once the rollout rolls back and the device was touched.
+    pub rollback_state: Option<DeviceRolloutState>,
+    pub progress: Option<u32>,
+    pub last_status: Option<String>,
+    pub last_message: Option<String>,
+    pub reported_version: Option<String>,
+    pub updated_at: String,
+}

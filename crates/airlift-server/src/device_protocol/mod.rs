@@ -1,0 +1,3 @@
+//! The device side of OTA: serving artifact byte ranges cheaply ([`files`]).
+
+pub mod files;

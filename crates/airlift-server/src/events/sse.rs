@@ -1,0 +1,139 @@
+//! `GET /api/v1/events`: the caller's tenant's events as Server-Sent Events.
+//!
+//! Order of operations, so nothing is missed: subscribe to the live channel, replay the table
+//! from `Last-Event-ID` (or `?last_event_id=`), then forward live events, skipping ids already
+//! sent and re-reading the table whenever a live id jumps ahead (an event committed by a
+//! concurrent transaction that is published a moment later) or the channel lags.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use airlift_core::wire::RolloutEventData;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use serde::Deserialize;
+use tokio::sync::{broadcast, mpsc};
+
+use crate::app::AppState;
+use crate::auth::{Caller, Permission};
+use crate::error::AppResult;
+use crate::extract::Query;
+use crate::store::Store;
+
+const REPLAY_BATCH: u32 = 500;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EventsQuery {
+    /// For clients that cannot set headers; `Last-Event-ID` wins when both are sent.
+    pub last_event_id: Option<u64>,
+}
+
+fn to_sse(data: &RolloutEventData) -> Event {
+    let event = Event::default().event(&data.subject);
+    let event = match data.id {
+        Some(id) => event.id(id.to_string()),
+        None => event,
+    };
+    event
+        .json_data(data)
+        .unwrap_or_else(|_| Event::default().comment("unencodable event"))
+}
+
+pub async fn stream(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(q): Query<EventsQuery>,
+) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    caller.require(Permission::Read)?;
+    let last = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .or(q.last_event_id)
+        .unwrap_or(0);
+    let live = state.events.subscribe();
+    let (tx, rx) = mpsc::channel::<Event>(256);
+    let tenant = caller.tenant_id().to_owned();
+    tokio::spawn(forward(state.store.clone(), tenant, last, live, tx));
+    let stream =
+        futures_util::stream::unfold(
+            rx,
+            |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
+        );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// Sends everything after `last` from the table; returns the new `last`, or `None` when the
+/// client is gone or the database failed.
+async fn replay(
+    store: &Arc<dyn Store>,
+    tenant: &str,
+    mut last: u64,
+    tx: &mpsc::Sender<Event>,
+) -> Option<u64> {
+    loop {
+        let batch = match store.events_after(tenant, last, REPLAY_BATCH).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(error = %e, "replaying events");
+                return None;
+            }
+        };
+        if batch.is_empty() {
+            return Some(last);
+        }
+        for data in batch {
+            last = data.id.unwrap_or(last).max(last);
+            tx.send(to_sse(&data)).await.ok()?;
+        }
+    }
+}
+
+async fn forward(
+    store: Arc<dyn Store>,
+    tenant: String,
+    last: u64,
+    mut live: broadcast::Receiver<Arc<crate::events::Published>>,
+    tx: mpsc::Sender<Event>,
+) {
+    let Some(mut last) = replay(&store, &tenant, last, &tx).await else {
+        return;
+    };
+    loop {
+        let received = tokio::select! {
+            () = tx.closed() => return,
+            r = live.recv() => r,
+        };
+        match received {
+            Ok(p) if p.tenant_id == tenant => match p.data.id {
+                None => {
+                    if tx.send(to_sse(&p.data)).await.is_err() {
+                        return;
+                    }
+                }
+                Some(id) if id <= last => {}
+                Some(id) if id == last + 1 => {
+                    last = id;
+                    if tx.send(to_sse(&p.data)).await.is_err() {
+                        return;
+                    }
+                }
+                Some(_) => match replay(&store, &tenant, last, &tx).await {
+                    Some(l) => last = l,
+                    None => return,
+                },
+            },
+            Ok(_) => {}
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                match replay(&store, &tenant, last, &tx).await {
+                    Some(l) => last = l,
+                    None => return,
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! The device protocol (device token): assignment, chunks, reports, persistent commands.
+
+use airlift_core::error::ApiError;
+use airlift_core::wire::{CommandAck, DeviceCommands, OtaAssignment, OtaReport, ReportAccepted};
+use axum::extract::State;
+use axum::http::header::{CONTENT_RANGE, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+use super::bounded_text;
+use crate::app::AppState;
+use crate::auth::DeviceCaller;
+use crate::error::{AppError, AppResult};
+use crate::extract::{self, Path, Query};
+use crate::ids;
+use crate::store::{Actor, Ctx, ValidatedReport};
+
+/// The largest range one chunk request returns (seed 000: 64 KiB).
+pub const MAX_CHUNK: u64 = 64 * 1024;
+
+pub async fn get_ota(
+    State(state): State<AppState>,
+    device: DeviceCaller,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    device.require_self(&id)?;
+    let Some(a) = state.store.assignment(device.tenant_id(), &id).await? else {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    };
+    let commands = state
+        .store
+        .pending_commands(device.tenant_id(), &id)
+        .await?;
+    Ok(Json(OtaAssignment {
+        package_id: a.package.id,
+        package_type: a.package.key.package_type,
+        version: a.package.key.version,
+        size_bytes: a.package.size_bytes,
+        checksum: a.package.sha256,
+        signature: a.package.signature,
+        rollout_id: a.rollout_id,
+        command: a.command,
+        commands,
+    })
+    .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChunkQuery {
+    pub package_id: String,
+    pub offset: u64,
+    pub length: Option<u64>,
+}
+
+pub async fn get_chunk(
+    State(state): State<AppState>,
+    device: DeviceCaller,
+    Path(id): Path<String>,
+    Query(q): Query<ChunkQuery>,
+) -> AppResult<Response> {
+    device.require_self(&id)?;
+    let assigned = state.store.assignment(device.tenant_id(), &id).await?;
+    let Some(a) = assigned.filter(|a| a.package.id == q.package_id) else {
+        return Err(ApiError::permission_denied(
+            "package_id is not the package assigned to this device",
+        )
+        .into());
+    };
+    let total = a.package.size_bytes;
+    if q.offset >= total {
+        let mut r = AppError::with_status(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            ApiError::invalid_argument(format!(
+                "offset {} is at or past the end of the {total}-byte artifact",
+                q.offset
+            )),
+        )
+        .into_response();
+        if let Ok(v) = HeaderValue::from_str(&format!("bytes */{total}")) {
+            r.headers_mut().insert(CONTENT_RANGE, v);
+        }
+        return Ok(r);
+    }
+    let want = q.length.unwrap_or(MAX_CHUNK);
+    if want == 0 {
+        return Err(ApiError::invalid_argument("length must be at least 1").into());
+    }
+    let len = want.min(MAX_CHUNK).min(total - q.offset);
+    let bytes = state
+        .files
+        .read(
+            &state.artifacts,
+            &a.package.storage_key,
+            q.offset,
+            usize::try_from(len).unwrap_or(0),
+        )
+        .await?;
+    let end = q.offset + len;
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("bytes {}-{}/{total}", q.offset, end - 1)) {
+        h.insert(CONTENT_RANGE, v);
+    }
+    if end == total {
+        h.insert("x-ota-complete", HeaderValue::from_static("true"));
+    }
+    Ok(r)
+}
+
+fn validate(id: &str, r: OtaReport) -> Result<ValidatedReport, ApiError> {
+    if let Some(d) = &r.device_id {
+        if d != id {
+            return Err(ApiError::invalid_argument(
+                "device_id in the body is not the device in the path",
+            ));
+        }
+    }
+    let report_id = match r.report_id {
+        Some(rid) => {
+            let rid = rid.trim().to_owned();
+            if rid.is_empty() || rid.len() > 64 || rid.chars().any(|c| c.is_control()) {
+                return Err(ApiError::invalid_argument(
+                    "report_id must be 1 to 64 printable characters",
+                ));
+            }
+            Some(rid)
+        }
+        None => None,
+    };
+    if let Some(p) = r.progress {
+        if p > 100 {
+            return Err(ApiError::invalid_argument(format!(
+                "progress must be between 0 and 100, got {p}"
+            )));
+        }
+    }
+    let firmware_version = super::required_text("firmware_version", &r.firmware_version, 64)?;
+    let message = r
+        .message
+        .map(|m| bounded_text("message", &m, 2048))
+        .transpose()?;
+    Ok(ValidatedReport {
+        report_id,
+        rollout_id: r.rollout_id.trim().to_owned(),
+        firmware_version,
+        status: r.status.parse()?,
+        message,
+        progress: r.progress,
+    })
+}
+
+pub async fn report(
+    State(state): State<AppState>,
+    device: DeviceCaller,
+    Path(id): Path<String>,
+    body: Result<extract::Json<OtaReport>, AppError>,
+) -> AppResult<Json<ReportAccepted>> {
+    device.require_self(&id)?;
+    let extract::Json(body) = body?;
+    let report = validate(&id, body)?;
+    let rollout_id = report.rollout_id.clone();
+    let ctx = Ctx::now(Actor {
+        name: format!("device:{id}"),
+        role: "device".to_owned(),
+    });
+    let tenant = device.tenant_id().to_owned();
+    let (accepted, events) = state.store.record_report(&tenant, &id, report, ctx).await?;
+    if !accepted.duplicate {
+        state.events.publish(&tenant, events);
+        state
+            .events
+            .progress(state.store.clone(), &tenant, &rollout_id);
+        state.device_tokens.invalidate_device(&id);
+    }
+    Ok(Json(accepted))
+}
+
+pub async fn commands(
+    State(state): State<AppState>,
+    device: DeviceCaller,
+    Path(id): Path<String>,
+) -> AppResult<Json<DeviceCommands>> {
+    device.require_self(&id)?;
+    let data = state
+        .store
+        .pending_commands(device.tenant_id(), &id)
+        .await?;
+    Ok(Json(DeviceCommands { data }))
+}
+
+pub async fn ack(
+    State(state): State<AppState>,
+    device: DeviceCaller,
+    Path((id, command_id)): Path<(String, String)>,
+) -> AppResult<Json<CommandAck>> {
+    device.require_self(&id)?;
+    Ok(Json(
+        state
+            .store
+            .ack_command(device.tenant_id(), &id, &command_id, &ids::now())
+            .await?,
+    ))
+}

@@ -1,0 +1,222 @@
+//! Rollouts: create / preview, read, list, per-device rows, and the operator transitions.
+
+use airlift_core::device_state::DeviceRolloutState;
+use airlift_core::error::ApiError;
+use airlift_core::rollout::RolloutStatus;
+use airlift_core::wire::{
+    AdvanceRollout, CreateRollout, ListResponse, Rollout, RolloutDevice, RolloutPreview,
+    RolloutSummary,
+};
+use axum::extract::State;
+use axum::response::Response;
+use axum::Json;
+use serde::Deserialize;
+
+use super::{created, list_response, ListQuery};
+use crate::app::AppState;
+use crate::auth::{Caller, Permission};
+use crate::error::{AppError, AppResult};
+use crate::extract::{self, Path, Query};
+use crate::ids;
+use crate::rollouts::request;
+use crate::store::{Actor, Ctx, DeviceStateFilter, NewRollout, RolloutAction, RolloutFilter};
+
+fn actor(caller: &Caller) -> Actor {
+    Actor {
+        name: caller.subject.clone(),
+        role: caller.role.as_str().to_owned(),
+    }
+}
+
+fn default_timeout(state: &AppState) -> u64 {
+    state.config.device_timeout.as_secs().max(1)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<extract::Json<CreateRollout>, AppError>,
+) -> AppResult<Response> {
+    caller.require(Permission::Publish)?;
+    let extract::Json(body) = body?;
+    let req = request::validate(body, default_timeout(&state))?;
+    let new = NewRollout {
+        id: ids::new_id("rol"),
+        tenant_id: caller.tenant_id().to_owned(),
+        request: req,
+        ctx: Ctx::now(actor(&caller)),
+    };
+    let (out, events) = state.store.create_rollout(new).await?;
+    state.events.publish(caller.tenant_id(), events);
+    tracing::info!(rollout = %out.rollout_id, scheduled = out.scheduled_count, "rollout started");
+    Ok(created(
+        &format!("/api/v1/ota/rollouts/{}", out.rollout_id),
+        out,
+    ))
+}
+
+pub async fn preview(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<extract::Json<CreateRollout>, AppError>,
+) -> AppResult<Json<RolloutPreview>> {
+    caller.require(Permission::Read)?;
+    let extract::Json(body) = body?;
+    let req = request::validate(body, default_timeout(&state))?;
+    Ok(Json(
+        state.store.preview_rollout(caller.tenant_id(), req).await?,
+    ))
+}
+
+pub async fn get_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<Rollout>> {
+    caller.require(Permission::Read)?;
+    let r = state
+        .store
+        .rollout(caller.tenant_id(), &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("rollout not found"))?;
+    Ok(Json(r))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RolloutListQuery {
+    pub limit: Option<u32>,
+    pub after: Option<String>,
+    pub order: Option<String>,
+    pub status: Option<String>,
+    pub changed_since: Option<u64>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<RolloutListQuery>,
+) -> AppResult<Json<ListResponse<RolloutSummary>>> {
+    caller.require(Permission::Read)?;
+    let status = q
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(str::parse::<RolloutStatus>)
+        .transpose()?;
+    let page = ListQuery {
+        limit: q.limit,
+        after: q.after,
+        order: q.order,
+    }
+    .page()?;
+    let filter = RolloutFilter {
+        status,
+        changed_since: q.changed_since,
+    };
+    let items = state
+        .store
+        .list_rollouts(caller.tenant_id(), filter, page.clone())
+        .await?;
+    Ok(Json(list_response(&page, items, |r| r)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RolloutDevicesQuery {
+    pub limit: Option<u32>,
+    pub after: Option<String>,
+    pub order: Option<String>,
+    /// A per-device state, or `pending` (not yet in the slice).
+    pub state: Option<String>,
+}
+
+pub async fn devices(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<RolloutDevicesQuery>,
+) -> AppResult<Json<ListResponse<RolloutDevice>>> {
+    caller.require(Permission::Read)?;
+    let filter = match q.state.as_deref().filter(|s| !s.is_empty()) {
+        None => DeviceStateFilter::Any,
+        Some("pending") => DeviceStateFilter::Pending,
+        Some(s) => DeviceStateFilter::State(
+            DeviceRolloutState::ALL
+                .into_iter()
+                .find(|st| st.as_str() == s)
+                .ok_or_else(|| {
+                    ApiError::invalid_argument(format!(
+                        "state must be pending, scheduled, command_sent, in_progress, successful, failed or timed_out; got {s:?}"
+                    ))
+                })?,
+        ),
+    };
+    let page = ListQuery {
+        limit: q.limit,
+        after: q.after,
+        order: q.order,
+    }
+    .page()?;
+    let items = state
+        .store
+        .rollout_devices(caller.tenant_id(), &id, filter, page.clone())
+        .await?;
+    Ok(Json(list_response(&page, items, |d| d)))
+}
+
+async fn act(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    action: RolloutAction,
+) -> AppResult<Json<Rollout>> {
+    let (rollout, events) = state
+        .store
+        .rollout_action(caller.tenant_id(), id, action, Ctx::now(actor(caller)))
+        .await?;
+    state.events.publish(caller.tenant_id(), events);
+    Ok(Json(rollout))
+}
+
+pub async fn pause(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<Rollout>> {
+    caller.require(Permission::Publish)?;
+    act(&state, &caller, &id, RolloutAction::Pause).await
+}
+
+pub async fn resume(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<Rollout>> {
+    caller.require(Permission::Publish)?;
+    act(&state, &caller, &id, RolloutAction::Resume).await
+}
+
+pub async fn rollback(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<Rollout>> {
+    caller.require(Permission::Publish)?;
+    act(&state, &caller, &id, RolloutAction::Rollback).await
+}
+
+pub async fn advance(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Result<extract::Json<AdvanceRollout>, AppError>,
+) -> AppResult<Json<Rollout>> {
+    caller.require(Permission::Publish)?;
+    let extract::Json(body) = body?;
+    act(
+        &state,
+        &caller,
+        &id,
+        RolloutAction::Advance(body.canary_percent),
+    )
+    .await
+}

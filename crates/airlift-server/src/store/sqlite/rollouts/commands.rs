@@ -1,0 +1,143 @@
+//! What a device should install now, and its persistent commands.
+//!
+//! Assignment: the device's open rollout target (command sent or in progress on the way up
+//! while active or paused; its rollback command while rolling back). A rollout that names the
+//! device explicitly (`device_ids`, device-level) beats one that reached it through its profile;
+//! among equals the newest wins.
+
+use airlift_core::wire::{CommandAck, CommandKind, DeviceCommand};
+use rusqlite::{params, Connection, OptionalExtension as _};
+
+use super::{db, history};
+use crate::store::sqlite::{catalog, u64_of};
+use crate::store::{ApiError, Assignment, StoreResult};
+
+pub fn assignment(c: &Connection, tenant: &str, device: &str) -> StoreResult<Option<Assignment>> {
+    let found: Option<(String, String, Option<String>, bool)> = c
+        .prepare_cached(
+            "SELECT r.id, r.package_id, r.rollback_package_id, r.status = 'rolling_back'
+             FROM rollout_targets t JOIN rollouts r ON r.id = t.rollout_id
+             WHERE t.device_id = ?2 AND r.tenant_id = ?1 AND (
+                 (r.status IN ('active', 'paused') AND t.state IN ('command_sent', 'in_progress'))
+                 OR (r.status = 'rolling_back' AND t.rollback_state IN ('command_sent', 'in_progress')))
+             ORDER BY r.target_kind = 'devices' DESC, r.id DESC
+             LIMIT 1",
+        )
+        .map_err(db)?
+        .query_row([tenant, device], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()
+        .map_err(db)?;
+    let Some((rollout_id, package_id, rollback_id, rolling_back)) = found else {
+        return Ok(None);
+    };
+    let (kind, pkg) = if rolling_back {
+        let rb = rollback_id
+            .ok_or_else(|| ApiError::internal("rolling back without a rollback package"))?;
+        (CommandKind::OtaRollback, rb)
+    } else {
+        (CommandKind::OtaStart, package_id)
+    };
+    let package = catalog::package(c, tenant, &pkg)?
+        .ok_or_else(|| ApiError::internal("an assigned package is missing"))?;
+    Ok(Some(Assignment {
+        package,
+        rollout_id,
+        command: kind,
+    }))
+}
+
+/// Unacknowledged commands, oldest first; each call counts as one more delivery.
+pub fn pending(c: &Connection, tenant: &str, device: &str) -> StoreResult<Vec<DeviceCommand>> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT dc.id, dc.kind, dc.rollout_id, dc.package_id, p.version, dc.created_at, dc.delivery_count
+             FROM device_commands dc JOIN packages p ON p.id = dc.package_id
+             WHERE dc.device_id = ?2 AND dc.tenant_id = ?1 AND dc.acked_at IS NULL AND dc.cancelled_at IS NULL
+             ORDER BY dc.id",
+        )
+        .map_err(db)?;
+    let rows = stmt
+        .query_map([tenant, device], |r| {
+            let kind: String = r.get(1)?;
+            Ok(DeviceCommand {
+                command_id: r.get(0)?,
+                kind: CommandKind::parse(&kind).unwrap_or(CommandKind::OtaStart),
+                rollout_id: r.get(2)?,
+                package_id: r.get(3)?,
+                version: r.get(4)?,
+                created_at: r.get(5)?,
+                delivery_count: u64_of(r.get::<_, i64>(6)?) + 1,
+            })
+        })
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    if !rows.is_empty() {
+        // One short autocommit write, only when there is something to deliver.
+        c.execute(
+            "UPDATE device_commands SET delivery_count = delivery_count + 1
+             WHERE device_id = ?1 AND acked_at IS NULL AND cancelled_at IS NULL",
+            [device],
+        )
+        .map_err(db)?;
+    }
+    Ok(rows)
+}
+
+/// Acknowledges a command (idempotent). NOT_FOUND for another device's command.
+pub fn ack(
+    c: &mut Connection,
+    tenant: &str,
+    device: &str,
+    command: &str,
+    at: &str,
+) -> StoreResult<CommandAck> {
+    let tx = c
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(db)?;
+    let row: Option<(Option<String>, String, String)> = tx
+        .query_row(
+            "SELECT acked_at, rollout_id, package_id FROM device_commands
+             WHERE id = ?1 AND device_id = ?2 AND tenant_id = ?3",
+            [command, device, tenant],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(db)?;
+    let (acked, rollout, package) = row.ok_or_else(|| ApiError::not_found("command not found"))?;
+    if let Some(at) = acked {
+        return Ok(CommandAck {
+            command_id: command.to_owned(),
+            acked_at: at,
+        });
+    }
+    let changed = tx
+        .execute(
+            "UPDATE device_commands SET acked_at = ?2 WHERE id = ?1 AND acked_at IS NULL",
+            params![command, at],
+        )
+        .map_err(db)?;
+    if changed == 1 {
+        history(
+            &tx,
+            tenant,
+            device,
+            "command_acked",
+            Some(&rollout),
+            Some(&package),
+            Some(command),
+            None,
+            None,
+            None,
+            None,
+            at,
+        )?;
+    }
+    tx.commit().map_err(db)?;
+    Ok(CommandAck {
+        command_id: command.to_owned(),
+        acked_at: at.to_owned(),
+    })
+}

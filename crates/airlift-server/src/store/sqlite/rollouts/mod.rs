@@ -1,0 +1,148 @@
+//! Rollouts on SQLite: every change is one `BEGIN IMMEDIATE` transaction that loads the
+//! rollout into airlift-core's `RolloutAggregate`, lets it decide, and writes back exactly what
+//! it decided (per-device states, commands, history, transitions, events) with an optimistic
+//! `version` check on the rollout row.
+//!
+//! - [`session`]: load / apply events / persist, shared by every write below.
+//! - [`create`]: create and preview; [`actions`]: pause, resume, advance, rollback;
+//!   [`reports`]: device reports; [`timeouts`]: the deadline sweep.
+//! - [`commands`]: assignments and persistent commands; [`queries`]: reads.
+
+pub mod actions;
+pub mod commands;
+pub mod create;
+pub mod queries;
+pub mod reports;
+pub mod session;
+pub mod timeouts;
+
+use airlift_core::device_state::DeviceRolloutState;
+use airlift_core::rollout::RolloutStatus;
+use airlift_core::wire::RolloutStrategy;
+use rusqlite::{Connection, OptionalExtension as _, Row};
+
+use super::{db, u64_of, ApiError, StoreResult};
+
+/// A `rollouts` row.
+#[derive(Debug, Clone)]
+pub struct RolloutRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub package_id: String,
+    pub rollback_package_id: Option<String>,
+    pub target_profile_id: Option<String>,
+    pub target_kind: String,
+    pub strategy: RolloutStrategy,
+    pub status: RolloutStatus,
+    pub canary_percent: u32,
+    pub failure_threshold_percent: u32,
+    pub batch_percent: Option<u32>,
+    pub min_batch_success_percent: Option<u32>,
+    pub force: bool,
+    pub device_timeout_seconds: u64,
+    pub skipped_json: String,
+    pub version: u64,
+    pub change_seq: u64,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+pub const ROLLOUT_COLUMNS: &str = "id, tenant_id, package_id, rollback_package_id, target_profile_id, target_kind,
+    strategy, status, canary_percent, failure_threshold_percent, batch_percent, min_batch_success_percent,
+    force, device_timeout_seconds, skipped_json, version, change_seq, created_by, created_at, updated_at";
+
+fn conversion(i: usize, what: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, what.into())
+}
+
+fn u32_of(v: i64) -> u32 {
+    u32::try_from(v).unwrap_or(0)
+}
+
+pub fn rollout_row(r: &Row<'_>) -> rusqlite::Result<RolloutRow> {
+    let strategy: String = r.get(6)?;
+    let status: String = r.get(7)?;
+    Ok(RolloutRow {
+        id: r.get(0)?,
+        tenant_id: r.get(1)?,
+        package_id: r.get(2)?,
+        rollback_package_id: r.get(3)?,
+        target_profile_id: r.get(4)?,
+        target_kind: r.get(5)?,
+        strategy: RolloutStrategy::parse(&strategy)
+            .ok_or_else(|| conversion(6, format!("bad strategy {strategy}")))?,
+        status: status
+            .parse()
+            .map_err(|e: ApiError| conversion(7, e.message))?,
+        canary_percent: u32_of(r.get(8)?),
+        failure_threshold_percent: u32_of(r.get(9)?),
+        batch_percent: r.get::<_, Option<i64>>(10)?.map(u32_of),
+        min_batch_success_percent: r.get::<_, Option<i64>>(11)?.map(u32_of),
+        force: r.get::<_, i64>(12)? != 0,
+        device_timeout_seconds: u64_of(r.get(13)?),
+        skipped_json: r.get(14)?,
+        version: u64_of(r.get(15)?),
+        change_seq: u64_of(r.get(16)?),
+        created_by: r.get(17)?,
+        created_at: r.get(18)?,
+        updated_at: r.get(19)?,
+    })
+}
+
+pub fn load_row(c: &Connection, tenant: &str, id: &str) -> StoreResult<Option<RolloutRow>> {
+    c.prepare_cached(&format!(
+        "SELECT {ROLLOUT_COLUMNS} FROM rollouts WHERE tenant_id = ?1 AND id = ?2"
+    ))
+    .map_err(db)?
+    .query_row([tenant, id], rollout_row)
+    .optional()
+    .map_err(db)
+}
+
+pub fn parse_state(s: &str) -> Option<DeviceRolloutState> {
+    DeviceRolloutState::ALL
+        .into_iter()
+        .find(|st| st.as_str() == s)
+}
+
+/// The next value of the global change counter (every `change_seq`).
+pub fn next_change(c: &Connection) -> StoreResult<u64> {
+    c.execute("UPDATE change_counter SET n = n + 1 WHERE id = 1", [])
+        .map_err(db)?;
+    let n: i64 = c
+        .query_row("SELECT n FROM change_counter WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .map_err(db)?;
+    Ok(u64_of(n))
+}
+
+/// Appends one entry to a device's history.
+#[allow(clippy::too_many_arguments)]
+pub fn history(
+    c: &Connection,
+    tenant: &str,
+    device: &str,
+    kind: &str,
+    rollout: Option<&str>,
+    package: Option<&str>,
+    command: Option<&str>,
+    status: Option<&str>,
+    message: Option<&str>,
+    progress: Option<u32>,
+    firmware: Option<&str>,
+    at: &str,
+) -> StoreResult<()> {
+    c.prepare_cached(
+        "INSERT INTO device_history (tenant_id, device_id, kind, rollout_id, package_id, command_id,
+             status, message, progress, firmware_version, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )
+    .map_err(db)?
+    .execute(rusqlite::params![
+        tenant, device, kind, rollout, package, command, status, message, progress, firmware, at
+    ])
+    .map_err(db)?;
+    Ok(())
+}

@@ -1,0 +1,369 @@
+//! Reads: a rollout with its counters and history, rollout lists, per-device rows, device
+//! history and persisted events.
+
+use airlift_core::device_counters::DeviceCounters;
+use airlift_core::rollout::{RolloutStatus, RolloutTrigger};
+use airlift_core::wire::{
+    DeviceHistoryEntry, Rollout, RolloutDevice, RolloutEventData, RolloutSummary,
+    RolloutTransition, SkippedDevice,
+};
+use rusqlite::{params, Connection};
+
+use super::session::rollback_counters;
+use super::{db, load_row, parse_state, rollout_row, RolloutRow, ROLLOUT_COLUMNS};
+use crate::store::sqlite::{i64_of, page_of, u64_of};
+use crate::store::{ApiError, DeviceStateFilter, Page, PageOf, RolloutFilter, StoreResult};
+
+fn counters(c: &Connection, rollout: &str) -> StoreResult<DeviceCounters> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT state, COUNT(*) FROM rollout_targets WHERE rollout_id = ?1 AND state IS NOT NULL GROUP BY state",
+        )
+        .map_err(db)?;
+    let rows = stmt
+        .query_map([rollout], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })
+        .map_err(db)?;
+    let mut out = DeviceCounters::default();
+    for row in rows {
+        let (state, n) = row.map_err(db)?;
+        let n = u64_of(n);
+        match parse_state(&state) {
+            Some(airlift_core::device_state::DeviceRolloutState::Scheduled) => out.scheduled = n,
+            Some(airlift_core::device_state::DeviceRolloutState::CommandSent) => {
+                out.command_sent = n
+            }
+            Some(airlift_core::device_state::DeviceRolloutState::InProgress) => out.in_progress = n,
+            Some(airlift_core::device_state::DeviceRolloutState::Successful) => out.successful = n,
+            Some(airlift_core::device_state::DeviceRolloutState::Failed) => out.failed = n,
+            Some(airlift_core::device_state::DeviceRolloutState::TimedOut) => out.timed_out = n,
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
+fn summary(c: &Connection, row: RolloutRow) -> StoreResult<RolloutSummary> {
+    let counters = counters(c, &row.id)?;
+    let rollback = rollback_counters(c, &row.id)?;
+    let eligible: i64 = c
+        .query_row(
+            "SELECT COUNT(*) FROM rollout_targets WHERE rollout_id = ?1",
+            [&row.id],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
+    let version: String = c
+        .query_row(
+            "SELECT version FROM packages WHERE id = ?1",
+            [&row.package_id],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
+    let skipped: Vec<SkippedDevice> = serde_json::from_str(&row.skipped_json).unwrap_or_default();
+    let allowed: Vec<RolloutTrigger> = row
+        .status
+        .allowed()
+        .iter()
+        .copied()
+        .filter(|t| {
+            matches!(
+                t,
+                RolloutTrigger::Pause
+                    | RolloutTrigger::Resume
+                    | RolloutTrigger::Advance
+                    | RolloutTrigger::Rollback
+            )
+        })
+        .collect();
+    Ok(RolloutSummary {
+        rollout_id: row.id,
+        package_id: row.package_id,
+        package_version: version,
+        rollback_package_id: row.rollback_package_id,
+        target_profile_id: row.target_profile_id,
+        target_kind: row.target_kind,
+        strategy: row.strategy,
+        status: row.status,
+        canary_percent: row.canary_percent,
+        failure_threshold_percent: row.failure_threshold_percent,
+        batch_percent: row.batch_percent,
+        min_batch_success_percent: row.min_batch_success_percent,
+        force: row.force,
+        device_timeout_seconds: row.device_timeout_seconds,
+        eligible_count: u64_of(eligible),
+        scheduled_count: counters.total(),
+        skipped_count: skipped.len() as u64,
+        counters,
+        rollback_counters: rollback,
+        allowed_actions: allowed,
+        version: row.version,
+        change_seq: row.change_seq,
+        created_by: row.created_by,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+pub fn rollout(c: &Connection, tenant: &str, id: &str) -> StoreResult<Option<Rollout>> {
+    let Some(row) = load_row(c, tenant, id)? else {
+        return Ok(None);
+    };
+    let skipped: Vec<SkippedDevice> = serde_json::from_str(&row.skipped_json).unwrap_or_default();
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT seq, from_status, to_status, trigger, actor, actor_role, canary_percent, at
+             FROM rollout_transitions WHERE rollout_id = ?1 ORDER BY seq",
+        )
+        .map_err(db)?;
+    let rows = stmt
+        .query_map([id], |r| {
+            let from: Option<String> = r.get(1)?;
+            let to: String = r.get(2)?;
+            Ok((
+                r.get::<_, i64>(0)?,
+                from,
+                to,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, String>(7)?,
+            ))
+        })
+        .map_err(db)?;
+    let mut transitions = Vec::new();
+    for row in rows {
+        let (seq, from, to, trigger, actor, role, canary, at) = row.map_err(db)?;
+        let parse = |s: &str| s.parse::<RolloutStatus>();
+        transitions.push(RolloutTransition {
+            seq: u64_of(seq),
+            from: from.as_deref().map(parse).transpose()?,
+            to: parse(&to)?,
+            trigger,
+            actor,
+            actor_role: role,
+            canary_percent: u32::try_from(canary).unwrap_or(0),
+            at,
+        });
+    }
+    Ok(Some(Rollout {
+        summary: summary(c, row)?,
+        skipped,
+        transitions,
+    }))
+}
+
+pub fn list(
+    c: &Connection,
+    tenant: &str,
+    filter: &RolloutFilter,
+    page: &Page,
+) -> StoreResult<PageOf<RolloutSummary>> {
+    let status = filter.status.map(RolloutStatus::as_str);
+    let rows: Vec<RolloutRow> = if let Some(since) = filter.changed_since {
+        let mut stmt = c
+            .prepare_cached(&format!(
+                "SELECT {ROLLOUT_COLUMNS} FROM rollouts
+                 WHERE tenant_id = ?1 AND change_seq > ?2 AND (?3 IS NULL OR status = ?3)
+                 ORDER BY change_seq LIMIT ?4"
+            ))
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(
+                params![tenant, i64_of(since), status, page.limit + 1],
+                rollout_row,
+            )
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        rows
+    } else {
+        let mut stmt = c
+            .prepare_cached(&format!(
+                "SELECT {ROLLOUT_COLUMNS} FROM rollouts
+                 WHERE tenant_id = ?1 AND id > ?2 AND (?3 IS NULL OR status = ?3)
+                 ORDER BY id LIMIT ?4"
+            ))
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(
+                params![
+                    tenant,
+                    page.after.as_deref().unwrap_or(""),
+                    status,
+                    page.limit + 1
+                ],
+                rollout_row,
+            )
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        rows
+    };
+    let p = page_of(rows, page.limit);
+    let mut items = Vec::with_capacity(p.items.len());
+    for row in p.items {
+        items.push(summary(c, row)?);
+    }
+    Ok(PageOf {
+        items,
+        has_more: p.has_more,
+    })
+}
+
+pub fn devices(
+    c: &Connection,
+    tenant: &str,
+    rollout: &str,
+    state: &DeviceStateFilter,
+    page: &Page,
+) -> StoreResult<PageOf<RolloutDevice>> {
+    if load_row(c, tenant, rollout)?.is_none() {
+        return Err(ApiError::not_found("rollout not found").into());
+    }
+    let after: i64 = match page.after.as_deref() {
+        None => -1,
+        Some(a) => a.parse().map_err(|_| {
+            ApiError::invalid_argument("after must be a position from a previous page")
+        })?,
+    };
+    let (pending, state) = match state {
+        DeviceStateFilter::Any => (false, None),
+        DeviceStateFilter::Pending => (true, None),
+        DeviceStateFilter::State(s) => (false, Some(s.as_str())),
+    };
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT device_id, position, state, rollback_state, progress, last_status, last_message,
+                    reported_version, updated_at
+             FROM rollout_targets
+             WHERE rollout_id = ?1 AND position > ?2
+               AND (?3 = 0 OR state IS NULL)
+               AND (?4 IS NULL OR state = ?4 OR rollback_state = ?4)
+             ORDER BY position LIMIT ?5",
+        )
+        .map_err(db)?;
+    let rows = stmt
+        .query_map(
+            params![rollout, after, pending, state, page.limit + 1],
+            |r| {
+                let state: Option<String> = r.get(2)?;
+                let rb: Option<String> = r.get(3)?;
+                Ok(RolloutDevice {
+                    device_id: r.get(0)?,
+                    position: u64_of(r.get(1)?),
+                    state: state.as_deref().and_then(parse_state),
+                    rollback_state: rb.as_deref().and_then(parse_state),
+                    progress: r
+                        .get::<_, Option<i64>>(4)?
+                        .map(|p| u32::try_from(p).unwrap_or(0)),
+                    last_status: r.get(5)?,
+                    last_message: r.get(6)?,
+                    reported_version: r.get(7)?,
+                    updated_at: r.get(8)?,
+                })
+            },
+        )
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    Ok(page_of(rows, page.limit))
+}
+
+pub fn device_history(
+    c: &Connection,
+    tenant: &str,
+    device: &str,
+    page: &Page,
+) -> StoreResult<PageOf<DeviceHistoryEntry>> {
+    let before: i64 = match page.after.as_deref() {
+        None => i64::MAX,
+        Some(a) => a
+            .parse()
+            .map_err(|_| ApiError::invalid_argument("after must be a seq from a previous page"))?,
+    };
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT seq, kind, rollout_id, package_id, command_id, status, message, progress,
+                    firmware_version, at
+             FROM device_history WHERE tenant_id = ?1 AND device_id = ?2 AND seq < ?3
+             ORDER BY seq DESC LIMIT ?4",
+        )
+        .map_err(db)?;
+    let rows = stmt
+        .query_map(params![tenant, device, before, page.limit + 1], |r| {
+            Ok(DeviceHistoryEntry {
+                seq: u64_of(r.get(0)?),
+                kind: r.get(1)?,
+                rollout_id: r.get(2)?,
+                package_id: r.get(3)?,
+                command_id: r.get(4)?,
+                status: r.get(5)?,
+                message: r.get(6)?,
+                progress: r
+                    .get::<_, Option<i64>>(7)?
+                    .map(|p| u32::try_from(p).unwrap_or(0)),
+                firmware_version: r.get(8)?,
+                at: r.get(9)?,
+            })
+        })
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    Ok(page_of(rows, page.limit))
+}
+
+/// Persisted events of `tenant` with id > `after`, oldest first.
+pub fn events_after(
+    c: &Connection,
+    tenant: &str,
+    after: u64,
+    limit: u32,
+) -> StoreResult<Vec<RolloutEventData>> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT payload FROM events WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+        )
+        .map_err(db)?;
+    let rows = stmt
+        .query_map(params![tenant, i64_of(after), limit], |r| {
+            r.get::<_, String>(0)
+        })
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    rows.iter()
+        .map(|p| {
+            serde_json::from_str(p)
+                .map_err(|e| ApiError::internal(format!("stored event is corrupt: {e}")).into())
+        })
+        .collect()
+}
+
+/// A `rollout.progress` snapshot (status and counters now).
+pub fn progress(c: &Connection, tenant: &str, id: &str) -> StoreResult<Option<RolloutEventData>> {
+    let Some(row) = load_row(c, tenant, id)? else {
+        return Ok(None);
+    };
+    let tenant_name: String = c
+        .query_row("SELECT name FROM tenants WHERE id = ?1", [tenant], |r| {
+            r.get(0)
+        })
+        .map_err(db)?;
+    Ok(Some(RolloutEventData {
+        id: None,
+        subject: "rollout.progress".to_owned(),
+        kind: "progress".to_owned(),
+        tenant: tenant_name,
+        rollout_id: row.id.clone(),
+        status: row.status,
+        canary_percent: row.canary_percent,
+        counters: counters(c, &row.id)?,
+        rollback_counters: rollback_counters(c, &row.id)?,
+        trigger: None,
+        actor: None,
+        at: crate::ids::now(),
+    }))
+}
