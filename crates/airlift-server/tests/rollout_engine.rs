@@ -1,0 +1,298 @@
+//! The engine's harder edges: timeouts, strategies, concurrent transitions, kill -9, SSE
+//! replay and tenant isolation, incremental sync.
+
+mod common;
+
+use std::time::Duration;
+
+use common::ota::*;
+use common::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn silent_devices_time_out_and_auto_pause() {
+    let f = fleet(4, &[]).await;
+    let created = f
+        .start(
+            json!({"package_id": f.pkg, "target_profile_id": f.profile, "canary_percent": 100,
+            "failure_threshold_percent": 25, "device_timeout_seconds": 2}),
+        )
+        .await;
+    let id = created["rollout_id"].as_str().unwrap().to_owned();
+    // Two devices answer; two stay silent: 2 of 4 timed out is 50% > 25%.
+    let sha = sha256_hex(&f.pkg_bytes);
+    f.devices[0].update(&sha).await;
+    f.devices[1].update(&sha).await;
+    let r = wait_status(&f, &id, "paused", Duration::from_secs(15)).await;
+    assert!(r["counters"]["timed_out"].as_u64().unwrap() >= 2, "{r}");
+    let last = r["transitions"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["trigger"], "auto_pause");
+    assert_eq!(last["actor"], "system");
+    let timed_out =
+        f.rm.get(&format!(
+            "/api/v1/ota/rollouts/{id}/devices?state=timed_out"
+        ))
+        .await
+        .expect(200);
+    assert_eq!(timed_out["data"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn rolling_batches_advance_by_themselves_and_all_at_once_schedules_everything() {
+    let f = fleet(8, &[]).await;
+    let created = f
+        .start(
+            json!({"package_id": f.pkg, "target_profile_id": f.profile, "strategy": "rolling",
+            "batch_percent": 25, "min_batch_success_percent": 100,
+            "failure_threshold_percent": 50}),
+        )
+        .await;
+    assert_eq!(created["scheduled_count"], 2);
+    assert_eq!(created["strategy"], "rolling");
+    let id = created["rollout_id"].as_str().unwrap().to_owned();
+    let sha = sha256_hex(&f.pkg_bytes);
+    for batch in 0..4 {
+        let open = f.in_state(&id, "command_sent").await;
+        assert_eq!(open.len(), 2, "batch {batch}");
+        for d in &open {
+            d.api
+                .post(
+                    &format!("/api/v1/devices/{}/ota/report", d.id),
+                    json!({"rollout_id": id, "firmware_version": "2.0.0", "status": "INSTALLED_VERSION"}),
+                )
+                .await
+                .expect(200);
+        }
+    }
+    let r = f.rollout(&id).await;
+    assert_eq!(r["status"], "completed", "{r}");
+    assert_eq!(r["counters"]["successful"], 8);
+    let advances = r["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["trigger"] == "advance" && t["actor"] == "system")
+        .count();
+    assert_eq!(advances, 3);
+    let _ = sha;
+
+    // all_at_once: everyone at once (force: they are all on 2.0.0 now).
+    let all = f
+        .start(json!({"package_id": f.pkg, "target_profile_id": f.profile,
+            "strategy": "all_at_once", "force": true, "failure_threshold_percent": 50}))
+        .await;
+    assert_eq!(all["scheduled_count"], 8);
+    assert_eq!(all["canary_percent"], 100);
+}
+
+#[tokio::test]
+async fn concurrent_pause_and_rollback_apply_each_edge_once() {
+    let f = fleet(10, &[]).await;
+    let created = f
+        .start(
+            json!({"package_id": f.pkg, "target_profile_id": f.profile, "canary_percent": 50,
+            "failure_threshold_percent": 50, "rollback_package_id": f.rollback_pkg}),
+        )
+        .await;
+    let id = created["rollout_id"].as_str().unwrap().to_owned();
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let api = f.rm.clone();
+        let action = if i % 2 == 0 { "pause" } else { "rollback" };
+        let path = format!("/api/v1/ota/rollouts/{id}/{action}");
+        tasks.push(tokio::spawn(async move {
+            (action, api.post(&path, json!({})).await.status.as_u16())
+        }));
+    }
+    let mut ok = std::collections::HashMap::new();
+    for t in tasks {
+        let (action, status) = t.await.unwrap();
+        assert!(status == 200 || status == 409, "{action}: {status}");
+        if status == 200 {
+            *ok.entry(action).or_insert(0) += 1;
+        }
+    }
+    assert_eq!(ok.get("rollback"), Some(&1), "{ok:?}");
+    assert!(ok.get("pause").copied().unwrap_or(0) <= 1, "{ok:?}");
+    let r = f.rollout(&id).await;
+    let transitions = r["transitions"].as_array().unwrap();
+    // The history is a chain: each entry starts where the previous ended.
+    for w in transitions.windows(2) {
+        assert_eq!(w[1]["from"], w[0]["to"], "{transitions:?}");
+    }
+    let rollbacks = transitions
+        .iter()
+        .filter(|t| t["trigger"] == "rollback")
+        .count();
+    assert_eq!(rollbacks, 1);
+    assert_eq!(
+        transitions
+            .iter()
+            .filter(|t| t["trigger"] == "pause")
+            .count(),
+        ok.get("pause").copied().unwrap_or(0)
+    );
+    assert!(r["status"] == "rolling_back" || r["status"] == "completed");
+}
+
+#[tokio::test]
+async fn kill_9_mid_rollout_loses_no_report_and_double_counts_none() {
+    let f = fleet(6, &[]).await;
+    let created = f
+        .start(
+            json!({"package_id": f.pkg, "target_profile_id": f.profile, "canary_percent": 100,
+            "failure_threshold_percent": 100}),
+        )
+        .await;
+    let id = created["rollout_id"].as_str().unwrap().to_owned();
+    for (i, d) in f.devices[..3].iter().enumerate() {
+        d.api
+            .post(
+                &format!("/api/v1/devices/{}/ota/report", d.id),
+                json!({"report_id": format!("done-{i}"), "rollout_id": id,
+                       "firmware_version": "2.0.0", "status": "success"}),
+            )
+            .await
+            .expect(200);
+    }
+    let Fleet {
+        server,
+        dir,
+        rm,
+        devices,
+        ..
+    } = f;
+    server.kill9();
+    let server = Server::start(dir.path());
+    let rm = Api::new(&server, &rm.token);
+    let get = |rm: Api| {
+        let id = id.clone();
+        async move {
+            rm.get(&format!("/api/v1/ota/rollouts/{id}"))
+                .await
+                .expect(200)
+        }
+    };
+    let r = get(rm.clone()).await;
+    assert_eq!(r["counters"]["successful"], 3, "{r}");
+    // Devices retry the reports whose answers they never saw: nothing counts twice.
+    for (i, d) in devices[..3].iter().enumerate() {
+        let api = Api::new(&server, &d.api.token);
+        let again = api
+            .post(
+                &format!("/api/v1/devices/{}/ota/report", d.id),
+                json!({"report_id": format!("done-{i}"), "rollout_id": id,
+                       "firmware_version": "2.0.0", "status": "success"}),
+            )
+            .await
+            .expect(200);
+        assert_eq!(again["duplicate"], true);
+    }
+    for d in &devices[3..] {
+        let api = Api::new(&server, &d.api.token);
+        api.post(
+            &format!("/api/v1/devices/{}/ota/report", d.id),
+            json!({"rollout_id": id, "firmware_version": "2.0.0", "status": "success"}),
+        )
+        .await
+        .expect(200);
+    }
+    let r = get(rm).await;
+    assert_eq!(r["counters"]["successful"], 6);
+    assert_eq!(r["status"], "completed");
+}
+
+#[tokio::test]
+async fn sse_replays_after_last_event_id_and_never_shows_other_tenants() {
+    let f = fleet(4, &[]).await;
+    let other_dev = Api::for_tenant(&f.server, "globex", "admin");
+    let mut theirs = sse(&other_dev, None).await;
+    let created = f
+        .start(
+            json!({"package_id": f.pkg, "target_profile_id": f.profile, "canary_percent": 50,
+            "failure_threshold_percent": 50}),
+        )
+        .await;
+    let id = created["rollout_id"].as_str().unwrap().to_owned();
+    let act = |a: &'static str| format!("/api/v1/ota/rollouts/{id}/{a}");
+    f.rm.post(&act("pause"), json!({})).await.expect(200);
+    f.rm.post(&act("resume"), json!({})).await.expect(200);
+    // A client that saw event 1 (started) reconnects: it gets 2 (paused) and 3 (resumed),
+    // then live ones.
+    let mut rx = sse(&f.rm, Some(1)).await;
+    let e2 = wait_event(&mut rx, "profile.ota.rollout.").await;
+    assert_eq!(e2.id, Some(2));
+    assert_eq!(e2.event, format!("profile.ota.rollout.paused.acme.{id}"));
+    let e3 = wait_event(&mut rx, "profile.ota.rollout.").await;
+    assert_eq!(e3.id, Some(3));
+    assert!(e3.event.starts_with("profile.ota.rollout.resumed."));
+    f.rm.post(&act("advance"), json!({"canary_percent": 100}))
+        .await
+        .expect(200);
+    let e4 = wait_event(&mut rx, "profile.ota.rollout.").await;
+    assert_eq!(e4.id, Some(4));
+    assert!(e4.event.starts_with("profile.ota.rollout.advanced."));
+    assert_eq!(e4.data["counters"]["command_sent"], 4);
+    // Progress events follow reports.
+    f.devices[0]
+        .report(&id, "1.0.0", "DOWNLOAD_STEP")
+        .await
+        .expect(200);
+    let p = wait_event(&mut rx, "rollout.progress").await;
+    assert_eq!(p.id, None);
+    assert_eq!(p.data["rollout_id"], id.as_str());
+    // The other tenant saw nothing of all this.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(theirs.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn incremental_sync_returns_only_changes() {
+    let f = fleet(3, &[]).await;
+    let all =
+        f.rm.get("/api/v1/devices?changed_since=0")
+            .await
+            .expect(200);
+    let seqs: Vec<u64> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["change_seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs.len(), 3);
+    let high = *seqs.iter().max().unwrap();
+    assert_eq!(
+        f.rm.get(&format!("/api/v1/devices?changed_since={high}"))
+            .await
+            .expect(200)["data"],
+        json!([])
+    );
+    let created = f
+        .start(
+            json!({"package_id": f.pkg, "device_ids": [f.devices[1].id], "canary_percent": 100,
+            "failure_threshold_percent": 50}),
+        )
+        .await;
+    let id = created["rollout_id"].as_str().unwrap();
+    f.devices[1]
+        .report(id, "2.0.0", "success")
+        .await
+        .expect(200);
+    let changed =
+        f.rm.get(&format!("/api/v1/devices?changed_since={high}"))
+            .await
+            .expect(200);
+    assert_eq!(changed["data"].as_array().unwrap().len(), 1);
+    assert_eq!(changed["data"][0]["device_id"], f.devices[1].id.as_str());
+    assert_eq!(changed["data"][0]["firmware_version"], "2.0.0");
+    let rollouts =
+        f.rm.get("/api/v1/ota/rollouts?changed_since=0")
+            .await
+            .expect(200);
+    assert_eq!(rollouts["data"][0]["status"], "completed");
+    let pk =
+        f.rm.get("/api/v1/ota/packages?changed_since=1")
+            .await
+            .expect(200);
+    assert_eq!(pk["data"].as_array().unwrap().len(), 1);
+}
