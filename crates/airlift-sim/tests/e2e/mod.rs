@@ -1,0 +1,216 @@
+//! The real `airliftd` on loopback for end-to-end fleet tests. The binary is built once per
+//! test process with `cargo build -p airlift-server --bin airliftd` into this test's target
+//! directory, then started on 127.0.0.1:0 over a temporary data directory.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use airlift_sim::airliftd::{self, Server};
+use airlift_sim::publish::{ensure_package, ensure_signing_key, PackageSpec};
+use airlift_sim::signer::DemoSigner;
+use airlift_sim::{Fleet, Http, ProvisionSpec, RunConfig, UserApi, Verifier};
+use serde_json::{json, Value};
+
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe");
+    // target/<profile>/deps/<test> → target/<profile>
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test binary lives in target/<profile>/deps")
+        .to_path_buf()
+}
+
+/// Builds (once) and returns the airliftd binary.
+pub fn airliftd_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let dir = profile_dir();
+        let target_dir = dir.parent().expect("target dir").to_path_buf();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| env!("CARGO").to_owned());
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
+        let out = std::process::Command::new(cargo)
+            .args([
+                "build",
+                "-p",
+                "airlift-server",
+                "--bin",
+                "airliftd",
+                "--manifest-path",
+            ])
+            .arg(&manifest)
+            .arg("--target-dir")
+            .arg(&target_dir)
+            .output()
+            .expect("run cargo build for airliftd");
+        assert!(
+            out.status.success(),
+            "building airliftd failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let bin = dir.join(format!("airliftd{}", std::env::consts::EXE_SUFFIX));
+        assert!(bin.is_file(), "{} missing after build", bin.display());
+        bin
+    })
+}
+
+/// Tests of one binary share two cores: run them one at a time.
+pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: OnceLock<tokio::sync::Mutex<()>> = OnceLock::new();
+    LOCK.get_or_init(|| tokio::sync::Mutex::new(()))
+        .lock()
+        .await
+}
+
+/// A server with a tenant, a profile of `n` devices on 1.4.2, a signing key, the 2.0.0
+/// package and its 1.4.2 rollback package.
+pub struct Env {
+    pub server: Server,
+    pub api: UserApi,
+    pub profile_id: String,
+    pub fleet: Fleet,
+    pub package_id: String,
+    pub rollback_id: String,
+    pub verifier: Verifier,
+    pub _dir: tempfile::TempDir,
+}
+
+pub async fn env(n: usize, artifact_size: usize, extra: &[&str]) -> Env {
+    let bin = airliftd_bin();
+    let dir = tempfile::Builder::new()
+        .prefix("airlift-sim-e2e")
+        .tempdir()
+        .unwrap();
+    let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+    let server = Server::start(bin, dir.path(), "127.0.0.1:0", &extra)
+        .await
+        .unwrap();
+    let token = airliftd::token(bin, dir.path(), "acme", "admin", 3600)
+        .await
+        .unwrap();
+    let api = UserApi::new(Http::new(&server.url, 16).unwrap(), &token);
+    let profile = api.ensure_profile("sensors", "temp-sensor").await.unwrap();
+    let signer = DemoSigner::from_seed([1; 32]);
+    ensure_signing_key(&api, &signer, "release").await.unwrap();
+    let spec = |version: &str| PackageSpec {
+        device_type: "temp-sensor".into(),
+        version: version.into(),
+        min_version: "1.0.0".into(),
+        size: artifact_size,
+        release_notes: String::new(),
+    };
+    let new = ensure_package(&api, &signer, &spec("2.0.0")).await.unwrap();
+    let old = ensure_package(&api, &signer, &spec("1.4.1")).await.unwrap();
+    let fleet = Fleet::provision(
+        &api,
+        &ProvisionSpec {
+            profile_id: profile.profile_id.clone(),
+            device_type: "temp-sensor".into(),
+            firmware_version: "1.4.2".into(),
+            count: n,
+            name_prefix: "sim".into(),
+            first_number: 0,
+        },
+    )
+    .await
+    .unwrap();
+    let verifier = Verifier::from_listed(&api.signing_keys().await.unwrap()).unwrap();
+    Env {
+        server,
+        api,
+        profile_id: profile.profile_id,
+        fleet,
+        package_id: new.package_id,
+        rollback_id: old.package_id,
+        verifier,
+        _dir: dir,
+    }
+}
+
+impl Env {
+    /// A fast device configuration for tests.
+    pub fn config(&self, seed: u64, poll: Duration) -> RunConfig {
+        let mut c = RunConfig::new(&self.server.url);
+        c.seed = seed;
+        c.poll_interval = poll;
+        c.install_time = Duration::from_millis(50);
+        c.reboot_time = Duration::from_millis(100);
+        c.progress_step = 50;
+        c.verifier = self.verifier.clone();
+        c
+    }
+
+    pub async fn create_rollout(&self, body: Value) -> Value {
+        let mut body = body;
+        body["package_id"] = json!(self.package_id);
+        body["target_profile_id"] = json!(self.profile_id);
+        body["rollback_package_id"] = json!(self.rollback_id);
+        self.api
+            .post("/api/v1/ota/rollouts", &body)
+            .await
+            .unwrap_or_else(|e| panic!("create rollout: {e}"))
+    }
+
+    pub async fn rollout(&self, id: &str) -> Value {
+        self.api
+            .get(&format!("/api/v1/ota/rollouts/{id}"))
+            .await
+            .unwrap_or_else(|e| panic!("get rollout: {e}"))
+    }
+
+    /// Polls the rollout until `pred` holds (or panics after `limit`).
+    pub async fn wait_for(
+        &self,
+        id: &str,
+        limit: Duration,
+        what: &str,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + limit;
+        loop {
+            let r = self.rollout(id).await;
+            if pred(&r) {
+                return r;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: status {} counters {}",
+                r["status"],
+                r["counters"]
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Every device row of a rollout.
+    pub async fn rollout_devices(&self, id: &str) -> Vec<Value> {
+        self.api
+            .list_all(
+                &format!("/api/v1/ota/rollouts/{id}/devices"),
+                |d: &Value| d["position"].to_string(),
+            )
+            .await
+            .unwrap()
+    }
+
+    pub async fn device(&self, id: &str) -> Value {
+        self.api
+            .get(&format!("/api/v1/devices/{id}"))
+            .await
+            .unwrap()
+    }
+
+    pub async fn history(&self, id: &str) -> Vec<Value> {
+        let v: Value = self
+            .api
+            .get(&format!("/api/v1/devices/{id}/history?limit=1000"))
+            .await
+            .unwrap();
+        v["data"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+pub fn counter(r: &Value, name: &str) -> u64 {
+    r["counters"][name].as_u64().unwrap_or(0)
+}
