@@ -74,7 +74,7 @@ pub async fn publish(
 /// The server says why a package was refused only in words; these are its verification ones.
 fn verification(err: DeskError) -> DeskError {
     let m = err.message();
-    let about_bytes = m.contains("mismatch") || m.contains("signature does not verify");
+    let about_bytes = m.contains("mismatch") || (m.contains("signature") && m.contains("verif"));
     if err.code() == DeskErrorCode::InvalidArgument && about_bytes {
         DeskError::new(DeskErrorCode::VerificationFailed, m.to_owned())
     } else {

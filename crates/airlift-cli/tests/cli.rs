@@ -1,0 +1,196 @@
+//! Exit codes and `--json` shapes of airlift-cli, against a real airliftd.
+
+mod common;
+#[path = "../../airlift-desk/tests/support/mod.rs"]
+mod support;
+
+use std::process::Command;
+
+use common::World;
+
+fn small_file(world: &World, name: &str, len: usize) -> String {
+    let path = world.dir.path().join(name);
+    let bytes: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&path, bytes).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+fn upload_args<'a>(file: &'a str, version: &'a str, key: Option<&'a str>) -> Vec<&'a str> {
+    let mut args = vec![
+        "upload",
+        file,
+        "--name",
+        "fw",
+        "--version",
+        version,
+        "--type",
+        "fw",
+        "--device-type",
+        "temp-sensor",
+        "--min-version",
+        "1.0.0",
+        "--part-size-mib",
+        "1",
+    ];
+    if let Some(key) = key {
+        args.extend(["--key", key]);
+    }
+    args
+}
+
+#[test]
+fn hash_prints_size_and_sha256() {
+    let world = World::new("http://127.0.0.1:9", "t");
+    let file = small_file(&world, "a.bin", 3 << 20);
+    let (code, out, _) = world.run(&["hash", &file]);
+    assert_eq!(code, 0);
+    assert_eq!(out["size_bytes"], 3 << 20);
+    assert_eq!(
+        out["sha256"],
+        common::sha256sum(std::path::Path::new(&file)).as_str()
+    );
+    assert_eq!(out["path"], file.as_str());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = Command::new(common::CLI).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(common::CLI)
+        .args(["upload", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "missing --name etc.");
+    let world = World::new("http://127.0.0.1:9", "t");
+    let (code, out, _) = world.run(&["hash", "/nonexistent/file.bin"]);
+    assert_eq!(code, 2);
+    assert_eq!(out["error"]["code"], "USAGE");
+    assert!(out["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("/nonexistent/file.bin"));
+    let out = Command::new(common::CLI).arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn unreachable_server_exits_3_for_writes_and_reads_answer_from_the_cache() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let world = World::new(&format!("http://127.0.0.1:{port}"), "t");
+    let file = small_file(&world, "a.bin", 1000);
+    let (code, out, _) = world.run(&upload_args(&file, "1.0.0", None));
+    assert_eq!(code, 3, "{out}");
+    assert_eq!(out["error"]["code"], "OFFLINE");
+    let (code, out, _) = world.run(&["package", "list"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out["fresh"], false);
+    assert_eq!(out["age_secs"], serde_json::Value::Null, "never synced");
+    assert!(out["offline_reason"]
+        .as_str()
+        .unwrap()
+        .contains("cannot reach"));
+    assert_eq!(out["packages"], serde_json::json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_refusals_exit_4_and_verification_failures_exit_5() {
+    let data = support::tempdir();
+    let server = support::Server::start(data.path());
+    let token = server.token("acme", "release-manager");
+    let admin = server.client("acme", "admin");
+
+    let stranger = World::new(&server.base, "not-a-token");
+    let (code, out, _) = stranger.run(&["package", "list"]);
+    assert_eq!(code, 4, "{out}");
+    assert_eq!(out["error"]["code"], "UNAUTHENTICATED");
+
+    let world = World::new(&server.base, &token);
+    world.signing_key("release", Some(&admin)).await;
+    // A key the tenant does not know: the server refuses the signature → 5.
+    world.signing_key("rogue", None).await;
+    let file = small_file(&world, "fw.bin", (2 << 20) + 5);
+    let (code, out, stderr) = world.run(&upload_args(&file, "1.0.0", Some("rogue")));
+    assert_eq!(code, 5, "{out} {stderr}");
+    assert_eq!(out["error"]["code"], "VERIFICATION_FAILED");
+
+    // The image was uploaded all the same; package it with a registered key.
+    let images = admin.images(&Default::default()).await.unwrap();
+    assert_eq!(images.data.len(), 1);
+    let image_id = images.data[0].id.clone();
+    let (code, out, stderr) = world.run(&[
+        "package",
+        "create",
+        "--image",
+        &image_id,
+        "--version",
+        "1.0.0",
+        "--type",
+        "fw",
+        "--device-type",
+        "temp-sensor",
+        "--min-version",
+        "1.0.0",
+        "--key",
+        "release",
+    ]);
+    assert_eq!(code, 0, "{out} {stderr}");
+    let published = &out["package"];
+    assert_eq!(published["checksum_verified"], true);
+    assert!(published["signature_verified_with"].is_string());
+    assert_eq!(published["package"]["version"], "1.0.0");
+    assert_eq!(
+        published["package"]["artifact_uri"],
+        images.data[0].datafile.as_str()
+    );
+
+    // The same version again: 409 ALREADY_EXISTS → 4.
+    let (code, out, _) = world.run(&[
+        "package",
+        "create",
+        "--image",
+        &image_id,
+        "--version",
+        "1.0.0",
+        "--type",
+        "fw",
+        "--device-type",
+        "temp-sensor",
+        "--min-version",
+        "1.0.0",
+        "--key",
+        "release",
+    ]);
+    assert_eq!(code, 4, "{out}");
+    assert_eq!(out["error"]["code"], "ALREADY_EXISTS");
+
+    // Upload + package in one go, then the list and sync shapes.
+    let file2 = small_file(&world, "fw2.bin", 3 << 20);
+    let (code, out, stderr) = world.run(&upload_args(&file2, "1.1.0", Some("release")));
+    assert_eq!(code, 0, "{out} {stderr}");
+    assert_eq!(out["upload"]["resumed"], false);
+    assert_eq!(out["upload"]["parts_total"], 3);
+    assert_eq!(out["upload"]["parts_sent"], 3);
+    assert_eq!(out["package"]["package"]["version"], "1.1.0");
+
+    let (code, out, _) = world.run(&["package", "list"]);
+    assert_eq!(code, 0);
+    assert_eq!(out["fresh"], true);
+    assert_eq!(out["age_secs"], 0);
+    assert_eq!(out["packages"].as_array().unwrap().len(), 2);
+    assert_eq!(out["packages"][0]["signature_status"], "verified");
+
+    let (code, out, _) = world.run(&["sync"]);
+    assert_eq!(code, 0);
+    assert_eq!(out["packages"]["listed"], 2);
+    assert_eq!(out["devices"]["listed"], 0);
+
+    // A support user may read but not upload: 403 → 4.
+    let reader = World::new(&server.base, &server.token("acme", "support"));
+    let (code, out, _) = reader.run(&upload_args(&file2, "1.2.0", None));
+    assert_eq!(code, 4, "{out}");
+    assert_eq!(out["error"]["code"], "PERMISSION_DENIED");
+}

@@ -1,0 +1,161 @@
+//! After the server stops, reads answer from the cache with their age and writes fail OFFLINE
+//! (nothing is queued).
+
+mod support;
+
+use std::sync::Mutex;
+
+use airlift_core::package::PackageType;
+use airlift_core::wire::{
+    BulkCreateDevices, CreateDevice, CreateProfile, CreateUploadJob, UpdateTenant,
+};
+use airlift_desk::cache::{Cache, Collection, DeviceQuery};
+use airlift_desk::sync::{read_through, sync_devices, sync_packages};
+use airlift_desk::upload::{publish, upload_file, PackageSpec, UploadRequest};
+use airlift_desk::{CancelToken, DeskErrorCode};
+
+const CONN: &str = "test-connection";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_reads_come_from_the_cache_and_writes_fail() {
+    let data = support::tempdir();
+    let mut server = support::Server::start(data.path());
+    let client = server.client("acme", "admin");
+    client
+        .update_tenant(&UpdateTenant {
+            require_signatures: Some(false),
+        })
+        .await
+        .unwrap();
+    let profile = client
+        .create_profile(&CreateProfile {
+            name: "lab".into(),
+            device_type: "temp-sensor".into(),
+        })
+        .await
+        .unwrap();
+    let devices = (0..50)
+        .map(|i| CreateDevice {
+            name: format!("sensor-{i:03}"),
+            profile_id: profile.profile_id.clone(),
+            device_type: "temp-sensor".into(),
+            firmware_version: "1.0.0".into(),
+        })
+        .collect();
+    client
+        .create_devices_bulk(&BulkCreateDevices { devices })
+        .await
+        .unwrap();
+
+    let dir = support::tempdir();
+    let cache = Mutex::new(
+        Cache::open(&dir.path().join("cache.sqlite3"))
+            .unwrap()
+            .cache,
+    );
+    let file = dir.path().join("fw.bin");
+    std::fs::write(&file, vec![42u8; 300_000]).unwrap();
+    let mut req = UploadRequest::new(&file, "fw-1");
+    req.part_size = 64 << 10;
+    let uploaded = upload_file(&client, &cache, CONN, &req, CancelToken::new(), &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(uploaded.parts_total, 5);
+    let spec = PackageSpec {
+        package_type: PackageType::Fw,
+        version: "1.1.0".into(),
+        device_type: "temp-sensor".into(),
+        min_version: "1.0.0".into(),
+        release_notes: String::new(),
+    };
+    let published = publish(&client, &uploaded.image, &uploaded.sha256, None, &spec)
+        .await
+        .unwrap();
+    assert!(published.checksum_verified);
+    assert_eq!(published.signature_verified_with, None);
+
+    sync_packages(&client, &cache, CONN).await.unwrap();
+    let report = sync_devices(&client, &cache, CONN).await.unwrap();
+    assert_eq!(report.listed, 50);
+
+    server.kill();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    let packages = read_through(
+        &cache,
+        CONN,
+        Collection::Packages,
+        sync_packages(&client, &cache, CONN),
+        |c| c.packages(CONN),
+    )
+    .await
+    .unwrap();
+    assert!(!packages.fresh);
+    assert_eq!(packages.data.len(), 1);
+    assert_eq!(packages.data[0].id, published.package.package_id);
+    assert_eq!(packages.data[0].signature_status, "unsigned");
+    assert!(
+        packages.age.unwrap() >= std::time::Duration::from_secs(1),
+        "{:?}",
+        packages.age
+    );
+    assert!(packages.offline_reason.unwrap().contains("cannot reach"));
+
+    let devices = read_through(
+        &cache,
+        CONN,
+        Collection::Devices,
+        sync_devices(&client, &cache, CONN),
+        |c| {
+            Ok((
+                c.count_devices(CONN)?,
+                c.list_devices(
+                    CONN,
+                    &DeviceQuery {
+                        limit: 10,
+                        ..Default::default()
+                    },
+                )?,
+            ))
+        },
+    )
+    .await
+    .unwrap();
+    assert!(!devices.fresh);
+    assert!(devices.age.is_some());
+    assert_eq!(devices.data.0, 50);
+    assert_eq!(devices.data.1.items[0].name, "sensor-000");
+
+    // Writes fail at once with OFFLINE and leave nothing queued.
+    let err = client
+        .create_upload_job(&CreateUploadJob {
+            name: "later".into(),
+            description: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), DeskErrorCode::Offline);
+    let other = dir.path().join("fw2.bin");
+    std::fs::write(&other, b"new firmware").unwrap();
+    let err = upload_file(
+        &client,
+        &cache,
+        CONN,
+        &UploadRequest::new(&other, "fw-2"),
+        CancelToken::new(),
+        &|_| {},
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), DeskErrorCode::Offline, "{err}");
+    assert!(cache
+        .lock()
+        .unwrap()
+        .pending_uploads(CONN)
+        .unwrap()
+        .is_empty());
+    let err = publish(&client, &uploaded.image, &uploaded.sha256, None, &spec)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), DeskErrorCode::Offline);
+}
