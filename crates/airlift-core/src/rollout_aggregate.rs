@@ -243,6 +243,29 @@ impl RolloutAggregate {
         Ok(vec![self.transition(RolloutTrigger::Rollback)?])
     }
 
+    /// A device joined the target set while the rollout runs (e.g. it was added to the target
+    /// profile). It goes to the end of the scheduling order, and the slice is re-applied, so it
+    /// (or the next pending target) is scheduled when the current percentage now covers one
+    /// more device. While paused a newly covered device is only `scheduled`: its command waits
+    /// for resume like every held-back device. Rolling back or completed rollouts take no new
+    /// targets (FAILED_PRECONDITION); a device that is already a target changes nothing.
+    pub fn add_target(&mut self, device_id: &str) -> Result<Vec<RolloutEvent>, ApiError> {
+        self.ensure_not_completed("add a device to")?;
+        if self.status == RolloutStatus::RollingBack {
+            return Err(ApiError::failed_precondition(format!(
+                "device {} cannot join a rollout that is rolling back",
+                quoted(device_id)
+            )));
+        }
+        if self.targets.iter().any(|t| t == device_id) {
+            return Ok(Vec::new());
+        }
+        self.targets.push(device_id.to_owned());
+        let mut events = Vec::new();
+        self.schedule_slice(&mut events);
+        Ok(events)
+    }
+
     /// The caller's rollback commands are all acknowledged: rolling_back → completed.
     pub fn finish_rollback(&mut self) -> Result<Vec<RolloutEvent>, ApiError> {
         Ok(vec![self.transition(RolloutTrigger::RollbackFinished)?])

@@ -281,3 +281,33 @@ fn events_serialize_with_a_tag() {
         serde_json::json!({"event": "transitioned", "from": "active", "to": "paused", "trigger": "auto_pause"})
     );
 }
+
+#[test]
+fn a_joining_device_extends_the_targets_and_the_slice_stays_a_prefix() {
+    // 10 targets at 50%: 5 scheduled. An 11th target makes ceil(5.5) = 6 covered.
+    let mut agg = start(10, 50, 100);
+    let events = agg.add_target("new").unwrap();
+    assert_eq!(agg.targets().len(), 11);
+    assert_eq!(agg.counters().total(), 6);
+    assert!(matches!(
+        &events[..],
+        [RolloutEvent::DeviceScheduled { .. }]
+    ));
+    // Joining twice changes nothing; the state survives a restore.
+    assert!(agg.add_target("new").unwrap().is_empty());
+    let restored = RolloutAggregate::restore(
+        agg.status(),
+        agg.canary_percent(),
+        agg.failure_threshold_percent(),
+        agg.targets().to_vec(),
+        agg.devices().clone(),
+    )
+    .unwrap();
+    assert_eq!(restored, agg);
+    // Rolling back takes no new targets.
+    agg.rollback().unwrap();
+    assert_eq!(
+        agg.add_target("late").unwrap_err().code,
+        ErrorCode::FailedPrecondition
+    );
+}

@@ -296,3 +296,44 @@ async fn incremental_sync_returns_only_changes() {
             .expect(200);
     assert_eq!(pk["data"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn devices_added_to_the_profile_join_an_active_rollout() {
+    let f = fleet(4, &[]).await;
+    let created = f
+        .start(
+            json!({"package_id": f.pkg, "target_profile_id": f.profile, "canary_percent": 50,
+            "failure_threshold_percent": 50}),
+        )
+        .await;
+    let id = created["rollout_id"].as_str().unwrap().to_owned();
+    assert_eq!(created["scheduled_count"], 2);
+    // Two more eligible devices and one of the wrong type join the profile.
+    let new = provision(&f.server, &f.rm, &f.profile, 2, "temp-sensor", "1.0.0").await;
+    provision(&f.server, &f.rm, &f.profile, 1, "humidity", "1.0.0").await;
+    let r = f.rollout(&id).await;
+    assert_eq!(r["eligible_count"], 6);
+    assert_eq!(r["scheduled_count"], 3); // ceil(50% of 6)
+    assert_eq!(r["counters"]["command_sent"], 3);
+    let joined =
+        f.rm.get(&format!("/api/v1/ota/rollouts/{id}/devices?limit=10"))
+            .await
+            .expect(200);
+    let ids: Vec<&str> = joined["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["device_id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&new[0].id.as_str()) && ids.contains(&new[1].id.as_str()));
+    // Advancing to 100% covers the newcomers too.
+    f.rm.post(
+        &format!("/api/v1/ota/rollouts/{id}/advance"),
+        json!({"canary_percent": 100}),
+    )
+    .await
+    .expect(200);
+    for d in &new {
+        assert_eq!(d.ota().await.expect(200)["rollout_id"], id.as_str());
+    }
+}

@@ -118,6 +118,9 @@ pub fn create_devices(c: &mut Connection, tenant: &str, devices: &[NewDevice]) -
                 .map_err(db)?;
         }
     }
+    // Devices added to a profile under an active rollout join it (part 2).
+    let records: Vec<DeviceRecord> = devices.iter().map(|d| d.record.clone()).collect();
+    super::rollouts::join::join_new_devices(&tx, tenant, &records)?;
     tx.commit().map_err(db)?;
     Ok(())
 }

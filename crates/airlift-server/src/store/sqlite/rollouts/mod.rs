@@ -11,6 +11,7 @@
 pub mod actions;
 pub mod commands;
 pub mod create;
+pub mod join;
 pub mod queries;
 pub mod reports;
 pub mod session;

@@ -1,0 +1,78 @@
+//! A device provisioned into a profile while one of the profile's rollouts is active or
+//! paused joins it (if eligible), in the provisioning transaction: it becomes the last
+//! target, and the aggregate re-applies the slice (`RolloutAggregate::add_target`).
+
+use std::collections::BTreeMap;
+
+use rusqlite::{params, Connection};
+
+use super::session::Session;
+use super::{db, load_row};
+use crate::rollouts::plan::plan;
+use crate::rollouts::{Actor, Ctx};
+use crate::store::sqlite::catalog;
+use crate::store::{ApiError, DeviceRecord, StoreResult};
+
+pub fn join_new_devices(c: &Connection, tenant: &str, devices: &[DeviceRecord]) -> StoreResult<()> {
+    let mut by_profile: BTreeMap<&str, Vec<DeviceRecord>> = BTreeMap::new();
+    for d in devices {
+        by_profile.entry(&d.profile_id).or_default().push(d.clone());
+    }
+    for (profile, joined) in by_profile {
+        let rollouts: Vec<String> = {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT id FROM rollouts WHERE tenant_id = ?1 AND target_profile_id = ?2
+                     AND target_kind = 'profile' AND status IN ('active', 'paused') ORDER BY id",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![tenant, profile], |r| r.get(0))
+                .map_err(db)?
+                .collect::<Result<Vec<String>, _>>()
+                .map_err(db)?;
+            rows
+        };
+        for rollout in rollouts {
+            join_one(c, tenant, &rollout, &joined)?;
+        }
+    }
+    Ok(())
+}
+
+fn join_one(
+    c: &Connection,
+    tenant: &str,
+    rollout: &str,
+    joined: &[DeviceRecord],
+) -> StoreResult<()> {
+    let row = load_row(c, tenant, rollout)?
+        .ok_or_else(|| ApiError::internal("rollout vanished while joining devices"))?;
+    let package = catalog::package(c, tenant, &row.package_id)?
+        .ok_or_else(|| ApiError::internal("a rollout's package is missing"))?;
+    let eligible = plan(&package, joined, row.force)?.targets;
+    if eligible.is_empty() {
+        return Ok(());
+    }
+    let ctx = Ctx::now(Actor::system());
+    let mut s = Session::open(c, tenant, rollout, ctx.clone())?;
+    let first: i64 = c
+        .query_row(
+            "SELECT COALESCE(MAX(position), -1) + 1 FROM rollout_targets WHERE rollout_id = ?1",
+            [rollout],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
+    for (position, device) in (first..).zip(eligible) {
+        c.execute(
+            "INSERT INTO rollout_targets (rollout_id, position, device_id, updated_at) VALUES (?1, ?2, ?3, ?4)",
+            params![rollout, position, device, ctx.at],
+        )
+        .map_err(db)?;
+        let events = s.agg.add_target(&device)?;
+        s.apply(events, &Actor::system())?;
+    }
+    s.drive()?;
+    s.finish()?;
+    Ok(())
+}
