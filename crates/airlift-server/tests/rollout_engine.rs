@@ -337,3 +337,60 @@ async fn devices_added_to_the_profile_join_an_active_rollout() {
         assert_eq!(d.ota().await.expect(200)["rollout_id"], id.as_str());
     }
 }
+
+#[tokio::test]
+async fn illegal_transitions_are_409_and_rollback_without_package_completes() {
+    let f = fleet(4, &[]).await;
+    let created = f
+        .start(
+            json!({"package_id": f.pkg, "target_profile_id": f.profile, "canary_percent": 50,
+            "failure_threshold_percent": 50}),
+        )
+        .await;
+    let id = created["rollout_id"].as_str().unwrap().to_owned();
+    let act = |a: &str| format!("/api/v1/ota/rollouts/{id}/{a}");
+    f.rm.post(&act("resume"), json!({}))
+        .await
+        .expect_error(409, "FAILED_PRECONDITION");
+    f.rm.post(&act("advance"), json!({"canary_percent": 25}))
+        .await
+        .expect_error(400, "INVALID_ARGUMENT");
+    f.rm.post(&act("pause"), json!({})).await.expect(200);
+    f.rm.post(&act("advance"), json!({"canary_percent": 100}))
+        .await
+        .expect_error(409, "FAILED_PRECONDITION");
+    // No rollback package: nothing to send, so rolling back finishes at once.
+    let r = f.rm.post(&act("rollback"), json!({})).await.expect(200);
+    assert_eq!(r["status"], "completed");
+    for a in ["pause", "resume", "rollback"] {
+        f.rm.post(&act(a), json!({}))
+            .await
+            .expect_error(409, "FAILED_PRECONDITION");
+    }
+    // Its withdrawn commands are no longer handed out.
+    for d in &f.devices {
+        assert_eq!(d.ota().await.status, 204);
+        let c = d
+            .api
+            .get(&format!("/api/v1/devices/{}/commands", d.id))
+            .await
+            .expect(200);
+        assert_eq!(c["data"], json!([]));
+    }
+    // No eligible device: 409; validation: 400.
+    f.rm.post(
+        "/api/v1/ota/rollouts",
+        json!({"package_id": f.pkg, "device_ids": [f.devices[0].id], "canary_percent": 5,
+            "failure_threshold_percent": 10, "force": false, "strategy": "canary",
+            "device_timeout_seconds": 0}),
+    )
+    .await
+    .expect_error(400, "INVALID_ARGUMENT");
+    f.rm.post(
+        "/api/v1/ota/rollouts",
+        json!({"package_id": f.pkg, "target_profile_id": f.profile,
+            "failure_threshold_percent": 10}),
+    )
+    .await
+    .expect_error(400, "INVALID_ARGUMENT");
+}
