@@ -11,9 +11,11 @@
 //! - [`verify`]: reading, hashing and checking a package's artifact before it exists.
 //! - [`recovery`]: startup housekeeping that makes a crash at any point harmless.
 //!
-//! Rollouts, the device protocol and live events (part 2) plug in the same way: new files
-//! under `routes/`, new entries in [`app::routes`] and `openapi.yaml`, new [`store::Store`]
-//! methods (with a migration), and [`auth::DeviceCaller`] for device-token routes.
+//! - [`rollouts`]: the rollout engine's pure parts (eligibility plan, strategy steps, request
+//!   rules) around airlift-core's `RolloutAggregate`; the store persists each change in one
+//!   transaction (`store::sqlite::rollouts`).
+//! - [`device_protocol`]: positioned reads for the chunk endpoint; [`events`]: the live event
+//!   hub and the SSE stream.
 
 pub mod app;
 pub mod artifacts;
