@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use airlift_core::wire::{BulkCreateDevices, CreateDevice, CreateProfile};
 use airlift_desk::cache::{Cache, Collection, DeviceQuery, DeviceSort};
 use airlift_desk::client::ListParams;
-use airlift_desk::sync::sync_devices;
+use airlift_desk::sync::{resync, sync_devices};
 
 const CONN: &str = "fleet";
 
@@ -60,6 +60,7 @@ async fn sync_of_100k_devices() {
     assert_eq!(report.pages, 100);
     assert_eq!(report.written, 100_000);
     assert_eq!(report.removed, 0);
+    assert!(!report.incremental);
 
     {
         let c = cache.lock().unwrap();
@@ -100,9 +101,26 @@ async fn sync_of_100k_devices() {
         assert_eq!(hits.items.len(), 10);
     }
 
-    // An unchanged re-sync writes nothing.
+    // The next sync is incremental: nothing changed, nothing listed.
     let again = sync_devices(&client, &cache, CONN).await.unwrap();
-    assert_eq!(again.listed, 100_000);
-    assert_eq!(again.written, 0);
-    assert_eq!(again.removed, 0);
+    assert!(again.incremental);
+    assert_eq!((again.listed, again.written, again.pages), (0, 0, 1));
+
+    // One new device: an incremental sync lists exactly it.
+    let one = CreateDevice {
+        name: "late-joiner".into(),
+        profile_id: profile.profile_id.clone(),
+        device_type: "temp-sensor".into(),
+        firmware_version: "1.0.0".into(),
+    };
+    client.create_device(&one).await.unwrap();
+    let delta = sync_devices(&client, &cache, CONN).await.unwrap();
+    assert_eq!((delta.listed, delta.written), (1, 1));
+    assert_eq!(cache.lock().unwrap().count_devices(CONN).unwrap(), 100_001);
+
+    // A forced full re-sync lists everything and writes nothing (rows unchanged).
+    resync(&cache, CONN, Collection::Devices).unwrap();
+    let full = sync_devices(&client, &cache, CONN).await.unwrap();
+    assert!(!full.incremental);
+    assert_eq!((full.listed, full.written, full.removed), (100_001, 0, 0));
 }

@@ -14,6 +14,8 @@ use crate::error::DeskError;
 pub struct ListParams {
     pub limit: Option<u32>,
     pub after: Option<String>,
+    /// Incremental sync: only rows whose `change_seq` is above this, in `change_seq` order.
+    pub changed_since: Option<u64>,
 }
 
 impl ListParams {
@@ -21,6 +23,7 @@ impl ListParams {
         Self {
             limit: Some(limit),
             after,
+            changed_since: None,
         }
     }
 
@@ -31,6 +34,9 @@ impl ListParams {
         }
         if let Some(after) = &self.after {
             q.push(format!("after={}", super::seg(after)));
+        }
+        if let Some(since) = self.changed_since {
+            q.push(format!("changed_since={since}"));
         }
         if q.is_empty() {
             String::new()

@@ -14,6 +14,7 @@ mod catalog;
 mod errors;
 mod fleet;
 mod retry;
+mod rollouts;
 mod uploads;
 
 use std::time::Duration;

@@ -1,5 +1,6 @@
-//! Full sync of the device list: pages of 1,000 from the server, cache writes in batches of
-//! 10,000 rows per transaction, then removal of devices the server no longer lists.
+//! Device list sync: pages of 1,000 from the server in `change_seq` order, cache writes in
+//! batches of 10,000 rows per transaction. The first (full) sync also removes devices the
+//! server no longer lists; later ones ask only for `?changed_since=` the saved cursor.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -19,29 +20,42 @@ pub async fn sync_devices(
     cache: &Mutex<Cache>,
     connection_id: &str,
 ) -> Result<SyncReport, DeskError> {
-    let mut report = SyncReport::default();
+    let since = super::saved_cursor(cache, connection_id, Collection::Devices)?;
+    let mut report = SyncReport {
+        incremental: since.is_some(),
+        ..SyncReport::default()
+    };
     let mut seen = HashSet::new();
     let mut batch: Vec<DeviceRow> = Vec::with_capacity(BATCH);
     let mut page = ListParams::new(PAGE, None);
+    let mut cursor = since.unwrap_or(0);
+    page.changed_since = Some(cursor);
     loop {
         let list = client.devices(&page).await?;
         report.pages += 1;
         report.listed += list.data.len() as u64;
         for d in &list.data {
-            seen.insert(d.device_id.clone());
+            if since.is_none() {
+                seen.insert(d.device_id.clone());
+            }
+            cursor = cursor.max(d.change_seq);
             batch.push(device_row(d));
         }
         if batch.len() >= BATCH {
             report.written += write(cache, connection_id, &mut batch)?;
         }
         match list.data.last() {
-            Some(last) if list.has_more => page.after = Some(last.device_id.clone()),
+            Some(last) if list.has_more => page.changed_since = Some(last.change_seq),
             _ => break,
         }
     }
     report.written += write(cache, connection_id, &mut batch)?;
-    report.removed = remove_unseen(cache, connection_id, &seen)?;
-    lock(cache)?.mark_synced(connection_id, Collection::Devices, None)?;
+    if since.is_none() {
+        // Only a full pass knows every device, so only it may remove the unlisted ones.
+        report.removed = remove_unseen(cache, connection_id, &seen)?;
+    }
+    let cursor = cursor.to_string();
+    lock(cache)?.mark_synced(connection_id, Collection::Devices, Some(&cursor))?;
     Ok(report)
 }
 

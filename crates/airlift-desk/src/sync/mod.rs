@@ -1,10 +1,10 @@
 //! Sync from the server into the offline cache, and cached reads that say how old they are.
 //!
-//! The server (part 1) has no change cursor or `updated_since` filter yet, so every collection
-//! syncs in full: page through the list (1,000 items per call, `?after=` the last id), upsert
-//! each batch in one transaction (unchanged rows are skipped by the cache), remove what the
-//! server no longer lists, and record the sync time. When the server grows a cursor, the
-//! `sync_state.cursor` column is where it goes.
+//! The server stamps every row with a `change_seq` and lists `?changed_since=N` in that order.
+//! The first sync of a collection asks from 0 (everything), removes what the server no longer
+//! lists and saves the highest `change_seq` seen as the cursor; later syncs ask only for what
+//! changed since. Each batch is one cache transaction (unchanged rows are skipped by the cache).
+//! [`resync`] forgets the cursor to force a full pass.
 //!
 //! Offline, reads answer from the cache with their age ([`Cached`]); writes are plain client
 //! calls and fail with `OFFLINE`: nothing is queued behind the person's back.
@@ -40,6 +40,33 @@ pub struct SyncReport {
     pub written: u64,
     /// Rows removed because the server no longer lists them.
     pub removed: u64,
+    /// Whether only changes since the saved cursor were asked for.
+    pub incremental: bool,
+}
+
+/// The saved `change_seq` cursor of a collection, if a previous sync left one.
+fn saved_cursor(
+    cache: &Mutex<Cache>,
+    connection_id: &str,
+    collection: Collection,
+) -> Result<Option<u64>, DeskError> {
+    Ok(crate::upload::lock(cache)?
+        .sync_cursor(connection_id, collection)?
+        .and_then(|c| c.parse().ok()))
+}
+
+/// Forgets a collection's cursor so its next sync is a full one.
+pub fn resync(
+    cache: &Mutex<Cache>,
+    connection_id: &str,
+    collection: Collection,
+) -> Result<(), DeskError> {
+    let mut cache = crate::upload::lock(cache)?;
+    let synced = cache.synced_at_ms(connection_id, collection)?;
+    match synced {
+        Some(at) => cache.mark_synced_at(connection_id, collection, None, at),
+        None => Ok(()),
+    }
 }
 
 /// Data from the cache or the server, with how old it is.

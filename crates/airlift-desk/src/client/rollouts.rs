@@ -1,0 +1,102 @@
+//! Rollouts (seed 000 / 001) and device histories.
+
+use airlift_core::wire::{
+    AdvanceRollout, CreateRollout, CreatedRollout, DeviceHistoryEntry, ListResponse, Rollout,
+    RolloutDevice, RolloutPreview, RolloutSummary,
+};
+use reqwest::Method;
+
+use super::fleet::ListParams;
+use super::{seg, Client, Kind, Payload};
+use crate::error::DeskError;
+
+impl Client {
+    /// Starts a rollout. Sent once.
+    pub async fn create_rollout(&self, req: &CreateRollout) -> Result<CreatedRollout, DeskError> {
+        self.post("/api/v1/ota/rollouts", req, None).await
+    }
+
+    /// What a rollout would schedule, without starting it. A read, so it is retried.
+    pub async fn preview_rollout(&self, req: &CreateRollout) -> Result<RolloutPreview, DeskError> {
+        self.call(
+            Method::POST,
+            "/api/v1/ota/rollouts/preview",
+            super::json_payload(req)?,
+            Kind::Idempotent,
+            None,
+        )
+        .await?
+        .json()
+    }
+
+    pub async fn rollouts(
+        &self,
+        page: &ListParams,
+    ) -> Result<ListResponse<RolloutSummary>, DeskError> {
+        self.get(&format!("/api/v1/ota/rollouts{}", page.query()))
+            .await
+    }
+
+    pub async fn rollout(&self, id: &str) -> Result<Rollout, DeskError> {
+        self.get(&format!("/api/v1/ota/rollouts/{}", seg(id))).await
+    }
+
+    pub async fn rollout_devices(
+        &self,
+        id: &str,
+        page: &ListParams,
+    ) -> Result<ListResponse<RolloutDevice>, DeskError> {
+        self.get(&format!(
+            "/api/v1/ota/rollouts/{}/devices{}",
+            seg(id),
+            page.query()
+        ))
+        .await
+    }
+
+    /// A state change (`pause`, `resume`, `rollback`). Sent once: a transition is not repeated
+    /// blindly (the server answers 409 to a repeated one anyway).
+    async fn rollout_action(&self, id: &str, action: &str) -> Result<Rollout, DeskError> {
+        let path = format!("/api/v1/ota/rollouts/{}/{action}", seg(id));
+        self.call(Method::POST, &path, Payload::None, Kind::Once, None)
+            .await?
+            .json()
+    }
+
+    pub async fn pause_rollout(&self, id: &str) -> Result<Rollout, DeskError> {
+        self.rollout_action(id, "pause").await
+    }
+
+    pub async fn resume_rollout(&self, id: &str) -> Result<Rollout, DeskError> {
+        self.rollout_action(id, "resume").await
+    }
+
+    pub async fn rollback_rollout(&self, id: &str) -> Result<Rollout, DeskError> {
+        self.rollout_action(id, "rollback").await
+    }
+
+    /// Raises the canary slice to `canary_percent`.
+    pub async fn advance_rollout(
+        &self,
+        id: &str,
+        canary_percent: u32,
+    ) -> Result<Rollout, DeskError> {
+        let path = format!("/api/v1/ota/rollouts/{}/advance", seg(id));
+        self.post(&path, &AdvanceRollout { canary_percent }, None)
+            .await
+    }
+
+    /// A device's OTA timeline, newest first; `page.after` is the last entry's `seq`.
+    pub async fn device_history(
+        &self,
+        device_id: &str,
+        page: &ListParams,
+    ) -> Result<ListResponse<DeviceHistoryEntry>, DeskError> {
+        self.get(&format!(
+            "/api/v1/devices/{}/history{}",
+            seg(device_id),
+            page.query()
+        ))
+        .await
+    }
+}
