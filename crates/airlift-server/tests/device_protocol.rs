@@ -63,8 +63,18 @@ async fn chunk_protocol_edges() {
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["code"], "PERMISSION_DENIED");
 
-    // A device with nothing assigned cannot read any package.
-    let idle = provision(&f.server, &f.rm, &f.profile, 1, "temp-sensor", "1.0.0").await;
+    // A device with nothing assigned (another profile) cannot read any package.
+    let other =
+        f.rm.post(
+            "/api/v1/profiles",
+            json!({"name": "spare", "device_type": "temp-sensor"}),
+        )
+        .await
+        .expect(201)["profile_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let idle = provision(&f.server, &f.rm, &other, 1, "temp-sensor", "1.0.0").await;
     assert_eq!(idle[0].ota().await.status, 204);
     assert_eq!(idle[0].chunk(&f.pkg, 0, 10).await.status(), 403);
     // Zero length is a bad request.
