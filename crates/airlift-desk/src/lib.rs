@@ -25,6 +25,7 @@ pub mod secret;
 pub mod signing;
 pub mod sync;
 pub mod upload;
+pub mod watch;
 
 pub use cancel::CancelToken;
 pub use error::{DeskError, DeskErrorCode};

@@ -12,6 +12,7 @@
 
 mod catalog;
 mod errors;
+mod events;
 mod fleet;
 mod retry;
 mod rollouts;

@@ -12,6 +12,7 @@
 mod devices;
 mod mapping;
 mod packages;
+mod rollouts;
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -21,6 +22,9 @@ use serde::Serialize;
 pub use devices::sync_devices;
 pub use mapping::{device_row, package_row};
 pub use packages::sync_packages;
+pub use rollouts::{
+    history_row, rollout_row, store_rollout, sync_device_history, sync_rollouts, transition_rows,
+};
 
 use crate::cache::{Cache, Collection};
 use crate::clock::now_ms;

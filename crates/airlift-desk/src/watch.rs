@@ -1,0 +1,131 @@
+//! The event watcher: follows `GET /api/v1/events` (Server-Sent Events), keeps the cache's
+//! rollouts current, and tells the person when a rollout paused itself.
+//!
+//! It reconnects after any failure with jittered backoff, sending `Last-Event-ID` so the server
+//! replays what was missed. Each rollout transition event re-reads that rollout (summary and
+//! transitions) into the cache; `rollout.progress` events (no id) update counters the same way.
+//! A `paused` event whose trigger is `auto_pause` calls the [`Notifier`].
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use airlift_core::wire::RolloutEventData;
+use eventsource_stream::Eventsource as _;
+use futures_util::StreamExt as _;
+
+use crate::cache::Cache;
+use crate::cancel::CancelToken;
+use crate::client::{Client, RetryPolicy};
+use crate::error::DeskError;
+use crate::notify::{Notifier, PausedRollout};
+use crate::sync::store_rollout;
+
+/// Follows one connection's events until cancelled.
+pub struct Watcher {
+    pub client: Client,
+    pub cache: Arc<Mutex<Cache>>,
+    pub connection_id: String,
+    /// Shown in notifications ("Production").
+    pub connection_name: String,
+    pub notifier: Arc<dyn Notifier>,
+    /// Backoff between reconnects.
+    pub reconnect: RetryPolicy,
+}
+
+impl Watcher {
+    /// Runs until `cancel` is set; returns the last event id seen (to resume from later).
+    /// `on_event` sees every event after the cache has been updated.
+    pub async fn run(
+        &self,
+        mut last_event_id: Option<u64>,
+        cancel: CancelToken,
+        on_event: &(dyn Fn(&RolloutEventData) + Send + Sync),
+    ) -> Option<u64> {
+        let mut failures = 0u32;
+        while !cancel.is_cancelled() {
+            match self.follow(&mut last_event_id, &cancel, on_event).await {
+                Ok(()) => failures = 0,
+                Err(err) => {
+                    failures = failures.saturating_add(1);
+                    tracing::info!(error = %err, "event stream interrupted; reconnecting");
+                }
+            }
+            let delay = self.reconnect.delay(failures.max(1));
+            let deadline = tokio::time::Instant::now() + delay;
+            while !cancel.is_cancelled() && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        last_event_id
+    }
+
+    /// One connection: reads events until the stream ends, fails, or `cancel` is set.
+    async fn follow(
+        &self,
+        last_event_id: &mut Option<u64>,
+        cancel: &CancelToken,
+        on_event: &(dyn Fn(&RolloutEventData) + Send + Sync),
+    ) -> Result<(), DeskError> {
+        let response = self.client.open_events(*last_event_id).await?;
+        let mut events = response.bytes_stream().eventsource();
+        loop {
+            let next = tokio::select! {
+                next = events.next() => next,
+                _ = wait_cancelled(cancel) => return Ok(()),
+            };
+            let Some(event) = next else {
+                return Err(DeskError::offline("the server closed the event stream"));
+            };
+            let event = event
+                .map_err(|err| DeskError::offline(format!("the event stream broke: {err}")))?;
+            let data: RolloutEventData = match serde_json::from_str(&event.data) {
+                Ok(data) => data,
+                Err(err) => {
+                    tracing::warn!(error = %err, event = %event.event, "skipping an unreadable event");
+                    continue;
+                }
+            };
+            self.handle(&data).await?;
+            if let Some(id) = data.id {
+                *last_event_id = Some(id);
+            }
+            on_event(&data);
+        }
+    }
+
+    async fn handle(&self, data: &RolloutEventData) -> Result<(), DeskError> {
+        let rollout = self.client.rollout(&data.rollout_id).await?;
+        store_rollout(&self.cache, &self.connection_id, &rollout)?;
+        let auto_paused = data.kind == "paused" && data.trigger.as_deref() == Some("auto_pause");
+        if !auto_paused {
+            return Ok(());
+        }
+        let summary = &rollout.summary;
+        let info = PausedRollout {
+            connection_name: self.connection_name.clone(),
+            rollout_id: summary.rollout_id.clone(),
+            package_name: summary.package_id.clone(),
+            package_version: summary.package_version.clone(),
+            failed: data.counters.failed + data.counters.timed_out,
+            scheduled: summary.scheduled_count,
+            threshold_percent: summary.failure_threshold_percent,
+        };
+        let notifier = Arc::clone(&self.notifier);
+        // Notifiers block (D-Bus round trip): keep them off the async workers.
+        let sent = tokio::task::spawn_blocking(move || notifier.rollout_paused(&info)).await;
+        match sent {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "could not show the auto-pause notification")
+            }
+            Err(err) => tracing::warn!(error = %err, "the notifier panicked"),
+        }
+        Ok(())
+    }
+}
+
+async fn wait_cancelled(cancel: &CancelToken) {
+    while !cancel.is_cancelled() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
