@@ -21,6 +21,7 @@ use crate::artifacts::Artifacts;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::token_cache::TokenCache;
 use crate::config::{Config, DataDir};
+use crate::device_protocol::assignments::AssignmentCache;
 use crate::device_protocol::files::ArtifactFiles;
 use crate::error::AppError;
 use crate::events::Hub;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub device_tokens: TokenCache,
     /// Open artifact files for the chunk endpoint.
     pub files: ArtifactFiles,
+    /// Recent assignments, so a download's range requests skip the database.
+    pub assignments: AssignmentCache,
 }
 
 /// One entry of the route table.
@@ -290,6 +293,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         events: Hub::new(),
         device_tokens: TokenCache::default(),
         files: ArtifactFiles::default(),
+        assignments: AssignmentCache::default(),
     })
 }
 

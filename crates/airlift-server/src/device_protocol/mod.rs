@@ -1,3 +1,4 @@
-//! The device side of OTA: serving artifact byte ranges cheaply ([`files`]).
+//! The device side of OTA: serving artifact byte ranges cheaply ([`files`], [`assignments`]).
 
+pub mod assignments;
 pub mod files;

@@ -12,10 +12,11 @@ use serde::Deserialize;
 use super::bounded_text;
 use crate::app::AppState;
 use crate::auth::DeviceCaller;
+use crate::device_protocol::assignments::Readable;
 use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path, Query};
 use crate::ids;
-use crate::store::{Actor, Ctx, ValidatedReport};
+use crate::store::{Actor, Assignment, Ctx, ValidatedReport};
 
 /// The largest range one chunk request returns (seed 000: 64 KiB).
 pub const MAX_CHUNK: u64 = 64 * 1024;
@@ -27,8 +28,10 @@ pub async fn get_ota(
 ) -> AppResult<Response> {
     device.require_self(&id)?;
     let Some(a) = state.store.assignment(device.tenant_id(), &id).await? else {
+        state.assignments.forget(&id);
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
+    state.assignments.put(&id, readable(&a));
     let commands = state
         .store
         .pending_commands(device.tenant_id(), &id)
@@ -54,6 +57,18 @@ pub struct ChunkQuery {
     pub length: Option<u64>,
 }
 
+fn readable(a: &Assignment) -> Readable {
+    Readable {
+        package_id: a.package.id.clone(),
+        storage_key: a.package.storage_key.clone(),
+        size_bytes: a.package.size_bytes,
+    }
+}
+
+fn not_assigned() -> AppError {
+    ApiError::permission_denied("package_id is not the package assigned to this device").into()
+}
+
 pub async fn get_chunk(
     State(state): State<AppState>,
     device: DeviceCaller,
@@ -61,14 +76,22 @@ pub async fn get_chunk(
     Query(q): Query<ChunkQuery>,
 ) -> AppResult<Response> {
     device.require_self(&id)?;
-    let assigned = state.store.assignment(device.tenant_id(), &id).await?;
-    let Some(a) = assigned.filter(|a| a.package.id == q.package_id) else {
-        return Err(ApiError::permission_denied(
-            "package_id is not the package assigned to this device",
-        )
-        .into());
+    let a = match state.assignments.get(&id, &q.package_id) {
+        Some(a) => a,
+        None => {
+            let assigned = state.store.assignment(device.tenant_id(), &id).await?;
+            let Some(a) = assigned.map(|a| readable(&a)) else {
+                state.assignments.forget(&id);
+                return Err(not_assigned());
+            };
+            state.assignments.put(&id, a.clone());
+            if a.package_id != q.package_id {
+                return Err(not_assigned());
+            }
+            a
+        }
     };
-    let total = a.package.size_bytes;
+    let total = a.size_bytes;
     if q.offset >= total {
         let mut r = AppError::with_status(
             StatusCode::RANGE_NOT_SATISFIABLE,
@@ -92,7 +115,7 @@ pub async fn get_chunk(
         .files
         .read(
             &state.artifacts,
-            &a.package.storage_key,
+            &a.storage_key,
             q.offset,
             usize::try_from(len).unwrap_or(0),
         )
