@@ -55,8 +55,14 @@ pub enum Command {
     /// Devices.
     #[command(subcommand)]
     Devices(DevicesCommand),
-    /// Sync packages and devices into the offline cache.
+    /// Rollouts: start, status, pause, resume, advance, rollback.
+    #[command(subcommand)]
+    Rollout(RolloutCommand),
+    /// Sync packages, rollouts and devices into the offline cache.
     Sync,
+    /// Follow the server's events (rollout transitions) until interrupted, one line (or JSON
+    /// document) per event; keeps the cache current.
+    Watch,
     /// Saved server connections (tokens go to the OS keyring).
     #[command(subcommand)]
     Connection(ConnectionCommand),
@@ -130,6 +136,51 @@ pub enum DevicesCommand {
         prefix: Option<String>,
         #[arg(long, default_value_t = 100)]
         limit: u32,
+    },
+    /// A device's OTA timeline, newest first (from the cache when the server is unreachable).
+    History {
+        device_id: String,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RolloutCommand {
+    /// Start a rollout of a package to a profile.
+    Start {
+        #[arg(long)]
+        package: String,
+        #[arg(long)]
+        profile: String,
+        #[arg(long, default_value_t = 10)]
+        canary_percent: u32,
+        #[arg(long, default_value_t = 10)]
+        failure_threshold_percent: u32,
+        #[arg(long)]
+        rollback_package: Option<String>,
+        /// Include devices already on the package's version.
+        #[arg(long)]
+        force: bool,
+    },
+    /// State, counters and transition history.
+    Status {
+        rollout_id: String,
+    },
+    Pause {
+        rollout_id: String,
+    },
+    Resume {
+        rollout_id: String,
+    },
+    /// Raise the canary slice.
+    Advance {
+        rollout_id: String,
+        #[arg(long)]
+        canary_percent: u32,
+    },
+    Rollback {
+        rollout_id: String,
     },
 }
 

@@ -74,6 +74,21 @@ async fn run(out: Output, cli: &Cli) -> Result<(), Failure> {
             let cache = open_cache(g)?;
             commands::devices::list(out, &ctx, &cache, prefix.clone(), *limit).await
         }
+        Command::Devices(DevicesCommand::History { device_id, limit }) => {
+            let ctx = Context::new(g)?;
+            let cache = open_cache(g)?;
+            commands::devices::history(out, &ctx, &cache, device_id, *limit).await
+        }
+        Command::Rollout(cmd) => {
+            let ctx = Context::new(g)?;
+            let cache = open_cache(g)?;
+            commands::rollout::run(out, &ctx, &cache, cmd).await
+        }
+        Command::Watch => {
+            let ctx = Context::new(g)?;
+            let cache = open_cache(g)?;
+            commands::watch::run(out, ctx, cache).await
+        }
         Command::Sync => {
             let ctx = Context::new(g)?;
             let cache = open_cache(g)?;

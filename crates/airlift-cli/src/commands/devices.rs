@@ -1,7 +1,7 @@
 use std::sync::Mutex;
 
 use airlift_desk::cache::{Cache, Collection, DeviceQuery};
-use airlift_desk::sync::{read_through, sync_devices};
+use airlift_desk::sync::{read_through, sync_device_history, sync_devices};
 use serde_json::json;
 
 use crate::context::Context;
@@ -55,6 +55,52 @@ pub async fn list(
             ));
         }
         lines.push(format!("{total} devices"));
+        lines.join("\n")
+    })
+}
+
+pub async fn history(
+    out: Output,
+    ctx: &Context,
+    cache: &Mutex<Cache>,
+    device_id: &str,
+    limit: u32,
+) -> Result<(), Failure> {
+    let conn = ctx.connection_id.as_str();
+    let cached = read_through(
+        cache,
+        conn,
+        Collection::DeviceHistory,
+        sync_device_history(&ctx.client, cache, conn, device_id, limit as usize),
+        |c| Ok(c.device_history(conn, device_id, None, limit)?.items),
+    )
+    .await?;
+    let entries: Vec<&serde_json::Value> = cached.data.iter().map(|e| &e.detail).collect();
+    let value = json!({
+        "device_id": device_id,
+        "history": entries,
+        "fresh": cached.fresh,
+        "age_secs": cached.age.map(|a| a.as_secs()),
+        "offline_reason": cached.offline_reason,
+    });
+    out.result(&value, || {
+        let mut lines = Vec::new();
+        if !cached.fresh {
+            lines.push(format!(
+                "offline: showing cached history ({})",
+                age(cached.age)
+            ));
+        }
+        for e in &cached.data {
+            let d = &e.detail;
+            lines.push(format!(
+                "{}  {}  {}  {}",
+                e.at,
+                d["kind"].as_str().unwrap_or(""),
+                d["status"].as_str().unwrap_or(""),
+                d["message"].as_str().unwrap_or("")
+            ));
+        }
         lines.join("\n")
     })
 }
