@@ -128,9 +128,10 @@ pub struct SimArgs {
     pub install_time: Duration,
     #[arg(long, value_parser = humantime::parse_duration, default_value = "1s")]
     pub reboot_time: Duration,
-    /// Fraction of devices whose install fails (INSTALL_ERROR with --fail-message).
-    #[arg(long, default_value_t = 0.0)]
-    pub fail_install: f64,
+    /// Fraction of devices whose install fails (INSTALL_ERROR with --fail-message);
+    /// default 0, or 0.2 for `demo` (so a rollout with a 10 % threshold auto-pauses).
+    #[arg(long)]
+    pub fail_install: Option<f64>,
     #[arg(long, default_value = DEFAULT_FAIL_MESSAGE)]
     pub fail_message: String,
     /// Fraction whose download breaks off (DOWNLOAD_ERROR).
@@ -156,6 +157,9 @@ pub struct SimArgs {
     /// Requests in flight across the fleet.
     #[arg(long, default_value_t = 128)]
     pub max_in_flight: usize,
+    /// Devices working on a job at once (the rest wait, `queued`).
+    #[arg(long, default_value_t = 256)]
+    pub max_active_jobs: usize,
     /// Live summary line on stderr even when it is not a terminal.
     #[arg(long)]
     pub progress: bool,
@@ -182,7 +186,7 @@ pub struct DemoArgs {
 
 impl SimArgs {
     /// The run configuration these flags describe (server and keys filled in by the caller).
-    pub fn to_config(&self, server: &str) -> RunConfig {
+    pub fn to_config(&self, server: &str, default_fail_install: f64) -> RunConfig {
         let mut c = RunConfig::new(server);
         c.seed = self.seed;
         c.poll_interval = self.poll;
@@ -190,7 +194,7 @@ impl SimArgs {
         c.install_time = self.install_time;
         c.reboot_time = self.reboot_time;
         c.faults = FaultPlan {
-            fail_install: self.fail_install,
+            fail_install: self.fail_install.unwrap_or(default_fail_install),
             fail_download: self.fail_download,
             corrupt: self.corrupt,
             hang: self.hang,
@@ -201,6 +205,7 @@ impl SimArgs {
         };
         c.faults_on_rollback = self.faults_on_rollback;
         c.max_in_flight = self.max_in_flight;
+        c.max_active_jobs = self.max_active_jobs;
         c.progress = self.progress || crate::fleet::stderr_is_tty();
         c.per_device = self.per_device;
         c

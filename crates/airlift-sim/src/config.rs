@@ -32,8 +32,9 @@ pub struct RunConfig {
     pub verifier: Verifier,
     /// Cap on HTTP requests in flight across the fleet.
     pub max_in_flight: usize,
-    /// Cap on devices holding a download in memory at once.
-    pub max_downloads: usize,
+    /// Cap on devices working on a job at once (and so holding a download in memory); the
+    /// others wait `queued`.
+    pub max_active_jobs: usize,
     /// Live summary line on stderr, about once a second.
     pub progress: bool,
     /// Per-device outcomes in the summary.
@@ -55,7 +56,7 @@ impl RunConfig {
             faults_on_rollback: false,
             verifier: Verifier::default(),
             max_in_flight: 128,
-            max_downloads: 256,
+            max_active_jobs: 256,
             progress: false,
             per_device: false,
         }

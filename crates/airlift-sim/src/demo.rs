@@ -27,6 +27,8 @@ pub const TENANT: &str = "demo";
 pub const SENSOR_PROFILE: &str = "temp-sensor-v2";
 pub const GATEWAY_PROFILE: &str = "gateway";
 const TOKEN_TTL_SECS: u64 = 7 * 24 * 3600;
+/// The demo's share of devices whose install fails (`--fail-install` overrides it).
+pub const DEFAULT_FAIL_INSTALL: f64 = 0.2;
 
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
@@ -180,7 +182,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<Summary> {
         ),
     )
     .await?;
-    let fleet = ensure_devices(
+    let mut fleet = ensure_devices(
         &api,
         &sim_dir.join("devices.jsonl"),
         opts.devices,
@@ -190,6 +192,8 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<Summary> {
         ],
     )
     .await?;
+
+    fleet.refresh_firmware(&api).await?;
 
     let info = DemoInfo {
         url: server.url.clone(),

@@ -10,7 +10,7 @@ use crate::proto::{CommandKind, OtaAssignment, OtaReport};
 use airlift_core::install_status::InstallStatus;
 use rand::Rng as _;
 use rand_chacha::ChaCha8Rng;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::RunConfig;
 use crate::creds::DeviceCreds;
@@ -31,7 +31,9 @@ pub(crate) struct Shared {
     pub http: Http,
     pub cfg: RunConfig,
     pub board: Board,
-    pub downloads: Semaphore,
+    /// Slots for devices working on a job (download to reboot): a device waits `queued` for
+    /// one, so a large fleet finishes in waves instead of all crawling in lockstep.
+    pub jobs: Arc<Semaphore>,
     /// Distinguishes this run's report ids from an earlier run's (see `report`).
     pub run_nonce: u32,
 }
@@ -61,6 +63,8 @@ pub(crate) struct Device {
     attempted: HashSet<(String, String)>,
     offline_spent: bool,
     report_seq: u64,
+    /// This device's job slot while it works.
+    slot: Option<OwnedSemaphorePermit>,
 }
 
 fn lock(o: &Mutex<DeviceOutcome>) -> std::sync::MutexGuard<'_, DeviceOutcome> {
@@ -97,6 +101,7 @@ impl Device {
             attempted: HashSet::new(),
             offline_spent: false,
             report_seq: 0,
+            slot: None,
         };
         (device, outcome)
     }
@@ -167,7 +172,9 @@ impl Device {
             std::future::pending::<()>().await;
         }
         self.shared.board.job_started();
+        self.take_slot().await;
         let (result, message, resumes) = self.execute(&job, fault).await;
+        self.slot = None;
         self.shared.board.job_finished();
         self.finish_job(result, message, resumes);
         // Every command delivered with this assignment has been dealt with.
@@ -214,6 +221,11 @@ impl Device {
             signature: a.signature.clone(),
             kind,
         })
+    }
+
+    async fn take_slot(&mut self) {
+        self.set_state(DeviceState::Queued);
+        self.slot = self.shared.jobs.clone().acquire_owned().await.ok();
     }
 
     fn start_job(&self, job: &Job) {
@@ -393,7 +405,6 @@ impl Device {
         let mut fetched = 0usize;
         let mut next_step = self.shared.cfg.progress_step.max(1);
         let shared = self.shared.clone();
-        let mut permit = shared.downloads.acquire().await.ok();
         loop {
             let plan = asm.plan(&mut self.rng);
             if plan.is_empty() {
@@ -413,7 +424,7 @@ impl Device {
                     offline_at = None;
                     self.offline_spent = true;
                     resumes += 1;
-                    drop(permit.take());
+                    self.slot = None;
                     self.set_state(DeviceState::Offline);
                     tokio::time::sleep(self.shared.cfg.faults.offline_for).await;
                     // Back online: is the assignment still this package?
@@ -426,8 +437,8 @@ impl Device {
                             return Err((JobResult::Superseded, None, resumes));
                         }
                     }
+                    self.take_slot().await;
                     self.set_state(DeviceState::Downloading);
-                    permit = shared.downloads.acquire().await.ok();
                     dropped = true;
                     break;
                 }
@@ -477,7 +488,6 @@ impl Device {
                 continue;
             }
         }
-        drop(permit);
         if fault == Some(FaultKind::Corrupt) {
             asm.corrupt(&mut self.rng);
         }

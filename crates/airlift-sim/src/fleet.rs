@@ -57,6 +57,28 @@ impl Fleet {
         self.devices.extend(other.devices);
     }
 
+    /// Takes each device's current firmware version from the server (a device updated in an
+    /// earlier run starts on what it runs now, not on what it was provisioned with). Returns
+    /// how many devices of the fleet the server does not know.
+    pub async fn refresh_firmware(&mut self, api: &UserApi) -> anyhow::Result<usize> {
+        let listed = api
+            .devices()
+            .await
+            .map_err(|e| anyhow::anyhow!("listing devices: {e}"))?;
+        let by_id: std::collections::HashMap<&str, &str> = listed
+            .iter()
+            .map(|d| (d.device_id.as_str(), d.firmware_version.as_str()))
+            .collect();
+        let mut unknown = 0;
+        for d in &mut self.devices {
+            match by_id.get(d.device_id.as_str()) {
+                Some(fw) => d.firmware_version = (*fw).to_owned(),
+                None => unknown += 1,
+            }
+        }
+        Ok(unknown)
+    }
+
     /// Reads a devices file (JSON lines, see [`creds`]).
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         Ok(Self::new(creds::load(path)?))
@@ -109,7 +131,7 @@ impl Fleet {
         let shared = Arc::new(Shared {
             http,
             board: Board::new(self.devices.len()),
-            downloads: Semaphore::new(config.max_downloads.max(1)),
+            jobs: Arc::new(Semaphore::new(config.max_active_jobs.max(1))),
             cfg: config.clone(),
             run_nonce,
         });

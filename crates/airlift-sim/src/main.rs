@@ -39,7 +39,7 @@ async fn dispatch(cmd: Command) -> anyhow::Result<()> {
         Command::Run(a) => run(*a).await,
         Command::Demo(a) => {
             let a = *a;
-            let cfg = a.sim.to_config("");
+            let cfg = a.sim.to_config("", demo::DEFAULT_FAIL_INSTALL);
             let summary = demo::run(DemoOptions {
                 data: a.data,
                 listen: a.listen,
@@ -120,9 +120,18 @@ async fn provision(a: ProvisionArgs) -> anyhow::Result<()> {
 }
 
 async fn run(a: RunArgs) -> anyhow::Result<()> {
-    let mut cfg = a.sim.to_config(&a.server.server);
+    let mut cfg = a.sim.to_config(&a.server.server, 0.0);
     let fleet = match (&a.devices, a.provision) {
-        (Some(path), _) => Fleet::load(path)?,
+        (Some(path), _) => {
+            let mut fleet = Fleet::load(path)?;
+            if a.server.token.is_some() {
+                let unknown = fleet.refresh_firmware(&user_api(&a.server, 4)?).await?;
+                if unknown > 0 {
+                    eprintln!("airlift-sim: warning: {unknown} device(s) of the file are unknown to the server");
+                }
+            }
+            fleet
+        }
         (None, Some(n)) => {
             let api = user_api(&a.server, 16)?;
             let profile = profile_id(

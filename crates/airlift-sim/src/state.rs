@@ -27,10 +27,12 @@ pub enum DeviceState {
     Rejected = 8,
     /// The server refuses this device's token (deleted device, wrong server).
     Unauthorized = 9,
+    /// Has a job and waits for one of the fleet's job slots.
+    Queued = 10,
 }
 
 impl DeviceState {
-    pub const ALL: [DeviceState; 10] = [
+    pub const ALL: [DeviceState; 11] = [
         Self::Idle,
         Self::Downloading,
         Self::Installing,
@@ -41,6 +43,7 @@ impl DeviceState {
         Self::Failed,
         Self::Rejected,
         Self::Unauthorized,
+        Self::Queued,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +58,7 @@ impl DeviceState {
             Self::Failed => "failed",
             Self::Rejected => "rejected",
             Self::Unauthorized => "unauthorized",
+            Self::Queued => "queued",
         }
     }
 
@@ -66,7 +70,7 @@ impl DeviceState {
     pub fn is_busy(self) -> bool {
         matches!(
             self,
-            Self::Downloading | Self::Installing | Self::Rebooting | Self::Offline
+            Self::Queued | Self::Downloading | Self::Installing | Self::Rebooting | Self::Offline
         )
     }
 }
@@ -138,8 +142,8 @@ impl Board {
     }
 
     /// Devices per state, in [`DeviceState::ALL`] order.
-    pub fn counts(&self) -> [u64; 10] {
-        let mut c = [0u64; 10];
+    pub fn counts(&self) -> [u64; 11] {
+        let mut c = [0u64; 11];
         for s in &self.states {
             let i = usize::from(s.load(Ordering::Relaxed));
             if let Some(slot) = c.get_mut(i) {

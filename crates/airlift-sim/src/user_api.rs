@@ -154,6 +154,14 @@ impl UserApi {
         Ok(out)
     }
 
+    /// Every device of the tenant (ids and firmware versions; never tokens).
+    pub async fn devices(&self) -> Result<Vec<airlift_core::wire::Device>, CallError> {
+        self.list_all("/api/v1/devices", |d: &airlift_core::wire::Device| {
+            d.device_id.clone()
+        })
+        .await
+    }
+
     pub async fn signing_keys(&self) -> Result<Vec<SigningKey>, CallError> {
         // The signing-key list may or may not be paged; accept both shapes.
         let v: serde_json::Value = self.get("/api/v1/signing-keys?limit=1000").await?;
