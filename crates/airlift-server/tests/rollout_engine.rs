@@ -394,3 +394,45 @@ async fn illegal_transitions_are_409_and_rollback_without_package_completes() {
     .await
     .expect_error(400, "INVALID_ARGUMENT");
 }
+
+#[tokio::test]
+async fn silent_devices_time_out_on_the_way_down_too() {
+    let f = fleet(3, &[]).await;
+    let created = f
+        .start(
+            json!({"package_id": f.pkg, "target_profile_id": f.profile, "canary_percent": 100,
+            "failure_threshold_percent": 100, "rollback_package_id": f.rollback_pkg,
+            "device_timeout_seconds": 2}),
+        )
+        .await;
+    let id = created["rollout_id"].as_str().unwrap().to_owned();
+    let sha = sha256_hex(&f.pkg_bytes);
+    for d in &f.devices {
+        d.update(&sha).await;
+    }
+    // Completed already (all succeeded): start another, forced, and roll it back.
+    assert_eq!(f.status(&id).await, "completed");
+    let created = f
+        .start(
+            json!({"package_id": f.pkg, "target_profile_id": f.profile, "canary_percent": 100,
+            "failure_threshold_percent": 100, "rollback_package_id": f.rollback_pkg,
+            "force": true, "device_timeout_seconds": 2}),
+        )
+        .await;
+    let id = created["rollout_id"].as_str().unwrap().to_owned();
+    f.devices[0]
+        .report(&id, "2.0.0", "success")
+        .await
+        .expect(200);
+    f.rm.post(&format!("/api/v1/ota/rollouts/{id}/rollback"), json!({}))
+        .await
+        .expect(200);
+    // One device rolls back; the other two say nothing and time out; then it is over.
+    f.devices[0].update(&sha256_hex(&f.rollback_bytes)).await;
+    let r = wait_status(&f, &id, "completed", Duration::from_secs(15)).await;
+    assert_eq!(r["rollback_counters"]["successful"], 1, "{r}");
+    assert_eq!(r["rollback_counters"]["timed_out"], 2, "{r}");
+    let last = r["transitions"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["trigger"], "rollback_finished");
+    assert_eq!(last["actor"], "system");
+}
