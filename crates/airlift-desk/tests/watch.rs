@@ -1,0 +1,231 @@
+//! The watcher against the real airliftd: an auto-paused rollout reaches the Notifier and the
+//! cache; after a disconnect, `Last-Event-ID` replays what was missed.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use airlift_core::package::PackageType;
+use airlift_core::rollout::RolloutStatus;
+use airlift_core::wire::{
+    BulkCreateDevices, CreateDevice, CreateProfile, CreateRollout, OtaReport, RolloutEventData,
+    UpdateTenant,
+};
+use airlift_desk::cache::Cache;
+use airlift_desk::client::RetryPolicy;
+use airlift_desk::notify::{Notifier, PausedRollout};
+use airlift_desk::upload::{publish, upload_file, PackageSpec, UploadRequest};
+use airlift_desk::watch::Watcher;
+use airlift_desk::{CancelToken, DeskError};
+
+const CONN: &str = "lab";
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<PausedRollout>>);
+
+impl Notifier for Recorder {
+    fn rollout_paused(&self, info: &PausedRollout) -> Result<(), DeskError> {
+        self.0.lock().unwrap().push(info.clone());
+        Ok(())
+    }
+}
+
+async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auto_pause_notifies_and_reconnects_replay_missed_events() {
+    let data = support::tempdir();
+    let server = support::Server::start(data.path());
+    let client = server.client("acme", "admin");
+    client
+        .update_tenant(&UpdateTenant {
+            require_signatures: Some(false),
+        })
+        .await
+        .unwrap();
+    let profile = client
+        .create_profile(&CreateProfile {
+            name: "lab".into(),
+            device_type: "temp-sensor".into(),
+        })
+        .await
+        .unwrap();
+    let devices = (0..20)
+        .map(|i| CreateDevice {
+            name: format!("s{i:02}"),
+            profile_id: profile.profile_id.clone(),
+            device_type: "temp-sensor".into(),
+            firmware_version: "1.0.0".into(),
+        })
+        .collect();
+    let provisioned = client
+        .create_devices_bulk(&BulkCreateDevices { devices })
+        .await
+        .unwrap();
+
+    let dir = support::tempdir();
+    let cache = Arc::new(Mutex::new(
+        Cache::open(&dir.path().join("c.sqlite3")).unwrap().cache,
+    ));
+    let file = dir.path().join("fw.bin");
+    std::fs::write(&file, vec![7u8; 200_000]).unwrap();
+    let up = upload_file(
+        &client,
+        &cache,
+        CONN,
+        &UploadRequest::new(&file, "fw"),
+        CancelToken::new(),
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    let spec = PackageSpec {
+        package_type: PackageType::Fw,
+        version: "2.0.0".into(),
+        device_type: "temp-sensor".into(),
+        min_version: "1.0.0".into(),
+        release_notes: String::new(),
+    };
+    let package = publish(&client, &up.image, &up.sha256, None, &spec)
+        .await
+        .unwrap()
+        .package;
+
+    let recorder = Arc::new(Recorder::default());
+    let seen: Arc<Mutex<Vec<RolloutEventData>>> = Arc::default();
+    let watcher = Arc::new(Watcher {
+        client: client.clone(),
+        cache: cache.clone(),
+        connection_id: CONN.into(),
+        connection_name: "Lab".into(),
+        notifier: recorder.clone(),
+        reconnect: RetryPolicy {
+            max_attempts: 1,
+            base_delay: Duration::from_millis(50),
+            max_delay: Duration::from_millis(200),
+        },
+    });
+    let cancel = CancelToken::new();
+    // Connect before anything happens (a stream without Last-Event-ID starts live).
+    let task = {
+        let (watcher, cancel, seen) = (watcher.clone(), cancel.clone(), seen.clone());
+        tokio::spawn(async move {
+            watcher
+                .run(None, cancel, &move |e| seen.lock().unwrap().push(e.clone()))
+                .await
+        })
+    };
+
+    let created = client
+        .create_rollout(&CreateRollout {
+            package_id: package.package_id.clone(),
+            target_profile_id: Some(profile.profile_id.clone()),
+            canary_percent: Some(100),
+            failure_threshold_percent: 10,
+            ..CreateRollout::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.scheduled_count, 20);
+    wait_for("the started event", || {
+        seen.lock().unwrap().iter().any(|e| e.kind == "started")
+    })
+    .await;
+    let http = reqwest::Client::new();
+    for d in provisioned.data.iter().take(3) {
+        let report = OtaReport {
+            report_id: None,
+            device_id: None,
+            rollout_id: created.rollout_id.clone(),
+            firmware_version: "1.0.0".into(),
+            status: "failure".into(),
+            message: Some("flash write failed".into()),
+            progress: None,
+        };
+        let r = http
+            .post(format!(
+                "{}/api/v1/devices/{}/ota/report",
+                server.base, d.device.device_id
+            ))
+            .bearer_auth(&d.device_token)
+            .json(&report)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+
+    wait_for("the auto-pause notification", || {
+        !recorder.0.lock().unwrap().is_empty()
+    })
+    .await;
+    let note = recorder.0.lock().unwrap()[0].clone();
+    assert_eq!(note.rollout_id, created.rollout_id);
+    assert_eq!(note.connection_name, "Lab");
+    assert_eq!(note.threshold_percent, 10);
+    assert_eq!((note.failed, note.scheduled), (3, 20));
+    assert_eq!(note.package_version, "2.0.0");
+    wait_for("the cached rollout to be paused", || {
+        cache
+            .lock()
+            .unwrap()
+            .rollout(CONN, &created.rollout_id)
+            .unwrap()
+            .is_some_and(|r| r.status == RolloutStatus::Paused)
+    })
+    .await;
+
+    // Disconnect, change the rollout while nobody listens, reconnect from the last id.
+    cancel.cancel();
+    let last = task.await.unwrap();
+    assert!(last.is_some());
+    client.resume_rollout(&created.rollout_id).await.unwrap();
+    let seen2: Arc<Mutex<Vec<RolloutEventData>>> = Arc::default();
+    let cancel2 = CancelToken::new();
+    let task2 = {
+        let (watcher, cancel2, seen2) = (watcher.clone(), cancel2.clone(), seen2.clone());
+        tokio::spawn(async move {
+            watcher
+                .run(last, cancel2, &move |e| {
+                    seen2.lock().unwrap().push(e.clone())
+                })
+                .await
+        })
+    };
+    wait_for("the replayed resume event", || {
+        seen2.lock().unwrap().iter().any(|e| e.kind == "resumed")
+    })
+    .await;
+    assert!(
+        seen2
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|e| e.id.is_none() || e.id > last),
+        "events before Last-Event-ID were replayed again"
+    );
+    wait_for("the cached rollout to be active", || {
+        cache
+            .lock()
+            .unwrap()
+            .rollout(CONN, &created.rollout_id)
+            .unwrap()
+            .is_some_and(|r| r.status == RolloutStatus::Active)
+    })
+    .await;
+    cancel2.cancel();
+    task2.await.unwrap();
+    assert!(seen.lock().unwrap().iter().any(|e| e.kind == "paused"));
+    assert_eq!(
+        recorder.0.lock().unwrap().len(),
+        1,
+        "a manual resume is not an auto-pause"
+    );
+}
