@@ -10,8 +10,11 @@
 //! * [`signing`]: package signing keys (P-256, Ed25519), encrypted at rest in a [`signing::KeyStore`].
 //! * [`notify`]: desktop notifications (a rollout paused itself) over D-Bus.
 //! * [`cache`]: the offline SQLite cache of packages, rollouts, devices and pending uploads.
-//!
-//! Nothing here talks to `airliftd`; the network client builds on these pieces.
+//! * [`client`]: the typed fleet API client (timeouts, retries on idempotent calls, `OFFLINE`).
+//! * [`upload`]: resumable parallel uploads and package publishing.
+//! * [`sync`]: server → cache sync (incremental by `change_seq`) and cached reads with their age.
+//! * [`connections`]: saved servers; tokens in the OS keyring ([`secret::Secret`] redacts them).
+//! * [`watch`]: the Server-Sent Events watcher (cache updates, auto-pause notifications).
 
 pub mod cache;
 pub mod cancel;

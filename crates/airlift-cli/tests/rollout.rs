@@ -1,0 +1,120 @@
+//! `airlift-cli rollout ...` and `devices history` against a real airliftd.
+
+mod common;
+#[path = "../../airlift-desk/tests/support/mod.rs"]
+mod support;
+
+use airlift_core::wire::{BulkCreateDevices, CreateDevice, CreateProfile};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rollout_lifecycle_and_device_history() {
+    let data = support::tempdir();
+    let server = support::Server::start(data.path());
+    let admin = server.client("acme", "admin");
+    let token = server.token("acme", "release-manager");
+    let world = common::World::new(&server.base, &token);
+    world.signing_key("release", Some(&admin)).await;
+
+    let profile = admin
+        .create_profile(&CreateProfile {
+            name: "lab".into(),
+            device_type: "temp-sensor".into(),
+        })
+        .await
+        .unwrap();
+    let devices = (0..10)
+        .map(|i| CreateDevice {
+            name: format!("s{i}"),
+            profile_id: profile.profile_id.clone(),
+            device_type: "temp-sensor".into(),
+            firmware_version: "1.0.0".into(),
+        })
+        .collect();
+    let provisioned = admin
+        .create_devices_bulk(&BulkCreateDevices { devices })
+        .await
+        .unwrap();
+
+    let file = world.dir.path().join("fw.bin");
+    std::fs::write(&file, vec![3u8; 100_000]).unwrap();
+    let (code, out, err) = world.run(&[
+        "upload",
+        file.to_str().unwrap(),
+        "--name",
+        "fw",
+        "--version",
+        "2.0.0",
+        "--type",
+        "fw",
+        "--device-type",
+        "temp-sensor",
+        "--min-version",
+        "1.0.0",
+        "--key",
+        "release",
+    ]);
+    assert_eq!(code, 0, "{out} {err}");
+    let package_id = out["package"]["package"]["package_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let (code, out, err) = world.run(&[
+        "rollout",
+        "start",
+        "--package",
+        &package_id,
+        "--profile",
+        &profile.profile_id,
+        "--canary-percent",
+        "20",
+        "--failure-threshold-percent",
+        "50",
+    ]);
+    assert_eq!(code, 0, "{out} {err}");
+    let rollout = &out["rollout"];
+    assert_eq!(rollout["status"], "active");
+    assert_eq!(rollout["scheduled_count"], 2);
+    let id = rollout["rollout_id"].as_str().unwrap().to_owned();
+
+    let (code, out, _) = world.run(&["rollout", "pause", &id]);
+    assert_eq!(code, 0);
+    assert_eq!(out["rollout"]["status"], "paused");
+    let (code, out, _) = world.run(&["rollout", "pause", &id]);
+    assert_eq!(code, 4, "pausing a paused rollout is refused: {out}");
+    assert_eq!(out["error"]["code"], "FAILED_PRECONDITION");
+    let (code, out, _) = world.run(&["rollout", "resume", &id]);
+    assert_eq!(code, 0);
+    assert_eq!(out["rollout"]["status"], "active");
+    let (code, out, _) = world.run(&["rollout", "advance", &id, "--canary-percent", "50"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out["rollout"]["canary_percent"], 50);
+    let (code, out, _) = world.run(&["rollout", "status", &id]);
+    assert_eq!(code, 0);
+    let transitions = out["rollout"]["transitions"].as_array().unwrap();
+    assert!(transitions.len() >= 4, "{transitions:?}");
+    let (code, out, _) = world.run(&["rollout", "rollback", &id]);
+    assert_eq!(code, 0, "{out}");
+    // Without a rollback package and with no device updated, a rollback finishes at once.
+    let status = out["rollout"]["status"].as_str().unwrap();
+    assert!(["rolling_back", "completed"].contains(&status), "{status}");
+    let (code, out, _) = world.run(&["rollout", "status", "ro_missing"]);
+    assert_eq!(code, 4);
+    assert_eq!(out["error"]["code"], "NOT_FOUND");
+
+    let device = &provisioned.data[0].device.device_id;
+    let (code, out, _) = world.run(&["devices", "history", device]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out["device_id"], device.as_str());
+    assert_eq!(out["fresh"], true);
+    assert!(out["history"].is_array());
+
+    let (code, out, _) = world.run(&["sync"]);
+    assert_eq!(code, 0);
+    assert_eq!(out["rollouts"]["listed"], 1);
+    assert_eq!(out["devices"]["listed"], 10);
+    let (code, out, _) = world.run(&["sync"]);
+    assert_eq!(code, 0);
+    assert_eq!(out["devices"]["incremental"], true);
+    assert_eq!(out["devices"]["listed"], 0);
+}
