@@ -1,5 +1,28 @@
 // Tauri's build step: embeds tauri.conf.json and turns the app's command list into permissions,
 // so a capability can grant exactly the commands the UI uses (nothing is allowed by default).
+
+/// Every command of src-tauri/lib.rs's handler; tauri.conf.json grants `allow-<name>` for each.
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "connections_list",
+    "connection_test",
+    "connection_add",
+    "connection_switch",
+    "connection_remove",
+    "demo_start",
+    "catalog_cached",
+    "catalog_refresh",
+    "package_detail",
+    "pick_file",
+    "hash_file",
+    "signing_keys",
+    "upload_package",
+    "upload_pause",
+    "upload_cancel",
+    "pending_upload",
+    "pending_upload_discard",
+];
+
 fn main() {
     // generate_context!() embeds ui/dist at compile time; fail early with a fix instead of a macro panic.
     let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/dist/index.html");
@@ -10,7 +33,7 @@ fn main() {
     }
     println!("cargo::rerun-if-changed=ui/dist");
     let attributes = tauri_build::Attributes::new()
-        .app_manifest(tauri_build::AppManifest::new().commands(&["app_info"]));
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
     if let Err(err) = tauri_build::try_build(attributes) {
         println!("cargo::error=tauri build step failed: {err:#}");
     }

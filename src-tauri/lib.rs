@@ -1,11 +1,64 @@
 //! The Tauri shell. It only adapts: each command turns IPC arguments into a call on the
 //! Tauri-free crates under `crates/` and their result into JSON (errors as `{code, message}`).
 
+#[cfg(test)]
+mod bindings;
 mod commands;
+mod demo;
+pub mod dto;
+mod pending;
+mod state;
+mod validate;
+
+use tauri::Manager as _;
+
+/// Every command the UI may call; build.rs lists the same names for the capability.
+macro_rules! app_commands {
+    () => {
+        tauri::generate_handler![
+            commands::app::app_info,
+            commands::connections::connections_list,
+            commands::connections::connection_test,
+            commands::connections::connection_add,
+            commands::connections::connection_switch,
+            commands::connections::connection_remove,
+            commands::demo::demo_start,
+            commands::catalog::catalog_cached,
+            commands::catalog::catalog_refresh,
+            commands::catalog::package_detail,
+            commands::upload::pick_file,
+            commands::upload::hash_file,
+            commands::upload::signing_keys,
+            commands::upload::upload_package,
+            commands::upload::upload_pause,
+            commands::upload::upload_cancel,
+            commands::upload::pending_upload,
+            commands::upload::pending_upload_discard,
+        ]
+    };
+}
 
 /// Builds and runs the desktop app until its last window closes.
 pub fn run() -> tauri::Result<()> {
-    tauri::Builder::default()
-        .invoke_handler(tauri::generate_handler![commands::app_info])
-        .run(tauri::generate_context!())
+    let app = tauri::Builder::default()
+        .setup(|app| {
+            let paths = state::Paths::resolve(app.path().app_data_dir().ok())?;
+            app.manage(state::AppState::open(paths)?);
+            Ok(())
+        })
+        .invoke_handler(app_commands!())
+        .build(tauri::generate_context!())?;
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            // Stop the demo fleet with the app.
+            if let Some(state) = handle.try_state::<state::AppState>() {
+                if let Ok(mut demo) = state.demo.lock() {
+                    if let Some(d) = demo.as_mut() {
+                        d.stop();
+                    }
+                }
+            }
+        }
+    });
+    Ok(())
 }

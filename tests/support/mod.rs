@@ -4,6 +4,9 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod airliftd;
+pub mod ui;
+
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -68,6 +71,12 @@ pub struct Driver {
 
 impl Driver {
     pub fn start(display: &Display) -> Driver {
+        Self::start_with_env(display, &[])
+    }
+
+    /// Like [`Driver::start`]; the app inherits tauri-driver's environment, so `env` reaches
+    /// the app (data dir, server URL, token, test file). Values are never printed.
+    pub fn start_with_env(display: &Display, env: &[(&str, String)]) -> Driver {
         let port = free_port();
         let native_port = free_port();
         let binary = tauri_driver_path();
@@ -84,6 +93,7 @@ impl Driver {
             // WEBKIT_DISABLE_COMPOSITING_MODE set, WebKitWebDriver's screenshot never answers.
             .env_remove("WEBKIT_DISABLE_DMABUF_RENDERER")
             .env_remove("WEBKIT_DISABLE_COMPOSITING_MODE")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -179,7 +189,19 @@ pub async fn wait_for_text(
             }
         }
         if Instant::now() > deadline {
-            panic!("`{css}` never showed the expected text; last text: {last:?}");
+            // A picture of the window says more than the last text.
+            let shot = std::env::temp_dir().join("airlift-e2e-failure.png");
+            if let Ok(png) = client.screenshot().await {
+                let _ = std::fs::write(&shot, png);
+            }
+            let body = match client.find(Locator::Css("body")).await {
+                Ok(b) => b.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            panic!(
+                "`{css}` never showed the expected text; last text: {last:?}\nwindow text: {body}\nscreenshot: {}",
+                shot.display()
+            );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -1,33 +1,64 @@
 import { useEffect, useState } from "react";
-import { appInfo, type AppError, type AppInfo } from "./ipc";
-import { Sidebar, SECTIONS, type SectionId } from "./Sidebar";
+import { useQuery } from "@tanstack/react-query";
+import { appInfo, type AppError } from "./ipc";
+import { CatalogScreen } from "./screens/catalog/CatalogScreen";
+import { PlaceholderScreen } from "./screens/placeholder/PlaceholderScreen";
+import { SettingsScreen } from "./screens/settings/SettingsScreen";
+import { useUpload } from "./screens/upload/UploadProvider";
+import { ConnectionStatus } from "./shell/ConnectionStatus";
+import { Sidebar, SECTIONS, type SectionId } from "./shell/Sidebar";
+import { StatusBar } from "./shell/StatusBar";
 
 export function App() {
   const [section, setSection] = useState<SectionId>("catalog");
-  const [info, setInfo] = useState<AppInfo | null>(null);
-  const [error, setError] = useState<AppError | null>(null);
+  const info = useQuery({ queryKey: ["app-info"], queryFn: appInfo, staleTime: Infinity });
+  const upload = useUpload();
+  const error = info.error as AppError | null;
 
+  // Alt+1…4 jump between sections.
   useEffect(() => {
-    appInfo().then(setInfo, setError);
+    const onKey = (e: KeyboardEvent) => {
+      if (!e.altKey) return;
+      const target = SECTIONS.find((s) => s.key === e.key);
+      if (target) {
+        e.preventDefault();
+        setSection(target.id);
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
   }, []);
 
-  const current = SECTIONS.find((s) => s.id === section) ?? SECTIONS[0];
+  const openSettings = () => setSection("settings");
+  const openUpload = () => {
+    setSection("catalog");
+    upload.openWizard();
+  };
 
   return (
     <div className="shell">
-      <Sidebar active={section} onSelect={setSection} version={info?.version} />
+      <Sidebar
+        active={section}
+        onSelect={setSection}
+        version={info.data?.version}
+        connection={<ConnectionStatus onOpenSettings={openSettings} />}
+      />
       <main className="content" aria-labelledby="section-title">
-        <h1 id="section-title">{current.label}</h1>
         {error && (
           <p role="alert" className="error">
             {error.message} <code>{error.code}</code>
           </p>
         )}
-        <section className="empty-state" data-testid="empty-state">
-          <h2>No fleet connected</h2>
-          <p>{current.emptyHint}</p>
-        </section>
+        {section === "catalog" && <CatalogScreen onOpenSettings={openSettings} />}
+        {section === "rollouts" && (
+          <PlaceholderScreen title="Rollouts" hint="Staged rollouts and their live progress appear here." />
+        )}
+        {section === "devices" && (
+          <PlaceholderScreen title="Devices" hint="Search any device and read its update history here." />
+        )}
+        {section === "settings" && <SettingsScreen />}
       </main>
+      <StatusBar onOpenUpload={openUpload} />
     </div>
   );
 }

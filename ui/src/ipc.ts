@@ -1,16 +1,24 @@
 // The one way the UI talks to the Rust side. Every command failure arrives as `{code, message}`
 // (the same error shape as the fleet API), so screens can branch on `code` and show `message`.
-import { invoke } from "@tauri-apps/api/core";
+// Argument and result types come from ui/src/bindings/ (generated from the Rust DTOs).
+import { Channel, invoke } from "@tauri-apps/api/core";
+import type { AppInfo } from "./bindings/AppInfo";
+import type { Catalog } from "./bindings/Catalog";
+import type { ConnectionCheck } from "./bindings/ConnectionCheck";
+import type { ConnectionList } from "./bindings/ConnectionList";
+import type { HashedFile } from "./bindings/HashedFile";
+import type { HashProgress } from "./bindings/HashProgress";
+import type { IpcError } from "./bindings/IpcError";
+import type { NewConnection } from "./bindings/NewConnection";
+import type { PackageDetail } from "./bindings/PackageDetail";
+import type { PendingUpload } from "./bindings/PendingUpload";
+import type { SigningKeyInfo } from "./bindings/SigningKeyInfo";
+import type { UploadEvent } from "./bindings/UploadEvent";
+import type { UploadOutcome } from "./bindings/UploadOutcome";
+import type { UploadRequest } from "./bindings/UploadRequest";
 
-export interface AppError {
-  code: string;
-  message: string;
-}
-
-export interface AppInfo {
-  name: string;
-  version: string;
-}
+export type AppError = IpcError;
+export type { AppInfo };
 
 export function isAppError(value: unknown): value is AppError {
   return (
@@ -31,4 +39,34 @@ export async function call<T>(command: string, args?: Record<string, unknown>): 
   }
 }
 
+function channel<T>(onMessage: (message: T) => void): Channel<T> {
+  const ch = new Channel<T>();
+  ch.onmessage = onMessage;
+  return ch;
+}
+
 export const appInfo = () => call<AppInfo>("app_info");
+
+export const connectionsList = () => call<ConnectionList>("connections_list");
+export const connectionTest = (url: string, token: string) =>
+  call<ConnectionCheck>("connection_test", { url, token });
+export const connectionAdd = (connection: NewConnection) =>
+  call<null>("connection_add", { connection });
+export const connectionSwitch = (name: string) => call<null>("connection_switch", { name });
+export const connectionRemove = (name: string) => call<null>("connection_remove", { name });
+export const demoStart = () => call<null>("demo_start");
+
+export const catalogCached = () => call<Catalog>("catalog_cached");
+export const catalogRefresh = () => call<Catalog>("catalog_refresh");
+export const packageDetail = (id: string) => call<PackageDetail>("package_detail", { id });
+
+export const pickFile = () => call<string | null>("pick_file");
+export const hashFile = (path: string, onProgress: (p: HashProgress) => void) =>
+  call<HashedFile>("hash_file", { path, onProgress: channel(onProgress) });
+export const signingKeys = () => call<SigningKeyInfo[]>("signing_keys");
+export const uploadPackage = (request: UploadRequest, onEvent: (e: UploadEvent) => void) =>
+  call<UploadOutcome>("upload_package", { request, onEvent: channel(onEvent) });
+export const uploadPause = () => call<null>("upload_pause");
+export const uploadCancel = () => call<null>("upload_cancel");
+export const pendingUpload = () => call<PendingUpload | null>("pending_upload");
+export const pendingUploadDiscard = () => call<null>("pending_upload_discard");

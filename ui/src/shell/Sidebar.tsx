@@ -1,35 +1,22 @@
+import type { ReactNode } from "react";
+
 export type SectionId = "catalog" | "rollouts" | "devices" | "settings";
 
-export const SECTIONS: { id: SectionId; label: string; emptyHint: string }[] = [
-  {
-    id: "catalog",
-    label: "Catalog",
-    emptyHint: "Verified packages appear here once a fleet server is connected.",
-  },
-  {
-    id: "rollouts",
-    label: "Rollouts",
-    emptyHint: "Staged rollouts and their live progress appear here.",
-  },
-  {
-    id: "devices",
-    label: "Devices",
-    emptyHint: "Search any device and read its update history here.",
-  },
-  {
-    id: "settings",
-    label: "Settings",
-    emptyHint: "Server connections and the local demo fleet are managed here.",
-  },
+export const SECTIONS: { id: SectionId; label: string; key: string }[] = [
+  { id: "catalog", label: "Catalog", key: "1" },
+  { id: "rollouts", label: "Rollouts", key: "2" },
+  { id: "devices", label: "Devices", key: "3" },
+  { id: "settings", label: "Settings", key: "4" },
 ];
 
 interface SidebarProps {
   active: SectionId;
   onSelect: (id: SectionId) => void;
   version?: string;
+  connection: ReactNode;
 }
 
-export function Sidebar({ active, onSelect, version }: SidebarProps) {
+export function Sidebar({ active, onSelect, version, connection }: SidebarProps) {
   return (
     <nav className="sidebar" aria-label="Main">
       <div className="brand">
@@ -45,6 +32,7 @@ export function Sidebar({ active, onSelect, version }: SidebarProps) {
               type="button"
               className={s.id === active ? "nav-item active" : "nav-item"}
               aria-current={s.id === active ? "page" : undefined}
+              aria-keyshortcuts={`Alt+${s.key}`}
               onClick={() => onSelect(s.id)}
             >
               {s.label}
@@ -52,6 +40,7 @@ export function Sidebar({ active, onSelect, version }: SidebarProps) {
           </li>
         ))}
       </ul>
+      {connection}
       <div className="version" data-testid="app-version">
         {version ? `v${version}` : ""}
       </div>

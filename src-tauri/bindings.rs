@@ -1,0 +1,80 @@
+//! The UI's TypeScript types are generated from the IPC DTOs (ts-rs) and checked in under
+//! `ui/src/bindings/`. This test regenerates them into a temporary folder and fails when they
+//! differ; run it with `AIRLIFT_UPDATE_BINDINGS=1` to rewrite the checked-in files.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use ts_rs::{Config, TS};
+
+use crate::dto::{catalog, connections, upload, AppInfo, IpcError};
+
+fn export_all(dir: &Path) {
+    // u64 sizes and i64 times fit a JS number for any real value (< 2^53).
+    let cfg = Config::new().with_out_dir(dir).with_large_int("number");
+    let exports = [
+        IpcError::export_all(&cfg),
+        AppInfo::export_all(&cfg),
+        connections::ConnectionList::export_all(&cfg),
+        connections::NewConnection::export_all(&cfg),
+        connections::ConnectionCheck::export_all(&cfg),
+        catalog::Catalog::export_all(&cfg),
+        catalog::PackageDetail::export_all(&cfg),
+        upload::HashedFile::export_all(&cfg),
+        upload::HashProgress::export_all(&cfg),
+        upload::SigningKeyInfo::export_all(&cfg),
+        upload::UploadRequest::export_all(&cfg),
+        upload::UploadEvent::export_all(&cfg),
+        upload::UploadOutcome::export_all(&cfg),
+        upload::PendingUpload::export_all(&cfg),
+    ];
+    for result in exports {
+        result.expect("export TypeScript bindings");
+    }
+}
+
+fn read_dir(dir: &Path) -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "ts") {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                files.insert(
+                    name,
+                    std::fs::read_to_string(&path).expect("read a binding"),
+                );
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn checked_in_typescript_bindings_match_the_rust_dtos() {
+    let checked_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/bindings");
+    if std::env::var_os("AIRLIFT_UPDATE_BINDINGS").is_some() {
+        let _ = std::fs::remove_dir_all(&checked_in);
+        export_all(&checked_in);
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    export_all(tmp.path());
+    let fresh = read_dir(tmp.path());
+    let current = read_dir(&checked_in);
+    assert!(!fresh.is_empty(), "ts-rs exported nothing");
+    assert_eq!(
+        current.keys().collect::<Vec<_>>(),
+        fresh.keys().collect::<Vec<_>>(),
+        "ui/src/bindings/ has other files than the DTOs export; regenerate with \
+         AIRLIFT_UPDATE_BINDINGS=1 cargo test -p airlift --lib bindings"
+    );
+    for (name, text) in &fresh {
+        assert_eq!(
+            current.get(name),
+            Some(text),
+            "ui/src/bindings/{name} is out of date; regenerate with \
+             AIRLIFT_UPDATE_BINDINGS=1 cargo test -p airlift --lib bindings"
+        );
+    }
+}

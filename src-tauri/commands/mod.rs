@@ -1,0 +1,8 @@
+//! IPC commands the UI may call. Each is granted by name in tauri.conf.json's capability and
+//! listed in build.rs's AppManifest; each only adapts arguments to `airlift-desk` and back.
+
+pub mod app;
+pub mod catalog;
+pub mod connections;
+pub mod demo;
+pub mod upload;

@@ -1,0 +1,304 @@
+//! The upload wizard's commands: choose a file, hash it, list signing keys, upload and publish,
+//! pause / cancel, and the upload left over from the last session.
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use airlift_desk::client::Client;
+use airlift_desk::hashing::sha256_file;
+use airlift_desk::signing::KeyStore;
+use airlift_desk::upload::{publish, upload_file, PackageSpec, UploadRequest as DeskUpload};
+use airlift_desk::{CancelToken, DeskError, DeskErrorCode};
+use tauri::ipc::Channel;
+use tauri::{AppHandle, State};
+
+use crate::dto::upload::{
+    HashProgress, HashedFile, PendingUpload, SigningKeyInfo, TransferProgress, UploadEvent,
+    UploadOutcome, UploadRequest,
+};
+use crate::pending;
+use crate::state::{lock, AppState, RunningUpload};
+
+/// Env var: the path `pick_file` answers with instead of opening the native dialog (no dialog
+/// can be clicked in a headless test).
+pub const ENV_TEST_PICK_FILE: &str = "AIRLIFT_TEST_PICK_FILE";
+
+/// Opens the native "choose a file" dialog; `None` when the person closes it.
+#[tauri::command]
+pub async fn pick_file(app: AppHandle) -> Result<Option<String>, DeskError> {
+    if let Some(path) = std::env::var_os(ENV_TEST_PICK_FILE).filter(|p| !p.is_empty()) {
+        return Ok(Some(PathBuf::from(path).display().to_string()));
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.run_on_main_thread(move || {
+        let picked = rfd::FileDialog::new()
+            .set_title("Choose a build to upload")
+            .pick_file();
+        let _ = tx.send(picked);
+    })
+    .map_err(|err| DeskError::internal(format!("could not open the file dialog: {err}")))?;
+    let picked = rx
+        .await
+        .map_err(|_| DeskError::internal("the file dialog closed unexpectedly"))?;
+    Ok(picked.map(|p| p.display().to_string()))
+}
+
+/// Hashes the file with SHA-256, reporting progress about ten times a second.
+#[tauri::command]
+pub async fn hash_file(
+    path: String,
+    on_progress: Channel<HashProgress>,
+) -> Result<HashedFile, DeskError> {
+    let file = PathBuf::from(&path);
+    tokio::task::spawn_blocking(move || {
+        let mut last: Option<Instant> = None;
+        let digest = sha256_file(&file, &CancelToken::new(), |p| {
+            let due = last.is_none_or(|t| t.elapsed() >= Duration::from_millis(100));
+            if due || p.done == p.total {
+                last = Some(Instant::now());
+                let _ = on_progress.send(HashProgress {
+                    done: p.done,
+                    total: p.total,
+                });
+            }
+        })?;
+        Ok(HashedFile {
+            file_name: pending::file_name(&file),
+            path,
+            size_bytes: digest.size,
+            sha256: digest.sha256_hex().as_str().to_owned(),
+        })
+    })
+    .await
+    .map_err(|err| DeskError::internal(format!("hashing stopped unexpectedly: {err}")))?
+}
+
+/// The signing keys on this computer.
+#[tauri::command]
+pub fn signing_keys(state: State<'_, AppState>) -> Result<Vec<SigningKeyInfo>, DeskError> {
+    let keys = KeyStore::open(state.keys_dir())?.list()?;
+    Ok(keys.into_iter().map(Into::into).collect())
+}
+
+/// Uploads the file (resuming an interrupted upload of it), lets the server verify it, and
+/// creates the package. On a verification failure or a cancel, nothing half-made stays: the
+/// upload job is deleted and the saved request forgotten. A pause or a lost network keeps both,
+/// so the next call (or the next launch) continues where it stopped.
+#[tauri::command]
+pub async fn upload_package(
+    state: State<'_, AppState>,
+    request: UploadRequest,
+    on_event: Channel<UploadEvent>,
+) -> Result<UploadOutcome, DeskError> {
+    crate::validate::upload_request(&request)?;
+    let (name, client) = state.client()?;
+    let signer = match &request.key_id {
+        Some(key_id) => Some(
+            KeyStore::open(state.keys_dir())?
+                .unlock(key_id, request.passphrase.as_deref().unwrap_or(""))?,
+        ),
+        None => None,
+    };
+    let running = RunningUpload::default();
+    {
+        let mut slot = lock(&state.upload)?;
+        if slot.is_some() {
+            return Err(DeskError::new(
+                DeskErrorCode::FailedPrecondition,
+                "another upload is running; wait for it or cancel it",
+            ));
+        }
+        *slot = Some(running.clone());
+    }
+    pending::save(&state.paths, &name, &request)?;
+    let result = transfer_and_publish(
+        &state, &client, &name, &request, signer, &running, &on_event,
+    )
+    .await;
+    if let Ok(mut slot) = state.upload.lock() {
+        *slot = None;
+    }
+    match &result {
+        Ok(_) => pending::remove(&state.paths, &name),
+        Err(err) if keeps_pending(err, &running) => {}
+        Err(_) => {
+            discard(&state, &client, &name, &request.path).await;
+        }
+    }
+    result
+}
+
+/// A pause or a lost network keeps the upload for later; anything else throws it away.
+fn keeps_pending(err: &DeskError, running: &RunningUpload) -> bool {
+    match err.code() {
+        DeskErrorCode::Cancelled => !running.discard.load(Ordering::Relaxed),
+        DeskErrorCode::Offline => true,
+        _ => false,
+    }
+}
+
+async fn transfer_and_publish(
+    state: &AppState,
+    client: &Client,
+    name: &str,
+    request: &UploadRequest,
+    signer: Option<airlift_desk::signing::SigningKey>,
+    running: &RunningUpload,
+    on_event: &Channel<UploadEvent>,
+) -> Result<UploadOutcome, DeskError> {
+    let path = PathBuf::from(&request.path);
+    let stamp = airlift_desk::clock::now_ms();
+    let job_name = format!("{}-{}-{stamp}", pending::file_name(&path), request.version);
+    let mut desk = DeskUpload::new(&path, &job_name);
+    desk.description = format!("Airlift desktop upload of {}", request.version);
+    let progress = |p: &airlift_desk::upload::UploadProgress| {
+        let _ = on_event.send(UploadEvent::Transfer(TransferProgress::from(p)));
+        if p.done_bytes >= p.total_bytes {
+            let _ = on_event.send(UploadEvent::Verifying);
+        }
+    };
+    let uploaded = upload_file(
+        client,
+        &state.cache,
+        name,
+        &desk,
+        running.cancel.clone(),
+        &progress,
+    )
+    .await?;
+    running.cancel.check("the upload")?;
+    let _ = on_event.send(UploadEvent::Publishing);
+    let spec = PackageSpec {
+        package_type: request.package_type.into(),
+        version: request.version.trim().to_owned(),
+        device_type: request.device_type.trim().to_owned(),
+        min_version: request.min_version.trim().to_owned(),
+        release_notes: request.release_notes.clone(),
+    };
+    // The digest the person confirmed, not the one measured while sending: if the file changed
+    // in between, the server's check refuses the package.
+    let published = match publish(
+        client,
+        &uploaded.image,
+        &request.sha256,
+        signer.as_ref(),
+        &spec,
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(err) => {
+            let _ = client.delete_upload_job(&uploaded.job_id).await;
+            return Err(explain(err, &uploaded.sha256, &request.sha256));
+        }
+    };
+    let row = airlift_desk::sync::package_row(&published.package);
+    lock(&state.cache)?.upsert_packages(name, std::slice::from_ref(&row))?;
+    Ok(UploadOutcome {
+        package: row.into(),
+        checksum_verified: published.checksum_verified,
+        signature_verified_with: published.signature_verified_with,
+        resumed: uploaded.resumed,
+    })
+}
+
+/// Adds what the desk knows to a refusal: the file changed after it was hashed.
+fn explain(err: DeskError, sent: &str, confirmed: &str) -> DeskError {
+    if err.code() == DeskErrorCode::VerificationFailed && sent != confirmed {
+        DeskError::new(
+            err.code(),
+            format!(
+                "{} (the file changed after it was checked: it was {confirmed}, the bytes sent hash to {sent})",
+                err.message()
+            ),
+        )
+    } else {
+        err
+    }
+}
+
+/// Pauses the running upload; the parts sent so far stay on the server.
+#[tauri::command]
+pub fn upload_pause(state: State<'_, AppState>) -> Result<(), DeskError> {
+    if let Some(running) = lock(&state.upload)?.as_ref() {
+        running.cancel.cancel();
+    }
+    Ok(())
+}
+
+/// Cancels the running upload and deletes what it sent.
+#[tauri::command]
+pub fn upload_cancel(state: State<'_, AppState>) -> Result<(), DeskError> {
+    if let Some(running) = lock(&state.upload)?.as_ref() {
+        running.discard.store(true, Ordering::Relaxed);
+        running.cancel.cancel();
+    }
+    Ok(())
+}
+
+/// The upload left unfinished on the active connection (paused, or the app was closed).
+#[tauri::command]
+pub fn pending_upload(state: State<'_, AppState>) -> Result<Option<PendingUpload>, DeskError> {
+    let Some(active) = state.active()? else {
+        return Ok(None);
+    };
+    if lock(&state.upload)?.is_some() {
+        return Ok(None);
+    }
+    let Some(request) = pending::load(&state.paths, &active.name)? else {
+        return Ok(None);
+    };
+    let path = PathBuf::from(&request.path);
+    let size_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let canonical = path.canonicalize().unwrap_or(path.clone());
+    let done_bytes = lock(&state.cache)?
+        .pending_uploads(&active.name)?
+        .into_iter()
+        .find(|p| p.file_path == canonical)
+        .map(|p| (p.parts_acknowledged.len() as u64 * p.part_size).min(p.size_bytes))
+        .unwrap_or(0);
+    Ok(Some(PendingUpload {
+        file_name: pending::file_name(&path),
+        request,
+        size_bytes,
+        done_bytes,
+    }))
+}
+
+/// Forgets the unfinished upload and deletes its parts from the server.
+#[tauri::command]
+pub async fn pending_upload_discard(state: State<'_, AppState>) -> Result<(), DeskError> {
+    let (name, client) = state.client()?;
+    if let Some(request) = pending::load(&state.paths, &name)? {
+        discard(&state, &client, &name, &request.path).await;
+    }
+    pending::remove(&state.paths, &name);
+    Ok(())
+}
+
+/// Best effort: deletes the upload job of `path` on the server and in the cache.
+async fn discard(state: &AppState, client: &Client, name: &str, path: &str) {
+    pending::remove(&state.paths, name);
+    let canonical = PathBuf::from(path)
+        .canonicalize()
+        .unwrap_or_else(|_| PathBuf::from(path));
+    let mut jobs: Vec<String> = Vec::new();
+    if let Ok(cache) = lock(&state.cache) {
+        if let Ok(list) = cache.pending_uploads(name) {
+            jobs.extend(
+                list.into_iter()
+                    .filter(|p| p.file_path == canonical)
+                    .map(|p| p.job_id),
+            );
+        }
+    }
+    for job_id in jobs {
+        if let Err(err) = client.delete_upload_job(&job_id).await {
+            tracing::info!(job = %job_id, %err, "could not delete an abandoned upload job");
+        }
+        if let Ok(mut cache) = lock(&state.cache) {
+            let _ = cache.remove_pending_upload(name, &job_id);
+        }
+    }
+}

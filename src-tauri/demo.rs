@@ -1,0 +1,107 @@
+//! The local demo fleet: `airlift-sim demo` (found next to the app binary, then on PATH) runs a
+//! local airliftd with a demo tenant, packages and simulated devices. Its first stdout line is
+//! JSON with the server URL and an admin token, which stays in memory only.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use airlift_desk::secret::Secret;
+use airlift_desk::DeskError;
+use serde::Deserialize;
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::state::Active;
+
+pub const DEMO_NAME: &str = "Local demo fleet";
+const DEVICES: &str = "120";
+
+pub struct DemoFleet {
+    pub url: String,
+    token: Secret,
+    child: Child,
+}
+
+impl DemoFleet {
+    pub fn active(&self) -> Active {
+        Active {
+            name: DEMO_NAME.to_owned(),
+            url: self.url.clone(),
+            token: Some(self.token.clone()),
+            token_loaded: true,
+        }
+    }
+
+    /// Stops the demo (its airliftd and devices go with it).
+    pub fn stop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+impl Drop for DemoFleet {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[derive(Deserialize)]
+struct DemoInfo {
+    url: String,
+    admin_token: String,
+}
+
+/// `airlift-sim` next to this executable, or on PATH.
+pub fn sim_binary() -> Option<PathBuf> {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("airlift-sim")))
+        .filter(|p| p.is_file());
+    beside.or_else(|| {
+        let path = std::env::var_os("PATH")?;
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("airlift-sim"))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Starts the demo with its data under `data_dir` and waits for its first line.
+pub async fn start(data_dir: &Path) -> Result<DemoFleet, DeskError> {
+    let binary = sim_binary().ok_or_else(|| {
+        DeskError::new(
+            airlift_desk::DeskErrorCode::NotFound,
+            "airlift-sim was not found next to the app or on PATH",
+        )
+    })?;
+    let mut child = Command::new(&binary)
+        .args(["demo", "--data"])
+        .arg(data_dir)
+        .args(["--devices", DEVICES])
+        // The demo gets its own tokens; ours stay ours.
+        .env_remove(crate::state::ENV_TOKEN)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|err| DeskError::io("start", &binary, &err))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| DeskError::internal("the demo's output is not readable"))?;
+    let mut lines = BufReader::new(stdout).lines();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(120), lines.next_line())
+        .await
+        .map_err(|_| DeskError::internal("the demo fleet did not start within two minutes"))?
+        .map_err(|err| DeskError::internal(format!("reading the demo's output failed: {err}")))?
+        .ok_or_else(|| DeskError::internal("the demo fleet exited before it was ready"))?;
+    let info: DemoInfo = serde_json::from_str(&first).map_err(|err| {
+        DeskError::internal(format!("the demo's first line is not its JSON: {err}"))
+    })?;
+    // Keep draining its output so it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok(DemoFleet {
+        url: info.url,
+        token: Secret::new(info.admin_token),
+        child,
+    })
+}

@@ -1,0 +1,203 @@
+//! What the commands share: where files live, the offline cache, the active connection, and
+//! the upload in progress. Built once at start-up from the environment.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use airlift_desk::cache::Cache;
+use airlift_desk::client::{Client, ClientOptions};
+use airlift_desk::connections::{Connections, KeyringTokens, TokenStore as _};
+use airlift_desk::secret::Secret;
+use airlift_desk::{CancelToken, DeskError};
+
+/// Env var: the folder for the cache, connections, keys and pending uploads (tests isolate
+/// themselves with it).
+pub const ENV_DATA_DIR: &str = "AIRLIFT_DATA_DIR";
+/// Env vars: a connection used instead of the saved ones; the token is kept in memory only.
+pub const ENV_SERVER_URL: &str = "AIRLIFT_SERVER_URL";
+pub const ENV_TOKEN: &str = "AIRLIFT_TOKEN";
+/// Env var: the name (and cache id) of that connection; default "environment".
+pub const ENV_CONNECTION_NAME: &str = "AIRLIFT_CONNECTION_NAME";
+
+/// Files and folders the app writes.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub data_dir: PathBuf,
+    pub cache_file: PathBuf,
+    pub connections_file: PathBuf,
+    pub keys_dir: PathBuf,
+    /// Wizard requests of uploads in progress (no secrets), one JSON file per connection.
+    pub pending_dir: PathBuf,
+}
+
+impl Paths {
+    /// `AIRLIFT_DATA_DIR` holds everything when set (connections included); otherwise the
+    /// platform data folder, and the desk's usual connections file.
+    pub fn resolve(platform_data_dir: Option<PathBuf>) -> Result<Paths, DeskError> {
+        let override_dir = std::env::var_os(ENV_DATA_DIR)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        let data_dir = override_dir
+            .clone()
+            .or(platform_data_dir)
+            .ok_or_else(|| DeskError::internal("no data folder: set AIRLIFT_DATA_DIR"))?;
+        let connections_file = match override_dir {
+            Some(dir) => dir.join("connections.json"),
+            None => {
+                Connections::default_path().unwrap_or_else(|| data_dir.join("connections.json"))
+            }
+        };
+        Ok(Paths {
+            cache_file: data_dir.join("cache.sqlite3"),
+            keys_dir: data_dir.join("keys"),
+            pending_dir: data_dir.join("pending-uploads"),
+            connections_file,
+            data_dir,
+        })
+    }
+}
+
+/// The connection the app currently talks to.
+#[derive(Debug, Clone)]
+pub struct Active {
+    pub name: String,
+    pub url: String,
+    /// `None` until first needed for a saved connection (the keyring is read lazily so a
+    /// slow Secret Service does not delay the first paint).
+    pub token: Option<Secret>,
+    pub token_loaded: bool,
+}
+
+/// The connection given by environment variables, if any.
+#[derive(Debug, Clone)]
+pub struct EnvConnection {
+    pub name: String,
+    pub url: String,
+    pub token: Option<Secret>,
+}
+
+impl EnvConnection {
+    pub fn from_env() -> Option<EnvConnection> {
+        let url = std::env::var(ENV_SERVER_URL)
+            .ok()
+            .filter(|u| !u.is_empty())?;
+        let name = std::env::var(ENV_CONNECTION_NAME)
+            .ok()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| "environment".to_owned());
+        let token = std::env::var(ENV_TOKEN)
+            .ok()
+            .filter(|t| !t.is_empty())
+            .map(Secret::new);
+        Some(EnvConnection { name, url, token })
+    }
+}
+
+/// The upload in progress: its cancel token and whether stopping means "pause" (keep the
+/// server's parts) or "cancel" (drop everything).
+#[derive(Debug, Clone, Default)]
+pub struct RunningUpload {
+    pub cancel: CancelToken,
+    pub discard: Arc<std::sync::atomic::AtomicBool>,
+}
+
+pub struct AppState {
+    pub paths: Paths,
+    pub cache: Arc<Mutex<Cache>>,
+    pub env_connection: Option<EnvConnection>,
+    pub active: Mutex<Option<Active>>,
+    pub upload: Mutex<Option<RunningUpload>>,
+    pub demo: Mutex<Option<crate::demo::DemoFleet>>,
+    pub tokens: KeyringTokens,
+}
+
+impl AppState {
+    pub fn open(paths: Paths) -> Result<AppState, DeskError> {
+        let opened = Cache::open(&paths.cache_file)?;
+        if let Some(old) = &opened.rebuilt_from {
+            tracing::warn!(moved_to = %old.display(), "the offline cache was unreadable and was rebuilt");
+        }
+        let env_connection = EnvConnection::from_env();
+        let active = match &env_connection {
+            Some(env) => Some(Active {
+                name: env.name.clone(),
+                url: env.url.clone(),
+                token: env.token.clone(),
+                token_loaded: true,
+            }),
+            None => Connections::load(&paths.connections_file)
+                .ok()
+                .and_then(|c| c.resolve(None).ok().cloned())
+                .map(|c| Active {
+                    name: c.name,
+                    url: c.url,
+                    token: None,
+                    token_loaded: false,
+                }),
+        };
+        Ok(AppState {
+            paths,
+            cache: Arc::new(Mutex::new(opened.cache)),
+            env_connection,
+            active: Mutex::new(active),
+            upload: Mutex::new(None),
+            demo: Mutex::new(None),
+            tokens: KeyringTokens::default(),
+        })
+    }
+
+    pub fn connections(&self) -> Result<Connections, DeskError> {
+        Connections::load(&self.paths.connections_file)
+    }
+
+    pub fn active(&self) -> Result<Option<Active>, DeskError> {
+        Ok(lock(&self.active)?.clone())
+    }
+
+    /// The active connection's name, or `FAILED_PRECONDITION` when there is none.
+    pub fn active_name(&self) -> Result<String, DeskError> {
+        self.active()?.map(|a| a.name).ok_or_else(no_connection)
+    }
+
+    /// A client for the active connection (reading its token from the keyring on first use).
+    pub fn client(&self) -> Result<(String, Client), DeskError> {
+        let mut guard = lock(&self.active)?;
+        let active = guard.as_mut().ok_or_else(no_connection)?;
+        if !active.token_loaded {
+            active.token = self.tokens.get(&active.name)?;
+            active.token_loaded = true;
+        }
+        let client = Client::new(&active.url, active.token.clone(), client_options())?;
+        Ok((active.name.clone(), client))
+    }
+
+    pub fn set_active(&self, active: Option<Active>) -> Result<(), DeskError> {
+        *lock(&self.active)? = active;
+        Ok(())
+    }
+
+    pub fn keys_dir(&self) -> &Path {
+        &self.paths.keys_dir
+    }
+}
+
+/// Fewer, shorter retries than the desk's default: the UI shows cached data meanwhile and a
+/// person is waiting for "offline" rather than for a fourth attempt.
+pub fn client_options() -> ClientOptions {
+    let mut options = ClientOptions::default();
+    options.connect_timeout = std::time::Duration::from_secs(5);
+    options.retry.max_attempts = 2;
+    options
+}
+
+pub fn no_connection() -> DeskError {
+    DeskError::new(
+        airlift_desk::DeskErrorCode::FailedPrecondition,
+        "no server connection yet: add one in Settings",
+    )
+}
+
+pub fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>, DeskError> {
+    m.lock()
+        .map_err(|_| DeskError::internal("an app state lock was poisoned"))
+}

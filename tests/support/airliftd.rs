@@ -1,0 +1,117 @@
+//! A real `airliftd` on loopback for the end-to-end tests: built by cargo, started on a free
+//! port with its own data folder, killed on drop.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+/// Builds `airliftd` once per test binary and returns its path.
+pub fn binary() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "airlift-server", "--bin", "airliftd"])
+            .current_dir(root)
+            .status()
+            .expect("run cargo build for airliftd");
+        assert!(status.success(), "cargo build -p airlift-server failed");
+        // The app binary sits in target/<profile>/; airliftd lands next to it.
+        let app = PathBuf::from(env!("CARGO_BIN_EXE_airlift"));
+        let bin = app.with_file_name("airliftd");
+        assert!(bin.is_file(), "{} was not built", bin.display());
+        bin
+    })
+    .clone()
+}
+
+pub struct Airliftd {
+    child: Child,
+    pub url: String,
+    pub data: PathBuf,
+}
+
+impl Airliftd {
+    pub fn start(data: &Path) -> Airliftd {
+        let mut child = Command::new(binary())
+            .args(["serve", "--data"])
+            .arg(data)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start airliftd");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("airliftd stdout");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("airliftd's first line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line from airliftd: {line:?}"))
+            .to_owned();
+        Airliftd {
+            child,
+            url,
+            data: data.to_path_buf(),
+        }
+    }
+
+    /// A JWT for `tenant` with `role` (admin, release-manager, support).
+    pub fn token(&self, tenant: &str, role: &str) -> String {
+        let out = Command::new(binary())
+            .args(["token", "--data"])
+            .arg(&self.data)
+            .args(["--tenant", tenant, "--role", role])
+            .output()
+            .expect("airliftd token");
+        assert!(out.status.success(), "airliftd token failed");
+        String::from_utf8(out.stdout)
+            .expect("utf-8 token")
+            .trim()
+            .to_owned()
+    }
+
+    /// Stops the server (the app should go offline).
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Airliftd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The passphrase of the key [`release_key`] creates.
+pub const KEY_PASSPHRASE: &str = "correct horse battery staple";
+
+/// Creates an Ed25519 key named "release" in the app's key store (`<data>/keys`, cheap scrypt
+/// so a debug build unlocks it quickly) and registers its public half with the tenant, which
+/// requires signed packages.
+pub async fn release_key(app_data: &Path, url: &str, token: &str) {
+    use airlift_desk::signing::{KeyStore, SigningAlgorithm};
+    let store = KeyStore::open_with_cost(&app_data.join("keys"), 10).expect("key store");
+    let key = store
+        .create("release", SigningAlgorithm::Ed25519, KEY_PASSPHRASE)
+        .expect("create a signing key");
+    let api = airlift_desk::client::Client::new(
+        url,
+        Some(airlift_desk::secret::Secret::new(token)),
+        Default::default(),
+    )
+    .expect("API client");
+    api.create_signing_key(&airlift_core::wire::CreateSigningKey {
+        name: key.name.clone(),
+        algorithm: key.algorithm.as_str().to_owned(),
+        public_key_pem: key.public_key_pem.clone(),
+    })
+    .await
+    .expect("register the key with the tenant");
+}

@@ -1,0 +1,105 @@
+import { useState, type FormEvent } from "react";
+import * as ipc from "../../ipc";
+import type { AppError } from "../../ipc";
+import { FieldError } from "../upload/FieldError";
+
+interface Errors {
+  name?: string;
+  url?: string;
+  token?: string;
+}
+
+export function validateConnection(name: string, url: string, token: string): Errors {
+  const e: Errors = {};
+  if (!name.trim()) e.name = "Give the connection a name, e.g. production.";
+  if (!/^https?:\/\/[^\s/@]+/.test(url.trim())) e.url = "Enter the server's http(s) URL, e.g. https://fleet.example.com.";
+  if (!token.trim()) e.token = "Paste an API token (airliftd token …).";
+  return e;
+}
+
+/** Add a server: name, URL and token. "Test" checks them without saving; the token goes to the keyring. */
+export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
+  const [name, setName] = useState("");
+  const [url, setUrl] = useState("");
+  const [token, setToken] = useState("");
+  const [errors, setErrors] = useState<Errors>({});
+  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const check = () => {
+    const e = validateConnection(name, url, token);
+    setErrors(e);
+    return Object.keys(e).length === 0;
+  };
+
+  const test = async () => {
+    if (!check()) return;
+    setBusy(true);
+    setResult(null);
+    try {
+      const r = await ipc.connectionTest(url.trim(), token.trim());
+      setResult({ ok: true, text: `Connected: ${r.packages_seen} package(s) visible with this token.` });
+    } catch (err) {
+      const e = err as AppError;
+      setResult({ ok: false, text: `${e.message} (${e.code})` });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const save = async (ev: FormEvent) => {
+    ev.preventDefault();
+    if (!check()) return;
+    setBusy(true);
+    try {
+      await ipc.connectionAdd({ name: name.trim(), url: url.trim(), token: token.trim() });
+      setName("");
+      setUrl("");
+      setToken("");
+      setResult(null);
+      onSaved();
+    } catch (err) {
+      const e = err as AppError;
+      setResult({ ok: false, text: `${e.message} (${e.code})` });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="card" onSubmit={save} noValidate aria-labelledby="add-title">
+      <h2 id="add-title">Add a server</h2>
+      <div className="field-row">
+        <div className="field">
+          <label htmlFor="c-name">Name</label>
+          <input id="c-name" value={name} onChange={(e) => setName(e.target.value)} aria-invalid={errors.name ? true : undefined} />
+          <FieldError id="ce-name" message={errors.name} />
+        </div>
+        <div className="field">
+          <label htmlFor="c-url">Server URL</label>
+          <input id="c-url" value={url} placeholder="https://fleet.example.com" onChange={(e) => setUrl(e.target.value)} aria-invalid={errors.url ? true : undefined} />
+          <FieldError id="ce-url" message={errors.url} />
+        </div>
+      </div>
+      <div className="field">
+        <label htmlFor="c-token">API token</label>
+        <input id="c-token" type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} aria-invalid={errors.token ? true : undefined} />
+        <FieldError id="ce-token" message={errors.token} />
+        <p className="hint muted">Stored in the system keyring, never in a file.</p>
+      </div>
+      {result && (
+        <p className={result.ok ? "ok" : "error"} role="status">
+          {result.text}
+        </p>
+      )}
+      <div className="actions">
+        <button type="button" onClick={() => void test()} disabled={busy}>
+          Test connection
+        </button>
+        <button type="submit" className="primary" disabled={busy}>
+          Save and connect
+        </button>
+      </div>
+    </form>
+  );
+}

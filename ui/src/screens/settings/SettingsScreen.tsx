@@ -1,0 +1,85 @@
+import { useState } from "react";
+import * as ipc from "../../ipc";
+import type { AppError } from "../../ipc";
+import { useConnections, useResetConnectionData } from "../../lib/queries";
+import { AddConnectionForm } from "./AddConnectionForm";
+
+const KIND_LABEL = { saved: "Saved", environment: "From environment", demo: "Demo" } as const;
+
+/** Connections: the list (switch, remove), the local demo fleet, and a form to add a server. */
+export function SettingsScreen() {
+  const connections = useConnections();
+  const reset = useResetConnectionData();
+  const [error, setError] = useState<AppError | null>(null);
+  const [demoBusy, setDemoBusy] = useState(false);
+
+  const act = async (fn: () => Promise<unknown>) => {
+    setError(null);
+    try {
+      await fn();
+      await reset();
+    } catch (err) {
+      setError(err as AppError);
+    }
+  };
+
+  const list = connections.data?.connections ?? [];
+  const demoRunning = list.some((c) => c.kind === "demo");
+  return (
+    <>
+      <div className="screen-head">
+        <h1 id="section-title">Settings</h1>
+      </div>
+      {error && (
+        <p className="error" role="alert">
+          {error.message} <code>{error.code}</code>
+        </p>
+      )}
+      <section className="card" aria-labelledby="conn-title">
+        <h2 id="conn-title">Server connections</h2>
+        {list.length === 0 && <p className="muted">No connections yet.</p>}
+        <ul className="connections" data-testid="connection-list">
+          {list.map((c) => (
+            <li key={c.name} className={c.active ? "active" : ""}>
+              <div>
+                <strong>{c.name}</strong> <span className="badge">{KIND_LABEL[c.kind]}</span>
+                <div className="muted">{c.url}</div>
+              </div>
+              <div className="actions">
+                {c.active ? (
+                  <span className="ok">Active</span>
+                ) : (
+                  <button type="button" onClick={() => void act(() => ipc.connectionSwitch(c.name))}>
+                    Switch to
+                  </button>
+                )}
+                {c.kind === "saved" && (
+                  <button type="button" className="danger" onClick={() => void act(() => ipc.connectionRemove(c.name))}>
+                    Remove
+                  </button>
+                )}
+              </div>
+            </li>
+          ))}
+        </ul>
+      </section>
+      {connections.data?.demo_available && !demoRunning && (
+        <section className="card" aria-labelledby="demo-title">
+          <h2 id="demo-title">Local demo fleet</h2>
+          <p className="muted">Starts a local fleet server with a demo tenant, packages and simulated devices.</p>
+          <button
+            type="button"
+            disabled={demoBusy}
+            onClick={() => {
+              setDemoBusy(true);
+              void act(ipc.demoStart).finally(() => setDemoBusy(false));
+            }}
+          >
+            {demoBusy ? "Starting…" : "Start local demo fleet"}
+          </button>
+        </section>
+      )}
+      <AddConnectionForm onSaved={() => void reset()} />
+    </>
+  );
+}

@@ -1,0 +1,31 @@
+import { formatBytes } from "../../lib/format";
+import { ProgressBar } from "./ProgressBar";
+import { useUpload } from "./UploadProvider";
+
+/** Step 1 and 2: choose a file, watch it being hashed. */
+export function ChooseStep() {
+  const u = useUpload();
+  if (u.step === "hashing") {
+    const done = u.hash?.done ?? 0;
+    const total = u.hash?.total ?? 0;
+    return (
+      <section className="wizard-step" aria-labelledby="hashing-title">
+        <h2 id="hashing-title">Checking the file</h2>
+        <p className="muted">Computing its SHA-256, the checksum devices and the server verify.</p>
+        <ProgressBar done={done} total={total} label="Hashing progress" />
+        <p className="muted" data-testid="hash-progress">
+          {formatBytes(done)} of {formatBytes(total)}
+        </p>
+      </section>
+    );
+  }
+  return (
+    <section className="wizard-step" aria-labelledby="choose-title">
+      <h2 id="choose-title">Choose a build</h2>
+      <p className="muted">A firmware image or software package, as your build produced it.</p>
+      <button type="button" className="primary" onClick={() => void u.choose()} data-testid="choose-file">
+        Choose file…
+      </button>
+    </section>
+  );
+}

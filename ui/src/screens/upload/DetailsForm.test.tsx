@@ -1,0 +1,55 @@
+import { fireEvent, render, screen } from "@testing-library/react";
+import { vi } from "vitest";
+import { DetailsForm } from "./DetailsForm";
+import { EMPTY_DETAILS, fieldOfError, validateDetails } from "./details";
+
+const SHA = "a".repeat(64);
+
+function setup(onSubmit = vi.fn()) {
+  render(
+    <DetailsForm fileName="fw.bin" sizeBytes={1024} sha256={SHA} initial={EMPTY_DETAILS} onBack={() => {}} onSubmit={onSubmit} />,
+  );
+  return onSubmit;
+}
+
+describe("upload details form", () => {
+  it("shows each error next to its field and does not submit", () => {
+    const onSubmit = setup();
+    fireEvent.change(screen.getByLabelText("Version"), { target: { value: "2.1" } });
+    fireEvent.click(screen.getByRole("button", { name: "Next: signing" }));
+    const version = screen.getByLabelText("Version");
+    expect(version).toHaveAttribute("aria-invalid", "true");
+    expect(version).toHaveAccessibleDescription(/not a semantic version/);
+    expect(screen.getByLabelText("Device type")).toHaveAccessibleDescription(/device type/);
+    expect(screen.getByLabelText("Minimum installed version")).toHaveAccessibleDescription(/lowest version/);
+    expect(onSubmit).not.toHaveBeenCalled();
+  });
+
+  it("flags an expected checksum that does not match the file", () => {
+    const onSubmit = setup();
+    fireEvent.change(screen.getByLabelText("Version"), { target: { value: "2.1.0" } });
+    fireEvent.change(screen.getByLabelText("Device type"), { target: { value: "temp-sensor" } });
+    fireEvent.change(screen.getByLabelText("Minimum installed version"), { target: { value: "1.0.0" } });
+    fireEvent.change(screen.getByLabelText(/Expected SHA-256/), { target: { value: "b".repeat(64) } });
+    fireEvent.click(screen.getByRole("button", { name: "Next: signing" }));
+    expect(screen.getByLabelText(/Expected SHA-256/)).toHaveAccessibleDescription(/Checksum mismatch/);
+    expect(onSubmit).not.toHaveBeenCalled();
+  });
+
+  it("submits valid details", () => {
+    const onSubmit = setup();
+    fireEvent.change(screen.getByLabelText("Version"), { target: { value: "2.1.0-rc.1" } });
+    fireEvent.change(screen.getByLabelText("Device type"), { target: { value: "temp-sensor" } });
+    fireEvent.change(screen.getByLabelText("Minimum installed version"), { target: { value: "1.0.0" } });
+    fireEvent.change(screen.getByLabelText(/Expected SHA-256/), { target: { value: SHA.toUpperCase() } });
+    fireEvent.click(screen.getByRole("button", { name: "Next: signing" }));
+    expect(onSubmit).toHaveBeenCalledWith(expect.objectContaining({ version: "2.1.0-rc.1", deviceType: "temp-sensor" }));
+  });
+
+  it("maps server errors to fields", () => {
+    expect(fieldOfError("ALREADY_EXISTS", "package temp-sensor 2.0.0 exists")).toBe("version");
+    expect(fieldOfError("INVALID_ARGUMENT", "min_version: nope")).toBe("minVersion");
+    expect(fieldOfError("VERIFICATION_FAILED", "sha256 mismatch")).toBeNull();
+    expect(validateDetails({ ...EMPTY_DETAILS, version: "1.0.0", deviceType: "x", minVersion: "1.0.0" }, SHA)).toEqual({});
+  });
+});

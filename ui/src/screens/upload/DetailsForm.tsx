@@ -1,0 +1,97 @@
+import { useState, type FormEvent } from "react";
+import { formatBytes } from "../../lib/format";
+import { validateDetails, type DetailErrors, type Details } from "./details";
+import { FieldError } from "./FieldError";
+import { CopyButton } from "../catalog/CopyButton";
+
+interface Props {
+  fileName: string;
+  sizeBytes: number;
+  sha256: string;
+  initial: Details;
+  /** An error the server gave for one field (e.g. the version already exists). */
+  serverErrors?: DetailErrors;
+  onBack: () => void;
+  onSubmit: (details: Details) => void;
+}
+
+/** Step 3: what the package is. Errors appear next to their field once the person submits. */
+export function DetailsForm({ fileName, sizeBytes, sha256, initial, serverErrors, onBack, onSubmit }: Props) {
+  const [d, setD] = useState<Details>(initial);
+  const [submitted, setSubmitted] = useState(false);
+  const errors: DetailErrors = submitted ? { ...serverErrors, ...validateDetails(d, sha256) } : (serverErrors ?? {});
+  const set = (field: keyof Details) => (value: string) => setD((old) => ({ ...old, [field]: value }));
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setSubmitted(true);
+    if (Object.keys(validateDetails(d, sha256)).length === 0) onSubmit(d);
+  };
+
+  const text = (field: keyof Details, label: string, placeholder: string) => (
+    <div className="field">
+      <label htmlFor={`f-${field}`}>{label}</label>
+      <input
+        id={`f-${field}`}
+        name={field}
+        value={d[field]}
+        placeholder={placeholder}
+        aria-invalid={errors[field] ? true : undefined}
+        aria-describedby={errors[field] ? `e-${field}` : undefined}
+        onChange={(e) => set(field)(e.target.value)}
+      />
+      <FieldError id={`e-${field}`} message={errors[field]} />
+    </div>
+  );
+
+  return (
+    <form className="wizard-step" onSubmit={submit} noValidate aria-labelledby="details-title">
+      <h2 id="details-title">Describe the package</h2>
+      <dl className="file-facts">
+        <dt>File</dt>
+        <dd data-testid="picked-file">{fileName}</dd>
+        <dt>Size</dt>
+        <dd>{formatBytes(sizeBytes)}</dd>
+        <dt>SHA-256</dt>
+        <dd>
+          <code className="checksum" data-testid="file-sha256">{sha256}</code> <CopyButton text={sha256} label="Copy SHA-256" />
+        </dd>
+      </dl>
+      <div className="field-row">
+        {text("version", "Version", "2.1.0")}
+        <div className="field">
+          <label htmlFor="f-type">Type</label>
+          <select id="f-type" name="type" value={d.type} onChange={(e) => set("type")(e.target.value)}>
+            <option value="fw">Firmware (fw)</option>
+            <option value="sw">Software (sw)</option>
+          </select>
+        </div>
+      </div>
+      <div className="field-row">
+        {text("deviceType", "Device type", "temp-sensor")}
+        {text("minVersion", "Minimum installed version", "1.0.0")}
+      </div>
+      {text("expectedSha256", "Expected SHA-256 (optional, from your build system)", "64 hex digits")}
+      <div className="field">
+        <label htmlFor="f-releaseNotes">Release notes</label>
+        <textarea
+          id="f-releaseNotes"
+          name="releaseNotes"
+          rows={4}
+          value={d.releaseNotes}
+          aria-invalid={errors.releaseNotes ? true : undefined}
+          onChange={(e) => set("releaseNotes")(e.target.value)}
+        />
+        <FieldError id="e-releaseNotes" message={errors.releaseNotes} />
+      </div>
+      <div className="actions">
+        <button type="button" onClick={onBack}>
+          Choose another file
+        </button>
+        <button type="submit" className="primary">
+          Next: signing
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,186 @@
+// The upload wizard's state, kept above the screens so an upload keeps running (and shows in
+// the status bar) while the person looks at something else.
+import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import type { HashedFile } from "../../bindings/HashedFile";
+import type { HashProgress } from "../../bindings/HashProgress";
+import type { PendingUpload } from "../../bindings/PendingUpload";
+import type { TransferProgress } from "../../bindings/TransferProgress";
+import type { UploadOutcome } from "../../bindings/UploadOutcome";
+import * as ipc from "../../ipc";
+import type { AppError } from "../../ipc";
+import { EMPTY_DETAILS, fieldOfError, type Details } from "./details";
+
+export type Step = "choose" | "hashing" | "details" | "signing" | "uploading" | "done" | "failed";
+export type Stage = "transfer" | "verifying" | "publishing" | "paused";
+
+export interface UploadState {
+  open: boolean;
+  step: Step;
+  file: HashedFile | null;
+  hash: HashProgress | null;
+  details: Details;
+  keyId: string | null;
+  transfer: TransferProgress | null;
+  stage: Stage;
+  outcome: UploadOutcome | null;
+  error: AppError | null;
+}
+
+const INITIAL: UploadState = {
+  open: false,
+  step: "choose",
+  file: null,
+  hash: null,
+  details: EMPTY_DETAILS,
+  keyId: null,
+  transfer: null,
+  stage: "transfer",
+  outcome: null,
+  error: null,
+};
+
+interface UploadApi extends UploadState {
+  openWizard: () => void;
+  close: () => void;
+  reset: () => void;
+  choose: () => Promise<void>;
+  setDetails: (d: Details) => void;
+  goTo: (step: Step) => void;
+  setKey: (keyId: string | null) => void;
+  /** Starts (or, after a pause, continues) the upload; the passphrase is kept in memory only. */
+  start: (passphrase?: string) => Promise<void>;
+  pause: () => Promise<void>;
+  cancel: () => Promise<void>;
+  resume: (pending: PendingUpload) => void;
+}
+
+const Ctx = createContext<UploadApi | null>(null);
+
+export function useUpload(): UploadApi {
+  const api = useContext(Ctx);
+  if (!api) throw new Error("useUpload outside UploadProvider");
+  return api;
+}
+
+export function UploadProvider({ children }: { children: ReactNode }) {
+  const [state, setState] = useState<UploadState>(INITIAL);
+  const passphrase = useRef("");
+  const queries = useQueryClient();
+  const patch = useCallback((p: Partial<UploadState>) => setState((s) => ({ ...s, ...p })), []);
+
+  const choose = useCallback(async () => {
+    let path: string | null;
+    try {
+      path = await ipc.pickFile();
+    } catch (error) {
+      patch({ error: error as AppError });
+      return;
+    }
+    if (!path) return;
+    patch({ step: "hashing", hash: null, file: null, error: null });
+    try {
+      const file = await ipc.hashFile(path, (hash) => patch({ hash }));
+      patch({ file, step: "details" });
+    } catch (error) {
+      patch({ step: "choose", error: error as AppError });
+    }
+  }, [patch]);
+
+  const run = useCallback(
+    async (s: UploadState, passphrase: string) => {
+      if (!s.file) return;
+      patch({ step: "uploading", stage: "transfer", error: null, outcome: null });
+      try {
+        const outcome = await ipc.uploadPackage(
+          {
+            path: s.file.path,
+            sha256: s.file.sha256,
+            type: s.details.type,
+            version: s.details.version.trim(),
+            device_type: s.details.deviceType.trim(),
+            min_version: s.details.minVersion.trim(),
+            release_notes: s.details.releaseNotes,
+            key_id: s.keyId,
+            passphrase: s.keyId ? passphrase : undefined,
+          },
+          (event) => {
+            if (event.stage === "transfer") {
+              const { stage: _stage, ...transfer } = event;
+              patch({ transfer });
+            } else patch({ stage: event.stage });
+          },
+        );
+        patch({ step: "done", outcome });
+      } catch (e) {
+        const error = e as AppError;
+        if (error.code === "CANCELLED" || error.code === "OFFLINE") {
+          // Paused (or the network went away): the parts stay; Resume continues.
+          patch({ stage: "paused", error: error.code === "OFFLINE" ? error : null });
+        } else if (error.code === "WRONG_PASSPHRASE") {
+          patch({ step: "signing", error });
+        } else if (fieldOfError(error.code, error.message)) {
+          patch({ step: "details", error });
+        } else {
+          patch({ step: "failed", error });
+        }
+      } finally {
+        void queries.invalidateQueries({ queryKey: ["catalog"] });
+        void queries.invalidateQueries({ queryKey: ["pending-upload"] });
+      }
+    },
+    [patch, queries],
+  );
+
+  const api = useMemo<UploadApi>(
+    () => ({
+      ...state,
+      openWizard: () => patch({ open: true }),
+      close: () => patch({ open: false }),
+      reset: () => setState({ ...INITIAL, open: true }),
+      choose,
+      setDetails: (details) => patch({ details }),
+      goTo: (step) => patch({ step, error: null }),
+      setKey: (keyId) => patch({ keyId }),
+      start: (given) => {
+        if (given !== undefined) passphrase.current = given;
+        return run(state, passphrase.current);
+      },
+      pause: async () => {
+        await ipc.uploadPause().catch(() => undefined);
+      },
+      cancel: async () => {
+        if (state.stage === "paused") {
+          await ipc.pendingUploadDiscard().catch(() => undefined);
+          setState({ ...INITIAL, open: true });
+          void queries.invalidateQueries({ queryKey: ["pending-upload"] });
+          return;
+        }
+        await ipc.uploadCancel().catch(() => undefined);
+      },
+      resume: (pending) => {
+        const r = pending.request;
+        const next: UploadState = {
+          ...INITIAL,
+          open: true,
+          file: { path: r.path, file_name: pending.file_name, size_bytes: pending.size_bytes, sha256: r.sha256 },
+          details: {
+            version: r.version,
+            type: r.type,
+            deviceType: r.device_type,
+            minVersion: r.min_version,
+            releaseNotes: r.release_notes,
+            expectedSha256: "",
+          },
+          keyId: r.key_id,
+          step: r.key_id ? "signing" : "uploading",
+        };
+        setState(next);
+        if (!r.key_id) void run(next, "");
+      },
+    }),
+    [state, patch, choose, run, queries],
+  );
+
+  return <Ctx.Provider value={api}>{children}</Ctx.Provider>;
+}

@@ -1,0 +1,55 @@
+// The wizard's metadata form: values and their validation (errors are shown next to fields).
+import type { PackageKind } from "../../bindings/PackageKind";
+import { isSemver } from "../../lib/semver";
+
+export interface Details {
+  version: string;
+  type: PackageKind;
+  deviceType: string;
+  minVersion: string;
+  releaseNotes: string;
+  /** Optional: the SHA-256 the build system published, compared with the measured one. */
+  expectedSha256: string;
+}
+
+export type DetailErrors = Partial<Record<keyof Details, string>>;
+
+export const EMPTY_DETAILS: Details = {
+  version: "",
+  type: "fw",
+  deviceType: "",
+  minVersion: "",
+  releaseNotes: "",
+  expectedSha256: "",
+};
+
+export function validateDetails(d: Details, measuredSha256: string | null): DetailErrors {
+  const errors: DetailErrors = {};
+  if (!d.version.trim()) errors.version = "Enter the package version, e.g. 2.1.0.";
+  else if (!isSemver(d.version))
+    errors.version = `"${d.version.trim()}" is not a semantic version (MAJOR.MINOR.PATCH, e.g. 2.1.0).`;
+  if (!d.deviceType.trim()) errors.deviceType = "Enter the device type this package is for.";
+  else if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(d.deviceType.trim()))
+    errors.deviceType = "Use letters, digits, '.', '_' or '-' only.";
+  if (!d.minVersion.trim()) errors.minVersion = "Enter the lowest version devices must run, e.g. 1.0.0.";
+  else if (!isSemver(d.minVersion))
+    errors.minVersion = `"${d.minVersion.trim()}" is not a semantic version.`;
+  const expected = d.expectedSha256.trim().toLowerCase();
+  if (expected) {
+    if (!/^[0-9a-f]{64}$/.test(expected)) errors.expectedSha256 = "A SHA-256 is 64 hexadecimal digits.";
+    else if (measuredSha256 && expected !== measuredSha256)
+      errors.expectedSha256 = `Checksum mismatch: the file's SHA-256 is ${measuredSha256}, not the expected one.`;
+  }
+  if (d.releaseNotes.length > 10_000) errors.releaseNotes = "Keep release notes under 10,000 characters.";
+  return errors;
+}
+
+/** Which form field a server error belongs to, from its code and "field: …" message. */
+export function fieldOfError(code: string, message: string): keyof Details | null {
+  if (code === "ALREADY_EXISTS") return "version";
+  const m = /^(version|min_version|device_type|release_notes)\b/.exec(message);
+  if (!m) return null;
+  return ({ version: "version", min_version: "minVersion", device_type: "deviceType", release_notes: "releaseNotes" } as const)[
+    m[1] as "version" | "min_version" | "device_type" | "release_notes"
+  ];
+}
