@@ -225,7 +225,11 @@ impl Device {
 
     async fn take_slot(&mut self) {
         self.set_state(DeviceState::Queued);
-        self.slot = self.shared.jobs.clone().acquire_owned().await.ok();
+        match self.shared.jobs.clone().acquire_owned().await {
+            Ok(permit) => self.slot = Some(permit),
+            // Closed: the run is stopping; stay queued until this task is dropped.
+            Err(_) => std::future::pending::<()>().await,
+        }
     }
 
     fn start_job(&self, job: &Job) {

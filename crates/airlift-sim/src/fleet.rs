@@ -164,6 +164,8 @@ impl Fleet {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        // No queued device may start a job while the others are being stopped.
+        shared.jobs.close();
         stop.stop();
         while tasks.join_next().await.is_some() {}
         if show {
