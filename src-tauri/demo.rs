@@ -14,7 +14,7 @@ use tokio::process::{Child, Command};
 use crate::state::Active;
 
 pub const DEMO_NAME: &str = "Local demo fleet";
-const DEVICES: &str = "120";
+const DEVICES: &str = "50";
 
 pub struct DemoFleet {
     pub url: String,
@@ -32,9 +32,14 @@ impl DemoFleet {
         }
     }
 
-    /// Stops the demo (its airliftd and devices go with it).
+    /// Stops the demo with SIGTERM, so it stops its airliftd and devices too.
     pub fn stop(&mut self) {
-        let _ = self.child.start_kill();
+        if let Some(pid) = self.child.id().and_then(|p| i32::try_from(p).ok()) {
+            // SAFETY: kill(2) on our own child's pid; no memory is touched.
+            unsafe {
+                libc::kill(pid, libc::SIGTERM);
+            }
+        }
     }
 }
 
@@ -72,7 +77,19 @@ pub async fn start(data_dir: &Path) -> Result<DemoFleet, DeskError> {
             "airlift-sim was not found next to the app or on PATH",
         )
     })?;
-    let mut child = Command::new(&binary)
+    let mut command = Command::new(&binary);
+    // SAFETY: the closure only calls prctl(2), which is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            // If the app dies without stopping the demo (killed, crashed), the demo gets
+            // SIGTERM and stops its airliftd: nothing is left running.
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command
         .args(["demo", "--data"])
         .arg(data_dir)
         .args(["--devices", DEVICES])

@@ -184,10 +184,15 @@ impl AppState {
 /// Fewer, shorter retries than the desk's default: the UI shows cached data meanwhile and a
 /// person is waiting for "offline" rather than for a fourth attempt.
 pub fn client_options() -> ClientOptions {
-    let mut options = ClientOptions::default();
-    options.connect_timeout = std::time::Duration::from_secs(5);
-    options.retry.max_attempts = 2;
-    options
+    let defaults = ClientOptions::default();
+    ClientOptions {
+        connect_timeout: std::time::Duration::from_secs(5),
+        retry: airlift_desk::client::RetryPolicy {
+            max_attempts: 2,
+            ..defaults.retry
+        },
+        ..defaults
+    }
 }
 
 pub fn no_connection() -> DeskError {

@@ -49,7 +49,6 @@ async fn window_opens_shows_the_ui_and_reaches_rust_over_ipc() {
         .await
         .expect("click Catalog");
     support::wait_for_text(&client, "h1", Duration::from_secs(5), |t| t == "Catalog").await;
-    support::screenshot(&client, "shell").await;
 
     client.close().await.expect("close the WebDriver session");
 }

@@ -209,7 +209,8 @@ fn explain(err: DeskError, sent: &str, confirmed: &str) -> DeskError {
         DeskError::new(
             err.code(),
             format!(
-                "{} (the file changed after it was checked: it was {confirmed}, the bytes sent hash to {sent})",
+                "The file changed after it was checked: you confirmed SHA-256 {confirmed}, but the \
+                 bytes uploaded hash to {sent}, so the server refused the package. Server: {}",
                 err.message()
             ),
         )

@@ -1,0 +1,85 @@
+//! The "Local demo fleet" entry in Settings: starts `airlift-sim demo` (built next to the app
+//! binary), switches to it and shows its catalog.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use support::ui;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_starts_the_local_demo_fleet_and_shows_its_catalog() {
+    // airlift-sim and airliftd next to the app binary, as in a packaged install.
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "-p",
+            "airlift-sim",
+            "-p",
+            "airlift-server",
+            "--bins",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo build");
+    assert!(status.success(), "building airlift-sim failed");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let env = vec![(
+        "AIRLIFT_DATA_DIR",
+        tmp.path().join("app").display().to_string(),
+    )];
+    let display = support::Display::start();
+    let driver = support::Driver::start_with_env(&display, &env);
+    let client = driver
+        .session(Path::new(env!("CARGO_BIN_EXE_airlift")))
+        .await;
+
+    support::wait_for_text(
+        &client,
+        "[data-testid=connection-status]",
+        ui::TIMEOUT,
+        |t| t.contains("No connection"),
+    )
+    .await;
+    support::screenshot(&client, "shell").await;
+    ui::click_button(&client, "Settings").await;
+    ui::click_button(&client, "Start local demo fleet").await;
+    support::wait_for_text(
+        &client,
+        "[data-testid=connection-list]",
+        Duration::from_secs(180),
+        |t| t.contains("Local demo fleet"),
+    )
+    .await;
+    ui::click_button(&client, "Catalog").await;
+    support::wait_for_text(
+        &client,
+        "[data-testid=connection-state]",
+        ui::TIMEOUT,
+        |t| t.contains("Online"),
+    )
+    .await;
+    support::wait_for_text(&client, "[data-testid=package-count]", ui::TIMEOUT, |t| {
+        !t.starts_with("0 of 0")
+    })
+    .await;
+    support::screenshot(&client, "demo-catalog").await;
+    client.close().await.expect("close the session");
+    drop(driver);
+
+    // The demo fleet goes with the app.
+    let demo_dir = tmp.path().join("app/demo");
+    let running = || {
+        Command::new("pgrep")
+            .args(["-f", &demo_dir.display().to_string()])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    assert!(
+        support::wait_until(Duration::from_secs(20), || !running()),
+        "the demo fleet outlived the app"
+    );
+}
