@@ -183,9 +183,12 @@ async fn server_refusals_exit_4_and_verification_failures_exit_5() {
     assert_eq!(out["packages"].as_array().unwrap().len(), 2);
     assert_eq!(out["packages"][0]["signature_status"], "verified");
 
+    // `package list` synced the catalog already: this sync asks only for changes.
     let (code, out, _) = world.run(&["sync"]);
     assert_eq!(code, 0);
-    assert_eq!(out["packages"]["listed"], 2);
+    assert_eq!(out["packages"]["incremental"], true);
+    assert_eq!(out["packages"]["listed"], 0);
+    assert_eq!(out["rollouts"]["listed"], 0);
     assert_eq!(out["devices"]["listed"], 0);
 
     // A support user may read but not upload: 403 → 4.

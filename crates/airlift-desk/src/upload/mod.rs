@@ -99,42 +99,46 @@ pub async fn upload_file(
     };
 
     let job = client.upload_job(&job_id).await?;
-    let (sha256, parts_total, parts_sent, parts_skipped) =
-        if job.status == UploadJobStatus::Completed {
-            // The job finished before we could record it (crash after completing): only hash.
-            let digest = crate::hashing::sha256_file(&file.path, &cancel, |_| {})?;
-            let parts = u32::try_from(file.size.div_ceil(part_size)).unwrap_or(u32::MAX);
-            (digest.sha256_hex().as_str().to_owned(), parts, 0, parts)
-        } else {
-            let held = client
-                .all_upload_chunks(&job_id)
-                .await?
-                .into_iter()
-                .map(|c| (c.id, (c.length, c.hash)))
-                .collect();
-            let transfer = pipeline::Transfer {
-                client,
-                cache,
-                connection_id,
-                job_id: &job_id,
-                path: file.path.clone(),
-                part_size,
-                parallel: req.parallel,
-                held,
-                cancel: cancel.clone(),
-            };
-            let (digest, tracker) = transfer.run(on_progress).await?;
-            let hex = digest.sha256_hex().as_str().to_owned();
-            lock(cache)?.set_upload_sha256(connection_id, &job_id, &hex)?;
-            cancel.check("the upload")?;
-            complete(client, &job_id).await?;
-            (
-                hex,
-                tracker.parts_total,
-                tracker.parts_sent,
-                tracker.parts_skipped,
-            )
+    let finished = matches!(
+        job.status,
+        UploadJobStatus::Completed | UploadJobStatus::Completing
+    );
+    let (sha256, parts_total, parts_sent, parts_skipped) = if finished {
+        // The job completed (or is being assembled) before we could record it, e.g. after a
+        // crash right after the completing request: only hash, then wait for the image.
+        let digest = crate::hashing::sha256_file(&file.path, &cancel, |_| {})?;
+        let parts = u32::try_from(file.size.div_ceil(part_size)).unwrap_or(u32::MAX);
+        (digest.sha256_hex().as_str().to_owned(), parts, 0, parts)
+    } else {
+        let held = client
+            .all_upload_chunks(&job_id)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, (c.length, c.hash)))
+            .collect();
+        let transfer = pipeline::Transfer {
+            client,
+            cache,
+            connection_id,
+            job_id: &job_id,
+            path: file.path.clone(),
+            part_size,
+            parallel: req.parallel,
+            held,
+            cancel: cancel.clone(),
         };
+        let (digest, tracker) = transfer.run(on_progress).await?;
+        let hex = digest.sha256_hex().as_str().to_owned();
+        lock(cache)?.set_upload_sha256(connection_id, &job_id, &hex)?;
+        cancel.check("the upload")?;
+        complete(client, &job_id).await?;
+        (
+            hex,
+            tracker.parts_total,
+            tracker.parts_sent,
+            tracker.parts_skipped,
+        )
+    };
 
     let image = finished_image(client, &job_id).await?;
     if image.datafile_checksum != sha256 || image.datafile_size != file.size {
