@@ -209,6 +209,16 @@ pub async fn wait_for_text(
 
 /// Saves a PNG of the window under tests/screenshots/ (the README shows these).
 pub async fn screenshot(client: &Client, name: &str) -> PathBuf {
+    // WebKitWebDriver captures the last painted frame, which can lag the DOM: let the page
+    // paint twice and settle before taking the picture.
+    let _ = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 300)));",
+            vec![],
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let png = client.screenshot().await.expect("window screenshot");
     assert!(
         png.starts_with(b"\x89PNG"),
