@@ -282,3 +282,22 @@ pub(crate) fn seg(s: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let client = Client::new(
+            "http://127.0.0.1:9/",
+            Some(Secret::new("eyJ.SECRET.sig")),
+            ClientOptions::default(),
+        )
+        .expect("client");
+        assert!(!format!("{client:?}").contains("SECRET"));
+        assert_eq!(client.base_url(), "http://127.0.0.1:9");
+        assert!(Client::new("ftp://x", None, ClientOptions::default()).is_err());
+        assert_eq!(seg("a b/c"), "a%20b%2Fc");
+    }
+}
