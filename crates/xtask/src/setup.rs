@@ -21,6 +21,8 @@ const RUN_PACKAGES: &[&str] = &[
     "libayatana-appindicator3-dev",
     "librsvg2-dev",
     "libxdo-dev",
+    // The keyring crate's Secret Service backend (tokens in the OS keyring) links libdbus.
+    "libdbus-1-dev",
 ];
 
 /// Extra packages for the test suite: a virtual display, the WebKit WebDriver, a D-Bus daemon
