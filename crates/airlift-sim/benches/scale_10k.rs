@@ -1,16 +1,16 @@
 //! 10,000 devices in one process (one runtime, one shared client) against the in-process
 //! fake of the device protocol: every device downloads, verifies, installs and reports.
-//! `cargo test -p airlift-sim --release --test scale -- --ignored --nocapture` to measure.
+//! A measurement, not a test: `cargo bench -p airlift-sim --bench scale_10k`.
 
+#[path = "../tests/fake/mod.rs"]
 mod fake;
 
 use std::time::{Duration, Instant};
 
 use airlift_sim::{Fleet, JobResult, RunConfig, StopCondition, Verifier};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a measurement (about a minute in a debug build); run with --ignored"]
-async fn ten_thousand_devices_install_in_one_process() {
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
     const N: usize = 10_000;
     let r = fake::start(airlift_sim::artifact::artifact("scale", 100 * 1024), false).await;
     let fleet = Fleet::new(fake::devices(N));
