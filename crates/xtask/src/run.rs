@@ -12,6 +12,20 @@ pub fn run(app_args: &[String]) -> Result<(), String> {
                 .into(),
         );
     }
+    // The app's "Local demo fleet" runs `airlift-sim demo`, which runs `airliftd`; both are
+    // looked up next to the app binary, so build them into the same target directory first.
+    cmd::run(
+        &root,
+        "cargo",
+        &[
+            "build",
+            "--package",
+            "airlift-server",
+            "--package",
+            "airlift-sim",
+            "--bins",
+        ],
+    )?;
     let mut args = vec!["run", "--package", "airlift", "--"];
     args.extend(app_args.iter().map(String::as_str));
     cmd::run(&root, "cargo", &args)
