@@ -12,19 +12,14 @@ use support::ui;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_starts_the_local_demo_fleet_and_shows_its_catalog() {
     // airlift-sim and airliftd next to the app binary, as in a packaged install.
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "-p",
-            "airlift-sim",
-            "-p",
-            "airlift-server",
-            "--bins",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo build");
-    assert!(status.success(), "building airlift-sim failed");
+    for bin in ["airlift-sim", "airliftd"] {
+        let path = airlift_testkit::bin(bin);
+        assert_eq!(
+            path.parent(),
+            Path::new(env!("CARGO_BIN_EXE_airlift")).parent(),
+            "{bin} must sit next to the app binary"
+        );
+    }
     let tmp = tempfile::tempdir().expect("temp dir");
     let env = vec![(
         "AIRLIFT_DATA_DIR",

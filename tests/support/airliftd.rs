@@ -1,4 +1,4 @@
-//! A real `airliftd` on loopback for the end-to-end tests: built by cargo, started on a free
+//! A real `airliftd` on loopback for the end-to-end tests: found (or built) by airlift-testkit, started on a free
 //! port with its own data folder, killed on drop.
 
 use std::io::{BufRead as _, BufReader};
@@ -6,24 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
-/// Builds `airliftd` once per test binary and returns its path.
+/// The real airliftd binary (see airlift-testkit).
 pub fn binary() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "airlift-server", "--bin", "airliftd"])
-            .current_dir(root)
-            .status()
-            .expect("run cargo build for airliftd");
-        assert!(status.success(), "cargo build -p airlift-server failed");
-        // The app binary sits in target/<profile>/; airliftd lands next to it.
-        let app = PathBuf::from(env!("CARGO_BIN_EXE_airlift"));
-        let bin = app.with_file_name("airliftd");
-        assert!(bin.is_file(), "{} was not built", bin.display());
-        bin
-    })
-    .clone()
+    airlift_testkit::bin("airliftd")
 }
 
 pub struct Airliftd {

@@ -28,12 +28,24 @@ pub fn test(extra: &[String]) -> Result<(), String> {
         ],
     )?;
 
+    // One build of every test and binary; the tests then start the binaries it left in
+    // target/debug instead of building them again (see airlift-testkit).
+    cmd::run(
+        &root,
+        "cargo",
+        &["test", "--workspace", "--locked", "--no-run"],
+    )?;
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+
     let driver = setup::tauri_driver()?;
     let mut cargo_test = Command::new("cargo");
     cargo_test
         .current_dir(&root)
         .args(["test", "--workspace", "--locked", "--no-fail-fast"])
         .args(extra)
+        .env("AIRLIFT_BIN_DIR", target_dir.join("debug"))
         .env("AIRLIFT_TAURI_DRIVER", driver);
     cmd::run_with(&mut cargo_test)
 }

@@ -1,6 +1,5 @@
 //! Test harness shared by airlift-desk's and airlift-cli's tests: the real `airliftd` binary on
-//! loopback. The binary is built once per test process with `cargo build -p airlift-server`
-//! into the same target directory as the test itself.
+//! loopback, found (or built) by airlift-testkit.
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::io::{BufRead as _, BufReader};
@@ -11,40 +10,10 @@ use std::sync::OnceLock;
 use airlift_desk::client::{Client, ClientOptions, RetryPolicy};
 use airlift_desk::secret::Secret;
 
-/// `target/debug` (or the profile dir) that holds this test binary.
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    // target/debug/deps/test-hash → target/debug
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("test binary lives in target/<profile>/deps")
-        .to_path_buf()
-}
-
-/// Path of a freshly built `airliftd`.
+/// Path of the real `airliftd` (see airlift-testkit).
 pub fn airliftd() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| env!("CARGO").to_owned());
-        let dir = profile_dir();
-        let target_dir = dir.parent().expect("target dir").to_path_buf();
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-p", "airlift-server", "--bin", "airliftd"])
-            .arg("--target-dir")
-            .arg(&target_dir);
-        if dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        let out = cmd.output().expect("run cargo build for airliftd");
-        let bin = dir.join("airliftd");
-        assert!(
-            out.status.success(),
-            "building airliftd failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(bin.is_file(), "no airliftd at {}", bin.display());
-        bin
-    })
+    BIN.get_or_init(|| airlift_testkit::bin("airliftd"))
 }
 
 /// A running server; killed on drop.

@@ -1,6 +1,5 @@
-//! The real `airliftd` on loopback for end-to-end fleet tests. The binary is built once per
-//! test process with `cargo build -p airlift-server --bin airliftd` into this test's target
-//! directory, then started on 127.0.0.1:0 over a temporary data directory.
+//! The real `airliftd` on loopback for end-to-end fleet tests, found (or built) by
+//! airlift-testkit and started on 127.0.0.1:0 over a temporary data directory.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -13,46 +12,10 @@ use airlift_sim::signer::DemoSigner;
 use airlift_sim::{Fleet, Http, ProvisionSpec, RunConfig, UserApi, Verifier};
 use serde_json::{json, Value};
 
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe");
-    // target/<profile>/deps/<test> → target/<profile>
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("test binary lives in target/<profile>/deps")
-        .to_path_buf()
-}
-
-/// Builds (once) and returns the airliftd binary.
+/// The real airliftd binary (see airlift-testkit).
 pub fn airliftd_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let dir = profile_dir();
-        let target_dir = dir.parent().expect("target dir").to_path_buf();
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| env!("CARGO").to_owned());
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
-        let out = std::process::Command::new(cargo)
-            .args([
-                "build",
-                "-p",
-                "airlift-server",
-                "--bin",
-                "airliftd",
-                "--manifest-path",
-            ])
-            .arg(&manifest)
-            .arg("--target-dir")
-            .arg(&target_dir)
-            .output()
-            .expect("run cargo build for airliftd");
-        assert!(
-            out.status.success(),
-            "building airliftd failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let bin = dir.join(format!("airliftd{}", std::env::consts::EXE_SUFFIX));
-        assert!(bin.is_file(), "{} missing after build", bin.display());
-        bin
-    })
+    BIN.get_or_init(|| airlift_testkit::bin("airliftd"))
 }
 
 /// Tests of one binary share two cores: run them one at a time.
