@@ -58,15 +58,24 @@ impl DeviceCounters {
     }
 
     pub(crate) fn add(&mut self, state: DeviceRolloutState) {
-        *self.slot(state) += 1;
+        self.add_n(state, 1);
+    }
+
+    pub(crate) fn add_n(&mut self, state: DeviceRolloutState, n: u64) {
+        *self.slot(state) += n;
     }
 
     /// Move one device from `from` to `to`. Saturating, because the counters are derived data:
     /// an underflow would mean a bug elsewhere, and the tests compare against a recount.
     pub(crate) fn shift(&mut self, from: DeviceRolloutState, to: DeviceRolloutState) {
+        self.shift_n(from, to, 1);
+    }
+
+    /// Move `n` devices from `from` to `to` (saturating, like [`Self::shift`]).
+    pub(crate) fn shift_n(&mut self, from: DeviceRolloutState, to: DeviceRolloutState, n: u64) {
         let slot = self.slot(from);
-        *slot = slot.saturating_sub(1);
-        self.add(to);
+        *slot = slot.saturating_sub(n);
+        self.add_n(to, n);
     }
 
     fn slot(&mut self, state: DeviceRolloutState) -> &mut u64 {

@@ -1,16 +1,25 @@
-//! A rollout's rules in one pure value: status, canary slice, per-device states and counters.
+//! A rollout's rules in one pure value: status, canary slice, counters and the per-device
+//! states a change needs.
 //!
 //! The server persists a rollout and drives it from HTTP calls, device reports and a timeout
 //! sweep; this type decides what each of those does, so the decisions are testable without a
 //! database. Every method either applies its whole effect and returns the events to publish, or
 //! returns an [`ApiError`] and changes nothing.
 //!
+//! Size: the aggregate holds the number of targets and the per-state counters, not the
+//! targets. A caller loads (with [`RolloutAggregate::track`]) only the devices the change is
+//! about: one device for a report, none for a pause. So a report costs the same for a rollout
+//! over ten devices as over a million. Changes that cover many devices come out as ranges
+//! ([`RolloutEvent::SliceScheduled`], [`RolloutEvent::CommandsSent`]) that the caller applies
+//! with one set-based statement.
+//!
 //! The rules, all from seed 000 and the spec:
 //! - Status moves only along [`RolloutStatus::next`]'s edges.
-//! - The slice is always the first [`canary_slice`]`(targets, canary_percent)` targets: `start`
-//!   schedules it, `advance` (only while active) raises it. Nothing else schedules, so a paused,
-//!   rolling-back or completed rollout never schedules a device.
-//! - The `ota_start` command goes out ([`RolloutAggregate::send_command`]) only while active:
+//! - Targets have positions `0..target_count` in scheduling order. The slice is always the
+//!   first [`canary_slice`]`(targets, canary_percent)` positions: `start` schedules it, `advance`
+//!   (only while active) raises it, a joining target may extend it. Nothing else schedules, so a
+//!   paused, rolling-back or completed rollout never schedules a device.
+//! - The `ota_start` command goes out ([`RolloutAggregate::send_commands`]) only while active:
 //!   pausing holds back devices that were scheduled but not yet sent, and resuming releases them
 //!   ("scheduling picks back up from where it stopped").
 //! - Device reports and timeouts are recorded in any status but `completed`, so counters stay
@@ -27,7 +36,7 @@
 //!   are acknowledged; this aggregate tracks the forward update only.
 //! - Completed is final: every method fails with `FAILED_PRECONDITION` and changes nothing.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -51,9 +60,12 @@ pub enum RolloutEvent {
         to: RolloutStatus,
         trigger: RolloutTrigger,
     },
-    /// A device joined the slice; the caller issues its `ota_start` command while active.
-    DeviceScheduled { device_id: String },
-    /// A device's rollout state changed.
+    /// The targets at positions `from..to` joined the slice and are now `scheduled`.
+    SliceScheduled { from: u64, to: u64 },
+    /// Every device that was `scheduled` is now `command_sent`: the caller issues their
+    /// `ota_start` commands (`count` of them).
+    CommandsSent { count: u64 },
+    /// One device's rollout state changed.
     DeviceChanged {
         device_id: String,
         from: DeviceRolloutState,
@@ -67,9 +79,19 @@ impl RolloutEvent {
         match self {
             RolloutEvent::Started => Some(RolloutEventKind::Started),
             RolloutEvent::Transitioned { trigger, .. } => Some(trigger.event_kind()),
-            RolloutEvent::DeviceScheduled { .. } | RolloutEvent::DeviceChanged { .. } => None,
+            RolloutEvent::SliceScheduled { .. }
+            | RolloutEvent::CommandsSent { .. }
+            | RolloutEvent::DeviceChanged { .. } => None,
         }
     }
+}
+
+/// A target the caller loaded: its place in the scheduling order and, once the slice covers
+/// it, its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tracked {
+    pub position: u64,
+    pub state: Option<DeviceRolloutState>,
 }
 
 /// One rollout's decision state. See the module docs for the rules.
@@ -78,41 +100,41 @@ pub struct RolloutAggregate {
     status: RolloutStatus,
     canary_percent: u32,
     failure_threshold_percent: u32,
-    /// Eligible devices in scheduling order; the slice is always a prefix.
-    targets: Vec<String>,
-    /// Per-device state of every scheduled device (exactly the slice).
-    devices: BTreeMap<String, DeviceRolloutState>,
+    /// Eligible devices; the slice is the first `slice_len()` positions.
+    target_count: u64,
+    /// Devices per state, over exactly the slice.
     counters: DeviceCounters,
+    /// The targets this change is about, by device id.
+    tracked: BTreeMap<String, Tracked>,
 }
 
 impl RolloutAggregate {
-    /// Start a rollout over `targets` (the eligible devices, in the order they should be
-    /// scheduled), scheduling the first `ceil(canary_percent × targets / 100)`.
+    /// Start a rollout over `target_count` eligible devices, scheduling the first
+    /// `ceil(canary_percent × targets / 100)`.
     ///
     /// `canary_percent` must be 1..=100 (0 would schedule nothing and never finish);
     /// `failure_threshold_percent` 0..=100 (0 pauses on the first failure, 100 never pauses).
     /// A rollout with no eligible device is refused: it could never make progress, and "all
     /// target devices successful" would be vacuously true.
     pub fn start(
-        targets: Vec<String>,
+        target_count: u64,
         canary_percent: u32,
         failure_threshold_percent: u32,
     ) -> Result<(Self, Vec<RolloutEvent>), ApiError> {
         validate_percent("canary_percent", canary_percent, 1)?;
         validate_percent("failure_threshold_percent", failure_threshold_percent, 0)?;
-        if targets.is_empty() {
+        if target_count == 0 {
             return Err(ApiError::failed_precondition(
                 "no eligible devices: the profile has no device of the package's type at or above its min_version that is not already on its version (use force to reinstall)",
             ));
         }
-        check_unique(&targets)?;
         let mut agg = RolloutAggregate {
             status: RolloutStatus::Active,
             canary_percent,
             failure_threshold_percent,
-            targets,
-            devices: BTreeMap::new(),
+            target_count,
             counters: DeviceCounters::default(),
+            tracked: BTreeMap::new(),
         };
         let mut events = vec![RolloutEvent::Started];
         agg.schedule_slice(&mut events);
@@ -120,42 +142,75 @@ impl RolloutAggregate {
     }
 
     /// Rebuild an aggregate from persisted state, checking that it is one this type could have
-    /// produced (the slice is the right prefix of `targets`). A mismatch is `INTERNAL`: stored
-    /// data is corrupt, which no request can fix.
+    /// produced (the counters cover exactly the slice). A mismatch is `INTERNAL`: stored data is
+    /// corrupt, which no request can fix.
     pub fn restore(
         status: RolloutStatus,
         canary_percent: u32,
         failure_threshold_percent: u32,
-        targets: Vec<String>,
-        devices: BTreeMap<String, DeviceRolloutState>,
+        target_count: u64,
+        counters: DeviceCounters,
     ) -> Result<Self, ApiError> {
-        let corrupt =
-            |what: String| ApiError::internal(format!("stored rollout is inconsistent: {what}"));
         validate_percent("canary_percent", canary_percent, 1).map_err(|e| corrupt(e.message))?;
         validate_percent("failure_threshold_percent", failure_threshold_percent, 0)
             .map_err(|e| corrupt(e.message))?;
-        if targets.is_empty() {
+        if target_count == 0 {
             return Err(corrupt("no targets".to_owned()));
         }
-        check_unique(&targets).map_err(|e| corrupt(e.message))?;
-        let slice = slice_len(targets.len(), canary_percent);
-        let prefix_ok =
-            devices.len() == slice && targets[..slice].iter().all(|t| devices.contains_key(t));
-        if !prefix_ok {
+        let slice = canary_slice(target_count, canary_percent);
+        if counters.total() != slice {
             return Err(corrupt(format!(
                 "{} per-device states, expected exactly the first {slice} targets",
-                devices.len()
+                counters.total()
             )));
         }
-        let counters = DeviceCounters::from_states(devices.values().copied());
         Ok(RolloutAggregate {
             status,
             canary_percent,
             failure_threshold_percent,
-            targets,
-            devices,
+            target_count,
             counters,
+            tracked: BTreeMap::new(),
         })
+    }
+
+    /// Tell the aggregate about one target the next change is about: its position and its
+    /// state (`None` while outside the slice). Inconsistent with the slice is `INTERNAL`.
+    pub fn track(
+        &mut self,
+        device_id: &str,
+        position: u64,
+        state: Option<DeviceRolloutState>,
+    ) -> Result<(), ApiError> {
+        if position >= self.target_count {
+            return Err(corrupt(format!(
+                "device {} has position {position} of {} targets",
+                quoted(device_id),
+                self.target_count
+            )));
+        }
+        if state.is_some() != (position < self.slice_len()) {
+            return Err(corrupt(format!(
+                "device {} at position {position} is {} but the slice has {} targets",
+                quoted(device_id),
+                state.map_or("unscheduled", DeviceRolloutState::as_str),
+                self.slice_len()
+            )));
+        }
+        if let Some(other) = self
+            .tracked
+            .iter()
+            .find(|(id, t)| t.position == position && id.as_str() != device_id)
+        {
+            return Err(corrupt(format!(
+                "devices {} and {} share position {position}",
+                quoted(other.0),
+                quoted(device_id)
+            )));
+        }
+        self.tracked
+            .insert(device_id.to_owned(), Tracked { position, state });
+        Ok(())
     }
 
     pub fn status(&self) -> RolloutStatus {
@@ -170,28 +225,33 @@ impl RolloutAggregate {
         self.failure_threshold_percent
     }
 
-    /// All eligible devices, in scheduling order.
-    pub fn targets(&self) -> &[String] {
-        &self.targets
+    /// Every eligible device, scheduled or not.
+    pub fn target_count(&self) -> u64 {
+        self.target_count
     }
 
-    /// Per-device state of every scheduled device.
-    pub fn devices(&self) -> &BTreeMap<String, DeviceRolloutState> {
-        &self.devices
+    /// How many targets the current percentage covers (all of them scheduled).
+    pub fn slice_len(&self) -> u64 {
+        canary_slice(self.target_count, self.canary_percent)
     }
 
-    /// `None` for a device outside the slice (not yet scheduled, or not a target).
+    /// Targets not yet scheduled (waiting for an `advance`).
+    pub fn pending_count(&self) -> u64 {
+        self.target_count - self.slice_len()
+    }
+
+    /// The tracked targets.
+    pub fn tracked(&self) -> &BTreeMap<String, Tracked> {
+        &self.tracked
+    }
+
+    /// `None` for a device outside the slice, or one the caller did not track.
     pub fn device_state(&self, device_id: &str) -> Option<DeviceRolloutState> {
-        self.devices.get(device_id).copied()
+        self.tracked.get(device_id).and_then(|t| t.state)
     }
 
     pub fn counters(&self) -> DeviceCounters {
         self.counters
-    }
-
-    /// Targets not yet scheduled (waiting for an `advance`).
-    pub fn pending(&self) -> &[String] {
-        &self.targets[self.devices.len().min(self.targets.len())..]
     }
 
     /// Would the auto-pause rule hold right now? (For display; the aggregate applies it itself.)
@@ -227,13 +287,14 @@ impl RolloutAggregate {
                 self.canary_percent
             )));
         }
+        let from = self.status;
         self.canary_percent = canary_percent;
+        self.status = to;
         let mut events = vec![RolloutEvent::Transitioned {
-            from: self.status,
+            from,
             to,
             trigger: RolloutTrigger::Advance,
         }];
-        self.status = to;
         self.schedule_slice(&mut events);
         Ok(events)
     }
@@ -244,11 +305,11 @@ impl RolloutAggregate {
     }
 
     /// A device joined the target set while the rollout runs (e.g. it was added to the target
-    /// profile). It goes to the end of the scheduling order, and the slice is re-applied, so it
-    /// (or the next pending target) is scheduled when the current percentage now covers one
-    /// more device. While paused a newly covered device is only `scheduled`: its command waits
-    /// for resume like every held-back device. Rolling back or completed rollouts take no new
-    /// targets (FAILED_PRECONDITION); a device that is already a target changes nothing.
+    /// profile). It takes the next position, and the slice is re-applied, so it (or the next
+    /// pending target) is scheduled when the current percentage now covers one more device.
+    /// While paused a newly covered device is only `scheduled`: its command waits for resume
+    /// like every held-back device. Rolling back or completed rollouts take no new targets
+    /// (FAILED_PRECONDITION); a tracked device (already a target) changes nothing.
     pub fn add_target(&mut self, device_id: &str) -> Result<Vec<RolloutEvent>, ApiError> {
         self.ensure_not_completed("add a device to")?;
         if self.status == RolloutStatus::RollingBack {
@@ -257,10 +318,18 @@ impl RolloutAggregate {
                 quoted(device_id)
             )));
         }
-        if self.targets.iter().any(|t| t == device_id) {
+        if self.tracked.contains_key(device_id) {
             return Ok(Vec::new());
         }
-        self.targets.push(device_id.to_owned());
+        let position = self.target_count;
+        self.target_count += 1;
+        self.tracked.insert(
+            device_id.to_owned(),
+            Tracked {
+                position,
+                state: None,
+            },
+        );
         let mut events = Vec::new();
         self.schedule_slice(&mut events);
         Ok(events)
@@ -271,23 +340,30 @@ impl RolloutAggregate {
         Ok(vec![self.transition(RolloutTrigger::RollbackFinished)?])
     }
 
-    /// The `ota_start` command for a scheduled device was issued (persistent RPC). Only while
-    /// active: a paused rollout holds its scheduled devices back.
-    pub fn send_command(&mut self, device_id: &str) -> Result<Vec<RolloutEvent>, ApiError> {
+    /// The `ota_start` commands for every scheduled device go out (persistent RPC). Only while
+    /// active: a paused rollout holds its scheduled devices back. Nothing to send is no event.
+    pub fn send_commands(&mut self) -> Result<Vec<RolloutEvent>, ApiError> {
         if self.status != RolloutStatus::Active {
             return Err(ApiError::failed_precondition(format!(
-                "cannot send the update command to device {} while the rollout is {}; commands go out only while it is active",
-                quoted(device_id),
+                "cannot send update commands while the rollout is {}; commands go out only while it is active",
                 self.status
             )));
         }
-        let from = self.scheduled_state(device_id)?;
-        let to = from.next(DeviceTrigger::SendCommand).map_err(|e| {
-            ApiError::failed_precondition(format!("device {}: {e}", quoted(device_id)))
-        })?;
-        let mut events = Vec::new();
-        self.set_device(device_id, from, to, &mut events);
-        Ok(events)
+        let count = self.counters.scheduled;
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let (from, to) = (
+            DeviceRolloutState::Scheduled,
+            DeviceRolloutState::CommandSent,
+        );
+        self.counters.shift_n(from, to, count);
+        for t in self.tracked.values_mut() {
+            if t.state == Some(from) {
+                t.state = Some(to);
+            }
+        }
+        Ok(vec![RolloutEvent::CommandsSent { count }])
     }
 
     /// Record a device's classified report (see [`crate::install_status::classify`]).
@@ -295,7 +371,8 @@ impl RolloutAggregate {
     /// A report from a device still `scheduled` proves the command reached it (it may have
     /// fetched its assignment directly), so it counts as sent first. Repeating the verdict the
     /// device already has is accepted and changes nothing (a retried POST); any other report
-    /// after a verdict is `FAILED_PRECONDITION`. `Observed` changes nothing.
+    /// after a verdict is `FAILED_PRECONDITION`. `Observed` changes nothing. The device must
+    /// be tracked; an untracked one is not a target (NOT_FOUND).
     pub fn record_report(
         &mut self,
         device_id: &str,
@@ -371,7 +448,7 @@ impl RolloutAggregate {
     }
 
     fn complete_if_all_succeeded(&mut self, events: &mut Vec<RolloutEvent>) {
-        let all = self.counters.successful == self.targets.len() as u64;
+        let all = self.counters.successful == self.target_count;
         if all && self.status == RolloutStatus::Active {
             if let Ok(ev) = self.transition(RolloutTrigger::AllSucceeded) {
                 events.push(ev);
@@ -381,16 +458,22 @@ impl RolloutAggregate {
 
     /// Schedule every target the current percentage covers and that is not scheduled yet.
     fn schedule_slice(&mut self, events: &mut Vec<RolloutEvent>) {
-        let want = slice_len(self.targets.len(), self.canary_percent);
-        let have = self.devices.len();
-        for id in self.targets.iter().take(want).skip(have) {
-            self.devices
-                .insert(id.clone(), DeviceRolloutState::Scheduled);
-            self.counters.add(DeviceRolloutState::Scheduled);
-            events.push(RolloutEvent::DeviceScheduled {
-                device_id: id.clone(),
-            });
+        let have = self.counters.total();
+        let want = self.slice_len();
+        if want <= have {
+            return;
         }
+        self.counters
+            .add_n(DeviceRolloutState::Scheduled, want - have);
+        for t in self.tracked.values_mut() {
+            if (have..want).contains(&t.position) {
+                t.state = Some(DeviceRolloutState::Scheduled);
+            }
+        }
+        events.push(RolloutEvent::SliceScheduled {
+            from: have,
+            to: want,
+        });
     }
 
     fn set_device(
@@ -400,8 +483,8 @@ impl RolloutAggregate {
         to: DeviceRolloutState,
         events: &mut Vec<RolloutEvent>,
     ) {
-        if let Some(state) = self.devices.get_mut(device_id) {
-            *state = to;
+        if let Some(t) = self.tracked.get_mut(device_id) {
+            t.state = Some(to);
             self.counters.shift(from, to);
             events.push(RolloutEvent::DeviceChanged {
                 device_id: device_id.to_owned(),
@@ -413,20 +496,19 @@ impl RolloutAggregate {
 
     /// The state of a device in the slice, or a precise error for one outside it.
     fn scheduled_state(&self, device_id: &str) -> Result<DeviceRolloutState, ApiError> {
-        if let Some(state) = self.devices.get(device_id) {
-            return Ok(*state);
-        }
-        if self.targets.iter().any(|t| t == device_id) {
-            Err(ApiError::failed_precondition(format!(
+        match self.tracked.get(device_id) {
+            Some(Tracked {
+                state: Some(state), ..
+            }) => Ok(*state),
+            Some(Tracked { state: None, .. }) => Err(ApiError::failed_precondition(format!(
                 "device {} is not scheduled yet: it is outside the current {}% slice",
                 quoted(device_id),
                 self.canary_percent
-            )))
-        } else {
-            Err(ApiError::not_found(format!(
+            ))),
+            None => Err(ApiError::not_found(format!(
                 "device {} is not a target of this rollout",
                 quoted(device_id)
-            )))
+            ))),
         }
     }
 
@@ -440,6 +522,10 @@ impl RolloutAggregate {
     }
 }
 
+fn corrupt(what: String) -> ApiError {
+    ApiError::internal(format!("stored rollout is inconsistent: {what}"))
+}
+
 /// Same verdict again (e.g. `success` twice, or a second timeout): accepted as a no-op.
 fn is_repeat_of_verdict(state: DeviceRolloutState, trigger: DeviceTrigger) -> bool {
     matches!(
@@ -448,22 +534,4 @@ fn is_repeat_of_verdict(state: DeviceRolloutState, trigger: DeviceTrigger) -> bo
             | (DeviceRolloutState::Failed, DeviceTrigger::Fail)
             | (DeviceRolloutState::TimedOut, DeviceTrigger::TimeOut)
     )
-}
-
-fn slice_len(targets: usize, percent: u32) -> usize {
-    let n = targets as u64;
-    usize::try_from(canary_slice(n, percent)).unwrap_or(targets)
-}
-
-fn check_unique(targets: &[String]) -> Result<(), ApiError> {
-    let mut seen = BTreeSet::new();
-    for t in targets {
-        if !seen.insert(t.as_str()) {
-            return Err(ApiError::invalid_argument(format!(
-                "device {} is listed more than once in the rollout's targets",
-                quoted(t)
-            )));
-        }
-    }
-    Ok(())
 }

@@ -10,10 +10,17 @@ fn ids(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("dev_{i:03}")).collect()
 }
 
+/// A rollout over `n` devices with every target tracked, as a test sees it whole.
 fn start(n: usize, canary: u32, threshold: u32) -> RolloutAggregate {
-    RolloutAggregate::start(ids(n), canary, threshold)
+    let mut agg = RolloutAggregate::start(n as u64, canary, threshold)
         .expect("valid start")
-        .0
+        .0;
+    let k = agg.slice_len();
+    for (i, id) in ids(n).iter().enumerate() {
+        let state = ((i as u64) < k).then_some(D::Scheduled);
+        agg.track(id, i as u64, state).expect("consistent");
+    }
+    agg
 }
 
 fn auto_paused(events: &[RolloutEvent]) -> bool {
@@ -30,23 +37,18 @@ fn auto_paused(events: &[RolloutEvent]) -> bool {
 
 #[test]
 fn start_schedules_the_ceil_canary_slice() {
-    let (agg, events) = RolloutAggregate::start(ids(240), 5, 10).unwrap();
+    let (agg, events) = RolloutAggregate::start(240, 5, 10).unwrap();
     assert_eq!(agg.status(), S::Active);
     assert_eq!(agg.counters().scheduled, 12, "seed 000: scheduled_count 12");
-    assert_eq!(agg.devices().len(), 12);
-    assert_eq!(agg.pending().len(), 228);
-    assert_eq!(events[0], RolloutEvent::Started);
+    assert_eq!(agg.slice_len(), 12);
+    assert_eq!(agg.pending_count(), 228);
     assert_eq!(events[0].published_kind(), Some(RolloutEventKind::Started));
-    let scheduled: Vec<_> = events
-        .iter()
-        .filter_map(|e| match e {
-            RolloutEvent::DeviceScheduled { device_id } => Some(device_id.clone()),
-            _ => None,
-        })
-        .collect();
     assert_eq!(
-        scheduled,
-        ids(240)[..12].to_vec(),
+        events,
+        vec![
+            RolloutEvent::Started,
+            RolloutEvent::SliceScheduled { from: 0, to: 12 }
+        ],
         "the slice is a prefix of the targets"
     );
 }
@@ -54,9 +56,7 @@ fn start_schedules_the_ceil_canary_slice() {
 #[test]
 fn spec_example_third_failure_of_twenty_pauses() {
     let mut agg = start(20, 100, 10);
-    for id in ids(20) {
-        agg.send_command(&id).unwrap();
-    }
+    agg.send_commands().unwrap();
     let e1 = agg.record_report("dev_000", R::Failed).unwrap();
     let e2 = agg.record_report("dev_001", R::Failed).unwrap();
     assert!(!auto_paused(&e1) && !auto_paused(&e2));
@@ -79,9 +79,7 @@ fn spec_example_third_failure_of_twenty_pauses() {
 #[test]
 fn timeouts_count_as_failures() {
     let mut agg = start(4, 100, 25);
-    for id in ids(4) {
-        agg.send_command(&id).unwrap();
-    }
+    agg.send_commands().unwrap();
     assert!(
         !auto_paused(&agg.time_out("dev_000").unwrap()),
         "1/4 = 25% is not above 25%"
@@ -107,24 +105,31 @@ fn a_device_that_never_got_the_command_cannot_time_out() {
 fn paused_rollout_holds_commands_and_refuses_advance() {
     let mut agg = start(10, 50, 10);
     agg.pause().unwrap();
-    let err = agg.send_command("dev_000").unwrap_err();
+    let err = agg.send_commands().unwrap_err();
     assert_eq!(err.code, ErrorCode::FailedPrecondition);
     assert!(err.message.contains("paused"), "{}", err.message);
     let err = agg.advance(100).unwrap_err();
     assert_eq!(err.code, ErrorCode::FailedPrecondition);
-    assert_eq!(agg.devices().len(), 5, "nothing scheduled while paused");
+    assert_eq!(agg.slice_len(), 5, "nothing scheduled while paused");
     agg.resume().unwrap();
-    assert_eq!(agg.send_command("dev_000").unwrap().len(), 1);
+    assert_eq!(
+        agg.send_commands().unwrap(),
+        vec![RolloutEvent::CommandsSent { count: 5 }]
+    );
+    assert_eq!(agg.device_state("dev_004"), Some(D::CommandSent));
+    assert_eq!(agg.device_state("dev_005"), None, "outside the slice");
+    assert!(agg.send_commands().unwrap().is_empty(), "nothing left to send");
 }
 
 #[test]
 fn advance_schedules_newly_covered_devices_and_must_raise() {
     let mut agg = start(10, 10, 50);
-    assert_eq!(agg.devices().len(), 1);
+    assert_eq!(agg.slice_len(), 1);
     let events = agg.advance(35).unwrap();
     assert_eq!(events[0].published_kind(), Some(RolloutEventKind::Advanced));
-    assert_eq!(events.len(), 1 + 3);
-    assert_eq!(agg.devices().len(), 4, "ceil(3.5) = 4");
+    assert_eq!(events[1], RolloutEvent::SliceScheduled { from: 1, to: 4 });
+    assert_eq!(agg.slice_len(), 4, "ceil(3.5) = 4");
+    assert_eq!(agg.device_state("dev_003"), Some(D::Scheduled));
     assert_eq!(agg.canary_percent(), 35);
     let err = agg.advance(35).unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidArgument);
@@ -156,7 +161,7 @@ fn all_successful_completes_and_completed_is_final() {
     assert!(agg.advance(100).is_err());
     assert!(agg.rollback().is_err());
     assert!(agg.finish_rollback().is_err());
-    assert!(agg.send_command("dev_000").is_err());
+    assert!(agg.send_commands().is_err());
     assert!(agg.record_report("dev_000", R::Succeeded).is_err());
     assert!(agg.time_out("dev_000").is_err());
     assert_eq!(agg, frozen);
@@ -184,7 +189,7 @@ fn rollback_from_paused_then_finished() {
     agg.pause().unwrap();
     agg.rollback().unwrap();
     assert_eq!(agg.status(), S::RollingBack);
-    assert!(agg.send_command("dev_000").is_err());
+    assert!(agg.send_commands().is_err());
     assert!(agg.advance(100).is_err());
     agg.record_report("dev_000", R::Failed).unwrap();
     assert_eq!(
@@ -233,14 +238,11 @@ fn reports_are_lenient_where_safe_and_strict_otherwise() {
 
 #[test]
 fn start_rejects_bad_input() {
-    let err = RolloutAggregate::start(vec![], 5, 10).unwrap_err();
+    let err = RolloutAggregate::start(0, 5, 10).unwrap_err();
     assert_eq!(err.code, ErrorCode::FailedPrecondition);
-    let err = RolloutAggregate::start(vec!["a".into(), "a".into()], 5, 10).unwrap_err();
-    assert_eq!(err.code, ErrorCode::InvalidArgument);
-    assert!(err.message.contains("\"a\""), "{}", err.message);
-    let err = RolloutAggregate::start(ids(3), 0, 10).unwrap_err();
+    let err = RolloutAggregate::start(3, 0, 10).unwrap_err();
     assert!(err.message.starts_with("canary_percent"), "{}", err.message);
-    let err = RolloutAggregate::start(ids(3), 5, 101).unwrap_err();
+    let err = RolloutAggregate::start(3, 5, 101).unwrap_err();
     assert!(
         err.message.starts_with("failure_threshold_percent"),
         "{}",
@@ -251,22 +253,38 @@ fn start_rejects_bad_input() {
 #[test]
 fn restore_accepts_what_start_produces_and_rejects_corruption() {
     let mut agg = start(10, 30, 10);
-    agg.send_command("dev_000").unwrap();
+    agg.send_commands().unwrap();
     agg.record_report("dev_001", R::Failed).unwrap();
-    let back = RolloutAggregate::restore(
+    let mut back = RolloutAggregate::restore(
         agg.status(),
         agg.canary_percent(),
         agg.failure_threshold_percent(),
-        agg.targets().to_vec(),
-        agg.devices().clone(),
+        agg.target_count(),
+        agg.counters(),
     )
     .unwrap();
+    for (id, t) in agg.tracked() {
+        back.track(id, t.position, t.state).unwrap();
+    }
     assert_eq!(back, agg);
 
-    let mut devices = agg.devices().clone();
-    devices.remove("dev_002");
-    let err = RolloutAggregate::restore(S::Paused, 30, 10, ids(10), devices).unwrap_err();
+    // Counters that do not cover exactly the 30% slice (3 of 10) are corrupt.
+    let mut counters = agg.counters();
+    counters.failed += 1;
+    let err = RolloutAggregate::restore(S::Paused, 30, 10, 10, counters).unwrap_err();
     assert_eq!(err.code, ErrorCode::Internal);
+    // So is a tracked device on the wrong side of the slice, past the end, or on a taken place.
+    let mut sparse = RolloutAggregate::restore(S::Paused, 30, 10, 10, agg.counters()).unwrap();
+    let err = sparse.track("dev_005", 5, Some(D::Scheduled)).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Internal);
+    assert!(err.message.contains("dev_005"), "{}", err.message);
+    assert_eq!(sparse.track("dev_000", 0, None).unwrap_err().code, ErrorCode::Internal);
+    assert_eq!(sparse.track("x", 10, None).unwrap_err().code, ErrorCode::Internal);
+    sparse.track("dev_000", 0, Some(D::CommandSent)).unwrap();
+    assert_eq!(
+        sparse.track("other", 0, Some(D::CommandSent)).unwrap_err().code,
+        ErrorCode::Internal
+    );
 }
 
 #[test]
@@ -287,23 +305,22 @@ fn a_joining_device_extends_the_targets_and_the_slice_stays_a_prefix() {
     // 10 targets at 50%: 5 scheduled. An 11th target makes ceil(5.5) = 6 covered.
     let mut agg = start(10, 50, 100);
     let events = agg.add_target("new").unwrap();
-    assert_eq!(agg.targets().len(), 11);
+    assert_eq!(agg.target_count(), 11);
     assert_eq!(agg.counters().total(), 6);
-    assert!(matches!(
-        &events[..],
-        [RolloutEvent::DeviceScheduled { .. }]
-    ));
+    assert_eq!(events, vec![RolloutEvent::SliceScheduled { from: 5, to: 6 }]);
+    assert_eq!(agg.device_state("dev_005"), Some(D::Scheduled));
+    assert_eq!(agg.device_state("new"), None, "position 10 is outside the slice");
     // Joining twice changes nothing; the state survives a restore.
     assert!(agg.add_target("new").unwrap().is_empty());
     let restored = RolloutAggregate::restore(
         agg.status(),
         agg.canary_percent(),
         agg.failure_threshold_percent(),
-        agg.targets().to_vec(),
-        agg.devices().clone(),
+        agg.target_count(),
+        agg.counters(),
     )
     .unwrap();
-    assert_eq!(restored, agg);
+    assert_eq!(restored.slice_len(), 6);
     // Rolling back takes no new targets.
     agg.rollback().unwrap();
     assert_eq!(

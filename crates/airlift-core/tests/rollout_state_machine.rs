@@ -1,8 +1,8 @@
 //! State-machine test of `RolloutAggregate` against a small, independently written reference
 //! model of a rollout simulation.
 //!
-//! Operations: operator pause / resume / advance / rollback / finish-rollback, the command going
-//! out to a device, device reports (progress, success, failure, observed version) and timeouts,
+//! Operations: operator pause / resume / advance / rollback / finish-rollback, the commands going
+//! out to the scheduled devices, device reports (progress, success, failure, observed version) and timeouts,
 //! for any device including one that is not a target. Illegal operations are generated on
 //! purpose: the reference predicts whether each one is accepted, and the aggregate must agree.
 //!
@@ -11,9 +11,14 @@
 //! scheduled or sent unless active; a completed rollout never changes; a rejected operation
 //! changes nothing; and auto-pause fires exactly when a new failure, recorded while active,
 //! makes the rule hold (so at the first crossing, once).
+//!
+//! The server never holds a whole rollout in memory: for each change it restores the aggregate
+//! from its counters and tracks only the device the change is about. So every step is also
+//! replayed on such a sparse aggregate, which must decide exactly what the full one decides.
 
 use airlift_core::device_counters::DeviceCounters;
 use airlift_core::device_state::DeviceRolloutState;
+use airlift_core::error::ApiError;
 use airlift_core::install_status::ReportOutcome;
 use airlift_core::policy::{canary_slice, should_auto_pause};
 use airlift_core::rollout::{RolloutStatus, RolloutTrigger};
@@ -67,7 +72,7 @@ enum Op {
     Advance(u32),
     Rollback,
     FinishRollback,
-    Send(usize),
+    SendAll,
     Report(usize, ReportOutcome),
     TimeOut(usize),
 }
@@ -146,8 +151,12 @@ impl Model {
                 self.status = Status::Completed;
                 true
             }
-            Op::Send(i) if self.status == Status::Active && dev(i) == Some(Dev::Sched) => {
-                self.devs[i] = Some(Dev::Sent);
+            Op::SendAll if self.status == Status::Active => {
+                for slot in self.devs.iter_mut() {
+                    if *slot == Some(Dev::Sched) {
+                        *slot = Some(Dev::Sent);
+                    }
+                }
                 true
             }
             Op::Report(i, outcome) if self.status != Status::Completed => match dev(i) {
@@ -239,7 +248,7 @@ impl ReferenceStateMachine for RolloutSimulation {
             2 => prop_oneof![Just(100u32), 0u32..=110].prop_map(Op::Advance),
             1 => Just(Op::Rollback),
             1 => Just(Op::FinishRollback),
-            4 => any_dev.clone().prop_map(Op::Send),
+            4 => Just(Op::SendAll),
             8 => (any_dev.clone(), outcome).prop_map(|(i, o)| Op::Report(i, o)),
             2 => any_dev.prop_map(Op::TimeOut),
         ]
@@ -289,15 +298,23 @@ impl StateMachineTest for RolloutSimulation {
     type Reference = RolloutSimulation;
 
     fn init_test(model: &Model) -> Sut {
-        let targets = (0..model.devs.len()).map(device_id).collect();
-        let (agg, events) = RolloutAggregate::start(targets, model.percent, model.threshold)
+        let n = model.devs.len() as u64;
+        let (mut agg, events) = RolloutAggregate::start(n, model.percent, model.threshold)
             .expect("the reference only generates valid starts");
-        assert_eq!(events.first(), Some(&RolloutEvent::Started));
+        let k = canary_slice(n, model.percent);
         assert_eq!(
-            events.len(),
-            1 + agg.devices().len(),
+            events,
+            vec![
+                RolloutEvent::Started,
+                RolloutEvent::SliceScheduled { from: 0, to: k }
+            ],
             "start schedules the slice"
         );
+        for i in 0..model.devs.len() {
+            let state = ((i as u64) < k).then_some(DeviceRolloutState::Scheduled);
+            agg.track(&device_id(i), i as u64, state)
+                .expect("a consistent device");
+        }
         Sut {
             prev: agg.clone(),
             agg,
@@ -310,17 +327,20 @@ impl StateMachineTest for RolloutSimulation {
 
     fn apply(mut sut: Sut, _model: &Model, op: Op) -> Sut {
         sut.prev = sut.agg.clone();
-        let agg = &mut sut.agg;
-        let result = match op {
-            Op::Pause => agg.pause(),
-            Op::Resume => agg.resume(),
-            Op::Advance(p) => agg.advance(p),
-            Op::Rollback => agg.rollback(),
-            Op::FinishRollback => agg.finish_rollback(),
-            Op::Send(i) => agg.send_command(&device_id(i)),
-            Op::Report(i, o) => agg.record_report(&device_id(i), o),
-            Op::TimeOut(i) => agg.time_out(&device_id(i)),
-        };
+        let mut sparse = sparse_copy(&sut.prev, &op);
+        let result = run(&mut sut.agg, &op);
+        let sparse_result = run(&mut sparse, &op);
+        assert_eq!(
+            sparse_result, result,
+            "a sparse aggregate decided differently on {op:?}"
+        );
+        assert_eq!(sparse.status(), sut.agg.status());
+        assert_eq!(sparse.counters(), sut.agg.counters());
+        assert_eq!(sparse.canary_percent(), sut.agg.canary_percent());
+        assert_eq!(sparse.target_count(), sut.agg.target_count());
+        for (id, t) in sparse.tracked() {
+            assert_eq!(Some(t), sut.agg.tracked().get(id), "tracked device {id}");
+        }
         sut.accepted = result.is_ok();
         sut.events = result.unwrap_or_default();
         for ev in &sut.events {
@@ -374,32 +394,37 @@ impl StateMachineTest for RolloutSimulation {
         }
         assert_eq!(status, agg.status(), "status changed without an event");
 
-        // Counters equal the per-device states.
-        let recount = DeviceCounters::from_states(agg.devices().values().copied());
+        // Counters equal the per-device states (every target is tracked here).
+        let recount = DeviceCounters::from_states(agg.tracked().values().filter_map(|t| t.state));
         assert_eq!(agg.counters(), recount);
 
         // The slice is exactly ceil(percent × targets / 100), a prefix of the targets.
-        let n = agg.targets().len() as u64;
+        let n = agg.target_count();
         let k = canary_slice(n, agg.canary_percent());
-        assert_eq!(agg.devices().len() as u64, k);
-        for (i, t) in agg.targets().iter().enumerate() {
-            assert_eq!(agg.devices().contains_key(t), (i as u64) < k);
+        assert_eq!(agg.slice_len(), k);
+        assert_eq!(agg.tracked().len() as u64, n);
+        for t in agg.tracked().values() {
+            assert_eq!(t.state.is_some(), t.position < k, "{t:?} with slice {k}");
         }
 
         // Only an active rollout schedules devices or sends commands.
-        let scheduled_now = sut
+        let scheduled_now: u64 = sut
             .events
             .iter()
-            .filter(|e| matches!(e, RolloutEvent::DeviceScheduled { .. }))
-            .count();
-        assert_eq!(scheduled_now, agg.devices().len() - prev.devices().len());
+            .map(|e| match e {
+                RolloutEvent::SliceScheduled { from, to } => to - from,
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(scheduled_now, agg.slice_len() - prev.slice_len());
         let sent_now = sut.events.iter().any(|e| {
             matches!(
                 e,
-                RolloutEvent::DeviceChanged {
-                    to: DeviceRolloutState::CommandSent,
-                    ..
-                }
+                RolloutEvent::CommandsSent { .. }
+                    | RolloutEvent::DeviceChanged {
+                        to: DeviceRolloutState::CommandSent,
+                        ..
+                    }
             )
         });
         if prev.status() != RolloutStatus::Active {
@@ -445,6 +470,40 @@ impl StateMachineTest for RolloutSimulation {
         // Once per active stretch: only an operator resume can re-arm it.
         assert!(sut.auto_pauses_total <= sut.resumes_total + 1);
     }
+}
+
+fn run(agg: &mut RolloutAggregate, op: &Op) -> Result<Vec<RolloutEvent>, ApiError> {
+    match *op {
+        Op::Pause => agg.pause(),
+        Op::Resume => agg.resume(),
+        Op::Advance(p) => agg.advance(p),
+        Op::Rollback => agg.rollback(),
+        Op::FinishRollback => agg.finish_rollback(),
+        Op::SendAll => agg.send_commands(),
+        Op::Report(i, o) => agg.record_report(&device_id(i), o),
+        Op::TimeOut(i) => agg.time_out(&device_id(i)),
+    }
+}
+
+/// What the server builds for `op`: the rollout's counters, plus the one device `op` names if
+/// it is a target.
+fn sparse_copy(full: &RolloutAggregate, op: &Op) -> RolloutAggregate {
+    let mut sparse = RolloutAggregate::restore(
+        full.status(),
+        full.canary_percent(),
+        full.failure_threshold_percent(),
+        full.target_count(),
+        full.counters(),
+    )
+    .expect("a full aggregate's state restores");
+    if let Op::Report(i, _) | Op::TimeOut(i) = *op {
+        if let Some(t) = full.tracked().get(&device_id(i)) {
+            sparse
+                .track(&device_id(i), t.position, t.state)
+                .expect("a consistent device");
+        }
+    }
+    sparse
 }
 
 prop_state_machine! {
