@@ -436,3 +436,98 @@ async fn silent_devices_time_out_on_the_way_down_too() {
     assert_eq!(last["trigger"], "rollback_finished");
     assert_eq!(last["actor"], "system");
 }
+
+/// The rollout row's counters (what every report reads instead of counting the targets) must
+/// equal a recount of the per-device rows after every kind of change: creation, commands,
+/// reports of each verdict, a device joining, an advance, timeouts, a rollback.
+#[tokio::test]
+async fn stored_counters_equal_a_recount_after_every_kind_of_change() {
+    let f = fleet(10, &["--device-timeout", "2s"]).await;
+    let created = f
+        .start(
+            json!({"package_id": f.pkg, "target_profile_id": f.profile, "canary_percent": 50,
+            "failure_threshold_percent": 60, "rollback_package_id": f.rollback_pkg,
+            "device_timeout_seconds": 2}),
+        )
+        .await;
+    let id = created["rollout_id"].as_str().unwrap().to_owned();
+    let db = f.dir.path().join("airlift.db");
+    assert_counters_match(&db, &id, "after create");
+
+    let sent = f.in_state(&id, "command_sent").await;
+    assert_eq!(sent.len(), 5);
+    sent[0].update(&sha256_hex(&f.pkg_bytes)).await;
+    sent[1]
+        .report(&id, "1.0.0", "INSTALL_ERROR")
+        .await
+        .expect(200);
+    sent[2].report(&id, "1.0.0", "DOWNLOAD").await.expect(200);
+    assert_counters_match(&db, &id, "after reports");
+
+    provision(&f.server, &f.rm, &f.profile, 1, "temp-sensor", "1.0.0").await;
+    assert_counters_match(&db, &id, "after a device joined");
+
+    f.rm.post(
+        &format!("/api/v1/ota/rollouts/{id}/advance"),
+        json!({"canary_percent": 100}),
+    )
+    .await
+    .expect(200);
+    assert_counters_match(&db, &id, "after advance");
+
+    // The silent devices time out (2 s); then roll back and let that time out too.
+    let r = f.rollout(&id).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while f.rollout(&id).await["counters"]["timed_out"] == 0 {
+        assert!(std::time::Instant::now() < deadline, "no timeout: {r}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_counters_match(&db, &id, "after timeouts");
+    let status = f.status(&id).await;
+    if status == "active" || status == "paused" {
+        f.rm.post(&format!("/api/v1/ota/rollouts/{id}/rollback"), json!({}))
+            .await
+            .expect(200);
+    }
+    wait_status(&f, &id, "completed", Duration::from_secs(20)).await;
+    assert_counters_match(&db, &id, "after the rollback finished");
+}
+
+fn assert_counters_match(db: &std::path::Path, rollout: &str, when: &str) {
+    let c = rusqlite::Connection::open(db).expect("open the server's database");
+    let stored: Vec<i64> = c
+        .query_row(
+            "SELECT target_count, n_scheduled, n_command_sent, n_in_progress, n_successful,
+                 n_failed, n_timed_out FROM rollouts WHERE id = ?1",
+            [rollout],
+            |r| (0..7).map(|i| r.get(i)).collect(),
+        )
+        .expect("the rollout row");
+    let recount: Vec<i64> = c
+        .query_row(
+            "SELECT COUNT(*),
+                 COUNT(*) FILTER (WHERE state = 'scheduled'),
+                 COUNT(*) FILTER (WHERE state = 'command_sent'),
+                 COUNT(*) FILTER (WHERE state = 'in_progress'),
+                 COUNT(*) FILTER (WHERE state = 'successful'),
+                 COUNT(*) FILTER (WHERE state = 'failed'),
+                 COUNT(*) FILTER (WHERE state = 'timed_out')
+             FROM rollout_targets WHERE rollout_id = ?1",
+            [rollout],
+            |r| (0..7).map(|i| r.get(i)).collect(),
+        )
+        .expect("recount");
+    assert_eq!(stored, recount, "stored counters disagree {when}");
+    // Every device that was sent the command has exactly one ota_start command row.
+    let (sent, commands): (i64, i64) = c
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM rollout_targets WHERE rollout_id = ?1
+                         AND state NOT IN ('scheduled')),
+                    (SELECT COUNT(DISTINCT device_id) FROM device_commands
+                         WHERE rollout_id = ?1 AND kind = 'ota_start')",
+            [rollout],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("commands");
+    assert_eq!(sent, commands, "ota_start commands {when}");
+}

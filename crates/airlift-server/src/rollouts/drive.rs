@@ -2,7 +2,6 @@
 //! its next batch once the current batch is done and healthy enough, and every device the
 //! slice covers gets its `ota_start` command while the rollout is active.
 
-use airlift_core::device_state::DeviceRolloutState;
 use airlift_core::error::ApiError;
 use airlift_core::rollout::RolloutStatus;
 use airlift_core::rollout_aggregate::{RolloutAggregate, RolloutEvent};
@@ -37,7 +36,7 @@ pub fn drive(
 /// "Healthy": of every device scheduled so far, at least `min_batch_success_percent` succeeded
 /// (cumulative, so an early bad batch is not forgotten by later good ones).
 fn next_batch(agg: &RolloutAggregate, s: StrategySettings) -> Option<u32> {
-    if agg.status() != RolloutStatus::Active || agg.pending().is_empty() {
+    if agg.status() != RolloutStatus::Active || agg.pending_count() == 0 {
         return None;
     }
     let c = agg.counters();
@@ -53,21 +52,13 @@ fn next_batch(agg: &RolloutAggregate, s: StrategySettings) -> Option<u32> {
     Some(agg.canary_percent().saturating_add(batch).min(100))
 }
 
+/// While active, every scheduled device gets its command (one set-based change).
 fn send_commands(
     agg: &mut RolloutAggregate,
     events: &mut Vec<RolloutEvent>,
 ) -> Result<(), ApiError> {
-    if agg.status() != RolloutStatus::Active {
-        return Ok(());
-    }
-    let waiting: Vec<String> = agg
-        .devices()
-        .iter()
-        .filter(|(_, s)| **s == DeviceRolloutState::Scheduled)
-        .map(|(id, _)| id.clone())
-        .collect();
-    for id in waiting {
-        events.extend(agg.send_command(&id)?);
+    if agg.status() == RolloutStatus::Active {
+        events.extend(agg.send_commands()?);
     }
     Ok(())
 }

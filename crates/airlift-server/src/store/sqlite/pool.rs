@@ -82,5 +82,17 @@ fn connect(path: &Path) -> anyhow::Result<Connection> {
          PRAGMA foreign_keys = ON;",
     )
     .map_err(db)?;
+    register_functions(&conn)?;
     Ok(conn)
+}
+
+/// `airlift_id(prefix)`: a new resource id (see `ids::new_id`) from inside SQL, so set-based
+/// statements (one command per scheduled device) make ids of the same shape as Rust does.
+fn register_functions(conn: &Connection) -> anyhow::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function("airlift_id", 1, FunctionFlags::SQLITE_UTF8, |ctx| {
+        let prefix: String = ctx.get(0)?;
+        Ok(crate::ids::new_id(&prefix))
+    })?;
+    Ok(())
 }

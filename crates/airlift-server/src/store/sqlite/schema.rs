@@ -5,7 +5,7 @@
 use rusqlite_migration::{Migrations, M};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
 }
 
 const V1: &str = r#"
@@ -258,6 +258,31 @@ CREATE TABLE events (
     at         TEXT NOT NULL,
     PRIMARY KEY (tenant_id, id)
 ) STRICT;
+"#;
+
+/// A rollout keeps its target count and per-state counters on its row, so a device report
+/// reads and writes one rollout row and one target row instead of counting the whole rollout.
+/// The indexes serve the set-based changes (send every `scheduled` device its command) and
+/// the rollback's open-command check.
+const V4: &str = r#"
+ALTER TABLE rollouts ADD COLUMN target_count   INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollouts ADD COLUMN n_scheduled    INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollouts ADD COLUMN n_command_sent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollouts ADD COLUMN n_in_progress  INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollouts ADD COLUMN n_successful   INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollouts ADD COLUMN n_failed       INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollouts ADD COLUMN n_timed_out    INTEGER NOT NULL DEFAULT 0;
+UPDATE rollouts SET
+    target_count   = (SELECT COUNT(*) FROM rollout_targets t WHERE t.rollout_id = rollouts.id),
+    n_scheduled    = (SELECT COUNT(*) FROM rollout_targets t WHERE t.rollout_id = rollouts.id AND t.state = 'scheduled'),
+    n_command_sent = (SELECT COUNT(*) FROM rollout_targets t WHERE t.rollout_id = rollouts.id AND t.state = 'command_sent'),
+    n_in_progress  = (SELECT COUNT(*) FROM rollout_targets t WHERE t.rollout_id = rollouts.id AND t.state = 'in_progress'),
+    n_successful   = (SELECT COUNT(*) FROM rollout_targets t WHERE t.rollout_id = rollouts.id AND t.state = 'successful'),
+    n_failed       = (SELECT COUNT(*) FROM rollout_targets t WHERE t.rollout_id = rollouts.id AND t.state = 'failed'),
+    n_timed_out    = (SELECT COUNT(*) FROM rollout_targets t WHERE t.rollout_id = rollouts.id AND t.state = 'timed_out');
+CREATE INDEX rollout_targets_by_state ON rollout_targets (rollout_id, state);
+CREATE INDEX rollout_targets_by_rollback_state ON rollout_targets (rollout_id, rollback_state)
+    WHERE rollback_state IS NOT NULL;
 "#;
 
 #[cfg(test)]

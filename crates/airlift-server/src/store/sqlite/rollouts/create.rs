@@ -107,7 +107,7 @@ pub fn create(
     let req = &new.request;
     let (_, plan) = prepare(&tx, &new.tenant_id, req)?;
     let (agg, events) = RolloutAggregate::start(
-        plan.targets.clone(),
+        plan.targets.len() as u64,
         req.canary_percent,
         req.failure_threshold_percent,
     )?;
@@ -179,6 +179,8 @@ pub fn create(
         created_by: new.ctx.actor.name.clone(),
         created_at: new.ctx.at.clone(),
         updated_at: new.ctx.at.clone(),
+        target_count: 0,
+        counters: Default::default(),
     };
     let ctx: Ctx = new.ctx.clone();
     let actor = ctx.actor.clone();

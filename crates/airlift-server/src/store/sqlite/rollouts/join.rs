@@ -56,14 +56,10 @@ fn join_one(
     }
     let ctx = Ctx::now(Actor::system());
     let mut s = Session::open(c, tenant, rollout, ctx.clone())?;
-    let first: i64 = c
-        .query_row(
-            "SELECT COALESCE(MAX(position), -1) + 1 FROM rollout_targets WHERE rollout_id = ?1",
-            [rollout],
-            |r| r.get(0),
-        )
-        .map_err(db)?;
-    for (position, device) in (first..).zip(eligible) {
+    for device in eligible {
+        // The aggregate gives the new target the next position; the row must exist before
+        // the slice (a set-based update by position) can cover it.
+        let position = crate::store::sqlite::i64_of(s.agg.target_count());
         c.execute(
             "INSERT INTO rollout_targets (rollout_id, position, device_id, updated_at) VALUES (?1, ?2, ?3, ?4)",
             params![rollout, position, device, ctx.at],

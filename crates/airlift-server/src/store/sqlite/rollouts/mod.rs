@@ -1,7 +1,10 @@
-//! Rollouts on SQLite: every change is one `BEGIN IMMEDIATE` transaction that loads the
-//! rollout into airlift-core's `RolloutAggregate`, lets it decide, and writes back exactly what
-//! it decided (per-device states, commands, history, transitions, events) with an optimistic
-//! `version` check on the rollout row.
+//! Rollouts on SQLite: every change is one `BEGIN IMMEDIATE` transaction that restores the
+//! rollout's `RolloutAggregate` from its row (status, target count, per-state counters), tracks
+//! the one device the change is about, lets it decide, and writes back exactly what it decided
+//! (per-device states, commands, history, transitions, events, counters) with an optimistic
+//! `version` check on the rollout row. Nothing loads every target: a report costs the same in a
+//! rollout over a million devices as over ten, and changes that cover many devices (a growing
+//! slice, commands for every scheduled device) are single set-based statements.
 //!
 //! - [`session`]: load / apply events / persist, shared by every write below.
 //! - [`create`]: create and preview; [`actions`]: pause, resume, advance, rollback;
@@ -17,6 +20,7 @@ pub mod reports;
 pub mod session;
 pub mod timeouts;
 
+use airlift_core::device_counters::DeviceCounters;
 use airlift_core::device_state::DeviceRolloutState;
 use airlift_core::rollout::RolloutStatus;
 use airlift_core::wire::RolloutStrategy;
@@ -47,11 +51,16 @@ pub struct RolloutRow {
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
+    /// Every eligible device, scheduled or not.
+    pub target_count: u64,
+    /// Devices of the slice per state (kept in step with `rollout_targets.state`).
+    pub counters: DeviceCounters,
 }
 
 pub const ROLLOUT_COLUMNS: &str = "id, tenant_id, package_id, rollback_package_id, target_profile_id, target_kind,
     strategy, status, canary_percent, failure_threshold_percent, batch_percent, min_batch_success_percent,
-    force, device_timeout_seconds, skipped_json, version, change_seq, created_by, created_at, updated_at";
+    force, device_timeout_seconds, skipped_json, version, change_seq, created_by, created_at, updated_at,
+    target_count, n_scheduled, n_command_sent, n_in_progress, n_successful, n_failed, n_timed_out";
 
 fn conversion(i: usize, what: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, what.into())
@@ -88,6 +97,15 @@ pub fn rollout_row(r: &Row<'_>) -> rusqlite::Result<RolloutRow> {
         created_by: r.get(17)?,
         created_at: r.get(18)?,
         updated_at: r.get(19)?,
+        target_count: u64_of(r.get(20)?),
+        counters: DeviceCounters {
+            scheduled: u64_of(r.get(21)?),
+            command_sent: u64_of(r.get(22)?),
+            in_progress: u64_of(r.get(23)?),
+            successful: u64_of(r.get(24)?),
+            failed: u64_of(r.get(25)?),
+            timed_out: u64_of(r.get(26)?),
+        },
     })
 }
 

@@ -1,7 +1,6 @@
 //! Reads: a rollout with its counters and history, rollout lists, per-device rows, device
 //! history and persisted events.
 
-use airlift_core::device_counters::DeviceCounters;
 use airlift_core::rollout::{RolloutStatus, RolloutTrigger};
 use airlift_core::wire::{
     DeviceHistoryEntry, Rollout, RolloutDevice, RolloutEventData, RolloutSummary,
@@ -14,46 +13,9 @@ use super::{db, load_row, parse_state, rollout_row, RolloutRow, ROLLOUT_COLUMNS}
 use crate::store::sqlite::{i64_of, page_of, u64_of};
 use crate::store::{ApiError, DeviceStateFilter, Page, PageOf, RolloutFilter, StoreResult};
 
-fn counters(c: &Connection, rollout: &str) -> StoreResult<DeviceCounters> {
-    let mut stmt = c
-        .prepare_cached(
-            "SELECT state, COUNT(*) FROM rollout_targets WHERE rollout_id = ?1 AND state IS NOT NULL GROUP BY state",
-        )
-        .map_err(db)?;
-    let rows = stmt
-        .query_map([rollout], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-        })
-        .map_err(db)?;
-    let mut out = DeviceCounters::default();
-    for row in rows {
-        let (state, n) = row.map_err(db)?;
-        let n = u64_of(n);
-        match parse_state(&state) {
-            Some(airlift_core::device_state::DeviceRolloutState::Scheduled) => out.scheduled = n,
-            Some(airlift_core::device_state::DeviceRolloutState::CommandSent) => {
-                out.command_sent = n
-            }
-            Some(airlift_core::device_state::DeviceRolloutState::InProgress) => out.in_progress = n,
-            Some(airlift_core::device_state::DeviceRolloutState::Successful) => out.successful = n,
-            Some(airlift_core::device_state::DeviceRolloutState::Failed) => out.failed = n,
-            Some(airlift_core::device_state::DeviceRolloutState::TimedOut) => out.timed_out = n,
-            None => {}
-        }
-    }
-    Ok(out)
-}
-
 fn summary(c: &Connection, row: RolloutRow) -> StoreResult<RolloutSummary> {
-    let counters = counters(c, &row.id)?;
+    let counters = row.counters;
     let rollback = rollback_counters(c, &row.id)?;
-    let eligible: i64 = c
-        .query_row(
-            "SELECT COUNT(*) FROM rollout_targets WHERE rollout_id = ?1",
-            [&row.id],
-            |r| r.get(0),
-        )
-        .map_err(db)?;
     let version: String = c
         .query_row(
             "SELECT version FROM packages WHERE id = ?1",
@@ -92,7 +54,7 @@ fn summary(c: &Connection, row: RolloutRow) -> StoreResult<RolloutSummary> {
         min_batch_success_percent: row.min_batch_success_percent,
         force: row.force,
         device_timeout_seconds: row.device_timeout_seconds,
-        eligible_count: u64_of(eligible),
+        eligible_count: row.target_count,
         scheduled_count: counters.total(),
         skipped_count: skipped.len() as u64,
         counters,
@@ -360,7 +322,7 @@ pub fn progress(c: &Connection, tenant: &str, id: &str) -> StoreResult<Option<Ro
         rollout_id: row.id.clone(),
         status: row.status,
         canary_percent: row.canary_percent,
-        counters: counters(c, &row.id)?,
+        counters: row.counters,
         rollback_counters: rollback_counters(c, &row.id)?,
         trigger: None,
         actor: None,

@@ -160,6 +160,7 @@ pub fn record(
     } else {
         let version = package_version(&tx, &s.row.package_id)?;
         let outcome = classify(report.status, &report.firmware_version, &version);
+        s.track(device)?;
         let events = s.agg.record_report(device, outcome)?;
         let actor = ctx.actor.clone();
         s.apply(events, &actor)?;

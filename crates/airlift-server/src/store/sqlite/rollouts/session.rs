@@ -1,16 +1,15 @@
-//! One change to one rollout, inside the caller's `IMMEDIATE` transaction: load the aggregate,
-//! apply the events it returns (device rows, commands, history, rollback commands), run the
-//! strategy's automatic steps, then write the rollout row (version-checked), its transitions
-//! and its events.
-
-use std::collections::BTreeMap;
+//! One change to one rollout, inside the caller's `IMMEDIATE` transaction: restore the
+//! aggregate from the rollout row, track the devices the change is about, apply the events it
+//! returns (device rows, commands, history, rollback commands), run the strategy's automatic
+//! steps, then write the rollout row (version-checked, with its counters), its transitions and
+//! its events.
 
 use airlift_core::device_counters::DeviceCounters;
 use airlift_core::device_state::DeviceRolloutState;
 use airlift_core::rollout::{event_subject, RolloutEventKind, RolloutStatus, RolloutTrigger};
 use airlift_core::rollout_aggregate::{RolloutAggregate, RolloutEvent};
 use airlift_core::wire::{CommandKind, RolloutEventData};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension as _};
 
 use super::{db, history, load_row, next_change, parse_state, RolloutRow};
 use crate::ids;
@@ -37,40 +36,44 @@ pub struct Session<'c> {
 }
 
 impl<'c> Session<'c> {
-    /// Loads rollout `id` of `tenant` (NOT_FOUND if it is not the tenant's).
+    /// Loads rollout `id` of `tenant` (NOT_FOUND if it is not the tenant's), tracking no
+    /// device yet (see [`Session::track`]).
     pub fn open(c: &'c Connection, tenant: &str, id: &str, ctx: Ctx) -> StoreResult<Self> {
         let row =
             load_row(c, tenant, id)?.ok_or_else(|| ApiError::not_found("rollout not found"))?;
-        let mut stmt = c
-            .prepare_cached(
-                "SELECT device_id, state FROM rollout_targets WHERE rollout_id = ?1 ORDER BY position",
-            )
-            .map_err(db)?;
-        let mut targets = Vec::new();
-        let mut devices = BTreeMap::new();
-        let rows = stmt
-            .query_map([id], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
-            })
-            .map_err(db)?;
-        for row in rows {
-            let (device, state) = row.map_err(db)?;
-            if let Some(s) = state {
-                let st = parse_state(&s).ok_or_else(|| {
-                    ApiError::internal(format!("stored device state {s:?} is unknown"))
-                })?;
-                devices.insert(device.clone(), st);
-            }
-            targets.push(device);
-        }
         let agg = RolloutAggregate::restore(
             row.status,
             row.canary_percent,
             row.failure_threshold_percent,
-            targets,
-            devices,
+            row.target_count,
+            row.counters,
         )?;
         Self::with(c, row, agg, ctx)
+    }
+
+    /// Lets the aggregate see `device` (its position and state), if it is a target; a device
+    /// that is not stays unknown and the aggregate answers NOT_FOUND for it.
+    pub fn track(&mut self, device: &str) -> StoreResult<()> {
+        let found: Option<(i64, Option<String>)> = self
+            .c
+            .prepare_cached(
+                "SELECT position, state FROM rollout_targets WHERE rollout_id = ?1 AND device_id = ?2",
+            )
+            .map_err(db)?
+            .query_row([&self.row.id, device], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(db)?;
+        let Some((position, state)) = found else {
+            return Ok(());
+        };
+        let state = match state {
+            None => None,
+            Some(s) => Some(parse_state(&s).ok_or_else(|| {
+                ApiError::internal(format!("stored device state {s:?} is unknown"))
+            })?),
+        };
+        self.agg.track(device, u64_of(position), state)?;
+        Ok(())
     }
 
     /// A session over a rollout row and aggregate the caller just built (create).
@@ -147,23 +150,8 @@ impl<'c> Session<'c> {
                         self.close()?;
                     }
                 }
-                RolloutEvent::DeviceScheduled { device_id } => {
-                    self.set_state(&device_id, DeviceRolloutState::Scheduled, None)?;
-                    history(
-                        self.c,
-                        &self.row.tenant_id,
-                        &device_id,
-                        "assigned",
-                        Some(&self.row.id),
-                        Some(&self.row.package_id),
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        &self.ctx.at,
-                    )?;
-                }
+                RolloutEvent::SliceScheduled { from, to } => self.schedule(from, to)?,
+                RolloutEvent::CommandsSent { count } => self.send_commands(count)?,
                 RolloutEvent::DeviceChanged { device_id, to, .. } => {
                     let deadline = match to {
                         DeviceRolloutState::CommandSent | DeviceRolloutState::InProgress => {
@@ -209,6 +197,80 @@ impl<'c> Session<'c> {
         let events = drive::drive(&mut self.agg, settings)?;
         self.apply(events, &Actor::system())?;
         self.check_rollback_done()
+    }
+
+    /// Targets at positions `from..to` join the slice: `scheduled`, with an `assigned` entry
+    /// in each one's history.
+    fn schedule(&self, from: u64, to: u64) -> StoreResult<()> {
+        let (from, to) = (i64_of(from), i64_of(to));
+        self.c
+            .prepare_cached(
+                "INSERT INTO device_history (tenant_id, device_id, kind, rollout_id, package_id, at)
+                 SELECT ?1, device_id, 'assigned', rollout_id, ?2, ?3 FROM rollout_targets
+                 WHERE rollout_id = ?4 AND position >= ?5 AND position < ?6 ORDER BY position",
+            )
+            .map_err(db)?
+            .execute(params![
+                self.row.tenant_id,
+                self.row.package_id,
+                self.ctx.at,
+                self.row.id,
+                from,
+                to
+            ])
+            .map_err(db)?;
+        let updated = self
+            .c
+            .prepare_cached(
+                "UPDATE rollout_targets SET state = 'scheduled', updated_at = ?4
+                 WHERE rollout_id = ?1 AND position >= ?2 AND position < ?3 AND state IS NULL",
+            )
+            .map_err(db)?
+            .execute(params![self.row.id, from, to, self.ctx.at])
+            .map_err(db)?;
+        expect_rows("scheduled", updated, to - from)
+    }
+
+    /// Every `scheduled` device of this rollout gets its `ota_start` command (with a history
+    /// entry) and becomes `command_sent` with a fresh deadline.
+    fn send_commands(&self, count: u64) -> StoreResult<()> {
+        let kind = CommandKind::OtaStart.as_str();
+        self.c
+            .prepare_cached(
+                "INSERT INTO device_commands (id, tenant_id, device_id, rollout_id, kind, package_id, created_at)
+                 SELECT airlift_id('cmd'), ?1, device_id, rollout_id, ?2, ?3, ?4 FROM rollout_targets
+                 WHERE rollout_id = ?5 AND state = 'scheduled' ORDER BY position",
+            )
+            .map_err(db)?
+            .execute(params![
+                self.row.tenant_id,
+                kind,
+                self.row.package_id,
+                self.ctx.at,
+                self.row.id
+            ])
+            .map_err(db)?;
+        self.c
+            .prepare_cached(
+                "INSERT INTO device_history (tenant_id, device_id, kind, rollout_id, package_id, command_id, status, at)
+                 SELECT c.tenant_id, c.device_id, 'command', c.rollout_id, c.package_id, c.id, c.kind, c.created_at
+                 FROM rollout_targets t JOIN device_commands c
+                     ON c.device_id = t.device_id AND c.rollout_id = t.rollout_id AND c.kind = ?2
+                 WHERE t.rollout_id = ?1 AND t.state = 'scheduled' ORDER BY t.position",
+            )
+            .map_err(db)?
+            .execute(params![self.row.id, kind])
+            .map_err(db)?;
+        let updated = self
+            .c
+            .prepare_cached(
+                "UPDATE rollout_targets SET state = 'command_sent', deadline_unix = ?2, updated_at = ?3
+                 WHERE rollout_id = ?1 AND state = 'scheduled'",
+            )
+            .map_err(db)?
+            .execute(params![self.row.id, self.deadline(), self.ctx.at])
+            .map_err(db)?;
+        expect_rows("sent a command", updated, i64_of(count))
     }
 
     fn set_state(
@@ -366,11 +428,14 @@ impl<'c> Session<'c> {
     /// to publish once the transaction commits.
     pub fn finish(self) -> StoreResult<Vec<RolloutEventData>> {
         let change = next_change(self.c)?;
+        let counters = self.agg.counters();
         let updated = self
             .c
             .prepare_cached(
                 "UPDATE rollouts SET status = ?3, canary_percent = ?4, version = version + 1,
-                     change_seq = ?5, updated_at = ?6
+                     change_seq = ?5, updated_at = ?6, target_count = ?7, n_scheduled = ?8,
+                     n_command_sent = ?9, n_in_progress = ?10, n_successful = ?11, n_failed = ?12,
+                     n_timed_out = ?13
                  WHERE id = ?1 AND version = ?2",
             )
             .map_err(db)?
@@ -380,7 +445,14 @@ impl<'c> Session<'c> {
                 self.agg.status().as_str(),
                 self.agg.canary_percent(),
                 i64_of(change),
-                self.ctx.at
+                self.ctx.at,
+                i64_of(self.agg.target_count()),
+                i64_of(counters.scheduled),
+                i64_of(counters.command_sent),
+                i64_of(counters.in_progress),
+                i64_of(counters.successful),
+                i64_of(counters.failed),
+                i64_of(counters.timed_out),
             ])
             .map_err(db)?;
         if updated != 1 {
@@ -389,7 +461,9 @@ impl<'c> Session<'c> {
             )
             .into());
         }
-        let counters = self.agg.counters();
+        if self.transitions.is_empty() {
+            return Ok(Vec::new());
+        }
         let rollback = rollback_counters(self.c, &self.row.id)?;
         let mut out = Vec::new();
         for t in &self.transitions {
@@ -461,6 +535,18 @@ impl<'c> Session<'c> {
         }
         Ok(out)
     }
+}
+
+/// A set-based change touched `got` rows where the aggregate's counters said `want`: the
+/// stored targets and counters disagree, so nothing of this change may be committed.
+fn expect_rows(what: &str, got: usize, want: i64) -> StoreResult<()> {
+    if i64::try_from(got).ok() == Some(want) {
+        return Ok(());
+    }
+    Err(ApiError::internal(format!(
+        "stored rollout is inconsistent: {got} devices {what}, its counters say {want}"
+    ))
+    .into())
 }
 
 /// Counts of the rollback track's states, or `None` before any rollback command.

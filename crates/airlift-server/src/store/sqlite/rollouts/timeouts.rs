@@ -97,6 +97,7 @@ pub fn sweep(
                 &ctx.at,
             )?;
         } else if open(&state) {
+            s.track(&device)?;
             let events = s.agg.time_out(&device)?;
             s.apply(events, &Actor::system())?;
         }
