@@ -118,7 +118,10 @@ fn paused_rollout_holds_commands_and_refuses_advance() {
     );
     assert_eq!(agg.device_state("dev_004"), Some(D::CommandSent));
     assert_eq!(agg.device_state("dev_005"), None, "outside the slice");
-    assert!(agg.send_commands().unwrap().is_empty(), "nothing left to send");
+    assert!(
+        agg.send_commands().unwrap().is_empty(),
+        "nothing left to send"
+    );
 }
 
 #[test]
@@ -278,11 +281,20 @@ fn restore_accepts_what_start_produces_and_rejects_corruption() {
     let err = sparse.track("dev_005", 5, Some(D::Scheduled)).unwrap_err();
     assert_eq!(err.code, ErrorCode::Internal);
     assert!(err.message.contains("dev_005"), "{}", err.message);
-    assert_eq!(sparse.track("dev_000", 0, None).unwrap_err().code, ErrorCode::Internal);
-    assert_eq!(sparse.track("x", 10, None).unwrap_err().code, ErrorCode::Internal);
+    assert_eq!(
+        sparse.track("dev_000", 0, None).unwrap_err().code,
+        ErrorCode::Internal
+    );
+    assert_eq!(
+        sparse.track("x", 10, None).unwrap_err().code,
+        ErrorCode::Internal
+    );
     sparse.track("dev_000", 0, Some(D::CommandSent)).unwrap();
     assert_eq!(
-        sparse.track("other", 0, Some(D::CommandSent)).unwrap_err().code,
+        sparse
+            .track("other", 0, Some(D::CommandSent))
+            .unwrap_err()
+            .code,
         ErrorCode::Internal
     );
 }
@@ -307,9 +319,16 @@ fn a_joining_device_extends_the_targets_and_the_slice_stays_a_prefix() {
     let events = agg.add_target("new").unwrap();
     assert_eq!(agg.target_count(), 11);
     assert_eq!(agg.counters().total(), 6);
-    assert_eq!(events, vec![RolloutEvent::SliceScheduled { from: 5, to: 6 }]);
+    assert_eq!(
+        events,
+        vec![RolloutEvent::SliceScheduled { from: 5, to: 6 }]
+    );
     assert_eq!(agg.device_state("dev_005"), Some(D::Scheduled));
-    assert_eq!(agg.device_state("new"), None, "position 10 is outside the slice");
+    assert_eq!(
+        agg.device_state("new"),
+        None,
+        "position 10 is outside the slice"
+    );
     // Joining twice changes nothing; the state survives a restore.
     assert!(agg.add_target("new").unwrap().is_empty());
     let restored = RolloutAggregate::restore(
