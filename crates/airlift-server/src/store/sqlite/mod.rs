@@ -3,11 +3,13 @@
 //! SQLite in WAL mode lets readers run alongside the single writer; every write transaction
 //! starts `IMMEDIATE` so two writers queue on `busy_timeout` instead of failing with
 //! SQLITE_BUSY halfway through. rusqlite is blocking, so each call runs on tokio's blocking
-//! pool with a connection from a small pool of its own.
+//! pool with a connection from a small pool of its own. Device reports, the hot path, go
+//! through a group-committing writer thread instead ([`report_writer`]).
 
 mod catalog;
 mod fleet;
 mod pool;
+mod report_writer;
 mod rollouts;
 mod schema;
 mod tenants;
@@ -22,6 +24,7 @@ use rusqlite::Connection;
 
 use super::*;
 use pool::Pool;
+use report_writer::ReportWriter;
 
 /// Readers plus the writer; more would only queue on SQLite's single write lock.
 const POOL_SIZE: usize = 4;
@@ -29,6 +32,7 @@ const POOL_SIZE: usize = 4;
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: Arc<Pool>,
+    reports: Arc<ReportWriter>,
 }
 
 impl SqliteStore {
@@ -39,8 +43,10 @@ impl SqliteStore {
                 .to_latest(conn)
                 .map_err(|e| anyhow::anyhow!("migrating {}: {e}", path.display()))
         })?;
+        let reports = ReportWriter::start(pool::connect(path)?)?;
         Ok(Self {
             pool: Arc::new(pool),
+            reports: Arc::new(reports),
         })
     }
 
@@ -423,8 +429,8 @@ impl Store for SqliteStore {
         report: ValidatedReport,
         ctx: Ctx,
     ) -> StoreResult<(ReportAccepted, Vec<RolloutEventData>)> {
-        let (t, d) = (tenant_id.to_owned(), device_id.to_owned());
-        self.call(move |c| rollouts::reports::record(c, &t, &d, &report, ctx))
+        self.reports
+            .record(tenant_id.to_owned(), device_id.to_owned(), report, ctx)
             .await
     }
     async fn device_history(

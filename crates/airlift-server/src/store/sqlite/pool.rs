@@ -71,7 +71,7 @@ impl Pool {
     }
 }
 
-fn connect(path: &Path) -> anyhow::Result<Connection> {
+pub(super) fn connect(path: &Path) -> anyhow::Result<Connection> {
     let conn = Connection::open(path)?;
     // WAL: readers never block the writer. synchronous=FULL: a committed package or chunk
     // survives power loss, not just a process crash. busy_timeout: writers queue.

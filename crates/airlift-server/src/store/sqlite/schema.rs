@@ -262,8 +262,8 @@ CREATE TABLE events (
 
 /// A rollout keeps its target count and per-state counters on its row, so a device report
 /// reads and writes one rollout row and one target row instead of counting the whole rollout.
-/// The indexes serve the set-based changes (send every `scheduled` device its command) and
-/// the rollback's open-command check.
+/// The indexes serve the set-based changes (send every `scheduled` device its command,
+/// withdraw a rollout's open commands) and the rollback's open-command check.
 const V4: &str = r#"
 ALTER TABLE rollouts ADD COLUMN target_count   INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE rollouts ADD COLUMN n_scheduled    INTEGER NOT NULL DEFAULT 0;
@@ -283,6 +283,8 @@ UPDATE rollouts SET
 CREATE INDEX rollout_targets_by_state ON rollout_targets (rollout_id, state);
 CREATE INDEX rollout_targets_by_rollback_state ON rollout_targets (rollout_id, rollback_state)
     WHERE rollback_state IS NOT NULL;
+CREATE INDEX device_commands_open_by_rollout ON device_commands (rollout_id, kind)
+    WHERE acked_at IS NULL AND cancelled_at IS NULL;
 "#;
 
 #[cfg(test)]

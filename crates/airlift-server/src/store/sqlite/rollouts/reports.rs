@@ -6,7 +6,7 @@ use airlift_core::device_state::{DeviceRolloutState, DeviceTrigger};
 use airlift_core::install_status::{classify, ReportOutcome};
 use airlift_core::rollout::RolloutStatus;
 use airlift_core::wire::{ReportAccepted, RolloutEventData};
-use rusqlite::{params, Connection, OptionalExtension as _, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension as _};
 
 use super::session::{set_firmware, Session};
 use super::{db, history, parse_state};
@@ -57,19 +57,18 @@ fn package_version(c: &Connection, package: &str) -> StoreResult<semver::Version
         .map_err(|e| ApiError::internal(format!("stored package version is invalid: {e}")).into())
 }
 
+/// Records one report inside the caller's write transaction (the report writer's batch, in a
+/// savepoint of its own, so a refused report leaves nothing behind).
 pub fn record(
-    c: &mut Connection,
+    tx: &Connection,
     tenant: &str,
     device: &str,
     report: &ValidatedReport,
     ctx: Ctx,
 ) -> StoreResult<(ReportAccepted, Vec<RolloutEventData>)> {
-    let tx = c
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db)?;
-    let mut s = Session::open(&tx, tenant, &report.rollout_id, ctx.clone())?;
+    let mut s = Session::open(tx, tenant, &report.rollout_id, ctx.clone())?;
     let rollout = report.rollout_id.as_str();
-    let t = target(&tx, rollout, device)?
+    let t = target(tx, rollout, device)?
         .ok_or_else(|| ApiError::not_found("this device is not a target of that rollout"))?;
     let current_state = |t: &TargetRow| t.rollback_state.clone().or(t.state.clone());
     // Idempotency: a report id seen before, or an exact repeat of the last report.
@@ -118,7 +117,7 @@ pub fn record(
             .rollback_package_id
             .clone()
             .ok_or_else(|| ApiError::internal("rolling back without a rollback package"))?;
-        let version = package_version(&tx, &pkg)?;
+        let version = package_version(tx, &pkg)?;
         let outcome = classify(report.status, &report.firmware_version, &version);
         let from = t
             .rollback_state
@@ -152,13 +151,13 @@ pub fn record(
             )
             .map_err(db)?;
             if to == DeviceRolloutState::Successful {
-                set_firmware(&tx, &s.row, device, &pkg, &ctx.at)?;
+                set_firmware(tx, &s.row, device, &pkg, &ctx.at)?;
             }
         }
         new_state = Some(to.as_str().to_owned());
         s.check_rollback_done()?;
     } else {
-        let version = package_version(&tx, &s.row.package_id)?;
+        let version = package_version(tx, &s.row.package_id)?;
         let outcome = classify(report.status, &report.firmware_version, &version);
         s.track(device)?;
         let events = s.agg.record_report(device, outcome)?;
@@ -204,7 +203,7 @@ pub fn record(
     )
     .map_err(db)?;
     history(
-        &tx,
+        tx,
         tenant,
         device,
         "report",
@@ -219,7 +218,6 @@ pub fn record(
     )?;
     let rollout_status = s.agg.status().as_str().to_owned();
     let published = s.finish()?;
-    tx.commit().map_err(db)?;
     Ok((
         ReportAccepted {
             report_id,

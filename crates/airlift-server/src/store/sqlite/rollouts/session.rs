@@ -256,6 +256,7 @@ impl<'c> Session<'c> {
                  SELECT c.tenant_id, c.device_id, 'command', c.rollout_id, c.package_id, c.id, c.kind, c.created_at
                  FROM rollout_targets t JOIN device_commands c
                      ON c.device_id = t.device_id AND c.rollout_id = t.rollout_id AND c.kind = ?2
+                         AND c.acked_at IS NULL AND c.cancelled_at IS NULL
                  WHERE t.rollout_id = ?1 AND t.state = 'scheduled' ORDER BY t.position",
             )
             .map_err(db)?
