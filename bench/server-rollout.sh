@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The rollout engine at fleet scale (issue 9):
+#   1. creating a rollout over 1,000,000 devices, vs sqlite3 doing the same writes with
+#      INSERT … SELECT on the same database file (target: time ≤ 2×);
+#   2. report → auto-pause visible to an SSE client while the server takes 3,000 reports/s
+#      (target: p99 ≤ 1 s).
+# Both are harness-less cargo benches in crates/airlift-sim/benches/ (release build, a real
+# airliftd on loopback). AIRLIFT_BENCH_DEVICES=N shrinks the first one for a quick look.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v sqlite3 >/dev/null; then
+    if [ "$(id -u)" -eq 0 ]; then apt-get install -y sqlite3; else sudo apt-get install -y sqlite3; fi
+fi
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
+cargo bench --quiet -p airlift-sim --bench rollout_1m
+cargo bench --quiet -p airlift-sim --bench report_to_pause
