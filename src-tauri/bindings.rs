@@ -7,7 +7,7 @@ use std::path::Path;
 
 use ts_rs::{Config, TS};
 
-use crate::dto::{catalog, connections, upload, AppInfo, IpcError};
+use crate::dto::{catalog, connections, rollouts, upload, AppInfo, IpcError};
 
 fn export_all(dir: &Path) {
     // u64 sizes and i64 times fit a JS number for any real value (< 2^53).
@@ -27,6 +27,14 @@ fn export_all(dir: &Path) {
         upload::UploadEvent::export_all(&cfg),
         upload::UploadOutcome::export_all(&cfg),
         upload::PendingUpload::export_all(&cfg),
+        rollouts::RolloutList::export_all(&cfg),
+        rollouts::RolloutDetail::export_all(&cfg),
+        rollouts::DeviceWindowRequest::export_all(&cfg),
+        rollouts::DeviceWindow::export_all(&cfg),
+        rollouts::TargetProfile::export_all(&cfg),
+        rollouts::RolloutPlan::export_all(&cfg),
+        rollouts::PlanPreview::export_all(&cfg),
+        rollouts::StartedRollout::export_all(&cfg),
     ];
     for result in exports {
         result.expect("export TypeScript bindings");

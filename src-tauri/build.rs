@@ -21,6 +21,14 @@ const COMMANDS: &[&str] = &[
     "upload_cancel",
     "pending_upload",
     "pending_upload_discard",
+    "rollouts_cached",
+    "rollouts_refresh",
+    "rollout_detail",
+    "rollout_devices",
+    "rollout_targets",
+    "rollout_preview",
+    "rollout_start",
+    "rollout_act",
 ];
 
 fn main() {

@@ -34,6 +34,14 @@ macro_rules! app_commands {
             commands::upload::upload_cancel,
             commands::upload::pending_upload,
             commands::upload::pending_upload_discard,
+            commands::rollouts::rollouts_cached,
+            commands::rollouts::rollouts_refresh,
+            commands::rollouts::rollout_detail,
+            commands::rollouts::rollout_devices,
+            commands::rollouts::rollout_targets,
+            commands::rollouts::rollout_preview,
+            commands::rollouts::rollout_start,
+            commands::rollouts::rollout_act,
         ]
     };
 }

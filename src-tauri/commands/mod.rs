@@ -5,4 +5,5 @@ pub mod app;
 pub mod catalog;
 pub mod connections;
 pub mod demo;
+pub mod rollouts;
 pub mod upload;

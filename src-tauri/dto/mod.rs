@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod connections;
+pub mod rollouts;
 pub mod upload;
 
 use serde::Serialize;

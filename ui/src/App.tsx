@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { appInfo, type AppError } from "./ipc";
 import { CatalogScreen } from "./screens/catalog/CatalogScreen";
 import { PlaceholderScreen } from "./screens/placeholder/PlaceholderScreen";
+import { RolloutsScreen } from "./screens/rollouts/RolloutsScreen";
 import { SettingsScreen } from "./screens/settings/SettingsScreen";
 import { useUpload } from "./screens/upload/UploadProvider";
 import { ConnectionStatus } from "./shell/ConnectionStatus";
@@ -29,6 +30,17 @@ export function App() {
     return () => window.removeEventListener("keydown", onKey);
   }, []);
 
+  // Links between screens are hashes: #/rollouts/<id>, #/devices/<id>.
+  useEffect(() => {
+    const follow = () => {
+      const m = /^#\/(rollouts|devices)\//.exec(window.location.hash);
+      if (m) setSection(m[1] as SectionId);
+    };
+    follow();
+    window.addEventListener("hashchange", follow);
+    return () => window.removeEventListener("hashchange", follow);
+  }, []);
+
   const openSettings = () => setSection("settings");
   const openUpload = () => {
     setSection("catalog");
@@ -50,9 +62,7 @@ export function App() {
           </p>
         )}
         {section === "catalog" && <CatalogScreen onOpenSettings={openSettings} />}
-        {section === "rollouts" && (
-          <PlaceholderScreen title="Rollouts" hint="Staged rollouts and their live progress appear here." />
-        )}
+        {section === "rollouts" && <RolloutsScreen onOpenSettings={openSettings} />}
         {section === "devices" && (
           <PlaceholderScreen title="Devices" hint="Search any device and read its update history here." />
         )}

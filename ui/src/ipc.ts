@@ -16,6 +16,15 @@ import type { SigningKeyInfo } from "./bindings/SigningKeyInfo";
 import type { UploadEvent } from "./bindings/UploadEvent";
 import type { UploadOutcome } from "./bindings/UploadOutcome";
 import type { UploadRequest } from "./bindings/UploadRequest";
+import type { DeviceWindow } from "./bindings/DeviceWindow";
+import type { DeviceWindowRequest } from "./bindings/DeviceWindowRequest";
+import type { PlanPreview } from "./bindings/PlanPreview";
+import type { RolloutAction } from "./bindings/RolloutAction";
+import type { RolloutDetail } from "./bindings/RolloutDetail";
+import type { RolloutList } from "./bindings/RolloutList";
+import type { RolloutPlan } from "./bindings/RolloutPlan";
+import type { StartedRollout } from "./bindings/StartedRollout";
+import type { TargetProfile } from "./bindings/TargetProfile";
 
 export type AppError = IpcError;
 export type { AppInfo };
@@ -70,3 +79,14 @@ export const uploadPause = () => call<null>("upload_pause");
 export const uploadCancel = () => call<null>("upload_cancel");
 export const pendingUpload = () => call<PendingUpload | null>("pending_upload");
 export const pendingUploadDiscard = () => call<null>("pending_upload_discard");
+
+export const rolloutsCached = () => call<RolloutList>("rollouts_cached");
+export const rolloutsRefresh = () => call<RolloutList>("rollouts_refresh");
+export const rolloutDetail = (id: string) => call<RolloutDetail>("rollout_detail", { id });
+export const rolloutDevices = (request: DeviceWindowRequest) =>
+  call<DeviceWindow>("rollout_devices", { request });
+export const rolloutTargets = () => call<TargetProfile[]>("rollout_targets");
+export const rolloutPreview = (plan: RolloutPlan) => call<PlanPreview>("rollout_preview", { plan });
+export const rolloutStart = (plan: RolloutPlan) => call<StartedRollout>("rollout_start", { plan });
+export const rolloutAct = (id: string, action: RolloutAction, canaryPercent: number | null = null) =>
+  call<RolloutDetail>("rollout_act", { id, action, canaryPercent });

@@ -57,6 +57,13 @@ impl DeviceCounters {
         self.failed + self.timed_out
     }
 
+    /// Devices a rollback sends `ota_rollback` to: every device the update reached (command
+    /// sent, in progress, successful, timed out). Failed devices stayed on their previous build
+    /// and scheduled ones never got the update, so neither is touched.
+    pub fn rollback_reach(&self) -> u64 {
+        self.command_sent + self.in_progress + self.successful + self.timed_out
+    }
+
     pub(crate) fn add(&mut self, state: DeviceRolloutState) {
         self.add_n(state, 1);
     }

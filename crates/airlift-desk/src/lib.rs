@@ -15,6 +15,8 @@
 //! * [`sync`]: server → cache sync (incremental by `change_seq`) and cached reads with their age.
 //! * [`connections`]: saved servers; tokens in the OS keyring ([`secret::Secret`] redacts them).
 //! * [`watch`]: the Server-Sent Events watcher (cache updates, auto-pause notifications).
+//! * [`role`]: the token's role claim, so the UI disables what the server would refuse.
+//! * [`rollouts`]: the operator actions a rollout accepts now, failure rate, rollback reach.
 
 pub mod cache;
 pub mod cancel;
@@ -24,6 +26,8 @@ pub mod connections;
 pub mod error;
 pub mod hashing;
 pub mod notify;
+pub mod role;
+pub mod rollouts;
 pub mod secret;
 pub mod signing;
 pub mod sync;

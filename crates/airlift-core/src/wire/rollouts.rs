@@ -191,4 +191,10 @@ pub struct RolloutDevice {
     pub last_message: Option<String>,
     pub reported_version: Option<String>,
     pub updated_at: String,
+    /// The device's name and the firmware version it runs now (its record, not this rollout's
+    /// reports), so a list of rollout devices reads without a lookup per row.
+    #[serde(default)]
+    pub device_name: Option<String>,
+    #[serde(default)]
+    pub firmware_version: Option<String>,
 }

@@ -16,6 +16,7 @@ mod catalog;
 mod devices;
 mod history;
 mod open;
+mod rollouts;
 pub mod rows;
 mod sync;
 mod uploads;

@@ -19,6 +19,7 @@ use crate::error::{DeskError, DeskErrorCode};
 const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0001_init.sql")),
     M::up(include_str!("../../migrations/0002_upload_mtime.sql")),
+    M::up(include_str!("../../migrations/0003_rollout_summary.sql")),
 ];
 
 /// How long a write waits for another connection (another window) to finish before failing.

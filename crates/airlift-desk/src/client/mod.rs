@@ -27,6 +27,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use fleet::ListParams;
+pub use rollouts::DeviceWindow;
 pub use retry::RetryPolicy;
 pub use uploads::PartBody;
 

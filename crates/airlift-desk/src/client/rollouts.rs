@@ -10,6 +10,39 @@ use super::fleet::ListParams;
 use super::{seg, Client, Kind, Payload};
 use crate::error::DeskError;
 
+/// One window of a rollout's device list: filtered by state, sorted, from any row on (a
+/// virtualized table asks for the rows it is about to show, wherever the person scrolled).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceWindow {
+    /// A per-device state, or `pending`; `None` for every device.
+    pub state: Option<String>,
+    /// `position` (scheduling order, the default), `device`, `state`, `progress`, `updated`.
+    pub sort: Option<String>,
+    pub descending: bool,
+    pub offset: u64,
+    /// 1..=1000 rows.
+    pub limit: u32,
+}
+
+impl DeviceWindow {
+    fn query(&self) -> String {
+        let mut q = vec![
+            format!("limit={}", self.limit),
+            format!("offset={}", self.offset),
+        ];
+        if let Some(state) = self.state.as_deref().filter(|s| !s.is_empty()) {
+            q.push(format!("state={}", seg(state)));
+        }
+        if let Some(sort) = self.sort.as_deref().filter(|s| !s.is_empty()) {
+            q.push(format!("sort={}", seg(sort)));
+        }
+        if self.descending {
+            q.push("order=desc".to_owned());
+        }
+        format!("?{}", q.join("&"))
+    }
+}
+
 impl Client {
     /// Starts a rollout. Sent once.
     pub async fn create_rollout(&self, req: &CreateRollout) -> Result<CreatedRollout, DeskError> {
@@ -50,6 +83,20 @@ impl Client {
             "/api/v1/ota/rollouts/{}/devices{}",
             seg(id),
             page.query()
+        ))
+        .await
+    }
+
+    /// A window of a rollout's devices (see [`DeviceWindow`]).
+    pub async fn rollout_device_window(
+        &self,
+        id: &str,
+        window: &DeviceWindow,
+    ) -> Result<ListResponse<RolloutDevice>, DeskError> {
+        self.get(&format!(
+            "/api/v1/ota/rollouts/{}/devices{}",
+            seg(id),
+            window.query()
         ))
         .await
     }

@@ -45,16 +45,14 @@ pub fn history_row(device_id: &str, e: &DeviceHistoryEntry) -> HistoryEntryRow {
     }
 }
 
-/// Stores one rollout as fetched (summary + transitions): what the watcher does per event.
+/// Stores one rollout as fetched (summary, full record, transitions): what the watcher does
+/// per event and what opening a rollout does.
 pub fn store_rollout(
     cache: &Mutex<Cache>,
     connection_id: &str,
     rollout: &Rollout,
 ) -> Result<(), DeskError> {
-    let mut cache = lock(cache)?;
-    cache.upsert_rollouts(connection_id, &[rollout_row(&rollout.summary)])?;
-    cache.append_rollout_transitions(connection_id, &transition_rows(rollout))?;
-    Ok(())
+    lock(cache)?.save_rollout_detail(connection_id, rollout)
 }
 
 pub async fn sync_rollouts(
@@ -81,7 +79,11 @@ pub async fn sync_rollouts(
             .map(|r| r.change_seq)
             .fold(cursor, u64::max);
         let rows: Vec<RolloutRow> = list.data.iter().map(rollout_row).collect();
-        report.written += lock(cache)?.upsert_rollouts(connection_id, &rows)?.written as u64;
+        {
+            let mut cache = lock(cache)?;
+            report.written += cache.upsert_rollouts(connection_id, &rows)?.written as u64;
+            cache.save_rollout_summaries(connection_id, &list.data)?;
+        }
         changed.extend(list.data.iter().map(|r| r.rollout_id.clone()));
         match list.data.last() {
             Some(last) if list.has_more => page.changed_since = Some(last.change_seq),
@@ -90,7 +92,7 @@ pub async fn sync_rollouts(
     }
     for id in changed {
         let rollout = client.rollout(&id).await?;
-        lock(cache)?.append_rollout_transitions(connection_id, &transition_rows(&rollout))?;
+        lock(cache)?.save_rollout_detail(connection_id, &rollout)?;
     }
     lock(cache)?.mark_synced(
         connection_id,

@@ -19,7 +19,10 @@ use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path, Query};
 use crate::ids;
 use crate::rollouts::request;
-use crate::store::{Actor, Ctx, DeviceStateFilter, NewRollout, RolloutAction, RolloutFilter};
+use crate::store::{
+    Actor, Ctx, DeviceStateFilter, NewRollout, RolloutAction, RolloutDeviceListing,
+    RolloutDeviceSort, RolloutFilter,
+};
 
 fn actor(caller: &Caller) -> Actor {
     Actor {
@@ -127,6 +130,10 @@ pub struct RolloutDevicesQuery {
     pub order: Option<String>,
     /// A per-device state, or `pending` (not yet in the slice).
     pub state: Option<String>,
+    /// `position` (default), `device`, `state`, `progress` or `updated`.
+    pub sort: Option<String>,
+    /// Rows to skip (instead of `after`), for random access.
+    pub offset: Option<u64>,
 }
 
 pub async fn devices(
@@ -150,15 +157,41 @@ pub async fn devices(
                 })?,
         ),
     };
+    let sort = match q.sort.as_deref().filter(|s| !s.is_empty()) {
+        None => RolloutDeviceSort::Position,
+        Some(s) => RolloutDeviceSort::parse(s).ok_or_else(|| {
+            ApiError::invalid_argument(format!(
+                "sort must be position, device, state, progress or updated; got {s:?}"
+            ))
+        })?,
+    };
+    // This list alone also sorts descending, so `order` is checked here, not by ListQuery.
+    let descending = match q.order.as_deref() {
+        None | Some("") => false,
+        Some(o) if o.eq_ignore_ascii_case("asc") => false,
+        Some(o) if o.eq_ignore_ascii_case("desc") => true,
+        Some(o) => {
+            return Err(ApiError::invalid_argument(format!(
+                "order must be ASC or DESC, got {o:?}"
+            ))
+            .into())
+        }
+    };
     let page = ListQuery {
         limit: q.limit,
         after: q.after,
-        order: q.order,
+        order: None,
     }
     .page()?;
+    let listing = RolloutDeviceListing {
+        state: filter,
+        sort,
+        descending,
+        offset: q.offset,
+    };
     let items = state
         .store
-        .rollout_devices(caller.tenant_id(), &id, filter, page.clone())
+        .rollout_devices(caller.tenant_id(), &id, listing, page.clone())
         .await?;
     Ok(Json(list_response(&page, items, |d| d)))
 }

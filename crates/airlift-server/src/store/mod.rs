@@ -195,7 +195,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         tenant_id: &str,
         id: &str,
-        state: DeviceStateFilter,
+        listing: RolloutDeviceListing,
         page: Page,
     ) -> StoreResult<PageOf<RolloutDevice>>;
     /// Times out overdue devices everywhere; returns (tenant id, rollout id, events to

@@ -188,3 +188,44 @@ pub enum DeviceStateFilter {
     /// In this state on the way up, or on the rollback track.
     State(DeviceRolloutState),
 }
+
+/// The order of a rollout's device list. Every order ends with the scheduling position, so a
+/// page boundary never splits ties differently between two requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RolloutDeviceSort {
+    /// Scheduling order (the only order the keyset cursor `after` works with).
+    #[default]
+    Position,
+    /// Device name.
+    Device,
+    /// Trouble first: failed, timed out, in progress, command sent, scheduled, successful,
+    /// then devices not yet in the slice.
+    State,
+    Progress,
+    /// Last report or change.
+    Updated,
+}
+
+impl RolloutDeviceSort {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "position" => Some(Self::Position),
+            "device" => Some(Self::Device),
+            "state" => Some(Self::State),
+            "progress" => Some(Self::Progress),
+            "updated" => Some(Self::Updated),
+            _ => None,
+        }
+    }
+}
+
+/// Which devices of a rollout to list, in what order, from where.
+#[derive(Debug, Clone)]
+pub struct RolloutDeviceListing {
+    pub state: DeviceStateFilter,
+    pub sort: RolloutDeviceSort,
+    pub descending: bool,
+    /// Rows to skip: random access for a virtualized table that jumps to any row. Used
+    /// instead of the page's keyset `after`, which only fits ascending scheduling order.
+    pub offset: Option<u64>,
+}

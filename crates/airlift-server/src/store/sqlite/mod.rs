@@ -343,11 +343,11 @@ impl Store for SqliteStore {
         &self,
         tenant_id: &str,
         id: &str,
-        state: DeviceStateFilter,
+        listing: RolloutDeviceListing,
         page: Page,
     ) -> StoreResult<PageOf<RolloutDevice>> {
         let (t, id) = (tenant_id.to_owned(), id.to_owned());
-        self.call(move |c| rollouts::queries::devices(c, &t, &id, &state, &page))
+        self.call(move |c| rollouts::queries::devices(c, &t, &id, &listing, &page))
             .await
     }
     async fn sweep_timeouts(&self, now_unix: i64) -> StoreResult<Vec<SweptRollout>> {

@@ -11,7 +11,10 @@ use rusqlite::{params, Connection};
 use super::session::rollback_counters;
 use super::{db, load_row, parse_state, rollout_row, RolloutRow, ROLLOUT_COLUMNS};
 use crate::store::sqlite::{i64_of, page_of, u64_of};
-use crate::store::{ApiError, DeviceStateFilter, Page, PageOf, RolloutFilter, StoreResult};
+use crate::store::{
+    ApiError, DeviceStateFilter, Page, PageOf, RolloutDeviceListing, RolloutDeviceSort,
+    RolloutFilter, StoreResult,
+};
 
 fn summary(c: &Connection, row: RolloutRow) -> StoreResult<RolloutSummary> {
     let counters = row.counters;
@@ -179,37 +182,58 @@ pub fn devices(
     c: &Connection,
     tenant: &str,
     rollout: &str,
-    state: &DeviceStateFilter,
+    listing: &RolloutDeviceListing,
     page: &Page,
 ) -> StoreResult<PageOf<RolloutDevice>> {
     if load_row(c, tenant, rollout)?.is_none() {
         return Err(ApiError::not_found("rollout not found").into());
     }
+    let keyset = listing.sort == RolloutDeviceSort::Position && !listing.descending;
     let after: i64 = match page.after.as_deref() {
         None => -1,
+        Some(_) if !keyset || listing.offset.is_some() => {
+            return Err(ApiError::invalid_argument(
+                "after (a position) pages only the default order; use offset with sort or order",
+            )
+            .into())
+        }
         Some(a) => a.parse().map_err(|_| {
             ApiError::invalid_argument("after must be a position from a previous page")
         })?,
     };
-    let (pending, state) = match state {
+    let offset = i64::try_from(listing.offset.unwrap_or(0))
+        .map_err(|_| ApiError::invalid_argument("offset is too large"))?;
+    let (pending, state) = match &listing.state {
         DeviceStateFilter::Any => (false, None),
         DeviceStateFilter::Pending => (true, None),
         DeviceStateFilter::State(s) => (false, Some(s.as_str())),
     };
-    let mut stmt = c
-        .prepare_cached(
-            "SELECT device_id, position, state, rollback_state, progress, last_status, last_message,
-                    reported_version, updated_at
-             FROM rollout_targets
-             WHERE rollout_id = ?1 AND position > ?2
-               AND (?3 = 0 OR state IS NULL)
-               AND (?4 IS NULL OR state = ?4 OR rollback_state = ?4)
-             ORDER BY position LIMIT ?5",
-        )
-        .map_err(db)?;
+    // The ORDER BY comes from a closed enum, never from the request's text.
+    let key = match listing.sort {
+        RolloutDeviceSort::Position => "t.position",
+        RolloutDeviceSort::Device => "d.name COLLATE NOCASE",
+        RolloutDeviceSort::State => {
+            "CASE COALESCE(t.rollback_state, t.state) WHEN 'failed' THEN 0 WHEN 'timed_out' THEN 1 \
+             WHEN 'in_progress' THEN 2 WHEN 'command_sent' THEN 3 WHEN 'scheduled' THEN 4 \
+             WHEN 'successful' THEN 5 ELSE 6 END"
+        }
+        RolloutDeviceSort::Progress => "COALESCE(t.progress, -1)",
+        RolloutDeviceSort::Updated => "t.updated_at",
+    };
+    let dir = if listing.descending { "DESC" } else { "ASC" };
+    let sql = format!(
+        "SELECT t.device_id, t.position, t.state, t.rollback_state, t.progress, t.last_status,
+                t.last_message, t.reported_version, t.updated_at, d.name, d.firmware_version
+         FROM rollout_targets t JOIN devices d ON d.id = t.device_id
+         WHERE t.rollout_id = ?1 AND t.position > ?2
+           AND (?3 = 0 OR t.state IS NULL)
+           AND (?4 IS NULL OR t.state = ?4 OR t.rollback_state = ?4)
+         ORDER BY {key} {dir}, t.position {dir} LIMIT ?5 OFFSET ?6"
+    );
+    let mut stmt = c.prepare_cached(&sql).map_err(db)?;
     let rows = stmt
         .query_map(
-            params![rollout, after, pending, state, page.limit + 1],
+            params![rollout, after, pending, state, page.limit + 1, offset],
             |r| {
                 let state: Option<String> = r.get(2)?;
                 let rb: Option<String> = r.get(3)?;
@@ -225,6 +249,8 @@ pub fn devices(
                     last_message: r.get(6)?,
                     reported_version: r.get(7)?,
                     updated_at: r.get(8)?,
+                    device_name: r.get(9)?,
+                    firmware_version: r.get(10)?,
                 })
             },
         )

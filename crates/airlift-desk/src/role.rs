@@ -1,0 +1,91 @@
+//! What the connection's token lets its holder do, read from the JWT's `role` claim.
+//!
+//! The server decides every request (a support token gets 403 on a write); the desk only reads
+//! the claim so the UI can disable what would be refused and say why, before anyone clicks.
+//! The signature is not checked here: the desk does not hold the server's key, and a forged
+//! claim would only enable buttons that the server still refuses.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+
+/// The roles of the API spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Admin,
+    ReleaseManager,
+    /// Read-only: catalog, rollouts, devices, histories.
+    Support,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::ReleaseManager => "release-manager",
+            Role::Support => "support",
+        }
+    }
+
+    /// Whether the role may start and steer rollouts (pause, resume, advance, roll back).
+    pub fn can_operate_rollouts(self) -> bool {
+        matches!(self, Role::Admin | Role::ReleaseManager)
+    }
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    role: Role,
+}
+
+/// The `role` claim of a JWT, or `None` when the token is not a JWT the desk can read (an
+/// opaque token, or one from a newer server with another role): then the UI offers the actions
+/// and the server's answer decides.
+pub fn role_of(token: &Secret) -> Option<Role> {
+    let payload = token.expose().split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice::<Claims>(&bytes)
+        .ok()
+        .map(|c| c.role)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(claims: &str) -> Secret {
+        let enc = |s: &str| URL_SAFE_NO_PAD.encode(s);
+        Secret::new(format!(
+            "{}.{}.c2lnbmF0dXJl",
+            enc(r#"{"alg":"HS256","typ":"JWT"}"#),
+            enc(claims)
+        ))
+    }
+
+    #[test]
+    fn reads_each_role() {
+        for (text, role) in [
+            ("admin", Role::Admin),
+            ("release-manager", Role::ReleaseManager),
+            ("support", Role::Support),
+        ] {
+            let token = jwt(&format!(r#"{{"sub":"a","tid":"t","role":"{text}","exp":1}}"#));
+            assert_eq!(role_of(&token), Some(role));
+        }
+        assert!(!Role::Support.can_operate_rollouts());
+        assert!(Role::ReleaseManager.can_operate_rollouts());
+    }
+
+    #[test]
+    fn an_unreadable_token_has_no_role() {
+        assert_eq!(role_of(&Secret::new("opaque-token")), None);
+        assert_eq!(role_of(&Secret::new("a.!!!.c")), None);
+        assert_eq!(role_of(&jwt(r#"{"role":"owner"}"#)), None);
+        assert_eq!(role_of(&jwt(r#"{"sub":"no role"}"#)), None);
+    }
+}

@@ -1,0 +1,162 @@
+//! What an operator may do with a rollout right now, and the numbers the rollout screens show.
+//!
+//! The state machine's edges come from airlift-core ([`RolloutStatus::allowed`]); the role from
+//! the token ([`crate::role`]). The UI receives the result and only renders it, so a button is
+//! never enabled by a second copy of the rules written in TypeScript.
+
+use airlift_core::rollout::{RolloutStatus, RolloutTrigger};
+use airlift_core::wire::RolloutSummary;
+
+use crate::role::Role;
+
+/// The operator's buttons, in the order the UI shows them.
+pub const OPERATOR_TRIGGERS: [RolloutTrigger; 4] = [
+    RolloutTrigger::Pause,
+    RolloutTrigger::Resume,
+    RolloutTrigger::Advance,
+    RolloutTrigger::Rollback,
+];
+
+/// The actions open to this connection, and, when some of the state machine's are withheld,
+/// why (one sentence the UI shows next to the disabled buttons).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorActions {
+    pub allowed: Vec<RolloutTrigger>,
+    pub why_not: Option<String>,
+}
+
+/// The operator actions `rollout` accepts now for a holder of `role` (`None`: unknown role,
+/// the server decides).
+pub fn operator_actions(rollout: &RolloutSummary, role: Option<Role>) -> OperatorActions {
+    let by_state: Vec<RolloutTrigger> = OPERATOR_TRIGGERS
+        .into_iter()
+        .filter(|t| rollout.status.allowed().contains(t))
+        // Advancing means raising the slice; at 100 % there is nothing left to raise.
+        .filter(|t| *t != RolloutTrigger::Advance || rollout.canary_percent < 100)
+        .collect();
+    if let Some(role) = role.filter(|r| !r.can_operate_rollouts()) {
+        return OperatorActions {
+            allowed: Vec::new(),
+            why_not: Some(format!(
+                "This connection's token has the {} role, which can read rollouts but not change them.",
+                role.as_str()
+            )),
+        };
+    }
+    let why_not = match rollout.status {
+        RolloutStatus::Completed => Some("The rollout is completed; nothing can change it.".into()),
+        RolloutStatus::RollingBack => {
+            Some("The rollout is rolling back; it completes when every device has answered.".into())
+        }
+        _ => None,
+    };
+    OperatorActions {
+        allowed: by_state,
+        why_not,
+    }
+}
+
+/// Failed (including timed-out) devices per 100 devices in the slice: what auto-pause
+/// compares with the threshold. 0 before anything is scheduled.
+pub fn failure_rate_percent(rollout: &RolloutSummary) -> f64 {
+    let total = rollout.counters.total();
+    if total == 0 {
+        return 0.0;
+    }
+    rollout.counters.failed_total() as f64 * 100.0 / total as f64
+}
+
+/// Eligible devices the slice does not cover yet (they wait for an advance or the next batch).
+pub fn pending_count(rollout: &RolloutSummary) -> u64 {
+    rollout
+        .eligible_count
+        .saturating_sub(rollout.counters.total())
+}
+
+/// How many devices a rollback would send the rollback package to (0 without one).
+pub fn rollback_reach(rollout: &RolloutSummary) -> u64 {
+    if rollout.rollback_package_id.is_none() {
+        return 0;
+    }
+    rollout.counters.rollback_reach()
+}
+
+#[cfg(test)]
+mod tests {
+    use airlift_core::device_counters::DeviceCounters;
+    use airlift_core::wire::RolloutStrategy;
+
+    use super::*;
+
+    fn rollout(status: RolloutStatus, canary: u32) -> RolloutSummary {
+        RolloutSummary {
+            rollout_id: "rol_1".into(),
+            package_id: "pkg_new".into(),
+            package_version: "2.0.0".into(),
+            rollback_package_id: Some("pkg_old".into()),
+            target_profile_id: Some("prof".into()),
+            target_kind: "profile".into(),
+            strategy: RolloutStrategy::Canary,
+            status,
+            canary_percent: canary,
+            failure_threshold_percent: 10,
+            batch_percent: None,
+            min_batch_success_percent: None,
+            force: false,
+            device_timeout_seconds: 60,
+            eligible_count: 40,
+            scheduled_count: 20,
+            skipped_count: 0,
+            counters: DeviceCounters {
+                scheduled: 1,
+                command_sent: 2,
+                in_progress: 3,
+                successful: 10,
+                failed: 3,
+                timed_out: 1,
+            },
+            rollback_counters: None,
+            allowed_actions: status.allowed().to_vec(),
+            version: 1,
+            change_seq: 1,
+            created_by: "rm".into(),
+            created_at: "2026-11-23T16:00:00Z".into(),
+            updated_at: "2026-11-23T16:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn actions_follow_the_state_machine() {
+        use RolloutTrigger::*;
+        let admin = Some(Role::Admin);
+        let of = |s, c| operator_actions(&rollout(s, c), admin).allowed;
+        assert_eq!(of(RolloutStatus::Active, 10), vec![Pause, Advance, Rollback]);
+        assert_eq!(of(RolloutStatus::Active, 100), vec![Pause, Rollback]);
+        assert_eq!(of(RolloutStatus::Paused, 10), vec![Resume, Rollback]);
+        assert!(of(RolloutStatus::RollingBack, 10).is_empty());
+        assert!(of(RolloutStatus::Completed, 100).is_empty());
+        assert!(operator_actions(&rollout(RolloutStatus::Completed, 100), admin)
+            .why_not
+            .is_some());
+    }
+
+    #[test]
+    fn support_gets_no_actions_and_a_reason() {
+        let a = operator_actions(&rollout(RolloutStatus::Paused, 10), Some(Role::Support));
+        assert!(a.allowed.is_empty());
+        assert!(a.why_not.unwrap().contains("support"));
+        let unknown = operator_actions(&rollout(RolloutStatus::Paused, 10), None);
+        assert_eq!(unknown.allowed.len(), 2);
+    }
+
+    #[test]
+    fn numbers() {
+        let r = rollout(RolloutStatus::Active, 50);
+        assert_eq!(failure_rate_percent(&r), 20.0);
+        assert_eq!(pending_count(&r), 20);
+        assert_eq!(rollback_reach(&r), 16);
+        let mut none = r.clone();
+        none.rollback_package_id = None;
+        assert_eq!(rollback_reach(&none), 0);
+    }
+}

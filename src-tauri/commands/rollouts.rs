@@ -1,0 +1,327 @@
+//! Rollouts: the list (cache first), one rollout's live view, its device table, the start
+//! wizard (targets, preview, start) and the operator actions.
+
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
+use airlift_core::wire::{CreateRollout, Rollout, RolloutStrategy, RolloutSummary};
+use airlift_desk::cache::{Cache, Collection};
+use airlift_desk::client::{DeviceWindow as WindowQuery, ListParams};
+use airlift_desk::role::{role_of, Role};
+use airlift_desk::rollouts::{operator_actions, rollback_reach};
+use airlift_desk::sync::{read_through, store_rollout, sync_rollouts};
+use airlift_desk::{DeskError, DeskErrorCode};
+use tauri::State;
+
+use crate::dto::rollouts::{
+    item, DeviceWindow, DeviceWindowRequest, PlanPreview, RolloutAction, RolloutDetail,
+    RolloutDeviceRow, RolloutItem, RolloutList, RolloutPlan, StartedRollout, TargetProfile,
+    TransitionEntry,
+};
+use crate::state::{lock, AppState};
+
+/// Profile names seen this session, per connection: the list shows "temp-sensor-v2" rather
+/// than a profile id. Not cached on disk; offline, the id is shown.
+static PROFILE_NAMES: LazyLock<Mutex<HashMap<(String, String), String>>> =
+    LazyLock::new(Default::default);
+
+/// The cached rollouts of the active connection, without touching the network.
+#[tauri::command]
+pub fn rollouts_cached(state: State<'_, AppState>) -> Result<RolloutList, DeskError> {
+    let Some(active) = state.active()? else {
+        return Ok(empty_list());
+    };
+    let cache = lock(&state.cache)?;
+    Ok(RolloutList {
+        rollouts: items(&cache, &active.name, cache.rollout_summaries(&active.name)?),
+        fresh: false,
+        synced_at_ms: cache.synced_at_ms(&active.name, Collection::Rollouts)?,
+        offline_reason: None,
+        connection: Some(active.name),
+    })
+}
+
+/// Syncs the rollouts (incrementally) and answers from the cache; offline, the cached copy.
+#[tauri::command]
+pub async fn rollouts_refresh(state: State<'_, AppState>) -> Result<RolloutList, DeskError> {
+    if state.active()?.is_none() {
+        return Ok(empty_list());
+    }
+    let (name, client) = state.client()?;
+    let cache = state.cache.clone();
+    let cached = read_through(
+        &cache,
+        &name,
+        Collection::Rollouts,
+        sync_rollouts(&client, &cache, &name),
+        |c| c.rollout_summaries(&name),
+    )
+    .await?;
+    if cached.fresh {
+        remember_profiles(&name, &client).await;
+    }
+    let cache = lock(&state.cache)?;
+    Ok(RolloutList {
+        rollouts: items(&cache, &name, cached.data),
+        fresh: cached.fresh,
+        synced_at_ms: cached.synced_at_ms,
+        offline_reason: cached.offline_reason,
+        connection: Some(name.clone()),
+    })
+}
+
+/// One rollout from the server (saved to the cache); offline, as last seen.
+#[tauri::command]
+pub async fn rollout_detail(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<RolloutDetail, DeskError> {
+    let (name, client) = state.client()?;
+    let role = active_role(&state)?;
+    match client.rollout(&id).await {
+        Ok(rollout) => {
+            store_rollout(&state.cache, &name, &rollout)?;
+            detail(&state, &name, &rollout, role, None)
+        }
+        Err(err) if err.code() == DeskErrorCode::Offline => {
+            let cached = lock(&state.cache)?.rollout_detail(&name, &id)?;
+            match cached {
+                Some(rollout) => detail(&state, &name, &rollout, role, Some(err.message())),
+                None => Err(err),
+            }
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// A window of a rollout's devices, sorted and filtered by the server.
+#[tauri::command]
+pub async fn rollout_devices(
+    state: State<'_, AppState>,
+    request: DeviceWindowRequest,
+) -> Result<DeviceWindow, DeskError> {
+    let (name, client) = state.client()?;
+    let page = client
+        .rollout_device_window(
+            &request.rollout_id,
+            &WindowQuery {
+                state: request.state.clone(),
+                sort: Some(request.sort.clone()),
+                descending: request.descending,
+                offset: u64::from(request.offset),
+                limit: request.limit.clamp(1, 1000),
+            },
+        )
+        .await?;
+    let (version, rollback_version) = {
+        let cache = lock(&state.cache)?;
+        let summary = cache
+            .rollout_summaries(&name)?
+            .into_iter()
+            .find(|r| r.rollout_id == request.rollout_id);
+        match summary {
+            Some(s) => {
+                let rb = rollback_version(&cache, &name, &s);
+                (s.package_version, rb)
+            }
+            None => (String::new(), None),
+        }
+    };
+    Ok(DeviceWindow {
+        offset: request.offset,
+        has_more: page.has_more,
+        rows: page
+            .data
+            .into_iter()
+            .map(|d| RolloutDeviceRow::new(d, &version, rollback_version.as_deref()))
+            .collect(),
+    })
+}
+
+/// The profiles a rollout can target.
+#[tauri::command]
+pub async fn rollout_targets(state: State<'_, AppState>) -> Result<Vec<TargetProfile>, DeskError> {
+    let (name, client) = state.client()?;
+    let mut out = Vec::new();
+    let mut page = ListParams::new(1000, None);
+    loop {
+        let list = client.profiles(&page).await?;
+        out.extend(list.data.iter().map(|p| TargetProfile {
+            id: p.profile_id.clone(),
+            name: p.name.clone(),
+            device_type: p.device_type.clone(),
+        }));
+        match list.data.last() {
+            Some(last) if list.has_more => page.after = Some(last.profile_id.clone()),
+            _ => break,
+        }
+    }
+    if let Ok(mut names) = PROFILE_NAMES.lock() {
+        for p in &out {
+            names.insert((name.clone(), p.id.clone()), p.name.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// What starting `plan` would do: eligible, scheduled and skipped devices (nothing changes).
+#[tauri::command]
+pub async fn rollout_preview(
+    state: State<'_, AppState>,
+    plan: RolloutPlan,
+) -> Result<PlanPreview, DeskError> {
+    let (_, client) = state.client()?;
+    Ok(client.preview_rollout(&request(&plan)?).await?.into())
+}
+
+/// Starts `plan`.
+#[tauri::command]
+pub async fn rollout_start(
+    state: State<'_, AppState>,
+    plan: RolloutPlan,
+) -> Result<StartedRollout, DeskError> {
+    let (name, client) = state.client()?;
+    let created = client.create_rollout(&request(&plan)?).await?;
+    // Cache it at once, so the list shows it before the next sync.
+    if let Ok(rollout) = client.rollout(&created.rollout_id).await {
+        store_rollout(&state.cache, &name, &rollout)?;
+    }
+    Ok(StartedRollout {
+        id: created.rollout_id,
+        scheduled: created.scheduled_count,
+        eligible: created.eligible_count,
+    })
+}
+
+/// Pause, resume, advance (to `canary_percent`) or roll back; answers the rollout afterwards.
+#[tauri::command]
+pub async fn rollout_act(
+    state: State<'_, AppState>,
+    id: String,
+    action: RolloutAction,
+    canary_percent: Option<u32>,
+) -> Result<RolloutDetail, DeskError> {
+    let (name, client) = state.client()?;
+    let role = active_role(&state)?;
+    let rollout = match action {
+        RolloutAction::Pause => client.pause_rollout(&id).await?,
+        RolloutAction::Resume => client.resume_rollout(&id).await?,
+        RolloutAction::Rollback => client.rollback_rollout(&id).await?,
+        RolloutAction::Advance => {
+            let percent = canary_percent.ok_or_else(|| {
+                DeskError::invalid_argument("advance needs the new canary percentage")
+            })?;
+            client.advance_rollout(&id, percent).await?
+        }
+    };
+    store_rollout(&state.cache, &name, &rollout)?;
+    detail(&state, &name, &rollout, role, None)
+}
+
+fn request(plan: &RolloutPlan) -> Result<CreateRollout, DeskError> {
+    let strategy = RolloutStrategy::parse(&plan.strategy).ok_or_else(|| {
+        DeskError::invalid_argument(format!(
+            "strategy must be canary, rolling or all_at_once; got {:?}",
+            plan.strategy
+        ))
+    })?;
+    let rolling = strategy == RolloutStrategy::Rolling;
+    Ok(CreateRollout {
+        package_id: plan.package_id.clone(),
+        target_profile_id: Some(plan.target_profile_id.clone()),
+        canary_percent: (strategy != RolloutStrategy::AllAtOnce).then_some(plan.canary_percent),
+        failure_threshold_percent: plan.failure_threshold_percent,
+        rollback_package_id: plan.rollback_package_id.clone().filter(|p| !p.is_empty()),
+        force: plan.force,
+        strategy: Some(strategy),
+        batch_percent: if rolling { plan.batch_percent } else { None },
+        ..CreateRollout::default()
+    })
+}
+
+fn detail(
+    state: &AppState,
+    name: &str,
+    rollout: &Rollout,
+    role: Option<Role>,
+    offline_reason: Option<&str>,
+) -> Result<RolloutDetail, DeskError> {
+    let cache = lock(&state.cache)?;
+    let summary = &rollout.summary;
+    let actions = operator_actions(summary, role);
+    let fresh = offline_reason.is_none();
+    Ok(RolloutDetail {
+        rollout: one_item(&cache, name, summary),
+        transitions: rollout.transitions.iter().map(TransitionEntry::from).collect(),
+        // Offline, nothing can be changed: say so instead of offering buttons that fail.
+        actions: if fresh {
+            actions
+                .allowed
+                .into_iter()
+                .filter_map(RolloutAction::from_trigger)
+                .collect()
+        } else {
+            Vec::new()
+        },
+        actions_note: match offline_reason {
+            Some(_) => Some("Offline: this is the last copy seen; actions need the server.".into()),
+            None => actions.why_not,
+        },
+        role: role.map(|r| r.as_str().to_owned()),
+        rollback_reach: rollback_reach(summary),
+        fresh,
+        synced_at_ms: if fresh {
+            Some(airlift_desk::clock::now_ms())
+        } else {
+            cache.synced_at_ms(name, Collection::Rollouts)?
+        },
+        offline_reason: offline_reason.map(str::to_owned),
+    })
+}
+
+fn active_role(state: &AppState) -> Result<Option<Role>, DeskError> {
+    Ok(state
+        .active()?
+        .and_then(|a| a.token)
+        .as_ref()
+        .and_then(role_of))
+}
+
+async fn remember_profiles(name: &str, client: &airlift_desk::client::Client) {
+    if let Ok(list) = client.profiles(&ListParams::new(1000, None)).await {
+        if let Ok(mut names) = PROFILE_NAMES.lock() {
+            for p in list.data {
+                names.insert((name.to_owned(), p.profile_id), p.name);
+            }
+        }
+    }
+}
+
+fn rollback_version(cache: &Cache, name: &str, r: &RolloutSummary) -> Option<String> {
+    let id = r.rollback_package_id.as_deref()?;
+    cache.package(name, id).ok().flatten().map(|p| p.version)
+}
+
+fn one_item(cache: &Cache, name: &str, r: &RolloutSummary) -> RolloutItem {
+    let profile = r.target_profile_id.as_ref().and_then(|id| {
+        PROFILE_NAMES
+            .lock()
+            .ok()
+            .and_then(|names| names.get(&(name.to_owned(), id.clone())).cloned())
+    });
+    item(r, rollback_version(cache, name, r), profile)
+}
+
+fn items(cache: &Cache, name: &str, rollouts: Vec<RolloutSummary>) -> Vec<RolloutItem> {
+    rollouts.iter().map(|r| one_item(cache, name, r)).collect()
+}
+
+fn empty_list() -> RolloutList {
+    RolloutList {
+        connection: None,
+        rollouts: Vec::new(),
+        fresh: false,
+        synced_at_ms: None,
+        offline_reason: None,
+    }
+}

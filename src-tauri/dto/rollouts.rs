@@ -1,0 +1,331 @@
+//! Rollouts: the list, one rollout's live view, its devices, and the start wizard.
+
+use airlift_core::device_counters::DeviceCounters;
+use airlift_core::rollout::RolloutTrigger;
+use airlift_core::wire::{RolloutDevice, RolloutPreview, RolloutSummary, RolloutTransition};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Devices per per-device state (seed 000's scheduled → command sent → successful / failed,
+/// plus progress and time-outs).
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+pub struct DeviceStateCounts {
+    pub scheduled: u64,
+    pub command_sent: u64,
+    pub in_progress: u64,
+    pub successful: u64,
+    pub failed: u64,
+    pub timed_out: u64,
+}
+
+impl From<DeviceCounters> for DeviceStateCounts {
+    fn from(c: DeviceCounters) -> Self {
+        DeviceStateCounts {
+            scheduled: c.scheduled,
+            command_sent: c.command_sent,
+            in_progress: c.in_progress,
+            successful: c.successful,
+            failed: c.failed,
+            timed_out: c.timed_out,
+        }
+    }
+}
+
+/// An operator's action on a rollout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RolloutAction {
+    Pause,
+    Resume,
+    Advance,
+    Rollback,
+}
+
+impl RolloutAction {
+    pub fn from_trigger(t: RolloutTrigger) -> Option<RolloutAction> {
+        match t {
+            RolloutTrigger::Pause => Some(RolloutAction::Pause),
+            RolloutTrigger::Resume => Some(RolloutAction::Resume),
+            RolloutTrigger::Advance => Some(RolloutAction::Advance),
+            RolloutTrigger::Rollback => Some(RolloutAction::Rollback),
+            _ => None,
+        }
+    }
+}
+
+/// One rollout as the list and the view's header show it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RolloutItem {
+    pub id: String,
+    /// active, paused, rolling_back, completed.
+    pub status: String,
+    pub package_id: String,
+    pub package_version: String,
+    pub rollback_package_id: Option<String>,
+    /// The rollback package's version when the catalog knows it.
+    pub rollback_version: Option<String>,
+    /// The target profile's name when known, else its id, else "N devices".
+    pub target: String,
+    /// canary, rolling, all_at_once.
+    pub strategy: String,
+    pub canary_percent: u32,
+    pub failure_threshold_percent: u32,
+    pub batch_percent: Option<u32>,
+    pub force: bool,
+    pub eligible_count: u64,
+    /// Devices in the slice so far (every state).
+    pub in_slice: u64,
+    /// Eligible devices the slice does not cover yet.
+    pub pending: u64,
+    pub skipped_count: u64,
+    pub counters: DeviceStateCounts,
+    /// The rollback commands' states, once rolling back.
+    pub rollback_counters: Option<DeviceStateCounts>,
+    /// Failed and timed-out devices per 100 in the slice (what auto-pause compares).
+    pub failure_rate_percent: f64,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The rollouts of the active connection, with how old the copy is.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RolloutList {
+    pub connection: Option<String>,
+    pub rollouts: Vec<RolloutItem>,
+    pub fresh: bool,
+    pub synced_at_ms: Option<i64>,
+    pub offline_reason: Option<String>,
+}
+
+/// One status change: seed 000's edge, who took it and when.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TransitionEntry {
+    pub from: Option<String>,
+    pub to: String,
+    /// start, pause, auto_pause, resume, advance, rollback, all_succeeded, rollback_finished.
+    pub trigger: String,
+    /// The token's subject, or "system" (auto-pause, completion).
+    pub actor: String,
+    pub actor_role: String,
+    pub canary_percent: u32,
+    pub at: String,
+}
+
+impl From<&RolloutTransition> for TransitionEntry {
+    fn from(t: &RolloutTransition) -> Self {
+        TransitionEntry {
+            from: t.from.map(|s| s.as_str().to_owned()),
+            to: t.to.as_str().to_owned(),
+            trigger: t.trigger.clone(),
+            actor: t.actor.clone(),
+            actor_role: t.actor_role.clone(),
+            canary_percent: t.canary_percent,
+            at: t.at.clone(),
+        }
+    }
+}
+
+/// One rollout with everything its screen shows, and what this connection may do to it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RolloutDetail {
+    pub rollout: RolloutItem,
+    /// Oldest first.
+    pub transitions: Vec<TransitionEntry>,
+    /// The operator actions open now: allowed by the state machine and by the token's role.
+    pub actions: Vec<RolloutAction>,
+    /// Why actions the state machine allows are withheld (the role), or why none exist.
+    pub actions_note: Option<String>,
+    /// The token's role (admin, release-manager, support) when the desk can read it.
+    pub role: Option<String>,
+    /// Devices a rollback sends the rollback package to.
+    pub rollback_reach: u64,
+    pub fresh: bool,
+    pub synced_at_ms: Option<i64>,
+    pub offline_reason: Option<String>,
+}
+
+/// Which rows of a rollout's device table to fetch.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct DeviceWindowRequest {
+    pub rollout_id: String,
+    /// A device state, `pending`, or null for all.
+    pub state: Option<String>,
+    /// position, device, state, progress, updated.
+    pub sort: String,
+    pub descending: bool,
+    pub offset: u32,
+    pub limit: u32,
+}
+
+/// One device of a rollout's table.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RolloutDeviceRow {
+    pub device_id: String,
+    pub name: Option<String>,
+    /// The version the device runs now.
+    pub current_version: Option<String>,
+    /// What this rollout asks it to run (the rollback version once it is rolled back).
+    pub target_version: String,
+    /// The device's state in the rollout (null: not in the slice yet, "pending").
+    pub state: Option<String>,
+    pub rollback_state: Option<String>,
+    pub progress: Option<u32>,
+    pub last_status: Option<String>,
+    pub last_message: Option<String>,
+    pub updated_at: String,
+}
+
+impl RolloutDeviceRow {
+    pub fn new(d: RolloutDevice, version: &str, rollback_version: Option<&str>) -> Self {
+        let target = match (&d.rollback_state, rollback_version) {
+            (Some(_), Some(v)) => v.to_owned(),
+            _ => version.to_owned(),
+        };
+        RolloutDeviceRow {
+            device_id: d.device_id,
+            name: d.device_name,
+            current_version: d.firmware_version.or(d.reported_version),
+            target_version: target,
+            state: d.state.map(|s| s.as_str().to_owned()),
+            rollback_state: d.rollback_state.map(|s| s.as_str().to_owned()),
+            progress: d.progress,
+            last_status: d.last_status,
+            last_message: d.last_message,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+/// A window of device rows.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DeviceWindow {
+    pub offset: u32,
+    pub rows: Vec<RolloutDeviceRow>,
+    pub has_more: bool,
+}
+
+/// A profile the wizard can target.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TargetProfile {
+    pub id: String,
+    pub name: String,
+    pub device_type: String,
+}
+
+/// The wizard's request, for a preview and for the start.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct RolloutPlan {
+    pub package_id: String,
+    pub target_profile_id: String,
+    /// canary, rolling, all_at_once.
+    pub strategy: String,
+    pub canary_percent: u32,
+    pub failure_threshold_percent: u32,
+    pub rollback_package_id: Option<String>,
+    pub batch_percent: Option<u32>,
+    pub force: bool,
+}
+
+/// Why some devices of the profile are left out.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SkipGroup {
+    /// wrong_device_type, below_min_version, already_on_version, unparsable_version.
+    pub reason: String,
+    /// A sentence for people.
+    pub description: String,
+    pub count: u64,
+}
+
+/// What starting the plan would do.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PlanPreview {
+    pub eligible: u64,
+    /// Devices that get the update command at start.
+    pub scheduled: u64,
+    pub skipped: u64,
+    pub skipped_by_reason: Vec<SkipGroup>,
+    /// Up to 20 skipped device ids, for a closer look.
+    pub skipped_examples: Vec<String>,
+    pub canary_percent: u32,
+}
+
+impl From<RolloutPreview> for PlanPreview {
+    fn from(p: RolloutPreview) -> Self {
+        let skipped_by_reason = p
+            .skipped_by_reason
+            .into_iter()
+            .map(|(reason, count)| SkipGroup {
+                description: describe_skip(&reason),
+                reason,
+                count,
+            })
+            .collect();
+        PlanPreview {
+            eligible: p.eligible_count,
+            scheduled: p.scheduled_count,
+            skipped: p.skipped_count,
+            skipped_by_reason,
+            skipped_examples: p
+                .skipped
+                .into_iter()
+                .take(20)
+                .map(|s| s.device_id)
+                .collect(),
+            canary_percent: p.canary_percent,
+        }
+    }
+}
+
+fn describe_skip(reason: &str) -> String {
+    use airlift_core::eligibility::SkipReason;
+    serde_json::from_value::<SkipReason>(serde_json::Value::String(reason.to_owned()))
+        .map(|r| r.describe().to_owned())
+        .unwrap_or_else(|_| reason.replace('_', " "))
+}
+
+/// A started rollout.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct StartedRollout {
+    pub id: String,
+    pub scheduled: u64,
+    pub eligible: u64,
+}
+
+/// Builds a list item; `names` resolves package and profile ids to what people read.
+pub fn item(
+    r: &RolloutSummary,
+    rollback_version: Option<String>,
+    profile_name: Option<String>,
+) -> RolloutItem {
+    use airlift_desk::rollouts::{failure_rate_percent, pending_count};
+    let target = match (&r.target_profile_id, profile_name) {
+        (_, Some(name)) => name,
+        (Some(id), None) => id.clone(),
+        (None, None) => format!("{} devices", r.eligible_count + r.skipped_count),
+    };
+    RolloutItem {
+        id: r.rollout_id.clone(),
+        status: r.status.as_str().to_owned(),
+        package_id: r.package_id.clone(),
+        package_version: r.package_version.clone(),
+        rollback_package_id: r.rollback_package_id.clone(),
+        rollback_version,
+        target,
+        strategy: r.strategy.as_str().to_owned(),
+        canary_percent: r.canary_percent,
+        failure_threshold_percent: r.failure_threshold_percent,
+        batch_percent: r.batch_percent,
+        force: r.force,
+        eligible_count: r.eligible_count,
+        in_slice: r.counters.total(),
+        pending: pending_count(r),
+        skipped_count: r.skipped_count,
+        counters: r.counters.into(),
+        rollback_counters: r.rollback_counters.map(Into::into),
+        failure_rate_percent: failure_rate_percent(r),
+        created_by: r.created_by.clone(),
+        created_at: r.created_at.clone(),
+        updated_at: r.updated_at.clone(),
+    }
+}

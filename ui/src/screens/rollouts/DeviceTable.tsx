@@ -1,0 +1,226 @@
+import { useMemo, useRef, useState } from "react";
+import { keepPreviousData, useQueries } from "@tanstack/react-query";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import type { RolloutDeviceRow } from "../../bindings/RolloutDeviceRow";
+import type { RolloutItem } from "../../bindings/RolloutItem";
+import * as ipc from "../../ipc";
+import { formatTime } from "../../lib/format";
+import { useActiveConnection } from "../../lib/queries";
+import { DEVICE_STATE_LABEL, FILTERABLE_STATES } from "./model";
+import { LIVE_INTERVAL_MS, rolloutKeys } from "./queries";
+
+const ROW_HEIGHT = 36;
+/** Rows per server request: a screenful or two, so scrolling anywhere costs one request. */
+export const WINDOW = 200;
+
+export type SortKey = "position" | "device" | "state" | "progress" | "updated";
+
+export interface TableView {
+  state: string | null;
+  sort: SortKey;
+  descending: boolean;
+}
+
+/** How many rows a filter has, from the rollout's counters (the rollback track counts too). */
+export function rowCount(r: RolloutItem, state: string | null): number {
+  if (state === null) return r.eligible_count;
+  if (state === "pending") return r.pending;
+  const key = state as keyof RolloutItem["counters"];
+  return (r.counters[key] ?? 0) + (r.rollback_counters?.[key] ?? 0);
+}
+
+const COLUMNS: { key: SortKey | null; label: string }[] = [
+  { key: "position", label: "#" },
+  { key: "device", label: "Device" },
+  { key: null, label: "Current → target" },
+  { key: "state", label: "State" },
+  { key: "progress", label: "Progress" },
+  { key: "updated", label: "Last report" },
+];
+
+/** Every device of the rollout, virtualized: only the windows around what is on screen are
+ *  fetched (and re-fetched live), so 100,000 rows scroll like 100. */
+export function DeviceTable({
+  rollout,
+  view,
+  onView,
+  onOpenDevice,
+  live,
+}: {
+  rollout: RolloutItem;
+  view: TableView;
+  onView: (v: TableView) => void;
+  onOpenDevice: (id: string) => void;
+  live: boolean;
+}) {
+  const active = useActiveConnection();
+  const scroller = useRef<HTMLDivElement>(null);
+  // The counters give the row count; a window that reaches the end gives it exactly (the
+  // counters can lag the rows by one refresh).
+  const [exact, setExact] = useState<{ key: string; count: number } | null>(null);
+  const viewKey = `${rollout.id}:${JSON.stringify(view)}`;
+  const count = exact?.key === viewKey ? exact.count : rowCount(rollout, view.state);
+  const rows = useVirtualizer({
+    count,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 20,
+    initialRect: { width: 1000, height: 400 },
+  });
+  const items = rows.getVirtualItems();
+  const windows = useMemo(() => {
+    const set = new Set<number>();
+    for (const it of items) set.add(Math.floor(it.index / WINDOW));
+    if (set.size === 0) set.add(0);
+    return [...set].sort((a, b) => a - b);
+  }, [items]);
+  const results = useQueries({
+    queries: windows.map((w) => {
+      const req = { rollout_id: rollout.id, state: view.state, sort: view.sort, descending: view.descending, offset: w * WINDOW };
+      return {
+        queryKey: rolloutKeys.devices(active, req),
+        queryFn: async () => {
+          const page = await ipc.rolloutDevices({ ...req, limit: WINDOW });
+          const end = page.offset + page.rows.length;
+          if (!page.has_more && (page.rows.length > 0 || page.offset === 0)) setExact({ key: viewKey, count: end });
+          else if (page.has_more) setExact((e) => (e && e.key === viewKey && e.count <= end ? null : e));
+          return page;
+        },
+        refetchInterval: live ? LIVE_INTERVAL_MS : false,
+        placeholderData: keepPreviousData,
+        retry: false,
+      };
+    }),
+  });
+  const byIndex = (index: number): RolloutDeviceRow | undefined => {
+    const w = Math.floor(index / WINDOW);
+    const page = results[windows.indexOf(w)]?.data;
+    if (!page || page.offset !== w * WINDOW) return undefined;
+    return page.rows[index - page.offset];
+  };
+  const error = results.find((r) => r.error)?.error as { message?: string } | undefined;
+
+  const sortBy = (key: SortKey) =>
+    onView({ ...view, sort: key, descending: view.sort === key ? !view.descending : key === "updated" || key === "progress" });
+
+  return (
+    <div className="device-table-wrap">
+      <div className="filters">
+        <label htmlFor="device-state-filter" className="muted">
+          Show
+        </label>
+        <select id="device-state-filter" value={view.state ?? ""} onChange={(e) => onView({ ...view, state: e.target.value || null })}>
+          <option value="">All devices ({rollout.eligible_count})</option>
+          {FILTERABLE_STATES.map((s) => (
+            <option key={s} value={s}>
+              {DEVICE_STATE_LABEL[s]} ({rowCount(rollout, s)})
+            </option>
+          ))}
+        </select>
+        <span className="muted" data-testid="device-count">
+          {count} device{count === 1 ? "" : "s"}
+        </span>
+        {error && (
+          <span className="error" role="alert">
+            {error.message}
+          </span>
+        )}
+      </div>
+      <div className="table device-table" role="grid" aria-label="Devices of this rollout" aria-rowcount={count + 1}>
+        <div className="row head drow" role="row">
+          {COLUMNS.map((c) =>
+            c.key ? (
+              <span key={c.label} role="columnheader" aria-sort={view.sort === c.key ? (view.descending ? "descending" : "ascending") : "none"}>
+                <button type="button" className="sort" onClick={() => sortBy(c.key!)}>
+                  {c.label}
+                  {view.sort === c.key ? (view.descending ? " ▼" : " ▲") : ""}
+                </button>
+              </span>
+            ) : (
+              <span key={c.label} role="columnheader">
+                {c.label}
+              </span>
+            ),
+          )}
+        </div>
+        <div className="table-body" ref={scroller}>
+          <div style={{ height: rows.getTotalSize(), position: "relative" }}>
+            {items.map((item) => {
+              const d = byIndex(item.index);
+              const style = { position: "absolute" as const, top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${item.start}px)` };
+              if (!d)
+                return (
+                  <div key={item.key} className="row drow loading" role="row" aria-rowindex={item.index + 2} style={style}>
+                    <span role="gridcell" className="muted">
+                      …
+                    </span>
+                  </div>
+                );
+              const shown = d.rollback_state ?? d.state ?? "pending";
+              return (
+                <div
+                  key={item.key}
+                  role="row"
+                  tabIndex={0}
+                  aria-rowindex={item.index + 2}
+                  className="row drow"
+                  data-testid="device-row"
+                  data-state={shown}
+                  style={style}
+                  title={`Open ${d.name ?? d.device_id}'s history`}
+                  onClick={() => onOpenDevice(d.device_id)}
+                  onKeyDown={(e) => {
+                    if (e.key === "Enter" || e.key === " ") {
+                      e.preventDefault();
+                      onOpenDevice(d.device_id);
+                    }
+                  }}
+                >
+                  <span role="gridcell" className="muted num">
+                    {item.index + 1}
+                  </span>
+                  <span role="gridcell" className="device-cell">
+                    <span className="strong">{d.name ?? d.device_id}</span>
+                    {d.name && <code className="muted"> {d.device_id}</code>}
+                  </span>
+                  <span role="gridcell">
+                    {d.current_version ?? "?"}
+                    {d.current_version !== d.target_version && <span className="muted"> → {d.target_version}</span>}
+                  </span>
+                  <span role="gridcell">
+                    <span className={`dstate d-${shown}`}>
+                      {d.rollback_state ? "↩ " : ""}
+                      {DEVICE_STATE_LABEL[shown as keyof typeof DEVICE_STATE_LABEL] ?? shown}
+                    </span>
+                  </span>
+                  <span role="gridcell" className="progress-cell">
+                    {d.progress !== null ? (
+                      <>
+                        <span className="mini-bar" aria-hidden="true">
+                          <span style={{ width: `${d.progress}%` }} />
+                        </span>
+                        {d.progress} %
+                      </>
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </span>
+                  <span role="gridcell" className="report-cell" title={d.last_message ?? undefined}>
+                    {d.last_status ? (
+                      <>
+                        <code>{d.last_status}</code> {d.last_message && <span className={shown === "failed" ? "error" : "muted"}>{d.last_message}</span>}
+                        <span className="muted when"> · {formatTime(d.updated_at)}</span>
+                      </>
+                    ) : (
+                      <span className="muted">no report yet</span>
+                    )}
+                  </span>
+                </div>
+              );
+            })}
+          </div>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,134 @@
+import { useState } from "react";
+import type { RolloutAction } from "../../bindings/RolloutAction";
+import type { RolloutDetail } from "../../bindings/RolloutDetail";
+import type { AppError } from "../../ipc";
+import { parsePercent } from "./wizard/plan";
+import { Dialog } from "./Dialog";
+import { useRolloutAction } from "./queries";
+
+/** Devices a canary of `percent` covers: ceil(percent × eligible / 100), as the server counts. */
+export function sliceSize(eligible: number, percent: number): number {
+  return Math.min(eligible, Math.ceil((percent * eligible) / 100));
+}
+
+/** Pause, Resume, Advance and Rollback, enabled as the rollout's `actions` say. */
+export function RolloutActions({ detail }: { detail: RolloutDetail }) {
+  const r = detail.rollout;
+  const act = useRolloutAction(r.id);
+  const [dialog, setDialog] = useState<"advance" | "rollback" | null>(null);
+  const [percentText, setPercentText] = useState("");
+  const allowed = (a: RolloutAction) => detail.actions.includes(a);
+  const error = act.error as AppError | null;
+  const run = (action: RolloutAction, canary?: number) =>
+    act.mutate({ action, canary }, { onSuccess: () => setDialog(null) });
+
+  const parsed = parsePercent("new canary percentage", percentText, 1);
+  const advanceProblem =
+    typeof parsed === "string" ? parsed : parsed <= r.canary_percent ? `Advancing raises the slice: enter more than the current ${r.canary_percent} %.` : null;
+  const newDevices = typeof parsed === "number" && !advanceProblem ? Math.max(0, sliceSize(r.eligible_count, parsed) - r.in_slice) : 0;
+  const withdrawn = r.counters.scheduled;
+
+  const button = (a: RolloutAction, label: string, onClick: () => void, cls?: string) => (
+    <button
+      type="button"
+      className={cls}
+      disabled={!allowed(a) || act.isPending}
+      onClick={onClick}
+      data-testid={`action-${a}`}
+      title={allowed(a) ? undefined : (detail.actions_note ?? `Not possible while the rollout is ${r.status.replace("_", " ")}.`)}
+    >
+      {label}
+    </button>
+  );
+
+  return (
+    <div className="rollout-actions">
+      <div className="actions" role="group" aria-label="Rollout actions" aria-describedby={detail.actions_note ? "actions-note" : undefined}>
+        {button("pause", "Pause", () => run("pause"))}
+        {button("resume", "Resume", () => run("resume"))}
+        {button("advance", "Advance…", () => {
+          setPercentText(String(Math.min(100, Math.max(r.canary_percent * 2, r.canary_percent + 10))));
+          setDialog("advance");
+        })}
+        {button("rollback", "Rollback…", () => setDialog("rollback"), "danger")}
+      </div>
+      {detail.actions_note && (
+        <p id="actions-note" className="muted actions-note" data-testid="actions-note">
+          {detail.actions_note}
+        </p>
+      )}
+      {error && !dialog && (
+        <p className="error" role="alert" data-testid="action-error">
+          {error.message} <code>{error.code}</code>
+        </p>
+      )}
+      {dialog === "advance" && (
+        <Dialog title="Advance the canary" onCancel={() => setDialog(null)} testId="advance-dialog">
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (!advanceProblem && typeof parsed === "number") run("advance", parsed);
+            }}
+            noValidate
+          >
+            <div className="field">
+              <label htmlFor="advance-percent">New canary slice (now {r.canary_percent} %)</label>
+              <div className="percent-input">
+                <input id="advance-percent" inputMode="numeric" value={percentText} onChange={(e) => setPercentText(e.target.value)} aria-invalid={advanceProblem ? true : undefined} aria-describedby="advance-help" />
+                <span aria-hidden="true">%</span>
+              </div>
+              <p id="advance-help" className={advanceProblem ? "field-error" : "field-note"} role={advanceProblem ? "alert" : undefined}>
+                {advanceProblem ?? `Schedules ${newDevices} more device${newDevices === 1 ? "" : "s"} (${sliceSize(r.eligible_count, typeof parsed === "number" ? parsed : 0)} of ${r.eligible_count} in the slice).`}
+              </p>
+            </div>
+            {error && (
+              <p className="error" role="alert">
+                {error.message} <code>{error.code}</code>
+              </p>
+            )}
+            <div className="actions end">
+              <button type="button" onClick={() => setDialog(null)}>
+                Cancel
+              </button>
+              <button type="submit" className="primary" disabled={!!advanceProblem || act.isPending} data-testid="confirm-advance">
+                {typeof parsed === "number" && !advanceProblem ? `Advance to ${parsed} %` : "Advance"}
+              </button>
+            </div>
+          </form>
+        </Dialog>
+      )}
+      {dialog === "rollback" && (
+        <Dialog title="Roll back this rollout?" onCancel={() => setDialog(null)} testId="rollback-dialog">
+          <p data-testid="rollback-summary">
+            {r.rollback_version || r.rollback_package_id ? (
+              <>
+                <strong>{detail.rollback_reach}</strong> device{detail.rollback_reach === 1 ? "" : "s"} the update reached will be sent{" "}
+                <strong>{r.rollback_version ?? r.rollback_package_id}</strong>.
+              </>
+            ) : (
+              <>This rollout has no rollback package: no device is sent an older build.</>
+            )}
+          </p>
+          <ul className="consequences">
+            {withdrawn > 0 && <li>{withdrawn} scheduled device{withdrawn === 1 ? "" : "s"} will not get {r.package_version}.</li>}
+            {r.counters.failed > 0 && <li>{r.counters.failed} failed device{r.counters.failed === 1 ? "" : "s"} stayed on their previous build and are left alone.</li>}
+            <li>The rollout cannot be resumed afterwards; it completes once every device answered.</li>
+          </ul>
+          {error && (
+            <p className="error" role="alert">
+              {error.message} <code>{error.code}</code>
+            </p>
+          )}
+          <div className="actions end">
+            <button type="button" onClick={() => setDialog(null)}>
+              Cancel
+            </button>
+            <button type="button" className="danger-solid" disabled={act.isPending} onClick={() => run("rollback")} data-testid="confirm-rollback">
+              Roll back {detail.rollback_reach} device{detail.rollback_reach === 1 ? "" : "s"}
+            </button>
+          </div>
+        </Dialog>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,84 @@
+import { useState } from "react";
+import type { AppError } from "../../ipc";
+import { formatClock, formatTime } from "../../lib/format";
+import { DeviceStateBar, FailureGauge } from "./DeviceStateBar";
+import { DeviceTable, type TableView } from "./DeviceTable";
+import { useRolloutDetail } from "./queries";
+import { RolloutActions } from "./RolloutActions";
+import { StateDiagram } from "./StateDiagram";
+import { StatusBadge } from "./StatusBadge";
+
+const STRATEGY = { canary: "Canary", rolling: "Rolling", all_at_once: "All at once" } as Record<string, string>;
+
+/** One rollout, live: header and actions, the state diagram, the counters, every device. */
+export function RolloutView({ id, onBack, onOpenDevice }: { id: string; onBack: () => void; onOpenDevice: (id: string) => void }) {
+  const detail = useRolloutDetail(id);
+  const [view, setView] = useState<TableView>({ state: null, sort: "position", descending: false });
+  const error = detail.error as AppError | null;
+  const d = detail.data;
+  if (!d)
+    return (
+      <>
+        <div className="screen-head">
+          <h1 id="section-title">Rollout</h1>
+          <button type="button" onClick={onBack}>
+            All rollouts
+          </button>
+        </div>
+        {error ? (
+          <p role="alert" className="error">
+            {error.message} <code>{error.code}</code>
+          </p>
+        ) : (
+          <p className="muted">Loading the rollout…</p>
+        )}
+      </>
+    );
+  const r = d.rollout;
+  const rb = r.rollback_counters;
+  return (
+    <div className="rollout-view" data-testid="rollout-view" data-rollout-id={r.id}>
+      <div className="screen-head">
+        <div className="title-block">
+          <button type="button" className="link back" onClick={onBack}>
+            ← All rollouts
+          </button>
+          <h1 id="section-title">
+            {r.package_version} → {r.target} <StatusBadge status={r.status} />
+          </h1>
+          <p className="muted subtitle">
+            {STRATEGY[r.strategy] ?? r.strategy} {r.strategy !== "all_at_once" && `at ${r.canary_percent} %`} · {r.eligible_count} eligible
+            {r.skipped_count > 0 && `, ${r.skipped_count} skipped`} · rollback {r.rollback_version ?? r.rollback_package_id ?? "none"} · started{" "}
+            {formatTime(r.created_at)} by {r.created_by} · <code>{r.id}</code>
+          </p>
+        </div>
+        <RolloutActions detail={d} />
+      </div>
+      {(error || !d.fresh) && (
+        <p className="notice" role="status" data-testid="rollout-stale">
+          {d.fresh ? `Could not refresh: ${error?.message}` : `Offline — showing the copy from ${d.synced_at_ms ? formatClock(d.synced_at_ms) : "earlier"}. ${d.offline_reason ?? ""}`}
+        </p>
+      )}
+      <div className="rollout-top">
+        <section className="panel" aria-label="State">
+          <StateDiagram status={r.status} transitions={d.transitions} />
+        </section>
+        <section className="panel counters" aria-label="Devices">
+          <h2>
+            Devices <span className="muted">{r.counters.successful} of {r.eligible_count} updated</span>
+          </h2>
+          <DeviceStateBar rollout={r} onPick={(s) => setView({ ...view, state: view.state === s ? null : s })} picked={view.state} />
+          <FailureGauge rate={r.failure_rate_percent} threshold={r.failure_threshold_percent} />
+          {rb && (
+            <p className="rollback-progress" data-testid="rollback-progress">
+              Rollback to {r.rollback_version ?? "the rollback package"}: <strong>{rb.successful}</strong> of{" "}
+              {rb.scheduled + rb.command_sent + rb.in_progress + rb.successful + rb.failed + rb.timed_out} devices back
+              {rb.failed + rb.timed_out > 0 && <span className="error">, {rb.failed + rb.timed_out} failed</span>}.
+            </p>
+          )}
+        </section>
+      </div>
+      <DeviceTable rollout={r} view={view} onView={setView} onOpenDevice={onOpenDevice} live={r.status !== "completed" && d.fresh} />
+    </div>
+  );
+}

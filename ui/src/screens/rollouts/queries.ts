@@ -1,0 +1,67 @@
+// TanStack Query hooks for the rollout screens. Keys carry the active connection.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { DeviceWindowRequest } from "../../bindings/DeviceWindowRequest";
+import type { RolloutAction } from "../../bindings/RolloutAction";
+import * as ipc from "../../ipc";
+import { useActiveConnection, useConnections } from "../../lib/queries";
+
+/** How often an open rollout is re-read: "live" for a person watching devices move. */
+export const LIVE_INTERVAL_MS = 1500;
+
+export const rolloutKeys = {
+  cached: (c: string | null) => ["rollouts", "cached", c] as const,
+  live: (c: string | null) => ["rollouts", "live", c] as const,
+  detail: (c: string | null, id: string) => ["rollout", c, id] as const,
+  devices: (c: string | null, r: Omit<DeviceWindowRequest, "limit">) => ["rollout-devices", c, r] as const,
+  targets: (c: string | null) => ["rollout-targets", c] as const,
+};
+
+/** The list: the cached copy at once, then the server's every few seconds while shown. */
+export function useRollouts() {
+  const active = useActiveConnection();
+  const ready = useConnections().isSuccess;
+  const cached = useQuery({
+    queryKey: rolloutKeys.cached(active),
+    queryFn: ipc.rolloutsCached,
+    enabled: ready,
+    staleTime: Infinity,
+  });
+  const live = useQuery({
+    queryKey: rolloutKeys.live(active),
+    queryFn: ipc.rolloutsRefresh,
+    enabled: ready && active !== null,
+    refetchInterval: 3000,
+    retry: false,
+  });
+  return { cached, live, data: live.data ?? cached.data, active };
+}
+
+export function useRolloutDetail(id: string) {
+  const active = useActiveConnection();
+  return useQuery({
+    queryKey: rolloutKeys.detail(active, id),
+    queryFn: () => ipc.rolloutDetail(id),
+    refetchInterval: (q) => (q.state.data?.rollout.status === "completed" ? 10_000 : LIVE_INTERVAL_MS),
+    retry: false,
+  });
+}
+
+export function useTargets(enabled: boolean) {
+  const active = useActiveConnection();
+  return useQuery({ queryKey: rolloutKeys.targets(active), queryFn: ipc.rolloutTargets, enabled, retry: false });
+}
+
+/** An operator action; the answer replaces the cached rollout at once. */
+export function useRolloutAction(id: string) {
+  const active = useActiveConnection();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ action, canary }: { action: RolloutAction; canary?: number }) =>
+      ipc.rolloutAct(id, action, canary ?? null),
+    onSuccess: (detail) => {
+      client.setQueryData(rolloutKeys.detail(active, id), detail);
+      void client.invalidateQueries({ queryKey: ["rollout-devices", active] });
+      void client.invalidateQueries({ queryKey: ["rollouts"] });
+    },
+  });
+}

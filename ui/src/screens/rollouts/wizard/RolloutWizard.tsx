@@ -1,0 +1,150 @@
+import { useMemo, useState } from "react";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import * as ipc from "../../../ipc";
+import type { AppError } from "../../../ipc";
+import { useActiveConnection, useCatalog } from "../../../lib/queries";
+import { useTargets } from "../queries";
+import {
+  EMPTY_DRAFT,
+  hasProblems,
+  previewProblem,
+  strategyNotes,
+  strategyProblems,
+  targetProblems,
+  toPlan,
+  type Draft,
+} from "./plan";
+import { ReviewStep } from "./ReviewStep";
+import { StrategyStep } from "./StrategyStep";
+import { TargetStep } from "./TargetStep";
+
+const STEPS = ["Package and target", "Strategy", "Review and start"] as const;
+
+/** Package → target profile → strategy → review → start. Nothing reaches the server but
+ *  previews until the last button. */
+export function RolloutWizard({ onStarted, onCancel }: { onStarted: (id: string) => void; onCancel: () => void }) {
+  const active = useActiveConnection();
+  const catalog = useCatalog();
+  const targets = useTargets(true);
+  const client = useQueryClient();
+  const [step, setStep] = useState(0);
+  const [draft, setDraft] = useState<Draft>(EMPTY_DRAFT);
+  const [tried, setTried] = useState(false);
+  const set = (patch: Partial<Draft>) => setDraft((d) => ({ ...d, ...patch }));
+
+  const packages = useMemo(() => catalog.data?.packages ?? [], [catalog.data]);
+  const profiles = targets.data ?? [];
+  const ctx = { packages, profiles };
+  const target = targetProblems(draft, ctx);
+  const strategy = strategyProblems(draft, ctx);
+  // Preview as soon as the target is sound; with the strategy's numbers once they are too.
+  const previewDraft = hasProblems(strategy) ? { ...draft, strategy: "canary" as const, canaryPercent: "100" } : draft;
+  const plan = hasProblems(target) ? null : toPlan(previewDraft);
+  const preview = useQuery({
+    queryKey: ["rollout-preview", active, plan],
+    queryFn: () => ipc.rolloutPreview(plan!),
+    enabled: plan !== null,
+    placeholderData: keepPreviousData,
+    retry: false,
+  });
+  const previewData = plan ? preview.data : undefined;
+  const notes = strategyNotes(draft, ctx, hasProblems(strategy) ? undefined : previewData);
+  const blocking = previewProblem(previewData);
+
+  const start = useMutation({
+    mutationFn: () => ipc.rolloutStart(toPlan(draft)),
+    onSuccess: (started) => {
+      void client.invalidateQueries({ queryKey: ["rollouts"] });
+      onStarted(started.id);
+    },
+  });
+  const startError = start.error as AppError | null;
+
+  const stepProblems = step === 0 ? target : step === 1 ? strategy : {};
+  const canContinue = !hasProblems(stepProblems) && !(step === 0 && (blocking || !previewData));
+  const next = () => {
+    setTried(true);
+    if (canContinue) {
+      setTried(false);
+      setStep((s) => s + 1);
+    }
+  };
+  // Problems show once the person tried to go on, or once the field was touched (non-empty).
+  const shown = (p: typeof target) =>
+    Object.fromEntries(Object.entries(p).filter(([k]) => tried || (draft as unknown as Record<string, unknown>)[k] !== "")) as typeof target;
+
+  return (
+    <div className="wizard rollout-wizard">
+      <ol className="steps" aria-label="Steps">
+        {STEPS.map((label, i) => (
+          <li key={label} className={i === step ? "current" : i < step ? "done" : undefined} aria-current={i === step ? "step" : undefined}>
+            {i + 1}. {label}
+          </li>
+        ))}
+      </ol>
+      <form
+        className="wizard-step"
+        aria-labelledby="wizard-step-title"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (step < 2) next();
+          else start.mutate();
+        }}
+      >
+        <h2 id="wizard-step-title">{STEPS[step]}</h2>
+        {step === 0 && (
+          <TargetStep
+            draft={draft}
+            set={set}
+            packages={packages}
+            profiles={profiles}
+            profilesLoading={targets.isLoading}
+            problems={shown(target)}
+            preview={{ data: previewData, loading: preview.isFetching, error: (preview.error as AppError | null) ?? null }}
+            blocking={blocking}
+          />
+        )}
+        {step === 1 && (
+          <StrategyStep draft={draft} set={set} packages={packages} problems={shown(strategy)} notes={notes} preview={hasProblems(strategy) ? undefined : previewData} />
+        )}
+        {step === 2 && (
+          <ReviewStep
+            draft={draft}
+            pkg={packages.find((p) => p.id === draft.packageId)}
+            rollback={packages.find((p) => p.id === draft.rollbackPackageId)}
+            profile={profiles.find((p) => p.id === draft.profileId)}
+            preview={previewData}
+          />
+        )}
+        {startError && (
+          <div className="error-box" role="alert" data-testid="start-error">
+            <strong>The server did not start the rollout</strong>
+            <p>
+              {startError.message} <code>{startError.code}</code>
+            </p>
+          </div>
+        )}
+        {targets.error && (
+          <p className="error" role="alert">
+            Profiles could not be loaded: {(targets.error as unknown as AppError).message}
+          </p>
+        )}
+        <div className="actions">
+          <button type="button" onClick={step === 0 ? onCancel : () => setStep((s) => s - 1)}>
+            {step === 0 ? "Cancel" : "Back"}
+          </button>
+          {step < 2 ? (
+            <button type="submit" className="primary" aria-disabled={!canContinue || undefined}>
+              {step === 0 ? "Next: strategy" : "Next: review"}
+            </button>
+          ) : (
+            <button type="submit" className="primary" disabled={start.isPending || !previewData} data-testid="start-rollout">
+              {start.isPending ? "Starting…" : `Start rollout on ${previewData?.scheduled ?? "…"} device${previewData?.scheduled === 1 ? "" : "s"}`}
+            </button>
+          )}
+        </div>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import { pkg } from "../../../test/fixtures";
+import {
+  EMPTY_DRAFT,
+  hasProblems,
+  parsePercent,
+  previewProblem,
+  strategyNotes,
+  strategyProblems,
+  targetProblems,
+  toPlan,
+  type Context,
+  type Draft,
+} from "./plan";
+
+const ctx: Context = {
+  packages: [
+    pkg({ id: "new", version: "2.0.0", device_type: "temp-sensor" }),
+    pkg({ id: "old", version: "1.4.2", device_type: "temp-sensor" }),
+    pkg({ id: "gw", version: "1.0.0", device_type: "gateway" }),
+  ],
+  profiles: [
+    { id: "sensors", name: "temp-sensor-v2", device_type: "temp-sensor" },
+    { id: "gateways", name: "gateway", device_type: "gateway" },
+  ],
+};
+const draft = (over: Partial<Draft> = {}): Draft => ({ ...EMPTY_DRAFT, packageId: "new", profileId: "sensors", rollbackPackageId: "old", ...over });
+const preview = (scheduled: number) => ({ eligible: scheduled * 10, scheduled, skipped: 0, skipped_by_reason: [], skipped_examples: [], canary_percent: 10 });
+
+describe("rollout plan validation", () => {
+  it("accepts a sound canary plan", () => {
+    expect(hasProblems(targetProblems(draft(), ctx))).toBe(false);
+    expect(hasProblems(strategyProblems(draft(), ctx))).toBe(false);
+    expect(toPlan(draft())).toEqual({
+      package_id: "new",
+      target_profile_id: "sensors",
+      strategy: "canary",
+      canary_percent: 10,
+      failure_threshold_percent: 10,
+      rollback_package_id: "old",
+      batch_percent: null,
+      force: false,
+    });
+  });
+
+  it("asks for a package and a profile", () => {
+    const p = targetProblems(EMPTY_DRAFT, ctx);
+    expect(p.packageId).toMatch(/Choose the package/);
+    expect(p.profileId).toMatch(/Choose the device profile/);
+  });
+
+  it("explains a profile of another device type", () => {
+    expect(targetProblems(draft({ profileId: "gateways" }), ctx).profileId).toBe(
+      'Profile "gateway" holds gateway devices, but package 2.0.0 is for temp-sensor: no device would be eligible.',
+    );
+  });
+
+  it("explains percentages out of range or not whole", () => {
+    expect(parsePercent("canary percentage", "0", 1)).toBe("The canary percentage must be between 1 and 100 %, not 0.");
+    expect(parsePercent("canary percentage", "101", 1)).toMatch(/between 1 and 100/);
+    expect(parsePercent("canary percentage", "12.5", 1)).toMatch(/whole number/);
+    expect(parsePercent("canary percentage", "", 1)).toMatch(/Enter the canary percentage/);
+    expect(parsePercent("failure threshold", "0", 0)).toBe(0);
+    expect(strategyProblems(draft({ canaryPercent: "0" }), ctx).canaryPercent).toMatch(/between 1 and 100/);
+    expect(strategyProblems(draft({ failureThreshold: "150" }), ctx).failureThreshold).toMatch(/between 0 and 100/);
+  });
+
+  it("checks the batch size only for rolling, and the canary only for canary", () => {
+    expect(strategyProblems(draft({ strategy: "rolling", batchPercent: "" }), ctx).batchPercent).toMatch(/batch size/);
+    expect(strategyProblems(draft({ strategy: "rolling", canaryPercent: "x" }), ctx).canaryPercent).toBeUndefined();
+    expect(strategyProblems(draft({ strategy: "all_at_once", canaryPercent: "x" }), ctx)).toEqual({});
+    expect(toPlan(draft({ strategy: "all_at_once" })).canary_percent).toBe(100);
+    const rolling = toPlan(draft({ strategy: "rolling", batchPercent: "20" }));
+    expect(rolling.batch_percent).toBe(20);
+    expect(rolling.canary_percent).toBe(20);
+  });
+
+  it("rejects a rollback package that is the package itself or for other devices", () => {
+    expect(strategyProblems(draft({ rollbackPackageId: "new" }), ctx).rollbackPackageId).toMatch(/must differ/);
+    expect(strategyProblems(draft({ rollbackPackageId: "gw" }), ctx).rollbackPackageId).toBe(
+      "Package 1.0.0 is for gateway, not temp-sensor: devices could not install it.",
+    );
+  });
+
+  it("notes what a missing rollback package and a tiny canary mean", () => {
+    expect(strategyNotes(draft({ rollbackPackageId: "" }), ctx, undefined).rollbackPackageId).toMatch(/keep the new build/);
+    expect(strategyNotes(draft(), ctx, preview(4)).failureThreshold).toBe(
+      "With 4 devices in the first slice, one failure is 25.0 % (above 10 %): the first failure pauses the rollout.",
+    );
+    expect(strategyNotes(draft(), ctx, preview(20)).failureThreshold).toBeUndefined();
+    expect(strategyNotes(draft({ failureThreshold: "0" }), ctx, preview(20)).failureThreshold).toMatch(/first failure pauses/);
+  });
+
+  it("refuses to start when the preview finds no eligible device", () => {
+    expect(previewProblem({ ...preview(0), eligible: 0, skipped: 5 })).toMatch(/None of the profile's 5 devices is eligible/);
+    expect(previewProblem({ ...preview(0), eligible: 0, skipped: 0 })).toMatch(/no devices/);
+    expect(previewProblem(preview(3))).toBeNull();
+  });
+});

@@ -1,0 +1,149 @@
+// The rollout wizard's choices and their validation. Every problem is a sentence shown next to
+// its field; `blocking` problems keep the wizard from moving on, `notes` only inform.
+import type { PackageSummary } from "../../../bindings/PackageSummary";
+import type { PlanPreview } from "../../../bindings/PlanPreview";
+import type { RolloutPlan } from "../../../bindings/RolloutPlan";
+import type { TargetProfile } from "../../../bindings/TargetProfile";
+
+export type Strategy = "canary" | "rolling" | "all_at_once";
+
+export interface Draft {
+  packageId: string;
+  profileId: string;
+  strategy: Strategy;
+  /** Text as typed, so "" and "12.5" can be explained rather than silently coerced. */
+  canaryPercent: string;
+  failureThreshold: string;
+  rollbackPackageId: string;
+  batchPercent: string;
+  force: boolean;
+}
+
+export const EMPTY_DRAFT: Draft = {
+  packageId: "",
+  profileId: "",
+  strategy: "canary",
+  canaryPercent: "10",
+  failureThreshold: "10",
+  rollbackPackageId: "",
+  batchPercent: "25",
+  force: false,
+};
+
+export type DraftField = keyof Draft;
+export type Problems = Partial<Record<DraftField, string>>;
+
+export interface Context {
+  packages: PackageSummary[];
+  profiles: TargetProfile[];
+}
+
+/** A whole percentage in min..=100, or the sentence that says what is wrong with `text`. */
+export function parsePercent(label: string, text: string, min: number): number | string {
+  const t = text.trim();
+  if (!t) return `Enter the ${label} (${min}–100).`;
+  if (!/^\d+$/.test(t)) return `The ${label} is a whole number of percent (${min}–100), not "${t}".`;
+  const n = Number(t);
+  if (n < min || n > 100) return `The ${label} must be between ${min} and 100 %, not ${n}.`;
+  return n;
+}
+
+function find<T extends { id: string }>(items: T[], id: string): T | undefined {
+  return items.find((i) => i.id === id);
+}
+
+/** Step 1: the package and the profile. */
+export function targetProblems(d: Draft, ctx: Context): Problems {
+  const p: Problems = {};
+  const pkg = find(ctx.packages, d.packageId);
+  const profile = find(ctx.profiles, d.profileId);
+  if (!pkg) p.packageId = "Choose the package to roll out.";
+  if (!profile) p.profileId = "Choose the device profile to target.";
+  if (pkg && profile && profile.device_type !== pkg.device_type)
+    p.profileId = `Profile "${profile.name}" holds ${profile.device_type} devices, but package ${pkg.version} is for ${pkg.device_type}: no device would be eligible.`;
+  return p;
+}
+
+/** Step 2: the strategy and its safety settings. */
+export function strategyProblems(d: Draft, ctx: Context): Problems {
+  const p: Problems = {};
+  if (d.strategy === "canary") {
+    const c = parsePercent("canary percentage", d.canaryPercent, 1);
+    if (typeof c === "string") p.canaryPercent = c;
+  }
+  if (d.strategy === "rolling") {
+    const b = parsePercent("batch size", d.batchPercent, 1);
+    if (typeof b === "string") p.batchPercent = b;
+  }
+  const t = parsePercent("failure threshold", d.failureThreshold, 0);
+  if (typeof t === "string") p.failureThreshold = t;
+  const pkg = find(ctx.packages, d.packageId);
+  if (d.rollbackPackageId) {
+    const rb = find(ctx.packages, d.rollbackPackageId);
+    if (!rb) p.rollbackPackageId = "That rollback package is not in the catalog any more.";
+    else if (rb.id === d.packageId)
+      p.rollbackPackageId = "The rollback package must differ from the package being rolled out.";
+    else if (pkg && rb.device_type !== pkg.device_type)
+      p.rollbackPackageId = `Package ${rb.version} is for ${rb.device_type}, not ${pkg.device_type}: devices could not install it.`;
+  }
+  return p;
+}
+
+/** Sentences that inform without blocking (shown next to their field). */
+export function strategyNotes(d: Draft, ctx: Context, preview: PlanPreview | undefined): Problems {
+  const n: Problems = {};
+  const pkg = find(ctx.packages, d.packageId);
+  const rb = find(ctx.packages, d.rollbackPackageId);
+  if (!d.rollbackPackageId)
+    n.rollbackPackageId = "Without a rollback package, Rollback only withdraws pending commands: updated devices keep the new build.";
+  else if (pkg && rb && compareVersions(rb.version, pkg.version) >= 0)
+    n.rollbackPackageId = `Rollback package ${rb.version} is not older than ${pkg.version}; is that intended?`;
+  const t = Number(d.failureThreshold);
+  if (preview && preview.scheduled > 0 && /^\d+$/.test(d.failureThreshold.trim())) {
+    const onePercent = 100 / preview.scheduled;
+    if (t === 0) n.failureThreshold = "Threshold 0 %: the first failure pauses the rollout.";
+    else if (onePercent > t)
+      n.failureThreshold = `With ${preview.scheduled} device${preview.scheduled === 1 ? "" : "s"} in the first slice, one failure is ${onePercent.toFixed(1)} % (above ${t} %): the first failure pauses the rollout.`;
+  }
+  if (d.strategy === "all_at_once")
+    n.strategy = "All at once: every eligible device gets the update now; the threshold can still pause it.";
+  if (d.force) n.force = "Devices that already run this version are updated again (e.g. to repair a broken install).";
+  return n;
+}
+
+/** Numeric semver-ish comparison of "MAJOR.MINOR.PATCH" prefixes. */
+export function compareVersions(a: string, b: string): number {
+  const parts = (v: string) => v.split(/[.+-]/).slice(0, 3).map((x) => Number.parseInt(x, 10) || 0);
+  const [pa, pb] = [parts(a), parts(b)];
+  for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return pa[i] - pb[i];
+  return 0;
+}
+
+/** The request for the server; only called once the draft has no problems. */
+export function toPlan(d: Draft): RolloutPlan {
+  const num = (s: string) => Number(s.trim());
+  return {
+    package_id: d.packageId,
+    target_profile_id: d.profileId,
+    strategy: d.strategy,
+    canary_percent: d.strategy === "all_at_once" ? 100 : d.strategy === "rolling" ? num(d.batchPercent) : num(d.canaryPercent),
+    failure_threshold_percent: num(d.failureThreshold),
+    rollback_package_id: d.rollbackPackageId || null,
+    batch_percent: d.strategy === "rolling" ? num(d.batchPercent) : null,
+    force: d.force,
+  };
+}
+
+export function hasProblems(p: Problems): boolean {
+  return Object.values(p).some(Boolean);
+}
+
+/** Why the review cannot start, from the server's preview; null when it can. */
+export function previewProblem(preview: PlanPreview | undefined): string | null {
+  if (!preview) return null;
+  if (preview.eligible === 0)
+    return preview.skipped > 0
+      ? `None of the profile's ${preview.skipped} devices is eligible (see the reasons above); nothing would be scheduled.`
+      : "The profile has no devices; nothing would be scheduled.";
+  return null;
+}
