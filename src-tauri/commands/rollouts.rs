@@ -252,7 +252,11 @@ fn detail(
     let fresh = offline_reason.is_none();
     Ok(RolloutDetail {
         rollout: one_item(&cache, name, summary),
-        transitions: rollout.transitions.iter().map(TransitionEntry::from).collect(),
+        transitions: rollout
+            .transitions
+            .iter()
+            .map(TransitionEntry::from)
+            .collect(),
         // Offline, nothing can be changed: say so instead of offering buttons that fail.
         actions: if fresh {
             actions

@@ -46,9 +46,7 @@ struct Claims {
 /// and the server's answer decides.
 pub fn role_of(token: &Secret) -> Option<Role> {
     let payload = token.expose().split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
     serde_json::from_slice::<Claims>(&bytes)
         .ok()
         .map(|c| c.role)
@@ -74,7 +72,9 @@ mod tests {
             ("release-manager", Role::ReleaseManager),
             ("support", Role::Support),
         ] {
-            let token = jwt(&format!(r#"{{"sub":"a","tid":"t","role":"{text}","exp":1}}"#));
+            let token = jwt(&format!(
+                r#"{{"sub":"a","tid":"t","role":"{text}","exp":1}}"#
+            ));
             assert_eq!(role_of(&token), Some(role));
         }
         assert!(!Role::Support.can_operate_rollouts());

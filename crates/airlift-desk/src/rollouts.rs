@@ -130,14 +130,19 @@ mod tests {
         use RolloutTrigger::*;
         let admin = Some(Role::Admin);
         let of = |s, c| operator_actions(&rollout(s, c), admin).allowed;
-        assert_eq!(of(RolloutStatus::Active, 10), vec![Pause, Advance, Rollback]);
+        assert_eq!(
+            of(RolloutStatus::Active, 10),
+            vec![Pause, Advance, Rollback]
+        );
         assert_eq!(of(RolloutStatus::Active, 100), vec![Pause, Rollback]);
         assert_eq!(of(RolloutStatus::Paused, 10), vec![Resume, Rollback]);
         assert!(of(RolloutStatus::RollingBack, 10).is_empty());
         assert!(of(RolloutStatus::Completed, 100).is_empty());
-        assert!(operator_actions(&rollout(RolloutStatus::Completed, 100), admin)
-            .why_not
-            .is_some());
+        assert!(
+            operator_actions(&rollout(RolloutStatus::Completed, 100), admin)
+                .why_not
+                .is_some()
+        );
     }
 
     #[test]

@@ -269,3 +269,124 @@ async fn many_devices_update_concurrently() {
     assert_eq!(r["status"], "completed", "{r}");
     assert_eq!(r["counters"]["successful"], 150);
 }
+
+/// The device table of the desktop app: any order, any state, any window of rows.
+#[tokio::test]
+async fn device_list_sorts_filters_and_reads_windows_at_any_offset() {
+    let f = fleet(12, &[]).await;
+    let created = f
+        .start(
+            json!({"package_id": f.pkg, "target_profile_id": f.profile, "canary_percent": 50,
+            "failure_threshold_percent": 100, "rollback_package_id": f.rollback_pkg}),
+        )
+        .await;
+    let id = created["rollout_id"].as_str().unwrap().to_owned();
+    let sent = f.in_state(&id, "command_sent").await;
+    assert_eq!(sent.len(), 6);
+    let sha = sha256_hex(&f.pkg_bytes);
+    sent[0].update(&sha).await;
+    sent[1]
+        .api
+        .post(
+            &format!("/api/v1/devices/{}/ota/report", sent[1].id),
+            json!({"rollout_id": id, "firmware_version": "1.0.0", "status": "INSTALL_STEP", "progress": 40}),
+        )
+        .await
+        .expect(200);
+    sent[2]
+        .api
+        .post(
+            &format!("/api/v1/devices/{}/ota/report", sent[2].id),
+            json!({"rollout_id": id, "firmware_version": "1.0.0", "status": "INSTALL_ERROR", "message": "flash write failed"}),
+        )
+        .await
+        .expect(200);
+    let list = |q: String| {
+        let rm = f.rm.clone();
+        let id = id.clone();
+        async move {
+            rm.get(&format!("/api/v1/ota/rollouts/{id}/devices?{q}"))
+                .await
+                .expect(200)
+        }
+    };
+    let states = |page: &serde_json::Value| -> Vec<String> {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["state"].as_str().unwrap_or("pending").to_owned())
+            .collect()
+    };
+
+    // Trouble first, then work under way, then done, then devices outside the slice.
+    let by_state = list("sort=state&limit=100".into()).await;
+    let s = states(&by_state);
+    assert_eq!(
+        s[..5],
+        [
+            "failed",
+            "in_progress",
+            "command_sent",
+            "command_sent",
+            "command_sent"
+        ]
+    );
+    assert_eq!(s[5], "successful");
+    assert!(s[6..].iter().all(|x| x == "pending"), "{s:?}");
+    let failed = &by_state["data"][0];
+    assert_eq!(failed["device_id"], sent[2].id.as_str());
+    assert_eq!(failed["last_message"], "flash write failed");
+    let index = f.devices.iter().position(|d| d.id == sent[2].id).unwrap();
+    assert_eq!(
+        failed["device_name"],
+        format!("temp-sensor-1.0.0-{index}").as_str()
+    );
+    assert_eq!(failed["firmware_version"], "1.0.0");
+    assert_eq!(by_state["data"][5]["firmware_version"], "2.0.0");
+    let reversed = states(&list("sort=state&order=desc&limit=100".into()).await);
+    assert_eq!(reversed.first().map(String::as_str), Some("pending"));
+    assert_eq!(reversed.last().map(String::as_str), Some("failed"));
+
+    // Progress, highest first: the device at 40 % comes before those without progress.
+    let by_progress = list("sort=progress&order=desc&limit=100".into()).await;
+    let progress: Vec<i64> = by_progress["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["progress"].as_i64().unwrap_or(-1))
+        .collect();
+    assert!(progress.windows(2).all(|w| w[0] >= w[1]), "{progress:?}");
+    assert!(progress.contains(&40));
+
+    // Names sort case-insensitively, ties and pages keep a stable order.
+    let by_name = list("sort=device&limit=100".into()).await;
+    let names: Vec<&str> = by_name["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["device_name"].as_str().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort_by_key(|n| n.to_lowercase());
+    assert_eq!(names, sorted);
+
+    // A window anywhere: rows 10 and 11 of 12 in scheduling order, then nothing more.
+    let all = list("limit=100".into()).await;
+    let window = list("offset=10&limit=5".into()).await;
+    assert_eq!(window["data"].as_array().unwrap().len(), 2);
+    assert_eq!(window["has_more"], false);
+    assert_eq!(window["data"][0]["device_id"], all["data"][10]["device_id"]);
+    let filtered = list("state=command_sent&offset=1&limit=1".into()).await;
+    assert_eq!(filtered["data"][0]["state"], "command_sent");
+    assert_eq!(filtered["has_more"], true);
+
+    // The keyset cursor only fits the default order; a bad sort is explained.
+    for q in ["sort=device&after=3", "sort=colour", "order=sideways"] {
+        let r =
+            f.rm.get(&format!("/api/v1/ota/rollouts/{id}/devices?{q}"))
+                .await
+                .expect(400);
+        assert_eq!(r["code"], "INVALID_ARGUMENT", "{q}: {r}");
+    }
+}

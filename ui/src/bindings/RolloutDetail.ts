@@ -3,4 +3,27 @@ import type { RolloutAction } from "./RolloutAction";
 import type { RolloutItem } from "./RolloutItem";
 import type { TransitionEntry } from "./TransitionEntry";
 
-export type RolloutDetail = { rollout: RolloutItem, transitions: Array<TransitionEntry>, actions: Array<RolloutAction>, actions_note: string | null, role: string | null, rollback_reach: number, fresh: boolean, synced_at_ms: number | null, offline_reason: string | null, };
+/**
+ * One rollout with everything its screen shows, and what this connection may do to it.
+ */
+export type RolloutDetail = { rollout: RolloutItem, 
+/**
+ * Oldest first.
+ */
+transitions: Array<TransitionEntry>, 
+/**
+ * The operator actions open now: allowed by the state machine and by the token's role.
+ */
+actions: Array<RolloutAction>, 
+/**
+ * Why actions the state machine allows are withheld (the role), or why none exist.
+ */
+actions_note: string | null, 
+/**
+ * The token's role (admin, release-manager, support) when the desk can read it.
+ */
+role: string | null, 
+/**
+ * Devices a rollback sends the rollback package to.
+ */
+rollback_reach: number, fresh: boolean, synced_at_ms: number | null, offline_reason: string | null, };

@@ -56,20 +56,14 @@ impl Cache {
 
     /// Every cached rollout summary, newest first (rows cached before summaries existed are
     /// left out until the next sync fills them in).
-    pub fn rollout_summaries(
-        &self,
-        connection_id: &str,
-    ) -> Result<Vec<RolloutSummary>, DeskError> {
+    pub fn rollout_summaries(&self, connection_id: &str) -> Result<Vec<RolloutSummary>, DeskError> {
         let texts: Vec<String> = self
             .conn
             .prepare_cached(
                 "SELECT summary FROM rollouts WHERE connection_id = ?1 AND summary IS NOT NULL
                  ORDER BY created_at DESC, id",
             )
-            .and_then(|mut stmt| {
-                stmt.query_map([connection_id], |row| row.get(0))?
-                    .collect()
-            })
+            .and_then(|mut stmt| stmt.query_map([connection_id], |row| row.get(0))?.collect())
             .map_err(|err| DeskError::cache("list rollouts", &err))?;
         texts.iter().map(|t| from_json(t)).collect()
     }

@@ -27,8 +27,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use fleet::ListParams;
-pub use rollouts::DeviceWindow;
 pub use retry::RetryPolicy;
+pub use rollouts::DeviceWindow;
 pub use uploads::PartBody;
 
 use crate::error::DeskError;

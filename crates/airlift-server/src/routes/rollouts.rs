@@ -171,10 +171,9 @@ pub async fn devices(
         Some(o) if o.eq_ignore_ascii_case("asc") => false,
         Some(o) if o.eq_ignore_ascii_case("desc") => true,
         Some(o) => {
-            return Err(ApiError::invalid_argument(format!(
-                "order must be ASC or DESC, got {o:?}"
-            ))
-            .into())
+            return Err(
+                ApiError::invalid_argument(format!("order must be ASC or DESC, got {o:?}")).into(),
+            )
         }
     };
     let page = ListQuery {

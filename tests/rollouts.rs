@@ -1,0 +1,453 @@
+//! Rollouts end to end, in the real window against a real airliftd and real simulated devices
+//! (`airlift-sim`, fixed seed): a canary started through the wizard completes after an advance
+//! to 100 %; a second rollout whose devices fail their installs pauses itself, and Rollback
+//! brings every device back to the rollback version; a support-role connection sees the
+//! rollouts but cannot act on them.
+
+mod support;
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use serde_json::Value;
+use support::ui;
+
+/// How long simulated devices may take to settle a rollout (they poll every 300 ms).
+const SETTLE: Duration = Duration::from_secs(60);
+
+/// A child process killed on drop (the demo fleet takes its airliftd with it).
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        // SIGTERM first so `airlift-sim demo` stops its airliftd; then make sure.
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        for _ in 0..50 {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Fast, deterministic simulated devices.
+const SIM_FLAGS: &[&str] = &[
+    "--seed",
+    "7",
+    "--poll",
+    "300ms",
+    "--jitter",
+    "0.2",
+    "--install-time",
+    "200ms",
+    "--reboot-time",
+    "200ms",
+];
+
+/// `airlift-sim demo`: airliftd with tenant `demo`, signed packages 2.0.0 and 1.4.2 for
+/// temp-sensor, and 24 devices (21 sensors in `temp-sensor-v2`, 3 gateways) that never fail.
+fn start_demo(dir: &Path) -> (Proc, Value) {
+    let mut child = Command::new(airlift_testkit::bin("airlift-sim"))
+        .args(["demo", "--data"])
+        .arg(dir)
+        .args(["--devices", "24", "--fail-install", "0"])
+        .args(SIM_FLAGS)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start airlift-sim demo");
+    let stdout = child.stdout.take().expect("demo stdout");
+    let proc = Proc(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("the demo's info line");
+    let info: Value = serde_json::from_str(&line)
+        .unwrap_or_else(|err| panic!("demo info line is not JSON ({err}): {line:?}"));
+    (proc, info)
+}
+
+fn sim(url: &str, token: &str) -> Command {
+    let mut c = Command::new(airlift_testkit::bin("airlift-sim"));
+    c.env("AIRLIFT_URL", url)
+        .env("AIRLIFT_TOKEN", token)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
+/// Ten sensors in profile `lab-sensors` on 1.4.2, the first three of which fail every install
+/// (INSTALL_ERROR); rollback commands are not affected.
+fn start_failing_lab(url: &str, token: &str, dir: &Path) -> Proc {
+    let child = sim(url, token)
+        .args(["run", "--provision", "10", "--profile-name", "lab-sensors"])
+        .args(["--device-type", "temp-sensor", "--firmware", "1.4.2"])
+        .args(["--name-prefix", "lab", "--save"])
+        .arg(dir.join("lab.jsonl"))
+        .args(["--device-fault", "0=install", "--device-fault", "1=install"])
+        .args(["--device-fault", "2=install", "--until", "forever"])
+        .args(SIM_FLAGS)
+        .spawn()
+        .expect("start airlift-sim run");
+    Proc(child)
+}
+
+/// Two sensors on 0.9.0 in the demo profile: below the packages' minimum version, so the
+/// wizard has someone to explain.
+fn provision_legacy(url: &str, token: &str, profile: &str, dir: &Path) {
+    let status = sim(url, token)
+        .args([
+            "provision",
+            "--profile",
+            profile,
+            "--firmware",
+            "0.9.0",
+            "-n",
+            "2",
+        ])
+        .args(["--name-prefix", "legacy", "--out"])
+        .arg(dir.join("legacy.jsonl"))
+        .status()
+        .expect("airlift-sim provision");
+    assert!(status.success(), "airlift-sim provision failed");
+}
+
+fn app_env(data: &Path, url: &str, token: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AIRLIFT_DATA_DIR", data.display().to_string()),
+        ("AIRLIFT_SERVER_URL", url.to_owned()),
+        ("AIRLIFT_TOKEN", token.to_owned()),
+        ("AIRLIFT_CONNECTION_NAME", "e2e".to_owned()),
+    ]
+}
+
+fn api(url: &str, token: &str) -> airlift_desk::client::Client {
+    airlift_desk::client::Client::new(
+        url,
+        Some(airlift_desk::secret::Secret::new(token)),
+        Default::default(),
+    )
+    .expect("API client")
+}
+
+fn text(v: &Value, key: &str) -> String {
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} missing in {v}"))
+        .to_owned()
+}
+
+async fn select(client: &Client, css: &str, value: &str) {
+    // Options arrive from the server; wait for this one before choosing it.
+    ui::find(client, &format!("{css} option[value='{value}']")).await;
+    ui::find(client, css)
+        .await
+        .select_by_value(value)
+        .await
+        .unwrap_or_else(|err| panic!("select {value} in {css}: {err}"));
+}
+
+/// Replaces a short input's text (controlled inputs need real key presses).
+async fn retype(client: &Client, css: &str, value: &str) {
+    let backspaces = "\u{E003}".repeat(6);
+    ui::type_into(client, css, &format!("{backspaces}{value}")).await;
+}
+
+async fn wait_status(client: &Client, label: &str) {
+    support::wait_for_text(client, "[data-testid=rollout-status]", SETTLE, |t| {
+        t == label
+    })
+    .await;
+}
+
+async fn attr(client: &Client, css: &str, name: &str) -> Option<String> {
+    ui::find(client, css)
+        .await
+        .attr(name)
+        .await
+        .unwrap_or_else(|err| panic!("attribute {name} of {css}: {err}"))
+}
+
+/// Walks the wizard through package, profile and strategy; returns at the review step.
+async fn wizard(
+    client: &Client,
+    package: &str,
+    profile: &str,
+    canary: &str,
+    threshold: &str,
+    rollback: &str,
+) {
+    ui::click_button(client, "Rollouts").await;
+    // From a rollout's view, back to the list first.
+    if let Ok(back) = client.find(Locator::Css("button.link.back")).await {
+        back.click().await.expect("back to the list");
+    }
+    ui::click(client, "[data-testid=open-rollout-wizard]").await;
+    select(client, "#w-package", package).await;
+    select(client, "#w-profile", profile).await;
+    support::wait_for_text(client, "[data-testid=eligible-count]", ui::TIMEOUT, |t| {
+        !t.is_empty()
+    })
+    .await;
+    ui::click_button(client, "Next: strategy").await;
+    retype(client, "#w-canary", canary).await;
+    retype(client, "#w-threshold", threshold).await;
+    select(client, "#w-rollback", rollback).await;
+    support::wait_for_text(client, "[data-testid=strategy-count]", ui::TIMEOUT, |t| {
+        t.starts_with("Starts with")
+    })
+    .await;
+    ui::click_button(client, "Next: review").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_completes_failing_rollout_pauses_and_rolls_back_support_only_reads() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (_demo, info) = start_demo(&tmp.path().join("demo"));
+    let url = text(&info, "url");
+    let admin = text(&info, "admin_token");
+    let support_token = text(&info, "support_token");
+    let sensors = text(&info["profiles"], "temp-sensor-v2");
+    let new_pkg = text(&info["packages"], "temp-sensor-fw-2.0.0");
+    let old_pkg = text(&info["packages"], "temp-sensor-fw-1.4.2");
+    provision_legacy(&url, &admin, &sensors, tmp.path());
+    let _lab = start_failing_lab(&url, &admin, tmp.path());
+    let server = api(&url, &admin);
+    let lab = wait_for_profile(&server, "lab-sensors", 10).await;
+
+    let app = Path::new(env!("CARGO_BIN_EXE_airlift"));
+    let display = support::Display::start();
+    let data: PathBuf = tmp.path().join("app");
+    let driver = support::Driver::start_with_env(&display, &app_env(&data, &url, &admin));
+    let client = driver.session(app).await;
+    support::wait_for_text(
+        &client,
+        "[data-testid=connection-state]",
+        ui::TIMEOUT,
+        |t| t.contains("Online"),
+    )
+    .await;
+
+    // 1. A 20 % canary of the 21 eligible sensors: the wizard explains the 2 left out and
+    //    schedules ceil(20 % × 21) = 5.
+    wizard(&client, &new_pkg, &sensors, "20", "10", &old_pkg).await;
+    let review = support::wait_for_text(&client, "[data-testid=review]", ui::TIMEOUT, |t| {
+        t.contains("below min version")
+    })
+    .await;
+    assert!(review.contains("2 below min version"), "{review}");
+    let scheduled = support::wait_for_text(
+        &client,
+        "[data-testid=review-scheduled]",
+        ui::TIMEOUT,
+        |t| !t.is_empty(),
+    )
+    .await;
+    assert_eq!(scheduled, "5");
+    support::screenshot(&client, "rollout-wizard").await;
+    ui::click(&client, "[data-testid=start-rollout]").await;
+
+    // The canary completes on its own; the rest waits outside the slice.
+    support::wait_for_text(&client, "[data-testid=count-successful]", SETTLE, |t| {
+        t == "5"
+    })
+    .await;
+    assert_eq!(
+        ui::find(&client, "[data-testid=count-pending]")
+            .await
+            .text()
+            .await
+            .unwrap(),
+        "16"
+    );
+    wait_status(&client, "Active").await;
+    support::screenshot(&client, "rollout-active").await;
+
+    // Advance to 100 %: every sensor updates and the rollout completes by itself.
+    ui::click(&client, "[data-testid=action-advance]").await;
+    retype(&client, "#advance-percent", "100").await;
+    ui::click(&client, "[data-testid=confirm-advance]").await;
+    wait_status(&client, "Completed").await;
+    support::wait_for_text(
+        &client,
+        "[data-testid=count-successful]",
+        ui::TIMEOUT,
+        |t| t == "21",
+    )
+    .await;
+    assert_eq!(
+        attr(&client, "[data-node=completed]", "aria-current")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    for a in ["pause", "resume", "advance", "rollback"] {
+        assert!(
+            !is_enabled(&client, a).await,
+            "{a} enabled on a completed rollout"
+        );
+    }
+
+    // 2. The lab rollout: 3 of 10 installs fail, above the 20 % threshold → auto-pause.
+    wizard(&client, &new_pkg, &lab, "100", "20", &old_pkg).await;
+    ui::click(&client, "[data-testid=start-rollout]").await;
+    wait_status(&client, "Paused").await;
+    assert_eq!(
+        attr(&client, "[data-testid=state-diagram]", "data-status")
+            .await
+            .as_deref(),
+        Some("paused")
+    );
+    assert_eq!(
+        attr(&client, "[data-node=paused]", "aria-current")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    let history = ui::find(&client, "[data-testid=transitions]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(history.contains("auto-paused"), "{history}");
+    assert!(history.contains("system"), "{history}");
+    support::wait_for_text(&client, "[data-testid=count-failed]", ui::TIMEOUT, |t| {
+        t == "3"
+    })
+    .await;
+    assert!(is_enabled(&client, "resume").await && is_enabled(&client, "rollback").await);
+    assert!(!is_enabled(&client, "pause").await && !is_enabled(&client, "advance").await);
+    // Let the devices that were mid-install finish, so the screenshot shows the settled pause.
+    support::wait_for_text(&client, "[data-testid=count-successful]", SETTLE, |t| {
+        t == "7"
+    })
+    .await;
+    support::screenshot(&client, "rollout-paused").await;
+
+    // Rollback names the devices it touches (the 7 the update reached), then completes with
+    // every lab device back on 1.4.2.
+    ui::click(&client, "[data-testid=action-rollback]").await;
+    let summary = support::wait_for_text(
+        &client,
+        "[data-testid=rollback-summary]",
+        ui::TIMEOUT,
+        |t| !t.is_empty(),
+    )
+    .await;
+    assert!(
+        summary.contains("7 devices the update reached will be sent 1.4.2"),
+        "{summary}"
+    );
+    ui::click(&client, "[data-testid=confirm-rollback]").await;
+    wait_status(&client, "Completed").await;
+    support::wait_for_text(
+        &client,
+        "[data-testid=rollback-progress]",
+        ui::TIMEOUT,
+        |t| t.contains("7 of 7 devices back"),
+    )
+    .await;
+    let rollout_id = attr(&client, "[data-testid=rollout-view]", "data-rollout-id")
+        .await
+        .expect("rollout id");
+    let devices = server
+        .rollout_devices(
+            &rollout_id,
+            &airlift_desk::client::ListParams::new(100, None),
+        )
+        .await
+        .expect("rollout devices");
+    assert_eq!(devices.data.len(), 10);
+    for d in &devices.data {
+        assert_eq!(d.firmware_version.as_deref(), Some("1.4.2"), "{d:?}");
+    }
+    let r = server.rollout(&rollout_id).await.expect("rollout");
+    let triggers: Vec<&str> = r.transitions.iter().map(|t| t.trigger.as_str()).collect();
+    assert_eq!(
+        triggers,
+        ["start", "auto_pause", "rollback", "rollback_finished"]
+    );
+    support::screenshot(&client, "rollout-completed").await;
+    client.close().await.expect("close the session");
+    drop(driver);
+
+    // 3. Support: sees both rollouts and their devices, cannot act.
+    let driver = support::Driver::start_with_env(
+        &display,
+        &app_env(&tmp.path().join("support-app"), &url, &support_token),
+    );
+    let client = driver.session(app).await;
+    ui::click_button(&client, "Rollouts").await;
+    support::wait_for_text(&client, "[data-testid=rollout-count]", ui::TIMEOUT, |t| {
+        t.starts_with("2 rollouts")
+    })
+    .await;
+    ui::click(&client, &format!("[data-rollout-id='{rollout_id}']")).await;
+    support::wait_for_text(&client, "[data-testid=actions-note]", ui::TIMEOUT, |t| {
+        t.contains("support role")
+    })
+    .await;
+    support::wait_for_text(&client, "[data-testid=device-count]", ui::TIMEOUT, |t| {
+        t == "10 devices"
+    })
+    .await;
+    ui::click(&client, "button.link.back").await;
+    ui::click(&client, "[data-testid=rollout-row]:last-child").await;
+    wait_status(&client, "Completed").await;
+    for a in ["pause", "resume", "advance", "rollback"] {
+        assert!(!is_enabled(&client, a).await, "{a} enabled for support");
+    }
+    client.close().await.expect("close the session");
+}
+
+async fn is_enabled(client: &Client, action: &str) -> bool {
+    client
+        .find(Locator::Css(&format!("[data-testid=action-{action}]")))
+        .await
+        .unwrap_or_else(|err| panic!("no {action} button: {err}"))
+        .is_enabled()
+        .await
+        .expect("enabled state")
+}
+
+/// The profile `airlift-sim run --provision` creates, once it holds `devices` devices.
+async fn wait_for_profile(
+    api: &airlift_desk::client::Client,
+    name: &str,
+    devices: usize,
+) -> String {
+    let deadline = std::time::Instant::now() + ui::TIMEOUT;
+    loop {
+        let profiles = api
+            .profiles(&airlift_desk::client::ListParams::new(100, None))
+            .await
+            .expect("profiles");
+        if let Some(p) = profiles.data.iter().find(|p| p.name == name) {
+            let all = api
+                .devices(&airlift_desk::client::ListParams::new(1000, None))
+                .await
+                .expect("devices");
+            let n = all
+                .data
+                .iter()
+                .filter(|d| d.profile_id == p.profile_id)
+                .count();
+            if n >= devices {
+                return p.profile_id.clone();
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "airlift-sim never provisioned {devices} devices into {name}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
