@@ -80,7 +80,7 @@ fn sim(url: &str, token: &str) -> Command {
         .env("AIRLIFT_TOKEN", token)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(Stdio::inherit());
     c
 }
 
@@ -90,7 +90,7 @@ fn start_failing_lab(url: &str, token: &str, dir: &Path) -> Proc {
     let child = sim(url, token)
         .args(["run", "--provision", "10", "--profile-name", "lab-sensors"])
         .args(["--device-type", "temp-sensor", "--firmware", "1.4.2"])
-        .args(["--name-prefix", "lab", "--save"])
+        .arg("--save")
         .arg(dir.join("lab.jsonl"))
         .args(["--device-fault", "0=install", "--device-fault", "1=install"])
         .args(["--device-fault", "2=install", "--until", "forever"])
