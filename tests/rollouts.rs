@@ -376,6 +376,14 @@ async fn canary_completes_failing_rollout_pauses_and_rolls_back_support_only_rea
         ["start", "auto_pause", "rollback", "rollback_finished"]
     );
     support::screenshot(&client, "rollout-completed").await;
+
+    // The list: both rollouts with state, package, progress and failure rate.
+    ui::click(&client, "button.link.back").await;
+    support::wait_for_text(&client, "[data-testid=rollout-count]", ui::TIMEOUT, |t| {
+        t.starts_with("2 rollouts")
+    })
+    .await;
+    support::screenshot(&client, "rollouts").await;
     client.close().await.expect("close the session");
     drop(driver);
 

@@ -78,7 +78,9 @@ export function DeviceTable({
     queries: windows.map((w) => {
       const req = { rollout_id: rollout.id, state: view.state, sort: view.sort, descending: view.descending, offset: w * WINDOW };
       return {
-        queryKey: rolloutKeys.devices(active, req),
+        // The rollout's last change is part of the key: a new state or counter refetches the
+        // rows at once (and for good once the rollout completes and polling stops).
+        queryKey: [...rolloutKeys.devices(active, req), rollout.status, rollout.updated_at],
         queryFn: async () => {
           const page = await ipc.rolloutDevices({ ...req, limit: WINDOW });
           const end = page.offset + page.rows.length;
@@ -196,7 +198,7 @@ export function DeviceTable({
                   <span role="gridcell" className="progress-cell">
                     {d.progress !== null ? (
                       <>
-                        <span className="mini-bar" aria-hidden="true">
+                        <span className={`mini-bar d-${shown}`} aria-hidden="true">
                           <span style={{ width: `${d.progress}%` }} />
                         </span>
                         {d.progress} %

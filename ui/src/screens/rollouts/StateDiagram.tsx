@@ -1,18 +1,27 @@
 import type { TransitionEntry } from "../../bindings/TransitionEntry";
 import { formatTime } from "../../lib/format";
+
+/** "16:45:12" for a transition's time; the full date is in the tooltip. */
+function clock(rfc3339: string): string {
+  const d = new Date(rfc3339);
+  if (Number.isNaN(d.getTime())) return rfc3339;
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
+}
 import { ROLLOUT_STATUS_LABEL, TRIGGER_LABEL } from "./model";
 
 // Seed 000's state diagram, laid out as a square: the way up on top, the ends below.
-const W = 132;
-const H = 40;
+const W = 116;
+const H = 36;
 const NODES: Record<string, { x: number; y: number }> = {
-  active: { x: 84, y: 40 },
-  paused: { x: 372, y: 40 },
-  completed: { x: 84, y: 176 },
-  rolling_back: { x: 372, y: 176 },
+  active: { x: 40, y: 34 },
+  paused: { x: 316, y: 34 },
+  completed: { x: 40, y: 152 },
+  rolling_back: { x: 316, y: 152 },
 };
 const cx = (s: string) => NODES[s].x + W / 2;
 const cy = (s: string) => NODES[s].y + H / 2;
+const RIGHT = NODES.active.x + W;
+const LOW = NODES.active.y + H;
 
 interface Edge {
   id: string;
@@ -27,46 +36,47 @@ interface Edge {
 }
 
 const EDGES: Edge[] = [
-  { id: "start", from: null, to: "active", triggers: ["start"], path: `M 36 ${cy("active")} L 84 ${cy("active")}`, label: "start", lx: 56, ly: cy("active") - 8 },
+  { id: "start", from: null, to: "active", triggers: ["start"], path: `M 18 ${cy("active")} L 40 ${cy("active")}`, label: "", lx: 0, ly: 0 },
   {
     id: "pause",
     from: "active",
     to: "paused",
     triggers: ["pause", "auto_pause"],
-    path: `M 216 ${cy("active") - 8} L 372 ${cy("active") - 8}`,
+    path: `M ${RIGHT} ${cy("active") - 7} L 316 ${cy("active") - 7}`,
     label: "pause · auto-pause",
-    lx: 294,
-    ly: cy("active") - 14,
+    lx: 236,
+    ly: cy("active") - 12,
   },
   {
     id: "resume",
     from: "paused",
     to: "active",
     triggers: ["resume"],
-    path: `M 372 ${cy("active") + 8} L 216 ${cy("active") + 8}`,
+    path: `M 316 ${cy("active") + 7} L ${RIGHT} ${cy("active") + 7}`,
     label: "resume",
-    lx: 294,
-    ly: cy("active") + 22,
+    lx: 236,
+    ly: cy("active") + 21,
   },
   {
     id: "advance",
     from: "active",
     to: "active",
     triggers: ["advance"],
-    path: `M 124 40 C 124 8, 176 8, 176 40`,
+    path: `M ${cx("active") - 18} 34 C ${cx("active") - 18} 6, ${cx("active") + 18} 6, ${cx("active") + 18} 34`,
     label: "advance",
-    lx: 150,
-    ly: 12,
+    lx: cx("active") + 26,
+    ly: 14,
+    anchor: "start",
   },
   {
     id: "rollback-active",
     from: "active",
     to: "rolling_back",
     triggers: ["rollback"],
-    path: `M 200 80 L 384 176`,
+    path: `M ${RIGHT - 6} ${LOW} L 328 152`,
     label: "rollback",
-    lx: 300,
-    ly: 122,
+    lx: 246,
+    ly: 106,
     anchor: "start",
   },
   {
@@ -74,10 +84,10 @@ const EDGES: Edge[] = [
     from: "paused",
     to: "rolling_back",
     triggers: ["rollback"],
-    path: `M ${cx("paused") + 20} 80 L ${cx("paused") + 20} 176`,
+    path: `M ${cx("paused") + 20} ${LOW} L ${cx("paused") + 20} 152`,
     label: "rollback",
     lx: cx("paused") + 26,
-    ly: 132,
+    ly: 116,
     anchor: "start",
   },
   {
@@ -85,10 +95,10 @@ const EDGES: Edge[] = [
     from: "active",
     to: "completed",
     triggers: ["all_succeeded"],
-    path: `M ${cx("active") - 20} 80 L ${cx("active") - 20} 176`,
-    label: "all devices successful",
+    path: `M ${cx("active") - 20} ${LOW} L ${cx("active") - 20} 152`,
+    label: "all successful",
     lx: cx("active") - 14,
-    ly: 132,
+    ly: 116,
     anchor: "start",
   },
   {
@@ -96,12 +106,12 @@ const EDGES: Edge[] = [
     from: "rolling_back",
     to: "completed",
     triggers: ["rollback_finished"],
-    path: `M 372 ${cy("completed")} L 216 ${cy("completed")}`,
+    path: `M 316 ${cy("completed")} L ${RIGHT} ${cy("completed")}`,
     label: "rollback finished",
-    lx: 294,
-    ly: cy("completed") - 7,
+    lx: 236,
+    ly: cy("completed") - 6,
   },
-  { id: "end", from: "completed", to: "end", triggers: [], path: `M 84 ${cy("completed")} L 38 ${cy("completed")}`, label: "", lx: 0, ly: 0 },
+  { id: "end", from: "completed", to: "end", triggers: [], path: `M 40 ${cy("completed")} L 22 ${cy("completed")}`, label: "", lx: 0, ly: 0 },
 ];
 
 function edgeOf(t: TransitionEntry): Edge | undefined {
@@ -119,7 +129,7 @@ export function StateDiagram({ status, transitions }: { status: string; transiti
   const completed = status === "completed";
   return (
     <div className="diagram-panel" data-testid="state-diagram" data-status={status}>
-      <svg viewBox="0 0 520 232" role="img" aria-labelledby="diagram-title diagram-desc" className="state-diagram">
+      <svg viewBox="0 0 478 196" role="img" aria-labelledby="diagram-title diagram-desc" className="state-diagram">
         <title id="diagram-title">Rollout state diagram</title>
         <desc id="diagram-desc">
           Current state: {ROLLOUT_STATUS_LABEL[status] ?? status}. {transitions.length} transition{transitions.length === 1 ? "" : "s"} taken.
@@ -132,9 +142,9 @@ export function StateDiagram({ status, transitions }: { status: string; transiti
             <path d="M 0 0 L 10 5 L 0 10 z" className="arrow-head taken" />
           </marker>
         </defs>
-        <circle cx={30} cy={cy("active")} r={6} className="pseudo-state" />
-        <circle cx={30} cy={cy("completed")} r={8} className={completed ? "pseudo-end reached" : "pseudo-end"} />
-        <circle cx={30} cy={cy("completed")} r={4} className="pseudo-state" />
+        <circle cx={12} cy={cy("active")} r={6} className="pseudo-state" />
+        <circle cx={13} cy={cy("completed")} r={8} className={completed ? "pseudo-end reached" : "pseudo-end"} />
+        <circle cx={13} cy={cy("completed")} r={4} className="pseudo-state" />
         {EDGES.map((e) => {
           const steps = taken.get(e.id) ?? (e.id === "end" && completed ? [0] : undefined);
           const cls = steps ? "edge taken" : "edge";
@@ -171,7 +181,10 @@ export function StateDiagram({ status, transitions }: { status: string; transiti
               {t.trigger === "start" || t.trigger === "advance" ? ` · ${t.canary_percent} %` : ""}
               <br />
               <span className="muted">
-                {formatTime(t.at)} · {t.actor === "system" ? "system" : `${t.actor} (${t.actor_role})`}
+                <time dateTime={t.at} title={formatTime(t.at)}>
+                  {clock(t.at)}
+                </time>{" "}
+                · <span title={t.actor === "system" ? "the server, by rule" : t.actor_role}>{t.actor}</span>
               </span>
             </span>
           </li>
