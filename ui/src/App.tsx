@@ -12,6 +12,12 @@ import { StatusBar } from "./shell/StatusBar";
 
 export function App() {
   const [section, setSection] = useState<SectionId>("catalog");
+  // Choosing a section in the sidebar opens its start page, even when it is already shown.
+  const [visit, setVisit] = useState(0);
+  const select = (id: SectionId) => {
+    setSection(id);
+    setVisit((v) => v + 1);
+  };
   const info = useQuery({ queryKey: ["app-info"], queryFn: appInfo, staleTime: Infinity });
   const upload = useUpload();
   const error = info.error as AppError | null;
@@ -51,7 +57,7 @@ export function App() {
     <div className="shell">
       <Sidebar
         active={section}
-        onSelect={setSection}
+        onSelect={select}
         version={info.data?.version}
         connection={<ConnectionStatus onOpenSettings={openSettings} />}
       />
@@ -62,7 +68,7 @@ export function App() {
           </p>
         )}
         {section === "catalog" && <CatalogScreen onOpenSettings={openSettings} />}
-        {section === "rollouts" && <RolloutsScreen onOpenSettings={openSettings} />}
+        {section === "rollouts" && <RolloutsScreen key={visit} onOpenSettings={openSettings} />}
         {section === "devices" && (
           <PlaceholderScreen title="Devices" hint="Search any device and read its update history here." />
         )}

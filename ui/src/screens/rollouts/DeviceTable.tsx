@@ -12,6 +12,8 @@ import { LIVE_INTERVAL_MS, rolloutKeys } from "./queries";
 const ROW_HEIGHT = 36;
 /** Rows per server request: a screenful or two, so scrolling anywhere costs one request. */
 export const WINDOW = 200;
+/** Re-read interval of a table sorted by something other than scheduling order. */
+const SORTED_INTERVAL_MS = 5000;
 
 export type SortKey = "position" | "device" | "state" | "progress" | "updated";
 
@@ -88,7 +90,11 @@ export function DeviceTable({
           else if (page.has_more) setExact((e) => (e && e.key === viewKey && e.count <= end ? null : e));
           return page;
         },
-        refetchInterval: live ? LIVE_INTERVAL_MS : false,
+        // The key names the connection: wait for it rather than fetch twice.
+        enabled: active !== null,
+        // Scheduling order reads an index range; other orders sort the whole rollout on the
+        // server, so a big one is polled less often.
+        refetchInterval: !live ? false : view.sort === "position" ? LIVE_INTERVAL_MS : SORTED_INTERVAL_MS,
         placeholderData: keepPreviousData,
         retry: false,
       };

@@ -41,6 +41,7 @@ export function useRolloutDetail(id: string) {
   return useQuery({
     queryKey: rolloutKeys.detail(active, id),
     queryFn: () => ipc.rolloutDetail(id),
+    enabled: active !== null,
     refetchInterval: (q) => (q.state.data?.rollout.status === "completed" ? 10_000 : LIVE_INTERVAL_MS),
     retry: false,
   });

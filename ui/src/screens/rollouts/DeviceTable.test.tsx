@@ -1,0 +1,84 @@
+import { fireEvent, screen } from "@testing-library/react";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { useState } from "react";
+import { afterEach, beforeEach, vi } from "vitest";
+import type { DeviceWindowRequest } from "../../bindings/DeviceWindowRequest";
+import type { RolloutDeviceRow } from "../../bindings/RolloutDeviceRow";
+import { connections } from "../../test/fixtures";
+import { renderApp } from "../../test/render";
+import { DeviceTable, WINDOW, type TableView } from "./DeviceTable";
+import { rolloutItem } from "./fixtures";
+
+const FLEET = 100_000;
+
+beforeEach(() => {
+  vi.spyOn(Element.prototype, "clientHeight", "get").mockReturnValue(600);
+  vi.spyOn(Element.prototype, "clientWidth", "get").mockReturnValue(1000);
+});
+afterEach(() => {
+  clearMocks();
+  vi.restoreAllMocks();
+});
+
+const row = (i: number): RolloutDeviceRow => ({
+  device_id: `dev_${i}`,
+  name: `sensor-${i}`,
+  current_version: "1.4.2",
+  target_version: "2.0.0",
+  state: i % 10 === 0 ? "failed" : "successful",
+  rollback_state: null,
+  progress: 100,
+  last_status: "INSTALLED_VERSION",
+  last_message: null,
+  updated_at: "2026-11-23T10:00:00Z",
+});
+
+/** A server with 100,000 devices: answers any window, and records what was asked. */
+function backend(requests: DeviceWindowRequest[]) {
+  mockIPC((cmd, args) => {
+    if (cmd === "connections_list") return connections;
+    if (cmd === "rollout_devices") {
+      const req = (args as { request: DeviceWindowRequest }).request;
+      requests.push(req);
+      const end = Math.min(FLEET, req.offset + req.limit);
+      return { offset: req.offset, has_more: end < FLEET, rows: Array.from({ length: end - req.offset }, (_, k) => row(req.offset + k)) };
+    }
+    return null;
+  });
+}
+
+function Table({ onOpen = () => {} }: { onOpen?: (id: string) => void }) {
+  const [view, setView] = useState<TableView>({ state: null, sort: "position", descending: false });
+  const rollout = rolloutItem({ eligible_count: FLEET, in_slice: FLEET, pending: 0, counters: { scheduled: 0, command_sent: 0, in_progress: 0, successful: 90_000, failed: 10_000, timed_out: 0 } });
+  return <DeviceTable rollout={rollout} view={view} onView={setView} onOpenDevice={onOpen} live={false} />;
+}
+
+describe("rollout device table", () => {
+  it("renders a screenful of 100,000 rows and fetches only the window on screen", async () => {
+    const requests: DeviceWindowRequest[] = [];
+    backend(requests);
+    renderApp(<Table />);
+    expect(await screen.findByText("sensor-0")).toBeInTheDocument();
+    expect(screen.getByTestId("device-count")).toHaveTextContent("100000 devices");
+    expect(screen.getAllByTestId("device-row").length).toBeLessThan(60);
+    expect(requests).toEqual([{ rollout_id: "rol_1", state: null, sort: "position", descending: false, offset: 0, limit: WINDOW }]);
+  });
+
+  it("asks the server to sort and filter, and opens a device's history", async () => {
+    const requests: DeviceWindowRequest[] = [];
+    backend(requests);
+    const open = vi.fn();
+    renderApp(<Table onOpen={open} />);
+    await screen.findByText("sensor-0");
+    fireEvent.click(screen.getByRole("button", { name: "State" }));
+    await vi.waitFor(() => expect(requests.at(-1)).toMatchObject({ sort: "state", descending: false, offset: 0 }));
+    fireEvent.click(screen.getByRole("button", { name: /State/ }));
+    await vi.waitFor(() => expect(requests.at(-1)).toMatchObject({ sort: "state", descending: true }));
+    expect(screen.getByRole("columnheader", { name: /State/ })).toHaveAttribute("aria-sort", "descending");
+    fireEvent.change(screen.getByLabelText("Show"), { target: { value: "failed" } });
+    await vi.waitFor(() => expect(requests.at(-1)).toMatchObject({ state: "failed" }));
+    expect(screen.getByTestId("device-count")).toHaveTextContent("10000 devices");
+    fireEvent.keyDown((await screen.findAllByTestId("device-row"))[0], { key: "Enter" });
+    expect(open).toHaveBeenCalledWith("dev_0");
+  });
+});
