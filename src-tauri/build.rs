@@ -29,6 +29,7 @@ const COMMANDS: &[&str] = &[
     "rollout_preview",
     "rollout_start",
     "rollout_act",
+    "first_paint",
 ];
 
 fn main() {

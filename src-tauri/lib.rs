@@ -42,6 +42,7 @@ macro_rules! app_commands {
             commands::rollouts::rollout_preview,
             commands::rollouts::rollout_start,
             commands::rollouts::rollout_act,
+            commands::app::first_paint,
         ]
     };
 }

@@ -90,3 +90,4 @@ export const rolloutPreview = (plan: RolloutPlan) => call<PlanPreview>("rollout_
 export const rolloutStart = (plan: RolloutPlan) => call<StartedRollout>("rollout_start", { plan });
 export const rolloutAct = (id: string, action: RolloutAction, canaryPercent: number | null = null) =>
   call<RolloutDetail>("rollout_act", { id, action, canaryPercent });
+export const firstPaint = () => call<null>("first_paint");

@@ -17,6 +17,7 @@
 //! * [`watch`]: the Server-Sent Events watcher (cache updates, auto-pause notifications).
 //! * [`role`]: the token's role claim, so the UI disables what the server would refuse.
 //! * [`rollouts`]: the operator actions a rollout accepts now, failure rate, rollback reach.
+//! * [`process_stats`]: age and resident memory of the app's process tree (start-up benchmark).
 
 pub mod cache;
 pub mod cancel;
@@ -28,6 +29,7 @@ pub mod hashing;
 pub mod notify;
 pub mod role;
 pub mod rollouts;
+pub mod process_stats;
 pub mod secret;
 pub mod signing;
 pub mod sync;

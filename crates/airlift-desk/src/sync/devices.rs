@@ -1,6 +1,9 @@
 //! Device list sync: pages of 1,000 from the server in `change_seq` order, cache writes in
 //! batches of 10,000 rows per transaction. The first (full) sync also removes devices the
 //! server no longer lists; later ones ask only for `?changed_since=` the saved cursor.
+//!
+//! The cache side lives in [`DeviceSyncWriter`], apart from the HTTP paging, so the write path
+//! can be measured on its own (bench/desk-cache.sh) with exactly the code a sync runs.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -25,8 +28,7 @@ pub async fn sync_devices(
         incremental: since.is_some(),
         ..SyncReport::default()
     };
-    let mut seen = HashSet::new();
-    let mut batch: Vec<DeviceRow> = Vec::with_capacity(BATCH);
+    let mut writer = DeviceSyncWriter::new(cache, connection_id, since.is_none())?;
     let mut page = ListParams::new(PAGE, None);
     let mut cursor = since.unwrap_or(0);
     page.changed_since = Some(cursor);
@@ -35,41 +37,92 @@ pub async fn sync_devices(
         report.pages += 1;
         report.listed += list.data.len() as u64;
         for d in &list.data {
-            if since.is_none() {
-                seen.insert(d.device_id.clone());
-            }
             cursor = cursor.max(d.change_seq);
-            batch.push(device_row(d));
-        }
-        if batch.len() >= BATCH {
-            report.written += write(cache, connection_id, &mut batch)?;
+            writer.push(device_row(d))?;
         }
         match list.data.last() {
             Some(last) if list.has_more => page.changed_since = Some(last.change_seq),
             _ => break,
         }
     }
-    report.written += write(cache, connection_id, &mut batch)?;
-    if since.is_none() {
-        // Only a full pass knows every device, so only it may remove the unlisted ones.
-        report.removed = remove_unseen(cache, connection_id, &seen)?;
-    }
-    let cursor = cursor.to_string();
-    lock(cache)?.mark_synced(connection_id, Collection::Devices, Some(&cursor))?;
+    let written = writer.finish(&cursor.to_string())?;
+    report.written = written.written;
+    report.removed = written.removed;
     Ok(report)
 }
 
-fn write(
-    cache: &Mutex<Cache>,
-    connection_id: &str,
-    batch: &mut Vec<DeviceRow>,
-) -> Result<u64, DeskError> {
-    if batch.is_empty() {
-        return Ok(0);
+/// What a [`DeviceSyncWriter`] did to the cache.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DevicesWritten {
+    /// Rows inserted or changed.
+    pub written: u64,
+    /// Rows removed because a full pass did not list them.
+    pub removed: u64,
+}
+
+/// The cache side of one device sync: rows go to the cache in transactions of [`BATCH`] rows;
+/// [`finish`](Self::finish) writes the rest, removes what a full pass did not list and saves the
+/// cursor.
+pub struct DeviceSyncWriter<'a> {
+    cache: &'a Mutex<Cache>,
+    connection_id: &'a str,
+    /// Ids listed by a full pass (`None` for an incremental one, which removes nothing).
+    seen: Option<HashSet<String>>,
+    batch: Vec<DeviceRow>,
+    done: DevicesWritten,
+}
+
+impl<'a> DeviceSyncWriter<'a> {
+    /// Starts writing a sync of `connection_id`; `full` when the server lists every device
+    /// (no saved cursor), so that devices it does not list can be removed at the end.
+    pub fn new(
+        cache: &'a Mutex<Cache>,
+        connection_id: &'a str,
+        full: bool,
+    ) -> Result<Self, DeskError> {
+        let seen = full.then(HashSet::new);
+        Ok(Self {
+            cache,
+            connection_id,
+            seen,
+            batch: Vec::with_capacity(BATCH),
+            done: DevicesWritten::default(),
+        })
     }
-    let stats = lock(cache)?.upsert_devices(connection_id, batch)?;
-    batch.clear();
-    Ok(stats.written as u64)
+
+    /// Adds one row from the server; writes a transaction whenever a batch is full.
+    pub fn push(&mut self, row: DeviceRow) -> Result<(), DeskError> {
+        if let Some(seen) = &mut self.seen {
+            seen.insert(row.id.clone());
+        }
+        self.batch.push(row);
+        if self.batch.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is left, removes unlisted devices after a full pass, and saves `cursor` for
+    /// the next incremental sync.
+    pub fn finish(mut self, cursor: &str) -> Result<DevicesWritten, DeskError> {
+        self.flush()?;
+        if let Some(seen) = &self.seen {
+            // Only a full pass knows every device, so only it may remove the unlisted ones.
+            self.done.removed = remove_unseen(self.cache, self.connection_id, seen)?;
+        }
+        lock(self.cache)?.mark_synced(self.connection_id, Collection::Devices, Some(cursor))?;
+        Ok(self.done)
+    }
+
+    fn flush(&mut self) -> Result<(), DeskError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let stats = lock(self.cache)?.upsert_devices(self.connection_id, &self.batch)?;
+        self.batch.clear();
+        self.done.written += stats.written as u64;
+        Ok(())
+    }
 }
 
 fn remove_unseen(

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub use devices::sync_devices;
+pub use devices::{sync_devices, DeviceSyncWriter, DevicesWritten, BATCH as DEVICE_BATCH};
 pub use mapping::{device_row, package_row};
 pub use packages::sync_packages;
 pub use rollouts::{

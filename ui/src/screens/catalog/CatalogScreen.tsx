@@ -1,5 +1,6 @@
 import { useMemo, useState } from "react";
 import type { AppError } from "../../ipc";
+import { useReportFirstPaint } from "../../lib/firstPaint";
 import { useCatalog } from "../../lib/queries";
 import { UploadWizard } from "../upload/UploadWizard";
 import { useUpload } from "../upload/UploadProvider";
@@ -17,6 +18,7 @@ export function CatalogScreen({ onOpenSettings }: { onOpenSettings: () => void }
   const shown = useMemo(() => applyFilter(packages, filter), [packages, filter]);
   const types = useMemo(() => deviceTypes(packages), [packages]);
   const error = (live.error ?? cached.error) as AppError | null;
+  useReportFirstPaint(cached.isSuccess);
 
   if (upload.open) {
     return (
