@@ -28,10 +28,10 @@ echo "sqlite3 CLI $(sqlite3 --version | cut -d' ' -f1); the desk's bundled SQLit
 "$BENCH" sql initial "$FLEET" >"$SCRATCH/initial.sql"
 "$BENCH" sql incremental "$FLEET" "$CHANGES" >"$SCRATCH/incremental.sql"
 
-# reference DB SQL_FILE → seconds (sqlite3's "Run Time: real" of the statement).
+# reference DB SQL_FILE → "seconds cpu_seconds" (sqlite3's "Run Time: real … user … sys …").
 reference() {
     { printf 'PRAGMA synchronous = NORMAL;\nPRAGMA cache_size = -65536;\nPRAGMA temp_store = MEMORY;\n.timer on\n'
-      cat "$2"; } | sqlite3 "$1" | awk '/^Run Time:/ { t = $4 } END { print t }'
+      cat "$2"; } | sqlite3 "$1" | awk '/^Run Time:/ { t = $4; c = $6 + $8 } END { printf "%s %.2f\n", t, c }'
 }
 
 table_digest() {
@@ -39,19 +39,24 @@ table_digest() {
 }
 
 ours_init=(); ref_init=(); ours_incr=(); ref_incr=()
+cpu_lines=()
 for rep in $(seq "$REPS"); do
     rm -f "$SCRATCH"/ours.sqlite3* "$SCRATCH"/ref.sqlite3*
-    read -r t written < <("$BENCH" initial "$SCRATCH/ours.sqlite3" "$FLEET")
+    read -r t written oc < <("$BENCH" initial "$SCRATCH/ours.sqlite3" "$FLEET")
     [ "$written" -eq "$FLEET" ] || { echo "initial sync wrote $written rows, expected $FLEET" >&2; exit 1; }
     ours_init+=("$t")
     "$BENCH" schema "$SCRATCH/ref.sqlite3"
-    ref_init+=("$(reference "$SCRATCH/ref.sqlite3" "$SCRATCH/initial.sql")")
+    read -r t rc < <(reference "$SCRATCH/ref.sqlite3" "$SCRATCH/initial.sql")
+    ref_init+=("$t")
+    cpu_lines+=("initial: CPU ours $oc s, sqlite3 $rc s")
 
-    read -r t written < <("$BENCH" incremental "$SCRATCH/ours.sqlite3" "$FLEET" "$CHANGES")
+    read -r t written oc < <("$BENCH" incremental "$SCRATCH/ours.sqlite3" "$FLEET" "$CHANGES")
     [ "$written" -eq "$CHANGES" ] || { echo "incremental sync wrote $written rows, expected $CHANGES" >&2; exit 1; }
     ours_incr+=("$t")
-    ref_incr+=("$(reference "$SCRATCH/ref.sqlite3" "$SCRATCH/incremental.sql")")
-    echo "rep $rep: initial ours ${ours_init[-1]} s, sqlite3 ${ref_init[-1]} s; incremental ours ${ours_incr[-1]} s, sqlite3 ${ref_incr[-1]} s" >&2
+    read -r t rc < <(reference "$SCRATCH/ref.sqlite3" "$SCRATCH/incremental.sql")
+    ref_incr+=("$t")
+    cpu_lines+=("incremental: CPU ours $oc s, sqlite3 $rc s")
+    echo "rep $rep: initial ours ${ours_init[-1]} s, sqlite3 ${ref_init[-1]} s; incremental ours ${ours_incr[-1]} s, sqlite3 ${ref_incr[-1]} s; ${cpu_lines[-2]}; ${cpu_lines[-1]}" >&2
 
     if [ "$rep" -eq 1 ] && [ "$(table_digest "$SCRATCH/ours.sqlite3")" != "$(table_digest "$SCRATCH/ref.sqlite3")" ]; then
         echo "the desk's and sqlite3's devices tables differ: the comparison would be unfair" >&2

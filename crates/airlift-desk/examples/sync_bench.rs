@@ -6,8 +6,8 @@
 //!
 //! ```text
 //! sync_bench schema DB                        create an empty, migrated cache (for sqlite3)
-//! sync_bench initial DB FLEET                 first sync of FLEET devices   → "seconds written"
-//! sync_bench incremental DB FLEET CHANGES     then CHANGES changed devices  → "seconds written"
+//! sync_bench initial DB FLEET                 first sync of FLEET devices   → "seconds written cpu"
+//! sync_bench incremental DB FLEET CHANGES     then CHANGES changed devices  → "seconds written cpu"
 //! sync_bench sql initial FLEET                the reference's SQL for the same rows
 //! sync_bench sql incremental FLEET CHANGES
 //! sync_bench warm DATA_DIR FLEET              a warm app cache (devices, packages, rollouts)
@@ -24,6 +24,7 @@ use airlift_core::package::PackageType;
 use airlift_core::rollout::RolloutStatus;
 use airlift_desk::cache::rows::{PackageRow, RolloutRow};
 use airlift_desk::cache::{Cache, Collection};
+use airlift_desk::process_stats::own_cpu_time;
 use airlift_desk::sync::DeviceSyncWriter;
 
 type Fallible<T = ()> = Result<T, Box<dyn std::error::Error>>;
@@ -62,9 +63,11 @@ fn main() -> Fallible {
     Ok(())
 }
 
-/// Writes `rows` as one sync does and prints the seconds it took and the rows written.
+/// Writes `rows` as one sync does and prints the seconds it took, the rows written and the CPU
+/// seconds it used.
 fn sync(db: &Path, rows: Vec<airlift_desk::cache::rows::DeviceRow>, full: bool) -> Fallible {
     let cache = Mutex::new(Cache::open(db)?.cache);
+    let cpu = own_cpu_time().unwrap_or_default();
     let started = Instant::now();
     let mut writer = DeviceSyncWriter::new(&cache, fleet::CONNECTION, full)?;
     for row in rows {
@@ -72,7 +75,8 @@ fn sync(db: &Path, rows: Vec<airlift_desk::cache::rows::DeviceRow>, full: bool) 
     }
     let done = writer.finish("1")?;
     let secs = started.elapsed().as_secs_f64();
-    println!("{secs:.4} {}", done.written);
+    let cpu = own_cpu_time().unwrap_or_default().saturating_sub(cpu);
+    println!("{secs:.4} {} {:.2}", done.written, cpu.as_secs_f64());
     Ok(())
 }
 
@@ -85,7 +89,11 @@ fn warm(data_dir: &Path, n: u64) -> Fallible {
     let packages: Vec<PackageRow> = (0..200u64)
         .map(|i| PackageRow {
             id: format!("pkg-{i:04}"),
-            package_type: if i % 4 == 0 { PackageType::Sw } else { PackageType::Fw },
+            package_type: if i % 4 == 0 {
+                PackageType::Sw
+            } else {
+                PackageType::Fw
+            },
             version: format!("{}.{}.{}", 1 + i / 100, (i / 10) % 10, i % 10),
             device_type: ["edge-gw", "sensor-s2", "cam-4k"][(i % 3) as usize].into(),
             min_version: (i % 5 == 0).then(|| "1.0.0".into()),

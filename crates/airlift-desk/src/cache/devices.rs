@@ -172,7 +172,7 @@ impl Cache {
             0 => 100,
             n => n.min(MAX_PAGE),
         };
-        let sql = list_sql(query);
+        let sql = list_sql(query, !self.device_indexes_deferred);
         let (key, id) = query.after.as_ref().map_or((None, None), |c| {
             (Some(c.key.as_str()), Some(c.id.as_str()))
         });
@@ -211,8 +211,8 @@ impl Cache {
 }
 
 /// The SELECT for one page of `query`; parameters are ?1 connection, ?2 cursor key, ?3 cursor
-/// id, ?4 LIKE pattern, ?5 row limit.
-fn list_sql(query: &DeviceQuery) -> String {
+/// id, ?4 LIKE pattern, ?5 row limit. `indexed`: the device indexes exist (not mid bulk load).
+fn list_sql(query: &DeviceQuery, indexed: bool) -> String {
     let (order, after) = match query.sort {
         // `name` is declared COLLATE NOCASE, so this row value comparison lets SQLite seek
         // `devices_by_name` straight to the cursor: deep pages cost the same as the first.
@@ -233,8 +233,13 @@ fn list_sql(query: &DeviceQuery) -> String {
     // range scans (each forced, as the planner has no statistics to choose well) does not. Each
     // branch stops at one page, so a page costs at most two pages of rows plus one small sort.
     let branch = |index: &str, column: &str| {
+        let index = if indexed {
+            format!(" INDEXED BY {index}")
+        } else {
+            String::new()
+        };
         format!(
-            "SELECT * FROM (SELECT {COLUMNS} FROM devices INDEXED BY {index}
+            "SELECT * FROM (SELECT {COLUMNS} FROM devices{index}
                WHERE connection_id = ?1 AND {column} LIKE ?4 ESCAPE '\\'{after}
                ORDER BY {order} LIMIT ?5)"
         )
@@ -290,7 +295,7 @@ mod tests {
 
     /// The plan SQLite picks for a page query, as one string of EXPLAIN QUERY PLAN details.
     fn plan(cache: &Cache, query: &DeviceQuery) -> String {
-        let sql = format!("EXPLAIN QUERY PLAN {}", list_sql(query));
+        let sql = format!("EXPLAIN QUERY PLAN {}", list_sql(query, true));
         let mut stmt = cache.conn.prepare(&sql).expect("prepare");
         let rows = stmt
             .query_map(params!["c", "k", "i", "p%", 10], |row| {

@@ -12,6 +12,7 @@
 //! [`Cache`] wraps one `rusqlite::Connection`, which is `Send` but not `Sync`: the app keeps it
 //! behind a mutex or opens one per worker.
 
+mod bulk;
 mod catalog;
 mod devices;
 mod history;
@@ -36,6 +37,8 @@ use crate::error::DeskError;
 pub struct Cache {
     conn: Connection,
     path: PathBuf,
+    /// A bulk load dropped the device indexes for now (see `bulk`): queries must not name them.
+    device_indexes_deferred: bool,
 }
 
 /// The result of [`Cache::open`].
@@ -62,6 +65,7 @@ impl Cache {
             cache: Cache {
                 conn,
                 path: path.to_path_buf(),
+                device_indexes_deferred: false,
             },
             rebuilt_from,
         })

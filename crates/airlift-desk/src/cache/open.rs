@@ -116,6 +116,8 @@ fn try_open(path: &Path) -> Result<Connection, OpenFailure> {
                 "schema version not supported by this version of Airlift ({other})"
             )),
         })?;
+    // A first sync that stopped half-way may have left the device indexes dropped.
+    super::bulk::ensure_device_indexes(&conn).map_err(|err| classify(&err, "index"))?;
     Ok(conn)
 }
 

@@ -66,8 +66,12 @@ pub struct DevicesWritten {
 pub struct DeviceSyncWriter<'a> {
     cache: &'a Mutex<Cache>,
     connection_id: &'a str,
-    /// Ids listed by a full pass (`None` for an incremental one, which removes nothing).
+    /// Ids listed by a full pass over a cache that already held devices of this connection
+    /// (`None` otherwise: an incremental pass removes nothing, and neither does a full pass into
+    /// an empty cache, which so skips a million-entry set on a first sync).
     seen: Option<HashSet<String>>,
+    /// The rows go into an empty table with its indexes built at the end (see `cache::bulk`).
+    bulk: bool,
     batch: Vec<DeviceRow>,
     done: DevicesWritten,
 }
@@ -80,11 +84,19 @@ impl<'a> DeviceSyncWriter<'a> {
         connection_id: &'a str,
         full: bool,
     ) -> Result<Self, DeskError> {
-        let seen = full.then(HashSet::new);
+        let (bulk, seen) = if full {
+            let mut c = lock(cache)?;
+            let bulk = c.begin_device_bulk_load()?;
+            let seen = (!bulk && c.has_devices(connection_id)?).then(HashSet::new);
+            (bulk, seen)
+        } else {
+            (false, None)
+        };
         Ok(Self {
             cache,
             connection_id,
             seen,
+            bulk,
             batch: Vec::with_capacity(BATCH),
             done: DevicesWritten::default(),
         })
@@ -106,6 +118,10 @@ impl<'a> DeviceSyncWriter<'a> {
     /// the next incremental sync.
     pub fn finish(mut self, cursor: &str) -> Result<DevicesWritten, DeskError> {
         self.flush()?;
+        if self.bulk {
+            lock(self.cache)?.end_device_bulk_load()?;
+            self.bulk = false;
+        }
         if let Some(seen) = &self.seen {
             // Only a full pass knows every device, so only it may remove the unlisted ones.
             self.done.removed = remove_unseen(self.cache, self.connection_id, seen)?;
@@ -122,6 +138,17 @@ impl<'a> DeviceSyncWriter<'a> {
         self.batch.clear();
         self.done.written += stats.written as u64;
         Ok(())
+    }
+}
+
+impl Drop for DeviceSyncWriter<'_> {
+    /// A sync that failed half-way (network gone) still leaves an indexed cache behind.
+    fn drop(&mut self) {
+        if self.bulk {
+            if let Err(err) = lock(self.cache).and_then(|mut c| c.end_device_bulk_load()) {
+                tracing::warn!(%err, "could not index the devices after an interrupted sync; the next start will");
+            }
+        }
     }
 }
 
