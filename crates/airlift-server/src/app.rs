@@ -22,6 +22,7 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::token_cache::TokenCache;
 use crate::config::{Config, DataDir};
 use crate::device_protocol::assignments::AssignmentCache;
+use crate::device_protocol::deliveries::Deliveries;
 use crate::device_protocol::files::ArtifactFiles;
 use crate::error::AppError;
 use crate::events::Hub;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub files: ArtifactFiles,
     /// Recent assignments, so a download's range requests skip the database.
     pub assignments: AssignmentCache,
+    /// Command deliveries counted by polls, written in batches.
+    pub deliveries: Deliveries,
 }
 
 /// One entry of the route table.
@@ -294,6 +297,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         device_tokens: TokenCache::default(),
         files: ArtifactFiles::default(),
         assignments: AssignmentCache::default(),
+        deliveries: Deliveries::default(),
     })
 }
 
@@ -301,6 +305,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     let state = open(config).await?;
     tokio::spawn(sweep_timeouts(state.clone()));
+    tokio::spawn(
+        state
+            .deliveries
+            .clone()
+            .flush_periodically(state.store.clone()),
+    );
+    let (deliveries, store) = (state.deliveries.clone(), state.store.clone());
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
@@ -326,6 +337,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tokio::select! {
         result = server => result?,
         () = grace_over => tracing::warn!("shutdown grace period over; exiting with requests in flight"),
+    }
+    if let Err(e) = deliveries.flush(store.as_ref()).await {
+        tracing::warn!(error = %e, "could not write the last command delivery counts");
     }
     tracing::info!("airliftd stopped");
     Ok(())

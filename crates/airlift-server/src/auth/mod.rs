@@ -164,7 +164,7 @@ impl FromRequestParts<AppState> for Caller {
 /// because JWTs and device tokens are looked up in different places.)
 #[derive(Debug, Clone)]
 pub struct DeviceCaller {
-    pub device: DeviceRecord,
+    pub device: std::sync::Arc<DeviceRecord>,
 }
 
 impl FromRequestParts<AppState> for DeviceCaller {
@@ -181,6 +181,7 @@ impl FromRequestParts<AppState> for DeviceCaller {
             .device_by_token_hash(&hash)
             .await?
             .ok_or_else(|| ApiError::unauthenticated("unknown device token"))?;
+        let device = std::sync::Arc::new(device);
         state.device_tokens.put(hash, device.clone());
         Ok(DeviceCaller { device })
     }

@@ -21,21 +21,22 @@ use crate::store::{Actor, Assignment, Ctx, ValidatedReport};
 /// The largest range one chunk request returns (seed 000: 64 KiB).
 pub const MAX_CHUNK: u64 = 64 * 1024;
 
+/// The poll: reads only (see `device_protocol::deliveries` for how deliveries are counted).
 pub async fn get_ota(
     State(state): State<AppState>,
     device: DeviceCaller,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     device.require_self(&id)?;
-    let Some(a) = state.store.assignment(device.tenant_id(), &id).await? else {
+    let guard = state.deliveries.begin_poll().await;
+    let Some((a, mut commands)) = state.store.device_poll(device.tenant_id(), &id).await? else {
+        drop(guard);
         state.assignments.forget(&id);
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
+    state.deliveries.deliver(&guard, &mut commands);
+    drop(guard);
     state.assignments.put(&id, readable(&a));
-    let commands = state
-        .store
-        .pending_commands(device.tenant_id(), &id)
-        .await?;
     Ok(Json(OtaAssignment {
         package_id: a.package.id,
         package_type: a.package.key.package_type,
@@ -210,10 +211,13 @@ pub async fn commands(
     Path(id): Path<String>,
 ) -> AppResult<Json<DeviceCommands>> {
     device.require_self(&id)?;
-    let data = state
+    let guard = state.deliveries.begin_poll().await;
+    let mut data = state
         .store
-        .pending_commands(device.tenant_id(), &id)
+        .undelivered_commands(device.tenant_id(), &id)
         .await?;
+    state.deliveries.deliver(&guard, &mut data);
+    drop(guard);
     Ok(Json(DeviceCommands { data }))
 }
 

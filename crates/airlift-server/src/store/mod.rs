@@ -251,4 +251,21 @@ pub trait Store: Send + Sync + 'static {
     async fn referenced_object_keys(&self) -> StoreResult<HashSet<String>>;
     /// Jobs left `completing` by a crash go back to `in_progress`; returns how many.
     async fn reset_interrupted_completions(&self) -> StoreResult<u64>;
+
+    // --- device polls (reads only; deliveries are counted by the caller, see
+    // `device_protocol::deliveries`) ---
+    /// The device's assignment and unacknowledged commands (`delivery_count` as stored).
+    async fn device_poll(
+        &self,
+        tenant_id: &str,
+        device_id: &str,
+    ) -> StoreResult<Option<(Assignment, Vec<DeviceCommand>)>>;
+    /// Unacknowledged commands (`delivery_count` as stored), whatever the assignment.
+    async fn undelivered_commands(
+        &self,
+        tenant_id: &str,
+        device_id: &str,
+    ) -> StoreResult<Vec<DeviceCommand>>;
+    /// Adds (command id, deliveries) to the stored delivery counts in one transaction.
+    async fn add_deliveries(&self, counts: Vec<(String, u64)>) -> StoreResult<()>;
 }

@@ -8,6 +8,7 @@
 
 mod catalog;
 mod fleet;
+mod polls;
 mod pool;
 mod report_writer;
 mod rollouts;
@@ -468,5 +469,25 @@ impl Store for SqliteStore {
     }
     async fn reset_interrupted_completions(&self) -> StoreResult<u64> {
         self.call(uploads::reset_interrupted_completions).await
+    }
+
+    async fn device_poll(
+        &self,
+        tenant_id: &str,
+        device_id: &str,
+    ) -> StoreResult<Option<(Assignment, Vec<DeviceCommand>)>> {
+        let (t, d) = (tenant_id.to_owned(), device_id.to_owned());
+        self.call(move |c| polls::poll(c, &t, &d)).await
+    }
+    async fn undelivered_commands(
+        &self,
+        tenant_id: &str,
+        device_id: &str,
+    ) -> StoreResult<Vec<DeviceCommand>> {
+        let (t, d) = (tenant_id.to_owned(), device_id.to_owned());
+        self.call(move |c| polls::undelivered(c, &t, &d)).await
+    }
+    async fn add_deliveries(&self, counts: Vec<(String, u64)>) -> StoreResult<()> {
+        self.call(move |c| polls::add_deliveries(c, &counts)).await
     }
 }

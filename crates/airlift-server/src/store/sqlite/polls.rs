@@ -1,0 +1,76 @@
+//! The device poll's reads, without writes: `GET .../ota` is the request every device makes
+//! every few seconds, so it must not take SQLite's single write lock (nor wait for an fsync).
+//!
+//! Deliveries are still counted: the caller tallies them in memory and hands them to
+//! [`add_deliveries`] in one transaction now and then (see `device_protocol::deliveries`),
+//! instead of one `UPDATE` (and one fsync) per poll.
+
+use airlift_core::wire::{CommandKind, DeviceCommand};
+use rusqlite::{params, Connection};
+
+use super::rollouts::commands;
+use super::{db, i64_of, u64_of};
+use crate::store::{Assignment, StoreResult};
+
+/// The device's assignment and its unacknowledged commands, in one read transaction.
+pub fn poll(
+    c: &mut Connection,
+    tenant: &str,
+    device: &str,
+) -> StoreResult<Option<(Assignment, Vec<DeviceCommand>)>> {
+    let tx = c.transaction().map_err(db)?;
+    let Some(assignment) = commands::assignment(&tx, tenant, device)? else {
+        return Ok(None);
+    };
+    let commands = undelivered(&tx, tenant, device)?;
+    tx.commit().map_err(db)?;
+    Ok(Some((assignment, commands)))
+}
+
+/// Unacknowledged, not withdrawn commands, oldest first, with `delivery_count` as stored
+/// (the deliveries not written yet are the caller's to add).
+pub fn undelivered(c: &Connection, tenant: &str, device: &str) -> StoreResult<Vec<DeviceCommand>> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT dc.id, dc.kind, dc.rollout_id, dc.package_id, p.version, dc.created_at, dc.delivery_count
+             FROM device_commands dc JOIN packages p ON p.id = dc.package_id
+             WHERE dc.device_id = ?2 AND dc.tenant_id = ?1 AND dc.acked_at IS NULL AND dc.cancelled_at IS NULL
+             ORDER BY dc.id",
+        )
+        .map_err(db)?;
+    let rows = stmt
+        .query_map([tenant, device], |r| {
+            let kind: String = r.get(1)?;
+            Ok(DeviceCommand {
+                command_id: r.get(0)?,
+                kind: CommandKind::parse(&kind).unwrap_or(CommandKind::OtaStart),
+                rollout_id: r.get(2)?,
+                package_id: r.get(3)?,
+                version: r.get(4)?,
+                created_at: r.get(5)?,
+                delivery_count: u64_of(r.get::<_, i64>(6)?),
+            })
+        })
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    Ok(rows)
+}
+
+/// Adds `(command id, deliveries)` to the stored delivery counts, all in one transaction.
+pub fn add_deliveries(c: &mut Connection, counts: &[(String, u64)]) -> StoreResult<()> {
+    let tx = c
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(db)?;
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "UPDATE device_commands SET delivery_count = delivery_count + ?2 WHERE id = ?1",
+            )
+            .map_err(db)?;
+        for (id, n) in counts {
+            stmt.execute(params![id, i64_of(*n)]).map_err(db)?;
+        }
+    }
+    tx.commit().map_err(db)
+}
