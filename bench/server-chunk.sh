@@ -44,7 +44,7 @@ REQ="/api/v1/devices/$DEVICE/ota/chunk?package_id=$PACKAGE&offset=$OFFSET&length
 HDRS=(-H "Authorization: Bearer $DEVICE_TOKEN" -H "Range: bytes=$OFFSET-$((OFFSET + 65535))")
 curl -sSf "${HDRS[@]}" -o "$SCRATCH/ours.part" "$AIRLIFTD_URL$REQ"
 curl -sSf "${HDRS[@]}" -o "$SCRATCH/ref.part" "$NGINX_URL$REQ"
-tail -c +$((OFFSET + 1)) "$SCRATCH/artifact.bin" | head -c 65536 >"$SCRATCH/want.part"
+dd if="$SCRATCH/artifact.bin" of="$SCRATCH/want.part" bs=65536 skip=$((OFFSET / 65536)) count=1 status=none
 cmp "$SCRATCH/ours.part" "$SCRATCH/want.part" && cmp "$SCRATCH/ref.part" "$SCRATCH/want.part"
 
 ARGS=("$SCRATCH/devices.txt" "$PACKAGE" "$SIZE")

@@ -22,8 +22,7 @@ print_machine
 
 start_airliftd "$SCRATCH/server"
 TOKEN="$(admin_token "$SCRATCH/server" bench)"
-openssl enc -aes-128-ctr -nosalt -pass pass:airlift-sim -in /dev/zero 2>/dev/null |
-    head -c "$((ARTIFACT_KIB * 1024))" >"$SCRATCH/firmware.bin"
+random_bytes "$SCRATCH/firmware.bin" "$((ARTIFACT_KIB * 1024))"
 PACKAGE="$(publish_package "$SCRATCH/firmware.bin" 2.0.0 sim-sensor)"
 t0="$EPOCHREALTIME"
 PROFILE="$(provision_fleet "$DEVICES" sim-sensor sim-fleet "$SCRATCH/devices.jsonl")"

@@ -5,7 +5,8 @@
 ROOT="$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel)"
 BENCH_SERVER="$ROOT/bench/server"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-RELEASE="$TARGET_DIR/release"
+# AIRLIFT_BIN_DIR: run other binaries (say, a copy of an earlier build, for before/after).
+RELEASE="${AIRLIFT_BIN_DIR:-$TARGET_DIR/release}"
 AIRLIFTD="$RELEASE/airliftd"
 CLI="$RELEASE/airlift-cli"
 SIM="$RELEASE/airlift-sim"
@@ -27,7 +28,7 @@ need_debian_packages() {
 
 # The release binaries (SKIP_BUILD=1 uses what is in target/release already).
 build_release() {
-    if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    if [ "${SKIP_BUILD:-0}" != 1 ] && [ -z "${AIRLIFT_BIN_DIR:-}" ]; then
         (cd "$ROOT" && cargo build --release --locked -p airlift-server -p airlift-cli -p airlift-sim >&2)
     fi
     local b
@@ -113,10 +114,12 @@ api() {
 # Content-MD5 (RFC 1864) of a file.
 content_md5() { openssl dgst -md5 -binary "$1" | base64 -w0; }
 
-# random_file PATH MIB: pseudo-random bytes at memory speed (AES-CTR keystream).
-random_file() {
-    openssl enc -aes-128-ctr -nosalt -pass pass:airlift-bench -in /dev/zero 2>/dev/null |
-        head -c "$(($2 * 1024 * 1024))" >"$1"
+# random_file PATH MIB / random_bytes PATH BYTES: pseudo-random bytes at memory speed (AES-CTR keystream).
+# (A process substitution: openssl dies of SIGPIPE when head has enough, which pipefail
+# would count as a failure.)
+random_file() { random_bytes "$1" "$(($2 * 1024 * 1024))"; }
+random_bytes() {
+    head -c "$2" < <(openssl enc -aes-128-ctr -nosalt -pass pass:airlift-bench -in /dev/zero 2>/dev/null) >"$1"
 }
 
 # upload_image FILE NAME → the image's datafile URI, through seed 003's upload job with one
