@@ -14,5 +14,8 @@ if ! command -v sqlite3 >/dev/null; then
 fi
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
+# The benches start this airliftd (see airlift-testkit) instead of building one themselves.
+cargo build --quiet --release -p airlift-server --bin airliftd
+export AIRLIFT_BIN_DIR="${CARGO_TARGET_DIR:-$PWD/target}/release"
 cargo bench --quiet -p airlift-sim --bench rollout_1m
 cargo bench --quiet -p airlift-sim --bench report_to_pause
