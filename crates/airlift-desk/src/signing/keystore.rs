@@ -28,6 +28,9 @@ use crate::error::{DeskError, DeskErrorCode};
 /// resistance to offline guessing for no noticeable delay.
 pub const DEFAULT_SCRYPT_LOG_N: u8 = scrypt::Params::RECOMMENDED_LOG_N;
 
+/// A PEM private key is a few hundred bytes (a few KiB with a certificate chain around it).
+const MAX_PEM_FILE_BYTES: u64 = 64 * 1024;
+
 /// A key's public description, stored next to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredKey {
@@ -93,6 +96,42 @@ impl KeyStore {
     ) -> Result<StoredKey, DeskError> {
         let key = SigningKey::from_pem(pem, pem_passphrase)?;
         self.store(name, &key, passphrase)
+    }
+
+    /// Imports the private key in the PEM file at `path` (what a file picker returns): see
+    /// [`KeyStore::import_pem`]. A file that cannot be a PEM key (too big, binary) is refused
+    /// with `INVALID_ARGUMENT` and a sentence saying what to pick instead.
+    pub fn import_file(
+        &self,
+        name: &str,
+        path: &Path,
+        pem_passphrase: Option<&str>,
+        passphrase: &str,
+    ) -> Result<StoredKey, DeskError> {
+        let meta = fs::metadata(path).map_err(|err| DeskError::io("open", path, &err))?;
+        if !meta.is_file() {
+            return Err(DeskError::invalid_argument(format!(
+                "{} is not a file; choose the private key's .pem file",
+                path.display()
+            )));
+        }
+        if meta.len() > MAX_PEM_FILE_BYTES {
+            return Err(DeskError::invalid_argument(format!(
+                "{} is {} bytes, far too big for a private key; choose the key's .pem file",
+                path.display(),
+                meta.len()
+            )));
+        }
+        let bytes =
+            Zeroizing::new(fs::read(path).map_err(|err| DeskError::io("read", path, &err))?);
+        let pem = std::str::from_utf8(&bytes).map_err(|_| {
+            DeskError::invalid_argument(format!(
+                "{} is not a PEM text file (a binary DER key? convert it with `openssl pkey -in \
+                 key.der -inform DER -out key.pem`)",
+                path.display()
+            ))
+        })?;
+        self.import_pem(name, pem, pem_passphrase, passphrase)
     }
 
     /// Every stored key, sorted by name. A damaged description file is skipped (and logged)

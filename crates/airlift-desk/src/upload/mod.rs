@@ -7,7 +7,11 @@
 //! size. The job (id, file, size, mtime, part size, acknowledged parts) is kept in the offline
 //! cache until then, so after a crash, a lost network or a restart the next call re-lists the
 //! server's chunks and sends only what is missing. [`publish`] then creates the package.
+//!
+//! Stopping: cancelling the token stops sending within one part and leaves the job resumable
+//! (a pause); [`discard`] is the cancel that throws the job and its parts away.
 
+mod discard;
 mod pipeline;
 mod progress;
 mod publish;
@@ -20,6 +24,7 @@ use std::time::Duration;
 use airlift_core::wire::{CreateUploadJob, FirmwareImage, UploadJobStatus};
 use serde::Serialize;
 
+pub use discard::discard;
 pub use progress::UploadProgress;
 pub use publish::{publish, PackageSpec, Published};
 
