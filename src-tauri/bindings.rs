@@ -7,7 +7,7 @@ use std::path::Path;
 
 use ts_rs::{Config, TS};
 
-use crate::dto::{catalog, connections, rollouts, upload, AppInfo, IpcError};
+use crate::dto::{catalog, connections, rollouts, signing, upload, AppInfo, IpcError};
 
 fn export_all(dir: &Path) {
     // u64 sizes and i64 times fit a JS number for any real value (< 2^53).
@@ -35,6 +35,9 @@ fn export_all(dir: &Path) {
         rollouts::RolloutPlan::export_all(&cfg),
         rollouts::PlanPreview::export_all(&cfg),
         rollouts::StartedRollout::export_all(&cfg),
+        signing::NewSigningKey::export_all(&cfg),
+        signing::ImportSigningKey::export_all(&cfg),
+        signing::KeyRegistrations::export_all(&cfg),
     ];
     for result in exports {
         result.expect("export TypeScript bindings");

@@ -30,6 +30,11 @@ const COMMANDS: &[&str] = &[
     "rollout_start",
     "rollout_act",
     "first_paint",
+    "pick_key_file",
+    "signing_key_create",
+    "signing_key_import",
+    "signing_key_registrations",
+    "signing_key_register",
 ];
 
 fn main() {

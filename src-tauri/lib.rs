@@ -43,6 +43,11 @@ macro_rules! app_commands {
             commands::rollouts::rollout_start,
             commands::rollouts::rollout_act,
             commands::app::first_paint,
+            commands::signing::pick_key_file,
+            commands::signing::signing_key_create,
+            commands::signing::signing_key_import,
+            commands::signing::signing_key_registrations,
+            commands::signing::signing_key_register,
         ]
     };
 }

@@ -6,4 +6,5 @@ pub mod catalog;
 pub mod connections;
 pub mod demo;
 pub mod rollouts;
+pub mod signing;
 pub mod upload;

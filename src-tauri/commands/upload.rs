@@ -1,7 +1,7 @@
 //! The upload wizard's commands: choose a file, hash it, list signing keys, upload and publish,
 //! pause / cancel, and the upload left over from the last session.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -27,15 +27,32 @@ pub const ENV_TEST_PICK_FILE: &str = "AIRLIFT_TEST_PICK_FILE";
 /// Opens the native "choose a file" dialog; `None` when the person closes it.
 #[tauri::command]
 pub async fn pick_file(app: AppHandle) -> Result<Option<String>, DeskError> {
-    if let Some(path) = std::env::var_os(ENV_TEST_PICK_FILE).filter(|p| !p.is_empty()) {
+    native_pick(&app, ENV_TEST_PICK_FILE, "Choose a build to upload", None).await
+}
+
+/// A file type filter for the native dialog: its label and extensions.
+pub(crate) type PickFilter = (&'static str, &'static [&'static str]);
+
+/// Shows the native "choose a file" dialog on the main thread (or, when the `test_hook` env var
+/// is set, answers with its value: no native dialog can be clicked in a headless test).
+pub(crate) async fn native_pick(
+    app: &AppHandle,
+    test_hook: &str,
+    title: &'static str,
+    filter: Option<PickFilter>,
+) -> Result<Option<String>, DeskError> {
+    if let Some(path) = std::env::var_os(test_hook).filter(|p| !p.is_empty()) {
         return Ok(Some(PathBuf::from(path).display().to_string()));
     }
     let (tx, rx) = tokio::sync::oneshot::channel();
     app.run_on_main_thread(move || {
-        let picked = rfd::FileDialog::new()
-            .set_title("Choose a build to upload")
-            .pick_file();
-        let _ = tx.send(picked);
+        let mut dialog = rfd::FileDialog::new().set_title(title);
+        if let Some((label, extensions)) = filter {
+            dialog = dialog
+                .add_filter(label, extensions)
+                .add_filter("All files", &["*"]);
+        }
+        let _ = tx.send(dialog.pick_file());
     })
     .map_err(|err| DeskError::internal(format!("could not open the file dialog: {err}")))?;
     let picked = rx
@@ -278,28 +295,14 @@ pub async fn pending_upload_discard(state: State<'_, AppState>) -> Result<(), De
     Ok(())
 }
 
-/// Best effort: deletes the upload job of `path` on the server and in the cache.
+/// Forgets the saved request and deletes the upload jobs of `path` on the server and in the
+/// cache (see `airlift_desk::upload::discard`). If the server cannot be reached its job stays
+/// in the cache, so the parts are deleted by a later discard or reused by a later upload.
 async fn discard(state: &AppState, client: &Client, name: &str, path: &str) {
     pending::remove(&state.paths, name);
-    let canonical = PathBuf::from(path)
-        .canonicalize()
-        .unwrap_or_else(|_| PathBuf::from(path));
-    let mut jobs: Vec<String> = Vec::new();
-    if let Ok(cache) = lock(&state.cache) {
-        if let Ok(list) = cache.pending_uploads(name) {
-            jobs.extend(
-                list.into_iter()
-                    .filter(|p| p.file_path == canonical)
-                    .map(|p| p.job_id),
-            );
-        }
-    }
-    for job_id in jobs {
-        if let Err(err) = client.delete_upload_job(&job_id).await {
-            tracing::info!(job = %job_id, %err, "could not delete an abandoned upload job");
-        }
-        if let Ok(mut cache) = lock(&state.cache) {
-            let _ = cache.remove_pending_upload(name, &job_id);
-        }
+    if let Err(err) =
+        airlift_desk::upload::discard(client, &state.cache, name, Path::new(path)).await
+    {
+        tracing::info!(%err, "could not delete an abandoned upload");
     }
 }

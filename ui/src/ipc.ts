@@ -25,6 +25,10 @@ import type { RolloutList } from "./bindings/RolloutList";
 import type { RolloutPlan } from "./bindings/RolloutPlan";
 import type { StartedRollout } from "./bindings/StartedRollout";
 import type { TargetProfile } from "./bindings/TargetProfile";
+import type { ImportSigningKey } from "./bindings/ImportSigningKey";
+import type { KeyRegistration } from "./bindings/KeyRegistration";
+import type { KeyRegistrations } from "./bindings/KeyRegistrations";
+import type { NewSigningKey } from "./bindings/NewSigningKey";
 
 export type AppError = IpcError;
 export type { AppInfo };
@@ -91,3 +95,10 @@ export const rolloutStart = (plan: RolloutPlan) => call<StartedRollout>("rollout
 export const rolloutAct = (id: string, action: RolloutAction, canaryPercent: number | null = null) =>
   call<RolloutDetail>("rollout_act", { id, action, canaryPercent });
 export const firstPaint = () => call<null>("first_paint");
+
+// Signing keys (Settings and the wizard's signing step).
+export const pickKeyFile = () => call<string | null>("pick_key_file");
+export const signingKeyCreate = (key: NewSigningKey) => call<SigningKeyInfo>("signing_key_create", { key });
+export const signingKeyImport = (key: ImportSigningKey) => call<SigningKeyInfo>("signing_key_import", { key });
+export const signingKeyRegistrations = () => call<KeyRegistrations>("signing_key_registrations");
+export const signingKeyRegister = (keyId: string) => call<KeyRegistration>("signing_key_register", { keyId });

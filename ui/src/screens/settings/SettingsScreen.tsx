@@ -3,10 +3,11 @@ import * as ipc from "../../ipc";
 import type { AppError } from "../../ipc";
 import { useConnections, useResetConnectionData } from "../../lib/queries";
 import { AddConnectionForm } from "./AddConnectionForm";
+import { SigningKeysSection } from "./SigningKeysSection";
 
 const KIND_LABEL = { saved: "Saved", environment: "From environment", demo: "Demo" } as const;
 
-/** Connections: the list (switch, remove), the local demo fleet, and a form to add a server. */
+/** Connections: the list (switch, remove), the local demo fleet, a form to add a server; signing keys. */
 export function SettingsScreen() {
   const connections = useConnections();
   const reset = useResetConnectionData();
@@ -80,6 +81,7 @@ export function SettingsScreen() {
         </section>
       )}
       <AddConnectionForm onSaved={() => void reset()} />
+      <SigningKeysSection />
     </>
   );
 }

@@ -1,8 +1,9 @@
 import { formatBytes } from "../../lib/format";
 import { ProgressBar } from "./ProgressBar";
+import { useFileDrop } from "./useFileDrop";
 import { useUpload } from "./UploadProvider";
 
-/** Step 1 and 2: choose a file, watch it being hashed. */
+/** Step 1 and 2: choose (or drop) a file, watch it being hashed. */
 export function ChooseStep() {
   const u = useUpload();
   if (u.step === "hashing") {
@@ -19,10 +20,24 @@ export function ChooseStep() {
       </section>
     );
   }
+  return <DropTarget />;
+}
+
+function DropTarget() {
+  const u = useUpload();
+  const hovering = useFileDrop((dropped) => {
+    if ("path" in dropped) void u.hashPath(dropped.path);
+    else u.fail({ code: "INVALID_ARGUMENT", message: dropped.error });
+  });
   return (
-    <section className="wizard-step" aria-labelledby="choose-title">
-      <h2 id="choose-title">Choose a build</h2>
-      <p className="muted">A firmware image or software package, as your build produced it.</p>
+    <section
+      className={hovering ? "wizard-step drop-zone dragging" : "wizard-step drop-zone"}
+      aria-labelledby="choose-title"
+      data-testid="drop-zone"
+      data-dragging={hovering || undefined}
+    >
+      <h2 id="choose-title">{hovering ? "Drop the build to check it" : "Choose a build"}</h2>
+      <p className="muted">A firmware image or software package, as your build produced it. Drop it here, or:</p>
       <button type="button" className="primary" onClick={() => void u.choose()} data-testid="choose-file">
         Choose file…
       </button>

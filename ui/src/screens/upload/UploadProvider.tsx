@@ -45,6 +45,10 @@ interface UploadApi extends UploadState {
   close: () => void;
   reset: () => void;
   choose: () => Promise<void>;
+  /** Hashes a file given by path (dropped on the window). */
+  hashPath: (path: string) => Promise<void>;
+  /** Shows an error on the current step. */
+  fail: (error: AppError) => void;
   setDetails: (d: Details) => void;
   goTo: (step: Step) => void;
   setKey: (keyId: string | null) => void;
@@ -66,8 +70,23 @@ export function useUpload(): UploadApi {
 export function UploadProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<UploadState>(INITIAL);
   const passphrase = useRef("");
+  // Set by "Cancel upload" while the transfer runs, so its CANCELLED is not taken for a pause.
+  const cancelling = useRef(false);
   const queries = useQueryClient();
   const patch = useCallback((p: Partial<UploadState>) => setState((s) => ({ ...s, ...p })), []);
+
+  const hashPath = useCallback(
+    async (path: string) => {
+      patch({ step: "hashing", hash: null, file: null, error: null });
+      try {
+        const file = await ipc.hashFile(path, (hash) => patch({ hash }));
+        patch({ file, step: "details" });
+      } catch (error) {
+        patch({ step: "choose", error: error as AppError });
+      }
+    },
+    [patch],
+  );
 
   const choose = useCallback(async () => {
     let path: string | null;
@@ -77,19 +96,13 @@ export function UploadProvider({ children }: { children: ReactNode }) {
       patch({ error: error as AppError });
       return;
     }
-    if (!path) return;
-    patch({ step: "hashing", hash: null, file: null, error: null });
-    try {
-      const file = await ipc.hashFile(path, (hash) => patch({ hash }));
-      patch({ file, step: "details" });
-    } catch (error) {
-      patch({ step: "choose", error: error as AppError });
-    }
-  }, [patch]);
+    if (path) await hashPath(path);
+  }, [patch, hashPath]);
 
   const run = useCallback(
     async (s: UploadState, passphrase: string) => {
       if (!s.file) return;
+      cancelling.current = false;
       patch({ step: "uploading", stage: "transfer", error: null, outcome: null });
       try {
         const outcome = await ipc.uploadPackage(
@@ -114,7 +127,13 @@ export function UploadProvider({ children }: { children: ReactNode }) {
         patch({ step: "done", outcome });
       } catch (e) {
         const error = e as AppError;
-        if (error.code === "CANCELLED" || error.code === "OFFLINE") {
+        if (error.code === "CANCELLED" && cancelling.current) {
+          // Cancelled for good: the Rust side deleted the job and its parts.
+          patch({
+            step: "failed",
+            error: { code: "CANCELLED", message: `You cancelled the upload of ${s.file.file_name} ${s.details.version.trim()}.` },
+          });
+        } else if (error.code === "CANCELLED" || error.code === "OFFLINE") {
           // Paused (or the network went away): the parts stay; Resume continues.
           patch({ stage: "paused", error: error.code === "OFFLINE" ? error : null });
         } else if (error.code === "WRONG_PASSPHRASE") {
@@ -139,6 +158,8 @@ export function UploadProvider({ children }: { children: ReactNode }) {
       close: () => patch({ open: false }),
       reset: () => setState({ ...INITIAL, open: true }),
       choose,
+      hashPath,
+      fail: (error) => patch({ error }),
       setDetails: (details) => patch({ details }),
       goTo: (step) => patch({ step, error: null }),
       setKey: (keyId) => patch({ keyId }),
@@ -156,6 +177,7 @@ export function UploadProvider({ children }: { children: ReactNode }) {
           void queries.invalidateQueries({ queryKey: ["pending-upload"] });
           return;
         }
+        cancelling.current = true;
         await ipc.uploadCancel().catch(() => undefined);
       },
       resume: (pending) => {
@@ -179,7 +201,7 @@ export function UploadProvider({ children }: { children: ReactNode }) {
         if (!r.key_id) void run(next, "");
       },
     }),
-    [state, patch, choose, run, queries],
+    [state, patch, choose, hashPath, run, queries],
   );
 
   return <Ctx.Provider value={api}>{children}</Ctx.Provider>;

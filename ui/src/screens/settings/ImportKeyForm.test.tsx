@@ -1,0 +1,71 @@
+import { fireEvent, render, screen } from "@testing-library/react";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { afterEach, vi } from "vitest";
+import { ImportKeyForm } from "./ImportKeyForm";
+
+afterEach(() => clearMocks());
+
+const KEY = { key_id: "key-0123456789abcdef", name: "ci-key", algorithm: "ed25519", fingerprint: "cd".repeat(32) };
+
+function passphrases(p: string) {
+  fireEvent.change(screen.getByLabelText("Passphrase"), { target: { value: p } });
+  fireEvent.change(screen.getByLabelText("Repeat passphrase"), { target: { value: p } });
+}
+
+describe("import key form", () => {
+  it("asks for a file before calling Rust", () => {
+    const calls: string[] = [];
+    mockIPC((cmd) => {
+      calls.push(cmd);
+    });
+    render(<ImportKeyForm existingNames={[]} onImported={() => {}} onCancel={() => {}} />);
+    fireEvent.change(screen.getByLabelText("Key name"), { target: { value: "ci" } });
+    passphrases("a long enough passphrase");
+    fireEvent.click(screen.getByRole("button", { name: "Import key" }));
+    expect(screen.getByText("Choose the private key's PEM file.")).toBeInTheDocument();
+    expect(calls).toEqual([]);
+  });
+
+  it("imports the picked file, named after it, with the file's passphrase", async () => {
+    let sent: unknown = null;
+    mockIPC((cmd, args) => {
+      if (cmd === "pick_key_file") return "/home/me/keys/ci-key.pem";
+      if (cmd === "signing_key_import") {
+        sent = args;
+        return KEY;
+      }
+    });
+    const onImported = vi.fn();
+    render(<ImportKeyForm existingNames={[]} onImported={onImported} onCancel={() => {}} />);
+    fireEvent.click(screen.getByTestId("pick-key-file"));
+    expect(await screen.findByTestId("picked-key-file")).toHaveTextContent("ci-key.pem");
+    expect(screen.getByLabelText("Key name")).toHaveValue("ci-key");
+    fireEvent.change(screen.getByLabelText("File passphrase (if the file is encrypted)"), { target: { value: "export pass" } });
+    passphrases("a long enough passphrase");
+    fireEvent.click(screen.getByRole("button", { name: "Import key" }));
+    await vi.waitFor(() => expect(onImported).toHaveBeenCalledWith(KEY));
+    expect(sent).toEqual({
+      key: { name: "ci-key", path: "/home/me/keys/ci-key.pem", file_passphrase: "export pass", passphrase: "a long enough passphrase" },
+    });
+  });
+
+  it("shows a wrong file passphrase and a file that is not a key next to their fields", async () => {
+    let answer = { code: "WRONG_PASSPHRASE", message: "the passphrase does not unlock this key; check it and try again" };
+    mockIPC((cmd) => {
+      if (cmd === "pick_key_file") return "/tmp/k.pem";
+      if (cmd === "signing_key_import") throw answer;
+    });
+    render(<ImportKeyForm existingNames={[]} onImported={() => {}} onCancel={() => {}} />);
+    fireEvent.click(screen.getByTestId("pick-key-file"));
+    await screen.findByText("k.pem");
+    passphrases("a long enough passphrase");
+    fireEvent.click(screen.getByRole("button", { name: "Import key" }));
+    await vi.waitFor(() =>
+      expect(screen.getByLabelText("File passphrase (if the file is encrypted)")).toHaveAccessibleDescription(/does not unlock this key/),
+    );
+
+    answer = { code: "INVALID_ARGUMENT", message: "the key must be a P-256 or Ed25519 private key in PEM" };
+    fireEvent.click(screen.getByRole("button", { name: "Import key" }));
+    expect(await screen.findByText(/must be a P-256 or Ed25519 private key/)).toHaveAttribute("id", "ike-path");
+  });
+});
