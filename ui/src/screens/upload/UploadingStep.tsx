@@ -28,6 +28,11 @@ export function UploadingStep() {
         {formatBytes(done)} of {formatBytes(total)}
         {u.stage === "transfer" && t && t.bytes_per_sec > 0 && ` · ${formatRate(t.bytes_per_sec)} · ${formatEta(t.eta_secs)}`}
       </p>
+      {paused && !u.error && (
+        <p className="muted" data-testid="paused-hint">
+          What was sent stays on the server: Resume continues from there, even after the app restarts.
+        </p>
+      )}
       {u.error && (
         <p className="error" role="alert">
           {u.error.message}
