@@ -139,11 +139,10 @@ async fn cancel_stops_sending_and_leaves_a_resumable_job_that_discard_removes() 
     // Sending stopped with the call: what was already written to the sockets of the parts in
     // flight drains through the slow link, then nothing: no part starts after the cancel.
     let sent_at_return = link.sent_bytes();
-    let parts_at_return = server
-        .all_upload_chunks(&cache.lock().unwrap().pending_uploads(CONN).unwrap()[0].job_id)
-        .await
-        .unwrap()
-        .len() as u64;
+    let job_id = cache.lock().unwrap().pending_uploads(CONN).unwrap()[0]
+        .job_id
+        .clone();
+    let parts_at_return = server.all_upload_chunks(&job_id).await.unwrap().len() as u64;
     let sent = quiet(&link).await;
     eprintln!("cancel: {sent_at_return} bytes sent at return, {sent} once quiet");
     assert!(
@@ -158,7 +157,7 @@ async fn cancel_stops_sending_and_leaves_a_resumable_job_that_discard_removes() 
     // The job is left resumable: in the cache, open on the server, only whole parts held.
     let pending = cache.lock().unwrap().pending_uploads(CONN).unwrap();
     assert_eq!(pending.len(), 1, "{pending:?}");
-    let job_id = pending[0].job_id.clone();
+    assert_eq!(pending[0].job_id, job_id);
     let job = server.upload_job(&job_id).await.unwrap();
     assert!(
         !matches!(
@@ -251,7 +250,7 @@ async fn cancelled_upload_resumes_sending_only_the_missing_parts() {
         .clone();
     quiet(&link).await;
     let (held, held_bytes) = held_parts(&server, &job_id).await;
-    assert!(held >= 10 && held < PARTS, "{held} parts held");
+    assert!((10..PARTS).contains(&held), "{held} parts held");
 
     link.throttle(0);
     link.reset_sent_bytes();
