@@ -2,7 +2,7 @@
 //! (`airlift-sim`, fixed seed): a canary started through the wizard completes after an advance
 //! to 100 %; a second rollout whose devices fail their installs pauses itself, and Rollback
 //! brings every device back to the rollback version; a support-role connection sees the
-//! rollouts but cannot act on them.
+//! rollouts but cannot act on them; with the fleet stopped, the cache still shows them.
 
 mod support;
 
@@ -209,9 +209,9 @@ async fn wizard(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn canary_completes_failing_rollout_pauses_and_rolls_back_support_only_reads() {
+async fn canary_completes_failed_rollout_pauses_and_rolls_back_support_reads_cache_offline() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let (_demo, info) = start_demo(&tmp.path().join("demo"));
+    let (demo, info) = start_demo(&tmp.path().join("demo"));
     let url = text(&info, "url");
     let admin = text(&info, "admin_token");
     let support_token = text(&info, "support_token");
@@ -219,7 +219,7 @@ async fn canary_completes_failing_rollout_pauses_and_rolls_back_support_only_rea
     let new_pkg = text(&info["packages"], "temp-sensor-fw-2.0.0");
     let old_pkg = text(&info["packages"], "temp-sensor-fw-1.4.2");
     provision_legacy(&url, &admin, &sensors, tmp.path());
-    let _lab = start_failing_lab(&url, &admin, tmp.path());
+    let lab_fleet = start_failing_lab(&url, &admin, tmp.path());
     let server = api(&url, &admin);
     let lab = wait_for_profile(&server, "lab-sensors", 10).await;
 
@@ -412,6 +412,42 @@ async fn canary_completes_failing_rollout_pauses_and_rolls_back_support_only_rea
     wait_status(&client, "Completed").await;
     for a in ["pause", "resume", "advance", "rollback"] {
         assert!(!is_enabled(&client, a).await, "{a} enabled for support");
+    }
+    client.close().await.expect("close the session");
+    drop(driver);
+
+    // 4. Offline: with the fleet gone, the first app's cache still lists both rollouts and
+    //    opens the one last seen, saying how old it is; nothing can be changed.
+    drop(lab_fleet);
+    drop(demo);
+    let driver = support::Driver::start_with_env(&display, &app_env(&data, &url, &admin));
+    let client = driver.session(app).await;
+    ui::click_button(&client, "Rollouts").await;
+    support::wait_for_text(
+        &client,
+        "[data-testid=rollouts-offline]",
+        ui::TIMEOUT,
+        |t| t.starts_with("Offline"),
+    )
+    .await;
+    support::wait_for_text(&client, "[data-testid=rollout-count]", ui::TIMEOUT, |t| {
+        t.starts_with("2 rollouts")
+    })
+    .await;
+    ui::click(&client, &format!("[data-rollout-id='{rollout_id}']")).await;
+    support::wait_for_text(&client, "[data-testid=rollout-stale]", ui::TIMEOUT, |t| {
+        t.starts_with("Offline")
+    })
+    .await;
+    wait_status(&client, "Completed").await;
+    let history = ui::find(&client, "[data-testid=transitions]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(history.contains("rollback finished"), "{history}");
+    for a in ["pause", "resume", "advance", "rollback"] {
+        assert!(!is_enabled(&client, a).await, "{a} enabled offline");
     }
     client.close().await.expect("close the session");
 }

@@ -106,7 +106,7 @@ export function DeviceTable({
     if (!page || page.offset !== w * WINDOW) return undefined;
     return page.rows[index - page.offset];
   };
-  const error = results.find((r) => r.error)?.error as { message?: string } | undefined;
+  const error = results.find((r) => r.error)?.error as { code?: string; message?: string } | undefined;
 
   const sortBy = (key: SortKey) =>
     onView({ ...view, sort: key, descending: view.sort === key ? !view.descending : key === "updated" || key === "progress" });
@@ -129,8 +129,8 @@ export function DeviceTable({
           {count} device{count === 1 ? "" : "s"}
         </span>
         {error && (
-          <span className="error" role="alert">
-            {error.message}
+          <span className={error.code === "OFFLINE" ? "muted" : "error"} role="alert" data-testid="device-table-error">
+            {error.code === "OFFLINE" ? "Offline: the device rows need the server." : error.message}
           </span>
         )}
       </div>
