@@ -107,6 +107,16 @@ impl Driver {
             .is_ok()),
             "tauri-driver did not listen on {address}"
         );
+        // tauri-driver forwards to WebKitWebDriver, which it starts itself; a session request
+        // that arrives before WebKitWebDriver listens is cut off (seen on a loaded machine).
+        let native = format!("127.0.0.1:{native_port}");
+        assert!(
+            wait_until(Duration::from_secs(20), || std::net::TcpStream::connect(
+                &native
+            )
+            .is_ok()),
+            "WebKitWebDriver did not listen on {native}"
+        );
         Driver {
             url: format!("http://{address}"),
             _process: process,
@@ -124,12 +134,30 @@ impl Driver {
         // Several crates of the workspace turn on both rustls providers; pick one for the
         // process (an Err only means another test in this binary already did).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        ClientBuilder::rustls()
-            .expect("rustls WebDriver client")
-            .capabilities(caps)
-            .connect(&self.url)
-            .await
-            .expect("WebDriver session on the app (tauri-driver → WebKitWebDriver)")
+        // A connection cut short (not a refusal by the driver) is retried: on a loaded
+        // machine the proxy can drop the very first request.
+        let mut attempt = 1;
+        loop {
+            let result = ClientBuilder::rustls()
+                .expect("rustls WebDriver client")
+                .capabilities(caps.clone())
+                .connect(&self.url)
+                .await;
+            match result {
+                Ok(client) => return client,
+                Err(
+                    e @ (fantoccini::error::NewSessionError::Failed(_)
+                    | fantoccini::error::NewSessionError::FailedC(_)),
+                ) if attempt < 3 => {
+                    eprintln!("WebDriver session attempt {attempt} failed ({e}); retrying");
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+                Err(e) => {
+                    panic!("WebDriver session on the app (tauri-driver → WebKitWebDriver): {e:?}")
+                }
+            }
+        }
     }
 }
 
