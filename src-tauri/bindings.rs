@@ -7,7 +7,7 @@ use std::path::Path;
 
 use ts_rs::{Config, TS};
 
-use crate::dto::{catalog, connections, rollouts, signing, upload, AppInfo, IpcError};
+use crate::dto::{catalog, connections, devices, rollouts, signing, upload, AppInfo, IpcError};
 
 fn export_all(dir: &Path) {
     // u64 sizes and i64 times fit a JS number for any real value (< 2^53).
@@ -38,6 +38,11 @@ fn export_all(dir: &Path) {
         signing::NewSigningKey::export_all(&cfg),
         signing::ImportSigningKey::export_all(&cfg),
         signing::KeyRegistrations::export_all(&cfg),
+        devices::DeviceSearch::export_all(&cfg),
+        devices::DevicePage::export_all(&cfg),
+        devices::DeviceOverview::export_all(&cfg),
+        devices::DeviceDetail::export_all(&cfg),
+        devices::AppEvent::export_all(&cfg),
     ];
     for result in exports {
         result.expect("export TypeScript bindings");

@@ -35,6 +35,12 @@ const COMMANDS: &[&str] = &[
     "signing_key_import",
     "signing_key_registrations",
     "signing_key_register",
+    "devices_search",
+    "devices_overview",
+    "devices_refresh",
+    "device_detail",
+    "device_history_export",
+    "app_events_subscribe",
 ];
 
 fn main() {

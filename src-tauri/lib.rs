@@ -9,6 +9,7 @@ pub mod dto;
 mod pending;
 mod state;
 mod validate;
+mod watch;
 
 use tauri::Manager as _;
 
@@ -48,6 +49,12 @@ macro_rules! app_commands {
             commands::signing::signing_key_import,
             commands::signing::signing_key_registrations,
             commands::signing::signing_key_register,
+            commands::devices::devices_search,
+            commands::devices::devices_overview,
+            commands::devices::devices_refresh,
+            commands::devices::device_detail,
+            commands::devices::device_history_export,
+            commands::devices::app_events_subscribe,
         ]
     };
 }
@@ -58,6 +65,9 @@ pub fn run() -> tauri::Result<()> {
         .setup(|app| {
             let paths = state::Paths::resolve(app.path().app_data_dir().ok())?;
             app.manage(state::AppState::open(paths)?);
+            app.manage(watch::Events::default());
+            // Auto-pause notifications for the active connection, as long as the app runs.
+            watch::start(app.handle().clone());
             Ok(())
         })
         .invoke_handler(app_commands!())

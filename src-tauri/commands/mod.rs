@@ -5,6 +5,7 @@ pub mod app;
 pub mod catalog;
 pub mod connections;
 pub mod demo;
+pub mod devices;
 pub mod rollouts;
 pub mod signing;
 pub mod upload;

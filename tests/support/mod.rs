@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod airliftd;
+pub mod fleet;
 pub mod ui;
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -15,6 +16,12 @@ use std::time::{Duration, Instant};
 
 /// A child process killed on drop.
 pub struct Guard(Child);
+
+impl Guard {
+    pub fn new(child: Child) -> Guard {
+        Guard(child)
+    }
+}
 
 impl Drop for Guard {
     fn drop(&mut self) {

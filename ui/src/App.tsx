@@ -1,8 +1,10 @@
 import { useEffect, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { appInfo, type AppError } from "./ipc";
+import { useAppEvents } from "./lib/appEvents";
+import { routeHash, useRoute } from "./lib/route";
 import { CatalogScreen } from "./screens/catalog/CatalogScreen";
-import { PlaceholderScreen } from "./screens/placeholder/PlaceholderScreen";
+import { DevicesScreen } from "./screens/devices/DevicesScreen";
 import { RolloutsScreen } from "./screens/rollouts/RolloutsScreen";
 import { SettingsScreen } from "./screens/settings/SettingsScreen";
 import { useUpload } from "./screens/upload/UploadProvider";
@@ -11,13 +13,17 @@ import { Sidebar, SECTIONS, type SectionId } from "./shell/Sidebar";
 import { StatusBar } from "./shell/StatusBar";
 
 export function App() {
-  const [section, setSection] = useState<SectionId>("catalog");
+  // The section (and the object it shows) lives in the URL hash: #/devices/<id>, #/rollouts/<id>.
+  const [route, navigate] = useRoute();
+  const section = route.section;
+  const setSection = (id: SectionId) => navigate(routeHash(id));
   // Choosing a section in the sidebar opens its start page, even when it is already shown.
   const [visit, setVisit] = useState(0);
   const select = (id: SectionId) => {
     setSection(id);
     setVisit((v) => v + 1);
   };
+  useAppEvents(navigate);
   const info = useQuery({ queryKey: ["app-info"], queryFn: appInfo, staleTime: Infinity });
   const upload = useUpload();
   const error = info.error as AppError | null;
@@ -29,23 +35,12 @@ export function App() {
       const target = SECTIONS.find((s) => s.key === e.key);
       if (target) {
         e.preventDefault();
-        setSection(target.id);
+        navigate(routeHash(target.id));
       }
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, []);
-
-  // Links between screens are hashes: #/rollouts/<id>, #/devices/<id>.
-  useEffect(() => {
-    const follow = () => {
-      const m = /^#\/(rollouts|devices)\//.exec(window.location.hash);
-      if (m) setSection(m[1] as SectionId);
-    };
-    follow();
-    window.addEventListener("hashchange", follow);
-    return () => window.removeEventListener("hashchange", follow);
-  }, []);
+  }, [navigate]);
 
   const openSettings = () => setSection("settings");
   const openUpload = () => {
@@ -70,7 +65,7 @@ export function App() {
         {section === "catalog" && <CatalogScreen onOpenSettings={openSettings} />}
         {section === "rollouts" && <RolloutsScreen key={visit} onOpenSettings={openSettings} />}
         {section === "devices" && (
-          <PlaceholderScreen title="Devices" hint="Search any device and read its update history here." />
+          <DevicesScreen deviceId={route.id} navigate={navigate} onOpenSettings={openSettings} />
         )}
         {section === "settings" && <SettingsScreen />}
       </main>

@@ -2,10 +2,15 @@
 // (the same error shape as the fleet API), so screens can branch on `code` and show `message`.
 // Argument and result types come from ui/src/bindings/ (generated from the Rust DTOs).
 import { Channel, invoke } from "@tauri-apps/api/core";
+import type { AppEvent } from "./bindings/AppEvent";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { Catalog } from "./bindings/Catalog";
 import type { ConnectionCheck } from "./bindings/ConnectionCheck";
 import type { ConnectionList } from "./bindings/ConnectionList";
+import type { DeviceDetail } from "./bindings/DeviceDetail";
+import type { DeviceOverview } from "./bindings/DeviceOverview";
+import type { DevicePage } from "./bindings/DevicePage";
+import type { DeviceSearch } from "./bindings/DeviceSearch";
 import type { HashedFile } from "./bindings/HashedFile";
 import type { HashProgress } from "./bindings/HashProgress";
 import type { IpcError } from "./bindings/IpcError";
@@ -102,3 +107,11 @@ export const signingKeyCreate = (key: NewSigningKey) => call<SigningKeyInfo>("si
 export const signingKeyImport = (key: ImportSigningKey) => call<SigningKeyInfo>("signing_key_import", { key });
 export const signingKeyRegistrations = () => call<KeyRegistrations>("signing_key_registrations");
 export const signingKeyRegister = (keyId: string) => call<KeyRegistration>("signing_key_register", { keyId });
+export const devicesSearch = (search: DeviceSearch) => call<DevicePage>("devices_search", { search });
+export const devicesOverview = () => call<DeviceOverview>("devices_overview");
+export const devicesRefresh = () => call<DeviceOverview>("devices_refresh");
+export const deviceDetail = (id: string, refresh: boolean) =>
+  call<DeviceDetail>("device_detail", { id, refresh });
+export const deviceHistoryExport = (id: string) => call<string | null>("device_history_export", { id });
+export const appEventsSubscribe = (onEvent: (e: AppEvent) => void) =>
+  call<null>("app_events_subscribe", { onEvent: channel(onEvent) });

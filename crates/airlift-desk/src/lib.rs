@@ -8,6 +8,7 @@
 //! * [`hashing`]: multi-threaded streaming SHA-256 of artifacts, and a single-pass part reader
 //!   for multipart uploads.
 //! * [`signing`]: package signing keys (P-256, Ed25519), encrypted at rest in a [`signing::KeyStore`].
+//! * [`device_history`]: a device's cached update timeline and its CSV export.
 //! * [`notify`]: desktop notifications (a rollout paused itself) over D-Bus.
 //! * [`cache`]: the offline SQLite cache of packages, rollouts, devices and pending uploads.
 //! * [`client`]: the typed fleet API client (timeouts, retries on idempotent calls, `OFFLINE`).
@@ -24,6 +25,7 @@ pub mod cancel;
 pub mod client;
 pub mod clock;
 pub mod connections;
+pub mod device_history;
 pub mod error;
 pub mod hashing;
 pub mod notify;

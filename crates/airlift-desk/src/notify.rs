@@ -69,20 +69,35 @@ pub trait Notifier: Send + Sync {
     fn rollout_paused(&self, info: &PausedRollout) -> Result<(), DeskError>;
 }
 
+/// What to do when the person clicks a rollout's notification: called with the rollout id, on
+/// a thread of the notifier's own.
+pub type OnOpen = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
+
+/// The action a click on the notification's body sends (freedesktop's "default" action).
+pub const OPEN_ACTION: &str = "default";
+
 /// Notifications through the freedesktop notification service on the session bus.
 ///
 /// `rollout_paused` blocks until the service answers (milliseconds); call it from a blocking
 /// worker, not from inside an async runtime's task.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DesktopNotifier {
     app_name: String,
+    on_open: Option<OnOpen>,
+}
+
+impl std::fmt::Debug for DesktopNotifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DesktopNotifier")
+            .field("app_name", &self.app_name)
+            .field("on_open", &self.on_open.is_some())
+            .finish()
+    }
 }
 
 impl Default for DesktopNotifier {
     fn default() -> Self {
-        Self {
-            app_name: "Airlift".to_string(),
-        }
+        Self::new("Airlift")
     }
 }
 
@@ -90,7 +105,15 @@ impl DesktopNotifier {
     pub fn new(app_name: &str) -> Self {
         Self {
             app_name: app_name.to_string(),
+            on_open: None,
         }
+    }
+
+    /// Offers an "Open rollout" action (a click on the notification, where the service supports
+    /// actions) that calls `on_open` with the rollout id.
+    pub fn with_on_open(mut self, on_open: OnOpen) -> Self {
+        self.on_open = Some(on_open);
+        self
     }
 }
 
@@ -102,13 +125,16 @@ impl Notifier for DesktopNotifier {
             .summary(&info.summary())
             .body(&info.body())
             .icon("dialog-warning");
+        if self.on_open.is_some() {
+            notification.action(OPEN_ACTION, "Open rollout");
+        }
         // Urgency and hints are freedesktop concepts; macOS and Windows have no such setters.
         #[cfg(all(unix, not(target_os = "macos")))]
         notification
             // Critical: a paused rollout stays on screen until the person dismisses it.
             .urgency(notify_rust::Urgency::Critical)
             .hint(notify_rust::Hint::Category("transfer.error".to_string()));
-        notification.show().map(|_handle| ()).map_err(|err| {
+        let handle = notification.show().map_err(|err| {
             DeskError::new(
                 DeskErrorCode::Notification,
                 format!(
@@ -116,7 +142,25 @@ impl Notifier for DesktopNotifier {
                          running?): {err}"
                 ),
             )
-        })
+        })?;
+        if let Some(on_open) = self.on_open.clone() {
+            // Waiting for the click blocks until the notification is acted on or closed, so it
+            // gets a thread of its own; the watcher goes on at once.
+            let rollout_id = info.rollout_id.clone();
+            let spawned = std::thread::Builder::new()
+                .name("notification-action".into())
+                .spawn(move || {
+                    handle.wait_for_action(|action| {
+                        if action == OPEN_ACTION {
+                            on_open(&rollout_id);
+                        }
+                    })
+                });
+            if let Err(err) = spawned {
+                tracing::warn!(error = %err, "cannot wait for a click on the notification");
+            }
+        }
+        Ok(())
     }
 }
 

@@ -57,6 +57,7 @@ fn page_all(cache: &Cache, sort: DeviceSort, prefix: Option<&str>, limit: u32) -
         prefix: prefix.map(str::to_string),
         after: None,
         limit,
+        ..DeviceQuery::default()
     };
     loop {
         let page = cache.list_devices(CONN, &query).expect("page");
@@ -80,12 +81,12 @@ fn migrations_run_on_a_fresh_file_and_reopen_is_idempotent() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = cache_path(&dir);
     let mut cache = open(&path);
-    assert_eq!(cache.schema_version().expect("version"), 3);
+    assert_eq!(cache.schema_version().expect("version"), 4);
     cache.upsert_devices(CONN, &fleet(3)).expect("upsert");
     drop(cache);
 
     let cache = open(&path);
-    assert_eq!(cache.schema_version().expect("version"), 3);
+    assert_eq!(cache.schema_version().expect("version"), 4);
     assert_eq!(cache.count_devices(CONN).expect("count"), 3);
 }
 
@@ -150,7 +151,7 @@ fn a_cache_from_a_newer_version_is_set_aside_not_fatal() {
         opened.rebuilt_from.is_some(),
         "a newer cache is moved aside"
     );
-    assert_eq!(opened.cache.schema_version().expect("version"), 3);
+    assert_eq!(opened.cache.schema_version().expect("version"), 4);
     assert_eq!(opened.cache.count_devices(CONN).expect("count"), 0);
 }
 
@@ -637,4 +638,154 @@ fn no_secret_reaches_the_cache_files() {
         saw_data,
         "the cached devices were not found in the files scanned"
     );
+}
+
+/// Pages through a filtered search and returns every id.
+fn page_ids(cache: &Cache, mut query: DeviceQuery) -> Vec<String> {
+    let mut ids = Vec::new();
+    loop {
+        let page = cache.list_devices(CONN, &query).expect("page");
+        assert!(page.items.len() <= query.limit as usize);
+        ids.extend(page.items.into_iter().map(|d| d.id));
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return ids,
+        }
+    }
+}
+
+#[test]
+fn version_and_state_filters_page_by_key_and_a_device_sync_keeps_ota_states() {
+    use airlift_desk::cache::DeviceOta;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cache = open(&cache_path(&dir));
+    let mut rows = fleet(10_000);
+    for (i, row) in rows.iter_mut().enumerate() {
+        if i % 4 == 0 {
+            row.firmware_version = Some("2.0.0".into());
+        }
+        // A device the server lists carries no OTA state: it starts idle.
+        row.ota_status = None;
+    }
+    cache.upsert_devices(CONN, &rows).expect("upsert");
+
+    let ota = |i: usize, rollout: &str, created: &str, status: &str| DeviceOta {
+        device_id: rows[i].id.clone(),
+        rollout_id: rollout.into(),
+        rollout_created_at: created.into(),
+        target_version: Some("2.0.0".into()),
+        ota_status: status.into(),
+        rollout_state: Some("failed".into()),
+        progress: Some(60),
+        last_status: Some("INSTALL_ERROR".into()),
+        last_message: Some("Not enough memory".into()),
+        last_update_at: Some("2026-03-01T10:00:00Z".into()),
+    };
+    let failed: Vec<DeviceOta> = (0..10_000)
+        .step_by(7)
+        .map(|i| ota(i, "rol_new", "2026-03-01T09:00:00Z", "failed"))
+        .collect();
+    assert_eq!(
+        cache.set_device_ota(CONN, &failed).expect("set"),
+        failed.len()
+    );
+    // An older rollout read later does not hide the newer one's state.
+    let rollout = |id: &str, created: &str| RolloutRow {
+        id: id.into(),
+        package_id: "pkg".into(),
+        status: RolloutStatus::Active,
+        counters: serde_json::json!({}),
+        created_at: created.into(),
+        updated_at: created.into(),
+    };
+    cache
+        .upsert_rollouts(
+            CONN,
+            &[
+                rollout("rol_new", "2026-03-01T09:00:00Z"),
+                rollout("rol_old", "2026-02-01T09:00:00Z"),
+            ],
+        )
+        .expect("rollouts");
+    let older = vec![ota(0, "rol_old", "2026-02-01T09:00:00Z", "completed")];
+    assert_eq!(cache.set_device_ota(CONN, &older).expect("set"), 0);
+    let again = vec![ota(0, "rol_new", "2026-03-01T09:00:00Z", "failed")];
+    assert_eq!(cache.set_device_ota(CONN, &again).expect("set"), 1);
+
+    // Re-syncing the device list (no OTA columns) keeps the states.
+    cache.upsert_devices(CONN, &rows).expect("re-sync");
+    let d0 = cache
+        .device(CONN, &rows[0].id)
+        .expect("read")
+        .expect("exists");
+    assert_eq!(d0.ota_status.as_deref(), Some("failed"));
+    assert_eq!(d0.target_version.as_deref(), Some("2.0.0"));
+    let detail = cache
+        .device_ota(CONN, &rows[0].id)
+        .expect("read")
+        .expect("has one");
+    assert_eq!(detail.last_message.as_deref(), Some("Not enough memory"));
+    assert!(cache.device_ota(CONN, &rows[1].id).expect("read").is_none());
+
+    let by_state = page_ids(
+        &cache,
+        DeviceQuery {
+            state: Some("failed".into()),
+            limit: 100,
+            ..DeviceQuery::default()
+        },
+    );
+    let mut expected: Vec<String> = failed.iter().map(|o| o.device_id.clone()).collect();
+    assert_eq!(by_state.len(), expected.len());
+    let mut sorted = by_state.clone();
+    sorted.sort();
+    expected.sort();
+    assert_eq!(sorted, expected, "every failed device exactly once");
+    let idle = page_ids(
+        &cache,
+        DeviceQuery {
+            state: Some("idle".into()),
+            limit: 1000,
+            ..DeviceQuery::default()
+        },
+    );
+    assert_eq!(idle.len(), 10_000 - failed.len());
+
+    let by_version = page_ids(
+        &cache,
+        DeviceQuery {
+            version: Some("2.0.0".into()),
+            limit: 333,
+            ..DeviceQuery::default()
+        },
+    );
+    assert_eq!(by_version.len(), 2_500);
+    // Both filters and a prefix together.
+    let both = page_ids(
+        &cache,
+        DeviceQuery {
+            version: Some("2.0.0".into()),
+            state: Some("failed".into()),
+            prefix: Some("DEV-00".into()),
+            limit: 7,
+            ..DeviceQuery::default()
+        },
+    );
+    let want = (0..10_000)
+        .filter(|i| i % 4 == 0 && i % 7 == 0 && *i < 10_000)
+        .filter(|i| rows[*i].id.starts_with("dev-00"))
+        .count();
+    assert_eq!(both.len(), want);
+
+    let facets = cache.device_facets(CONN).expect("facets");
+    assert_eq!(facets.total, 10_000);
+    assert_eq!(facets.versions[0].value, "1.4.2");
+    assert_eq!(facets.versions[0].count, 7_500);
+    let failed_count = facets
+        .states
+        .iter()
+        .find(|s| s.value == "failed")
+        .expect("failed facet")
+        .count;
+    assert_eq!(failed_count, failed.len() as u64);
 }

@@ -5,7 +5,7 @@
 //! the name index, and WAL mode writes every touched page again at every commit: loading a
 //! million devices that way costs about 100 times the size of the index in writes (measured:
 //! 3× slower than one INSERT of the same rows, bench/RESULTS-desk.md). When the devices table
-//! is empty, the sync instead drops the two secondary indexes, appends rows (ids arrive roughly
+//! is empty, the sync instead drops the secondary indexes, appends rows (ids arrive roughly
 //! in order, so the table itself grows at its end), and builds the indexes once at the end by
 //! sorting, which is what SQLite's CREATE INDEX does best.
 //!
@@ -18,7 +18,7 @@ use rusqlite::Connection;
 use super::Cache;
 use crate::error::DeskError;
 
-/// The devices table's secondary indexes, exactly as migrations/0001_init.sql creates them
+/// The devices table's secondary indexes, exactly as migrations/0001_init.sql and 0004 create them
 /// (a test compares the two).
 const DEVICE_INDEXES: &[(&str, &str)] = &[
     (
@@ -28,6 +28,15 @@ const DEVICE_INDEXES: &[(&str, &str)] = &[
     (
         "devices_by_id_nocase",
         "CREATE INDEX IF NOT EXISTS devices_by_id_nocase ON devices (connection_id, id COLLATE NOCASE)",
+    ),
+    // migrations/0004_device_filters.sql: the version and OTA state filters.
+    (
+        "devices_by_version",
+        "CREATE INDEX IF NOT EXISTS devices_by_version ON devices (connection_id, firmware_version, name, id)",
+    ),
+    (
+        "devices_by_state",
+        "CREATE INDEX IF NOT EXISTS devices_by_state ON devices (connection_id, ota_status, name, id)",
     ),
 ];
 

@@ -38,6 +38,10 @@ pub struct DeviceQuery {
     pub sort: DeviceSort,
     /// Only devices whose id or name starts with this, ignoring ASCII case.
     pub prefix: Option<String>,
+    /// Only devices running exactly this firmware version.
+    pub version: Option<String>,
+    /// Only devices in this OTA state (seed 001: `idle`, `updating`, `completed`, `failed`).
+    pub state: Option<String>,
     /// Continue after this cursor (from the previous page's `next`).
     pub after: Option<DeviceCursor>,
     /// Rows per page; 0 means the default of 100, and anything above [`MAX_PAGE`] is capped.
@@ -56,28 +60,31 @@ const COLUMNS: &str = "id, name, profile_id, device_type, firmware_version, targ
 
 // The WHERE on the upsert skips rows identical to what is cached: a re-sync of 100k mostly
 // unchanged devices then rewrites only the changed pages, and the count says what changed.
+// The OTA columns (?7..?10) keep their cached value when the row leaves them empty: the device
+// list does not carry them (the rollout sync does), so a device sync must not erase them. A new
+// device nobody updated yet is `idle` (seed 001), stored as such so the state index finds it.
 const UPSERT: &str = "
     INSERT INTO devices (connection_id, id, name, profile_id, device_type, firmware_version,
                          target_version, ota_status, progress, last_update_at, updated_at)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, COALESCE(?8, 'idle'), ?9, ?10, ?11)
     ON CONFLICT (connection_id, id) DO UPDATE SET
         name = excluded.name,
         profile_id = excluded.profile_id,
         device_type = excluded.device_type,
         firmware_version = excluded.firmware_version,
-        target_version = excluded.target_version,
-        ota_status = excluded.ota_status,
-        progress = excluded.progress,
-        last_update_at = excluded.last_update_at,
+        target_version = COALESCE(?7, devices.target_version),
+        ota_status = COALESCE(?8, devices.ota_status),
+        progress = COALESCE(?9, devices.progress),
+        last_update_at = COALESCE(?10, devices.last_update_at),
         updated_at = excluded.updated_at
     WHERE devices.name IS NOT excluded.name
        OR devices.profile_id IS NOT excluded.profile_id
        OR devices.device_type IS NOT excluded.device_type
        OR devices.firmware_version IS NOT excluded.firmware_version
-       OR devices.target_version IS NOT excluded.target_version
-       OR devices.ota_status IS NOT excluded.ota_status
-       OR devices.progress IS NOT excluded.progress
-       OR devices.last_update_at IS NOT excluded.last_update_at
+       OR devices.target_version IS NOT COALESCE(?7, devices.target_version)
+       OR devices.ota_status IS NOT COALESCE(?8, devices.ota_status)
+       OR devices.progress IS NOT COALESCE(?9, devices.progress)
+       OR devices.last_update_at IS NOT COALESCE(?10, devices.last_update_at)
        OR devices.updated_at IS NOT excluded.updated_at";
 
 impl Cache {
@@ -184,13 +191,20 @@ impl Cache {
             .conn
             .prepare_cached(&sql)
             .and_then(|mut stmt| {
-                stmt.query_map(
-                    // ?5 (LIMIT) is always present, so all five numbered parameters are bound
-                    // even when the filter does not use ?2..?4.
-                    params![connection_id, key, id, pattern, fetch],
-                    device_from_row,
-                )?
-                .collect::<rusqlite::Result<Vec<_>>>()
+                let all = params![
+                    connection_id,
+                    key,
+                    id,
+                    pattern,
+                    fetch,
+                    query.version,
+                    query.state
+                ];
+                // SQLite counts parameters up to the highest number the SQL uses (?5, the LIMIT,
+                // is always there), so bind exactly that many; lower unused ones are harmless.
+                let bound = stmt.parameter_count();
+                stmt.query_map(&all[..bound], device_from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
             })
             .map_err(|err| DeskError::cache("list devices", &err))?;
 
@@ -213,6 +227,9 @@ impl Cache {
 /// The SELECT for one page of `query`; parameters are ?1 connection, ?2 cursor key, ?3 cursor
 /// id, ?4 LIKE pattern, ?5 row limit. `indexed`: the device indexes exist (not mid bulk load).
 fn list_sql(query: &DeviceQuery, indexed: bool) -> String {
+    if query.version.is_some() || query.state.is_some() {
+        return filtered_sql(query, indexed);
+    }
     let (order, after) = match query.sort {
         // `name` is declared COLLATE NOCASE, so this row value comparison lets SQLite seek
         // `devices_by_name` straight to the cursor: deep pages cost the same as the first.
@@ -253,6 +270,41 @@ fn list_sql(query: &DeviceQuery, indexed: bool) -> String {
             DeviceSort::Name => "name COLLATE NOCASE, id",
             DeviceSort::Id => "id",
         }
+    )
+}
+
+/// A page filtered by version and/or state: one range scan of the index that starts with the
+/// filter column, in (name, id) order, so the cursor seeks straight into the filtered range. A
+/// prefix search on top only filters rows inside that range. Mid bulk load (`indexed` false)
+/// the index is not there yet, and the page is a scan.
+fn filtered_sql(query: &DeviceQuery, indexed: bool) -> String {
+    let (index, mut filters) = match (&query.version, &query.state) {
+        (Some(_), Some(_)) => (
+            "devices_by_version",
+            vec!["firmware_version = ?6", "ota_status = ?7"],
+        ),
+        (Some(_), None) => ("devices_by_version", vec!["firmware_version = ?6"]),
+        _ => ("devices_by_state", vec!["ota_status = ?7"]),
+    };
+    if search_prefix(query).is_some() {
+        filters.push("(name LIKE ?4 ESCAPE '\\' OR id LIKE ?4 ESCAPE '\\')");
+    }
+    let (order, after) = match query.sort {
+        DeviceSort::Name => ("name, id", "(name, id) > (?2, ?3)"),
+        DeviceSort::Id => ("id", "id > ?3"),
+    };
+    if query.after.is_some() {
+        filters.push(after);
+    }
+    let index = if indexed {
+        format!(" INDEXED BY {index}")
+    } else {
+        String::new()
+    };
+    format!(
+        "SELECT {COLUMNS} FROM devices{index}
+         WHERE connection_id = ?1 AND {} ORDER BY {order} LIMIT ?5",
+        filters.join(" AND ")
     )
 }
 
@@ -297,10 +349,10 @@ mod tests {
     fn plan(cache: &Cache, query: &DeviceQuery) -> String {
         let sql = format!("EXPLAIN QUERY PLAN {}", list_sql(query, true));
         let mut stmt = cache.conn.prepare(&sql).expect("prepare");
+        let all = params!["c", "k", "i", "p%", 10, "v", "s"];
+        let count = stmt.parameter_count();
         let rows = stmt
-            .query_map(params!["c", "k", "i", "p%", 10], |row| {
-                row.get::<_, String>(3)
-            })
+            .query_map(&all[..count], |row| row.get::<_, String>(3))
             .expect("plan")
             .collect::<rusqlite::Result<Vec<_>>>()
             .expect("rows");
@@ -362,6 +414,49 @@ mod tests {
             search.contains("INDEX devices_by_id_nocase (connection_id=? AND id>? AND id<?)"),
             "{search}"
         );
+    }
+
+    #[test]
+    fn filtered_pages_seek_the_filter_index_to_the_cursor() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = Cache::open(&dir.path().join("c.sqlite"))
+            .expect("open")
+            .cache;
+        let after = Some(DeviceCursor {
+            key: "k".into(),
+            id: "i".into(),
+        });
+        let by_version = plan(
+            &cache,
+            &DeviceQuery {
+                version: Some("2.0.0".into()),
+                after: after.clone(),
+                ..Default::default()
+            },
+        );
+        assert!(
+            by_version.contains(
+                "INDEX devices_by_version (connection_id=? AND firmware_version=? AND (name,id)>(?,?))"
+            ),
+            "{by_version}"
+        );
+        assert!(!by_version.contains("TEMP B-TREE"), "{by_version}");
+        let by_state = plan(
+            &cache,
+            &DeviceQuery {
+                state: Some("failed".into()),
+                prefix: Some("dev".into()),
+                after,
+                ..Default::default()
+            },
+        );
+        assert!(
+            by_state.contains(
+                "INDEX devices_by_state (connection_id=? AND ota_status=? AND (name,id)>(?,?))"
+            ),
+            "{by_state}"
+        );
+        assert!(!by_state.contains("TEMP B-TREE"), "{by_state}");
     }
 
     #[test]

@@ -14,6 +14,7 @@
 
 mod bulk;
 mod catalog;
+mod device_ota;
 mod devices;
 mod history;
 mod open;
@@ -27,6 +28,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
+pub use device_ota::{DeviceFacets, DeviceOta, FacetCount};
 pub use devices::{DeviceCursor, DeviceQuery, DeviceSort, Page, MAX_PAGE};
 pub use history::HistoryCursor;
 pub use sync::{Collection, SyncState};

@@ -20,6 +20,8 @@ pub enum Collection {
     Rollouts,
     Devices,
     DeviceHistory,
+    /// Devices' OTA states from the rollouts' device lists.
+    DeviceStates,
 }
 
 impl Collection {
@@ -29,6 +31,7 @@ impl Collection {
             Self::Rollouts => "rollouts",
             Self::Devices => "devices",
             Self::DeviceHistory => "device_history",
+            Self::DeviceStates => "device_states",
         }
     }
 }

@@ -9,6 +9,7 @@
 //! Offline, reads answer from the cache with their age ([`Cached`]); writes are plain client
 //! calls and fail with `OFFLINE`: nothing is queued behind the person's back.
 
+mod device_states;
 mod devices;
 mod mapping;
 mod packages;
@@ -19,6 +20,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use device_states::{device_ota, ota_status, sync_device_states};
 pub use devices::{sync_devices, DeviceSyncWriter, DevicesWritten, BATCH as DEVICE_BATCH};
 pub use mapping::{device_row, package_row};
 pub use packages::sync_packages;

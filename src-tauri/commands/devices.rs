@@ -1,0 +1,244 @@
+//! The devices screen: search the cached fleet, refresh it from the server, open a device
+//! (its OTA record and full history, kept in the cache for offline reading) and export that
+//! history as CSV.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use airlift_desk::cache::{Cache, Collection, DeviceQuery, DeviceSort};
+use airlift_desk::client::Client;
+use airlift_desk::device_history::{cached_history, csv_file_name, history_csv, ota_from_history};
+use airlift_desk::sync::{
+    device_row, read_through, sync_device_history, sync_device_states, sync_devices, sync_packages,
+    sync_rollouts, SyncReport,
+};
+use airlift_desk::{DeskError, DeskErrorCode};
+use tauri::{AppHandle, State};
+
+use crate::dto::devices::{
+    DeviceDetail, DeviceListItem, DeviceOverview, DevicePage, DeviceSearch, HistoryEntry,
+};
+use crate::state::{lock, AppState};
+
+/// Env var: the path `device_history_export` writes to instead of asking with the native save
+/// dialog (no dialog can be clicked in a headless test).
+pub const ENV_TEST_SAVE_FILE: &str = "AIRLIFT_TEST_SAVE_FILE";
+
+/// One page of the cached fleet matching `search` (no network: instant, and works offline).
+#[tauri::command]
+pub fn devices_search(
+    state: State<'_, AppState>,
+    search: DeviceSearch,
+) -> Result<DevicePage, DeskError> {
+    let Some(active) = state.active()? else {
+        return Ok(DevicePage {
+            items: Vec::new(),
+            next: None,
+        });
+    };
+    let non_empty = |s: Option<String>| s.filter(|v| !v.trim().is_empty());
+    let query = DeviceQuery {
+        sort: DeviceSort::Name,
+        prefix: non_empty(Some(search.text.trim().to_owned())),
+        version: non_empty(search.version),
+        state: non_empty(search.state),
+        after: search.after.map(Into::into),
+        limit: search.limit,
+    };
+    let page = lock(&state.cache)?.list_devices(&active.name, &query)?;
+    Ok(DevicePage {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next: page.next.map(Into::into),
+    })
+}
+
+/// The cached fleet's counts per version and state, and how old they are.
+#[tauri::command]
+pub fn devices_overview(state: State<'_, AppState>) -> Result<DeviceOverview, DeskError> {
+    let Some(active) = state.active()? else {
+        return Ok(DeviceOverview::new(None, Default::default()));
+    };
+    let cache = lock(&state.cache)?;
+    let mut overview = DeviceOverview::new(
+        Some(active.name.clone()),
+        cache.device_facets(&active.name)?,
+    );
+    overview.synced_at_ms = cache.synced_at_ms(&active.name, Collection::Devices)?;
+    Ok(overview)
+}
+
+/// Syncs devices (only what changed) and their OTA states from the rollouts; offline, answers
+/// from the cache with the reason.
+#[tauri::command]
+pub async fn devices_refresh(state: State<'_, AppState>) -> Result<DeviceOverview, DeskError> {
+    if state.active()?.is_none() {
+        return Ok(DeviceOverview::new(None, Default::default()));
+    }
+    let (name, client) = state.client()?;
+    let cache = state.cache.clone();
+    let cached = read_through(
+        &cache,
+        &name,
+        Collection::Devices,
+        sync_fleet(&client, &cache, &name),
+        |c| c.device_facets(&name),
+    )
+    .await?;
+    let mut overview = DeviceOverview::new(Some(name), cached.data);
+    overview.fresh = cached.fresh;
+    overview.synced_at_ms = cached.synced_at_ms;
+    overview.offline_reason = cached.offline_reason;
+    Ok(overview)
+}
+
+async fn sync_fleet(
+    client: &Client,
+    cache: &Mutex<Cache>,
+    connection: &str,
+) -> Result<SyncReport, DeskError> {
+    let report = sync_devices(client, cache, connection).await?;
+    sync_rollouts(client, cache, connection).await?;
+    sync_device_states(client, cache, connection).await?;
+    Ok(report)
+}
+
+/// A device's page. With `refresh`, the device and its full history are fetched first (and
+/// cached); without, or when the server cannot be reached, the cached copy answers.
+#[tauri::command]
+pub async fn device_detail(
+    state: State<'_, AppState>,
+    id: String,
+    refresh: bool,
+) -> Result<DeviceDetail, DeskError> {
+    let name = state.active_name()?;
+    let cache = state.cache.clone();
+    let mut fresh = false;
+    let mut offline_reason = None;
+    if refresh {
+        let (_, client) = state.client()?;
+        match fetch_device(&client, &cache, &name, &id).await {
+            Ok(()) => fresh = true,
+            Err(err) if err.code() == DeskErrorCode::Offline => {
+                offline_reason = Some(err.message().to_owned())
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    let cache = lock(&cache)?;
+    let device = cache.device(&name, &id)?.ok_or_else(|| {
+        DeskError::new(
+            DeskErrorCode::NotFound,
+            format!("device {id} is not in the offline copy of this fleet; connect to the server and refresh"),
+        )
+    })?;
+    let history = cached_history(&cache, &name, &id)?;
+    let version_of = |package_id: &str| {
+        cache
+            .package(&name, package_id)
+            .ok()
+            .flatten()
+            .map(|p| p.version)
+    };
+    let history = history
+        .into_iter()
+        .map(|e| {
+            let version = e.package_id.as_deref().and_then(version_of);
+            HistoryEntry::new(e, version)
+        })
+        .collect();
+    Ok(DeviceDetail {
+        device: DeviceListItem::from(device),
+        rollout: cache.device_ota(&name, &id)?.map(Into::into),
+        history,
+        fresh,
+        synced_at_ms: cache.synced_at_ms(&name, Collection::DeviceHistory)?,
+        offline_reason,
+    })
+}
+
+/// Fetches the device record and its whole history into the cache, and derives its OTA record
+/// from that history (fresher than the last fleet-wide state sync).
+async fn fetch_device(
+    client: &Client,
+    cache: &Mutex<Cache>,
+    connection: &str,
+    id: &str,
+) -> Result<(), DeskError> {
+    let device = client.device(id).await?;
+    lock(cache)?.upsert_devices(connection, &[device_row(&device)])?;
+    // Package versions name the timeline's target versions; the catalog sync is incremental.
+    sync_packages(client, cache, connection).await?;
+    sync_device_history(client, cache, connection, id, usize::MAX).await?;
+    let mut guard = lock(cache)?;
+    let entries = cached_history(&guard, connection, id)?;
+    let ota = ota_from_history(
+        id,
+        &entries,
+        |p| {
+            guard
+                .package(connection, p)
+                .ok()
+                .flatten()
+                .map(|p| p.version)
+        },
+        |r| {
+            guard
+                .rollout(connection, r)
+                .ok()
+                .flatten()
+                .map(|r| r.created_at)
+        },
+    );
+    if let Some(ota) = ota {
+        guard.set_device_ota(connection, &[ota])?;
+    }
+    Ok(())
+}
+
+/// Writes the device's cached history as CSV to a file the person chooses; `None` when they
+/// close the dialog.
+#[tauri::command]
+pub async fn device_history_export(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<Option<String>, DeskError> {
+    let name = state.active_name()?;
+    let csv = {
+        let cache = lock(&state.cache)?;
+        history_csv(&cached_history(&cache, &name, &id)?)?
+    };
+    let Some(path) = choose_save_path(&app, &csv_file_name(&id)).await? else {
+        return Ok(None);
+    };
+    std::fs::write(&path, csv).map_err(|err| DeskError::io("save the CSV", &path, &err))?;
+    Ok(Some(path.display().to_string()))
+}
+
+async fn choose_save_path(app: &AppHandle, file_name: &str) -> Result<Option<PathBuf>, DeskError> {
+    if let Some(path) = std::env::var_os(ENV_TEST_SAVE_FILE).filter(|p| !p.is_empty()) {
+        return Ok(Some(PathBuf::from(path)));
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let file_name = file_name.to_owned();
+    app.run_on_main_thread(move || {
+        let picked = rfd::FileDialog::new()
+            .set_title("Export the device's history")
+            .set_file_name(file_name)
+            .add_filter("CSV", &["csv"])
+            .save_file();
+        let _ = tx.send(picked);
+    })
+    .map_err(|err| DeskError::internal(format!("could not open the save dialog: {err}")))?;
+    rx.await
+        .map_err(|_| DeskError::internal("the save dialog closed unexpectedly"))
+}
+
+/// The UI's subscription to background events (notification clicks, rollout changes).
+#[tauri::command]
+pub fn app_events_subscribe(
+    events: State<'_, crate::watch::Events>,
+    on_event: tauri::ipc::Channel<crate::dto::devices::AppEvent>,
+) {
+    events.subscribe(on_event);
+}

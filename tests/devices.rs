@@ -1,0 +1,190 @@
+//! The devices screen end to end: a real airliftd, 24 temp-sensors run by the real airlift-sim
+//! (a fixed seed makes some fail their install) and a rollout of firmware 2.0.0. In the window,
+//! the search finds a device by id prefix and by version, a failed device's page shows the
+//! simulator's failure message in its history, and "Export CSV" writes that history.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use airlift_core::device_state::DeviceRolloutState;
+use airlift_desk::client::ListParams;
+use support::fleet::{Fleet, FAIL_MESSAGE};
+use support::ui;
+
+const SENSORS: usize = 24;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_finds_devices_and_a_failed_device_shows_why_in_its_history() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut fleet = Fleet::start(tmp.path(), SENSORS).await;
+    fleet.run_devices(0.25);
+    // A threshold the failures stay under: every sensor gets its verdict.
+    let rollout = fleet.roll_out(50).await;
+    let settled = fleet
+        .wait_rollout(&rollout, "a verdict for every sensor", |r| {
+            r.counters.successful + r.counters.failed == SENSORS as u64
+        })
+        .await;
+    assert!(
+        settled.counters.failed > 0,
+        "the seed makes some sensors fail"
+    );
+    let per_device = fleet
+        .client
+        .rollout_devices(&rollout, &ListParams::new(100, None))
+        .await
+        .expect("rollout devices")
+        .data;
+    let failed = per_device
+        .iter()
+        .find(|d| d.state == Some(DeviceRolloutState::Failed))
+        .expect("a failed sensor")
+        .device_id
+        .clone();
+    let updated = settled.counters.successful;
+
+    let csv_path = tmp.path().join("exported-history.csv");
+    let env = vec![
+        (
+            "AIRLIFT_DATA_DIR",
+            tmp.path().join("app").display().to_string(),
+        ),
+        ("AIRLIFT_SERVER_URL", fleet.server.url.clone()),
+        ("AIRLIFT_TOKEN", fleet.token.clone()),
+        ("AIRLIFT_CONNECTION_NAME", "Lab fleet".to_owned()),
+        ("AIRLIFT_TEST_SAVE_FILE", csv_path.display().to_string()),
+    ];
+    let display = support::Display::start();
+    let driver = support::Driver::start_with_env(&display, &env);
+    let client = driver
+        .session(Path::new(env!("CARGO_BIN_EXE_airlift")))
+        .await;
+
+    ui::click_button(&client, "Devices").await;
+    let total = SENSORS + 4;
+    support::wait_for_text(&client, "[data-testid=device-count]", ui::TIMEOUT, |t| {
+        t == format!("{total} devices")
+    })
+    .await;
+    // The synced OTA states show in the list: updated and failed sensors, idle gateways.
+    support::wait_for_text(
+        &client,
+        "[role=grid][aria-label=Devices]",
+        ui::TIMEOUT,
+        |t| t.contains("Failed") && t.contains("Updated") && t.contains("Idle"),
+    )
+    .await;
+    support::screenshot(&client, "devices").await;
+
+    // By id prefix: the failed sensor's id without its last characters.
+    let prefix = &failed[..failed.len() - 3];
+    ui::type_into(&client, "[data-testid=device-search]", prefix).await;
+    let listed = support::wait_for_text(
+        &client,
+        "[role=grid][aria-label=Devices]",
+        ui::TIMEOUT,
+        |t| t.contains(&failed),
+    )
+    .await;
+    assert!(listed.contains("Failed"), "{listed}");
+    ui::click_button(&client, "Clear").await;
+
+    // By version: exactly the sensors that installed 2.0.0.
+    select(&client, "[data-testid=version-filter]", "2.0.0").await;
+    support::wait_for_text(&client, "[data-testid=device-count]", ui::TIMEOUT, |t| {
+        t == format!("{updated} matching of {total} devices")
+    })
+    .await;
+    let rows = row_texts(&client).await;
+    assert_eq!(rows.len() as u64, updated);
+    for row in rows {
+        assert!(
+            row.contains("| 2.0.0 |") && row.contains("Updated"),
+            "{row}"
+        );
+    }
+    ui::click_button(&client, "Clear").await;
+
+    // The failed sensor's page: why it failed, and the whole timeline.
+    ui::type_into(&client, "[data-testid=device-search]", &failed).await;
+    support::wait_for_text(&client, "[data-testid=device-count]", ui::TIMEOUT, |t| {
+        t.starts_with("1 matching")
+    })
+    .await;
+    ui::click(&client, "[data-testid=device-row]").await;
+    let reason =
+        support::wait_for_text(&client, "[data-testid=failure-reason]", ui::TIMEOUT, |t| {
+            t.contains(FAIL_MESSAGE)
+        })
+        .await;
+    assert!(reason.contains("INSTALL_ERROR"), "{reason}");
+    let timeline = support::wait_for_text(&client, "[data-testid=timeline]", ui::TIMEOUT, |t| {
+        t.contains("Reported INSTALL_ERROR") && t.contains("Update command sent")
+    })
+    .await;
+    assert!(timeline.contains(FAIL_MESSAGE), "{timeline}");
+    assert!(timeline.contains("Joined the rollout"), "{timeline}");
+    support::wait_for_text(&client, "[data-testid=target-version]", ui::TIMEOUT, |t| {
+        t == "2.0.0"
+    })
+    .await;
+    support::wait_for_text(&client, "[data-testid=current-version]", ui::TIMEOUT, |t| {
+        t == "1.0.0"
+    })
+    .await;
+    let url = client.current_url().await.expect("url");
+    assert_eq!(url.fragment(), Some(format!("/devices/{failed}").as_str()));
+    support::screenshot(&client, "device-history").await;
+
+    // Export CSV: the history, message quoted as RFC 4180 wants.
+    ui::click(&client, "[data-testid=export-csv]").await;
+    support::wait_for_text(&client, "[data-testid=export-done]", ui::TIMEOUT, |t| {
+        t.contains("exported-history.csv")
+    })
+    .await;
+    let csv = std::fs::read_to_string(&csv_path).expect("the exported CSV");
+    assert!(
+        csv.starts_with("time,event,status,progress,firmware_version,message,"),
+        "{csv}"
+    );
+    let quoted = format!("\"{}\"", FAIL_MESSAGE.replace('"', "\"\""));
+    assert!(csv.contains(&quoted), "the message is quoted: {csv}");
+    assert!(
+        csv.lines().any(|l| l.contains(",command,ota_start,")),
+        "{csv}"
+    );
+
+    client.close().await.expect("close the session");
+}
+
+/// Each listed row's cells, " | "-separated (WebKitWebDriver's element text skips some cells
+/// of absolutely positioned rows, so the DOM's text is read instead).
+async fn row_texts(client: &fantoccini::Client) -> Vec<String> {
+    let value = client
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=device-row]')]
+                 .map(r => [...r.children].map(c => c.textContent).join(' | '));",
+            vec![],
+        )
+        .await
+        .expect("read the rows");
+    serde_json::from_value(value).expect("a list of row texts")
+}
+
+/// Chooses `value` in a `<select>` by its option's value.
+async fn select(client: &fantoccini::Client, css: &str, value: &str) {
+    let deadline = std::time::Instant::now() + ui::TIMEOUT;
+    loop {
+        let element = ui::find(client, css).await;
+        if element.select_by_value(value).await.is_ok() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{css} never offered {value}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

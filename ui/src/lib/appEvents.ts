@@ -1,0 +1,32 @@
+// What the app's background side tells the UI: a click on an auto-pause notification opens that
+// rollout; a rollout event from the server refreshes what shows rollouts and devices.
+import { useEffect } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import * as ipc from "../ipc";
+import { routeHash } from "./route";
+
+const LIVE_PREFIXES = ["rollout", "device"];
+
+export function useAppEvents(navigate: (hash: string) => void) {
+  const client = useQueryClient();
+  useEffect(() => {
+    void ipc
+      .appEventsSubscribe((event) => {
+        if (event.type === "open_rollout") {
+          navigate(routeHash("rollouts", event.rollout_id));
+        } else {
+          // Progress ticks only move rollout counters; transitions can change any device.
+          const prefixes = event.kind === "progress" ? ["rollout"] : LIVE_PREFIXES;
+          void client.invalidateQueries({
+            predicate: (q) => {
+              const head = q.queryKey[0];
+              return typeof head === "string" && prefixes.some((p) => head.startsWith(p));
+            },
+          });
+        }
+      })
+      .catch(() => {
+        // Without the subscription the app still works; it only misses live nudges.
+      });
+  }, [client, navigate]);
+}
