@@ -1,75 +1,124 @@
-//! Counting command deliveries without a database write per poll.
+//! Counting command deliveries without a database write per poll, and without making polls
+//! wait for the writes.
 //!
 //! Every `GET .../ota` and `GET .../commands` hands out the device's unacknowledged commands
 //! and counts one more delivery of each (`delivery_count`). Writing that count on every poll
 //! put each poll through SQLite's single write lock and an fsync, so a fleet's polls ran one at
-//! a time at the disk's sync rate. Here polls add to an in-memory tally and [`Deliveries::flush`]
-//! writes the tally in one transaction every [`FLUSH_EVERY`].
+//! a time at the disk's sync rate. Here the count lives in memory while a command is being
+//! delivered, and [`Deliveries::flush`] copies the counts that moved to the database in one
+//! transaction every [`FLUSH_EVERY`].
 //!
-//! Counts stay exact: a poll holds a read guard from its database read until it has tallied,
-//! and a flush holds the write guard from taking the tally until its transaction committed, so
-//! a poll sees every delivery either in the database or in the tally, never in both or neither.
-//! A crash loses at most the last [`FLUSH_EVERY`] of counting (a statistic, not a state).
+//! Counts stay exact without a lock around the database read: only this module writes
+//! `delivery_count`, so once a command has an entry here, the entry is the truth and the
+//! stored value (which only lags behind it) is ignored. A command without an entry takes its
+//! count from the database read; that read is current unless an entry was dropped meanwhile
+//! (an entry is dropped only once flushed and idle for [`FORGET_AFTER`]), which the poll sees
+//! from [`Deliveries::epoch`] and answers by reading again. A crash loses at most the last
+//! [`FLUSH_EVERY`] of counting (a statistic, not a state).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use airlift_core::wire::DeviceCommand;
-use tokio::sync::{RwLock, RwLockReadGuard};
 
 use crate::store::{Store, StoreResult};
 
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
+/// Entries flushed and not delivered for this long are dropped (memory stays bounded by the
+/// commands delivered recently).
+pub const FORGET_AFTER: Duration = Duration::from_secs(30);
+
+struct Entry {
+    /// Deliveries so far (stored count when first seen, plus every delivery since).
+    total: u64,
+    /// What the database holds (as far as a committed flush tells).
+    flushed: u64,
+    last_delivery: Instant,
+}
+
+#[derive(Default)]
+struct Tally {
+    entries: HashMap<String, Entry>,
+    /// Bumped whenever entries are dropped.
+    epoch: u64,
+}
+
+/// A database read of the commands may have missed a flush: read them again.
+#[derive(Debug)]
+pub struct ReadAgain;
 
 #[derive(Clone, Default)]
 pub struct Deliveries {
-    gate: Arc<RwLock<()>>,
-    tally: Arc<Mutex<HashMap<String, u64>>>,
+    tally: Arc<Mutex<Tally>>,
 }
 
-/// Held by a poll between its read and [`Deliveries::deliver`].
-pub struct PollGuard<'a>(#[allow(dead_code)] RwLockReadGuard<'a, ()>);
-
 impl Deliveries {
-    /// Take before reading the commands from the database.
-    pub async fn begin_poll(&self) -> PollGuard<'_> {
-        PollGuard(self.gate.read().await)
+    /// Take before reading the commands from the database; hand to [`Deliveries::deliver`].
+    pub fn epoch(&self) -> u64 {
+        self.tally.lock().map_or(0, |t| t.epoch)
     }
 
-    /// Counts one more delivery of each command and sets their `delivery_count` (read from
-    /// the database under `_guard`) to stored + not yet written.
-    pub fn deliver(&self, _guard: &PollGuard<'_>, commands: &mut [DeviceCommand]) {
+    /// Counts one more delivery of each command and sets its `delivery_count` (as read from
+    /// the database after `epoch` was taken) to the true total.
+    pub fn deliver(&self, epoch: u64, commands: &mut [DeviceCommand]) -> Result<(), ReadAgain> {
         if commands.is_empty() {
-            return;
-        }
-        let Ok(mut tally) = self.tally.lock() else {
-            return;
-        };
-        for c in commands {
-            let n = tally.entry(c.command_id.clone()).or_insert(0);
-            *n += 1;
-            c.delivery_count += *n;
-        }
-    }
-
-    /// Writes the tally in one transaction. On failure the tally is kept for the next try.
-    pub async fn flush(&self, store: &dyn Store) -> StoreResult<()> {
-        let _exclusive = self.gate.write().await;
-        let counts: Vec<(String, u64)> = match self.tally.lock() {
-            Ok(mut tally) => tally.drain().collect(),
-            Err(_) => return Ok(()),
-        };
-        if counts.is_empty() {
             return Ok(());
         }
-        if let Err(e) = store.add_deliveries(counts.clone()).await {
-            if let Ok(mut tally) = self.tally.lock() {
-                for (id, n) in counts {
-                    *tally.entry(id).or_insert(0) += n;
+        let Ok(mut tally) = self.tally.lock() else {
+            // A panic elsewhere poisoned the tally: answer the stored counts, count nothing.
+            return Ok(());
+        };
+        let stale = tally.epoch != epoch;
+        if stale
+            && commands
+                .iter()
+                .any(|c| !tally.entries.contains_key(&c.command_id))
+        {
+            return Err(ReadAgain);
+        }
+        let now = Instant::now();
+        for c in commands {
+            let stored = c.delivery_count;
+            let e = tally.entries.entry(c.command_id.clone()).or_insert(Entry {
+                total: stored,
+                flushed: stored,
+                last_delivery: now,
+            });
+            e.total += 1;
+            e.last_delivery = now;
+            c.delivery_count = e.total;
+        }
+        Ok(())
+    }
+
+    /// Writes the counts that moved since the last flush, in one transaction, then drops the
+    /// entries that are flushed and idle. On failure everything stays for the next try.
+    pub async fn flush(&self, store: &dyn Store) -> StoreResult<()> {
+        let moved: Vec<(String, u64)> = match self.tally.lock() {
+            Ok(t) => t
+                .entries
+                .iter()
+                .filter(|(_, e)| e.total > e.flushed)
+                .map(|(id, e)| (id.clone(), e.total))
+                .collect(),
+            Err(_) => return Ok(()),
+        };
+        if !moved.is_empty() {
+            store.store_delivery_counts(moved.clone()).await?;
+        }
+        if let Ok(mut t) = self.tally.lock() {
+            for (id, total) in moved {
+                if let Some(e) = t.entries.get_mut(&id) {
+                    e.flushed = e.flushed.max(total);
                 }
             }
-            return Err(e);
+            let before = t.entries.len();
+            t.entries
+                .retain(|_, e| e.total > e.flushed || e.last_delivery.elapsed() < FORGET_AFTER);
+            if t.entries.len() != before {
+                t.epoch += 1;
+            }
         }
         Ok(())
     }
@@ -84,5 +133,46 @@ impl Deliveries {
                 tracing::warn!(error = %e, "could not write command delivery counts; will retry");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use airlift_core::wire::CommandKind;
+
+    fn command(id: &str, stored: u64) -> DeviceCommand {
+        DeviceCommand {
+            command_id: id.to_owned(),
+            kind: CommandKind::OtaStart,
+            rollout_id: "r".to_owned(),
+            package_id: "p".to_owned(),
+            version: "2.0.0".to_owned(),
+            created_at: String::new(),
+            delivery_count: stored,
+        }
+    }
+
+    #[test]
+    fn counts_start_from_the_stored_value_then_ignore_stale_reads() {
+        let d = Deliveries::default();
+        let mut first = [command("c1", 4)];
+        d.deliver(d.epoch(), &mut first).unwrap();
+        assert_eq!(first[0].delivery_count, 5);
+        // A later read that still sees the old stored value does not go backwards.
+        let mut again = [command("c1", 4)];
+        d.deliver(d.epoch(), &mut again).unwrap();
+        assert_eq!(again[0].delivery_count, 6);
+    }
+
+    #[test]
+    fn a_read_that_raced_a_dropped_entry_is_read_again() {
+        let d = Deliveries::default();
+        let epoch = d.epoch();
+        d.tally.lock().unwrap().epoch += 1; // an entry was dropped after the read began
+        assert!(d.deliver(epoch, &mut [command("c1", 7)]).is_err());
+        let mut fresh = [command("c1", 7)];
+        d.deliver(d.epoch(), &mut fresh).unwrap();
+        assert_eq!(fresh[0].delivery_count, 8);
     }
 }

@@ -28,14 +28,17 @@ pub async fn get_ota(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     device.require_self(&id)?;
-    let guard = state.deliveries.begin_poll().await;
-    let Some((a, mut commands)) = state.store.device_poll(device.tenant_id(), &id).await? else {
-        drop(guard);
-        state.assignments.forget(&id);
-        return Ok(StatusCode::NO_CONTENT.into_response());
+    let (a, commands) = loop {
+        let epoch = state.deliveries.epoch();
+        let Some((a, mut commands)) = state.store.device_poll(device.tenant_id(), &id).await?
+        else {
+            state.assignments.forget(&id);
+            return Ok(StatusCode::NO_CONTENT.into_response());
+        };
+        if state.deliveries.deliver(epoch, &mut commands).is_ok() {
+            break (a, commands);
+        }
     };
-    state.deliveries.deliver(&guard, &mut commands);
-    drop(guard);
     state.assignments.put(&id, readable(&a));
     Ok(Json(OtaAssignment {
         package_id: a.package.id,
@@ -117,6 +120,7 @@ pub async fn get_chunk(
         .read(
             &state.artifacts,
             &a.storage_key,
+            total,
             q.offset,
             usize::try_from(len).unwrap_or(0),
         )
@@ -211,13 +215,16 @@ pub async fn commands(
     Path(id): Path<String>,
 ) -> AppResult<Json<DeviceCommands>> {
     device.require_self(&id)?;
-    let guard = state.deliveries.begin_poll().await;
-    let mut data = state
-        .store
-        .undelivered_commands(device.tenant_id(), &id)
-        .await?;
-    state.deliveries.deliver(&guard, &mut data);
-    drop(guard);
+    let data = loop {
+        let epoch = state.deliveries.epoch();
+        let mut data = state
+            .store
+            .undelivered_commands(device.tenant_id(), &id)
+            .await?;
+        if state.deliveries.deliver(epoch, &mut data).is_ok() {
+            break data;
+        }
+    };
     Ok(Json(DeviceCommands { data }))
 }
 

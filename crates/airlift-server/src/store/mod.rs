@@ -266,6 +266,6 @@ pub trait Store: Send + Sync + 'static {
         tenant_id: &str,
         device_id: &str,
     ) -> StoreResult<Vec<DeviceCommand>>;
-    /// Adds (command id, deliveries) to the stored delivery counts in one transaction.
-    async fn add_deliveries(&self, counts: Vec<(String, u64)>) -> StoreResult<()>;
+    /// Raises stored delivery counts to (command id, total), in one transaction.
+    async fn store_delivery_counts(&self, counts: Vec<(String, u64)>) -> StoreResult<()>;
 }

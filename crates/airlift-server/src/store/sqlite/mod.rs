@@ -487,7 +487,8 @@ impl Store for SqliteStore {
         let (t, d) = (tenant_id.to_owned(), device_id.to_owned());
         self.call(move |c| polls::undelivered(c, &t, &d)).await
     }
-    async fn add_deliveries(&self, counts: Vec<(String, u64)>) -> StoreResult<()> {
-        self.call(move |c| polls::add_deliveries(c, &counts)).await
+    async fn store_delivery_counts(&self, counts: Vec<(String, u64)>) -> StoreResult<()> {
+        self.call(move |c| polls::store_delivery_counts(c, &counts))
+            .await
     }
 }

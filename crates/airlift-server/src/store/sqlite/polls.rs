@@ -1,9 +1,9 @@
 //! The device poll's reads, without writes: `GET .../ota` is the request every device makes
 //! every few seconds, so it must not take SQLite's single write lock (nor wait for an fsync).
 //!
-//! Deliveries are still counted: the caller tallies them in memory and hands them to
-//! [`add_deliveries`] in one transaction now and then (see `device_protocol::deliveries`),
-//! instead of one `UPDATE` (and one fsync) per poll.
+//! Deliveries are still counted: the caller keeps the counts in memory and hands them to
+//! [`store_delivery_counts`] in one transaction now and then (see
+//! `device_protocol::deliveries`), instead of one `UPDATE` (and one fsync) per poll.
 
 use airlift_core::wire::{CommandKind, DeviceCommand};
 use rusqlite::{params, Connection};
@@ -57,19 +57,20 @@ pub fn undelivered(c: &Connection, tenant: &str, device: &str) -> StoreResult<Ve
     Ok(rows)
 }
 
-/// Adds `(command id, deliveries)` to the stored delivery counts, all in one transaction.
-pub fn add_deliveries(c: &mut Connection, counts: &[(String, u64)]) -> StoreResult<()> {
+/// Raises stored delivery counts to `(command id, total)`, all in one transaction (a count
+/// never goes down, whatever order flushes commit in).
+pub fn store_delivery_counts(c: &mut Connection, counts: &[(String, u64)]) -> StoreResult<()> {
     let tx = c
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(db)?;
     {
         let mut stmt = tx
             .prepare_cached(
-                "UPDATE device_commands SET delivery_count = delivery_count + ?2 WHERE id = ?1",
+                "UPDATE device_commands SET delivery_count = ?2 WHERE id = ?1 AND delivery_count < ?2",
             )
             .map_err(db)?;
-        for (id, n) in counts {
-            stmt.execute(params![id, i64_of(*n)]).map_err(db)?;
+        for (id, total) in counts {
+            stmt.execute(params![id, i64_of(*total)]).map_err(db)?;
         }
     }
     tx.commit().map_err(db)
