@@ -1,11 +1,15 @@
 use crate::dto::AppInfo;
 
+/// Env var: `1` asks the app to start the local demo fleet when no connection is set up.
+pub const ENV_START_DEMO: &str = "AIRLIFT_START_DEMO";
+
 /// Name and version of the running app, shown in the sidebar.
 #[tauri::command]
 pub fn app_info() -> AppInfo {
     AppInfo {
         name: "Airlift".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
+        start_demo: std::env::var(ENV_START_DEMO).as_deref() == Ok("1"),
     }
 }
 

@@ -26,4 +26,7 @@ pub struct IpcError {
 pub struct AppInfo {
     pub name: String,
     pub version: String,
+    /// Launched to try the product (`AIRLIFT_START_DEMO=1`, as `cargo xtask run` does): when no
+    /// connection is set up, the UI starts the local demo fleet by itself.
+    pub start_demo: bool,
 }

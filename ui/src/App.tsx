@@ -11,6 +11,7 @@ import { useUpload } from "./screens/upload/UploadProvider";
 import { ConnectionStatus } from "./shell/ConnectionStatus";
 import { Sidebar, SECTIONS, type SectionId } from "./shell/Sidebar";
 import { StatusBar } from "./shell/StatusBar";
+import { useAutoDemo } from "./shell/useAutoDemo";
 
 export function App() {
   // The section (and the object it shows) lives in the URL hash: #/devices/<id>, #/rollouts/<id>.
@@ -27,6 +28,7 @@ export function App() {
   const info = useQuery({ queryKey: ["app-info"], queryFn: appInfo, staleTime: Infinity });
   const upload = useUpload();
   const error = info.error as AppError | null;
+  const demo = useAutoDemo(info.data?.start_demo);
 
   // Alt+1…4 jump between sections.
   useEffect(() => {
@@ -69,7 +71,16 @@ export function App() {
         )}
         {section === "settings" && <SettingsScreen />}
       </main>
-      <StatusBar onOpenUpload={openUpload} />
+      <StatusBar
+        onOpenUpload={openUpload}
+        notice={
+          demo === "starting"
+            ? "Starting the local demo fleet…"
+            : demo === "failed"
+              ? "The local demo fleet did not start: see Settings"
+              : undefined
+        }
+      />
     </div>
   );
 }

@@ -26,7 +26,13 @@ pub fn run(app_args: &[String]) -> Result<(), String> {
             "--bins",
         ],
     )?;
-    let mut args = vec!["run", "--package", "airlift", "--"];
-    args.extend(app_args.iter().map(String::as_str));
-    cmd::run(&root, "cargo", &args)
+    let mut app = std::process::Command::new("cargo");
+    app.current_dir(&root)
+        .args(["run", "--package", "airlift", "--"])
+        .args(app_args);
+    // With no server given, the app starts its local demo fleet when it has no connection yet.
+    if std::env::var_os("AIRLIFT_SERVER_URL").is_none() {
+        app.env("AIRLIFT_START_DEMO", "1");
+    }
+    cmd::run_with(&mut app)
 }

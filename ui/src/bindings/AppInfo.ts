@@ -3,4 +3,9 @@
 /**
  * Name and version of the running app, shown in the sidebar.
  */
-export type AppInfo = { name: string, version: string, };
+export type AppInfo = { name: string, version: string, 
+/**
+ * Launched to try the product (`AIRLIFT_START_DEMO=1`, as `cargo xtask run` does): when no
+ * connection is set up, the UI starts the local demo fleet by itself.
+ */
+start_demo: boolean, };

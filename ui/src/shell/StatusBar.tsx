@@ -5,7 +5,7 @@ import { keys, useActiveConnection } from "../lib/queries";
 import { useUpload } from "../screens/upload/UploadProvider";
 
 /** Background work: a sync in flight, the running upload, an upload left from last time. */
-export function StatusBar({ onOpenUpload }: { onOpenUpload: () => void }) {
+export function StatusBar({ onOpenUpload, notice }: { onOpenUpload: () => void; notice?: string }) {
   const active = useActiveConnection();
   const syncing = useIsFetching({ queryKey: ["catalog", "live"] }) > 0;
   const u = useUpload();
@@ -19,6 +19,7 @@ export function StatusBar({ onOpenUpload }: { onOpenUpload: () => void }) {
 
   return (
     <footer className="statusbar" role="status" aria-live="polite" data-testid="status-bar">
+      {notice && <span data-testid="status-notice">{notice}</span>}
       {syncing && <span data-testid="sync-activity">Syncing catalog…</span>}
       {uploading && (
         <button type="button" className="link" onClick={onOpenUpload} data-testid="upload-activity">
