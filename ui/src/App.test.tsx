@@ -1,4 +1,4 @@
-import { fireEvent, screen } from "@testing-library/react";
+import { fireEvent, screen, waitFor } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach } from "vitest";
 import { App } from "./App";
@@ -62,13 +62,16 @@ describe("App shell", () => {
     backend();
     renderApp(<App />);
     expect(await screen.findByText("2 of 2 packages")).toBeInTheDocument();
-    expect(await screen.findByTestId("connection-state")).toHaveTextContent("Online");
+    await waitFor(() => expect(screen.getByTestId("connection-state")).toHaveTextContent("Online"));
   });
 
   it("offline, shows the cached catalog with its age", async () => {
     backend({ catalog_refresh: catalog({ fresh: false, offline_reason: "connection refused" }) });
     renderApp(<App />);
-    expect(await screen.findByTestId("connection-state")).toHaveTextContent("Offline · data as of 14:05");
+    // "Connecting…" first, until the refresh answers.
+    await waitFor(() =>
+      expect(screen.getByTestId("connection-state")).toHaveTextContent("Offline · data as of 14:05"),
+    );
     expect(await screen.findByText("2 of 2 packages")).toBeInTheDocument();
   });
 
