@@ -12,7 +12,7 @@ export SKIP_BUILD=1
 
 lines=()
 status=0
-for row in upload chunk poll sim; do
+for row in upload chunk poll sim rollout; do
     echo "== bench/server-$row.sh" >&2
     if out="$("$here/server-$row.sh")"; then
         lines+=("$out")

@@ -13,7 +13,7 @@ if ! command -v sqlite3 >/dev/null; then
     if [ "$(id -u)" -eq 0 ]; then apt-get install -y sqlite3; else sudo apt-get install -y sqlite3; fi
 fi
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 # The benches start this airliftd (see airlift-testkit) instead of building one themselves.
 cargo build --quiet --release -p airlift-server --bin airliftd
 export AIRLIFT_BIN_DIR="${CARGO_TARGET_DIR:-$PWD/target}/release"
