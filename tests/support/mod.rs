@@ -33,14 +33,41 @@ impl Drop for Guard {
 /// A running Xvfb server on a free display number.
 pub struct Display {
     pub name: String,
+    number: u32,
     _server: Guard,
+}
+
+impl Drop for Display {
+    fn drop(&mut self) {
+        // Killed, Xvfb leaves its lock and socket behind; later runs would skip the display.
+        let _ = self._server.0.kill();
+        let _ = self._server.0.wait();
+        let _ = std::fs::remove_file(format!("/tmp/.X{}-lock", self.number));
+        let _ = std::fs::remove_file(format!("/tmp/.X11-unix/X{}", self.number));
+    }
+}
+
+/// A lock whose X server is gone (its pid is not running): removed, with its socket, so the
+/// display can be used again.
+fn stale_lock(lock: &Path, number: u32) -> bool {
+    let pid = std::fs::read_to_string(lock)
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok());
+    let alive = pid.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+    if alive {
+        return false;
+    }
+    let _ = std::fs::remove_file(lock);
+    let _ = std::fs::remove_file(format!("/tmp/.X11-unix/X{number}"));
+    true
 }
 
 impl Display {
     pub fn start() -> Display {
         // Pick a display whose lock file is absent; wait for its socket to appear.
         for number in 90..190 {
-            if Path::new(&format!("/tmp/.X{number}-lock")).exists() {
+            let lock = PathBuf::from(format!("/tmp/.X{number}-lock"));
+            if lock.exists() && !stale_lock(&lock, number) {
                 continue;
             }
             let name = format!(":{number}");
@@ -62,6 +89,7 @@ impl Display {
             if wait_until(Duration::from_secs(10), || socket.exists()) {
                 return Display {
                     name,
+                    number,
                     _server: server,
                 };
             }
