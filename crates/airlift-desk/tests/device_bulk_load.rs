@@ -138,7 +138,7 @@ fn a_full_sync_over_cached_devices_keeps_the_indexes_and_removes_unlisted_device
     let mut writer = DeviceSyncWriter::new(&cache, CONN, true).expect("writer");
     assert_eq!(
         device_indexes(&path).len(),
-        2,
+        4,
         "a non-empty cache keeps its indexes"
     );
     for i in 0..90 {
