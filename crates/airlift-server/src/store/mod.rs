@@ -216,12 +216,6 @@ pub trait Store: Send + Sync + 'static {
     // --- device protocol ---
     async fn assignment(&self, tenant_id: &str, device_id: &str)
         -> StoreResult<Option<Assignment>>;
-    /// Unacknowledged commands (each call is one more delivery).
-    async fn pending_commands(
-        &self,
-        tenant_id: &str,
-        device_id: &str,
-    ) -> StoreResult<Vec<DeviceCommand>>;
     async fn ack_command(
         &self,
         tenant_id: &str,

@@ -398,15 +398,6 @@ impl Store for SqliteStore {
         self.call(move |c| rollouts::commands::assignment(c, &t, &d))
             .await
     }
-    async fn pending_commands(
-        &self,
-        tenant_id: &str,
-        device_id: &str,
-    ) -> StoreResult<Vec<DeviceCommand>> {
-        let (t, d) = (tenant_id.to_owned(), device_id.to_owned());
-        self.call(move |c| rollouts::commands::pending(c, &t, &d))
-            .await
-    }
     async fn ack_command(
         &self,
         tenant_id: &str,

@@ -5,11 +5,11 @@
 //! device explicitly (`device_ids`, device-level) beats one that reached it through its profile;
 //! among equals the newest wins.
 
-use airlift_core::wire::{CommandAck, CommandKind, DeviceCommand};
+use airlift_core::wire::{CommandAck, CommandKind};
 use rusqlite::{params, Connection, OptionalExtension as _};
 
 use super::{db, history};
-use crate::store::sqlite::{catalog, u64_of};
+use crate::store::sqlite::catalog;
 use crate::store::{ApiError, Assignment, StoreResult};
 
 pub fn assignment(c: &Connection, tenant: &str, device: &str) -> StoreResult<Option<Assignment>> {
@@ -46,44 +46,6 @@ pub fn assignment(c: &Connection, tenant: &str, device: &str) -> StoreResult<Opt
         rollout_id,
         command: kind,
     }))
-}
-
-/// Unacknowledged commands, oldest first; each call counts as one more delivery.
-pub fn pending(c: &Connection, tenant: &str, device: &str) -> StoreResult<Vec<DeviceCommand>> {
-    let mut stmt = c
-        .prepare_cached(
-            "SELECT dc.id, dc.kind, dc.rollout_id, dc.package_id, p.version, dc.created_at, dc.delivery_count
-             FROM device_commands dc JOIN packages p ON p.id = dc.package_id
-             WHERE dc.device_id = ?2 AND dc.tenant_id = ?1 AND dc.acked_at IS NULL AND dc.cancelled_at IS NULL
-             ORDER BY dc.id",
-        )
-        .map_err(db)?;
-    let rows = stmt
-        .query_map([tenant, device], |r| {
-            let kind: String = r.get(1)?;
-            Ok(DeviceCommand {
-                command_id: r.get(0)?,
-                kind: CommandKind::parse(&kind).unwrap_or(CommandKind::OtaStart),
-                rollout_id: r.get(2)?,
-                package_id: r.get(3)?,
-                version: r.get(4)?,
-                created_at: r.get(5)?,
-                delivery_count: u64_of(r.get::<_, i64>(6)?) + 1,
-            })
-        })
-        .map_err(db)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(db)?;
-    if !rows.is_empty() {
-        // One short autocommit write, only when there is something to deliver.
-        c.execute(
-            "UPDATE device_commands SET delivery_count = delivery_count + 1
-             WHERE device_id = ?1 AND acked_at IS NULL AND cancelled_at IS NULL",
-            [device],
-        )
-        .map_err(db)?;
-    }
-    Ok(rows)
 }
 
 /// Acknowledges a command (idempotent). NOT_FOUND for another device's command.
