@@ -40,19 +40,22 @@ pub struct Display {
 impl Drop for Display {
     fn drop(&mut self) {
         // Killed, Xvfb leaves its lock and socket behind; later runs would skip the display.
+        let pid = self._server.0.id();
         let _ = self._server.0.kill();
         let _ = self._server.0.wait();
-        let _ = std::fs::remove_file(format!("/tmp/.X{}-lock", self.number));
-        let _ = std::fs::remove_file(format!("/tmp/.X11-unix/X{}", self.number));
+        // Only our own lock: another test's Xvfb may hold this number by now.
+        let lock = PathBuf::from(format!("/tmp/.X{}-lock", self.number));
+        if lock_pid(&lock) == Some(pid) {
+            let _ = std::fs::remove_file(lock);
+            let _ = std::fs::remove_file(format!("/tmp/.X11-unix/X{}", self.number));
+        }
     }
 }
 
 /// A lock whose X server is gone (its pid is not running): removed, with its socket, so the
 /// display can be used again.
 fn stale_lock(lock: &Path, number: u32) -> bool {
-    let pid = std::fs::read_to_string(lock)
-        .ok()
-        .and_then(|s| s.trim().parse::<u32>().ok());
+    let pid = lock_pid(lock);
     let alive = pid.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
     if alive {
         return false;
@@ -60,6 +63,13 @@ fn stale_lock(lock: &Path, number: u32) -> bool {
     let _ = std::fs::remove_file(lock);
     let _ = std::fs::remove_file(format!("/tmp/.X11-unix/X{number}"));
     true
+}
+
+/// The pid an X server wrote into its lock file.
+fn lock_pid(lock: &Path) -> Option<u32> {
+    std::fs::read_to_string(lock)
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok())
 }
 
 impl Display {
@@ -84,9 +94,17 @@ impl Display {
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("Xvfb is not installed: run `cargo xtask test`, which installs it");
-            let server = Guard(child);
+            let mut server = Guard(child);
+            let pid = server.0.id();
+            // Tests of one binary start displays at the same time: two may try the same
+            // number. Xvfb takes the lock atomically, and the loser exits; the display is ours
+            // only when the lock names our pid (the socket alone may be the winner's).
             let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
-            if wait_until(Duration::from_secs(10), || socket.exists()) {
+            let ours = wait_until(Duration::from_secs(10), || {
+                matches!(server.0.try_wait(), Ok(Some(_)))
+                    || (lock_pid(&lock) == Some(pid) && socket.exists())
+            });
+            if ours && matches!(server.0.try_wait(), Ok(None)) && lock_pid(&lock) == Some(pid) {
                 return Display {
                     name,
                     number,
