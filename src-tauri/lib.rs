@@ -3,6 +3,7 @@
 
 #[cfg(test)]
 mod bindings;
+mod cache_check;
 mod commands;
 mod demo;
 pub mod dto;
@@ -68,6 +69,8 @@ pub fn run() -> tauri::Result<()> {
             app.manage(watch::Events::default());
             // Auto-pause notifications for the active connection, as long as the app runs.
             watch::start(app.handle().clone());
+            // Every page of the cache, checked after start-up instead of before it.
+            cache_check::start(app.handle().clone());
             Ok(())
         })
         .invoke_handler(app_commands!())

@@ -49,7 +49,8 @@ impl Events {
         }
     }
 
-    fn send(&self, event: AppEvent) -> bool {
+    /// Sends to the UI; `false` when no UI listens (yet).
+    pub fn send(&self, event: AppEvent) -> bool {
         let Ok(slot) = self.channel.lock() else {
             return false;
         };

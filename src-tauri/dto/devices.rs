@@ -214,4 +214,7 @@ pub enum AppEvent {
         kind: String,
         status: String,
     },
+    /// The offline cache was damaged; it was moved to `moved_to` and an empty one took its
+    /// place, so everything shown must be fetched again.
+    CacheRebuilt { moved_to: String },
 }

@@ -89,7 +89,7 @@ pub fn open_cache(g: &Global) -> Result<Mutex<Cache>, Failure> {
         .ok_or_else(|| {
             Failure::usage("no --cache given and neither XDG_CACHE_HOME nor HOME is set")
         })?;
-    let opened = Cache::open(&path)?;
+    let opened = Cache::open_verified(&path)?;
     if let Some(old) = &opened.rebuilt_from {
         eprintln!(
             "note: the offline cache was unusable and has been rebuilt (old file kept at {})",

@@ -8,7 +8,7 @@ use airlift_core::rollout::RolloutStatus;
 use airlift_desk::cache::rows::{
     DeviceRow, HistoryEntryRow, PackageRow, RolloutRow, RolloutTransitionRow,
 };
-use airlift_desk::cache::{Cache, Collection, DeviceQuery, DeviceSort};
+use airlift_desk::cache::{verify_and_repair, Cache, Collection, DeviceQuery, DeviceSort};
 use airlift_desk::DeskErrorCode;
 
 const CONN: &str = "conn-prod";
@@ -110,26 +110,82 @@ fn a_garbage_file_is_moved_aside_and_rebuilt() {
     assert_eq!(open(&path).count_devices(CONN).expect("count"), 2);
 }
 
-#[test]
-fn a_database_with_damaged_pages_is_detected_and_rebuilt() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = cache_path(&dir);
+/// A cache of 5,000 devices with a run of data pages overwritten near the end of the file, far
+/// from the schema's pages (which sit at the start), so only a full page check finds it.
+fn damaged_cache(dir: &tempfile::TempDir) -> (PathBuf, Vec<u8>) {
+    let path = cache_path(dir);
     {
         let mut cache = open(&path);
         cache.upsert_devices(CONN, &fleet(5_000)).expect("upsert");
         cache.checkpoint().expect("checkpoint");
     }
-    // Overwrite a run of b-tree pages (page size 4096) well past the schema page.
     let mut bytes = std::fs::read(&path).expect("read");
-    assert!(bytes.len() > 40 * 4096, "file is {} bytes", bytes.len());
-    for (i, b) in bytes[8 * 4096..30 * 4096].iter_mut().enumerate() {
+    let end = bytes.len();
+    assert!(end > 100 * 4096, "file is {end} bytes");
+    for (i, b) in bytes[end - 24 * 4096..end - 4 * 4096]
+        .iter_mut()
+        .enumerate()
+    {
         *b = (i * 131 % 256) as u8;
     }
     std::fs::write(&path, &bytes).expect("damage");
+    (path, bytes)
+}
 
-    let opened = Cache::open(&path).expect("open");
-    assert!(opened.rebuilt_from.is_some(), "damage must be detected");
+#[test]
+fn a_database_with_damaged_pages_is_detected_and_rebuilt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (path, damaged) = damaged_cache(&dir);
+
+    let opened = Cache::open_verified(&path).expect("open");
+    let moved = opened.rebuilt_from.expect("damage must be detected");
+    assert_eq!(std::fs::read(&moved).expect("damaged file kept"), damaged);
     assert_eq!(opened.cache.count_devices(CONN).expect("count"), 0);
+}
+
+#[test]
+fn damaged_pages_found_after_opening_are_repaired_while_the_cache_stays_in_use() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (path, damaged) = damaged_cache(&dir);
+
+    // Opening reads the header and schema only, so it succeeds at once on this file...
+    let opened = Cache::open(&path).expect("open");
+    assert!(
+        opened.rebuilt_from.is_none(),
+        "opening must not scan every page"
+    );
+    let cache = std::sync::Mutex::new(opened.cache);
+    // ...and the background check finds the damage, moves the file aside, starts afresh.
+    let moved = verify_and_repair(&cache)
+        .expect("check")
+        .expect("damage must be detected");
+    assert_eq!(std::fs::read(&moved).expect("damaged file kept"), damaged);
+    let mut cache = cache.into_inner().expect("lock");
+    assert_eq!(cache.count_devices(CONN).expect("count"), 0);
+    cache
+        .upsert_devices(CONN, &fleet(3))
+        .expect("the fresh cache takes writes");
+    assert_eq!(cache.count_devices(CONN).expect("count"), 3);
+    drop(cache);
+    assert_eq!(open(&path).count_devices(CONN).expect("reopened"), 3);
+}
+
+#[test]
+fn a_sound_cache_passes_the_check_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = cache_path(&dir);
+    let mut cache = open(&path);
+    cache.upsert_devices(CONN, &fleet(2_000)).expect("upsert");
+    let cache = std::sync::Mutex::new(cache);
+    assert_eq!(verify_and_repair(&cache).expect("check"), None);
+    let cache = cache.into_inner().expect("lock");
+    assert_eq!(cache.count_devices(CONN).expect("count"), 2_000);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("corrupt"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 #[test]

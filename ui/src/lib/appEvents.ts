@@ -1,5 +1,6 @@
 // What the app's background side tells the UI: a click on an auto-pause notification opens that
-// rollout; a rollout event from the server refreshes what shows rollouts and devices.
+// rollout; a rollout event from the server refreshes what shows rollouts and devices; a rebuilt
+// cache refreshes everything.
 import { useEffect } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import * as ipc from "../ipc";
@@ -14,6 +15,9 @@ export function useAppEvents(navigate: (hash: string) => void) {
       .appEventsSubscribe((event) => {
         if (event.type === "open_rollout") {
           navigate(routeHash("rollouts", event.rollout_id));
+        } else if (event.type === "cache_rebuilt") {
+          // The damaged cache was replaced by an empty one: everything shown comes again.
+          void client.invalidateQueries();
         } else {
           // Progress ticks only move rollout counters; transitions can change any device.
           const prefixes = event.kind === "progress" ? ["rollout"] : LIVE_PREFIXES;

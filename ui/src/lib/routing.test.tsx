@@ -14,7 +14,9 @@ afterEach(() => clearMocks());
 function backend() {
   let push: ((e: AppEvent) => void) | null = null;
   const opened: string[] = [];
+  const calls: string[] = [];
   mockIPC((cmd, args) => {
+    calls.push(cmd);
     if (cmd === "rollout_detail") opened.push((args as { id: string }).id);
     switch (cmd) {
       case "app_info":
@@ -36,6 +38,7 @@ function backend() {
   return {
     subscribed: () => push !== null,
     opened,
+    calls,
     push: (e: AppEvent) => push?.(e),
   };
 }
@@ -65,5 +68,18 @@ describe("routes", () => {
     act(() => events.push({ type: "open_rollout", rollout_id: "rol_7" }));
     await waitFor(() => expect(events.opened).toContain("rol_7"));
     expect(screen.getByRole("button", { name: "Rollouts" })).toHaveAttribute("aria-current", "page");
+  });
+
+  it("a rebuilt offline cache makes the screen fetch its data again", async () => {
+    const events = backend();
+    renderApp(<App />);
+    await screen.findByText("v1.0.0");
+    await waitFor(() => expect(events.subscribed()).toBe(true));
+    await waitFor(() => expect(events.calls).toContain("catalog_refresh"));
+    const before = events.calls.filter((c) => c.startsWith("catalog_")).length;
+    act(() => events.push({ type: "cache_rebuilt", moved_to: "/data/cache.sqlite3.corrupt-1" }));
+    await waitFor(() =>
+      expect(events.calls.filter((c) => c.startsWith("catalog_")).length).toBeGreaterThan(before),
+    );
   });
 });

@@ -7,6 +7,8 @@
 //! * One file for all connections; every row is keyed by the connection id.
 //! * WAL mode, versioned migrations embedded from `migrations/*.sql`.
 //! * A file SQLite cannot read is moved aside and rebuilt; [`OpenedCache::rebuilt_from`] says so.
+//!   Opening reads only the header and schema; every page is checked later, off the start-up
+//!   path ([`verify_and_repair`]), or at once with [`Cache::open_verified`].
 //! * Credentials are never written here (no column can hold them; a test scans the file).
 //!
 //! [`Cache`] wraps one `rusqlite::Connection`, which is `Send` but not `Sync`: the app keeps it
@@ -17,6 +19,7 @@ mod catalog;
 mod device_ota;
 mod devices;
 mod history;
+mod integrity;
 mod open;
 mod rollouts;
 pub mod rows;
@@ -31,6 +34,7 @@ use serde::{Deserialize, Serialize};
 pub use device_ota::{DeviceFacets, DeviceOta, FacetCount};
 pub use devices::{DeviceCursor, DeviceQuery, DeviceSort, Page, MAX_PAGE};
 pub use history::HistoryCursor;
+pub use integrity::verify_and_repair;
 pub use sync::{Collection, SyncState};
 
 use crate::error::DeskError;
@@ -60,7 +64,9 @@ pub struct UpsertStats {
 
 impl Cache {
     /// Opens the cache at `path`, creating and migrating it as needed, and rebuilding it if the
-    /// existing file is unusable. Missing folders are created (0700) and the file is 0600.
+    /// existing file's header or schema is unusable. Missing folders are created (0700) and the
+    /// file is 0600. Damaged data pages are found by [`verify_and_repair`], which the caller
+    /// runs once the first screen is up (or use [`Cache::open_verified`]).
     pub fn open(path: &Path) -> Result<OpenedCache, DeskError> {
         let (conn, rebuilt_from) = open::open_or_rebuild(path)?;
         Ok(OpenedCache {

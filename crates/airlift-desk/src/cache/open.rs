@@ -1,4 +1,4 @@
-//! Opening the cache file: pragmas, integrity check, migrations, and rebuilding a broken file.
+//! Opening the cache file: pragmas, migrations, the integrity check, and rebuilding a broken file.
 //!
 //! The cache only holds copies of server data, so a file SQLite cannot read is not worth a crash
 //! or a support ticket: it is moved aside (kept for diagnosis, never deleted) and a fresh one is
@@ -10,7 +10,7 @@ use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, ErrorCode as SqliteCode};
+use rusqlite::{Connection, ErrorCode as SqliteCode, OpenFlags};
 use rusqlite_migration::{Migrations, M};
 
 use crate::error::{DeskError, DeskErrorCode};
@@ -54,14 +54,7 @@ pub(super) fn open_or_rebuild(path: &Path) -> Result<(Connection, Option<PathBuf
             match try_open(path) {
                 Ok(conn) => Ok((conn, Some(moved_to))),
                 Err(OpenFailure::Other(err)) => Err(err),
-                Err(OpenFailure::Unusable(reason)) => Err(DeskError::new(
-                    DeskErrorCode::CacheCorrupt,
-                    format!(
-                        "the offline cache at {} is unreadable even after rebuilding it ({reason}); \
-                         check the disk",
-                        path.display()
-                    ),
-                )),
+                Err(OpenFailure::Unusable(reason)) => Err(unreadable_after_rebuild(path, &reason)),
             }
         }
     }
@@ -108,7 +101,6 @@ fn try_open(path: &Path) -> Result<Connection, OpenFailure> {
          PRAGMA temp_store = MEMORY;",
     )
     .map_err(|err| classify(&err, "configure"))?;
-    quick_check(&conn)?;
     Migrations::from_slice(MIGRATIONS)
         .to_latest(&mut conn)
         .map_err(|err| match err {
@@ -122,26 +114,65 @@ fn try_open(path: &Path) -> Result<Connection, OpenFailure> {
     Ok(conn)
 }
 
+/// Checks every page of the cache at `path` on a connection of its own (read-only, so it never
+/// blocks the app's writes in WAL mode): `None` when sound, else why not.
+///
 /// `PRAGMA quick_check` reads every page (O(N), no index cross-check) and answers one row "ok"
 /// when the b-trees are sound; otherwise one row per problem. It costs about 0.5 s for the
-/// 200 MB file of a million-device fleet on a warm disk, paid once at start-up; corruption that
-/// appears later surfaces as `CACHE_CORRUPT` from the failing query (see `DeskError::cache`).
-fn quick_check(conn: &Connection) -> Result<(), OpenFailure> {
-    let mut stmt = conn
-        .prepare("PRAGMA quick_check")
-        .map_err(|err| classify(&err, "check"))?;
-    let problems: Vec<String> = stmt
-        .query_map([], |row| row.get::<_, String>(0))
-        .and_then(|rows| rows.collect())
-        .map_err(|err| classify(&err, "check"))?;
-    if problems.len() == 1 && problems[0] == "ok" {
-        Ok(())
-    } else {
-        Err(OpenFailure::Unusable(format!(
+/// 200 MB file of a million-device fleet on a warm disk, which is why opening does not run it:
+/// the app runs it in the background after start-up (see `super::integrity`). Opening still
+/// fails, and rebuilds, on a damaged header or schema.
+pub(super) fn quick_check(path: &Path) -> Result<Option<String>, DeskError> {
+    let unusable = |err: &rusqlite::Error| match classify(err, "check") {
+        OpenFailure::Unusable(reason) => Ok(Some(reason)),
+        OpenFailure::Other(err) => Err(err),
+    };
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = match Connection::open_with_flags(path, flags) {
+        Ok(conn) => conn,
+        Err(err) => return unusable(&err),
+    };
+    if let Err(err) = conn.busy_timeout(BUSY_TIMEOUT) {
+        return unusable(&err);
+    }
+    let problems: Result<Vec<String>, rusqlite::Error> =
+        conn.prepare("PRAGMA quick_check").and_then(|mut stmt| {
+            stmt.query_map([], |row| row.get::<_, String>(0))
+                .and_then(|rows| rows.collect())
+        });
+    match problems {
+        Ok(problems) if problems.len() == 1 && problems[0] == "ok" => Ok(None),
+        Ok(problems) => Ok(Some(format!(
             "integrity check failed: {}",
             problems.join("; ")
-        )))
+        ))),
+        Err(err) => unusable(&err),
     }
+}
+
+/// Closes `old`, moves its file aside and opens a fresh, empty cache at `path`; returns the new
+/// connection and where the old file went.
+pub(super) fn rebuild(path: &Path, old: Connection) -> Result<(Connection, PathBuf), DeskError> {
+    old.close()
+        .map_err(|(_, err)| DeskError::cache("close before rebuilding", &err))?;
+    let moved_to = move_aside(path)?;
+    prepare_location(path)?;
+    match try_open(path) {
+        Ok(conn) => Ok((conn, moved_to)),
+        Err(OpenFailure::Other(err)) => Err(err),
+        Err(OpenFailure::Unusable(reason)) => Err(unreadable_after_rebuild(path, &reason)),
+    }
+}
+
+fn unreadable_after_rebuild(path: &Path, reason: &str) -> DeskError {
+    DeskError::new(
+        DeskErrorCode::CacheCorrupt,
+        format!(
+            "the offline cache at {} is unreadable even after rebuilding it ({reason}); \
+             check the disk",
+            path.display()
+        ),
+    )
 }
 
 fn classify(err: &rusqlite::Error, action: &str) -> OpenFailure {
