@@ -358,6 +358,25 @@ pub async fn contract(store: &dyn Store) {
         store.device_by_token_hash("h2").await.unwrap().unwrap().id,
         "dev_2"
     );
+    // The poll's one-read token lookup: unknown token, another device's URL, its own.
+    assert!(store
+        .device_poll_by_token("no-such-hash", "dev_2")
+        .await
+        .unwrap()
+        .is_none());
+    let (dev, polled) = store
+        .device_poll_by_token("h2", "dev_1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(dev.id, "dev_2");
+    assert!(polled.is_none(), "another device's poll is not read");
+    let (dev, polled) = store
+        .device_poll_by_token("h2", "dev_2")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((dev.id.as_str(), polled.is_none()), ("dev_2", true));
     assert!(store.device(&b.id, "dev_1").await.unwrap().is_none());
     let page = store
         .list_devices(

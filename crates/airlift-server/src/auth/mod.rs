@@ -171,18 +171,46 @@ impl FromRequestParts<AppState> for DeviceCaller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = bearer(parts)?;
-        let hash = device_token::hash(token);
-        if let Some(device) = state.device_tokens.get(&hash) {
+        let token = DeviceToken::from_request_parts(parts, state).await?;
+        if let Some(device) = token.known.clone() {
             return Ok(DeviceCaller { device });
         }
-        let device = state
-            .store
-            .device_by_token_hash(&hash)
-            .await?
-            .ok_or_else(|| ApiError::unauthenticated("unknown device token"))?;
-        let device = std::sync::Arc::new(device);
-        state.device_tokens.put(hash, device.clone());
+        let found = state.store.device_by_token_hash(&token.hash).await?;
+        token.resolve(state, found)
+    }
+}
+
+/// A device request's bearer token, hashed, with its device when the token cache knows it.
+/// [`DeviceCaller`] is what routes take; the poll takes this to look the token up together
+/// with its own reads when the cache misses (see `Store::device_poll_by_token`).
+#[derive(Debug)]
+pub struct DeviceToken {
+    pub hash: String,
+    pub known: Option<std::sync::Arc<DeviceRecord>>,
+}
+
+impl FromRequestParts<AppState> for DeviceToken {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let hash = device_token::hash(bearer(parts)?);
+        let known = state.device_tokens.get(&hash);
+        Ok(DeviceToken { hash, known })
+    }
+}
+
+impl DeviceToken {
+    /// Takes what the store found for this token: the device (remembered in the token cache),
+    /// or UNAUTHENTICATED when the token is unknown.
+    pub fn resolve(
+        self,
+        state: &AppState,
+        found: Option<DeviceRecord>,
+    ) -> Result<DeviceCaller, AppError> {
+        let device = std::sync::Arc::new(
+            found.ok_or_else(|| ApiError::unauthenticated("unknown device token"))?,
+        );
+        state.device_tokens.put(self.hash, device.clone());
         Ok(DeviceCaller { device })
     }
 }

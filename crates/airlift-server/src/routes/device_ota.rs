@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::bounded_text;
 use crate::app::AppState;
-use crate::auth::DeviceCaller;
+use crate::auth::{DeviceCaller, DeviceToken};
 use crate::device_protocol::assignments::Readable;
 use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path, Query};
@@ -22,16 +22,31 @@ use crate::store::{Actor, Assignment, Ctx, ValidatedReport};
 pub const MAX_CHUNK: u64 = 64 * 1024;
 
 /// The poll: reads only (see `device_protocol::deliveries` for how deliveries are counted).
+/// A token the cache does not know is looked up in the same read as the poll itself.
 pub async fn get_ota(
     State(state): State<AppState>,
-    device: DeviceCaller,
+    token: DeviceToken,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
+    // The epoch is taken before each read of the commands (see `Deliveries::deliver`).
+    let mut epoch = state.deliveries.epoch();
+    let (device, mut first_read) = match token.known.clone() {
+        Some(device) => (DeviceCaller { device }, None),
+        None => match state.store.device_poll_by_token(&token.hash, &id).await? {
+            Some((device, polled)) => (token.resolve(&state, Some(device))?, Some(polled)),
+            None => (token.resolve(&state, None)?, None),
+        },
+    };
     device.require_self(&id)?;
     let (a, commands) = loop {
-        let epoch = state.deliveries.epoch();
-        let Some((a, mut commands)) = state.store.device_poll(device.tenant_id(), &id).await?
-        else {
+        let polled = match first_read.take() {
+            Some(polled) => polled,
+            None => {
+                epoch = state.deliveries.epoch();
+                state.store.device_poll(device.tenant_id(), &id).await?
+            }
+        };
+        let Some((a, mut commands)) = polled else {
             state.assignments.forget(&id);
             return Ok(StatusCode::NO_CONTENT.into_response());
         };

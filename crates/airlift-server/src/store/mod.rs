@@ -254,6 +254,14 @@ pub trait Store: Send + Sync + 'static {
         tenant_id: &str,
         device_id: &str,
     ) -> StoreResult<Option<(Assignment, Vec<DeviceCommand>)>>;
+    /// The device a token hash belongs to (`None`: unknown token) and, when that device is
+    /// `device_id`, its [`Store::device_poll`], read together: a poll whose token is not cached
+    /// yet costs one read instead of two.
+    async fn device_poll_by_token(
+        &self,
+        token_hash: &str,
+        device_id: &str,
+    ) -> StoreResult<Option<(DeviceRecord, Option<(Assignment, Vec<DeviceCommand>)>)>>;
     /// Unacknowledged commands (`delivery_count` as stored), whatever the assignment.
     async fn undelivered_commands(
         &self,

@@ -169,12 +169,11 @@ pub fn create_package(c: &mut Connection, p: &PackageRecord) -> StoreResult<()> 
 }
 
 pub fn package(c: &Connection, tenant: &str, id: &str) -> StoreResult<Option<PackageRecord>> {
-    c.query_row(
-        &format!("SELECT {PACKAGE_COLUMNS} FROM packages WHERE tenant_id = ?1 AND id = ?2"),
-        [tenant, id],
-        package_row,
-    )
-    .optional()
+    // Cached: every device poll with an assignment reads its package.
+    c.prepare_cached(&format!(
+        "SELECT {PACKAGE_COLUMNS} FROM packages WHERE tenant_id = ?1 AND id = ?2"
+    ))
+    .and_then(|mut stmt| stmt.query_row([tenant, id], package_row).optional())
     .map_err(db)
 }
 

@@ -135,13 +135,12 @@ pub fn device(c: &Connection, tenant: &str, id: &str) -> StoreResult<Option<Devi
     .map_err(db)
 }
 
-pub fn device_by_token_hash(c: &mut Connection, hash: &str) -> StoreResult<Option<DeviceRecord>> {
-    c.query_row(
-        &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE token_hash = ?1"),
-        [hash],
-        device_row,
-    )
-    .optional()
+pub fn device_by_token_hash(c: &Connection, hash: &str) -> StoreResult<Option<DeviceRecord>> {
+    // Cached: every device request whose token is not in the token cache comes here.
+    c.prepare_cached(&format!(
+        "SELECT {DEVICE_COLUMNS} FROM devices WHERE token_hash = ?1"
+    ))
+    .and_then(|mut stmt| stmt.query_row([hash], device_row).optional())
     .map_err(db)
 }
 

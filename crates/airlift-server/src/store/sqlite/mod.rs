@@ -3,8 +3,10 @@
 //! SQLite in WAL mode lets readers run alongside the single writer; every write transaction
 //! starts `IMMEDIATE` so two writers queue on `busy_timeout` instead of failing with
 //! SQLITE_BUSY halfway through. rusqlite is blocking, so each call runs on tokio's blocking
-//! pool with a connection from a small pool of its own. Device reports, the hot path, go
-//! through a group-committing writer thread instead ([`report_writer`]).
+//! pool with a connection from a small pool of its own, except the device poll's point reads
+//! (token lookup, assignment), which are cheaper than the trip ([`Pool::run_inline`]). Device
+//! reports, the hot write path, go through a group-committing writer thread
+//! ([`report_writer`]).
 
 mod catalog;
 mod fleet;
@@ -65,6 +67,12 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
         self.pool.run(f).await
+    }
+
+    /// A hot, read-only point lookup of the device protocol, run without leaving the async
+    /// thread (see [`Pool::run_inline`]).
+    fn read_inline<T>(&self, f: impl FnOnce(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {
+        self.pool.run_inline(f)
     }
 }
 
@@ -153,8 +161,7 @@ impl Store for SqliteStore {
         self.call(move |c| fleet::list_devices(c, &t, &page)).await
     }
     async fn device_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<DeviceRecord>> {
-        let h = token_hash.to_owned();
-        self.call(move |c| fleet::device_by_token_hash(c, &h)).await
+        self.read_inline(|c| fleet::device_by_token_hash(c, token_hash))
     }
 
     async fn create_upload_job(&self, job: UploadJobRecord) -> StoreResult<()> {
@@ -467,8 +474,14 @@ impl Store for SqliteStore {
         tenant_id: &str,
         device_id: &str,
     ) -> StoreResult<Option<(Assignment, Vec<DeviceCommand>)>> {
-        let (t, d) = (tenant_id.to_owned(), device_id.to_owned());
-        self.call(move |c| polls::poll(c, &t, &d)).await
+        self.read_inline(|c| polls::poll(c, tenant_id, device_id))
+    }
+    async fn device_poll_by_token(
+        &self,
+        token_hash: &str,
+        device_id: &str,
+    ) -> StoreResult<Option<(DeviceRecord, Option<(Assignment, Vec<DeviceCommand>)>)>> {
+        self.read_inline(|c| polls::poll_by_token(c, token_hash, device_id))
     }
     async fn undelivered_commands(
         &self,

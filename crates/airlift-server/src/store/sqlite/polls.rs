@@ -9,21 +9,45 @@ use airlift_core::wire::{CommandKind, DeviceCommand};
 use rusqlite::{params, Connection};
 
 use super::rollouts::commands;
-use super::{db, i64_of, u64_of};
-use crate::store::{Assignment, StoreResult};
+use super::{db, fleet, i64_of, u64_of};
+use crate::store::{Assignment, DeviceRecord, StoreResult};
+
+/// What a poll reads: the assignment and the unacknowledged commands (`None`: nothing assigned).
+pub type Polled = Option<(Assignment, Vec<DeviceCommand>)>;
 
 /// The device's assignment and its unacknowledged commands, in one read transaction.
-pub fn poll(
-    c: &mut Connection,
-    tenant: &str,
-    device: &str,
-) -> StoreResult<Option<(Assignment, Vec<DeviceCommand>)>> {
+pub fn poll(c: &mut Connection, tenant: &str, device: &str) -> StoreResult<Polled> {
     let tx = c.transaction().map_err(db)?;
-    let Some(assignment) = commands::assignment(&tx, tenant, device)? else {
+    let polled = read_poll(&tx, tenant, device)?;
+    tx.commit().map_err(db)?;
+    Ok(polled)
+}
+
+/// The device a token belongs to and, if it is `device_id`, its poll, in one read transaction
+/// (one SQLite read lock instead of two for a token the cache does not know yet).
+pub fn poll_by_token(
+    c: &mut Connection,
+    token_hash: &str,
+    device_id: &str,
+) -> StoreResult<Option<(DeviceRecord, Polled)>> {
+    let tx = c.transaction().map_err(db)?;
+    let Some(device) = fleet::device_by_token_hash(&tx, token_hash)? else {
         return Ok(None);
     };
-    let commands = undelivered(&tx, tenant, device)?;
+    let polled = if device.id == device_id {
+        read_poll(&tx, &device.tenant_id, device_id)?
+    } else {
+        None // another device's URL: the caller refuses it
+    };
     tx.commit().map_err(db)?;
+    Ok(Some((device, polled)))
+}
+
+fn read_poll(c: &Connection, tenant: &str, device: &str) -> StoreResult<Polled> {
+    let Some(assignment) = commands::assignment(c, tenant, device)? else {
+        return Ok(None);
+    };
+    let commands = undelivered(c, tenant, device)?;
     Ok(Some((assignment, commands)))
 }
 

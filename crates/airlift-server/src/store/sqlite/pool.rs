@@ -49,6 +49,22 @@ impl Pool {
         }
     }
 
+    /// Runs `f` right here, on the calling (async) thread: for the device protocol's hot
+    /// reads only — a few indexed point lookups that take tens of microseconds from SQLite's
+    /// page cache and never wait for the write lock (WAL readers do not). Handing those to the
+    /// blocking pool cost more than the query: two thread wake-ups per call, about a third of
+    /// the server's CPU under a fleet's polls (see bench/RESULTS.md, device poll). Anything
+    /// that writes, scans, or may wait goes through [`Pool::run`].
+    pub fn run_inline<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let mut conn = self.take()?;
+        let result = f(&mut conn);
+        self.give(conn);
+        result
+    }
+
     pub async fn run<T, F>(self: &std::sync::Arc<Self>, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
@@ -75,11 +91,14 @@ pub(super) fn connect(path: &Path) -> anyhow::Result<Connection> {
     let conn = Connection::open(path)?;
     // WAL: readers never block the writer. synchronous=FULL: a committed package or chunk
     // survives power loss, not just a process crash. busy_timeout: writers queue.
+    // mmap: reads of the database file come from the OS page cache without a pread(2) and a
+    // copy per page (the device poll's lookups were 3 % pread); writes still use write(2).
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
-         PRAGMA foreign_keys = ON;",
+         PRAGMA foreign_keys = ON;
+         PRAGMA mmap_size = 1073741824;",
     )
     .map_err(db)?;
     register_functions(&conn)?;
