@@ -8,8 +8,6 @@
 
 mod support;
 
-use std::collections::HashMap;
-use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,61 +20,9 @@ use airlift_desk::notify::DesktopNotifier;
 use airlift_desk::upload::{publish, upload_file, PackageSpec, UploadRequest};
 use airlift_desk::watch::Watcher;
 use airlift_desk::CancelToken;
+use airlift_testkit::notifications::DesktopSession;
 
 const DEVICES: usize = 20;
-
-#[derive(Debug, Clone)]
-struct Shown {
-    id: u32,
-    summary: String,
-    body: String,
-    actions: Vec<String>,
-}
-
-struct FakeNotifications {
-    shown: Arc<Mutex<Vec<Shown>>>,
-}
-
-#[zbus::interface(name = "org.freedesktop.Notifications")]
-impl FakeNotifications {
-    #[allow(clippy::too_many_arguments)]
-    fn notify(
-        &self,
-        _app_name: &str,
-        _replaces_id: u32,
-        _app_icon: &str,
-        summary: &str,
-        body: &str,
-        actions: Vec<String>,
-        _hints: HashMap<String, zbus::OwnedVariant>,
-        _expire_timeout: i32,
-    ) -> u32 {
-        let mut shown = self.shown.lock().expect("lock");
-        let id = u32::try_from(shown.len() + 1).expect("few notifications");
-        shown.push(Shown {
-            id,
-            summary: summary.to_string(),
-            body: body.to_string(),
-            actions,
-        });
-        id
-    }
-
-    fn get_capabilities(&self) -> Vec<String> {
-        vec!["body".to_string(), "actions".to_string()]
-    }
-
-    fn get_server_information(&self) -> (String, String, String, String) {
-        (
-            "fake".into(),
-            "airlift-tests".into(),
-            "1".into(),
-            "1.2".into(),
-        )
-    }
-
-    fn close_notification(&self, _id: u32) {}
-}
 
 /// A child process killed when the test ends, pass or fail.
 struct Killed(Child);
@@ -86,21 +32,6 @@ impl Drop for Killed {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn private_bus() -> (Killed, String) {
-    let mut child = Command::new("dbus-daemon")
-        .args(["--session", "--nofork", "--print-address=1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start dbus-daemon (Debian package dbus)");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut address = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut address)
-        .expect("read the bus address");
-    (Killed(child), address.trim().to_string())
 }
 
 async fn wait_for<T>(what: &str, timeout: Duration, mut ready: impl FnMut() -> Option<T>) -> T {
@@ -118,20 +49,8 @@ async fn wait_for<T>(what: &str, timeout: Duration, mut ready: impl FnMut() -> O
 async fn simulator_failures_auto_pause_and_the_desktop_notification_names_rollout_package_and_rate()
 {
     // The desktop: a private session bus with a fake notification service.
-    let (_bus, address) = private_bus();
-    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &address);
-    let shown = Arc::new(Mutex::new(Vec::<Shown>::new()));
-    let service = zbus::connection::Builder::address(address.as_str())
-        .name("org.freedesktop.Notifications")
-        .serve_at(
-            "/org/freedesktop/Notifications",
-            FakeNotifications {
-                shown: Arc::clone(&shown),
-            },
-        )
-        .build()
-        .await
-        .expect("the fake notification service is on the bus");
+    let desktop = DesktopSession::start().await;
+    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &desktop.address);
 
     // The fleet: airliftd, 20 simulated devices provisioned by airlift-sim.
     let data = support::tempdir();
@@ -269,7 +188,7 @@ async fn simulator_failures_auto_pause_and_the_desktop_notification_names_rollou
     let note = wait_for(
         "the auto-pause notification",
         Duration::from_secs(90),
-        || shown.lock().expect("lock").first().cloned(),
+        || desktop.shown().first().cloned(),
     )
     .await;
     assert!(note.summary.contains("Rollout paused"), "{note:?}");
@@ -313,16 +232,7 @@ async fn simulator_failures_auto_pause_and_the_desktop_notification_names_rollou
     );
 
     // A click on the notification: the service says which action was invoked.
-    service
-        .emit_signal(
-            None::<zbus::names::BusName<'_>>,
-            "/org/freedesktop/Notifications",
-            "org.freedesktop.Notifications",
-            "ActionInvoked",
-            &(note.id, "default"),
-        )
-        .await
-        .expect("emit ActionInvoked");
+    desktop.click(note.id, "default").await;
     let opened = wait_for(
         "the click to open the rollout",
         Duration::from_secs(10),

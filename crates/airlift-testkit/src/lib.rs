@@ -5,6 +5,10 @@
 //! handed over in `AIRLIFT_BIN_DIR`: building them again from inside a test would compile the
 //! whole dependency graph a second time with another feature set, which doubles the target
 //! directory. Run directly (`cargo test -p …`), a test builds what it needs itself.
+//!
+//! [`notifications`]: the fake desktop session of the notification tests.
+
+pub mod notifications;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
