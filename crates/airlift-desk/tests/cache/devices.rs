@@ -1,0 +1,300 @@
+//! Device lists: bulk and incremental upserts, keyset paging, prefix search, filters.
+
+use super::*;
+
+#[test]
+fn bulk_upsert_of_100k_then_incremental_upsert_writes_only_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cache = open(&cache_path(&dir));
+    let mut rows = fleet(100_000);
+    let stats = cache.upsert_devices(CONN, &rows).expect("bulk upsert");
+    assert_eq!((stats.written, stats.unchanged), (100_000, 0));
+    assert_eq!(cache.count_devices(CONN).expect("count"), 100_000);
+
+    for i in (0..100_000).step_by(10_000) {
+        rows[i].ota_status = Some("downloading".into());
+        rows[i].progress = Some(42);
+    }
+    let stats = cache.upsert_devices(CONN, &rows).expect("re-sync");
+    assert_eq!((stats.written, stats.unchanged), (10, 99_990));
+    let changed = cache
+        .device(CONN, "dev-010000")
+        .expect("read")
+        .expect("exists");
+    assert_eq!(changed.progress, Some(42));
+    assert_eq!(changed.ota_status.as_deref(), Some("downloading"));
+    let same = cache
+        .device(CONN, "dev-010001")
+        .expect("read")
+        .expect("exists");
+    assert_eq!(same, device(10_001));
+    assert!(cache.device(CONN, "dev-999999").expect("read").is_none());
+
+    // Devices the server no longer lists are removed by id.
+    let removed = cache
+        .delete_devices(CONN, &["dev-000000", "dev-000001", "dev-999999"])
+        .expect("delete");
+    assert_eq!(removed, 2);
+    assert_eq!(cache.count_devices(CONN).expect("count"), 99_998);
+}
+
+#[test]
+fn keyset_paging_over_100k_devices_returns_every_row_once_in_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cache = open(&cache_path(&dir));
+    let rows = fleet(100_000);
+    cache.upsert_devices(CONN, &rows).expect("upsert");
+    // Another connection's devices must never leak into this one's pages.
+    cache
+        .upsert_devices("conn-staging", &fleet(500))
+        .expect("other connection");
+
+    let mut expected = rows.clone();
+    name_order(&mut expected);
+    let by_name = page_all(&cache, DeviceSort::Name, None, 1000);
+    assert_eq!(by_name.len(), expected.len());
+    assert!(by_name == expected, "name order differs");
+
+    let by_id = page_all(&cache, DeviceSort::Id, None, 777);
+    let mut expected_ids: Vec<String> = rows.iter().map(|d| d.id.clone()).collect();
+    expected_ids.sort();
+    let got_ids: Vec<String> = by_id.into_iter().map(|d| d.id).collect();
+    assert_eq!(got_ids, expected_ids);
+}
+
+#[test]
+fn a_deep_cursor_continues_exactly_after_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cache = open(&cache_path(&dir));
+    cache.upsert_devices(CONN, &fleet(100_000)).expect("upsert");
+    let mut expected = fleet(100_000);
+    name_order(&mut expected);
+
+    // A cursor as the UI would hold it after ~90k rows.
+    let last = &expected[89_999];
+    let query = DeviceQuery {
+        sort: DeviceSort::Name,
+        after: Some(airlift_desk::cache::DeviceCursor {
+            key: last.name.clone(),
+            id: last.id.clone(),
+        }),
+        limit: 50,
+        ..Default::default()
+    };
+    let page = cache.list_devices(CONN, &query).expect("deep page");
+    assert_eq!(page.items, expected[90_000..90_050].to_vec());
+    let next = page.next.expect("more pages");
+    assert_eq!(next.id, expected[90_049].id);
+
+    // The last page says so.
+    let tail = DeviceQuery {
+        after: Some(airlift_desk::cache::DeviceCursor {
+            key: expected[99_989].name.clone(),
+            id: expected[99_989].id.clone(),
+        }),
+        limit: 50,
+        ..Default::default()
+    };
+    let page = cache.list_devices(CONN, &tail).expect("tail");
+    assert_eq!(page.items.len(), 10);
+    assert!(page.next.is_none());
+}
+
+#[test]
+fn prefix_search_matches_id_or_name_ignoring_case() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cache = open(&cache_path(&dir));
+    cache.upsert_devices(CONN, &fleet(20_000)).expect("upsert");
+    let mut special = device(999_999);
+    special.id = "lab_1%x".into();
+    special.name = "Bench rig".into();
+    let mut decoy = device(999_998);
+    decoy.id = "labX1".into();
+    decoy.name = "Other".into();
+    cache
+        .upsert_devices(CONN, &[special, decoy])
+        .expect("upsert");
+
+    // Name prefix, any case; paged through with a small page to cross page boundaries.
+    let hits = page_all(&cache, DeviceSort::Name, Some("SENSOR 0012"), 3);
+    let mut expected: Vec<DeviceRow> = fleet(20_000)
+        .into_iter()
+        .filter(|d| d.name.to_ascii_lowercase().starts_with("sensor 0012"))
+        .collect();
+    name_order(&mut expected);
+    assert_eq!(hits.len(), expected.len());
+    assert!(!hits.is_empty());
+    assert!(hits == expected);
+
+    // Id prefix.
+    let hits = page_all(&cache, DeviceSort::Id, Some("DEV-01999"), 100);
+    let ids: Vec<&str> = hits.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        (19_990..20_000)
+            .map(|i| format!("dev-{i:06}"))
+            .collect::<Vec<_>>()
+    );
+
+    // LIKE wildcards in the search text are literal.
+    let hits = page_all(&cache, DeviceSort::Id, Some("lab_1%"), 10);
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].id, "lab_1%x");
+
+    assert!(page_all(&cache, DeviceSort::Name, Some("zzz"), 10).is_empty());
+    // An empty search box lists everything.
+    assert_eq!(
+        page_all(&cache, DeviceSort::Id, Some(""), 1000).len(),
+        20_002
+    );
+}
+
+/// Pages through a filtered search and returns every id.
+fn page_ids(cache: &Cache, mut query: DeviceQuery) -> Vec<String> {
+    let mut ids = Vec::new();
+    loop {
+        let page = cache.list_devices(CONN, &query).expect("page");
+        assert!(page.items.len() <= query.limit as usize);
+        ids.extend(page.items.into_iter().map(|d| d.id));
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return ids,
+        }
+    }
+}
+
+#[test]
+fn version_and_state_filters_page_by_key_and_a_device_sync_keeps_ota_states() {
+    use airlift_desk::cache::DeviceOta;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cache = open(&cache_path(&dir));
+    let mut rows = fleet(10_000);
+    for (i, row) in rows.iter_mut().enumerate() {
+        if i % 4 == 0 {
+            row.firmware_version = Some("2.0.0".into());
+        }
+        // A device the server lists carries no OTA state: it starts idle.
+        row.ota_status = None;
+    }
+    cache.upsert_devices(CONN, &rows).expect("upsert");
+
+    let ota = |i: usize, rollout: &str, created: &str, status: &str| DeviceOta {
+        device_id: rows[i].id.clone(),
+        rollout_id: rollout.into(),
+        rollout_created_at: created.into(),
+        target_version: Some("2.0.0".into()),
+        ota_status: status.into(),
+        rollout_state: Some("failed".into()),
+        progress: Some(60),
+        last_status: Some("INSTALL_ERROR".into()),
+        last_message: Some("Not enough memory".into()),
+        last_update_at: Some("2026-03-01T10:00:00Z".into()),
+    };
+    let failed: Vec<DeviceOta> = (0..10_000)
+        .step_by(7)
+        .map(|i| ota(i, "rol_new", "2026-03-01T09:00:00Z", "failed"))
+        .collect();
+    assert_eq!(
+        cache.set_device_ota(CONN, &failed).expect("set"),
+        failed.len()
+    );
+    // An older rollout read later does not hide the newer one's state.
+    let rollout = |id: &str, created: &str| RolloutRow {
+        id: id.into(),
+        package_id: "pkg".into(),
+        status: RolloutStatus::Active,
+        counters: serde_json::json!({}),
+        created_at: created.into(),
+        updated_at: created.into(),
+    };
+    cache
+        .upsert_rollouts(
+            CONN,
+            &[
+                rollout("rol_new", "2026-03-01T09:00:00Z"),
+                rollout("rol_old", "2026-02-01T09:00:00Z"),
+            ],
+        )
+        .expect("rollouts");
+    let older = vec![ota(0, "rol_old", "2026-02-01T09:00:00Z", "completed")];
+    assert_eq!(cache.set_device_ota(CONN, &older).expect("set"), 0);
+    let again = vec![ota(0, "rol_new", "2026-03-01T09:00:00Z", "failed")];
+    assert_eq!(cache.set_device_ota(CONN, &again).expect("set"), 1);
+
+    // Re-syncing the device list (no OTA columns) keeps the states.
+    cache.upsert_devices(CONN, &rows).expect("re-sync");
+    let d0 = cache
+        .device(CONN, &rows[0].id)
+        .expect("read")
+        .expect("exists");
+    assert_eq!(d0.ota_status.as_deref(), Some("failed"));
+    assert_eq!(d0.target_version.as_deref(), Some("2.0.0"));
+    let detail = cache
+        .device_ota(CONN, &rows[0].id)
+        .expect("read")
+        .expect("has one");
+    assert_eq!(detail.last_message.as_deref(), Some("Not enough memory"));
+    assert!(cache.device_ota(CONN, &rows[1].id).expect("read").is_none());
+
+    let by_state = page_ids(
+        &cache,
+        DeviceQuery {
+            state: Some("failed".into()),
+            limit: 100,
+            ..DeviceQuery::default()
+        },
+    );
+    let mut expected: Vec<String> = failed.iter().map(|o| o.device_id.clone()).collect();
+    assert_eq!(by_state.len(), expected.len());
+    let mut sorted = by_state.clone();
+    sorted.sort();
+    expected.sort();
+    assert_eq!(sorted, expected, "every failed device exactly once");
+    let idle = page_ids(
+        &cache,
+        DeviceQuery {
+            state: Some("idle".into()),
+            limit: 1000,
+            ..DeviceQuery::default()
+        },
+    );
+    assert_eq!(idle.len(), 10_000 - failed.len());
+
+    let by_version = page_ids(
+        &cache,
+        DeviceQuery {
+            version: Some("2.0.0".into()),
+            limit: 333,
+            ..DeviceQuery::default()
+        },
+    );
+    assert_eq!(by_version.len(), 2_500);
+    // Both filters and a prefix together.
+    let both = page_ids(
+        &cache,
+        DeviceQuery {
+            version: Some("2.0.0".into()),
+            state: Some("failed".into()),
+            prefix: Some("DEV-00".into()),
+            limit: 7,
+            ..DeviceQuery::default()
+        },
+    );
+    let want = (0..10_000)
+        .filter(|i| i % 4 == 0 && i % 7 == 0 && *i < 10_000)
+        .filter(|i| rows[*i].id.starts_with("dev-00"))
+        .count();
+    assert_eq!(both.len(), want);
+
+    let facets = cache.device_facets(CONN).expect("facets");
+    assert_eq!(facets.total, 10_000);
+    assert_eq!(facets.versions[0].value, "1.4.2");
+    assert_eq!(facets.versions[0].count, 7_500);
+    let failed_count = facets
+        .states
+        .iter()
+        .find(|s| s.value == "failed")
+        .expect("failed facet")
+        .count;
+    assert_eq!(failed_count, failed.len() as u64);
+}
