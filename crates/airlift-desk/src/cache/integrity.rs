@@ -31,15 +31,9 @@ impl Cache {
         let placeholder = rusqlite::Connection::open_in_memory()
             .map_err(|err| DeskError::cache("open a placeholder", &err))?;
         let old = std::mem::replace(&mut self.conn, placeholder);
-        let (conn, moved_to) = open::rebuild(&self.path, old)?;
+        let (conn, moved_to) = open::rebuild(&self.path, old, reason)?;
         self.conn = conn;
         self.device_indexes_deferred = false;
-        tracing::warn!(
-            path = %self.path.display(),
-            moved_to = %moved_to.display(),
-            %reason,
-            "offline cache was damaged; rebuilt it"
-        );
         Ok(moved_to)
     }
 }

@@ -43,20 +43,45 @@ pub(super) fn open_or_rebuild(path: &Path) -> Result<(Connection, Option<PathBuf
         Ok(conn) => Ok((conn, None)),
         Err(OpenFailure::Other(err)) => Err(err),
         Err(OpenFailure::Unusable(reason)) => {
-            let moved_to = move_aside(path)?;
-            tracing::warn!(
-                path = %path.display(),
-                moved_to = %moved_to.display(),
-                %reason,
-                "offline cache was unreadable; rebuilt it"
-            );
-            prepare_location(path)?;
-            match try_open(path) {
-                Ok(conn) => Ok((conn, Some(moved_to))),
-                Err(OpenFailure::Other(err)) => Err(err),
-                Err(OpenFailure::Unusable(reason)) => Err(unreadable_after_rebuild(path, &reason)),
-            }
+            let (conn, moved_to) = replace_with_fresh(path, &reason)?;
+            Ok((conn, Some(moved_to)))
         }
+    }
+}
+
+/// Closes `old`, then [`replace_with_fresh`]: for damage found after the cache was opened.
+pub(super) fn rebuild(
+    path: &Path,
+    old: Connection,
+    reason: &str,
+) -> Result<(Connection, PathBuf), DeskError> {
+    old.close()
+        .map_err(|(_, err)| DeskError::cache("close before rebuilding", &err))?;
+    replace_with_fresh(path, reason)
+}
+
+/// Moves the unusable file at `path` aside and opens a fresh, empty cache there; returns the new
+/// connection and where the old file went.
+fn replace_with_fresh(path: &Path, reason: &str) -> Result<(Connection, PathBuf), DeskError> {
+    let moved_to = move_aside(path)?;
+    tracing::warn!(
+        path = %path.display(),
+        moved_to = %moved_to.display(),
+        %reason,
+        "offline cache was unreadable; rebuilt it"
+    );
+    prepare_location(path)?;
+    match try_open(path) {
+        Ok(conn) => Ok((conn, moved_to)),
+        Err(OpenFailure::Other(err)) => Err(err),
+        Err(OpenFailure::Unusable(reason)) => Err(DeskError::new(
+            DeskErrorCode::CacheCorrupt,
+            format!(
+                "the offline cache at {} is unreadable even after rebuilding it ({reason}); \
+                 check the disk",
+                path.display()
+            ),
+        )),
     }
 }
 
@@ -148,31 +173,6 @@ pub(super) fn quick_check(path: &Path) -> Result<Option<String>, DeskError> {
         ))),
         Err(err) => unusable(&err),
     }
-}
-
-/// Closes `old`, moves its file aside and opens a fresh, empty cache at `path`; returns the new
-/// connection and where the old file went.
-pub(super) fn rebuild(path: &Path, old: Connection) -> Result<(Connection, PathBuf), DeskError> {
-    old.close()
-        .map_err(|(_, err)| DeskError::cache("close before rebuilding", &err))?;
-    let moved_to = move_aside(path)?;
-    prepare_location(path)?;
-    match try_open(path) {
-        Ok(conn) => Ok((conn, moved_to)),
-        Err(OpenFailure::Other(err)) => Err(err),
-        Err(OpenFailure::Unusable(reason)) => Err(unreadable_after_rebuild(path, &reason)),
-    }
-}
-
-fn unreadable_after_rebuild(path: &Path, reason: &str) -> DeskError {
-    DeskError::new(
-        DeskErrorCode::CacheCorrupt,
-        format!(
-            "the offline cache at {} is unreadable even after rebuilding it ({reason}); \
-             check the disk",
-            path.display()
-        ),
-    )
 }
 
 fn classify(err: &rusqlite::Error, action: &str) -> OpenFailure {
