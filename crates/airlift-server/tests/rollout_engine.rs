@@ -437,9 +437,10 @@ async fn silent_devices_time_out_on_the_way_down_too() {
     assert_eq!(last["actor"], "system");
 }
 
-/// The rollout row's counters (what every report reads instead of counting the targets) must
-/// equal a recount of the per-device rows after every kind of change: creation, commands,
-/// reports of each verdict, a device joining, an advance, timeouts, a rollback.
+/// The rollout row's counters (what every report reads instead of counting the targets), and
+/// the per-device poll answers, must equal a recount from the per-device rows after every kind
+/// of change: creation, commands, reports of each verdict, a device joining, an advance,
+/// timeouts, a rollback.
 #[tokio::test]
 async fn stored_counters_equal_a_recount_after_every_kind_of_change() {
     let f = fleet(10, &["--device-timeout", "2s"]).await;
@@ -530,4 +531,17 @@ fn assert_counters_match(db: &std::path::Path, rollout: &str, when: &str) {
         )
         .expect("commands");
     assert_eq!(sent, commands, "ota_start commands {when}");
+    // What polls read (`device_polls`, kept by triggers) is what the assignment rule says.
+    let differ: i64 = c
+        .query_row(
+            "SELECT (SELECT count(*) FROM (SELECT * FROM device_polls EXCEPT SELECT * FROM device_assignments))
+                  + (SELECT count(*) FROM (SELECT * FROM device_assignments EXCEPT SELECT * FROM device_polls))",
+            [],
+            |r| r.get(0),
+        )
+        .expect("compare device_polls");
+    assert_eq!(
+        differ, 0,
+        "device_polls disagrees with device_assignments {when}"
+    );
 }

@@ -3,13 +3,16 @@
 //! SQLite in WAL mode lets readers run alongside the single writer; every write transaction
 //! starts `IMMEDIATE` so two writers queue on `busy_timeout` instead of failing with
 //! SQLITE_BUSY halfway through. rusqlite is blocking, so each call runs on tokio's blocking
-//! pool with a connection from a small pool of its own, except the device poll's point reads
-//! (token lookup, assignment), which are cheaper than the trip ([`Pool::run_inline`]). Device
+//! pool with a connection from a small pool of its own, except the device protocol's point
+//! reads (token lookup, assignment, open commands), which are cheaper than the trip ([`Pool::run_inline`]). Device
 //! reports, the hot write path, go through a group-committing writer thread
 //! ([`report_writer`]).
 
 mod catalog;
+#[cfg(test)]
+mod device_polls_tests;
 mod fleet;
+mod package_memo;
 mod polls;
 mod pool;
 mod report_writer;
@@ -26,6 +29,7 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 
 use super::*;
+use package_memo::PackageMemo;
 use pool::Pool;
 use report_writer::ReportWriter;
 
@@ -36,6 +40,7 @@ const POOL_SIZE: usize = 4;
 pub struct SqliteStore {
     pool: Arc<Pool>,
     reports: Arc<ReportWriter>,
+    packages: Arc<PackageMemo>,
 }
 
 impl SqliteStore {
@@ -50,6 +55,7 @@ impl SqliteStore {
         Ok(Self {
             pool: Arc::new(pool),
             reports: Arc::new(reports),
+            packages: Arc::default(),
         })
     }
 
@@ -401,9 +407,9 @@ impl Store for SqliteStore {
         tenant_id: &str,
         device_id: &str,
     ) -> StoreResult<Option<Assignment>> {
-        let (t, d) = (tenant_id.to_owned(), device_id.to_owned());
-        self.call(move |c| rollouts::commands::assignment(c, &t, &d))
-            .await
+        self.read_inline(|c| {
+            rollouts::commands::assignment(c, &self.packages, tenant_id, device_id)
+        })
     }
     async fn ack_command(
         &self,
@@ -474,22 +480,21 @@ impl Store for SqliteStore {
         tenant_id: &str,
         device_id: &str,
     ) -> StoreResult<Option<(Assignment, Vec<DeviceCommand>)>> {
-        self.read_inline(|c| polls::poll(c, tenant_id, device_id))
+        self.read_inline(|c| polls::poll(c, &self.packages, tenant_id, device_id))
     }
     async fn device_poll_by_token(
         &self,
         token_hash: &str,
         device_id: &str,
     ) -> StoreResult<Option<(DeviceRecord, Option<(Assignment, Vec<DeviceCommand>)>)>> {
-        self.read_inline(|c| polls::poll_by_token(c, token_hash, device_id))
+        self.read_inline(|c| polls::poll_by_token(c, &self.packages, token_hash, device_id))
     }
     async fn undelivered_commands(
         &self,
         tenant_id: &str,
         device_id: &str,
     ) -> StoreResult<Vec<DeviceCommand>> {
-        let (t, d) = (tenant_id.to_owned(), device_id.to_owned());
-        self.call(move |c| polls::undelivered(c, &t, &d)).await
+        self.read_inline(|c| polls::undelivered(c, &self.packages, tenant_id, device_id))
     }
     async fn store_delivery_counts(&self, counts: Vec<(String, u64)>) -> StoreResult<()> {
         self.call(move |c| polls::store_delivery_counts(c, &counts))

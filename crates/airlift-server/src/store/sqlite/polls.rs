@@ -8,77 +8,128 @@
 use airlift_core::wire::{CommandKind, DeviceCommand};
 use rusqlite::{params, Connection};
 
+use super::package_memo::PackageMemo;
 use super::rollouts::commands;
 use super::{db, fleet, i64_of, u64_of};
-use crate::store::{Assignment, DeviceRecord, StoreResult};
+use crate::store::{ApiError, Assignment, DeviceRecord, StoreResult};
 
 /// What a poll reads: the assignment and the unacknowledged commands (`None`: nothing assigned).
 pub type Polled = Option<(Assignment, Vec<DeviceCommand>)>;
 
 /// The device's assignment and its unacknowledged commands, in one read transaction.
-pub fn poll(c: &mut Connection, tenant: &str, device: &str) -> StoreResult<Polled> {
-    let tx = c.transaction().map_err(db)?;
-    let polled = read_poll(&tx, tenant, device)?;
-    tx.commit().map_err(db)?;
-    Ok(polled)
+pub fn poll(
+    c: &mut Connection,
+    packages: &PackageMemo,
+    tenant: &str,
+    device: &str,
+) -> StoreResult<Polled> {
+    in_read_transaction(c, |c| read_poll(c, packages, tenant, device))
 }
 
 /// The device a token belongs to and, if it is `device_id`, its poll, in one read transaction
 /// (one SQLite read lock instead of two for a token the cache does not know yet).
 pub fn poll_by_token(
     c: &mut Connection,
+    packages: &PackageMemo,
     token_hash: &str,
     device_id: &str,
 ) -> StoreResult<Option<(DeviceRecord, Polled)>> {
-    let tx = c.transaction().map_err(db)?;
-    let Some(device) = fleet::device_by_token_hash(&tx, token_hash)? else {
-        return Ok(None);
-    };
-    let polled = if device.id == device_id {
-        read_poll(&tx, &device.tenant_id, device_id)?
-    } else {
-        None // another device's URL: the caller refuses it
-    };
-    tx.commit().map_err(db)?;
-    Ok(Some((device, polled)))
+    in_read_transaction(c, |c| {
+        let Some(device) = fleet::device_by_token_hash(c, token_hash)? else {
+            return Ok(None);
+        };
+        let polled = if device.id == device_id {
+            read_poll(c, packages, &device.tenant_id, device_id)?
+        } else {
+            None // another device's URL: the caller refuses it
+        };
+        Ok(Some((device, polled)))
+    })
 }
 
-fn read_poll(c: &Connection, tenant: &str, device: &str) -> StoreResult<Polled> {
-    let Some(assignment) = commands::assignment(c, tenant, device)? else {
+/// Runs `f` in one read transaction with cached `BEGIN`/`COMMIT` statements: rusqlite's
+/// `Transaction` parses both on every call, which showed up in the poll's profile.
+fn in_read_transaction<T>(
+    c: &mut Connection,
+    f: impl FnOnce(&Connection) -> StoreResult<T>,
+) -> StoreResult<T> {
+    c.prepare_cached("BEGIN")
+        .and_then(|mut s| s.execute([]))
+        .map_err(db)?;
+    let result = f(c);
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    let ended = c.prepare_cached(end).and_then(|mut s| s.execute([]));
+    let value = result?;
+    ended.map_err(db)?;
+    Ok(value)
+}
+
+fn read_poll(
+    c: &Connection,
+    packages: &PackageMemo,
+    tenant: &str,
+    device: &str,
+) -> StoreResult<Polled> {
+    let Some(assignment) = commands::assignment(c, packages, tenant, device)? else {
         return Ok(None);
     };
-    let commands = undelivered(c, tenant, device)?;
+    let commands = undelivered(c, packages, tenant, device)?;
     Ok(Some((assignment, commands)))
 }
 
 /// Unacknowledged, not withdrawn commands, oldest first, with `delivery_count` as stored
-/// (the deliveries not written yet are the caller's to add).
-pub fn undelivered(c: &Connection, tenant: &str, device: &str) -> StoreResult<Vec<DeviceCommand>> {
+/// (the deliveries not written yet are the caller's to add). Each command's version comes
+/// from its package in memory.
+pub fn undelivered(
+    c: &Connection,
+    packages: &PackageMemo,
+    tenant: &str,
+    device: &str,
+) -> StoreResult<Vec<DeviceCommand>> {
     let mut stmt = c
         .prepare_cached(
-            "SELECT dc.id, dc.kind, dc.rollout_id, dc.package_id, p.version, dc.created_at, dc.delivery_count
-             FROM device_commands dc JOIN packages p ON p.id = dc.package_id
-             WHERE dc.device_id = ?2 AND dc.tenant_id = ?1 AND dc.acked_at IS NULL AND dc.cancelled_at IS NULL
-             ORDER BY dc.id",
+            "SELECT id, kind, rollout_id, package_id, created_at, delivery_count
+             FROM device_commands
+             WHERE device_id = ?2 AND tenant_id = ?1 AND acked_at IS NULL AND cancelled_at IS NULL
+             ORDER BY id",
         )
         .map_err(db)?;
     let rows = stmt
         .query_map([tenant, device], |r| {
             let kind: String = r.get(1)?;
-            Ok(DeviceCommand {
-                command_id: r.get(0)?,
-                kind: CommandKind::parse(&kind).unwrap_or(CommandKind::OtaStart),
-                rollout_id: r.get(2)?,
-                package_id: r.get(3)?,
-                version: r.get(4)?,
-                created_at: r.get(5)?,
-                delivery_count: u64_of(r.get::<_, i64>(6)?),
-            })
+            Ok((
+                r.get::<_, String>(0)?,
+                kind,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, i64>(5)?,
+            ))
         })
         .map_err(db)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(db)?;
-    Ok(rows)
+    rows.into_iter()
+        .map(
+            |(command_id, kind, rollout_id, package_id, created_at, count)| {
+                let version = packages
+                    .get(c, tenant, &package_id)?
+                    .ok_or_else(|| ApiError::internal("a command's package is missing"))?
+                    .key
+                    .version
+                    .clone();
+                Ok(DeviceCommand {
+                    command_id,
+                    kind: CommandKind::parse(&kind).unwrap_or(CommandKind::OtaStart),
+                    rollout_id,
+                    package_id,
+                    version,
+                    created_at,
+                    delivery_count: u64_of(count),
+                })
+            },
+        )
+        .collect()
 }
 
 /// Raises stored delivery counts to `(command id, total)`, all in one transaction (a count

@@ -5,7 +5,7 @@
 use rusqlite_migration::{Migrations, M};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)])
 }
 
 const V1: &str = r#"
@@ -285,6 +285,77 @@ CREATE INDEX rollout_targets_by_rollback_state ON rollout_targets (rollout_id, r
     WHERE rollback_state IS NOT NULL;
 CREATE INDEX device_commands_open_by_rollout ON device_commands (rollout_id, kind)
     WHERE acked_at IS NULL AND cancelled_at IS NULL;
+"#;
+
+/// The device poll's answer, kept per device: a poll reads one row by primary key instead of
+/// joining the device's rollout targets, their rollouts and packages (about nine b-tree
+/// descents) on every request of every device. Triggers keep it, so no write path can forget
+/// to: a target entering or leaving `command_sent`/`in_progress` (way up or rollback) changes
+/// its device's row; a rollout's status change (other than active ↔ paused, which assigns the
+/// same) changes the rows of the devices it touches. `device_assignments` is the one
+/// definition of "what a device is told to install"; the table is that view, materialized
+/// (the store's tests check they agree after every kind of change).
+const V5: &str = r#"
+-- Every assignment a device has now (one per rollout that has something to tell it)...
+CREATE VIEW assignment_candidates AS
+SELECT t.device_id, r.tenant_id, r.id AS rollout_id,
+       CASE WHEN r.status = 'rolling_back' THEN r.rollback_package_id ELSE r.package_id END AS package_id,
+       CASE WHEN r.status = 'rolling_back' THEN 'ota_rollback' ELSE 'ota_start' END AS command,
+       r.target_kind = 'devices' AS device_level
+FROM rollout_targets t JOIN rollouts r ON r.id = t.rollout_id
+WHERE (r.status IN ('active', 'paused') AND t.state IN ('command_sent', 'in_progress'))
+   OR (r.status = 'rolling_back' AND t.rollback_state IN ('command_sent', 'in_progress'));
+
+-- ...and the one it is told: a device-level assignment beats a profile-level one, then the
+-- newest rollout wins. (A correlated pick rather than a window function, so a filter on
+-- device_id, or a join to a list of devices, reaches the rollout_targets_by_device index.)
+CREATE VIEW device_assignments AS
+SELECT c.device_id, c.tenant_id, c.rollout_id, c.package_id, c.command
+FROM assignment_candidates c
+WHERE c.rollout_id = (SELECT b.rollout_id FROM assignment_candidates b WHERE b.device_id = c.device_id
+                      ORDER BY b.device_level DESC, b.rollout_id DESC LIMIT 1);
+
+CREATE TABLE device_polls (
+    device_id  TEXT PRIMARY KEY,
+    tenant_id  TEXT NOT NULL,
+    rollout_id TEXT NOT NULL,
+    package_id TEXT NOT NULL,
+    command    TEXT NOT NULL CHECK (command IN ('ota_start', 'ota_rollback'))
+) STRICT, WITHOUT ROWID;
+CREATE INDEX device_polls_by_rollout ON device_polls (rollout_id);
+INSERT INTO device_polls SELECT * FROM device_assignments;
+
+CREATE TRIGGER device_polls_on_target_insert AFTER INSERT ON rollout_targets
+WHEN NEW.state IN ('command_sent', 'in_progress') OR NEW.rollback_state IN ('command_sent', 'in_progress')
+BEGIN
+    DELETE FROM device_polls WHERE device_id = NEW.device_id;
+    INSERT INTO device_polls SELECT * FROM device_assignments WHERE device_id = NEW.device_id;
+END;
+
+CREATE TRIGGER device_polls_on_target_update AFTER UPDATE OF state, rollback_state ON rollout_targets
+WHEN coalesce(OLD.state IN ('command_sent', 'in_progress'), 0) != coalesce(NEW.state IN ('command_sent', 'in_progress'), 0)
+  OR coalesce(OLD.rollback_state IN ('command_sent', 'in_progress'), 0) != coalesce(NEW.rollback_state IN ('command_sent', 'in_progress'), 0)
+BEGIN
+    DELETE FROM device_polls WHERE device_id = NEW.device_id;
+    INSERT INTO device_polls SELECT * FROM device_assignments WHERE device_id = NEW.device_id;
+END;
+
+CREATE TRIGGER device_polls_on_rollout_status AFTER UPDATE OF status ON rollouts
+WHEN OLD.status != NEW.status AND NOT (OLD.status IN ('active', 'paused') AND NEW.status IN ('active', 'paused'))
+BEGIN
+    -- The devices this rollout answers for now, and those it may answer for from now on.
+    INSERT OR REPLACE INTO device_polls
+    SELECT * FROM device_assignments WHERE device_id IN (
+        SELECT device_id FROM device_polls WHERE rollout_id = NEW.id
+        UNION
+        SELECT device_id FROM rollout_targets WHERE rollout_id = NEW.id AND state IN ('command_sent', 'in_progress')
+        UNION
+        SELECT device_id FROM rollout_targets WHERE rollout_id = NEW.id AND rollback_state IN ('command_sent', 'in_progress'));
+    -- Rows still naming this rollout for a device it no longer assigns anything to.
+    DELETE FROM device_polls WHERE rollout_id = NEW.id AND NOT EXISTS (
+        SELECT 1 FROM device_assignments a WHERE a.device_id = device_polls.device_id AND a.rollout_id = NEW.id);
+END;
+
 "#;
 
 #[cfg(test)]

@@ -3,48 +3,44 @@
 //! Assignment: the device's open rollout target (command sent or in progress on the way up
 //! while active or paused; its rollback command while rolling back). A rollout that names the
 //! device explicitly (`device_ids`, device-level) beats one that reached it through its profile;
-//! among equals the newest wins.
+//! among equals the newest wins. The rule is written once, as the `device_assignments` view
+//! (schema V5); `device_polls` keeps its answer per device.
 
 use airlift_core::wire::{CommandAck, CommandKind};
 use rusqlite::{params, Connection, OptionalExtension as _};
 
 use super::{db, history};
-use crate::store::sqlite::catalog;
-use crate::store::{ApiError, Assignment, StoreResult};
+use crate::store::sqlite::package_memo::PackageMemo;
+use crate::store::{ApiError, Assignment, PackageRecord, StoreResult};
 
-pub fn assignment(c: &Connection, tenant: &str, device: &str) -> StoreResult<Option<Assignment>> {
-    let found: Option<(String, String, Option<String>, bool)> = c
+pub fn assignment(
+    c: &Connection,
+    packages: &PackageMemo,
+    tenant: &str,
+    device: &str,
+) -> StoreResult<Option<Assignment>> {
+    // `device_polls` is `device_assignments` (schema V5) kept by triggers: one primary-key read.
+    let found: Option<(String, String, String)> = c
         .prepare_cached(
-            "SELECT r.id, r.package_id, r.rollback_package_id, r.status = 'rolling_back'
-             FROM rollout_targets t JOIN rollouts r ON r.id = t.rollout_id
-             WHERE t.device_id = ?2 AND r.tenant_id = ?1 AND (
-                 (r.status IN ('active', 'paused') AND t.state IN ('command_sent', 'in_progress'))
-                 OR (r.status = 'rolling_back' AND t.rollback_state IN ('command_sent', 'in_progress')))
-             ORDER BY r.target_kind = 'devices' DESC, r.id DESC
-             LIMIT 1",
+            "SELECT rollout_id, package_id, command FROM device_polls
+             WHERE device_id = ?2 AND tenant_id = ?1",
         )
         .map_err(db)?
-        .query_row([tenant, device], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
+        .query_row([tenant, device], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()
         .map_err(db)?;
-    let Some((rollout_id, package_id, rollback_id, rolling_back)) = found else {
+    let Some((rollout_id, package_id, command)) = found else {
         return Ok(None);
     };
-    let (kind, pkg) = if rolling_back {
-        let rb = rollback_id
-            .ok_or_else(|| ApiError::internal("rolling back without a rollback package"))?;
-        (CommandKind::OtaRollback, rb)
-    } else {
-        (CommandKind::OtaStart, package_id)
-    };
-    let package = catalog::package(c, tenant, &pkg)?
+    let command = CommandKind::parse(&command)
+        .ok_or_else(|| ApiError::internal(format!("unknown command kind {command:?}")))?;
+    let package = packages
+        .get(c, tenant, &package_id)?
         .ok_or_else(|| ApiError::internal("an assigned package is missing"))?;
     Ok(Some(Assignment {
-        package,
+        package: PackageRecord::clone(&package),
         rollout_id,
-        command: kind,
+        command,
     }))
 }
 
