@@ -1,6 +1,9 @@
-//! The chunk endpoint's view of "which package may this device read": the last assignment
-//! `GET .../ota` or a chunk request found, kept for a few seconds so a download's many range
-//! requests do not each query the database.
+//! The chunk endpoint's view of "which package may this device read": the last assignment a
+//! chunk request found, kept for a few seconds so a download's many range requests do not each
+//! query the database. Polls only correct it (a poll that finds another package, or none,
+//! drops the entry); they do not fill it, so it holds the devices downloading now rather than
+//! the whole polling fleet (a full cache is emptied at once, a stall the polls would cause every
+//! few seconds).
 //!
 //! Only a match is trusted: a request for another package always re-reads the database, so a
 //! new assignment (say, the rollback package) is served at once. The price of the cache is that
@@ -46,9 +49,62 @@ impl AssignmentCache {
         }
     }
 
+    /// Drops `device_id`'s entry unless it is for `package_id` (the poll's answer): a poll
+    /// shows what the device is assigned now, and a different package in the cache is stale.
+    pub fn keep_only(&self, device_id: &str, package_id: &str) {
+        if let Ok(mut map) = self.inner.lock() {
+            if map
+                .get(device_id)
+                .is_some_and(|(r, _)| r.package_id != package_id)
+            {
+                map.remove(device_id);
+            }
+        }
+    }
+
     pub fn forget(&self, device_id: &str) {
         if let Ok(mut map) = self.inner.lock() {
             map.remove(device_id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn readable(package: &str) -> Readable {
+        Readable {
+            package_id: package.to_owned(),
+            storage_key: format!("firmware/t/{package}.bin"),
+            size_bytes: 10,
+        }
+    }
+
+    #[test]
+    fn only_the_cached_package_matches_and_a_poll_drops_a_stale_one() {
+        let cache = AssignmentCache::default();
+        cache.put("d1", readable("p1"));
+        assert_eq!(cache.get("d1", "p1"), Some(readable("p1")));
+        assert_eq!(
+            cache.get("d1", "p2"),
+            None,
+            "another package is never served from here"
+        );
+
+        cache.keep_only("d1", "p1");
+        assert_eq!(
+            cache.get("d1", "p1"),
+            Some(readable("p1")),
+            "same package: kept"
+        );
+        cache.keep_only("d1", "p2");
+        assert_eq!(
+            cache.get("d1", "p1"),
+            None,
+            "the poll found p2: p1 is stale"
+        );
+        cache.keep_only("d2", "p1"); // nothing cached: nothing to do
+        assert_eq!(cache.get("d2", "p1"), None);
     }
 }

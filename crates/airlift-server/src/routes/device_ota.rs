@@ -54,7 +54,7 @@ pub async fn get_ota(
             break (a, commands);
         }
     };
-    state.assignments.put(&id, readable(&a));
+    state.assignments.keep_only(&id, &a.package.id);
     Ok(Json(OtaAssignment {
         package_id: a.package.id,
         package_type: a.package.key.package_type,
