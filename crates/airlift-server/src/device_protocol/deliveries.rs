@@ -24,7 +24,7 @@ use airlift_core::wire::DeviceCommand;
 
 use crate::store::{Store, StoreResult};
 
-pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
+pub const FLUSH_EVERY: Duration = Duration::from_millis(250);
 /// Entries flushed and not delivered for this long are dropped (memory stays bounded by the
 /// commands delivered recently).
 pub const FORGET_AFTER: Duration = Duration::from_secs(30);
