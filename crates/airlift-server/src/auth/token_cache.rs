@@ -8,57 +8,76 @@
 //! lock would stall every other device request meanwhile.
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use lru::LruCache;
 
 use crate::store::DeviceRecord;
 
 pub const TTL: Duration = Duration::from_secs(60);
-const MAX_ENTRIES: usize = 200_000;
+/// Twice a 100,000-device fleet; a bigger fleet evicts its least recently seen devices one at a
+/// time (O(1) per insert), never by emptying the cache under the lock.
+const MAX_ENTRIES: NonZeroUsize = NonZeroUsize::new(200_000).expect("non-zero");
 
-#[derive(Default)]
 struct Entries {
-    by_hash: HashMap<String, (Arc<DeviceRecord>, Instant)>,
+    by_hash: LruCache<String, (Arc<DeviceRecord>, Instant)>,
+    /// Exactly the devices in `by_hash` (kept in step on insert, eviction and invalidation).
     hash_of_device: HashMap<String, String>,
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct TokenCache {
     inner: Arc<Mutex<Entries>>,
 }
 
+impl Default for TokenCache {
+    fn default() -> Self {
+        Self::with_capacity(MAX_ENTRIES)
+    }
+}
+
 impl TokenCache {
+    pub fn with_capacity(capacity: NonZeroUsize) -> Self {
+        Self {
+            inner: Arc::new(Mutex::new(Entries {
+                by_hash: LruCache::new(capacity),
+                hash_of_device: HashMap::new(),
+            })),
+        }
+    }
+
     pub fn get(&self, hash: &str) -> Option<Arc<DeviceRecord>> {
-        let map = self.inner.lock().ok()?;
+        let mut map = self.inner.lock().ok()?;
         let (device, at) = map.by_hash.get(hash)?;
         (at.elapsed() < TTL).then(|| device.clone())
     }
 
     pub fn put(&self, hash: String, device: Arc<DeviceRecord>) {
         if let Ok(mut map) = self.inner.lock() {
-            if map.by_hash.len() >= MAX_ENTRIES {
-                map.by_hash.retain(|_, (_, at)| at.elapsed() < TTL);
-                if map.by_hash.len() >= MAX_ENTRIES {
-                    map.by_hash.clear();
+            let map = &mut *map;
+            let device_id = device.id.clone();
+            // A device's earlier token (rotated) must not stay findable beside the new one.
+            if let Some(old) = map.hash_of_device.insert(device_id.clone(), hash.clone()) {
+                if old != hash {
+                    map.by_hash.pop(&old);
                 }
-                let live = &map.by_hash;
-                let kept: HashMap<String, String> = map
-                    .hash_of_device
-                    .iter()
-                    .filter(|(_, h)| live.contains_key(*h))
-                    .map(|(d, h)| (d.clone(), h.clone()))
-                    .collect();
-                map.hash_of_device = kept;
             }
-            map.hash_of_device.insert(device.id.clone(), hash.clone());
-            map.by_hash.insert(hash, (device, Instant::now()));
+            let pushed_out = map.by_hash.push(hash.clone(), (device, Instant::now()));
+            if let Some((evicted_hash, (evicted, _))) = pushed_out {
+                let still_current = map.hash_of_device.get(&evicted.id) == Some(&evicted_hash);
+                if evicted_hash != hash && still_current {
+                    map.hash_of_device.remove(&evicted.id);
+                }
+            }
         }
     }
 
     pub fn invalidate_device(&self, device_id: &str) {
         if let Ok(mut map) = self.inner.lock() {
             if let Some(hash) = map.hash_of_device.remove(device_id) {
-                map.by_hash.remove(&hash);
+                map.by_hash.pop(&hash);
             }
         }
     }
@@ -95,15 +114,31 @@ mod tests {
     }
 
     #[test]
-    fn a_full_cache_starts_over_and_keeps_its_reverse_index_consistent() {
-        let cache = TokenCache::default();
-        for i in 0..MAX_ENTRIES {
+    fn a_full_cache_drops_its_least_recently_seen_device_and_its_reverse_entry() {
+        let cache = TokenCache::with_capacity(NonZeroUsize::new(3).unwrap());
+        for i in 1..=3 {
             cache.put(format!("h{i}"), device(&format!("d{i}")));
         }
-        cache.put("new".to_owned(), device("dnew"));
+        assert!(cache.get("h1").is_some()); // d1 seen again: d2 is now the oldest
+        cache.put("h4".to_owned(), device("d4"));
+        assert!(cache.get("h2").is_none(), "the least recently seen device goes");
+        for h in ["h1", "h3", "h4"] {
+            assert!(cache.get(h).is_some(), "{h} stays");
+        }
         let map = cache.inner.lock().unwrap();
-        assert!(map.by_hash.len() <= MAX_ENTRIES);
-        assert_eq!(map.by_hash.len(), map.hash_of_device.len());
-        assert!(map.by_hash.contains_key("new"));
+        assert_eq!(map.by_hash.len(), 3);
+        assert_eq!(map.hash_of_device.len(), 3, "no reverse entry outlives its device");
+        assert!(!map.hash_of_device.contains_key("d2"));
+    }
+
+    #[test]
+    fn a_new_token_for_a_device_replaces_its_old_one() {
+        let cache = TokenCache::default();
+        cache.put("old".to_owned(), device("d1"));
+        cache.put("new".to_owned(), device("d1"));
+        assert!(cache.get("old").is_none());
+        assert!(cache.get("new").is_some());
+        cache.invalidate_device("d1");
+        assert!(cache.get("new").is_none());
     }
 }

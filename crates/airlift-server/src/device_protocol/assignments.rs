@@ -2,19 +2,21 @@
 //! chunk request found, kept for a few seconds so a download's many range requests do not each
 //! query the database. Polls only correct it (a poll that finds another package, or none,
 //! drops the entry); they do not fill it, so it holds the devices downloading now rather than
-//! the whole polling fleet (a full cache is emptied at once, a stall the polls would cause every
-//! few seconds).
+//! the whole polling fleet.
 //!
 //! Only a match is trusted: a request for another package always re-reads the database, so a
 //! new assignment (say, the rollback package) is served at once. The price of the cache is that
 //! a device may go on reading a package it was just unassigned from for up to [`TTL`].
 
-use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use lru::LruCache;
+
 pub const TTL: Duration = Duration::from_secs(5);
-const MAX_ENTRIES: usize = 100_000;
+/// Devices downloading at once; beyond that the least recently served one is dropped.
+const MAX_ENTRIES: NonZeroUsize = NonZeroUsize::new(100_000).expect("non-zero");
 
 /// What a chunk request needs of an assignment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,28 +26,30 @@ pub struct Readable {
     pub size_bytes: u64,
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct AssignmentCache {
-    inner: Arc<Mutex<HashMap<String, (Readable, Instant)>>>,
+    inner: Arc<Mutex<LruCache<String, (Readable, Instant)>>>,
+}
+
+impl Default for AssignmentCache {
+    fn default() -> Self {
+        Self {
+            inner: Arc::new(Mutex::new(LruCache::new(MAX_ENTRIES))),
+        }
+    }
 }
 
 impl AssignmentCache {
     /// The cached assignment of `device_id` if it is `package_id` and fresh.
     pub fn get(&self, device_id: &str, package_id: &str) -> Option<Readable> {
-        let map = self.inner.lock().ok()?;
+        let mut map = self.inner.lock().ok()?;
         let (r, at) = map.get(device_id)?;
         (r.package_id == package_id && at.elapsed() < TTL).then(|| r.clone())
     }
 
     pub fn put(&self, device_id: &str, readable: Readable) {
         if let Ok(mut map) = self.inner.lock() {
-            if map.len() >= MAX_ENTRIES {
-                map.retain(|_, (_, at)| at.elapsed() < TTL);
-                if map.len() >= MAX_ENTRIES {
-                    map.clear();
-                }
-            }
-            map.insert(device_id.to_owned(), (readable, Instant::now()));
+            map.put(device_id.to_owned(), (readable, Instant::now()));
         }
     }
 
@@ -53,18 +57,15 @@ impl AssignmentCache {
     /// shows what the device is assigned now, and a different package in the cache is stale.
     pub fn keep_only(&self, device_id: &str, package_id: &str) {
         if let Ok(mut map) = self.inner.lock() {
-            if map
-                .get(device_id)
-                .is_some_and(|(r, _)| r.package_id != package_id)
-            {
-                map.remove(device_id);
+            if map.peek(device_id).is_some_and(|(r, _)| r.package_id != package_id) {
+                map.pop(device_id);
             }
         }
     }
 
     pub fn forget(&self, device_id: &str) {
         if let Ok(mut map) = self.inner.lock() {
-            map.remove(device_id);
+            map.pop(device_id);
         }
     }
 }
