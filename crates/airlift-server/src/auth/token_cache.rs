@@ -121,13 +121,20 @@ mod tests {
         }
         assert!(cache.get("h1").is_some()); // d1 seen again: d2 is now the oldest
         cache.put("h4".to_owned(), device("d4"));
-        assert!(cache.get("h2").is_none(), "the least recently seen device goes");
+        assert!(
+            cache.get("h2").is_none(),
+            "the least recently seen device goes"
+        );
         for h in ["h1", "h3", "h4"] {
             assert!(cache.get(h).is_some(), "{h} stays");
         }
         let map = cache.inner.lock().unwrap();
         assert_eq!(map.by_hash.len(), 3);
-        assert_eq!(map.hash_of_device.len(), 3, "no reverse entry outlives its device");
+        assert_eq!(
+            map.hash_of_device.len(),
+            3,
+            "no reverse entry outlives its device"
+        );
         assert!(!map.hash_of_device.contains_key("d2"));
     }
 

@@ -57,7 +57,10 @@ impl AssignmentCache {
     /// shows what the device is assigned now, and a different package in the cache is stale.
     pub fn keep_only(&self, device_id: &str, package_id: &str) {
         if let Ok(mut map) = self.inner.lock() {
-            if map.peek(device_id).is_some_and(|(r, _)| r.package_id != package_id) {
+            if map
+                .peek(device_id)
+                .is_some_and(|(r, _)| r.package_id != package_id)
+            {
                 map.pop(device_id);
             }
         }
