@@ -288,3 +288,34 @@ async fn device_level_assignment_beats_profile_level() {
     let b = f.devices[1].ota().await.expect(200);
     assert_eq!(b["rollout_id"], p["rollout_id"]);
 }
+
+/// The other order: a newer profile-level rollout does not take a device from its device-level
+/// one (neither in the poll nor at the chunk endpoint), and once the device has installed the
+/// device-level package, the profile's assignment is what it is told next.
+#[tokio::test]
+async fn a_newer_profile_rollout_waits_until_the_device_level_one_is_done() {
+    let f = fleet(2, &[]).await;
+    let d = f
+        .start(
+            json!({"package_id": f.rollback_pkg, "device_ids": [f.devices[0].id],
+            "canary_percent": 100, "failure_threshold_percent": 50}),
+        )
+        .await;
+    let p = f
+        .start(
+            json!({"package_id": f.pkg, "target_profile_id": f.profile, "canary_percent": 100,
+            "failure_threshold_percent": 50}),
+        )
+        .await;
+    let a = f.devices[0].ota().await.expect(200);
+    assert_eq!(a["rollout_id"], d["rollout_id"], "{a}");
+    assert_eq!(a["package_id"], f.rollback_pkg.as_str());
+    assert_eq!(f.devices[0].chunk(&f.pkg, 0, 16).await.status(), 403);
+    assert_eq!(f.devices[1].ota().await.expect(200)["rollout_id"], p["rollout_id"]);
+
+    f.devices[0].update(&sha256_hex(&f.rollback_bytes)).await;
+    let next = f.devices[0].ota().await.expect(200);
+    assert_eq!(next["rollout_id"], p["rollout_id"], "{next}");
+    assert_eq!(next["package_id"], f.pkg.as_str());
+    assert_eq!(f.devices[0].chunk(&f.pkg, 0, 16).await.status(), 200);
+}

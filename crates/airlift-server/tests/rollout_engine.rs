@@ -85,6 +85,52 @@ async fn rolling_batches_advance_by_themselves_and_all_at_once_schedules_everyth
     assert_eq!(all["canary_percent"], 100);
 }
 
+/// A rolling batch below `min_batch_success_percent` stops the rollout where it is: no
+/// further batch goes out by itself (though the failure rate stays under the threshold, so it
+/// is not paused either), and a person can still advance it by hand.
+#[tokio::test]
+async fn a_rolling_batch_below_its_minimum_success_does_not_advance() {
+    let f = fleet(8, &[]).await;
+    let created = f
+        .start(
+            json!({"package_id": f.pkg, "target_profile_id": f.profile, "strategy": "rolling",
+            "batch_percent": 25, "min_batch_success_percent": 100,
+            "failure_threshold_percent": 90}),
+        )
+        .await;
+    let id = created["rollout_id"].as_str().unwrap().to_owned();
+    let batch = f.in_state(&id, "command_sent").await;
+    assert_eq!(batch.len(), 2);
+    batch[0]
+        .report(&id, "2.0.0", "INSTALLED_VERSION")
+        .await
+        .expect(200);
+    batch[1].report(&id, "1.0.0", "INSTALL_ERROR").await.expect(200);
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let r = f.rollout(&id).await;
+    assert_eq!(r["status"], "active", "{r}");
+    assert_eq!(r["canary_percent"], 25, "{r}");
+    assert_eq!(r["counters"]["successful"], 1, "{r}");
+    assert_eq!(r["counters"]["failed"], 1, "{r}");
+    assert!(f.in_state(&id, "command_sent").await.is_empty(), "no new batch: {r}");
+    let system_advances = r["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["trigger"] == "advance" && t["actor"] == "system")
+        .count();
+    assert_eq!(system_advances, 0, "{r}");
+
+    f.rm.post(
+        &format!("/api/v1/ota/rollouts/{id}/advance"),
+        json!({"canary_percent": 50}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(f.in_state(&id, "command_sent").await.len(), 2);
+}
+
 #[tokio::test]
 async fn concurrent_pause_and_rollback_apply_each_edge_once() {
     let f = fleet(10, &[]).await;
