@@ -97,8 +97,8 @@ async fn search_finds_devices_and_a_failed_device_shows_why_in_its_history() {
         t == format!("{updated} matching of {total} devices")
     })
     .await;
-    let rows = row_texts(&client).await;
-    assert_eq!(rows.len() as u64, updated);
+    // The count and the rows are two queries: wait for the rows to be the filtered ones too.
+    let rows = wait_for_rows(&client, |rows| rows.len() as u64 == updated).await;
     for row in rows {
         assert!(
             row.contains("| 2.0.0 |") && row.contains("Updated"),
@@ -171,6 +171,25 @@ async fn row_texts(client: &fantoccini::Client) -> Vec<String> {
         .await
         .expect("read the rows");
     serde_json::from_value(value).expect("a list of row texts")
+}
+
+/// The listed rows once `done` accepts them (panics with the last rows after `ui::TIMEOUT`).
+async fn wait_for_rows(
+    client: &fantoccini::Client,
+    done: impl Fn(&[String]) -> bool,
+) -> Vec<String> {
+    let deadline = std::time::Instant::now() + ui::TIMEOUT;
+    loop {
+        let rows = row_texts(client).await;
+        if done(&rows) {
+            return rows;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the rows never matched: {rows:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Chooses `value` in a `<select>` by its option's value.
