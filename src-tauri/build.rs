@@ -10,6 +10,7 @@ const COMMANDS: &[&str] = &[
     "connection_switch",
     "connection_remove",
     "demo_start",
+    "demo_stop",
     "catalog_cached",
     "catalog_refresh",
     "package_detail",

@@ -14,7 +14,10 @@ use tokio::process::{Child, Command};
 use crate::state::Active;
 
 pub const DEMO_NAME: &str = "Local demo fleet";
-const DEVICES: &str = "50";
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
+/// "A few hundred simulated devices on older firmware" (issue 5): enough to watch a canary
+/// slice, an auto-pause and a rollback play out.
+const DEVICES: &str = "300";
 
 pub struct DemoFleet {
     pub url: String,
@@ -29,6 +32,19 @@ impl DemoFleet {
             url: self.url.clone(),
             token: Some(self.token.clone()),
             token_loaded: true,
+        }
+    }
+
+    /// Stops the demo and waits until it has stopped its airliftd and devices; kills it if it
+    /// has not exited after [`STOP_GRACE`]. (Dropping it only signals: a kill right behind the
+    /// signal would leave its airliftd running.)
+    pub async fn shutdown(mut self) {
+        self.stop();
+        if tokio::time::timeout(STOP_GRACE, self.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.child.kill().await;
         }
     }
 

@@ -25,6 +25,7 @@ macro_rules! app_commands {
             commands::connections::connection_switch,
             commands::connections::connection_remove,
             commands::demo::demo_start,
+            commands::demo::demo_stop,
             commands::catalog::catalog_cached,
             commands::catalog::catalog_refresh,
             commands::catalog::package_detail,

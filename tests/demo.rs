@@ -1,5 +1,6 @@
 //! The "Local demo fleet" entry in Settings: starts `airlift-sim demo` (built next to the app
-//! binary), switches to it and shows its catalog.
+//! binary), switches to it and shows its catalog; stops it (server and devices gone) and starts
+//! it again; and the app's exit stops it too.
 
 mod support;
 
@@ -10,7 +11,7 @@ use std::time::Duration;
 use support::ui;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn settings_starts_the_local_demo_fleet_and_shows_its_catalog() {
+async fn settings_starts_and_stops_the_local_demo_fleet_and_shows_its_catalog() {
     // airlift-sim and airliftd next to the app binary, as in a packaged install.
     for bin in ["airlift-sim", "airliftd"] {
         let path = airlift_testkit::bin(bin);
@@ -61,10 +62,7 @@ async fn settings_starts_the_local_demo_fleet_and_shows_its_catalog() {
     })
     .await;
     support::screenshot(&client, "demo-catalog").await;
-    client.close().await.expect("close the session");
-    drop(driver);
 
-    // The demo fleet goes with the app.
     let demo_dir = tmp.path().join("app/demo");
     let running = || {
         Command::new("pgrep")
@@ -73,6 +71,34 @@ async fn settings_starts_the_local_demo_fleet_and_shows_its_catalog() {
             .map(|o| o.status.success())
             .unwrap_or(false)
     };
+    assert!(running(), "the demo fleet runs while the app does");
+
+    // Stopped from Settings: its server and devices go, and so does the connection.
+    ui::click_button(&client, "Settings").await;
+    ui::click_button(&client, "Stop local demo fleet").await;
+    support::wait_for_text(&client, "[data-testid=connection-list]", ui::TIMEOUT, |t| {
+        !t.contains("Local demo fleet")
+    })
+    .await;
+    assert!(
+        support::wait_until(Duration::from_secs(20), || !running()),
+        "the demo fleet still runs after Stop"
+    );
+
+    // Started again, it runs until the app exits.
+    ui::click_button(&client, "Start local demo fleet").await;
+    support::wait_for_text(
+        &client,
+        "[data-testid=connection-list]",
+        Duration::from_secs(180),
+        |t| t.contains("Local demo fleet"),
+    )
+    .await;
+    assert!(running(), "the demo fleet runs again");
+    client.close().await.expect("close the session");
+    drop(driver);
+
+    // The demo fleet goes with the app.
     assert!(
         support::wait_until(Duration::from_secs(20), || !running()),
         "the demo fleet outlived the app"

@@ -20,3 +20,21 @@ pub async fn demo_start(state: State<'_, AppState>) -> Result<(), DeskError> {
     };
     state.set_active(Some(active))
 }
+
+/// Stops the demo fleet (its simulator and airliftd) if it runs, and returns once they are
+/// gone. Its cached data stays readable offline; when it was the active connection, the app is
+/// left without one (Settings says so).
+#[tauri::command]
+pub async fn demo_stop(state: State<'_, AppState>) -> Result<(), DeskError> {
+    let stopped = lock(&state.demo)?.take();
+    if let Some(demo) = stopped {
+        if state
+            .active()?
+            .is_some_and(|a| a.name == crate::demo::DEMO_NAME)
+        {
+            state.set_active(None)?;
+        }
+        demo.shutdown().await;
+    }
+    Ok(())
+}

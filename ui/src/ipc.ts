@@ -73,6 +73,7 @@ export const connectionAdd = (connection: NewConnection) =>
 export const connectionSwitch = (name: string) => call<null>("connection_switch", { name });
 export const connectionRemove = (name: string) => call<null>("connection_remove", { name });
 export const demoStart = () => call<null>("demo_start");
+export const demoStop = () => call<null>("demo_stop");
 
 export const catalogCached = () => call<Catalog>("catalog_cached");
 export const catalogRefresh = () => call<Catalog>("catalog_refresh");

@@ -64,20 +64,42 @@ export function SettingsScreen() {
           ))}
         </ul>
       </section>
-      {connections.data?.demo_available && !demoRunning && (
+      {connections.data?.demo_available && (
         <section className="card" aria-labelledby="demo-title">
           <h2 id="demo-title">Local demo fleet</h2>
-          <p className="muted">Starts a local fleet server with a demo tenant, packages and simulated devices.</p>
-          <button
-            type="button"
-            disabled={demoBusy}
-            onClick={() => {
-              setDemoBusy(true);
-              void act(ipc.demoStart).finally(() => setDemoBusy(false));
-            }}
-          >
-            {demoBusy ? "Starting…" : "Start local demo fleet"}
-          </button>
+          {demoRunning ? (
+            <>
+              <p className="muted">
+                Running: a local fleet server with a demo tenant, packages and simulated devices. Stopping it
+                ends its server and devices; what the app cached from it stays readable.
+              </p>
+              <button
+                type="button"
+                className="danger"
+                disabled={demoBusy}
+                onClick={() => {
+                  setDemoBusy(true);
+                  void act(ipc.demoStop).finally(() => setDemoBusy(false));
+                }}
+              >
+                {demoBusy ? "Stopping…" : "Stop local demo fleet"}
+              </button>
+            </>
+          ) : (
+            <>
+              <p className="muted">Starts a local fleet server with a demo tenant, packages and simulated devices.</p>
+              <button
+                type="button"
+                disabled={demoBusy}
+                onClick={() => {
+                  setDemoBusy(true);
+                  void act(ipc.demoStart).finally(() => setDemoBusy(false));
+                }}
+              >
+                {demoBusy ? "Starting…" : "Start local demo fleet"}
+              </button>
+            </>
+          )}
         </section>
       )}
       <AddConnectionForm onSaved={() => void reset()} />

@@ -1,0 +1,52 @@
+import { fireEvent, screen, waitFor } from "@testing-library/react";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { afterEach } from "vitest";
+import { renderApp } from "../../test/render";
+import { SettingsScreen } from "./SettingsScreen";
+
+afterEach(() => clearMocks());
+
+/** A backend whose demo fleet runs until `demo_stop`, and starts again on `demo_start`. */
+function backend() {
+  const calls: string[] = [];
+  let running = true;
+  mockIPC((cmd) => {
+    calls.push(cmd);
+    switch (cmd) {
+      case "demo_stop":
+        running = false;
+        return null;
+      case "demo_start":
+        running = true;
+        return null;
+      case "connections_list":
+        return {
+          connections: running
+            ? [{ name: "Local demo fleet", url: "http://127.0.0.1:1", kind: "demo", active: true }]
+            : [],
+          active: running ? "Local demo fleet" : null,
+          demo_available: true,
+        };
+      case "signing_keys":
+        return [];
+      default:
+        return null;
+    }
+  });
+  return calls;
+}
+
+describe("settings: the local demo fleet", () => {
+  it("stops a running demo fleet and offers to start it again", async () => {
+    const calls = backend();
+    renderApp(<SettingsScreen />);
+    fireEvent.click(await screen.findByRole("button", { name: "Stop local demo fleet" }));
+    await screen.findByRole("button", { name: "Start local demo fleet" });
+    expect(calls.filter((c) => c === "demo_stop")).toHaveLength(1);
+    expect(screen.getByText("No connections yet.")).toBeInTheDocument();
+
+    fireEvent.click(screen.getByRole("button", { name: "Start local demo fleet" }));
+    await screen.findByRole("button", { name: "Stop local demo fleet" });
+    await waitFor(() => expect(calls.filter((c) => c === "demo_start")).toHaveLength(1));
+  });
+});
