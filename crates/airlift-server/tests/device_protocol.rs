@@ -311,7 +311,10 @@ async fn a_newer_profile_rollout_waits_until_the_device_level_one_is_done() {
     assert_eq!(a["rollout_id"], d["rollout_id"], "{a}");
     assert_eq!(a["package_id"], f.rollback_pkg.as_str());
     assert_eq!(f.devices[0].chunk(&f.pkg, 0, 16).await.status(), 403);
-    assert_eq!(f.devices[1].ota().await.expect(200)["rollout_id"], p["rollout_id"]);
+    assert_eq!(
+        f.devices[1].ota().await.expect(200)["rollout_id"],
+        p["rollout_id"]
+    );
 
     f.devices[0].update(&sha256_hex(&f.rollback_bytes)).await;
     let next = f.devices[0].ota().await.expect(200);

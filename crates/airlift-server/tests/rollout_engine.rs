@@ -105,7 +105,10 @@ async fn a_rolling_batch_below_its_minimum_success_does_not_advance() {
         .report(&id, "2.0.0", "INSTALLED_VERSION")
         .await
         .expect(200);
-    batch[1].report(&id, "1.0.0", "INSTALL_ERROR").await.expect(200);
+    batch[1]
+        .report(&id, "1.0.0", "INSTALL_ERROR")
+        .await
+        .expect(200);
 
     tokio::time::sleep(Duration::from_millis(500)).await;
     let r = f.rollout(&id).await;
@@ -113,7 +116,10 @@ async fn a_rolling_batch_below_its_minimum_success_does_not_advance() {
     assert_eq!(r["canary_percent"], 25, "{r}");
     assert_eq!(r["counters"]["successful"], 1, "{r}");
     assert_eq!(r["counters"]["failed"], 1, "{r}");
-    assert!(f.in_state(&id, "command_sent").await.is_empty(), "no new batch: {r}");
+    assert!(
+        f.in_state(&id, "command_sent").await.is_empty(),
+        "no new batch: {r}"
+    );
     let system_advances = r["transitions"]
         .as_array()
         .unwrap()
