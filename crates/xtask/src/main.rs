@@ -4,6 +4,7 @@
 //! does its one job. Set-up lives in [`setup`], the steps in [`run`] and [`test`].
 
 mod cmd;
+mod node;
 mod run;
 mod setup;
 mod test;

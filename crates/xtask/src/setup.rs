@@ -39,16 +39,13 @@ const TEST_PACKAGES: &[&str] = &[
 /// The tauri-driver release the end-to-end tests speak to (pinned: the 3.x line is alpha).
 const TAURI_DRIVER_VERSION: &str = "2.1.0";
 
-/// Vite 8 needs Node.js 20.19 or newer.
-const MIN_NODE: (u32, u32) = (20, 19);
-
 pub fn setup(purpose: Purpose) -> Result<(), String> {
     let mut packages: Vec<&str> = RUN_PACKAGES.to_vec();
     if purpose == Purpose::Test {
         packages.extend_from_slice(TEST_PACKAGES);
     }
     install_debian_packages(&packages)?;
-    check_node()?;
+    crate::node::ensure(&cmd::root(), install_debian_packages)?;
     install_ui_packages(&cmd::root().join("ui"))?;
     if purpose == Purpose::Test {
         tauri_driver()?;
@@ -96,24 +93,6 @@ fn debian_package_installed(package: &str) -> bool {
 
 fn is_root() -> bool {
     cmd::output("id", &["-u"]).is_some_and(|uid| uid.trim() == "0")
-}
-
-fn check_node() -> Result<(), String> {
-    let version = cmd::output("node", &["--version"]).ok_or(
-        "Node.js is not installed: install Node.js 20.19 or newer (the UI is built with Vite 8)",
-    )?;
-    let mut parts = version.trim().trim_start_matches('v').split('.');
-    let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    if (major, minor) < MIN_NODE {
-        return Err(format!(
-            "Node.js {} is too old: the UI build (Vite 8) needs {}.{} or newer",
-            version.trim(),
-            MIN_NODE.0,
-            MIN_NODE.1
-        ));
-    }
-    Ok(())
 }
 
 /// `npm ci` when the installed tree does not match the lock file (npm records it in node_modules).
