@@ -352,3 +352,73 @@ async fn profiles_and_devices_single_and_bulk() {
         .await
         .expect_error(400, "INVALID_ARGUMENT");
 }
+
+/// Secrets never reach the log, even at debug level: not the JWT, not a device token (in its
+/// header, or pasted into a query string, which the request log leaves out), not a rejected
+/// token either. The log does record the requests themselves.
+#[tokio::test]
+async fn the_log_never_shows_tokens() {
+    let dir = tempdir();
+    let log = dir.path().join("airliftd.log");
+    let server = Server::start_logging_to(&dir.path().join("data"), "debug", &log);
+    let jwt = token(&server.data, "acme", "release-manager");
+    let rm = Api::new(&server, &jwt);
+    let profile = rm
+        .post(
+            "/api/v1/profiles",
+            json!({"name": "p", "device_type": "temp-sensor"}),
+        )
+        .await
+        .expect(201);
+    let dev = rm
+        .post(
+            "/api/v1/devices",
+            json!({"name": "d", "profile_id": profile["profile_id"], "device_type": "temp-sensor",
+                   "firmware_version": "1.0.0"}),
+        )
+        .await
+        .expect(201);
+    let device_token = dev["device_token"].as_str().unwrap().to_owned();
+    let device_id = dev["device_id"].as_str().unwrap().to_owned();
+    let device = Api::new(&server, &device_token);
+    device
+        .get(&format!("/api/v1/devices/{device_id}/ota"))
+        .await
+        .expect(204);
+    device
+        .get(&format!(
+            "/api/v1/devices/{device_id}/ota?token={device_token}"
+        ))
+        .await
+        .expect(204);
+    let forged = format!("{jwt}x");
+    Api::new(&server, &forged)
+        .get("/api/v1/ota/packages")
+        .await
+        .expect_error(401, "UNAUTHENTICATED");
+    drop(server); // the log is complete once the process is gone
+
+    let text = std::fs::read_to_string(&log).expect("read the log");
+    assert!(
+        text.contains("/api/v1/profiles"),
+        "requests are logged:\n{text}"
+    );
+    assert!(text.contains("/ota"), "device requests are logged:\n{text}");
+    for (what, secret) in [
+        ("the JWT", jwt.as_str()),
+        ("the device token", device_token.as_str()),
+    ] {
+        assert!(!text.contains(secret), "{what} is in the log:\n{text}");
+    }
+    // Nor any recognisable part of them (a JWT's signature, a token's random part).
+    let signature = jwt.rsplit('.').next().unwrap();
+    assert!(
+        !text.contains(signature),
+        "the JWT's signature is in the log"
+    );
+    let random = device_token.trim_start_matches("adt_");
+    assert!(
+        !text.contains(&random[..20]),
+        "the device token is in the log"
+    );
+}

@@ -30,15 +30,25 @@ impl Server {
     }
 
     pub fn start_with(data: &Path, extra: &[&str]) -> Server {
+        Self::spawn(data, extra, "warn", Stdio::inherit())
+    }
+
+    /// A server whose log (at `level`, e.g. "debug") goes to the file `log`.
+    pub fn start_logging_to(data: &Path, level: &str, log: &Path) -> Server {
+        let file = std::fs::File::create(log).expect("create the log file");
+        Self::spawn(data, &[], level, Stdio::from(file))
+    }
+
+    fn spawn(data: &Path, extra: &[&str], level: &str, stderr: Stdio) -> Server {
         let mut child = Command::new(BIN)
             .arg("serve")
             .arg("--data")
             .arg(data)
             .args(["--listen", "127.0.0.1:0"])
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", level)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("spawn airliftd");
         let stdout = child.stdout.take().expect("stdout");
