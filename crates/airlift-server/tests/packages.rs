@@ -288,6 +288,47 @@ async fn http_artifacts_only_from_allowed_hosts() {
     assert_eq!(files.len(), 1, "{files:?}");
 }
 
+/// An allowed host cannot send the server elsewhere: a redirect (here to a host that is not on
+/// the allow-list, and which does serve the right bytes) is refused, not followed.
+#[tokio::test]
+async fn a_redirect_from_an_allowed_host_is_not_followed() {
+    let data = bytes(50_000, 4);
+    let elsewhere = ArtifactHost::start(data.clone(), None).await;
+    let target = elsewhere.url("/fw.bin");
+    let app = axum::Router::new().fallback(move || {
+        let target = target.clone();
+        async move { axum::response::Redirect::temporary(&target) }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let redirector = listener.local_addr().unwrap();
+    let serving = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let allow = redirector.to_string();
+    let (dir, _server, admin, rm) = setup(&["--allow-artifact-host", &allow]).await;
+    admin.require_signatures(false).await;
+
+    let e = rm
+        .post(
+            "/api/v1/ota/packages",
+            package_body(
+                "3.1.0",
+                &format!("http://{redirector}/fw.bin"),
+                &sha256_hex(&data),
+                data.len() as u64,
+            ),
+        )
+        .await
+        .expect_error(400, "INVALID_ARGUMENT");
+    assert!(e["message"].as_str().unwrap().contains("307"), "{e}");
+    assert!(package_files(dir.path()).is_empty());
+    assert_eq!(
+        rm.get("/api/v1/ota/packages").await.expect(200)["data"],
+        json!([])
+    );
+    serving.abort();
+}
+
 /// Registers `pem` for the admin's tenant and returns the key id.
 async fn add_key(admin: &Api, name: &str, algorithm: &str, pem: &str) -> String {
     let key = admin
