@@ -22,9 +22,11 @@ pub fn ensure(
     let arch = match std::env::consts::ARCH {
         "x86_64" => "x64",
         "aarch64" => "arm64",
-        other => return Err(format!(
+        other => {
+            return Err(format!(
             "no Node.js package for this architecture ({other}): install Node.js 20.19 or newer"
-        )),
+        ))
+        }
     };
     let dir = root.join("target/tools/node");
     let bin = dir.join(format!("node_modules/node-linux-{arch}/bin"));
