@@ -85,7 +85,7 @@ fn sim(url: &str, token: &str) -> Command {
 }
 
 /// Ten sensors in profile `lab-sensors` on 1.4.2, the first three of which fail every install
-/// (INSTALL_ERROR); rollback commands are not affected.
+/// (INSTALL_ERROR); rollback commands are not affected. Their installs and reboots take 2 s.
 fn start_failing_lab(url: &str, token: &str, dir: &Path) -> Proc {
     let child = sim(url, token)
         .args(["run", "--provision", "10", "--profile-name", "lab-sensors"])
@@ -94,7 +94,12 @@ fn start_failing_lab(url: &str, token: &str, dir: &Path) -> Proc {
         .arg(dir.join("lab.jsonl"))
         .args(["--device-fault", "0=install", "--device-fault", "1=install"])
         .args(["--device-fault", "2=install", "--until", "forever"])
-        .args(SIM_FLAGS)
+        // A longer reboot than the demo's, so the rollback stays visible for a screenshot.
+        .args(
+            SIM_FLAGS
+                .iter()
+                .map(|f| if *f == "200ms" { "2s" } else { f }),
+        )
         .spawn()
         .expect("start airlift-sim run");
     Proc(child)
@@ -347,6 +352,8 @@ async fn canary_completes_failed_rollout_pauses_and_rolls_back_support_reads_cac
         "{summary}"
     );
     ui::click(&client, "[data-testid=confirm-rollback]").await;
+    wait_status(&client, "Rolling back").await;
+    support::screenshot(&client, "rollout-rolling-back").await;
     wait_status(&client, "Completed").await;
     support::wait_for_text(
         &client,
