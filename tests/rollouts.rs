@@ -2,7 +2,8 @@
 //! (`airlift-sim`, fixed seed): a canary started through the wizard completes after an advance
 //! to 100 %; a second rollout whose devices fail their installs pauses itself, and Rollback
 //! brings every device back to the rollback version; a support-role connection sees the
-//! rollouts but cannot act on them; with the fleet stopped, the cache still shows them.
+//! rollouts but cannot act on them, not even on a paused one an admin could resume or roll back;
+//! with the fleet stopped, the cache still shows them.
 
 mod support;
 
@@ -394,7 +395,21 @@ async fn canary_completes_failed_rollout_pauses_and_rolls_back_support_reads_cac
     client.close().await.expect("close the session");
     drop(driver);
 
-    // 3. Support: sees both rollouts and their devices, cannot act.
+    // A third rollout, left paused by an admin: one where resume and rollback are allowed, so
+    // only the role can disable them (threshold 100 %: it never pauses itself).
+    let request: airlift_core::wire::CreateRollout = serde_json::from_value(serde_json::json!({
+        "package_id": new_pkg, "target_profile_id": lab, "canary_percent": 10,
+        "failure_threshold_percent": 100, "rollback_package_id": old_pkg,
+    }))
+    .expect("a rollout request");
+    let held = server
+        .create_rollout(&request)
+        .await
+        .expect("create the third rollout")
+        .rollout_id;
+    server.pause_rollout(&held).await.expect("pause it");
+
+    // 3. Support: sees every rollout and their devices, cannot act.
     let driver = support::Driver::start_with_env(
         &display,
         &app_env(&tmp.path().join("support-app"), &url, &support_token),
@@ -402,9 +417,22 @@ async fn canary_completes_failed_rollout_pauses_and_rolls_back_support_reads_cac
     let client = driver.session(app).await;
     ui::click_button(&client, "Rollouts").await;
     support::wait_for_text(&client, "[data-testid=rollout-count]", ui::TIMEOUT, |t| {
-        t.starts_with("2 rollouts")
+        t.starts_with("3 rollouts")
     })
     .await;
+    ui::click(&client, &format!("[data-rollout-id='{held}']")).await;
+    wait_status(&client, "Paused").await;
+    support::wait_for_text(&client, "[data-testid=actions-note]", ui::TIMEOUT, |t| {
+        t.contains("support role")
+    })
+    .await;
+    for a in ["pause", "resume", "advance", "rollback"] {
+        assert!(
+            !is_enabled(&client, a).await,
+            "{a} enabled for support on a paused rollout"
+        );
+    }
+    ui::click(&client, "button.link.back").await;
     ui::click(&client, &format!("[data-rollout-id='{rollout_id}']")).await;
     support::wait_for_text(&client, "[data-testid=actions-note]", ui::TIMEOUT, |t| {
         t.contains("support role")
@@ -437,6 +465,7 @@ async fn canary_completes_failed_rollout_pauses_and_rolls_back_support_reads_cac
         |t| t.starts_with("Offline"),
     )
     .await;
+    // (It last synced before the third rollout existed, so its cache has the first two.)
     support::wait_for_text(&client, "[data-testid=rollout-count]", ui::TIMEOUT, |t| {
         t.starts_with("2 rollouts")
     })
