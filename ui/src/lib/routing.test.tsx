@@ -82,4 +82,19 @@ describe("routes", () => {
       expect(events.calls.filter((c) => c.startsWith("catalog_")).length).toBeGreaterThan(before),
     );
   });
+  it("a rollout event from the server refreshes an open device page; a progress tick does not", async () => {
+    const events = backend();
+    window.location.hash = "#/devices/dev_01abc";
+    renderApp(<App />);
+    expect(await screen.findByTestId("current-version")).toHaveTextContent("1.4.2");
+    await waitFor(() => expect(events.subscribed()).toBe(true));
+    const fetched = () => events.calls.filter((c) => c === "device_detail").length;
+    await waitFor(() => expect(fetched()).toBeGreaterThanOrEqual(2)); // cached, then live
+    const before = fetched();
+    act(() => events.push({ type: "rollout_changed", rollout_id: "rol_7", kind: "progress", status: "active" }));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(fetched()).toBe(before);
+    act(() => events.push({ type: "rollout_changed", rollout_id: "rol_7", kind: "status", status: "paused" }));
+    await waitFor(() => expect(fetched()).toBeGreaterThan(before));
+  });
 });
