@@ -1,6 +1,9 @@
 //! The watcher against the real airliftd: an auto-paused rollout reaches the Notifier and the
-//! cache; after a disconnect, `Last-Event-ID` replays what was missed.
+//! cache; after a disconnect, `Last-Event-ID` replays what was missed, whether the watcher was
+//! restarted or reconnected by itself when the link came back.
 
+#[path = "support/proxy.rs"]
+mod proxy;
 mod support;
 
 use std::sync::{Arc, Mutex};
@@ -39,10 +42,18 @@ async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn auto_pause_notifies_and_reconnects_replay_missed_events() {
-    let data = support::tempdir();
-    let server = support::Server::start(data.path());
+/// What both tests start from: tenant `acme` (signatures off), profile `lab` with 20 devices on
+/// 1.0.0, an uploaded 2.0.0 package, and an empty cache.
+struct Lab {
+    client: airlift_desk::client::Client,
+    profile_id: String,
+    provisioned: airlift_core::wire::BulkProvisioned,
+    package_id: String,
+    cache: Arc<Mutex<Cache>>,
+    _dir: tempfile::TempDir,
+}
+
+async fn lab(server: &support::Server) -> Lab {
     let client = server.client("acme", "admin");
     client
         .update_tenant(&UpdateTenant {
@@ -98,20 +109,50 @@ async fn auto_pause_notifies_and_reconnects_replay_missed_events() {
         .unwrap()
         .package;
 
-    let recorder = Arc::new(Recorder::default());
-    let seen: Arc<Mutex<Vec<RolloutEventData>>> = Arc::default();
-    let watcher = Arc::new(Watcher {
-        client: client.clone(),
-        cache: cache.clone(),
+    Lab {
+        client,
+        profile_id: profile.profile_id,
+        provisioned,
+        package_id: package.package_id,
+        cache,
+        _dir: dir,
+    }
+}
+
+fn watcher(
+    client: airlift_desk::client::Client,
+    cache: Arc<Mutex<Cache>>,
+    notifier: Arc<Recorder>,
+) -> Arc<Watcher> {
+    Arc::new(Watcher {
+        client,
+        cache,
         connection_id: CONN.into(),
         connection_name: "Lab".into(),
-        notifier: recorder.clone(),
+        notifier,
         reconnect: RetryPolicy {
             max_attempts: 1,
             base_delay: Duration::from_millis(50),
             max_delay: Duration::from_millis(200),
         },
-    });
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auto_pause_notifies_and_reconnects_replay_missed_events() {
+    let data = support::tempdir();
+    let server = support::Server::start(data.path());
+    let Lab {
+        client,
+        profile_id,
+        provisioned,
+        package_id,
+        cache,
+        _dir,
+    } = lab(&server).await;
+    let recorder = Arc::new(Recorder::default());
+    let seen: Arc<Mutex<Vec<RolloutEventData>>> = Arc::default();
+    let watcher = watcher(client.clone(), cache.clone(), recorder.clone());
     let cancel = CancelToken::new();
     // Connect before anything happens (a stream without Last-Event-ID starts live).
     let task = {
@@ -125,8 +166,8 @@ async fn auto_pause_notifies_and_reconnects_replay_missed_events() {
 
     let created = client
         .create_rollout(&CreateRollout {
-            package_id: package.package_id.clone(),
-            target_profile_id: Some(profile.profile_id.clone()),
+            package_id: package_id.clone(),
+            target_profile_id: Some(profile_id.clone()),
             canary_percent: Some(100),
             failure_threshold_percent: 10,
             ..CreateRollout::default()
@@ -227,5 +268,85 @@ async fn auto_pause_notifies_and_reconnects_replay_missed_events() {
         recorder.0.lock().unwrap().len(),
         1,
         "a manual resume is not an auto-pause"
+    );
+}
+
+/// The watcher reconnects by itself: the link drops mid-stream (every connection cut, new ones
+/// refused), the rollout is paused meanwhile, and once the link is back the same running
+/// watcher gets the missed event through `Last-Event-ID`, once, and the cache follows.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_watcher_reconnects_by_itself_after_the_link_drops() {
+    let data = support::tempdir();
+    let server = support::Server::start(data.path());
+    let Lab {
+        client,
+        profile_id,
+        package_id,
+        cache,
+        ..
+    } = lab(&server).await;
+    let proxy = proxy::Proxy::start(&server.base).await;
+    let through_proxy = support::client_for(&proxy.base, Some(&server.token("acme", "admin")));
+
+    let recorder = Arc::new(Recorder::default());
+    let seen: Arc<Mutex<Vec<RolloutEventData>>> = Arc::default();
+    let watcher = watcher(through_proxy, cache.clone(), recorder.clone());
+    let cancel = CancelToken::new();
+    let task = {
+        let (watcher, cancel, seen) = (watcher.clone(), cancel.clone(), seen.clone());
+        tokio::spawn(async move {
+            watcher
+                .run(None, cancel, &move |e| seen.lock().unwrap().push(e.clone()))
+                .await
+        })
+    };
+    let created = client
+        .create_rollout(&CreateRollout {
+            package_id,
+            target_profile_id: Some(profile_id),
+            canary_percent: Some(10),
+            failure_threshold_percent: 50,
+            ..CreateRollout::default()
+        })
+        .await
+        .unwrap();
+    wait_for("the started event", || {
+        seen.lock().unwrap().iter().any(|e| e.kind == "started")
+    })
+    .await;
+
+    proxy.cut();
+    client.pause_rollout(&created.rollout_id).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await; // a few failed reconnects
+    assert!(
+        !seen.lock().unwrap().iter().any(|e| e.kind == "paused"),
+        "the link is down: nothing can arrive"
+    );
+    proxy.restore();
+
+    wait_for("the missed pause, replayed", || {
+        seen.lock().unwrap().iter().any(|e| e.kind == "paused")
+    })
+    .await;
+    wait_for("the cached rollout to be paused", || {
+        cache
+            .lock()
+            .unwrap()
+            .rollout(CONN, &created.rollout_id)
+            .unwrap()
+            .is_some_and(|r| r.status == RolloutStatus::Paused)
+    })
+    .await;
+    cancel.cancel();
+    let last = task.await.unwrap();
+    let ids: Vec<u64> = seen.lock().unwrap().iter().filter_map(|e| e.id).collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "an event came twice: {ids:?}"
+    );
+    assert_eq!(last, ids.last().copied());
+    assert!(
+        recorder.0.lock().unwrap().is_empty(),
+        "a manual pause is not an auto-pause"
     );
 }
