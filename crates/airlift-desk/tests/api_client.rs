@@ -231,3 +231,62 @@ async fn real_server_errors_keep_their_codes() {
     let err = other.upload_job(&jobs.data[0].id).await.unwrap_err();
     assert_eq!(err.code(), DeskErrorCode::NotFound);
 }
+
+/// A server that accepts connections and never answers: a call gives up after the configured
+/// `request_timeout` (not the 60 s default) with OFFLINE "did not answer in time"; a GET is
+/// tried again, a POST is not (it may have been applied).
+#[tokio::test]
+async fn a_silent_server_times_out_and_only_idempotent_calls_are_retried() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = Arc::new(AtomicU32::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new(); // keep every connection open, and silent
+        while let Ok((socket, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    let options = airlift_desk::client::ClientOptions {
+        request_timeout: std::time::Duration::from_millis(300),
+        retry: airlift_desk::client::RetryPolicy {
+            max_attempts: 2,
+            base_delay: std::time::Duration::from_millis(10),
+            max_delay: std::time::Duration::from_millis(20),
+        },
+        ..Default::default()
+    };
+    let client = airlift_desk::client::Client::new(
+        &base,
+        Some(airlift_desk::secret::Secret::new("t".to_owned())),
+        options,
+    )
+    .unwrap();
+
+    let started = std::time::Instant::now();
+    let err = client.tenant().await.unwrap_err();
+    let waited = started.elapsed();
+    assert_eq!(err.code(), DeskErrorCode::Offline, "{err}");
+    assert!(err.message().contains("did not answer in time"), "{err}");
+    assert!(
+        waited >= std::time::Duration::from_millis(600)
+            && waited < std::time::Duration::from_secs(20),
+        "two attempts of 300 ms each, not the 60 s default: {waited:?}"
+    );
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        2,
+        "the GET was tried twice"
+    );
+
+    let err = client
+        .create_profile(&CreateProfile {
+            name: "p".into(),
+            device_type: "x".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), DeskErrorCode::Offline, "{err}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 3, "the POST was sent once");
+}
