@@ -42,13 +42,7 @@ async fn settings_starts_and_stops_the_local_demo_fleet_and_shows_its_catalog() 
     support::screenshot(&client, "shell").await;
     ui::click_button(&client, "Settings").await;
     ui::click_button(&client, "Start local demo fleet").await;
-    support::wait_for_text(
-        &client,
-        "[data-testid=connection-list]",
-        Duration::from_secs(180),
-        |t| t.contains("Local demo fleet"),
-    )
-    .await;
+    wait_until_listed(&client).await;
     ui::click_button(&client, "Catalog").await;
     support::wait_for_text(
         &client,
@@ -87,13 +81,7 @@ async fn settings_starts_and_stops_the_local_demo_fleet_and_shows_its_catalog() 
 
     // Started again, it runs until the app exits.
     ui::click_button(&client, "Start local demo fleet").await;
-    support::wait_for_text(
-        &client,
-        "[data-testid=connection-list]",
-        Duration::from_secs(180),
-        |t| t.contains("Local demo fleet"),
-    )
-    .await;
+    wait_until_listed(&client).await;
     assert!(running(), "the demo fleet runs again");
     client.close().await.expect("close the session");
     drop(driver);
@@ -103,4 +91,16 @@ async fn settings_starts_and_stops_the_local_demo_fleet_and_shows_its_catalog() 
         support::wait_until(Duration::from_secs(20), || !running()),
         "the demo fleet outlived the app"
     );
+}
+
+/// Waits (up to three minutes: the demo provisions its fleet first) until Settings lists the
+/// running demo fleet as a connection.
+async fn wait_until_listed(client: &fantoccini::Client) {
+    support::wait_for_text(
+        client,
+        "[data-testid=connection-list]",
+        Duration::from_secs(180),
+        |t| t.contains("Local demo fleet"),
+    )
+    .await;
 }

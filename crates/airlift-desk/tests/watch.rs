@@ -138,6 +138,19 @@ fn watcher(
     })
 }
 
+/// Waits until the cache holds rollout `id` in `status`.
+async fn wait_cached_status(cache: &Mutex<Cache>, id: &str, status: RolloutStatus) {
+    wait_for(&format!("the cached rollout to be {status:?}"), || {
+        cache
+            .lock()
+            .unwrap()
+            .rollout(CONN, id)
+            .unwrap()
+            .is_some_and(|r| r.status == status)
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn auto_pause_notifies_and_reconnects_replay_missed_events() {
     let data = support::tempdir();
@@ -213,15 +226,7 @@ async fn auto_pause_notifies_and_reconnects_replay_missed_events() {
     assert_eq!(note.threshold_percent, 10);
     assert_eq!((note.failed, note.scheduled), (3, 20));
     assert_eq!(note.package_version, "2.0.0");
-    wait_for("the cached rollout to be paused", || {
-        cache
-            .lock()
-            .unwrap()
-            .rollout(CONN, &created.rollout_id)
-            .unwrap()
-            .is_some_and(|r| r.status == RolloutStatus::Paused)
-    })
-    .await;
+    wait_cached_status(&cache, &created.rollout_id, RolloutStatus::Paused).await;
 
     // Disconnect, change the rollout while nobody listens, reconnect from the last id.
     cancel.cancel();
@@ -252,15 +257,7 @@ async fn auto_pause_notifies_and_reconnects_replay_missed_events() {
             .all(|e| e.id.is_none() || e.id > last),
         "events before Last-Event-ID were replayed again"
     );
-    wait_for("the cached rollout to be active", || {
-        cache
-            .lock()
-            .unwrap()
-            .rollout(CONN, &created.rollout_id)
-            .unwrap()
-            .is_some_and(|r| r.status == RolloutStatus::Active)
-    })
-    .await;
+    wait_cached_status(&cache, &created.rollout_id, RolloutStatus::Active).await;
     cancel2.cancel();
     task2.await.unwrap();
     assert!(seen.lock().unwrap().iter().any(|e| e.kind == "paused"));
@@ -328,15 +325,7 @@ async fn the_watcher_reconnects_by_itself_after_the_link_drops() {
         seen.lock().unwrap().iter().any(|e| e.kind == "paused")
     })
     .await;
-    wait_for("the cached rollout to be paused", || {
-        cache
-            .lock()
-            .unwrap()
-            .rollout(CONN, &created.rollout_id)
-            .unwrap()
-            .is_some_and(|r| r.status == RolloutStatus::Paused)
-    })
-    .await;
+    wait_cached_status(&cache, &created.rollout_id, RolloutStatus::Paused).await;
     cancel.cancel();
     let last = task.await.unwrap();
     let ids: Vec<u64> = seen.lock().unwrap().iter().filter_map(|e| e.id).collect();
