@@ -8,6 +8,7 @@ use airlift_desk::cache::Cache;
 use airlift_desk::client::{Client, ClientOptions};
 use airlift_desk::connections::{Connections, KeyringTokens, TokenStore as _};
 use airlift_desk::secret::Secret;
+use airlift_desk::signing::default_keys_dir;
 use airlift_desk::{CancelToken, DeskError};
 
 /// Env var: the folder for the cache, connections, keys and pending uploads (tests isolate
@@ -41,6 +42,12 @@ impl Paths {
             .clone()
             .or(platform_data_dir)
             .ok_or_else(|| DeskError::internal("no data folder: set AIRLIFT_DATA_DIR"))?;
+        // The key folder is shared with airlift-cli (contract item 7) unless a data folder is
+        // forced, which keeps tests and demos away from the person's real keys.
+        let keys_dir = match &override_dir {
+            Some(dir) => dir.join("keys"),
+            None => default_keys_dir().unwrap_or_else(|| data_dir.join("keys")),
+        };
         let connections_file = match override_dir {
             Some(dir) => dir.join("connections.json"),
             None => {
@@ -49,7 +56,7 @@ impl Paths {
         };
         Ok(Paths {
             cache_file: data_dir.join("cache.sqlite3"),
-            keys_dir: data_dir.join("keys"),
+            keys_dir,
             pending_dir: data_dir.join("pending-uploads"),
             connections_file,
             data_dir,

@@ -103,7 +103,7 @@ pub fn open_keys(g: &Global) -> Result<KeyStore, Failure> {
     let dir = g
         .keys_dir
         .clone()
-        .or_else(|| xdg("XDG_DATA_HOME", ".local/share").map(|d| d.join("airlift").join("keys")))
+        .or_else(airlift_desk::signing::default_keys_dir)
         .ok_or_else(|| {
             Failure::usage("no --keys-dir given and neither XDG_DATA_HOME nor HOME is set")
         })?;

@@ -4,7 +4,8 @@
 //! server and writes the result back in one transaction per page. Every read that the UI shows
 //! can be paired with [`Cache::data_age`] so it can say "as of 3 minutes ago".
 //!
-//! * One file for all connections; every row is keyed by the connection id.
+//! * One file per server and tenant ([`location::cache_file`]); rows are also keyed by the
+//!   connection id.
 //! * WAL mode, versioned migrations embedded from `migrations/*.sql`.
 //! * A file SQLite cannot read is moved aside and rebuilt; [`OpenedCache::rebuilt_from`] says so.
 //!   Opening reads only the header and schema; every page is checked later, off the start-up
@@ -20,6 +21,7 @@ mod device_ota;
 mod devices;
 mod history;
 mod integrity;
+pub mod location;
 mod open;
 mod rollouts;
 pub mod rows;

@@ -8,8 +8,10 @@
 //! * `ed25519`: base64 Ed25519 signature over the 32 raw bytes of the artifact's SHA-256.
 //!
 //! Private keys never leave the machine: [`KeyStore`] keeps them as passphrase-encrypted PKCS#8
-//! and only the SPKI public key is ever sent to the server ([`register`]).
+//! and only the SPKI public key is ever sent to the server ([`register`]). The app and
+//! `airlift-cli` share one key folder, [`default_keys_dir`].
 
+mod folder;
 mod key;
 mod keystore;
 mod register;
@@ -17,6 +19,7 @@ mod register;
 pub use airlift_core::signing::SigningAlgorithm;
 /// A tenant's registration of a public key, as the server lists it.
 pub use airlift_core::wire::SigningKey as TenantKey;
+pub use folder::{default_keys_dir, keys_dir_in};
 pub use key::SigningKey;
 pub use keystore::{KeyStore, StoredKey, DEFAULT_SCRYPT_LOG_N};
 pub use register::{register, registration, tenant_keys};
