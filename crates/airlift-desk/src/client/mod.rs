@@ -6,6 +6,8 @@
 //! * Idempotent calls (GET, PUT of an upload part, DELETE) are retried with bounded, jittered
 //!   exponential backoff ([`RetryPolicy`]) on network failures, 5xx and 429. POSTs are sent once.
 //! * The token is a [`Secret`]: `Debug` on the client never shows it.
+//! * [`Client::with_idempotency_key`] adds the API's `Idempotency-Key` header to every POST, so
+//!   a create that is run again (a retried pipeline step) is answered, not repeated.
 //!
 //! Routes live in one file per resource (`fleet`, `uploads`, `catalog`); this file is the
 //! transport.
@@ -65,6 +67,8 @@ pub struct Client {
     base: String,
     token: Option<Secret>,
     options: ClientOptions,
+    /// Sent as `Idempotency-Key` on POSTs (see [`Client::with_idempotency_key`]).
+    idempotency_key: Option<String>,
 }
 
 /// What a request carries.
@@ -127,7 +131,30 @@ impl Client {
             base,
             token,
             options,
+            idempotency_key: None,
         })
+    }
+
+    /// This client, sending `Idempotency-Key: key` on every POST: the server answers a create
+    /// it has already seen with the same key and body (within 24 h) by its first answer and
+    /// creates nothing; the same key with another body is refused (`ALREADY_EXISTS`). Use one
+    /// key per create: a key names one request body. 1 to 255 visible ASCII characters.
+    pub fn with_idempotency_key(&self, key: &str) -> Result<Self, DeskError> {
+        let valid =
+            !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic());
+        if !valid {
+            return Err(DeskError::invalid_argument(format!(
+                "{key:?} is not an idempotency key: use 1 to 255 visible ASCII characters \
+                 (no spaces)"
+            )));
+        }
+        let mut client = self.clone();
+        client.idempotency_key = Some(key.to_owned());
+        Ok(client)
+    }
+
+    pub fn idempotency_key(&self) -> Option<&str> {
+        self.idempotency_key.as_deref()
     }
 
     pub fn base_url(&self) -> &str {
@@ -217,6 +244,9 @@ impl Client {
             value.set_sensitive(true);
             req = req.header(AUTHORIZATION, value);
         }
+        if let (Some(key), &Method::POST) = (&self.idempotency_key, method) {
+            req = req.header("Idempotency-Key", key.as_str());
+        }
         req = match payload {
             Payload::None => req,
             Payload::Json(bytes) => req
@@ -300,5 +330,21 @@ mod tests {
         assert_eq!(client.base_url(), "http://127.0.0.1:9");
         assert!(Client::new("ftp://x", None, ClientOptions::default()).is_err());
         assert_eq!(seg("a b/c"), "a%20b%2Fc");
+    }
+
+    #[test]
+    fn idempotency_keys_are_checked() {
+        let client = Client::new("http://127.0.0.1:9", None, ClientOptions::default()).unwrap();
+        assert_eq!(client.idempotency_key(), None);
+        let keyed = client.with_idempotency_key("ci-run-42:rollout").unwrap();
+        assert_eq!(keyed.idempotency_key(), Some("ci-run-42:rollout"));
+        assert_eq!(
+            client.idempotency_key(),
+            None,
+            "the original client is unchanged"
+        );
+        for bad in ["", "has space", "tab\t", "é", &"k".repeat(256)] {
+            assert!(client.with_idempotency_key(bad).is_err(), "{bad:?}");
+        }
     }
 }
