@@ -29,7 +29,7 @@ PROFILE="$(provision_fleet "$DEVICES" sim-sensor sim-fleet "$SCRATCH/devices.jso
 echo "set-up: provisioned $DEVICES devices in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s" >&2
 
 # The fleet runs until it has been idle for 10 s after doing some work.
-AIRLIFT_URL="$AIRLIFTD_URL" AIRLIFT_TOKEN="$TOKEN" "$SIM" run --devices "$SCRATCH/devices.jsonl" \
+AIRLIFT_SERVER_URL="$AIRLIFTD_URL" AIRLIFT_TOKEN="$TOKEN" "$SIM" run --devices "$SCRATCH/devices.jsonl" \
     --seed 1 --poll 2s --install-time 50ms --reboot-time 100ms --fail-install 0 \
     --until settled --quiet 10s --max-time "${MAX_MINUTES}m" --progress \
     >"$SCRATCH/summary.json" 2>"$SCRATCH/sim.log" &

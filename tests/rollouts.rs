@@ -77,7 +77,7 @@ fn start_demo(dir: &Path) -> (Proc, Value) {
 
 fn sim(url: &str, token: &str) -> Command {
     let mut c = Command::new(airlift_testkit::bin("airlift-sim"));
-    c.env("AIRLIFT_URL", url)
+    c.env("AIRLIFT_SERVER_URL", url)
         .env("AIRLIFT_TOKEN", token)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())

@@ -161,7 +161,7 @@ provision_fleet() {
     local n="$1" device_type="$2" profile_name="$3" out="$4" profile
     profile="$(api POST /api/v1/profiles "$(jq -nc --arg n "$profile_name" --arg t "$device_type" \
         '{name: $n, device_type: $t}')" | jq -r .profile_id)"
-    AIRLIFT_URL="$AIRLIFTD_URL" AIRLIFT_TOKEN="$TOKEN" "$SIM" provision --profile "$profile" \
+    AIRLIFT_SERVER_URL="$AIRLIFTD_URL" AIRLIFT_TOKEN="$TOKEN" "$SIM" provision --profile "$profile" \
         --device-type "$device_type" --firmware 1.0.0 -n "$n" --out "$out" >&2
     jq -r '"\(.device_id) \(.device_token)"' "$out" >"${out%.jsonl}.txt"
     echo "$profile"

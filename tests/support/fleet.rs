@@ -104,7 +104,7 @@ impl Fleet {
                 "--max-time",
                 "5m",
             ])
-            .env("AIRLIFT_URL", &self.server.url)
+            .env("AIRLIFT_SERVER_URL", &self.server.url)
             .env("AIRLIFT_TOKEN", &self.token)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -174,7 +174,7 @@ fn provision(
         .args(["--firmware", firmware, "--name-prefix", prefix])
         .args(["-n", &count.to_string(), "--out"])
         .arg(out)
-        .env("AIRLIFT_URL", &server.url)
+        .env("AIRLIFT_SERVER_URL", &server.url)
         .env("AIRLIFT_TOKEN", token)
         .output()
         .expect("run airlift-sim provision");

@@ -76,7 +76,7 @@ async fn simulator_failures_auto_pause_and_the_desktop_notification_names_rollou
         ])
         .args(["--firmware", "1.0.0", "-n", &DEVICES.to_string(), "--out"])
         .arg(&devices_file)
-        .env("AIRLIFT_URL", &server.base)
+        .env("AIRLIFT_SERVER_URL", &server.base)
         .env("AIRLIFT_TOKEN", &token)
         .output()
         .expect("run airlift-sim provision");
@@ -164,7 +164,7 @@ async fn simulator_failures_auto_pause_and_the_desktop_notification_names_rollou
                 "--max-time",
                 "3m",
             ])
-            .env("AIRLIFT_URL", &server.base)
+            .env("AIRLIFT_SERVER_URL", &server.base)
             .env("AIRLIFT_TOKEN", &token)
             .stdout(Stdio::null())
             .stderr(Stdio::null())

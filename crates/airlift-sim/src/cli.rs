@@ -29,15 +29,47 @@ pub enum Command {
     Demo(Box<DemoArgs>),
 }
 
+/// Where the server is when neither `--server` nor a variable says.
+pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:8080";
+/// The simulator's old name for `AIRLIFT_SERVER_URL`, still read.
+const DEPRECATED_SERVER_VAR: &str = "AIRLIFT_URL";
+
 #[derive(Debug, Args)]
 pub struct ServerArgs {
-    /// Fleet server base URL.
-    #[arg(long, env = "AIRLIFT_URL", default_value = "http://127.0.0.1:8080")]
-    pub server: String,
+    /// Fleet server base URL [default: http://127.0.0.1:8080; AIRLIFT_URL is still read, deprecated].
+    #[arg(long, env = "AIRLIFT_SERVER_URL")]
+    pub server: Option<String>,
     /// User JWT (admin or release-manager to provision; any role to read signing keys).
     /// Prefer the environment variable: a flag shows up in `ps`.
     #[arg(long, env = "AIRLIFT_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+}
+
+impl ServerArgs {
+    /// The server URL: `--server`, else `AIRLIFT_SERVER_URL`, else the deprecated
+    /// `AIRLIFT_URL` (with one line on stderr saying so), else [`DEFAULT_SERVER_URL`].
+    pub fn url(&self) -> String {
+        resolve_server_url(
+            self.server.as_deref(),
+            std::env::var(DEPRECATED_SERVER_VAR).ok().as_deref(),
+        )
+    }
+}
+
+fn resolve_server_url(given: Option<&str>, deprecated: Option<&str>) -> String {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    match (given, deprecated.filter(|v| !v.trim().is_empty())) {
+        (Some(url), _) => url.to_owned(),
+        (None, Some(old)) => {
+            WARNED.call_once(|| {
+                eprintln!(
+                    "airlift-sim: {DEPRECATED_SERVER_VAR} is deprecated; set AIRLIFT_SERVER_URL instead"
+                );
+            });
+            old.to_owned()
+        }
+        (None, None) => DEFAULT_SERVER_URL.to_owned(),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -160,9 +192,13 @@ pub struct SimArgs {
     /// Devices working on a job at once (the rest wait, `queued`).
     #[arg(long, default_value_t = 256)]
     pub max_active_jobs: usize,
-    /// Live summary line on stderr even when it is not a terminal.
+    /// Live summary on stderr even when it is not a terminal (then a plain line every 5 s).
     #[arg(long)]
     pub progress: bool,
+    /// At most one fetch of the tenant's signing keys per this long, when a signature
+    /// verifies with none of the keys the devices know (a key registered after the start).
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
+    pub key_refresh_interval: Duration,
     /// Include every device's outcome in the JSON summary.
     #[arg(long)]
     pub per_device: bool,
@@ -208,6 +244,26 @@ impl SimArgs {
         c.max_active_jobs = self.max_active_jobs;
         c.progress = self.progress || crate::fleet::stderr_is_tty();
         c.per_device = self.per_device;
+        c.key_refresh_interval = self.key_refresh_interval;
         c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_url_prefers_the_flag_then_the_new_variable_then_the_old_one() {
+        assert_eq!(
+            resolve_server_url(Some("http://new:1"), Some("http://old:2")),
+            "http://new:1"
+        );
+        assert_eq!(
+            resolve_server_url(None, Some("http://old:2")),
+            "http://old:2"
+        );
+        assert_eq!(resolve_server_url(None, Some(" ")), DEFAULT_SERVER_URL);
+        assert_eq!(resolve_server_url(None, None), DEFAULT_SERVER_URL);
     }
 }

@@ -30,6 +30,8 @@ pub struct RunConfig {
     pub faults_on_rollback: bool,
     /// Keys the devices verify signatures with (empty: checksum only).
     pub verifier: Verifier,
+    /// At most one fetch of the tenant's keys per this long (see [`Verifier::fetching`]).
+    pub key_refresh_interval: Duration,
     /// Cap on HTTP requests in flight across the fleet.
     pub max_in_flight: usize,
     /// Cap on devices working on a job at once (and so holding a download in memory); the
@@ -55,6 +57,7 @@ impl RunConfig {
             faults: FaultPlan::default(),
             faults_on_rollback: false,
             verifier: Verifier::default(),
+            key_refresh_interval: Duration::from_secs(10),
             max_in_flight: 128,
             max_active_jobs: 256,
             progress: false,

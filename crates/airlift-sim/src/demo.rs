@@ -216,10 +216,13 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<Summary> {
         out.flush()?;
     }
 
-    let keys = api.signing_keys().await.context("listing signing keys")?;
     let mut cfg = opts.run.clone();
     cfg.server = server.url.clone();
-    cfg.verifier = Verifier::from_listed(&keys).map_err(anyhow::Error::msg)?;
+    // A key created and registered in the app while the demo runs is learned by the devices
+    // the first time they meet a package it signed.
+    cfg.verifier = Verifier::fetching(api.clone(), cfg.key_refresh_interval)
+        .await
+        .map_err(anyhow::Error::msg)?;
     let stop = StopHandle::new();
     spawn_signal_stop(stop.clone());
     let summary = fleet.run(cfg, StopCondition::Handle(stop)).await;

@@ -308,6 +308,8 @@ impl Device {
         job: &Job,
         fault: Option<FaultKind>,
     ) -> (JobResult, Option<String>, u32) {
+        // The package, and the key that signed it, existed before this moment.
+        let job_started = tokio::time::Instant::now();
         self.set_state(DeviceState::Downloading);
         self.report(job, InstallStatus::Init, None, None).await;
         self.report(job, InstallStatus::Download, None, Some(0))
@@ -327,15 +329,16 @@ impl Device {
             .shared
             .cfg
             .verifier
-            .check(&bytes, &job.checksum, job.signature.as_deref())
+            .check_learning(&bytes, &job.checksum, job.signature.as_deref(), job_started)
+            .await
         {
             Ok(()) => {}
             Err(e) => {
                 let status = match e {
                     VerifyError::Checksum { .. } => InstallStatus::DownloadError,
-                    VerifyError::Unsigned | VerifyError::Signature { .. } => {
-                        InstallStatus::InstallAborted
-                    }
+                    VerifyError::Unsigned
+                    | VerifyError::Signature { .. }
+                    | VerifyError::KeysUnavailable { .. } => InstallStatus::InstallAborted,
                 };
                 let msg = e.to_string();
                 self.report(job, status, Some(msg.clone()), None).await;

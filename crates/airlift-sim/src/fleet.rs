@@ -151,16 +151,15 @@ impl Fleet {
         }
         let started = Instant::now();
         let show = config.progress;
+        let live = LiveLine::new(stderr_is_tty());
         let mut last_line = Instant::now();
         loop {
             if met(&until, &shared.board, started) {
                 break;
             }
-            if show && last_line.elapsed() >= Duration::from_secs(1) {
+            if show && last_line.elapsed() >= live.every() {
                 last_line = Instant::now();
-                let mut err = std::io::stderr().lock();
-                let _ = write!(err, "\r\x1b[2K{}", shared.board.line());
-                let _ = err.flush();
+                live.draw(&shared.board.line());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -169,18 +168,55 @@ impl Fleet {
         stop.stop();
         while tasks.join_next().await.is_some() {}
         if show {
-            let _ = writeln!(std::io::stderr(), "\r\x1b[2K{}", shared.board.line());
+            live.finish(&shared.board.line());
         }
         let outcomes = outcomes
             .into_iter()
             .map(|o| o.lock().unwrap_or_else(|p| p.into_inner()).clone())
             .collect();
-        Ok(Summary::build(
+        let mut summary = Summary::build(
             config.seed,
             started.elapsed().as_millis() as u64,
             outcomes,
             config.per_device,
-        ))
+        );
+        summary.key_refreshes = config.verifier.refreshes();
+        Ok(summary)
+    }
+}
+
+/// The progress line on stderr: redrawn in place once a second on a terminal; elsewhere (a CI
+/// log, a file) a plain line every 5 s, with no escape codes.
+struct LiveLine {
+    tty: bool,
+}
+
+impl LiveLine {
+    fn new(tty: bool) -> Self {
+        Self { tty }
+    }
+
+    fn every(&self) -> Duration {
+        Duration::from_secs(if self.tty { 1 } else { 5 })
+    }
+
+    fn draw(&self, line: &str) {
+        let mut err = std::io::stderr().lock();
+        let _ = if self.tty {
+            write!(err, "\r\x1b[2K{line}")
+        } else {
+            writeln!(err, "{line}")
+        };
+        let _ = err.flush();
+    }
+
+    fn finish(&self, line: &str) {
+        let mut err = std::io::stderr().lock();
+        let _ = if self.tty {
+            writeln!(err, "\r\x1b[2K{line}")
+        } else {
+            writeln!(err, "{line}")
+        };
     }
 }
 

@@ -42,9 +42,30 @@ impl CallError {
         }
     }
 
+    /// Names the URL tried (without its query) and the cause: "error sending request" alone
+    /// does not tell an operator which server was unreachable, nor why. Headers, and so
+    /// tokens, never appear in a reqwest error.
     pub(crate) fn transport(e: reqwest::Error) -> Self {
-        // reqwest's Display can include the URL, never headers, so no token can leak here.
-        CallError::Transport(e.without_url().to_string())
+        let url = e.url().map(|u| {
+            let mut u = u.clone();
+            u.set_query(None);
+            u.to_string()
+        });
+        let e = e.without_url();
+        let mut msg = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            let part = s.to_string();
+            if !msg.contains(&part) {
+                msg.push_str(": ");
+                msg.push_str(&part);
+            }
+            source = s.source();
+        }
+        CallError::Transport(match url {
+            Some(u) => format!("{msg} ({u})"),
+            None => msg,
+        })
     }
 }
 

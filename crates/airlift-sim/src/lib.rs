@@ -29,6 +29,7 @@ pub mod faults;
 pub mod fleet;
 pub mod fsutil;
 pub mod http;
+mod key_refresh;
 pub mod proto;
 pub mod publish;
 pub mod ranges;

@@ -58,7 +58,7 @@ fn user_api(s: &ServerArgs, max_in_flight: usize) -> anyhow::Result<UserApi> {
         .token
         .as_deref()
         .context("a user token is needed (AIRLIFT_TOKEN or --token)")?;
-    let http = Http::new(&s.server, max_in_flight).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let http = Http::new(&s.url(), max_in_flight).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(UserApi::new(http, token))
 }
 
@@ -120,7 +120,7 @@ async fn provision(a: ProvisionArgs) -> anyhow::Result<()> {
 }
 
 async fn run(a: RunArgs) -> anyhow::Result<()> {
-    let mut cfg = a.sim.to_config(&a.server.server, 0.0);
+    let mut cfg = a.sim.to_config(&a.server.url(), 0.0);
     let fleet = match (&a.devices, a.provision) {
         (Some(path), _) => {
             let mut fleet = Fleet::load(path)?;
@@ -173,12 +173,10 @@ async fn run(a: RunArgs) -> anyhow::Result<()> {
         }
         Verifier::new(keys)
     } else if a.server.token.is_some() {
-        let api = user_api(&a.server, 4)?;
-        let listed = api
-            .signing_keys()
+        // Fetched again when a device meets a key registered after this start.
+        Verifier::fetching(user_api(&a.server, 4)?, cfg.key_refresh_interval)
             .await
-            .map_err(|e| anyhow::anyhow!("fetching the tenant's signing keys: {e}"))?;
-        Verifier::from_listed(&listed).map_err(anyhow::Error::msg)?
+            .map_err(anyhow::Error::msg)?
     } else {
         anyhow::bail!(
             "devices verify signatures: give AIRLIFT_TOKEN (to fetch the tenant's keys), --public-key PEM, or --no-signature-check"

@@ -71,6 +71,10 @@ pub struct Summary {
     pub faults: BTreeMap<String, u64>,
     /// Devices per firmware version at the end.
     pub firmware: BTreeMap<String, u64>,
+    /// Times the tenant's signing keys were fetched again because a signature verified with
+    /// none of the keys known (a key registered after the start).
+    #[serde(default)]
+    pub key_refreshes: u64,
     /// Every device's outcome, when asked for (`--per-device`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_device: Option<Vec<DeviceOutcome>>,
@@ -111,6 +115,7 @@ impl Summary {
             jobs,
             faults,
             firmware,
+            key_refreshes: 0,
             per_device: per_device.then(|| outcomes.clone()),
             outcomes,
         }

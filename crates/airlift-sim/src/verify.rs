@@ -1,12 +1,21 @@
 //! What a device checks before installing: the SHA-256 the server announced, then the
 //! signature against one of the tenant's public keys (spec: signed over the SHA-256 digest).
+//!
+//! A verifier built with [`Verifier::fetching`] learns keys registered after the fleet started:
+//! a signature that verifies with none of the known keys makes it fetch the tenant's keys again
+//! (see [`crate::key_refresh`]) before the device gives up.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use airlift_core::signing::{PublicKey, SignatureError, SigningAlgorithm};
 use airlift_core::wire::SigningKey;
 use sha2::{Digest as _, Sha256};
+use tokio::time::Instant;
+
+use crate::key_refresh::KeyRefresh;
+use crate::user_api::UserApi;
 
 /// Why a downloaded artifact is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -17,6 +26,9 @@ pub enum VerifyError {
     Unsigned,
     #[error("signature does not verify with any of the tenant's {keys} key(s)")]
     Signature { keys: usize },
+    /// The signature matched no known key and the tenant's keys could not be fetched again.
+    #[error("signature does not verify with any of the tenant's {keys} known key(s), and fetching the tenant's keys again failed: {reason}")]
+    KeysUnavailable { keys: usize, reason: String },
 }
 
 /// (digest, signature) pairs that verified.
@@ -24,33 +36,44 @@ type Verified = HashSet<([u8; 32], String)>;
 
 /// The keys a device trusts. With no keys, signatures are not checked (the CLI warns).
 ///
-/// A fleet shares one verifier. Every device hashes its own bytes; a (digest, signature) pair
-/// that already verified is remembered, so 10,000 devices holding the same bytes do not
-/// repeat the same public-key operation. Corrupted bytes have another digest and miss it.
+/// A fleet shares one verifier (clones share keys, memo and refresh state). Every device
+/// hashes its own bytes; a (digest, signature) pair that already verified is remembered, so
+/// 10,000 devices holding the same bytes do not repeat the same public-key operation.
+/// Corrupted bytes have another digest and miss it.
 #[derive(Debug, Clone, Default)]
 pub struct Verifier {
-    keys: Vec<PublicKey>,
+    keys: Arc<RwLock<Arc<[PublicKey]>>>,
     verified: Arc<Mutex<Verified>>,
+    refresh: Option<Arc<KeyRefresh>>,
 }
 
 impl Verifier {
+    /// Fixed keys (`--public-key`): never fetched again.
     pub fn new(keys: Vec<PublicKey>) -> Self {
         Self {
-            keys,
+            keys: Arc::new(RwLock::new(keys.into())),
             verified: Arc::default(),
+            refresh: None,
         }
     }
 
     /// The tenant's keys as listed by `GET /api/v1/signing-keys` (revoked ones included: a
     /// revocation stops new packages, it does not unsign the ones already published).
     pub fn from_listed(keys: &[SigningKey]) -> Result<Self, String> {
-        keys.iter()
-            .map(|k| {
-                PublicKey::from_pem(k.algorithm, &k.public_key_pem)
-                    .map_err(|e| format!("signing key {}: {}", k.key_id, e.message))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Self::new)
+        parse_listed(keys).map(Self::new)
+    }
+
+    /// The tenant's keys fetched now with `api`, and fetched again when a signature verifies
+    /// with none of them: at most once per `min_interval` across every clone, one fetch at a
+    /// time (a device that meets the same unknown signature meanwhile waits for that fetch).
+    pub async fn fetching(api: UserApi, min_interval: Duration) -> Result<Self, String> {
+        let listed = api
+            .signing_keys()
+            .await
+            .map_err(|e| format!("fetching the tenant's signing keys: {e}"))?;
+        let mut v = Self::from_listed(&listed)?;
+        v.refresh = Some(Arc::new(KeyRefresh::new(api, min_interval, Instant::now())));
+        Ok(v)
     }
 
     /// A PEM SubjectPublicKeyInfo of either algorithm.
@@ -65,51 +88,112 @@ impl Verifier {
         self.verified.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn key_count(&self) -> usize {
-        self.keys.len()
+    fn current_keys(&self) -> Arc<[PublicKey]> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Checks `bytes` against the announced checksum and signature.
+    fn install_keys(&self, keys: Vec<PublicKey>) {
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = keys.into();
+    }
+
+    pub fn key_count(&self) -> usize {
+        self.current_keys().len()
+    }
+
+    /// How many times the tenant's keys were fetched again after a signature did not verify.
+    pub fn refreshes(&self) -> u64 {
+        self.refresh.as_ref().map_or(0, |r| r.fetches())
+    }
+
+    /// Checks `bytes` against the announced checksum and signature with the keys known now.
     pub fn check(
         &self,
         bytes: &[u8],
         checksum_hex: &str,
         signature: Option<&str>,
     ) -> Result<(), VerifyError> {
-        let digest: [u8; 32] = Sha256::digest(bytes).into();
-        let actual = hex::encode(digest);
-        if !actual.eq_ignore_ascii_case(checksum_hex.trim()) {
-            return Err(VerifyError::Checksum {
-                expected: checksum_hex.to_owned(),
-                actual,
-            });
-        }
-        if self.keys.is_empty() {
+        let digest = checked_digest(bytes, checksum_hex)?;
+        self.check_signature(&digest, signature)
+    }
+
+    /// Like [`Verifier::check`], but a signature that verifies with no known key is checked
+    /// again against the tenant's keys as they are after `job_started` (the moment the device
+    /// took the job: its package, and so the key that signed it, existed by then). Without a
+    /// key source, the same as `check`.
+    pub async fn check_learning(
+        &self,
+        bytes: &[u8],
+        checksum_hex: &str,
+        signature: Option<&str>,
+        job_started: Instant,
+    ) -> Result<(), VerifyError> {
+        let digest = checked_digest(bytes, checksum_hex)?;
+        let first = self.check_signature(&digest, signature);
+        let Some(refresh) = &self.refresh else {
+            return first;
+        };
+        let Err(VerifyError::Signature { keys }) = first else {
+            return first;
+        };
+        refresh
+            .fetched_since(job_started, |listed| {
+                parse_listed(listed).map(|keys| self.install_keys(keys))
+            })
+            .await
+            .map_err(|reason| VerifyError::KeysUnavailable { keys, reason })?;
+        self.check_signature(&digest, signature)
+    }
+
+    fn check_signature(
+        &self,
+        digest: &[u8; 32],
+        signature: Option<&str>,
+    ) -> Result<(), VerifyError> {
+        let keys = self.current_keys();
+        if keys.is_empty() {
             return Ok(());
         }
         let sig = signature
             .filter(|s| !s.trim().is_empty())
             .ok_or(VerifyError::Unsigned)?;
-        let memo = (digest, sig.trim().to_owned());
+        let memo = (*digest, sig.trim().to_owned());
         if self.memo().contains(&memo) {
             return Ok(());
         }
-        let ok = self
-            .keys
-            .iter()
-            .any(|k| match k.verify_digest(&digest, sig) {
-                Ok(()) => true,
-                Err(SignatureError::Mismatch | SignatureError::Malformed(_)) => false,
-                Err(SignatureError::NotBase64) => false,
-            });
+        let ok = keys.iter().any(|k| match k.verify_digest(digest, sig) {
+            Ok(()) => true,
+            Err(SignatureError::Mismatch | SignatureError::Malformed(_)) => false,
+            Err(SignatureError::NotBase64) => false,
+        });
         if ok {
             self.memo().insert(memo);
             Ok(())
         } else {
-            Err(VerifyError::Signature {
-                keys: self.keys.len(),
-            })
+            Err(VerifyError::Signature { keys: keys.len() })
         }
+    }
+}
+
+fn parse_listed(keys: &[SigningKey]) -> Result<Vec<PublicKey>, String> {
+    keys.iter()
+        .map(|k| {
+            PublicKey::from_pem(k.algorithm, &k.public_key_pem)
+                .map_err(|e| format!("signing key {}: {}", k.key_id, e.message))
+        })
+        .collect()
+}
+
+/// The SHA-256 of `bytes` if it is the announced one.
+fn checked_digest(bytes: &[u8], checksum_hex: &str) -> Result<[u8; 32], VerifyError> {
+    let digest: [u8; 32] = Sha256::digest(bytes).into();
+    let actual = hex::encode(digest);
+    if actual.eq_ignore_ascii_case(checksum_hex.trim()) {
+        Ok(digest)
+    } else {
+        Err(VerifyError::Checksum {
+            expected: checksum_hex.to_owned(),
+            actual,
+        })
     }
 }
 
@@ -146,5 +230,21 @@ mod tests {
         );
         // No keys: checksum only.
         assert_eq!(Verifier::default().check(&data, &sha, None), Ok(()));
+    }
+
+    #[tokio::test]
+    async fn fixed_keys_are_not_fetched_again() {
+        let signer = DemoSigner::from_seed([5; 32]);
+        let data = b"image".to_vec();
+        let sha = hex::encode(Sha256::digest(&data));
+        let key = Verifier::parse_pem(&signer.public_key_pem().unwrap()).unwrap();
+        let v = Verifier::new(vec![key]);
+        let other = DemoSigner::from_seed([6; 32]).sign(&data);
+        assert_eq!(
+            v.check_learning(&data, &sha, Some(&other), Instant::now())
+                .await,
+            Err(VerifyError::Signature { keys: 1 })
+        );
+        assert_eq!(v.refreshes(), 0);
     }
 }
