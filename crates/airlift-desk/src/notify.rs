@@ -12,54 +12,72 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{DeskError, DeskErrorCode};
 
-/// What the person needs to know about an automatically paused rollout.
+/// What the person needs to know about an automatically paused rollout. Every number is the
+/// pause event's own, as the server counted at the moment it paused: later changes to the slice
+/// (an advance, more reports) never leak into the message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PausedRollout {
     /// The connection's display name (which fleet this is), e.g. "Production".
     pub connection_name: String,
     pub rollout_id: String,
-    pub package_name: String,
+    /// The package's device type ("temp-sensor"): what people call the build by.
+    pub device_type: String,
     pub package_version: String,
+    /// Devices of the slice that failed or timed out (what auto-pause counts).
     pub failed: u64,
-    pub scheduled: u64,
-    /// The tenant's auto-pause threshold, in percent.
+    /// Of `failed`, how many timed out.
+    pub timed_out: u64,
+    /// Devices of the slice with a verdict: succeeded, failed or timed out.
+    pub decided: u64,
+    /// Every device of the slice, whatever its state: the auto-pause denominator.
+    pub in_slice: u64,
+    /// The rollout's auto-pause threshold, in percent.
     pub threshold_percent: u32,
 }
 
 impl PausedRollout {
-    /// Failure rate in tenths of a percent, rounded down (integer math: no float surprises
-    /// such as "15.000000001%").
+    /// Failure rate in tenths of a percent, rounded up: a rate strictly above the threshold
+    /// (what pauses) never reads as equal to it. Integer math: no "15.000000001".
     fn failure_permille(&self) -> u64 {
-        if self.scheduled == 0 {
+        if self.in_slice == 0 {
             return 0;
         }
-        let permille = u128::from(self.failed) * 1000 / u128::from(self.scheduled);
+        let permille = (u128::from(self.failed) * 1000).div_ceil(u128::from(self.in_slice));
         u64::try_from(permille).unwrap_or(u64::MAX)
     }
 
-    /// "15.0%"
+    /// "15 %", "33.4 %".
     pub fn failure_rate_text(&self) -> String {
         let p = self.failure_permille();
-        format!("{}.{}%", p / 10, p % 10)
+        match p % 10 {
+            0 => format!("{} %", p / 10),
+            tenth => format!("{}.{tenth} %", p / 10),
+        }
     }
 
+    /// "temp-sensor 2.1.0 paused"
     pub fn summary(&self) -> String {
-        format!(
-            "Rollout paused: {} {}",
-            self.package_name, self.package_version
-        )
+        format!("{} {} paused", self.device_type, self.package_version)
     }
 
+    /// "14 of 52 devices failed (27 %), above the 25 % threshold; 38 of 52 had finished. …"
     pub fn body(&self) -> String {
+        let what = if self.timed_out > 0 {
+            "failed or timed out"
+        } else {
+            "failed"
+        };
         format!(
-            "Rollout {} on {} paused itself: {} of {} devices failed ({}, above the {}% limit). \
-             Open Airlift to review the failures, then resume or roll back.",
-            self.rollout_id,
-            self.connection_name,
-            self.failed,
-            self.scheduled,
-            self.failure_rate_text(),
-            self.threshold_percent
+            "{failed} of {slice} devices {what} ({rate}), above the {threshold} % threshold; \
+             {decided} of {slice} had finished. Rollout {id} on {connection} paused itself: \
+             open Airlift to review the failures, then resume or roll back.",
+            failed = self.failed,
+            slice = self.in_slice,
+            rate = self.failure_rate_text(),
+            threshold = self.threshold_percent,
+            decided = self.decided,
+            id = self.rollout_id,
+            connection = self.connection_name,
         )
     }
 }
@@ -168,33 +186,51 @@ impl Notifier for DesktopNotifier {
 mod tests {
     use super::*;
 
-    fn paused(failed: u64, scheduled: u64) -> PausedRollout {
+    fn paused(failed: u64, in_slice: u64) -> PausedRollout {
         PausedRollout {
             connection_name: "Production".into(),
             rollout_id: "rol_42".into(),
-            package_name: "gateway-fw".into(),
+            device_type: "gateway".into(),
             package_version: "2.1.0".into(),
             failed,
-            scheduled,
+            timed_out: 0,
+            decided: failed.saturating_add(2),
+            in_slice,
             threshold_percent: 10,
         }
     }
 
     #[test]
-    fn failure_rate_is_exact_to_a_tenth_of_a_percent() {
-        assert_eq!(paused(3, 20).failure_rate_text(), "15.0%");
-        assert_eq!(paused(1, 3).failure_rate_text(), "33.3%");
-        assert_eq!(paused(0, 0).failure_rate_text(), "0.0%");
-        assert_eq!(paused(u64::MAX, u64::MAX).failure_rate_text(), "100.0%");
+    fn failure_rate_is_rounded_up_to_a_tenth_of_a_percent() {
+        assert_eq!(paused(3, 20).failure_rate_text(), "15 %");
+        assert_eq!(paused(1, 3).failure_rate_text(), "33.4 %");
+        assert_eq!(paused(14, 52).failure_rate_text(), "27 %");
+        assert_eq!(paused(0, 0).failure_rate_text(), "0 %");
+        assert_eq!(paused(u64::MAX, u64::MAX).failure_rate_text(), "100 %");
+        // 1001 of 10000 is 10.01 %: strictly above 10 %, so it must not read "10 %".
+        assert_eq!(paused(1001, 10_000).failure_rate_text(), "10.1 %");
     }
 
     #[test]
-    fn text_names_rollout_package_and_rate() {
+    fn the_text_states_the_slice_at_the_pause_and_the_threshold() {
         let info = paused(3, 20);
-        assert_eq!(info.summary(), "Rollout paused: gateway-fw 2.1.0");
-        let body = info.body();
-        for needle in ["rol_42", "Production", "3 of 20", "15.0%", "10%"] {
-            assert!(body.contains(needle), "{needle} missing from {body}");
-        }
+        assert_eq!(info.summary(), "gateway 2.1.0 paused");
+        assert_eq!(
+            info.body(),
+            "3 of 20 devices failed (15 %), above the 10 % threshold; 5 of 20 had finished. \
+             Rollout rol_42 on Production paused itself: open Airlift to review the failures, \
+             then resume or roll back."
+        );
+        let timed_out = PausedRollout {
+            timed_out: 1,
+            ..paused(3, 20)
+        };
+        assert!(
+            timed_out
+                .body()
+                .starts_with("3 of 20 devices failed or timed out (15 %)"),
+            "{}",
+            timed_out.body()
+        );
     }
 }

@@ -4,12 +4,15 @@
 //! It reconnects after any failure with jittered backoff, sending `Last-Event-ID` so the server
 //! replays what was missed. Each rollout transition event re-reads that rollout (summary and
 //! transitions) into the cache; `rollout.progress` events (no id) update counters the same way.
-//! A `paused` event whose trigger is `auto_pause` calls the [`Notifier`].
+//! A `paused` event whose trigger is `auto_pause` calls the [`Notifier`] once: only while that
+//! pause is the rollout's current state, and never again for a pause the cache records as
+//! notified (the stream replays every event at a fresh start).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use airlift_core::wire::RolloutEventData;
+use airlift_core::rollout::RolloutStatus;
+use airlift_core::wire::{Rollout, RolloutEventData};
 use eventsource_stream::Eventsource as _;
 use futures_util::StreamExt as _;
 
@@ -19,6 +22,7 @@ use crate::client::{Client, RetryPolicy};
 use crate::error::DeskError;
 use crate::notify::{Notifier, PausedRollout};
 use crate::sync::store_rollout;
+use crate::upload::lock;
 
 /// Follows one connection's events until cancelled.
 pub struct Watcher {
@@ -96,19 +100,8 @@ impl Watcher {
     async fn handle(&self, data: &RolloutEventData) -> Result<(), DeskError> {
         let rollout = self.client.rollout(&data.rollout_id).await?;
         store_rollout(&self.cache, &self.connection_id, &rollout)?;
-        let auto_paused = data.kind == "paused" && data.trigger.as_deref() == Some("auto_pause");
-        if !auto_paused {
+        let Some(info) = self.pause_to_notify(data, &rollout).await? else {
             return Ok(());
-        }
-        let summary = &rollout.summary;
-        let info = PausedRollout {
-            connection_name: self.connection_name.clone(),
-            rollout_id: summary.rollout_id.clone(),
-            package_name: summary.package_id.clone(),
-            package_version: summary.package_version.clone(),
-            failed: data.counters.failed + data.counters.timed_out,
-            scheduled: summary.scheduled_count,
-            threshold_percent: summary.failure_threshold_percent,
         };
         let notifier = Arc::clone(&self.notifier);
         // Notifiers block (D-Bus round trip): keep them off the async workers.
@@ -121,6 +114,60 @@ impl Watcher {
             Err(err) => tracing::warn!(error = %err, "the notifier panicked"),
         }
         Ok(())
+    }
+
+    /// The notification an event calls for, if any: an auto-pause that is still the rollout's
+    /// current state (a replayed pause of a rollout resumed, rolled back or completed since is
+    /// history) and that was not notified before (the claim is kept in the cache, so a
+    /// relaunch, which replays the stream from the start, stays quiet).
+    async fn pause_to_notify(
+        &self,
+        data: &RolloutEventData,
+        rollout: &Rollout,
+    ) -> Result<Option<PausedRollout>, DeskError> {
+        let auto_paused = data.kind == "paused" && data.trigger.as_deref() == Some("auto_pause");
+        let Some(event_id) = data.id.filter(|_| auto_paused) else {
+            return Ok(None);
+        };
+        let summary = &rollout.summary;
+        let still_paused = summary.status == RolloutStatus::Paused
+            && rollout
+                .transitions
+                .last()
+                .is_some_and(|t| t.trigger == "auto_pause" && t.at == data.at);
+        if !still_paused {
+            return Ok(None);
+        }
+        let claimed = lock(&self.cache)?.claim_pause_notification(
+            &self.connection_id,
+            &data.rollout_id,
+            event_id,
+        )?;
+        if !claimed {
+            return Ok(None);
+        }
+        // People call a build by its device type and version; the id is the fallback when the
+        // package cannot be read.
+        let device_type = match self.client.package(&summary.package_id).await {
+            Ok(package) => package.compatibility.device_type,
+            Err(err) => {
+                tracing::info!(error = %err, "naming the paused rollout's package by its id");
+                summary.package_id.clone()
+            }
+        };
+        // The event's counters: the slice as it was when the server paused it.
+        let at_pause = &data.counters;
+        Ok(Some(PausedRollout {
+            connection_name: self.connection_name.clone(),
+            rollout_id: summary.rollout_id.clone(),
+            device_type,
+            package_version: summary.package_version.clone(),
+            failed: at_pause.failed_total(),
+            timed_out: at_pause.timed_out,
+            decided: at_pause.successful + at_pause.failed_total(),
+            in_slice: at_pause.total(),
+            threshold_percent: summary.failure_threshold_percent,
+        }))
     }
 }
 

@@ -8,14 +8,16 @@ use airlift_desk::DeskErrorCode;
 use airlift_testkit::notifications::DesktopSession;
 
 #[test]
-fn rollout_paused_notification_names_rollout_package_and_failure_rate() {
+fn rollout_paused_notification_names_build_slice_numbers_and_threshold() {
     let info = PausedRollout {
         connection_name: "Production".into(),
         rollout_id: "rol_01HZY".into(),
-        package_name: "gateway-fw".into(),
+        device_type: "gateway".into(),
         package_version: "2.1.0".into(),
         failed: 3,
-        scheduled: 20,
+        timed_out: 0,
+        decided: 12,
+        in_slice: 20,
         threshold_percent: 10,
     };
 
@@ -38,13 +40,12 @@ fn rollout_paused_notification_names_rollout_package_and_failure_rate() {
     assert_eq!(shown.len(), 1, "{shown:?}");
     let n = &shown[0];
     assert_eq!(n.app_name, "Airlift");
-    assert!(n.summary.contains("gateway-fw 2.1.0"), "{n:?}");
-    for needle in ["rol_01HZY", "Production", "3 of 20", "15.0%", "10%"] {
-        assert!(
-            n.body.contains(needle),
-            "{needle} missing from {:?}",
-            n.body
-        );
-    }
+    assert_eq!(n.summary, "gateway 2.1.0 paused");
+    assert_eq!(
+        n.body,
+        "3 of 20 devices failed (15 %), above the 10 % threshold; 12 of 20 had finished. \
+         Rollout rol_01HZY on Production paused itself: open Airlift to review the failures, \
+         then resume or roll back."
+    );
     assert_eq!(n.urgency, Some(2), "critical urgency");
 }

@@ -2,7 +2,9 @@
 //! airlift-sim fleet with injected install failures, the desk's watcher and the real
 //! `DesktopNotifier`, which talks D-Bus to a fake `org.freedesktop.Notifications` on a private
 //! session bus. A click on the notification (the service's `ActionInvoked`) reaches the app's
-//! "open rollout" callback.
+//! "open rollout" callback. A relaunch (a new watcher on the same cache, which replays the
+//! stream from the start) does not notify the pause again, nor does a fresh cache once the
+//! rollout was rolled back.
 //!
 //! One test in this binary: it points `DBUS_SESSION_BUS_ADDRESS` (process-wide) at its bus.
 
@@ -13,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use airlift_core::package::PackageType;
-use airlift_core::wire::{CreateRollout, UpdateTenant};
+use airlift_core::wire::{CreateRollout, RolloutEventData, UpdateTenant};
 use airlift_desk::cache::Cache;
 use airlift_desk::client::{ListParams, RetryPolicy};
 use airlift_desk::notify::DesktopNotifier;
@@ -46,8 +48,7 @@ async fn wait_for<T>(what: &str, timeout: Duration, mut ready: impl FnMut() -> O
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn simulator_failures_auto_pause_and_the_desktop_notification_names_rollout_package_and_rate()
-{
+async fn simulator_failures_auto_pause_and_the_pause_is_notified_once_with_its_own_numbers() {
     // The desktop: a private session bus with a fake notification service.
     let desktop = DesktopSession::start().await;
     std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &desktop.address);
@@ -132,9 +133,9 @@ async fn simulator_failures_auto_pause_and_the_desktop_notification_names_rollou
             opened.lock().expect("lock").push(rollout.to_owned())
         }))
     };
-    let watcher = Watcher {
+    let watcher = |cache: Arc<Mutex<Cache>>, notifier: DesktopNotifier| Watcher {
         client: client.clone(),
-        cache: Arc::clone(&cache),
+        cache,
         connection_id: "lab".into(),
         connection_name: "Lab fleet".into(),
         notifier: Arc::new(notifier),
@@ -144,10 +145,21 @@ async fn simulator_failures_auto_pause_and_the_desktop_notification_names_rollou
             max_delay: Duration::from_millis(500),
         },
     };
+    let seen: Arc<Mutex<Vec<RolloutEventData>>> = Arc::default();
     let cancel = CancelToken::new();
     let watching = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move { watcher.run(None, cancel, &|_| {}).await })
+        let (watcher, cancel, seen) = (
+            watcher(cache.clone(), notifier),
+            cancel.clone(),
+            seen.clone(),
+        );
+        tokio::spawn(async move {
+            watcher
+                .run(None, cancel, &move |e| {
+                    seen.lock().expect("lock").push(e.clone())
+                })
+                .await
+        })
     };
 
     // Devices poll fast; half of them (by seed) fail their install with the simulator's message.
@@ -171,7 +183,7 @@ async fn simulator_failures_auto_pause_and_the_desktop_notification_names_rollou
             .spawn()
             .expect("run the simulated fleet"),
     );
-    // Let the watcher connect first: a stream opened without Last-Event-ID starts live.
+    // Let the watcher connect first.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rollout = client
         .create_rollout(&CreateRollout {
@@ -191,30 +203,42 @@ async fn simulator_failures_auto_pause_and_the_desktop_notification_names_rollou
         || desktop.shown().first().cloned(),
     )
     .await;
-    assert!(note.summary.contains("Rollout paused"), "{note:?}");
+    // The numbers are the pause event's own: the slice as the server counted it when it paused.
+    let pause = seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .find(|e| e.kind == "paused" && e.trigger.as_deref() == Some("auto_pause"))
+        .cloned()
+        .expect("the watcher saw the auto-pause event");
+    let at_pause = pause.counters;
+    let failed = at_pause.failed_total();
+    let in_slice = at_pause.total();
+    assert_eq!(in_slice, DEVICES as u64, "a 100 % slice");
     assert!(
-        note.summary.contains(&package.package_id) && note.summary.contains("2.0.0"),
-        "the package is named: {note:?}"
+        failed * 100 > 10 * in_slice,
+        "auto-pause needs more than 10 %: {failed} of {in_slice}"
     );
-    assert!(note.body.contains(&rollout.rollout_id), "{note:?}");
-    assert!(note.body.contains("Lab fleet"), "{note:?}");
-    // "N of 20 devices failed (R%, above the 10% limit)", with R = N / 20 to a tenth.
-    let failed: u64 = note
-        .body
-        .split(" of 20 devices failed")
-        .next()
-        .and_then(|head| head.rsplit(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no failure count in {:?}", note.body));
-    assert!(
-        failed * 100 > 10 * 20,
-        "auto-pause needs more than 10%: {failed}"
-    );
-    let rate = format!("{}.{}%", failed * 1000 / 20 / 10, failed * 1000 / 20 % 10);
-    assert!(
-        note.body
-            .contains(&format!("({rate}, above the 10% limit)")),
-        "{note:?}"
+    let permille = (failed * 1000).div_ceil(in_slice);
+    let rate = match permille % 10 {
+        0 => format!("{} %", permille / 10),
+        tenth => format!("{}.{tenth} %", permille / 10),
+    };
+    let what = if at_pause.timed_out > 0 {
+        "failed or timed out"
+    } else {
+        "failed"
+    };
+    let decided = at_pause.successful + failed;
+    assert_eq!(note.summary, "temp-sensor 2.0.0 paused");
+    assert_eq!(
+        note.body,
+        format!(
+            "{failed} of {in_slice} devices {what} ({rate}), above the 10 % threshold; \
+             {decided} of {in_slice} had finished. Rollout {} on Lab fleet paused itself: \
+             open Airlift to review the failures, then resume or roll back.",
+            rollout.rollout_id
+        )
     );
     assert!(
         note.actions.iter().any(|a| a == "default"),
@@ -243,4 +267,67 @@ async fn simulator_failures_auto_pause_and_the_desktop_notification_names_rollou
 
     cancel.cancel();
     watching.await.expect("the watcher stops");
+    let pause_id = pause.id.expect("a transition event has an id");
+
+    // A relaunch: a new watcher on the same cache, from no Last-Event-ID, so the server replays
+    // every event, the pause included. The pause was notified already: nothing new is shown.
+    replay_until(watcher(cache.clone(), DesktopNotifier::default()), pause_id).await;
+    assert_eq!(
+        desktop.shown().len(),
+        1,
+        "a relaunch notified the pause again: {:?}",
+        desktop.shown()
+    );
+
+    // Rolled back meanwhile: even a fresh cache (one that never notified) stays quiet about a
+    // pause that is no longer the rollout's state.
+    client
+        .rollback_rollout(&rollout.rollout_id)
+        .await
+        .expect("roll back");
+    let fresh = Arc::new(Mutex::new(
+        Cache::open(&work.path().join("fresh.sqlite3"))
+            .expect("fresh cache")
+            .cache,
+    ));
+    replay_until(watcher(fresh, DesktopNotifier::default()), pause_id).await;
+    assert_eq!(
+        desktop.shown().len(),
+        1,
+        "a pause that was rolled back was notified: {:?}",
+        desktop.shown()
+    );
+}
+
+/// Runs `watcher` from the start of the stream until it has handled event `last_id` (the
+/// notifier is called before the event is passed on), then stops it.
+async fn replay_until(watcher: Watcher, last_id: u64) {
+    let handled: Arc<Mutex<Option<u64>>> = Arc::default();
+    let cancel = CancelToken::new();
+    let task = {
+        let (cancel, handled) = (cancel.clone(), handled.clone());
+        tokio::spawn(async move {
+            watcher
+                .run(None, cancel, &move |e| {
+                    if let Some(id) = e.id {
+                        *handled.lock().expect("lock") = Some(id);
+                    }
+                })
+                .await
+        })
+    };
+    wait_for(
+        "the replay to pass the pause",
+        Duration::from_secs(60),
+        || {
+            handled
+                .lock()
+                .expect("lock")
+                .filter(|id| *id >= last_id)
+                .map(|_| ())
+        },
+    )
+    .await;
+    cancel.cancel();
+    task.await.expect("the watcher stops");
 }

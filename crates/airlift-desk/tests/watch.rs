@@ -224,7 +224,9 @@ async fn auto_pause_notifies_and_reconnects_replay_missed_events() {
     assert_eq!(note.rollout_id, created.rollout_id);
     assert_eq!(note.connection_name, "Lab");
     assert_eq!(note.threshold_percent, 10);
-    assert_eq!((note.failed, note.scheduled), (3, 20));
+    // The slice at the pause: 3 failed, none other decided, of 20.
+    assert_eq!((note.failed, note.decided, note.in_slice), (3, 3, 20));
+    assert_eq!(note.device_type, "temp-sensor");
     assert_eq!(note.package_version, "2.0.0");
     wait_cached_status(&cache, &created.rollout_id, RolloutStatus::Paused).await;
 

@@ -22,6 +22,7 @@ mod devices;
 mod history;
 mod integrity;
 pub mod location;
+mod notified;
 mod open;
 mod rollouts;
 pub mod rows;
@@ -107,6 +108,7 @@ impl Cache {
             "pending_upload_parts",
             "pending_uploads",
             "sync_state",
+            "notified_pauses",
         ] {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE connection_id = ?1"),
