@@ -1,8 +1,9 @@
 //! Which devices of a profile a rollout targets (spec: "Eligible devices").
 //!
-//! Eligible = the package's device type, at or above `min_version`, and not already on the
-//! package's version unless the operator forces it. Ineligible devices are skipped, not failed,
-//! and the reason is reported so an operator can see why a device was left out.
+//! Eligible = the package's device type, at or above `min_version`, not already on the
+//! package's version unless the operator forces it, and not on a newer version unless the
+//! operator allows downgrades. Ineligible devices are skipped, not failed, and the reason is
+//! reported so an operator can see why a device was left out.
 
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +21,8 @@ pub enum SkipReason {
     AlreadyOnVersion,
     /// The device's current version is not semver, so it cannot be compared safely.
     UnparsableVersion,
+    /// The device runs a newer version than the package's and `allow_downgrade` was not set.
+    WouldDowngrade,
 }
 
 impl SkipReason {
@@ -34,6 +37,9 @@ impl SkipReason {
             SkipReason::UnparsableVersion => {
                 "device firmware version is not a semantic version, so compatibility cannot be checked"
             }
+            SkipReason::WouldDowngrade => {
+                "device runs a newer version than the package's (allow_downgrade to include it)"
+            }
         }
     }
 }
@@ -42,14 +48,17 @@ impl SkipReason {
 ///
 /// Checks run in a fixed order so the reported reason is stable: wrong type first (nothing else
 /// matters then), then an unparsable version (we cannot compare), then below the minimum, then
-/// already on the version. `force` only overrides the last check: it exists to reinstall the
-/// same build, never to push a build onto hardware it was not made for.
+/// already on the version, then newer than the package. `force` only overrides "already on the
+/// version": it exists to reinstall the same build, never to push a build onto hardware it was
+/// not made for. `allow_downgrade` only overrides "newer than the package": taking a device
+/// back to an older build is a decision the operator makes explicitly, never by accident.
 pub fn check_eligibility(
     package_version: &semver::Version,
     compat: &Compatibility,
     device_type: &str,
     device_firmware_version: &str,
     force: bool,
+    allow_downgrade: bool,
 ) -> Result<(), SkipReason> {
     if device_type != compat.device_type {
         return Err(SkipReason::WrongDeviceType);
@@ -61,6 +70,9 @@ pub fn check_eligibility(
     }
     if !force && current == *package_version {
         return Err(SkipReason::AlreadyOnVersion);
+    }
+    if !allow_downgrade && current > *package_version {
+        return Err(SkipReason::WouldDowngrade);
     }
     Ok(())
 }

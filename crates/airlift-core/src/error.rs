@@ -74,12 +74,17 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
-/// The body of every error response: exactly `{"code": CODE, "message": "human sentence"}`.
+/// The body of every error response: `{"code": CODE, "message": "human sentence"}`, and
+/// nothing else unless an error names the object it is about (see the optional fields).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
+    /// The unfinished rollout that already targets a device of a rollout being created
+    /// (409 `FAILED_PRECONDITION`), so a client can offer to open it. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflicting_rollout_id: Option<String>,
 }
 
 impl ApiError {
@@ -87,6 +92,18 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            conflicting_rollout_id: None,
+        }
+    }
+
+    /// 409 `FAILED_PRECONDITION`: rollout `rollout_id` is not completed and already targets a
+    /// device the new rollout would target.
+    pub fn rollout_conflict(rollout_id: &str, device_id: &str) -> Self {
+        ApiError {
+            conflicting_rollout_id: Some(rollout_id.to_owned()),
+            ..Self::failed_precondition(format!(
+                "device {device_id:?} is already a target of rollout {rollout_id}, which is not completed yet: a device takes part in one unfinished rollout at a time, so start this one once that rollout has completed"
+            ))
         }
     }
 
@@ -158,6 +175,23 @@ mod tests {
             serde_json::json!({"code": "NOT_FOUND", "message": "rollout rol_1 not found"})
         );
         assert_eq!(err.to_string(), "NOT_FOUND: rollout rol_1 not found");
+        let back: ApiError = serde_json::from_value(value).expect("deserialize error");
+        assert_eq!(back, err);
+    }
+
+    #[test]
+    fn a_rollout_conflict_names_the_conflicting_rollout() {
+        let err = ApiError::rollout_conflict("rol_1", "dev_7");
+        assert_eq!(err.code, ErrorCode::FailedPrecondition);
+        let value = serde_json::to_value(&err).expect("serialize error");
+        assert_eq!(value["code"], "FAILED_PRECONDITION");
+        assert_eq!(value["conflicting_rollout_id"], "rol_1");
+        assert_eq!(value.as_object().map(|o| o.len()), Some(3), "{value}");
+        let message = value["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("rol_1") && message.contains("\"dev_7\""),
+            "{message}"
+        );
         let back: ApiError = serde_json::from_value(value).expect("deserialize error");
         assert_eq!(back, err);
     }

@@ -1,4 +1,5 @@
-//! The rollout state machine of seed 000, and the event subjects it publishes.
+//! The rollout state machine of seed 000 (with the spec's completion when some devices failed),
+//! how a completed rollout ended, and the event subjects it publishes.
 //!
 //! ```text
 //! [*] --> active : start (canary %)
@@ -8,10 +9,14 @@
 //! active --> active : advance (raise the canary slice)
 //! active --> rolling_back : operator rollback
 //! paused --> rolling_back : operator rollback
-//! active --> completed : all target devices successful
-//! rolling_back --> completed : rollback finished
+//! active --> completed : all target devices successful (outcome succeeded)
+//! active --> completed : every target has a verdict, some failed (outcome some_failed)
+//! rolling_back --> completed : rollback finished (outcome rolled_back)
 //! completed --> [*]
 //! ```
+//!
+//! The completing trigger decides the [`RolloutOutcome`] ([`RolloutTrigger::outcome`]): a
+//! completed rollout always says how it ended, and a rolled-back one is never a success.
 //!
 //! Only these edges exist; anything else is an [`IllegalTransition`], which the API reports as
 //! `FAILED_PRECONDITION` (409). Keeping the table in one `match` means the server, the UI's
@@ -51,6 +56,9 @@ pub enum RolloutTrigger {
     Rollback,
     /// Every target device reported success.
     AllSucceeded,
+    /// Every target device has a verdict (succeeded, failed or timed out) and some failed,
+    /// without the failures pausing the rollout.
+    FinishedWithFailures,
     /// Every rollback command was carried out.
     RollbackFinished,
 }
@@ -82,7 +90,7 @@ impl RolloutStatus {
             (Paused, Resume) => Ok(Active),
             (Active, Advance) => Ok(Active),
             (Active, Rollback) | (Paused, Rollback) => Ok(RollingBack),
-            (Active, AllSucceeded) => Ok(Completed),
+            (Active, AllSucceeded) | (Active, FinishedWithFailures) => Ok(Completed),
             (RollingBack, RollbackFinished) => Ok(Completed),
             (from, trigger) => Err(IllegalTransition { from, trigger }),
         }
@@ -92,7 +100,14 @@ impl RolloutStatus {
     pub fn allowed(self) -> &'static [RolloutTrigger] {
         use RolloutTrigger::*;
         match self {
-            RolloutStatus::Active => &[Pause, AutoPause, Advance, Rollback, AllSucceeded],
+            RolloutStatus::Active => &[
+                Pause,
+                AutoPause,
+                Advance,
+                Rollback,
+                AllSucceeded,
+                FinishedWithFailures,
+            ],
             RolloutStatus::Paused => &[Resume, Rollback],
             RolloutStatus::RollingBack => &[RollbackFinished],
             RolloutStatus::Completed => &[],
@@ -129,13 +144,14 @@ impl FromStr for RolloutStatus {
 
 impl RolloutTrigger {
     /// Every trigger, for exhaustive tests.
-    pub const ALL: [RolloutTrigger; 7] = [
+    pub const ALL: [RolloutTrigger; 8] = [
         RolloutTrigger::Pause,
         RolloutTrigger::AutoPause,
         RolloutTrigger::Resume,
         RolloutTrigger::Advance,
         RolloutTrigger::Rollback,
         RolloutTrigger::AllSucceeded,
+        RolloutTrigger::FinishedWithFailures,
         RolloutTrigger::RollbackFinished,
     ];
 
@@ -147,7 +163,22 @@ impl RolloutTrigger {
             RolloutTrigger::Advance => "advance",
             RolloutTrigger::Rollback => "rollback",
             RolloutTrigger::AllSucceeded => "all_succeeded",
+            RolloutTrigger::FinishedWithFailures => "finished_with_failures",
             RolloutTrigger::RollbackFinished => "rollback_finished",
+        }
+    }
+
+    /// How a rollout completed by this trigger ended; `None` for triggers that do not complete.
+    pub fn outcome(self) -> Option<RolloutOutcome> {
+        match self {
+            RolloutTrigger::AllSucceeded => Some(RolloutOutcome::Succeeded),
+            RolloutTrigger::FinishedWithFailures => Some(RolloutOutcome::SomeFailed),
+            RolloutTrigger::RollbackFinished => Some(RolloutOutcome::RolledBack),
+            RolloutTrigger::Pause
+            | RolloutTrigger::AutoPause
+            | RolloutTrigger::Resume
+            | RolloutTrigger::Advance
+            | RolloutTrigger::Rollback => None,
         }
     }
 
@@ -158,9 +189,9 @@ impl RolloutTrigger {
             RolloutTrigger::Resume => RolloutEventKind::Resumed,
             RolloutTrigger::Advance => RolloutEventKind::Advanced,
             RolloutTrigger::Rollback => RolloutEventKind::RollingBack,
-            RolloutTrigger::AllSucceeded | RolloutTrigger::RollbackFinished => {
-                RolloutEventKind::Completed
-            }
+            RolloutTrigger::AllSucceeded
+            | RolloutTrigger::FinishedWithFailures
+            | RolloutTrigger::RollbackFinished => RolloutEventKind::Completed,
         }
     }
 
@@ -173,6 +204,7 @@ impl RolloutTrigger {
             RolloutTrigger::Advance => "advance",
             RolloutTrigger::Rollback => "roll back",
             RolloutTrigger::AllSucceeded => "complete (all devices succeeded)",
+            RolloutTrigger::FinishedWithFailures => "complete (every device has a verdict)",
             RolloutTrigger::RollbackFinished => "finish rolling back",
         }
     }
@@ -181,6 +213,58 @@ impl RolloutTrigger {
 impl fmt::Display for RolloutTrigger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// How a completed rollout ended (`null` on the wire until it completes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RolloutOutcome {
+    /// Every target device succeeded.
+    Succeeded,
+    /// Every target device has a verdict; some failed or timed out, at or below the failure
+    /// threshold (or after an operator resumed past it).
+    SomeFailed,
+    /// The rollout was rolled back and the rollback finished.
+    RolledBack,
+}
+
+impl RolloutOutcome {
+    /// Every outcome, for exhaustive tests.
+    pub const ALL: [RolloutOutcome; 3] = [
+        RolloutOutcome::Succeeded,
+        RolloutOutcome::SomeFailed,
+        RolloutOutcome::RolledBack,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RolloutOutcome::Succeeded => "succeeded",
+            RolloutOutcome::SomeFailed => "some_failed",
+            RolloutOutcome::RolledBack => "rolled_back",
+        }
+    }
+}
+
+impl fmt::Display for RolloutOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RolloutOutcome {
+    type Err = ApiError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RolloutOutcome::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| {
+                ApiError::invalid_argument(format!(
+                    "outcome must be one of succeeded, some_failed, rolled_back; got {}",
+                    quoted(s)
+                ))
+            })
     }
 }
 

@@ -30,9 +30,13 @@
 //!   paused rollouts never auto-pause). If an operator resumes while still over the threshold,
 //!   the resume stands, but the next failure pauses again: a resume acknowledges the failures
 //!   seen so far, it is not a licence to ignore new ones.
-//! - Completion: once every target device is successful while active, the rollout completes
-//!   (also right after a resume, if the last successes arrived during the pause). A rollback is
-//!   finished by the caller ([`RolloutAggregate::finish_rollback`]) once its rollback commands
+//! - Completion: once the slice covers every target and every target has a verdict
+//!   (successful, failed or timed out) while active, the rollout completes: `all_succeeded`
+//!   (outcome `succeeded`) when every one succeeded, else `finished_with_failures` (outcome
+//!   `some_failed`). Auto-pause is decided first, so a last verdict that crosses the threshold
+//!   pauses instead; a resume then completes at once (the operator has seen the failures), as it
+//!   does when the last verdicts arrived during a pause. A rollback is finished by the caller
+//!   ([`RolloutAggregate::finish_rollback`], outcome `rolled_back`) once its rollback commands
 //!   are acknowledged; this aggregate tracks the forward update only.
 //! - Completed is final: every method fails with `FAILED_PRECONDITION` and changes nothing.
 
@@ -254,6 +258,14 @@ impl RolloutAggregate {
         self.counters
     }
 
+    /// The slice covers every target and each one has a verdict (successful, failed or timed
+    /// out): nothing is left to install.
+    pub fn all_decided(&self) -> bool {
+        let c = &self.counters;
+        self.slice_len() == self.target_count
+            && c.successful + c.failed + c.timed_out == self.target_count
+    }
+
     /// Would the auto-pause rule hold right now? (For display; the aggregate applies it itself.)
     pub fn over_threshold(&self) -> bool {
         should_auto_pause(
@@ -268,10 +280,10 @@ impl RolloutAggregate {
         Ok(vec![self.transition(RolloutTrigger::Pause)?])
     }
 
-    /// Operator resume: paused → active. Completes at once if every target succeeded meanwhile.
+    /// Operator resume: paused → active. Completes at once if every target has a verdict.
     pub fn resume(&mut self) -> Result<Vec<RolloutEvent>, ApiError> {
         let mut events = vec![self.transition(RolloutTrigger::Resume)?];
-        self.complete_if_all_succeeded(&mut events);
+        self.complete_if_all_decided(&mut events);
         Ok(events)
     }
 
@@ -434,8 +446,8 @@ impl RolloutAggregate {
             // Infallible from active; `?` keeps it honest if the table ever changes.
             events.push(self.transition(RolloutTrigger::AutoPause)?);
         }
-        if to == DeviceRolloutState::Successful {
-            self.complete_if_all_succeeded(&mut events);
+        if to.is_terminal() {
+            self.complete_if_all_decided(&mut events);
         }
         Ok(events)
     }
@@ -447,12 +459,19 @@ impl RolloutAggregate {
         Ok(RolloutEvent::Transitioned { from, to, trigger })
     }
 
-    fn complete_if_all_succeeded(&mut self, events: &mut Vec<RolloutEvent>) {
-        let all = self.counters.successful == self.target_count;
-        if all && self.status == RolloutStatus::Active {
-            if let Ok(ev) = self.transition(RolloutTrigger::AllSucceeded) {
-                events.push(ev);
-            }
+    /// While active, with the slice over every target and a verdict for each: complete, saying
+    /// whether all succeeded.
+    fn complete_if_all_decided(&mut self, events: &mut Vec<RolloutEvent>) {
+        if self.status != RolloutStatus::Active || !self.all_decided() {
+            return;
+        }
+        let trigger = if self.counters.successful == self.target_count {
+            RolloutTrigger::AllSucceeded
+        } else {
+            RolloutTrigger::FinishedWithFailures
+        };
+        if let Ok(ev) = self.transition(trigger) {
+            events.push(ev);
         }
     }
 

@@ -3,7 +3,9 @@
 use airlift_core::device_state::DeviceRolloutState as D;
 use airlift_core::error::ErrorCode;
 use airlift_core::install_status::ReportOutcome as R;
-use airlift_core::rollout::{RolloutEventKind, RolloutStatus as S, RolloutTrigger as T};
+use airlift_core::rollout::{
+    RolloutEventKind, RolloutOutcome as O, RolloutStatus as S, RolloutTrigger as T,
+};
 use airlift_core::rollout_aggregate::{RolloutAggregate, RolloutEvent};
 
 fn ids(n: usize) -> Vec<String> {
@@ -168,6 +170,104 @@ fn all_successful_completes_and_completed_is_final() {
     assert!(agg.record_report("dev_000", R::Succeeded).is_err());
     assert!(agg.time_out("dev_000").is_err());
     assert_eq!(agg, frozen);
+}
+
+/// The trigger of the transition to `completed` in `events`, if any.
+fn completed_by(events: &[RolloutEvent]) -> Option<T> {
+    events.iter().find_map(|e| match e {
+        RolloutEvent::Transitioned {
+            to: S::Completed,
+            trigger,
+            ..
+        } => Some(*trigger),
+        _ => None,
+    })
+}
+
+#[test]
+fn all_successful_completes_with_outcome_succeeded() {
+    let mut agg = start(2, 100, 0);
+    agg.send_commands().unwrap();
+    agg.record_report("dev_000", R::Succeeded).unwrap();
+    let events = agg.record_report("dev_001", R::Succeeded).unwrap();
+    assert_eq!(completed_by(&events), Some(T::AllSucceeded));
+    assert_eq!(T::AllSucceeded.outcome(), Some(O::Succeeded));
+}
+
+#[test]
+fn failures_at_the_threshold_still_finish_with_some_failed() {
+    let mut agg = start(4, 100, 25);
+    agg.send_commands().unwrap();
+    let e = agg.record_report("dev_000", R::Failed).unwrap();
+    assert!(!auto_paused(&e), "1 of 4 = 25% is not above 25%");
+    agg.record_report("dev_001", R::Succeeded).unwrap();
+    agg.record_report("dev_002", R::Succeeded).unwrap();
+    assert_eq!(agg.status(), S::Active, "one device has no verdict yet");
+    let events = agg.record_report("dev_003", R::Succeeded).unwrap();
+    assert_eq!(agg.status(), S::Completed);
+    assert_eq!(completed_by(&events), Some(T::FinishedWithFailures));
+    assert_eq!(T::FinishedWithFailures.outcome(), Some(O::SomeFailed));
+    assert_eq!(
+        events.last().and_then(|e| e.published_kind()),
+        Some(RolloutEventKind::Completed)
+    );
+}
+
+#[test]
+fn a_timeout_as_the_last_verdict_completes() {
+    let mut agg = start(3, 100, 50);
+    agg.send_commands().unwrap();
+    agg.record_report("dev_000", R::Succeeded).unwrap();
+    agg.record_report("dev_001", R::Succeeded).unwrap();
+    let events = agg.time_out("dev_002").unwrap();
+    assert!(!auto_paused(&events), "1 of 3 is below 50%");
+    assert_eq!(completed_by(&events), Some(T::FinishedWithFailures));
+    assert_eq!(agg.counters().timed_out, 1);
+}
+
+#[test]
+fn a_last_failure_over_the_threshold_pauses_and_a_resume_completes() {
+    let mut agg = start(2, 100, 10);
+    agg.send_commands().unwrap();
+    agg.record_report("dev_000", R::Succeeded).unwrap();
+    let events = agg.record_report("dev_001", R::Failed).unwrap();
+    assert!(auto_paused(&events), "1 of 2 = 50% is above 10%");
+    assert_eq!(completed_by(&events), None, "the pause comes first");
+    assert_eq!(agg.status(), S::Paused);
+    let events = agg.resume().unwrap();
+    assert_eq!(completed_by(&events), Some(T::FinishedWithFailures));
+    assert_eq!(agg.status(), S::Completed);
+}
+
+#[test]
+fn a_decided_canary_slice_does_not_complete_until_it_covers_every_target() {
+    let mut agg = start(4, 50, 100);
+    agg.send_commands().unwrap();
+    agg.record_report("dev_000", R::Failed).unwrap();
+    agg.record_report("dev_001", R::Succeeded).unwrap();
+    assert_eq!(
+        agg.status(),
+        S::Active,
+        "two targets are not in the slice yet"
+    );
+    assert!(!agg.all_decided());
+    agg.advance(100).unwrap();
+    agg.send_commands().unwrap();
+    agg.record_report("dev_002", R::Succeeded).unwrap();
+    let events = agg.record_report("dev_003", R::Failed).unwrap();
+    assert_eq!(completed_by(&events), Some(T::FinishedWithFailures));
+    assert!(agg.all_decided());
+}
+
+#[test]
+fn a_finished_rollback_completes_as_rolled_back() {
+    let mut agg = start(2, 100, 100);
+    agg.send_commands().unwrap();
+    agg.record_report("dev_000", R::Succeeded).unwrap();
+    agg.rollback().unwrap();
+    let events = agg.finish_rollback().unwrap();
+    assert_eq!(completed_by(&events), Some(T::RollbackFinished));
+    assert_eq!(T::RollbackFinished.outcome(), Some(O::RolledBack));
 }
 
 #[test]

@@ -119,7 +119,7 @@ proptest! {
                             | (Paused, Resume, Active)
                             | (Active, Advance, Active)
                             | (Active | Paused, Rollback, RollingBack)
-                            | (Active, AllSucceeded, Completed)
+                            | (Active, AllSucceeded | FinishedWithFailures, Completed)
                             | (RollingBack, RollbackFinished, Completed)
                     );
                     prop_assert!(legal, "{} --{}--> {}", before, t, after);
@@ -184,20 +184,28 @@ proptest! {
     }
 
     #[test]
-    fn eligibility_ok_means_compatible_and_force_only_skips_same_version(
+    fn eligibility_ok_means_compatible_and_flags_only_lift_their_own_skip(
         pkg in version(), min in version(), fw in version(),
-        same_type in any::<bool>(), force in any::<bool>(),
+        same_type in any::<bool>(), force in any::<bool>(), allow_downgrade in any::<bool>(),
     ) {
         let compat = Compatibility { device_type: "t".into(), min_version: min.clone() };
         let ty = if same_type { "t" } else { "u" };
-        let r = check_eligibility(&pkg, &compat, ty, &fw.to_string(), force);
-        let unforced = check_eligibility(&pkg, &compat, ty, &fw.to_string(), false);
+        let fw_s = fw.to_string();
+        let r = check_eligibility(&pkg, &compat, ty, &fw_s, force, allow_downgrade);
+        let strict = check_eligibility(&pkg, &compat, ty, &fw_s, false, false);
         if r.is_ok() {
             prop_assert!(same_type && fw >= min);
             prop_assert!(force || fw != pkg);
+            prop_assert!(allow_downgrade || fw <= pkg, "{} onto a device on {}", pkg, fw);
         }
-        if unforced != Err(SkipReason::AlreadyOnVersion) {
-            prop_assert_eq!(r, unforced);
+        // Each flag lifts exactly its own reason and nothing else.
+        match strict {
+            Err(SkipReason::AlreadyOnVersion) => prop_assert_eq!(r.is_ok(), force),
+            Err(SkipReason::WouldDowngrade) => {
+                prop_assert!(same_type && fw >= min && fw > pkg);
+                prop_assert_eq!(r.is_ok(), allow_downgrade);
+            }
+            other => prop_assert_eq!(r, other),
         }
     }
 }

@@ -9,8 +9,10 @@
 //! After every step we check: the status moved only along seed 000's edges; counters equal the
 //! per-device states; the slice is exactly ceil(percent × targets / 100) targets; nothing is
 //! scheduled or sent unless active; a completed rollout never changes; a rejected operation
-//! changes nothing; and auto-pause fires exactly when a new failure, recorded while active,
-//! makes the rule hold (so at the first crossing, once).
+//! changes nothing; auto-pause fires exactly when a new failure, recorded while active,
+//! makes the rule hold (so at the first crossing, once); an active rollout never sits with
+//! every target decided (it completes), and the completing trigger tells the outcome: all
+//! succeeded, some failed, or rolled back.
 //!
 //! The server never holds a whole rollout in memory: for each change it restores the aggregate
 //! from its counters and tracks only the device the change is about. So every step is also
@@ -21,7 +23,7 @@ use airlift_core::device_state::DeviceRolloutState;
 use airlift_core::error::ApiError;
 use airlift_core::install_status::ReportOutcome;
 use airlift_core::policy::{canary_slice, should_auto_pause};
-use airlift_core::rollout::{RolloutStatus, RolloutTrigger};
+use airlift_core::rollout::{RolloutOutcome, RolloutStatus, RolloutTrigger};
 use airlift_core::rollout_aggregate::{RolloutAggregate, RolloutEvent};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -99,8 +101,11 @@ impl Model {
         self.devs.iter().flatten().filter(|d| f(**d)).count()
     }
 
-    fn all_ok(&self) -> bool {
-        self.devs.iter().all(|d| *d == Some(Dev::Ok))
+    /// Every target is in the slice and has a verdict.
+    fn all_decided(&self) -> bool {
+        self.devs
+            .iter()
+            .all(|d| matches!(d, Some(Dev::Ok | Dev::Fail | Dev::Timeout)))
     }
 
     /// Apply a device's new state and the rollout-level consequences.
@@ -117,7 +122,7 @@ impl Model {
                 self.expect.auto_paused = true;
             }
         }
-        if to == Dev::Ok && self.status == Status::Active && self.all_ok() {
+        if self.status == Status::Active && self.all_decided() {
             self.status = Status::Completed;
         }
     }
@@ -133,7 +138,7 @@ impl Model {
             }
             Op::Resume if self.status == Status::Paused => {
                 self.status = Status::Active;
-                if self.all_ok() {
+                if self.all_decided() {
                     self.status = Status::Completed;
                 }
                 true
@@ -430,6 +435,42 @@ impl StateMachineTest for RolloutSimulation {
         if prev.status() != RolloutStatus::Active {
             assert_eq!(scheduled_now, 0, "scheduled while {}", prev.status());
             assert!(!sent_now, "command sent while {}", prev.status());
+        }
+
+        // Completion says how it ended: the trigger's outcome matches the devices' verdicts.
+        let c = agg.counters();
+        for ev in &sut.events {
+            if let RolloutEvent::Transitioned {
+                to: RolloutStatus::Completed,
+                trigger,
+                ..
+            } = ev
+            {
+                let outcome = trigger.outcome();
+                match trigger {
+                    RolloutTrigger::AllSucceeded => {
+                        assert_eq!(outcome, Some(RolloutOutcome::Succeeded));
+                        assert_eq!(c.successful, agg.target_count(), "{c:?}");
+                    }
+                    RolloutTrigger::FinishedWithFailures => {
+                        assert_eq!(outcome, Some(RolloutOutcome::SomeFailed));
+                        assert!(agg.all_decided() && c.failed_total() > 0, "{c:?}");
+                    }
+                    RolloutTrigger::RollbackFinished => {
+                        assert_eq!(outcome, Some(RolloutOutcome::RolledBack));
+                        assert_eq!(prev.status(), RolloutStatus::RollingBack);
+                    }
+                    other => panic!("{other} completed the rollout"),
+                }
+            }
+        }
+        // An active rollout always has something left to do: with every target decided it
+        // has completed.
+        if agg.status() == RolloutStatus::Active {
+            assert!(
+                !agg.all_decided(),
+                "active with every target decided: {c:?}"
+            );
         }
 
         // Completed is final.

@@ -82,13 +82,33 @@ fn v(s: &str) -> semver::Version {
 fn eligibility_in_the_documented_order() {
     let compat = Compatibility::new("temp-sensor", "1.0.0").unwrap();
     let pkg = v("2.0.0");
-    let check = |ty: &str, fw: &str, force: bool| check_eligibility(&pkg, &compat, ty, fw, force);
+    let check =
+        |ty: &str, fw: &str, force: bool| check_eligibility(&pkg, &compat, ty, fw, force, false);
     assert_eq!(check("temp-sensor", "1.0.0", false), Ok(()));
     assert_eq!(check("temp-sensor", "1.5.3", false), Ok(()));
     assert_eq!(
         check("temp-sensor", "3.0.0", false),
+        Err(SkipReason::WouldDowngrade),
+        "no silent downgrade"
+    );
+    assert_eq!(
+        check("temp-sensor", "2.0.1", true),
+        Err(SkipReason::WouldDowngrade),
+        "force reinstalls the same version, it does not downgrade"
+    );
+    assert_eq!(
+        check_eligibility(&pkg, &compat, "temp-sensor", "3.0.0", false, true),
         Ok(()),
-        "downgrade allowed above min"
+        "allow_downgrade includes a device on a newer version"
+    );
+    assert_eq!(
+        check_eligibility(&pkg, &compat, "temp-sensor", "0.9.9", false, true),
+        Err(SkipReason::BelowMinVersion),
+        "allow_downgrade does not lift the minimum version"
+    );
+    assert_eq!(
+        serde_json::to_string(&SkipReason::WouldDowngrade).unwrap(),
+        "\"would_downgrade\""
     );
     assert_eq!(
         check("gateway", "1.0.0", false),
@@ -210,6 +230,7 @@ fn rollout_transition_table_is_exactly_seed_000() {
         (S::Active, T::Rollback, S::RollingBack),
         (S::Paused, T::Rollback, S::RollingBack),
         (S::Active, T::AllSucceeded, S::Completed),
+        (S::Active, T::FinishedWithFailures, S::Completed),
         (S::RollingBack, T::RollbackFinished, S::Completed),
     ];
     for from in S::ALL {
@@ -237,6 +258,39 @@ fn rollout_transition_table_is_exactly_seed_000() {
     }
     assert!(S::Completed.is_terminal());
     assert!(S::ALL.iter().filter(|s| s.is_terminal()).count() == 1);
+}
+
+#[test]
+fn completing_triggers_tell_the_outcome_and_no_other_does() {
+    use airlift_core::rollout::RolloutOutcome as O;
+    for t in T::ALL {
+        let expected = match t {
+            T::AllSucceeded => Some(O::Succeeded),
+            T::FinishedWithFailures => Some(O::SomeFailed),
+            T::RollbackFinished => Some(O::RolledBack),
+            _ => None,
+        };
+        assert_eq!(t.outcome(), expected, "{t}");
+        let completes = S::ALL.iter().any(|from| from.next(t) == Ok(S::Completed));
+        assert_eq!(completes, expected.is_some(), "{t}");
+    }
+    for o in O::ALL {
+        assert_eq!(o.as_str().parse::<O>(), Ok(o));
+        assert_eq!(
+            serde_json::to_string(&o).unwrap(),
+            format!("\"{}\"", o.as_str())
+        );
+    }
+    assert_eq!(O::SomeFailed.as_str(), "some_failed");
+    assert_eq!(
+        "failed".parse::<O>().unwrap_err().code,
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(T::FinishedWithFailures.as_str(), "finished_with_failures");
+    assert_eq!(
+        T::FinishedWithFailures.event_kind(),
+        RolloutEventKind::Completed
+    );
 }
 
 #[test]

@@ -163,6 +163,11 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/ota/rollouts/{rollout_id}/rollback",
             post(rollouts::rollback),
         ),
+        route(
+            M::POST,
+            "/api/v1/ota/rollouts/{rollout_id}/retry-failed",
+            post(rollouts::retry_failed),
+        ),
         route(M::GET, "/api/v1/events", get(crate::events::sse::stream)),
         route(
             M::POST,

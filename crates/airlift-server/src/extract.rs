@@ -51,6 +51,40 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
     ApiError::invalid_argument(format!("invalid JSON body: {detail}")).into()
 }
 
+/// A JSON body that may be left out: an empty body is `None` (every field takes its default);
+/// anything else must be valid JSON of `T`, with the same errors as [`Json`].
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let bytes = match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => b,
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(AppError::payload_too_large("request body is too large"))
+            }
+            Err(rejection) => {
+                return Err(ApiError::invalid_argument(format!(
+                    "invalid request body: {}",
+                    rejection.body_text()
+                ))
+                .into())
+            }
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(None));
+        }
+        serde_json::from_slice(&bytes)
+            .map(|v| OptionalJson(Some(v)))
+            .map_err(|e| ApiError::invalid_argument(format!("invalid JSON body: {e}")).into())
+    }
+}
+
 /// `axum::extract::Path` with API-shaped rejections.
 pub struct Path<T>(pub T);
 

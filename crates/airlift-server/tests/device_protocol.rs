@@ -267,8 +267,15 @@ async fn bola_matrix() {
     assert_eq!(f.status(&id).await, "active");
 }
 
+/// A device takes part in one unfinished rollout at a time (the spec's safety rail, which
+/// replaced "device-level beats profile-level" between two live rollouts; that precedence is
+/// still what the `device_assignments` view defines, see the store's device_polls tests): a
+/// device-level rollout over a device that a running profile rollout holds is refused and
+/// names it; the device keeps its profile assignment. Once that rollout has completed, the
+/// device-level one starts, and a device already on a newer version is taken back only when
+/// the request allows the downgrade.
 #[tokio::test]
-async fn device_level_assignment_beats_profile_level() {
+async fn a_device_level_rollout_waits_for_the_profile_rollout_holding_its_device() {
     let f = fleet(3, &[]).await;
     let p = f
         .start(
@@ -276,22 +283,43 @@ async fn device_level_assignment_beats_profile_level() {
             "failure_threshold_percent": 50}),
         )
         .await;
-    let d = f
-        .start(
-            json!({"package_id": f.rollback_pkg, "device_ids": [f.devices[0].id],
-            "canary_percent": 100, "failure_threshold_percent": 50}),
-        )
-        .await;
+    let device_level = json!({"package_id": f.rollback_pkg, "device_ids": [f.devices[0].id],
+        "canary_percent": 100, "failure_threshold_percent": 50});
+    let refused = f
+        .rm
+        .post("/api/v1/ota/rollouts", device_level.clone())
+        .await
+        .expect_error(409, "FAILED_PRECONDITION");
+    assert_eq!(refused["conflicting_rollout_id"], p["rollout_id"], "{refused}");
+    let a = f.devices[0].ota().await.expect(200);
+    assert_eq!(a["rollout_id"], p["rollout_id"]);
+    assert_eq!(a["package_id"], f.pkg.as_str());
+
+    let sha = sha256_hex(&f.pkg_bytes);
+    for d in &f.devices {
+        d.update(&sha).await;
+    }
+    let done = f.rollout(p["rollout_id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["outcome"], "succeeded");
+    // Device 0 now runs 2.0.0: 1.0.1 would take it down, which needs allow_downgrade.
+    f.rm.post("/api/v1/ota/rollouts", device_level.clone())
+        .await
+        .expect_error(409, "FAILED_PRECONDITION");
+    let mut downgrade = device_level;
+    downgrade["allow_downgrade"] = json!(true);
+    let d = f.start(downgrade).await;
+    assert_eq!(d["eligible_count"], 1);
     let a = f.devices[0].ota().await.expect(200);
     assert_eq!(a["rollout_id"], d["rollout_id"]);
     assert_eq!(a["package_id"], f.rollback_pkg.as_str());
-    let b = f.devices[1].ota().await.expect(200);
-    assert_eq!(b["rollout_id"], p["rollout_id"]);
+    assert_eq!(f.devices[1].ota().await.status.as_u16(), 204);
 }
 
-/// The other order: a newer profile-level rollout does not take a device from its device-level
-/// one (neither in the poll nor at the chunk endpoint), and once the device has installed the
-/// device-level package, the profile's assignment is what it is told next.
+/// The other order: a profile rollout over a device that a device-level rollout holds is
+/// refused (naming it) and takes nothing from it (neither in the poll nor at the chunk
+/// endpoint); once the device has installed the device-level package, the profile rollout
+/// starts and is what the device is told next.
 #[tokio::test]
 async fn a_newer_profile_rollout_waits_until_the_device_level_one_is_done() {
     let f = fleet(2, &[]).await;
@@ -301,24 +329,30 @@ async fn a_newer_profile_rollout_waits_until_the_device_level_one_is_done() {
             "canary_percent": 100, "failure_threshold_percent": 50}),
         )
         .await;
-    let p = f
-        .start(
-            json!({"package_id": f.pkg, "target_profile_id": f.profile, "canary_percent": 100,
-            "failure_threshold_percent": 50}),
-        )
-        .await;
+    let profile_level = json!({"package_id": f.pkg, "target_profile_id": f.profile,
+        "canary_percent": 100, "failure_threshold_percent": 50});
+    let refused = f
+        .rm
+        .post("/api/v1/ota/rollouts", profile_level.clone())
+        .await
+        .expect_error(409, "FAILED_PRECONDITION");
+    assert_eq!(refused["conflicting_rollout_id"], d["rollout_id"], "{refused}");
     let a = f.devices[0].ota().await.expect(200);
     assert_eq!(a["rollout_id"], d["rollout_id"], "{a}");
     assert_eq!(a["package_id"], f.rollback_pkg.as_str());
     assert_eq!(f.devices[0].chunk(&f.pkg, 0, 16).await.status(), 403);
-    assert_eq!(
-        f.devices[1].ota().await.expect(200)["rollout_id"],
-        p["rollout_id"]
-    );
+    assert_eq!(f.devices[1].ota().await.status.as_u16(), 204);
 
     f.devices[0].update(&sha256_hex(&f.rollback_bytes)).await;
+    let done = f.rollout(d["rollout_id"].as_str().unwrap()).await;
+    assert_eq!(done["outcome"], "succeeded", "{done}");
+    let p = f.start(profile_level).await;
     let next = f.devices[0].ota().await.expect(200);
     assert_eq!(next["rollout_id"], p["rollout_id"], "{next}");
     assert_eq!(next["package_id"], f.pkg.as_str());
     assert_eq!(f.devices[0].chunk(&f.pkg, 0, 16).await.status(), 200);
+    assert_eq!(
+        f.devices[1].ota().await.expect(200)["rollout_id"],
+        p["rollout_id"]
+    );
 }

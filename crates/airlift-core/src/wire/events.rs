@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::device_counters::DeviceCounters;
-use crate::rollout::RolloutStatus;
+use crate::rollout::{RolloutOutcome, RolloutStatus};
 
 /// The SSE `data` of every event. Rollout transitions carry `id` (the SSE `id`: per tenant,
 /// strictly increasing, replayable with `Last-Event-ID`) and the spec's `subject`
@@ -19,6 +19,9 @@ pub struct RolloutEventData {
     pub tenant: String,
     pub rollout_id: String,
     pub status: RolloutStatus,
+    /// How the rollout ended, once `completed` (the `completed` event carries it).
+    #[serde(default)]
+    pub outcome: Option<RolloutOutcome>,
     pub canary_percent: u32,
     pub counters: DeviceCounters,
     pub rollback_counters: Option<DeviceCounters>,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::device_counters::DeviceCounters;
 use crate::device_state::DeviceRolloutState;
 use crate::eligibility::SkipReason;
-use crate::rollout::{RolloutStatus, RolloutTrigger};
+use crate::rollout::{RolloutOutcome, RolloutStatus, RolloutTrigger};
 
 /// Seed 001's bulk update strategies.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -73,6 +73,25 @@ pub struct CreateRollout {
     /// `timed_out`. Defaults to the server's `--device-timeout`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_timeout_seconds: Option<u64>,
+    /// Include devices that run a newer version than the package's (otherwise skipped as
+    /// `would_downgrade`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_downgrade: bool,
+}
+
+/// `POST /api/v1/ota/rollouts/{id}/retry-failed`: a new rollout of the same package (and
+/// rollback package) over exactly the failed and timed-out devices of a completed one. Every
+/// field is optional: by default all of them at once (100 %), with the old rollout's failure
+/// threshold and device timeout.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryFailedRollout {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary_percent: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_threshold_percent: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_timeout_seconds: Option<u64>,
 }
 
 /// `POST /api/v1/ota/rollouts/{id}/advance`.
@@ -100,6 +119,9 @@ pub struct CreatedRollout {
     pub eligible_count: u64,
     pub skipped_count: u64,
     pub skipped: Vec<SkippedDevice>,
+    /// The rollout whose failed devices this one retries (`retry-failed`), else `null`.
+    #[serde(default)]
+    pub retry_of: Option<String>,
 }
 
 /// The answer to `POST /api/v1/ota/rollouts/preview`: what creating would do, without doing it.
@@ -110,9 +132,14 @@ pub struct RolloutPreview {
     pub eligible_count: u64,
     pub scheduled_count: u64,
     pub skipped_count: u64,
-    /// `wrong_device_type`, `below_min_version`, `already_on_version`, `unparsable_version`.
+    /// `wrong_device_type`, `below_min_version`, `already_on_version`, `unparsable_version`,
+    /// `would_downgrade`.
     pub skipped_by_reason: BTreeMap<String, u64>,
     pub skipped: Vec<SkippedDevice>,
+    /// An unfinished rollout that already targets one of these devices: creating this one
+    /// would be refused (409) until it completes. `null` when there is none.
+    #[serde(default)]
+    pub conflicting_rollout_id: Option<String>,
 }
 
 /// One status change, who made it and when. The first entry (`trigger` = `start`) has no
@@ -142,11 +169,20 @@ pub struct RolloutSummary {
     pub target_kind: String,
     pub strategy: RolloutStrategy,
     pub status: RolloutStatus,
+    /// How it ended: `null` until `completed`.
+    #[serde(default)]
+    pub outcome: Option<RolloutOutcome>,
+    /// The rollout whose failed devices this one retries (`retry-failed`), if any.
+    #[serde(default)]
+    pub retry_of: Option<String>,
     pub canary_percent: u32,
     pub failure_threshold_percent: u32,
     pub batch_percent: Option<u32>,
     pub min_batch_success_percent: Option<u32>,
     pub force: bool,
+    /// Devices on a newer version were included (see `CreateRollout::allow_downgrade`).
+    #[serde(default)]
+    pub allow_downgrade: bool,
     pub device_timeout_seconds: u64,
     pub eligible_count: u64,
     pub scheduled_count: u64,

@@ -35,11 +35,13 @@ impl Plan {
     }
 }
 
-/// Splits `devices` into targets and skipped devices for `package`.
+/// Splits `devices` into targets and skipped devices for `package` (`force`: reinstall the
+/// same version; `allow_downgrade`: include devices on a newer version).
 pub fn plan(
     package: &PackageRecord,
     devices: &[DeviceRecord],
     force: bool,
+    allow_downgrade: bool,
 ) -> Result<Plan, ApiError> {
     let version = semver::Version::parse(&package.key.version)
         .map_err(|e| ApiError::internal(format!("stored package version is invalid: {e}")))?;
@@ -59,6 +61,7 @@ pub fn plan(
             &d.device_type,
             d.firmware_version.trim(),
             force,
+            allow_downgrade,
         ) {
             Ok(()) => out.targets.push(d.id.clone()),
             Err(reason) => out.skipped.push(SkippedDevice {

@@ -1,9 +1,9 @@
 //! A create/preview request, checked: one target form, percentages in range, strategy
-//! defaults applied.
+//! defaults applied; and the request a retry of a completed rollout's failed devices makes.
 
 use airlift_core::error::ApiError;
 use airlift_core::policy::validate_percent;
-use airlift_core::wire::{CreateRollout, RolloutStrategy};
+use airlift_core::wire::{CreateRollout, RetryFailedRollout, RolloutStrategy};
 
 /// The longest per-device timeout a rollout may ask for (30 days).
 pub const MAX_DEVICE_TIMEOUT_SECS: u64 = 30 * 24 * 3600;
@@ -25,7 +25,10 @@ pub struct RolloutRequest {
     pub min_batch_success_percent: Option<u32>,
     pub rollback_package_id: Option<String>,
     pub force: bool,
+    pub allow_downgrade: bool,
     pub device_timeout_seconds: u64,
+    /// The completed rollout whose failed devices this one retries.
+    pub retry_of: Option<String>,
 }
 
 pub fn validate(body: CreateRollout, default_timeout: u64) -> Result<RolloutRequest, ApiError> {
@@ -97,11 +100,7 @@ pub fn validate(body: CreateRollout, default_timeout: u64) -> Result<RolloutRequ
     }
     validate_percent("canary_percent", canary_percent, 1)?;
     let timeout = body.device_timeout_seconds.unwrap_or(default_timeout);
-    if !(1..=MAX_DEVICE_TIMEOUT_SECS).contains(&timeout) {
-        return Err(ApiError::invalid_argument(format!(
-            "device_timeout_seconds must be between 1 and {MAX_DEVICE_TIMEOUT_SECS}, got {timeout}"
-        )));
-    }
+    validate_timeout(timeout)?;
     Ok(RolloutRequest {
         package_id,
         target,
@@ -115,6 +114,68 @@ pub fn validate(body: CreateRollout, default_timeout: u64) -> Result<RolloutRequ
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty()),
         force: body.force,
+        allow_downgrade: body.allow_downgrade,
         device_timeout_seconds: timeout,
+        retry_of: None,
+    })
+}
+
+fn validate_timeout(timeout: u64) -> Result<(), ApiError> {
+    if !(1..=MAX_DEVICE_TIMEOUT_SECS).contains(&timeout) {
+        return Err(ApiError::invalid_argument(format!(
+            "device_timeout_seconds must be between 1 and {MAX_DEVICE_TIMEOUT_SECS}, got {timeout}"
+        )));
+    }
+    Ok(())
+}
+
+/// What a retry takes over from the completed rollout it retries.
+#[derive(Debug, Clone)]
+pub struct RetrySource {
+    pub rollout_id: String,
+    pub package_id: String,
+    pub rollback_package_id: Option<String>,
+    pub failure_threshold_percent: u32,
+    pub force: bool,
+    pub allow_downgrade: bool,
+    pub device_timeout_seconds: u64,
+    /// Its failed and timed-out devices, in its scheduling order.
+    pub failed_devices: Vec<String>,
+}
+
+/// `retry-failed`: the same package and rollback package over exactly the failed and timed-out
+/// devices (a device-level rollout), as a canary of `canary_percent` (default 100: all of them
+/// at once), with the old threshold and timeout unless the body sets them. `force` and
+/// `allow_downgrade` carry over: a retry is the same decision, made again for fewer devices.
+pub fn retry(source: RetrySource, body: RetryFailedRollout) -> Result<RolloutRequest, ApiError> {
+    if source.failed_devices.is_empty() {
+        return Err(ApiError::failed_precondition(format!(
+            "rollout {} has no failed or timed-out device to retry",
+            source.rollout_id
+        )));
+    }
+    let canary_percent = body.canary_percent.unwrap_or(100);
+    validate_percent("canary_percent", canary_percent, 1)?;
+    let threshold = body
+        .failure_threshold_percent
+        .unwrap_or(source.failure_threshold_percent);
+    validate_percent("failure_threshold_percent", threshold, 0)?;
+    let timeout = body
+        .device_timeout_seconds
+        .unwrap_or(source.device_timeout_seconds);
+    validate_timeout(timeout)?;
+    Ok(RolloutRequest {
+        package_id: source.package_id,
+        target: Target::Devices(source.failed_devices),
+        strategy: RolloutStrategy::Canary,
+        canary_percent,
+        failure_threshold_percent: threshold,
+        batch_percent: None,
+        min_batch_success_percent: None,
+        rollback_package_id: source.rollback_package_id,
+        force: source.force,
+        allow_downgrade: source.allow_downgrade,
+        device_timeout_seconds: timeout,
+        retry_of: Some(source.rollout_id),
     })
 }

@@ -1,11 +1,12 @@
-//! Rollouts: create / preview, read, list, per-device rows, and the operator transitions.
+//! Rollouts: create / preview, read, list, per-device rows, the operator transitions, and
+//! retrying a completed rollout's failed devices.
 
 use airlift_core::device_state::DeviceRolloutState;
 use airlift_core::error::ApiError;
 use airlift_core::rollout::RolloutStatus;
 use airlift_core::wire::{
-    AdvanceRollout, CreateRollout, ListResponse, Rollout, RolloutDevice, RolloutPreview,
-    RolloutSummary,
+    AdvanceRollout, CreateRollout, ListResponse, RetryFailedRollout, Rollout, RolloutDevice,
+    RolloutPreview, RolloutSummary,
 };
 use axum::extract::State;
 use axum::response::Response;
@@ -251,4 +252,33 @@ pub async fn advance(
         RolloutAction::Advance(body.canary_percent),
     )
     .await
+}
+
+/// `POST /rollouts/{id}/retry-failed`: a new rollout over the failed and timed-out devices of
+/// a completed one. The body is optional (an empty body takes every default).
+pub async fn retry_failed(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Result<extract::OptionalJson<RetryFailedRollout>, AppError>,
+) -> AppResult<Response> {
+    caller.require(Permission::Publish)?;
+    let extract::OptionalJson(body) = body?;
+    let body = body.unwrap_or_default();
+    let (out, events) = state
+        .store
+        .retry_failed_rollout(
+            caller.tenant_id(),
+            &id,
+            body,
+            ids::new_id("rol"),
+            Ctx::now(actor(&caller)),
+        )
+        .await?;
+    state.events.publish(caller.tenant_id(), events);
+    tracing::info!(rollout = %out.rollout_id, retry_of = %id, scheduled = out.scheduled_count, "rollout of failed devices started");
+    Ok(created(
+        &format!("/api/v1/ota/rollouts/{}", out.rollout_id),
+        out,
+    ))
 }

@@ -8,6 +8,7 @@
 //! Domain outcomes (not found, name taken, wrong job state) come back as
 //! [`StoreError::Api`] with the spec's code; anything else is a backend failure.
 
+pub mod idempotency;
 pub mod records;
 pub mod sqlite;
 
@@ -15,8 +16,8 @@ use std::collections::HashSet;
 
 use airlift_core::error::ApiError;
 use airlift_core::wire::{
-    CommandAck, CreatedRollout, DeviceCommand, DeviceHistoryEntry, ReportAccepted, Rollout,
-    RolloutDevice, RolloutEventData, RolloutPreview, RolloutSummary,
+    CommandAck, CreatedRollout, DeviceCommand, DeviceHistoryEntry, ReportAccepted,
+    RetryFailedRollout, Rollout, RolloutDevice, RolloutEventData, RolloutPreview, RolloutSummary,
 };
 use async_trait::async_trait;
 
@@ -54,7 +55,7 @@ pub struct SweptRollout {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: idempotency::IdempotencyStore + Send + Sync + 'static {
     // --- tenants ---
     /// The tenant named `name`, created (requiring signatures) if it does not exist.
     async fn ensure_tenant(&self, name: &str) -> StoreResult<TenantRecord>;
@@ -174,6 +175,18 @@ pub trait Store: Send + Sync + 'static {
     async fn create_rollout(
         &self,
         rollout: NewRollout,
+    ) -> StoreResult<(CreatedRollout, Vec<RolloutEventData>)>;
+    /// A new rollout `new_id` over exactly the failed and timed-out devices of completed
+    /// rollout `id` (`retry_of` = `id`). NOT_FOUND if it is not the tenant's;
+    /// FAILED_PRECONDITION if it is not completed or has no such device, or if one of them is
+    /// in another unfinished rollout.
+    async fn retry_failed_rollout(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        body: RetryFailedRollout,
+        new_id: String,
+        ctx: Ctx,
     ) -> StoreResult<(CreatedRollout, Vec<RolloutEventData>)>;
     /// FAILED_PRECONDITION for an edge seed 000 does not have; nothing is written then.
     async fn rollout_action(

@@ -55,9 +55,11 @@ export function DeviceStateBar({
   );
 }
 
-/** Failure rate against the auto-pause threshold: a bar with the threshold as a line. */
+/** Failure rate against the auto-pause threshold: a bar on a fixed 0–100 % scale with the
+ *  threshold as a line. Fixed, so 52 % and 100 % never look alike and a gauge can be compared
+ *  with the next one in the list. */
 export function FailureGauge({ rate, threshold, compact = false }: { rate: number; threshold: number; compact?: boolean }) {
-  const scale = Math.max(threshold * 2, rate * 1.1, 10);
+  const clamp = (p: number) => Math.min(100, Math.max(0, p));
   const over = rate > threshold;
   return (
     <div className={compact ? "gauge compact" : "gauge"} data-testid="failure-gauge">
@@ -70,8 +72,8 @@ export function FailureGauge({ rate, threshold, compact = false }: { rate: numbe
         </div>
       )}
       <div className="gauge-track" role="meter" aria-label="Failure rate" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(rate * 10) / 10} aria-valuetext={`${formatRate(rate)}, threshold ${threshold} %`}>
-        <span className={over ? "gauge-fill over" : "gauge-fill"} style={{ width: `${Math.min(100, (rate / scale) * 100)}%` }} />
-        <span className="gauge-threshold" style={{ left: `${(threshold / scale) * 100}%` }} title={`Threshold ${threshold} %`} />
+        <span className={over ? "gauge-fill over" : "gauge-fill"} style={{ width: `${clamp(rate)}%` }} data-testid="failure-fill" />
+        <span className="gauge-threshold" style={{ left: `${clamp(threshold)}%` }} title={`Threshold ${threshold} %`} data-testid="failure-threshold" />
       </div>
     </div>
   );

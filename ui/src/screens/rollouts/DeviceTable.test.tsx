@@ -47,9 +47,15 @@ function backend(requests: DeviceWindowRequest[]) {
   });
 }
 
-function Table({ onOpen = () => {} }: { onOpen?: (id: string) => void }) {
+function Table({ onOpen = () => {}, updatedAt }: { onOpen?: (id: string) => void; updatedAt?: string }) {
   const [view, setView] = useState<TableView>({ state: null, sort: "position", descending: false });
-  const rollout = rolloutItem({ eligible_count: FLEET, in_slice: FLEET, pending: 0, counters: { scheduled: 0, command_sent: 0, in_progress: 0, successful: 90_000, failed: 10_000, timed_out: 0 } });
+  const rollout = rolloutItem({
+    eligible_count: FLEET,
+    in_slice: FLEET,
+    pending: 0,
+    counters: { scheduled: 0, command_sent: 0, in_progress: 0, successful: 90_000, failed: 10_000, timed_out: 0 },
+    ...(updatedAt ? { updated_at: updatedAt } : {}),
+  });
   return <DeviceTable rollout={rollout} view={view} onView={setView} onOpenDevice={onOpen} live={false} />;
 }
 
@@ -80,5 +86,42 @@ describe("rollout device table", () => {
     expect(screen.getByTestId("device-count")).toHaveTextContent("10000 devices");
     fireEvent.keyDown((await screen.findAllByTestId("device-row"))[0], { key: "Enter" });
     expect(open).toHaveBeenCalledWith("dev_0");
+  });
+
+  it("keeps its rows while a live change refetches them, instead of flashing placeholders", async () => {
+    const requests: DeviceWindowRequest[] = [];
+    let answer: ((rows: unknown) => void) | null = null;
+    mockIPC((cmd, args) => {
+      if (cmd === "connections_list") return connections;
+      if (cmd === "rollout_devices") {
+        const req = (args as { request: DeviceWindowRequest }).request;
+        requests.push(req);
+        const page = { offset: req.offset, has_more: true, rows: Array.from({ length: req.limit }, (_, k) => row(req.offset + k)) };
+        // The first window answers at once; the refetch after the change waits for the test.
+        if (requests.length === 1) return page;
+        return new Promise((resolve) => (answer = () => resolve({ ...page, rows: page.rows.map((r) => ({ ...r, progress: 55 })) })));
+      }
+      return null;
+    });
+    function Live() {
+      const [at, setAt] = useState("2026-11-23T10:05:00Z");
+      return (
+        <>
+          <button type="button" onClick={() => setAt("2026-11-23T10:05:02Z")}>
+            a change
+          </button>
+          <Table updatedAt={at} />
+        </>
+      );
+    }
+    renderApp(<Live />);
+    await screen.findByText("sensor-0");
+    // The rollout changed (the view re-reads it every 1.5 s during a live rollout).
+    fireEvent.click(screen.getByRole("button", { name: "a change" }));
+    await vi.waitFor(() => expect(requests).toHaveLength(2));
+    expect(screen.getByText("sensor-0")).toBeInTheDocument();
+    expect(document.querySelectorAll(".row.loading")).toHaveLength(0);
+    answer!(null);
+    expect((await screen.findAllByText("55 %")).length).toBeGreaterThan(0);
   });
 });

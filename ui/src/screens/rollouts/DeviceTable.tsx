@@ -1,6 +1,7 @@
 import { useMemo, useRef, useState } from "react";
 import { keepPreviousData, useQueries } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
+import type { DeviceWindow } from "../../bindings/DeviceWindow";
 import type { RolloutDeviceRow } from "../../bindings/RolloutDeviceRow";
 import type { RolloutItem } from "../../bindings/RolloutItem";
 import * as ipc from "../../ipc";
@@ -100,11 +101,20 @@ export function DeviceTable({
       };
     }),
   });
+  // Each change of the rollout re-keys the windows (see above), and useQueries does not carry
+  // `keepPreviousData` over to a new key: without this, every live refresh would blank the rows
+  // to "…" until the new window arrived. The last rows of each window of this view stay shown
+  // until their replacement is in; another view (filter, sort) starts afresh.
+  const lastPages = useRef<{ key: string; pages: Map<number, DeviceWindow> }>({ key: viewKey, pages: new Map() });
+  if (lastPages.current.key !== viewKey) lastPages.current = { key: viewKey, pages: new Map() };
+  windows.forEach((w, i) => {
+    const page = results[i]?.data;
+    if (page && page.offset === w * WINDOW) lastPages.current.pages.set(w, page);
+  });
   const byIndex = (index: number): RolloutDeviceRow | undefined => {
     const w = Math.floor(index / WINDOW);
-    const page = results[windows.indexOf(w)]?.data;
-    if (!page || page.offset !== w * WINDOW) return undefined;
-    return page.rows[index - page.offset];
+    const page = lastPages.current.pages.get(w);
+    return page?.rows[index - page.offset];
   };
   const error = results.find((r) => r.error)?.error as { code?: string; message?: string } | undefined;
 

@@ -12,6 +12,7 @@ mod catalog;
 #[cfg(test)]
 mod device_polls_tests;
 mod fleet;
+mod idempotency;
 mod package_memo;
 mod polls;
 mod pool;
@@ -327,6 +328,19 @@ impl Store for SqliteStore {
         self.call(move |c| rollouts::create::create(c, &rollout))
             .await
     }
+    async fn retry_failed_rollout(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        body: RetryFailedRollout,
+        new_id: String,
+        ctx: Ctx,
+    ) -> StoreResult<(CreatedRollout, Vec<RolloutEventData>)> {
+        let (t, id) = (tenant_id.to_owned(), id.to_owned());
+        self.call(move |c| rollouts::retry::retry_failed(c, &t, &id, body, new_id, ctx))
+            .await
+    }
+
     async fn rollout_action(
         &self,
         tenant_id: &str,

@@ -5,7 +5,15 @@
 use rusqlite_migration::{Migrations, M};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)])
+    Migrations::new(vec![
+        M::up(V1),
+        M::up(V2),
+        M::up(V3),
+        M::up(V4),
+        M::up(V5),
+        M::up(V6_ROLLOUT_OUTCOME),
+        M::up(V7_IDEMPOTENCY_KEYS),
+    ])
 }
 
 const V1: &str = r#"
@@ -356,6 +364,42 @@ BEGIN
         SELECT 1 FROM device_assignments a WHERE a.device_id = device_polls.device_id AND a.rollout_id = NEW.id);
 END;
 
+"#;
+
+/// Rollouts that finish and say how (issue 24): how a completed rollout ended, which rollout
+/// a retry of failed devices came from, and whether devices on a newer version were included.
+/// Rollouts completed before this migration ended by all devices succeeding or by a finished
+/// rollback; their transitions tell which. The index serves the one-unfinished-rollout-per-device
+/// check at creation (a point read per target device).
+const V6_ROLLOUT_OUTCOME: &str = r#"
+ALTER TABLE rollouts ADD COLUMN outcome TEXT
+    CHECK (outcome IS NULL OR outcome IN ('succeeded', 'some_failed', 'rolled_back'));
+ALTER TABLE rollouts ADD COLUMN retry_of TEXT REFERENCES rollouts(id);
+ALTER TABLE rollouts ADD COLUMN allow_downgrade INTEGER NOT NULL DEFAULT 0;
+UPDATE rollouts SET outcome = CASE
+        WHEN EXISTS (SELECT 1 FROM rollout_transitions tr
+                     WHERE tr.rollout_id = rollouts.id AND tr.trigger = 'rollback_finished')
+        THEN 'rolled_back' ELSE 'succeeded' END
+    WHERE status = 'completed';
+"#;
+
+/// Safe retries (spec): one row per tenant and `Idempotency-Key` (its SHA-256: the key itself
+/// is not kept), held while the first request runs (`in_flight`) and then keeping its answer
+/// (`answered`, the body sealed: see `crate::idempotency`) for 24 hours after `created_at`.
+const V7_IDEMPOTENCY_KEYS: &str = r#"
+CREATE TABLE idempotency_keys (
+    tenant_id    TEXT NOT NULL REFERENCES tenants(id),
+    key_hash     TEXT NOT NULL,
+    fingerprint  TEXT NOT NULL,
+    state        TEXT NOT NULL CHECK (state IN ('in_flight', 'answered')),
+    status       INTEGER,
+    content_type TEXT,
+    location     TEXT,
+    sealed_body  BLOB,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, key_hash)
+) STRICT;
+CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
 "#;
 
 #[cfg(test)]

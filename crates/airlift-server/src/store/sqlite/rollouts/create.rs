@@ -1,9 +1,11 @@
-//! Creating a rollout, and previewing one (the same plan, nothing written).
+//! Creating a rollout, and previewing one (the same plan, nothing written). A device takes
+//! part in one unfinished rollout at a time: a rollout whose targets include a device that an
+//! unfinished rollout of the tenant already targets is refused, and the preview names it.
 
 use airlift_core::rollout::RolloutStatus;
 use airlift_core::rollout_aggregate::RolloutAggregate;
 use airlift_core::wire::{CreatedRollout, RolloutEventData, RolloutPreview};
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension as _, TransactionBehavior};
 
 use super::session::Session;
 use super::{db, next_change, RolloutRow};
@@ -50,8 +52,35 @@ fn prepare(
             out
         }
     };
-    let plan = plan(&package, &devices, req.force)?;
+    let plan = plan(&package, &devices, req.force, req.allow_downgrade)?;
     Ok((package, plan))
+}
+
+/// The first of `targets` (in order) that an unfinished rollout of the tenant already
+/// targets: (that rollout, the device). One indexed point read per device, so a create costs
+/// what its target list costs, whatever the history of the fleet.
+pub fn conflict(
+    c: &Connection,
+    tenant: &str,
+    targets: &[String],
+) -> StoreResult<Option<(String, String)>> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT r.id FROM rollout_targets t JOIN rollouts r ON r.id = t.rollout_id
+             WHERE t.device_id = ?1 AND r.tenant_id = ?2 AND r.status != 'completed'
+             ORDER BY r.id LIMIT 1",
+        )
+        .map_err(db)?;
+    for device in targets {
+        let found: Option<String> = stmt
+            .query_row([device, tenant], |r| r.get(0))
+            .optional()
+            .map_err(db)?;
+        if let Some(rollout) = found {
+            return Ok(Some((rollout, device.clone())));
+        }
+    }
+    Ok(None)
 }
 
 pub fn profile_devices(
@@ -86,6 +115,7 @@ pub fn profile_devices(
 
 pub fn preview(c: &Connection, tenant: &str, req: &RolloutRequest) -> StoreResult<RolloutPreview> {
     let (_, plan) = prepare(c, tenant, req)?;
+    let conflicting = conflict(c, tenant, &plan.targets)?.map(|(rollout, _)| rollout);
     Ok(RolloutPreview {
         strategy: req.strategy,
         canary_percent: req.canary_percent,
@@ -94,6 +124,7 @@ pub fn preview(c: &Connection, tenant: &str, req: &RolloutRequest) -> StoreResul
         skipped_count: plan.skipped.len() as u64,
         skipped_by_reason: plan.skipped_by_reason(),
         skipped: plan.skipped,
+        conflicting_rollout_id: conflicting,
     })
 }
 
@@ -104,8 +135,21 @@ pub fn create(
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db)?;
+    let out = create_in(&tx, new)?;
+    tx.commit().map_err(db)?;
+    Ok(out)
+}
+
+/// Creates `new` inside the caller's `IMMEDIATE` transaction (create, retry-failed).
+pub fn create_in(
+    tx: &Connection,
+    new: &NewRollout,
+) -> StoreResult<(CreatedRollout, Vec<RolloutEventData>)> {
     let req = &new.request;
-    let (_, plan) = prepare(&tx, &new.tenant_id, req)?;
+    let (_, plan) = prepare(tx, &new.tenant_id, req)?;
+    if let Some((rollout, device)) = conflict(tx, &new.tenant_id, &plan.targets)? {
+        return Err(ApiError::rollout_conflict(&rollout, &device).into());
+    }
     let (agg, events) = RolloutAggregate::start(
         plan.targets.len() as u64,
         req.canary_percent,
@@ -113,7 +157,7 @@ pub fn create(
     )?;
     let skipped_json = serde_json::to_string(&plan.skipped)
         .map_err(|e| ApiError::internal(format!("encoding skipped devices: {e}")))?;
-    let change = next_change(&tx)?;
+    let change = next_change(tx)?;
     let (kind, profile) = match &req.target {
         Target::Profile(p) => ("profile", Some(p.clone())),
         Target::Devices(_) => ("devices", None),
@@ -122,8 +166,9 @@ pub fn create(
         "INSERT INTO rollouts (id, tenant_id, package_id, rollback_package_id, target_profile_id, target_kind,
              strategy, status, canary_percent, failure_threshold_percent, batch_percent,
              min_batch_success_percent, force, device_timeout_seconds, skipped_json, version,
-             change_seq, created_by, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', ?8, ?9, ?10, ?11, ?12, ?13, ?14, 0, ?15, ?16, ?17, ?17)",
+             change_seq, created_by, created_at, updated_at, retry_of, allow_downgrade)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', ?8, ?9, ?10, ?11, ?12, ?13, ?14, 0, ?15, ?16, ?17, ?17,
+             ?18, ?19)",
         params![
             new.id,
             new.tenant_id,
@@ -141,7 +186,9 @@ pub fn create(
             skipped_json,
             i64_of(change),
             new.ctx.actor.name,
-            new.ctx.at
+            new.ctx.at,
+            req.retry_of,
+            req.allow_downgrade
         ],
     )
     .map_err(db)?;
@@ -181,17 +228,19 @@ pub fn create(
         updated_at: new.ctx.at.clone(),
         target_count: 0,
         counters: Default::default(),
+        outcome: None,
+        retry_of: req.retry_of.clone(),
+        allow_downgrade: req.allow_downgrade,
     };
     let ctx: Ctx = new.ctx.clone();
     let actor = ctx.actor.clone();
-    let mut s = Session::with(&tx, row, agg, ctx)?;
+    let mut s = Session::with(tx, row, agg, ctx)?;
     s.apply(events, &actor)?;
     s.drive()?;
     let status = s.agg.status();
     let canary = s.agg.canary_percent();
     let scheduled = s.agg.counters().total();
     let published = s.finish()?;
-    tx.commit().map_err(db)?;
     Ok((
         CreatedRollout {
             rollout_id: new.id.clone(),
@@ -202,6 +251,7 @@ pub fn create(
             eligible_count: plan.targets.len() as u64,
             skipped_count: plan.skipped.len() as u64,
             skipped: plan.skipped,
+            retry_of: req.retry_of.clone(),
         },
         published,
     ))

@@ -1,6 +1,8 @@
 //! A device provisioned into a profile while one of the profile's rollouts is active or
 //! paused joins it (if eligible), in the provisioning transaction: it becomes the last
-//! target, and the aggregate re-applies the slice (`RolloutAggregate::add_target`).
+//! target, and the aggregate re-applies the slice (`RolloutAggregate::add_target`). A device
+//! takes part in one unfinished rollout at a time, so it joins only the oldest such rollout it
+//! is eligible for.
 
 use std::collections::BTreeMap;
 
@@ -33,30 +35,36 @@ pub fn join_new_devices(c: &Connection, tenant: &str, devices: &[DeviceRecord]) 
                 .map_err(db)?;
             rows
         };
+        let mut waiting = joined;
         for rollout in rollouts {
-            join_one(c, tenant, &rollout, &joined)?;
+            let taken = join_one(c, tenant, &rollout, &waiting)?;
+            waiting.retain(|d| !taken.contains(&d.id));
+            if waiting.is_empty() {
+                break;
+            }
         }
     }
     Ok(())
 }
 
+/// Adds the eligible ones of `joined` to `rollout`; returns their ids.
 fn join_one(
     c: &Connection,
     tenant: &str,
     rollout: &str,
     joined: &[DeviceRecord],
-) -> StoreResult<()> {
+) -> StoreResult<Vec<String>> {
     let row = load_row(c, tenant, rollout)?
         .ok_or_else(|| ApiError::internal("rollout vanished while joining devices"))?;
     let package = catalog::package(c, tenant, &row.package_id)?
         .ok_or_else(|| ApiError::internal("a rollout's package is missing"))?;
-    let eligible = plan(&package, joined, row.force)?.targets;
+    let eligible = plan(&package, joined, row.force, row.allow_downgrade)?.targets;
     if eligible.is_empty() {
-        return Ok(());
+        return Ok(eligible);
     }
     let ctx = Ctx::now(Actor::system());
     let mut s = Session::open(c, tenant, rollout, ctx.clone())?;
-    for device in eligible {
+    for device in &eligible {
         // The aggregate gives the new target the next position; the row must exist before
         // the slice (a set-based update by position) can cover it.
         let position = crate::store::sqlite::i64_of(s.agg.target_count());
@@ -65,10 +73,10 @@ fn join_one(
             params![rollout, position, device, ctx.at],
         )
         .map_err(db)?;
-        let events = s.agg.add_target(&device)?;
+        let events = s.agg.add_target(device)?;
         s.apply(events, &Actor::system())?;
     }
     s.drive()?;
     s.finish()?;
-    Ok(())
+    Ok(eligible)
 }

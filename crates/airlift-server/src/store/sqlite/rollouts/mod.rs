@@ -7,7 +7,8 @@
 //! slice, commands for every scheduled device) are single set-based statements.
 //!
 //! - [`session`]: load / apply events / persist, shared by every write below.
-//! - [`create`]: create and preview; [`actions`]: pause, resume, advance, rollback;
+//! - [`create`]: create and preview; [`retry`]: retry a completed rollout's failed devices;
+//!   [`actions`]: pause, resume, advance, rollback;
 //!   [`reports`]: device reports; [`timeouts`]: the deadline sweep.
 //! - [`commands`]: assignments and persistent commands; [`queries`]: reads.
 
@@ -17,12 +18,13 @@ pub mod create;
 pub mod join;
 pub mod queries;
 pub mod reports;
+pub mod retry;
 pub mod session;
 pub mod timeouts;
 
 use airlift_core::device_counters::DeviceCounters;
 use airlift_core::device_state::DeviceRolloutState;
-use airlift_core::rollout::RolloutStatus;
+use airlift_core::rollout::{RolloutOutcome, RolloutStatus};
 use airlift_core::wire::RolloutStrategy;
 use rusqlite::{Connection, OptionalExtension as _, Row};
 
@@ -55,12 +57,18 @@ pub struct RolloutRow {
     pub target_count: u64,
     /// Devices of the slice per state (kept in step with `rollout_targets.state`).
     pub counters: DeviceCounters,
+    /// How it ended, once completed.
+    pub outcome: Option<RolloutOutcome>,
+    /// The completed rollout whose failed devices this one retries.
+    pub retry_of: Option<String>,
+    pub allow_downgrade: bool,
 }
 
 pub const ROLLOUT_COLUMNS: &str = "id, tenant_id, package_id, rollback_package_id, target_profile_id, target_kind,
     strategy, status, canary_percent, failure_threshold_percent, batch_percent, min_batch_success_percent,
     force, device_timeout_seconds, skipped_json, version, change_seq, created_by, created_at, updated_at,
-    target_count, n_scheduled, n_command_sent, n_in_progress, n_successful, n_failed, n_timed_out";
+    target_count, n_scheduled, n_command_sent, n_in_progress, n_successful, n_failed, n_timed_out,
+    outcome, retry_of, allow_downgrade";
 
 fn conversion(i: usize, what: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, what.into())
@@ -106,6 +114,15 @@ pub fn rollout_row(r: &Row<'_>) -> rusqlite::Result<RolloutRow> {
             failed: u64_of(r.get(25)?),
             timed_out: u64_of(r.get(26)?),
         },
+        outcome: r
+            .get::<_, Option<String>>(27)?
+            .map(|o| {
+                o.parse::<RolloutOutcome>()
+                    .map_err(|e: ApiError| conversion(27, e.message))
+            })
+            .transpose()?,
+        retry_of: r.get(28)?,
+        allow_downgrade: r.get::<_, i64>(29)? != 0,
     })
 }
 

@@ -6,7 +6,9 @@
 
 use airlift_core::device_counters::DeviceCounters;
 use airlift_core::device_state::DeviceRolloutState;
-use airlift_core::rollout::{event_subject, RolloutEventKind, RolloutStatus, RolloutTrigger};
+use airlift_core::rollout::{
+    event_subject, RolloutEventKind, RolloutOutcome, RolloutStatus, RolloutTrigger,
+};
 use airlift_core::rollout_aggregate::{RolloutAggregate, RolloutEvent};
 use airlift_core::wire::{CommandKind, RolloutEventData};
 use rusqlite::{params, Connection, OptionalExtension as _};
@@ -24,6 +26,8 @@ struct PendingTransition {
     trigger: String,
     kind: RolloutEventKind,
     actor: Actor,
+    /// How the rollout ended, for a transition to `completed`.
+    outcome: Option<RolloutOutcome>,
 }
 
 pub struct Session<'c> {
@@ -124,14 +128,20 @@ impl<'c> Session<'c> {
                     trigger: "start".to_owned(),
                     kind: RolloutEventKind::Started,
                     actor: actor.clone(),
+                    outcome: None,
                 }),
                 RolloutEvent::Transitioned { from, to, trigger } => {
                     let automatic = matches!(
                         trigger,
                         RolloutTrigger::AutoPause
                             | RolloutTrigger::AllSucceeded
+                            | RolloutTrigger::FinishedWithFailures
                             | RolloutTrigger::RollbackFinished
                     );
+                    let outcome = trigger.outcome().filter(|_| to == RolloutStatus::Completed);
+                    if outcome.is_some() {
+                        self.row.outcome = outcome;
+                    }
                     self.transitions.push(PendingTransition {
                         from: Some(from),
                         to,
@@ -142,6 +152,7 @@ impl<'c> Session<'c> {
                         } else {
                             actor.clone()
                         },
+                        outcome,
                     });
                     if to == RolloutStatus::RollingBack {
                         self.start_rollback()?;
@@ -436,7 +447,7 @@ impl<'c> Session<'c> {
                 "UPDATE rollouts SET status = ?3, canary_percent = ?4, version = version + 1,
                      change_seq = ?5, updated_at = ?6, target_count = ?7, n_scheduled = ?8,
                      n_command_sent = ?9, n_in_progress = ?10, n_successful = ?11, n_failed = ?12,
-                     n_timed_out = ?13
+                     n_timed_out = ?13, outcome = ?14
                  WHERE id = ?1 AND version = ?2",
             )
             .map_err(db)?
@@ -454,6 +465,7 @@ impl<'c> Session<'c> {
                 i64_of(counters.successful),
                 i64_of(counters.failed),
                 i64_of(counters.timed_out),
+                self.row.outcome.map(RolloutOutcome::as_str),
             ])
             .map_err(db)?;
         if updated != 1 {
@@ -509,6 +521,7 @@ impl<'c> Session<'c> {
                 tenant: self.tenant_name.clone(),
                 rollout_id: self.row.id.clone(),
                 status: t.to,
+                outcome: t.outcome,
                 canary_percent: self.agg.canary_percent(),
                 counters,
                 rollback_counters: rollback,
