@@ -369,8 +369,8 @@ END;
 /// Rollouts that finish and say how (issue 24): how a completed rollout ended, which rollout
 /// a retry of failed devices came from, and whether devices on a newer version were included.
 /// Rollouts completed before this migration ended by all devices succeeding or by a finished
-/// rollback; their transitions tell which. The index serves the one-unfinished-rollout-per-device
-/// check at creation (a point read per target device).
+/// rollback; their transitions tell which. (The one-unfinished-rollout-per-device check at
+/// creation reads V3's `rollout_targets_by_device`: a point read per target device.)
 const V6_ROLLOUT_OUTCOME: &str = r#"
 ALTER TABLE rollouts ADD COLUMN outcome TEXT
     CHECK (outcome IS NULL OR outcome IN ('succeeded', 'some_failed', 'rolled_back'));
