@@ -6,6 +6,7 @@ mod bindings;
 mod cache_check;
 mod commands;
 mod demo;
+mod dialog;
 pub mod dto;
 mod pending;
 mod state;

@@ -1,7 +1,8 @@
 //! The devices screen end to end: a real airliftd, 24 temp-sensors run by the real airlift-sim
 //! (a fixed seed makes some fail their install) and a rollout of firmware 2.0.0. In the window,
 //! the search finds a device by id prefix and by version, a failed device's page shows the
-//! simulator's failure message in its history, and "Export CSV" writes that history.
+//! simulator's failure message in its history, and "Export CSV" writes that history to the file
+//! chosen in the real save dialog.
 
 mod support;
 
@@ -54,7 +55,6 @@ async fn search_finds_devices_and_a_failed_device_shows_why_in_its_history() {
         ("AIRLIFT_SERVER_URL", fleet.server.url.clone()),
         ("AIRLIFT_TOKEN", fleet.token.clone()),
         ("AIRLIFT_CONNECTION_NAME", "Lab fleet".to_owned()),
-        ("AIRLIFT_TEST_SAVE_FILE", csv_path.display().to_string()),
     ];
     let display = support::Display::start();
     let driver = support::Driver::start_with_env(&display, &env);
@@ -140,6 +140,7 @@ async fn search_finds_devices_and_a_failed_device_shows_why_in_its_history() {
 
     // Export CSV: the history, message quoted as RFC 4180 wants.
     ui::click(&client, "[data-testid=export-csv]").await;
+    support::dialog::save_file(&display, support::dialog::EXPORT_HISTORY, &csv_path).await;
     support::wait_for_text(&client, "[data-testid=export-done]", ui::TIMEOUT, |t| {
         t.contains("exported-history.csv")
     })

@@ -24,7 +24,6 @@ async fn a_file_changed_after_hashing_is_rejected_and_leaves_nothing() {
         ("AIRLIFT_SERVER_URL", server.url.clone()),
         ("AIRLIFT_TOKEN", token.clone()),
         ("AIRLIFT_CONNECTION_NAME", "e2e".to_owned()),
-        ("AIRLIFT_TEST_PICK_FILE", file.display().to_string()),
     ];
 
     let display = support::Display::start();
@@ -42,6 +41,7 @@ async fn a_file_changed_after_hashing_is_rejected_and_leaves_nothing() {
 
     ui::click(&client, "[data-testid=open-upload]").await;
     ui::click(&client, "[data-testid=choose-file]").await;
+    support::dialog::open_file(&display, support::dialog::CHOOSE_BUILD, &file).await;
     support::wait_for_text(&client, "[data-testid=file-sha256]", ui::TIMEOUT, |t| {
         t.len() == 64
     })

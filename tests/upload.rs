@@ -1,5 +1,5 @@
 //! The upload wizard end to end, in the real window against a real airliftd on loopback: a
-//! file chosen through the test hook is hashed, described, uploaded and verified by the server
+//! file chosen in the real file dialog is hashed, described, uploaded and verified by the server
 //! and appears in the catalog; then, with the server stopped, a fresh launch still shows the
 //! catalog from the offline cache, with its age.
 
@@ -25,13 +25,12 @@ fn artifact(len: usize) -> Vec<u8> {
         .collect()
 }
 
-fn app_env(data: &Path, server: &str, token: &str, file: &Path) -> Vec<(&'static str, String)> {
+fn app_env(data: &Path, server: &str, token: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AIRLIFT_DATA_DIR", data.display().to_string()),
         ("AIRLIFT_SERVER_URL", server.to_owned()),
         ("AIRLIFT_TOKEN", token.to_owned()),
         ("AIRLIFT_CONNECTION_NAME", "e2e".to_owned()),
-        ("AIRLIFT_TEST_PICK_FILE", file.display().to_string()),
     ]
 }
 
@@ -51,7 +50,7 @@ async fn upload_wizard_publishes_a_package_that_stays_readable_offline() {
     {
         let display = support::Display::start();
         let driver =
-            support::Driver::start_with_env(&display, &app_env(&data, &server.url, &token, &file));
+            support::Driver::start_with_env(&display, &app_env(&data, &server.url, &token));
         let client = driver.session(app).await;
         support::wait_for_text(
             &client,
@@ -68,6 +67,7 @@ async fn upload_wizard_publishes_a_package_that_stays_readable_offline() {
         // File → hash: the SHA-256 the app shows is the file's.
         ui::click(&client, "[data-testid=open-upload]").await;
         ui::click(&client, "[data-testid=choose-file]").await;
+        support::dialog::open_file(&display, support::dialog::CHOOSE_BUILD, &file).await;
         let shown =
             support::wait_for_text(&client, "[data-testid=file-sha256]", ui::TIMEOUT, |t| {
                 !t.is_empty()
@@ -134,10 +134,8 @@ async fn upload_wizard_publishes_a_package_that_stays_readable_offline() {
     // The server goes away; a fresh launch shows the cached catalog at once, marked offline.
     server.stop();
     let display = support::Display::start();
-    let driver = support::Driver::start_with_env(
-        &display,
-        &app_env(&data, "http://127.0.0.1:9", &token, &file),
-    );
+    let driver =
+        support::Driver::start_with_env(&display, &app_env(&data, "http://127.0.0.1:9", &token));
     let started = Instant::now();
     let client = driver.session(app).await;
     support::wait_for_text(&client, "[data-testid=package-count]", ui::TIMEOUT, |t| {
@@ -156,7 +154,7 @@ async fn upload_wizard_publishes_a_package_that_stays_readable_offline() {
     )
     .await;
     assert!(
-        state.contains("data as of "),
+        state.contains("cached, "),
         "offline state without its age: {state:?}"
     );
     ui::click(&client, "[data-testid=package-row]").await;

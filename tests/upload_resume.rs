@@ -60,13 +60,12 @@ fn sha256sum(path: &Path) -> String {
         .to_owned()
 }
 
-fn app_env(data: &Path, url: &str, token: &str, file: &Path) -> Vec<(&'static str, String)> {
+fn app_env(data: &Path, url: &str, token: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AIRLIFT_DATA_DIR", data.display().to_string()),
         ("AIRLIFT_SERVER_URL", url.to_owned()),
         ("AIRLIFT_TOKEN", token.to_owned()),
         ("AIRLIFT_CONNECTION_NAME", "e2e".to_owned()),
-        ("AIRLIFT_TEST_PICK_FILE", file.display().to_string()),
     ]
 }
 
@@ -79,14 +78,20 @@ fn api(url: &str, token: &str) -> Client {
     .expect("API client")
 }
 
-/// Catalog → upload wizard → file → details → the "release" key → Upload.
-async fn start_upload(client: &fantoccini::Client, version: &str) {
+/// Catalog → upload wizard → file (in the real dialog) → details → the "release" key → Upload.
+async fn start_upload(
+    client: &fantoccini::Client,
+    display: &support::Display,
+    file: &Path,
+    version: &str,
+) {
     support::wait_for_text(client, "[data-testid=connection-state]", ui::TIMEOUT, |t| {
         t.contains("Online")
     })
     .await;
     ui::click(client, "[data-testid=open-upload]").await;
     ui::click(client, "[data-testid=choose-file]").await;
+    support::dialog::open_file(display, support::dialog::CHOOSE_BUILD, file).await;
     support::wait_for_text(client, "[data-testid=file-sha256]", LONG, |t| t.len() == 64).await;
     ui::type_into(client, "#f-version", version).await;
     ui::type_into(client, "#f-deviceType", "gateway").await;
@@ -171,8 +176,7 @@ async fn pause_resume_and_cancel_from_the_window() {
     support::airliftd::release_key(&data, &airliftd.url, &token).await;
 
     let display = support::Display::start();
-    let driver =
-        support::Driver::start_with_env(&display, &app_env(&data, &link.base, &token, &file));
+    let driver = support::Driver::start_with_env(&display, &app_env(&data, &link.base, &token));
     let client = driver
         .session(Path::new(env!("CARGO_BIN_EXE_airlift")))
         .await;
@@ -196,7 +200,7 @@ async fn pause_resume_and_cancel_from_the_window() {
         .expect("run the permission probe");
     assert_eq!(verdicts, serde_json::json!(["fulfilled", "rejected"]));
 
-    start_upload(&client, "3.0.0").await;
+    start_upload(&client, &display, &file, "3.0.0").await;
     let job = the_job(&server).await;
     wait_for_parts(&server, &job, 2).await;
 
@@ -293,7 +297,7 @@ async fn an_upload_cut_short_by_killing_the_app_resumes_on_the_next_launch() {
     let file = sparse_file(tmp.path());
     let data = tmp.path().join("app");
     support::airliftd::release_key(&data, &airliftd.url, &token).await;
-    let env = app_env(&data, &link.base, &token, &file);
+    let env = app_env(&data, &link.base, &token);
     let app = Path::new(env!("CARGO_BIN_EXE_airlift"));
     let display = support::Display::start();
 
@@ -301,7 +305,7 @@ async fn an_upload_cut_short_by_killing_the_app_resumes_on_the_next_launch() {
     let held = {
         let driver = support::Driver::start_with_env(&display, &env);
         let client = driver.session(app).await;
-        start_upload(&client, "3.1.0").await;
+        start_upload(&client, &display, &file, "3.1.0").await;
         let job = the_job(&server).await;
         wait_for_parts(&server, &job, 4).await;
         kill_app(app, &data);

@@ -1,6 +1,6 @@
 //! Signing keys from the window, end to end, against a real airliftd on loopback: Settings
 //! creates a key and registers its public half with the tenant, imports an OpenSSL key file
-//! (chosen through the file picker's test hook; a wrong file passphrase is shown next to its
+//! (chosen in the real file dialog; a wrong file passphrase is shown next to its
 //! field), and the upload wizard signs a package with the new key, which the server verifies.
 
 mod support;
@@ -76,11 +76,6 @@ async fn create_register_import_and_sign_with_keys_from_the_window() {
         ("AIRLIFT_SERVER_URL", airliftd.url.clone()),
         ("AIRLIFT_TOKEN", token.clone()),
         ("AIRLIFT_CONNECTION_NAME", "e2e".to_owned()),
-        ("AIRLIFT_TEST_PICK_FILE", firmware.display().to_string()),
-        (
-            "AIRLIFT_TEST_PICK_KEY_FILE",
-            tmp.path().join("ci-key.pem").display().to_string(),
-        ),
     ];
 
     let display = support::Display::start();
@@ -147,6 +142,8 @@ async fn create_register_import_and_sign_with_keys_from_the_window() {
     // Import: a wrong file passphrase is shown next to its field; the right one imports.
     ui::click(&client, "[data-testid=import-key]").await;
     ui::click(&client, "[data-testid=pick-key-file]").await;
+    let key_file = tmp.path().join("ci-key.pem");
+    support::dialog::open_file(&display, support::dialog::CHOOSE_KEY, &key_file).await;
     support::wait_for_text(&client, "[data-testid=picked-key-file]", ui::TIMEOUT, |t| {
         t == "ci-key.pem"
     })
@@ -199,6 +196,7 @@ async fn create_register_import_and_sign_with_keys_from_the_window() {
     ui::click_button(&client, "Catalog").await;
     ui::click(&client, "[data-testid=open-upload]").await;
     ui::click(&client, "[data-testid=choose-file]").await;
+    support::dialog::open_file(&display, support::dialog::CHOOSE_BUILD, &firmware).await;
     support::wait_for_text(&client, "[data-testid=file-sha256]", ui::TIMEOUT, |t| {
         t.len() == 64
     })

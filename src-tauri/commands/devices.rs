@@ -2,7 +2,6 @@
 //! (its OTA record and full history, kept in the cache for offline reading) and export that
 //! history as CSV.
 
-use std::path::PathBuf;
 use std::sync::Mutex;
 
 use airlift_desk::cache::{Cache, Collection, DeviceQuery, DeviceSort};
@@ -19,10 +18,6 @@ use crate::dto::devices::{
     DeviceDetail, DeviceListItem, DeviceOverview, DevicePage, DeviceSearch, HistoryEntry,
 };
 use crate::state::{lock, AppState};
-
-/// Env var: the path `device_history_export` writes to instead of asking with the native save
-/// dialog (no dialog can be clicked in a headless test).
-pub const ENV_TEST_SAVE_FILE: &str = "AIRLIFT_TEST_SAVE_FILE";
 
 /// One page of the cached fleet matching `search` (no network: instant, and works offline).
 #[tauri::command]
@@ -208,30 +203,18 @@ pub async fn device_history_export(
         let cache = lock(&state.cache)?;
         history_csv(&cached_history(&cache, &name, &id)?)?
     };
-    let Some(path) = choose_save_path(&app, &csv_file_name(&id)).await? else {
+    let chosen = crate::dialog::save_file(
+        &app,
+        "Export the device's history",
+        &csv_file_name(&id),
+        ("CSV", &["csv"]),
+    )
+    .await;
+    let Some(path) = chosen else {
         return Ok(None);
     };
     std::fs::write(&path, csv).map_err(|err| DeskError::io("save the CSV", &path, &err))?;
     Ok(Some(path.display().to_string()))
-}
-
-async fn choose_save_path(app: &AppHandle, file_name: &str) -> Result<Option<PathBuf>, DeskError> {
-    if let Some(path) = std::env::var_os(ENV_TEST_SAVE_FILE).filter(|p| !p.is_empty()) {
-        return Ok(Some(PathBuf::from(path)));
-    }
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let file_name = file_name.to_owned();
-    app.run_on_main_thread(move || {
-        let picked = rfd::FileDialog::new()
-            .set_title("Export the device's history")
-            .set_file_name(file_name)
-            .add_filter("CSV", &["csv"])
-            .save_file();
-        let _ = tx.send(picked);
-    })
-    .map_err(|err| DeskError::internal(format!("could not open the save dialog: {err}")))?;
-    rx.await
-        .map_err(|_| DeskError::internal("the save dialog closed unexpectedly"))
 }
 
 /// The UI's subscription to background events (notification clicks, rollout changes).

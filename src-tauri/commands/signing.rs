@@ -8,13 +8,9 @@ use airlift_desk::signing::{register, registration, tenant_keys, KeyStore};
 use airlift_desk::DeskError;
 use tauri::{AppHandle, State};
 
-use super::upload::native_pick;
 use crate::dto::signing::{ImportSigningKey, KeyRegistration, KeyRegistrations, NewSigningKey};
 use crate::dto::upload::SigningKeyInfo;
 use crate::state::AppState;
-
-/// Env var: the path `pick_key_file` answers with instead of opening the native dialog.
-pub const ENV_TEST_PICK_KEY_FILE: &str = "AIRLIFT_TEST_PICK_KEY_FILE";
 
 /// The shortest passphrase a stored key accepts (the UI asks the same).
 pub const MIN_PASSPHRASE_CHARS: usize = 12;
@@ -22,13 +18,13 @@ pub const MIN_PASSPHRASE_CHARS: usize = 12;
 /// Opens the native dialog to choose a PEM private key file; `None` when closed.
 #[tauri::command]
 pub async fn pick_key_file(app: AppHandle) -> Result<Option<String>, DeskError> {
-    native_pick(
+    let picked = crate::dialog::pick_file(
         &app,
-        ENV_TEST_PICK_KEY_FILE,
         "Choose a private key (PEM)",
         Some(("PEM private key", &["pem", "key", "p8"])),
     )
-    .await
+    .await;
+    Ok(picked.map(|p| p.display().to_string()))
 }
 
 /// Generates a key and stores it encrypted under the passphrase.

@@ -20,44 +20,10 @@ use crate::dto::upload::{
 use crate::pending;
 use crate::state::{lock, AppState, RunningUpload};
 
-/// Env var: the path `pick_file` answers with instead of opening the native dialog (no dialog
-/// can be clicked in a headless test).
-pub const ENV_TEST_PICK_FILE: &str = "AIRLIFT_TEST_PICK_FILE";
-
 /// Opens the native "choose a file" dialog; `None` when the person closes it.
 #[tauri::command]
 pub async fn pick_file(app: AppHandle) -> Result<Option<String>, DeskError> {
-    native_pick(&app, ENV_TEST_PICK_FILE, "Choose a build to upload", None).await
-}
-
-/// A file type filter for the native dialog: its label and extensions.
-pub(crate) type PickFilter = (&'static str, &'static [&'static str]);
-
-/// Shows the native "choose a file" dialog on the main thread (or, when the `test_hook` env var
-/// is set, answers with its value: no native dialog can be clicked in a headless test).
-pub(crate) async fn native_pick(
-    app: &AppHandle,
-    test_hook: &str,
-    title: &'static str,
-    filter: Option<PickFilter>,
-) -> Result<Option<String>, DeskError> {
-    if let Some(path) = std::env::var_os(test_hook).filter(|p| !p.is_empty()) {
-        return Ok(Some(PathBuf::from(path).display().to_string()));
-    }
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    app.run_on_main_thread(move || {
-        let mut dialog = rfd::FileDialog::new().set_title(title);
-        if let Some((label, extensions)) = filter {
-            dialog = dialog
-                .add_filter(label, extensions)
-                .add_filter("All files", &["*"]);
-        }
-        let _ = tx.send(dialog.pick_file());
-    })
-    .map_err(|err| DeskError::internal(format!("could not open the file dialog: {err}")))?;
-    let picked = rx
-        .await
-        .map_err(|_| DeskError::internal("the file dialog closed unexpectedly"))?;
+    let picked = crate::dialog::pick_file(&app, "Choose a build to upload", None).await;
     Ok(picked.map(|p| p.display().to_string()))
 }
 

@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod airliftd;
+pub mod dialog;
 pub mod fleet;
 pub mod ui;
 

@@ -34,6 +34,8 @@ const TEST_PACKAGES: &[&str] = &[
     "dbus-x11",
     "gnome-keyring",
     "openssl",
+    // Answers the app's real file dialogs in the end-to-end tests (tests/support/dialog.rs).
+    "xdotool",
 ];
 
 /// The tauri-driver release the end-to-end tests speak to (pinned: the 3.x line is alpha).
