@@ -19,6 +19,7 @@ fn device(i: u32) -> DeviceRow {
         progress: None,
         last_update_at: Some("2026-11-20T09:00:00Z".into()),
         updated_at: "2026-11-20T10:00:00Z".into(),
+        last_seen_at: None,
     }
 }
 
@@ -75,7 +76,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let hits = cache.list_devices(
         "bench",
         &DeviceQuery {
-            prefix: Some("GATEWAY-00123".into()),
+            text: Some("GATEWAY-00123".into()),
             limit: 100,
             ..Default::default()
         },

@@ -116,6 +116,21 @@ pub fn cached_history(
     Ok(entries)
 }
 
+/// A rollout as a person names it: its package's device type and version ("temp-sensor
+/// 2.1.0"), from the cache; `None` when the rollout or its package is not cached.
+pub fn rollout_label(
+    cache: &Cache,
+    connection_id: &str,
+    rollout_id: &str,
+) -> Result<Option<String>, DeskError> {
+    let Some(rollout) = cache.rollout(connection_id, rollout_id)? else {
+        return Ok(None);
+    };
+    Ok(cache
+        .package(connection_id, &rollout.package_id)?
+        .map(|p| format!("{} {}", p.device_type, p.version)))
+}
+
 /// The history as CSV (RFC 4180: fields with commas, quotes or line breaks are quoted, quotes
 /// doubled), one line per entry in the given order, with a header line.
 pub fn history_csv(entries: &[DeviceHistoryEntry]) -> Result<String, DeskError> {

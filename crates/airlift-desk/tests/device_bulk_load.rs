@@ -27,6 +27,7 @@ fn device(i: u32) -> DeviceRow {
         progress: None,
         last_update_at: None,
         updated_at: "2026-11-20T10:00:00Z".into(),
+        last_seen_at: None,
     }
 }
 
@@ -60,7 +61,7 @@ fn first_page(cache: &Cache, sort: DeviceSort, prefix: Option<&str>) -> Vec<Stri
             CONN,
             &DeviceQuery {
                 sort,
-                prefix: prefix.map(str::to_owned),
+                text: prefix.map(str::to_owned),
                 limit: 5,
                 ..DeviceQuery::default()
             },

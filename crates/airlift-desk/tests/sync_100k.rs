@@ -92,7 +92,7 @@ async fn sync_of_100k_devices() {
             .list_devices(
                 CONN,
                 &DeviceQuery {
-                    prefix: Some("dev-7-0001".into()),
+                    text: Some("dev-7-0001".into()),
                     limit: 50,
                     ..Default::default()
                 },

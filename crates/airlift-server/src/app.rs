@@ -23,6 +23,7 @@ use crate::auth::token_cache::TokenCache;
 use crate::config::{Config, DataDir};
 use crate::device_protocol::assignments::AssignmentCache;
 use crate::device_protocol::deliveries::Deliveries;
+use crate::device_protocol::last_seen::LastSeen;
 use crate::device_protocol::files::ArtifactFiles;
 use crate::error::AppError;
 use crate::events::Hub;
@@ -60,6 +61,8 @@ pub struct AppState {
     pub assignments: AssignmentCache,
     /// Command deliveries counted by polls, written in batches.
     pub deliveries: Deliveries,
+    /// Each device's last contact (polls, command reads, reports), in memory.
+    pub last_seen: LastSeen,
 }
 
 /// One entry of the route table.
@@ -303,6 +306,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         files: ArtifactFiles::default(),
         assignments: AssignmentCache::default(),
         deliveries: Deliveries::default(),
+        last_seen: LastSeen::default(),
     })
 }
 

@@ -29,6 +29,11 @@ pub struct Device {
     /// Incremental-sync cursor: increases whenever the device changes (see `changed_since`).
     #[serde(default)]
     pub change_seq: u64,
+    /// When the device last polled, read its commands or reported (RFC 3339 UTC); `None`
+    /// when it made no contact since the server started. Not a change: it does not move
+    /// `change_seq`, so incremental syncs do not re-list a polling fleet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen_at: Option<String>,
 }
 
 /// The answer to provisioning: the only time `device_token` is ever shown (the server keeps

@@ -30,6 +30,7 @@ pub fn device(i: u64) -> DeviceRow {
         progress: None,
         last_update_at: Some("2026-11-20T09:00:00Z".into()),
         updated_at: "2026-11-20T10:00:00Z".into(),
+        last_seen_at: None,
     }
 }
 
@@ -53,17 +54,26 @@ pub fn changed_device(i: u64) -> DeviceRow {
     }
 }
 
+/// `natural_key` of the name `gateway-%07d` of device `i`, in SQL: the number without its
+/// leading zeros, after its length in two digits.
+fn name_key_sql() -> String {
+    let number = format!("CAST((i * {NAME_STRIDE}) % {NAME_SPACE} AS TEXT)");
+    format!("'gateway-' || printf('%02d', length({number})) || {number}")
+}
+
 /// SQL that inserts devices `0..fleet` (the same rows as [`device`]) in one statement.
 pub fn initial_sql(fleet: u64) -> String {
     format!(
         "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last})
          INSERT INTO devices (connection_id, id, name, profile_id, device_type, firmware_version,
-                              target_version, ota_status, progress, last_update_at, updated_at)
+                              target_version, ota_status, progress, last_update_at, updated_at,
+                              name_key)
          SELECT '{CONNECTION}', printf('dev-%07d', i), printf('gateway-%07d', (i * {NAME_STRIDE}) % {NAME_SPACE}),
                 'prof-' || (i % 7), 'edge-gw', '1.4.2', NULL, 'idle', NULL,
-                '2026-11-20T09:00:00Z', '2026-11-20T10:00:00Z'
+                '2026-11-20T09:00:00Z', '2026-11-20T10:00:00Z', {key}
          FROM n;",
-        last = fleet - 1
+        last = fleet - 1,
+        key = name_key_sql(),
     )
 }
 
@@ -74,18 +84,20 @@ pub fn incremental_sql(fleet: u64, changes: u64) -> String {
         "WITH RECURSIVE k(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM k WHERE x < {last}),
               n(i) AS (SELECT x * {step} + {offset} FROM k)
          INSERT INTO devices (connection_id, id, name, profile_id, device_type, firmware_version,
-                              target_version, ota_status, progress, last_update_at, updated_at)
+                              target_version, ota_status, progress, last_update_at, updated_at,
+                              name_key)
          SELECT '{CONNECTION}', printf('dev-%07d', i), printf('gateway-%07d', (i * {NAME_STRIDE}) % {NAME_SPACE}),
                 'prof-' || (i % 7), 'edge-gw', '1.5.0', '1.5.0', 'installed', 100,
-                '2026-11-21T08:00:00Z', '2026-11-21T08:00:00Z'
+                '2026-11-21T08:00:00Z', '2026-11-21T08:00:00Z', {key}
          FROM n WHERE true
          ON CONFLICT (connection_id, id) DO UPDATE SET
-             name = excluded.name, profile_id = excluded.profile_id,
+             name = excluded.name, name_key = excluded.name_key, profile_id = excluded.profile_id,
              device_type = excluded.device_type, firmware_version = excluded.firmware_version,
              target_version = excluded.target_version, ota_status = excluded.ota_status,
              progress = excluded.progress, last_update_at = excluded.last_update_at,
              updated_at = excluded.updated_at;",
         last = changes - 1,
         offset = 37 % step.max(1),
+        key = name_key_sql(),
     )
 }

@@ -18,25 +18,21 @@ use rusqlite::Connection;
 use super::Cache;
 use crate::error::DeskError;
 
-/// The devices table's secondary indexes, exactly as migrations/0001_init.sql and 0004 create them
-/// (a test compares the two).
+/// The devices table's secondary indexes, exactly as the migrations leave them (0006 replaced
+/// those of 0001 and 0004; a test compares the two).
 const DEVICE_INDEXES: &[(&str, &str)] = &[
     (
         "devices_by_name",
-        "CREATE INDEX IF NOT EXISTS devices_by_name ON devices (connection_id, name, id)",
+        "CREATE INDEX IF NOT EXISTS devices_by_name ON devices (connection_id, name_key, id, name)",
     ),
-    (
-        "devices_by_id_nocase",
-        "CREATE INDEX IF NOT EXISTS devices_by_id_nocase ON devices (connection_id, id COLLATE NOCASE)",
-    ),
-    // migrations/0004_device_filters.sql: the version and OTA state filters.
+    // The version and OTA state filters, in list order.
     (
         "devices_by_version",
-        "CREATE INDEX IF NOT EXISTS devices_by_version ON devices (connection_id, firmware_version, name, id)",
+        "CREATE INDEX IF NOT EXISTS devices_by_version ON devices (connection_id, firmware_version, name_key, id, name)",
     ),
     (
         "devices_by_state",
-        "CREATE INDEX IF NOT EXISTS devices_by_state ON devices (connection_id, ota_status, name, id)",
+        "CREATE INDEX IF NOT EXISTS devices_by_state ON devices (connection_id, ota_status, name_key, id, name)",
     ),
 ];
 

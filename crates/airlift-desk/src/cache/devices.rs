@@ -1,8 +1,17 @@
-//! Devices: bulk upserts and keyset-paged lists with prefix search.
+//! Devices: bulk upserts and keyset-paged lists in natural order, with substring search.
 //!
 //! Fleets run to hundreds of thousands of devices, so lists page by key, never by OFFSET: the
 //! cursor is the last row's (sort key, id), and the next page is one index range scan starting
-//! right after it, as fast at row 90,000 as at row 0.
+//! right after it, as fast at row 900,000 as at row 0.
+//!
+//! Names sort as a person reads them: `demo-2` before `demo-10` ([`natural_key`], stored in
+//! `name_key`). A search matches any part of the id or the name, ignoring ASCII case. It walks
+//! the list's index in list order, where every entry carries the name and the id, so it reads
+//! no table row that does not match and stops as soon as a page is full: a term that many
+//! devices match costs about one page; one that matches few devices scans the index once
+//! (measured in benches/device_page.rs: about 0.1 s over 1,000,000 devices; see
+//! bench/RESULTS-desk.md). An FTS5 trigram index would answer rare terms faster, at the cost of
+//! an index several times the size of the names, kept up on every device write.
 
 use rusqlite::{params, OptionalExtension as _, Row};
 use serde::{Deserialize, Serialize};
@@ -14,8 +23,8 @@ use crate::error::DeskError;
 /// The largest page a list returns, whatever the caller asks for.
 pub const MAX_PAGE: u32 = 1000;
 
-/// The order of a device list. Names compare case-insensitively, as a person expects; ids
-/// compare exactly (they are opaque).
+/// The order of a device list. Names compare naturally (case-insensitive, numbers by value),
+/// as a person expects; ids compare exactly (they are opaque).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceSort {
@@ -36,8 +45,8 @@ pub struct DeviceCursor {
 #[serde(default)]
 pub struct DeviceQuery {
     pub sort: DeviceSort,
-    /// Only devices whose id or name starts with this, ignoring ASCII case.
-    pub prefix: Option<String>,
+    /// Only devices whose id or name contains this, ignoring ASCII case.
+    pub text: Option<String>,
     /// Only devices running exactly this firmware version.
     pub version: Option<String>,
     /// Only devices in this OTA state (seed 001: `idle`, `updating`, `completed`, `failed`).
@@ -56,19 +65,23 @@ pub struct Page<T, C = DeviceCursor> {
 }
 
 const COLUMNS: &str = "id, name, profile_id, device_type, firmware_version, target_version, \
-                       ota_status, progress, last_update_at, updated_at";
+                       ota_status, progress, last_update_at, updated_at, last_seen_at, name_key";
 
 // The WHERE on the upsert skips rows identical to what is cached: a re-sync of 100k mostly
 // unchanged devices then rewrites only the changed pages, and the count says what changed.
 // The OTA columns (?7..?10) keep their cached value when the row leaves them empty: the device
 // list does not carry them (the rollout sync does), so a device sync must not erase them. A new
 // device nobody updated yet is `idle` (seed 001), stored as such so the state index finds it.
+// The last contact (?13) keeps its cached value when the server has none (it restarted since).
 const UPSERT: &str = "
     INSERT INTO devices (connection_id, id, name, profile_id, device_type, firmware_version,
-                         target_version, ota_status, progress, last_update_at, updated_at)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, COALESCE(?8, 'idle'), ?9, ?10, ?11)
+                         target_version, ota_status, progress, last_update_at, updated_at,
+                         name_key, last_seen_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, COALESCE(?8, 'idle'), ?9, ?10, ?11, ?12, ?13)
     ON CONFLICT (connection_id, id) DO UPDATE SET
         name = excluded.name,
+        name_key = excluded.name_key,
+        last_seen_at = COALESCE(?13, devices.last_seen_at),
         profile_id = excluded.profile_id,
         device_type = excluded.device_type,
         firmware_version = excluded.firmware_version,
@@ -85,7 +98,8 @@ const UPSERT: &str = "
        OR devices.ota_status IS NOT COALESCE(?8, devices.ota_status)
        OR devices.progress IS NOT COALESCE(?9, devices.progress)
        OR devices.last_update_at IS NOT COALESCE(?10, devices.last_update_at)
-       OR devices.updated_at IS NOT excluded.updated_at";
+       OR devices.updated_at IS NOT excluded.updated_at
+       OR devices.last_seen_at IS NOT COALESCE(?13, devices.last_seen_at)";
 
 impl Cache {
     /// Inserts or updates `rows` in one transaction with one prepared statement.
@@ -113,6 +127,8 @@ impl Cache {
                         d.progress,
                         d.last_update_at,
                         d.updated_at,
+                        natural_key(&d.name),
+                        d.last_seen_at,
                     ])
                     .map_err(fail)?;
                 if changed > 0 {
@@ -169,7 +185,49 @@ impl Cache {
             .map_err(|err| DeskError::cache("count devices", &err))
     }
 
-    /// One page of devices in `query.sort` order, optionally filtered by a prefix.
+    /// Replaces the cached profiles of `connection_id` (id, name, device type) with `profiles`.
+    pub fn replace_profiles(
+        &mut self,
+        connection_id: &str,
+        profiles: &[(String, String, String)],
+    ) -> Result<(), DeskError> {
+        let fail = |err: rusqlite::Error| DeskError::cache("save profiles", &err);
+        let tx = self.conn.transaction().map_err(fail)?;
+        tx.execute(
+            "DELETE FROM profiles WHERE connection_id = ?1",
+            [connection_id],
+        )
+        .map_err(fail)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO profiles (connection_id, id, name, device_type) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(fail)?;
+            for (id, name, device_type) in profiles {
+                stmt.execute(params![connection_id, id, name, device_type])
+                    .map_err(fail)?;
+            }
+        }
+        tx.commit().map_err(fail)
+    }
+
+    /// The name of a cached profile.
+    pub fn profile_name(
+        &self,
+        connection_id: &str,
+        profile_id: &str,
+    ) -> Result<Option<String>, DeskError> {
+        self.conn
+            .prepare_cached("SELECT name FROM profiles WHERE connection_id = ?1 AND id = ?2")
+            .and_then(|mut stmt| {
+                stmt.query_row(params![connection_id, profile_id], |row| row.get(0))
+                    .optional()
+            })
+            .map_err(|err| DeskError::cache("read a profile", &err))
+    }
+
+    /// One page of devices in `query.sort` order, optionally filtered by text, version, state.
     pub fn list_devices(
         &self,
         connection_id: &str,
@@ -183,7 +241,7 @@ impl Cache {
         let (key, id) = query.after.as_ref().map_or((None, None), |c| {
             (Some(c.key.as_str()), Some(c.id.as_str()))
         });
-        let pattern = search_prefix(query).map(like_prefix);
+        let pattern = search_text(query).map(like_contains);
         // One extra row tells whether there is a next page without a second query.
         let fetch = i64::from(limit) + 1;
 
@@ -203,16 +261,18 @@ impl Cache {
                 // SQLite counts parameters up to the highest number the SQL uses (?5, the LIMIT,
                 // is always there), so bind exactly that many; lower unused ones are harmless.
                 let bound = stmt.parameter_count();
-                stmt.query_map(&all[..bound], device_from_row)?
-                    .collect::<rusqlite::Result<Vec<_>>>()
+                stmt.query_map(&all[..bound], |row| {
+                    Ok((device_from_row(row)?, row.get::<_, String>(11)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
             })
             .map_err(|err| DeskError::cache("list devices", &err))?;
 
         let next = if items.len() > limit as usize {
             items.truncate(limit as usize);
-            items.last().map(|d| DeviceCursor {
+            items.last().map(|(d, key)| DeviceCursor {
                 key: match query.sort {
-                    DeviceSort::Name => d.name.clone(),
+                    DeviceSort::Name => key.clone(),
                     DeviceSort::Id => d.id.clone(),
                 },
                 id: d.id.clone(),
@@ -220,90 +280,55 @@ impl Cache {
         } else {
             None
         };
-        Ok(Page { items, next })
+        Ok(Page {
+            items: items.into_iter().map(|(d, _)| d).collect(),
+            next,
+        })
     }
 }
 
 /// The SELECT for one page of `query`; parameters are ?1 connection, ?2 cursor key, ?3 cursor
-/// id, ?4 LIKE pattern, ?5 row limit. `indexed`: the device indexes exist (not mid bulk load).
+/// id, ?4 LIKE pattern, ?5 row limit, ?6 version, ?7 state. `indexed`: the device indexes exist
+/// (not mid bulk load).
+///
+/// Every page is one range scan of the index that starts with the filter column (version,
+/// state, or none) followed by the list order, so the cursor seeks straight to where the page
+/// starts and no sort is needed; a text search only filters the entries of that range.
 fn list_sql(query: &DeviceQuery, indexed: bool) -> String {
-    if query.version.is_some() || query.state.is_some() {
-        return filtered_sql(query, indexed);
-    }
-    let (order, after) = match query.sort {
-        // `name` is declared COLLATE NOCASE, so this row value comparison lets SQLite seek
-        // `devices_by_name` straight to the cursor: deep pages cost the same as the first.
-        DeviceSort::Name => ("name, id", "(name, id) > (?2, ?3)"),
-        DeviceSort::Id => ("id", "id > ?3"),
-    };
-    let after = if query.after.is_some() {
-        format!(" AND {after}")
-    } else {
-        String::new()
-    };
-    if search_prefix(query).is_none() {
-        return format!(
-            "SELECT {COLUMNS} FROM devices WHERE connection_id = ?1{after} ORDER BY {order} LIMIT ?5"
-        );
-    }
-    // "id or name starts with" as one WHERE with OR defeats both indexes; a UNION of two index
-    // range scans (each forced, as the planner has no statistics to choose well) does not. Each
-    // branch stops at one page, so a page costs at most two pages of rows plus one small sort.
-    let branch = |index: &str, column: &str| {
-        let index = if indexed {
-            format!(" INDEXED BY {index}")
-        } else {
-            String::new()
-        };
-        format!(
-            "SELECT * FROM (SELECT {COLUMNS} FROM devices{index}
-               WHERE connection_id = ?1 AND {column} LIKE ?4 ESCAPE '\\'{after}
-               ORDER BY {order} LIMIT ?5)"
-        )
-    };
-    format!(
-        "SELECT {COLUMNS} FROM ({} UNION {}) ORDER BY {} LIMIT ?5",
-        branch("devices_by_name", "name"),
-        branch("devices_by_id_nocase", "id"),
-        // Collation is spelled out: it is not obvious that it survives the compound subquery.
-        match query.sort {
-            DeviceSort::Name => "name COLLATE NOCASE, id",
-            DeviceSort::Id => "id",
+    let mut filters = vec!["connection_id = ?1"];
+    let index = match (&query.version, &query.state) {
+        (Some(_), Some(_)) => {
+            filters.extend(["firmware_version = ?6", "ota_status = ?7"]);
+            "devices_by_version"
         }
-    )
-}
-
-/// A page filtered by version and/or state: one range scan of the index that starts with the
-/// filter column, in (name, id) order, so the cursor seeks straight into the filtered range. A
-/// prefix search on top only filters rows inside that range. Mid bulk load (`indexed` false)
-/// the index is not there yet, and the page is a scan.
-fn filtered_sql(query: &DeviceQuery, indexed: bool) -> String {
-    let (index, mut filters) = match (&query.version, &query.state) {
-        (Some(_), Some(_)) => (
-            "devices_by_version",
-            vec!["firmware_version = ?6", "ota_status = ?7"],
-        ),
-        (Some(_), None) => ("devices_by_version", vec!["firmware_version = ?6"]),
-        _ => ("devices_by_state", vec!["ota_status = ?7"]),
+        (Some(_), None) => {
+            filters.push("firmware_version = ?6");
+            "devices_by_version"
+        }
+        (None, Some(_)) => {
+            filters.push("ota_status = ?7");
+            "devices_by_state"
+        }
+        (None, None) => "devices_by_name",
     };
-    if search_prefix(query).is_some() {
+    if search_text(query).is_some() {
         filters.push("(name LIKE ?4 ESCAPE '\\' OR id LIKE ?4 ESCAPE '\\')");
     }
     let (order, after) = match query.sort {
-        DeviceSort::Name => ("name, id", "(name, id) > (?2, ?3)"),
+        DeviceSort::Name => ("name_key, id", "(name_key, id) > (?2, ?3)"),
         DeviceSort::Id => ("id", "id > ?3"),
     };
     if query.after.is_some() {
         filters.push(after);
     }
-    let index = if indexed {
-        format!(" INDEXED BY {index}")
-    } else {
-        String::new()
+    // By id without a filter column, the primary key is the range to scan; otherwise the
+    // index is forced, as the planner has no statistics to choose well.
+    let index = match (query.sort, index, indexed) {
+        (DeviceSort::Id, "devices_by_name", _) | (_, _, false) => String::new(),
+        (_, index, true) => format!(" INDEXED BY {index}"),
     };
     format!(
-        "SELECT {COLUMNS} FROM devices{index}
-         WHERE connection_id = ?1 AND {} ORDER BY {order} LIMIT ?5",
+        "SELECT {COLUMNS} FROM devices{index} WHERE {} ORDER BY {order} LIMIT ?5",
         filters.join(" AND ")
     )
 }
@@ -320,18 +345,46 @@ fn device_from_row(row: &Row<'_>) -> rusqlite::Result<DeviceRow> {
         progress: row.get(7)?,
         last_update_at: row.get(8)?,
         updated_at: row.get(9)?,
+        last_seen_at: row.get(10)?,
     })
 }
 
-/// The prefix to filter by; an empty search box means no filter (not a UNION over everything).
-fn search_prefix(query: &DeviceQuery) -> Option<&str> {
-    query.prefix.as_deref().filter(|p| !p.is_empty())
+/// The key a name sorts by: ASCII lower case (as NOCASE compares), and every run of digits
+/// written as its length (two digits) followed by the number without leading zeros, so that
+/// numbers compare by value: `demo-2` → `demo-012` sorts before `demo-10` → `demo-0210`.
+/// Digits still sort before letters, as in a plain comparison.
+pub fn natural_key(name: &str) -> String {
+    let mut key = String::with_capacity(name.len() + 8);
+    let mut chars = name.chars().peekable();
+    while let Some(c) = chars.next() {
+        if !c.is_ascii_digit() {
+            key.push(c.to_ascii_lowercase());
+            continue;
+        }
+        let mut digits = String::from(c);
+        while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            digits.push(d);
+            chars.next();
+        }
+        let number = digits.trim_start_matches('0');
+        let number = if number.is_empty() { "0" } else { number };
+        // 99 digits are far beyond any device name; longer runs still sort after shorter ones.
+        key.push_str(&format!("{:02}", number.len().min(99)));
+        key.push_str(number);
+    }
+    key
 }
 
-/// `prefix%` with LIKE's wildcards in `prefix` escaped, so searching "a_1" finds only "a_1...".
-fn like_prefix(prefix: &str) -> String {
-    let mut pattern = String::with_capacity(prefix.len() + 1);
-    for c in prefix.chars() {
+/// The text to search for; an empty search box means no filter.
+fn search_text(query: &DeviceQuery) -> Option<&str> {
+    query.text.as_deref().filter(|p| !p.is_empty())
+}
+
+/// `%text%` with LIKE's wildcards in `text` escaped, so searching "a_1" finds only "a_1".
+fn like_contains(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
             pattern.push('\\');
         }
@@ -378,7 +431,7 @@ mod tests {
             },
         );
         assert!(
-            by_name.contains("INDEX devices_by_name (connection_id=? AND (name,id)>(?,?))"),
+            by_name.contains("INDEX devices_by_name (connection_id=? AND (name_key,id)>(?,?))"),
             "{by_name}"
         );
         assert!(!by_name.contains("TEMP B-TREE"), "{by_name}");
@@ -397,23 +450,23 @@ mod tests {
         );
         assert!(!by_id.contains("TEMP B-TREE"), "{by_id}");
 
-        // A prefix search is two LIKE range scans, one per NOCASE index.
+        // A text search walks the same range of the name index, reading only its entries
+        // (they carry name and id) and no table row that does not match.
         let search = plan(
             &cache,
             &DeviceQuery {
-                prefix: Some("ab".into()),
+                text: Some("ab".into()),
                 after: cursor.clone(),
                 ..Default::default()
             },
         );
         assert!(
-            search.contains("INDEX devices_by_name (connection_id=? AND name>? AND name<?)"),
+            search.contains(
+                "COVERING INDEX devices_by_name (connection_id=? AND (name_key,id)>(?,?))"
+            ) || search.contains("INDEX devices_by_name (connection_id=? AND (name_key,id)>(?,?))"),
             "{search}"
         );
-        assert!(
-            search.contains("INDEX devices_by_id_nocase (connection_id=? AND id>? AND id<?)"),
-            "{search}"
-        );
+        assert!(!search.contains("TEMP B-TREE"), "{search}");
     }
 
     #[test]
@@ -436,7 +489,7 @@ mod tests {
         );
         assert!(
             by_version.contains(
-                "INDEX devices_by_version (connection_id=? AND firmware_version=? AND (name,id)>(?,?))"
+                "INDEX devices_by_version (connection_id=? AND firmware_version=? AND (name_key,id)>(?,?))"
             ),
             "{by_version}"
         );
@@ -445,14 +498,14 @@ mod tests {
             &cache,
             &DeviceQuery {
                 state: Some("failed".into()),
-                prefix: Some("dev".into()),
+                text: Some("dev".into()),
                 after,
                 ..Default::default()
             },
         );
         assert!(
             by_state.contains(
-                "INDEX devices_by_state (connection_id=? AND ota_status=? AND (name,id)>(?,?))"
+                "INDEX devices_by_state (connection_id=? AND ota_status=? AND (name_key,id)>(?,?))"
             ),
             "{by_state}"
         );
@@ -460,8 +513,42 @@ mod tests {
     }
 
     #[test]
-    fn like_prefix_escapes_wildcards() {
-        assert_eq!(like_prefix("dev"), "dev%");
-        assert_eq!(like_prefix("a_1%\\"), "a\\_1\\%\\\\%");
+    fn like_contains_escapes_wildcards() {
+        assert_eq!(like_contains("dev"), "%dev%");
+        assert_eq!(like_contains("a_1%\\"), "%a\\_1\\%\\\\%");
+    }
+
+    #[test]
+    fn natural_keys_order_numbers_by_value() {
+        let mut names = vec![
+            "demo-10",
+            "demo-2",
+            "Demo-1",
+            "demo-100",
+            "demo-02b",
+            "demo-2a",
+            "demo",
+            "demo-x",
+            "sensor-9-b",
+            "sensor-10-a",
+        ];
+        names.sort_by_key(|n| (natural_key(n), n.to_string()));
+        assert_eq!(
+            names,
+            [
+                "demo",
+                "Demo-1",
+                "demo-2",
+                "demo-2a",
+                "demo-02b",
+                "demo-10",
+                "demo-100",
+                "demo-x",
+                "sensor-9-b",
+                "sensor-10-a"
+            ]
+        );
+        assert_eq!(natural_key("A007"), "a017");
+        assert_eq!(natural_key("x0"), "x010");
     }
 }

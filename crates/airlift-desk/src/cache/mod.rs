@@ -109,6 +109,7 @@ impl Cache {
             "pending_uploads",
             "sync_state",
             "notified_pauses",
+            "profiles",
         ] {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE connection_id = ?1"),

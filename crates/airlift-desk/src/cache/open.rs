@@ -22,6 +22,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0003_rollout_summary.sql")),
     M::up(include_str!("../../migrations/0004_device_filters.sql")),
     M::up(include_str!("../../migrations/0005_notified_pauses.sql")),
+    M::up(include_str!("../../migrations/0006_device_search.sql")),
 ];
 
 /// How long a write waits for another connection (another window) to finish before failing.

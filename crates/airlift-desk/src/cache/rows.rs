@@ -25,6 +25,9 @@ pub struct DeviceRow {
     pub progress: Option<u8>,
     pub last_update_at: Option<String>,
     pub updated_at: String,
+    /// The device's last contact with the server (RFC 3339), when the server knows one.
+    #[serde(default)]
+    pub last_seen_at: Option<String>,
 }
 
 /// One line of a device's history (a status report, a command sent, ...).

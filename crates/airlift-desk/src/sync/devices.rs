@@ -23,6 +23,7 @@ pub async fn sync_devices(
     cache: &Mutex<Cache>,
     connection_id: &str,
 ) -> Result<SyncReport, DeskError> {
+    sync_profiles(client, cache, connection_id).await?;
     let since = super::saved_cursor(cache, connection_id, Collection::Devices)?;
     let mut report = SyncReport {
         incremental: since.is_some(),
@@ -49,6 +50,30 @@ pub async fn sync_devices(
     report.written = written.written;
     report.removed = written.removed;
     Ok(report)
+}
+
+/// Every profile of the tenant (a handful, so always the whole list), so device pages name
+/// them offline too.
+pub async fn sync_profiles(
+    client: &Client,
+    cache: &Mutex<Cache>,
+    connection_id: &str,
+) -> Result<(), DeskError> {
+    let mut profiles = Vec::new();
+    let mut page = ListParams::new(PAGE, None);
+    loop {
+        let list = client.profiles(&page).await?;
+        profiles.extend(
+            list.data
+                .iter()
+                .map(|p| (p.profile_id.clone(), p.name.clone(), p.device_type.clone())),
+        );
+        match list.data.last() {
+            Some(last) if list.has_more => page.after = Some(last.profile_id.clone()),
+            _ => break,
+        }
+    }
+    lock(cache)?.replace_profiles(connection_id, &profiles)
 }
 
 /// What a [`DeviceSyncWriter`] did to the cache.

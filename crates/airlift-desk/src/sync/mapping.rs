@@ -18,6 +18,7 @@ pub fn device_row(d: &Device) -> DeviceRow {
         progress: None,
         last_update_at: None,
         updated_at: d.created_at.clone(),
+        last_seen_at: d.last_seen_at.clone(),
     }
 }
 

@@ -21,7 +21,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use device_states::{device_ota, ota_status, sync_device_states};
-pub use devices::{sync_devices, DeviceSyncWriter, DevicesWritten, BATCH as DEVICE_BATCH};
+pub use devices::{
+    sync_devices, sync_profiles, DeviceSyncWriter, DevicesWritten, BATCH as DEVICE_BATCH,
+};
 pub use mapping::{device_row, package_row};
 pub use packages::sync_packages;
 pub use rollouts::{

@@ -1,4 +1,5 @@
-//! Device lists: bulk and incremental upserts, keyset paging, prefix search, filters.
+//! Device lists: bulk and incremental upserts, keyset paging in natural order, substring
+//! search, filters.
 
 use super::*;
 
@@ -70,14 +71,25 @@ fn a_deep_cursor_continues_exactly_after_it() {
     let mut expected = fleet(100_000);
     name_order(&mut expected);
 
-    // A cursor as the UI would hold it after ~90k rows.
-    let last = &expected[89_999];
+    // A cursor as the UI holds it after 90k rows (its key is opaque: taken from the pages).
+    let cursor_after = |rows: usize| {
+        let mut query = DeviceQuery {
+            limit: 1000,
+            ..Default::default()
+        };
+        for _ in 0..rows / 1000 {
+            query.after = cache.list_devices(CONN, &query).expect("page").next;
+        }
+        let tail = rows % 1000;
+        if tail > 0 {
+            query.limit = tail as u32;
+            query.after = cache.list_devices(CONN, &query).expect("page").next;
+        }
+        query.after.expect("a cursor")
+    };
     let query = DeviceQuery {
         sort: DeviceSort::Name,
-        after: Some(airlift_desk::cache::DeviceCursor {
-            key: last.name.clone(),
-            id: last.id.clone(),
-        }),
+        after: Some(cursor_after(90_000)),
         limit: 50,
         ..Default::default()
     };
@@ -88,10 +100,7 @@ fn a_deep_cursor_continues_exactly_after_it() {
 
     // The last page says so.
     let tail = DeviceQuery {
-        after: Some(airlift_desk::cache::DeviceCursor {
-            key: expected[99_989].name.clone(),
-            id: expected[99_989].id.clone(),
-        }),
+        after: Some(cursor_after(99_990)),
         limit: 50,
         ..Default::default()
     };
@@ -101,7 +110,7 @@ fn a_deep_cursor_continues_exactly_after_it() {
 }
 
 #[test]
-fn prefix_search_matches_id_or_name_ignoring_case() {
+fn search_matches_any_part_of_the_id_or_name_ignoring_case() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut cache = open(&cache_path(&dir));
     cache.upsert_devices(CONN, &fleet(20_000)).expect("upsert");
@@ -112,21 +121,36 @@ fn prefix_search_matches_id_or_name_ignoring_case() {
     decoy.id = "labX1".into();
     decoy.name = "Other".into();
     cache
-        .upsert_devices(CONN, &[special, decoy])
+        .upsert_devices(CONN, &[special, decoy, inside_row()])
         .expect("upsert");
 
-    // Name prefix, any case; paged through with a small page to cross page boundaries.
-    let hits = page_all(&cache, DeviceSort::Name, Some("SENSOR 0012"), 3);
+    // Any part of the name, any case; paged through with a small page to cross page
+    // boundaries, in the list's order.
+    let hits = page_all(&cache, DeviceSort::Name, Some("SOR 0012"), 3);
     let mut expected: Vec<DeviceRow> = fleet(20_000)
         .into_iter()
-        .filter(|d| d.name.to_ascii_lowercase().starts_with("sensor 0012"))
+        .filter(|d| d.name.to_ascii_lowercase().contains("sor 0012"))
         .collect();
     name_order(&mut expected);
     assert_eq!(hits.len(), expected.len());
     assert!(!hits.is_empty());
     assert!(hits == expected);
 
-    // Id prefix.
+    // "119" finds every id and name with 119 anywhere: dev-000119, dev-001190..., xx-119-yy.
+    let hits = page_all(&cache, DeviceSort::Id, Some("119"), 100);
+    let ids: Vec<&str> = hits.iter().map(|d| d.id.as_str()).collect();
+    assert!(ids.contains(&"dev-000119"), "{ids:?}");
+    assert!(ids.contains(&"dev-011900"), "{ids:?}");
+    assert!(ids.contains(&"xx-119-yy"), "{ids:?}");
+    let mut all = fleet(20_000);
+    all.push(inside_row());
+    let want = all
+        .iter()
+        .filter(|d| d.id.contains("119") || d.name.contains("119"))
+        .count();
+    assert_eq!(hits.len(), want);
+
+    // Id prefix still works (it is a part too).
     let hits = page_all(&cache, DeviceSort::Id, Some("DEV-01999"), 100);
     let ids: Vec<&str> = hits.iter().map(|d| d.id.as_str()).collect();
     assert_eq!(
@@ -137,7 +161,7 @@ fn prefix_search_matches_id_or_name_ignoring_case() {
     );
 
     // LIKE wildcards in the search text are literal.
-    let hits = page_all(&cache, DeviceSort::Id, Some("lab_1%"), 10);
+    let hits = page_all(&cache, DeviceSort::Id, Some("b_1%"), 10);
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].id, "lab_1%x");
 
@@ -145,7 +169,41 @@ fn prefix_search_matches_id_or_name_ignoring_case() {
     // An empty search box lists everything.
     assert_eq!(
         page_all(&cache, DeviceSort::Id, Some(""), 1000).len(),
-        20_002
+        20_003
+    );
+}
+
+/// A device whose id holds "119" in its middle.
+fn inside_row() -> DeviceRow {
+    let mut inside = device(999_997);
+    inside.id = "xx-119-yy".into();
+    inside.name = "Cellar".into();
+    inside
+}
+
+#[test]
+fn names_sort_naturally_and_page_by_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cache = open(&cache_path(&dir));
+    let rows: Vec<DeviceRow> = [0, 1, 10, 100, 2, 20, 3, 119, 11]
+        .iter()
+        .map(|&i| {
+            let mut d = device(i);
+            d.name = format!("demo-{i}");
+            d
+        })
+        .collect();
+    cache.upsert_devices(CONN, &rows).expect("upsert");
+    let names: Vec<String> = page_all(&cache, DeviceSort::Name, None, 2)
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "demo-0", "demo-1", "demo-2", "demo-3", "demo-10", "demo-11", "demo-20", "demo-100",
+            "demo-119"
+        ]
     );
 }
 
@@ -275,7 +333,7 @@ fn version_and_state_filters_page_by_key_and_a_device_sync_keeps_ota_states() {
         DeviceQuery {
             version: Some("2.0.0".into()),
             state: Some("failed".into()),
-            prefix: Some("DEV-00".into()),
+            text: Some("DEV-00".into()),
             limit: 7,
             ..DeviceQuery::default()
         },

@@ -48,6 +48,7 @@ fn device(i: u32) -> DeviceRow {
         progress: None,
         last_update_at: None,
         updated_at: "2026-11-20T10:00:00Z".into(),
+        last_seen_at: None,
     }
 }
 
@@ -60,7 +61,7 @@ fn page_all(cache: &Cache, sort: DeviceSort, prefix: Option<&str>, limit: u32) -
     let mut out = Vec::new();
     let mut query = DeviceQuery {
         sort,
-        prefix: prefix.map(str::to_string),
+        text: prefix.map(str::to_string),
         after: None,
         limit,
         ..DeviceQuery::default()
@@ -76,8 +77,32 @@ fn page_all(cache: &Cache, sort: DeviceSort, prefix: Option<&str>, limit: u32) -
     }
 }
 
+/// The list's name order, as a person reads it: ASCII case ignored, digit runs compared by
+/// value (`sensor 2` before `sensor 10`), then the id. Written apart from the cache's own key,
+/// so the two check each other.
 fn name_order(rows: &mut [DeviceRow]) {
-    rows.sort_by(|a, b| {
-        (a.name.to_ascii_lowercase(), &a.id).cmp(&(b.name.to_ascii_lowercase(), &b.id))
-    });
+    rows.sort_by(|a, b| (natural(&a.name), &a.id).cmp(&(natural(&b.name), &b.id)));
+}
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Part {
+    // Declared first: numbers sort before letters, as digits do before letters in ASCII.
+    Number(u128),
+    Char(char),
+}
+
+fn natural(name: &str) -> Vec<Part> {
+    let mut parts = Vec::new();
+    let mut number: Option<u128> = None;
+    for c in name.chars() {
+        match c.to_digit(10) {
+            Some(d) => number = Some(number.unwrap_or(0) * 10 + u128::from(d)),
+            None => {
+                parts.extend(number.take().map(Part::Number));
+                parts.push(Part::Char(c.to_ascii_lowercase()));
+            }
+        }
+    }
+    parts.extend(number.map(Part::Number));
+    parts
 }

@@ -38,6 +38,7 @@ pub async fn get_ota(
         },
     };
     device.require_self(&id)?;
+    state.last_seen.touch(&id);
     let (a, commands) = loop {
         let polled = match first_read.take() {
             Some(polled) => polled,
@@ -205,6 +206,7 @@ pub async fn report(
     body: Result<extract::Json<OtaReport>, AppError>,
 ) -> AppResult<Json<ReportAccepted>> {
     device.require_self(&id)?;
+    state.last_seen.touch(&id);
     let extract::Json(body) = body?;
     let report = validate(&id, body)?;
     let rollout_id = report.rollout_id.clone();
@@ -230,6 +232,7 @@ pub async fn commands(
     Path(id): Path<String>,
 ) -> AppResult<Json<DeviceCommands>> {
     device.require_self(&id)?;
+    state.last_seen.touch(&id);
     let data = loop {
         let epoch = state.deliveries.epoch();
         let mut data = state

@@ -23,6 +23,7 @@ pub const MAX_BULK: usize = 10_000;
 
 fn to_wire(d: DeviceRecord) -> Device {
     Device {
+        last_seen_at: None,
         device_id: d.id,
         name: d.name,
         profile_id: d.profile_id,
@@ -147,7 +148,15 @@ pub async fn list(
                 .await?
         }
     };
-    Ok(Json(list_response(&page, items, to_wire)))
+    Ok(Json(list_response(&page, items, |d| {
+        with_last_seen(&state, to_wire(d))
+    })))
+}
+
+/// The device with its last contact (see `device_protocol::last_seen`).
+fn with_last_seen(state: &AppState, mut device: Device) -> Device {
+    device.last_seen_at = state.last_seen.get(&device.device_id);
+    device
 }
 
 /// `GET /api/v1/devices/{device_id}/history`: newest first; `after` is a `seq` from the
@@ -183,5 +192,5 @@ pub async fn get_one(
         .device(caller.tenant_id(), &id)
         .await?
         .ok_or_else(|| ApiError::not_found("device not found"))?;
-    Ok(Json(to_wire(d)))
+    Ok(Json(with_last_seen(&state, to_wire(d))))
 }
