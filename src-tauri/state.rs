@@ -1,9 +1,17 @@
 //! What the commands share: where files live, the offline cache, the active connection, and
 //! the upload in progress. Built once at start-up from the environment.
+//!
+//! The cache is one SQLite file per server and tenant (`airlift_desk::cache::location`): the
+//! file of the active connection is open, and switching connections switches files. The tenant
+//! comes from the token's claims; so that the first screen never waits for the keyring, the
+//! file each connection used last is remembered (`cache-files.json`, names only, no secrets)
+//! and opened at start-up, and checked against the token once it is read.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use airlift_desk::cache::location::{cache_file, normalize_url};
 use airlift_desk::cache::Cache;
 use airlift_desk::client::{Client, ClientOptions};
 use airlift_desk::connections::{Connections, KeyringTokens, TokenStore as _};
@@ -24,7 +32,12 @@ pub const ENV_CONNECTION_NAME: &str = "AIRLIFT_CONNECTION_NAME";
 #[derive(Debug, Clone)]
 pub struct Paths {
     pub data_dir: PathBuf,
+    /// The cache while no connection is active (it stays empty).
     pub cache_file: PathBuf,
+    /// One cache file per server and tenant.
+    pub caches_dir: PathBuf,
+    /// The cache file each connection used last (see the module comment).
+    pub cache_files_index: PathBuf,
     pub connections_file: PathBuf,
     pub keys_dir: PathBuf,
     /// Wizard requests of uploads in progress (no secrets), one JSON file per connection.
@@ -56,6 +69,8 @@ impl Paths {
         };
         Ok(Paths {
             cache_file: data_dir.join("cache.sqlite3"),
+            caches_dir: data_dir.join("caches"),
+            cache_files_index: data_dir.join("cache-files.json"),
             keys_dir,
             pending_dir: data_dir.join("pending-uploads"),
             connections_file,
@@ -120,10 +135,6 @@ pub struct AppState {
 
 impl AppState {
     pub fn open(paths: Paths) -> Result<AppState, DeskError> {
-        let opened = Cache::open(&paths.cache_file)?;
-        if let Some(old) = &opened.rebuilt_from {
-            tracing::warn!(moved_to = %old.display(), "the offline cache was unreadable and was rebuilt");
-        }
         let env_connection = EnvConnection::from_env();
         let active = match &env_connection {
             Some(env) => Some(Active {
@@ -142,7 +153,15 @@ impl AppState {
                     token_loaded: false,
                 }),
         };
-        Ok(AppState {
+        let file = match &active {
+            Some(a) => remembered_cache_file(&paths, a).unwrap_or_else(|| paths.cache_file.clone()),
+            None => paths.cache_file.clone(),
+        };
+        let opened = open_cache(&file)?;
+        if let Some(old) = &opened.rebuilt_from {
+            tracing::warn!(moved_to = %old.display(), "the offline cache was unreadable and was rebuilt");
+        }
+        let state = AppState {
             paths,
             cache: Arc::new(Mutex::new(opened.cache)),
             env_connection,
@@ -150,7 +169,12 @@ impl AppState {
             upload: Mutex::new(None),
             demo: Mutex::new(None),
             tokens: KeyringTokens::default(),
-        })
+        };
+        // A connection whose token is known now (environment, demo) gets its file at once.
+        if let Some(a) = state.active()?.filter(|a| a.token_loaded) {
+            state.use_cache_of(&a)?;
+        }
+        Ok(state)
     }
 
     pub fn connections(&self) -> Result<Connections, DeskError> {
@@ -170,21 +194,119 @@ impl AppState {
     pub fn client(&self) -> Result<(String, Client), DeskError> {
         let mut guard = lock(&self.active)?;
         let active = guard.as_mut().ok_or_else(no_connection)?;
-        if !active.token_loaded {
+        let first_read = !active.token_loaded;
+        if first_read {
             active.token = self.tokens.get(&active.name)?;
             active.token_loaded = true;
         }
         let client = Client::new(&active.url, active.token.clone(), client_options())?;
-        Ok((active.name.clone(), client))
+        let snapshot = active.clone();
+        drop(guard);
+        if first_read {
+            // The token names the tenant: the remembered file is checked against it.
+            self.use_cache_of(&snapshot)?;
+        }
+        Ok((snapshot.name, client))
     }
 
+    /// Makes `active` the connection the app talks to, with its server and tenant's cache.
     pub fn set_active(&self, active: Option<Active>) -> Result<(), DeskError> {
-        *lock(&self.active)? = active;
+        *lock(&self.active)? = active.clone();
+        match active {
+            Some(a) => self.use_cache_of(&a),
+            None => self.switch_cache(&self.paths.cache_file.clone()),
+        }
+    }
+
+    /// Opens the cache file of `active`'s server and tenant (unless it is already open). With
+    /// the token not read yet, the file the connection used last; with neither, the empty one.
+    fn use_cache_of(&self, active: &Active) -> Result<(), DeskError> {
+        let file = match active.token.as_ref().filter(|_| active.token_loaded) {
+            Some(token) => {
+                let file = match airlift_desk::role::tenant_of(token) {
+                    Some(tenant) => cache_file(&self.paths.caches_dir, &active.url, &tenant),
+                    // A token the desk cannot read (not a JWT) names no tenant: its cache is
+                    // its own connection's, never one a tenant-named token fills.
+                    None => cache_file(
+                        &self.paths.caches_dir,
+                        &active.url,
+                        &format!("\0connection:{}", active.name),
+                    ),
+                };
+                remember_cache_file(&self.paths, active, &file);
+                file
+            }
+            None if active.token_loaded => self.paths.cache_file.clone(),
+            None => remembered_cache_file(&self.paths, active)
+                .unwrap_or_else(|| self.paths.cache_file.clone()),
+        };
+        self.switch_cache(&file)
+    }
+
+    fn switch_cache(&self, file: &Path) -> Result<(), DeskError> {
+        let mut cache = lock(&self.cache)?;
+        if cache.path() == file {
+            return Ok(());
+        }
+        let opened = open_cache(file)?;
+        if let Some(old) = &opened.rebuilt_from {
+            tracing::warn!(moved_to = %old.display(), "the offline cache was unreadable and was rebuilt");
+        }
+        *cache = opened.cache;
         Ok(())
     }
 
     pub fn keys_dir(&self) -> &Path {
         &self.paths.keys_dir
+    }
+}
+
+fn open_cache(file: &Path) -> Result<airlift_desk::cache::OpenedCache, DeskError> {
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).map_err(|err| DeskError::io("create", dir, &err))?;
+    }
+    Cache::open(file)
+}
+
+/// The index's key for a connection: its name and server (a renamed server is another file).
+fn index_key(active: &Active) -> String {
+    format!("{} {}", active.name, normalize_url(&active.url))
+}
+
+fn read_index(paths: &Paths) -> BTreeMap<String, String> {
+    std::fs::read(&paths.cache_files_index)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+/// The cache file `active` used last, if it is still there.
+fn remembered_cache_file(paths: &Paths, active: &Active) -> Option<PathBuf> {
+    let name = read_index(paths).remove(&index_key(active))?;
+    // Only a bare file name inside the caches folder is taken from the index.
+    let file = paths.caches_dir.join(Path::new(&name).file_name()?);
+    file.is_file().then_some(file)
+}
+
+/// Notes `file` as `active`'s cache; failing to write the note costs only a slower next start.
+fn remember_cache_file(paths: &Paths, active: &Active, file: &Path) {
+    let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
+        return;
+    };
+    let mut index = read_index(paths);
+    if index.get(&index_key(active)).map(String::as_str) == Some(name) {
+        return;
+    }
+    index.insert(index_key(active), name.to_owned());
+    let written = serde_json::to_vec_pretty(&index)
+        .map_err(std::io::Error::other)
+        .and_then(|bytes| {
+            let tmp = paths.cache_files_index.with_extension("json.tmp");
+            std::fs::write(&tmp, bytes)?;
+            std::fs::rename(&tmp, &paths.cache_files_index)
+        });
+    if let Err(err) = written {
+        tracing::warn!(%err, "could not note which cache file a connection uses");
     }
 }
 

@@ -22,18 +22,13 @@ pub async fn demo_start(state: State<'_, AppState>) -> Result<(), DeskError> {
 }
 
 /// Stops the demo fleet (its simulator and airliftd) if it runs, and returns once they are
-/// gone. Its cached data stays readable offline; when it was the active connection, the app is
-/// left without one (Settings says so).
+/// gone. When it was the active connection it stays active, offline: its cached catalog,
+/// rollouts and device histories stay readable, marked as cached with their age, as for any
+/// server that goes away, until another connection is chosen or the demo starts again.
 #[tauri::command]
 pub async fn demo_stop(state: State<'_, AppState>) -> Result<(), DeskError> {
     let stopped = lock(&state.demo)?.take();
     if let Some(demo) = stopped {
-        if state
-            .active()?
-            .is_some_and(|a| a.name == crate::demo::DEMO_NAME)
-        {
-            state.set_active(None)?;
-        }
         demo.shutdown().await;
     }
     Ok(())

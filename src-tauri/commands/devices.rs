@@ -6,16 +6,19 @@ use std::sync::Mutex;
 
 use airlift_desk::cache::{Cache, Collection, DeviceQuery, DeviceSort};
 use airlift_desk::client::Client;
-use airlift_desk::device_history::{cached_history, csv_file_name, history_csv, ota_from_history};
+use airlift_desk::device_history::{
+    cached_history, csv_file_name, history_csv, ota_from_history, rollout_label,
+};
 use airlift_desk::sync::{
     device_row, read_through, sync_device_history, sync_device_states, sync_devices, sync_packages,
-    sync_rollouts, SyncReport,
+    sync_profiles, sync_rollouts, SyncReport,
 };
 use airlift_desk::{DeskError, DeskErrorCode};
 use tauri::{AppHandle, State};
 
 use crate::dto::devices::{
-    DeviceDetail, DeviceListItem, DeviceOverview, DevicePage, DeviceSearch, HistoryEntry,
+    DeviceDetail, DeviceListItem, DeviceOverview, DevicePage, DeviceRolloutInfo, DeviceSearch,
+    HistoryEntry,
 };
 use crate::state::{lock, AppState};
 
@@ -34,7 +37,7 @@ pub fn devices_search(
     let non_empty = |s: Option<String>| s.filter(|v| !v.trim().is_empty());
     let query = DeviceQuery {
         sort: DeviceSort::Name,
-        prefix: non_empty(Some(search.text.trim().to_owned())),
+        text: non_empty(Some(search.text.trim().to_owned())),
         version: non_empty(search.version),
         state: non_empty(search.state),
         after: search.after.map(Into::into),
@@ -141,9 +144,24 @@ pub async fn device_detail(
             HistoryEntry::new(e, version)
         })
         .collect();
+    let profile_name = match &device.profile_id {
+        Some(profile) => cache.profile_name(&name, profile)?,
+        None => None,
+    };
+    let rollout = match cache.device_ota(&name, &id)? {
+        Some(ota) => {
+            let label = rollout_label(&cache, &name, &ota.rollout_id)?;
+            Some(DeviceRolloutInfo {
+                label,
+                ..ota.into()
+            })
+        }
+        None => None,
+    };
     Ok(DeviceDetail {
         device: DeviceListItem::from(device),
-        rollout: cache.device_ota(&name, &id)?.map(Into::into),
+        profile_name,
+        rollout,
         history,
         fresh,
         synced_at_ms: cache.synced_at_ms(&name, Collection::DeviceHistory)?,
@@ -163,6 +181,8 @@ async fn fetch_device(
     lock(cache)?.upsert_devices(connection, &[device_row(&device)])?;
     // Package versions name the timeline's target versions; the catalog sync is incremental.
     sync_packages(client, cache, connection).await?;
+    // Profiles name the device's profile on its page.
+    sync_profiles(client, cache, connection).await?;
     sync_device_history(client, cache, connection, id, usize::MAX).await?;
     let mut guard = lock(cache)?;
     let entries = cached_history(&guard, connection, id)?;

@@ -61,6 +61,8 @@ pub struct DeviceListItem {
     pub ota_status: String,
     pub progress: Option<u8>,
     pub last_update_at: Option<String>,
+    /// The device's last contact with the server (a poll, a report); `None`: none known.
+    pub last_seen_at: Option<String>,
 }
 
 impl From<DeviceRow> for DeviceListItem {
@@ -75,6 +77,7 @@ impl From<DeviceRow> for DeviceListItem {
             ota_status: d.ota_status.unwrap_or_else(|| "idle".to_owned()),
             progress: d.progress,
             last_update_at: d.last_update_at,
+            last_seen_at: d.last_seen_at,
         }
     }
 }
@@ -134,6 +137,8 @@ impl DeviceOverview {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct DeviceRolloutInfo {
     pub rollout_id: String,
+    /// The rollout as a person names it ("temp-sensor 2.1.0"), when its package is cached.
+    pub label: Option<String>,
     /// scheduled, command_sent, in_progress, successful, failed, timed_out.
     pub state: Option<String>,
     pub last_status: Option<String>,
@@ -144,6 +149,7 @@ impl From<DeviceOta> for DeviceRolloutInfo {
     fn from(o: DeviceOta) -> Self {
         DeviceRolloutInfo {
             rollout_id: o.rollout_id,
+            label: None,
             state: o.rollout_state,
             last_status: o.last_status,
             last_message: o.last_message,
@@ -192,6 +198,8 @@ impl HistoryEntry {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct DeviceDetail {
     pub device: DeviceListItem,
+    /// The name of the device's profile, when the profiles are cached.
+    pub profile_name: Option<String>,
     pub rollout: Option<DeviceRolloutInfo>,
     /// Newest first.
     pub history: Vec<HistoryEntry>,

@@ -6,7 +6,11 @@ import type { HistoryEntry } from "./HistoryEntry";
 /**
  * Everything the device page shows.
  */
-export type DeviceDetail = { device: DeviceListItem, rollout: DeviceRolloutInfo | null, 
+export type DeviceDetail = { device: DeviceListItem, 
+/**
+ * The name of the device's profile, when the profiles are cached.
+ */
+profile_name: string | null, rollout: DeviceRolloutInfo | null, 
 /**
  * Newest first.
  */

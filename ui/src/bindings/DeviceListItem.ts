@@ -11,4 +11,8 @@ current_version: string | null, target_version: string | null,
 /**
  * idle, updating, completed or failed.
  */
-ota_status: string, progress: number | null, last_update_at: string | null, };
+ota_status: string, progress: number | null, last_update_at: string | null, 
+/**
+ * The device's last contact with the server (a poll, a report); `None`: none known.
+ */
+last_seen_at: string | null, };

@@ -5,6 +5,10 @@
  */
 export type DeviceRolloutInfo = { rollout_id: string, 
 /**
+ * The rollout as a person names it ("temp-sensor 2.1.0"), when its package is cached.
+ */
+label: string | null, 
+/**
  * scheduled, command_sent, in_progress, successful, failed, timed_out.
  */
 state: string | null, last_status: string | null, last_message: string | null, };

@@ -43,3 +43,14 @@ export function percent(done: number, total: number): number {
   if (total <= 0) return 100;
   return Math.min(100, Math.floor((done / total) * 100));
 }
+
+/** How old data synced at `syncedMs` is at `nowMs`, as a person says it: "just now",
+ *  "4 min old", "2 h old", "3 days old". */
+export function formatAge(syncedMs: number, nowMs: number): string {
+  const mins = Math.max(0, Math.floor((nowMs - syncedMs) / 60_000));
+  if (mins < 1) return "just now";
+  if (mins < 60) return `${mins} min old`;
+  const hours = Math.floor(mins / 60);
+  if (hours < 48) return `${hours} h old`;
+  return `${Math.floor(hours / 24)} days old`;
+}

@@ -1,10 +1,13 @@
-import { formatClock } from "../lib/format";
+import { formatAge, formatClock } from "../lib/format";
+import { useNow } from "../lib/useNow";
 import { useCatalog } from "../lib/queries";
 import type { AppError } from "../ipc";
 
-/** The active connection and whether it answers; offline it says how old the shown data is. */
+/** The active connection and whether it answers; offline (the server stopped or gone, the
+ *  demo's included) every screen shows the cached copy, and this says how old it is. */
 export function ConnectionStatus({ onOpenSettings }: { onOpenSettings: () => void }) {
   const { active, live, data } = useCatalog();
+  const now = useNow();
   if (!active) {
     return (
       <button type="button" className="conn-status none" onClick={onOpenSettings} data-testid="connection-status">
@@ -17,11 +20,12 @@ export function ConnectionStatus({ onOpenSettings }: { onOpenSettings: () => voi
   if (live.data) state = live.data.fresh ? "online" : "offline";
   else if (liveError) state = "error";
   else state = "connecting";
-  const asOf = data?.synced_at_ms ? formatClock(data.synced_at_ms) : null;
+  const synced = data?.synced_at_ms ?? null;
+  const age = synced ? formatAge(synced, now) : null;
   const label = {
     online: "Online",
-    offline: asOf ? `Offline · data as of ${asOf}` : "Offline · nothing cached yet",
-    connecting: asOf ? `Connecting… · data as of ${asOf}` : "Connecting…",
+    offline: age ? `Offline · cached, ${age}` : "Offline · nothing cached yet",
+    connecting: age ? `Connecting… · cached, ${age}` : "Connecting…",
     error: liveError?.code === "UNAUTHENTICATED" ? "Token rejected" : "Server error",
   }[state];
   return (
@@ -29,7 +33,11 @@ export function ConnectionStatus({ onOpenSettings }: { onOpenSettings: () => voi
       type="button"
       className={`conn-status ${state}`}
       onClick={onOpenSettings}
-      title={live.data?.offline_reason ?? liveError?.message ?? undefined}
+      title={
+        [synced ? `Synced at ${formatClock(synced)}` : null, live.data?.offline_reason ?? liveError?.message]
+          .filter(Boolean)
+          .join(" · ") || undefined
+      }
       data-testid="connection-status"
     >
       <span className="conn-name">{active}</span>

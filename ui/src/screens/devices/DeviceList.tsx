@@ -1,6 +1,7 @@
 import { useDeferredValue, useMemo, useState } from "react";
 import type { AppError } from "../../ipc";
-import { formatClock } from "../../lib/format";
+import { formatAge, formatClock } from "../../lib/format";
+import { useNow } from "../../lib/useNow";
 import { DeviceTable } from "./DeviceTable";
 import { OTA_STATUSES, statusLabel } from "./status";
 import { NO_FILTERS, useDeviceOverview, useDeviceSearch, type DeviceFilters } from "./useDevices";
@@ -13,6 +14,7 @@ interface Props {
 /** Search the whole fleet (from the offline cache) by id or name, version and OTA status. */
 export function DeviceList({ onOpen, onOpenSettings }: Props) {
   const overview = useDeviceOverview();
+  const now = useNow();
   const [filters, setFilters] = useState<DeviceFilters>(NO_FILTERS);
   // Typing stays responsive on 100k devices: the query follows the deferred value.
   const deferred = useDeferredValue(filters);
@@ -65,7 +67,8 @@ export function DeviceList({ onOpen, onOpenSettings }: Props) {
       {data && !data.fresh && overview.live.isFetched && data.offline_reason && (
         <p className="offline-note" role="status" data-testid="devices-offline">
           Offline: showing the devices cached
-          {data.synced_at_ms ? ` at ${formatClock(data.synced_at_ms)}` : ""}. {data.offline_reason}
+          {data.synced_at_ms ? `, ${formatAge(data.synced_at_ms, now)} (synced at ${formatClock(data.synced_at_ms)})` : ""}.{" "}
+          {data.offline_reason}
         </p>
       )}
       <div className="filters" role="search">
@@ -121,7 +124,7 @@ export function DeviceList({ onOpen, onOpenSettings }: Props) {
       ) : devices.length === 0 && search.isSuccess ? (
         <section className="empty-state" data-testid="no-match">
           <h2>No device matches</h2>
-          <p>Search starts at the beginning of a device id or name; versions and statuses must match exactly.</p>
+          <p>Search finds any part of a device id or name; versions and statuses must match exactly.</p>
         </section>
       ) : (
         <DeviceTable

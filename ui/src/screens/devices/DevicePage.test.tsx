@@ -39,7 +39,43 @@ describe("device page", () => {
     const reason = screen.getByTestId("failure-reason");
     expect(reason).toHaveTextContent("Why it failed: INSTALL_ERROR");
     expect(reason).toHaveTextContent("Not enough memory (required: 1024MB, available: 512MB).");
-    expect(screen.getByRole("link", { name: "rol_9" })).toHaveAttribute("href", "#/rollouts/rol_9");
+    // Rollout and profile by name, the rollout as a link; ids stay in the tooltips.
+    const rollout = screen.getByRole("link", { name: "temp-sensor 2.0.0" });
+    expect(rollout).toHaveAttribute("href", "#/rollouts/rol_9");
+    expect(rollout).toHaveAttribute("title", "rol_9");
+    expect(screen.getByTestId("device-profile")).toHaveTextContent("Greenhouse sensors");
+    expect(screen.getByTestId("device-profile")).not.toHaveTextContent("prof_1");
+    expect(screen.getByTestId("device-contact")).toHaveTextContent("No contact since the server started");
+  });
+
+  it("says whether the device is online from its last contact", async () => {
+    const seen = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
+    for (const [msAgo, words] of [
+      [20_000, "Online · last contact just now"],
+      [3.5 * 60_000, "Online · last contact 3 min ago"],
+      [42.5 * 60_000, "Offline · last contact 42 min ago"],
+    ] as const) {
+      mockIPC((cmd) => {
+        if (cmd === "connections_list") return connections;
+        if (cmd === "device_detail") return detail({ device: { ...detail().device, last_seen_at: seen(msAgo) } });
+        return null;
+      });
+      const { unmount } = renderApp(<DevicesScreen deviceId="dev_01abc" navigate={() => {}} onOpenSettings={() => {}} />);
+      expect(await screen.findByTestId("device-contact")).toHaveTextContent(words);
+      unmount();
+    }
+  });
+
+  it("falls back to the ids when the names are not cached", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "connections_list") return connections;
+      if (cmd === "device_detail")
+        return detail({ profile_name: null, rollout: { ...detail().rollout!, label: null } });
+      return null;
+    });
+    renderApp(<DevicesScreen deviceId="dev_01abc" navigate={() => {}} onOpenSettings={() => {}} />);
+    expect(await screen.findByRole("link", { name: "rol_9" })).toHaveAttribute("href", "#/rollouts/rol_9");
+    expect(screen.getByTestId("device-profile")).toHaveTextContent("prof_1");
   });
 
   it("renders every history entry newest first with its message and tone", async () => {

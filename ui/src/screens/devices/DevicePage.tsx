@@ -2,7 +2,8 @@ import { useState } from "react";
 import { useMutation } from "@tanstack/react-query";
 import * as ipc from "../../ipc";
 import type { AppError } from "../../ipc";
-import { formatClock, formatTime } from "../../lib/format";
+import { formatAge, formatClock, formatTime } from "../../lib/format";
+import { useNow } from "../../lib/useNow";
 import { routeHash } from "../../lib/route";
 import { CopyButton } from "../catalog/CopyButton";
 import { rolloutStateLabel } from "./status";
@@ -10,6 +11,29 @@ import { StatusBadge } from "./StatusBadge";
 import { Timeline } from "./Timeline";
 import { newestFailure } from "./timeline";
 import { useDeviceDetail } from "./useDevices";
+
+/** A device heard from within this long is online: devices poll every few seconds to a minute,
+ *  so five minutes of silence means it is off, out of reach, or stuck. */
+export const ONLINE_WITHIN_MS = 5 * 60_000;
+
+/** "Online" or "Offline", and the last contact as a time and an age. */
+function Contact({ lastSeen, now }: { lastSeen: string | null; now: number }) {
+  const at = lastSeen ? new Date(lastSeen).getTime() : Number.NaN;
+  if (Number.isNaN(at)) {
+    return (
+      <span className="contact unknown" data-testid="device-contact">
+        <span className="dot" aria-hidden="true" /> No contact since the server started
+      </span>
+    );
+  }
+  const online = now - at <= ONLINE_WITHIN_MS;
+  return (
+    <span className={`contact ${online ? "online" : "offline"}`} data-testid="device-contact" title={formatTime(lastSeen ?? "")}>
+      <span className="dot" aria-hidden="true" /> {online ? "Online" : "Offline"} · last contact{" "}
+      {formatAge(at, now).replace(/ old$/, " ago")}
+    </span>
+  );
+}
 
 interface Props {
   id: string;
@@ -19,6 +43,7 @@ interface Props {
 /** One device: seed 001's OTA record, why it failed (if it did), and its full update history. */
 export function DevicePage({ id, onBack }: Props) {
   const { cached, live, data } = useDeviceDetail(id);
+  const now = useNow();
   const [saved, setSaved] = useState<string | null>(null);
   const exportCsv = useMutation({
     mutationFn: () => ipc.deviceHistoryExport(id),
@@ -89,7 +114,8 @@ export function DevicePage({ id, onBack }: Props) {
       )}
       {!data.fresh && data.offline_reason && (
         <p className="offline-note" role="status">
-          Offline: showing the history cached{data.synced_at_ms ? ` at ${formatClock(data.synced_at_ms)}` : ""}.{" "}
+          Offline: showing the history cached
+          {data.synced_at_ms ? `, ${formatAge(data.synced_at_ms, now)} (synced at ${formatClock(data.synced_at_ms)})` : ""}.{" "}
           {data.offline_reason}
         </p>
       )}
@@ -110,6 +136,10 @@ export function DevicePage({ id, onBack }: Props) {
             </div>
           ) : null}
           <dl>
+            <dt>Contact</dt>
+            <dd>
+              <Contact lastSeen={d.last_seen_at} now={now} />
+            </dd>
             <dt>Current version</dt>
             <dd className="strong" data-testid="current-version">{d.current_version ?? "—"}</dd>
             <dt>Target version</dt>
@@ -118,8 +148,12 @@ export function DevicePage({ id, onBack }: Props) {
             <dd>
               {data.rollout ? (
                 <>
-                  <a href={routeHash("rollouts", data.rollout.rollout_id)}>
-                    <code>{data.rollout.rollout_id}</code>
+                  <a
+                    href={routeHash("rollouts", data.rollout.rollout_id)}
+                    title={data.rollout.rollout_id}
+                    data-testid="device-rollout-link"
+                  >
+                    {data.rollout.label ?? <code>{data.rollout.rollout_id}</code>}
                   </a>{" "}
                   <span className="muted">({rolloutStateLabel(data.rollout.state)})</span>
                 </>
@@ -132,7 +166,13 @@ export function DevicePage({ id, onBack }: Props) {
             <dt>Device type</dt>
             <dd>{d.device_type}</dd>
             <dt>Profile</dt>
-            <dd>{d.profile_id ? <code>{d.profile_id}</code> : "—"}</dd>
+            <dd data-testid="device-profile">
+              {d.profile_id ? (
+                <span title={d.profile_id}>{data.profile_name ?? <code>{d.profile_id}</code>}</span>
+              ) : (
+                "—"
+              )}
+            </dd>
           </dl>
         </section>
         <section className="card history" aria-labelledby="history-title">

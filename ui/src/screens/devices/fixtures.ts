@@ -14,6 +14,7 @@ export const device = (over: Partial<DeviceListItem> = {}): DeviceListItem => ({
   ota_status: "failed",
   progress: 75,
   last_update_at: "2026-11-23T10:05:00Z",
+  last_seen_at: null,
   ...over,
 });
 
@@ -82,7 +83,14 @@ export const failedHistory: HistoryEntry[] = [
 
 export const detail = (over: Partial<DeviceDetail> = {}): DeviceDetail => ({
   device: device(),
-  rollout: { rollout_id: "rol_9", state: "failed", last_status: "INSTALL_ERROR", last_message: "Not enough memory" },
+  profile_name: "Greenhouse sensors",
+  rollout: {
+    rollout_id: "rol_9",
+    label: "temp-sensor 2.0.0",
+    state: "failed",
+    last_status: "INSTALL_ERROR",
+    last_message: "Not enough memory",
+  },
   history: failedHistory,
   fresh: true,
   synced_at_ms: new Date(2026, 10, 23, 14, 5).getTime(),
