@@ -23,8 +23,8 @@ use crate::auth::token_cache::TokenCache;
 use crate::config::{Config, DataDir};
 use crate::device_protocol::assignments::AssignmentCache;
 use crate::device_protocol::deliveries::Deliveries;
-use crate::device_protocol::last_seen::LastSeen;
 use crate::device_protocol::files::ArtifactFiles;
+use crate::device_protocol::last_seen::LastSeen;
 use crate::error::AppError;
 use crate::events::Hub;
 use crate::routes::{
@@ -70,6 +70,8 @@ pub struct Route {
     pub method: Method,
     pub path: &'static str,
     pub handler: MethodRouter<AppState>,
+    /// A create: it honours `Idempotency-Key` (see [`crate::idempotency`]).
+    pub idempotent: bool,
 }
 
 fn route(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> Route {
@@ -77,6 +79,15 @@ fn route(method: Method, path: &'static str, handler: MethodRouter<AppState>) ->
         method,
         path,
         handler,
+        idempotent: false,
+    }
+}
+
+/// A `POST` that creates something: safe to retry with an `Idempotency-Key`.
+fn create_route(path: &'static str, handler: MethodRouter<AppState>) -> Route {
+    Route {
+        idempotent: true,
+        ..route(Method::POST, path, handler)
     }
 }
 
@@ -88,16 +99,16 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/healthz", get(health::healthz)),
         route(M::GET, "/api/v1/tenant", get(tenant::get_tenant)),
         route(M::PATCH, "/api/v1/tenant", patch(tenant::update_tenant)),
-        route(M::POST, "/api/v1/profiles", post(profiles::create)),
+        create_route("/api/v1/profiles", post(profiles::create)),
         route(M::GET, "/api/v1/profiles", get(profiles::list)),
         route(
             M::GET,
             "/api/v1/profiles/{profile_id}",
             get(profiles::get_one),
         ),
-        route(M::POST, "/api/v1/devices", post(devices::create)),
+        create_route("/api/v1/devices", post(devices::create)),
         route(M::GET, "/api/v1/devices", get(devices::list)),
-        route(M::POST, "/api/v1/devices/bulk", post(devices::create_bulk)),
+        create_route("/api/v1/devices/bulk", post(devices::create_bulk)),
         route(M::GET, "/api/v1/devices/{device_id}", get(devices::get_one)),
         route(
             M::GET,
@@ -129,7 +140,7 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/devices/{device_id}/commands/{command_id}/ack",
             post(device_ota::ack),
         ),
-        route(M::POST, "/api/v1/ota/rollouts", post(rollouts::create)),
+        create_route("/api/v1/ota/rollouts", post(rollouts::create)),
         route(M::GET, "/api/v1/ota/rollouts", get(rollouts::list)),
         route(
             M::POST,
@@ -166,17 +177,12 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/ota/rollouts/{rollout_id}/rollback",
             post(rollouts::rollback),
         ),
-        route(
-            M::POST,
+        create_route(
             "/api/v1/ota/rollouts/{rollout_id}/retry-failed",
             post(rollouts::retry_failed),
         ),
         route(M::GET, "/api/v1/events", get(crate::events::sse::stream)),
-        route(
-            M::POST,
-            "/api/v1/ota/upload-jobs",
-            post(uploads::create_job),
-        ),
+        create_route("/api/v1/ota/upload-jobs", post(uploads::create_job)),
         route(M::GET, "/api/v1/ota/upload-jobs", get(uploads::list_jobs)),
         route(
             M::GET,
@@ -214,14 +220,14 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/ota/images/{image_id}",
             get(images::get_one),
         ),
-        route(M::POST, "/api/v1/ota/packages", post(packages::create)),
+        create_route("/api/v1/ota/packages", post(packages::create)),
         route(M::GET, "/api/v1/ota/packages", get(packages::list)),
         route(
             M::GET,
             "/api/v1/ota/packages/{package_id}",
             get(packages::get_one),
         ),
-        route(M::POST, "/api/v1/signing-keys", post(signing_keys::create)),
+        create_route("/api/v1/signing-keys", post(signing_keys::create)),
         route(M::GET, "/api/v1/signing-keys", get(signing_keys::list)),
         route(
             M::DELETE,
@@ -235,7 +241,15 @@ pub fn router(state: AppState) -> Router {
     let json_limit = state.config.max_json_bytes;
     let mut router = Router::new();
     for r in routes() {
-        router = router.route(r.path, r.handler);
+        let handler = if r.idempotent {
+            r.handler.layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                crate::idempotency::layer,
+            ))
+        } else {
+            r.handler
+        };
+        router = router.route(r.path, handler);
     }
     router
         .fallback(not_found)
@@ -314,6 +328,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     let state = open(config).await?;
     tokio::spawn(sweep_timeouts(state.clone()));
+    tokio::spawn(crate::idempotency::purge_periodically(state.clone()));
     tokio::spawn(
         state
             .deliveries

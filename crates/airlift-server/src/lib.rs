@@ -10,6 +10,7 @@
 //! - [`artifacts`]: bytes behind `object_store` (local file system today).
 //! - [`verify`]: reading, hashing and checking a package's artifact before it exists.
 //! - [`recovery`]: startup housekeeping that makes a crash at any point harmless.
+//! - [`idempotency`]: `Idempotency-Key` on every create route (safe retries).
 //!
 //! - [`rollouts`]: the rollout engine's pure parts (eligibility plan, strategy steps, request
 //!   rules) around airlift-core's `RolloutAggregate`; the store persists each change in one
@@ -27,6 +28,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod hashing;
+pub mod idempotency;
 pub mod ids;
 pub mod recovery;
 pub mod rollouts;

@@ -13,6 +13,11 @@ use crate::artifacts::{keys, Artifacts};
 use crate::store::Store;
 
 pub async fn run(store: &dyn Store, artifacts: &Artifacts) -> anyhow::Result<()> {
+    // An Idempotency-Key held by a request of the previous process will never be answered.
+    store
+        .purge_idempotency_keys(crate::ids::unix_now(), true)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let reset = store
         .reset_interrupted_completions()
         .await

@@ -123,3 +123,33 @@ fn resolve<'a>(doc: &'a Value, r: &str) -> Option<&'a Value> {
     let pointer = r.strip_prefix("#/")?;
     pointer.split('/').try_fold(doc, |v, key| v.get(key))
 }
+
+/// The routes that honour `Idempotency-Key` (the route table's creates) are exactly the
+/// operations that document it.
+#[test]
+fn idempotency_key_is_documented_on_exactly_the_create_routes() {
+    const PARAM: &str = "#/components/parameters/IdempotencyKey";
+    let doc = document();
+    let mut documented = BTreeSet::new();
+    for (path, item) in paths(&doc) {
+        let path = path.as_str().unwrap();
+        for method in METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let params = op.get("parameters").and_then(Value::as_sequence);
+            if params
+                .into_iter()
+                .flatten()
+                .any(|p| p.get("$ref").and_then(Value::as_str) == Some(PARAM))
+            {
+                documented.insert((method.to_uppercase(), path.to_owned()));
+            }
+        }
+    }
+    let served: BTreeSet<(String, String)> = routes()
+        .iter()
+        .filter(|r| r.idempotent)
+        .map(|r| (r.method.as_str().to_owned(), r.path.to_owned()))
+        .collect();
+    assert!(served.len() >= 8, "{served:?}");
+    assert_eq!(served, documented);
+}

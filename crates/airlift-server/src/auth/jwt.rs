@@ -37,6 +37,9 @@ pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// The same installation secret, for keys of other purposes derived with HKDF (each with
+    /// its own `info`), so one secret file serves them all without reusing a key.
+    derived: ring::hkdf::Prk,
 }
 
 impl std::fmt::Debug for JwtKeys {
@@ -56,7 +59,14 @@ impl JwtKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            derived: ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"airliftd derived keys v1")
+                .extract(secret),
         }
+    }
+
+    /// The root that keys for other purposes are expanded from (HKDF-SHA256).
+    pub fn derivation_root(&self) -> &ring::hkdf::Prk {
+        &self.derived
     }
 
     /// Reads the secret at `path`, creating it (0600) if it does not exist.

@@ -1,0 +1,234 @@
+//! [`IdempotencyStore`] on SQLite: the `idempotency_keys` table (schema V7).
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension as _, TransactionBehavior};
+
+use super::{db, SqliteStore};
+use crate::store::idempotency::{
+    IdempotencyStore, Reservation, StoredAnswer, IDEMPOTENCY_TTL_SECS,
+};
+use crate::store::StoreResult;
+
+#[async_trait]
+impl IdempotencyStore for SqliteStore {
+    async fn reserve_idempotency_key(
+        &self,
+        tenant_id: &str,
+        key_hash: &str,
+        fingerprint: &str,
+        now_unix: i64,
+    ) -> StoreResult<Reservation> {
+        let (t, k, f) = (
+            tenant_id.to_owned(),
+            key_hash.to_owned(),
+            fingerprint.to_owned(),
+        );
+        self.call(move |c| reserve(c, &t, &k, &f, now_unix)).await
+    }
+
+    async fn answer_idempotency_key(
+        &self,
+        tenant_id: &str,
+        key_hash: &str,
+        answer: StoredAnswer,
+    ) -> StoreResult<()> {
+        let (t, k) = (tenant_id.to_owned(), key_hash.to_owned());
+        self.call(move |c| {
+            c.execute(
+                "UPDATE idempotency_keys
+                    SET state = 'answered', status = ?3, content_type = ?4, location = ?5,
+                        sealed_body = ?6
+                  WHERE tenant_id = ?1 AND key_hash = ?2 AND state = 'in_flight'",
+                params![
+                    t,
+                    k,
+                    answer.status,
+                    answer.content_type,
+                    answer.location,
+                    answer.sealed_body
+                ],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn release_idempotency_key(&self, tenant_id: &str, key_hash: &str) -> StoreResult<()> {
+        let (t, k) = (tenant_id.to_owned(), key_hash.to_owned());
+        self.call(move |c| {
+            c.execute(
+                "DELETE FROM idempotency_keys
+                  WHERE tenant_id = ?1 AND key_hash = ?2 AND state = 'in_flight'",
+                params![t, k],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn purge_idempotency_keys(&self, now_unix: i64, in_flight_too: bool) -> StoreResult<u64> {
+        self.call(move |c| {
+            let n = c
+                .execute(
+                    "DELETE FROM idempotency_keys
+                      WHERE created_at <= ?1 OR (?2 AND state = 'in_flight')",
+                    params![now_unix - IDEMPOTENCY_TTL_SECS, in_flight_too],
+                )
+                .map_err(db)?;
+            Ok(n as u64)
+        })
+        .await
+    }
+}
+
+fn reserve(
+    c: &mut Connection,
+    tenant_id: &str,
+    key_hash: &str,
+    fingerprint: &str,
+    now_unix: i64,
+) -> StoreResult<Reservation> {
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db)?;
+    // An expired row is as good as none.
+    tx.execute(
+        "DELETE FROM idempotency_keys
+          WHERE tenant_id = ?1 AND key_hash = ?2 AND created_at <= ?3",
+        params![tenant_id, key_hash, now_unix - IDEMPOTENCY_TTL_SECS],
+    )
+    .map_err(db)?;
+    type Row = (
+        String,
+        String,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        Option<Vec<u8>>,
+    );
+    let found: Option<Row> = tx
+        .query_row(
+            "SELECT fingerprint, state, status, content_type, location, sealed_body
+               FROM idempotency_keys WHERE tenant_id = ?1 AND key_hash = ?2",
+            params![tenant_id, key_hash],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            },
+        )
+        .optional()
+        .map_err(db)?;
+    let outcome = match found {
+        None => {
+            tx.execute(
+                "INSERT INTO idempotency_keys (tenant_id, key_hash, fingerprint, state, created_at)
+                 VALUES (?1, ?2, ?3, 'in_flight', ?4)",
+                params![tenant_id, key_hash, fingerprint, now_unix],
+            )
+            .map_err(db)?;
+            Reservation::Reserved
+        }
+        Some((fingerprint, state, status, content_type, location, body)) => {
+            match (state.as_str(), status, body) {
+                ("answered", Some(status), Some(sealed_body)) => Reservation::Answered {
+                    fingerprint,
+                    answer: StoredAnswer {
+                        status: u16::try_from(status).unwrap_or(500),
+                        content_type,
+                        location,
+                        sealed_body,
+                    },
+                },
+                _ => Reservation::InFlight { fingerprint },
+            }
+        }
+    };
+    tx.commit().map_err(db)?;
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer() -> StoredAnswer {
+        StoredAnswer {
+            status: 201,
+            content_type: Some("application/json".into()),
+            location: Some("/api/v1/profiles/prof_1".into()),
+            sealed_body: vec![1, 2, 3],
+        }
+    }
+
+    #[tokio::test]
+    async fn reserve_answer_release_expire_and_purge() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_blocking(&dir.path().join("airlift.db")).unwrap();
+        let t = store.ensure_tenant_blocking("acme").unwrap().id;
+        let t0 = 1_000_000;
+        let reserve = |key: &'static str, print: &'static str, at: i64| {
+            let (store, t) = (store.clone(), t.clone());
+            async move {
+                store
+                    .reserve_idempotency_key(&t, key, print, at)
+                    .await
+                    .unwrap()
+            }
+        };
+
+        assert_eq!(reserve("k1", "f1", t0).await, Reservation::Reserved);
+        assert_eq!(
+            reserve("k1", "f1", t0 + 1).await,
+            Reservation::InFlight {
+                fingerprint: "f1".into()
+            }
+        );
+        store
+            .answer_idempotency_key(&t, "k1", answer())
+            .await
+            .unwrap();
+        assert_eq!(
+            reserve("k1", "f2", t0 + IDEMPOTENCY_TTL_SECS - 1).await,
+            Reservation::Answered {
+                fingerprint: "f1".into(),
+                answer: answer()
+            }
+        );
+        // 24 hours on, the key is free again.
+        assert_eq!(
+            reserve("k1", "f2", t0 + IDEMPOTENCY_TTL_SECS).await,
+            Reservation::Reserved
+        );
+
+        // A released key (the request failed) is free at once.
+        assert_eq!(reserve("k2", "f1", t0).await, Reservation::Reserved);
+        store.release_idempotency_key(&t, "k2").await.unwrap();
+        assert_eq!(reserve("k2", "f1", t0).await, Reservation::Reserved);
+        store
+            .answer_idempotency_key(&t, "k2", answer())
+            .await
+            .unwrap();
+        // Releasing never drops a kept answer.
+        store.release_idempotency_key(&t, "k2").await.unwrap();
+        assert!(matches!(
+            reserve("k2", "f1", t0).await,
+            Reservation::Answered { .. }
+        ));
+
+        // The hourly purge drops only what is past 24 hours; the start-up one every
+        // reservation too.
+        assert_eq!(reserve("k3", "f1", t0 + 100).await, Reservation::Reserved);
+        let later = t0 + IDEMPOTENCY_TTL_SECS + 50;
+        assert_eq!(store.purge_idempotency_keys(later, false).await.unwrap(), 1);
+        assert_eq!(store.purge_idempotency_keys(later, true).await.unwrap(), 2);
+        assert_eq!(reserve("k3", "f1", later).await, Reservation::Reserved);
+    }
+}
