@@ -97,11 +97,15 @@ impl From<ErrorCode> for DeskErrorCode {
 }
 
 /// A failed desk operation: `{code, message}` on the wire, `CODE: message` when displayed.
+/// A server error that names a conflicting rollout keeps it (`conflicting_rollout_id`, only
+/// then serialized), so the UI can offer to open that rollout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct DeskError {
     code: DeskErrorCode,
     message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    conflicting_rollout_id: Option<String>,
 }
 
 impl DeskError {
@@ -109,6 +113,7 @@ impl DeskError {
         DeskError {
             code,
             message: message.into(),
+            conflicting_rollout_id: None,
         }
     }
 
@@ -118,6 +123,12 @@ impl DeskError {
 
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// The unfinished rollout that already targets a device of a rollout being created (a
+    /// `FAILED_PRECONDITION` from the server's one-unfinished-rollout-per-device rule).
+    pub fn conflicting_rollout_id(&self) -> Option<&str> {
+        self.conflicting_rollout_id.as_deref()
     }
 
     pub fn invalid_argument(message: impl Into<String>) -> Self {
@@ -179,7 +190,10 @@ impl DeskError {
 /// Errors from `airliftd` keep their code and message, so the UI shows the server's sentence.
 impl From<ApiError> for DeskError {
     fn from(err: ApiError) -> Self {
-        Self::new(err.code.into(), err.message)
+        DeskError {
+            conflicting_rollout_id: err.conflicting_rollout_id,
+            ..Self::new(err.code.into(), err.message)
+        }
     }
 }
 
@@ -236,6 +250,19 @@ mod tests {
             assert_eq!(err.code().as_str(), code.as_str());
             assert_eq!(err.message(), "from the server");
         }
+    }
+
+    #[test]
+    fn a_rollout_conflict_keeps_the_conflicting_rollout() {
+        let err: DeskError = ApiError::rollout_conflict("rol_1", "dev_7").into();
+        assert_eq!(err.code(), DeskErrorCode::FailedPrecondition);
+        assert_eq!(err.conflicting_rollout_id(), Some("rol_1"));
+        let value = serde_json::to_value(&err).expect("serialize");
+        assert_eq!(value["conflicting_rollout_id"], "rol_1");
+        let plain: DeskError = ApiError::failed_precondition("no eligible devices").into();
+        assert_eq!(plain.conflicting_rollout_id(), None);
+        let value = serde_json::to_value(&plain).expect("serialize");
+        assert_eq!(value.as_object().map(|o| o.len()), Some(2), "{value}");
     }
 
     #[test]

@@ -26,8 +26,9 @@ pub(crate) fn network(base: &str, what: &str, err: &reqwest::Error) -> DeskError
     )
 }
 
-/// A non-2xx answer: the server's `{code, message}` when it sent one, else a code from the
-/// status and a sentence saying the body was not the expected error shape.
+/// A non-2xx answer: the server's `{code, message}` when it sent one (with its
+/// `conflicting_rollout_id`, if any), else a code from the status and a sentence saying the
+/// body was not the expected error shape.
 pub(crate) fn from_status(what: &str, status: StatusCode, body: &[u8]) -> DeskError {
     if let Ok(api) = serde_json::from_slice::<ApiError>(body) {
         return api.into();

@@ -1,8 +1,8 @@
 //! Rollouts (seed 000 / 001) and device histories.
 
 use airlift_core::wire::{
-    AdvanceRollout, CreateRollout, CreatedRollout, DeviceHistoryEntry, ListResponse, Rollout,
-    RolloutDevice, RolloutPreview, RolloutSummary,
+    AdvanceRollout, CreateRollout, CreatedRollout, DeviceHistoryEntry, ListResponse,
+    RetryFailedRollout, Rollout, RolloutDevice, RolloutPreview, RolloutSummary,
 };
 use reqwest::Method;
 
@@ -44,12 +44,26 @@ impl DeviceWindow {
 }
 
 impl Client {
-    /// Starts a rollout. Sent once.
+    /// Starts a rollout. Sent once. A device already in an unfinished rollout makes it
+    /// `FAILED_PRECONDITION` with [`DeskError::conflicting_rollout_id`] naming that rollout;
+    /// devices on a newer version are skipped unless `req.allow_downgrade`.
     pub async fn create_rollout(&self, req: &CreateRollout) -> Result<CreatedRollout, DeskError> {
         self.post("/api/v1/ota/rollouts", req, None).await
     }
 
-    /// What a rollout would schedule, without starting it. A read, so it is retried.
+    /// Starts a new rollout over exactly the failed and timed-out devices of completed rollout
+    /// `rollout_id` (same package; `retry_of` names the old one). Sent once, like a create.
+    pub async fn retry_failed(
+        &self,
+        rollout_id: &str,
+        req: &RetryFailedRollout,
+    ) -> Result<CreatedRollout, DeskError> {
+        let path = format!("/api/v1/ota/rollouts/{}/retry-failed", seg(rollout_id));
+        self.post(&path, req, None).await
+    }
+
+    /// What a rollout would schedule, without starting it (and `conflicting_rollout_id`: an
+    /// unfinished rollout that already holds one of its devices). A read, so it is retried.
     pub async fn preview_rollout(&self, req: &CreateRollout) -> Result<RolloutPreview, DeskError> {
         self.call(
             Method::POST,
