@@ -16,5 +16,9 @@ export default defineConfig({
     environment: "jsdom",
     globals: true,
     setupFiles: ["./src/test-setup.ts"],
+    // After-each hooks run in the order they were registered: Testing Library's unmount
+    // (registered when a test file imports it) before the file's own clearMocks(), so a
+    // component's clean-up (unlistening Tauri events) still finds the mocks it used.
+    sequence: { hooks: "list" },
   },
 });

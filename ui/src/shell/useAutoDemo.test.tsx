@@ -1,4 +1,4 @@
-import { screen, waitFor } from "@testing-library/react";
+import { act, screen, waitFor } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach } from "vitest";
 import { App } from "../App";
@@ -59,7 +59,8 @@ describe("first launch from `cargo xtask run`", () => {
     const calls = backend(true, 1);
     renderApp(<App />);
     await screen.findByText("v1.0.0");
-    await new Promise((r) => setTimeout(r, 50));
+    // Time in which a start would have happened; the screens keep loading meanwhile, inside act.
+    await act(() => new Promise((r) => setTimeout(r, 50)));
     expect(calls).not.toContain("demo_start");
   });
 
@@ -67,7 +68,8 @@ describe("first launch from `cargo xtask run`", () => {
     const calls = backend(false, 0);
     renderApp(<App />);
     await screen.findByText("v1.0.0");
-    await new Promise((r) => setTimeout(r, 50));
+    // Time in which a start would have happened; the screens keep loading meanwhile, inside act.
+    await act(() => new Promise((r) => setTimeout(r, 50)));
     expect(calls).not.toContain("demo_start");
   });
 

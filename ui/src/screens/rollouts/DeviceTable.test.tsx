@@ -1,4 +1,4 @@
-import { fireEvent, screen } from "@testing-library/react";
+import { fireEvent, screen, waitFor } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { useState } from "react";
 import { afterEach, beforeEach, vi } from "vitest";
@@ -77,12 +77,12 @@ describe("rollout device table", () => {
     renderApp(<Table onOpen={open} />);
     await screen.findByText("sensor-0");
     fireEvent.click(screen.getByRole("button", { name: "State" }));
-    await vi.waitFor(() => expect(requests.at(-1)).toMatchObject({ sort: "state", descending: false, offset: 0 }));
+    await waitFor(() => expect(requests.at(-1)).toMatchObject({ sort: "state", descending: false, offset: 0 }));
     fireEvent.click(screen.getByRole("button", { name: /State/ }));
-    await vi.waitFor(() => expect(requests.at(-1)).toMatchObject({ sort: "state", descending: true }));
+    await waitFor(() => expect(requests.at(-1)).toMatchObject({ sort: "state", descending: true }));
     expect(screen.getByRole("columnheader", { name: /State/ })).toHaveAttribute("aria-sort", "descending");
     fireEvent.change(screen.getByLabelText("Show"), { target: { value: "failed" } });
-    await vi.waitFor(() => expect(requests.at(-1)).toMatchObject({ state: "failed" }));
+    await waitFor(() => expect(requests.at(-1)).toMatchObject({ state: "failed" }));
     expect(screen.getByTestId("device-count")).toHaveTextContent("10000 devices");
     fireEvent.keyDown((await screen.findAllByTestId("device-row"))[0], { key: "Enter" });
     expect(open).toHaveBeenCalledWith("dev_0");
@@ -118,7 +118,7 @@ describe("rollout device table", () => {
     await screen.findByText("sensor-0");
     // The rollout changed (the view re-reads it every 1.5 s during a live rollout).
     fireEvent.click(screen.getByRole("button", { name: "a change" }));
-    await vi.waitFor(() => expect(requests).toHaveLength(2));
+    await waitFor(() => expect(requests).toHaveLength(2));
     expect(screen.getByText("sensor-0")).toBeInTheDocument();
     expect(document.querySelectorAll(".row.loading")).toHaveLength(0);
     answer!(null);

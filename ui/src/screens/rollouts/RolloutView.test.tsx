@@ -1,4 +1,4 @@
-import { fireEvent, screen, within } from "@testing-library/react";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, beforeEach, vi } from "vitest";
 import type { RolloutDetail } from "../../bindings/RolloutDetail";
@@ -96,7 +96,7 @@ describe("rollout view", () => {
     expect(within(dialog).getByTestId("rollback-summary")).toHaveTextContent("17 devices the update reached will be sent 1.4.2.");
     expect(calls.some((c) => c.cmd === "rollout_act")).toBe(false);
     fireEvent.click(within(dialog).getByTestId("confirm-rollback"));
-    await vi.waitFor(() => expect(screen.getByTestId("rollout-status")).toHaveTextContent("Rolling back"));
+    await waitFor(() => expect(screen.getByTestId("rollout-status")).toHaveTextContent("Rolling back"));
     expect(calls.find((c) => c.cmd === "rollout_act")?.args).toMatchObject({ id: "rol_1", action: "rollback" });
   });
 

@@ -1,4 +1,4 @@
-import { fireEvent, render, screen } from "@testing-library/react";
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, vi } from "vitest";
 import { CreateKeyForm } from "./CreateKeyForm";
@@ -49,7 +49,7 @@ describe("create key form", () => {
     fill("release-2026", "a long enough passphrase", "a long enough passphrase");
     fireEvent.change(screen.getByLabelText("Algorithm"), { target: { value: "ecdsa-p256-sha256" } });
     fireEvent.click(screen.getByRole("button", { name: "Create key" }));
-    await vi.waitFor(() => expect(onCreated).toHaveBeenCalledWith(KEY, "a long enough passphrase"));
+    await waitFor(() => expect(onCreated).toHaveBeenCalledWith(KEY, "a long enough passphrase"));
     expect(sent).toEqual({ key: { name: "release-2026", algorithm: "ecdsa-p256-sha256", passphrase: "a long enough passphrase" } });
   });
 
@@ -64,7 +64,7 @@ describe("create key form", () => {
     render(<CreateKeyForm existingNames={[]} onCreated={() => {}} onCancel={() => {}} />);
     fill("release-2026", "a long enough passphrase", "a long enough passphrase");
     fireEvent.click(screen.getByRole("button", { name: "Create key" }));
-    await vi.waitFor(() => expect(screen.getByLabelText("Key name")).toHaveAccessibleDescription(/printable characters/));
+    await waitFor(() => expect(screen.getByLabelText("Key name")).toHaveAccessibleDescription(/printable characters/));
 
     answer = { code: "IO", message: "could not write /home/me/.local/share/airlift/keys: disk full" };
     fireEvent.click(screen.getByRole("button", { name: "Create key" }));

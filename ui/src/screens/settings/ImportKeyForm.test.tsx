@@ -1,4 +1,4 @@
-import { fireEvent, render, screen } from "@testing-library/react";
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, vi } from "vitest";
 import { ImportKeyForm } from "./ImportKeyForm";
@@ -43,7 +43,7 @@ describe("import key form", () => {
     fireEvent.change(screen.getByLabelText("File passphrase (if the file is encrypted)"), { target: { value: "export pass" } });
     passphrases("a long enough passphrase");
     fireEvent.click(screen.getByRole("button", { name: "Import key" }));
-    await vi.waitFor(() => expect(onImported).toHaveBeenCalledWith(KEY));
+    await waitFor(() => expect(onImported).toHaveBeenCalledWith(KEY));
     expect(sent).toEqual({
       key: { name: "ci-key", path: "/home/me/keys/ci-key.pem", file_passphrase: "export pass", passphrase: "a long enough passphrase" },
     });
@@ -60,7 +60,7 @@ describe("import key form", () => {
     await screen.findByText("k.pem");
     passphrases("a long enough passphrase");
     fireEvent.click(screen.getByRole("button", { name: "Import key" }));
-    await vi.waitFor(() =>
+    await waitFor(() =>
       expect(screen.getByLabelText("File passphrase (if the file is encrypted)")).toHaveAccessibleDescription(/does not unlock this key/),
     );
 

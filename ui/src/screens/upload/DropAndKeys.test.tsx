@@ -1,4 +1,4 @@
-import { act, fireEvent, screen } from "@testing-library/react";
+import { act, fireEvent, screen, waitFor } from "@testing-library/react";
 import { emit } from "@tauri-apps/api/event";
 import { clearMocks, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import { useEffect } from "react";
@@ -54,7 +54,7 @@ describe("dropping a file on the upload wizard", () => {
     renderApp(<Opened />);
     const zone = await screen.findByTestId("drop-zone");
     // The listener registers asynchronously; wait until a drag reaches it.
-    await vi.waitFor(async () => {
+    await waitFor(async () => {
       await dragged("tauri://drag-enter", { paths: ["/builds/fw-3.0.0.bin"], position: { x: 10, y: 10 } });
       expect(zone).toHaveClass("dragging");
     });
@@ -75,7 +75,7 @@ describe("dropping a file on the upload wizard", () => {
     const calls = backend();
     renderApp(<Opened />);
     await screen.findByTestId("drop-zone");
-    await vi.waitFor(async () => {
+    await waitFor(async () => {
       await dragged("tauri://drag-drop", { paths: ["/builds/a.bin", "/builds/b.bin"], position: { x: 1, y: 1 } });
       expect(screen.getByRole("alert")).toHaveTextContent("Drop one file at a time");
     });

@@ -1,5 +1,5 @@
 import { fireEvent, screen } from "@testing-library/react";
-import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { clearMocks, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import { afterEach } from "vitest";
 import { renderApp } from "../../test/render";
 import { UploadWizard } from "./UploadWizard";
@@ -16,21 +16,26 @@ function Opened() {
   return <UploadWizard onShowPackage={() => {}} />;
 }
 
+/** The wizard's commands; the window and its events (the drop listener) are mocked too. */
 function backend(upload: () => unknown) {
-  mockIPC((cmd) => {
-    switch (cmd) {
-      case "pick_file":
-        return "/builds/fw.bin";
-      case "hash_file":
-        return { path: "/builds/fw.bin", file_name: "fw.bin", size_bytes: 2048, sha256: SHA };
-      case "signing_keys":
-        return [];
-      case "upload_package":
-        return upload();
-      default:
-        return null;
-    }
-  });
+  mockWindows("main");
+  mockIPC(
+    (cmd) => {
+      switch (cmd) {
+        case "pick_file":
+          return "/builds/fw.bin";
+        case "hash_file":
+          return { path: "/builds/fw.bin", file_name: "fw.bin", size_bytes: 2048, sha256: SHA };
+        case "signing_keys":
+          return [];
+        case "upload_package":
+          return upload();
+        default:
+          return null;
+      }
+    },
+    { shouldMockEvents: true },
+  );
 }
 
 async function fillAndUpload() {

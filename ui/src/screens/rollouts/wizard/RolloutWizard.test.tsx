@@ -1,4 +1,4 @@
-import { fireEvent, screen } from "@testing-library/react";
+import { fireEvent, screen, waitFor } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, vi } from "vitest";
 import { catalog, connections, pkg } from "../../../test/fixtures";
@@ -76,7 +76,7 @@ describe("rollout wizard", () => {
 
     expect(await screen.findByTestId("review-scheduled")).toHaveTextContent("4");
     fireEvent.click(screen.getByTestId("start-rollout"));
-    await vi.waitFor(() => expect(started).toHaveBeenCalledWith("rol_9"));
+    await waitFor(() => expect(started).toHaveBeenCalledWith("rol_9"));
     expect(calls.find((c) => c.cmd === "rollout_start")?.args).toEqual({
       plan: {
         package_id: "new",
@@ -87,6 +87,7 @@ describe("rollout wizard", () => {
         rollback_package_id: "old",
         batch_percent: null,
         force: false,
+        allow_downgrade: false,
       },
     });
   });
