@@ -4,11 +4,31 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// Printed under `--help`: what scripts test.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    success
+  1    other error (internal, I/O, keyring)
+  2    usage error (bad flags or input, missing token variable)
+  3    server unreachable (reads answer from the cache unless --require-fresh)
+  4    refused by the server or by the checks before sending (invalid, unauthenticated,
+       permission, not found, already exists, precondition)
+  5    checksum or signature verification failed
+  6    `rollout wait` / `watch --exit-on-final`: --timeout passed first
+  10   rollout completed, every device succeeded      (rollout wait, watch --exit-on-final)
+  11   rollout completed with some devices failed
+  12   rollout completed: rolled back
+  13   rollout paused
+  130  interrupted (Ctrl-C)
+
+Environment: AIRLIFT_SERVER_URL (server), AIRLIFT_TOKEN (token), AIRLIFT_KEY_PASSPHRASE.";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "airlift-cli",
     version,
-    about = "Airlift OTA updates from the command line"
+    about = "Airlift OTA updates from the command line",
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -22,8 +42,8 @@ pub struct Global {
     /// Print one JSON document on stdout (errors too: {"error": {"code", "message"}}).
     #[arg(long, global = true)]
     pub json: bool,
-    /// Server base URL (instead of a saved connection).
-    #[arg(long, global = true, env = "AIRLIFT_SERVER")]
+    /// Server base URL (instead of a saved connection). The old AIRLIFT_SERVER is still read.
+    #[arg(long, global = true, env = "AIRLIFT_SERVER_URL")]
     pub server: Option<String>,
     /// Name of the environment variable holding the API token (with --server).
     #[arg(long, global = true, default_value = "AIRLIFT_TOKEN")]
@@ -31,15 +51,23 @@ pub struct Global {
     /// A saved connection (see `connection add`); the default one if neither this nor --server.
     #[arg(long, short = 'c', global = true)]
     pub connection: Option<String>,
-    /// The offline cache file (default: $XDG_CACHE_HOME/airlift/cache.sqlite3).
-    #[arg(long, global = true, env = "AIRLIFT_CACHE")]
-    pub cache: Option<PathBuf>,
+    /// The offline cache folder: one file per server and tenant (default:
+    /// $XDG_CACHE_HOME/airlift).
+    #[arg(long, global = true, env = "AIRLIFT_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Fail with exit 3 instead of answering from the cache when the server is unreachable.
+    #[arg(long, global = true)]
+    pub require_fresh: bool,
     /// The connections file (default: $XDG_CONFIG_HOME/airlift/connections.json).
     #[arg(long, global = true, env = "AIRLIFT_CONFIG")]
     pub config: Option<PathBuf>,
-    /// The signing key folder (default: $XDG_DATA_HOME/airlift/keys).
+    /// The signing key folder, shared with the desktop app (default: $XDG_DATA_HOME/airlift/keys).
     #[arg(long, global = true, env = "AIRLIFT_KEYS_DIR")]
     pub keys_dir: Option<PathBuf>,
+    /// The Idempotency-Key of the create this command sends (default: derived from the
+    /// command's inputs, so running the same command again answers the first result).
+    #[arg(long, global = true)]
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -52,18 +80,31 @@ pub enum Command {
     /// Packages: create from an uploaded image, list.
     #[command(subcommand)]
     Package(PackageCommand),
-    /// Devices.
+    /// Uploaded firmware images.
     #[command(subcommand)]
+    Image(ImageCommand),
+    /// Upload jobs (uploads in progress or finished).
+    #[command(subcommand, name = "upload-job")]
+    UploadJob(UploadJobCommand),
+    /// Signing keys on this computer (shared with the desktop app) and their registration with
+    /// the tenant.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Device profiles.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Devices: list, history, create.
+    #[command(subcommand, visible_alias = "device")]
     Devices(DevicesCommand),
-    /// Rollouts: start, status, pause, resume, advance, rollback.
+    /// Rollouts: start, list, status, wait, pause, resume, advance, rollback, retry-failed.
     #[command(subcommand)]
     Rollout(RolloutCommand),
     /// Sync packages, rollouts and devices into the offline cache.
     Sync,
-    /// Follow the server's events (rollout transitions) until interrupted, one line (or JSON
-    /// document) per event; keeps the cache current.
-    Watch,
-    /// Saved server connections (tokens go to the OS keyring).
+    /// Follow the server's rollout events, one line (or JSON document) per event, until
+    /// interrupted (or, with --exit-on-final, until the rollout finishes); keeps the cache current.
+    Watch(WatchArgs),
+    /// Saved server connections (tokens go to the OS keyring, or a 0600 file without one).
     #[command(subcommand)]
     Connection(ConnectionCommand),
 }
@@ -72,6 +113,23 @@ pub enum Command {
 pub enum PackageKind {
     Fw,
     Sw,
+}
+
+/// Which key signs, and how it is unlocked. Passphrases never come from the command line.
+#[derive(Debug, Args)]
+pub struct KeyChoice {
+    /// Sign with this stored key (name or id).
+    #[arg(long, conflicts_with = "key_file")]
+    pub key: Option<String>,
+    /// Sign with the private key in this PEM file (for pipelines; encrypted or not).
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+    /// The environment variable holding the key's passphrase.
+    #[arg(long, default_value = "AIRLIFT_KEY_PASSPHRASE")]
+    pub key_passphrase_env: String,
+    /// A file holding the key's passphrase (its first line), instead of the variable.
+    #[arg(long)]
+    pub key_passphrase_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -87,11 +145,8 @@ pub struct PackageFields {
     pub min_version: String,
     #[arg(long, default_value = "")]
     pub release_notes: String,
-    /// Sign with this stored key (name or id); its passphrase comes from --key-passphrase-env.
-    #[arg(long)]
-    pub key: Option<String>,
-    #[arg(long, default_value = "AIRLIFT_KEY_PASSPHRASE")]
-    pub key_passphrase_env: String,
+    #[command(flatten)]
+    pub signing: KeyChoice,
 }
 
 #[derive(Debug, Args)]
@@ -117,21 +172,99 @@ pub struct UploadArgs {
 pub enum PackageCommand {
     /// Create a package from an uploaded image.
     Create {
-        /// The firmware image id (from `upload --no-package`).
+        /// The firmware image id (from `upload --no-package`, `image list`, or a failed upload).
         #[arg(long)]
         image: String,
         #[command(flatten)]
-        package: PackageFields,
+        package: Box<PackageFields>,
     },
     /// List packages (from the cache, with its age, when the server is unreachable).
     List,
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// List the tenant's uploaded images and which of them no package was made from (the
+    /// server has no image delete yet).
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UploadJobCommand {
+    /// List the tenant's upload jobs.
+    List,
+    /// Delete an upload job and the parts the server holds for it.
+    Delete { upload_job_id: String },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KeyAlgorithm {
+    Ed25519,
+    #[value(name = "ecdsa-p256-sha256")]
+    EcdsaP256,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create a key, stored encrypted under the passphrase in --passphrase-env (or -file).
+    Create {
+        name: String,
+        #[arg(long, value_enum, default_value = "ed25519")]
+        algorithm: KeyAlgorithm,
+        #[command(flatten)]
+        passphrase: PassphraseSource,
+    },
+    /// Import a PEM private key (PKCS#8, SEC1 or encrypted PKCS#8); the stored copy is
+    /// encrypted under the passphrase (which also opens an encrypted PEM).
+    Import {
+        pem: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        passphrase: PassphraseSource,
+    },
+    /// The keys on this computer.
+    List,
+    /// Register a stored key's public key with the tenant (needs admin or release-manager).
+    Register {
+        /// Key name or id.
+        key: String,
+    },
+    /// Print a stored key's public key (PEM), e.g. for a device's trusted keys.
+    Public {
+        /// Key name or id.
+        key: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PassphraseSource {
+    /// The environment variable holding the passphrase.
+    #[arg(long, default_value = "AIRLIFT_KEY_PASSPHRASE")]
+    pub passphrase_env: String,
+    /// A file holding the passphrase (its first line), instead of the variable.
+    #[arg(long)]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// The tenant's device profiles.
+    List,
+    /// Create a profile.
+    Create {
+        name: String,
+        #[arg(long)]
+        device_type: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum DevicesCommand {
-    /// List devices (from the cache, with its age, when the server is unreachable).
+    /// List devices with their OTA state (from the cache, with its age, when the server is
+    /// unreachable).
     List {
-        /// Only devices whose id or name starts with this.
+        /// Only devices whose id or name starts with this (case-insensitive).
         #[arg(long)]
         prefix: Option<String>,
         #[arg(long, default_value_t = 100)]
@@ -142,57 +275,135 @@ pub enum DevicesCommand {
         device_id: String,
         #[arg(long, default_value_t = 50)]
         limit: u32,
+        /// Print CSV (the desk's export columns) instead of text or JSON.
+        #[arg(long)]
+        csv: bool,
     },
+    /// Provision a device; prints its device token once (keep it: it is not shown again).
+    Create {
+        name: String,
+        /// Profile name or id.
+        #[arg(long)]
+        profile: String,
+        /// Default: the profile's device type.
+        #[arg(long)]
+        device_type: Option<String>,
+        #[arg(long)]
+        firmware_version: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Strategy {
+    Canary,
+    Rolling,
+    AllAtOnce,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WaitUntil {
+    /// Wait through pauses until the rollout is completed.
+    Completed,
+    /// Wait until it is paused (or completed: it cannot pause any more).
+    Paused,
+    /// Stop at the first of paused or completed.
+    AnyFinal,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum RolloutCommand {
-    /// Start a rollout of a package to a profile.
+    /// Start a rollout of a package to a profile (or to listed devices).
     Start {
         #[arg(long)]
         package: String,
+        /// Profile name or id.
+        #[arg(long, required_unless_present = "device")]
+        profile: Option<String>,
+        /// Target exactly these devices (repeat the flag) instead of a profile.
+        #[arg(long, conflicts_with = "profile")]
+        device: Vec<String>,
+        #[arg(long, value_enum)]
+        strategy: Option<Strategy>,
+        /// The first slice (canary) or first batch (rolling).
         #[arg(long)]
-        profile: String,
-        #[arg(long, default_value_t = 10)]
-        canary_percent: u32,
+        canary_percent: Option<u32>,
+        /// Rolling: the size of each batch.
+        #[arg(long)]
+        batch_percent: Option<u32>,
+        /// Rolling: the success a batch needs before the next one starts.
+        #[arg(long)]
+        min_batch_success_percent: Option<u32>,
         #[arg(long, default_value_t = 10)]
         failure_threshold_percent: u32,
         #[arg(long)]
         rollback_package: Option<String>,
+        /// Seconds a device may stay silent before it counts as timed out.
+        #[arg(long)]
+        device_timeout: Option<u64>,
         /// Include devices already on the package's version.
         #[arg(long)]
         force: bool,
+        /// Include devices running a newer version (skipped otherwise).
+        #[arg(long)]
+        allow_downgrade: bool,
     },
-    /// State, counters and transition history.
-    Status {
+    /// The tenant's rollouts, newest first.
+    List,
+    /// State, outcome, counters (update and rollback) and transition history.
+    Status { rollout_id: String },
+    /// Wait until the rollout reaches a state; the exit code says which (see --help).
+    Wait {
         rollout_id: String,
+        #[arg(long, value_enum, default_value = "any-final")]
+        until: WaitUntil,
+        /// Give up after this long (e.g. 90s, 15m, 2h; plain numbers are seconds): exit 6.
+        #[arg(long, default_value = "1h")]
+        timeout: String,
+        /// Seconds between checks.
+        #[arg(long, default_value_t = 2)]
+        interval: u64,
     },
-    Pause {
-        rollout_id: String,
-    },
-    Resume {
-        rollout_id: String,
-    },
+    /// Pause an active rollout: no device is told to start any more until it is resumed.
+    Pause { rollout_id: String },
+    /// Resume a paused rollout.
+    Resume { rollout_id: String },
     /// Raise the canary slice.
     Advance {
         rollout_id: String,
         #[arg(long)]
         canary_percent: u32,
     },
-    Rollback {
+    /// Roll back: devices that installed the package are told to install the rollback package.
+    Rollback { rollout_id: String },
+    /// Start a new rollout over exactly the failed and timed-out devices of a completed one.
+    RetryFailed {
         rollout_id: String,
+        #[arg(long)]
+        canary_percent: Option<u32>,
+        #[arg(long)]
+        failure_threshold_percent: Option<u32>,
+        #[arg(long)]
+        device_timeout: Option<u64>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Only this rollout's events.
+    #[arg(long)]
+    pub rollout: Option<String>,
+    /// Stop when the rollout is completed or paused; the exit code says which (see --help).
+    #[arg(long, requires = "rollout")]
+    pub exit_on_final: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ConnectionCommand {
-    /// Save a connection; the token is read from the environment variable --token-env names.
-    Add {
-        name: String,
-        url: String,
-    },
+    /// Save a connection; the token is read from the environment variable --token-env names
+    /// and kept in the OS keyring (or, without one, a 0600 file next to the connections file).
+    Add { name: String, url: String },
+    /// The saved connections.
     List,
-    Remove {
-        name: String,
-    },
+    /// Forget a saved connection and its stored token.
+    Remove { name: String },
 }

@@ -4,19 +4,37 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use airlift_desk::cache::location::cache_file;
 use airlift_desk::cache::Cache;
 use airlift_desk::client::{Client, ClientOptions};
 use airlift_desk::connections::{Connections, KeyringTokens, TokenStore as _};
+use airlift_desk::role::{role_of, tenant_of, Role};
 use airlift_desk::secret::Secret;
 use airlift_desk::signing::KeyStore;
+use airlift_desk::{DeskError, DeskErrorCode};
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
 
 use crate::args::Global;
 use crate::exit::Failure;
+
+/// The variable older versions read for the server URL.
+const OLD_SERVER_ENV: &str = "AIRLIFT_SERVER";
 
 pub struct Context {
     pub client: Client,
     /// The cache's connection id: the saved connection's name, or `url:BASE`.
     pub connection_id: String,
+    /// The tenant the token speaks for (its `tid` claim), when the token can be read.
+    pub tenant: Option<String>,
+    /// The token's role, when it can be read (the server decides; this only lets a write that
+    /// would be refused fail before it starts).
+    pub role: Option<Role>,
+    /// Reads fail with `OFFLINE` rather than answer from the cache.
+    pub require_fresh: bool,
+    url: String,
+    cache_dir: Option<PathBuf>,
+    idempotency_key: Option<String>,
 }
 
 pub fn xdg(var: &str, fallback: &str) -> Option<PathBuf> {
@@ -35,16 +53,37 @@ pub fn config_path(g: &Global) -> Result<PathBuf, Failure> {
         })
 }
 
+/// `--server`, `$AIRLIFT_SERVER_URL`, or the deprecated `$AIRLIFT_SERVER` (with one line saying
+/// so on stderr).
+fn server_url(g: &Global) -> Option<String> {
+    if let Some(url) = g.server.clone().filter(|u| !u.trim().is_empty()) {
+        return Some(url);
+    }
+    let old = std::env::var(OLD_SERVER_ENV)
+        .ok()
+        .filter(|u| !u.trim().is_empty())?;
+    eprintln!(
+        "airlift-cli: ${OLD_SERVER_ENV} is deprecated; set $AIRLIFT_SERVER_URL instead (read \
+         {old} from ${OLD_SERVER_ENV} this time)"
+    );
+    Some(old)
+}
+
 impl Context {
+    /// Resolves the server and its token. A token that is missing fails here, before anything
+    /// is sent.
     pub fn new(g: &Global) -> Result<Self, Failure> {
-        let (url, token, connection_id) = match &g.server {
+        let (url, token, connection_id) = match server_url(g) {
             Some(url) => {
-                let token = token_from_env(&g.token_env)?;
-                (
-                    url.clone(),
-                    token,
-                    format!("url:{}", url.trim_end_matches('/')),
-                )
+                let token = token_from_env(&g.token_env)?.ok_or_else(|| {
+                    Failure::usage(format!(
+                        "${} is not set: put the API token there (`airliftd token ...` prints \
+                         one), or name another variable with --token-env",
+                        g.token_env
+                    ))
+                })?;
+                let id = format!("url:{}", url.trim_end_matches('/'));
+                (url, token, id)
             }
             None => {
                 let connections = Connections::load(&config_path(g)?)?;
@@ -52,21 +91,100 @@ impl Context {
                     .resolve(g.connection.as_deref())
                     .map_err(|err| {
                         Failure::usage(format!(
-                            "{}; pass --server URL or save one with `airlift-cli connection add`",
+                            "{}; pass --server URL (or set $AIRLIFT_SERVER_URL) or save one with \
+                             `airlift-cli connection add`",
                             err.message()
                         ))
                     })?;
-                let token = KeyringTokens::default().get(&conn.name)?;
+                let token = KeyringTokens::default().get(&conn.name)?.ok_or_else(|| {
+                    Failure::usage(format!(
+                        "no token is stored for connection {:?}: save it again with \
+                         `{} connection add {} {}`",
+                        conn.name, "AIRLIFT_TOKEN=... airlift-cli", conn.name, conn.url
+                    ))
+                })?;
                 (conn.url.clone(), token, conn.name.clone())
             }
         };
-        let client = Client::new(&url, token, ClientOptions::default())
+        let tenant = tenant_of(&token);
+        let role = role_of(&token);
+        let client = Client::new(&url, Some(token), ClientOptions::default())
             .map_err(|err| Failure::usage(err.message().to_owned()))?;
         Ok(Self {
             client,
             connection_id,
+            tenant,
+            role,
+            require_fresh: g.require_fresh,
+            url,
+            cache_dir: g.cache_dir.clone(),
+            idempotency_key: g.idempotency_key.clone(),
         })
     }
+
+    /// The cache of this server and tenant. A token whose tenant cannot be read gets no cache
+    /// at all (`UNAUTHENTICATED`): cached rows must never be another tenant's.
+    pub fn open_cache(&self) -> Result<Mutex<Cache>, Failure> {
+        let tenant = self.tenant.as_deref().ok_or_else(|| {
+            Failure::Desk(DeskError::new(
+                DeskErrorCode::Unauthenticated,
+                "the API token is not one airlift-cli can read (no tenant in it), so no cached \
+                 data is shown for it; get a new token (`airliftd token --tenant NAME --role \
+                 ROLE`)",
+            ))
+        })?;
+        let dir = self
+            .cache_dir
+            .clone()
+            .or_else(|| xdg("XDG_CACHE_HOME", ".cache").map(|d| d.join("airlift")))
+            .ok_or_else(|| {
+                Failure::usage("no --cache-dir given and neither XDG_CACHE_HOME nor HOME is set")
+            })?;
+        let path = cache_file(&dir, &self.url, tenant);
+        let opened = Cache::open_verified(&path)?;
+        if let Some(old) = &opened.rebuilt_from {
+            eprintln!(
+                "note: the offline cache was unusable and has been rebuilt (old file kept at {})",
+                old.display()
+            );
+        }
+        Ok(Mutex::new(opened.cache))
+    }
+
+    /// A client that sends an `Idempotency-Key` for the create `what` with these inputs: the
+    /// `--idempotency-key` given (suffixed with `what` when `suffix` says the command sends
+    /// more than one create), or one derived from the tenant, `what` and the inputs, so the same
+    /// command run again is answered with the first result instead of creating twice.
+    pub fn creating<T: Serialize>(&self, what: &str, inputs: &T) -> Result<Client, Failure> {
+        let key = match &self.idempotency_key {
+            Some(given) => format!("{given}:{what}"),
+            None => derived_key(self.tenant.as_deref().unwrap_or(""), what, inputs)?,
+        };
+        Ok(self.client.with_idempotency_key(&key)?)
+    }
+}
+
+/// `airlift-cli:WHAT:<32 hex digits>` from the canonical JSON of the inputs.
+pub fn derived_key<T: Serialize>(tenant: &str, what: &str, inputs: &T) -> Result<String, Failure> {
+    let json = serde_json::to_vec(inputs).map_err(|err| {
+        Failure::Desk(DeskError::internal(format!(
+            "could not encode the request: {err}"
+        )))
+    })?;
+    let mut hasher = Sha256::new();
+    hasher.update(tenant.as_bytes());
+    hasher.update([0]);
+    hasher.update(what.as_bytes());
+    hasher.update([0]);
+    hasher.update(&json);
+    Ok(format!(
+        "airlift-cli:{what}:{}",
+        hex_prefix(&hasher.finalize()[..16])
+    ))
+}
+
+fn hex_prefix(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn token_from_env(var: &str) -> Result<Option<Secret>, Failure> {
@@ -79,26 +197,6 @@ pub fn token_from_env(var: &str) -> Result<Option<Secret>, Failure> {
     }
 }
 
-pub fn open_cache(g: &Global) -> Result<Mutex<Cache>, Failure> {
-    let path = g
-        .cache
-        .clone()
-        .or_else(|| {
-            xdg("XDG_CACHE_HOME", ".cache").map(|d| d.join("airlift").join("cache.sqlite3"))
-        })
-        .ok_or_else(|| {
-            Failure::usage("no --cache given and neither XDG_CACHE_HOME nor HOME is set")
-        })?;
-    let opened = Cache::open_verified(&path)?;
-    if let Some(old) = &opened.rebuilt_from {
-        eprintln!(
-            "note: the offline cache was unusable and has been rebuilt (old file kept at {})",
-            old.display()
-        );
-    }
-    Ok(Mutex::new(opened.cache))
-}
-
 pub fn open_keys(g: &Global) -> Result<KeyStore, Failure> {
     let dir = g
         .keys_dir
@@ -108,4 +206,31 @@ pub fn open_keys(g: &Global) -> Result<KeyStore, Failure> {
             Failure::usage("no --keys-dir given and neither XDG_DATA_HOME nor HOME is set")
         })?;
     Ok(KeyStore::open(&dir)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_keys_follow_the_inputs() {
+        let a = derived_key("t1", "rollout", &serde_json::json!({"p": 1})).unwrap();
+        assert_eq!(
+            a,
+            derived_key("t1", "rollout", &serde_json::json!({"p": 1})).unwrap()
+        );
+        assert!(a.starts_with("airlift-cli:rollout:"));
+        assert_ne!(
+            a,
+            derived_key("t1", "rollout", &serde_json::json!({"p": 2})).unwrap()
+        );
+        assert_ne!(
+            a,
+            derived_key("t2", "rollout", &serde_json::json!({"p": 1})).unwrap()
+        );
+        assert_ne!(
+            a,
+            derived_key("t1", "package", &serde_json::json!({"p": 1})).unwrap()
+        );
+    }
 }

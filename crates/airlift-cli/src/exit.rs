@@ -1,4 +1,4 @@
-//! Exit codes scripts can rely on (documented in the README).
+//! Exit codes scripts can rely on (documented in `--help` and the README).
 
 use airlift_desk::{DeskError, DeskErrorCode};
 
@@ -8,12 +8,28 @@ pub const USAGE: u8 = 2;
 pub const OFFLINE: u8 = 3;
 pub const REJECTED: u8 = 4;
 pub const VERIFICATION: u8 = 5;
+/// `rollout wait` / `watch --exit-on-final` gave up at `--timeout`.
+pub const TIMED_OUT: u8 = 6;
+/// How a waited-for rollout ended (`rollout wait`, `watch --exit-on-final`).
+pub const ROLLOUT_SUCCEEDED: u8 = 10;
+pub const ROLLOUT_SOME_FAILED: u8 = 11;
+pub const ROLLOUT_ROLLED_BACK: u8 = 12;
+pub const ROLLOUT_PAUSED: u8 = 13;
+/// Ctrl-C (128 + SIGINT, as shells report it).
+pub const INTERRUPTED: u8 = 130;
 
 /// Why a command failed: a usage problem found before talking to anyone, or a desk error.
 #[derive(Debug)]
 pub enum Failure {
     Usage(String),
     Desk(DeskError),
+    /// The image was uploaded but its package was not made: the id and the command that
+    /// finishes the job without uploading again.
+    Unpackaged {
+        error: DeskError,
+        image_id: String,
+        finish: String,
+    },
 }
 
 impl From<DeskError> for Failure {
@@ -30,7 +46,7 @@ impl Failure {
     pub fn code(&self) -> u8 {
         match self {
             Failure::Usage(_) => USAGE,
-            Failure::Desk(err) => code_for(err.code()),
+            Failure::Desk(err) | Failure::Unpackaged { error: err, .. } => code_for(err.code()),
         }
     }
 
@@ -38,9 +54,19 @@ impl Failure {
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             Failure::Usage(message) => {
-                serde_json::json!({"code": "USAGE", "message": message})
+                serde_json::json!({"code": "INVALID_ARGUMENT", "message": message})
             }
             Failure::Desk(err) => serde_json::json!({"code": err.code(), "message": err.message()}),
+            Failure::Unpackaged {
+                error,
+                image_id,
+                finish,
+            } => serde_json::json!({
+                "code": error.code(),
+                "message": error.message(),
+                "image_id": image_id,
+                "finish_command": finish,
+            }),
         }
     }
 
@@ -48,6 +74,14 @@ impl Failure {
         match self {
             Failure::Usage(message) => format!("USAGE: {message}"),
             Failure::Desk(err) => err.to_string(),
+            Failure::Unpackaged {
+                error,
+                image_id,
+                finish,
+            } => format!(
+                "{error}\nthe upload itself succeeded: image {image_id} is on the server. Fix \
+                 the above, then make its package without uploading again:\n  {finish}"
+            ),
         }
     }
 }
@@ -62,8 +96,10 @@ pub fn code_for(code: DeskErrorCode) -> u8 {
         | C::NotFound
         | C::AlreadyExists
         | C::FailedPrecondition
-        | C::ResourceExhausted => REJECTED,
+        | C::ResourceExhausted
+        | C::WrongPassphrase => REJECTED,
         C::VerificationFailed | C::SignatureInvalid => VERIFICATION,
+        C::Cancelled => INTERRUPTED,
         _ => OTHER,
     }
 }

@@ -5,28 +5,21 @@ mod commands;
 mod context;
 mod exit;
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use args::{Cli, Command, DevicesCommand, PackageCommand};
-use context::{open_cache, Context};
+use args::{Cli, Command};
+use context::Context;
 use exit::Failure;
 use output::Output;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(err) => {
-            // --help and --version are successes; everything else is a usage error (2).
-            let _ = err.print();
-            return ExitCode::from(if err.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            });
-        }
+        Err(err) => return ExitCode::from(usage_error(&err)),
     };
     let out = Output {
         json: cli.global.json,
@@ -41,8 +34,21 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::OTHER);
         }
     };
-    match runtime.block_on(run(out, &cli)) {
-        Ok(()) => ExitCode::from(exit::OK),
+    let outcome = runtime.block_on(async {
+        // An upload stops by itself on Ctrl-C (keeping what the server holds, for a resume) and
+        // reports CANCELLED; every other command just stops.
+        if matches!(cli.command, Command::Upload(_)) {
+            return run(out, &cli).await;
+        }
+        tokio::select! {
+            outcome = run(out, &cli) => outcome,
+            _ = tokio::signal::ctrl_c() => Ok(exit::INTERRUPTED),
+        }
+    });
+    // Background tasks (an event stream, a progress ticker) must not hold the exit.
+    runtime.shutdown_background();
+    match outcome {
+        Ok(code) => ExitCode::from(code),
         Err(failure) => {
             out.failure(&failure);
             ExitCode::from(failure.code())
@@ -50,49 +56,46 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(out: Output, cli: &Cli) -> Result<(), Failure> {
+/// Prints a flag or argument error (as JSON on stdout when `--json` is among the arguments)
+/// and returns its exit code: 0 for `--help` and `--version`, 2 for the rest.
+fn usage_error(err: &clap::Error) -> u8 {
+    if !err.use_stderr() {
+        let _ = err.print();
+        return exit::OK;
+    }
+    if std::env::args_os().any(|a| a == "--json") {
+        let message = first_line(&err.to_string());
+        println!(
+            "{}",
+            serde_json::json!({"error": {"code": "INVALID_ARGUMENT", "message": message}})
+        );
+    } else {
+        let _ = err.print();
+    }
+    exit::USAGE
+}
+
+/// clap's message without its "error: " prefix and usage block.
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    line.strip_prefix("error: ").unwrap_or(line).to_owned()
+}
+
+async fn run(out: Output, cli: &Cli) -> Result<u8, Failure> {
     let g = &cli.global;
+    let ctx = || Context::new(g);
     match &cli.command {
         Command::Hash { file } => commands::hash::run(out, file),
         Command::Connection(cmd) => commands::connection::run(out, g, cmd),
-        Command::Upload(args) => {
-            let ctx = Context::new(g)?;
-            let cache = open_cache(g)?;
-            commands::upload::run(out, g, &ctx, &cache, args).await
-        }
-        Command::Package(PackageCommand::Create { image, package }) => {
-            let ctx = Context::new(g)?;
-            commands::package::create(out, g, &ctx, image, package).await
-        }
-        Command::Package(PackageCommand::List) => {
-            let ctx = Context::new(g)?;
-            let cache = open_cache(g)?;
-            commands::package::list(out, &ctx, &cache).await
-        }
-        Command::Devices(DevicesCommand::List { prefix, limit }) => {
-            let ctx = Context::new(g)?;
-            let cache = open_cache(g)?;
-            commands::devices::list(out, &ctx, &cache, prefix.clone(), *limit).await
-        }
-        Command::Devices(DevicesCommand::History { device_id, limit }) => {
-            let ctx = Context::new(g)?;
-            let cache = open_cache(g)?;
-            commands::devices::history(out, &ctx, &cache, device_id, *limit).await
-        }
-        Command::Rollout(cmd) => {
-            let ctx = Context::new(g)?;
-            let cache = open_cache(g)?;
-            commands::rollout::run(out, &ctx, &cache, cmd).await
-        }
-        Command::Watch => {
-            let ctx = Context::new(g)?;
-            let cache = open_cache(g)?;
-            commands::watch::run(out, ctx, cache).await
-        }
-        Command::Sync => {
-            let ctx = Context::new(g)?;
-            let cache = open_cache(g)?;
-            commands::sync::run(out, &ctx, &cache).await
-        }
+        Command::Key(cmd) => commands::key::run(out, g, cmd).await,
+        Command::Upload(args) => commands::upload::run(out, g, &ctx()?, args).await,
+        Command::Package(cmd) => commands::package::run(out, g, &ctx()?, cmd).await,
+        Command::Image(cmd) => commands::image::run(out, &ctx()?, cmd).await,
+        Command::UploadJob(cmd) => commands::image::run_jobs(out, &ctx()?, cmd).await,
+        Command::Profile(cmd) => commands::profile::run(out, &ctx()?, cmd).await,
+        Command::Devices(cmd) => commands::devices::run(out, &ctx()?, cmd).await,
+        Command::Rollout(cmd) => commands::rollout::run(out, &ctx()?, cmd).await,
+        Command::Watch(args) => commands::watch::run(out, ctx()?, args).await,
+        Command::Sync => commands::sync::run(out, &ctx()?).await,
     }
 }

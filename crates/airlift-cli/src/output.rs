@@ -63,3 +63,17 @@ pub fn age(age: Option<std::time::Duration>) -> String {
         Some(d) => format!("{} h old", d.as_secs() / 3600),
     }
 }
+
+/// The line a text answer starts with when it comes from the cache, not the server.
+pub fn stale_note(
+    what: &str,
+    fresh: bool,
+    data_age: Option<std::time::Duration>,
+) -> Option<String> {
+    (!fresh).then(|| {
+        format!(
+            "STALE: the server is unreachable; showing cached {what} ({})",
+            age(data_age)
+        )
+    })
+}

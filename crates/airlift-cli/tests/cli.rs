@@ -64,7 +64,7 @@ fn usage_errors_exit_2() {
     let world = World::new("http://127.0.0.1:9", "t");
     let (code, out, _) = world.run(&["hash", "/nonexistent/file.bin"]);
     assert_eq!(code, 2);
-    assert_eq!(out["error"]["code"], "USAGE");
+    assert_eq!(out["error"]["code"], "INVALID_ARGUMENT");
     assert!(out["error"]["message"]
         .as_str()
         .unwrap()
@@ -80,7 +80,10 @@ fn unreachable_server_exits_3_for_writes_and_reads_answer_from_the_cache() {
         .local_addr()
         .unwrap()
         .port();
-    let world = World::new(&format!("http://127.0.0.1:{port}"), "t");
+    let world = World::new(
+        &format!("http://127.0.0.1:{port}"),
+        &common::unsigned_token("tenant-1"),
+    );
     let file = small_file(&world, "a.bin", 1000);
     let (code, out, _) = world.run(&upload_args(&file, "1.0.0", None));
     assert_eq!(code, 3, "{out}");
@@ -97,7 +100,7 @@ fn unreachable_server_exits_3_for_writes_and_reads_answer_from_the_cache() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn server_refusals_exit_4_and_verification_failures_exit_5() {
+async fn refusals_exit_4_and_are_found_before_the_first_byte() {
     let data = support::tempdir();
     let server = support::Server::start(data.path());
     let token = server.token("acme", "release-manager");
@@ -110,14 +113,40 @@ async fn server_refusals_exit_4_and_verification_failures_exit_5() {
 
     let world = World::new(&server.base, &token);
     world.signing_key("release", Some(&admin)).await;
-    // A key the tenant does not know: the server refuses the signature → 5.
+    // A key the tenant does not know, no key on a tenant that requires signatures, a version
+    // that is not semver: each refused before anything is uploaded.
     world.signing_key("rogue", None).await;
     let file = small_file(&world, "fw.bin", (2 << 20) + 5);
     let (code, out, stderr) = world.run(&upload_args(&file, "1.0.0", Some("rogue")));
-    assert_eq!(code, 5, "{out} {stderr}");
-    assert_eq!(out["error"]["code"], "VERIFICATION_FAILED");
+    assert_eq!(code, 4, "{out} {stderr}");
+    assert_eq!(out["error"]["code"], "FAILED_PRECONDITION");
+    assert!(out["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not registered"));
+    let (code, out, _) = world.run(&upload_args(&file, "1.0.0", None));
+    assert_eq!(code, 4, "{out}");
+    assert!(out["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("requires signed packages"));
+    let (code, out, _) = world.run(&upload_args(&file, "banana", Some("release")));
+    assert_eq!(code, 4, "{out}");
+    assert_eq!(out["error"]["code"], "INVALID_ARGUMENT");
+    assert!(admin
+        .images(&Default::default())
+        .await
+        .unwrap()
+        .data
+        .is_empty());
+    let jobs = admin.upload_jobs(&Default::default()).await.unwrap();
+    assert!(jobs.data.is_empty(), "no upload was even started");
 
-    // The image was uploaded all the same; package it with a registered key.
+    // An image without its package (`--no-package`), packaged afterwards.
+    let mut args = upload_args(&file, "1.0.0", None);
+    args.push("--no-package");
+    let (code, out, stderr) = world.run(&args);
+    assert_eq!(code, 0, "{out} {stderr}");
     let images = admin.images(&Default::default()).await.unwrap();
     assert_eq!(images.data.len(), 1);
     let image_id = images.data[0].id.clone();
@@ -147,8 +176,8 @@ async fn server_refusals_exit_4_and_verification_failures_exit_5() {
         images.data[0].datafile.as_str()
     );
 
-    // The same version again: 409 ALREADY_EXISTS → 4.
-    let (code, out, _) = world.run(&[
+    // The same command again (a rerun pipeline step): the package it made, nothing new.
+    let again = [
         "package",
         "create",
         "--image",
@@ -163,9 +192,24 @@ async fn server_refusals_exit_4_and_verification_failures_exit_5() {
         "1.0.0",
         "--key",
         "release",
-    ]);
+    ];
+    let (code, out, _) = world.run(&again);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out["already_published"], true);
+    assert_eq!(
+        out["package"]["package"]["package_id"],
+        published["package"]["package_id"]
+    );
+
+    // The same version from other bytes: ALREADY_EXISTS → 4, before any byte is sent.
+    let other = small_file(&world, "other.bin", 4096);
+    let (code, out, _) = world.run(&upload_args(&other, "1.0.0", Some("release")));
     assert_eq!(code, 4, "{out}");
     assert_eq!(out["error"]["code"], "ALREADY_EXISTS");
+    assert_eq!(
+        admin.images(&Default::default()).await.unwrap().data.len(),
+        1
+    );
 
     // Upload + package in one go, then the list and sync shapes.
     let file2 = small_file(&world, "fw2.bin", 3 << 20);

@@ -1,35 +1,113 @@
+//! `devices list | history | create`.
+
 use std::sync::Mutex;
 
-use airlift_desk::cache::{Cache, Collection, DeviceQuery};
-use airlift_desk::sync::{read_through, sync_device_history, sync_devices};
+use airlift_core::wire::{CreateDevice, DeviceHistoryEntry};
+use airlift_desk::cache::rows::DeviceRow;
+use airlift_desk::cache::{Cache, Collection, DeviceQuery, MAX_PAGE};
+use airlift_desk::device_history::history_csv;
+use airlift_desk::sync::{
+    sync_device_history, sync_device_states, sync_devices, sync_rollouts, SyncReport,
+};
+use airlift_desk::DeskError;
 use serde_json::json;
 
+use super::{cached, profile};
+use crate::args::DevicesCommand;
 use crate::context::Context;
-use crate::exit::Failure;
-use crate::output::{age, Output};
+use crate::exit::{Failure, OK};
+use crate::output::{stale_note, Output};
 
-pub async fn list(
-    out: Output,
-    ctx: &Context,
-    cache: &Mutex<Cache>,
-    prefix: Option<String>,
-    limit: u32,
-) -> Result<(), Failure> {
+pub async fn run(out: Output, ctx: &Context, cmd: &DevicesCommand) -> Result<u8, Failure> {
+    match cmd {
+        DevicesCommand::List { prefix, limit } => list(out, ctx, prefix.as_deref(), *limit).await,
+        DevicesCommand::History {
+            device_id,
+            limit,
+            csv,
+        } => history(out, ctx, device_id, *limit, *csv).await,
+        DevicesCommand::Create {
+            name,
+            profile,
+            device_type,
+            firmware_version,
+        } => {
+            let profile = profile::resolve(ctx, profile).await?;
+            let req = CreateDevice {
+                name: name.clone(),
+                profile_id: profile.profile_id.clone(),
+                device_type: device_type.clone().unwrap_or(profile.device_type.clone()),
+                firmware_version: firmware_version.clone(),
+            };
+            let created = ctx.creating("device", &req)?.create_device(&req).await?;
+            out.result(&json!({"device": created}), || {
+                format!(
+                    "created device {} ({}) in profile {}\ndevice token (shown once, keep it): {}",
+                    created.device.device_id,
+                    created.device.name,
+                    profile.name,
+                    created.device_token
+                )
+            })?;
+            Ok(OK)
+        }
+    }
+}
+
+/// Devices, then the rollouts and the devices' OTA states from them (the device list itself
+/// carries no OTA state).
+async fn sync_fleet(ctx: &Context, cache: &Mutex<Cache>) -> Result<SyncReport, DeskError> {
     let conn = ctx.connection_id.as_str();
-    let query = DeviceQuery {
-        prefix,
-        limit,
+    let devices = sync_devices(&ctx.client, cache, conn).await?;
+    sync_rollouts(&ctx.client, cache, conn).await?;
+    sync_device_states(&ctx.client, cache, conn).await?;
+    Ok(SyncReport {
+        listed: devices.listed,
+        ..SyncReport::default()
+    })
+}
+
+/// Every cached device whose id or name starts with `prefix` (any case), in list order.
+fn matching(cache: &Cache, conn: &str, prefix: Option<&str>) -> Result<Vec<DeviceRow>, DeskError> {
+    let mut query = DeviceQuery {
+        text: prefix.map(str::to_owned),
+        limit: MAX_PAGE,
         ..DeviceQuery::default()
     };
-    let cached = read_through(
-        cache,
-        conn,
+    let lower = prefix.map(str::to_ascii_lowercase);
+    let starts = |s: &str| {
+        lower
+            .as_deref()
+            .is_none_or(|p| s.to_ascii_lowercase().starts_with(p))
+    };
+    let mut rows = Vec::new();
+    loop {
+        let page = cache.list_devices(conn, &query)?;
+        rows.extend(
+            page.items
+                .into_iter()
+                .filter(|d| starts(&d.id) || starts(&d.name)),
+        );
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return Ok(rows),
+        }
+    }
+}
+
+async fn list(out: Output, ctx: &Context, prefix: Option<&str>, limit: u32) -> Result<u8, Failure> {
+    let cache = ctx.open_cache()?;
+    let conn = ctx.connection_id.as_str();
+    let cached = cached::read(
+        ctx,
+        &cache,
         Collection::Devices,
-        sync_devices(&ctx.client, cache, conn),
-        |c| Ok((c.list_devices(conn, &query)?.items, c.count_devices(conn)?)),
+        sync_fleet(ctx, &cache),
+        |c| matching(c, conn, prefix),
     )
     .await?;
-    let (devices, total) = &cached.data;
+    let total = cached.data.len();
+    let devices: Vec<&DeviceRow> = cached.data.iter().take(limit as usize).collect();
     let value = json!({
         "devices": devices,
         "total": total,
@@ -38,44 +116,71 @@ pub async fn list(
         "offline_reason": cached.offline_reason,
     });
     out.result(&value, || {
-        let mut lines = Vec::new();
-        if !cached.fresh {
+        let mut lines: Vec<String> = stale_note("devices", cached.fresh, cached.age)
+            .into_iter()
+            .collect();
+        for d in &devices {
+            let ota = match (d.ota_status.as_deref(), d.target_version.as_deref()) {
+                (Some(status), Some(target)) if status != "idle" => {
+                    let progress = d.progress.map_or(String::new(), |p| format!(" {p}%"));
+                    format!("{status} to {target}{progress}")
+                }
+                (Some(status), _) => status.to_owned(),
+                (None, _) => "idle".to_owned(),
+            };
             lines.push(format!(
-                "offline: showing cached devices ({})",
-                age(cached.age)
-            ));
-        }
-        for d in devices {
-            lines.push(format!(
-                "{}  {}  {}  {}",
+                "{}  {}  {}  version {}  {}{}",
                 d.id,
                 d.name,
                 d.device_type,
-                d.firmware_version.as_deref().unwrap_or("-")
+                d.firmware_version.as_deref().unwrap_or("unknown"),
+                ota,
+                d.last_update_at
+                    .as_deref()
+                    .map_or(String::new(), |at| format!(" (updated {at})"))
             ));
         }
-        lines.push(format!("{total} devices"));
+        let shown = devices.len();
+        lines.push(match prefix {
+            Some(p) if shown < total => format!("{shown} of {total} devices starting with {p:?}"),
+            Some(p) => format!("{total} devices starting with {p:?}"),
+            None if shown < total => format!("{shown} of {total} devices"),
+            None => format!("{total} devices"),
+        });
         lines.join("\n")
-    })
+    })?;
+    Ok(OK)
 }
 
-pub async fn history(
+async fn history(
     out: Output,
     ctx: &Context,
-    cache: &Mutex<Cache>,
     device_id: &str,
     limit: u32,
-) -> Result<(), Failure> {
+    csv: bool,
+) -> Result<u8, Failure> {
+    let cache = ctx.open_cache()?;
     let conn = ctx.connection_id.as_str();
-    let cached = read_through(
-        cache,
-        conn,
+    let cached = cached::read(
+        ctx,
+        &cache,
         Collection::DeviceHistory,
-        sync_device_history(&ctx.client, cache, conn, device_id, limit as usize),
+        sync_device_history(&ctx.client, &cache, conn, device_id, limit as usize),
         |c| Ok(c.device_history(conn, device_id, None, limit)?.items),
     )
     .await?;
-    let entries: Vec<&serde_json::Value> = cached.data.iter().map(|e| &e.detail).collect();
+    let entries: Vec<DeviceHistoryEntry> = cached
+        .data
+        .iter()
+        .filter_map(|e| serde_json::from_value(e.detail.clone()).ok())
+        .collect();
+    if csv {
+        if let Some(note) = stale_note("history", cached.fresh, cached.age) {
+            eprintln!("airlift-cli: {note}");
+        }
+        print!("{}", history_csv(&entries)?);
+        return Ok(OK);
+    }
     let value = json!({
         "device_id": device_id,
         "history": entries,
@@ -84,23 +189,31 @@ pub async fn history(
         "offline_reason": cached.offline_reason,
     });
     out.result(&value, || {
-        let mut lines = Vec::new();
-        if !cached.fresh {
-            lines.push(format!(
-                "offline: showing cached history ({})",
-                age(cached.age)
-            ));
+        let mut lines: Vec<String> = stale_note("history", cached.fresh, cached.age)
+            .into_iter()
+            .collect();
+        for e in &entries {
+            let mut line = format!("{}  {}", e.at, e.kind);
+            for part in [e.status.as_deref(), e.firmware_version.as_deref()]
+                .into_iter()
+                .flatten()
+            {
+                line.push_str("  ");
+                line.push_str(part);
+            }
+            if let Some(p) = e.progress {
+                line.push_str(&format!("  {p}%"));
+            }
+            if let Some(m) = e.message.as_deref().filter(|m| !m.is_empty()) {
+                line.push_str("  ");
+                line.push_str(m);
+            }
+            lines.push(line);
         }
-        for e in &cached.data {
-            let d = &e.detail;
-            lines.push(format!(
-                "{}  {}  {}  {}",
-                e.at,
-                d["kind"].as_str().unwrap_or(""),
-                d["status"].as_str().unwrap_or(""),
-                d["message"].as_str().unwrap_or("")
-            ));
+        if entries.is_empty() {
+            lines.push(format!("no history for device {device_id}"));
         }
         lines.join("\n")
-    })
+    })?;
+    Ok(OK)
 }

@@ -4,10 +4,10 @@ use airlift_desk::hashing::sha256_file;
 use airlift_desk::CancelToken;
 use serde_json::json;
 
-use crate::exit::Failure;
-use crate::output::Output;
+use crate::exit::{Failure, OK};
+use crate::output::{bytes, Output};
 
-pub fn run(out: Output, file: &Path) -> Result<(), Failure> {
+pub fn run(out: Output, file: &Path) -> Result<u8, Failure> {
     if !file.is_file() {
         return Err(Failure::usage(format!(
             "{} is not a readable file",
@@ -21,5 +21,13 @@ pub fn run(out: Output, file: &Path) -> Result<(), Failure> {
         "size_bytes": digest.size,
         "sha256": hex.as_str(),
     });
-    out.result(&value, || format!("{}  {}", hex.as_str(), file.display()))
+    out.result(&value, || {
+        format!(
+            "{}  {}  ({})",
+            hex.as_str(),
+            file.display(),
+            bytes(digest.size)
+        )
+    })?;
+    Ok(OK)
 }

@@ -1,69 +1,207 @@
-use std::sync::Mutex;
+//! `rollout start | list | status | wait | pause | resume | advance | rollback | retry-failed`.
 
-use airlift_core::wire::{CreateRollout, Rollout};
-use airlift_desk::cache::Cache;
+use std::time::{Duration, Instant};
+
+use airlift_core::device_counters::DeviceCounters;
+use airlift_core::rollout::{RolloutOutcome, RolloutStatus};
+use airlift_core::wire::{
+    CreateRollout, RetryFailedRollout, Rollout, RolloutStrategy, RolloutSummary,
+};
 use airlift_desk::sync::store_rollout;
 use serde_json::json;
 
-use crate::args::RolloutCommand;
+use super::{pages, profile};
+use crate::args::{RolloutCommand, Strategy, WaitUntil};
 use crate::context::Context;
-use crate::exit::Failure;
+use crate::exit::{self, Failure, OK};
 use crate::output::Output;
 
-fn describe(r: &Rollout) -> String {
-    let s = &r.summary;
-    let c = &s.counters;
+/// `12 scheduled, 3 command sent, ...` (only the states some device is in).
+pub fn counters(c: &DeviceCounters) -> String {
+    let parts: Vec<String> = [
+        (c.scheduled, "scheduled"),
+        (c.command_sent, "command sent"),
+        (c.in_progress, "in progress"),
+        (c.successful, "succeeded"),
+        (c.failed, "failed"),
+        (c.timed_out, "timed out"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if parts.is_empty() {
+        "no device told yet".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// `completed (some devices failed)`, `rolling back`, ...
+pub fn state_words(status: RolloutStatus, outcome: Option<RolloutOutcome>) -> String {
+    let status = status.as_str().replace('_', " ");
+    match outcome {
+        Some(RolloutOutcome::Succeeded) => format!("{status} (every device succeeded)"),
+        Some(RolloutOutcome::SomeFailed) => format!("{status} (some devices failed)"),
+        Some(RolloutOutcome::RolledBack) => format!("{status} (rolled back)"),
+        None => status,
+    }
+}
+
+/// The exit code of a rollout that stopped moving: completed (by outcome) or paused.
+pub fn final_code(status: RolloutStatus, outcome: Option<RolloutOutcome>) -> Option<u8> {
+    match (status, outcome) {
+        (RolloutStatus::Completed, Some(RolloutOutcome::SomeFailed)) => {
+            Some(exit::ROLLOUT_SOME_FAILED)
+        }
+        (RolloutStatus::Completed, Some(RolloutOutcome::RolledBack)) => {
+            Some(exit::ROLLOUT_ROLLED_BACK)
+        }
+        (RolloutStatus::Completed, _) => Some(exit::ROLLOUT_SUCCEEDED),
+        (RolloutStatus::Paused, _) => Some(exit::ROLLOUT_PAUSED),
+        _ => None,
+    }
+}
+
+fn summary_lines(s: &RolloutSummary) -> Vec<String> {
     let mut lines = vec![format!(
-        "rollout {} of package {} ({}): {:?}, canary {}%, scheduled {} of {} eligible",
+        "rollout {} of package {} ({}): {}, {} strategy, canary {}%, {} of {} eligible devices scheduled{}",
         s.rollout_id,
         s.package_id,
         s.package_version,
-        s.status,
+        state_words(s.status, s.outcome),
+        s.strategy.as_str().replace('_', " "),
         s.canary_percent,
         s.scheduled_count,
-        s.eligible_count
+        s.eligible_count,
+        if s.skipped_count > 0 {
+            format!(", {} skipped", s.skipped_count)
+        } else {
+            String::new()
+        }
     )];
-    lines.push(format!(
-        "devices: {} scheduled, {} command sent, {} in progress, {} successful, {} failed, {} timed out",
-        c.scheduled, c.command_sent, c.in_progress, c.successful, c.failed, c.timed_out
-    ));
+    if let Some(old) = &s.retry_of {
+        lines.push(format!("retries the failed devices of rollout {old}"));
+    }
+    lines.push(format!("devices: {}", counters(&s.counters)));
+    if let Some(back) = &s.rollback_counters {
+        lines.push(format!("rollback: {}", counters(back)));
+    }
+    lines
+}
+
+fn describe(r: &Rollout) -> String {
+    let mut lines = summary_lines(&r.summary);
+    if !r.transitions.is_empty() {
+        lines.push("history:".to_owned());
+    }
     for t in &r.transitions {
+        let from = t
+            .from
+            .map_or("created".to_owned(), |f| f.as_str().replace('_', " "));
         lines.push(format!(
-            "  {}  {:?} -> {:?} ({} by {})",
-            t.at, t.from, t.to, t.trigger, t.actor
+            "  {}  {} -> {} ({} by {})",
+            t.at,
+            from,
+            t.to.as_str().replace('_', " "),
+            t.trigger.replace('_', " "),
+            t.actor
         ));
     }
     lines.join("\n")
 }
 
-pub async fn run(
-    out: Output,
-    ctx: &Context,
-    cache: &Mutex<Cache>,
-    cmd: &RolloutCommand,
-) -> Result<(), Failure> {
+/// Plain numbers are seconds; `s`, `m`, `h` suffixes.
+pub fn parse_duration(text: &str) -> Result<Duration, Failure> {
+    let t = text.trim();
+    let (number, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let n: u64 = number.parse().map_err(|_| bad_duration(text))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        _ => return Err(bad_duration(text)),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+fn bad_duration(text: &str) -> Failure {
+    Failure::usage(format!(
+        "{text:?} is not a duration: use seconds (90), or 90s, 15m, 2h"
+    ))
+}
+
+pub async fn run(out: Output, ctx: &Context, cmd: &RolloutCommand) -> Result<u8, Failure> {
     let client = &ctx.client;
     let rollout = match cmd {
         RolloutCommand::Start {
             package,
             profile,
+            device,
+            strategy,
             canary_percent,
+            batch_percent,
+            min_batch_success_percent,
             failure_threshold_percent,
             rollback_package,
+            device_timeout,
             force,
+            allow_downgrade,
         } => {
-            let created = client
-                .create_rollout(&CreateRollout {
-                    package_id: package.clone(),
-                    target_profile_id: Some(profile.clone()),
-                    canary_percent: Some(*canary_percent),
-                    failure_threshold_percent: *failure_threshold_percent,
-                    rollback_package_id: rollback_package.clone(),
-                    force: *force,
-                    ..CreateRollout::default()
-                })
+            let target_profile_id = match profile {
+                Some(p) => Some(profile::resolve(ctx, p).await?.profile_id),
+                None => None,
+            };
+            let req = CreateRollout {
+                package_id: package.clone(),
+                target_profile_id,
+                device_ids: (!device.is_empty()).then(|| device.clone()),
+                canary_percent: *canary_percent,
+                failure_threshold_percent: *failure_threshold_percent,
+                rollback_package_id: rollback_package.clone(),
+                force: *force,
+                strategy: strategy.map(|s| match s {
+                    Strategy::Canary => RolloutStrategy::Canary,
+                    Strategy::Rolling => RolloutStrategy::Rolling,
+                    Strategy::AllAtOnce => RolloutStrategy::AllAtOnce,
+                }),
+                batch_percent: *batch_percent,
+                min_batch_success_percent: *min_batch_success_percent,
+                device_timeout_seconds: *device_timeout,
+                allow_downgrade: *allow_downgrade,
+            };
+            let created = ctx.creating("rollout", &req)?.create_rollout(&req).await?;
+            client.rollout(&created.rollout_id).await?
+        }
+        RolloutCommand::RetryFailed {
+            rollout_id,
+            canary_percent,
+            failure_threshold_percent,
+            device_timeout,
+        } => {
+            let req = RetryFailedRollout {
+                canary_percent: *canary_percent,
+                failure_threshold_percent: *failure_threshold_percent,
+                device_timeout_seconds: *device_timeout,
+            };
+            let created = ctx
+                .creating(&format!("retry-failed-{rollout_id}"), &req)?
+                .retry_failed(rollout_id, &req)
                 .await?;
             client.rollout(&created.rollout_id).await?
+        }
+        RolloutCommand::List => return list(out, ctx).await,
+        RolloutCommand::Wait {
+            rollout_id,
+            until,
+            timeout,
+            interval,
+        } => {
+            let timeout = parse_duration(timeout)?;
+            return wait(out, ctx, rollout_id, *until, timeout, *interval).await;
         }
         RolloutCommand::Status { rollout_id } => client.rollout(rollout_id).await?,
         RolloutCommand::Pause { rollout_id } => client.pause_rollout(rollout_id).await?,
@@ -74,6 +212,140 @@ pub async fn run(
         } => client.advance_rollout(rollout_id, *canary_percent).await?,
         RolloutCommand::Rollback { rollout_id } => client.rollback_rollout(rollout_id).await?,
     };
-    store_rollout(cache, &ctx.connection_id, &rollout)?;
-    out.result(&json!({"rollout": rollout}), || describe(&rollout))
+    // The cache is a convenience here: a token without a readable tenant still steers rollouts.
+    if let Ok(cache) = ctx.open_cache() {
+        store_rollout(&cache, &ctx.connection_id, &rollout)?;
+    }
+    out.result(&json!({"rollout": rollout}), || describe(&rollout))?;
+    Ok(OK)
+}
+
+async fn list(out: Output, ctx: &Context) -> Result<u8, Failure> {
+    let client = &ctx.client;
+    let rollouts = pages::all(
+        |p| async move { client.rollouts(&p).await },
+        |r| r.rollout_id.clone(),
+    )
+    .await?;
+    out.result(&json!({"rollouts": rollouts}), || {
+        if rollouts.is_empty() {
+            return "no rollouts".to_owned();
+        }
+        rollouts
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}  {} {}  {}  {}  {}",
+                    r.rollout_id,
+                    r.package_id,
+                    r.package_version,
+                    state_words(r.status, r.outcome),
+                    counters(&r.counters),
+                    r.created_at
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    Ok(OK)
+}
+
+/// Polls the rollout until `until` is met or `timeout` passes; one line on stderr per change.
+async fn wait(
+    out: Output,
+    ctx: &Context,
+    rollout_id: &str,
+    until: WaitUntil,
+    timeout: Duration,
+    interval: u64,
+) -> Result<u8, Failure> {
+    let started = Instant::now();
+    let mut last_line = String::new();
+    loop {
+        let rollout = ctx.client.rollout(rollout_id).await?;
+        let s = &rollout.summary;
+        let line = format!(
+            "rollout {}: {}; {}",
+            s.rollout_id,
+            state_words(s.status, s.outcome),
+            counters(&s.counters)
+        );
+        if line != last_line {
+            eprintln!("{line}");
+            last_line = line;
+        }
+        let done = match until {
+            WaitUntil::Completed => s.status == RolloutStatus::Completed,
+            WaitUntil::Paused | WaitUntil::AnyFinal => {
+                matches!(s.status, RolloutStatus::Completed | RolloutStatus::Paused)
+            }
+        };
+        let timed_out = started.elapsed() >= timeout;
+        if done || timed_out {
+            let code = if done {
+                final_code(s.status, s.outcome).unwrap_or(OK)
+            } else {
+                exit::TIMED_OUT
+            };
+            if let Ok(cache) = ctx.open_cache() {
+                store_rollout(&cache, &ctx.connection_id, &rollout)?;
+            }
+            out.result(
+                &json!({"rollout": rollout, "timed_out": !done, "exit_code": code}),
+                || {
+                    let mut text = describe(&rollout);
+                    if !done {
+                        text.push_str(&format!(
+                            "\ngave up waiting after {} s (--timeout)",
+                            timeout.as_secs()
+                        ));
+                    }
+                    text
+                },
+            )?;
+            return Ok(code);
+        }
+        let left = timeout.saturating_sub(started.elapsed());
+        tokio::time::sleep(Duration::from_secs(interval.max(1)).min(left)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
+        for bad in ["", "m", "1.5h", "10d", "-1"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn states_read_as_words() {
+        assert_eq!(
+            state_words(RolloutStatus::RollingBack, None),
+            "rolling back"
+        );
+        assert_eq!(
+            state_words(RolloutStatus::Completed, Some(RolloutOutcome::SomeFailed)),
+            "completed (some devices failed)"
+        );
+        assert_eq!(
+            final_code(RolloutStatus::Completed, Some(RolloutOutcome::Succeeded)),
+            Some(10)
+        );
+        assert_eq!(final_code(RolloutStatus::Paused, None), Some(13));
+        assert_eq!(final_code(RolloutStatus::Active, None), None);
+        let c = DeviceCounters {
+            successful: 3,
+            failed: 1,
+            ..DeviceCounters::default()
+        };
+        assert_eq!(counters(&c), "3 succeeded, 1 failed");
+    }
 }

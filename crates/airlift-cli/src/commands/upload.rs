@@ -1,25 +1,23 @@
-use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+//! `upload`: checks what the server would refuse, uploads (resuming an interrupted upload of the
+//! same file), then makes the package. A failed package step keeps the image and says how to
+//! finish it.
 
-use airlift_desk::cache::Cache;
-use airlift_desk::upload::{publish, upload_file, UploadProgress, UploadRequest};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use airlift_desk::hashing::sha256_file;
+use airlift_desk::upload::{upload_file, UploadProgress, UploadRequest};
 use airlift_desk::CancelToken;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
-use super::package::{describe, signer, spec};
+use super::checks;
+use super::package::{describe, existing_same_build, finish_command, package_image};
 use crate::args::{Global, UploadArgs};
 use crate::context::Context;
-use crate::exit::Failure;
+use crate::exit::{Failure, OK};
 use crate::output::{bytes, Output};
+use crate::progress::Progress;
 
-pub async fn run(
-    out: Output,
-    g: &Global,
-    ctx: &Context,
-    cache: &Mutex<Cache>,
-    args: &UploadArgs,
-) -> Result<(), Failure> {
+pub async fn run(out: Output, g: &Global, ctx: &Context, args: &UploadArgs) -> Result<u8, Failure> {
     if !args.file.is_file() {
         return Err(Failure::usage(format!(
             "{} is not a readable file",
@@ -32,12 +30,43 @@ pub async fn run(
     if args.parallel == 0 || args.parallel > 32 {
         return Err(Failure::usage("--parallel must be between 1 and 32"));
     }
-    // Unlock the key first: a wrong passphrase should fail before gigabytes move.
+    let cancel = CancelToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_signal.cancel();
+        }
+    });
+
+    // Everything the package step could refuse is checked before the first byte moves.
     let signer = if args.no_package {
         None
     } else {
-        signer(g, &args.package)?
+        checks::versions(&args.package)?;
+        let signer = super::key::signer(g, &args.package.signing)?;
+        let existing = checks::with_server(ctx, &args.package, signer.as_ref()).await?;
+        if existing.is_some() {
+            // A rerun of a step that already published this build answers what it made.
+            let digest = sha256_file(&args.file, &cancel, |_| {})?;
+            if let Some(published) =
+                existing_same_build(existing, Some(digest.sha256_hex().as_str()))?
+            {
+                out.result(
+                    &json!({"upload": null, "package": published, "already_published": true}),
+                    || {
+                        format!(
+                            "{}\nalready published from these bytes: nothing was uploaded",
+                            describe(&published)
+                        )
+                    },
+                )?;
+                return Ok(OK);
+            }
+        }
+        signer
     };
+
+    let cache = ctx.open_cache()?;
     let stamp = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
@@ -49,42 +78,42 @@ pub async fn run(
     req.parallel = args.parallel;
     req.description = format!("{} {}", args.name, args.package.version);
 
-    let cancel = CancelToken::new();
-    let on_signal = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_signal.cancel();
-        }
-    });
-    let bar = progress_bar(out.json);
-    let shown = bar.clone();
-    let on_progress = move |p: &UploadProgress| show(&shown, p);
+    let progress = Progress::new(out.json);
+    let on_progress = |p: &UploadProgress| progress.show(p);
     let uploaded = upload_file(
         &ctx.client,
-        cache,
+        &cache,
         &ctx.connection_id,
         &req,
         cancel,
         &on_progress,
     )
     .await;
-    bar.finish_and_clear();
+    progress.finish();
     let uploaded = uploaded?;
     let published = if args.no_package {
         None
     } else {
-        Some(
-            publish(
-                &ctx.client,
-                &uploaded.image,
-                &uploaded.sha256,
-                signer.as_ref(),
-                &spec(&args.package),
-            )
-            .await?,
+        match package_image(
+            ctx,
+            &uploaded.image,
+            &uploaded.sha256,
+            signer.as_ref(),
+            &args.package,
         )
+        .await
+        {
+            Ok((published, _)) => Some(published),
+            Err(error) => {
+                return Err(Failure::Unpackaged {
+                    error,
+                    image_id: uploaded.image.id.clone(),
+                    finish: finish_command(&uploaded.image.id, &args.package),
+                })
+            }
+        }
     };
-    let value = json!({"upload": uploaded, "package": published});
+    let value = json!({"upload": uploaded, "package": published, "already_published": false});
     out.result(&value, || {
         let mut text = format!(
             "uploaded {} ({}) as image {}{}: sha256 {} ({} parts sent, {} already on the server)",
@@ -101,34 +130,6 @@ pub async fn run(
             text.push_str(&describe(p));
         }
         text
-    })
-}
-
-fn progress_bar(json: bool) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-    if json {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} [{bar:40}] {bytes}/{total_bytes} {msg}")
-    {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
-}
-
-fn show(bar: &ProgressBar, p: &UploadProgress) {
-    bar.set_length(p.total_bytes);
-    bar.set_position(p.done_bytes);
-    let eta = p.eta_secs.map_or(String::new(), |s| {
-        format!(", {}:{:02} left", s / 60, s % 60)
-    });
-    bar.set_message(format!(
-        "{}/s, part {}/{}, hashed {}{eta}",
-        bytes(p.bytes_per_sec as u64),
-        p.parts_done,
-        p.parts_total,
-        bytes(p.hashed_bytes)
-    ));
+    })?;
+    Ok(OK)
 }

@@ -30,8 +30,16 @@ impl World {
         }
     }
 
+    pub fn cache_dir(&self) -> PathBuf {
+        self.dir.path().join("cache")
+    }
+
+    /// This world's cache file: the one for its server and its token's tenant.
     pub fn cache_path(&self) -> PathBuf {
-        self.dir.path().join("cache.sqlite3")
+        let tenant =
+            airlift_desk::role::tenant_of(&airlift_desk::secret::Secret::new(self.token.as_str()))
+                .expect("a token with a tenant");
+        airlift_desk::cache::location::cache_file(&self.cache_dir(), &self.base, &tenant)
     }
 
     pub fn keys_dir(&self) -> PathBuf {
@@ -43,8 +51,8 @@ impl World {
         let mut cmd = Command::new(CLI);
         cmd.arg("--json")
             .args(["--server", &self.base, "--token-env", "AIRLIFT_TEST_TOKEN"])
-            .arg("--cache")
-            .arg(self.cache_path())
+            .arg("--cache-dir")
+            .arg(self.cache_dir())
             .arg("--keys-dir")
             .arg(self.keys_dir())
             .arg("--config")
@@ -106,4 +114,18 @@ pub fn sha256sum(path: &Path) -> String {
         .next()
         .expect("digest")
         .to_owned()
+}
+
+/// A JWT-shaped token naming `tenant_id` (unsigned: for a server that cannot be reached, where
+/// only the CLI reads the claims).
+pub fn unsigned_token(tenant_id: &str) -> String {
+    use base64::Engine as _;
+    let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    format!(
+        "{}.{}.c2ln",
+        enc(r#"{"alg":"HS256","typ":"JWT"}"#),
+        enc(&format!(
+            r#"{{"iss":"airliftd","sub":"ci","tid":"{tenant_id}","tenant":"t","role":"admin","exp":4102444800}}"#
+        ))
+    )
 }
