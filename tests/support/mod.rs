@@ -289,7 +289,23 @@ pub async fn wait_for_text(
     }
 }
 
-/// Saves a PNG of the window under tests/screenshots/ (the README shows these).
+/// Where the tests save screenshots: `screenshots/` in the build's target folder, so a test
+/// run leaves the tracked files alone; `cargo xtask screenshots` copies them into
+/// tests/screenshots/, the README's folder.
+pub fn screenshots_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let target = if target.is_relative() {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(target)
+    } else {
+        target
+    };
+    target.join("screenshots")
+}
+
+/// Saves a PNG of the window under [`screenshots_dir`] (the README shows these once copied).
 pub async fn screenshot(client: &Client, name: &str) -> PathBuf {
     // WebKitWebDriver captures the last painted frame, which can lag the DOM: let the page
     // paint twice and settle before taking the picture.
@@ -306,7 +322,7 @@ pub async fn screenshot(client: &Client, name: &str) -> PathBuf {
         png.starts_with(b"\x89PNG"),
         "WebDriver screenshot is not a PNG"
     );
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/screenshots");
+    let dir = screenshots_dir();
     std::fs::create_dir_all(&dir).expect("screenshot folder");
     let path = dir.join(format!("{name}.png"));
     std::fs::write(&path, png).expect("write screenshot");

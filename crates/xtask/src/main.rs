@@ -1,4 +1,5 @@
-//! `cargo xtask run` and `cargo xtask test`: the two commands of the README.
+//! `cargo xtask run` and `cargo xtask test`: the two commands of the README (and `cargo xtask
+//! screenshots`, which refreshes the README's pictures from the last test run).
 //!
 //! Each first makes the machine ready (idempotently: it only installs what is missing), then
 //! does its one job. Set-up lives in [`setup`], the steps in [`run`] and [`test`].
@@ -6,6 +7,7 @@
 mod cmd;
 mod node;
 mod run;
+mod screenshots;
 mod setup;
 mod test;
 
@@ -16,7 +18,10 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   run     set up this machine, then launch the desktop app
   test    set up this machine, then run every test (UI, Rust, end-to-end under Xvfb)
-  setup   only the set-up (Debian packages, npm packages, tauri-driver)";
+  setup   only the set-up (Debian packages, npm packages, tauri-driver)
+  screenshots
+          copy the screenshots of the last test run (target/screenshots/) into
+          tests/screenshots/, the README's folder";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -24,6 +29,7 @@ fn main() -> ExitCode {
         Some("run") => run::run(&args[1..]),
         Some("test") => test::test(&args[1..]),
         Some("setup") => setup::setup(setup::Purpose::Test),
+        Some("screenshots") => screenshots::screenshots(),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
