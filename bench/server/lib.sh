@@ -68,7 +68,8 @@ free_port() {
 }
 
 # start_airliftd DATA_DIR [serve flags…] → sets AIRLIFTD_URL and AIRLIFTD_PID. Logs (one INFO
-# line per request, the default) go to DATA_DIR.log, like nginx's access log goes to a file.
+# line per request, the default; a device's polls, chunk and command reads at DEBUG) go to
+# DATA_DIR.log, like nginx's access log goes to a file.
 start_airliftd() {
     local data="$1"
     shift
@@ -88,7 +89,7 @@ start_airliftd() {
 }
 
 # admin_token DATA_DIR TENANT → a JWT on stdout.
-admin_token() { "$AIRLIFTD" token --data "$1" --tenant "$2" --role admin --ttl-secs 86400; }
+admin_token() { "$AIRLIFTD" token --data "$1" --tenant "$2" --role admin --ttl 1d; }
 
 # api METHOD PATH [JSON] → the response body; fails loudly on a non-2xx answer.
 # Needs AIRLIFTD_URL and TOKEN.

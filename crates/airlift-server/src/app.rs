@@ -14,8 +14,7 @@ use axum::http::{Method, StatusCode};
 use axum::routing::{self, MethodRouter};
 use axum::Router;
 use tower_http::timeout::RequestBodyTimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
+use tower_http::trace::TraceLayer;
 
 use crate::artifacts::Artifacts;
 use crate::auth::jwt::JwtKeys;
@@ -261,22 +260,63 @@ pub fn router(state: AppState) -> Router {
         // stalled upload cannot hold a connection, a part file and a task forever.
         .layer(RequestBodyTimeoutLayer::new(BODY_IDLE_TIMEOUT))
         // One span per request (method and path: no query string, never headers, which carry
-        // tokens; the caller's tenant and role are filled in once authenticated) and one INFO
-        // event per response with status and latency.
+        // tokens; the caller's tenant and role are filled in once authenticated) and one event
+        // per response with status and latency (see `log_response`).
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<axum::body::Body>| {
-                    tracing::info_span!(
-                        "request",
-                        method = %req.method(),
-                        path = %req.uri().path(),
-                        tenant = tracing::field::Empty,
-                        role = tracing::field::Empty,
-                    )
+                    let (method, path) = (req.method(), req.uri().path());
+                    if is_device_read(method, path) {
+                        tracing::info_span!(
+                            DEVICE_READ_SPAN,
+                            method = %method,
+                            path = %path,
+                        )
+                    } else {
+                        tracing::info_span!(
+                            "request",
+                            method = %method,
+                            path = %path,
+                            tenant = tracing::field::Empty,
+                            role = tracing::field::Empty,
+                        )
+                    }
                 })
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .on_response(log_response),
         )
         .with_state(state)
+}
+
+/// The span of a device's poll, chunk read or command read.
+const DEVICE_READ_SPAN: &str = "device_read";
+
+/// A device's `GET` of the device protocol: its poll (`/devices/{id}/ota`), a chunk of its
+/// artifact, its commands.
+fn is_device_read(method: &Method, path: &str) -> bool {
+    method == Method::GET
+        && path.strip_prefix("/api/v1/devices/").is_some_and(|rest| {
+            rest.ends_with("/ota") || rest.ends_with("/ota/chunk") || rest.ends_with("/commands")
+        })
+}
+
+/// One event per response: INFO, except a device's reads at DEBUG. A fleet polls all the
+/// time (50 devices: 2,000 lines a minute); what an operator follows is what changes, and
+/// device reports and acks stay at INFO.
+fn log_response(
+    response: &axum::http::Response<axum::body::Body>,
+    latency: Duration,
+    span: &tracing::Span,
+) {
+    let status = response.status().as_u16();
+    let latency_ms = latency.as_secs_f64() * 1000.0;
+    if span
+        .metadata()
+        .is_some_and(|m| m.name() == DEVICE_READ_SPAN)
+    {
+        tracing::debug!(status, latency_ms, "finished processing request");
+    } else {
+        tracing::info!(status, latency_ms, "finished processing request");
+    }
 }
 
 async fn not_found() -> AppError {
@@ -294,8 +334,7 @@ async fn method_not_allowed() -> AppError {
 /// the state.
 pub async fn open(config: Config) -> anyhow::Result<AppState> {
     let dir = DataDir::new(config.data_dir.clone());
-    dir.create()
-        .with_context(|| format!("creating {}", dir.root().display()))?;
+    dir.create()?;
     let db_path = dir.database();
     let store = tokio::task::spawn_blocking(move || SqliteStore::open_blocking(&db_path)).await??;
     let jwt = JwtKeys::load_or_create(&dir.jwt_secret())?;
@@ -326,6 +365,12 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
+    // Bind before anything is created or migrated under --data: a port in use (or a --data
+    // that is a file) must leave nothing behind.
+    DataDir::new(config.data_dir.clone()).check_not_a_file()?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen} (is another server listening there?)"))?;
     let state = open(config).await?;
     tokio::spawn(sweep_timeouts(state.clone()));
     tokio::spawn(crate::idempotency::purge_periodically(state.clone()));
@@ -336,9 +381,6 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             .flush_periodically(state.store.clone()),
     );
     let (deliveries, store) = (state.deliveries.clone(), state.store.clone());
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
     // Tools and tests read this first stdout line to find a port chosen with `:0`.
     {

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use crate::auth::{jwt, Role};
@@ -43,7 +42,12 @@ enum Command {
         device_timeout: std::time::Duration,
     },
     /// Print a user JWT for TENANT and ROLE on stdout (creating the tenant if needed).
+    ///
+    /// The token is signed with the secret of the deployment under --data, so it is valid
+    /// only for the server running on that directory; a directory that holds no deployment is
+    /// refused unless --create says to start one there.
     Token {
+        /// Data directory of the deployment (the one `serve --data` uses).
         #[arg(long, env = "AIRLIFT_DATA")]
         data: PathBuf,
         #[arg(long)]
@@ -51,9 +55,12 @@ enum Command {
         /// admin, release-manager or support.
         #[arg(long)]
         role: Role,
-        /// Lifetime of the token in seconds.
-        #[arg(long, default_value_t = 12 * 3600)]
-        ttl_secs: u64,
+        /// Lifetime of the token: 90s, 15m, 12h, 30d.
+        #[arg(long, default_value = "12h", value_parser = config::parse_duration)]
+        ttl: std::time::Duration,
+        /// Create a new deployment (database and secret) under --data if it holds none.
+        #[arg(long)]
+        create: bool,
     },
 }
 
@@ -80,8 +87,9 @@ pub fn run() -> ExitCode {
             data,
             tenant,
             role,
-            ttl_secs,
-        } => token(data, &tenant, role, ttl_secs),
+            ttl,
+            create,
+        } => token(data, &tenant, role, ttl, create),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -118,14 +126,32 @@ fn serve(config: Config) -> anyhow::Result<()> {
     runtime.block_on(crate::app::serve(config))
 }
 
-fn token(data: PathBuf, tenant: &str, role: Role, ttl_secs: u64) -> anyhow::Result<()> {
+fn token(
+    data: PathBuf,
+    tenant: &str,
+    role: Role,
+    ttl: std::time::Duration,
+    create: bool,
+) -> anyhow::Result<()> {
     let dir = DataDir::new(data);
-    dir.create()
-        .with_context(|| format!("creating {}", dir.root().display()))?;
+    dir.check_not_a_file()?;
+    if !dir.holds_deployment() && !create {
+        // A mistyped --data would otherwise get a new database and secret, and a token the
+        // running server rejects.
+        anyhow::bail!(
+            "{} holds no airliftd deployment (no {}); give the --data of the running server, \
+             or pass --create to start a new deployment there",
+            dir.root().display(),
+            dir.database()
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        );
+    }
+    dir.create()?;
     let store = crate::store::sqlite::SqliteStore::open_blocking(&dir.database())?;
     let tenant = store.ensure_tenant_blocking(tenant)?;
     let keys = jwt::JwtKeys::load_or_create(&dir.jwt_secret())?;
-    let token = keys.mint(&tenant.id, &tenant.name, role, ttl_secs)?;
+    let token = keys.mint(&tenant.id, &tenant.name, role, ttl.as_secs())?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{token}")?;
     out.flush()?;

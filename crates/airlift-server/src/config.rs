@@ -84,7 +84,8 @@ impl DataDir {
 
     /// Creates the directory if needed, private to the owner (0700): it holds the JWT secret
     /// and every tenant's artifacts. An existing directory keeps its mode.
-    pub fn create(&self) -> std::io::Result<()> {
+    pub fn create(&self) -> anyhow::Result<()> {
+        self.check_not_a_file()?;
         let mut builder = std::fs::DirBuilder::new();
         builder.recursive(true);
         #[cfg(unix)]
@@ -92,7 +93,27 @@ impl DataDir {
             use std::os::unix::fs::DirBuilderExt as _;
             builder.mode(0o700);
         }
-        builder.create(&self.0)
+        builder
+            .create(&self.0)
+            .map_err(|e| anyhow::anyhow!("creating the data directory {}: {e}", self.0.display()))
+    }
+
+    /// `--data` must name a directory (existing or not): a file there is refused with a
+    /// sentence saying so, instead of the OS's "File exists".
+    pub fn check_not_a_file(&self) -> anyhow::Result<()> {
+        match std::fs::metadata(&self.0) {
+            Ok(m) if !m.is_dir() => anyhow::bail!(
+                "--data {} is a file, not a directory; give the data directory (it is created if \
+                 missing)",
+                self.0.display()
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether a deployment lives here: `serve` has created its database.
+    pub fn holds_deployment(&self) -> bool {
+        self.database().is_file()
     }
     pub fn database(&self) -> PathBuf {
         self.0.join("airlift.db")

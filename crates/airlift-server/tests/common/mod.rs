@@ -112,10 +112,11 @@ impl Drop for Server {
     }
 }
 
-/// `airliftd token`: the JWT is the only stdout output.
+/// `airliftd token --create`: the JWT is the only stdout output (a fresh directory becomes a
+/// deployment, as tests often mint a token before the server first starts).
 pub fn token(data: &Path, tenant: &str, role: &str) -> String {
     let out = Command::new(BIN)
-        .args(["token", "--data"])
+        .args(["token", "--create", "--data"])
         .arg(data)
         .args(["--tenant", tenant, "--role", role])
         .env("RUST_LOG", "warn")
