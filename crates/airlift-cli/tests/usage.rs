@@ -1,0 +1,120 @@
+//! Usage errors, help and the environment: what a script sees before anything is sent.
+
+mod common;
+
+use std::process::{Command, Output};
+
+/// `airlift-cli ARGS` in an empty environment (no token, no saved connection).
+fn cli(args: &[&str]) -> Output {
+    let home = tempfile::tempdir().unwrap();
+    Command::new(common::CLI)
+        .args(args)
+        .env_clear()
+        .env("HOME", home.path())
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn flag_errors_are_one_json_document_with_json() {
+    for args in [
+        vec!["--json", "rollout", "wait"],
+        vec!["--json", "no-such-command"],
+        vec!["rollout", "start", "--json", "--package", "p"],
+        vec!["--json", "rollout", "wait", "r1", "--until", "never"],
+    ] {
+        let out = cli(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let doc: serde_json::Value = serde_json::from_str(&stdout(&out))
+            .unwrap_or_else(|err| panic!("{args:?}: not JSON ({err}): {}", stdout(&out)));
+        assert_eq!(doc["error"]["code"], "INVALID_ARGUMENT", "{args:?}");
+        let message = doc["error"]["message"].as_str().unwrap();
+        assert!(
+            !message.is_empty() && !message.starts_with("error:"),
+            "{message}"
+        );
+    }
+    // Without --json, clap's text goes to stderr and stdout stays empty.
+    let out = cli(&["rollout", "wait"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).is_empty());
+    assert!(stderr(&out).contains("ROLLOUT_ID"), "{}", stderr(&out));
+}
+
+#[test]
+fn help_lists_exit_codes_and_every_command_has_help() {
+    let out = cli(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = stdout(&out);
+    for needle in ["Exit codes:", "130", "interrupted", "AIRLIFT_SERVER_URL"] {
+        assert!(help.contains(needle), "{needle} missing from:\n{help}");
+    }
+    for args in [
+        ["rollout", "pause"],
+        ["rollout", "resume"],
+        ["rollout", "rollback"],
+        ["connection", "list"],
+        ["connection", "remove"],
+    ] {
+        let out = cli(&[args[0], args[1], "--help"]);
+        assert_eq!(out.status.code(), Some(0));
+        let text = stdout(&out);
+        let about = text.lines().next().unwrap_or_default();
+        assert!(
+            about.split_whitespace().count() >= 3,
+            "{args:?} has no help: {text}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_token_variable_fails_before_sending() {
+    // Port 9 (discard) on loopback: nothing listens, so any request would say "cannot reach".
+    let out = cli(&[
+        "--json",
+        "--server",
+        "http://127.0.0.1:9",
+        "rollout",
+        "status",
+        "r1",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(message.contains("$AIRLIFT_TOKEN is not set"), "{message}");
+    assert!(!message.contains("cannot reach"), "{message}");
+}
+
+#[test]
+fn the_old_server_variable_still_works_with_a_deprecation_line() {
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(common::CLI)
+        .args(["--json", "rollout", "status", "r1"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("AIRLIFT_SERVER", "http://127.0.0.1:9")
+        .env("AIRLIFT_TOKEN", common::unsigned_token("t1"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("AIRLIFT_SERVER is deprecated"),
+        "{}",
+        stderr(&out)
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["error"]["code"], "OFFLINE");
+    // Every transport error names the URL it tried.
+    assert!(doc["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("http://127.0.0.1:9"));
+}
