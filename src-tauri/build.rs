@@ -30,6 +30,7 @@ const COMMANDS: &[&str] = &[
     "rollout_preview",
     "rollout_start",
     "rollout_act",
+    "rollout_retry_failed",
     "first_paint",
     "pick_key_file",
     "signing_key_create",

@@ -46,6 +46,7 @@ macro_rules! app_commands {
             commands::rollouts::rollout_preview,
             commands::rollouts::rollout_start,
             commands::rollouts::rollout_act,
+            commands::rollouts::rollout_retry_failed,
             commands::app::first_paint,
             commands::signing::pick_key_file,
             commands::signing::signing_key_create,

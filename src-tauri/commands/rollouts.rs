@@ -4,11 +4,15 @@
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 
-use airlift_core::wire::{CreateRollout, Rollout, RolloutStrategy, RolloutSummary};
+use airlift_core::wire::{
+    CreateRollout, RetryFailedRollout, Rollout, RolloutStrategy, RolloutSummary,
+};
 use airlift_desk::cache::{Cache, Collection};
 use airlift_desk::client::{DeviceWindow as WindowQuery, ListParams};
 use airlift_desk::role::{role_of, Role};
-use airlift_desk::rollouts::{operator_actions, rollback_reach};
+use airlift_desk::rollouts::{
+    can_retry_failed, operator_actions, retryable_failures, rollback_reach,
+};
 use airlift_desk::sync::{read_through, store_rollout, sync_rollouts};
 use airlift_desk::{DeskError, DeskErrorCode};
 use tauri::State;
@@ -193,6 +197,28 @@ pub async fn rollout_start(
     })
 }
 
+/// Starts a new rollout of the same package over exactly the failed and timed-out devices of
+/// the completed rollout `id` (all at once, same threshold); the new one names `id` as its
+/// `retry_of`.
+#[tauri::command]
+pub async fn rollout_retry_failed(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<StartedRollout, DeskError> {
+    let (name, client) = state.client()?;
+    let created = client
+        .retry_failed(&id, &RetryFailedRollout::default())
+        .await?;
+    if let Ok(rollout) = client.rollout(&created.rollout_id).await {
+        store_rollout(&state.cache, &name, &rollout)?;
+    }
+    Ok(StartedRollout {
+        id: created.rollout_id,
+        scheduled: created.scheduled_count,
+        eligible: created.eligible_count,
+    })
+}
+
 /// Pause, resume, advance (to `canary_percent`) or roll back; answers the rollout afterwards.
 #[tauri::command]
 pub async fn rollout_act(
@@ -235,6 +261,7 @@ fn request(plan: &RolloutPlan) -> Result<CreateRollout, DeskError> {
         force: plan.force,
         strategy: Some(strategy),
         batch_percent: if rolling { plan.batch_percent } else { None },
+        allow_downgrade: plan.allow_downgrade,
         ..CreateRollout::default()
     })
 }
@@ -273,6 +300,11 @@ fn detail(
         },
         role: role.map(|r| r.as_str().to_owned()),
         rollback_reach: rollback_reach(summary),
+        retry_failed: if fresh && can_retry_failed(summary, role) {
+            retryable_failures(summary)
+        } else {
+            0
+        },
         fresh,
         synced_at_ms: if fresh {
             Some(airlift_desk::clock::now_ms())

@@ -59,6 +59,12 @@ pub struct RolloutItem {
     pub id: String,
     /// active, paused, rolling_back, completed.
     pub status: String,
+    /// How a completed rollout ended: succeeded, some_failed, rolled_back (null until then).
+    pub outcome: Option<String>,
+    /// The rollout whose failed devices this one retries.
+    pub retry_of: Option<String>,
+    /// Devices on a newer version were included (downgraded).
+    pub allow_downgrade: bool,
     pub package_id: String,
     pub package_version: String,
     pub rollback_package_id: Option<String>,
@@ -83,6 +89,8 @@ pub struct RolloutItem {
     pub rollback_counters: Option<DeviceStateCounts>,
     /// Failed and timed-out devices per 100 in the slice (what auto-pause compares).
     pub failure_rate_percent: f64,
+    /// The failure rate is at or above the threshold: Advance and Resume ask first.
+    pub at_or_above_threshold: bool,
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
@@ -140,6 +148,9 @@ pub struct RolloutDetail {
     pub role: Option<String>,
     /// Devices a rollback sends the rollback package to.
     pub rollback_reach: u64,
+    /// Failed and timed-out devices a "Retry failed devices" would target now; 0 when the
+    /// action is not open (not completed, rolled back, nothing failed, or a read-only role).
+    pub retry_failed: u64,
     pub fresh: bool,
     pub synced_at_ms: Option<i64>,
     pub offline_reason: Option<String>,
@@ -225,12 +236,16 @@ pub struct RolloutPlan {
     pub rollback_package_id: Option<String>,
     pub batch_percent: Option<u32>,
     pub force: bool,
+    /// Include devices that run a newer version (otherwise skipped as would_downgrade).
+    #[serde(default)]
+    pub allow_downgrade: bool,
 }
 
 /// Why some devices of the profile are left out.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SkipGroup {
-    /// wrong_device_type, below_min_version, already_on_version, unparsable_version.
+    /// wrong_device_type, below_min_version, already_on_version, unparsable_version,
+    /// would_downgrade.
     pub reason: String,
     /// A sentence for people.
     pub description: String,
@@ -248,10 +263,24 @@ pub struct PlanPreview {
     /// Up to 20 skipped device ids, for a closer look.
     pub skipped_examples: Vec<String>,
     pub canary_percent: u32,
+    /// Devices that run a newer version than the package's, skipped unless the plan allows a
+    /// downgrade (0 when it does: they are then eligible).
+    pub would_downgrade: u64,
+    /// An unfinished rollout that already targets some of these devices: starting this plan
+    /// would be refused until it completes.
+    pub conflicting_rollout_id: Option<String>,
 }
 
 impl From<RolloutPreview> for PlanPreview {
     fn from(p: RolloutPreview) -> Self {
+        let would_downgrade = p
+            .skipped_by_reason
+            .iter()
+            .filter(|(reason, _)| {
+                parse_skip(reason) == Some(airlift_core::eligibility::SkipReason::WouldDowngrade)
+            })
+            .map(|(_, n)| *n)
+            .sum();
         let skipped_by_reason = p
             .skipped_by_reason
             .into_iter()
@@ -273,15 +302,20 @@ impl From<RolloutPreview> for PlanPreview {
                 .map(|s| s.device_id)
                 .collect(),
             canary_percent: p.canary_percent,
+            would_downgrade,
+            conflicting_rollout_id: p.conflicting_rollout_id,
         }
     }
 }
 
+fn parse_skip(reason: &str) -> Option<airlift_core::eligibility::SkipReason> {
+    serde_json::from_value(serde_json::Value::String(reason.to_owned())).ok()
+}
+
 fn describe_skip(reason: &str) -> String {
-    use airlift_core::eligibility::SkipReason;
-    serde_json::from_value::<SkipReason>(serde_json::Value::String(reason.to_owned()))
+    parse_skip(reason)
         .map(|r| r.describe().to_owned())
-        .unwrap_or_else(|_| reason.replace('_', " "))
+        .unwrap_or_else(|| reason.replace('_', " "))
 }
 
 /// A started rollout.
@@ -298,7 +332,7 @@ pub fn item(
     rollback_version: Option<String>,
     profile_name: Option<String>,
 ) -> RolloutItem {
-    use airlift_desk::rollouts::{failure_rate_percent, pending_count};
+    use airlift_desk::rollouts::{at_or_above_threshold, failure_rate_percent, pending_count};
     let target = match (&r.target_profile_id, profile_name) {
         (_, Some(name)) => name,
         (Some(id), None) => id.clone(),
@@ -307,6 +341,9 @@ pub fn item(
     RolloutItem {
         id: r.rollout_id.clone(),
         status: r.status.as_str().to_owned(),
+        outcome: r.outcome.map(|o| o.as_str().to_owned()),
+        retry_of: r.retry_of.clone(),
+        allow_downgrade: r.allow_downgrade,
         package_id: r.package_id.clone(),
         package_version: r.package_version.clone(),
         rollback_package_id: r.rollback_package_id.clone(),
@@ -324,6 +361,7 @@ pub fn item(
         counters: r.counters.into(),
         rollback_counters: r.rollback_counters.map(Into::into),
         failure_rate_percent: failure_rate_percent(r),
+        at_or_above_threshold: at_or_above_threshold(r),
         created_by: r.created_by.clone(),
         created_at: r.created_at.clone(),
         updated_at: r.updated_at.clone(),

@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { appInfo, type AppError } from "./ipc";
 import { useAppEvents } from "./lib/appEvents";
-import { routeHash, useRoute } from "./lib/route";
+import { leaveThen, routeHash, useRoute } from "./lib/route";
 import { CatalogScreen } from "./screens/catalog/CatalogScreen";
 import { DevicesScreen } from "./screens/devices/DevicesScreen";
 import { RolloutsScreen } from "./screens/rollouts/RolloutsScreen";
@@ -20,10 +20,12 @@ export function App() {
   const setSection = (id: SectionId) => navigate(routeHash(id));
   // Choosing a section in the sidebar opens its start page, even when it is already shown.
   const [visit, setVisit] = useState(0);
-  const select = (id: SectionId) => {
-    setSection(id);
-    setVisit((v) => v + 1);
-  };
+  // A screen with unsaved input (the rollout wizard) is asked first (lib/route.ts).
+  const select = (id: SectionId) =>
+    leaveThen(() => {
+      setSection(id);
+      setVisit((v) => v + 1);
+    });
   useAppEvents(navigate);
   const info = useQuery({ queryKey: ["app-info"], queryFn: appInfo, staleTime: Infinity });
   const upload = useUpload();

@@ -100,6 +100,7 @@ export const rolloutPreview = (plan: RolloutPlan) => call<PlanPreview>("rollout_
 export const rolloutStart = (plan: RolloutPlan) => call<StartedRollout>("rollout_start", { plan });
 export const rolloutAct = (id: string, action: RolloutAction, canaryPercent: number | null = null) =>
   call<RolloutDetail>("rollout_act", { id, action, canaryPercent });
+export const rolloutRetryFailed = (id: string) => call<StartedRollout>("rollout_retry_failed", { id });
 export const firstPaint = () => call<null>("first_paint");
 
 // Signing keys (Settings and the wizard's signing step).

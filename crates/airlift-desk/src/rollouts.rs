@@ -4,7 +4,7 @@
 //! the token ([`crate::role`]). The UI receives the result and only renders it, so a button is
 //! never enabled by a second copy of the rules written in TypeScript.
 
-use airlift_core::rollout::{RolloutStatus, RolloutTrigger};
+use airlift_core::rollout::{RolloutOutcome, RolloutStatus, RolloutTrigger};
 use airlift_core::wire::RolloutSummary;
 
 use crate::role::Role;
@@ -44,6 +44,12 @@ pub fn operator_actions(rollout: &RolloutSummary, role: Option<Role>) -> Operato
         };
     }
     let why_not = match rollout.status {
+        RolloutStatus::Completed if retryable_failures(rollout) > 0 => Some(format!(
+            "The rollout is completed; Retry failed devices starts a new rollout for its {} failed \
+             or timed-out device{}.",
+            retryable_failures(rollout),
+            if retryable_failures(rollout) == 1 { "" } else { "s" }
+        )),
         RolloutStatus::Completed => Some("The rollout is completed; nothing can change it.".into()),
         RolloutStatus::RollingBack => {
             Some("The rollout is rolling back; it completes when every device has answered.".into())
@@ -54,6 +60,32 @@ pub fn operator_actions(rollout: &RolloutSummary, role: Option<Role>) -> Operato
         allowed: by_state,
         why_not,
     }
+}
+
+/// Devices a "Retry failed devices" would target: the failed and timed-out ones of a completed
+/// rollout that did not roll back (after a rollback there is nothing to retry: the release was
+/// withdrawn). 0 otherwise.
+pub fn retryable_failures(rollout: &RolloutSummary) -> u64 {
+    let rolled_back = rollout.outcome == Some(RolloutOutcome::RolledBack);
+    if rollout.status != RolloutStatus::Completed || rolled_back {
+        return 0;
+    }
+    rollout.counters.failed_total()
+}
+
+/// Whether this connection may start a retry of `rollout`'s failed devices now (the server's
+/// rule: completed with failed or timed-out devices; admin and release-manager only).
+pub fn can_retry_failed(rollout: &RolloutSummary, role: Option<Role>) -> bool {
+    retryable_failures(rollout) > 0 && role.is_none_or(|r| r.can_operate_rollouts())
+}
+
+/// Whether the slice's failure rate is at or above the threshold: Advance and Resume then ask
+/// the person to confirm with the numbers (auto-pause itself triggers only strictly above).
+pub fn at_or_above_threshold(rollout: &RolloutSummary) -> bool {
+    let total = rollout.counters.total();
+    total > 0
+        && u128::from(rollout.counters.failed_total()) * 100
+            >= u128::from(rollout.failure_threshold_percent) * u128::from(total)
 }
 
 /// Failed (including timed-out) devices per 100 devices in the slice: what auto-pause
@@ -155,6 +187,47 @@ mod tests {
         assert!(a.why_not.unwrap().contains("support"));
         let unknown = operator_actions(&rollout(RolloutStatus::Paused, 10), None);
         assert_eq!(unknown.allowed.len(), 2);
+    }
+
+    #[test]
+    fn retry_is_offered_for_a_completed_rollout_with_failures_that_did_not_roll_back() {
+        let admin = Some(Role::Admin);
+        let mut done = rollout(RolloutStatus::Completed, 100);
+        done.outcome = Some(RolloutOutcome::SomeFailed);
+        assert_eq!(retryable_failures(&done), 4, "3 failed and 1 timed out");
+        assert!(can_retry_failed(&done, admin));
+        assert!(
+            can_retry_failed(&done, None),
+            "unknown role: the server decides"
+        );
+        assert!(!can_retry_failed(&done, Some(Role::Support)));
+        assert!(operator_actions(&done, admin)
+            .why_not
+            .unwrap()
+            .contains("4 failed or timed-out devices"));
+
+        let mut rolled_back = done.clone();
+        rolled_back.outcome = Some(RolloutOutcome::RolledBack);
+        assert!(!can_retry_failed(&rolled_back, admin));
+        let active = rollout(RolloutStatus::Active, 100);
+        assert!(!can_retry_failed(&active, admin), "only a finished rollout");
+        let mut clean = done.clone();
+        clean.counters.failed = 0;
+        clean.counters.timed_out = 0;
+        assert!(!can_retry_failed(&clean, admin), "nothing failed");
+    }
+
+    #[test]
+    fn the_threshold_confirmation_starts_at_the_threshold() {
+        // 4 of 20 in the slice failed or timed out: 20 %.
+        let mut r = rollout(RolloutStatus::Paused, 50);
+        r.failure_threshold_percent = 20;
+        assert!(at_or_above_threshold(&r), "exactly at the threshold");
+        r.failure_threshold_percent = 21;
+        assert!(!at_or_above_threshold(&r));
+        r.counters = DeviceCounters::default();
+        r.failure_threshold_percent = 0;
+        assert!(!at_or_above_threshold(&r), "an empty slice has no rate");
     }
 
     #[test]

@@ -12,4 +12,14 @@ scheduled: number, skipped: number, skipped_by_reason: Array<SkipGroup>,
 /**
  * Up to 20 skipped device ids, for a closer look.
  */
-skipped_examples: Array<string>, canary_percent: number, };
+skipped_examples: Array<string>, canary_percent: number, 
+/**
+ * Devices that run a newer version than the package's, skipped unless the plan allows a
+ * downgrade (0 when it does: they are then eligible).
+ */
+would_downgrade: number, 
+/**
+ * An unfinished rollout that already targets some of these devices: starting this plan
+ * would be refused until it completes.
+ */
+conflicting_rollout_id: string | null, };

@@ -26,4 +26,9 @@ role: string | null,
 /**
  * Devices a rollback sends the rollback package to.
  */
-rollback_reach: number, fresh: boolean, synced_at_ms: number | null, offline_reason: string | null, };
+rollback_reach: number, 
+/**
+ * Failed and timed-out devices a "Retry failed devices" would target now; 0 when the
+ * action is not open (not completed, rolled back, nothing failed, or a read-only role).
+ */
+retry_failed: number, fresh: boolean, synced_at_ms: number | null, offline_reason: string | null, };

@@ -8,7 +8,19 @@ export type RolloutItem = { id: string,
 /**
  * active, paused, rolling_back, completed.
  */
-status: string, package_id: string, package_version: string, rollback_package_id: string | null, 
+status: string, 
+/**
+ * How a completed rollout ended: succeeded, some_failed, rolled_back (null until then).
+ */
+outcome: string | null, 
+/**
+ * The rollout whose failed devices this one retries.
+ */
+retry_of: string | null, 
+/**
+ * Devices on a newer version were included (downgraded).
+ */
+allow_downgrade: boolean, package_id: string, package_version: string, rollback_package_id: string | null, 
 /**
  * The rollback package's version when the catalog knows it.
  */
@@ -36,4 +48,8 @@ rollback_counters: DeviceStateCounts | null,
 /**
  * Failed and timed-out devices per 100 in the slice (what auto-pause compares).
  */
-failure_rate_percent: number, created_by: string, created_at: string, updated_at: string, };
+failure_rate_percent: number, 
+/**
+ * The failure rate is at or above the threshold: Advance and Resume ask first.
+ */
+at_or_above_threshold: boolean, created_by: string, created_at: string, updated_at: string, };

@@ -7,4 +7,8 @@ export type RolloutPlan = { package_id: string, target_profile_id: string,
 /**
  * canary, rolling, all_at_once.
  */
-strategy: string, canary_percent: number, failure_threshold_percent: number, rollback_package_id: string | null, batch_percent: number | null, force: boolean, };
+strategy: string, canary_percent: number, failure_threshold_percent: number, rollback_package_id: string | null, batch_percent: number | null, force: boolean, 
+/**
+ * Include devices that run a newer version (otherwise skipped as would_downgrade).
+ */
+allow_downgrade: boolean, };

@@ -5,7 +5,8 @@
  */
 export type SkipGroup = { 
 /**
- * wrong_device_type, below_min_version, already_on_version, unparsable_version.
+ * wrong_device_type, below_min_version, already_on_version, unparsable_version,
+ * would_downgrade.
  */
 reason: string, 
 /**

@@ -4,21 +4,27 @@ import type { RolloutDetail } from "../../bindings/RolloutDetail";
 import type { AppError } from "../../ipc";
 import { parsePercent } from "./wizard/plan";
 import { Dialog } from "./Dialog";
-import { useRolloutAction } from "./queries";
+import { routeHash } from "../../lib/route";
+import { thresholdSentence } from "./model";
+import { useRetryFailed, useRolloutAction } from "./queries";
 
 /** Devices a canary of `percent` covers: ceil(percent × eligible / 100), as the server counts. */
 export function sliceSize(eligible: number, percent: number): number {
   return Math.min(eligible, Math.ceil((percent * eligible) / 100));
 }
 
-/** Pause, Resume, Advance and Rollback, enabled as the rollout's `actions` say. */
+/** Pause, Resume, Advance and Rollback, enabled as the rollout's `actions` say; Retry failed
+ *  devices on a completed rollout that has some. Resume and Advance at or above the failure
+ *  threshold ask first, stating the numbers. */
 export function RolloutActions({ detail }: { detail: RolloutDetail }) {
   const r = detail.rollout;
   const act = useRolloutAction(r.id);
-  const [dialog, setDialog] = useState<"advance" | "rollback" | null>(null);
+  const retry = useRetryFailed(r.id);
+  const [dialog, setDialog] = useState<"advance" | "rollback" | "resume" | "retry" | null>(null);
+  const overThreshold = r.at_or_above_threshold;
   const [percentText, setPercentText] = useState("");
   const allowed = (a: RolloutAction) => detail.actions.includes(a);
-  const error = act.error as AppError | null;
+  const error = (act.error ?? retry.error) as AppError | null;
   const run = (action: RolloutAction, canary?: number) =>
     act.mutate({ action, canary }, { onSuccess: () => setDialog(null) });
 
@@ -45,12 +51,17 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
     <div className="rollout-actions">
       <div className="actions" role="group" aria-label="Rollout actions" aria-describedby={detail.actions_note ? "actions-note" : undefined}>
         {button("pause", "Pause", () => run("pause"))}
-        {button("resume", "Resume", () => run("resume"))}
+        {button("resume", overThreshold ? "Resume…" : "Resume", () => (overThreshold ? setDialog("resume") : run("resume")))}
         {button("advance", "Advance…", () => {
           setPercentText(String(Math.min(100, Math.max(r.canary_percent * 2, r.canary_percent + 10))));
           setDialog("advance");
         })}
         {button("rollback", "Rollback…", () => setDialog("rollback"), "danger")}
+        {detail.retry_failed > 0 && (
+          <button type="button" onClick={() => setDialog("retry")} disabled={retry.isPending} data-testid="action-retry-failed">
+            Retry failed devices…
+          </button>
+        )}
       </div>
       {detail.actions_note && (
         <p id="actions-note" className="muted actions-note" data-testid="actions-note">
@@ -71,6 +82,11 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
             }}
             noValidate
           >
+            {overThreshold && (
+              <p className="error" role="alert" data-testid="advance-threshold-warning">
+                {thresholdSentence(r)} Advance anyway?
+              </p>
+            )}
             <div className="field">
               <label htmlFor="advance-percent">New canary slice (now {r.canary_percent} %)</label>
               <div className="percent-input">
@@ -91,10 +107,64 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
                 Cancel
               </button>
               <button type="submit" className="primary" disabled={!!advanceProblem || act.isPending} data-testid="confirm-advance">
-                {typeof parsed === "number" && !advanceProblem ? `Advance to ${parsed} %` : "Advance"}
+                {typeof parsed === "number" && !advanceProblem ? `Advance${overThreshold ? " anyway" : ""} to ${parsed} %` : "Advance"}
               </button>
             </div>
           </form>
+        </Dialog>
+      )}
+      {dialog === "resume" && (
+        <Dialog title="Resume above the failure threshold?" onCancel={() => setDialog(null)} testId="resume-dialog">
+          <p data-testid="resume-summary">{thresholdSentence(r)} Resume anyway?</p>
+          <p className="muted">The devices still waiting get the update; the threshold pauses the rollout again at the next failure above it.</p>
+          {error && (
+            <p className="error" role="alert">
+              {error.message} <code>{error.code}</code>
+            </p>
+          )}
+          <div className="actions end">
+            <button type="button" onClick={() => setDialog(null)}>
+              Cancel
+            </button>
+            <button type="button" className="primary" disabled={act.isPending} onClick={() => run("resume")} data-testid="confirm-resume">
+              Resume anyway
+            </button>
+          </div>
+        </Dialog>
+      )}
+      {dialog === "retry" && (
+        <Dialog title="Retry the failed devices?" onCancel={() => setDialog(null)} testId="retry-dialog">
+          <p data-testid="retry-summary">
+            A new rollout of {r.package_version} to exactly the <strong>{detail.retry_failed}</strong> device{detail.retry_failed === 1 ? "" : "s"} that failed or
+            timed out here, all at once, with the same {r.failure_threshold_percent} % threshold
+            {r.rollback_version || r.rollback_package_id ? ` and rollback to ${r.rollback_version ?? r.rollback_package_id}` : ""}.
+          </p>
+          {error && (
+            <p className="error" role="alert">
+              {error.message} <code>{error.code}</code>
+            </p>
+          )}
+          <div className="actions end">
+            <button type="button" onClick={() => setDialog(null)}>
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="primary"
+              disabled={retry.isPending}
+              data-testid="confirm-retry-failed"
+              onClick={() =>
+                retry.mutate(undefined, {
+                  onSuccess: (started) => {
+                    setDialog(null);
+                    window.location.hash = routeHash("rollouts", started.id);
+                  },
+                })
+              }
+            >
+              Retry {detail.retry_failed} device{detail.retry_failed === 1 ? "" : "s"}
+            </button>
+          </div>
         </Dialog>
       )}
       {dialog === "rollback" && (

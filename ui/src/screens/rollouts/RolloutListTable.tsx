@@ -1,7 +1,7 @@
 import type { RolloutItem } from "../../bindings/RolloutItem";
 import { formatTime } from "../../lib/format";
 import { DeviceStateBar, FailureGauge } from "./DeviceStateBar";
-import { formatRate } from "./model";
+import { backOnRollback, formatRate } from "./model";
 import { StatusBadge } from "./StatusBadge";
 
 /** Every rollout with its state, package, progress and failure rate; a row opens it. */
@@ -35,7 +35,7 @@ export function RolloutListTable({ rollouts, onOpen }: { rollouts: RolloutItem[]
             }}
           >
             <span role="gridcell">
-              <StatusBadge status={r.status} />
+              <StatusBadge rollout={r} />
             </span>
             <span role="gridcell">
               <span className="strong">{r.package_version}</span>
@@ -50,9 +50,7 @@ export function RolloutListTable({ rollouts, onOpen }: { rollouts: RolloutItem[]
             </span>
             <span role="gridcell" className="progress-cell wide">
               <DeviceStateBar rollout={r} compact />
-              <span className="muted nums">
-                {r.counters.successful}/{r.eligible_count}
-              </span>
+              <ProgressNumbers rollout={r} />
             </span>
             <span role="gridcell" className="progress-cell wide">
               <FailureGauge rate={r.failure_rate_percent} threshold={r.failure_threshold_percent} compact />
@@ -67,5 +65,21 @@ export function RolloutListTable({ rollouts, onOpen }: { rollouts: RolloutItem[]
         ))}
       </div>
     </div>
+  );
+}
+
+/** "47/258" updated; a rolled-back rollout says how many devices are back on the old build. */
+function ProgressNumbers({ rollout: r }: { rollout: RolloutItem }) {
+  const back = r.outcome === "rolled_back" || r.status === "rolling_back" ? backOnRollback(r) : null;
+  if (back)
+    return (
+      <span className="muted nums" data-testid="rollout-progress" title={`${back.back} of ${back.of} devices back on ${r.rollback_version ?? "the rollback package"}`}>
+        ↩ {back.back}/{back.of} back
+      </span>
+    );
+  return (
+    <span className="muted nums" data-testid="rollout-progress">
+      {r.counters.successful}/{r.eligible_count}
+    </span>
   );
 }

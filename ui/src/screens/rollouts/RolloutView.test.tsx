@@ -113,4 +113,143 @@ describe("rollout view", () => {
     fireEvent.change(input, { target: { value: "100" } });
     expect(screen.getByText(/Schedules 20 more devices/)).toBeInTheDocument();
   });
+
+  it("shows each outcome distinctly: a rolled-back rollout is never green and says how many devices are back", async () => {
+    backend(
+      detail(
+        {
+          actions: [],
+          transitions: [
+            { from: null, to: "active", trigger: "start", actor: "alice", actor_role: "release-manager", canary_percent: 10, at: "2026-11-23T10:00:00Z" },
+            { from: "active", to: "rolling_back", trigger: "rollback", actor: "alice", actor_role: "release-manager", canary_percent: 10, at: "2026-11-23T10:03:00Z" },
+            { from: "rolling_back", to: "completed", trigger: "rollback_finished", actor: "system", actor_role: "system", canary_percent: 10, at: "2026-11-23T10:05:00Z" },
+          ],
+        },
+        {
+          status: "completed",
+          outcome: "rolled_back",
+          rollback_counters: { scheduled: 0, command_sent: 0, in_progress: 0, successful: 16, failed: 1, timed_out: 0 },
+        },
+      ),
+    );
+    view();
+    const badge = await screen.findByTestId("rollout-status");
+    expect(badge).toHaveTextContent("Rolled back");
+    expect(badge).not.toHaveClass("s-completed");
+    expect(badge).toHaveClass("o-rolled_back");
+    expect(screen.getByTestId("devices-summary")).toHaveTextContent("16 of 17 back on 1.4.2");
+    const diagram = screen.getByTestId("state-diagram");
+    expect(diagram.querySelector('[data-node="completed"]')).toHaveClass("o-rolled_back");
+    expect(diagram.querySelector('[data-edge="rollback-finished"]')).toHaveAttribute("data-taken", "true");
+  });
+
+  it("shows a completion with failures in amber with its count, on the new all-decided edge", async () => {
+    backend(
+      detail(
+        {
+          actions: [],
+          retry_failed: 2,
+          transitions: [
+            { from: null, to: "active", trigger: "start", actor: "alice", actor_role: "release-manager", canary_percent: 100, at: "2026-11-23T10:00:00Z" },
+            { from: "active", to: "completed", trigger: "finished_with_failures", actor: "system", actor_role: "system", canary_percent: 100, at: "2026-11-23T10:05:00Z" },
+          ],
+        },
+        { status: "completed", outcome: "some_failed", counters: { scheduled: 0, command_sent: 0, in_progress: 0, successful: 38, failed: 1, timed_out: 1 } },
+      ),
+    );
+    view();
+    const badge = await screen.findByTestId("rollout-status");
+    expect(badge).toHaveTextContent("Completed · 2 failed");
+    expect(badge).toHaveClass("o-some_failed");
+    expect(screen.getByTestId("devices-summary")).toHaveTextContent("38 of 40 updated, 2 failed");
+    const diagram = screen.getByTestId("state-diagram");
+    expect(diagram.querySelector('[data-edge="all-decided"]')).toHaveAttribute("data-taken", "true");
+    expect(diagram.querySelector('[data-edge="all-succeeded"]')).not.toHaveAttribute("data-taken");
+    expect(within(screen.getByTestId("transitions")).getByText(/every device decided, some failed/)).toBeInTheDocument();
+  });
+
+  it("shows a clean success in green", async () => {
+    backend(detail({ actions: [] }, { status: "completed", outcome: "succeeded", counters: { scheduled: 0, command_sent: 0, in_progress: 0, successful: 40, failed: 0, timed_out: 0 } }));
+    view();
+    const badge = await screen.findByTestId("rollout-status");
+    expect(badge).toHaveTextContent("Succeeded");
+    expect(badge).toHaveClass("s-completed");
+    expect(screen.queryByTestId("action-retry-failed")).not.toBeInTheDocument();
+  });
+
+  it("asks before resuming at or above the threshold, stating the numbers", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    backend(
+      detail(
+        { actions: ["resume", "rollback"] },
+        {
+          status: "paused",
+          in_slice: 40,
+          failure_threshold_percent: 20,
+          failure_rate_percent: 30,
+          at_or_above_threshold: true,
+          counters: { scheduled: 0, command_sent: 0, in_progress: 0, successful: 28, failed: 10, timed_out: 2 },
+        },
+      ),
+      calls,
+    );
+    view();
+    fireEvent.click(await screen.findByTestId("action-resume"));
+    const dialog = await screen.findByTestId("resume-dialog");
+    expect(within(dialog).getByTestId("resume-summary")).toHaveTextContent("12 of 40 devices failed (30 %), above the 20 % threshold. Resume anyway?");
+    expect(calls.some((c) => c.cmd === "rollout_act")).toBe(false);
+    fireEvent.click(within(dialog).getByTestId("confirm-resume"));
+    await waitFor(() => expect(calls.find((c) => c.cmd === "rollout_act")?.args).toMatchObject({ id: "rol_1", action: "resume" }));
+  });
+
+  it("resumes at once below the threshold", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    backend(detail({ actions: ["resume", "rollback"] }, { status: "paused" }), calls);
+    view();
+    fireEvent.click(await screen.findByTestId("action-resume"));
+    await waitFor(() => expect(calls.some((c) => c.cmd === "rollout_act")).toBe(true));
+    expect(screen.queryByTestId("resume-dialog")).not.toBeInTheDocument();
+  });
+
+  it("warns in the advance dialog when the failure rate is at the threshold", async () => {
+    backend(detail({}, { in_slice: 20, failure_threshold_percent: 10, failure_rate_percent: 10, at_or_above_threshold: true }));
+    view();
+    fireEvent.click(await screen.findByTestId("action-advance"));
+    expect(await screen.findByTestId("advance-threshold-warning")).toHaveTextContent("2 of 20 devices failed (10 %), at the 10 % threshold. Advance anyway?");
+    expect(screen.getByTestId("confirm-advance")).toHaveTextContent(/Advance anyway to \d+ %/);
+  });
+
+  it("retries the failed devices of a completed rollout in a new one, and opens it", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "connections_list") return connections;
+      if (cmd === "rollout_detail")
+        return detail(
+          { actions: [], retry_failed: 43, actions_note: "The rollout is completed; Retry failed devices starts a new rollout for its 43 failed or timed-out devices." },
+          { status: "completed", outcome: "some_failed" },
+        );
+      if (cmd === "rollout_devices") return { offset: 0, has_more: false, rows: [] };
+      if (cmd === "rollout_retry_failed") return { id: "rol_2", scheduled: 43, eligible: 43 };
+      return null;
+    });
+    view();
+    fireEvent.click(await screen.findByTestId("action-retry-failed"));
+    const dialog = await screen.findByTestId("retry-dialog");
+    expect(within(dialog).getByTestId("retry-summary")).toHaveTextContent(
+      "A new rollout of 2.0.0 to exactly the 43 devices that failed or timed out here, all at once, with the same 10 % threshold and rollback to 1.4.2.",
+    );
+    expect(calls.some((c) => c.cmd === "rollout_retry_failed")).toBe(false);
+    fireEvent.click(within(dialog).getByTestId("confirm-retry-failed"));
+    await waitFor(() => expect(window.location.hash).toBe("#/rollouts/rol_2"));
+    expect(calls.find((c) => c.cmd === "rollout_retry_failed")?.args).toEqual({ id: "rol_1" });
+    window.location.hash = "";
+  });
+
+  it("links a retry to the rollout it retries", async () => {
+    backend(detail({}, { id: "rol_2", retry_of: "rol_1" }));
+    view();
+    const link = within(await screen.findByTestId("retry-of")).getByRole("link", { name: "rol_1" });
+    expect(link).toHaveAttribute("href", "#/rollouts/rol_1");
+  });
 });

@@ -1,6 +1,9 @@
 import { useState } from "react";
 import type { AppError } from "../../ipc";
+import type { RolloutItem } from "../../bindings/RolloutItem";
 import { formatClock, formatTime } from "../../lib/format";
+import { routeHash } from "../../lib/route";
+import { backOnRollback } from "./model";
 import { DeviceStateBar, FailureGauge } from "./DeviceStateBar";
 import { DeviceTable, type TableView } from "./DeviceTable";
 import { useRolloutDetail } from "./queries";
@@ -44,8 +47,13 @@ export function RolloutView({ id, onBack, onOpenDevice }: { id: string; onBack: 
             ← All rollouts
           </button>
           <h1 id="section-title">
-            {r.package_version} → {r.target} <StatusBadge status={r.status} />
+            {r.package_version} → {r.target} <StatusBadge rollout={r} />
           </h1>
+          {r.retry_of && (
+            <p className="retry-of" data-testid="retry-of">
+              Retry of <a href={routeHash("rollouts", r.retry_of)}>{r.retry_of}</a>: its failed and timed-out devices only.
+            </p>
+          )}
           <p className="muted subtitle">
             {STRATEGY[r.strategy] ?? r.strategy} {r.strategy !== "all_at_once" && `at ${r.canary_percent} %`} · {r.eligible_count} eligible
             {r.skipped_count > 0 && `, ${r.skipped_count} skipped`} · rollback {r.rollback_version ?? r.rollback_package_id ?? "none"} · started{" "}
@@ -61,11 +69,11 @@ export function RolloutView({ id, onBack, onOpenDevice }: { id: string; onBack: 
       )}
       <div className="rollout-top">
         <section className="panel" aria-label="State">
-          <StateDiagram status={r.status} transitions={d.transitions} />
+          <StateDiagram status={r.status} outcome={r.outcome} transitions={d.transitions} />
         </section>
         <section className="panel counters" aria-label="Devices">
           <h2>
-            Devices <span className="muted">{r.counters.successful} of {r.eligible_count} updated</span>
+            Devices <DevicesSummary rollout={r} />
           </h2>
           <DeviceStateBar rollout={r} onPick={(s) => setView({ ...view, state: view.state === s ? null : s })} picked={view.state} />
           <FailureGauge rate={r.failure_rate_percent} threshold={r.failure_threshold_percent} />
@@ -80,5 +88,24 @@ export function RolloutView({ id, onBack, onOpenDevice }: { id: string; onBack: 
       </div>
       <DeviceTable rollout={r} view={view} onView={setView} onOpenDevice={onOpenDevice} live={r.status !== "completed" && d.fresh} />
     </div>
+  );
+}
+
+/** "47 of 258 updated", or once rolled back, how many devices run the rollback version again
+ *  (a rolled-back rollout's "updated" devices do not run the new build any more). */
+function DevicesSummary({ rollout: r }: { rollout: RolloutItem }) {
+  const back = r.outcome === "rolled_back" ? backOnRollback(r) : null;
+  if (back)
+    return (
+      <span className="muted" data-testid="devices-summary">
+        {back.back} of {back.of} back on {r.rollback_version ?? "the rollback package"}
+      </span>
+    );
+  const failed = r.counters.failed + r.counters.timed_out;
+  return (
+    <span className="muted" data-testid="devices-summary">
+      {r.counters.successful} of {r.eligible_count} updated
+      {r.status === "completed" && failed > 0 && `, ${failed} failed`}
+    </span>
   );
 }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import type { AppError } from "../../ipc";
 import { formatClock } from "../../lib/format";
+import { isLeaveGuarded } from "../../lib/route";
 import { useRollouts } from "./queries";
 import { RolloutListTable } from "./RolloutListTable";
 import { RolloutView } from "./RolloutView";
@@ -30,6 +31,8 @@ export function RolloutsScreen({ onOpenSettings }: { onOpenSettings: () => void 
     const consume = () => history.replaceState(null, "", window.location.pathname + window.location.search);
     if (rolloutFromHash(window.location.hash)) consume();
     const onHash = () => {
+      // The wizard asks before it is left (lib/route.ts); the hash comes again once it may go.
+      if (isLeaveGuarded()) return;
       const id = rolloutFromHash(window.location.hash);
       if (id) {
         setPage({ kind: "rollout", id });
@@ -53,7 +56,11 @@ export function RolloutsScreen({ onOpenSettings }: { onOpenSettings: () => void 
             Back to rollouts
           </button>
         </div>
-        <RolloutWizard onStarted={(id) => setPage({ kind: "rollout", id })} onCancel={() => setPage({ kind: "list" })} />
+        <RolloutWizard
+          onStarted={(id) => setPage({ kind: "rollout", id })}
+          onCancel={() => setPage({ kind: "list" })}
+          onOpenRollout={(id) => setPage({ kind: "rollout", id })}
+        />
       </>
     );
 

@@ -96,8 +96,21 @@ const EDGES: Edge[] = [
     to: "completed",
     triggers: ["all_succeeded"],
     path: `M ${cx("active") - 20} ${LOW} L ${cx("active") - 20} 152`,
-    label: "all successful",
-    lx: cx("active") - 14,
+    label: "succeeded",
+    lx: cx("active") - 26,
+    ly: 116,
+    anchor: "end",
+  },
+  {
+    // Every device of the whole rollout has a verdict, some of them failed (at or below the
+    // threshold, or resumed past it): the rollout finishes with outcome some_failed.
+    id: "all-decided",
+    from: "active",
+    to: "completed",
+    triggers: ["finished_with_failures"],
+    path: `M ${cx("active") + 14} ${LOW} L ${cx("active") + 14} 152`,
+    label: "all decided",
+    lx: cx("active") + 20,
     ly: 116,
     anchor: "start",
   },
@@ -120,7 +133,7 @@ function edgeOf(t: TransitionEntry): Edge | undefined {
 
 /** The diagram with the current state highlighted and each transition taken numbered on its
  *  edge; the numbered list beside it says when and who. */
-export function StateDiagram({ status, transitions }: { status: string; transitions: TransitionEntry[] }) {
+export function StateDiagram({ status, outcome = null, transitions }: { status: string; outcome?: string | null; transitions: TransitionEntry[] }) {
   const taken = new Map<string, number[]>();
   transitions.forEach((t, i) => {
     const e = edgeOf(t);
@@ -162,8 +175,10 @@ export function StateDiagram({ status, transitions }: { status: string; transiti
         })}
         {Object.entries(NODES).map(([id, n]) => {
           const current = id === status;
+          // The completed node takes the outcome's colour: green only for a clean success.
+          const tone = current && id === "completed" && outcome && outcome !== "succeeded" ? `o-${outcome}` : `s-${id}`;
           return (
-            <g key={id} className={current ? `node current s-${id}` : "node"} data-node={id} aria-current={current ? "true" : undefined}>
+            <g key={id} className={current ? `node current ${tone}` : "node"} data-outcome={current && outcome ? outcome : undefined} data-node={id} aria-current={current ? "true" : undefined}>
               <rect x={n.x} y={n.y} width={W} height={H} rx={8} />
               <text x={n.x + W / 2} y={n.y + H / 2 + 5} textAnchor="middle">
                 {ROLLOUT_STATUS_LABEL[id]}

@@ -1,9 +1,12 @@
-import { ROLLOUT_STATUS_LABEL } from "./model";
+import type { RolloutItem } from "../../bindings/RolloutItem";
+import { statusView } from "./model";
 
-export function StatusBadge({ status }: { status: string }) {
+/** A rollout's state, and once completed how it ended (see `statusView`). */
+export function StatusBadge({ rollout }: { rollout: Pick<RolloutItem, "status" | "outcome" | "counters"> }) {
+  const { label, cls } = statusView(rollout);
   return (
-    <span className={`badge status s-${status}`} data-testid="rollout-status">
-      {ROLLOUT_STATUS_LABEL[status] ?? status}
+    <span className={`badge status ${cls}`} data-testid="rollout-status" data-outcome={rollout.outcome ?? undefined}>
+      {label}
     </span>
   );
 }

@@ -1,5 +1,6 @@
 // Names and colours of rollout and device states, shared by the list, the view and the table.
 import type { DeviceStateCounts } from "../../bindings/DeviceStateCounts";
+import type { RolloutItem } from "../../bindings/RolloutItem";
 
 export const ROLLOUT_STATUS_LABEL: Record<string, string> = {
   active: "Active",
@@ -52,5 +53,32 @@ export const TRIGGER_LABEL: Record<string, string> = {
   advance: "advanced",
   rollback: "rollback started",
   all_succeeded: "completed (all devices successful)",
+  finished_with_failures: "completed (every device decided, some failed)",
   rollback_finished: "rollback finished",
 };
+
+/** How a rollout's state reads, with its outcome once completed: a rolled-back rollout is
+ *  never shown as a green success, and one with failures says how many. `cls` picks the
+ *  colour: `s-<status>` while running, `o-<outcome>` once completed (`s-completed`, green,
+ *  only for a clean success or an outcome the server did not give). */
+export function statusView(r: Pick<RolloutItem, "status" | "outcome" | "counters">): { label: string; cls: string } {
+  if (r.status !== "completed" || !r.outcome || r.outcome === "succeeded")
+    return { label: r.outcome === "succeeded" ? "Succeeded" : (ROLLOUT_STATUS_LABEL[r.status] ?? r.status), cls: `s-${r.status}` };
+  if (r.outcome === "rolled_back") return { label: "Rolled back", cls: "o-rolled_back" };
+  const failed = r.counters.failed + r.counters.timed_out;
+  return { label: `Completed · ${failed} failed`, cls: `o-${r.outcome}` };
+}
+
+/** The devices the rollback took back to the rollback version (null before any rollback). */
+export function backOnRollback(r: Pick<RolloutItem, "rollback_counters">): { back: number; of: number } | null {
+  const rb = r.rollback_counters;
+  return rb ? { back: rb.successful, of: sumCounts(rb) } : null;
+}
+
+/** "12 of 40 devices failed (30 %), above the 20 % threshold": the numbers a confirmation
+ *  states before Advance or Resume at or above the threshold. */
+export function thresholdSentence(r: Pick<RolloutItem, "counters" | "in_slice" | "failure_rate_percent" | "failure_threshold_percent">): string {
+  const failed = r.counters.failed + r.counters.timed_out;
+  const where = r.failure_rate_percent > r.failure_threshold_percent ? "above" : "at";
+  return `${failed} of ${r.in_slice} devices failed (${formatRate(r.failure_rate_percent)}), ${where} the ${r.failure_threshold_percent} % threshold.`;
+}

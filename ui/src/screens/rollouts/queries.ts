@@ -66,3 +66,12 @@ export function useRolloutAction(id: string) {
     },
   });
 }
+
+/** "Retry failed devices": a new rollout over the completed one's failed devices. */
+export function useRetryFailed(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => ipc.rolloutRetryFailed(id),
+    onSuccess: () => void client.invalidateQueries({ queryKey: ["rollouts"] }),
+  });
+}

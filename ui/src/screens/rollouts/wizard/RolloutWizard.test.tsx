@@ -1,8 +1,9 @@
-import { fireEvent, screen, waitFor } from "@testing-library/react";
+import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, vi } from "vitest";
 import { catalog, connections, pkg } from "../../../test/fixtures";
 import { renderApp } from "../../../test/render";
+import { leaveThen, useRoute } from "../../../lib/route";
 import { RolloutWizard } from "./RolloutWizard";
 
 afterEach(() => clearMocks());
@@ -111,5 +112,165 @@ describe("rollout wizard", () => {
     expect(await screen.findByTestId("preview-problem")).toHaveTextContent("None of the profile's 5 devices is eligible");
     fireEvent.click(screen.getByRole("button", { name: "Next: strategy" }));
     expect(screen.getByRole("heading", { name: "Package and target" })).toBeInTheDocument();
+  });
+
+  it("shows devices on a newer version, and includes them only when the downgrade is allowed", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "connections_list") return connections;
+      if (cmd === "catalog_cached" || cmd === "catalog_refresh") return catalog({ packages: [pkg({ id: "new", version: "2.0.0" })] });
+      if (cmd === "rollout_targets") return [{ id: "sensors", name: "temp-sensor-v2", device_type: "temp-sensor" }];
+      if (cmd === "rollout_preview") {
+        const allow = (args as { plan: { allow_downgrade: boolean } }).plan.allow_downgrade;
+        return allow
+          ? { eligible: 258, scheduled: 26, skipped: 0, skipped_by_reason: [], skipped_examples: [], canary_percent: 10, would_downgrade: 0, conflicting_rollout_id: null }
+          : {
+              eligible: 43,
+              scheduled: 5,
+              skipped: 215,
+              skipped_by_reason: [{ reason: "would_downgrade", description: "device runs a newer version than the package's", count: 215 }],
+              skipped_examples: [],
+              canary_percent: 10,
+              would_downgrade: 215,
+              conflicting_rollout_id: null,
+            };
+      }
+      if (cmd === "rollout_start") return { id: "rol_9", scheduled: 26, eligible: 258 };
+      return null;
+    });
+    renderApp(<RolloutWizard onStarted={() => {}} onCancel={() => {}} />);
+    await screen.findByRole("option", { name: /temp-sensor-v2/ });
+    await screen.findByRole("option", { name: /temp-sensor 2.0.0/ });
+    fireEvent.change(screen.getByLabelText("Package"), { target: { value: "new" } });
+    fireEvent.change(screen.getByLabelText("Target profile"), { target: { value: "sensors" } });
+    const warning = await screen.findByTestId("downgrade-warning");
+    expect(warning).toHaveTextContent("215 devices run a newer version than 2.0.0. They are left out: a rollout never downgrades a device unless you allow it.");
+    expect(screen.getByTestId("eligible-count")).toHaveTextContent("43");
+
+    fireEvent.click(within(warning).getByLabelText("Allow downgrade"));
+    await waitFor(() => expect(screen.getByTestId("eligible-count")).toHaveTextContent("258"));
+    expect(screen.getByTestId("downgrade-warning")).toHaveTextContent("215 devices run a newer version than 2.0.0. They are included and will be taken back to 2.0.0.");
+    fireEvent.click(screen.getByRole("button", { name: "Next: strategy" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Next: review" }));
+    fireEvent.click(await screen.findByTestId("start-rollout"));
+    await waitFor(() => expect(calls.some((c) => c.cmd === "rollout_start")).toBe(true));
+    expect(calls.find((c) => c.cmd === "rollout_start")?.args).toMatchObject({ plan: { allow_downgrade: true } });
+  });
+
+  it("shows a conflicting unfinished rollout before anything is submitted, and offers to open it", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "connections_list") return connections;
+      if (cmd === "catalog_cached" || cmd === "catalog_refresh") return catalog({ packages: [pkg({ id: "new" })] });
+      if (cmd === "rollout_targets") return [{ id: "sensors", name: "temp-sensor-v2", device_type: "temp-sensor" }];
+      if (cmd === "rollout_preview")
+        return { eligible: 40, scheduled: 4, skipped: 0, skipped_by_reason: [], skipped_examples: [], canary_percent: 10, would_downgrade: 0, conflicting_rollout_id: "rol_7" };
+      return null;
+    });
+    const open = vi.fn();
+    renderApp(<RolloutWizard onStarted={() => {}} onCancel={() => {}} onOpenRollout={open} />);
+    await screen.findByRole("option", { name: /temp-sensor-v2/ });
+    await screen.findByRole("option", { name: /temp-sensor 2.0.0/ });
+    fireEvent.change(screen.getByLabelText("Package"), { target: { value: "new" } });
+    fireEvent.change(screen.getByLabelText("Target profile"), { target: { value: "sensors" } });
+    expect(await screen.findByTestId("preview-problem")).toHaveTextContent("Rollout rol_7 is still unfinished on some of these devices");
+    fireEvent.click(screen.getByRole("button", { name: "Next: strategy" }));
+    expect(screen.getByRole("heading", { name: "Package and target" })).toBeInTheDocument();
+    fireEvent.click(screen.getByTestId("open-conflicting-rollout"));
+    expect(open).toHaveBeenCalledWith("rol_7");
+    expect(calls.some((c) => c.cmd === "rollout_start")).toBe(false);
+  });
+
+  it("asks before starting All at once on more than 100 devices, stating how many", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "connections_list") return connections;
+      if (cmd === "catalog_cached" || cmd === "catalog_refresh") return catalog({ packages: [pkg({ id: "new" })] });
+      if (cmd === "rollout_targets") return [{ id: "sensors", name: "temp-sensor-v2", device_type: "temp-sensor" }];
+      if (cmd === "rollout_preview") {
+        const plan = (args as { plan: { canary_percent: number } }).plan;
+        const scheduled = Math.ceil((plan.canary_percent * 258) / 100);
+        return { eligible: 258, scheduled, skipped: 0, skipped_by_reason: [], skipped_examples: [], canary_percent: plan.canary_percent, would_downgrade: 0, conflicting_rollout_id: null };
+      }
+      if (cmd === "rollout_start") return { id: "rol_9", scheduled: 258, eligible: 258 };
+      return null;
+    });
+    const started = vi.fn();
+    renderApp(<RolloutWizard onStarted={started} onCancel={() => {}} />);
+    await screen.findByRole("option", { name: /temp-sensor-v2/ });
+    await screen.findByRole("option", { name: /temp-sensor 2.0.0/ });
+    fireEvent.change(screen.getByLabelText("Package"), { target: { value: "new" } });
+    fireEvent.change(screen.getByLabelText("Target profile"), { target: { value: "sensors" } });
+    await screen.findByTestId("eligible-count");
+    fireEvent.click(screen.getByRole("button", { name: "Next: strategy" }));
+    fireEvent.click(await screen.findByLabelText(/All at once/));
+    fireEvent.click(screen.getByRole("button", { name: "Next: review" }));
+    await waitFor(() => expect(screen.getByTestId("review-scheduled")).toHaveTextContent("258"));
+    fireEvent.click(screen.getByTestId("start-rollout"));
+    const dialog = await screen.findByTestId("all-at-once-dialog");
+    expect(within(dialog).getByTestId("all-at-once-summary")).toHaveTextContent(
+      "All at once sends the update to all 258 eligible devices now, with no canary first. Only the 10 % failure threshold can stop it.",
+    );
+    expect(calls.some((c) => c.cmd === "rollout_start")).toBe(false);
+    fireEvent.click(within(dialog).getByTestId("confirm-all-at-once"));
+    await waitFor(() => expect(started).toHaveBeenCalledWith("rol_9"));
+  });
+
+  it("asks before a navigation leaves it with entered data, and stays or leaves as answered", async () => {
+    backend([]);
+    const gone = vi.fn();
+    // Nothing entered yet: leaving needs no question.
+    renderApp(<RolloutWizard onStarted={() => {}} onCancel={() => {}} />);
+    await screen.findByRole("option", { name: /temp-sensor 2.0.0/ });
+    act(() => leaveThen(gone));
+    expect(gone).toHaveBeenCalledTimes(1);
+
+    fireEvent.change(screen.getByLabelText("Package"), { target: { value: "new" } });
+    act(() => leaveThen(gone));
+    const dialog = await screen.findByTestId("leave-wizard-dialog");
+    expect(dialog).toHaveTextContent("The choices you entered are not saved");
+    expect(gone).toHaveBeenCalledTimes(1);
+    fireEvent.click(within(dialog).getByTestId("stay-in-wizard"));
+    expect(screen.queryByTestId("leave-wizard-dialog")).not.toBeInTheDocument();
+    expect(screen.getByLabelText("Package")).toHaveValue("new");
+
+    act(() => leaveThen(gone));
+    fireEvent.click(within(await screen.findByTestId("leave-wizard-dialog")).getByTestId("leave-wizard"));
+    expect(gone).toHaveBeenCalledTimes(2);
+  });
+
+  it("holds a hash change (a link, a notification click) until the person chose to leave", async () => {
+    backend([]);
+    window.location.hash = "#/rollouts";
+    function Shell() {
+      const [route, navigate] = useRoute();
+      return route.section === "rollouts" ? (
+        <>
+          <button type="button" onClick={() => navigate("#/devices")}>
+            Devices
+          </button>
+          <RolloutWizard onStarted={() => {}} onCancel={() => {}} />
+        </>
+      ) : (
+        <p>The devices screen</p>
+      );
+    }
+    renderApp(<Shell />);
+    await screen.findByRole("option", { name: /temp-sensor 2.0.0/ });
+    fireEvent.change(screen.getByLabelText("Package"), { target: { value: "new" } });
+
+    // A link elsewhere: the wizard stays, and so does the address, until the answer.
+    act(() => {
+      window.location.hash = "#/devices/dev_1";
+    });
+    const dialog = await screen.findByTestId("leave-wizard-dialog");
+    expect(window.location.hash).toBe("#/rollouts");
+    fireEvent.click(within(dialog).getByTestId("leave-wizard"));
+    expect(await screen.findByText("The devices screen")).toBeInTheDocument();
+    expect(window.location.hash).toBe("#/devices/dev_1");
+    window.location.hash = "";
   });
 });

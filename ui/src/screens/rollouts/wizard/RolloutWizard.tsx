@@ -1,12 +1,16 @@
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import * as ipc from "../../../ipc";
 import type { AppError } from "../../../ipc";
 import { useActiveConnection, useCatalog } from "../../../lib/queries";
+import { guardLeaving } from "../../../lib/route";
+import { Dialog } from "../Dialog";
 import { useTargets } from "../queries";
 import {
   EMPTY_DRAFT,
   hasProblems,
+  isDirty,
+  needsAllAtOnceConfirmation,
   previewProblem,
   strategyNotes,
   strategyProblems,
@@ -22,7 +26,16 @@ const STEPS = ["Package and target", "Strategy", "Review and start"] as const;
 
 /** Package → target profile → strategy → review → start. Nothing reaches the server but
  *  previews until the last button. */
-export function RolloutWizard({ onStarted, onCancel }: { onStarted: (id: string) => void; onCancel: () => void }) {
+export function RolloutWizard({
+  onStarted,
+  onCancel,
+  onOpenRollout,
+}: {
+  onStarted: (id: string) => void;
+  onCancel: () => void;
+  /** Opens another rollout (the one that conflicts with this plan). */
+  onOpenRollout?: (id: string) => void;
+}) {
   const active = useActiveConnection();
   const catalog = useCatalog();
   const targets = useTargets(true);
@@ -48,12 +61,39 @@ export function RolloutWizard({ onStarted, onCancel }: { onStarted: (id: string)
     retry: false,
   });
   const previewData = plan ? preview.data : undefined;
+  // How many devices run a newer version: the preview without the downgrade says (with it,
+  // they count as eligible). The same query as above unless the box is ticked.
+  const noDowngradePlan = plan && { ...plan, allow_downgrade: false };
+  const noDowngrade = useQuery({
+    queryKey: ["rollout-preview", active, noDowngradePlan],
+    queryFn: () => ipc.rolloutPreview(noDowngradePlan!),
+    enabled: noDowngradePlan !== null,
+    placeholderData: keepPreviousData,
+    retry: false,
+  });
+  const newerDevices = plan ? (noDowngrade.data?.would_downgrade ?? 0) : 0;
+  // Leaving with entered data (the sidebar, a link, a notification) asks first.
+  const [leaving, setLeaving] = useState<(() => void) | null>(null);
+  const [confirmAll, setConfirmAll] = useState(false);
+  const dirty = isDirty(draft);
+  const releaseGuard = useRef<(() => void) | null>(null);
+  useEffect(() => {
+    if (!dirty) return;
+    const release = guardLeaving((proceed) => {
+      setLeaving(() => proceed);
+      return true;
+    });
+    releaseGuard.current = release;
+    return release;
+  }, [dirty]);
+  const release = () => releaseGuard.current?.();
   const notes = strategyNotes(draft, ctx, hasProblems(strategy) ? undefined : previewData);
   const blocking = previewProblem(previewData);
 
   const start = useMutation({
     mutationFn: () => ipc.rolloutStart(toPlan(draft)),
     onSuccess: (started) => {
+      setConfirmAll(false);
       void client.invalidateQueries({ queryKey: ["rollouts"] });
       onStarted(started.id);
     },
@@ -89,6 +129,8 @@ export function RolloutWizard({ onStarted, onCancel }: { onStarted: (id: string)
         onSubmit={(e) => {
           e.preventDefault();
           if (step < 2) next();
+          else if (blocking) return;
+          else if (needsAllAtOnceConfirmation(draft, previewData)) setConfirmAll(true);
           else start.mutate();
         }}
       >
@@ -103,6 +145,8 @@ export function RolloutWizard({ onStarted, onCancel }: { onStarted: (id: string)
             problems={shown(target)}
             preview={{ data: previewData, loading: preview.isFetching, error: (preview.error as AppError | null) ?? null }}
             blocking={blocking}
+            newerDevices={newerDevices}
+            onOpenRollout={onOpenRollout}
           />
         )}
         {step === 1 && (
@@ -139,12 +183,51 @@ export function RolloutWizard({ onStarted, onCancel }: { onStarted: (id: string)
               {step === 0 ? "Next: strategy" : "Next: review"}
             </button>
           ) : (
-            <button type="submit" className="primary" disabled={start.isPending || !previewData} data-testid="start-rollout">
+            <button type="submit" className="primary" disabled={start.isPending || !previewData || !!blocking} data-testid="start-rollout">
               {start.isPending ? "Starting…" : `Start rollout on ${previewData?.scheduled ?? "…"} device${previewData?.scheduled === 1 ? "" : "s"}`}
             </button>
           )}
         </div>
       </form>
+      {confirmAll && previewData && (
+        <Dialog title="Update every device at once?" onCancel={() => setConfirmAll(false)} testId="all-at-once-dialog">
+          <p data-testid="all-at-once-summary">
+            All at once sends the update to all <strong>{previewData.scheduled}</strong> eligible devices now, with no canary first. Only the{" "}
+            {draft.failureThreshold} % failure threshold can stop it.
+          </p>
+          <div className="actions end">
+            <button type="button" onClick={() => setConfirmAll(false)}>
+              Cancel
+            </button>
+            <button type="button" className="primary" disabled={start.isPending} onClick={() => start.mutate()} data-testid="confirm-all-at-once">
+              Start on {previewData.scheduled} devices
+            </button>
+          </div>
+        </Dialog>
+      )}
+      {leaving && (
+        <Dialog title="Leave the rollout wizard?" onCancel={() => setLeaving(null)} testId="leave-wizard-dialog">
+          <p>The choices you entered are not saved: leaving discards them and starts nothing.</p>
+          <div className="actions end">
+            <button type="button" onClick={() => setLeaving(null)} data-testid="stay-in-wizard">
+              Stay
+            </button>
+            <button
+              type="button"
+              className="danger-solid"
+              data-testid="leave-wizard"
+              onClick={() => {
+                const proceed = leaving;
+                setLeaving(null);
+                release();
+                proceed();
+              }}
+            >
+              Leave and discard
+            </button>
+          </div>
+        </Dialog>
+      )}
     </div>
   );
 }

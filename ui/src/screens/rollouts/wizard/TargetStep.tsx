@@ -15,10 +15,15 @@ interface Props {
   problems: Problems;
   preview: { data: PlanPreview | undefined; loading: boolean; error: AppError | null };
   blocking: string | null;
+  /** Devices on a newer version than the package, from a preview without the downgrade. */
+  newerDevices: number;
+  onOpenRollout?: (id: string) => void;
 }
 
 /** Step 1: which package goes to which profile, and how many devices can take it. */
-export function TargetStep({ draft, set, packages, profiles, profilesLoading, problems, preview, blocking }: Props) {
+export function TargetStep({ draft, set, packages, profiles, profilesLoading, problems, preview, blocking, newerDevices, onOpenRollout }: Props) {
+  const pkg = packages.find((p) => p.id === draft.packageId);
+  const conflict = preview.data?.conflicting_rollout_id ?? null;
   return (
     <>
       <div className="field-row">
@@ -54,9 +59,30 @@ export function TargetStep({ draft, set, packages, profiles, profilesLoading, pr
         </Field>
       </div>
       <PreviewFacts preview={preview.data} loading={preview.loading} error={preview.error} />
+      {newerDevices > 0 && (
+        <div className="notice downgrade" data-testid="downgrade-warning">
+          <p>
+            <strong>{newerDevices}</strong> device{newerDevices === 1 ? " runs" : "s run"} a newer version than {pkg?.version ?? "this package"}.{" "}
+            {draft.allowDowngrade
+              ? `They are included and will be taken back to ${pkg?.version ?? "this version"}.`
+              : "They are left out: a rollout never downgrades a device unless you allow it."}
+          </p>
+          <label className="radio">
+            <input type="checkbox" checked={draft.allowDowngrade} onChange={(e) => set({ allowDowngrade: e.target.checked })} /> Allow downgrade
+          </label>
+        </div>
+      )}
       {blocking && (
         <p className="field-error" role="alert" data-testid="preview-problem">
           {blocking}
+          {conflict && onOpenRollout && (
+            <>
+              {" "}
+              <button type="button" className="link" onClick={() => onOpenRollout(conflict)} data-testid="open-conflicting-rollout">
+                Open rollout {conflict}
+              </button>
+            </>
+          )}
         </p>
       )}
     </>

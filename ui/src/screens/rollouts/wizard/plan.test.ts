@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
+import type { PlanPreview } from "../../../bindings/PlanPreview";
 import { pkg } from "../../../test/fixtures";
 import {
   EMPTY_DRAFT,
   hasProblems,
+  isDirty,
+  needsAllAtOnceConfirmation,
   parsePercent,
   previewProblem,
   strategyNotes,
@@ -25,7 +28,16 @@ const ctx: Context = {
   ],
 };
 const draft = (over: Partial<Draft> = {}): Draft => ({ ...EMPTY_DRAFT, packageId: "new", profileId: "sensors", rollbackPackageId: "old", ...over });
-const preview = (scheduled: number) => ({ eligible: scheduled * 10, scheduled, skipped: 0, skipped_by_reason: [], skipped_examples: [], canary_percent: 10 });
+const preview = (scheduled: number): PlanPreview => ({
+  eligible: scheduled * 10,
+  scheduled,
+  skipped: 0,
+  skipped_by_reason: [],
+  skipped_examples: [],
+  canary_percent: 10,
+  would_downgrade: 0,
+  conflicting_rollout_id: null,
+});
 
 describe("rollout plan validation", () => {
   it("accepts a sound canary plan", () => {
@@ -40,6 +52,7 @@ describe("rollout plan validation", () => {
       rollback_package_id: "old",
       batch_percent: null,
       force: false,
+      allow_downgrade: false,
     });
   });
 
@@ -95,5 +108,26 @@ describe("rollout plan validation", () => {
     expect(previewProblem({ ...preview(0), eligible: 0, skipped: 5 })).toMatch(/None of the profile's 5 devices is eligible/);
     expect(previewProblem({ ...preview(0), eligible: 0, skipped: 0 })).toMatch(/no devices/);
     expect(previewProblem(preview(3))).toBeNull();
+  });
+
+  it("refuses to start over devices another unfinished rollout holds, naming it", () => {
+    expect(previewProblem({ ...preview(3), conflicting_rollout_id: "rol_7" })).toBe(
+      "Rollout rol_7 is still unfinished on some of these devices; a device takes one rollout at a time. Let it complete (or roll it back) first.",
+    );
+  });
+
+  it("sends allow_downgrade only when the person ticked it, and counts entered data as unsaved", () => {
+    expect(toPlan(draft()).allow_downgrade).toBe(false);
+    expect(toPlan(draft({ allowDowngrade: true })).allow_downgrade).toBe(true);
+    expect(isDirty(EMPTY_DRAFT)).toBe(false);
+    expect(isDirty({ ...EMPTY_DRAFT, packageId: "new" })).toBe(true);
+    expect(isDirty({ ...EMPTY_DRAFT, allowDowngrade: true })).toBe(true);
+  });
+
+  it("confirms All at once only above 100 devices", () => {
+    const all = draft({ strategy: "all_at_once" });
+    expect(needsAllAtOnceConfirmation(all, preview(100))).toBe(false);
+    expect(needsAllAtOnceConfirmation(all, preview(101))).toBe(true);
+    expect(needsAllAtOnceConfirmation(draft(), preview(500)), "a canary asks nothing").toBe(false);
   });
 });

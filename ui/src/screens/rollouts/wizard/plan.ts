@@ -17,6 +17,8 @@ export interface Draft {
   rollbackPackageId: string;
   batchPercent: string;
   force: boolean;
+  /** Include devices that run a newer version (taken back to this package's version). */
+  allowDowngrade: boolean;
 }
 
 export const EMPTY_DRAFT: Draft = {
@@ -28,7 +30,20 @@ export const EMPTY_DRAFT: Draft = {
   rollbackPackageId: "",
   batchPercent: "25",
   force: false,
+  allowDowngrade: false,
 };
+
+/** Whether the person entered anything: leaving the wizard then asks first. */
+export function isDirty(d: Draft): boolean {
+  return (Object.keys(EMPTY_DRAFT) as DraftField[]).some((k) => d[k] !== EMPTY_DRAFT[k]);
+}
+
+/** "All at once" over more than this many devices asks for a confirmation stating the count. */
+export const CONFIRM_ALL_AT_ONCE_ABOVE = 100;
+
+export function needsAllAtOnceConfirmation(d: Draft, preview: PlanPreview | undefined): boolean {
+  return d.strategy === "all_at_once" && (preview?.scheduled ?? 0) > CONFIRM_ALL_AT_ONCE_ABOVE;
+}
 
 export type DraftField = keyof Draft;
 export type Problems = Partial<Record<DraftField, string>>;
@@ -131,6 +146,7 @@ export function toPlan(d: Draft): RolloutPlan {
     rollback_package_id: d.rollbackPackageId || null,
     batch_percent: d.strategy === "rolling" ? num(d.batchPercent) : null,
     force: d.force,
+    allow_downgrade: d.allowDowngrade,
   };
 }
 
@@ -141,6 +157,8 @@ export function hasProblems(p: Problems): boolean {
 /** Why the review cannot start, from the server's preview; null when it can. */
 export function previewProblem(preview: PlanPreview | undefined): string | null {
   if (!preview) return null;
+  if (preview.conflicting_rollout_id)
+    return `Rollout ${preview.conflicting_rollout_id} is still unfinished on some of these devices; a device takes one rollout at a time. Let it complete (or roll it back) first.`;
   if (preview.eligible === 0)
     return preview.skipped > 0
       ? `None of the profile's ${preview.skipped} devices is eligible (see the reasons above); nothing would be scheduled.`
