@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use airlift_desk::secret::Secret;
+use airlift_desk::signing::{KeyStore, SigningAlgorithm, StoredKey};
 use airlift_desk::DeskError;
 use serde::Deserialize;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
@@ -137,4 +138,54 @@ pub async fn start(data_dir: &Path) -> Result<DemoFleet, DeskError> {
         token: Secret::new(info.admin_token),
         child,
     })
+}
+
+/// The key the demo offers for signing at once: in this computer's key store like any other key
+/// (encrypted, listed in Settings), created the first time the demo starts and registered with
+/// the demo tenant, which requires signed packages.
+pub const DEMO_KEY_NAME: &str = "Demo release key";
+
+/// The demo key's passphrase. It is fixed on purpose: the key is trusted only by the local demo
+/// fleet on this computer, and a newcomer should sign a first package without inventing and
+/// remembering a passphrase. The app fills it in; any other key asks for its own.
+pub const DEMO_KEY_PASSPHRASE: &str = "airlift local demo fleet";
+
+/// Where the app notes which stored key is the demo's (its id).
+fn demo_key_marker(data_dir: &Path) -> PathBuf {
+    data_dir.join("demo-release-key.id")
+}
+
+/// The id of the demo key, if this app made one.
+pub fn demo_key_id(data_dir: &Path) -> Option<String> {
+    let id = std::fs::read_to_string(demo_key_marker(data_dir)).ok()?;
+    Some(id.trim().to_owned()).filter(|id| !id.is_empty())
+}
+
+/// The demo key in the key store (created if missing) and registered with the demo tenant.
+pub async fn ensure_release_key(
+    data_dir: &Path,
+    keys_dir: &Path,
+    client: &airlift_desk::client::Client,
+) -> Result<StoredKey, DeskError> {
+    let (data_dir, keys_dir) = (data_dir.to_path_buf(), keys_dir.to_path_buf());
+    // scrypt makes creating a key take a noticeable moment: off the async threads.
+    let stored = tokio::task::spawn_blocking(move || {
+        let store = KeyStore::open(&keys_dir)?;
+        if let Some(key) = demo_key_id(&data_dir).and_then(|id| store.get(&id).ok()) {
+            return Ok(key);
+        }
+        let key = store.create(
+            DEMO_KEY_NAME,
+            SigningAlgorithm::Ed25519,
+            DEMO_KEY_PASSPHRASE,
+        )?;
+        let marker = demo_key_marker(&data_dir);
+        std::fs::write(&marker, &key.key_id)
+            .map_err(|err| DeskError::io("note the demo key in", &marker, &err))?;
+        Ok::<_, DeskError>(key)
+    })
+    .await
+    .map_err(|err| DeskError::internal(format!("creating the demo key stopped: {err}")))??;
+    airlift_desk::signing::register(client, &stored).await?;
+    Ok(stored)
 }

@@ -5,7 +5,8 @@ use tauri::State;
 
 use crate::state::{lock, AppState};
 
-/// Starts the demo fleet (once) and makes it the active connection.
+/// Starts the demo fleet (once), makes it the active connection, and gives the key store the
+/// demo's release key, registered with the demo tenant.
 #[tauri::command]
 pub async fn demo_start(state: State<'_, AppState>) -> Result<(), DeskError> {
     let running = lock(&state.demo)?.as_ref().map(|d| d.active());
@@ -18,7 +19,16 @@ pub async fn demo_start(state: State<'_, AppState>) -> Result<(), DeskError> {
             active
         }
     };
-    state.set_active(Some(active))
+    state.set_active(Some(active))?;
+    // The demo tenant requires signed packages: a key it trusts lets a newcomer sign at once.
+    // Without it the demo still works (the signing step says what is missing), so a failure
+    // here is logged, not returned.
+    let (_, client) = state.client()?;
+    let data_dir = &state.paths.data_dir;
+    if let Err(err) = crate::demo::ensure_release_key(data_dir, state.keys_dir(), &client).await {
+        tracing::warn!(%err, "the demo release key could not be set up");
+    }
+    Ok(())
 }
 
 /// Stops the demo fleet (its simulator and airliftd) if it runs, and returns once they are

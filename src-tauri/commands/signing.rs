@@ -66,6 +66,7 @@ pub async fn signing_key_registrations(
     state: State<'_, AppState>,
 ) -> Result<KeyRegistrations, DeskError> {
     let (connection, client) = state.client()?;
+    let signatures_required = client.tenant().await?.require_signatures;
     let tenant = tenant_keys(&client).await?;
     let local = KeyStore::open(state.keys_dir())?.list()?;
     let registered = local
@@ -80,6 +81,7 @@ pub async fn signing_key_registrations(
     Ok(KeyRegistrations {
         connection,
         registered,
+        signatures_required,
     })
 }
 

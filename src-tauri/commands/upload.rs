@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use airlift_desk::client::Client;
 use airlift_desk::hashing::sha256_file;
 use airlift_desk::signing::KeyStore;
-use airlift_desk::upload::{publish, upload_file, PackageSpec, UploadRequest as DeskUpload};
+use airlift_desk::upload::{
+    preflight, publish, upload_file, PackageSpec, Refusal, UploadRequest as DeskUpload,
+};
 use airlift_desk::{CancelToken, DeskError, DeskErrorCode};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
@@ -57,11 +59,21 @@ pub async fn hash_file(
     .map_err(|err| DeskError::internal(format!("hashing stopped unexpectedly: {err}")))?
 }
 
-/// The signing keys on this computer.
+/// The signing keys on this computer; the demo's key is marked.
 #[tauri::command]
 pub fn signing_keys(state: State<'_, AppState>) -> Result<Vec<SigningKeyInfo>, DeskError> {
     let keys = KeyStore::open(state.keys_dir())?.list()?;
-    Ok(keys.into_iter().map(Into::into).collect())
+    let demo = crate::demo::demo_key_id(&state.paths.data_dir);
+    Ok(keys
+        .into_iter()
+        .map(|k| {
+            let is_demo = demo.as_deref() == Some(k.key_id.as_str());
+            SigningKeyInfo {
+                demo: is_demo,
+                ..k.into()
+            }
+        })
+        .collect())
 }
 
 /// Uploads the file (resuming an interrupted upload of it), lets the server verify it, and
@@ -71,16 +83,26 @@ pub fn signing_keys(state: State<'_, AppState>) -> Result<Vec<SigningKeyInfo>, D
 #[tauri::command]
 pub async fn upload_package(
     state: State<'_, AppState>,
-    request: UploadRequest,
+    mut request: UploadRequest,
     on_event: Channel<UploadEvent>,
 ) -> Result<UploadOutcome, DeskError> {
+    let demo_key = crate::demo::demo_key_id(&state.paths.data_dir);
+    if request.key_id.is_some() && request.key_id == demo_key {
+        request.passphrase = Some(crate::demo::DEMO_KEY_PASSPHRASE.to_owned());
+    }
     crate::validate::upload_request(&request)?;
     let (name, client) = state.client()?;
+    let keys = KeyStore::open(state.keys_dir())?;
+    let stored = match &request.key_id {
+        Some(key_id) => Some(keys.get(key_id)?),
+        None => None,
+    };
+    // Before any byte is sent: what the tenant would refuse after the whole upload.
+    if let Some(refusal) = preflight(&client, &package_spec(&request), stored.as_ref()).await? {
+        return Err(refused(refusal, &name, &keys));
+    }
     let signer = match &request.key_id {
-        Some(key_id) => Some(
-            KeyStore::open(state.keys_dir())?
-                .unlock(key_id, request.passphrase.as_deref().unwrap_or(""))?,
-        ),
+        Some(key_id) => Some(keys.unlock(key_id, request.passphrase.as_deref().unwrap_or(""))?),
         None => None,
     };
     let running = RunningUpload::default();
@@ -152,13 +174,7 @@ async fn transfer_and_publish(
     .await?;
     running.cancel.check("the upload")?;
     let _ = on_event.send(UploadEvent::Publishing);
-    let spec = PackageSpec {
-        package_type: request.package_type.into(),
-        version: request.version.trim().to_owned(),
-        device_type: request.device_type.trim().to_owned(),
-        min_version: request.min_version.trim().to_owned(),
-        release_notes: request.release_notes.clone(),
-    };
+    let spec = package_spec(request);
     // The digest the person confirmed, not the one measured while sending: if the file changed
     // in between, the server's check refuses the package.
     let published = match publish(
@@ -184,6 +200,57 @@ async fn transfer_and_publish(
         signature_verified_with: published.signature_verified_with,
         resumed: uploaded.resumed,
     })
+}
+
+fn package_spec(request: &UploadRequest) -> PackageSpec {
+    PackageSpec {
+        package_type: request.package_type.into(),
+        version: request.version.trim().to_owned(),
+        device_type: request.device_type.trim().to_owned(),
+        min_version: request.min_version.trim().to_owned(),
+        release_notes: request.release_notes.clone(),
+    }
+}
+
+/// The tenant's refusal, said before the upload: the cause and the fix, in the app's words.
+/// Signing refusals start with `signing:` and a taken version with `version:`, so the wizard
+/// shows each on the step that fixes it.
+fn refused(refusal: Refusal, connection: &str, keys: &KeyStore) -> DeskError {
+    match refusal {
+        Refusal::SignatureRequired { .. } => {
+            let local = keys.list().unwrap_or_default();
+            let fix = match local.first() {
+                None => "create a key in the Signing step and register it with the fleet".to_owned(),
+                Some(key) if local.len() == 1 => format!(
+                    "choose '{}' in the Signing step (register it in Settings > Signing keys if                      the fleet does not trust it yet)",
+                    key.name
+                ),
+                Some(_) => "choose one of your keys in the Signing step, registered with the                             fleet in Settings > Signing keys"
+                    .to_owned(),
+            };
+            DeskError::new(
+                DeskErrorCode::FailedPrecondition,
+                format!(
+                    "signing: {connection} requires signed packages and none was chosen: {fix}.                      Nothing was uploaded."
+                ),
+            )
+        }
+        Refusal::KeyNotRegistered { key_name, .. } => DeskError::new(
+            DeskErrorCode::FailedPrecondition,
+            format!(
+                "signing: {connection} does not trust key '{key_name}', so it would refuse the                  package: register '{key_name}' in Settings > Signing keys (an admin of the                  fleet can), or choose a registered key. Nothing was uploaded."
+            ),
+        ),
+        Refusal::VersionExists {
+            version,
+            device_type,
+        } => DeskError::new(
+            DeskErrorCode::AlreadyExists,
+            format!(
+                "version: {device_type} {version} is already in {connection}'s catalog; give                  this build a new version. Nothing was uploaded."
+            ),
+        ),
+    }
 }
 
 /// Adds what the desk knows to a refusal: the file changed after it was hashed.

@@ -57,6 +57,8 @@ pub struct KeyRegistration {
 pub struct KeyRegistrations {
     pub connection: String,
     pub registered: Vec<KeyRegistration>,
+    /// The tenant refuses unsigned packages (`GET /api/v1/tenant`'s `require_signatures`).
+    pub signatures_required: bool,
 }
 
 // Passphrases never reach a log line.

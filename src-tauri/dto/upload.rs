@@ -30,6 +30,8 @@ pub struct SigningKeyInfo {
     pub name: String,
     pub algorithm: String,
     pub fingerprint: String,
+    /// The local demo fleet's key: the app knows its passphrase, so none is asked for.
+    pub demo: bool,
 }
 
 impl From<StoredKey> for SigningKeyInfo {
@@ -39,6 +41,7 @@ impl From<StoredKey> for SigningKeyInfo {
             name: k.name,
             algorithm: k.algorithm.as_str().to_owned(),
             fingerprint: k.fingerprint,
+            demo: false,
         }
     }
 }
@@ -59,7 +62,7 @@ pub struct UploadRequest {
     pub release_notes: String,
     /// The key to sign with (`None`: unsigned).
     pub key_id: Option<String>,
-    /// Unlocks `key_id`; never saved.
+    /// Unlocks `key_id` (not needed for the demo key); never saved.
     #[serde(default, skip_serializing)]
     #[ts(optional)]
     pub passphrase: Option<String>,

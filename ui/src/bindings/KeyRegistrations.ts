@@ -4,4 +4,8 @@ import type { KeyRegistration } from "./KeyRegistration";
 /**
  * Which local keys the active connection's tenant trusts (active registrations only).
  */
-export type KeyRegistrations = { connection: string, registered: Array<KeyRegistration>, };
+export type KeyRegistrations = { connection: string, registered: Array<KeyRegistration>, 
+/**
+ * The tenant refuses unsigned packages (`GET /api/v1/tenant`'s `require_signatures`).
+ */
+signatures_required: boolean, };

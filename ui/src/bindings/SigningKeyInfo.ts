@@ -3,4 +3,8 @@
 /**
  * A signing key in this computer's key store (the private half stays encrypted there).
  */
-export type SigningKeyInfo = { key_id: string, name: string, algorithm: string, fingerprint: string, };
+export type SigningKeyInfo = { key_id: string, name: string, algorithm: string, fingerprint: string, 
+/**
+ * The local demo fleet's key: the app knows its passphrase, so none is asked for.
+ */
+demo: boolean, };

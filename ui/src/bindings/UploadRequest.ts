@@ -15,6 +15,6 @@ sha256: string, type: PackageKind, version: string, device_type: string, min_ver
  */
 key_id: string | null, 
 /**
- * Unlocks `key_id`; never saved.
+ * Unlocks `key_id` (not needed for the demo key); never saved.
  */
 passphrase?: string, };

@@ -13,6 +13,7 @@
 
 mod discard;
 mod pipeline;
+mod preflight;
 mod progress;
 mod publish;
 mod resume;
@@ -25,6 +26,7 @@ use airlift_core::wire::{CreateUploadJob, FirmwareImage, UploadJobStatus};
 use serde::Serialize;
 
 pub use discard::discard;
+pub use preflight::{preflight, Refusal};
 pub use progress::UploadProgress;
 pub use publish::{publish, PackageSpec, Published};
 

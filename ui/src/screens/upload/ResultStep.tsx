@@ -1,7 +1,10 @@
 import { formatBytes } from "../../lib/format";
 import { useUpload } from "./UploadProvider";
 
-/** Step 6: the server's verdict. A failure leaves nothing behind; the message says why. */
+/**
+ * Step 6: the server's verdict. A failure leaves nothing behind; the message says why, and
+ * "Fix and retry" goes back with the file, every field and the key kept.
+ */
 export function ResultStep({ onShowPackage }: { onShowPackage: (id: string) => void }) {
   const u = useUpload();
   if (u.step === "failed" && u.error) {
@@ -20,7 +23,10 @@ export function ResultStep({ onShowPackage }: { onShowPackage: (id: string) => v
           <p className="muted">Nothing was added to the catalog, and the uploaded parts were removed.</p>
         </div>
         <div className="actions">
-          <button type="button" className="primary" onClick={u.reset}>
+          <button type="button" className="primary" onClick={u.fixAndRetry} data-testid="fix-and-retry">
+            Fix and retry
+          </button>
+          <button type="button" onClick={u.reset}>
             Start over
           </button>
         </div>

@@ -1,27 +1,49 @@
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import * as ipc from "../../ipc";
 import { CreateKeyForm } from "../settings/CreateKeyForm";
 import { ALGORITHM_LABEL } from "../settings/keyForms";
-import { useRefreshKeys, useSigningKeys } from "../settings/keyQueries";
+import { useKeyRegistrations, useRefreshKeys, useSigningKeys } from "../settings/keyQueries";
 import { KeyRegistrationStatus } from "../settings/KeyRegistrationStatus";
 import { FieldError } from "./FieldError";
+import { defaultKeyId, signingProblem, signingRefusal } from "./signing";
 import { useUpload } from "./UploadProvider";
 
-/** Step 4: sign with a key from this computer's key store (or create one here), or upload unsigned. */
+/**
+ * Step 4: sign with a key from this computer's key store (or create one here), or upload
+ * unsigned. It starts with what the tenant requires (its trusted demo or only key), and stops a
+ * choice the tenant would refuse before anything is sent, saying how to fix it.
+ */
 export function SigningStep() {
   const u = useUpload();
   const list = useSigningKeys();
+  const registrations = useKeyRegistrations();
   const refresh = useRefreshKeys();
-  const [passphrase, setPassphrase] = useState("");
+  const [passphrase, setPassphrase] = useState(u.lastPassphrase);
   const [error, setError] = useState<string | undefined>();
+  // Upload was pressed while the choice has a problem: show it as an error, not a hint.
+  const [blocked, setBlocked] = useState(false);
   const [creating, setCreating] = useState(false);
   const wrongPassphrase = u.error?.code === "WRONG_PASSPHRASE" ? u.error.message : undefined;
+  const refusal = u.error ? signingRefusal(u.error.code, u.error.message) : null;
   const keys = list.data ?? [];
   const selected = keys.find((k) => k.key_id === u.keyId);
+  const policy = registrations.data;
+  const required = policy?.signatures_required ?? false;
+  const problem = signingProblem(u.keyId, keys, policy);
+  const suggested = list.isSuccess ? defaultKeyId(keys, policy) : null;
+
+  // What the tenant requires, until the person picks something themselves.
+  useEffect(() => {
+    if (!u.keyChosen && suggested !== null && u.keyId !== suggested) u.suggestKey(suggested);
+  }, [u, suggested]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (u.keyId && !passphrase) {
+    if (problem) {
+      setBlocked(true);
+      return;
+    }
+    if (u.keyId && !selected?.demo && !passphrase) {
       setError("Enter the key's passphrase.");
       return;
     }
@@ -52,13 +74,21 @@ export function SigningStep() {
       <fieldset className="key-list">
         <legend className="muted">Devices check the signature before installing.</legend>
         <label className="radio">
-          <input type="radio" name="key" checked={u.keyId === null} onChange={() => u.setKey(null)} />
-          Don't sign
+          <input
+            type="radio"
+            name="key"
+            data-testid="key-none"
+            checked={u.keyId === null}
+            disabled={required}
+            onChange={() => u.setKey(null)}
+          />
+          Don't sign{required && policy && <span className="muted"> ({policy.connection} requires signed packages)</span>}
         </label>
         {keys.map((k) => (
           <label className="radio" key={k.key_id}>
             <input type="radio" name="key" data-testid={`key-${k.name}`} checked={u.keyId === k.key_id} onChange={() => u.setKey(k.key_id)} />
             {k.name}{" "}
+            {k.demo && <span className="muted">(demo fleet only) </span>}
             <span className="muted">
               ({ALGORITHM_LABEL[k.algorithm] ?? k.algorithm}, {k.fingerprint.slice(0, 16)}…)
             </span>
@@ -86,7 +116,17 @@ export function SigningStep() {
           <KeyRegistrationStatus keyInfo={selected} />
         </p>
       )}
-      {u.keyId && (
+      {(refusal ?? problem) && (
+        <p className={blocked || refusal ? "error" : "hint"} role={blocked || refusal ? "alert" : undefined} data-testid="signing-problem">
+          {refusal ?? problem}
+        </p>
+      )}
+      {selected?.demo && (
+        <p className="hint" data-testid="demo-key-note">
+          The demo key needs no passphrase: the app fills it in. It is trusted only by the local demo fleet.
+        </p>
+      )}
+      {u.keyId && !selected?.demo && (
         <div className="field">
           <label htmlFor="f-passphrase">Passphrase</label>
           <input

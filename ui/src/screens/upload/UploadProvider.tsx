@@ -10,6 +10,7 @@ import type { UploadOutcome } from "../../bindings/UploadOutcome";
 import * as ipc from "../../ipc";
 import type { AppError } from "../../ipc";
 import { EMPTY_DETAILS, fieldOfError, type Details } from "./details";
+import { signingRefusal } from "./signing";
 
 export type Step = "choose" | "hashing" | "details" | "signing" | "uploading" | "done" | "failed";
 export type Stage = "transfer" | "verifying" | "publishing" | "paused";
@@ -21,6 +22,8 @@ export interface UploadState {
   hash: HashProgress | null;
   details: Details;
   keyId: string | null;
+  /** The person chose the key (or "Don't sign"); until then the step may suggest one. */
+  keyChosen: boolean;
   transfer: TransferProgress | null;
   stage: Stage;
   outcome: UploadOutcome | null;
@@ -34,6 +37,7 @@ const INITIAL: UploadState = {
   hash: null,
   details: EMPTY_DETAILS,
   keyId: null,
+  keyChosen: false,
   transfer: null,
   stage: "transfer",
   outcome: null,
@@ -52,8 +56,14 @@ interface UploadApi extends UploadState {
   setDetails: (d: Details) => void;
   goTo: (step: Step) => void;
   setKey: (keyId: string | null) => void;
+  /** Preselects a key without counting as the person's choice (what the tenant requires). */
+  suggestKey: (keyId: string | null) => void;
+  /** After a refusal: back to the details with the file, every field and the key kept. */
+  fixAndRetry: () => void;
   /** Starts (or, after a pause, continues) the upload; the passphrase is kept in memory only. */
   start: (passphrase?: string) => Promise<void>;
+  /** The passphrase of the last start (memory only), so a refused upload is retried without retyping it. */
+  lastPassphrase: () => string;
   pause: () => Promise<void>;
   cancel: () => Promise<void>;
   resume: (pending: PendingUpload) => void;
@@ -136,7 +146,7 @@ export function UploadProvider({ children }: { children: ReactNode }) {
         } else if (error.code === "CANCELLED" || error.code === "OFFLINE") {
           // Paused (or the network went away): the parts stay; Resume continues.
           patch({ stage: "paused", error: error.code === "OFFLINE" ? error : null });
-        } else if (error.code === "WRONG_PASSPHRASE") {
+        } else if (error.code === "WRONG_PASSPHRASE" || signingRefusal(error.code, error.message) !== null) {
           patch({ step: "signing", error });
         } else if (fieldOfError(error.code, error.message)) {
           patch({ step: "details", error });
@@ -156,17 +166,23 @@ export function UploadProvider({ children }: { children: ReactNode }) {
       ...state,
       openWizard: () => patch({ open: true }),
       close: () => patch({ open: false }),
-      reset: () => setState({ ...INITIAL, open: true }),
+      reset: () => {
+        passphrase.current = "";
+        setState({ ...INITIAL, open: true });
+      },
       choose,
       hashPath,
       fail: (error) => patch({ error }),
       setDetails: (details) => patch({ details }),
       goTo: (step) => patch({ step, error: null }),
-      setKey: (keyId) => patch({ keyId }),
+      setKey: (keyId) => patch({ keyId, keyChosen: true, error: null }),
+      suggestKey: (keyId) => patch({ keyId }),
+      fixAndRetry: () => patch({ step: "details", error: null, outcome: null, transfer: null, stage: "transfer" }),
       start: (given) => {
         if (given !== undefined) passphrase.current = given;
         return run(state, passphrase.current);
       },
+      lastPassphrase: () => passphrase.current,
       pause: async () => {
         await ipc.uploadPause().catch(() => undefined);
       },
@@ -195,6 +211,7 @@ export function UploadProvider({ children }: { children: ReactNode }) {
             expectedSha256: "",
           },
           keyId: r.key_id,
+          keyChosen: true,
           step: r.key_id ? "signing" : "uploading",
         };
         setState(next);
