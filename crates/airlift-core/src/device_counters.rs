@@ -64,6 +64,28 @@ impl DeviceCounters {
         self.command_sent + self.in_progress + self.successful + self.timed_out
     }
 
+    /// Devices per state as they stand now, each counted once: a device a rollback reached
+    /// ([`Self::rollback_reach`]) is counted in its rollback state (`rollback`, the rollback
+    /// track's counters), every other device in its state here. These are the rows a state
+    /// filter of the rollout's device list shows (it filters on the rollback state where there
+    /// is one), so per state they equal the rows, and together they are every device in the
+    /// slice. Without a rollback they are these counters.
+    pub fn current(&self, rollback: Option<&DeviceCounters>) -> DeviceCounters {
+        let Some(rollback) = rollback else {
+            return *self;
+        };
+        // A rollback reaches every device in these states and leaves them there (their later
+        // reports go to the rollback track), so they are all in `rollback` now.
+        DeviceCounters {
+            scheduled: self.scheduled + rollback.scheduled,
+            command_sent: rollback.command_sent,
+            in_progress: rollback.in_progress,
+            successful: rollback.successful,
+            failed: self.failed + rollback.failed,
+            timed_out: rollback.timed_out,
+        }
+    }
+
     pub(crate) fn add(&mut self, state: DeviceRolloutState) {
         self.add_n(state, 1);
     }
@@ -94,5 +116,45 @@ impl DeviceCounters {
             DeviceRolloutState::Failed => &mut self.failed,
             DeviceRolloutState::TimedOut => &mut self.timed_out,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn current_counts_each_device_once_in_the_state_it_shows() {
+        let main = DeviceCounters {
+            scheduled: 3,
+            command_sent: 1,
+            in_progress: 2,
+            successful: 47,
+            failed: 5,
+            timed_out: 2,
+        };
+        assert_eq!(main.current(None), main);
+        // The rollback reached the 52 devices the update reached; 47 are back, 3 still on
+        // their way, 2 failed to roll back.
+        let rollback = DeviceCounters {
+            command_sent: 3,
+            successful: 47,
+            failed: 2,
+            ..DeviceCounters::default()
+        };
+        assert_eq!(rollback.total(), main.rollback_reach());
+        let now = main.current(Some(&rollback));
+        assert_eq!(
+            now,
+            DeviceCounters {
+                scheduled: 3,
+                command_sent: 3,
+                in_progress: 0,
+                successful: 47,
+                failed: 7,
+                timed_out: 0,
+            }
+        );
+        assert_eq!(now.total(), main.total(), "every device counted once");
     }
 }

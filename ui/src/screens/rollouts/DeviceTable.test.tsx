@@ -6,7 +6,7 @@ import type { DeviceWindowRequest } from "../../bindings/DeviceWindowRequest";
 import type { RolloutDeviceRow } from "../../bindings/RolloutDeviceRow";
 import { connections } from "../../test/fixtures";
 import { renderApp } from "../../test/render";
-import { DeviceTable, WINDOW, type TableView } from "./DeviceTable";
+import { DeviceTable, rowCount, WINDOW, type TableView } from "./DeviceTable";
 import { rolloutItem } from "./fixtures";
 
 const FLEET = 100_000;
@@ -123,5 +123,27 @@ describe("rollout device table", () => {
     expect(document.querySelectorAll(".row.loading")).toHaveLength(0);
     answer!(null);
     expect((await screen.findAllByText("55 %")).length).toBeGreaterThan(0);
+  });
+
+  it("counts each device once, in the state it shows, so the filters add up to the rollout", () => {
+    // 258 devices, 55 in the slice: 47 updated, 5 failed, 3 timed out. The rollback reached
+    // the 50 the update reached: 45 are back, 2 failed to roll back, 3 are on their way.
+    const rolledBack = rolloutItem({
+      status: "rolling_back",
+      eligible_count: 258,
+      in_slice: 55,
+      pending: 203,
+      counters: { scheduled: 0, command_sent: 0, in_progress: 0, successful: 47, failed: 5, timed_out: 3 },
+      rollback_counters: { scheduled: 0, command_sent: 2, in_progress: 1, successful: 45, failed: 2, timed_out: 0 },
+    });
+    const states = ["scheduled", "command_sent", "in_progress", "successful", "failed", "timed_out", "pending"];
+    expect(rowCount(rolledBack, "successful")).toBe(45);
+    expect(rowCount(rolledBack, "failed")).toBe(7);
+    expect(rowCount(rolledBack, "timed_out")).toBe(0);
+    const sum = states.reduce((n, s) => n + rowCount(rolledBack, s), 0);
+    expect(sum).toBe(rowCount(rolledBack, null));
+    // Without a rollback, the update's counters.
+    const live = rolloutItem();
+    expect(states.reduce((n, s) => n + rowCount(live, s), 0)).toBe(live.eligible_count);
   });
 });

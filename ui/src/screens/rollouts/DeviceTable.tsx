@@ -24,12 +24,19 @@ export interface TableView {
   descending: boolean;
 }
 
-/** How many rows a filter has, from the rollout's counters (the rollback track counts too). */
+/** How many rows a filter has: the devices that show `state` now. The server filters on a
+ *  device's rollback state once a rollback reached it, else its update state, so each device
+ *  is in one filter. A rollback reaches every device its update reached (command sent, in
+ *  progress, successful, timed out) and counts them on its own track; failed and scheduled
+ *  devices stay where they were. Same rule as `DeviceCounters::current` in airlift-core. */
 export function rowCount(r: RolloutItem, state: string | null): number {
   if (state === null) return r.eligible_count;
   if (state === "pending") return r.pending;
   const key = state as keyof RolloutItem["counters"];
-  return (r.counters[key] ?? 0) + (r.rollback_counters?.[key] ?? 0);
+  const rollback = r.rollback_counters;
+  if (!rollback) return r.counters[key] ?? 0;
+  const stays = key === "scheduled" || key === "failed" ? (r.counters[key] ?? 0) : 0;
+  return stays + (rollback[key] ?? 0);
 }
 
 const COLUMNS: { key: SortKey | null; label: string }[] = [

@@ -224,13 +224,16 @@ pub fn devices(
         RolloutDeviceSort::Updated => "t.updated_at",
     };
     let dir = if listing.descending { "DESC" } else { "ASC" };
+    // A state filter matches the state a device shows now: its rollback state once a rollback
+    // reached it, else its update state. So each device is in exactly one filter, and a
+    // filter's rows are `DeviceCounters::current` of the rollout's counters.
     let sql = format!(
         "SELECT t.device_id, t.position, t.state, t.rollback_state, t.progress, t.last_status,
                 t.last_message, t.reported_version, t.updated_at, d.name, d.firmware_version
          FROM rollout_targets t JOIN devices d ON d.id = t.device_id
          WHERE t.rollout_id = ?1 AND t.position > ?2
            AND (?3 = 0 OR t.state IS NULL)
-           AND (?4 IS NULL OR t.state = ?4 OR t.rollback_state = ?4)
+           AND (?4 IS NULL OR COALESCE(t.rollback_state, t.state) = ?4)
          ORDER BY {key} {dir}, t.position {dir} LIMIT ?5 OFFSET ?6"
     );
     let mut stmt = c.prepare_cached(&sql).map_err(db)?;
