@@ -1,0 +1,257 @@
+//! A release pipeline as a CI job runs it (no TTY, settings in the environment), with the real
+//! airliftd, airlift-cli and airlift-sim binaries: create a key, register it, upload a signed
+//! build, start a rollout twice with the same inputs (one rollout), wait until the simulated
+//! devices finish, read the devices' OTA state and export a history as CSV.
+
+mod common;
+#[path = "../../airlift-desk/tests/support/mod.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The job's environment: one temp home, the server and token in the standard variables.
+struct Job {
+    home: tempfile::TempDir,
+    base: String,
+    token: String,
+}
+
+impl Job {
+    fn command(&self, program: &Path) -> Command {
+        let home = self.home.path();
+        let mut cmd = Command::new(program);
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("AIRLIFT_SERVER_URL", &self.base)
+            .env("AIRLIFT_TOKEN", &self.token)
+            .env("AIRLIFT_KEY_PASSPHRASE", "pipeline secret")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// `airlift-cli --json ARGS`: (exit code, stdout as JSON, stderr).
+    fn cli(&self, args: &[&str]) -> (i32, serde_json::Value, String) {
+        let out = self
+            .command(Path::new(common::CLI))
+            .arg("--json")
+            .args(args)
+            .output()
+            .unwrap();
+        common::parse(out)
+    }
+}
+
+fn sim() -> PathBuf {
+    airlift_testkit::bin("airlift-sim")
+}
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pipeline_signs_uploads_rolls_out_once_and_waits_for_the_fleet() {
+    let data = support::tempdir();
+    let server = support::Server::start(data.path());
+    let job = Job {
+        home: tempfile::tempdir().unwrap(),
+        base: server.base.clone(),
+        token: server.token("ci", "admin"),
+    };
+
+    // The fleet: six simulated devices on 1.0.0 in profile "lab".
+    let devices_file = job.home.path().join("devices.jsonl");
+    let out = job
+        .command(&sim())
+        .args([
+            "provision",
+            "--profile-name",
+            "lab",
+            "--device-type",
+            "temp-sensor",
+        ])
+        .args(["--firmware", "1.0.0", "-n", "6", "--out"])
+        .arg(&devices_file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A key, created and registered from the CLI, in the folder the desktop app shares.
+    let (code, out, err) = job.cli(&["key", "create", "ci-key"]);
+    assert_eq!(code, 0, "{out} {err}");
+    let key_id = out["key"]["key_id"].as_str().unwrap().to_owned();
+    assert!(job
+        .home
+        .path()
+        .join(format!("data/airlift/keys/{key_id}.key.pem"))
+        .is_file());
+    let (code, out, err) = job.cli(&["key", "register", "ci-key"]);
+    assert_eq!(code, 0, "{out} {err}");
+    assert_eq!(
+        out["registration"]["fingerprint"],
+        out["key"]["fingerprint"]
+    );
+    let (code, out, _) = job.cli(&["key", "list"]);
+    assert_eq!(code, 0);
+    assert_eq!(out["keys"].as_array().unwrap().len(), 1);
+
+    // A signed build: 5 MiB in 1 MiB parts, with progress lines in the (non-TTY) log.
+    let firmware = job.home.path().join("fw-2.0.0.bin");
+    let bytes: Vec<u8> = (0..5 << 20).map(|i: u32| (i % 253) as u8).collect();
+    std::fs::write(&firmware, bytes).unwrap();
+    let upload = [
+        "upload",
+        firmware.to_str().unwrap(),
+        "--name",
+        "fw",
+        "--version",
+        "2.0.0",
+        "--type",
+        "fw",
+        "--device-type",
+        "temp-sensor",
+        "--min-version",
+        "1.0.0",
+        "--part-size-mib",
+        "1",
+        "--key",
+        "ci-key",
+    ];
+    let (code, out, log) = job.cli(&upload);
+    assert_eq!(code, 0, "{out} {log}");
+    let package_id = out["package"]["package"]["package_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        out["package"]["signature_verified_with"].is_string(),
+        "{out}"
+    );
+    assert!(log.contains("upload: 100% (5.0 MiB of 5.0 MiB)"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "no escape codes off a TTY: {log:?}"
+    );
+    // The step rerun: the same package, nothing uploaded again.
+    let (code, out, _) = job.cli(&upload);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out["already_published"], true);
+    assert_eq!(out["package"]["package"]["package_id"], package_id.as_str());
+
+    // The devices run while the pipeline goes on.
+    let _fleet = KillOnDrop(
+        job.command(&sim())
+            .args(["run", "--devices"])
+            .arg(&devices_file)
+            .args([
+                "--poll",
+                "300ms",
+                "--install-time",
+                "100ms",
+                "--reboot-time",
+                "100ms",
+            ])
+            .args(["--until", "10m"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+
+    // `rollout start` twice with the same inputs (a retried step): one rollout.
+    let start = [
+        "rollout",
+        "start",
+        "--package",
+        &package_id,
+        "--profile",
+        "lab",
+        "--strategy",
+        "all-at-once",
+        "--failure-threshold-percent",
+        "50",
+        "--device-timeout",
+        "120",
+    ];
+    let (code, first, err) = job.cli(&start);
+    assert_eq!(code, 0, "{first} {err}");
+    let (code, second, err) = job.cli(&start);
+    assert_eq!(code, 0, "{second} {err}");
+    let rollout_id = first["rollout"]["rollout_id"].as_str().unwrap().to_owned();
+    assert_eq!(second["rollout"]["rollout_id"], rollout_id.as_str());
+    let (code, out, _) = job.cli(&["rollout", "list"]);
+    assert_eq!(code, 0);
+    assert_eq!(out["rollouts"].as_array().unwrap().len(), 1, "{out}");
+
+    // Wait for the fleet: exit 10 = completed, every device succeeded.
+    let (code, out, log) = job.cli(&[
+        "rollout",
+        "wait",
+        &rollout_id,
+        "--until",
+        "completed",
+        "--timeout",
+        "5m",
+        "--interval",
+        "1",
+    ]);
+    assert_eq!(code, 10, "{out} {log}");
+    assert_eq!(out["rollout"]["status"], "completed");
+    assert_eq!(out["rollout"]["outcome"], "succeeded");
+    assert_eq!(out["rollout"]["counters"]["successful"], 6);
+    assert!(
+        log.contains(&format!(
+            "rollout {rollout_id}: completed (every device succeeded)"
+        )),
+        "{log}"
+    );
+
+    // The devices' OTA fields come from the rollout.
+    let (code, out, _) = job.cli(&["devices", "list"]);
+    assert_eq!(code, 0);
+    assert_eq!(out["total"], 6);
+    let devices = out["devices"].as_array().unwrap();
+    for d in devices {
+        assert_eq!(d["ota_status"], "completed", "{d}");
+        assert_eq!(d["target_version"], "2.0.0", "{d}");
+        assert_eq!(d["firmware_version"], "2.0.0", "{d}");
+        assert!(d["last_update_at"].is_string(), "{d}");
+    }
+
+    // One device's history as CSV.
+    let device_id = devices[0]["id"].as_str().unwrap();
+    let out = job
+        .command(Path::new(common::CLI))
+        .args(["devices", "history", device_id, "--csv"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().starts_with("time,event,status"), "{csv}");
+    assert!(csv.contains("INSTALLED_VERSION"), "{csv}");
+    assert!(csv.contains(&rollout_id), "{csv}");
+
+    // Watching a finished rollout with --exit-on-final answers at once with the same code.
+    let (code, out, _) = job.cli(&["watch", "--rollout", &rollout_id, "--exit-on-final"]);
+    assert_eq!(code, 10, "{out}");
+}
