@@ -356,3 +356,113 @@ fn version_and_state_filters_page_by_key_and_a_device_sync_keeps_ota_states() {
         .count;
     assert_eq!(failed_count, failed.len() as u64);
 }
+
+/// The device search's filter counts are its rows: a fleet where devices appear in several
+/// rollouts (each device counted once, in its newest rollout's state), every state and
+/// version count equals the rows its filter lists, and the counts add up to the fleet.
+#[test]
+fn filter_counts_equal_rows_when_devices_are_in_several_rollouts() {
+    use airlift_desk::cache::DeviceOta;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cache = open(&cache_path(&dir));
+    let mut rows = fleet(258);
+    for (i, row) in rows.iter_mut().enumerate() {
+        row.ota_status = None;
+        row.firmware_version = Some(if i % 5 == 0 { "2.1.0" } else { "2.0.0" }.into());
+    }
+    cache.upsert_devices(CONN, &rows).expect("upsert");
+    let rollout = |id: &str, created: &str| RolloutRow {
+        id: id.into(),
+        package_id: "pkg".into(),
+        status: airlift_core::rollout::RolloutStatus::Completed,
+        counters: serde_json::json!({}),
+        created_at: created.into(),
+        updated_at: created.into(),
+    };
+    cache
+        .upsert_rollouts(
+            CONN,
+            &[
+                rollout("rol_first", "2026-01-01T09:00:00Z"),
+                rollout("rol_second", "2026-02-01T09:00:00Z"),
+                rollout("rol_retry", "2026-03-01T09:00:00Z"),
+            ],
+        )
+        .expect("rollouts");
+    let ota = |i: usize, rollout: &str, created: &str, status: &str| DeviceOta {
+        device_id: rows[i].id.clone(),
+        rollout_id: rollout.into(),
+        rollout_created_at: created.into(),
+        target_version: Some("2.1.0".into()),
+        ota_status: status.into(),
+        rollout_state: None,
+        progress: None,
+        last_status: None,
+        last_message: None,
+        last_update_at: Some(created.into()),
+    };
+    // The first rollout took 94 devices (47 updated, 47 failed); the second the same 94 plus
+    // 60 more; a retry of the failed ones 30 of them. Synced newest first, oldest last, as a
+    // sync may read them.
+    let first: Vec<DeviceOta> = (0..94)
+        .map(|i| {
+            let status = if i % 2 == 0 { "completed" } else { "failed" };
+            ota(i, "rol_first", "2026-01-01T09:00:00Z", status)
+        })
+        .collect();
+    let second: Vec<DeviceOta> = (0..154)
+        .map(|i| {
+            let status = if i % 3 == 0 { "failed" } else { "completed" };
+            ota(i, "rol_second", "2026-02-01T09:00:00Z", status)
+        })
+        .collect();
+    let retry: Vec<DeviceOta> = (0..154)
+        .filter(|i| i % 3 == 0)
+        .take(30)
+        .map(|i| ota(i, "rol_retry", "2026-03-01T09:00:00Z", "updating"))
+        .collect();
+    for batch in [&retry, &second, &first] {
+        cache.set_device_ota(CONN, batch).expect("set");
+    }
+
+    let facets = cache.device_facets(CONN).expect("facets");
+    assert_eq!(facets.total, 258);
+    let rows_of = |state: Option<&str>, version: Option<&str>| {
+        page_ids(
+            &cache,
+            DeviceQuery {
+                state: state.map(str::to_owned),
+                version: version.map(str::to_owned),
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .len() as u64
+    };
+    for f in &facets.states {
+        assert_eq!(f.count, rows_of(Some(&f.value), None), "state {}", f.value);
+    }
+    for f in &facets.versions {
+        assert_eq!(
+            f.count,
+            rows_of(None, Some(&f.value)),
+            "version {}",
+            f.value
+        );
+    }
+    let states: u64 = facets.states.iter().map(|f| f.count).sum();
+    let versions: u64 = facets.versions.iter().map(|f| f.count).sum();
+    assert_eq!((states, versions), (258, 258), "{facets:?}");
+    // Each device in its newest rollout's state: 30 retrying, the rest of the second's.
+    let count = |s: &str| {
+        facets
+            .states
+            .iter()
+            .find(|f| f.value == s)
+            .map_or(0, |f| f.count)
+    };
+    assert_eq!(count("updating"), 30);
+    assert_eq!(count("failed"), 52 - 30);
+    assert_eq!(count("completed"), 154 - 52);
+    assert_eq!(count("idle"), 258 - 154);
+}
