@@ -347,6 +347,15 @@ impl RolloutAggregate {
         Ok(events)
     }
 
+    /// Completes an active rollout whose every target already has a verdict (what the last
+    /// verdict or a resume does by itself): for rollouts stored by a server that completed only
+    /// when every device succeeded. Anything else is left as it is, with no event.
+    pub fn complete_if_finished(&mut self) -> Vec<RolloutEvent> {
+        let mut events = Vec::new();
+        self.complete_if_all_decided(&mut events);
+        events
+    }
+
     /// The caller's rollback commands are all acknowledged: rolling_back → completed.
     pub fn finish_rollback(&mut self) -> Result<Vec<RolloutEvent>, ApiError> {
         Ok(vec![self.transition(RolloutTrigger::RollbackFinished)?])

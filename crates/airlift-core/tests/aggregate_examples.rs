@@ -271,6 +271,37 @@ fn a_finished_rollback_completes_as_rolled_back() {
 }
 
 #[test]
+fn a_finished_rollout_left_active_by_older_rules_completes_on_request() {
+    use airlift_core::device_counters::DeviceCounters;
+    let decided = DeviceCounters {
+        successful: 3,
+        failed: 1,
+        ..DeviceCounters::default()
+    };
+    let mut agg = RolloutAggregate::restore(S::Active, 100, 50, 4, decided).unwrap();
+    let events = agg.complete_if_finished();
+    assert_eq!(completed_by(&events), Some(T::FinishedWithFailures));
+    assert!(agg.complete_if_finished().is_empty(), "completed is final");
+
+    let open = DeviceCounters {
+        successful: 3,
+        in_progress: 1,
+        ..DeviceCounters::default()
+    };
+    let mut agg = RolloutAggregate::restore(S::Active, 100, 50, 4, open).unwrap();
+    assert!(
+        agg.complete_if_finished().is_empty(),
+        "a device is still installing"
+    );
+    let mut agg = RolloutAggregate::restore(S::Paused, 100, 50, 4, decided).unwrap();
+    assert!(
+        agg.complete_if_finished().is_empty(),
+        "a paused rollout waits for a resume"
+    );
+    assert_eq!(agg.status(), S::Paused);
+}
+
+#[test]
 fn successes_during_a_pause_complete_on_resume() {
     let mut agg = start(2, 100, 10);
     agg.pause().unwrap();

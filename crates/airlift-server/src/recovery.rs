@@ -28,6 +28,17 @@ pub async fn run(store: &dyn Store, artifacts: &Artifacts) -> anyhow::Result<()>
             "upload jobs interrupted while completing are in progress again"
         );
     }
+    // Rollouts an older server left active with every device decided complete now.
+    let settled = store
+        .settle_finished_rollouts()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if settled > 0 {
+        tracing::warn!(
+            rollouts = settled,
+            "completed rollouts whose every device already had a verdict"
+        );
+    }
     let referenced = store
         .referenced_object_keys()
         .await

@@ -238,3 +238,43 @@ async fn a_rollback_without_a_package_completes_as_rolled_back_at_once() {
     assert_eq!(r["status"], "completed");
     assert_eq!(r["outcome"], "rolled_back");
 }
+
+/// A rollout that an older server left `active` with every device decided (it completed only
+/// when all succeeded) completes when the new server starts, and no longer holds its devices.
+#[tokio::test]
+async fn a_finished_rollout_left_active_by_an_older_server_completes_at_start_up() {
+    let f = fleet(2, &[]).await;
+    let created = f
+        .start(json!({"package_id": f.pkg, "target_profile_id": f.profile,
+            "canary_percent": 100, "failure_threshold_percent": 100}))
+        .await;
+    let id = created["rollout_id"].as_str().unwrap().to_owned();
+    f.devices[0]
+        .report(&id, "1.0.0", "failure")
+        .await
+        .expect(200);
+    f.devices[1].update(&sha256_hex(&f.pkg_bytes)).await;
+    assert_eq!(f.rollout(&id).await["outcome"], "some_failed");
+    let Fleet { server, dir, .. } = f;
+    server.kill9();
+    // What the older server left behind: still active, no outcome, no completion.
+    let db = rusqlite::Connection::open(dir.path().join("airlift.db")).unwrap();
+    db.execute_batch(&format!(
+        "UPDATE rollouts SET status = 'active', outcome = NULL WHERE id = '{id}';
+         DELETE FROM rollout_transitions WHERE rollout_id = '{id}' AND to_status = 'completed';"
+    ))
+    .unwrap();
+    drop(db);
+
+    let server = Server::start(dir.path());
+    let rm = Api::for_tenant(&server, "acme", "release-manager");
+    let r = rm
+        .get(&format!("/api/v1/ota/rollouts/{id}"))
+        .await
+        .expect(200);
+    assert_eq!(r["status"], "completed", "{r}");
+    assert_eq!(r["outcome"], "some_failed");
+    let last = r["transitions"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["trigger"], "finished_with_failures");
+    assert_eq!(last["actor"], "system");
+}

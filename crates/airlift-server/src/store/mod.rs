@@ -211,6 +211,9 @@ pub trait Store: idempotency::IdempotencyStore + Send + Sync + 'static {
         listing: RolloutDeviceListing,
         page: Page,
     ) -> StoreResult<PageOf<RolloutDevice>>;
+    /// Completes active rollouts whose every target already has a verdict (left so by a server
+    /// that completed only when all succeeded); returns how many.
+    async fn settle_finished_rollouts(&self) -> StoreResult<u64>;
     /// Times out overdue devices everywhere; returns (tenant id, rollout id, events to
     /// publish) per rollout touched.
     async fn sweep_timeouts(&self, now_unix: i64) -> StoreResult<Vec<SweptRollout>>;

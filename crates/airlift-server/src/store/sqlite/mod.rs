@@ -341,6 +341,10 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn settle_finished_rollouts(&self) -> StoreResult<u64> {
+        self.call(rollouts::settle::settle).await
+    }
+
     async fn rollout_action(
         &self,
         tenant_id: &str,

@@ -9,7 +9,8 @@
 //! - [`session`]: load / apply events / persist, shared by every write below.
 //! - [`create`]: create and preview; [`retry`]: retry a completed rollout's failed devices;
 //!   [`actions`]: pause, resume, advance, rollback;
-//!   [`reports`]: device reports; [`timeouts`]: the deadline sweep.
+//!   [`reports`]: device reports; [`timeouts`]: the deadline sweep; [`settle`]: start-up
+//!   completion of rollouts an older server left active.
 //! - [`commands`]: assignments and persistent commands; [`queries`]: reads.
 
 pub mod actions;
@@ -20,6 +21,7 @@ pub mod queries;
 pub mod reports;
 pub mod retry;
 pub mod session;
+pub mod settle;
 pub mod timeouts;
 
 use airlift_core::device_counters::DeviceCounters;
