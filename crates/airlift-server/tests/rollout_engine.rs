@@ -544,6 +544,17 @@ async fn stored_counters_equal_a_recount_after_every_kind_of_change() {
     }
     wait_status(&f, &id, "completed", Duration::from_secs(20)).await;
     assert_counters_match(&db, &id, "after the rollback finished");
+
+    // Retrying the failed and timed-out devices starts a rollout whose counters are true too.
+    let retry =
+        f.rm.post(
+            &format!("/api/v1/ota/rollouts/{id}/retry-failed"),
+            json!({"canary_percent": 50}),
+        )
+        .await
+        .expect(201);
+    let retry_id = retry["rollout_id"].as_str().unwrap();
+    assert_counters_match(&db, retry_id, "after retry-failed");
 }
 
 fn assert_counters_match(db: &std::path::Path, rollout: &str, when: &str) {
