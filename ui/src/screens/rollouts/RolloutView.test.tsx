@@ -143,6 +143,13 @@ describe("rollout view", () => {
     expect(diagram.querySelector('[data-edge="rollback-finished"]')).toHaveAttribute("data-taken", "true");
   });
 
+  it("says so when a rollback had no rollback package to send", async () => {
+    backend(detail({ actions: [] }, { status: "completed", outcome: "rolled_back", rollback_package_id: null, rollback_version: null, rollback_counters: null }));
+    view();
+    expect(await screen.findByTestId("rollout-status")).toHaveTextContent("Rolled back");
+    expect(screen.getByTestId("devices-summary")).toHaveTextContent("rolled back without a rollback package: 12 devices kept 2.0.0");
+  });
+
   it("shows a completion with failures in amber with its count, on the new all-decided edge", async () => {
     backend(
       detail(

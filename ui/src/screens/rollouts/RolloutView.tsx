@@ -101,6 +101,12 @@ function DevicesSummary({ rollout: r }: { rollout: RolloutItem }) {
         {back.back} of {back.of} back on {r.rollback_version ?? "the rollback package"}
       </span>
     );
+  if (r.outcome === "rolled_back")
+    return (
+      <span className="muted" data-testid="devices-summary">
+        rolled back without a rollback package: {r.counters.successful} device{r.counters.successful === 1 ? "" : "s"} kept {r.package_version}
+      </span>
+    );
   const failed = r.counters.failed + r.counters.timed_out;
   return (
     <span className="muted" data-testid="devices-summary">
