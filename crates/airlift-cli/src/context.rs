@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use airlift_desk::cache::location::cache_file;
 use airlift_desk::cache::Cache;
 use airlift_desk::client::{Client, ClientOptions};
-use airlift_desk::connections::{Connections, KeyringTokens, TokenStore as _};
+use airlift_desk::connections::{Connections, KeyringOrFile, TokenStore as _};
 use airlift_desk::role::{role_of, tenant_of, Role};
 use airlift_desk::secret::Secret;
 use airlift_desk::signing::KeyStore;
@@ -86,7 +86,8 @@ impl Context {
                 (url, token, id)
             }
             None => {
-                let connections = Connections::load(&config_path(g)?)?;
+                let path = config_path(g)?;
+                let connections = Connections::load(&path)?;
                 let conn = connections
                     .resolve(g.connection.as_deref())
                     .map_err(|err| {
@@ -96,13 +97,15 @@ impl Context {
                             err.message()
                         ))
                     })?;
-                let token = KeyringTokens::default().get(&conn.name)?.ok_or_else(|| {
-                    Failure::usage(format!(
-                        "no token is stored for connection {:?}: save it again with \
+                let token = KeyringOrFile::beside(&path)
+                    .get(&conn.name)?
+                    .ok_or_else(|| {
+                        Failure::usage(format!(
+                            "no token is stored for connection {:?}: save it again with \
                          `{} connection add {} {}`",
-                        conn.name, "AIRLIFT_TOKEN=... airlift-cli", conn.name, conn.url
-                    ))
-                })?;
+                            conn.name, "AIRLIFT_TOKEN=... airlift-cli", conn.name, conn.url
+                        ))
+                    })?;
                 (conn.url.clone(), token, conn.name.clone())
             }
         };

@@ -118,3 +118,49 @@ fn the_old_server_variable_still_works_with_a_deprecation_line() {
         .unwrap()
         .contains("http://127.0.0.1:9"));
 }
+
+#[test]
+fn without_a_keyring_connection_add_keeps_the_token_in_a_private_file() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let home = tempfile::tempdir().unwrap();
+    let token = common::unsigned_token("t1");
+    // No session bus in this environment: no keyring answers.
+    let run = |args: &[&str]| {
+        let out = Command::new(common::CLI)
+            .arg("--json")
+            .args(args)
+            .env_clear()
+            .env("HOME", home.path())
+            .env("AIRLIFT_TOKEN", &token)
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&stdout(&out))
+            .unwrap_or_else(|err| panic!("{args:?} ({err}): {}", stdout(&out)));
+        (out.status.code(), doc)
+    };
+    let (code, doc) = run(&["connection", "add", "ci", "http://127.0.0.1:9"]);
+    assert_eq!(code, Some(0), "{doc}");
+    assert_eq!(doc["token_place"], "file");
+    let file = home.path().join(".config/airlift/tokens.json");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let connections =
+        std::fs::read_to_string(home.path().join(".config/airlift/connections.json")).unwrap();
+    assert!(
+        !connections.contains(&token),
+        "the token stays out of the connections file"
+    );
+
+    let (code, doc) = run(&["connection", "list"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(doc["connections"][0]["name"], "ci");
+    // The saved connection is used with the token from the file: the request is sent (and
+    // finds nobody listening), rather than failing for want of a token.
+    let (code, doc) = run(&["rollout", "status", "r1"]);
+    assert_eq!(code, Some(3), "{doc}");
+    assert_eq!(doc["error"]["code"], "OFFLINE");
+
+    let (code, _) = run(&["connection", "remove", "ci"]);
+    assert_eq!(code, Some(0));
+    assert!(!std::fs::read_to_string(&file).unwrap().contains(&token));
+}

@@ -4,10 +4,14 @@
 //! connection's API token is stored in the OS keyring (the Secret Service on Linux, e.g.
 //! gnome-keyring) under service [`KEYRING_SERVICE`] and the connection's name. Tokens are
 //! [`Secret`]s: never in the cache, the config file, or a `Debug` print.
+//!
+//! Where no keyring runs (a CI runner, an SSH session without a desktop), [`KeyringOrFile`]
+//! keeps tokens in a file of their own instead ([`FileTokens`]: `tokens.json` beside the
+//! connections file, mode 0600 in a 0700 folder), still never in the connections file.
 
 use std::fs;
 use std::io::Write as _;
-use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -95,6 +99,143 @@ impl TokenStore for KeyringTokens {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(err) => Err(keyring_error(err)),
         }
+    }
+}
+
+/// Tokens in one JSON file (`{"tokens": {"name": "token"}}`), mode 0600 in a 0700 folder,
+/// written atomically. For machines without a keyring.
+#[derive(Debug, Clone)]
+pub struct FileTokens {
+    path: PathBuf,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct TokensFile {
+    #[serde(default)]
+    tokens: std::collections::BTreeMap<String, String>,
+}
+
+impl FileTokens {
+    pub fn new(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+        }
+    }
+
+    /// `tokens.json` beside a connections file.
+    pub fn beside(connections_file: &Path) -> Self {
+        Self::new(&connections_file.with_file_name("tokens.json"))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn read(&self) -> Result<TokensFile, DeskError> {
+        match fs::read(&self.path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|_| {
+                // serde's message could quote part of the file, i.e. a token.
+                DeskError::keyring(format!(
+                    "{} is not a token file airlift can read; remove it and add the \
+                     connections again",
+                    self.path.display()
+                ))
+            }),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(TokensFile::default()),
+            Err(err) => Err(DeskError::io("read", &self.path, &err)),
+        }
+    }
+
+    fn write(&self, file: &TokensFile) -> Result<(), DeskError> {
+        let json = serde_json::to_vec_pretty(file)
+            .map_err(|err| DeskError::internal(format!("could not encode tokens: {err}")))?;
+        write_private(&self.path, &json)
+    }
+}
+
+impl TokenStore for FileTokens {
+    fn get(&self, connection: &str) -> Result<Option<Secret>, DeskError> {
+        Ok(self.read()?.tokens.remove(connection).map(Secret::new))
+    }
+
+    fn set(&self, connection: &str, token: &Secret) -> Result<(), DeskError> {
+        let mut file = self.read()?;
+        file.tokens
+            .insert(connection.to_owned(), token.expose().to_owned());
+        self.write(&file)
+    }
+
+    fn delete(&self, connection: &str) -> Result<(), DeskError> {
+        let mut file = self.read()?;
+        if file.tokens.remove(connection).is_some() {
+            self.write(&file)?;
+        }
+        Ok(())
+    }
+}
+
+/// The OS keyring when one answers, else [`FileTokens`]. A token is read from the keyring
+/// first, then from the file.
+#[derive(Debug, Clone)]
+pub struct KeyringOrFile {
+    pub keyring: KeyringTokens,
+    pub file: FileTokens,
+}
+
+/// Where [`KeyringOrFile::store`] put a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenPlace {
+    Keyring,
+    File,
+}
+
+impl KeyringOrFile {
+    /// The keyring, with `tokens.json` beside `connections_file` as the fallback.
+    pub fn beside(connections_file: &Path) -> Self {
+        Self {
+            keyring: KeyringTokens::default(),
+            file: FileTokens::beside(connections_file),
+        }
+    }
+
+    /// Stores the token in the keyring, or in the file when the keyring fails.
+    pub fn store(&self, connection: &str, token: &Secret) -> Result<TokenPlace, DeskError> {
+        match self.keyring.set(connection, token) {
+            Ok(()) => {
+                // A stale copy in the file must not outlive the new token.
+                self.file.delete(connection)?;
+                Ok(TokenPlace::Keyring)
+            }
+            Err(err) => {
+                tracing::info!(error = %err, file = %self.file.path().display(), "no usable keyring: the token goes to the token file");
+                self.file.set(connection, token)?;
+                Ok(TokenPlace::File)
+            }
+        }
+    }
+}
+
+impl TokenStore for KeyringOrFile {
+    fn get(&self, connection: &str) -> Result<Option<Secret>, DeskError> {
+        match self.keyring.get(connection) {
+            Ok(Some(token)) => Ok(Some(token)),
+            Ok(None) | Err(_) => self.file.get(connection),
+        }
+    }
+
+    fn set(&self, connection: &str, token: &Secret) -> Result<(), DeskError> {
+        self.store(connection, token).map(|_| ())
+    }
+
+    fn delete(&self, connection: &str) -> Result<(), DeskError> {
+        let from_keyring = self.keyring.delete(connection);
+        self.file.delete(connection)?;
+        // Without a keyring there is nothing to delete there.
+        if let Err(err) = from_keyring {
+            tracing::debug!(error = %err, "no keyring to delete the token from");
+        }
+        Ok(())
     }
 }
 
@@ -191,28 +332,35 @@ impl Connections {
 
     /// Writes the file atomically (temp file + rename), mode 0600 in a 0700 folder.
     fn write(&self) -> Result<(), DeskError> {
-        if let Some(dir) = self.path.parent() {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
-                .map_err(|err| DeskError::io("create the config folder", dir, &err))?;
-        }
         let json = serde_json::to_vec_pretty(&self.file)
             .map_err(|err| DeskError::internal(format!("could not encode connections: {err}")))?;
-        let tmp = self.path.with_extension("json.tmp");
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(|err| DeskError::io("write", &tmp, &err))?;
-        f.write_all(&json)
-            .and_then(|()| f.sync_all())
-            .map_err(|err| DeskError::io("write", &tmp, &err))?;
-        fs::rename(&tmp, &self.path).map_err(|err| DeskError::io("replace", &self.path, &err))
+        write_private(&self.path, &json)
     }
+}
+
+/// Writes `bytes` to `path` atomically (temp file + rename), mode 0600 in a 0700 folder.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), DeskError> {
+    if let Some(dir) = path.parent() {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|err| DeskError::io("create the config folder", dir, &err))?;
+    }
+    let tmp = path.with_extension("json.tmp");
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(|err| DeskError::io("write", &tmp, &err))?;
+    // `mode` only applies to a new file; a stale temp file keeps its old mode.
+    f.set_permissions(fs::Permissions::from_mode(0o600))
+        .and_then(|()| f.write_all(bytes))
+        .and_then(|()| f.sync_all())
+        .map_err(|err| DeskError::io("write", &tmp, &err))?;
+    fs::rename(&tmp, path).map_err(|err| DeskError::io("replace", path, &err))
 }
 
 fn validate(conn: &Connection) -> Result<(), DeskError> {
@@ -289,5 +437,34 @@ mod tests {
             url: "http://user:pw@h".into(),
         };
         assert!(again.save(bad, None, &tokens).is_err());
+    }
+
+    #[test]
+    fn the_token_file_is_private_and_keeps_each_connection() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let tokens = FileTokens::beside(&dir.path().join("cfg/connections.json"));
+        assert_eq!(tokens.path(), dir.path().join("cfg/tokens.json"));
+        assert!(tokens.get("prod").unwrap().is_none());
+        tokens.set("prod", &Secret::new("tok-1")).unwrap();
+        tokens.set("lab", &Secret::new("tok-2")).unwrap();
+        tokens.set("prod", &Secret::new("tok-3")).unwrap();
+        assert_eq!(tokens.get("prod").unwrap().unwrap().expose(), "tok-3");
+        assert_eq!(tokens.get("lab").unwrap().unwrap().expose(), "tok-2");
+        let mode = fs::metadata(tokens.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let dir_mode = fs::metadata(dir.path().join("cfg"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(dir_mode & 0o777, 0o700);
+        tokens.delete("prod").unwrap();
+        tokens.delete("prod").unwrap();
+        assert!(tokens.get("prod").unwrap().is_none());
+        assert!(tokens.get("lab").unwrap().is_some());
+
+        fs::write(tokens.path(), "{not json tok-SECRET").unwrap();
+        let err = tokens.get("lab").unwrap_err();
+        assert!(!err.message().contains("tok-SECRET"), "{err}");
     }
 }

@@ -1,4 +1,4 @@
-use airlift_desk::connections::{Connection, Connections, KeyringTokens};
+use airlift_desk::connections::{Connection, Connections, KeyringOrFile, TokenPlace};
 use serde_json::json;
 
 use crate::args::{ConnectionCommand, Global};
@@ -9,7 +9,7 @@ use crate::output::Output;
 pub fn run(out: Output, g: &Global, cmd: &ConnectionCommand) -> Result<u8, Failure> {
     let path = config_path(g)?;
     let mut connections = Connections::load(&path)?;
-    let tokens = KeyringTokens::default();
+    let tokens = KeyringOrFile::beside(&path);
     match cmd {
         ConnectionCommand::Add { name, url } => {
             let token = token_from_env(&g.token_env)?;
@@ -17,9 +17,31 @@ pub fn run(out: Output, g: &Global, cmd: &ConnectionCommand) -> Result<u8, Failu
                 name: name.clone(),
                 url: url.clone(),
             };
-            connections.save(conn.clone(), token.as_ref(), &tokens)?;
-            let value = json!({"connection": conn, "token_stored": token.is_some()});
-            out.result(&value, || format!("saved connection {name} ({url})"))?;
+            // The token first: a connection saved without its token would fail on first use.
+            let place = match &token {
+                Some(token) => Some(tokens.store(name, token)?),
+                None => None,
+            };
+            connections.save(conn.clone(), None, &tokens)?;
+            let value = json!({
+                "connection": conn,
+                "token_stored": token.is_some(),
+                "token_place": place,
+            });
+            out.result(&value, || match place {
+                Some(TokenPlace::Keyring) => {
+                    format!("saved connection {name} ({url}); its token is in the OS keyring")
+                }
+                Some(TokenPlace::File) => format!(
+                    "saved connection {name} ({url}); no keyring answered, so its token is in {} \
+                     (mode 0600)",
+                    tokens.file.path().display()
+                ),
+                None => format!(
+                    "saved connection {name} ({url}) without a token: set ${} and add it again",
+                    g.token_env
+                ),
+            })?;
         }
         ConnectionCommand::List => {
             let value = json!({"connections": connections.list()});
