@@ -190,6 +190,15 @@ async fn a_pipeline_signs_uploads_rolls_out_once_and_waits_for_the_fleet() {
     ];
     let (code, first, err) = job.cli(&start);
     assert_eq!(code, 0, "{first} {err}");
+    let first_id = first["rollout"]["rollout_id"].as_str().unwrap().to_owned();
+    // A watcher that stops by itself when the rollout finishes, in the log as lines of text.
+    let watch = job
+        .command(Path::new(common::CLI))
+        .args(["watch", "--rollout", &first_id, "--exit-on-final"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let (code, second, err) = job.cli(&start);
     assert_eq!(code, 0, "{second} {err}");
     let rollout_id = first["rollout"]["rollout_id"].as_str().unwrap().to_owned();
@@ -221,6 +230,15 @@ async fn a_pipeline_signs_uploads_rolls_out_once_and_waits_for_the_fleet() {
         "{log}"
     );
 
+    let watched = watch.wait_with_output().unwrap();
+    let watch_log = String::from_utf8_lossy(&watched.stdout);
+    assert_eq!(watched.status.code(), Some(10), "{watch_log}");
+    assert!(
+        watch_log.contains(&format!("rollout {rollout_id}")) && watch_log.contains("completed"),
+        "{watch_log}"
+    );
+    assert!(watch_log.contains("6 succeeded"), "{watch_log}");
+
     // The devices' OTA fields come from the rollout.
     let (code, out, _) = job.cli(&["devices", "list"]);
     assert_eq!(code, 0);
@@ -247,7 +265,10 @@ async fn a_pipeline_signs_uploads_rolls_out_once_and_waits_for_the_fleet() {
     );
     let csv = String::from_utf8(out.stdout).unwrap();
     let mut lines = csv.lines();
-    assert!(lines.next().unwrap().starts_with("time,event,status"), "{csv}");
+    assert!(
+        lines.next().unwrap().starts_with("time,event,status"),
+        "{csv}"
+    );
     assert!(csv.contains("INSTALLED_VERSION"), "{csv}");
     assert!(csv.contains(&rollout_id), "{csv}");
 

@@ -164,3 +164,35 @@ fn without_a_keyring_connection_add_keeps_the_token_in_a_private_file() {
     assert_eq!(code, Some(0));
     assert!(!std::fs::read_to_string(&file).unwrap().contains(&token));
 }
+
+#[test]
+fn ctrl_c_exits_130() {
+    let home = tempfile::tempdir().unwrap();
+    // `watch` on a server nobody answers keeps reconnecting until interrupted.
+    let mut child = Command::new(common::CLI)
+        .args(["watch"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("AIRLIFT_SERVER_URL", "http://127.0.0.1:9")
+        .env("AIRLIFT_TOKEN", common::unsigned_token("t1"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert!(child.try_wait().unwrap().is_none(), "watch ended by itself");
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "no exit after SIGINT");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(130));
+}
