@@ -281,7 +281,8 @@ async fn canary_completes_failed_rollout_pauses_and_rolls_back_support_reads_cac
     ui::click(&client, "[data-testid=action-advance]").await;
     retype(&client, "#advance-percent", "100").await;
     ui::click(&client, "[data-testid=confirm-advance]").await;
-    wait_status(&client, "Completed").await;
+    // Every device succeeded: the outcome reads as a success (green), not just "completed".
+    wait_status(&client, "Succeeded").await;
     support::wait_for_text(
         &client,
         "[data-testid=count-successful]",
@@ -355,7 +356,12 @@ async fn canary_completes_failed_rollout_pauses_and_rolls_back_support_reads_cac
     ui::click(&client, "[data-testid=confirm-rollback]").await;
     wait_status(&client, "Rolling back").await;
     support::screenshot(&client, "rollout-rolling-back").await;
-    wait_status(&client, "Completed").await;
+    // A finished rollback completes the rollout with outcome rolled back, never a success.
+    wait_status(&client, "Rolled back").await;
+    support::wait_for_text(&client, "[data-testid=devices-summary]", ui::TIMEOUT, |t| {
+        t == "7 of 7 back on 1.4.2"
+    })
+    .await;
     support::wait_for_text(
         &client,
         "[data-testid=rollback-progress]",
@@ -444,7 +450,7 @@ async fn canary_completes_failed_rollout_pauses_and_rolls_back_support_reads_cac
     .await;
     ui::click(&client, "button.link.back").await;
     ui::click(&client, "[data-testid=rollout-row]:last-child").await;
-    wait_status(&client, "Completed").await;
+    wait_status(&client, "Succeeded").await;
     for a in ["pause", "resume", "advance", "rollback"] {
         assert!(!is_enabled(&client, a).await, "{a} enabled for support");
     }
@@ -475,7 +481,7 @@ async fn canary_completes_failed_rollout_pauses_and_rolls_back_support_reads_cac
         t.starts_with("Offline")
     })
     .await;
-    wait_status(&client, "Completed").await;
+    wait_status(&client, "Rolled back").await;
     let history = ui::find(&client, "[data-testid=transitions]")
         .await
         .text()
