@@ -400,6 +400,27 @@ async fn canary_succeeds_failed_rollout_pauses_and_rolls_back_failures_are_retri
     .await;
     support::screenshot(&client, "rollouts").await;
 
+    // Leaving a wizard with entered data through the sidebar asks first; Stay keeps every
+    // choice, Leave goes where the person clicked.
+    ui::click(&client, "[data-testid=open-rollout-wizard]").await;
+    select(&client, "#w-package", &new_pkg).await;
+    ui::click_button(&client, "Devices").await;
+    ui::find(&client, "[data-testid=leave-wizard-dialog]").await;
+    ui::click(&client, "[data-testid=stay-in-wizard]").await;
+    assert_eq!(
+        ui::find(&client, "#w-package")
+            .await
+            .prop("value")
+            .await
+            .expect("the package field")
+            .as_deref(),
+        Some(new_pkg.as_str()),
+        "Stay keeps the choice"
+    );
+    ui::click_button(&client, "Devices").await;
+    ui::click(&client, "[data-testid=leave-wizard]").await;
+    support::wait_for_text(&client, "#section-title", ui::TIMEOUT, |t| t == "Devices").await;
+
     // 3. The lab again with a 100 % threshold: the same 3 sensors fail, nothing pauses, and
     //    once every device has a verdict the rollout completes with its failures counted.
     //    Retry failed devices starts a new rollout over exactly those 3, linked to this one.
