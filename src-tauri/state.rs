@@ -154,7 +154,7 @@ impl AppState {
                 }),
         };
         let file = match &active {
-            Some(a) => remembered_cache_file(&paths, a).unwrap_or_else(|| paths.cache_file.clone()),
+            Some(a) => cache_file_of(&paths, a),
             None => paths.cache_file.clone(),
         };
         let opened = open_cache(&file)?;
@@ -170,10 +170,6 @@ impl AppState {
             demo: Mutex::new(None),
             tokens: KeyringTokens::default(),
         };
-        // A connection whose token is known now (environment, demo) gets its file at once.
-        if let Some(a) = state.active()?.filter(|a| a.token_loaded) {
-            state.use_cache_of(&a)?;
-        }
         Ok(state)
     }
 
@@ -218,29 +214,9 @@ impl AppState {
         }
     }
 
-    /// Opens the cache file of `active`'s server and tenant (unless it is already open). With
-    /// the token not read yet, the file the connection used last; with neither, the empty one.
+    /// Opens the cache file of `active`'s server and tenant (unless it is already open).
     fn use_cache_of(&self, active: &Active) -> Result<(), DeskError> {
-        let file = match active.token.as_ref().filter(|_| active.token_loaded) {
-            Some(token) => {
-                let file = match airlift_desk::role::tenant_of(token) {
-                    Some(tenant) => cache_file(&self.paths.caches_dir, &active.url, &tenant),
-                    // A token the desk cannot read (not a JWT) names no tenant: its cache is
-                    // its own connection's, never one a tenant-named token fills.
-                    None => cache_file(
-                        &self.paths.caches_dir,
-                        &active.url,
-                        &format!("\0connection:{}", active.name),
-                    ),
-                };
-                remember_cache_file(&self.paths, active, &file);
-                file
-            }
-            None if active.token_loaded => self.paths.cache_file.clone(),
-            None => remembered_cache_file(&self.paths, active)
-                .unwrap_or_else(|| self.paths.cache_file.clone()),
-        };
-        self.switch_cache(&file)
+        self.switch_cache(&cache_file_of(&self.paths, active))
     }
 
     fn switch_cache(&self, file: &Path) -> Result<(), DeskError> {
@@ -258,6 +234,29 @@ impl AppState {
 
     pub fn keys_dir(&self) -> &Path {
         &self.paths.keys_dir
+    }
+}
+
+/// The cache file of `active`'s server and tenant. With the token not read yet (a saved
+/// connection at start-up), the file the connection used last; with neither, the empty one.
+fn cache_file_of(paths: &Paths, active: &Active) -> PathBuf {
+    match active.token.as_ref().filter(|_| active.token_loaded) {
+        Some(token) => {
+            let file = match airlift_desk::role::tenant_of(token) {
+                Some(tenant) => cache_file(&paths.caches_dir, &active.url, &tenant),
+                // A token the desk cannot read (not a JWT) names no tenant: its cache is its
+                // own connection's, never one a tenant-named token fills.
+                None => cache_file(
+                    &paths.caches_dir,
+                    &active.url,
+                    &format!("\0connection:{}", active.name),
+                ),
+            };
+            remember_cache_file(paths, active, &file);
+            file
+        }
+        None if active.token_loaded => paths.cache_file.clone(),
+        None => remembered_cache_file(paths, active).unwrap_or_else(|| paths.cache_file.clone()),
     }
 }
 
