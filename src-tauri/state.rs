@@ -334,3 +334,91 @@ pub fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>, DeskError> {
     m.lock()
         .map_err(|_| DeskError::internal("an app state lock was poisoned"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A JWT-shaped token whose payload is `claims` (the desk reads claims, never checks them).
+    fn token(claims: &str) -> Secret {
+        const URL_SAFE: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut payload = String::new();
+        for chunk in claims.as_bytes().chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..=chunk.len() {
+                payload.push(URL_SAFE[(n >> (18 - 6 * i) & 63) as usize] as char);
+            }
+        }
+        Secret::new(format!("eyJhbGciOiJub25lIn0.{payload}.sig"))
+    }
+
+    fn paths(dir: &Path) -> Paths {
+        Paths {
+            data_dir: dir.to_path_buf(),
+            cache_file: dir.join("cache.sqlite3"),
+            caches_dir: dir.join("caches"),
+            cache_files_index: dir.join("cache-files.json"),
+            connections_file: dir.join("connections.json"),
+            keys_dir: dir.join("keys"),
+            pending_dir: dir.join("pending-uploads"),
+        }
+    }
+
+    fn active(name: &str, url: &str, token: Option<Secret>) -> Active {
+        Active {
+            name: name.into(),
+            url: url.into(),
+            token_loaded: token.is_some(),
+            token,
+        }
+    }
+
+    #[test]
+    fn each_server_and_tenant_has_its_cache_and_a_saved_connection_finds_it_without_its_token() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let p = paths(dir.path());
+        let url = "http://fleet.example:8080";
+        let acme = cache_file_of(&p, &active("prod", url, Some(token(r#"{"tid":"acme"}"#))));
+        let globex = cache_file_of(&p, &active("prod", url, Some(token(r#"{"tid":"globex"}"#))));
+        assert_ne!(acme, globex, "two tenants never share a file");
+        assert_eq!(acme.parent(), Some(p.caches_dir.as_path()));
+        assert_eq!(acme, cache_file(&p.caches_dir, url, "acme"));
+
+        // At the next start the token is still in the keyring: the file used last opens.
+        std::fs::create_dir_all(&p.caches_dir).unwrap();
+        std::fs::write(&globex, b"").unwrap();
+        assert_eq!(cache_file_of(&p, &active("prod", url, None)), globex);
+        // Another connection name knows no file yet: the empty default.
+        assert_eq!(
+            cache_file_of(&p, &active("staging", url, None)),
+            p.cache_file
+        );
+
+        // A token that names no tenant gets a file of its own connection, no tenant's.
+        let opaque = cache_file_of(
+            &p,
+            &active("lab", url, Some(Secret::new("opaque".to_owned()))),
+        );
+        assert!(opaque != acme && opaque != globex);
+    }
+
+    #[test]
+    fn a_garbled_index_is_ignored_and_names_outside_the_caches_folder_are_not_followed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let p = paths(dir.path());
+        let a = active("prod", "http://x", None);
+        std::fs::write(&p.cache_files_index, b"{not json").unwrap();
+        assert_eq!(cache_file_of(&p, &a), p.cache_file);
+        let outside = dir.path().join("elsewhere.sqlite3");
+        std::fs::write(&outside, b"").unwrap();
+        let index = r#"{"prod http://x": "../elsewhere.sqlite3"}"#;
+        std::fs::write(&p.cache_files_index, index).unwrap();
+        assert_eq!(cache_file_of(&p, &a), p.cache_file);
+    }
+}
