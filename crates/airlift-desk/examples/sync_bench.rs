@@ -23,8 +23,8 @@ use std::time::Instant;
 
 use airlift_core::package::PackageType;
 use airlift_core::rollout::RolloutStatus;
-use airlift_desk::cache::rows::{PackageRow, RolloutRow};
 use airlift_desk::cache::location::cache_file;
+use airlift_desk::cache::rows::{PackageRow, RolloutRow};
 use airlift_desk::cache::{Cache, Collection};
 use airlift_desk::process_stats::own_cpu_time;
 use airlift_desk::sync::DeviceSyncWriter;
