@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use airlift_desk::cache::location::{cache_file, normalize_url};
 use airlift_desk::cache::Cache;
 use airlift_desk::client::{Client, ClientOptions};
-use airlift_desk::connections::{Connections, KeyringTokens, TokenStore as _};
+use airlift_desk::connections::{Connections, KeyringOrFile, TokenStore as _};
 use airlift_desk::secret::Secret;
 use airlift_desk::signing::default_keys_dir;
 use airlift_desk::{CancelToken, DeskError};
@@ -130,7 +130,9 @@ pub struct AppState {
     pub active: Mutex<Option<Active>>,
     pub upload: Mutex<Option<RunningUpload>>,
     pub demo: Mutex<Option<crate::demo::DemoFleet>>,
-    pub tokens: KeyringTokens,
+    /// The OS keyring, or a 0600 `tokens.json` beside the connections file where no keyring
+    /// answers (a session without a secret service), the same store as airlift-cli's.
+    pub tokens: KeyringOrFile,
 }
 
 impl AppState {
@@ -161,6 +163,7 @@ impl AppState {
         if let Some(old) = &opened.rebuilt_from {
             tracing::warn!(moved_to = %old.display(), "the offline cache was unreadable and was rebuilt");
         }
+        let tokens = KeyringOrFile::beside(&paths.connections_file);
         let state = AppState {
             paths,
             cache: Arc::new(Mutex::new(opened.cache)),
@@ -168,7 +171,7 @@ impl AppState {
             active: Mutex::new(active),
             upload: Mutex::new(None),
             demo: Mutex::new(None),
-            tokens: KeyringTokens::default(),
+            tokens,
         };
         Ok(state)
     }

@@ -334,6 +334,37 @@ async fn a_failed_package_step_names_its_image_and_the_command_that_finishes_it(
         .unwrap()
         .iter()
         .all(|i| i["packaged"] == true));
+
+    // A packaged image stays (the refusal names why); an image left without a package goes.
+    let (code, out, err) = fast.run(&["image", "delete", image_id]);
+    assert_eq!(code, 4, "{out} {err}");
+    assert_eq!(out["error"]["code"], "FAILED_PRECONDITION", "{out}");
+    let c = small_file(&fast, "c.bin", 1000);
+    let mut args = upload_args(&c, "4.0.0", Some("release"));
+    args.push("--no-package");
+    let (code, out, err) = fast.run(&args);
+    assert_eq!(code, 0, "{out} {err}");
+    let (_, out, _) = fast.run(&["image", "list"]);
+    let spare = out["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["packaged"] == false)
+        .and_then(|i| i["image"]["id"].as_str())
+        .unwrap_or_else(|| panic!("the --no-package image is listed unpackaged: {out}"))
+        .to_owned();
+    let (code, out, err) = fast.run(&["image", "delete", &spare]);
+    assert_eq!(code, 0, "{out} {err}");
+    assert_eq!(out["deleted"], spare.as_str());
+    let (_, out, _) = fast.run(&["image", "list"]);
+    let ids: Vec<&str> = out["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["image"]["id"].as_str().unwrap())
+        .collect();
+    assert!(!ids.contains(&spare.as_str()), "{out}");
+    assert!(ids.contains(&image_id), "{out}");
 }
 
 /// A started child whose output is collected later.

@@ -280,7 +280,7 @@ async fn a_pipeline_signs_uploads_rolls_out_once_and_waits_for_the_fleet() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_key_file_signs_and_failed_devices_are_retried_on_their_own() {
     let data = support::tempdir();
-    let server = support::Server::start(data.path());
+    let mut server = support::Server::start(data.path());
     let job = Job {
         home: tempfile::tempdir().unwrap(),
         base: server.base.clone(),
@@ -460,4 +460,17 @@ async fn a_key_file_signs_and_failed_devices_are_retried_on_their_own() {
     let (code, out, _) = job.cli(&["rollout", "list"]);
     assert_eq!(code, 0);
     assert_eq!(out["rollouts"].as_array().unwrap().len(), 2);
+    assert_eq!(out["fresh"], true);
+    let online = out["rollouts"].clone();
+
+    // The server gone, the same list comes from the cache, marked stale; --require-fresh refuses.
+    server.kill();
+    let (code, out, _) = job.cli(&["rollout", "list"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out["fresh"], false, "{out}");
+    assert!(out["offline_reason"].as_str().unwrap().contains(&job.base));
+    assert_eq!(out["rollouts"], online);
+    let (code, out, _) = job.cli(&["--require-fresh", "rollout", "list"]);
+    assert_eq!(code, 3, "{out}");
+    assert_eq!(out["error"]["code"], "OFFLINE");
 }
