@@ -596,7 +596,9 @@ async fn an_image_no_package_was_made_from_can_be_deleted_with_its_bytes() {
     admin.require_signatures(false).await;
     let data = bytes(200_000, 3);
     let used = rm.upload_image("fw-used", &data, 100_000).await;
-    let spare = rm.upload_image("fw-spare", &bytes(150_000, 4), 100_000).await;
+    let spare = rm
+        .upload_image("fw-spare", &bytes(150_000, 4), 100_000)
+        .await;
     let pkg = rm
         .post(
             "/api/v1/ota/packages",
@@ -628,7 +630,10 @@ async fn an_image_no_package_was_made_from_can_be_deleted_with_its_bytes() {
         .await
         .expect_error(403, "PERMISSION_DENIED");
     let other = Api::for_tenant(&server, "globex", "admin");
-    other.delete(&spare_path).await.expect_error(404, "NOT_FOUND");
+    other
+        .delete(&spare_path)
+        .await
+        .expect_error(404, "NOT_FOUND");
     rm.get(&spare_path).await.expect(200);
 
     // The image a package was made from stays, and the refusal names the package.

@@ -4,8 +4,8 @@ use airlift_core::wire::UploadJobStatus;
 use rusqlite::{params, Connection, OptionalExtension as _, Row, Transaction, TransactionBehavior};
 
 use super::{
-    db, i64_of, page_of, u64_of, ApiError, ChunkRecord, ImageDeletion, ImageRecord, NewChunk, Page, PageOf,
-    StoreError, StoreResult, UploadJobRecord,
+    db, i64_of, page_of, u64_of, ApiError, ChunkRecord, ImageDeletion, ImageRecord, NewChunk, Page,
+    PageOf, StoreError, StoreResult, UploadJobRecord,
 };
 
 // chunk_count and bytes_received describe what the server holds right now; once a job is
