@@ -12,7 +12,7 @@ use serde::Deserialize;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::state::Active;
+use crate::env::ENV_TOKEN;
 
 pub const DEMO_NAME: &str = "Local demo fleet";
 const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
@@ -22,20 +22,12 @@ const DEVICES: &str = "300";
 
 pub struct DemoFleet {
     pub url: String,
-    token: Secret,
+    /// The demo tenant's admin token (in memory only).
+    pub token: Secret,
     child: Child,
 }
 
 impl DemoFleet {
-    pub fn active(&self) -> Active {
-        Active {
-            name: DEMO_NAME.to_owned(),
-            url: self.url.clone(),
-            token: Some(self.token.clone()),
-            token_loaded: true,
-        }
-    }
-
     /// Stops the demo and waits until it has stopped its airliftd and devices; kills it if it
     /// has not exited after [`STOP_GRACE`]. (Dropping it only signals: a kill right behind the
     /// signal would leave its airliftd running.)
@@ -111,7 +103,7 @@ pub async fn start(data_dir: &Path) -> Result<DemoFleet, DeskError> {
         .arg(data_dir)
         .args(["--devices", DEVICES])
         // The demo gets its own tokens; ours stay ours.
-        .env_remove(crate::state::ENV_TOKEN)
+        .env_remove(ENV_TOKEN)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -7,6 +7,7 @@ mod cache_check;
 mod commands;
 mod demo;
 mod dialog;
+mod env;
 pub mod dto;
 mod pending;
 mod state;

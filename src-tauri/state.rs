@@ -19,14 +19,7 @@ use airlift_desk::secret::Secret;
 use airlift_desk::signing::default_keys_dir;
 use airlift_desk::{CancelToken, DeskError};
 
-/// Env var: the folder for the cache, connections, keys and pending uploads (tests isolate
-/// themselves with it).
-pub const ENV_DATA_DIR: &str = "AIRLIFT_DATA_DIR";
-/// Env vars: a connection used instead of the saved ones; the token is kept in memory only.
-pub const ENV_SERVER_URL: &str = "AIRLIFT_SERVER_URL";
-pub const ENV_TOKEN: &str = "AIRLIFT_TOKEN";
-/// Env var: the name (and cache id) of that connection; default "environment".
-pub const ENV_CONNECTION_NAME: &str = "AIRLIFT_CONNECTION_NAME";
+use crate::env::{ENV_CONNECTION_NAME, ENV_DATA_DIR, ENV_SERVER_URL, ENV_TOKEN};
 
 /// Files and folders the app writes.
 #[derive(Debug, Clone)]
@@ -88,6 +81,18 @@ pub struct Active {
     /// slow Secret Service does not delay the first paint).
     pub token: Option<Secret>,
     pub token_loaded: bool,
+}
+
+impl Active {
+    /// The running demo fleet as a connection (its token is known, never read from a keyring).
+    pub fn demo(demo: &crate::demo::DemoFleet) -> Active {
+        Active {
+            name: crate::demo::DEMO_NAME.to_owned(),
+            url: demo.url.clone(),
+            token: Some(demo.token.clone()),
+            token_loaded: true,
+        }
+    }
 }
 
 /// The connection given by environment variables, if any.

@@ -99,7 +99,7 @@ pub fn connection_switch(state: State<'_, AppState>, name: String) -> Result<(),
         }));
     }
     if name == crate::demo::DEMO_NAME {
-        let demo = lock(&state.demo)?.as_ref().map(|d| d.active());
+        let demo = lock(&state.demo)?.as_ref().map(Active::demo);
         return match demo {
             Some(active) => state.set_active(Some(active)),
             None => Err(DeskError::invalid_argument(

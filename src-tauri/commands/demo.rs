@@ -3,18 +3,18 @@
 use airlift_desk::DeskError;
 use tauri::State;
 
-use crate::state::{lock, AppState};
+use crate::state::{lock, Active, AppState};
 
 /// Starts the demo fleet (once), makes it the active connection, and gives the key store the
 /// demo's release key, registered with the demo tenant.
 #[tauri::command]
 pub async fn demo_start(state: State<'_, AppState>) -> Result<(), DeskError> {
-    let running = lock(&state.demo)?.as_ref().map(|d| d.active());
+    let running = lock(&state.demo)?.as_ref().map(Active::demo);
     let active = match running {
         Some(active) => active,
         None => {
             let demo = crate::demo::start(&state.paths.data_dir.join("demo")).await?;
-            let active = demo.active();
+            let active = Active::demo(&demo);
             *lock(&state.demo)? = Some(demo);
             active
         }

@@ -16,13 +16,13 @@ use airlift_core::wire::{Rollout, RolloutEventData};
 use eventsource_stream::Eventsource as _;
 use futures_util::StreamExt as _;
 
+use crate::cache::lock;
 use crate::cache::Cache;
 use crate::cancel::CancelToken;
 use crate::client::{Client, RetryPolicy};
 use crate::error::DeskError;
 use crate::notify::{Notifier, PausedRollout};
 use crate::sync::store_rollout;
-use crate::upload::lock;
 
 /// Follows one connection's events until cancelled.
 pub struct Watcher {

@@ -9,8 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::{open, Cache, OpenedCache};
-use crate::error::{DeskError, DeskErrorCode};
+use super::{lock, open, Cache, OpenedCache};
+use crate::error::DeskError;
 
 impl Cache {
     /// [`Cache::open`], then the full page check right away, rebuilding a damaged file. For
@@ -47,13 +47,4 @@ pub fn verify_and_repair(cache: &Mutex<Cache>) -> Result<Option<PathBuf>, DeskEr
         return Ok(None);
     };
     lock(cache)?.rebuild(&reason).map(Some)
-}
-
-fn lock(cache: &Mutex<Cache>) -> Result<std::sync::MutexGuard<'_, Cache>, DeskError> {
-    cache.lock().map_err(|_| {
-        DeskError::new(
-            DeskErrorCode::Internal,
-            "the offline cache lock was poisoned by an earlier failure; restart the app",
-        )
-    })
 }

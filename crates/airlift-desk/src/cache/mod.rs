@@ -30,6 +30,7 @@ mod sync;
 mod uploads;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
@@ -38,9 +39,20 @@ pub use device_ota::{DeviceFacets, DeviceOta, FacetCount};
 pub use devices::{DeviceCursor, DeviceQuery, DeviceSort, Page, MAX_PAGE};
 pub use history::HistoryCursor;
 pub use integrity::verify_and_repair;
+pub use rollouts::{rollout_row, transition_rows};
 pub use sync::{Collection, SyncState};
 
-use crate::error::DeskError;
+use crate::error::{DeskError, DeskErrorCode};
+
+/// Locks a cache shared between threads (the app's, the watcher's, an upload's).
+pub fn lock(cache: &Mutex<Cache>) -> Result<MutexGuard<'_, Cache>, DeskError> {
+    cache.lock().map_err(|_| {
+        DeskError::new(
+            DeskErrorCode::Internal,
+            "the offline cache lock was poisoned by an earlier failure; restart the app",
+        )
+    })
+}
 
 /// An open cache.
 pub struct Cache {

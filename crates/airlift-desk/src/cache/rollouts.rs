@@ -7,9 +7,9 @@
 use airlift_core::wire::{Rollout, RolloutSummary};
 use rusqlite::{params, OptionalExtension as _};
 
+use super::rows::{RolloutRow, RolloutTransitionRow};
 use super::Cache;
 use crate::error::DeskError;
-use crate::sync::{rollout_row, transition_rows};
 
 impl Cache {
     /// Saves rollouts as listed (their rows and summaries) in one transaction.
@@ -86,6 +86,32 @@ impl Cache {
             .flatten();
         text.as_deref().map(from_json).transpose()
     }
+}
+
+/// A rollout as listed → its row (the list's columns).
+pub fn rollout_row(r: &RolloutSummary) -> RolloutRow {
+    RolloutRow {
+        id: r.rollout_id.clone(),
+        package_id: r.package_id.clone(),
+        status: r.status,
+        counters: serde_json::to_value(r.counters).unwrap_or(serde_json::Value::Null),
+        created_at: r.created_at.clone(),
+        updated_at: r.updated_at.clone(),
+    }
+}
+
+/// A rollout's transitions → their rows.
+pub fn transition_rows(r: &Rollout) -> Vec<RolloutTransitionRow> {
+    r.transitions
+        .iter()
+        .map(|t| RolloutTransitionRow {
+            rollout_id: r.summary.rollout_id.clone(),
+            at: t.at.clone(),
+            from_status: t.from,
+            to_status: t.to,
+            reason: Some(format!("{} by {}", t.trigger, t.actor)),
+        })
+        .collect()
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, DeskError> {

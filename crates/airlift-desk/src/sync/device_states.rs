@@ -12,10 +12,10 @@ use airlift_core::rollout::RolloutStatus;
 use airlift_core::wire::{RolloutDevice, RolloutSummary};
 
 use super::{SyncReport, PAGE};
+use crate::cache::lock;
 use crate::cache::{Cache, Collection, DeviceOta};
 use crate::client::{Client, ListParams};
 use crate::error::DeskError;
-use crate::upload::lock;
 
 /// Seed 001's status for a device's state in a rollout.
 pub fn ota_status(state: DeviceRolloutState) -> &'static str {

@@ -9,11 +9,11 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 
 use super::{mapping::device_row, SyncReport, PAGE};
+use crate::cache::lock;
 use crate::cache::rows::DeviceRow;
 use crate::cache::{Cache, Collection, DeviceQuery, DeviceSort, MAX_PAGE};
 use crate::client::{Client, ListParams};
 use crate::error::DeskError;
-use crate::upload::lock;
 
 /// Rows per cache transaction.
 pub const BATCH: usize = 10_000;

@@ -26,9 +26,7 @@ pub use devices::{
 };
 pub use mapping::{device_row, package_row};
 pub use packages::sync_packages;
-pub use rollouts::{
-    history_row, rollout_row, store_rollout, sync_device_history, sync_rollouts, transition_rows,
-};
+pub use rollouts::{history_row, store_rollout, sync_device_history, sync_rollouts};
 
 use crate::cache::{Cache, Collection};
 use crate::clock::now_ms;
@@ -58,7 +56,7 @@ fn saved_cursor(
     connection_id: &str,
     collection: Collection,
 ) -> Result<Option<u64>, DeskError> {
-    Ok(crate::upload::lock(cache)?
+    Ok(crate::cache::lock(cache)?
         .sync_cursor(connection_id, collection)?
         .and_then(|c| c.parse().ok()))
 }
@@ -69,7 +67,7 @@ pub fn resync(
     connection_id: &str,
     collection: Collection,
 ) -> Result<(), DeskError> {
-    let mut cache = crate::upload::lock(cache)?;
+    let mut cache = crate::cache::lock(cache)?;
     let synced = cache.synced_at_ms(connection_id, collection)?;
     match synced {
         Some(at) => cache.mark_synced_at(connection_id, collection, None, at),
@@ -108,7 +106,7 @@ where
         Err(err) if err.code() == DeskErrorCode::Offline => (false, Some(err.message().to_owned())),
         Err(err) => return Err(err),
     };
-    let cache = crate::upload::lock(cache)?;
+    let cache = crate::cache::lock(cache)?;
     let synced_at_ms = cache.synced_at_ms(connection_id, collection)?;
     let age = cache.data_age(connection_id, collection, now_ms())?;
     Ok(Cached {

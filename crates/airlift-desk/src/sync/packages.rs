@@ -3,10 +3,10 @@
 use std::sync::Mutex;
 
 use super::{mapping::package_row, SyncReport, PAGE};
+use crate::cache::lock;
 use crate::cache::{Cache, Collection};
 use crate::client::{Client, ListParams};
 use crate::error::DeskError;
-use crate::upload::lock;
 
 pub async fn sync_packages(
     client: &Client,

@@ -3,38 +3,14 @@
 
 use std::sync::Mutex;
 
-use airlift_core::wire::{DeviceHistoryEntry, Rollout, RolloutSummary};
+use airlift_core::wire::{DeviceHistoryEntry, Rollout};
 
 use super::{saved_cursor, SyncReport, PAGE};
-use crate::cache::rows::{HistoryEntryRow, RolloutRow, RolloutTransitionRow};
-use crate::cache::{Cache, Collection};
+use crate::cache::lock;
+use crate::cache::rows::{HistoryEntryRow, RolloutRow};
+use crate::cache::{rollout_row, Cache, Collection};
 use crate::client::{Client, ListParams};
 use crate::error::DeskError;
-use crate::upload::lock;
-
-pub fn rollout_row(r: &RolloutSummary) -> RolloutRow {
-    RolloutRow {
-        id: r.rollout_id.clone(),
-        package_id: r.package_id.clone(),
-        status: r.status,
-        counters: serde_json::to_value(r.counters).unwrap_or(serde_json::Value::Null),
-        created_at: r.created_at.clone(),
-        updated_at: r.updated_at.clone(),
-    }
-}
-
-pub fn transition_rows(r: &Rollout) -> Vec<RolloutTransitionRow> {
-    r.transitions
-        .iter()
-        .map(|t| RolloutTransitionRow {
-            rollout_id: r.summary.rollout_id.clone(),
-            at: t.at.clone(),
-            from_status: t.from,
-            to_status: t.to,
-            reason: Some(format!("{} by {}", t.trigger, t.actor)),
-        })
-        .collect()
-}
 
 pub fn history_row(device_id: &str, e: &DeviceHistoryEntry) -> HistoryEntryRow {
     HistoryEntryRow {

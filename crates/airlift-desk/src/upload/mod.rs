@@ -30,7 +30,7 @@ pub use preflight::{preflight, Refusal};
 pub use progress::UploadProgress;
 pub use publish::{publish, PackageSpec, Published};
 
-use crate::cache::Cache;
+use crate::cache::{lock, Cache};
 use crate::cancel::CancelToken;
 use crate::client::Client;
 use crate::error::{DeskError, DeskErrorCode};
@@ -215,10 +215,4 @@ async fn finished_image(client: &Client, job_id: &str) -> Result<FirmwareImage, 
             }
         }
     }
-}
-
-pub(crate) fn lock(cache: &Mutex<Cache>) -> Result<std::sync::MutexGuard<'_, Cache>, DeskError> {
-    cache
-        .lock()
-        .map_err(|_| DeskError::internal("the offline cache lock was poisoned"))
 }
