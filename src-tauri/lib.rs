@@ -9,7 +9,6 @@ mod demo;
 mod dialog;
 mod env;
 pub mod dto;
-mod pending;
 mod state;
 mod validate;
 mod watch;

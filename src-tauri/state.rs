@@ -15,9 +15,10 @@ use airlift_desk::cache::location::{cache_file, normalize_url};
 use airlift_desk::cache::Cache;
 use airlift_desk::client::{Client, ClientOptions};
 use airlift_desk::connections::{Connections, KeyringOrFile, TokenStore as _};
+use airlift_desk::ops::upload::UploadControl;
 use airlift_desk::secret::Secret;
 use airlift_desk::signing::default_keys_dir;
-use airlift_desk::{CancelToken, DeskError};
+use airlift_desk::DeskError;
 
 use crate::env::{ENV_CONNECTION_NAME, ENV_DATA_DIR, ENV_SERVER_URL, ENV_TOKEN};
 
@@ -33,8 +34,6 @@ pub struct Paths {
     pub cache_files_index: PathBuf,
     pub connections_file: PathBuf,
     pub keys_dir: PathBuf,
-    /// Wizard requests of uploads in progress (no secrets), one JSON file per connection.
-    pub pending_dir: PathBuf,
 }
 
 impl Paths {
@@ -65,7 +64,6 @@ impl Paths {
             caches_dir: data_dir.join("caches"),
             cache_files_index: data_dir.join("cache-files.json"),
             keys_dir,
-            pending_dir: data_dir.join("pending-uploads"),
             connections_file,
             data_dir,
         })
@@ -120,20 +118,13 @@ impl EnvConnection {
     }
 }
 
-/// The upload in progress: its cancel token and whether stopping means "pause" (keep the
-/// server's parts) or "cancel" (drop everything).
-#[derive(Debug, Clone, Default)]
-pub struct RunningUpload {
-    pub cancel: CancelToken,
-    pub discard: Arc<std::sync::atomic::AtomicBool>,
-}
-
 pub struct AppState {
     pub paths: Paths,
     pub cache: Arc<Mutex<Cache>>,
     pub env_connection: Option<EnvConnection>,
     pub active: Mutex<Option<Active>>,
-    pub upload: Mutex<Option<RunningUpload>>,
+    /// The upload in progress, to pause or cancel it.
+    pub upload: Mutex<Option<UploadControl>>,
     pub demo: Mutex<Option<crate::demo::DemoFleet>>,
     /// The OS keyring, or a 0600 `tokens.json` beside the connections file where no keyring
     /// answers (a session without a secret service), the same store as airlift-cli's.
@@ -374,7 +365,6 @@ mod tests {
             cache_files_index: dir.join("cache-files.json"),
             connections_file: dir.join("connections.json"),
             keys_dir: dir.join("keys"),
-            pending_dir: dir.join("pending-uploads"),
         }
     }
 

@@ -1,26 +1,23 @@
 //! The upload wizard's commands: choose a file, hash it, list signing keys, upload and publish,
 //! pause / cancel, and the upload left over from the last session.
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use airlift_desk::client::Client;
 use airlift_desk::hashing::sha256_file;
+use airlift_desk::ops::upload::{file_name, forget, pending_build, upload_build, UploadControl};
+use airlift_desk::ops::Session;
 use airlift_desk::signing::KeyStore;
-use airlift_desk::upload::{
-    preflight, publish, upload_file, PackageSpec, Refusal, UploadRequest as DeskUpload,
-};
+use airlift_desk::upload::{preflight, Refusal};
 use airlift_desk::{CancelToken, DeskError, DeskErrorCode};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
 
 use crate::dto::upload::{
-    HashProgress, HashedFile, PendingUpload, SigningKeyInfo, TransferProgress, UploadEvent,
-    UploadOutcome, UploadRequest,
+    HashProgress, HashedFile, PendingUpload, SigningKeyInfo, UploadEvent, UploadOutcome,
+    UploadRequest,
 };
-use crate::pending;
-use crate::state::{lock, AppState, RunningUpload};
+use crate::state::{lock, AppState};
 
 /// Opens the native "choose a file" dialog; `None` when the person closes it.
 #[tauri::command]
@@ -49,7 +46,7 @@ pub async fn hash_file(
             }
         })?;
         Ok(HashedFile {
-            file_name: pending::file_name(&file),
+            file_name: file_name(&file),
             path,
             size_bytes: digest.size,
             sha256: digest.sha256_hex().as_str().to_owned(),
@@ -77,9 +74,8 @@ pub fn signing_keys(state: State<'_, AppState>) -> Result<Vec<SigningKeyInfo>, D
 }
 
 /// Uploads the file (resuming an interrupted upload of it), lets the server verify it, and
-/// creates the package. On a verification failure or a cancel, nothing half-made stays: the
-/// upload job is deleted and the saved request forgotten. A pause or a lost network keeps both,
-/// so the next call (or the next launch) continues where it stopped.
+/// creates the package: `airlift_desk::ops::upload`, which also decides what a pause, a cancel
+/// or a refusal leaves behind.
 #[tauri::command]
 pub async fn upload_package(
     state: State<'_, AppState>,
@@ -97,15 +93,16 @@ pub async fn upload_package(
         Some(key_id) => Some(keys.get(key_id)?),
         None => None,
     };
+    let (build, spec) = request.build();
     // Before any byte is sent: what the tenant would refuse after the whole upload.
-    if let Some(refusal) = preflight(&client, &package_spec(&request), stored.as_ref()).await? {
+    if let Some(refusal) = preflight(&client, &spec, stored.as_ref()).await? {
         return Err(refused(refusal, &name, &keys));
     }
     let signer = match &request.key_id {
         Some(key_id) => Some(keys.unlock(key_id, request.passphrase.as_deref().unwrap_or(""))?),
         None => None,
     };
-    let running = RunningUpload::default();
+    let control = UploadControl::default();
     {
         let mut slot = lock(&state.upload)?;
         if slot.is_some() {
@@ -114,102 +111,30 @@ pub async fn upload_package(
                 "another upload is running; wait for it or cancel it",
             ));
         }
-        *slot = Some(running.clone());
+        *slot = Some(control.clone());
     }
-    pending::save(&state.paths, &name, &request)?;
-    let result = transfer_and_publish(
-        &state, &client, &name, &request, signer, &running, &on_event,
-    )
-    .await;
+    let session = Session {
+        client: &client,
+        cache: &state.cache,
+        connection_id: &name,
+    };
+    let on_stage = |stage| {
+        let _ = on_event.send(UploadEvent::from(stage));
+    };
+    let result = upload_build(session, &build, signer.as_ref(), &control, &on_stage).await;
     if let Ok(mut slot) = state.upload.lock() {
         *slot = None;
     }
-    match &result {
-        Ok(_) => pending::remove(&state.paths, &name),
-        Err(err) if keeps_pending(err, &running) => {}
-        Err(_) => {
-            discard(&state, &client, &name, &request.path).await;
-        }
-    }
-    result
-}
-
-/// A pause or a lost network keeps the upload for later; anything else throws it away.
-fn keeps_pending(err: &DeskError, running: &RunningUpload) -> bool {
-    match err.code() {
-        DeskErrorCode::Cancelled => !running.discard.load(Ordering::Relaxed),
-        DeskErrorCode::Offline => true,
-        _ => false,
-    }
-}
-
-async fn transfer_and_publish(
-    state: &AppState,
-    client: &Client,
-    name: &str,
-    request: &UploadRequest,
-    signer: Option<airlift_desk::signing::SigningKey>,
-    running: &RunningUpload,
-    on_event: &Channel<UploadEvent>,
-) -> Result<UploadOutcome, DeskError> {
-    let path = PathBuf::from(&request.path);
-    let stamp = airlift_desk::clock::now_ms();
-    let job_name = format!("{}-{}-{stamp}", pending::file_name(&path), request.version);
-    let mut desk = DeskUpload::new(&path, &job_name);
-    desk.description = format!("Airlift desktop upload of {}", request.version);
-    let progress = |p: &airlift_desk::upload::UploadProgress| {
-        let _ = on_event.send(UploadEvent::Transfer(TransferProgress::from(p)));
-        if p.done_bytes >= p.total_bytes {
-            let _ = on_event.send(UploadEvent::Verifying);
-        }
-    };
-    let uploaded = upload_file(
-        client,
-        &state.cache,
-        name,
-        &desk,
-        running.cancel.clone(),
-        &progress,
-    )
-    .await?;
-    running.cancel.check("the upload")?;
-    let _ = on_event.send(UploadEvent::Publishing);
-    let spec = package_spec(request);
-    // The digest the person confirmed, not the one measured while sending: if the file changed
-    // in between, the server's check refuses the package.
-    let published = match publish(
-        client,
-        &uploaded.image,
-        &request.sha256,
-        signer.as_ref(),
-        &spec,
-    )
-    .await
-    {
-        Ok(p) => p,
-        Err(err) => {
-            let _ = client.delete_upload_job(&uploaded.job_id).await;
-            return Err(explain(err, &uploaded.sha256, &request.sha256));
-        }
-    };
-    let row = airlift_desk::sync::package_row(&published.package);
-    lock(&state.cache)?.upsert_packages(name, std::slice::from_ref(&row))?;
+    let done = result?;
+    let published = done
+        .package
+        .ok_or_else(|| DeskError::internal("the upload made no package"))?;
     Ok(UploadOutcome {
-        package: row.into(),
+        package: airlift_desk::sync::package_row(&published.package).into(),
         checksum_verified: published.checksum_verified,
         signature_verified_with: published.signature_verified_with,
-        resumed: uploaded.resumed,
+        resumed: done.upload.resumed,
     })
-}
-
-fn package_spec(request: &UploadRequest) -> PackageSpec {
-    PackageSpec {
-        package_type: request.package_type.into(),
-        version: request.version.trim().to_owned(),
-        device_type: request.device_type.trim().to_owned(),
-        min_version: request.min_version.trim().to_owned(),
-        release_notes: request.release_notes.clone(),
-    }
 }
 
 /// The tenant's refusal, said before the upload: the cause and the fix, in the app's words.
@@ -253,27 +178,11 @@ fn refused(refusal: Refusal, connection: &str, keys: &KeyStore) -> DeskError {
     }
 }
 
-/// Adds what the desk knows to a refusal: the file changed after it was hashed.
-fn explain(err: DeskError, sent: &str, confirmed: &str) -> DeskError {
-    if err.code() == DeskErrorCode::VerificationFailed && sent != confirmed {
-        DeskError::new(
-            err.code(),
-            format!(
-                "The file changed after it was checked: you confirmed SHA-256 {confirmed}, but the \
-                 bytes uploaded hash to {sent}, so the server refused the package. Server: {}",
-                err.message()
-            ),
-        )
-    } else {
-        err
-    }
-}
-
 /// Pauses the running upload; the parts sent so far stay on the server.
 #[tauri::command]
 pub fn upload_pause(state: State<'_, AppState>) -> Result<(), DeskError> {
-    if let Some(running) = lock(&state.upload)?.as_ref() {
-        running.cancel.cancel();
+    if let Some(control) = lock(&state.upload)?.as_ref() {
+        control.pause();
     }
     Ok(())
 }
@@ -281,9 +190,8 @@ pub fn upload_pause(state: State<'_, AppState>) -> Result<(), DeskError> {
 /// Cancels the running upload and deletes what it sent.
 #[tauri::command]
 pub fn upload_cancel(state: State<'_, AppState>) -> Result<(), DeskError> {
-    if let Some(running) = lock(&state.upload)?.as_ref() {
-        running.discard.store(true, Ordering::Relaxed);
-        running.cancel.cancel();
+    if let Some(control) = lock(&state.upload)?.as_ref() {
+        control.cancel();
     }
     Ok(())
 }
@@ -297,45 +205,21 @@ pub fn pending_upload(state: State<'_, AppState>) -> Result<Option<PendingUpload
     if lock(&state.upload)?.is_some() {
         return Ok(None);
     }
-    let Some(request) = pending::load(&state.paths, &active.name)? else {
-        return Ok(None);
-    };
-    let path = PathBuf::from(&request.path);
-    let size_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    let canonical = path.canonicalize().unwrap_or(path.clone());
-    let done_bytes = lock(&state.cache)?
-        .pending_uploads(&active.name)?
-        .into_iter()
-        .find(|p| p.file_path == canonical)
-        .map(|p| (p.parts_acknowledged.len() as u64 * p.part_size).min(p.size_bytes))
-        .unwrap_or(0);
-    Ok(Some(PendingUpload {
-        file_name: pending::file_name(&path),
-        request,
-        size_bytes,
-        done_bytes,
-    }))
+    let pending = pending_build(&state.cache, &active.name)?;
+    Ok(pending.and_then(PendingUpload::from_build))
 }
 
 /// Forgets the unfinished upload and deletes its parts from the server.
 #[tauri::command]
 pub async fn pending_upload_discard(state: State<'_, AppState>) -> Result<(), DeskError> {
     let (name, client) = state.client()?;
-    if let Some(request) = pending::load(&state.paths, &name)? {
-        discard(&state, &client, &name, &request.path).await;
+    let session = Session {
+        client: &client,
+        cache: &state.cache,
+        connection_id: &name,
+    };
+    if let Some(pending) = pending_build(&state.cache, &name)? {
+        forget(session, &pending.request.path).await;
     }
-    pending::remove(&state.paths, &name);
     Ok(())
-}
-
-/// Forgets the saved request and deletes the upload jobs of `path` on the server and in the
-/// cache (see `airlift_desk::upload::discard`). If the server cannot be reached its job stays
-/// in the cache, so the parts are deleted by a later discard or reused by a later upload.
-async fn discard(state: &AppState, client: &Client, name: &str, path: &str) {
-    pending::remove(&state.paths, name);
-    if let Err(err) =
-        airlift_desk::upload::discard(client, &state.cache, name, Path::new(path)).await
-    {
-        tracing::info!(%err, "could not delete an abandoned upload");
-    }
 }

@@ -1,7 +1,10 @@
 //! The upload wizard: hashing, signing keys, the upload itself and its outcome.
 
+use std::path::PathBuf;
+
+use airlift_desk::ops::upload::{file_name, BuildRequest, PendingBuild, UploadStage};
 use airlift_desk::signing::StoredKey;
-use airlift_desk::upload::UploadProgress;
+use airlift_desk::upload::{PackageSpec, UploadProgress};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -68,6 +71,25 @@ pub struct UploadRequest {
     pub passphrase: Option<String>,
 }
 
+impl UploadRequest {
+    /// The desk's request (the image named after the file, as every app upload is) and the
+    /// package it becomes.
+    pub fn build(&self) -> (BuildRequest, PackageSpec) {
+        let path = PathBuf::from(&self.path);
+        let spec = PackageSpec {
+            package_type: self.package_type.into(),
+            version: self.version.trim().to_owned(),
+            device_type: self.device_type.trim().to_owned(),
+            min_version: self.min_version.trim().to_owned(),
+            release_notes: self.release_notes.clone(),
+        };
+        let mut build = BuildRequest::new(&path, &file_name(&path), Some(spec.clone()));
+        build.confirmed_sha256 = Some(self.sha256.clone());
+        build.key_id = self.key_id.clone();
+        (build, spec)
+    }
+}
+
 /// Upload progress: bytes the server holds, rate and time left.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct TransferProgress {
@@ -104,6 +126,16 @@ pub enum UploadEvent {
     Publishing,
 }
 
+impl From<UploadStage> for UploadEvent {
+    fn from(stage: UploadStage) -> Self {
+        match stage {
+            UploadStage::Transfer(p) => UploadEvent::Transfer(TransferProgress::from(&p)),
+            UploadStage::Verifying => UploadEvent::Verifying,
+            UploadStage::Publishing => UploadEvent::Publishing,
+        }
+    }
+}
+
 /// A finished upload: the package and what the server verified.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct UploadOutcome {
@@ -123,6 +155,31 @@ pub struct PendingUpload {
     pub size_bytes: u64,
     /// Parts the server already acknowledged, in bytes (approximate).
     pub done_bytes: u64,
+}
+
+impl PendingUpload {
+    /// The wizard's view of an unfinished upload; `None` for one the wizard cannot finish (an
+    /// image-only upload, or one whose digest nobody confirmed, as airlift-cli's).
+    pub fn from_build(pending: PendingBuild) -> Option<PendingUpload> {
+        let b = pending.request;
+        let spec = b.package?;
+        Some(PendingUpload {
+            file_name: file_name(&b.path),
+            request: UploadRequest {
+                path: b.path.display().to_string(),
+                sha256: b.confirmed_sha256?,
+                package_type: spec.package_type.into(),
+                version: spec.version,
+                device_type: spec.device_type,
+                min_version: spec.min_version,
+                release_notes: spec.release_notes,
+                key_id: b.key_id,
+                passphrase: None,
+            },
+            size_bytes: pending.size_bytes,
+            done_bytes: pending.done_bytes,
+        })
+    }
 }
 
 impl std::fmt::Debug for UploadRequest {

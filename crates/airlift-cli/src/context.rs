@@ -34,7 +34,7 @@ pub struct Context {
     pub require_fresh: bool,
     url: String,
     cache_dir: Option<PathBuf>,
-    idempotency_key: Option<String>,
+    pub idempotency_key: Option<String>,
 }
 
 pub fn xdg(var: &str, fallback: &str) -> Option<PathBuf> {

@@ -17,6 +17,7 @@
 //! * [`connections`]: saved servers; tokens in the OS keyring ([`secret::Secret`] redacts them).
 //! * [`watch`]: the Server-Sent Events watcher (cache updates, auto-pause notifications).
 //! * [`role`]: the token's role claim, so the UI disables what the server would refuse.
+//! * [`ops`]: the user operations (upload a build, …), called alike by the app and the CLI.
 //! * [`rollouts`]: the operator actions a rollout accepts now, failure rate, rollback reach.
 //! * [`process_stats`]: age and resident memory of the app's process tree (start-up benchmark).
 
@@ -29,6 +30,7 @@ pub mod device_history;
 pub mod error;
 pub mod hashing;
 pub mod notify;
+pub mod ops;
 pub mod process_stats;
 pub mod role;
 pub mod rollouts;

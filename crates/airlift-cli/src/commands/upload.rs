@@ -1,16 +1,17 @@
-//! `upload`: checks what the server would refuse, uploads (resuming an interrupted upload of the
-//! same file), then makes the package. A failed package step keeps the image and says how to
-//! finish it.
-
-use std::time::{SystemTime, UNIX_EPOCH};
+//! `upload`: checks what the server would refuse, then `airlift_desk::ops::upload` (the app's
+//! upload too): resumes an interrupted upload of the same file, makes the package; a failed
+//! package step keeps the image and this command says how to finish it.
 
 use airlift_desk::hashing::sha256_file;
-use airlift_desk::upload::{upload_file, UploadProgress, UploadRequest};
+use airlift_desk::ops::upload::{
+    upload_build, BuildRequest, UploadControl, UploadFailure, UploadStage,
+};
+use airlift_desk::ops::Session;
 use airlift_desk::CancelToken;
 use serde_json::json;
 
 use super::checks;
-use super::package::{describe, existing_same_build, finish_command, package_image};
+use super::package::{describe, existing_same_build, finish_command};
 use crate::args::{Global, UploadArgs};
 use crate::context::Context;
 use crate::exit::{Failure, OK};
@@ -30,11 +31,12 @@ pub async fn run(out: Output, g: &Global, ctx: &Context, args: &UploadArgs) -> R
     if args.parallel == 0 || args.parallel > 32 {
         return Err(Failure::usage("--parallel must be between 1 and 32"));
     }
-    let cancel = CancelToken::new();
-    let on_signal = cancel.clone();
+    // Ctrl-C pauses: the parts sent stay on the server and the same command resumes them.
+    let control = UploadControl::default();
+    let on_signal = control.clone();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            on_signal.cancel();
+            on_signal.pause();
         }
     });
 
@@ -47,7 +49,7 @@ pub async fn run(out: Output, g: &Global, ctx: &Context, args: &UploadArgs) -> R
         let existing = checks::with_server(ctx, &args.package, signer.as_ref()).await?;
         if existing.is_some() {
             // A rerun of a step that already published this build answers what it made.
-            let digest = sha256_file(&args.file, &cancel, |_| {})?;
+            let digest = sha256_file(&args.file, &CancelToken::new(), |_| {})?;
             if let Some(published) =
                 existing_same_build(existing, Some(digest.sha256_hex().as_str()))?
             {
@@ -67,50 +69,35 @@ pub async fn run(out: Output, g: &Global, ctx: &Context, args: &UploadArgs) -> R
     };
 
     let cache = ctx.open_cache()?;
-    let stamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    let mut req = UploadRequest::new(
-        &args.file,
-        &format!("{}-{}-{stamp}", args.name, args.package.version),
-    );
+    let package = (!args.no_package).then(|| super::package::spec(&args.package));
+    let mut req = BuildRequest::new(&args.file, &args.name, package);
     req.part_size = args.part_size_mib << 20;
     req.parallel = args.parallel;
-    req.description = format!("{} {}", args.name, args.package.version);
+    req.key_id = args.package.signing.key.clone();
+    req.idempotency_key = ctx.idempotency_key.clone();
+    let session = Session {
+        client: &ctx.client,
+        cache: &cache,
+        connection_id: &ctx.connection_id,
+    };
 
     let progress = Progress::new(out.json);
-    let on_progress = |p: &UploadProgress| progress.show(p);
-    let uploaded = upload_file(
-        &ctx.client,
-        &cache,
-        &ctx.connection_id,
-        &req,
-        cancel,
-        &on_progress,
-    )
-    .await;
+    let on_stage = |stage| {
+        if let UploadStage::Transfer(p) = stage {
+            progress.show(&p);
+        }
+    };
+    let done = upload_build(session, &req, signer.as_ref(), &control, &on_stage).await;
     progress.finish();
-    let uploaded = uploaded?;
-    let published = if args.no_package {
-        None
-    } else {
-        match package_image(
-            ctx,
-            &uploaded.image,
-            &uploaded.sha256,
-            signer.as_ref(),
-            &args.package,
-        )
-        .await
-        {
-            Ok((published, _)) => Some(published),
-            Err(error) => {
-                return Err(Failure::Unpackaged {
-                    error,
-                    image_id: uploaded.image.id.clone(),
-                    finish: finish_command(&uploaded.image.id, &args.package),
-                })
-            }
+    let (uploaded, published) = match done {
+        Ok(done) => (done.upload, done.package),
+        Err(UploadFailure::Failed(err)) => return Err(err.into()),
+        Err(UploadFailure::Unpackaged { error, image }) => {
+            return Err(Failure::Unpackaged {
+                error,
+                finish: finish_command(&image.id, &args.package),
+                image_id: image.id,
+            })
         }
     };
     let value = json!({"upload": uploaded, "package": published, "already_published": false});

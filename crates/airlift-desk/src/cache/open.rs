@@ -23,6 +23,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0004_device_filters.sql")),
     M::up(include_str!("../../migrations/0005_notified_pauses.sql")),
     M::up(include_str!("../../migrations/0006_device_search.sql")),
+    M::up(include_str!("../../migrations/0007_upload_request.sql")),
 ];
 
 /// How long a write waits for another connection (another window) to finish before failing.

@@ -94,4 +94,7 @@ pub struct PendingUpload {
     /// The file's modification time (Unix ms) when the job started, if recorded.
     #[serde(default)]
     pub file_mtime_ms: Option<i64>,
+    /// What the upload becomes (JSON written by `ops::upload`), once recorded.
+    #[serde(default)]
+    pub request: Option<String>,
 }

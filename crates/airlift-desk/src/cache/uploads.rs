@@ -63,6 +63,7 @@ impl Cache {
             parts_acknowledged: Vec::new(),
             created_at_ms,
             file_mtime_ms: None,
+            request: None,
         })
     }
 
@@ -124,6 +125,23 @@ impl Cache {
         Ok(())
     }
 
+    /// Stores what the upload becomes once its bytes are on the server (JSON of
+    /// `ops::upload::BuildRequest`, no secrets), so the upload is resumable from this row alone.
+    pub fn set_upload_request(
+        &mut self,
+        connection_id: &str,
+        job_id: &str,
+        request_json: &str,
+    ) -> Result<(), DeskError> {
+        self.conn
+            .execute(
+                "UPDATE pending_uploads SET request = ?3 WHERE connection_id = ?1 AND job_id = ?2",
+                params![connection_id, job_id, request_json],
+            )
+            .map_err(|err| DeskError::cache("record what the upload becomes", &err))?;
+        Ok(())
+    }
+
     /// Forgets an upload (finished or abandoned), with its parts.
     pub fn remove_pending_upload(
         &mut self,
@@ -163,7 +181,7 @@ impl Cache {
             .conn
             .prepare_cached(
                 "SELECT job_id, file_path, size_bytes, part_size, sha256, created_at_ms,
-                        file_mtime_ms
+                        file_mtime_ms, request
                  FROM pending_uploads WHERE connection_id = ?1 AND (?2 IS NULL OR job_id = ?2)
                  ORDER BY created_at_ms, job_id",
             )
@@ -178,6 +196,7 @@ impl Cache {
                         parts_acknowledged: Vec::new(),
                         created_at_ms: row.get(5)?,
                         file_mtime_ms: row.get(6)?,
+                        request: row.get(7)?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()

@@ -49,6 +49,8 @@ pub struct UploadRequest {
     pub description: String,
     pub part_size: u64,
     pub parallel: usize,
+    /// What the upload becomes (JSON), kept on its pending record so a resume needs nothing else.
+    pub request_json: Option<String>,
 }
 
 impl UploadRequest {
@@ -59,6 +61,7 @@ impl UploadRequest {
             description: String::new(),
             part_size: DEFAULT_PART_SIZE,
             parallel: DEFAULT_PARALLEL,
+            request_json: None,
         }
     }
 }
@@ -104,6 +107,9 @@ pub async fn upload_file(
             (job.id, req.part_size, false)
         }
     };
+    if let Some(json) = &req.request_json {
+        lock(cache)?.set_upload_request(connection_id, &job_id, json)?;
+    }
 
     let job = client.upload_job(&job_id).await?;
     let finished = matches!(

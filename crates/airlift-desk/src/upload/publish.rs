@@ -2,14 +2,14 @@
 
 use airlift_core::package::{PackageType, Sha256Hex};
 use airlift_core::wire::{CompatibilitySpec, CreatePackage, FirmwareImage, Package};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
 use crate::error::{DeskError, DeskErrorCode};
 use crate::signing::SigningKey;
 
 /// Seed 000's package fields that the person chooses.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PackageSpec {
     pub package_type: PackageType,
     pub version: String,

@@ -1,0 +1,22 @@
+//! The operations layer: one function per thing a person does with the desk, the same for the
+//! desktop app and `airlift-cli`. The shell adapts, airlift-desk operates: a Tauri command or a
+//! CLI subcommand turns its arguments into a call here and the result into its own output, and
+//! decides nothing about the sequence, the job names, or what a stop leaves behind.
+//!
+//! Each operation takes a [`Session`] (client, cache, connection id), reports progress through
+//! a typed callback and stops through a control handle.
+
+pub mod upload;
+
+use std::sync::Mutex;
+
+use crate::cache::Cache;
+use crate::client::Client;
+
+/// The server, its cache and the cache's connection id: what every operation runs against.
+#[derive(Clone, Copy)]
+pub struct Session<'a> {
+    pub client: &'a Client,
+    pub cache: &'a Mutex<Cache>,
+    pub connection_id: &'a str,
+}
