@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use airlift_core::package::PackageType;
+use airlift_desk::upload::PackageSpec;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Printed under `--help`: what scripts test.
@@ -147,6 +149,22 @@ pub struct PackageFields {
     pub release_notes: String,
     #[command(flatten)]
     pub signing: KeyChoice,
+}
+
+impl PackageFields {
+    /// The package these flags describe, as the desk makes it.
+    pub fn spec(&self) -> PackageSpec {
+        PackageSpec {
+            package_type: match self.package_type {
+                PackageKind::Fw => PackageType::Fw,
+                PackageKind::Sw => PackageType::Sw,
+            },
+            version: self.version.trim().to_owned(),
+            device_type: self.device_type.clone(),
+            min_version: self.min_version.trim().to_owned(),
+            release_notes: self.release_notes.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

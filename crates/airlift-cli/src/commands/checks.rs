@@ -79,7 +79,7 @@ pub async fn with_server(
         |p| p.package_id.clone(),
     )
     .await?;
-    let package_type = super::package::spec(fields).package_type;
+    let package_type = fields.spec().package_type;
     Ok(packages.into_iter().find(|p| {
         p.package_type == package_type
             && p.compatibility.device_type == fields.device_type

@@ -1,12 +1,11 @@
 //! `package create | list`, and what `upload` shares with them: the package fields, the checks
 //! before the first byte, and the command that finishes an unpackaged upload.
 
-use airlift_core::package::PackageType;
 use airlift_core::wire::{FirmwareImage, PackageStatus};
 use airlift_desk::cache::Collection;
 use airlift_desk::signing::SigningKey;
 use airlift_desk::sync::sync_packages;
-use airlift_desk::upload::{publish, PackageSpec, Published};
+use airlift_desk::upload::{publish, Published};
 use airlift_desk::{DeskError, DeskErrorCode};
 use serde_json::json;
 
@@ -15,19 +14,6 @@ use crate::args::{Global, PackageCommand, PackageFields, PackageKind};
 use crate::context::Context;
 use crate::exit::{Failure, OK};
 use crate::output::{bytes, stale_note, Output};
-
-pub fn spec(f: &PackageFields) -> PackageSpec {
-    PackageSpec {
-        package_type: match f.package_type {
-            PackageKind::Fw => PackageType::Fw,
-            PackageKind::Sw => PackageType::Sw,
-        },
-        version: f.version.trim().to_owned(),
-        device_type: f.device_type.clone(),
-        min_version: f.min_version.trim().to_owned(),
-        release_notes: f.release_notes.clone(),
-    }
-}
 
 pub fn describe(p: &Published) -> String {
     format!(
@@ -110,7 +96,7 @@ pub async fn package_image(
     signer: Option<&SigningKey>,
     fields: &PackageFields,
 ) -> Result<(Published, bool), DeskError> {
-    let spec = spec(fields);
+    let spec = fields.spec();
     let client = ctx
         .creating(
             "package",

@@ -69,7 +69,7 @@ pub async fn run(out: Output, g: &Global, ctx: &Context, args: &UploadArgs) -> R
     };
 
     let cache = ctx.open_cache()?;
-    let package = (!args.no_package).then(|| super::package::spec(&args.package));
+    let package = (!args.no_package).then(|| args.package.spec());
     let mut req = BuildRequest::new(&args.file, &args.name, package);
     req.part_size = args.part_size_mib << 20;
     req.parallel = args.parallel;
