@@ -1,5 +1,5 @@
-//! The UI's TypeScript types are generated from the IPC DTOs (ts-rs) and checked in under
-//! `ui/src/bindings/`. This test regenerates them into a temporary folder and fails when they
+//! The UI's TypeScript types are generated from the IPC DTOs (ts-rs), and its command functions
+//! from the commands (`commands_ts.rs`), all checked in under `ui/src/bindings/`. This test regenerates them into a temporary folder and fails when they
 //! differ; run it with `AIRLIFT_UPDATE_BINDINGS=1` to rewrite the checked-in files.
 
 use std::collections::BTreeMap;
@@ -47,6 +47,40 @@ fn export_all(dir: &Path) {
     for result in exports {
         result.expect("export TypeScript bindings");
     }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let commands = crate::commands_ts::read_commands(&root.join("src-tauri/commands"));
+    assert_registered(&commands, root);
+    std::fs::write(
+        dir.join("commands.ts"),
+        crate::commands_ts::render(&commands),
+    )
+    .expect("write commands.ts");
+}
+
+/// Every command found is in the handler list (lib.rs) and the capability's list (build.rs),
+/// and the other way round, so the generated functions are exactly what the UI may call.
+fn assert_registered(commands: &[crate::commands_ts::Command], root: &Path) {
+    let found: std::collections::BTreeSet<&str> =
+        commands.iter().map(|c| c.name.as_str()).collect();
+    let lib = std::fs::read_to_string(root.join("src-tauri/lib.rs")).expect("read lib.rs");
+    let build = std::fs::read_to_string(root.join("src-tauri/build.rs")).expect("read build.rs");
+    let handled: std::collections::BTreeSet<&str> = lib
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("commands::"))
+        .filter_map(|l| l.trim_end_matches(',').rsplit("::").next())
+        .collect();
+    let granted: std::collections::BTreeSet<&str> = build
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix('"')?.strip_suffix("\","))
+        .collect();
+    assert_eq!(
+        found, handled,
+        "src-tauri/commands/ against lib.rs's handler list"
+    );
+    assert_eq!(
+        found, granted,
+        "src-tauri/commands/ against build.rs's COMMANDS"
+    );
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -5,10 +5,12 @@
 mod bindings;
 mod cache_check;
 mod commands;
+#[cfg(test)]
+mod commands_ts;
 mod demo;
 mod dialog;
-mod env;
 pub mod dto;
+mod env;
 mod state;
 mod validate;
 mod watch;

@@ -304,7 +304,7 @@ fn detail(
             Some(_) => Some("Offline: this is the last copy seen; actions need the server.".into()),
             None => actions.why_not,
         },
-        role: role.map(|r| r.as_str().to_owned()),
+        role: role.map(Into::into),
         rollback_reach: rollback_reach(summary),
         retry_failed: if fresh && can_retry_failed(summary, role) {
             retryable_failures(summary)

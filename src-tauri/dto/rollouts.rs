@@ -145,7 +145,7 @@ pub struct RolloutDetail {
     /// Why actions the state machine allows are withheld (the role), or why none exist.
     pub actions_note: Option<String>,
     /// The token's role (admin, release-manager, support) when the desk can read it.
-    pub role: Option<String>,
+    pub role: Option<super::Role>,
     /// Devices a rollback sends the rollback package to.
     pub rollback_reach: u64,
     /// Failed and timed-out devices a "Retry failed devices" would target now; 0 when the

@@ -51,6 +51,28 @@ pub enum DeskErrorCode {
 }
 
 impl DeskErrorCode {
+    /// Every code, so a front can publish the closed set (the UI's `ErrorCode` union).
+    pub const ALL: [DeskErrorCode; 18] = [
+        Self::InvalidArgument,
+        Self::Unauthenticated,
+        Self::PermissionDenied,
+        Self::NotFound,
+        Self::AlreadyExists,
+        Self::FailedPrecondition,
+        Self::ResourceExhausted,
+        Self::Internal,
+        Self::Offline,
+        Self::Cancelled,
+        Self::CacheCorrupt,
+        Self::Cache,
+        Self::Keyring,
+        Self::WrongPassphrase,
+        Self::SignatureInvalid,
+        Self::Io,
+        Self::Notification,
+        Self::VerificationFailed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::InvalidArgument => "INVALID_ARGUMENT",

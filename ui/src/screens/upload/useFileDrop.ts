@@ -1,8 +1,7 @@
-// Files dropped on the window. Tauri gives real paths through the webview's drag-drop event
-// (an HTML5 File has no path, and the app needs one to hash and upload the file in place).
+// Files dropped on the window, through ipc.ts's `onFileDrag` (the webview's real paths).
 // Listening needs the `core:event:allow-listen` / `allow-unlisten` permissions, nothing more.
 import { useEffect, useRef, useState } from "react";
-import { getCurrentWebview } from "@tauri-apps/api/webview";
+import { onFileDrag } from "../../ipc";
 
 export type DropResult = { path: string } | { error: string };
 
@@ -15,20 +14,18 @@ export function useFileDrop(onDrop: (result: DropResult) => void): boolean {
   useEffect(() => {
     let unlisten: (() => void) | undefined;
     let gone = false;
-    const listen = async () =>
-      getCurrentWebview().onDragDropEvent(({ payload }) => {
-        if (payload.type === "enter" || payload.type === "over") setHovering(true);
-        else if (payload.type === "leave") setHovering(false);
-        else if (payload.type === "drop") {
-          setHovering(false);
-          const [first, ...rest] = payload.paths;
-          if (!first) return;
-          latest.current(rest.length > 0 ? { error: "Drop one file at a time: one build makes one package." } : { path: first });
-        }
-      });
-    listen()
+    onFileDrag((event) => {
+      if (event.type === "enter" || event.type === "over") setHovering(true);
+      else if (event.type === "leave") setHovering(false);
+      else if (event.type === "drop") {
+        setHovering(false);
+        const [first, ...rest] = event.paths;
+        if (!first) return;
+        latest.current(rest.length > 0 ? { error: "Drop one file at a time: one build makes one package." } : { path: first });
+      }
+    })
       .then((stop) => {
-        if (gone) stopListening(stop);
+        if (gone) stop();
         else unlisten = stop;
       })
       .catch((err: unknown) => {
@@ -37,16 +34,9 @@ export function useFileDrop(onDrop: (result: DropResult) => void): boolean {
       });
     return () => {
       gone = true;
-      if (unlisten) stopListening(unlisten);
+      unlisten?.();
     };
   }, []);
 
   return hovering;
-}
-
-// Tauri's unlisten function returns a promise although typed as returning nothing.
-function stopListening(stop: () => unknown) {
-  Promise.resolve()
-    .then(stop)
-    .catch((err: unknown) => console.warn("could not stop listening for dropped files:", err));
 }
