@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use airlift_desk::hashing::parts::PartReader;
+use airlift_desk::hashing::parts::{BufferPool, PartReader};
 use airlift_desk::hashing::{sha256_file, Progress, CHUNK_SIZE};
 use airlift_desk::{CancelToken, DeskErrorCode};
 use md5::{Digest as _, Md5};
@@ -200,6 +200,38 @@ fn part_reader_yields_numbered_parts_with_md5_and_the_whole_digest() {
         joined.extend_from_slice(&part.bytes);
     }
     assert_eq!(joined, bytes);
+    let digest = reader.finish().expect("digest");
+    assert_eq!(digest.sha256_hex().as_str(), sha256sum_cli(&path));
+}
+
+#[test]
+fn part_buffers_given_back_are_reused_and_hold_only_the_new_parts_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bytes = pseudo_random_bytes(2 * 1024 * 1024 + 5);
+    let path = write_file(dir.path(), "fw.bin", &bytes);
+    let pool = BufferPool::default();
+    let mut reader = PartReader::open(&path, 1024 * 1024, CancelToken::new())
+        .expect("open")
+        .with_buffers(pool.clone());
+    let first = reader.next().expect("part 1").expect("read");
+    let first_at = first.bytes.as_ptr();
+    assert_eq!(first.bytes, bytes[..1024 * 1024]);
+    pool.give(first.bytes);
+    let second = reader.next().expect("part 2").expect("read");
+    assert_eq!(
+        second.bytes.as_ptr(),
+        first_at,
+        "the given-back buffer is reused"
+    );
+    assert_eq!(second.bytes, bytes[1024 * 1024..2 * 1024 * 1024]);
+    pool.give(second.bytes);
+    let last = reader.next().expect("part 3").expect("read");
+    assert_eq!(
+        last.bytes,
+        bytes[2 * 1024 * 1024..],
+        "a reused buffer holds only its part"
+    );
+    assert!(reader.next().is_none());
     let digest = reader.finish().expect("digest");
     assert_eq!(digest.sha256_hex().as_str(), sha256sum_cli(&path));
 }

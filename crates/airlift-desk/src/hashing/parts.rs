@@ -10,7 +10,9 @@
 //! far below the speed of reading and hashing.
 
 use std::fs::File;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -40,6 +42,34 @@ impl Part {
     }
 }
 
+/// Part buffers given back once sent, so an upload reuses a few allocations instead of mapping
+/// (and having the kernel zero) a fresh part-sized buffer for every part. Holds at most
+/// [`BufferPool::KEEP`] idle buffers; the parts in flight are bounded by the uploader.
+#[derive(Debug, Clone, Default)]
+pub struct BufferPool(Arc<Mutex<Vec<Vec<u8>>>>);
+
+impl BufferPool {
+    pub const KEEP: usize = 8;
+
+    /// An empty buffer that can hold `len` bytes.
+    fn take(&self, len: usize) -> Vec<u8> {
+        let reused = self.0.lock().ok().and_then(|mut idle| idle.pop());
+        let mut buf = reused.unwrap_or_default();
+        buf.clear();
+        buf.reserve_exact(len);
+        buf
+    }
+
+    /// Returns a buffer whose bytes are no longer needed.
+    pub fn give(&self, buf: Vec<u8>) {
+        if let Ok(mut idle) = self.0.lock() {
+            if idle.len() < Self::KEEP {
+                idle.push(buf);
+            }
+        }
+    }
+}
+
 /// Iterator over a file's parts; call [`PartReader::finish`] after the last one for the digest.
 pub struct PartReader {
     file: File,
@@ -51,6 +81,7 @@ pub struct PartReader {
     sha256: Sha256,
     cancel: CancelToken,
     failed: bool,
+    buffers: BufferPool,
 }
 
 impl PartReader {
@@ -79,7 +110,14 @@ impl PartReader {
             sha256: Sha256::new(),
             cancel,
             failed: false,
+            buffers: BufferPool::default(),
         })
+    }
+
+    /// Takes part buffers from `pool` (where the uploader gives them back once sent).
+    pub fn with_buffers(mut self, pool: BufferPool) -> Self {
+        self.buffers = pool;
+        self
     }
 
     /// The file's size when it was opened.
@@ -118,9 +156,12 @@ impl PartReader {
         self.cancel
             .check(&format!("reading {}", self.path.display()))?;
         let len = self.part_size.min(self.size - self.offset);
-        // `len <= MAX_PART_SIZE`, which fits in usize on every platform we ship.
-        let mut bytes = vec![0u8; usize::try_from(len).unwrap_or(usize::MAX)];
-        let n = read_full(&mut self.file, &mut bytes)
+        // `len <= MAX_PART_SIZE`, which fits in usize on every platform we ship. Read into the
+        // buffer's spare capacity: no zeroing of bytes about to be overwritten.
+        let mut bytes = self
+            .buffers
+            .take(usize::try_from(len).unwrap_or(usize::MAX));
+        let n = read_to_end_retrying(&mut self.file, len, &mut bytes)
             .map_err(|err| DeskError::io("read", &self.path, &err))?;
         if n as u64 != len {
             return Err(changed_while_reading(
@@ -139,6 +180,18 @@ impl PartReader {
         self.offset += len;
         self.next_number += 1;
         Ok(part)
+    }
+}
+
+/// Reads up to `len` bytes (fewer only at the end of the file) onto the end of `buf`.
+fn read_to_end_retrying(file: &mut File, len: u64, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    let mut limited = file.take(len);
+    loop {
+        match limited.read_to_end(buf) {
+            Ok(_) => return Ok(buf.len()),
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        }
     }
 }
 

@@ -20,7 +20,7 @@ use crate::cache::Cache;
 use crate::cancel::CancelToken;
 use crate::client::{Client, PartBody};
 use crate::error::DeskError;
-use crate::hashing::parts::{Part, PartReader};
+use crate::hashing::parts::{BufferPool, Part, PartReader};
 use crate::hashing::FileDigest;
 
 /// What the reader found for one part.
@@ -53,11 +53,15 @@ impl Transfer<'_> {
         on_progress: &(dyn Fn(&UploadProgress) + Send + Sync),
     ) -> Result<(FileDigest, Tracker), DeskError> {
         let parallel = self.parallel.max(1);
-        let reader = PartReader::open(&self.path, self.part_size, self.cancel.clone())?;
+        let buffers = BufferPool::default();
+        let reader = PartReader::open(&self.path, self.part_size, self.cancel.clone())?
+            .with_buffers(buffers.clone());
         let mut tracker = Tracker::new(reader.size(), reader.part_count());
         let (tx, mut rx) = mpsc::channel::<Result<Item, DeskError>>(parallel);
         let held = self.held.clone();
-        let read_task = tokio::task::spawn_blocking(move || read_parts(reader, &held, &tx));
+        let recycle = buffers.clone();
+        let read_task =
+            tokio::task::spawn_blocking(move || read_parts(reader, &held, &recycle, &tx));
 
         let mut inflight = FuturesUnordered::new();
         let mut reading = true;
@@ -75,7 +79,7 @@ impl Transfer<'_> {
                     }
                     Some(Ok(Item::Send(part))) => {
                         tracker.hashed_bytes += part.bytes.len() as u64;
-                        inflight.push(self.send(part));
+                        inflight.push(self.send(part, &buffers));
                     }
                 },
                 Some(done) = inflight.next(), if !inflight.is_empty() => {
@@ -99,13 +103,16 @@ impl Transfer<'_> {
         Ok((digest, tracker))
     }
 
-    async fn send(&self, part: Part) -> Result<(u32, u64), DeskError> {
+    async fn send(&self, part: Part, buffers: &BufferPool) -> Result<(u32, u64), DeskError> {
         let number = part.number;
         let len = part.bytes.len() as u64;
-        let body = PartBody {
-            md5_base64: part.md5_base64(),
-            bytes: Bytes::from(part.bytes),
-        };
+        let md5_base64 = part.md5_base64();
+        // The buffer goes back to the pool once the HTTP client has let go of every clone.
+        let bytes = Bytes::from_owner(Recycled {
+            buf: part.bytes,
+            pool: buffers.clone(),
+        });
+        let body = PartBody { md5_base64, bytes };
         let chunk = self
             .client
             .put_upload_part(self.job_id, number, body)
@@ -131,11 +138,30 @@ impl Transfer<'_> {
     }
 }
 
+/// A sent part's buffer, handed back to the pool when dropped.
+struct Recycled {
+    buf: Vec<u8>,
+    pool: BufferPool,
+}
+
+impl AsRef<[u8]> for Recycled {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl Drop for Recycled {
+    fn drop(&mut self) {
+        self.pool.give(std::mem::take(&mut self.buf));
+    }
+}
+
 /// The reader thread: every part in order, either to send or to skip. Ends early (quietly) if
 /// the uploader stopped listening.
 fn read_parts(
     mut reader: PartReader,
     held: &HashMap<u32, (u64, String)>,
+    buffers: &BufferPool,
     tx: &mpsc::Sender<Result<Item, DeskError>>,
 ) -> Result<FileDigest, DeskError> {
     for part in reader.by_ref() {
@@ -143,6 +169,7 @@ fn read_parts(
             Some((len, md5))
                 if *len == part.bytes.len() as u64 && *md5 == hex::encode(part.md5) =>
             {
+                buffers.give(part.bytes);
                 Item::Held { len: *len }
             }
             _ => Item::Send(part),
