@@ -5,7 +5,8 @@ use airlift_core::wire::{
     CreateRollout, RetryFailedRollout, Rollout, RolloutStrategy, RolloutSummary,
 };
 use airlift_desk::cache::{Cache, Collection};
-use airlift_desk::client::{DeviceWindow as WindowQuery, ListParams};
+use airlift_desk::client::{Client, DeviceWindow as WindowQuery, ListParams};
+use airlift_desk::ops::{self, Session};
 use airlift_desk::role::{role_of, Role};
 use airlift_desk::rollouts::{
     can_retry_failed, operator_actions, retryable_failures, rollback_reach,
@@ -191,16 +192,8 @@ pub async fn rollout_start(
     plan: RolloutPlan,
 ) -> Result<StartedRollout, DeskError> {
     let (name, client) = state.client()?;
-    let created = client.create_rollout(&request(&plan)?).await?;
-    // Cache it at once, so the list shows it before the next sync.
-    if let Ok(rollout) = client.rollout(&created.rollout_id).await {
-        store_rollout(&state.cache, &name, &rollout)?;
-    }
-    Ok(StartedRollout {
-        id: created.rollout_id,
-        scheduled: created.scheduled_count,
-        eligible: created.eligible_count,
-    })
+    let started = ops::rollouts::start(session(&state, &client, &name), &request(&plan)?).await?;
+    Ok(started.into())
 }
 
 /// Starts a new rollout of the same package over exactly the failed and timed-out devices of
@@ -212,17 +205,9 @@ pub async fn rollout_retry_failed(
     id: String,
 ) -> Result<StartedRollout, DeskError> {
     let (name, client) = state.client()?;
-    let created = client
-        .retry_failed(&id, &RetryFailedRollout::default())
-        .await?;
-    if let Ok(rollout) = client.rollout(&created.rollout_id).await {
-        store_rollout(&state.cache, &name, &rollout)?;
-    }
-    Ok(StartedRollout {
-        id: created.rollout_id,
-        scheduled: created.scheduled_count,
-        eligible: created.eligible_count,
-    })
+    let req = RetryFailedRollout::default();
+    let started = ops::rollouts::retry_failed(session(&state, &client, &name), &id, &req).await?;
+    Ok(started.into())
 }
 
 /// Pause, resume, advance (to `canary_percent`) or roll back; answers the rollout afterwards.
@@ -235,19 +220,17 @@ pub async fn rollout_act(
 ) -> Result<RolloutDetail, DeskError> {
     let (name, client) = state.client()?;
     let role = active_role(&state)?;
-    let rollout = match action {
-        RolloutAction::Pause => client.pause_rollout(&id).await?,
-        RolloutAction::Resume => client.resume_rollout(&id).await?,
-        RolloutAction::Rollback => client.rollback_rollout(&id).await?,
-        RolloutAction::Advance => {
-            let percent = canary_percent.ok_or_else(|| {
-                DeskError::invalid_argument("advance needs the new canary percentage")
-            })?;
-            client.advance_rollout(&id, percent).await?
-        }
-    };
-    store_rollout(&state.cache, &name, &rollout)?;
+    let act = action.act(canary_percent)?;
+    let rollout = ops::rollouts::act(session(&state, &client, &name), &id, act).await?;
     detail(&state, &name, &rollout, role, None)
+}
+
+fn session<'a>(state: &'a AppState, client: &'a Client, name: &'a str) -> Session<'a> {
+    Session {
+        client,
+        cache: &state.cache,
+        connection_id: name,
+    }
 }
 
 fn request(plan: &RolloutPlan) -> Result<CreateRollout, DeskError> {

@@ -42,6 +42,21 @@ pub enum RolloutAction {
 }
 
 impl RolloutAction {
+    /// The desk's act; advancing needs the new canary percentage.
+    pub fn act(
+        self,
+        canary_percent: Option<u32>,
+    ) -> Result<airlift_desk::ops::rollouts::RolloutAct, airlift_desk::DeskError> {
+        use airlift_desk::ops::rollouts::RolloutAct;
+        Ok(match self {
+            RolloutAction::Pause => RolloutAct::Pause,
+            RolloutAction::Resume => RolloutAct::Resume,
+            RolloutAction::Rollback => RolloutAct::Rollback,
+            RolloutAction::Advance => RolloutAct::Advance(canary_percent.ok_or_else(|| {
+                airlift_desk::DeskError::invalid_argument("advance needs the new canary percentage")
+            })?),
+        })
+    }
     pub fn from_trigger(t: RolloutTrigger) -> Option<RolloutAction> {
         match t {
             RolloutTrigger::Pause => Some(RolloutAction::Pause),
@@ -324,6 +339,16 @@ pub struct StartedRollout {
     pub id: String,
     pub scheduled: u64,
     pub eligible: u64,
+}
+
+impl From<airlift_desk::ops::rollouts::Started> for StartedRollout {
+    fn from(s: airlift_desk::ops::rollouts::Started) -> Self {
+        StartedRollout {
+            id: s.created.rollout_id,
+            scheduled: s.created.scheduled_count,
+            eligible: s.created.eligible_count,
+        }
+    }
 }
 
 /// Builds a list item; `names` resolves package and profile ids to what people read.

@@ -1,5 +1,6 @@
 //! `rollout start | list | status | wait | pause | resume | advance | rollback | retry-failed`.
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use airlift_core::device_counters::DeviceCounters;
@@ -7,7 +8,10 @@ use airlift_core::rollout::{RolloutOutcome, RolloutStatus};
 use airlift_core::wire::{
     CreateRollout, RetryFailedRollout, Rollout, RolloutStrategy, RolloutSummary,
 };
-use airlift_desk::cache::Collection;
+use airlift_desk::cache::{Cache, Collection};
+use airlift_desk::client::Client;
+use airlift_desk::ops::rollouts::RolloutAct;
+use airlift_desk::ops::{self, Session};
 use airlift_desk::sync::{store_rollout, sync_rollouts};
 use serde_json::json;
 
@@ -137,6 +141,8 @@ fn bad_duration(text: &str) -> Failure {
 
 pub async fn run(out: Output, ctx: &Context, cmd: &RolloutCommand) -> Result<u8, Failure> {
     let client = &ctx.client;
+    // Every rollout this command changes is cached at once, as the app does (ops::rollouts).
+    let cache = || ctx.open_cache();
     let rollout = match cmd {
         RolloutCommand::Start {
             package,
@@ -174,8 +180,10 @@ pub async fn run(out: Output, ctx: &Context, cmd: &RolloutCommand) -> Result<u8,
                 device_timeout_seconds: *device_timeout,
                 allow_downgrade: *allow_downgrade,
             };
-            let created = ctx.creating("rollout", &req)?.create_rollout(&req).await?;
-            client.rollout(&created.rollout_id).await?
+            let creating = ctx.creating("rollout", &req)?;
+            ops::rollouts::start(session(&creating, &cache()?, ctx), &req)
+                .await?
+                .rollout
         }
         RolloutCommand::RetryFailed {
             rollout_id,
@@ -188,11 +196,10 @@ pub async fn run(out: Output, ctx: &Context, cmd: &RolloutCommand) -> Result<u8,
                 failure_threshold_percent: *failure_threshold_percent,
                 device_timeout_seconds: *device_timeout,
             };
-            let created = ctx
-                .creating(&format!("retry-failed-{rollout_id}"), &req)?
-                .retry_failed(rollout_id, &req)
-                .await?;
-            client.rollout(&created.rollout_id).await?
+            let creating = ctx.creating(&format!("retry-failed-{rollout_id}"), &req)?;
+            ops::rollouts::retry_failed(session(&creating, &cache()?, ctx), rollout_id, &req)
+                .await?
+                .rollout
         }
         RolloutCommand::List => return list(out, ctx).await,
         RolloutCommand::Wait {
@@ -205,20 +212,54 @@ pub async fn run(out: Output, ctx: &Context, cmd: &RolloutCommand) -> Result<u8,
             return wait(out, ctx, rollout_id, *until, timeout, *interval).await;
         }
         RolloutCommand::Status { rollout_id } => client.rollout(rollout_id).await?,
-        RolloutCommand::Pause { rollout_id } => client.pause_rollout(rollout_id).await?,
-        RolloutCommand::Resume { rollout_id } => client.resume_rollout(rollout_id).await?,
+        RolloutCommand::Pause { rollout_id } => {
+            act(ctx, cache()?, rollout_id, RolloutAct::Pause).await?
+        }
+        RolloutCommand::Resume { rollout_id } => {
+            act(ctx, cache()?, rollout_id, RolloutAct::Resume).await?
+        }
         RolloutCommand::Advance {
             rollout_id,
             canary_percent,
-        } => client.advance_rollout(rollout_id, *canary_percent).await?,
-        RolloutCommand::Rollback { rollout_id } => client.rollback_rollout(rollout_id).await?,
+        } => {
+            act(
+                ctx,
+                cache()?,
+                rollout_id,
+                RolloutAct::Advance(*canary_percent),
+            )
+            .await?
+        }
+        RolloutCommand::Rollback { rollout_id } => {
+            act(ctx, cache()?, rollout_id, RolloutAct::Rollback).await?
+        }
     };
-    // The cache is a convenience here: a token without a readable tenant still steers rollouts.
-    if let Ok(cache) = ctx.open_cache() {
-        store_rollout(&cache, &ctx.connection_id, &rollout)?;
+    if let RolloutCommand::Status { .. } = cmd {
+        // A status read is cached when the token names its tenant (the cache is per tenant).
+        if let Ok(cache) = ctx.open_cache() {
+            store_rollout(&cache, &ctx.connection_id, &rollout)?;
+        }
     }
     out.result(&json!({"rollout": rollout}), || describe(&rollout))?;
     Ok(OK)
+}
+
+fn session<'a>(client: &'a Client, cache: &'a Mutex<Cache>, ctx: &'a Context) -> Session<'a> {
+    Session {
+        client,
+        cache,
+        connection_id: &ctx.connection_id,
+    }
+}
+
+/// `ops::rollouts::act` with this command's client.
+async fn act(
+    ctx: &Context,
+    cache: Mutex<Cache>,
+    id: &str,
+    what: RolloutAct,
+) -> Result<Rollout, Failure> {
+    Ok(ops::rollouts::act(session(&ctx.client, &cache, ctx), id, what).await?)
 }
 
 /// Every rollout, newest first: synced into the cache (only what changed since the last

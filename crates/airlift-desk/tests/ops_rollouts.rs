@@ -1,0 +1,115 @@
+//! Starting and steering a rollout through `ops::rollouts` (the app's wizard and buttons, the
+//! CLI's `rollout` commands), against the real airliftd: each answer is the server's record
+//! after the change and the cache holds it at once, before any sync.
+
+mod support;
+
+use std::sync::Mutex;
+
+use airlift_core::package::PackageType;
+use airlift_core::rollout::RolloutStatus;
+use airlift_core::wire::{
+    BulkCreateDevices, CreateDevice, CreateProfile, CreateRollout, UpdateTenant,
+};
+use airlift_desk::cache::Cache;
+use airlift_desk::ops::rollouts::{act, start, RolloutAct};
+use airlift_desk::ops::upload::{upload_build, BuildRequest, UploadControl};
+use airlift_desk::ops::Session;
+use airlift_desk::upload::PackageSpec;
+use airlift_desk::DeskErrorCode;
+
+const CONN: &str = "lab";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_started_rollout_and_each_act_on_it_are_cached_at_once() {
+    let data = support::tempdir();
+    let server = support::Server::start(data.path());
+    let client = server.client("acme", "release-manager");
+    server
+        .client("acme", "admin")
+        .update_tenant(&UpdateTenant {
+            require_signatures: Some(false),
+        })
+        .await
+        .unwrap();
+    let profile = client
+        .create_profile(&CreateProfile {
+            name: "lab".into(),
+            device_type: "temp-sensor".into(),
+        })
+        .await
+        .unwrap();
+    let devices = (0..4)
+        .map(|i| CreateDevice {
+            name: format!("s{i}"),
+            profile_id: profile.profile_id.clone(),
+            device_type: "temp-sensor".into(),
+            firmware_version: "1.0.0".into(),
+        })
+        .collect();
+    client
+        .create_devices_bulk(&BulkCreateDevices { devices })
+        .await
+        .unwrap();
+    let dir = support::tempdir();
+    let cache = Mutex::new(Cache::open(&dir.path().join("c.sqlite3")).unwrap().cache);
+    let s = Session {
+        client: &client,
+        cache: &cache,
+        connection_id: CONN,
+    };
+    let file = dir.path().join("fw.bin");
+    std::fs::write(&file, vec![7u8; 70_000]).unwrap();
+    let spec = PackageSpec {
+        package_type: PackageType::Fw,
+        version: "2.0.0".into(),
+        device_type: "temp-sensor".into(),
+        min_version: "1.0.0".into(),
+        release_notes: String::new(),
+    };
+    let built = upload_build(
+        s,
+        &BuildRequest::new(&file, "fw", Some(spec)),
+        None,
+        &UploadControl::default(),
+        &|_| {},
+    )
+    .await
+    .map_err(|f| f.error().to_string())
+    .unwrap();
+    let package = built.package.unwrap().package;
+
+    let started = start(
+        s,
+        &CreateRollout {
+            package_id: package.package_id.clone(),
+            target_profile_id: Some(profile.profile_id.clone()),
+            canary_percent: Some(50),
+            failure_threshold_percent: 50,
+            ..CreateRollout::default()
+        },
+    )
+    .await
+    .unwrap();
+    let id = started.created.rollout_id.clone();
+    assert_eq!(started.rollout.summary.rollout_id, id);
+    assert_eq!(started.created.eligible_count, 4);
+    let cached = cache.lock().unwrap().rollout_detail(CONN, &id).unwrap();
+    assert_eq!(cached.unwrap().summary.status, RolloutStatus::Active);
+
+    let paused = act(s, &id, RolloutAct::Pause).await.unwrap();
+    assert_eq!(paused.summary.status, RolloutStatus::Paused);
+    let cached = cache.lock().unwrap().rollout_detail(CONN, &id).unwrap();
+    assert_eq!(cached.unwrap().summary.status, RolloutStatus::Paused);
+    let listed = cache.lock().unwrap().rollout_summaries(CONN).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].status, RolloutStatus::Paused);
+
+    // A refused act changes nothing here either.
+    let err = act(s, &id, RolloutAct::Pause).await.unwrap_err();
+    assert_eq!(err.code(), DeskErrorCode::FailedPrecondition, "{err}");
+    let resumed = act(s, &id, RolloutAct::Resume).await.unwrap();
+    assert_eq!(resumed.summary.status, RolloutStatus::Active);
+    let cached = cache.lock().unwrap().rollout_detail(CONN, &id).unwrap();
+    assert_eq!(cached.unwrap().summary.status, RolloutStatus::Active);
+}
