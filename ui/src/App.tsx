@@ -8,6 +8,7 @@ import { DevicesScreen } from "./screens/devices/DevicesScreen";
 import { RolloutsScreen } from "./screens/rollouts/RolloutsScreen";
 import { SettingsScreen } from "./screens/settings/SettingsScreen";
 import { useUpload } from "./screens/upload/UploadProvider";
+import { UploadScreen } from "./screens/upload/UploadScreen";
 import { ConnectionStatus } from "./shell/ConnectionStatus";
 import { Sidebar, SECTIONS, type SectionId } from "./shell/Sidebar";
 import { StatusBar } from "./shell/StatusBar";
@@ -29,6 +30,8 @@ export function App() {
   useAppEvents(navigate);
   const info = useQuery({ queryKey: ["app-info"], queryFn: appInfo, staleTime: Infinity });
   const upload = useUpload();
+  // The package the upload wizard just published, opened in the catalog when asked to show it.
+  const [shownPackage, setShownPackage] = useState<string | null>(null);
   const error = info.error as AppError | null;
   const demo = useAutoDemo(info.data?.start_demo);
 
@@ -66,7 +69,20 @@ export function App() {
             {error.message} <code>{error.code}</code>
           </p>
         )}
-        {section === "catalog" && <CatalogScreen onOpenSettings={openSettings} />}
+        {section === "catalog" &&
+          (upload.open ? (
+            <UploadScreen onShowPackage={setShownPackage} />
+          ) : (
+            <CatalogScreen
+              key={shownPackage ?? ""}
+              selectedAtStart={shownPackage}
+              onOpenSettings={openSettings}
+              onOpenUpload={() => {
+                setShownPackage(null);
+                upload.openWizard();
+              }}
+            />
+          ))}
         {section === "rollouts" && <RolloutsScreen key={visit} onOpenSettings={openSettings} />}
         {section === "devices" && (
           <DevicesScreen deviceId={route.id} navigate={navigate} onOpenSettings={openSettings} />

@@ -2,51 +2,36 @@ import { useMemo, useState } from "react";
 import type { AppError } from "../../ipc";
 import { useReportFirstPaint } from "../../lib/firstPaint";
 import { useCatalog } from "../../lib/queries";
-import { UploadWizard } from "../upload/UploadWizard";
-import { useUpload } from "../upload/UploadProvider";
 import { applyFilter, deviceTypes, NO_FILTER, type CatalogFilter } from "./filter";
 import { PackageDetailPanel } from "./PackageDetailPanel";
 import { PackageTable } from "./PackageTable";
 
-/** All packages of the active connection, with filters, a detail panel and the upload wizard. */
-export function CatalogScreen({ onOpenSettings }: { onOpenSettings: () => void }) {
+/** All packages of the active connection, with filters and a detail panel (`selectedAtStart`
+ *  open first); "Upload package" calls `onOpenUpload`. */
+export function CatalogScreen({
+  onOpenSettings,
+  onOpenUpload,
+  selectedAtStart = null,
+}: {
+  onOpenSettings: () => void;
+  onOpenUpload: () => void;
+  selectedAtStart?: string | null;
+}) {
   const { data, live, cached, active } = useCatalog();
-  const upload = useUpload();
   const [filter, setFilter] = useState<CatalogFilter>(NO_FILTER);
-  const [selected, setSelected] = useState<string | null>(null);
+  const [selected, setSelected] = useState<string | null>(selectedAtStart);
   const packages = useMemo(() => data?.packages ?? [], [data]);
   const shown = useMemo(() => applyFilter(packages, filter), [packages, filter]);
   const types = useMemo(() => deviceTypes(packages), [packages]);
   const error = (live.error ?? cached.error) as AppError | null;
   useReportFirstPaint(cached.isSuccess);
 
-  if (upload.open) {
-    return (
-      <>
-        <div className="screen-head">
-          <h1 id="section-title">Upload a package</h1>
-          <button type="button" onClick={upload.close}>
-            Back to catalog
-          </button>
-        </div>
-        <UploadWizard
-          onShowPackage={(id) => {
-            upload.reset();
-            upload.close();
-            setFilter(NO_FILTER);
-            setSelected(id);
-          }}
-        />
-      </>
-    );
-  }
-
   return (
     <>
       <div className="screen-head">
         <h1 id="section-title">Catalog</h1>
         {active && (
-          <button type="button" className="primary" onClick={upload.openWizard} data-testid="open-upload">
+          <button type="button" className="primary" onClick={onOpenUpload} data-testid="open-upload">
             Upload package
           </button>
         )}

@@ -2,7 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import * as ipc from "../../ipc";
 import { formatBytes, formatTime } from "../../lib/format";
 import { keys, useActiveConnection } from "../../lib/queries";
-import { CopyButton } from "./CopyButton";
+import { CopyButton } from "../../components/CopyButton";
 import { SignatureBadge } from "./SignatureBadge";
 
 /** One package: every field, its release notes and the rollouts that used it. */

@@ -2,7 +2,7 @@ import { useRef } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { PackageSummary } from "../../bindings/PackageSummary";
 import { formatBytes, formatTime } from "../../lib/format";
-import { CopyButton } from "./CopyButton";
+import { CopyButton } from "../../components/CopyButton";
 import { SignatureBadge } from "./SignatureBadge";
 
 const ROW_HEIGHT = 40;

@@ -5,7 +5,7 @@ import type { AppError } from "../../ipc";
 import { formatAge, formatClock, formatTime } from "../../lib/format";
 import { useNow } from "../../lib/useNow";
 import { routeHash } from "../../lib/route";
-import { CopyButton } from "../catalog/CopyButton";
+import { CopyButton } from "../../components/CopyButton";
 import { rolloutStateLabel } from "./status";
 import { StatusBadge } from "./StatusBadge";
 import { Timeline } from "./Timeline";

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import * as ipc from "../../ipc";
 import type { AppError } from "../../ipc";
-import { FieldError } from "../upload/FieldError";
+import { FieldError } from "../../components/FieldError";
 
 interface Errors {
   name?: string;

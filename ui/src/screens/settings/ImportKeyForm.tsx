@@ -2,9 +2,9 @@ import { useState, type FormEvent } from "react";
 import type { SigningKeyInfo } from "../../bindings/SigningKeyInfo";
 import * as ipc from "../../ipc";
 import type { AppError } from "../../ipc";
-import { FieldError } from "../upload/FieldError";
-import { baseName, keyErrorField, validateImport, type ImportKeyValues, type KeyErrors } from "./keyForms";
-import { PassphraseFields } from "./PassphraseFields";
+import { FieldError } from "../../components/FieldError";
+import { baseName, keyErrorField, validateImport, type ImportKeyValues, type KeyErrors } from "../../keys/keyForms";
+import { PassphraseFields } from "../../keys/PassphraseFields";
 
 const EMPTY: ImportKeyValues = { name: "", path: "", filePassphrase: "", passphrase: "", confirm: "" };
 

@@ -1,10 +1,10 @@
 import { useState } from "react";
 import type { AppError } from "../../ipc";
-import { CreateKeyForm } from "./CreateKeyForm";
+import { CreateKeyForm } from "../../keys/CreateKeyForm";
 import { ImportKeyForm } from "./ImportKeyForm";
-import { ALGORITHM_LABEL } from "./keyForms";
-import { useRefreshKeys, useSigningKeys } from "./keyQueries";
-import { KeyRegistrationStatus } from "./KeyRegistrationStatus";
+import { ALGORITHM_LABEL } from "../../keys/keyForms";
+import { useRefreshKeys, useSigningKeys } from "../../keys/keyQueries";
+import { KeyRegistrationStatus } from "../../keys/KeyRegistrationStatus";
 
 /** Settings → Signing keys: the keys on this computer, their registration, create and import. */
 export function SigningKeysSection() {

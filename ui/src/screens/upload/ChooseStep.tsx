@@ -1,5 +1,5 @@
 import { formatBytes } from "../../lib/format";
-import { ProgressBar } from "./ProgressBar";
+import { ProgressBar } from "../../components/ProgressBar";
 import { useFileDrop } from "./useFileDrop";
 import { useUpload } from "./UploadProvider";
 

@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from "react";
 import { formatBytes } from "../../lib/format";
 import { validateDetails, type DetailErrors, type Details } from "./details";
-import { FieldError } from "./FieldError";
-import { CopyButton } from "../catalog/CopyButton";
+import { FieldError } from "../../components/FieldError";
+import { CopyButton } from "../../components/CopyButton";
 
 interface Props {
   fileName: string;

@@ -1,10 +1,10 @@
 import { useEffect, useState, type FormEvent } from "react";
 import * as ipc from "../../ipc";
-import { CreateKeyForm } from "../settings/CreateKeyForm";
-import { ALGORITHM_LABEL } from "../settings/keyForms";
-import { useKeyRegistrations, useRefreshKeys, useSigningKeys } from "../settings/keyQueries";
-import { KeyRegistrationStatus } from "../settings/KeyRegistrationStatus";
-import { FieldError } from "./FieldError";
+import { CreateKeyForm } from "../../keys/CreateKeyForm";
+import { ALGORITHM_LABEL } from "../../keys/keyForms";
+import { useKeyRegistrations, useRefreshKeys, useSigningKeys } from "../../keys/keyQueries";
+import { KeyRegistrationStatus } from "../../keys/KeyRegistrationStatus";
+import { FieldError } from "../../components/FieldError";
 import { defaultKeyId, signingProblem, signingRefusal } from "./signing";
 import { useUpload } from "./UploadProvider";
 

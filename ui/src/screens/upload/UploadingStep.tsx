@@ -1,5 +1,5 @@
 import { formatBytes, formatEta, formatRate } from "../../lib/format";
-import { ProgressBar } from "./ProgressBar";
+import { ProgressBar } from "../../components/ProgressBar";
 import { useUpload } from "./UploadProvider";
 
 /** Step 5: the transfer (rate, time left, pause / cancel), then the server's checks. */

@@ -1,4 +1,4 @@
-import { FieldError } from "../upload/FieldError";
+import { FieldError } from "../components/FieldError";
 import { MIN_PASSPHRASE, type KeyErrors } from "./keyForms";
 
 /** A new passphrase and its confirmation, with their errors. `prefix` keeps ids unique. */

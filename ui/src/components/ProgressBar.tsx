@@ -1,4 +1,4 @@
-import { percent } from "../../lib/format";
+import { percent } from "../lib/format";
 
 export function ProgressBar({ done, total, label }: { done: number; total: number; label: string }) {
   const value = percent(done, total);

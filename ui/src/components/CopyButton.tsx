@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { copyText } from "../../lib/clipboard";
+import { copyText } from "../lib/clipboard";
 
 export function CopyButton({ text, label }: { text: string; label: string }) {
   const [copied, setCopied] = useState(false);

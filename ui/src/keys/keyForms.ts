@@ -1,7 +1,7 @@
 // Signing key forms (create, import): their values, checks before anything is sent, and which
 // field a refusal from the Rust side belongs to. The Rust side checks the same again.
-import type { KeyAlgorithm } from "../../bindings/KeyAlgorithm";
-import type { AppError } from "../../ipc";
+import type { KeyAlgorithm } from "../bindings/KeyAlgorithm";
+import type { AppError } from "../ipc";
 
 /** The shortest passphrase accepted (src-tauri/commands/signing.rs: MIN_PASSPHRASE_CHARS). */
 export const MIN_PASSPHRASE = 12;

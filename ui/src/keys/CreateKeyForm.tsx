@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from "react";
-import type { KeyAlgorithm } from "../../bindings/KeyAlgorithm";
-import type { SigningKeyInfo } from "../../bindings/SigningKeyInfo";
-import * as ipc from "../../ipc";
-import type { AppError } from "../../ipc";
-import { FieldError } from "../upload/FieldError";
+import type { KeyAlgorithm } from "../bindings/KeyAlgorithm";
+import type { SigningKeyInfo } from "../bindings/SigningKeyInfo";
+import * as ipc from "../ipc";
+import type { AppError } from "../ipc";
+import { FieldError } from "../components/FieldError";
 import { keyErrorField, validateNewKey, type KeyErrors, type NewKeyValues } from "./keyForms";
 import { PassphraseFields } from "./PassphraseFields";
 

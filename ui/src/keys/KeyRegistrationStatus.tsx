@@ -1,7 +1,7 @@
 import { useState } from "react";
-import type { SigningKeyInfo } from "../../bindings/SigningKeyInfo";
-import * as ipc from "../../ipc";
-import type { AppError } from "../../ipc";
+import type { SigningKeyInfo } from "../bindings/SigningKeyInfo";
+import * as ipc from "../ipc";
+import type { AppError } from "../ipc";
 import { useKeyRegistrations, useRefreshKeys } from "./keyQueries";
 
 /**

@@ -1,7 +1,7 @@
 // Signing key queries shared by Settings and the upload wizard.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import * as ipc from "../../ipc";
-import { keys, useActiveConnection } from "../../lib/queries";
+import * as ipc from "../ipc";
+import { keys, useActiveConnection } from "../lib/queries";
 
 const registrationsKey = (connection: string | null) => ["signing-key-registrations", connection] as const;
 
