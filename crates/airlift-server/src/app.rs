@@ -418,7 +418,7 @@ async fn sweep_timeouts(state: AppState) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match state.store.sweep_timeouts(crate::ids::unix_now()).await {
+        match crate::engine::sweep_timeouts(&*state.store, crate::ids::unix_now()).await {
             Ok(swept) => {
                 for s in swept {
                     state.events.publish(&s.tenant_id, s.events);

@@ -12,9 +12,11 @@
 //! - [`recovery`]: startup housekeeping that makes a crash at any point harmless.
 //! - [`idempotency`]: `Idempotency-Key` on every create route (safe retries).
 //!
-//! - [`rollouts`]: the rollout engine's pure parts (eligibility plan, strategy steps, request
-//!   rules) around airlift-core's `RolloutAggregate`; the store persists each change in one
-//!   transaction (`store::sqlite::rollouts`).
+//! - [`engine`]: every rollout use case (create, reports, actions, timeouts, joining devices,
+//!   start-up settling), decided over one transaction of the store's rollout port
+//!   ([`store::rollout_port`]); adapters store, the engine decides.
+//! - [`rollouts`]: the engine's pure parts (eligibility plan, strategy steps, request rules)
+//!   around airlift-core's `RolloutAggregate`.
 //! - [`device_protocol`]: positioned reads for the chunk endpoint; [`events`]: the live event
 //!   hub and the SSE stream.
 
@@ -24,6 +26,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod device_protocol;
+pub mod engine;
 pub mod error;
 pub mod events;
 pub mod extract;

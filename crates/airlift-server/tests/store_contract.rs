@@ -5,6 +5,7 @@ use airlift_core::error::ErrorCode;
 use airlift_core::package::PackageType;
 use airlift_core::signing::SigningAlgorithm;
 use airlift_core::wire::UploadJobStatus;
+use airlift_server::engine::create_devices;
 use airlift_server::store::sqlite::SqliteStore;
 use airlift_server::store::*;
 
@@ -318,8 +319,7 @@ pub async fn contract(store: &dyn Store) {
     };
     assert_eq!(
         code(
-            store
-                .create_devices(&b.id, vec![device("dev_x", "prof_1", "hx")])
+            create_devices(store, &b.id, vec![device("dev_x", "prof_1", "hx")])
                 .await
                 .unwrap_err()
         ),
@@ -327,16 +327,16 @@ pub async fn contract(store: &dyn Store) {
     );
     assert_eq!(
         code(
-            store
-                .create_devices(
-                    &a.id,
-                    vec![
-                        device("dev_1", "prof_1", "h1"),
-                        device("dev_2", "prof_nope", "h2")
-                    ]
-                )
-                .await
-                .unwrap_err()
+            create_devices(
+                store,
+                &a.id,
+                vec![
+                    device("dev_1", "prof_1", "h1"),
+                    device("dev_2", "prof_nope", "h2")
+                ]
+            )
+            .await
+            .unwrap_err()
         ),
         ErrorCode::InvalidArgument
     );
@@ -344,16 +344,16 @@ pub async fn contract(store: &dyn Store) {
         store.device(&a.id, "dev_1").await.unwrap().is_none(),
         "nothing of a failed batch"
     );
-    store
-        .create_devices(
-            &a.id,
-            vec![
-                device("dev_1", "prof_1", "h1"),
-                device("dev_2", "prof_1", "h2"),
-            ],
-        )
-        .await
-        .unwrap();
+    create_devices(
+        store,
+        &a.id,
+        vec![
+            device("dev_1", "prof_1", "h1"),
+            device("dev_2", "prof_1", "h2"),
+        ],
+    )
+    .await
+    .unwrap();
     assert_eq!(
         store.device_by_token_hash("h2").await.unwrap().unwrap().id,
         "dev_2"

@@ -13,6 +13,7 @@ use super::bounded_text;
 use crate::app::AppState;
 use crate::auth::{DeviceCaller, DeviceToken};
 use crate::device_protocol::assignments::Readable;
+use crate::engine;
 use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path, Query};
 use crate::ids;
@@ -215,7 +216,8 @@ pub async fn report(
         role: "device".to_owned(),
     });
     let tenant = device.tenant_id().to_owned();
-    let (accepted, events) = state.store.record_report(&tenant, &id, report, ctx).await?;
+    let (accepted, events) =
+        engine::record_report(&*state.store, &tenant, &id, report, ctx).await?;
     if !accepted.duplicate {
         state.events.publish(&tenant, events);
         state

@@ -13,6 +13,7 @@ use axum::Json;
 use super::{created, list_response, required_text, ListQuery, SyncListQuery};
 use crate::app::AppState;
 use crate::auth::{device_token, Caller, Permission};
+use crate::engine;
 use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path, Query};
 use crate::ids;
@@ -77,10 +78,7 @@ pub async fn create(
     let extract::Json(body) = body?;
     let (new, token) = prepare(caller.tenant_id(), body, "", &ids::now())?;
     let device = new.record.clone();
-    state
-        .store
-        .create_devices(caller.tenant_id(), vec![new])
-        .await?;
+    engine::create_devices(&*state.store, caller.tenant_id(), vec![new]).await?;
     let location = format!("/api/v1/devices/{}", device.id);
     Ok(created(
         &location,
@@ -116,7 +114,7 @@ pub async fn create_bulk(
         });
         news.push(new);
     }
-    state.store.create_devices(caller.tenant_id(), news).await?;
+    engine::create_devices(&*state.store, caller.tenant_id(), news).await?;
     tracing::info!(tenant = %caller.tenant.id, count = out.len(), "devices provisioned");
     Ok(created(
         "/api/v1/devices",

@@ -10,14 +10,15 @@
 
 pub mod idempotency;
 pub mod records;
+pub mod rollout_port;
 pub mod sqlite;
 
 use std::collections::HashSet;
 
 use airlift_core::error::ApiError;
 use airlift_core::wire::{
-    CommandAck, CreatedRollout, DeviceCommand, DeviceHistoryEntry, ReportAccepted,
-    RetryFailedRollout, Rollout, RolloutDevice, RolloutEventData, RolloutPreview, RolloutSummary,
+    CommandAck, DeviceCommand, DeviceHistoryEntry, Rollout, RolloutDevice, RolloutEventData,
+    RolloutSummary,
 };
 use async_trait::async_trait;
 
@@ -55,7 +56,9 @@ pub struct SweptRollout {
 }
 
 #[async_trait]
-pub trait Store: idempotency::IdempotencyStore + Send + Sync + 'static {
+pub trait Store:
+    idempotency::IdempotencyStore + rollout_port::RolloutUnits + Send + Sync + 'static
+{
     // --- tenants ---
     /// The tenant named `name`, created (requiring signatures) if it does not exist.
     async fn ensure_tenant(&self, name: &str) -> StoreResult<TenantRecord>;
@@ -71,9 +74,6 @@ pub trait Store: idempotency::IdempotencyStore + Send + Sync + 'static {
         tenant_id: &str,
         page: Page,
     ) -> StoreResult<PageOf<ProfileRecord>>;
-    /// All devices in one transaction, or none (INVALID_ARGUMENT naming the first device whose
-    /// profile is not the tenant's).
-    async fn create_devices(&self, tenant_id: &str, devices: Vec<NewDevice>) -> StoreResult<()>;
     async fn device(&self, tenant_id: &str, id: &str) -> StoreResult<Option<DeviceRecord>>;
     async fn list_devices(&self, tenant_id: &str, page: Page) -> StoreResult<PageOf<DeviceRecord>>;
     /// The device a token hash belongs to (for the device API, part 2).
@@ -166,36 +166,7 @@ pub trait Store: idempotency::IdempotencyStore + Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<PageOf<PackageRecord>>;
 
-    // --- rollouts (one transaction per change; events returned are committed) ---
-    async fn preview_rollout(
-        &self,
-        tenant_id: &str,
-        request: RolloutRequest,
-    ) -> StoreResult<RolloutPreview>;
-    async fn create_rollout(
-        &self,
-        rollout: NewRollout,
-    ) -> StoreResult<(CreatedRollout, Vec<RolloutEventData>)>;
-    /// A new rollout `new_id` over exactly the failed and timed-out devices of completed
-    /// rollout `id` (`retry_of` = `id`). NOT_FOUND if it is not the tenant's;
-    /// FAILED_PRECONDITION if it is not completed or has no such device, or if one of them is
-    /// in another unfinished rollout.
-    async fn retry_failed_rollout(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        body: RetryFailedRollout,
-        new_id: String,
-        ctx: Ctx,
-    ) -> StoreResult<(CreatedRollout, Vec<RolloutEventData>)>;
-    /// FAILED_PRECONDITION for an edge seed 000 does not have; nothing is written then.
-    async fn rollout_action(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        action: RolloutAction,
-        ctx: Ctx,
-    ) -> StoreResult<(Rollout, Vec<RolloutEventData>)>;
+    // --- rollouts (reads; every change is the engine's, through `rollout_port`) ---
     async fn rollout(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Rollout>>;
     async fn list_rollouts(
         &self,
@@ -211,12 +182,6 @@ pub trait Store: idempotency::IdempotencyStore + Send + Sync + 'static {
         listing: RolloutDeviceListing,
         page: Page,
     ) -> StoreResult<PageOf<RolloutDevice>>;
-    /// Completes active rollouts whose every target already has a verdict (left so by a server
-    /// that completed only when all succeeded); returns how many.
-    async fn settle_finished_rollouts(&self) -> StoreResult<u64>;
-    /// Times out overdue devices everywhere; returns (tenant id, rollout id, events to
-    /// publish) per rollout touched.
-    async fn sweep_timeouts(&self, now_unix: i64) -> StoreResult<Vec<SweptRollout>>;
     async fn rollout_progress(
         &self,
         tenant_id: &str,
@@ -239,13 +204,6 @@ pub trait Store: idempotency::IdempotencyStore + Send + Sync + 'static {
         command_id: &str,
         at: &str,
     ) -> StoreResult<CommandAck>;
-    async fn record_report(
-        &self,
-        tenant_id: &str,
-        device_id: &str,
-        report: ValidatedReport,
-        ctx: Ctx,
-    ) -> StoreResult<(ReportAccepted, Vec<RolloutEventData>)>;
     /// Newest first; `page.after` is a `seq` (older entries follow).
     async fn device_history(
         &self,

@@ -154,11 +154,6 @@ impl Store for SqliteStore {
         let t = tenant_id.to_owned();
         self.call(move |c| fleet::list_profiles(c, &t, &page)).await
     }
-    async fn create_devices(&self, tenant_id: &str, devices: Vec<NewDevice>) -> StoreResult<()> {
-        let t = tenant_id.to_owned();
-        self.call(move |c| fleet::create_devices(c, &t, &devices))
-            .await
-    }
     async fn device(&self, tenant_id: &str, id: &str) -> StoreResult<Option<DeviceRecord>> {
         let (t, id) = (tenant_id.to_owned(), id.to_owned());
         self.call(move |c| fleet::device(c, &t, &id)).await
@@ -312,50 +307,6 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn preview_rollout(
-        &self,
-        tenant_id: &str,
-        request: RolloutRequest,
-    ) -> StoreResult<RolloutPreview> {
-        let t = tenant_id.to_owned();
-        self.call(move |c| rollouts::create::preview(c, &t, &request))
-            .await
-    }
-    async fn create_rollout(
-        &self,
-        rollout: NewRollout,
-    ) -> StoreResult<(CreatedRollout, Vec<RolloutEventData>)> {
-        self.call(move |c| rollouts::create::create(c, &rollout))
-            .await
-    }
-    async fn retry_failed_rollout(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        body: RetryFailedRollout,
-        new_id: String,
-        ctx: Ctx,
-    ) -> StoreResult<(CreatedRollout, Vec<RolloutEventData>)> {
-        let (t, id) = (tenant_id.to_owned(), id.to_owned());
-        self.call(move |c| rollouts::retry::retry_failed(c, &t, &id, body, new_id, ctx))
-            .await
-    }
-
-    async fn settle_finished_rollouts(&self) -> StoreResult<u64> {
-        self.call(rollouts::settle::settle).await
-    }
-
-    async fn rollout_action(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        action: RolloutAction,
-        ctx: Ctx,
-    ) -> StoreResult<(Rollout, Vec<RolloutEventData>)> {
-        let (t, id) = (tenant_id.to_owned(), id.to_owned());
-        self.call(move |c| rollouts::actions::act(c, &t, &id, action, ctx))
-            .await
-    }
     async fn rollout(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Rollout>> {
         let (t, id) = (tenant_id.to_owned(), id.to_owned());
         self.call(move |c| rollouts::queries::rollout(c, &t, &id))
@@ -381,24 +332,6 @@ impl Store for SqliteStore {
         let (t, id) = (tenant_id.to_owned(), id.to_owned());
         self.call(move |c| rollouts::queries::devices(c, &t, &id, &listing, &page))
             .await
-    }
-    async fn sweep_timeouts(&self, now_unix: i64) -> StoreResult<Vec<SweptRollout>> {
-        let due = self
-            .call(move |c| rollouts::timeouts::due(c, now_unix))
-            .await?;
-        let mut out = Vec::new();
-        for (tenant, rollout) in due {
-            let (t, r) = (tenant.clone(), rollout.clone());
-            let events = self
-                .call(move |c| rollouts::timeouts::sweep(c, &t, &r, now_unix))
-                .await?;
-            out.push(SweptRollout {
-                tenant_id: tenant,
-                rollout_id: rollout,
-                events,
-            });
-        }
-        Ok(out)
     }
     async fn rollout_progress(
         &self,
@@ -443,17 +376,6 @@ impl Store for SqliteStore {
             at.to_owned(),
         );
         self.call(move |c| rollouts::commands::ack(c, &t, &d, &id, &at))
-            .await
-    }
-    async fn record_report(
-        &self,
-        tenant_id: &str,
-        device_id: &str,
-        report: ValidatedReport,
-        ctx: Ctx,
-    ) -> StoreResult<(ReportAccepted, Vec<RolloutEventData>)> {
-        self.reports
-            .record(tenant_id.to_owned(), device_id.to_owned(), report, ctx)
             .await
     }
     async fn device_history(

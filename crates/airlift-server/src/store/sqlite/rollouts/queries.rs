@@ -8,7 +8,7 @@ use airlift_core::wire::{
 };
 use rusqlite::{params, Connection};
 
-use super::session::rollback_counters;
+use super::rollback_counters;
 use super::{db, load_row, parse_state, rollout_row, RolloutRow, ROLLOUT_COLUMNS};
 use crate::store::sqlite::{i64_of, page_of, u64_of};
 use crate::store::{
