@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use airlift_desk::cache::location::{cache_file, normalize_url};
 use airlift_desk::cache::Cache;
 use airlift_desk::client::{Client, ClientOptions};
-use airlift_desk::connections::{Connections, KeyringTokens, TokenStore as _};
+use airlift_desk::connections::{Connections, KeyringOrFile, TokenStore as _};
 use airlift_desk::secret::Secret;
 use airlift_desk::signing::default_keys_dir;
 use airlift_desk::{CancelToken, DeskError};
@@ -130,7 +130,9 @@ pub struct AppState {
     pub active: Mutex<Option<Active>>,
     pub upload: Mutex<Option<RunningUpload>>,
     pub demo: Mutex<Option<crate::demo::DemoFleet>>,
-    pub tokens: KeyringTokens,
+    /// The OS keyring, or a 0600 `tokens.json` beside the connections file where no keyring
+    /// answers (a session without a secret service), the same store as airlift-cli's.
+    pub tokens: KeyringOrFile,
 }
 
 impl AppState {
@@ -154,13 +156,14 @@ impl AppState {
                 }),
         };
         let file = match &active {
-            Some(a) => remembered_cache_file(&paths, a).unwrap_or_else(|| paths.cache_file.clone()),
+            Some(a) => cache_file_of(&paths, a),
             None => paths.cache_file.clone(),
         };
         let opened = open_cache(&file)?;
         if let Some(old) = &opened.rebuilt_from {
             tracing::warn!(moved_to = %old.display(), "the offline cache was unreadable and was rebuilt");
         }
+        let tokens = KeyringOrFile::beside(&paths.connections_file);
         let state = AppState {
             paths,
             cache: Arc::new(Mutex::new(opened.cache)),
@@ -168,12 +171,8 @@ impl AppState {
             active: Mutex::new(active),
             upload: Mutex::new(None),
             demo: Mutex::new(None),
-            tokens: KeyringTokens::default(),
+            tokens,
         };
-        // A connection whose token is known now (environment, demo) gets its file at once.
-        if let Some(a) = state.active()?.filter(|a| a.token_loaded) {
-            state.use_cache_of(&a)?;
-        }
         Ok(state)
     }
 
@@ -218,29 +217,9 @@ impl AppState {
         }
     }
 
-    /// Opens the cache file of `active`'s server and tenant (unless it is already open). With
-    /// the token not read yet, the file the connection used last; with neither, the empty one.
+    /// Opens the cache file of `active`'s server and tenant (unless it is already open).
     fn use_cache_of(&self, active: &Active) -> Result<(), DeskError> {
-        let file = match active.token.as_ref().filter(|_| active.token_loaded) {
-            Some(token) => {
-                let file = match airlift_desk::role::tenant_of(token) {
-                    Some(tenant) => cache_file(&self.paths.caches_dir, &active.url, &tenant),
-                    // A token the desk cannot read (not a JWT) names no tenant: its cache is
-                    // its own connection's, never one a tenant-named token fills.
-                    None => cache_file(
-                        &self.paths.caches_dir,
-                        &active.url,
-                        &format!("\0connection:{}", active.name),
-                    ),
-                };
-                remember_cache_file(&self.paths, active, &file);
-                file
-            }
-            None if active.token_loaded => self.paths.cache_file.clone(),
-            None => remembered_cache_file(&self.paths, active)
-                .unwrap_or_else(|| self.paths.cache_file.clone()),
-        };
-        self.switch_cache(&file)
+        self.switch_cache(&cache_file_of(&self.paths, active))
     }
 
     fn switch_cache(&self, file: &Path) -> Result<(), DeskError> {
@@ -258,6 +237,29 @@ impl AppState {
 
     pub fn keys_dir(&self) -> &Path {
         &self.paths.keys_dir
+    }
+}
+
+/// The cache file of `active`'s server and tenant. With the token not read yet (a saved
+/// connection at start-up), the file the connection used last; with neither, the empty one.
+fn cache_file_of(paths: &Paths, active: &Active) -> PathBuf {
+    match active.token.as_ref().filter(|_| active.token_loaded) {
+        Some(token) => {
+            let file = match airlift_desk::role::tenant_of(token) {
+                Some(tenant) => cache_file(&paths.caches_dir, &active.url, &tenant),
+                // A token the desk cannot read (not a JWT) names no tenant: its cache is its
+                // own connection's, never one a tenant-named token fills.
+                None => cache_file(
+                    &paths.caches_dir,
+                    &active.url,
+                    &format!("\0connection:{}", active.name),
+                ),
+            };
+            remember_cache_file(paths, active, &file);
+            file
+        }
+        None if active.token_loaded => paths.cache_file.clone(),
+        None => remembered_cache_file(paths, active).unwrap_or_else(|| paths.cache_file.clone()),
     }
 }
 
@@ -334,4 +336,92 @@ pub fn no_connection() -> DeskError {
 pub fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>, DeskError> {
     m.lock()
         .map_err(|_| DeskError::internal("an app state lock was poisoned"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A JWT-shaped token whose payload is `claims` (the desk reads claims, never checks them).
+    fn token(claims: &str) -> Secret {
+        const URL_SAFE: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut payload = String::new();
+        for chunk in claims.as_bytes().chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..=chunk.len() {
+                payload.push(URL_SAFE[(n >> (18 - 6 * i) & 63) as usize] as char);
+            }
+        }
+        Secret::new(format!("eyJhbGciOiJub25lIn0.{payload}.sig"))
+    }
+
+    fn paths(dir: &Path) -> Paths {
+        Paths {
+            data_dir: dir.to_path_buf(),
+            cache_file: dir.join("cache.sqlite3"),
+            caches_dir: dir.join("caches"),
+            cache_files_index: dir.join("cache-files.json"),
+            connections_file: dir.join("connections.json"),
+            keys_dir: dir.join("keys"),
+            pending_dir: dir.join("pending-uploads"),
+        }
+    }
+
+    fn active(name: &str, url: &str, token: Option<Secret>) -> Active {
+        Active {
+            name: name.into(),
+            url: url.into(),
+            token_loaded: token.is_some(),
+            token,
+        }
+    }
+
+    #[test]
+    fn each_server_and_tenant_has_its_cache_and_a_saved_connection_finds_it_without_its_token() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let p = paths(dir.path());
+        let url = "http://fleet.example:8080";
+        let acme = cache_file_of(&p, &active("prod", url, Some(token(r#"{"tid":"acme"}"#))));
+        let globex = cache_file_of(&p, &active("prod", url, Some(token(r#"{"tid":"globex"}"#))));
+        assert_ne!(acme, globex, "two tenants never share a file");
+        assert_eq!(acme.parent(), Some(p.caches_dir.as_path()));
+        assert_eq!(acme, cache_file(&p.caches_dir, url, "acme"));
+
+        // At the next start the token is still in the keyring: the file used last opens.
+        std::fs::create_dir_all(&p.caches_dir).unwrap();
+        std::fs::write(&globex, b"").unwrap();
+        assert_eq!(cache_file_of(&p, &active("prod", url, None)), globex);
+        // Another connection name knows no file yet: the empty default.
+        assert_eq!(
+            cache_file_of(&p, &active("staging", url, None)),
+            p.cache_file
+        );
+
+        // A token that names no tenant gets a file of its own connection, no tenant's.
+        let opaque = cache_file_of(
+            &p,
+            &active("lab", url, Some(Secret::new("opaque".to_owned()))),
+        );
+        assert!(opaque != acme && opaque != globex);
+    }
+
+    #[test]
+    fn a_garbled_index_is_ignored_and_names_outside_the_caches_folder_are_not_followed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let p = paths(dir.path());
+        let a = active("prod", "http://x", None);
+        std::fs::write(&p.cache_files_index, b"{not json").unwrap();
+        assert_eq!(cache_file_of(&p, &a), p.cache_file);
+        let outside = dir.path().join("elsewhere.sqlite3");
+        std::fs::write(&outside, b"").unwrap();
+        let index = r#"{"prod http://x": "../elsewhere.sqlite3"}"#;
+        std::fs::write(&p.cache_files_index, index).unwrap();
+        assert_eq!(cache_file_of(&p, &a), p.cache_file);
+    }
 }

@@ -1,6 +1,6 @@
 //! The "Local demo fleet" entry in Settings: starts `airlift-sim demo` (built next to the app
-//! binary), switches to it and shows its catalog; stops it (server and devices gone) and starts
-//! it again; and the app's exit stops it too.
+//! binary), switches to it and shows its catalog; stops it (server and devices gone; its catalog
+//! stays readable, marked as cached) and starts it again; and the app's exit stops it too.
 
 mod support;
 
@@ -67,7 +67,8 @@ async fn settings_starts_and_stops_the_local_demo_fleet_and_shows_its_catalog() 
     };
     assert!(running(), "the demo fleet runs while the app does");
 
-    // Stopped from Settings: its server and devices go, and so does the connection.
+    // Stopped from Settings: its server and devices go, and it is no longer offered as a
+    // connection to switch to.
     ui::click_button(&client, "Settings").await;
     ui::click_button(&client, "Stop local demo fleet").await;
     support::wait_for_text(&client, "[data-testid=connection-list]", ui::TIMEOUT, |t| {
@@ -78,6 +79,21 @@ async fn settings_starts_and_stops_the_local_demo_fleet_and_shows_its_catalog() 
         support::wait_until(Duration::from_secs(20), || !running()),
         "the demo fleet still runs after Stop"
     );
+    // What it showed stays readable, marked as cached with its age (not "No fleet connected").
+    ui::click_button(&client, "Catalog").await;
+    let state = support::wait_for_text(
+        &client,
+        "[data-testid=connection-state]",
+        Duration::from_secs(60),
+        |t| t.starts_with("Offline"),
+    )
+    .await;
+    assert!(state.contains("cached, "), "{state}");
+    support::wait_for_text(&client, "[data-testid=package-count]", ui::TIMEOUT, |t| {
+        !t.starts_with("0 of 0")
+    })
+    .await;
+    ui::click_button(&client, "Settings").await;
 
     // Started again, it runs until the app exits.
     ui::click_button(&client, "Start local demo fleet").await;

@@ -3,6 +3,12 @@
 //! the search finds a device by id prefix and by version, a failed device's page shows the
 //! simulator's failure message in its history, and "Export CSV" writes that history to the file
 //! chosen in the real save dialog.
+//!
+//! A second test takes the window down to its minimum size (900 × 640, tauri.conf.json):
+//! devices in natural order, a search on a part of the name, a device page with its last
+//! contact and its rollout and profile by name, a live rollout; nothing wraps, overflows or is
+//! clipped. Then the server stops, and the catalog, the rollouts and the device's history stay
+//! readable, marked as cached with their age.
 
 mod support;
 
@@ -10,6 +16,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use airlift_core::device_state::DeviceRolloutState;
+use airlift_core::wire::CreateRollout;
 use airlift_desk::client::ListParams;
 use support::fleet::{Fleet, FAIL_MESSAGE};
 use support::ui;
@@ -157,6 +164,193 @@ async fn search_finds_devices_and_a_failed_device_shows_why_in_its_history() {
         "{csv}"
     );
 
+    client.close().await.expect("close the session");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_minimum_window_size_nothing_wraps_or_clips_and_a_stopped_server_leaves_the_cache_readable(
+) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut fleet = Fleet::start(tmp.path(), SENSORS).await;
+    fleet.run_devices(0.25);
+    // Half the sensors in the canary: the rollout stays active, the rest pending.
+    let rollout = fleet
+        .client
+        .create_rollout(&CreateRollout {
+            package_id: fleet.package.package_id.clone(),
+            target_profile_id: Some(fleet.profile.profile_id.clone()),
+            canary_percent: Some(50),
+            failure_threshold_percent: 90,
+            ..CreateRollout::default()
+        })
+        .await
+        .expect("start a rollout")
+        .rollout_id;
+    let slice = SENSORS as u64 / 2;
+    fleet
+        .wait_rollout(&rollout, "a verdict for the canary", |r| {
+            r.counters.successful + r.counters.failed == slice
+        })
+        .await;
+    let failed = fleet
+        .client
+        .rollout_devices(&rollout, &ListParams::new(100, None))
+        .await
+        .expect("rollout devices")
+        .data
+        .into_iter()
+        .find(|d| d.state == Some(DeviceRolloutState::Failed))
+        .expect("a failed sensor")
+        .device_id;
+
+    let env = vec![
+        (
+            "AIRLIFT_DATA_DIR",
+            tmp.path().join("app").display().to_string(),
+        ),
+        ("AIRLIFT_SERVER_URL", fleet.server.url.clone()),
+        ("AIRLIFT_TOKEN", fleet.token.clone()),
+        ("AIRLIFT_CONNECTION_NAME", "Lab fleet".to_owned()),
+    ];
+    let display = support::Display::start();
+    let driver = support::Driver::start_with_env(&display, &env);
+    let client = driver
+        .session(Path::new(env!("CARGO_BIN_EXE_airlift")))
+        .await;
+    ui::resize_inner(&client, 900, 640).await;
+    let fits = |screen: &'static str| {
+        let client = &client;
+        async move {
+            support::screenshot(client, screen).await;
+            let problems = ui::layout_problems(client).await;
+            assert!(problems.is_empty(), "{screen} at 900x640: {problems:#?}");
+        }
+    };
+
+    // Devices in natural order: lab-sensor-2 before lab-sensor-10.
+    ui::click_button(&client, "Devices").await;
+    let total = SENSORS + 4;
+    support::wait_for_text(&client, "[data-testid=device-count]", ui::TIMEOUT, |t| {
+        t == format!("{total} devices")
+    })
+    .await;
+    // Only the rows on screen are in the page (the list is virtualized).
+    let rows = wait_for_rows(&client, |rows| {
+        rows.iter().any(|r| r.contains("Failed")) && rows.len() >= 16
+    })
+    .await;
+    let numbers: Vec<u32> = rows
+        .iter()
+        .filter_map(|r| r.split(" | ").next())
+        .filter_map(|name| name.strip_prefix("lab-sensor-"))
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert!(numbers.len() >= 12, "{rows:#?}");
+    assert_eq!(
+        numbers,
+        (0..numbers.len() as u32).collect::<Vec<_>>(),
+        "not in natural order"
+    );
+    fits("small-devices").await;
+
+    // A part of the name, from its middle: every match holds it, none starts with it.
+    ui::type_into(&client, "[data-testid=device-search]", "sensor-1").await;
+    let rows = wait_for_rows(&client, |rows| {
+        !rows.is_empty() && rows.iter().all(|r| r.contains("sensor-1"))
+    })
+    .await;
+    assert!(rows.len() >= 2, "{rows:#?}");
+    assert!(rows.iter().all(|r| r.starts_with("lab-")), "{rows:#?}");
+    ui::click_button(&client, "Clear").await;
+
+    // The failed sensor's page: its last contact, its rollout and profile by name.
+    ui::type_into(&client, "[data-testid=device-search]", &failed).await;
+    support::wait_for_text(&client, "[data-testid=device-count]", ui::TIMEOUT, |t| {
+        t.starts_with("1 matching")
+    })
+    .await;
+    ui::click(&client, "[data-testid=device-row]").await;
+    support::wait_for_text(&client, "[data-testid=failure-reason]", ui::TIMEOUT, |t| {
+        t.contains(FAIL_MESSAGE)
+    })
+    .await;
+    support::wait_for_text(&client, "[data-testid=device-contact]", ui::TIMEOUT, |t| {
+        t.starts_with("Online · last contact")
+    })
+    .await;
+    support::wait_for_text(
+        &client,
+        "[data-testid=device-rollout-link]",
+        ui::TIMEOUT,
+        |t| t == "temp-sensor 2.0.0",
+    )
+    .await;
+    support::wait_for_text(&client, "[data-testid=device-profile]", ui::TIMEOUT, |t| {
+        t == "lab"
+    })
+    .await;
+    fits("small-device").await;
+
+    // The live rollout, reached from the device page's link.
+    ui::click(&client, "[data-testid=device-rollout-link]").await;
+    support::wait_for_text(&client, "[data-testid=transitions]", ui::TIMEOUT, |t| {
+        !t.is_empty()
+    })
+    .await;
+    support::wait_for_text(&client, "[data-testid=device-count]", ui::TIMEOUT, |t| {
+        t == format!("{SENSORS} devices")
+    })
+    .await;
+    fits("small-rollout").await;
+
+    // The server goes away: every screen still shows what was cached, and says how old it is.
+    let support::fleet::Fleet { server, .. } = fleet;
+    server.stop();
+    ui::click_button(&client, "Catalog").await;
+    let state = support::wait_for_text(
+        &client,
+        "[data-testid=connection-state]",
+        Duration::from_secs(90),
+        |t| t.starts_with("Offline"),
+    )
+    .await;
+    assert!(state.contains("cached, "), "{state}");
+    support::wait_for_text(&client, "[data-testid=package-count]", ui::TIMEOUT, |t| {
+        t.starts_with("1 of 1")
+    })
+    .await;
+    ui::click_button(&client, "Rollouts").await;
+    support::wait_for_text(
+        &client,
+        "[data-testid=rollouts-offline]",
+        Duration::from_secs(60),
+        |t| t.starts_with("Offline"),
+    )
+    .await;
+    ui::click(&client, &format!("[data-rollout-id='{rollout}']")).await;
+    support::wait_for_text(&client, "[data-testid=transitions]", ui::TIMEOUT, |t| {
+        !t.is_empty()
+    })
+    .await;
+    ui::click_button(&client, "Devices").await;
+    ui::type_into(&client, "[data-testid=device-search]", &failed).await;
+    ui::click(&client, "[data-testid=device-row]").await;
+    let timeline = support::wait_for_text(&client, "[data-testid=timeline]", ui::TIMEOUT, |t| {
+        t.contains("Reported INSTALL_ERROR")
+    })
+    .await;
+    assert!(timeline.contains(FAIL_MESSAGE), "{timeline}");
+    let note = support::wait_for_text(&client, ".offline-note", Duration::from_secs(60), |t| {
+        t.starts_with("Offline")
+    })
+    .await;
+    assert!(note.contains("cached, "), "{note}");
+    // Whether the device is online now is unknown offline; its last contact is not.
+    support::wait_for_text(&client, "[data-testid=device-contact]", ui::TIMEOUT, |t| {
+        t.starts_with("Last contact") && t.ends_with("(cached)")
+    })
+    .await;
+    support::screenshot(&client, "offline-device").await;
     client.close().await.expect("close the session");
 }
 

@@ -215,7 +215,8 @@ async fn wizard(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn canary_completes_failed_rollout_pauses_and_rolls_back_support_reads_cache_offline() {
+async fn canary_succeeds_failed_rollout_pauses_and_rolls_back_failures_are_retried_support_reads_cache_offline(
+) {
     let tmp = tempfile::tempdir().expect("temp dir");
     let (demo, info) = start_demo(&tmp.path().join("demo"));
     let url = text(&info, "url");
@@ -398,6 +399,74 @@ async fn canary_completes_failed_rollout_pauses_and_rolls_back_support_reads_cac
     })
     .await;
     support::screenshot(&client, "rollouts").await;
+
+    // Leaving a wizard with entered data through the sidebar asks first; Stay keeps every
+    // choice, Leave goes where the person clicked.
+    ui::click(&client, "[data-testid=open-rollout-wizard]").await;
+    select(&client, "#w-package", &new_pkg).await;
+    ui::click_button(&client, "Devices").await;
+    ui::find(&client, "[data-testid=leave-wizard-dialog]").await;
+    ui::click(&client, "[data-testid=stay-in-wizard]").await;
+    assert_eq!(
+        ui::find(&client, "#w-package")
+            .await
+            .prop("value")
+            .await
+            .expect("the package field")
+            .as_deref(),
+        Some(new_pkg.as_str()),
+        "Stay keeps the choice"
+    );
+    ui::click_button(&client, "Devices").await;
+    ui::click(&client, "[data-testid=leave-wizard]").await;
+    support::wait_for_text(&client, "#section-title", ui::TIMEOUT, |t| t == "Devices").await;
+
+    // 3. The lab again with a 100 % threshold: the same 3 sensors fail, nothing pauses, and
+    //    once every device has a verdict the rollout completes with its failures counted.
+    //    Retry failed devices starts a new rollout over exactly those 3, linked to this one.
+    wizard(&client, &new_pkg, &lab, "100", "100", &old_pkg).await;
+    ui::click(&client, "[data-testid=start-rollout]").await;
+    wait_status(&client, "Completed · 3 failed").await;
+    let finished = attr(&client, "[data-testid=rollout-view]", "data-rollout-id")
+        .await
+        .expect("rollout id");
+    ui::click(&client, "[data-testid=action-retry-failed]").await;
+    let retry_summary =
+        support::wait_for_text(&client, "[data-testid=retry-summary]", ui::TIMEOUT, |t| {
+            !t.is_empty()
+        })
+        .await;
+    assert!(
+        retry_summary.contains("exactly the 3 devices that failed or timed out"),
+        "{retry_summary}"
+    );
+    ui::click(&client, "[data-testid=confirm-retry-failed]").await;
+    support::wait_for_text(&client, "[data-testid=retry-of]", ui::TIMEOUT, |t| {
+        t.contains(&finished)
+    })
+    .await;
+    let retry = attr(&client, "[data-testid=rollout-view]", "data-rollout-id")
+        .await
+        .expect("retry id");
+    assert_ne!(retry, finished, "the retry is a new rollout");
+    let r = server.rollout(&retry).await.expect("the retry");
+    assert_eq!(r.summary.retry_of.as_deref(), Some(finished.as_str()));
+    assert_eq!(r.summary.eligible_count, 3, "{:?}", r.summary);
+    // The same sensors fail again: the retry ends the same way, and a link leads back.
+    wait_status(&client, "Completed · 3 failed").await;
+    ui::click(&client, "[data-testid=retry-of] a").await;
+    let deadline = std::time::Instant::now() + ui::TIMEOUT;
+    while attr(&client, "[data-testid=rollout-view]", "data-rollout-id")
+        .await
+        .as_deref()
+        != Some(finished.as_str())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the 'Retry of' link did not open {finished}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     client.close().await.expect("close the session");
     drop(driver);
 
@@ -415,7 +484,7 @@ async fn canary_completes_failed_rollout_pauses_and_rolls_back_support_reads_cac
         .rollout_id;
     server.pause_rollout(&held).await.expect("pause it");
 
-    // 3. Support: sees every rollout and their devices, cannot act.
+    // 4. Support: sees every rollout and their devices, cannot act.
     let driver = support::Driver::start_with_env(
         &display,
         &app_env(&tmp.path().join("support-app"), &url, &support_token),
@@ -423,7 +492,7 @@ async fn canary_completes_failed_rollout_pauses_and_rolls_back_support_reads_cac
     let client = driver.session(app).await;
     ui::click_button(&client, "Rollouts").await;
     support::wait_for_text(&client, "[data-testid=rollout-count]", ui::TIMEOUT, |t| {
-        t.starts_with("3 rollouts")
+        t.starts_with("5 rollouts")
     })
     .await;
     ui::click(&client, &format!("[data-rollout-id='{held}']")).await;
@@ -457,7 +526,7 @@ async fn canary_completes_failed_rollout_pauses_and_rolls_back_support_reads_cac
     client.close().await.expect("close the session");
     drop(driver);
 
-    // 4. Offline: with the fleet gone, the first app's cache still lists both rollouts and
+    // 5. Offline: with the fleet gone, the first app's cache still lists its rollouts and
     //    opens the one last seen, saying how old it is; nothing can be changed.
     drop(lab_fleet);
     drop(demo);
@@ -471,9 +540,9 @@ async fn canary_completes_failed_rollout_pauses_and_rolls_back_support_reads_cac
         |t| t.starts_with("Offline"),
     )
     .await;
-    // (It last synced before the third rollout existed, so its cache has the first two.)
+    // (It last synced before the held rollout existed, so its cache has the first four.)
     support::wait_for_text(&client, "[data-testid=rollout-count]", ui::TIMEOUT, |t| {
-        t.starts_with("2 rollouts")
+        t.starts_with("4 rollouts")
     })
     .await;
     ui::click(&client, &format!("[data-rollout-id='{rollout_id}']")).await;

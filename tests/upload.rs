@@ -132,10 +132,12 @@ async fn upload_wizard_publishes_a_package_that_stays_readable_offline() {
     }
 
     // The server goes away; a fresh launch shows the cached catalog at once, marked offline.
+    // Same server address, nothing listening there now: the cache is kept per server and
+    // tenant, so the launch finds this server's catalog.
+    let url = server.url.clone();
     server.stop();
     let display = support::Display::start();
-    let driver =
-        support::Driver::start_with_env(&display, &app_env(&data, "http://127.0.0.1:9", &token));
+    let driver = support::Driver::start_with_env(&display, &app_env(&data, &url, &token));
     let started = Instant::now();
     let client = driver.session(app).await;
     support::wait_for_text(&client, "[data-testid=package-count]", ui::TIMEOUT, |t| {

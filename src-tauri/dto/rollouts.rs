@@ -367,3 +367,43 @@ pub fn item(
         updated_at: r.updated_at.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_preview_counts_the_devices_a_downgrade_would_take_and_names_the_conflict() {
+        let preview: RolloutPreview = serde_json::from_value(serde_json::json!({
+            "strategy": "canary", "canary_percent": 10, "eligible_count": 43,
+            "scheduled_count": 5, "skipped_count": 217,
+            "skipped_by_reason": { "would_downgrade": 215, "below_min_version": 2 },
+            "skipped": [], "conflicting_rollout_id": "rol_7"
+        }))
+        .expect("a preview");
+        let plan = PlanPreview::from(preview);
+        assert_eq!(plan.would_downgrade, 215);
+        assert_eq!(plan.conflicting_rollout_id.as_deref(), Some("rol_7"));
+        let downgrade = plan
+            .skipped_by_reason
+            .iter()
+            .find(|g| g.reason == "would_downgrade")
+            .expect("the group");
+        assert!(
+            downgrade.description.contains("newer version"),
+            "{downgrade:?}"
+        );
+    }
+
+    #[test]
+    fn a_preview_without_newer_devices_or_conflict_says_none() {
+        let preview: RolloutPreview = serde_json::from_value(serde_json::json!({
+            "strategy": "canary", "canary_percent": 10, "eligible_count": 40,
+            "scheduled_count": 4, "skipped_count": 0, "skipped_by_reason": {}, "skipped": []
+        }))
+        .expect("a preview from a server that predates the conflict field");
+        let plan = PlanPreview::from(preview);
+        assert_eq!(plan.would_downgrade, 0);
+        assert_eq!(plan.conflicting_rollout_id, None);
+    }
+}

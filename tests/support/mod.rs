@@ -7,6 +7,7 @@
 pub mod airliftd;
 pub mod dialog;
 pub mod fleet;
+pub mod journey;
 pub mod ui;
 
 use fantoccini::{Client, ClientBuilder, Locator};

@@ -60,3 +60,88 @@ async fn wait_for(client: &Client, locator: Locator<'_>) -> fantoccini::elements
         }
     }
 }
+
+/// Resizes the window to `width` × `height` (its inner size, what the page lays out in) and
+/// waits until the page sees that size.
+pub async fn resize_inner(client: &Client, width: u32, height: u32) {
+    let inner = || async {
+        let v = client
+            .execute("return [window.innerWidth, window.innerHeight];", vec![])
+            .await
+            .expect("read the window size");
+        serde_json::from_value::<(u32, u32)>(v).expect("two numbers")
+    };
+    // The outer size includes any decoration: adjust once by what the page reports.
+    client
+        .set_window_size(width, height)
+        .await
+        .expect("resize the window");
+    let (w, h) = inner().await;
+    if (w, h) != (width, height) {
+        client
+            .set_window_size(
+                width + (width - w.min(width)),
+                height + (height - h.min(height)),
+            )
+            .await
+            .expect("resize the window");
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let now = inner().await;
+        if now == (width, height) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the page never got {width}x{height}: it is {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// What does not fit on the current screen, in words (empty when everything fits): a badge
+/// that wraps onto a second line, overflows its text or is cut off by its cell; a table row
+/// whose columns run past the table; a list that must scroll to show its items; a state
+/// diagram drawn too small to read; a page that scrolls sideways.
+pub async fn layout_problems(client: &Client) -> Vec<String> {
+    let found = client
+        .execute(
+            r#"
+            const problems = [];
+            const name = (el) => (el.getAttribute('data-testid') || el.className || el.tagName)
+                + ' "' + (el.textContent || '').trim().slice(0, 40) + '"';
+            for (const b of document.querySelectorAll('.badge')) {
+                const r = b.getBoundingClientRect();
+                if (r.width === 0) continue;
+                const line = parseFloat(getComputedStyle(b).fontSize) * 1.7;
+                if (r.height > line + 4) problems.push('wraps: ' + name(b));
+                if (b.scrollWidth > b.clientWidth + 1) problems.push('overflows: ' + name(b));
+                const cell = b.parentElement.getBoundingClientRect();
+                if (r.right > cell.right + 1 && getComputedStyle(b.parentElement).overflow !== 'visible')
+                    problems.push('cut off by its cell: ' + name(b));
+            }
+            for (const row of document.querySelectorAll('.row')) {
+                if (row.getBoundingClientRect().width === 0) continue;
+                if (row.scrollWidth > row.clientWidth + 1)
+                    problems.push('columns run past the table: ' + name(row));
+            }
+            for (const list of document.querySelectorAll('.transition-list')) {
+                if (list.scrollHeight > list.clientHeight + 1)
+                    problems.push('must scroll to show its items: ' + name(list));
+            }
+            for (const svg of document.querySelectorAll('.state-diagram')) {
+                const w = svg.getBoundingClientRect().width;
+                if (w > 0 && w < 420) problems.push('state diagram only ' + Math.round(w) + ' px wide');
+            }
+            const content = document.querySelector('.content');
+            if (content && content.scrollWidth > content.clientWidth + 1)
+                problems.push('the page scrolls sideways by ' + (content.scrollWidth - content.clientWidth) + ' px');
+            return problems;
+            "#,
+            vec![],
+        )
+        .await
+        .expect("measure the layout");
+    serde_json::from_value(found).expect("a list of problems")
+}

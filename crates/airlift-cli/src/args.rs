@@ -184,9 +184,10 @@ pub enum PackageCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
-    /// List the tenant's uploaded images and which of them no package was made from (the
-    /// server has no image delete yet).
+    /// List the tenant's uploaded images and which of them no package was made from.
     List,
+    /// Delete an image no package was made from, and its bytes on the server.
+    Delete { image_id: String },
 }
 
 #[derive(Debug, Subcommand)]

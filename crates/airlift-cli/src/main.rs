@@ -24,6 +24,7 @@ fn main() -> ExitCode {
     let out = Output {
         json: cli.global.json,
     };
+    log_to_stderr();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -54,6 +55,20 @@ fn main() -> ExitCode {
             ExitCode::from(failure.code())
         }
     }
+}
+
+/// Warnings (and the event watcher's reconnects, which name the URL) on stderr, plainly off a
+/// terminal; `RUST_LOG` overrides the filter.
+fn log_to_stderr() {
+    use std::io::IsTerminal as _;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,airlift_desk::watch=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .try_init();
 }
 
 /// Prints a flag or argument error (as JSON on stdout when `--json` is among the arguments)

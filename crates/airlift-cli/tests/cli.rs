@@ -1,6 +1,8 @@
 //! Exit codes and `--json` shapes of airlift-cli, against a real airliftd.
 
 mod common;
+#[path = "../../airlift-desk/tests/support/proxy.rs"]
+mod proxy;
 #[path = "../../airlift-desk/tests/support/mod.rs"]
 mod support;
 
@@ -133,6 +135,14 @@ async fn refusals_exit_4_and_are_found_before_the_first_byte() {
     let (code, out, _) = world.run(&upload_args(&file, "banana", Some("release")));
     assert_eq!(code, 4, "{out}");
     assert_eq!(out["error"]["code"], "INVALID_ARGUMENT");
+    let mut spaced = upload_args(&file, "1.0.0", Some("release"));
+    spaced[9] = "temp sensor";
+    let (code, out, _) = world.run(&spaced);
+    assert_eq!(code, 4, "{out}");
+    assert!(out["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("--device-type"));
     assert!(admin
         .images(&Default::default())
         .await
@@ -240,4 +250,143 @@ async fn refusals_exit_4_and_are_found_before_the_first_byte() {
     let (code, out, _) = reader.run(&upload_args(&file2, "1.2.0", None));
     assert_eq!(code, 4, "{out}");
     assert_eq!(out["error"]["code"], "PERMISSION_DENIED");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_package_step_names_its_image_and_the_command_that_finishes_it() {
+    let data = support::tempdir();
+    let server = support::Server::start(data.path());
+    let admin = server.client("acme", "admin");
+    let token = server.token("acme", "release-manager");
+    // Build A goes through a slow link (1 MiB/s): it passes the checks, then uploads for a few
+    // seconds; meanwhile build B of the same version is published directly. A's package step
+    // is then refused, after its upload.
+    let proxy = proxy::Proxy::start(&server.base).await;
+    proxy.throttle(1 << 20);
+    let slow = World::new(&proxy.base, &token);
+    slow.signing_key("release", Some(&admin)).await;
+    let fast = World::new(&server.base, &token);
+    // The same key in B's key folder.
+    std::fs::create_dir_all(fast.keys_dir()).unwrap();
+    for entry in std::fs::read_dir(slow.keys_dir()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), fast.keys_dir().join(entry.file_name())).unwrap();
+    }
+    let a = small_file(&slow, "a.bin", 4 << 20);
+    let mut a_args = upload_args(&a, "3.0.0", Some("release"));
+    a_args.extend(["--parallel", "1"]);
+    let running = slow.command(&a_args).spawn_output();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while admin
+        .upload_jobs(&Default::default())
+        .await
+        .unwrap()
+        .data
+        .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "upload A never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let b = small_file(&fast, "b.bin", 1000);
+    let (code, out, err) = fast.run(&upload_args(&b, "3.0.0", Some("release")));
+    assert_eq!(code, 0, "{out} {err}");
+
+    let (code, out, stderr) = common::parse(running.wait());
+    assert_eq!(code, 4, "{out} {stderr}");
+    assert_eq!(out["error"]["code"], "ALREADY_EXISTS");
+    let image_id = out["error"]["image_id"].as_str().unwrap();
+    let finish = out["error"]["finish_command"].as_str().unwrap();
+    assert!(
+        finish.starts_with(&format!(
+            "airlift-cli package create --image {image_id} --version 3.0.0 "
+        )),
+        "{finish}"
+    );
+    assert!(finish.ends_with("--key release"), "{finish}");
+
+    // The image is listed without a package; the printed command, with a new version, makes it.
+    let (code, out, _) = fast.run(&["image", "list"]);
+    assert_eq!(code, 0);
+    let unpackaged: Vec<_> = out["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["packaged"] == false)
+        .collect();
+    assert_eq!(unpackaged.len(), 1, "{out}");
+    assert_eq!(unpackaged[0]["image"]["id"], image_id);
+    let args: Vec<String> = finish
+        .replace("3.0.0 ", "3.0.1 ")
+        .split_whitespace()
+        .skip(1)
+        .map(str::to_owned)
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, err) = fast.run(&args);
+    assert_eq!(code, 0, "{out} {err}");
+    assert_eq!(out["package"]["package"]["version"], "3.0.1");
+    let (_, out, _) = fast.run(&["image", "list"]);
+    assert!(out["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["packaged"] == true));
+
+    // A packaged image stays (the refusal names why); an image left without a package goes.
+    let (code, out, err) = fast.run(&["image", "delete", image_id]);
+    assert_eq!(code, 4, "{out} {err}");
+    assert_eq!(out["error"]["code"], "FAILED_PRECONDITION", "{out}");
+    let c = small_file(&fast, "c.bin", 1000);
+    let mut args = upload_args(&c, "4.0.0", Some("release"));
+    args.push("--no-package");
+    let (code, out, err) = fast.run(&args);
+    assert_eq!(code, 0, "{out} {err}");
+    let (_, out, _) = fast.run(&["image", "list"]);
+    let spare = out["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["packaged"] == false)
+        .and_then(|i| i["image"]["id"].as_str())
+        .unwrap_or_else(|| panic!("the --no-package image is listed unpackaged: {out}"))
+        .to_owned();
+    let (code, out, err) = fast.run(&["image", "delete", &spare]);
+    assert_eq!(code, 0, "{out} {err}");
+    assert_eq!(out["deleted"], spare.as_str());
+    let (_, out, _) = fast.run(&["image", "list"]);
+    let ids: Vec<&str> = out["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["image"]["id"].as_str().unwrap())
+        .collect();
+    assert!(!ids.contains(&spare.as_str()), "{out}");
+    assert!(ids.contains(&image_id), "{out}");
+}
+
+/// A started child whose output is collected later.
+trait SpawnOutput {
+    fn spawn_output(&mut self) -> Running;
+}
+
+struct Running(std::process::Child);
+
+impl Running {
+    fn wait(self) -> std::process::Output {
+        self.0.wait_with_output().unwrap()
+    }
+}
+
+impl SpawnOutput for Command {
+    fn spawn_output(&mut self) -> Running {
+        Running(
+            self.stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap(),
+        )
+    }
 }

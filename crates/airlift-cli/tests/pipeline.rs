@@ -276,3 +276,201 @@ async fn a_pipeline_signs_uploads_rolls_out_once_and_waits_for_the_fleet() {
     let (code, out, _) = job.cli(&["watch", "--rollout", &rollout_id, "--exit-on-final"]);
     assert_eq!(code, 10, "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_file_signs_and_failed_devices_are_retried_on_their_own() {
+    let data = support::tempdir();
+    let mut server = support::Server::start(data.path());
+    let job = Job {
+        home: tempfile::tempdir().unwrap(),
+        base: server.base.clone(),
+        token: server.token("ci", "admin"),
+    };
+    let home = job.home.path();
+
+    // An OpenSSL key, encrypted, with its passphrase in a file; its public half registered.
+    let key = home.join("release.pem");
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "ED25519",
+        "-aes-256-cbc",
+        "-pass",
+        "pass:file secret",
+        "-out",
+        key.to_str().unwrap(),
+    ]);
+    let public = openssl(&[
+        "pkey",
+        "-in",
+        key.to_str().unwrap(),
+        "-passin",
+        "pass:file secret",
+        "-pubout",
+    ]);
+    let admin = server.client("ci", "admin");
+    admin
+        .create_signing_key(&airlift_core::wire::CreateSigningKey {
+            name: "release".into(),
+            algorithm: "ed25519".into(),
+            public_key_pem: String::from_utf8(public).unwrap(),
+        })
+        .await
+        .unwrap();
+    let pass_file = home.join("passphrase.txt");
+    std::fs::write(&pass_file, "file secret\n").unwrap();
+
+    let devices_file = home.join("devices.jsonl");
+    let out = job
+        .command(&sim())
+        .args([
+            "provision",
+            "--profile-name",
+            "lab",
+            "--device-type",
+            "temp-sensor",
+        ])
+        .args(["--firmware", "1.0.0", "-n", "4", "--out"])
+        .arg(&devices_file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Device 0's installs always fail.
+    let _fleet = KillOnDrop(
+        job.command(&sim())
+            .args(["run", "--devices"])
+            .arg(&devices_file)
+            .args([
+                "--poll",
+                "300ms",
+                "--install-time",
+                "100ms",
+                "--reboot-time",
+                "100ms",
+            ])
+            .args(["--device-fault", "0=install", "--until", "10m"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+
+    let firmware = home.join("fw.bin");
+    std::fs::write(&firmware, vec![7u8; 300_000]).unwrap();
+    let (code, out, err) = job.cli(&[
+        "upload",
+        firmware.to_str().unwrap(),
+        "--name",
+        "fw",
+        "--version",
+        "2.0.0",
+        "--type",
+        "fw",
+        "--device-type",
+        "temp-sensor",
+        "--min-version",
+        "1.0.0",
+        "--key-file",
+        key.to_str().unwrap(),
+        "--key-passphrase-file",
+        pass_file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out} {err}");
+    let package_id = out["package"]["package"]["package_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        out["package"]["signature_verified_with"].is_string(),
+        "{out}"
+    );
+
+    let (code, out, err) = job.cli(&[
+        "rollout",
+        "start",
+        "--package",
+        &package_id,
+        "--profile",
+        "lab",
+        "--strategy",
+        "all-at-once",
+        "--failure-threshold-percent",
+        "50",
+    ]);
+    assert_eq!(code, 0, "{out} {err}");
+    let first = out["rollout"]["rollout_id"].as_str().unwrap().to_owned();
+    let wait = |id: &str| {
+        job.cli(&[
+            "rollout",
+            "wait",
+            id,
+            "--until",
+            "completed",
+            "--timeout",
+            "2m",
+            "--interval",
+            "1",
+        ])
+    };
+    let (code, out, _) = wait(&first);
+    assert_eq!(code, 11, "completed with a failure: {out}");
+    assert_eq!(out["rollout"]["outcome"], "some_failed");
+    assert_eq!(out["rollout"]["counters"]["failed"], 1);
+    assert_eq!(out["rollout"]["counters"]["successful"], 3);
+
+    // The failed device alone, twice asked (a retried step): one new rollout.
+    let (code, retry, err) = job.cli(&["rollout", "retry-failed", &first]);
+    assert_eq!(code, 0, "{retry} {err}");
+    assert_eq!(retry["rollout"]["retry_of"], first.as_str());
+    assert_eq!(retry["rollout"]["eligible_count"], 1);
+    let retry_id = retry["rollout"]["rollout_id"].as_str().unwrap().to_owned();
+    let (code, again, _) = job.cli(&["rollout", "retry-failed", &first]);
+    assert_eq!(code, 0, "{again}");
+    assert_eq!(again["rollout"]["rollout_id"], retry_id.as_str());
+
+    // It fails again: one failure of one device is over the threshold, so the retry pauses
+    // (exit 13) rather than completes.
+    let (code, out, _) = job.cli(&[
+        "rollout",
+        "wait",
+        &retry_id,
+        "--until",
+        "any-final",
+        "--timeout",
+        "60s",
+        "--interval",
+        "1",
+    ]);
+    assert_eq!(code, 13, "{out}");
+    assert_eq!(out["rollout"]["status"], "paused");
+    assert_eq!(out["rollout"]["counters"]["failed"], 1);
+    let (code, out, _) = job.cli(&["rollout", "list"]);
+    assert_eq!(code, 0);
+    assert_eq!(out["rollouts"].as_array().unwrap().len(), 2);
+    assert_eq!(out["fresh"], true);
+    let online = out["rollouts"].clone();
+
+    // The server gone, the same list comes from the cache, marked stale; --require-fresh refuses.
+    server.kill();
+    let (code, out, _) = job.cli(&["rollout", "list"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out["fresh"], false, "{out}");
+    assert!(out["offline_reason"].as_str().unwrap().contains(&job.base));
+    assert_eq!(out["rollouts"], online);
+    let (code, out, _) = job.cli(&["--require-fresh", "rollout", "list"]);
+    assert_eq!(code, 3, "{out}");
+    assert_eq!(out["error"]["code"], "OFFLINE");
+}

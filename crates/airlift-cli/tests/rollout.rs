@@ -98,6 +98,14 @@ async fn rollout_lifecycle_and_device_history() {
     // Without a rollback package and with no device updated, a rollback finishes at once.
     let status = out["rollout"]["status"].as_str().unwrap();
     assert!(["rolling_back", "completed"].contains(&status), "{status}");
+    // In words, with the rollback counters: never Rust's Debug.
+    let status = text(&world, &["rollout", "status", &id]);
+    assert!(status.contains("created -> active (start by"), "{status}");
+    assert!(status.contains("paused -> active (resume by"), "{status}");
+    assert!(
+        !status.contains("Some(") && !status.contains("None"),
+        "{status}"
+    );
     let (code, out, _) = world.run(&["rollout", "status", "ro_missing"]);
     assert_eq!(code, 4);
     assert_eq!(out["error"]["code"], "NOT_FOUND");
@@ -117,4 +125,78 @@ async fn rollout_lifecycle_and_device_history() {
     assert_eq!(code, 0);
     assert_eq!(out["devices"]["incremental"], true);
     assert_eq!(out["devices"]["listed"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn profiles_and_devices_from_the_cli_and_text_in_words() {
+    let data = support::tempdir();
+    let server = support::Server::start(data.path());
+    let world = common::World::new(&server.base, &server.token("acme", "admin"));
+
+    let (code, out, err) = world.run(&["profile", "create", "lab", "--device-type", "gateway"]);
+    assert_eq!(code, 0, "{out} {err}");
+    let profile_id = out["profile"]["profile_id"].as_str().unwrap().to_owned();
+    // The same command again (a retried step): the same profile, not a second one.
+    let (code, again, _) = world.run(&["profile", "create", "lab", "--device-type", "gateway"]);
+    assert_eq!(code, 0, "{again}");
+    assert_eq!(again["profile"]["profile_id"], profile_id.as_str());
+    let (code, out, _) = world.run(&["profile", "list"]);
+    assert_eq!(code, 0);
+    assert_eq!(out["profiles"].as_array().unwrap().len(), 1);
+
+    // A device in the profile named by name; its type defaults to the profile's.
+    let (code, out, err) = world.run(&[
+        "devices",
+        "create",
+        "gw-1",
+        "--profile",
+        "lab",
+        "--firmware-version",
+        "1.0.0",
+    ]);
+    assert_eq!(code, 0, "{out} {err}");
+    assert_eq!(out["device"]["device_type"], "gateway");
+    assert_eq!(out["device"]["profile_id"], profile_id.as_str());
+    assert!(!out["device"]["device_token"].as_str().unwrap().is_empty());
+    let (code, out, _) = world.run(&[
+        "devices",
+        "create",
+        "gw-2",
+        "--profile",
+        "no-such-profile",
+        "--firmware-version",
+        "1.0.0",
+    ]);
+    assert_eq!(code, 4, "{out}");
+    assert_eq!(out["error"]["code"], "NOT_FOUND");
+
+    // `devices list --prefix`: the total counts the matches; the text is words.
+    let stdout = text(&world, &["devices", "list", "--prefix", "GW"]);
+    assert!(
+        stdout.contains("gw-1  gateway  version 1.0.0  idle"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with("1 devices starting with \"GW\""),
+        "{stdout}"
+    );
+}
+
+/// `airlift-cli ARGS` as text (the world's settings without `--json`): stdout.
+fn text(world: &common::World, args: &[&str]) -> String {
+    let json = world.command(args);
+    let mut plain = std::process::Command::new(common::CLI);
+    plain
+        .args(json.get_args().filter(|a| *a != "--json"))
+        .envs(json.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))));
+    let out = plain.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
 }

@@ -166,7 +166,7 @@ fn without_a_keyring_connection_add_keeps_the_token_in_a_private_file() {
 }
 
 #[test]
-fn ctrl_c_exits_130() {
+fn ctrl_c_exits_130_and_a_watch_log_names_the_url() {
     let home = tempfile::tempdir().unwrap();
     // `watch` on a server nobody answers keeps reconnecting until interrupted.
     let mut child = Command::new(common::CLI)
@@ -176,7 +176,7 @@ fn ctrl_c_exits_130() {
         .env("AIRLIFT_SERVER_URL", "http://127.0.0.1:9")
         .env("AIRLIFT_TOKEN", common::unsigned_token("t1"))
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(700));
@@ -195,4 +195,12 @@ fn ctrl_c_exits_130() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     assert_eq!(status.code(), Some(130));
+    // Meanwhile its log said why it kept reconnecting, naming the URL, without escape codes.
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+    assert!(
+        log.contains("cannot reach the server at http://127.0.0.1:9"),
+        "{log}"
+    );
+    assert!(!log.contains('\u{1b}'), "{log:?}");
 }

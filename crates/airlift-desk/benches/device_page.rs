@@ -2,6 +2,10 @@
 //! 900,000 rows deep, by keyset cursor: the target is ≤ 1 ms (issue 9). No timing is asserted;
 //! bench/desk-page.sh reads criterion's estimate and prints the verdict.
 //!
+//! And the first page of a search on a part of the id or name: `search_common` (a term in 10 %
+//! of the names: the page fills early) and `search_rare` (a term one or two devices hold: the
+//! whole list index is scanned once, the worst case).
+//!
 //! `cargo bench -p airlift-desk --bench device_page` (env FLEET to change the fleet size).
 
 #[path = "support/fleet.rs"]
@@ -64,6 +68,25 @@ fn device_page(c: &mut Criterion) {
                     .list_devices(fleet::CONNECTION, black_box(&query))
                     .expect("page");
                 assert_eq!(page.items.len(), 100);
+                page
+            });
+        });
+    }
+    for (name, text, hits) in [
+        ("search_common", "gateway-00", 100),
+        ("search_rare", "0123457", 2),
+    ] {
+        let query = DeviceQuery {
+            text: Some(text.into()),
+            limit: 100,
+            ..DeviceQuery::default()
+        };
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let page = cache
+                    .list_devices(fleet::CONNECTION, black_box(&query))
+                    .expect("page");
+                assert!((1..=hits).contains(&page.items.len()), "{text}");
                 page
             });
         });

@@ -10,7 +10,8 @@
 //! sync_bench incremental DB FLEET CHANGES     then CHANGES changed devices  → "seconds written cpu"
 //! sync_bench sql initial FLEET                the reference's SQL for the same rows
 //! sync_bench sql incremental FLEET CHANGES
-//! sync_bench warm DATA_DIR FLEET              a warm app cache (devices, packages, rollouts)
+//! sync_bench warm DATA_DIR FLEET URL TENANT   a warm app cache (devices, packages, rollouts),
+//!                                             where the app opens it for that server and tenant
 //! ```
 
 #[path = "../benches/support/fleet.rs"]
@@ -22,6 +23,7 @@ use std::time::Instant;
 
 use airlift_core::package::PackageType;
 use airlift_core::rollout::RolloutStatus;
+use airlift_desk::cache::location::cache_file;
 use airlift_desk::cache::rows::{PackageRow, RolloutRow};
 use airlift_desk::cache::{Cache, Collection};
 use airlift_desk::process_stats::own_cpu_time;
@@ -57,7 +59,12 @@ fn main() -> Fallible {
             "incremental" => println!("{}", fleet::incremental_sql(num(2)?, num(3)?)),
             other => return Err(format!("unknown sql {other}").into()),
         },
-        "warm" => warm(Path::new(arg(1)?), num(2)?)?,
+        "warm" => {
+            // The app keeps one cache file per server and tenant, in `caches/`.
+            let db = cache_file(&Path::new(arg(1)?).join("caches"), arg(3)?, arg(4)?);
+            std::fs::create_dir_all(db.parent().unwrap_or(Path::new(".")))?;
+            warm(&db, num(2)?)?
+        }
         other => return Err(format!("unknown command {other}").into()),
     }
     Ok(())
@@ -82,10 +89,9 @@ fn sync(db: &Path, rows: Vec<airlift_desk::cache::rows::DeviceRow>, full: bool) 
 
 /// The cache a person has after using the app on a large fleet: every device, a catalog of 200
 /// packages and 50 rollouts, all synced.
-fn warm(data_dir: &Path, n: u64) -> Fallible {
-    let db = data_dir.join("cache.sqlite3");
-    sync(&db, (0..n).map(fleet::device).collect(), true)?;
-    let mut cache = Cache::open(&db)?.cache;
+fn warm(db: &Path, n: u64) -> Fallible {
+    sync(db, (0..n).map(fleet::device).collect(), true)?;
+    let mut cache = Cache::open(db)?.cache;
     let packages: Vec<PackageRow> = (0..200u64)
         .map(|i| PackageRow {
             id: format!("pkg-{i:04}"),
@@ -98,7 +104,7 @@ fn warm(data_dir: &Path, n: u64) -> Fallible {
             device_type: ["edge-gw", "sensor-s2", "cam-4k"][(i % 3) as usize].into(),
             min_version: (i % 5 == 0).then(|| "1.0.0".into()),
             size_bytes: 8_000_000 + i * 123_457,
-            sha256: format!("{:064x}", i * 0x9e37_79b9_7f4a_7c15),
+            sha256: format!("{:064x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
             signature_status: "verified".into(),
             created_at: format!("2026-{:02}-{:02}T10:00:00Z", 1 + i / 28 % 12, 1 + i % 28),
             release_notes: Some(format!("Release {i}: fixes and improvements.")),

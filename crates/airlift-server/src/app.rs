@@ -219,6 +219,11 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/ota/images/{image_id}",
             get(images::get_one),
         ),
+        route(
+            M::DELETE,
+            "/api/v1/ota/images/{image_id}",
+            delete(images::delete),
+        ),
         create_route("/api/v1/ota/packages", post(packages::create)),
         route(M::GET, "/api/v1/ota/packages", get(packages::list)),
         route(

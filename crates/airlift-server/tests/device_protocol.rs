@@ -285,12 +285,14 @@ async fn a_device_level_rollout_waits_for_the_profile_rollout_holding_its_device
         .await;
     let device_level = json!({"package_id": f.rollback_pkg, "device_ids": [f.devices[0].id],
         "canary_percent": 100, "failure_threshold_percent": 50});
-    let refused = f
-        .rm
-        .post("/api/v1/ota/rollouts", device_level.clone())
-        .await
-        .expect_error(409, "FAILED_PRECONDITION");
-    assert_eq!(refused["conflicting_rollout_id"], p["rollout_id"], "{refused}");
+    let refused =
+        f.rm.post("/api/v1/ota/rollouts", device_level.clone())
+            .await
+            .expect_error(409, "FAILED_PRECONDITION");
+    assert_eq!(
+        refused["conflicting_rollout_id"], p["rollout_id"],
+        "{refused}"
+    );
     let a = f.devices[0].ota().await.expect(200);
     assert_eq!(a["rollout_id"], p["rollout_id"]);
     assert_eq!(a["package_id"], f.pkg.as_str());
@@ -331,12 +333,14 @@ async fn a_newer_profile_rollout_waits_until_the_device_level_one_is_done() {
         .await;
     let profile_level = json!({"package_id": f.pkg, "target_profile_id": f.profile,
         "canary_percent": 100, "failure_threshold_percent": 50});
-    let refused = f
-        .rm
-        .post("/api/v1/ota/rollouts", profile_level.clone())
-        .await
-        .expect_error(409, "FAILED_PRECONDITION");
-    assert_eq!(refused["conflicting_rollout_id"], d["rollout_id"], "{refused}");
+    let refused =
+        f.rm.post("/api/v1/ota/rollouts", profile_level.clone())
+            .await
+            .expect_error(409, "FAILED_PRECONDITION");
+    assert_eq!(
+        refused["conflicting_rollout_id"], d["rollout_id"],
+        "{refused}"
+    );
     let a = f.devices[0].ota().await.expect(200);
     assert_eq!(a["rollout_id"], d["rollout_id"], "{a}");
     assert_eq!(a["package_id"], f.rollback_pkg.as_str());

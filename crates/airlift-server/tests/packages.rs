@@ -589,3 +589,77 @@ async fn openssl_cli_signature_verifies() {
     );
     rm.post("/api/v1/ota/packages", body).await.expect(201);
 }
+
+#[tokio::test]
+async fn an_image_no_package_was_made_from_can_be_deleted_with_its_bytes() {
+    let (dir, server, admin, rm) = setup(&[]).await;
+    admin.require_signatures(false).await;
+    let data = bytes(200_000, 3);
+    let used = rm.upload_image("fw-used", &data, 100_000).await;
+    let spare = rm
+        .upload_image("fw-spare", &bytes(150_000, 4), 100_000)
+        .await;
+    let pkg = rm
+        .post(
+            "/api/v1/ota/packages",
+            package_body(
+                "2.0.0",
+                used["datafile"].as_str().unwrap(),
+                &sha256_hex(&data),
+                data.len() as u64,
+            ),
+        )
+        .await
+        .expect(201);
+    let tenant = admin.get("/api/v1/tenant").await.expect(200);
+    let tid = tenant["tenant_id"].as_str().unwrap();
+    let stored = |image: &Value| {
+        dir.path().join(format!(
+            "objects/images/{tid}/{}.bin",
+            image["id"].as_str().unwrap()
+        ))
+    };
+    assert!(stored(&spare).is_file(), "{:?}", stored(&spare));
+    let spare_path = format!("/api/v1/ota/images/{}", spare["id"].as_str().unwrap());
+    let used_path = format!("/api/v1/ota/images/{}", used["id"].as_str().unwrap());
+
+    // Support reads but cannot delete; another tenant does not see the image at all.
+    let support = Api::for_tenant(&server, "acme", "support");
+    support
+        .delete(&spare_path)
+        .await
+        .expect_error(403, "PERMISSION_DENIED");
+    let other = Api::for_tenant(&server, "globex", "admin");
+    other
+        .delete(&spare_path)
+        .await
+        .expect_error(404, "NOT_FOUND");
+    rm.get(&spare_path).await.expect(200);
+
+    // The image a package was made from stays, and the refusal names the package.
+    let refused = rm
+        .delete(&used_path)
+        .await
+        .expect_error(409, "FAILED_PRECONDITION");
+    let message = refused["message"].as_str().unwrap();
+    assert!(
+        message.contains(pkg["package_id"].as_str().unwrap()),
+        "{message}"
+    );
+    rm.get(&used_path).await.expect(200);
+    assert!(stored(&used).is_file());
+
+    // The spare one goes, row and bytes; a second delete finds nothing.
+    assert_eq!(rm.delete(&spare_path).await.status, 204);
+    rm.get(&spare_path).await.expect_error(404, "NOT_FOUND");
+    assert!(!stored(&spare).exists(), "its bytes are gone");
+    rm.delete(&spare_path).await.expect_error(404, "NOT_FOUND");
+    let list = rm.get("/api/v1/ota/images").await.expect(200);
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [used["id"].as_str().unwrap()]);
+}

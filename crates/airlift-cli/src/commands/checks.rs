@@ -2,6 +2,7 @@
 //! versions are semver, the version is new, and the signature the tenant requires will be
 //! made with a key the tenant knows. Each failure says how to fix it.
 
+use airlift_core::package::{parse_version, validate_device_type_field};
 use airlift_core::wire::Package;
 use airlift_desk::signing::{tenant_keys, SigningKey};
 use airlift_desk::{DeskError, DeskErrorCode};
@@ -11,18 +12,12 @@ use crate::args::PackageFields;
 use crate::context::Context;
 use crate::exit::Failure;
 
-/// Local checks (no server): both versions parse as semver.
+/// Local checks (no server), with airlift-core's rules, the server's own: both versions are
+/// semver and the device type is one the server accepts.
 pub fn versions(fields: &PackageFields) -> Result<(), Failure> {
-    for (flag, value) in [
-        ("--version", &fields.version),
-        ("--min-version", &fields.min_version),
-    ] {
-        semver::Version::parse(value.trim()).map_err(|err| {
-            Failure::Desk(DeskError::invalid_argument(format!(
-                "{flag} {value:?} is not a semantic version like 1.4.2 ({err})"
-            )))
-        })?;
-    }
+    parse_version("--version", fields.version.trim()).map_err(DeskError::from)?;
+    parse_version("--min-version", fields.min_version.trim()).map_err(DeskError::from)?;
+    validate_device_type_field("--device-type", &fields.device_type).map_err(DeskError::from)?;
     Ok(())
 }
 
@@ -78,7 +73,7 @@ pub async fn with_server(
             }
         }
     }
-    let version = semver::Version::parse(fields.version.trim()).ok();
+    let version = parse_version("version", fields.version.trim()).ok();
     let packages = pages::all(
         |p| async move { client.packages(&p).await },
         |p| p.package_id.clone(),
@@ -88,6 +83,6 @@ pub async fn with_server(
     Ok(packages.into_iter().find(|p| {
         p.package_type == package_type
             && p.compatibility.device_type == fields.device_type
-            && semver::Version::parse(&p.version).ok() == version
+            && parse_version("version", &p.version).ok() == version
     }))
 }

@@ -1,5 +1,5 @@
-//! `image list` and `upload-job list | delete`: finding uploads a failed package step left
-//! behind, and clearing abandoned upload jobs.
+//! `image list | delete` and `upload-job list | delete`: finding uploads a failed package step
+//! left behind, and clearing images and upload jobs no one needs.
 
 use std::collections::HashSet;
 
@@ -49,6 +49,12 @@ pub async fn run(out: Output, ctx: &Context, cmd: &ImageCommand) -> Result<u8, F
                     })
                     .collect::<Vec<_>>()
                     .join("\n")
+            })?;
+        }
+        ImageCommand::Delete { image_id } => {
+            client.delete_image(image_id).await?;
+            out.result(&json!({"deleted": image_id}), || {
+                format!("deleted image {image_id}")
             })?;
         }
     }

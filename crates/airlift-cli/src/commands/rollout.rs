@@ -7,14 +7,15 @@ use airlift_core::rollout::{RolloutOutcome, RolloutStatus};
 use airlift_core::wire::{
     CreateRollout, RetryFailedRollout, Rollout, RolloutStrategy, RolloutSummary,
 };
-use airlift_desk::sync::store_rollout;
+use airlift_desk::cache::Collection;
+use airlift_desk::sync::{store_rollout, sync_rollouts};
 use serde_json::json;
 
-use super::{pages, profile};
+use super::{cached, profile};
 use crate::args::{RolloutCommand, Strategy, WaitUntil};
 use crate::context::Context;
 use crate::exit::{self, Failure, OK};
-use crate::output::Output;
+use crate::output::{stale_note, Output};
 
 /// `12 scheduled, 3 command sent, ...` (only the states some device is in).
 pub fn counters(c: &DeviceCounters) -> String {
@@ -220,32 +221,44 @@ pub async fn run(out: Output, ctx: &Context, cmd: &RolloutCommand) -> Result<u8,
     Ok(OK)
 }
 
+/// Every rollout, newest first: synced into the cache (only what changed since the last
+/// sync), or the cached list with its age when the server is unreachable.
 async fn list(out: Output, ctx: &Context) -> Result<u8, Failure> {
-    let client = &ctx.client;
-    let rollouts = pages::all(
-        |p| async move { client.rollouts(&p).await },
-        |r| r.rollout_id.clone(),
+    let cache = ctx.open_cache()?;
+    let conn = ctx.connection_id.as_str();
+    let cached = cached::read(
+        ctx,
+        &cache,
+        Collection::Rollouts,
+        sync_rollouts(&ctx.client, &cache, conn),
+        |c| c.rollout_summaries(conn),
     )
     .await?;
-    out.result(&json!({"rollouts": rollouts}), || {
-        if rollouts.is_empty() {
-            return "no rollouts".to_owned();
+    let value = json!({
+        "rollouts": cached.data,
+        "fresh": cached.fresh,
+        "age_secs": cached.age.map(|a| a.as_secs()),
+        "offline_reason": cached.offline_reason,
+    });
+    out.result(&value, || {
+        let mut lines: Vec<String> = stale_note("rollouts", cached.fresh, cached.age)
+            .into_iter()
+            .collect();
+        lines.extend(cached.data.iter().map(|r| {
+            format!(
+                "{}  {} {}  {}  {}  {}",
+                r.rollout_id,
+                r.package_id,
+                r.package_version,
+                state_words(r.status, r.outcome),
+                counters(&r.counters),
+                r.created_at
+            )
+        }));
+        if cached.data.is_empty() {
+            lines.push("no rollouts".to_owned());
         }
-        rollouts
-            .iter()
-            .map(|r| {
-                format!(
-                    "{}  {} {}  {}  {}  {}",
-                    r.rollout_id,
-                    r.package_id,
-                    r.package_version,
-                    state_words(r.status, r.outcome),
-                    counters(&r.counters),
-                    r.created_at
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        lines.join("\n")
     })?;
     Ok(OK)
 }

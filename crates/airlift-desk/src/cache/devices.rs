@@ -9,9 +9,9 @@
 //! the list's index in list order, where every entry carries the name and the id, so it reads
 //! no table row that does not match and stops as soon as a page is full: a term that many
 //! devices match costs about one page; one that matches few devices scans the index once
-//! (measured in benches/device_page.rs: about 0.1 s over 1,000,000 devices; see
-//! bench/RESULTS-desk.md). An FTS5 trigram index would answer rare terms faster, at the cost of
-//! an index several times the size of the names, kept up on every device write.
+//! (measured in benches/device_page.rs, figures in bench/RESULTS.md). An FTS5 trigram index
+//! would answer rare terms faster, at the cost of an index several times the size of the
+//! names, kept up on every device write.
 
 use rusqlite::{params, OptionalExtension as _, Row};
 use serde::{Deserialize, Serialize};
@@ -327,9 +327,30 @@ fn list_sql(query: &DeviceQuery, indexed: bool) -> String {
         (DeviceSort::Id, "devices_by_name", _) | (_, _, false) => String::new(),
         (_, index, true) => format!(" INDEXED BY {index}"),
     };
+    let filters = filters.join(" AND ");
+    if search_text(query).is_none() {
+        return format!(
+            "SELECT {COLUMNS} FROM devices{index} WHERE {filters} ORDER BY {order} LIMIT ?5"
+        );
+    }
+    // A search reads the index alone (its entries carry name and id) to find one page of ids,
+    // then the rows of that page by primary key: the table (WITHOUT ROWID, so no deferred
+    // seek) is read for the matches only, not for every entry the scan passes. (As a join:
+    // with `id IN (…)` the planner walks the whole name index to save sorting one page.)
+    let columns: Vec<String> = COLUMNS
+        .split(',')
+        .map(|c| format!("d.{}", c.trim()))
+        .collect();
+    let page_order = match query.sort {
+        DeviceSort::Name => "p.name_key, p.id",
+        DeviceSort::Id => "p.id",
+    };
     format!(
-        "SELECT {COLUMNS} FROM devices{index} WHERE {} ORDER BY {order} LIMIT ?5",
-        filters.join(" AND ")
+        "SELECT {} FROM (
+             SELECT id, name_key FROM devices{index} WHERE {filters} ORDER BY {order} LIMIT ?5
+         ) AS p JOIN devices d ON d.connection_id = ?1 AND d.id = p.id
+         ORDER BY {page_order}",
+        columns.join(", ")
     )
 }
 
@@ -463,10 +484,14 @@ mod tests {
         assert!(
             search.contains(
                 "COVERING INDEX devices_by_name (connection_id=? AND (name_key,id)>(?,?))"
-            ) || search.contains("INDEX devices_by_name (connection_id=? AND (name_key,id)>(?,?))"),
+            ),
             "{search}"
         );
-        assert!(!search.contains("TEMP B-TREE"), "{search}");
+        // Then one primary-key lookup per id of the page.
+        assert!(
+            search.contains("PRIMARY KEY (connection_id=? AND id=?)"),
+            "{search}"
+        );
     }
 
     #[test]
@@ -505,7 +530,7 @@ mod tests {
         );
         assert!(
             by_state.contains(
-                "INDEX devices_by_state (connection_id=? AND ota_status=? AND (name_key,id)>(?,?))"
+                "COVERING INDEX devices_by_state (connection_id=? AND ota_status=? AND (name_key,id)>(?,?))"
             ),
             "{by_state}"
         );

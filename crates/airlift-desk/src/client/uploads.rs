@@ -121,4 +121,13 @@ impl Client {
     pub async fn image(&self, id: &str) -> Result<FirmwareImage, DeskError> {
         self.get(&format!("/api/v1/ota/images/{}", seg(id))).await
     }
+
+    /// Deletes an image no package was made from (`FAILED_PRECONDITION` naming the package
+    /// otherwise), and its stored bytes.
+    pub async fn delete_image(&self, id: &str) -> Result<(), DeskError> {
+        let path = format!("/api/v1/ota/images/{}", seg(id));
+        self.call(Method::DELETE, &path, Payload::None, Kind::Idempotent, None)
+            .await?;
+        Ok(())
+    }
 }

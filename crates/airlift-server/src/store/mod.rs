@@ -132,6 +132,14 @@ pub trait Store:
     ) -> StoreResult<(UploadJobRecord, Vec<String>)>;
     async fn image(&self, tenant_id: &str, id: &str) -> StoreResult<Option<ImageRecord>>;
     async fn list_images(&self, tenant_id: &str, page: Page) -> StoreResult<PageOf<ImageRecord>>;
+    /// In one transaction: the image's row is deleted unless a package of the tenant names
+    /// `datafile_uri` as its artifact.
+    async fn delete_image(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        datafile_uri: &str,
+    ) -> StoreResult<ImageDeletion>;
 
     // --- signing keys ---
     /// ALREADY_EXISTS if an unrevoked key of the tenant has the same fingerprint.

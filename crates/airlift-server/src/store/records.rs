@@ -93,6 +93,17 @@ pub struct ImageRecord {
     pub created_at: String,
 }
 
+/// What deleting an image found: the adapter reports it, the route decides the answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageDeletion {
+    /// The row is gone; its stored object is the caller's to delete.
+    Deleted { object_key: String },
+    /// The tenant holds no image with that id.
+    Missing,
+    /// A package was made from it (it names the image's datafile); nothing changed.
+    UsedBy { package_id: String },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningKeyRecord {
     pub id: String,

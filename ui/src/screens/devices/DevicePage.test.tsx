@@ -64,6 +64,19 @@ describe("device page", () => {
       expect(await screen.findByTestId("device-contact")).toHaveTextContent(words);
       unmount();
     }
+    // From the cached copy only the last contact is known, not whether it is online now.
+    mockIPC((cmd) => {
+      if (cmd === "connections_list") return connections;
+      if (cmd === "device_detail")
+        return detail({
+          fresh: false,
+          offline_reason: "cannot reach the server",
+          device: { ...detail().device, last_seen_at: seen(20_000) },
+        });
+      return null;
+    });
+    renderApp(<DevicesScreen deviceId="dev_01abc" navigate={() => {}} onOpenSettings={() => {}} />);
+    expect(await screen.findByTestId("device-contact")).toHaveTextContent("Last contact just now (cached)");
   });
 
   it("falls back to the ids when the names are not cached", async () => {

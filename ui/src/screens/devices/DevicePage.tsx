@@ -16,8 +16,9 @@ import { useDeviceDetail } from "./useDevices";
  *  so five minutes of silence means it is off, out of reach, or stuck. */
 export const ONLINE_WITHIN_MS = 5 * 60_000;
 
-/** "Online" or "Offline", and the last contact as a time and an age. */
-function Contact({ lastSeen, now }: { lastSeen: string | null; now: number }) {
+/** "Online" or "Offline", and the last contact as a time and an age. From a cached copy (the
+ *  server out of reach) only the last contact is known, not whether the device is online now. */
+function Contact({ lastSeen, now, fresh }: { lastSeen: string | null; now: number; fresh: boolean }) {
   const at = lastSeen ? new Date(lastSeen).getTime() : Number.NaN;
   if (Number.isNaN(at)) {
     return (
@@ -26,11 +27,18 @@ function Contact({ lastSeen, now }: { lastSeen: string | null; now: number }) {
       </span>
     );
   }
+  const ago = formatAge(at, now).replace(/ old$/, " ago");
+  if (!fresh) {
+    return (
+      <span className="contact unknown" data-testid="device-contact" title={formatTime(lastSeen ?? "")}>
+        <span className="dot" aria-hidden="true" /> Last contact {ago} (cached)
+      </span>
+    );
+  }
   const online = now - at <= ONLINE_WITHIN_MS;
   return (
     <span className={`contact ${online ? "online" : "offline"}`} data-testid="device-contact" title={formatTime(lastSeen ?? "")}>
-      <span className="dot" aria-hidden="true" /> {online ? "Online" : "Offline"} · last contact{" "}
-      {formatAge(at, now).replace(/ old$/, " ago")}
+      <span className="dot" aria-hidden="true" /> {online ? "Online" : "Offline"} · last contact {ago}
     </span>
   );
 }
@@ -138,7 +146,7 @@ export function DevicePage({ id, onBack }: Props) {
           <dl>
             <dt>Contact</dt>
             <dd>
-              <Contact lastSeen={d.last_seen_at} now={now} />
+              <Contact lastSeen={d.last_seen_at} now={now} fresh={data.fresh} />
             </dd>
             <dt>Current version</dt>
             <dd className="strong" data-testid="current-version">{d.current_version ?? "—"}</dd>

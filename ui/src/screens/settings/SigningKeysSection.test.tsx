@@ -7,8 +7,9 @@ import { SigningKeysSection } from "./SigningKeysSection";
 
 afterEach(() => clearMocks());
 
-const ED = { key_id: "key-00000000000000ed", name: "release", algorithm: "ed25519", fingerprint: "ed".repeat(32) };
-const EC = { key_id: "key-00000000000000ec", name: "legacy", algorithm: "ecdsa-p256-sha256", fingerprint: "ec".repeat(32) };
+const ED = { key_id: "key-00000000000000ed", name: "release", algorithm: "ed25519", fingerprint: "ed".repeat(32), demo: false };
+const EC = { key_id: "key-00000000000000ec", name: "legacy", algorithm: "ecdsa-p256-sha256", fingerprint: "ec".repeat(32), demo: false };
+const DEMO = { key_id: "key-00000000000000de", name: "Demo release key", algorithm: "ed25519", fingerprint: "de".repeat(32), demo: true };
 
 describe("signing keys in settings", () => {
   it("lists the keys with their registration and registers one", async () => {
@@ -38,6 +39,24 @@ describe("signing keys in settings", () => {
     fireEvent.click(screen.getByTestId("register-key-legacy"));
     expect(await screen.findByTestId("key-registered-legacy")).toHaveTextContent("✓ Trusted by prod");
     expect(calls).toEqual([{ keyId: EC.key_id }]);
+  });
+
+  it("marks the demo fleet's key, and only it", async () => {
+    mockIPC((cmd) => {
+      switch (cmd) {
+        case "connections_list":
+          return connections;
+        case "signing_keys":
+          return [DEMO, ED];
+        case "signing_key_registrations":
+          return { connection: "Local demo fleet", registered: [{ fingerprint: DEMO.fingerprint, tenant_key_id: "key_srv_d" }], signatures_required: true };
+      }
+    });
+    renderApp(<SigningKeysSection />);
+    expect(await screen.findByTestId("key-registered-Demo release key")).toHaveTextContent("✓ Trusted by Local demo fleet");
+    const hints = screen.getAllByTestId("demo-key-hint");
+    expect(hints).toHaveLength(1);
+    expect(hints[0].closest("li")).toHaveTextContent("Demo release key");
   });
 
   it("says why a registration was refused", async () => {

@@ -38,6 +38,11 @@ export function SigningKeysSection() {
                 <div className="muted">
                   Fingerprint <code title={k.fingerprint}>{k.fingerprint.slice(0, 16)}…</code>
                 </div>
+                {k.demo && (
+                  <div className="muted" data-testid="demo-key-hint">
+                    Made for the local demo fleet and trusted only by it; the app fills in its passphrase.
+                  </div>
+                )}
               </div>
               <div className="actions">
                 <KeyRegistrationStatus keyInfo={k} />

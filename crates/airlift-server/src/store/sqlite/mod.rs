@@ -248,6 +248,16 @@ impl Store for SqliteStore {
         let t = tenant_id.to_owned();
         self.call(move |c| uploads::list_images(c, &t, &page)).await
     }
+    async fn delete_image(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        datafile_uri: &str,
+    ) -> StoreResult<ImageDeletion> {
+        let (t, id, uri) = (tenant_id.to_owned(), id.to_owned(), datafile_uri.to_owned());
+        self.call(move |c| uploads::delete_image(c, &t, &id, &uri))
+            .await
+    }
 
     async fn create_signing_key(&self, key: SigningKeyRecord) -> StoreResult<()> {
         self.call(move |c| catalog::create_signing_key(c, &key))

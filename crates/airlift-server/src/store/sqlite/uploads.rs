@@ -4,8 +4,8 @@ use airlift_core::wire::UploadJobStatus;
 use rusqlite::{params, Connection, OptionalExtension as _, Row, Transaction, TransactionBehavior};
 
 use super::{
-    db, i64_of, page_of, u64_of, ApiError, ChunkRecord, ImageRecord, NewChunk, Page, PageOf,
-    StoreError, StoreResult, UploadJobRecord,
+    db, i64_of, page_of, u64_of, ApiError, ChunkRecord, ImageDeletion, ImageRecord, NewChunk, Page,
+    PageOf, StoreError, StoreResult, UploadJobRecord,
 };
 
 // chunk_count and bytes_received describe what the server holds right now; once a job is
@@ -467,6 +467,46 @@ pub fn list_images(
         .collect::<Result<Vec<_>, _>>()
         .map_err(db)?;
     Ok(page_of(rows, page.limit))
+}
+
+pub fn delete_image(
+    c: &mut Connection,
+    tenant: &str,
+    id: &str,
+    datafile_uri: &str,
+) -> StoreResult<ImageDeletion> {
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db)?;
+    let object_key: Option<String> = tx
+        .query_row(
+            "SELECT object_key FROM images WHERE tenant_id = ?1 AND id = ?2",
+            [tenant, id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db)?;
+    let Some(object_key) = object_key else {
+        return Ok(ImageDeletion::Missing);
+    };
+    let package_id: Option<String> = tx
+        .query_row(
+            "SELECT id FROM packages WHERE tenant_id = ?1 AND artifact_uri = ?2 LIMIT 1",
+            [tenant, datafile_uri],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db)?;
+    if let Some(package_id) = package_id {
+        return Ok(ImageDeletion::UsedBy { package_id });
+    }
+    tx.execute(
+        "DELETE FROM images WHERE tenant_id = ?1 AND id = ?2",
+        [tenant, id],
+    )
+    .map_err(db)?;
+    tx.commit().map_err(db)?;
+    Ok(ImageDeletion::Deleted { object_key })
 }
 
 pub fn reset_interrupted_completions(c: &mut Connection) -> StoreResult<u64> {

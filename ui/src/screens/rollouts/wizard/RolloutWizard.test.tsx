@@ -183,6 +183,32 @@ describe("rollout wizard", () => {
     expect(calls.some((c) => c.cmd === "rollout_start")).toBe(false);
   });
 
+  it("offers to open the rollout that took the devices between the preview and the start", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "connections_list") return connections;
+      if (cmd === "catalog_cached" || cmd === "catalog_refresh") return catalog({ packages: [pkg({ id: "new" })] });
+      if (cmd === "rollout_targets") return [{ id: "sensors", name: "temp-sensor-v2", device_type: "temp-sensor" }];
+      if (cmd === "rollout_preview")
+        return { eligible: 40, scheduled: 4, skipped: 0, skipped_by_reason: [], skipped_examples: [], canary_percent: 10, would_downgrade: 0, conflicting_rollout_id: null };
+      if (cmd === "rollout_start")
+        throw { code: "FAILED_PRECONDITION", message: "rollout rol_8 is still unfinished on 4 of these devices", conflicting_rollout_id: "rol_8" };
+      return null;
+    });
+    const open = vi.fn();
+    renderApp(<RolloutWizard onStarted={() => {}} onCancel={() => {}} onOpenRollout={open} />);
+    await screen.findByRole("option", { name: /temp-sensor-v2/ });
+    await screen.findByRole("option", { name: /temp-sensor 2.0.0/ });
+    fireEvent.change(screen.getByLabelText("Package"), { target: { value: "new" } });
+    fireEvent.change(screen.getByLabelText("Target profile"), { target: { value: "sensors" } });
+    await screen.findByTestId("eligible-count");
+    fireEvent.click(screen.getByRole("button", { name: "Next: strategy" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Next: review" }));
+    fireEvent.click(await screen.findByTestId("start-rollout"));
+    expect(await screen.findByTestId("start-error")).toHaveTextContent("rollout rol_8 is still unfinished on 4 of these devices FAILED_PRECONDITION");
+    fireEvent.click(screen.getByTestId("open-start-conflict"));
+    expect(open).toHaveBeenCalledWith("rol_8");
+  });
+
   it("asks before starting All at once on more than 100 devices, stating how many", async () => {
     const calls: { cmd: string; args: unknown }[] = [];
     mockIPC((cmd, args) => {

@@ -98,7 +98,8 @@ export function RolloutWizard({
       onStarted(started.id);
     },
   });
-  const startError = start.error as AppError | null;
+  const startError = start.error as (AppError & { conflicting_rollout_id?: string }) | null;
+  const conflictOnStart = startError?.conflicting_rollout_id ?? null;
 
   const stepProblems = step === 0 ? target : step === 1 ? strategy : {};
   const canContinue = !hasProblems(stepProblems) && !(step === 0 && (blocking || !previewData));
@@ -167,6 +168,12 @@ export function RolloutWizard({
             <p>
               {startError.message} <code>{startError.code}</code>
             </p>
+            {/* Another rollout took some of these devices since the preview (the desk's error keeps its id). */}
+            {conflictOnStart && onOpenRollout && (
+              <button type="button" className="link" onClick={() => onOpenRollout(conflictOnStart)} data-testid="open-start-conflict">
+                Open rollout {conflictOnStart}
+              </button>
+            )}
           </div>
         )}
         {targets.error && (
