@@ -4,7 +4,10 @@
 //! store: the object keys the catalog reports span aggregates).
 
 mod catalog;
+mod device_protocol;
+mod events;
 mod fleet;
+mod rollouts;
 mod tenants;
 mod uploads;
 
@@ -81,7 +84,31 @@ pub async fn contract(store: &dyn Store) {
         refs.contains("images/img_1.bin"),
         "an image's object is referred to"
     );
+    assert_eq!(
+        store
+            .delete_image(&a.id, "img_1", "airlift://images/img_1")
+            .await
+            .unwrap(),
+        ImageDeletion::UsedBy {
+            package_id: "pkg_1".into()
+        },
+        "an image a package was made from stays"
+    );
     fleet::contract(store, &a, &b).await;
+    let rollout = rollouts::start(store, &a).await;
+    let running = rollouts::contract(store, &a, &b, &rollout).await;
+    events::contract(store, &a, &b, &rollout).await;
+    device_protocol::contract(store, &a, &b, &running).await;
+}
+
+/// Tenants, `pkg_1`, profile `prof_1` with two devices and a canary over them: what the
+/// rollout, event and device protocol suites read.
+async fn running_rollout(store: &dyn Store) -> (TenantRecord, TenantRecord, String) {
+    let (a, b) = tenants::contract(store).await;
+    catalog::contract(store, &a, &b).await;
+    fleet::contract(store, &a, &b).await;
+    let rollout = rollouts::start(store, &a).await;
+    (a, b, rollout)
 }
 
 fn sqlite() -> (tempfile::TempDir, SqliteStore) {
@@ -115,6 +142,28 @@ async fn sqlite_fleet_store_keeps_its_contract() {
     let (_dir, store) = sqlite();
     let (a, b) = tenants::contract(&store).await;
     fleet::contract(&store, &a, &b).await;
+}
+
+#[tokio::test]
+async fn sqlite_rollout_store_keeps_its_contract() {
+    let (_dir, store) = sqlite();
+    let (a, b, rollout) = running_rollout(&store).await;
+    rollouts::contract(&store, &a, &b, &rollout).await;
+}
+
+#[tokio::test]
+async fn sqlite_event_store_keeps_its_contract() {
+    let (_dir, store) = sqlite();
+    let (a, b, rollout) = running_rollout(&store).await;
+    events::contract(&store, &a, &b, &rollout).await;
+}
+
+#[tokio::test]
+async fn sqlite_device_protocol_store_keeps_its_contract() {
+    let (_dir, store) = sqlite();
+    let (a, b, rollout) = running_rollout(&store).await;
+    let running = rollouts::contract(&store, &a, &b, &rollout).await;
+    device_protocol::contract(&store, &a, &b, &running).await;
 }
 
 #[tokio::test]

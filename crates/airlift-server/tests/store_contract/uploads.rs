@@ -124,12 +124,51 @@ pub async fn contract<S: UploadStore + ?Sized>(store: &S, a: &TenantRecord, b: &
         ),
         ErrorCode::InvalidArgument
     );
-    assert_eq!(store.image(&a.id, "img_1").await.unwrap(), Some(image));
+    assert_eq!(
+        store.image(&a.id, "img_1").await.unwrap(),
+        Some(image.clone())
+    );
     assert!(store.image(&b.id, "img_1").await.unwrap().is_none());
     let empty_job = job(&a.id, "job_4", "empty");
     store.create_upload_job(empty_job).await.unwrap();
     assert_eq!(
         code(store.begin_completion(&a.id, "job_4").await.unwrap_err()),
         ErrorCode::InvalidArgument
+    );
+
+    // Image deletion: tenant-scoped, reports the object to delete, then the image is gone.
+    store
+        .create_upload_job(job(&a.id, "job_5", "spare"))
+        .await
+        .unwrap();
+    store
+        .put_chunk(&a.id, "job_5", chunk(None, "k5", 4))
+        .await
+        .unwrap();
+    store.begin_completion(&a.id, "job_5").await.unwrap();
+    let spare = ImageRecord {
+        id: "img_2".into(),
+        name: "spare".into(),
+        object_key: "images/img_2.bin".into(),
+        size: 4,
+        upload_job_id: "job_5".into(),
+        ..image
+    };
+    store.finish_completion(spare).await.unwrap();
+    let uri = "airlift://images/img_2";
+    assert_eq!(
+        store.delete_image(&b.id, "img_2", uri).await.unwrap(),
+        ImageDeletion::Missing
+    );
+    assert_eq!(
+        store.delete_image(&a.id, "img_2", uri).await.unwrap(),
+        ImageDeletion::Deleted {
+            object_key: "images/img_2.bin".into()
+        }
+    );
+    assert!(store.image(&a.id, "img_2").await.unwrap().is_none());
+    assert_eq!(
+        store.delete_image(&a.id, "img_2", uri).await.unwrap(),
+        ImageDeletion::Missing
     );
 }
