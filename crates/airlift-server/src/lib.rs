@@ -2,13 +2,15 @@
 //!
 //! Layout (one concern per module):
 //! - [`cli`]: the `serve` and `token` subcommands; [`config`]: what `serve` runs with.
-//! - [`app`]: shared state and the route table that builds the router (and that the OpenAPI
-//!   test compares with `openapi.yaml`).
-//! - [`routes`]: one file per resource; handlers only translate HTTP <-> store/artifact calls.
+//! - [`app`]: the route table that builds the router (and that the OpenAPI test compares with
+//!   `openapi.yaml`); [`state`]: the shared state handlers reach.
+//! - [`routes`]: one file per resource; handlers extract, authorize, call a service or the
+//!   engine, and serialize.
+//! - [`services`]: the use cases other than rollouts (upload jobs, images, packages with their
+//!   fetch, verification and signature check, fleet, signing keys, tenants), over store ports.
 //! - [`auth`]: user JWTs (roles, tenants) and device tokens.
 //! - [`store`]: the database behind a narrow trait ([`store::Store`]); SQLite today.
 //! - [`artifacts`]: bytes behind `object_store` (local file system today).
-//! - [`verify`]: reading, hashing and checking a package's artifact before it exists.
 //! - [`recovery`]: startup housekeeping that makes a crash at any point harmless.
 //! - [`idempotency`]: `Idempotency-Key` on every create route (safe retries).
 //!
@@ -36,5 +38,6 @@ pub mod ids;
 pub mod recovery;
 pub mod rollouts;
 pub mod routes;
+pub mod services;
+pub mod state;
 pub mod store;
-pub mod verify;

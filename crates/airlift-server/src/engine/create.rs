@@ -10,8 +10,9 @@ use airlift_core::wire::{CreatedRollout, RolloutEventData, RolloutPreview};
 use super::session::Session;
 use crate::rollouts::plan::{plan, Plan};
 use crate::rollouts::request::{RolloutRequest, Target};
+use crate::rollouts::NewRollout;
 use crate::store::rollout_port::{RolloutRow, RolloutTx};
-use crate::store::{NewRollout, StoreResult};
+use crate::store::StoreResult;
 
 /// The plan over the request's devices, checking the package, the rollback package and the
 /// target.

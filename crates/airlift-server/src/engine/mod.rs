@@ -25,11 +25,10 @@ use airlift_core::wire::{
     CreatedRollout, ReportAccepted, RetryFailedRollout, Rollout, RolloutEventData, RolloutPreview,
 };
 
-use crate::rollouts::{Ctx, RolloutAction};
+use crate::rollouts::request::RolloutRequest;
+use crate::rollouts::{Ctx, NewRollout, RolloutAction};
 use crate::store::rollout_port::{AnyOutput, RolloutTx, RolloutUnits};
-use crate::store::{
-    NewDevice, NewRollout, RolloutRequest, StoreResult, SweptRollout, ValidatedReport,
-};
+use crate::store::{NewDevice, StoreResult, SweptRollout, ValidatedReport};
 
 /// Runs `work` in one write transaction of `units`.
 async fn write<U, T, F>(units: &U, work: F) -> StoreResult<T>

@@ -10,8 +10,9 @@ use airlift_core::wire::{CreatedRollout, RetryFailedRollout, RolloutEventData};
 use super::create;
 use crate::rollouts::request::{self, RetrySource};
 use crate::rollouts::Ctx;
+use crate::rollouts::NewRollout;
 use crate::store::rollout_port::RolloutTx;
-use crate::store::{NewRollout, StoreResult};
+use crate::store::StoreResult;
 
 /// The states a retry takes its devices from.
 const RETRIED: [DeviceRolloutState; 2] = [DeviceRolloutState::Failed, DeviceRolloutState::TimedOut];

@@ -49,3 +49,12 @@ pub enum RolloutAction {
     Advance(u32),
     Rollback,
 }
+
+/// A validated rollout request, with its new id and who asked.
+#[derive(Debug, Clone)]
+pub struct NewRollout {
+    pub id: String,
+    pub tenant_id: String,
+    pub request: request::RolloutRequest,
+    pub ctx: Ctx,
+}

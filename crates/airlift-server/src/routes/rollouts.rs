@@ -14,17 +14,15 @@ use axum::Json;
 use serde::Deserialize;
 
 use super::{created, list_response, ListQuery};
-use crate::app::AppState;
 use crate::auth::{Caller, Permission};
 use crate::engine;
 use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path, Query};
 use crate::ids;
 use crate::rollouts::request;
-use crate::store::{
-    Actor, Ctx, DeviceStateFilter, NewRollout, RolloutAction, RolloutDeviceListing,
-    RolloutDeviceSort, RolloutFilter,
-};
+use crate::rollouts::{Actor, Ctx, NewRollout, RolloutAction};
+use crate::state::AppState;
+use crate::store::{DeviceStateFilter, RolloutDeviceListing, RolloutDeviceSort, RolloutFilter};
 
 fn actor(caller: &Caller) -> Actor {
     Actor {

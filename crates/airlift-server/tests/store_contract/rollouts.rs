@@ -7,8 +7,9 @@ use airlift_core::device_state::DeviceRolloutState;
 use airlift_core::rollout::RolloutStatus;
 use airlift_core::wire::RolloutStrategy;
 use airlift_server::engine::create_rollout;
+use airlift_server::rollouts::request::RolloutRequest;
 use airlift_server::rollouts::request::Target;
-use airlift_server::rollouts::{Actor, Ctx};
+use airlift_server::rollouts::{Actor, Ctx, NewRollout};
 
 /// The running rollout the rollout, event and device protocol suites read.
 pub struct Running {
