@@ -192,21 +192,30 @@ async fn append(
         return Ok(closing_chunk(done));
     };
     let rest = futures_util::stream::once(async { Ok(first) }).chain(body);
-    let part = Part {
-        chunk_id: None,
-        md5,
-        body: capped(Box::pin(rest), state.config.max_chunk_bytes),
-    };
-    let (record, _) = service::store_part(
-        &*state.store,
-        &state.artifacts,
-        caller.tenant_id(),
-        &id,
-        part,
-    )
-    .await?;
+    let (record, _) = store_part(&state, &caller, &id, None, md5, Box::pin(rest)).await?;
     let location = chunk_location(&id, record.chunk_id);
     Ok(created(&location, chunk_to_wire(record)))
+}
+
+/// The part's body, capped at `max_chunk_bytes`, to the upload service.
+async fn store_part<S>(
+    state: &AppState,
+    caller: &Caller,
+    job_id: &str,
+    chunk_id: Option<u32>,
+    md5: [u8; 16],
+    body: S,
+) -> AppResult<(ChunkRecord, bool)>
+where
+    S: Stream<Item = Result<Bytes, axum::Error>> + Unpin,
+{
+    let part = Part {
+        chunk_id,
+        md5,
+        body: capped(body, state.config.max_chunk_bytes),
+    };
+    let tenant = caller.tenant_id();
+    service::store_part(&*state.store, &state.artifacts, tenant, job_id, part).await
 }
 
 /// The zero-length chunk that completed a job, as seed 003 shows it.
@@ -254,19 +263,7 @@ async fn put(
     let md5 = content_md5(headers)?;
     check_declared_length(headers, state.config.max_chunk_bytes)?;
     service::check_open(&*state.store, caller.tenant_id(), &id).await?;
-    let part = Part {
-        chunk_id: Some(chunk_id),
-        md5,
-        body: capped(body, state.config.max_chunk_bytes),
-    };
-    let (record, replaced) = service::store_part(
-        &*state.store,
-        &state.artifacts,
-        caller.tenant_id(),
-        &id,
-        part,
-    )
-    .await?;
+    let (record, replaced) = store_part(&state, &caller, &id, Some(chunk_id), md5, body).await?;
     let location = chunk_location(&id, record.chunk_id);
     if replaced {
         Ok((StatusCode::OK, Json(chunk_to_wire(record))).into_response())

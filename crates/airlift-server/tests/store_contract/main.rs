@@ -8,6 +8,7 @@ mod device_protocol;
 mod events;
 mod fleet;
 mod rollouts;
+mod seed_000;
 mod tenants;
 mod uploads;
 
@@ -164,6 +165,18 @@ async fn sqlite_device_protocol_store_keeps_its_contract() {
     let (a, b, rollout) = running_rollout(&store).await;
     let running = rollouts::contract(&store, &a, &b, &rollout).await;
     device_protocol::contract(&store, &a, &b, &running).await;
+}
+
+#[tokio::test]
+async fn sqlite_engine_walks_seed_000_canary_to_completion() {
+    let (_dir, store) = sqlite();
+    seed_000::canary_to_completion(&store).await;
+}
+
+#[tokio::test]
+async fn sqlite_engine_walks_seed_000_auto_pause_then_rollback() {
+    let (_dir, store) = sqlite();
+    seed_000::auto_pause_then_rollback(&store).await;
 }
 
 #[tokio::test]

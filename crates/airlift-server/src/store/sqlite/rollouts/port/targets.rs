@@ -203,21 +203,16 @@ impl TargetTx for SqlTx<'_> {
         deadline_unix: Option<i64>,
         at: &str,
     ) -> StoreResult<()> {
-        self.c
-            .prepare_cached(
-                "UPDATE rollout_targets SET state = ?3, deadline_unix = ?4, updated_at = ?5
-                 WHERE rollout_id = ?1 AND device_id = ?2",
-            )
-            .map_err(db)?
-            .execute(params![
-                rollout_id,
-                device_id,
-                state.as_str(),
-                deadline_unix,
-                at
-            ])
-            .map_err(db)?;
-        Ok(())
+        let sql = "UPDATE rollout_targets SET state = ?3, deadline_unix = ?4, updated_at = ?5
+                   WHERE rollout_id = ?1 AND device_id = ?2";
+        update_target(
+            self.c,
+            sql,
+            (rollout_id, device_id),
+            state,
+            deadline_unix,
+            at,
+        )
     }
 
     fn set_rollback_state(
@@ -228,15 +223,17 @@ impl TargetTx for SqlTx<'_> {
         deadline_unix: Option<i64>,
         at: &str,
     ) -> StoreResult<()> {
-        self.c
-            .prepare_cached(
-                "UPDATE rollout_targets SET rollback_state = ?3, deadline_unix = ?4, updated_at = ?5
-                 WHERE rollout_id = ?1 AND device_id = ?2",
-            )
-            .map_err(db)?
-            .execute(params![rollout_id, device_id, state.as_str(), deadline_unix, at])
-            .map_err(db)?;
-        Ok(())
+        let sql =
+            "UPDATE rollout_targets SET rollback_state = ?3, deadline_unix = ?4, updated_at = ?5
+                   WHERE rollout_id = ?1 AND device_id = ?2";
+        update_target(
+            self.c,
+            sql,
+            (rollout_id, device_id),
+            state,
+            deadline_unix,
+            at,
+        )
     }
 
     fn set_deadline(
@@ -320,4 +317,27 @@ impl TargetTx for SqlTx<'_> {
             .map_err(db)?;
         Ok(())
     }
+}
+
+/// One target's (state column, deadline, time) by `sql`, whose parameters are (rollout,
+/// device, state, deadline, at): the way up and the rollback track differ only in the column.
+fn update_target(
+    c: &Connection,
+    sql: &'static str,
+    (rollout_id, device_id): (&str, &str),
+    state: DeviceRolloutState,
+    deadline_unix: Option<i64>,
+    at: &str,
+) -> StoreResult<()> {
+    c.prepare_cached(sql)
+        .map_err(db)?
+        .execute(params![
+            rollout_id,
+            device_id,
+            state.as_str(),
+            deadline_unix,
+            at
+        ])
+        .map_err(db)?;
+    Ok(())
 }

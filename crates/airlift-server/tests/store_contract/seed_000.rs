@@ -1,53 +1,29 @@
-//! Seed 000's operator walk-through run in-process against the store interface: the rollout
-//! engine (`airlift_server::engine`) over the SQLite adapter, no HTTP and no server binary.
-//! What the HTTP tests (`tests/rollouts.rs`) check through the API is checked here at the
-//! layer where it is decided, so a second store backend can run the same walk-through.
+//! Seed 000's operator walk-through run in-process by the rollout engine
+//! (`airlift_server::engine`) over any store: no HTTP and no server binary. What the HTTP
+//! tests (`tests/rollouts.rs`) check through the API is checked here at the layer where it is
+//! decided, so a second store backend runs the same walk-through (`sqlite_engine_*` in
+//! `main.rs` run it on SQLite).
 
 use airlift_core::device_state::DeviceRolloutState;
-use airlift_core::error::ErrorCode;
 use airlift_core::install_status::InstallStatus;
-use airlift_core::package::PackageType;
 use airlift_core::rollout::RolloutStatus;
 use airlift_core::wire::{CommandKind, Rollout, RolloutStrategy};
 use airlift_server::engine;
 use airlift_server::rollouts::request::{RolloutRequest, Target};
 use airlift_server::rollouts::{Actor, Ctx, NewRollout, RolloutAction};
-use airlift_server::store::sqlite::SqliteStore;
-use airlift_server::store::*;
+
+use super::*;
 
 const NEW: &str = "2.0.0";
 const OLD: &str = "1.0.1";
 
 /// A tenant with the package (2.0.0 for temp-sensors from 1.0.0), its rollback package, and a
 /// profile of `devices` temp-sensors on 1.0.0 (`dev_000`...), plus extra devices as given.
-struct Fleet {
-    _dir: tempfile::TempDir,
+struct Fleet<'s> {
     /// Any backend: the walk-through names only the store traits.
-    store: Box<dyn Store>,
+    store: &'s dyn Store,
     tenant: String,
     devices: Vec<String>,
-}
-
-fn package(tenant: &str, id: &str, version: &str) -> PackageRecord {
-    PackageRecord {
-        id: id.into(),
-        tenant_id: tenant.into(),
-        key: PackageKey {
-            package_type: PackageType::Fw,
-            version: version.into(),
-            device_type: "temp-sensor".into(),
-        },
-        min_version: "1.0.0".into(),
-        artifact_uri: format!("airlift://images/img_{version}"),
-        sha256: "ab".repeat(32),
-        signature: None,
-        signing_key_id: None,
-        size_bytes: 10,
-        release_notes: String::new(),
-        storage_key: format!("firmware/{tenant}/{version}/x.bin"),
-        created_at: "2026-01-01T00:00:00Z".into(),
-        change_seq: 0,
-    }
 }
 
 fn device(id: &str, device_type: &str, version: &str) -> NewDevice {
@@ -66,10 +42,7 @@ fn device(id: &str, device_type: &str, version: &str) -> NewDevice {
     }
 }
 
-async fn fleet(devices: usize, extra: Vec<NewDevice>) -> Fleet {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Box<dyn Store> =
-        Box::new(SqliteStore::open_blocking(&dir.path().join("db.sqlite")).unwrap());
+async fn fleet(store: &dyn Store, devices: usize, extra: Vec<NewDevice>) -> Fleet<'_> {
     let tenant = store.ensure_tenant("acme").await.unwrap().id;
     store
         .create_package(package(&tenant, "pkg_2a0f", NEW))
@@ -95,11 +68,8 @@ async fn fleet(devices: usize, extra: Vec<NewDevice>) -> Fleet {
         .map(|id| device(id, "temp-sensor", "1.0.0"))
         .collect();
     news.extend(extra);
-    engine::create_devices(&*store, &tenant, news)
-        .await
-        .unwrap();
+    engine::create_devices(store, &tenant, news).await.unwrap();
     Fleet {
-        _dir: dir,
         store,
         tenant,
         devices: ids,
@@ -131,10 +101,10 @@ fn request(canary_percent: u32, failure_threshold_percent: u32) -> RolloutReques
     }
 }
 
-impl Fleet {
+impl Fleet<'_> {
     async fn start(&self, request: RolloutRequest) -> String {
         let (created, events) = engine::create_rollout(
-            &*self.store,
+            self.store,
             NewRollout {
                 id: "rol_4c7e".into(),
                 tenant_id: self.tenant.clone(),
@@ -216,7 +186,7 @@ impl Fleet {
             progress: None,
         };
         let ctx = Ctx::now(Actor::system());
-        let (accepted, _) = engine::record_report(&*self.store, &self.tenant, device, report, ctx)
+        let (accepted, _) = engine::record_report(self.store, &self.tenant, device, report, ctx)
             .await
             .unwrap();
         assert!(!accepted.duplicate);
@@ -224,7 +194,7 @@ impl Fleet {
     }
 
     async fn act(&self, id: &str, action: RolloutAction) -> StoreResult<Rollout> {
-        engine::rollout_action(&*self.store, &self.tenant, id, action, release_manager())
+        engine::rollout_action(self.store, &self.tenant, id, action, release_manager())
             .await
             .map(|(r, _)| r)
     }
@@ -243,25 +213,19 @@ fn triggers(r: &Rollout) -> Vec<&str> {
     r.transitions.iter().map(|t| t.trigger.as_str()).collect()
 }
 
-fn code(e: StoreError) -> ErrorCode {
-    match e {
-        StoreError::Api(api) => api.code,
-        StoreError::Backend(b) => panic!("backend error: {b:#}"),
-    }
-}
-
-#[tokio::test]
-async fn seed_000_canary_pause_resume_advance_complete_in_the_engine() {
+/// Preview, the canary slice and its commands, success reports, pause / resume / advance, and
+/// completion with its transitions, events and device history.
+pub async fn canary_to_completion(store: &dyn Store) {
     // Ineligible devices in the same profile, one per reason.
     let extra = vec![
         device("dev_humidity", "humidity", "1.0.0"),
         device("dev_old", "temp-sensor", "0.9.0"),
         device("dev_done", "temp-sensor", NEW),
     ];
-    let f = fleet(40, extra).await;
+    let f = fleet(store, 40, extra).await;
 
     // Preview: nothing written, the same figures as the start.
-    let preview = engine::preview_rollout(&*f.store, &f.tenant, request(5, 10))
+    let preview = engine::preview_rollout(f.store, &f.tenant, request(5, 10))
         .await
         .unwrap();
     assert_eq!((preview.eligible_count, preview.scheduled_count), (40, 2));
@@ -384,9 +348,10 @@ async fn seed_000_canary_pause_resume_advance_complete_in_the_engine() {
     }
 }
 
-#[tokio::test]
-async fn seed_000_threshold_auto_pause_then_rollback_completes_in_the_engine() {
-    let f = fleet(20, Vec::new()).await;
+/// The failure threshold pauses the rollout; the rollback reaches the touched devices only
+/// and completes once each has its verdict.
+pub async fn auto_pause_then_rollback(store: &dyn Store) {
+    let f = fleet(store, 20, Vec::new()).await;
     let id = f.start(request(100, 10)).await;
     let all = f.in_state(&id, Some(DeviceRolloutState::CommandSent)).await;
     assert_eq!(all.len(), 20);
