@@ -9,7 +9,8 @@
 //! - [`services`]: the use cases other than rollouts (upload jobs, images, packages with their
 //!   fetch, verification and signature check, fleet, signing keys, tenants), over store ports.
 //! - [`auth`]: user JWTs (roles, tenants) and device tokens.
-//! - [`store`]: the database behind a narrow trait ([`store::Store`]); SQLite today.
+//! - [`store`]: the database behind one small port per aggregate ([`store::ports`];
+//!   [`store::Store`] is all of them); SQLite today.
 //! - [`artifacts`]: bytes behind `object_store` (local file system today).
 //! - [`recovery`]: startup housekeeping that makes a crash at any point harmless.
 //! - [`idempotency`]: `Idempotency-Key` on every create route (safe retries).
@@ -20,7 +21,7 @@
 //! - [`rollouts`]: the engine's pure parts (eligibility plan, strategy steps, request rules)
 //!   around airlift-core's `RolloutAggregate`.
 //! - [`device_protocol`]: positioned reads for the chunk endpoint; [`events`]: the live event
-//!   hub and the SSE stream.
+//!   hub (the SSE stream is `routes::events`).
 
 pub mod app;
 pub mod artifacts;

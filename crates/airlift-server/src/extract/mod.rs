@@ -1,5 +1,5 @@
 //! Extractors whose rejections speak the API's error format, and the callers
-//! ([`caller`]: users and devices, authenticated against the shared state).
+//! (`caller`: users and devices, authenticated against the shared state).
 //!
 //! axum's own `Json` and `Path` reject with plain-text bodies and 415/422 statuses; the spec
 //! wants every failure as `{"code","message"}`, and malformed JSON or unknown fields as

@@ -1,7 +1,10 @@
-//! The database, behind one narrow trait.
+//! The database, behind small ports that store and decide nothing.
 //!
-//! Handlers see only [`Store`] and plain records; nothing about SQL leaks out, so a PostgreSQL
-//! implementation can be added next to [`sqlite`] without touching a handler. Every method that
+//! [`ports`] has one trait per aggregate (tenants, fleet, uploads, catalog, rollouts, events,
+//! device protocol) and [`rollout_port`] the rollout engine's per-transaction port; [`Store`]
+//! is all of them together. Services and the engine see only these traits and plain records;
+//! nothing about SQL leaks out, so a PostgreSQL adapter can be added next to [`sqlite`] and run
+//! the same contract suites (`tests/store_contract/`) without touching a caller. Every method that
 //! reads or writes a tenant's objects takes the tenant id and filters by it: this is the one
 //! place tenant isolation is enforced, and why another tenant's object is "not found".
 //!

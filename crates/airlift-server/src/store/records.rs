@@ -1,4 +1,5 @@
-//! Plain rows, as the store hands them to handlers (the wire types are built from these).
+//! Plain rows, as the store ports hand them to services and the engine (the wire types are
+//! built from these).
 
 use airlift_core::device_state::DeviceRolloutState;
 use airlift_core::install_status::InstallStatus;

@@ -30,7 +30,7 @@ pub trait DeviceProtocolStore: Send + Sync {
         device_id: &str,
     ) -> StoreResult<Option<(Assignment, Vec<DeviceCommand>)>>;
     /// The device a token hash belongs to (`None`: unknown token) and, when that device is
-    /// `device_id`, its [`Store::device_poll`], read together: a poll whose token is not cached
+    /// `device_id`, its [`Self::device_poll`], read together: a poll whose token is not cached
     /// yet costs one read instead of two.
     async fn device_poll_by_token(
         &self,
