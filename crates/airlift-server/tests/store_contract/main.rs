@@ -7,6 +7,7 @@ mod catalog;
 mod device_protocol;
 mod events;
 mod fleet;
+mod rollout_units;
 mod rollouts;
 mod seed_000;
 mod tenants;
@@ -100,6 +101,7 @@ pub async fn contract(store: &dyn Store) {
     let running = rollouts::contract(store, &a, &b, &rollout).await;
     events::contract(store, &a, &b, &rollout).await;
     device_protocol::contract(store, &a, &b, &running).await;
+    rollout_units::contract(store, &a, &rollout).await;
 }
 
 /// Tenants, `pkg_1`, profile `prof_1` with two devices and a canary over them: what the
@@ -165,6 +167,13 @@ async fn sqlite_device_protocol_store_keeps_its_contract() {
     let (a, b, rollout) = running_rollout(&store).await;
     let running = rollouts::contract(&store, &a, &b, &rollout).await;
     device_protocol::contract(&store, &a, &b, &running).await;
+}
+
+#[tokio::test]
+async fn sqlite_rollout_port_keeps_its_contract() {
+    let (_dir, store) = sqlite();
+    let (a, _, rollout) = running_rollout(&store).await;
+    rollout_units::contract(&store, &a, &rollout).await;
 }
 
 #[tokio::test]
