@@ -7,6 +7,7 @@ mod catalog;
 mod device_protocol;
 mod events;
 mod fleet;
+mod idempotency_keys;
 mod rollout_units;
 mod rollouts;
 mod seed_000;
@@ -79,6 +80,7 @@ fn package(tenant: &str, id: &str, version: &str) -> PackageRecord {
 /// Every suite on one store, in order; then what spans aggregates.
 pub async fn contract(store: &dyn Store) {
     let (a, b) = tenants::contract(store).await;
+    idempotency_keys::contract(store, &a, &b).await;
     uploads::contract(store, &a, &b).await;
     catalog::contract(store, &a, &b).await;
     let refs = store.referenced_object_keys().await.unwrap();
@@ -124,6 +126,13 @@ fn sqlite() -> (tempfile::TempDir, SqliteStore) {
 async fn sqlite_tenant_store_keeps_its_contract() {
     let (_dir, store) = sqlite();
     tenants::contract(&store).await;
+}
+
+#[tokio::test]
+async fn sqlite_idempotency_store_keeps_its_contract() {
+    let (_dir, store) = sqlite();
+    let (a, b) = tenants::contract(&store).await;
+    idempotency_keys::contract(&store, &a, &b).await;
 }
 
 #[tokio::test]
