@@ -121,6 +121,39 @@ pub async fn start_rollout(client: &Client, plan: &Plan<'_>) -> String {
     ui::click_button(client, "Rollouts").await;
     ui::click(client, "[data-testid=open-rollout-wizard]").await;
     select_label(client, "w-package", plan.package).await;
+    fill_and_start(client, plan).await
+}
+
+/// From an upload's result, "Start a rollout of X" opens the wizard with the package chosen;
+/// the rest as [`start_rollout`].
+pub async fn start_rollout_of_upload(client: &Client, plan: &Plan<'_>) -> String {
+    ui::click(client, "[data-testid=start-rollout-of-upload]").await;
+    let deadline = std::time::Instant::now() + ui::TIMEOUT;
+    loop {
+        let label = client
+            .execute(
+                "const s = document.getElementById('w-package'); \
+                 return s && s.selectedIndex >= 0 ? s.options[s.selectedIndex].text.trim() : '';",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        if label == plan.package {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the wizard opened from the upload shows package {label:?}, not {:?}",
+            plan.package
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    fill_and_start(client, plan).await
+}
+
+async fn fill_and_start(client: &Client, plan: &Plan<'_>) -> String {
     select_label(client, "w-profile", plan.profile).await;
     super::wait_for_text(client, "[data-testid=eligible-count]", ui::TIMEOUT, |t| {
         !t.is_empty()
