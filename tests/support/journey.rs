@@ -70,7 +70,18 @@ pub async fn upload_to_signing(app: &App, build: &Build<'_>) {
     })
     .await;
     assert_eq!(shown, build.sha256, "the hash the app shows is the file's");
-    ui::type_into(client, "#f-version", build.version).await;
+    let named = build
+        .file
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().contains(build.version));
+    if named {
+        assert_eq!(
+            ui::value_of(client, "#f-version").await,
+            build.version,
+            "the version the file name carries is suggested"
+        );
+    }
+    ui::replace_text(client, "#f-version", build.version).await;
     ui::type_into(client, "#f-deviceType", build.device_type).await;
     ui::type_into(client, "#f-minVersion", "1.0.0").await;
     ui::type_into(client, "#f-releaseNotes", "Built for the journey test.").await;
