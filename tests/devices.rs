@@ -301,6 +301,11 @@ async fn at_the_minimum_window_size_nothing_wraps_or_clips_and_a_stopped_server_
         t == format!("{SENSORS} devices")
     })
     .await;
+    // Opened before the rollouts list ever was, it still names its profile.
+    support::wait_for_text(&client, "#section-title", ui::TIMEOUT, |t| {
+        t.starts_with("2.0.0 → lab")
+    })
+    .await;
     fits("small-rollout").await;
 
     // The server goes away: every screen still shows what was cached, and says how old it is.

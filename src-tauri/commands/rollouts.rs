@@ -1,9 +1,6 @@
 //! Rollouts: the list (cache first), one rollout's live view, its device table, the start
 //! wizard (targets, preview, start) and the operator actions.
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
-
 use airlift_core::wire::{
     CreateRollout, RetryFailedRollout, Rollout, RolloutStrategy, RolloutSummary,
 };
@@ -13,7 +10,7 @@ use airlift_desk::role::{role_of, Role};
 use airlift_desk::rollouts::{
     can_retry_failed, operator_actions, retryable_failures, rollback_reach,
 };
-use airlift_desk::sync::{read_through, store_rollout, sync_rollouts};
+use airlift_desk::sync::{read_through, store_rollout, sync_profiles, sync_rollouts};
 use airlift_desk::{DeskError, DeskErrorCode};
 use tauri::State;
 
@@ -23,11 +20,6 @@ use crate::dto::rollouts::{
     TransitionEntry,
 };
 use crate::state::{lock, AppState};
-
-/// Profile names seen this session, per connection: the list shows "temp-sensor-v2" rather
-/// than a profile id. Not cached on disk; offline, the id is shown.
-static PROFILE_NAMES: LazyLock<Mutex<HashMap<(String, String), String>>> =
-    LazyLock::new(Default::default);
 
 /// The cached rollouts of the active connection, without touching the network.
 #[tauri::command]
@@ -62,7 +54,10 @@ pub async fn rollouts_refresh(state: State<'_, AppState>) -> Result<RolloutList,
     )
     .await?;
     if cached.fresh {
-        remember_profiles(&name, &client).await;
+        // The list names each rollout's profile ("temp-sensor-v2", not its id), offline too.
+        if let Err(err) = sync_profiles(&client, &cache, &name).await {
+            tracing::debug!(error = %err, "profile names not refreshed");
+        }
     }
     let cache = lock(&state.cache)?;
     Ok(RolloutList {
@@ -85,6 +80,17 @@ pub async fn rollout_detail(
     match client.rollout(&id).await {
         Ok(rollout) => {
             store_rollout(&state.cache, &name, &rollout)?;
+            let profile = rollout.summary.target_profile_id.as_deref();
+            if let Some(profile) = profile {
+                // A rollout opened before any list (a notification, a link) still names its
+                // profile: the profiles are fetched once when this one is not cached yet.
+                let known = lock(&state.cache)?.profile_name(&name, profile)?.is_some();
+                if !known {
+                    if let Err(err) = sync_profiles(&client, &state.cache, &name).await {
+                        tracing::debug!(error = %err, "profile names not refreshed");
+                    }
+                }
+            }
             detail(&state, &name, &rollout, role, None)
         }
         Err(err) if err.code() == DeskErrorCode::Offline => {
@@ -160,11 +166,11 @@ pub async fn rollout_targets(state: State<'_, AppState>) -> Result<Vec<TargetPro
             _ => break,
         }
     }
-    if let Ok(mut names) = PROFILE_NAMES.lock() {
-        for p in &out {
-            names.insert((name.clone(), p.id.clone()), p.name.clone());
-        }
-    }
+    let profiles: Vec<(String, String, String)> = out
+        .iter()
+        .map(|p| (p.id.clone(), p.name.clone(), p.device_type.clone()))
+        .collect();
+    lock(&state.cache)?.replace_profiles(&name, &profiles)?;
     Ok(out)
 }
 
@@ -323,28 +329,16 @@ fn active_role(state: &AppState) -> Result<Option<Role>, DeskError> {
         .and_then(role_of))
 }
 
-async fn remember_profiles(name: &str, client: &airlift_desk::client::Client) {
-    if let Ok(list) = client.profiles(&ListParams::new(1000, None)).await {
-        if let Ok(mut names) = PROFILE_NAMES.lock() {
-            for p in list.data {
-                names.insert((name.to_owned(), p.profile_id), p.name);
-            }
-        }
-    }
-}
-
 fn rollback_version(cache: &Cache, name: &str, r: &RolloutSummary) -> Option<String> {
     let id = r.rollback_package_id.as_deref()?;
     cache.package(name, id).ok().flatten().map(|p| p.version)
 }
 
 fn one_item(cache: &Cache, name: &str, r: &RolloutSummary) -> RolloutItem {
-    let profile = r.target_profile_id.as_ref().and_then(|id| {
-        PROFILE_NAMES
-            .lock()
-            .ok()
-            .and_then(|names| names.get(&(name.to_owned(), id.clone())).cloned())
-    });
+    let profile = r
+        .target_profile_id
+        .as_deref()
+        .and_then(|id| cache.profile_name(name, id).ok().flatten());
     item(r, rollback_version(cache, name, r), profile)
 }
 

@@ -13,8 +13,8 @@ export function sliceSize(eligible: number, percent: number): number {
   return Math.min(eligible, Math.ceil((percent * eligible) / 100));
 }
 
-/** Pause, Resume, Advance and Rollback, enabled as the rollout's `actions` say; Retry failed
- *  devices on a completed rollout that has some. Resume and Advance at or above the failure
+/** Pause, Resume, Advance and Rollback, enabled as the rollout's `actions` say (none on a
+ *  completed rollout); Retry failed devices on a completed rollout that has some. Resume and Advance at or above the failure
  *  threshold ask first, stating the numbers. */
 export function RolloutActions({ detail }: { detail: RolloutDetail }) {
   const r = detail.rollout;
@@ -50,13 +50,19 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
   return (
     <div className="rollout-actions">
       <div className="actions" role="group" aria-label="Rollout actions" aria-describedby={detail.actions_note ? "actions-note" : undefined}>
-        {button("pause", "Pause", () => run("pause"))}
-        {button("resume", overThreshold ? "Resume…" : "Resume", () => (overThreshold ? setDialog("resume") : run("resume")))}
-        {button("advance", "Advance…", () => {
-          setPercentText(String(Math.min(100, Math.max(r.canary_percent * 2, r.canary_percent + 10))));
-          setDialog("advance");
-        })}
-        {button("rollback", "Rollback…", () => setDialog("rollback"), "danger")}
+        {/* A completed rollout takes no operator action again: its buttons would only crowd the one
+            thing left to do, retrying its failures. */}
+        {r.status !== "completed" && (
+          <>
+            {button("pause", "Pause", () => run("pause"))}
+            {button("resume", overThreshold ? "Resume…" : "Resume", () => (overThreshold ? setDialog("resume") : run("resume")))}
+            {button("advance", "Advance…", () => {
+              setPercentText(String(Math.min(100, Math.max(r.canary_percent * 2, r.canary_percent + 10))));
+              setDialog("advance");
+            })}
+            {button("rollback", "Rollback…", () => setDialog("rollback"), "danger")}
+          </>
+        )}
         {detail.retry_failed > 0 && (
           <button type="button" onClick={() => setDialog("retry")} disabled={retry.isPending} data-testid="action-retry-failed">
             Retry failed devices…

@@ -242,6 +242,10 @@ describe("rollout view", () => {
     });
     view();
     fireEvent.click(await screen.findByTestId("action-retry-failed"));
+    // Completed: retrying is the one action left, so the operator buttons are not shown at all.
+    for (const gone of ["action-pause", "action-resume", "action-advance", "action-rollback"]) {
+      expect(screen.queryByTestId(gone)).toBeNull();
+    }
     const dialog = await screen.findByTestId("retry-dialog");
     expect(within(dialog).getByTestId("retry-summary")).toHaveTextContent(
       "A new rollout of 2.0.0 to exactly the 43 devices that failed or timed out here, all at once, with the same 10 % threshold and rollback to 1.4.2.",

@@ -85,7 +85,7 @@ export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
         <label htmlFor="c-token">API token</label>
         <input id="c-token" type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} aria-invalid={errors.token ? true : undefined} />
         <FieldError id="ce-token" message={errors.token} />
-        <p className="hint muted">Stored in the system keyring, never in a file.</p>
+        <p className="hint muted">Stored in the system keyring; where none answers, in a file only you can read (tokens.json, mode 0600).</p>
       </div>
       {result && (
         <p className={result.ok ? "ok" : "error"} role="status">
