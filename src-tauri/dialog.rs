@@ -31,14 +31,27 @@ pub async fn save_file(
     file_name: &str,
     filter: Filter,
 ) -> Option<PathBuf> {
-    let dialog = with_parent(
-        app,
-        rfd::AsyncFileDialog::new()
-            .set_title(title)
-            .set_file_name(file_name)
-            .add_filter(filter.0, filter.1),
-    );
-    dialog.save_file().await.map(|f| f.path().to_path_buf())
+    let mut dialog = rfd::AsyncFileDialog::new()
+        .set_title(title)
+        .set_file_name(file_name)
+        .add_filter(filter.0, filter.1);
+    if let Some(folder) = save_folder(app) {
+        dialog = dialog.set_directory(folder);
+    }
+    with_parent(app, dialog)
+        .save_file()
+        .await
+        .map(|f| f.path().to_path_buf())
+}
+
+/// Where a save dialog opens: the person's Downloads folder, else their home; never the
+/// folder the app happened to be started from.
+fn save_folder(app: &AppHandle) -> Option<PathBuf> {
+    let paths = app.path();
+    [paths.download_dir(), paths.home_dir()]
+        .into_iter()
+        .flatten()
+        .find(|dir| dir.is_dir())
 }
 
 fn with_parent(app: &AppHandle, dialog: rfd::AsyncFileDialog) -> rfd::AsyncFileDialog {

@@ -63,7 +63,8 @@ async fn a_newcomer_uploads_signs_and_rolls_out_on_the_demo_fleet() {
 
     // A 10 % canary of the demo's sensors; the demo makes a few installs fail (3 %), and a
     // 26-device canary can draw several of them, so the threshold sits well above that.
-    let scheduled = journey::start_rollout(
+    // The result's "Start a rollout of 2.1.0" opens the wizard with the new package chosen.
+    let scheduled = journey::start_rollout_of_upload(
         client,
         &Plan {
             package: "temp-sensor 2.1.0 (fw) ✓ signed",

@@ -50,7 +50,7 @@ async fn a_file_changed_after_hashing_is_rejected_and_leaves_nothing() {
     // Same size, different bytes: only the checksum can tell.
     std::fs::write(&file, vec![8u8; 1024 * 1024]).expect("rewrite artifact");
 
-    ui::type_into(&client, "#f-version", "1.9.1").await;
+    ui::replace_text(&client, "#f-version", "1.9.1").await;
     ui::type_into(&client, "#f-deviceType", "gateway").await;
     ui::type_into(&client, "#f-minVersion", "1.0.0").await;
     ui::click_button(&client, "Next: signing").await;

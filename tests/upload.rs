@@ -76,7 +76,12 @@ async fn upload_wizard_publishes_a_package_that_stays_readable_offline() {
         assert_eq!(shown, sha256);
 
         // Details: a bad version is refused next to the field, then corrected.
-        ui::type_into(&client, "#f-version", "2.1").await;
+        assert_eq!(
+            ui::value_of(&client, "#f-version").await,
+            "2.1.0",
+            "the version in the file name is suggested"
+        );
+        ui::replace_text(&client, "#f-version", "2.1").await;
         ui::type_into(&client, "#f-deviceType", "temp-sensor").await;
         ui::type_into(&client, "#f-minVersion", "1.0.0").await;
         ui::type_into(

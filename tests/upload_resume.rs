@@ -93,7 +93,7 @@ async fn start_upload(
     ui::click(client, "[data-testid=choose-file]").await;
     support::dialog::open_file(display, support::dialog::CHOOSE_BUILD, file).await;
     support::wait_for_text(client, "[data-testid=file-sha256]", LONG, |t| t.len() == 64).await;
-    ui::type_into(client, "#f-version", version).await;
+    ui::replace_text(client, "#f-version", version).await;
     ui::type_into(client, "#f-deviceType", "gateway").await;
     ui::type_into(client, "#f-minVersion", "1.0.0").await;
     ui::click_button(client, "Next: signing").await;

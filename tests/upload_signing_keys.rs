@@ -201,7 +201,7 @@ async fn create_register_import_and_sign_with_keys_from_the_window() {
         t.len() == 64
     })
     .await;
-    ui::type_into(&client, "#f-version", "4.0.0").await;
+    ui::replace_text(&client, "#f-version", "4.0.0").await;
     ui::type_into(&client, "#f-deviceType", "temp-sensor").await;
     ui::type_into(&client, "#f-minVersion", "1.0.0").await;
     ui::click_button(&client, "Next: signing").await;

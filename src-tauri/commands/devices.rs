@@ -219,14 +219,18 @@ pub async fn device_history_export(
     id: String,
 ) -> Result<Option<String>, DeskError> {
     let name = state.active_name()?;
-    let csv = {
+    let (csv, device_name) = {
         let cache = lock(&state.cache)?;
-        history_csv(&cached_history(&cache, &name, &id)?)?
+        let device_name = cache.device(&name, &id)?.map(|d| d.name);
+        (
+            history_csv(&cached_history(&cache, &name, &id)?)?,
+            device_name,
+        )
     };
     let chosen = crate::dialog::save_file(
         &app,
         "Export the device's history",
-        &csv_file_name(&id),
+        &csv_file_name(device_name.as_deref(), &id),
         ("CSV", &["csv"]),
     )
     .await;

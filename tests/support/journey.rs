@@ -70,7 +70,18 @@ pub async fn upload_to_signing(app: &App, build: &Build<'_>) {
     })
     .await;
     assert_eq!(shown, build.sha256, "the hash the app shows is the file's");
-    ui::type_into(client, "#f-version", build.version).await;
+    let named = build
+        .file
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().contains(build.version));
+    if named {
+        assert_eq!(
+            ui::value_of(client, "#f-version").await,
+            build.version,
+            "the version the file name carries is suggested"
+        );
+    }
+    ui::replace_text(client, "#f-version", build.version).await;
     ui::type_into(client, "#f-deviceType", build.device_type).await;
     ui::type_into(client, "#f-minVersion", "1.0.0").await;
     ui::type_into(client, "#f-releaseNotes", "Built for the journey test.").await;
@@ -121,6 +132,39 @@ pub async fn start_rollout(client: &Client, plan: &Plan<'_>) -> String {
     ui::click_button(client, "Rollouts").await;
     ui::click(client, "[data-testid=open-rollout-wizard]").await;
     select_label(client, "w-package", plan.package).await;
+    fill_and_start(client, plan).await
+}
+
+/// From an upload's result, "Start a rollout of X" opens the wizard with the package chosen;
+/// the rest as [`start_rollout`].
+pub async fn start_rollout_of_upload(client: &Client, plan: &Plan<'_>) -> String {
+    ui::click(client, "[data-testid=start-rollout-of-upload]").await;
+    let deadline = std::time::Instant::now() + ui::TIMEOUT;
+    loop {
+        let label = client
+            .execute(
+                "const s = document.getElementById('w-package'); \
+                 return s && s.selectedIndex >= 0 ? s.options[s.selectedIndex].text.trim() : '';",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        if label == plan.package {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the wizard opened from the upload shows package {label:?}, not {:?}",
+            plan.package
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    fill_and_start(client, plan).await
+}
+
+async fn fill_and_start(client: &Client, plan: &Plan<'_>) -> String {
     select_label(client, "w-profile", plan.profile).await;
     super::wait_for_text(client, "[data-testid=eligible-count]", ui::TIMEOUT, |t| {
         !t.is_empty()

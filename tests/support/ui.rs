@@ -44,6 +44,24 @@ pub async fn type_into(client: &Client, css: &str, text: &str) {
         .unwrap_or_else(|err| panic!("type into {css}: {err}"));
 }
 
+/// Replaces what a field holds with `text`, as a person does: erase it, then type. (Typing
+/// puts the caret after the field's content, so one Backspace per character erases it.)
+pub async fn replace_text(client: &Client, css: &str, text: &str) {
+    let held = value_of(client, css).await.chars().count();
+    let erase = "\u{E003}".repeat(held);
+    type_into(client, css, &format!("{erase}{text}")).await;
+}
+
+/// What an input field holds now.
+pub async fn value_of(client: &Client, css: &str) -> String {
+    find(client, css)
+        .await
+        .prop("value")
+        .await
+        .unwrap_or_else(|err| panic!("read the value of {css}: {err}"))
+        .unwrap_or_default()
+}
+
 pub async fn find(client: &Client, css: &str) -> fantoccini::elements::Element {
     wait_for(client, Locator::Css(css)).await
 }

@@ -161,10 +161,14 @@ pub fn history_csv(entries: &[DeviceHistoryEntry]) -> Result<String, DeskError> 
         .map_err(|err| DeskError::internal(format!("the CSV is not UTF-8: {err}")))
 }
 
-/// A file name for a device's export: `history-<device>.csv`, with anything that is not safe in
-/// a file name replaced.
-pub fn csv_file_name(device_id: &str) -> String {
-    let safe: String = device_id
+/// A file name for a device's export: `<device name>-history.csv` (the name a person knows it
+/// by; its id when it has no name), with anything that is not safe in a file name replaced.
+pub fn csv_file_name(device_name: Option<&str>, device_id: &str) -> String {
+    let label = device_name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(device_id);
+    let safe: String = label
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
@@ -174,7 +178,13 @@ pub fn csv_file_name(device_id: &str) -> String {
             }
         })
         .collect();
-    format!("history-{safe}.csv")
+    // A name made of dots only would name a folder, not a file.
+    let safe = if safe.chars().all(|c| c == '.') {
+        device_id.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+    } else {
+        safe
+    };
+    format!("{safe}-history.csv")
 }
 
 #[cfg(test)]
@@ -339,7 +349,16 @@ mod tests {
 
     #[test]
     fn file_names_are_safe() {
-        assert_eq!(csv_file_name("dev_01ABC"), "history-dev_01ABC.csv");
-        assert_eq!(csv_file_name("a/../b c"), "history-a_.._b_c.csv");
+        assert_eq!(
+            csv_file_name(Some("demo-7"), "dev_01ABC"),
+            "demo-7-history.csv"
+        );
+        assert_eq!(csv_file_name(None, "dev_01ABC"), "dev_01ABC-history.csv");
+        assert_eq!(
+            csv_file_name(Some("  "), "dev_01ABC"),
+            "dev_01ABC-history.csv"
+        );
+        assert_eq!(csv_file_name(Some("a/../b c"), "d"), "a_.._b_c-history.csv");
+        assert_eq!(csv_file_name(Some(".."), "dev/1"), "dev_1-history.csv");
     }
 }

@@ -24,6 +24,11 @@ export function routeHash(section: SectionId, id?: string | null): string {
   return id ? `#/${section}/${encodeURIComponent(id)}` : `#/${section}`;
 }
 
+/** The rollout wizard with `packageId` already chosen (from an upload's result or the catalog). */
+export function startRolloutHash(packageId: string): string {
+  return `#/rollouts/new/${encodeURIComponent(packageId)}`;
+}
+
 /** Asked before the app leaves the current screen; answers `true` when it holds the person
  *  back (it then asks them, and calls `proceed` if they choose to leave). */
 export type LeaveGuard = (proceed: () => void) => boolean;

@@ -6,9 +6,12 @@ use std::sync::Mutex;
 use airlift_desk::cache::{Cache, Collection};
 use airlift_desk::sync::{read_through, Cached, SyncReport};
 use airlift_desk::{DeskError, DeskErrorCode};
+use serde::Serialize;
+use serde_json::json;
 
 use crate::context::Context;
 use crate::exit::Failure;
+use crate::output::{stale_note, Output};
 
 pub async fn read<T, F>(
     ctx: &Context,
@@ -34,4 +37,31 @@ where
         )));
     }
     Ok(cached)
+}
+
+/// Prints a list read through the cache: in JSON `{NAME: [...], fresh, age_secs,
+/// offline_reason}`; in text a `STALE: ...` line first when it came from the cache, then one
+/// line per item (or "no NAME").
+pub fn print_list<T: Serialize>(
+    out: Output,
+    name: &str,
+    cached: &Cached<Vec<T>>,
+    line: impl Fn(&T) -> String,
+) -> Result<(), Failure> {
+    let value = json!({
+        name: cached.data,
+        "fresh": cached.fresh,
+        "age_secs": cached.age.map(|a| a.as_secs()),
+        "offline_reason": cached.offline_reason,
+    });
+    out.result(&value, || {
+        let mut lines: Vec<String> = stale_note(name, cached.fresh, cached.age)
+            .into_iter()
+            .collect();
+        lines.extend(cached.data.iter().map(line));
+        if cached.data.is_empty() {
+            lines.push(format!("no {name}"));
+        }
+        lines.join("\n")
+    })
 }

@@ -13,7 +13,7 @@ use super::{cached, checks};
 use crate::args::{Global, PackageCommand, PackageFields, PackageKind};
 use crate::context::Context;
 use crate::exit::{Failure, OK};
-use crate::output::{bytes, stale_note, Output};
+use crate::output::{bytes, Output};
 
 pub fn describe(p: &Published) -> String {
     format!(
@@ -203,31 +203,16 @@ async fn list(out: Output, ctx: &Context) -> Result<u8, Failure> {
         |c| c.packages(conn),
     )
     .await?;
-    let value = json!({
-        "packages": cached.data,
-        "fresh": cached.fresh,
-        "age_secs": cached.age.map(|a| a.as_secs()),
-        "offline_reason": cached.offline_reason,
-    });
-    out.result(&value, || {
-        let mut lines: Vec<String> = stale_note("packages", cached.fresh, cached.age)
-            .into_iter()
-            .collect();
-        for p in &cached.data {
-            lines.push(format!(
-                "{}  {} {}  {}  {}  signature {}",
-                p.id,
-                p.package_type.as_str(),
-                p.version,
-                p.device_type,
-                bytes(p.size_bytes),
-                p.signature_status
-            ));
-        }
-        if cached.data.is_empty() {
-            lines.push("no packages".to_owned());
-        }
-        lines.join("\n")
+    cached::print_list(out, "packages", &cached, |p| {
+        format!(
+            "{}  {} {}  {}  {}  signature {}",
+            p.id,
+            p.package_type.as_str(),
+            p.version,
+            p.device_type,
+            bytes(p.size_bytes),
+            p.signature_status
+        )
     })?;
     Ok(OK)
 }

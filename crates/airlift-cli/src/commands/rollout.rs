@@ -19,7 +19,7 @@ use super::{cached, profile};
 use crate::args::{RolloutCommand, Strategy, WaitUntil};
 use crate::context::Context;
 use crate::exit::{self, Failure, OK};
-use crate::output::{stale_note, Output};
+use crate::output::Output;
 
 /// `12 scheduled, 3 command sent, ...` (only the states some device is in).
 pub fn counters(c: &DeviceCounters) -> String {
@@ -275,31 +275,16 @@ async fn list(out: Output, ctx: &Context) -> Result<u8, Failure> {
         |c| c.rollout_summaries(conn),
     )
     .await?;
-    let value = json!({
-        "rollouts": cached.data,
-        "fresh": cached.fresh,
-        "age_secs": cached.age.map(|a| a.as_secs()),
-        "offline_reason": cached.offline_reason,
-    });
-    out.result(&value, || {
-        let mut lines: Vec<String> = stale_note("rollouts", cached.fresh, cached.age)
-            .into_iter()
-            .collect();
-        lines.extend(cached.data.iter().map(|r| {
-            format!(
-                "{}  {} {}  {}  {}  {}",
-                r.rollout_id,
-                r.package_id,
-                r.package_version,
-                state_words(r.status, r.outcome),
-                counters(&r.counters),
-                r.created_at
-            )
-        }));
-        if cached.data.is_empty() {
-            lines.push("no rollouts".to_owned());
-        }
-        lines.join("\n")
+    cached::print_list(out, "rollouts", &cached, |r| {
+        format!(
+            "{}  {} {}  {}  {}  {}",
+            r.rollout_id,
+            r.package_id,
+            r.package_version,
+            state_words(r.status, r.outcome),
+            counters(&r.counters),
+            r.created_at
+        )
     })?;
     Ok(OK)
 }

@@ -242,10 +242,14 @@ impl KeyStore {
         let fingerprint = public.fingerprint();
         // The id derives from the key material, so importing the same key twice is detected.
         let key_id = format!("key-{}", &fingerprint[..16]);
-        if self.description_path(&key_id)?.exists() {
+        let description = self.description_path(&key_id)?;
+        if description.exists() {
+            let stored_as = read_description(&description)
+                .map(|k| format!("{:?} ({key_id})", k.name))
+                .unwrap_or_else(|_| key_id.clone());
             return Err(DeskError::new(
                 DeskErrorCode::AlreadyExists,
-                format!("this key is already stored as {key_id}"),
+                format!("this key is already stored as {stored_as}"),
             ));
         }
         let encrypted = self.encrypt(key, passphrase)?;

@@ -3,6 +3,7 @@ import * as ipc from "../../ipc";
 import { formatBytes, formatTime } from "../../lib/format";
 import { keys, useActiveConnection } from "../../lib/queries";
 import { CopyButton } from "../../components/CopyButton";
+import { routeHash, startRolloutHash } from "../../lib/route";
 import { SignatureBadge } from "./SignatureBadge";
 
 /** One package: every field, its release notes and the rollouts that used it. */
@@ -29,6 +30,18 @@ export function PackageDetailPanel({ id, onClose }: { id: string; onClose: () =>
           ✕
         </button>
       </header>
+      {active && (
+        <p>
+          <button
+            type="button"
+            className="primary"
+            onClick={() => (window.location.hash = startRolloutHash(p.id))}
+            data-testid="start-rollout-of-package"
+          >
+            Start a rollout of {p.version}
+          </button>
+        </p>
+      )}
       <dl>
         <dt>Package id</dt>
         <dd><code>{p.id}</code></dd>
@@ -57,7 +70,10 @@ export function PackageDetailPanel({ id, onClose }: { id: string; onClose: () =>
         <ul className="rollouts">
           {d.rollouts.map((r) => (
             <li key={r.id}>
-              <code>{r.id}</code> <span className="badge">{r.status}</span> <span className="muted">{formatTime(r.created_at)}</span>
+              <a href={routeHash("rollouts", r.id)}>
+                <code>{r.id}</code>
+              </a>{" "}
+              <span className="badge">{r.status.replace("_", " ")}</span> <span className="muted">{formatTime(r.created_at)}</span>
             </li>
           ))}
         </ul>

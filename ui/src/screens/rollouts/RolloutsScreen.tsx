@@ -7,12 +7,26 @@ import { RolloutListTable } from "./RolloutListTable";
 import { RolloutView } from "./RolloutView";
 import { RolloutWizard } from "./wizard/RolloutWizard";
 
-type Page = { kind: "list" } | { kind: "wizard" } | { kind: "rollout"; id: string };
+type Page = { kind: "list" } | { kind: "wizard"; packageId?: string } | { kind: "rollout"; id: string };
 
 /** `#/rollouts/<id>` opens a rollout (links from notifications and other screens). */
 export function rolloutFromHash(hash: string): string | null {
   const m = /^#\/rollouts\/([^/?#]+)/.exec(hash);
+  return m && m[1] !== "new" ? decodeURIComponent(m[1]) : null;
+}
+
+/** `#/rollouts/new/<package id>` opens the wizard with that package chosen (lib/route.ts). */
+export function newRolloutFromHash(hash: string): string | null {
+  const m = /^#\/rollouts\/new\/([^/?#]+)/.exec(hash);
   return m ? decodeURIComponent(m[1]) : null;
+}
+
+/** The page a link asks for, if it asks for one. */
+function pageFromHash(hash: string): Page | null {
+  const packageId = newRolloutFromHash(hash);
+  if (packageId) return { kind: "wizard", packageId };
+  const id = rolloutFromHash(hash);
+  return id ? { kind: "rollout", id } : null;
 }
 
 /** A device's history lives on the Devices screen; the shell follows the hash there. */
@@ -22,20 +36,17 @@ export function openDevice(id: string) {
 
 /** The Rollouts section: the list, one rollout, or the start wizard. */
 export function RolloutsScreen({ onOpenSettings }: { onOpenSettings: () => void }) {
-  const [page, setPage] = useState<Page>(() => {
-    const id = rolloutFromHash(window.location.hash);
-    return id ? { kind: "rollout", id } : { kind: "list" };
-  });
+  const [page, setPage] = useState<Page>(() => pageFromHash(window.location.hash) ?? { kind: "list" });
   useEffect(() => {
     // A link is followed once; clearing it keeps the sidebar's "Rollouts" meaning the list.
     const consume = () => history.replaceState(null, "", window.location.pathname + window.location.search);
-    if (rolloutFromHash(window.location.hash)) consume();
+    if (pageFromHash(window.location.hash)) consume();
     const onHash = () => {
       // The wizard asks before it is left (lib/route.ts); the hash comes again once it may go.
       if (isLeaveGuarded()) return;
-      const id = rolloutFromHash(window.location.hash);
-      if (id) {
-        setPage({ kind: "rollout", id });
+      const linked = pageFromHash(window.location.hash);
+      if (linked) {
+        setPage(linked);
         consume();
       }
     };
@@ -57,6 +68,8 @@ export function RolloutsScreen({ onOpenSettings }: { onOpenSettings: () => void 
           </button>
         </div>
         <RolloutWizard
+          key={page.packageId ?? ""}
+          initialPackageId={page.packageId}
           onStarted={(id) => setPage({ kind: "rollout", id })}
           onCancel={() => setPage({ kind: "list" })}
           onOpenRollout={(id) => setPage({ kind: "rollout", id })}

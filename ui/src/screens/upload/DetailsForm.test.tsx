@@ -1,7 +1,7 @@
 import { fireEvent, render, screen } from "@testing-library/react";
 import { vi } from "vitest";
 import { DetailsForm } from "./DetailsForm";
-import { EMPTY_DETAILS, fieldOfError, validateDetails } from "./details";
+import { EMPTY_DETAILS, fieldOfError, validateDetails, versionFromFileName } from "./details";
 
 const SHA = "a".repeat(64);
 
@@ -51,5 +51,16 @@ describe("upload details form", () => {
     expect(fieldOfError("INVALID_ARGUMENT", "min_version: nope")).toBe("minVersion");
     expect(fieldOfError("VERIFICATION_FAILED", "sha256 mismatch")).toBeNull();
     expect(validateDetails({ ...EMPTY_DETAILS, version: "1.0.0", deviceType: "x", minVersion: "1.0.0" }, SHA)).toEqual({});
+  });
+});
+
+describe("version from a file name", () => {
+  it("finds the semantic version a build's name carries, and nothing where there is none", () => {
+    expect(versionFromFileName("fw-2.1.0.bin")).toBe("2.1.0");
+    expect(versionFromFileName("temp-sensor_v2.1.0-rc.1.img")).toBe("2.1.0-rc.1");
+    expect(versionFromFileName("gateway-10.0.3+build.7.tar.gz")).toBe("10.0.3+build.7");
+    expect(versionFromFileName("firmware.bin")).toBeNull();
+    expect(versionFromFileName("fw-2.1.bin")).toBeNull();
+    expect(versionFromFileName("fw-01.2.3.bin")).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
 import { formatBytes } from "../../lib/format";
+import { startRolloutHash } from "../../lib/route";
 import { useUpload } from "./UploadProvider";
 
 /**
@@ -48,7 +49,20 @@ export function ResultStep({ onShowPackage }: { onShowPackage: (id: string) => v
         {o.resumed && <li>Continued an interrupted upload</li>}
       </ul>
       <div className="actions">
-        <button type="button" className="primary" onClick={() => onShowPackage(o.package.id)}>
+        <button
+          type="button"
+          className="primary"
+          data-testid="start-rollout-of-upload"
+          onClick={() => {
+            const hash = startRolloutHash(o.package.id);
+            u.reset();
+            u.close();
+            window.location.hash = hash;
+          }}
+        >
+          Start a rollout of {o.package.version}
+        </button>
+        <button type="button" onClick={() => onShowPackage(o.package.id)}>
           Show in catalog
         </button>
         <button type="button" onClick={u.reset}>

@@ -9,7 +9,7 @@ import type { TransferProgress } from "../../bindings/TransferProgress";
 import type { UploadOutcome } from "../../bindings/UploadOutcome";
 import * as ipc from "../../ipc";
 import type { AppError } from "../../ipc";
-import { EMPTY_DETAILS, fieldOfError, type Details } from "./details";
+import { EMPTY_DETAILS, fieldOfError, versionFromFileName, type Details } from "./details";
 import { signingRefusal } from "./signing";
 
 export type Step = "choose" | "hashing" | "details" | "signing" | "uploading" | "done" | "failed";
@@ -90,7 +90,12 @@ export function UploadProvider({ children }: { children: ReactNode }) {
       patch({ step: "hashing", hash: null, file: null, error: null });
       try {
         const file = await ipc.hashFile(path, (hash) => patch({ hash }));
-        patch({ file, step: "details" });
+        // The version the file name carries is suggested; one the person typed stays.
+        setState((s) => {
+          const suggested = versionFromFileName(file.file_name);
+          const details = !s.details.version.trim() && suggested ? { ...s.details, version: suggested } : s.details;
+          return { ...s, file, details, step: "details" };
+        });
       } catch (error) {
         patch({ step: "choose", error: error as AppError });
       }

@@ -83,5 +83,9 @@ describe("upload wizard", () => {
     renderApp(<Opened />);
     await fillAndUpload();
     expect(await screen.findByTestId("upload-done")).toHaveTextContent("Package 3.0.0 is available");
+    // The next step of a release: the rollout wizard, with this package already chosen.
+    fireEvent.click(screen.getByTestId("start-rollout-of-upload"));
+    expect(window.location.hash).toBe("#/rollouts/new/pkg_9");
+    window.location.hash = "";
   });
 });

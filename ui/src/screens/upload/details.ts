@@ -23,6 +23,18 @@ export const EMPTY_DETAILS: Details = {
   expectedSha256: "",
 };
 
+/** The version a build's file name carries ("fw-2.1.0.bin" → "2.1.0", "sensor_v2.1.0-rc.1.img" →
+ *  "2.1.0-rc.1"), to suggest in the form; null when it names none. */
+export function versionFromFileName(fileName: string): string | null {
+  // Without its extensions first: a pre-release part would take ".bin" in as one of its own.
+  const stem = fileName.replace(/(\.[A-Za-z][A-Za-z0-9]{0,4})+$/, "");
+  const found = /\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?/.exec(stem)?.[0];
+  if (!found) return null;
+  if (isSemver(found)) return found;
+  const core = /^\d+\.\d+\.\d+/.exec(found)?.[0] ?? "";
+  return isSemver(core) ? core : null;
+}
+
 export function validateDetails(d: Details, measuredSha256: string | null): DetailErrors {
   const errors: DetailErrors = {};
   if (!d.version.trim()) errors.version = "Enter the package version, e.g. 2.1.0.";

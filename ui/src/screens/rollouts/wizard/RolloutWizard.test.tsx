@@ -299,4 +299,16 @@ describe("rollout wizard", () => {
     expect(window.location.hash).toBe("#/devices/dev_1");
     window.location.hash = "";
   });
+
+  it("opens with a package chosen elsewhere (an upload's result), which alone is no input to guard", async () => {
+    backend([]);
+    let leftTo = "";
+    renderApp(<RolloutWizard initialPackageId="new" onStarted={() => {}} onCancel={() => {}} />);
+    await screen.findByRole("option", { name: /temp-sensor 2.0.0/ });
+    expect(screen.getByLabelText("Package")).toHaveValue("new");
+    // Leaving before touching anything goes at once: no "discard?" for what the wizard was given.
+    act(() => leaveThen(() => (leftTo = "devices")));
+    expect(leftTo).toBe("devices");
+    expect(screen.queryByRole("dialog")).toBeNull();
+  });
 });

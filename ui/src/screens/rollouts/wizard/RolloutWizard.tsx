@@ -27,10 +27,13 @@ const STEPS = ["Package and target", "Strategy", "Review and start"] as const;
 /** Package → target profile → strategy → review → start. Nothing reaches the server but
  *  previews until the last button. */
 export function RolloutWizard({
+  initialPackageId,
   onStarted,
   onCancel,
   onOpenRollout,
 }: {
+  /** A package chosen before the wizard opened (an upload's result, the catalog). */
+  initialPackageId?: string;
   onStarted: (id: string) => void;
   onCancel: () => void;
   /** Opens another rollout (the one that conflicts with this plan). */
@@ -41,7 +44,9 @@ export function RolloutWizard({
   const targets = useTargets(true);
   const client = useQueryClient();
   const [step, setStep] = useState(0);
-  const [draft, setDraft] = useState<Draft>(EMPTY_DRAFT);
+  // What the wizard opened with is not the person's input: leaving it untouched asks nothing.
+  const [initial] = useState<Draft>(() => ({ ...EMPTY_DRAFT, packageId: initialPackageId ?? "" }));
+  const [draft, setDraft] = useState<Draft>(initial);
   const [tried, setTried] = useState(false);
   const set = (patch: Partial<Draft>) => setDraft((d) => ({ ...d, ...patch }));
 
@@ -75,7 +80,7 @@ export function RolloutWizard({
   // Leaving with entered data (the sidebar, a link, a notification) asks first.
   const [leaving, setLeaving] = useState<(() => void) | null>(null);
   const [confirmAll, setConfirmAll] = useState(false);
-  const dirty = isDirty(draft);
+  const dirty = isDirty(draft, initial);
   const releaseGuard = useRef<(() => void) | null>(null);
   useEffect(() => {
     if (!dirty) return;

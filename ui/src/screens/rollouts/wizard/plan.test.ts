@@ -122,6 +122,10 @@ describe("rollout plan validation", () => {
     expect(isDirty(EMPTY_DRAFT)).toBe(false);
     expect(isDirty({ ...EMPTY_DRAFT, packageId: "new" })).toBe(true);
     expect(isDirty({ ...EMPTY_DRAFT, allowDowngrade: true })).toBe(true);
+    // Opened with a package chosen (from an upload's result): that choice alone is not input.
+    const opened = { ...EMPTY_DRAFT, packageId: "new" };
+    expect(isDirty(opened, opened)).toBe(false);
+    expect(isDirty({ ...opened, profileId: "sensors" }, opened)).toBe(true);
   });
 
   it("confirms All at once only above 100 devices", () => {

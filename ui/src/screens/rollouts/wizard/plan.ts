@@ -33,9 +33,10 @@ export const EMPTY_DRAFT: Draft = {
   allowDowngrade: false,
 };
 
-/** Whether the person entered anything: leaving the wizard then asks first. */
-export function isDirty(d: Draft): boolean {
-  return (Object.keys(EMPTY_DRAFT) as DraftField[]).some((k) => d[k] !== EMPTY_DRAFT[k]);
+/** Whether the person entered anything since the wizard opened with `initial`: leaving the
+ *  wizard then asks first. */
+export function isDirty(d: Draft, initial: Draft = EMPTY_DRAFT): boolean {
+  return (Object.keys(EMPTY_DRAFT) as DraftField[]).some((k) => d[k] !== initial[k]);
 }
 
 /** "All at once" over more than this many devices asks for a confirmation stating the count. */
