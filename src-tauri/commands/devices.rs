@@ -6,9 +6,8 @@ use std::sync::Mutex;
 
 use airlift_desk::cache::{Cache, Collection, DeviceQuery, DeviceSort};
 use airlift_desk::client::Client;
-use airlift_desk::device_history::{
-    cached_history, csv_file_name, history_csv, ota_from_history, rollout_label,
-};
+use airlift_desk::device_history::{cached_history, ota_from_history, rollout_label};
+use airlift_desk::ops::{self, Session};
 use airlift_desk::sync::{
     device_row, read_through, sync_device_history, sync_device_states, sync_devices, sync_packages,
     sync_profiles, sync_rollouts, SyncReport,
@@ -210,34 +209,32 @@ async fn fetch_device(
     Ok(())
 }
 
-/// Writes the device's cached history as CSV to a file the person chooses; `None` when they
-/// close the dialog.
+/// Writes the device's history as CSV (`ops::history`: synced first, the cached copy when the
+/// server is away) to a file the person chooses; `None` when they close the dialog.
 #[tauri::command]
 pub async fn device_history_export(
     app: AppHandle,
     state: State<'_, AppState>,
     id: String,
 ) -> Result<Option<String>, DeskError> {
-    let name = state.active_name()?;
-    let (csv, device_name) = {
-        let cache = lock(&state.cache)?;
-        let device_name = cache.device(&name, &id)?.map(|d| d.name);
-        (
-            history_csv(&cached_history(&cache, &name, &id)?)?,
-            device_name,
-        )
+    let (name, client) = state.client()?;
+    let session = Session {
+        client: &client,
+        cache: &state.cache,
+        connection_id: &name,
     };
+    let export = ops::history::export_history(session, &id, None).await?.data;
     let chosen = crate::dialog::save_file(
         &app,
         "Export the device's history",
-        &csv_file_name(device_name.as_deref(), &id),
+        &export.file_name,
         ("CSV", &["csv"]),
     )
     .await;
     let Some(path) = chosen else {
         return Ok(None);
     };
-    std::fs::write(&path, csv).map_err(|err| DeskError::io("save the CSV", &path, &err))?;
+    std::fs::write(&path, export.csv).map_err(|err| DeskError::io("save the CSV", &path, &err))?;
     Ok(Some(path.display().to_string()))
 }
 

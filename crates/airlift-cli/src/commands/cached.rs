@@ -24,6 +24,11 @@ where
     F: Future<Output = Result<SyncReport, DeskError>>,
 {
     let cached = read_through(cache, &ctx.connection_id, collection, sync, read).await?;
+    fresh_enough(ctx, cached)
+}
+
+/// `cached`, unless it is the cache's copy and `--require-fresh` was given.
+pub fn fresh_enough<T>(ctx: &Context, cached: Cached<T>) -> Result<Cached<T>, Failure> {
     if ctx.require_fresh && !cached.fresh {
         return Err(Failure::Desk(DeskError::new(
             DeskErrorCode::Offline,

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use airlift_core::wire::{CreateDevice, DeviceHistoryEntry};
 use airlift_desk::cache::rows::DeviceRow;
 use airlift_desk::cache::{Cache, Collection, DeviceQuery, MAX_PAGE};
-use airlift_desk::device_history::history_csv;
+use airlift_desk::ops::{self, Session};
 use airlift_desk::sync::{
     sync_device_history, sync_device_states, sync_devices, sync_rollouts, SyncReport,
 };
@@ -161,6 +161,34 @@ async fn history(
 ) -> Result<u8, Failure> {
     let cache = ctx.open_cache()?;
     let conn = ctx.connection_id.as_str();
+    if csv {
+        let session = Session {
+            client: &ctx.client,
+            cache: &cache,
+            connection_id: conn,
+        };
+        let export = ops::history::export_history(session, device_id, Some(limit as usize)).await?;
+        let export = cached::fresh_enough(ctx, export)?;
+        if let Some(note) = stale_note("history", export.fresh, export.age) {
+            eprintln!("airlift-cli: {note}");
+        }
+        print!("{}", export.data.csv);
+        return Ok(OK);
+    }
+    if csv {
+        let session = Session {
+            client: &ctx.client,
+            cache: &cache,
+            connection_id: conn,
+        };
+        let export = ops::history::export_history(session, device_id, Some(limit as usize)).await?;
+        let export = cached::fresh_enough(ctx, export)?;
+        if let Some(note) = stale_note("history", export.fresh, export.age) {
+            eprintln!("airlift-cli: {note}");
+        }
+        print!("{}", export.data.csv);
+        return Ok(OK);
+    }
     let cached = cached::read(
         ctx,
         &cache,
@@ -174,13 +202,6 @@ async fn history(
         .iter()
         .filter_map(|e| serde_json::from_value(e.detail.clone()).ok())
         .collect();
-    if csv {
-        if let Some(note) = stale_note("history", cached.fresh, cached.age) {
-            eprintln!("airlift-cli: {note}");
-        }
-        print!("{}", history_csv(&entries)?);
-        return Ok(OK);
-    }
     let value = json!({
         "device_id": device_id,
         "history": entries,
