@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use airlift_desk::ops::keys::{create_key, import_key};
 use airlift_desk::signing::{register, registration, tenant_keys, KeyStore};
 use airlift_desk::DeskError;
 use tauri::{AppHandle, State};
@@ -11,9 +12,6 @@ use tauri::{AppHandle, State};
 use crate::dto::signing::{ImportSigningKey, KeyRegistration, KeyRegistrations, NewSigningKey};
 use crate::dto::upload::SigningKeyInfo;
 use crate::state::AppState;
-
-/// The shortest passphrase a stored key accepts (the UI asks the same).
-pub const MIN_PASSPHRASE_CHARS: usize = 12;
 
 /// Opens the native dialog to choose a PEM private key file; `None` when closed.
 #[tauri::command]
@@ -33,11 +31,11 @@ pub async fn signing_key_create(
     state: State<'_, AppState>,
     key: NewSigningKey,
 ) -> Result<SigningKeyInfo, DeskError> {
-    check_passphrase(&key.passphrase)?;
-    let dir = state.keys_dir().to_path_buf();
-    // scrypt makes storing a key take a noticeable moment: keep it off the IPC thread.
-    blocking(move || KeyStore::open(&dir)?.create(&key.name, key.algorithm.into(), &key.passphrase))
-        .await
+    let keys = KeyStore::open(state.keys_dir())?;
+    let algorithm = key.algorithm.into();
+    Ok(create_key(keys, key.name, algorithm, key.passphrase)
+        .await?
+        .into())
 }
 
 /// Imports a PEM private key file and stores it encrypted under the passphrase.
@@ -46,18 +44,14 @@ pub async fn signing_key_import(
     state: State<'_, AppState>,
     key: ImportSigningKey,
 ) -> Result<SigningKeyInfo, DeskError> {
-    check_passphrase(&key.passphrase)?;
-    let dir = state.keys_dir().to_path_buf();
-    blocking(move || {
-        let file_passphrase = key.file_passphrase.as_deref().filter(|p| !p.is_empty());
-        KeyStore::open(&dir)?.import_file(
-            &key.name,
-            &PathBuf::from(&key.path),
-            file_passphrase,
-            &key.passphrase,
-        )
-    })
-    .await
+    let keys = KeyStore::open(state.keys_dir())?;
+    let file_passphrase = key.file_passphrase.filter(|p| !p.is_empty());
+    let path = PathBuf::from(&key.path);
+    Ok(
+        import_key(keys, key.name, path, file_passphrase, key.passphrase)
+            .await?
+            .into(),
+    )
 }
 
 /// Which local keys the active connection's tenant trusts.
@@ -98,23 +92,4 @@ pub async fn signing_key_register(
         fingerprint: stored.fingerprint,
         tenant_key_id: tenant_key.key_id,
     })
-}
-
-fn check_passphrase(passphrase: &str) -> Result<(), DeskError> {
-    if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
-        return Err(DeskError::invalid_argument(format!(
-            "passphrase: use at least {MIN_PASSPHRASE_CHARS} characters; it is all that protects \
-             the key if this computer's files are copied"
-        )));
-    }
-    Ok(())
-}
-
-async fn blocking(
-    work: impl FnOnce() -> Result<airlift_desk::signing::StoredKey, DeskError> + Send + 'static,
-) -> Result<SigningKeyInfo, DeskError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|err| DeskError::internal(format!("the key store stopped unexpectedly: {err}")))?
-        .map(Into::into)
 }

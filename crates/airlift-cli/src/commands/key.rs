@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use airlift_desk::ops::keys::{create_key, import_key};
 use airlift_desk::signing::{register, SigningAlgorithm, SigningKey, StoredKey};
 use airlift_desk::DeskError;
 use serde_json::json;
@@ -31,7 +32,7 @@ pub async fn run(out: Output, g: &Global, cmd: &KeyCommand) -> Result<u8, Failur
                 KeyAlgorithm::Ed25519 => SigningAlgorithm::Ed25519,
                 KeyAlgorithm::EcdsaP256 => SigningAlgorithm::EcdsaP256Sha256,
             };
-            let stored = keys.create(name, algorithm, &pass)?;
+            let stored = create_key(keys, name.clone(), algorithm, pass).await?;
             out.result(&json!({"key": stored}), || {
                 format!("created {}\n{}", describe(&stored), next_step(&stored))
             })?;
@@ -42,7 +43,8 @@ pub async fn run(out: Output, g: &Global, cmd: &KeyCommand) -> Result<u8, Failur
             passphrase,
         } => {
             let pass = required_passphrase(passphrase)?;
-            let stored = keys.import_file(name, pem, Some(&pass), &pass)?;
+            let stored =
+                import_key(keys, name.clone(), pem.clone(), Some(pass.clone()), pass).await?;
             out.result(&json!({"key": stored}), || {
                 format!("imported {}\n{}", describe(&stored), next_step(&stored))
             })?;

@@ -7,6 +7,7 @@
 //! a typed callback and stops through a control handle.
 
 pub mod history;
+pub mod keys;
 pub mod rollouts;
 pub mod upload;
 
