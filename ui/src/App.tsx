@@ -13,6 +13,7 @@ import { ConnectionStatus } from "./shell/ConnectionStatus";
 import { Sidebar, SECTIONS, type SectionId } from "./shell/Sidebar";
 import { StatusBar } from "./shell/StatusBar";
 import { useAutoDemo } from "./shell/useAutoDemo";
+import { ErrorLine } from "./components/ErrorLine";
 
 export function App() {
   // The section (and the object it shows) lives in the URL hash: #/devices/<id>, #/rollouts/<id>.
@@ -65,9 +66,7 @@ export function App() {
       />
       <main className="content" aria-labelledby="section-title">
         {error && (
-          <p role="alert" className="error">
-            {error.message} <code>{error.code}</code>
-          </p>
+          <ErrorLine error={error} />
         )}
         {section === "catalog" &&
           (upload.open ? (

@@ -5,6 +5,7 @@ import { useCatalog } from "../../lib/queries";
 import { applyFilter, deviceTypes, NO_FILTER, type CatalogFilter } from "./filter";
 import { PackageDetailPanel } from "./PackageDetailPanel";
 import { PackageTable } from "./PackageTable";
+import { ErrorLine } from "../../components/ErrorLine";
 
 /** All packages of the active connection, with filters and a detail panel (`selectedAtStart`
  *  open first); "Upload package" calls `onOpenUpload`. */
@@ -37,9 +38,7 @@ export function CatalogScreen({
         )}
       </div>
       {error && (
-        <p role="alert" className="error">
-          {error.message} <code>{error.code}</code>
-        </p>
+        <ErrorLine error={error} />
       )}
       {!active && cached.isSuccess ? (
         <section className="empty-state" data-testid="empty-state">

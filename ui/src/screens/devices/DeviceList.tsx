@@ -5,6 +5,7 @@ import { useNow } from "../../lib/useNow";
 import { DeviceTable } from "./DeviceTable";
 import { OTA_STATUSES, statusLabel } from "./status";
 import { NO_FILTERS, useDeviceOverview, useDeviceSearch, type DeviceFilters } from "./useDevices";
+import { ErrorLine } from "../../components/ErrorLine";
 
 interface Props {
   onOpen: (id: string) => void;
@@ -60,9 +61,7 @@ export function DeviceList({ onOpen, onOpenSettings }: Props) {
         </div>
       </div>
       {error && (
-        <p role="alert" className="error">
-          {error.message} <code>{error.code}</code>
-        </p>
+        <ErrorLine error={error} />
       )}
       {data && !data.fresh && overview.live.isFetched && data.offline_reason && (
         <p className="offline-note" role="status" data-testid="devices-offline">

@@ -11,6 +11,7 @@ import { StatusBadge } from "./StatusBadge";
 import { Timeline } from "./Timeline";
 import { newestFailure } from "./timeline";
 import { useDeviceDetail } from "./useDevices";
+import { ErrorLine } from "../../components/ErrorLine";
 
 /** A device heard from within this long is online: devices poll every few seconds to a minute,
  *  so five minutes of silence means it is off, out of reach, or stuck. */
@@ -94,9 +95,7 @@ export function DevicePage({ id, onBack }: Props) {
       <>
         {head}
         {error ? (
-          <p role="alert" className="error">
-            {error.message} <code>{error.code}</code>
-          </p>
+          <ErrorLine error={error} />
         ) : (
           <p className="muted">Loading the device…</p>
         )}
@@ -116,9 +115,7 @@ export function DevicePage({ id, onBack }: Props) {
         </p>
       )}
       {exportError && (
-        <p role="alert" className="error">
-          {exportError.message} <code>{exportError.code}</code>
-        </p>
+        <ErrorLine error={exportError} />
       )}
       {!data.fresh && data.offline_reason && (
         <p className="offline-note" role="status">

@@ -10,6 +10,7 @@ import { useRolloutDetail } from "./queries";
 import { RolloutActions } from "./RolloutActions";
 import { StateDiagram } from "./StateDiagram";
 import { StatusBadge } from "./StatusBadge";
+import { ErrorLine } from "../../components/ErrorLine";
 
 const STRATEGY = { canary: "Canary", rolling: "Rolling", all_at_once: "All at once" } as Record<string, string>;
 
@@ -29,9 +30,7 @@ export function RolloutView({ id, onBack, onOpenDevice }: { id: string; onBack: 
           </button>
         </div>
         {error ? (
-          <p role="alert" className="error">
-            {error.message} <code>{error.code}</code>
-          </p>
+          <ErrorLine error={error} />
         ) : (
           <p className="muted">Loading the rollout…</p>
         )}

@@ -6,6 +6,7 @@ import { useRollouts } from "./queries";
 import { RolloutListTable } from "./RolloutListTable";
 import { RolloutView } from "./RolloutView";
 import { RolloutWizard } from "./wizard/RolloutWizard";
+import { ErrorLine } from "../../components/ErrorLine";
 
 type Page = { kind: "list" } | { kind: "wizard"; packageId?: string } | { kind: "rollout"; id: string };
 
@@ -89,9 +90,7 @@ export function RolloutsScreen({ onOpenSettings }: { onOpenSettings: () => void 
         )}
       </div>
       {error && (
-        <p role="alert" className="error">
-          {error.message} <code>{error.code}</code>
-        </p>
+        <ErrorLine error={error} />
       )}
       {data && !data.fresh && data.connection && live.isFetched && (
         <p className="notice" role="status" data-testid="rollouts-offline">
