@@ -178,7 +178,7 @@ async fn corrupted_bytes_are_refused_and_the_hook_never_runs() {
 }
 
 #[tokio::test]
-async fn an_older_version_is_refused_unless_rolling_back() {
+async fn an_older_version_is_refused() {
     let _g = serial().await;
     let env = Env::start("1.0.0").await;
     let (pkg, _) = env.package("1.5.0", 70_000).await;
@@ -269,4 +269,42 @@ async fn not_enough_disk_space_is_a_test_error_with_the_numbers() {
         "{msg}"
     );
     env.wait_counter(&rollout, "failed", 1, LIMIT).await;
+}
+
+#[tokio::test]
+async fn a_rollback_command_may_install_the_older_version() {
+    let _g = serial().await;
+    let env = Env::start("1.0.0").await;
+    let (old, old_bytes) = env.package("1.0.0", 70_000).await;
+    let (new, _) = env.package("2.0.0", 70_000).await;
+    // The idle device never reports, so the rollout stays active and can be rolled back.
+    let rollout = env
+        .rollout_with(serde_json::json!({
+            "package_id": new,
+            "device_ids": [env.device_id, env.idle_device_id],
+            "canary_percent": 100,
+            "failure_threshold_percent": 100,
+            "rollback_package_id": old,
+        }))
+        .await;
+    env.set_version("1.0.0");
+    let _agent = env.agent(&env.server.url, &copy_hook(&env), &[]);
+    env.wait_counter(&rollout, "successful", 1, LIMIT).await;
+    assert_eq!(env.version(), "2.0.0");
+    let _: serde_json::Value = env
+        .api
+        .post_empty(&format!("/api/v1/ota/rollouts/{rollout}/rollback"))
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + LIMIT;
+    while env.version() != "1.0.0" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not rolled back; reports {:?}",
+            env.reports().await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(std::fs::read(env.path("installed.bin")).unwrap(), old_bytes);
+    assert!(!statuses(&env.reports().await).contains(&"INSTALL_ABORTED"));
 }

@@ -43,6 +43,8 @@ pub struct Env {
     pub signer: DemoSigner,
     pub profile_id: String,
     pub device_id: String,
+    /// A second device of the profile that runs no agent (it never reports).
+    pub idle_device_id: String,
     pub dir: tempfile::TempDir,
 }
 
@@ -64,16 +66,21 @@ impl Env {
         let profile = api.ensure_profile("gateways", DEVICE_TYPE).await.unwrap();
         let signer = DemoSigner::from_seed([7; 32]);
         ensure_signing_key(&api, &signer, "release").await.unwrap();
-        let dev = api
-            .provision(vec![CreateDevice {
-                name: "gw-1".into(),
-                profile_id: profile.profile_id.clone(),
-                device_type: DEVICE_TYPE.into(),
-                firmware_version: firmware.into(),
-            }])
+        let mut devs = api
+            .provision(
+                ["gw-1", "gw-2"]
+                    .map(|name| CreateDevice {
+                        name: name.into(),
+                        profile_id: profile.profile_id.clone(),
+                        device_type: DEVICE_TYPE.into(),
+                        firmware_version: firmware.into(),
+                    })
+                    .to_vec(),
+            )
             .await
-            .unwrap()
-            .remove(0);
+            .unwrap();
+        let idle = devs.remove(1);
+        let dev = devs.remove(0);
         std::fs::write(dir.path().join("token"), &dev.device_token).unwrap();
         std::fs::write(
             dir.path().join("trusted.pem"),
@@ -87,6 +94,7 @@ impl Env {
             signer,
             profile_id: profile.profile_id,
             device_id: dev.device.device_id,
+            idle_device_id: idle.device.device_id,
             dir,
         }
     }
@@ -109,22 +117,20 @@ impl Env {
         )
     }
 
-    /// A rollout of `package_id` to this one device.
+    /// A rollout of `package_id` to the agent's device.
     pub async fn rollout(&self, package_id: &str) -> String {
-        let r: Value = self
-            .api
-            .post(
-                "/api/v1/ota/rollouts",
-                &json!({
-                    "package_id": package_id,
-                    "device_ids": [self.device_id],
-                    "canary_percent": 100,
-                    "failure_threshold_percent": 100,
-                    "allow_downgrade": true,
-                }),
-            )
-            .await
-            .unwrap();
+        self.rollout_with(json!({
+            "package_id": package_id,
+            "device_ids": [self.device_id],
+            "canary_percent": 100,
+            "failure_threshold_percent": 100,
+            "allow_downgrade": true,
+        }))
+        .await
+    }
+
+    pub async fn rollout_with(&self, body: Value) -> String {
+        let r: Value = self.api.post("/api/v1/ota/rollouts", &body).await.unwrap();
         r["rollout_id"].as_str().unwrap().to_owned()
     }
 
