@@ -45,6 +45,10 @@ pub struct AgentArgs {
     /// Run with `sh -c`; exit 0 installed, 10 installed and restart needed, else failed.
     #[arg(long, env = "AIRLIFT_AGENT_INSTALL_HOOK")]
     pub install_hook: String,
+    /// Run with `sh -c` after a hook exited 10 and that was recorded and reported (e.g.
+    /// `systemctl reboot`); without it, something else restarts the device.
+    #[arg(long, env = "AIRLIFT_AGENT_RESTART_COMMAND")]
+    pub restart_command: Option<String>,
     /// A PEM public key (file) a package must be signed with; repeatable.
     #[arg(
         long = "trusted-key",

@@ -292,6 +292,18 @@ impl Agent {
                 let m = "Installed; restart needed to run it".to_owned();
                 self.progress(&rid, InstallStatus::InstallSuccess, Some(m), Some(100))
                     .await;
+                if let Some(cmd) = &self.cfg.args.restart_command {
+                    // Everything is recorded: the restart may kill this process at any point.
+                    log::info(&format!("restarting the device: {cmd}"));
+                    let status = tokio::process::Command::new("sh")
+                        .arg("-c")
+                        .arg(cmd)
+                        .status()
+                        .await;
+                    if !status.as_ref().is_ok_and(|s| s.success()) {
+                        log::warn(&format!("restart command failed: {status:?}"));
+                    }
+                }
                 Ok(())
             }
             HookOutcome::Failed { status, last_line } => {

@@ -68,9 +68,23 @@ async fn restart_needed_counts_only_once_the_new_version_runs() {
     let (pkg, _) = env.package("2.0.0", 70_000).await;
     let rollout = env.rollout(&pkg).await;
     env.set_version("1.0.0");
-    let agent = env.agent(&env.server.url, "echo 'staged in slot B'; exit 10", &[]);
+    let restarted = env.path("restart-requested");
+    let restart = format!("touch {}", restarted.display());
+    let agent = env.agent(
+        &env.server.url,
+        "echo 'staged in slot B'; exit 10",
+        &["--restart-command", &restart],
+    );
     let (_, msg, _) = env.wait_report("INSTALL_SUCCESS", LIMIT).await;
     assert!(msg.contains("restart"), "{msg}");
+    let deadline = std::time::Instant::now() + LIMIT;
+    while !restarted.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the restart command never ran"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     tokio::time::sleep(Duration::from_millis(600)).await;
     let r = env.rollout_state(&rollout).await;
     assert_eq!(
