@@ -226,14 +226,21 @@ impl Agent {
         self.send(&r).await;
     }
 
+    /// False only when the report is worth sending again later (no answer, 5xx, 429).
     async fn send(&self, r: &OtaReport) -> bool {
         let http = &self.cfg.http;
         let creds = &self.cfg.creds;
         match retry_with(&self.cfg.backoff, || http.report(creds, r)).await {
             Ok(()) => true,
-            Err(e) => {
-                log::warn(&format!("report {} not sent: {e}", r.status));
+            Err(e) if e.is_transient() => {
+                log::warn(&format!("report {} not sent, will retry: {e}", r.status));
                 false
+            }
+            Err(e) => {
+                // The server will never take it (its rollout is gone, say): keeping it
+                // would only resend it forever.
+                log::warn(&format!("report {} refused, dropped: {e}", r.status));
+                true
             }
         }
     }

@@ -2,6 +2,7 @@
 //! records the chunk requests (offset and length), and can slow chunk answers down or
 //! corrupt the bytes they carry.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -24,8 +25,7 @@ impl Link {
     }
 }
 
-/// Starts the proxy on loopback; answers its URL and its shared controls.
-pub async fn start(upstream: &str) -> (String, Arc<Link>) {
+fn router(upstream: &str) -> (axum::Router, Arc<Link>) {
     let link = Arc::new(Link {
         upstream: upstream.trim_end_matches('/').to_owned(),
         ..Link::default()
@@ -33,9 +33,59 @@ pub async fn start(upstream: &str) -> (String, Arc<Link>) {
     let app = axum::Router::new()
         .fallback(forward)
         .with_state(link.clone());
+    (app, link)
+}
+
+/// Starts the proxy on loopback; answers its URL and its shared controls.
+pub async fn start(upstream: &str) -> (String, Arc<Link>) {
+    let (app, link) = router(upstream);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, link)
+}
+
+/// The same proxy behind TLS with `cert_pem` / `key_pem`; answers `https://localhost:PORT`.
+pub async fn start_tls(upstream: &str, cert_pem: &Path, key_pem: &Path) -> (String, Arc<Link>) {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<_> = CertificateDer::pem_file_iter(cert_pem)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(key_pem).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let (app, link) = router(upstream);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "https://localhost:{}",
+        listener.local_addr().unwrap().port()
+    );
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            tokio::spawn(async move {
+                // A client that does not trust the CA ends the handshake: nothing to serve.
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = hyper_util::service::TowerToHyperService::new(app);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
     (url, link)
 }
 
