@@ -6,13 +6,15 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 target_args=""
-bin_dir="$root/target/release"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+# The `agent` profile (workspace Cargo.toml): size-optimised, stripped, panic = abort.
+bin_dir="$target_dir/agent"
 if [ "${1:-}" = "--target" ]; then
     target_args="--target $2"
-    bin_dir="$root/target/$2/release"
+    bin_dir="$target_dir/$2/agent"
 fi
 # shellcheck disable=SC2086
-cargo build --release -p airlift-agent $target_args
+cargo build --profile agent -p airlift-agent $target_args
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$here/../Cargo.toml" | head -n 1)
 arch=$(dpkg --print-architecture)
 case "${2:-}" in
