@@ -114,6 +114,15 @@ impl RolloutStatus {
         }
     }
 
+    /// The operator actions accepted in this status (the API's `allowed_actions`): the
+    /// allowed triggers a person can pull, in [`RolloutTrigger::OPERATOR`] order.
+    pub fn operator_actions(self) -> Vec<RolloutTrigger> {
+        RolloutTrigger::OPERATOR
+            .into_iter()
+            .filter(|t| self.allowed().contains(t))
+            .collect()
+    }
+
     /// `completed` is the only end state: nothing leaves it.
     pub fn is_terminal(self) -> bool {
         self == RolloutStatus::Completed
@@ -143,6 +152,14 @@ impl FromStr for RolloutStatus {
 }
 
 impl RolloutTrigger {
+    /// The triggers a person pulls (the others are the server's own).
+    pub const OPERATOR: [RolloutTrigger; 4] = [
+        RolloutTrigger::Pause,
+        RolloutTrigger::Resume,
+        RolloutTrigger::Advance,
+        RolloutTrigger::Rollback,
+    ];
+
     /// Every trigger, for exhaustive tests.
     pub const ALL: [RolloutTrigger; 8] = [
         RolloutTrigger::Pause,

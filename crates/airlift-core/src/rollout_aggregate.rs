@@ -554,6 +554,26 @@ fn corrupt(what: String) -> ApiError {
     ApiError::internal(format!("stored rollout is inconsistent: {what}"))
 }
 
+/// A report from a device on the rollback track (it was sent `ota_rollback`; this aggregate
+/// tracks the forward update only): the device state machine's edge for the report's verdict,
+/// where the same verdict again stays put (a retried POST) exactly as on the way up, and
+/// `Observed` changes nothing. Any other report after a verdict is `FAILED_PRECONDITION`.
+pub fn rollback_report(
+    from: DeviceRolloutState,
+    outcome: ReportOutcome,
+) -> Result<DeviceRolloutState, ApiError> {
+    let Some(trigger) = outcome.trigger() else {
+        return Ok(from);
+    };
+    match from.next(trigger) {
+        Ok(to) => Ok(to),
+        Err(_) if is_repeat_of_verdict(from, trigger) => Ok(from),
+        Err(e) => Err(ApiError::failed_precondition(format!(
+            "rollback of this device: {e}"
+        ))),
+    }
+}
+
 /// Same verdict again (e.g. `success` twice, or a second timeout): accepted as a no-op.
 fn is_repeat_of_verdict(state: DeviceRolloutState, trigger: DeviceTrigger) -> bool {
     matches!(

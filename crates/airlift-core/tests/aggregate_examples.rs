@@ -478,3 +478,39 @@ fn a_joining_device_extends_the_targets_and_the_slice_stays_a_prefix() {
         ErrorCode::FailedPrecondition
     );
 }
+
+/// The rollback track moves along the device state machine: a verdict from an open command
+/// decides, the same verdict again stays put (as on the way up), `Observed` changes nothing,
+/// and another verdict after one is refused.
+#[test]
+fn rollback_reports_follow_the_device_state_machine() {
+    use airlift_core::device_state::DeviceRolloutState as S;
+    use airlift_core::error::ErrorCode;
+    use airlift_core::install_status::ReportOutcome as O;
+    use airlift_core::rollout_aggregate::rollback_report;
+
+    assert_eq!(
+        rollback_report(S::CommandSent, O::Progress).unwrap(),
+        S::InProgress
+    );
+    assert_eq!(
+        rollback_report(S::InProgress, O::Succeeded).unwrap(),
+        S::Successful
+    );
+    assert_eq!(
+        rollback_report(S::CommandSent, O::Failed).unwrap(),
+        S::Failed
+    );
+    assert_eq!(
+        rollback_report(S::Successful, O::Succeeded).unwrap(),
+        S::Successful
+    );
+    assert_eq!(rollback_report(S::Failed, O::Failed).unwrap(), S::Failed);
+    assert_eq!(
+        rollback_report(S::InProgress, O::Observed).unwrap(),
+        S::InProgress
+    );
+    let refused = rollback_report(S::Successful, O::Failed).unwrap_err();
+    assert_eq!(refused.code, ErrorCode::FailedPrecondition);
+    assert!(refused.message.starts_with("rollback of this device: "));
+}

@@ -378,3 +378,19 @@ fn device_transition_table() {
     assert_eq!(api.code, ErrorCode::FailedPrecondition);
     assert!(api.message.contains("successful"), "{}", api.message);
 }
+
+/// `allowed_actions` offers exactly the operator's triggers the status accepts.
+#[test]
+fn operator_actions_are_the_allowed_operator_triggers() {
+    use airlift_core::rollout::{RolloutStatus as St, RolloutTrigger as Tr};
+    assert_eq!(
+        St::Active.operator_actions(),
+        vec![Tr::Pause, Tr::Advance, Tr::Rollback]
+    );
+    assert_eq!(
+        St::Paused.operator_actions(),
+        vec![Tr::Resume, Tr::Rollback]
+    );
+    assert!(St::RollingBack.operator_actions().is_empty());
+    assert!(St::Completed.operator_actions().is_empty());
+}

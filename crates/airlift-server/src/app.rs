@@ -1,4 +1,4 @@
-//! Shared state, the route table, and the server's lifecycle.
+//! The route table and the server's lifecycle (the shared state is `crate::state`).
 //!
 //! [`routes`] is the single list of (method, path, handler) the router is built from; the
 //! OpenAPI test compares the same list with `openapi.yaml`, so a route cannot exist without
@@ -27,9 +27,10 @@ use crate::device_protocol::last_seen::LastSeen;
 use crate::error::AppError;
 use crate::events::Hub;
 use crate::routes::{
-    device_ota, devices, health, images, packages, profiles, rollouts, signing_keys, tenant,
-    uploads,
+    device_ota, devices, events, health, images, packages, profiles, rollouts, signing_keys,
+    tenant, uploads,
 };
+use crate::state::AppState;
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
 
@@ -38,31 +39,6 @@ const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long shutdown waits for in-flight requests before exiting anyway. Cutting a request off
 /// is safe (see `recovery`): it only loses that request's work.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
-
-/// Everything a handler can reach. Cheap to clone (all `Arc`s).
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub artifacts: Artifacts,
-    pub jwt: Arc<JwtKeys>,
-    pub config: Arc<Config>,
-    /// For fetching package artifacts from allowed hosts.
-    pub http: reqwest::Client,
-    /// Serializes the short "move artifact into place + insert package" step (see packages).
-    pub publish_lock: Arc<tokio::sync::Mutex<()>>,
-    /// Live rollout events (after commit) for `GET /api/v1/events`.
-    pub events: Hub,
-    /// Device-token hash → device (the device API's authentication cache).
-    pub device_tokens: TokenCache,
-    /// Open artifact files for the chunk endpoint.
-    pub files: ArtifactFiles,
-    /// Recent assignments, so a download's range requests skip the database.
-    pub assignments: AssignmentCache,
-    /// Command deliveries counted by polls, written in batches.
-    pub deliveries: Deliveries,
-    /// Each device's last contact (polls, command reads, reports), in memory.
-    pub last_seen: LastSeen,
-}
 
 /// One entry of the route table.
 pub struct Route {
@@ -180,7 +156,7 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/ota/rollouts/{rollout_id}/retry-failed",
             post(rollouts::retry_failed),
         ),
-        route(M::GET, "/api/v1/events", get(crate::events::sse::stream)),
+        route(M::GET, "/api/v1/events", get(events::stream)),
         create_route("/api/v1/ota/upload-jobs", post(uploads::create_job)),
         route(M::GET, "/api/v1/ota/upload-jobs", get(uploads::list_jobs)),
         route(
@@ -423,7 +399,7 @@ async fn sweep_timeouts(state: AppState) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match state.store.sweep_timeouts(crate::ids::unix_now()).await {
+        match crate::engine::sweep_timeouts(&*state.store, crate::ids::unix_now()).await {
             Ok(swept) => {
                 for s in swept {
                     state.events.publish(&s.tenant_id, s.events);

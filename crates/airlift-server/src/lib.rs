@@ -2,21 +2,26 @@
 //!
 //! Layout (one concern per module):
 //! - [`cli`]: the `serve` and `token` subcommands; [`config`]: what `serve` runs with.
-//! - [`app`]: shared state and the route table that builds the router (and that the OpenAPI
-//!   test compares with `openapi.yaml`).
-//! - [`routes`]: one file per resource; handlers only translate HTTP <-> store/artifact calls.
+//! - [`app`]: the route table that builds the router (and that the OpenAPI test compares with
+//!   `openapi.yaml`); [`state`]: the shared state handlers reach.
+//! - [`routes`]: one file per resource; handlers extract, authorize, call a service or the
+//!   engine, and serialize.
+//! - [`services`]: the use cases other than rollouts (upload jobs, images, packages with their
+//!   fetch, verification and signature check, fleet, signing keys, tenants), over store ports.
 //! - [`auth`]: user JWTs (roles, tenants) and device tokens.
-//! - [`store`]: the database behind a narrow trait ([`store::Store`]); SQLite today.
+//! - [`store`]: the database behind one small port per aggregate ([`store::ports`];
+//!   [`store::Store`] is all of them); SQLite today.
 //! - [`artifacts`]: bytes behind `object_store` (local file system today).
-//! - [`verify`]: reading, hashing and checking a package's artifact before it exists.
 //! - [`recovery`]: startup housekeeping that makes a crash at any point harmless.
 //! - [`idempotency`]: `Idempotency-Key` on every create route (safe retries).
 //!
-//! - [`rollouts`]: the rollout engine's pure parts (eligibility plan, strategy steps, request
-//!   rules) around airlift-core's `RolloutAggregate`; the store persists each change in one
-//!   transaction (`store::sqlite::rollouts`).
+//! - [`engine`]: every rollout use case (create, reports, actions, timeouts, joining devices,
+//!   start-up settling), decided over one transaction of the store's rollout port
+//!   ([`store::rollout_port`]); adapters store, the engine decides.
+//! - [`rollouts`]: the engine's pure parts (eligibility plan, strategy steps, request rules)
+//!   around airlift-core's `RolloutAggregate`.
 //! - [`device_protocol`]: positioned reads for the chunk endpoint; [`events`]: the live event
-//!   hub and the SSE stream.
+//!   hub (the SSE stream is `routes::events`).
 
 pub mod app;
 pub mod artifacts;
@@ -24,6 +29,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod device_protocol;
+pub mod engine;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -33,5 +39,6 @@ pub mod ids;
 pub mod recovery;
 pub mod rollouts;
 pub mod routes;
+pub mod services;
+pub mod state;
 pub mod store;
-pub mod verify;

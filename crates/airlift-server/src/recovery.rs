@@ -29,8 +29,7 @@ pub async fn run(store: &dyn Store, artifacts: &Artifacts) -> anyhow::Result<()>
         );
     }
     // Rollouts an older server left active with every device decided complete now.
-    let settled = store
-        .settle_finished_rollouts()
+    let settled = crate::engine::settle_finished_rollouts(store)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     if settled > 0 {

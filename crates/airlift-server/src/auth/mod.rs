@@ -14,14 +14,13 @@ use std::fmt;
 use std::str::FromStr;
 
 use airlift_core::error::ApiError;
-use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::store::{DeviceRecord, TenantRecord};
+use token_cache::TokenCache;
 
 /// A user's role within a tenant (the spec's three).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -133,51 +132,12 @@ pub fn bearer(parts: &Parts) -> Result<&str, AppError> {
     Ok(token)
 }
 
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = bearer(parts)?;
-        let claims = state.jwt.verify(token)?;
-        // A token outlives nothing it names: if the tenant is gone, so is the access.
-        let tenant = state
-            .store
-            .tenant(&claims.tid)
-            .await?
-            .ok_or_else(|| ApiError::unauthenticated("token names an unknown tenant"))?;
-        if tenant.name != claims.tenant {
-            return Err(ApiError::unauthenticated("token does not match its tenant").into());
-        }
-        let span = tracing::Span::current();
-        span.record("tenant", tenant.name.as_str());
-        span.record("role", claims.role.as_str());
-        Ok(Caller {
-            tenant,
-            role: claims.role,
-            subject: claims.sub,
-        })
-    }
-}
-
 /// An authenticated device: its bearer token's SHA-256 names it. (The device API, rollouts'
 /// part, builds on this; a device token never authenticates a user route, nor the reverse,
 /// because JWTs and device tokens are looked up in different places.)
 #[derive(Debug, Clone)]
 pub struct DeviceCaller {
     pub device: std::sync::Arc<DeviceRecord>,
-}
-
-impl FromRequestParts<AppState> for DeviceCaller {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = DeviceToken::from_request_parts(parts, state).await?;
-        if let Some(device) = token.known.clone() {
-            return Ok(DeviceCaller { device });
-        }
-        let found = state.store.device_by_token_hash(&token.hash).await?;
-        token.resolve(state, found)
-    }
 }
 
 /// A device request's bearer token, hashed, with its device when the token cache knows it.
@@ -189,28 +149,18 @@ pub struct DeviceToken {
     pub known: Option<std::sync::Arc<DeviceRecord>>,
 }
 
-impl FromRequestParts<AppState> for DeviceToken {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let hash = device_token::hash(bearer(parts)?);
-        let known = state.device_tokens.get(&hash);
-        Ok(DeviceToken { hash, known })
-    }
-}
-
 impl DeviceToken {
     /// Takes what the store found for this token: the device (remembered in the token cache),
     /// or UNAUTHENTICATED when the token is unknown.
     pub fn resolve(
         self,
-        state: &AppState,
+        tokens: &TokenCache,
         found: Option<DeviceRecord>,
     ) -> Result<DeviceCaller, AppError> {
         let device = std::sync::Arc::new(
             found.ok_or_else(|| ApiError::unauthenticated("unknown device token"))?,
         );
-        state.device_tokens.put(self.hash, device.clone());
+        tokens.put(self.hash, device.clone());
         Ok(DeviceCaller { device })
     }
 }

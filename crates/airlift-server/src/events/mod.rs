@@ -6,8 +6,6 @@
 //! replays from the table, and fills any gap it sees in the live ids from the table again, so a
 //! reconnecting client misses nothing and sees each id once, in order.
 
-pub mod sse;
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

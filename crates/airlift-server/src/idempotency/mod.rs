@@ -32,10 +32,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use tracing::Instrument as _;
 
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::AppError;
 use crate::ids::unix_now;
+use crate::state::AppState;
 use crate::store::idempotency::{Reservation, StoredAnswer};
 use key::{fingerprint, IdempotencyKey};
 

@@ -1,7 +1,7 @@
 //! The rollout engine's pure parts: who is eligible ([`plan`]), how a strategy drives the
 //! aggregate after every change ([`drive`]), and the request rules ([`request`]). The state
-//! machine itself is airlift-core's `RolloutAggregate`; the store persists what these decide in
-//! one transaction per change.
+//! machine itself is airlift-core's `RolloutAggregate`; `crate::engine` applies them, one
+//! transaction per change.
 
 pub mod drive;
 pub mod plan;
@@ -48,4 +48,13 @@ pub enum RolloutAction {
     Resume,
     Advance(u32),
     Rollback,
+}
+
+/// A validated rollout request, with its new id and who asked.
+#[derive(Debug, Clone)]
+pub struct NewRollout {
+    pub id: String,
+    pub tenant_id: String,
+    pub request: request::RolloutRequest,
+    pub ctx: Ctx,
 }

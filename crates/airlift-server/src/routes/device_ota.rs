@@ -9,14 +9,16 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
-use super::bounded_text;
-use crate::app::AppState;
 use crate::auth::{DeviceCaller, DeviceToken};
 use crate::device_protocol::assignments::Readable;
+use crate::engine;
 use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path, Query};
 use crate::ids;
-use crate::store::{Actor, Assignment, Ctx, ValidatedReport};
+use crate::rollouts::{Actor, Ctx};
+use crate::services::text::{bounded_text, required_text};
+use crate::state::AppState;
+use crate::store::{Assignment, ValidatedReport};
 
 /// The largest range one chunk request returns (seed 000: 64 KiB).
 pub const MAX_CHUNK: u64 = 64 * 1024;
@@ -33,8 +35,11 @@ pub async fn get_ota(
     let (device, mut first_read) = match token.known.clone() {
         Some(device) => (DeviceCaller { device }, None),
         None => match state.store.device_poll_by_token(&token.hash, &id).await? {
-            Some((device, polled)) => (token.resolve(&state, Some(device))?, Some(polled)),
-            None => (token.resolve(&state, None)?, None),
+            Some((device, polled)) => (
+                token.resolve(&state.device_tokens, Some(device))?,
+                Some(polled),
+            ),
+            None => (token.resolve(&state.device_tokens, None)?, None),
         },
     };
     device.require_self(&id)?;
@@ -184,7 +189,7 @@ fn validate(id: &str, r: OtaReport) -> Result<ValidatedReport, ApiError> {
             )));
         }
     }
-    let firmware_version = super::required_text("firmware_version", &r.firmware_version, 64)?;
+    let firmware_version = required_text("firmware_version", &r.firmware_version, 64)?;
     let message = r
         .message
         .map(|m| bounded_text("message", &m, 2048))
@@ -215,7 +220,8 @@ pub async fn report(
         role: "device".to_owned(),
     });
     let tenant = device.tenant_id().to_owned();
-    let (accepted, events) = state.store.record_report(&tenant, &id, report, ctx).await?;
+    let (accepted, events) =
+        engine::record_report(&*state.store, &tenant, &id, report, ctx).await?;
     if !accepted.duplicate {
         state.events.publish(&tenant, events);
         state

@@ -1,5 +1,6 @@
-//! HTTP handlers, one file per resource. Handlers check the caller's permission, validate
-//! input with airlift-core's rules, call the store / artifact store, and build wire types.
+//! HTTP handlers, one file per resource. A handler extracts, checks the caller's permission,
+//! calls a service (`crate::services`) or the rollout engine (`crate::engine`), and builds the
+//! wire types.
 //!
 //! Authorization comes before validation: handlers take their JSON body as
 //! `Result<Json<T>, AppError>` and check the role before looking at it, so a caller without the
@@ -7,6 +8,7 @@
 
 pub mod device_ota;
 pub mod devices;
+pub mod events;
 pub mod health;
 pub mod images;
 pub mod packages;
@@ -109,32 +111,4 @@ pub fn created<T: Serialize>(location: &str, body: T) -> Response {
         response.headers_mut().insert(CONTENT_LOCATION, v);
     }
     response
-}
-
-/// A required, trimmed, bounded text field.
-pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(ApiError::invalid_argument(format!(
-            "{field} must not be empty"
-        )));
-    }
-    bounded_text(field, v, max)
-}
-
-pub fn bounded_text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
-    if value.chars().count() > max {
-        return Err(ApiError::invalid_argument(format!(
-            "{field} must be at most {max} characters"
-        )));
-    }
-    if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(ApiError::invalid_argument(format!(
-            "{field} must not contain control characters"
-        )));
-    }
-    Ok(value.to_owned())
 }

@@ -1,16 +1,16 @@
-use airlift_core::error::ApiError;
-use airlift_core::package::validate_device_type;
+//! Device profiles: HTTP over `services::fleet`.
+
 use airlift_core::wire::{CreateProfile, ListResponse, Profile};
 use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 
-use super::{created, list_response, required_text, ListQuery};
-use crate::app::AppState;
+use super::{created, list_response, ListQuery};
 use crate::auth::{Caller, Permission};
 use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path, Query};
-use crate::ids;
+use crate::services::fleet;
+use crate::state::AppState;
 use crate::store::ProfileRecord;
 
 fn to_wire(p: ProfileRecord) -> Profile {
@@ -29,16 +29,7 @@ pub async fn create(
 ) -> AppResult<Response> {
     caller.require(Permission::Provision)?;
     let extract::Json(body) = body?;
-    let name = required_text("name", &body.name, 128)?;
-    validate_device_type(&body.device_type)?;
-    let record = ProfileRecord {
-        id: ids::new_id("prof"),
-        tenant_id: caller.tenant.id.clone(),
-        name,
-        device_type: body.device_type,
-        created_at: ids::now(),
-    };
-    state.store.create_profile(record.clone()).await?;
+    let record = fleet::create_profile(&*state.store, caller.tenant_id(), body).await?;
     Ok(created(
         &format!("/api/v1/profiles/{}", record.id),
         to_wire(record),
@@ -52,10 +43,7 @@ pub async fn list(
 ) -> AppResult<Json<ListResponse<Profile>>> {
     caller.require(Permission::Read)?;
     let page = q.page()?;
-    let items = state
-        .store
-        .list_profiles(caller.tenant_id(), page.clone())
-        .await?;
+    let items = fleet::profiles(&*state.store, caller.tenant_id(), page.clone()).await?;
     Ok(Json(list_response(&page, items, to_wire)))
 }
 
@@ -65,10 +53,6 @@ pub async fn get_one(
     Path(id): Path<String>,
 ) -> AppResult<Json<Profile>> {
     caller.require(Permission::Read)?;
-    let p = state
-        .store
-        .profile(caller.tenant_id(), &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("profile not found"))?;
+    let p = fleet::profile(&*state.store, caller.tenant_id(), &id).await?;
     Ok(Json(to_wire(p)))
 }

@@ -14,16 +14,15 @@ use axum::Json;
 use serde::Deserialize;
 
 use super::{created, list_response, ListQuery};
-use crate::app::AppState;
 use crate::auth::{Caller, Permission};
+use crate::engine;
 use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path, Query};
 use crate::ids;
 use crate::rollouts::request;
-use crate::store::{
-    Actor, Ctx, DeviceStateFilter, NewRollout, RolloutAction, RolloutDeviceListing,
-    RolloutDeviceSort, RolloutFilter,
-};
+use crate::rollouts::{Actor, Ctx, NewRollout, RolloutAction};
+use crate::state::AppState;
+use crate::store::{DeviceStateFilter, RolloutDeviceListing, RolloutDeviceSort, RolloutFilter};
 
 fn actor(caller: &Caller) -> Actor {
     Actor {
@@ -50,7 +49,7 @@ pub async fn create(
         request: req,
         ctx: Ctx::now(actor(&caller)),
     };
-    let (out, events) = state.store.create_rollout(new).await?;
+    let (out, events) = engine::create_rollout(&*state.store, new).await?;
     state.events.publish(caller.tenant_id(), events);
     tracing::info!(rollout = %out.rollout_id, scheduled = out.scheduled_count, "rollout started");
     Ok(created(
@@ -68,7 +67,7 @@ pub async fn preview(
     let extract::Json(body) = body?;
     let req = request::validate(body, default_timeout(&state))?;
     Ok(Json(
-        state.store.preview_rollout(caller.tenant_id(), req).await?,
+        engine::preview_rollout(&*state.store, caller.tenant_id(), req).await?,
     ))
 }
 
@@ -202,10 +201,14 @@ async fn act(
     id: &str,
     action: RolloutAction,
 ) -> AppResult<Json<Rollout>> {
-    let (rollout, events) = state
-        .store
-        .rollout_action(caller.tenant_id(), id, action, Ctx::now(actor(caller)))
-        .await?;
+    let (rollout, events) = engine::rollout_action(
+        &*state.store,
+        caller.tenant_id(),
+        id,
+        action,
+        Ctx::now(actor(caller)),
+    )
+    .await?;
     state.events.publish(caller.tenant_id(), events);
     Ok(Json(rollout))
 }
@@ -265,16 +268,15 @@ pub async fn retry_failed(
     caller.require(Permission::Publish)?;
     let extract::OptionalJson(body) = body?;
     let body = body.unwrap_or_default();
-    let (out, events) = state
-        .store
-        .retry_failed_rollout(
-            caller.tenant_id(),
-            &id,
-            body,
-            ids::new_id("rol"),
-            Ctx::now(actor(&caller)),
-        )
-        .await?;
+    let (out, events) = engine::retry_failed_rollout(
+        &*state.store,
+        caller.tenant_id(),
+        &id,
+        body,
+        ids::new_id("rol"),
+        Ctx::now(actor(&caller)),
+    )
+    .await?;
     state.events.publish(caller.tenant_id(), events);
     tracing::info!(rollout = %out.rollout_id, retry_of = %id, scheduled = out.scheduled_count, "rollout of failed devices started");
     Ok(created(

@@ -4,10 +4,11 @@ use airlift_core::wire::{Tenant, UpdateTenant};
 use axum::extract::State;
 use axum::Json;
 
-use crate::app::AppState;
 use crate::auth::{Caller, Permission};
 use crate::error::{AppError, AppResult};
 use crate::extract;
+use crate::services::tenants;
+use crate::state::AppState;
 use crate::store::TenantRecord;
 
 pub fn to_wire(t: TenantRecord) -> Tenant {
@@ -32,10 +33,6 @@ pub async fn update_tenant(
 ) -> AppResult<Json<Tenant>> {
     caller.require(Permission::Administer)?;
     let extract::Json(body) = body?;
-    let mut tenant = caller.tenant;
-    if let Some(on) = body.require_signatures {
-        tenant = state.store.set_require_signatures(&tenant.id, on).await?;
-        tracing::info!(tenant = %tenant.id, require_signatures = on, "tenant signing policy changed");
-    }
+    let tenant = tenants::update(&*state.store, caller.tenant, body).await?;
     Ok(Json(to_wire(tenant)))
 }

@@ -1,4 +1,5 @@
-//! Upload jobs (seed 003) with parallel, resumable parts.
+//! Upload jobs (seed 003) with parallel, resumable parts: the HTTP side (headers, the body
+//! stream and its cap); the rules are `services::uploads`.
 //!
 //! Seed 003's protocol is kept exactly: `POST .../chunks` appends the next chunk (ids from 1),
 //! a zero-length chunk completes the job, `Content-MD5` guards every chunk.
@@ -27,19 +28,14 @@ use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use futures_util::{Stream, StreamExt as _};
-use md5::{Digest as _, Md5};
 
-use super::{bounded_text, created, list_response, ListQuery};
-use crate::app::AppState;
-use crate::artifacts::{keys, Artifacts};
+use super::{created, list_response, ListQuery};
 use crate::auth::{Caller, Permission};
 use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path, Query};
-use crate::ids;
-use crate::store::{ChunkRecord, ImageRecord, NewChunk, UploadJobRecord};
-
-/// Highest explicit part number (S3's limit too).
-pub const MAX_PART: u32 = 10_000;
+use crate::services::uploads::{self as service, Part};
+use crate::state::AppState;
+use crate::store::{ChunkRecord, UploadJobRecord};
 
 pub fn job_to_wire(j: UploadJobRecord) -> UploadJob {
     UploadJob {
@@ -80,23 +76,13 @@ pub async fn create_job(
 ) -> AppResult<Response> {
     caller.require(Permission::Publish)?;
     let extract::Json(body) = body?;
-    // Seed 003: the name defaults to "" and must be unique (so "" is usable once).
-    let name = bounded_text("name", body.name.trim(), 256)?;
-    let description = bounded_text("description", &body.description, 4096)?;
-    let now = ids::now();
-    let job = UploadJobRecord {
-        id: ids::new_id("job"),
-        tenant_id: caller.tenant.id.clone(),
-        name,
-        description,
-        status: UploadJobStatus::NotStarted,
-        firmware_image_id: None,
-        chunk_count: 0,
-        bytes_received: 0,
-        created_at: now.clone(),
-        updated_at: now,
-    };
-    state.store.create_upload_job(job.clone()).await?;
+    let job = service::create_job(
+        &*state.store,
+        caller.tenant_id(),
+        &body.name,
+        &body.description,
+    )
+    .await?;
     Ok(created(
         &format!("/api/v1/ota/upload-jobs/{}", job.id),
         job_to_wire(job),
@@ -110,19 +96,8 @@ pub async fn list_jobs(
 ) -> AppResult<Json<ListResponse<UploadJob>>> {
     caller.require(Permission::Read)?;
     let page = q.page()?;
-    let items = state
-        .store
-        .list_upload_jobs(caller.tenant_id(), page.clone())
-        .await?;
+    let items = service::list_jobs(&*state.store, caller.tenant_id(), page.clone()).await?;
     Ok(Json(list_response(&page, items, job_to_wire)))
-}
-
-async fn load_job(state: &AppState, caller: &Caller, id: &str) -> AppResult<UploadJobRecord> {
-    Ok(state
-        .store
-        .upload_job(caller.tenant_id(), id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("upload job not found"))?)
 }
 
 pub async fn get_job(
@@ -131,22 +106,18 @@ pub async fn get_job(
     Path(id): Path<String>,
 ) -> AppResult<Json<UploadJob>> {
     caller.require(Permission::Read)?;
-    Ok(Json(job_to_wire(load_job(&state, &caller, &id).await?)))
+    let job = service::job(&*state.store, caller.tenant_id(), &id).await?;
+    Ok(Json(job_to_wire(job)))
 }
 
-/// Cancels the job and drops its parts (seed 003: it cannot be continued). The firmware image
-/// of a completed job is a resource of its own and stays.
+/// Cancels the job and drops its parts (see [`service::delete_job`]).
 pub async fn delete_job(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
     caller.require(Permission::Publish)?;
-    let keys = state
-        .store
-        .delete_upload_job(caller.tenant_id(), &id)
-        .await?;
-    state.artifacts.delete_stored(&keys).await;
+    service::delete_job(&*state.store, &state.artifacts, caller.tenant_id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -157,19 +128,8 @@ pub async fn list_chunks(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<ListResponse<UploadChunk>>> {
     caller.require(Permission::Read)?;
-    if let Some(after) = q.after.as_deref().filter(|a| !a.is_empty()) {
-        if after.parse::<u32>().is_err() {
-            return Err(ApiError::invalid_argument(format!(
-                "after must be a chunk id, got {after:?}"
-            ))
-            .into());
-        }
-    }
     let page = q.page()?;
-    let items = state
-        .store
-        .list_chunks(caller.tenant_id(), &id, page.clone())
-        .await?;
+    let items = service::list_chunks(&*state.store, caller.tenant_id(), &id, page.clone()).await?;
     Ok(Json(list_response(&page, items, chunk_to_wire)))
 }
 
@@ -179,11 +139,7 @@ pub async fn get_chunk(
     Path((id, chunk_id)): Path<(String, u32)>,
 ) -> AppResult<Json<UploadChunk>> {
     caller.require(Permission::Read)?;
-    let c = state
-        .store
-        .chunk(caller.tenant_id(), &id, chunk_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("chunk not found"))?;
+    let c = service::chunk(&*state.store, caller.tenant_id(), &id, chunk_id).await?;
     Ok(Json(chunk_to_wire(c)))
 }
 
@@ -214,10 +170,7 @@ async fn append(
     caller.require(Permission::Publish)?;
     let md5 = content_md5(headers)?;
     check_declared_length(headers, state.config.max_chunk_bytes)?;
-    state
-        .store
-        .check_accepts_chunks(caller.tenant_id(), &id)
-        .await?;
+    service::check_open(&*state.store, caller.tenant_id(), &id).await?;
 
     let first = loop {
         match body.next().await {
@@ -228,18 +181,55 @@ async fn append(
         }
     };
     let Some(first) = first else {
-        // Seed 003: the zero-length chunk ends the upload (its Content-MD5 is still checked).
-        if md5 != <[u8; 16]>::from(Md5::digest(b"")) {
-            return Err(
-                ApiError::invalid_argument("Content-MD5 does not match the (empty) body").into(),
-            );
-        }
-        return complete(state, caller, id).await;
+        let done = service::complete(
+            state.store.clone(),
+            state.artifacts.clone(),
+            caller.tenant_id(),
+            &id,
+            md5,
+        )
+        .await?;
+        return Ok(closing_chunk(done));
     };
     let rest = futures_util::stream::once(async { Ok(first) }).chain(body);
     let (record, _) = store_part(&state, &caller, &id, None, md5, Box::pin(rest)).await?;
     let location = chunk_location(&id, record.chunk_id);
     Ok(created(&location, chunk_to_wire(record)))
+}
+
+/// The part's body, capped at `max_chunk_bytes`, to the upload service.
+async fn store_part<S>(
+    state: &AppState,
+    caller: &Caller,
+    job_id: &str,
+    chunk_id: Option<u32>,
+    md5: [u8; 16],
+    body: S,
+) -> AppResult<(ChunkRecord, bool)>
+where
+    S: Stream<Item = Result<Bytes, axum::Error>> + Unpin,
+{
+    let part = Part {
+        chunk_id,
+        md5,
+        body: capped(body, state.config.max_chunk_bytes),
+    };
+    let tenant = caller.tenant_id();
+    service::store_part(&*state.store, &state.artifacts, tenant, job_id, part).await
+}
+
+/// The zero-length chunk that completed a job, as seed 003 shows it.
+fn closing_chunk(done: service::Completed) -> Response {
+    let now = done.image.created_at.clone();
+    let body = UploadChunk {
+        id: done.closing_chunk_id,
+        length: 0,
+        hash: hex::encode(service::empty_md5()),
+        created_at: now.clone(),
+        updated_at: now.clone(),
+        etag: now,
+    };
+    created(&chunk_location(&done.job_id, done.closing_chunk_id), body)
 }
 
 /// `PUT .../chunks/{n}`: store part `n` (parallel / out of order / re-send). 201 when the
@@ -269,18 +259,10 @@ async fn put(
 ) -> AppResult<Response> {
     let caller = caller?;
     caller.require(Permission::Publish)?;
-    if !(1..=MAX_PART).contains(&chunk_id) {
-        return Err(ApiError::invalid_argument(format!(
-            "part number must be between 1 and {MAX_PART}, got {chunk_id}"
-        ))
-        .into());
-    }
+    service::check_part_number(chunk_id)?;
     let md5 = content_md5(headers)?;
     check_declared_length(headers, state.config.max_chunk_bytes)?;
-    state
-        .store
-        .check_accepts_chunks(caller.tenant_id(), &id)
-        .await?;
+    service::check_open(&*state.store, caller.tenant_id(), &id).await?;
     let (record, replaced) = store_part(&state, &caller, &id, Some(chunk_id), md5, body).await?;
     let location = chunk_location(&id, record.chunk_id);
     if replaced {
@@ -288,153 +270,6 @@ async fn put(
     } else {
         Ok(created(&location, chunk_to_wire(record)))
     }
-}
-
-/// Streams one part into a fresh object, checks its length cap and MD5, then records it.
-/// On any failure the object is removed: a part is listed only when it is whole.
-async fn store_part<S>(
-    state: &AppState,
-    caller: &Caller,
-    job_id: &str,
-    chunk_id: Option<u32>,
-    md5: [u8; 16],
-    body: S,
-) -> AppResult<(ChunkRecord, bool)>
-where
-    S: Stream<Item = Result<Bytes, axum::Error>> + Unpin,
-{
-    let key = keys::chunk(caller.tenant_id(), job_id);
-    let mut hasher = Md5::new();
-    let length = state
-        .artifacts
-        .write_stream(&key, capped(body, state.config.max_chunk_bytes), |piece| {
-            hasher.update(piece);
-            Ok(())
-        })
-        .await?;
-    if length == 0 {
-        state.artifacts.delete(&key).await;
-        return Err(ApiError::invalid_argument(
-            "a part cannot be empty; complete the job with a zero-length POST to .../chunks",
-        )
-        .into());
-    }
-    let digest: [u8; 16] = hasher.finalize().into();
-    if digest != md5 {
-        state.artifacts.delete(&key).await;
-        return Err(ApiError::invalid_argument(format!(
-            "Content-MD5 does not match the body (body MD5 is {})",
-            STANDARD.encode(digest)
-        ))
-        .into());
-    }
-    let chunk = NewChunk {
-        chunk_id,
-        length,
-        md5_hex: hex::encode(digest),
-        object_key: key.to_string(),
-        at: ids::now(),
-    };
-    match state
-        .store
-        .put_chunk(caller.tenant_id(), job_id, chunk)
-        .await
-    {
-        Ok((record, previous)) => {
-            let replaced = previous.is_some();
-            if let Some(old) = previous {
-                state.artifacts.delete_stored(&[old]).await;
-            }
-            Ok((record, replaced))
-        }
-        Err(e) => {
-            state.artifacts.delete(&key).await;
-            Err(e.into())
-        }
-    }
-}
-
-/// Completion: assemble parts in order into the image object while hashing (once), then
-/// atomically create the image and mark the job completed. Runs detached from the request.
-async fn complete(state: AppState, caller: Caller, job_id: String) -> AppResult<Response> {
-    let task = tokio::spawn(async move {
-        let tenant = caller.tenant_id().to_owned();
-        let chunks = state.store.begin_completion(&tenant, &job_id).await?;
-        let job = load_job(&state, &caller, &job_id).await?;
-        let image_id = ids::new_id("img");
-        let key = keys::image(&tenant, &image_id);
-        let assembled = assemble(&state.artifacts, &key, &chunks).await;
-        let (size, sha256) = match assembled {
-            Ok(v) => v,
-            Err(e) => {
-                state.artifacts.delete(&key).await;
-                if let Err(abort) = state.store.abort_completion(&tenant, &job_id).await {
-                    tracing::error!(error = %abort, job = %job_id, "could not reopen an upload job");
-                }
-                return Err(e);
-            }
-        };
-        let image = ImageRecord {
-            id: image_id,
-            tenant_id: tenant.clone(),
-            name: job.name.clone(),
-            description: job.description.clone(),
-            object_key: key.to_string(),
-            sha256,
-            size,
-            upload_job_id: job_id.clone(),
-            created_at: ids::now(),
-        };
-        let (_, part_keys) = match state.store.finish_completion(image.clone()).await {
-            Ok(v) => v,
-            Err(e) => {
-                state.artifacts.delete(&key).await;
-                let _ = state.store.abort_completion(&tenant, &job_id).await;
-                return Err(e.into());
-            }
-        };
-        state.artifacts.delete_stored(&part_keys).await;
-        tracing::info!(job = %job_id, image = %image.id, size, "upload job completed");
-        let last = chunks.last().map_or(0, |c| c.chunk_id);
-        Ok::<_, AppError>((job_id, last + 1, image))
-    });
-    let (job_id, chunk_id, image) = task
-        .await
-        .map_err(|e| AppError::internal("completing an upload job", e))??;
-    let now = image.created_at.clone();
-    let body = UploadChunk {
-        id: chunk_id,
-        length: 0,
-        hash: hex::encode(Md5::digest(b"")),
-        created_at: now.clone(),
-        updated_at: now.clone(),
-        etag: now,
-    };
-    Ok(created(&chunk_location(&job_id, chunk_id), body))
-}
-
-/// Streams parts 1..=N into `key`, hashing as it goes. Returns (size, sha256 hex).
-async fn assemble(
-    artifacts: &Artifacts,
-    key: &object_store::path::Path,
-    chunks: &[ChunkRecord],
-) -> AppResult<(u64, String)> {
-    let mut sources = Vec::with_capacity(chunks.len());
-    for c in chunks {
-        sources.push((Artifacts::key(&c.object_key)?, c.length));
-    }
-    let reader = artifacts.clone();
-    let body = futures_util::stream::iter(sources)
-        .map(move |(k, len)| reader.read(k, len))
-        .flatten();
-    let mut hasher = crate::hashing::Sha256::new();
-    let size = artifacts
-        .write_stream(key, body, |piece| {
-            hasher.update(piece);
-            Ok(())
-        })
-        .await?;
-    Ok((size, hex::encode(hasher.finish())))
 }
 
 /// RFC 1864: the base64 of the body's 16-byte MD5. Required on every chunk.

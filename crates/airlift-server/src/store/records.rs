@@ -1,4 +1,5 @@
-//! Plain rows, as the store hands them to handlers (the wire types are built from these).
+//! Plain rows, as the store ports hand them to services and the engine (the wire types are
+//! built from these).
 
 use airlift_core::device_state::DeviceRolloutState;
 use airlift_core::install_status::InstallStatus;
@@ -6,9 +7,6 @@ use airlift_core::package::PackageType;
 use airlift_core::rollout::RolloutStatus;
 use airlift_core::signing::SigningAlgorithm;
 use airlift_core::wire::{CommandKind, UploadJobStatus};
-
-pub use crate::rollouts::request::RolloutRequest;
-pub use crate::rollouts::{Actor, Ctx, RolloutAction};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantRecord {
@@ -154,15 +152,6 @@ pub struct PackageRecord {
     pub created_at: String,
     /// Incremental-sync cursor (the row's insertion order; ignored on insert).
     pub change_seq: u64,
-}
-
-/// A validated rollout request, with its new id and who asked.
-#[derive(Debug, Clone)]
-pub struct NewRollout {
-    pub id: String,
-    pub tenant_id: String,
-    pub request: RolloutRequest,
-    pub ctx: Ctx,
 }
 
 /// A device report whose fields passed validation.

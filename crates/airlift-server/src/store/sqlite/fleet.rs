@@ -1,6 +1,6 @@
 //! Profiles and devices.
 
-use rusqlite::{params, Connection, OptionalExtension as _, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension as _, Row};
 
 use super::{
     conflict, db, i64_of, page_of, ApiError, DeviceRecord, NewDevice, Page, PageOf, ProfileRecord,
@@ -75,54 +75,65 @@ fn device_row(r: &Row<'_>) -> rusqlite::Result<DeviceRecord> {
     })
 }
 
-pub fn create_devices(c: &mut Connection, tenant: &str, devices: &[NewDevice]) -> StoreResult<()> {
-    // One transaction for the whole batch: 10,000 inserts commit in one fsync, and a bad
-    // element leaves nothing behind.
-    let tx = c
-        .transaction_with_behavior(TransactionBehavior::Immediate)
+/// Inserts `devices` in the caller's transaction: all of them, or an error naming the first
+/// whose profile is not the tenant's (the engine then lets them join rollouts, same
+/// transaction, so 10,000 inserts still commit in one fsync).
+pub fn insert_devices(c: &Connection, tenant: &str, devices: &[NewDevice]) -> StoreResult<()> {
+    let mut profile_ok = c
+        .prepare_cached("SELECT 1 FROM profiles WHERE tenant_id = ?1 AND id = ?2")
         .map_err(db)?;
-    {
-        let mut profile_ok = tx
-            .prepare_cached("SELECT 1 FROM profiles WHERE tenant_id = ?1 AND id = ?2")
-            .map_err(db)?;
-        let mut insert = tx
-            .prepare_cached(
-                "INSERT INTO devices (id, tenant_id, profile_id, name, device_type, firmware_version, token_hash, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .map_err(db)?;
-        let mut known_profiles = std::collections::HashSet::new();
-        for (i, d) in devices.iter().enumerate() {
-            let r = &d.record;
-            if !known_profiles.contains(&r.profile_id) {
-                if !profile_ok.exists([tenant, &r.profile_id]).map_err(db)? {
-                    return Err(ApiError::invalid_argument(format!(
-                        "device {i}: profile_id {:?} does not exist",
-                        r.profile_id
-                    ))
-                    .into());
-                }
-                known_profiles.insert(r.profile_id.clone());
+    let mut insert = c
+        .prepare_cached(
+            "INSERT INTO devices (id, tenant_id, profile_id, name, device_type, firmware_version, token_hash, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .map_err(db)?;
+    let mut known_profiles = std::collections::HashSet::new();
+    for (i, d) in devices.iter().enumerate() {
+        let r = &d.record;
+        if !known_profiles.contains(&r.profile_id) {
+            if !profile_ok.exists([tenant, &r.profile_id]).map_err(db)? {
+                return Err(ApiError::invalid_argument(format!(
+                    "device {i}: profile_id {:?} does not exist",
+                    r.profile_id
+                ))
+                .into());
             }
-            insert
-                .execute(params![
-                    r.id,
-                    tenant,
-                    r.profile_id,
-                    r.name,
-                    r.device_type,
-                    r.firmware_version,
-                    d.token_hash,
-                    r.created_at
-                ])
-                .map_err(db)?;
+            known_profiles.insert(r.profile_id.clone());
         }
+        insert
+            .execute(params![
+                r.id,
+                tenant,
+                r.profile_id,
+                r.name,
+                r.device_type,
+                r.firmware_version,
+                d.token_hash,
+                r.created_at
+            ])
+            .map_err(db)?;
     }
-    // Devices added to a profile under an active rollout join it (part 2).
-    let records: Vec<DeviceRecord> = devices.iter().map(|d| d.record.clone()).collect();
-    super::rollouts::join::join_new_devices(&tx, tenant, &records)?;
-    tx.commit().map_err(db)?;
     Ok(())
+}
+
+/// The profile's devices in id order.
+pub fn profile_devices(
+    c: &Connection,
+    tenant: &str,
+    profile: &str,
+) -> StoreResult<Vec<DeviceRecord>> {
+    let mut stmt = c
+        .prepare_cached(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE tenant_id = ?1 AND profile_id = ?2 ORDER BY id"
+        ))
+        .map_err(db)?;
+    let rows = stmt
+        .query_map([tenant, profile], device_row)
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    Ok(rows)
 }
 
 pub fn device(c: &Connection, tenant: &str, id: &str) -> StoreResult<Option<DeviceRecord>> {

@@ -14,20 +14,19 @@ use airlift_core::wire::{ReportAccepted, RolloutEventData};
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::oneshot;
 
-use super::{db, rollouts, StoreError, StoreResult};
-use crate::rollouts::Ctx;
-use crate::store::{ApiError, ValidatedReport};
+use super::rollouts::port::SqlTx;
+use super::{db, StoreError, StoreResult};
+use crate::store::rollout_port::ReportUnit;
+use crate::store::ApiError;
 
 /// Enough to amortise the fsync; small enough that a batch commits within milliseconds.
 const MAX_BATCH: usize = 512;
 
 type Reply = StoreResult<(ReportAccepted, Vec<RolloutEventData>)>;
 
+/// One report: the engine's unit of work and where its answer goes after the commit.
 struct Job {
-    tenant: String,
-    device: String,
-    report: ValidatedReport,
-    ctx: Ctx,
+    work: ReportUnit,
     reply: oneshot::Sender<Reply>,
 }
 
@@ -45,21 +44,9 @@ impl ReportWriter {
         Ok(ReportWriter { jobs })
     }
 
-    pub async fn record(
-        &self,
-        tenant: String,
-        device: String,
-        report: ValidatedReport,
-        ctx: Ctx,
-    ) -> Reply {
+    pub async fn record(&self, work: ReportUnit) -> Reply {
         let (reply, answer) = oneshot::channel();
-        let job = Job {
-            tenant,
-            device,
-            report,
-            ctx,
-            reply,
-        };
+        let job = Job { work, reply };
         self.jobs.send(job).map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
@@ -84,19 +71,16 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>) {
 
 fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
     let mut results = Vec::with_capacity(batch.len());
+    // Replies are kept apart from the work, so every report is answered whatever fails.
+    let (works, replies): (Vec<ReportUnit>, Vec<_>) =
+        batch.into_iter().map(|j| (j.work, j.reply)).unzip();
     let outcome = (|| -> StoreResult<()> {
         let mut tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db)?;
-        for job in &batch {
+        for work in works {
             let sp = tx.savepoint().map_err(db)?;
-            let result = rollouts::reports::record(
-                &sp,
-                &job.tenant,
-                &job.device,
-                &job.report,
-                job.ctx.clone(),
-            );
+            let result = work(&mut SqlTx { c: &sp });
             if result.is_ok() {
                 sp.commit().map_err(db)?;
             } // else: dropping the savepoint rolls this report back
@@ -106,15 +90,15 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
     })();
     match outcome {
         Ok(()) => {
-            for (job, result) in batch.into_iter().zip(results) {
-                let _ = job.reply.send(result);
+            for (reply, result) in replies.into_iter().zip(results) {
+                let _ = reply.send(result);
             }
         }
         // Nothing of the batch is durable: every report in it fails (devices retry).
         Err(e) => {
             let message = e.to_string();
-            for job in batch {
-                let _ = job.reply.send(Err(ApiError::internal(format!(
+            for reply in replies {
+                let _ = reply.send(Err(ApiError::internal(format!(
                     "recording the report failed: {message}"
                 ))
                 .into()));

@@ -1,70 +1,26 @@
-//! Rollouts on SQLite: every change is one `BEGIN IMMEDIATE` transaction that restores the
-//! rollout's `RolloutAggregate` from its row (status, target count, per-state counters), tracks
-//! the one device the change is about, lets it decide, and writes back exactly what it decided
-//! (per-device states, commands, history, transitions, events, counters) with an optimistic
-//! `version` check on the rollout row. Nothing loads every target: a report costs the same in a
-//! rollout over a million devices as over ten, and changes that cover many devices (a growing
-//! slice, commands for every scheduled device) are single set-based statements.
+//! Rollouts on SQLite: the engine's port ([`port`]) and the reads. The engine
+//! (`crate::engine`) decides every change; [`units`] runs each of its units of work in one
+//! `BEGIN IMMEDIATE` transaction, and device reports in the group commit of
+//! [`super::report_writer`] (a savepoint each). Nothing here loads every target: the port's
+//! statements are point reads and writes, or one set-based statement over a range.
 //!
-//! - [`session`]: load / apply events / persist, shared by every write below.
-//! - [`create`]: create and preview; [`retry`]: retry a completed rollout's failed devices;
-//!   [`actions`]: pause, resume, advance, rollback;
-//!   [`reports`]: device reports; [`timeouts`]: the deadline sweep; [`settle`]: start-up
-//!   completion of rollouts an older server left active.
+//! - [`port`]: the engine's reads and writes; [`units`]: transactions for its units of work.
 //! - [`commands`]: assignments and persistent commands; [`queries`]: reads.
 
-pub mod actions;
 pub mod commands;
-pub mod create;
-pub mod join;
+pub mod port;
 pub mod queries;
-pub mod reports;
-pub mod retry;
-pub mod session;
-pub mod settle;
-pub mod timeouts;
+pub mod units;
 
 use airlift_core::device_counters::DeviceCounters;
 use airlift_core::device_state::DeviceRolloutState;
-use airlift_core::rollout::{RolloutOutcome, RolloutStatus};
+use airlift_core::rollout::RolloutOutcome;
 use airlift_core::wire::RolloutStrategy;
 use rusqlite::{Connection, OptionalExtension as _, Row};
 
-use super::{db, u64_of, ApiError, StoreResult};
+pub use crate::store::rollout_port::RolloutRow;
 
-/// A `rollouts` row.
-#[derive(Debug, Clone)]
-pub struct RolloutRow {
-    pub id: String,
-    pub tenant_id: String,
-    pub package_id: String,
-    pub rollback_package_id: Option<String>,
-    pub target_profile_id: Option<String>,
-    pub target_kind: String,
-    pub strategy: RolloutStrategy,
-    pub status: RolloutStatus,
-    pub canary_percent: u32,
-    pub failure_threshold_percent: u32,
-    pub batch_percent: Option<u32>,
-    pub min_batch_success_percent: Option<u32>,
-    pub force: bool,
-    pub device_timeout_seconds: u64,
-    pub skipped_json: String,
-    pub version: u64,
-    pub change_seq: u64,
-    pub created_by: String,
-    pub created_at: String,
-    pub updated_at: String,
-    /// Every eligible device, scheduled or not.
-    pub target_count: u64,
-    /// Devices of the slice per state (kept in step with `rollout_targets.state`).
-    pub counters: DeviceCounters,
-    /// How it ended, once completed.
-    pub outcome: Option<RolloutOutcome>,
-    /// The completed rollout whose failed devices this one retries.
-    pub retry_of: Option<String>,
-    pub allow_downgrade: bool,
-}
+use super::{db, u64_of, ApiError, StoreResult};
 
 pub const ROLLOUT_COLUMNS: &str = "id, tenant_id, package_id, rollback_package_id, target_profile_id, target_kind,
     strategy, status, canary_percent, failure_threshold_percent, batch_percent, min_batch_success_percent,
@@ -183,4 +139,24 @@ pub fn history(
     ])
     .map_err(db)?;
     Ok(())
+}
+
+/// Counts of the rollback track's states, or `None` before any rollback command.
+pub fn rollback_counters(c: &Connection, rollout: &str) -> StoreResult<Option<DeviceCounters>> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT rollback_state FROM rollout_targets WHERE rollout_id = ?1 AND rollback_state IS NOT NULL",
+        )
+        .map_err(db)?;
+    let states = stmt
+        .query_map([rollout], |r| r.get::<_, String>(0))
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    if states.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(DeviceCounters::from_states(
+        states.iter().filter_map(|s| parse_state(s)),
+    )))
 }

@@ -1,14 +1,14 @@
 //! Reads: a rollout with its counters and history, rollout lists, per-device rows, device
 //! history and persisted events.
 
-use airlift_core::rollout::{RolloutStatus, RolloutTrigger};
+use airlift_core::rollout::RolloutStatus;
 use airlift_core::wire::{
     DeviceHistoryEntry, Rollout, RolloutDevice, RolloutEventData, RolloutSummary,
     RolloutTransition, SkippedDevice,
 };
 use rusqlite::{params, Connection};
 
-use super::session::rollback_counters;
+use super::rollback_counters;
 use super::{db, load_row, parse_state, rollout_row, RolloutRow, ROLLOUT_COLUMNS};
 use crate::store::sqlite::{i64_of, page_of, u64_of};
 use crate::store::{
@@ -27,21 +27,6 @@ fn summary(c: &Connection, row: RolloutRow) -> StoreResult<RolloutSummary> {
         )
         .map_err(db)?;
     let skipped: Vec<SkippedDevice> = serde_json::from_str(&row.skipped_json).unwrap_or_default();
-    let allowed: Vec<RolloutTrigger> = row
-        .status
-        .allowed()
-        .iter()
-        .copied()
-        .filter(|t| {
-            matches!(
-                t,
-                RolloutTrigger::Pause
-                    | RolloutTrigger::Resume
-                    | RolloutTrigger::Advance
-                    | RolloutTrigger::Rollback
-            )
-        })
-        .collect();
     Ok(RolloutSummary {
         rollout_id: row.id,
         package_id: row.package_id,
@@ -65,7 +50,7 @@ fn summary(c: &Connection, row: RolloutRow) -> StoreResult<RolloutSummary> {
         skipped_count: skipped.len() as u64,
         counters,
         rollback_counters: rollback,
-        allowed_actions: allowed,
+        allowed_actions: row.status.operator_actions(),
         version: row.version,
         change_seq: row.change_seq,
         created_by: row.created_by,

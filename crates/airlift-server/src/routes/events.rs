@@ -16,10 +16,10 @@ use futures_util::Stream;
 use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 
-use crate::app::AppState;
 use crate::auth::{Caller, Permission};
 use crate::error::AppResult;
 use crate::extract::Query;
+use crate::state::AppState;
 use crate::store::Store;
 
 const REPLAY_BATCH: u32 = 500;

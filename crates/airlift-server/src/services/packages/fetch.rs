@@ -12,11 +12,11 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt as _};
 use object_store::path::Path;
 
-use crate::app::AppState;
 use crate::artifacts::{keys, Artifacts};
 use crate::config::AllowedHost;
 use crate::error::{AppError, AppResult};
-use crate::routes::images::DATAFILE_PREFIX;
+use crate::services::images::DATAFILE_PREFIX;
+use crate::store::UploadStore;
 
 /// Where a package's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,10 +68,18 @@ pub struct Fetched {
     pub size: u64,
 }
 
+/// Where an artifact can be read from: the tenant's images, and allowed hosts over HTTP.
+#[derive(Clone, Copy)]
+pub struct Sources<'a> {
+    pub images: &'a dyn UploadStore,
+    pub artifacts: &'a Artifacts,
+    pub http: &'a reqwest::Client,
+}
+
 /// Streams the artifact into `staging/…`, hashing it. Fails (and leaves nothing) if it cannot
 /// be read or is longer than `declared_size`.
 pub async fn fetch_to_staging(
-    state: &AppState,
+    sources: Sources<'_>,
     tenant_id: &str,
     artifact: &ArtifactRef,
     declared_size: u64,
@@ -94,20 +102,20 @@ pub async fn fetch_to_staging(
     };
     let size = match artifact {
         ArtifactRef::Image(id) => {
-            let image = state.store.image(tenant_id, id).await?.ok_or_else(|| {
+            let image = sources.images.image(tenant_id, id).await?.ok_or_else(|| {
                 ApiError::invalid_argument(format!("artifact_uri names an unknown image {id:?}"))
             })?;
-            let body = state
+            let body = sources
                 .artifacts
                 .read(Artifacts::key(&image.object_key)?, image.size);
-            state
+            sources
                 .artifacts
                 .write_stream(&staging, body, inspect)
                 .await?
         }
         ArtifactRef::Http(url) => {
-            let body = http_body(state, url, declared_size).await?;
-            state
+            let body = http_body(sources.http, url, declared_size).await?;
+            sources
                 .artifacts
                 .write_stream(&staging, body, inspect)
                 .await?
@@ -121,7 +129,7 @@ pub async fn fetch_to_staging(
 }
 
 async fn http_body(
-    state: &AppState,
+    http: &reqwest::Client,
     url: &url::Url,
     declared_size: u64,
 ) -> AppResult<impl Stream<Item = Result<Bytes, AppError>> + use<>> {
@@ -133,12 +141,7 @@ async fn http_body(
             reqwest_reason(&e)
         )))
     };
-    let response = state
-        .http
-        .get(url.clone())
-        .send()
-        .await
-        .map_err(unreachable)?;
+    let response = http.get(url.clone()).send().await.map_err(unreachable)?;
     let status = response.status();
     if !status.is_success() {
         return Err(ApiError::invalid_argument(format!(

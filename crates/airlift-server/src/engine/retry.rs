@@ -2,27 +2,32 @@
 //! package over exactly its failed and timed-out devices, linked by `retry_of`, created in the
 //! same transaction that reads them (so the device set cannot change in between).
 
+use airlift_core::device_state::DeviceRolloutState;
+use airlift_core::error::ApiError;
 use airlift_core::rollout::RolloutStatus;
 use airlift_core::wire::{CreatedRollout, RetryFailedRollout, RolloutEventData};
-use rusqlite::{Connection, TransactionBehavior};
 
-use super::{create, db, load_row};
+use super::create;
 use crate::rollouts::request::{self, RetrySource};
 use crate::rollouts::Ctx;
-use crate::store::{ApiError, NewRollout, StoreResult};
+use crate::rollouts::NewRollout;
+use crate::store::rollout_port::RolloutTx;
+use crate::store::StoreResult;
+
+/// The states a retry takes its devices from.
+const RETRIED: [DeviceRolloutState; 2] = [DeviceRolloutState::Failed, DeviceRolloutState::TimedOut];
 
 pub fn retry_failed(
-    c: &mut Connection,
+    tx: &mut dyn RolloutTx,
     tenant: &str,
     id: &str,
     body: RetryFailedRollout,
     new_id: String,
     ctx: Ctx,
 ) -> StoreResult<(CreatedRollout, Vec<RolloutEventData>)> {
-    let tx = c
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db)?;
-    let old = load_row(&tx, tenant, id)?.ok_or_else(|| ApiError::not_found("rollout not found"))?;
+    let old = tx
+        .rollout(tenant, id)?
+        .ok_or_else(|| ApiError::not_found("rollout not found"))?;
     if old.status != RolloutStatus::Completed {
         return Err(ApiError::failed_precondition(format!(
             "rollout {id} is {}: only a completed rollout's failed devices can be retried",
@@ -30,20 +35,7 @@ pub fn retry_failed(
         ))
         .into());
     }
-    let failed_devices = {
-        let mut stmt = tx
-            .prepare_cached(
-                "SELECT device_id FROM rollout_targets
-                 WHERE rollout_id = ?1 AND state IN ('failed', 'timed_out') ORDER BY position",
-            )
-            .map_err(db)?;
-        let rows = stmt
-            .query_map([id], |r| r.get::<_, String>(0))
-            .map_err(db)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(db)?;
-        rows
-    };
+    let failed_devices = tx.targets_in_states(id, &RETRIED)?;
     let source = RetrySource {
         rollout_id: old.id,
         package_id: old.package_id,
@@ -60,7 +52,5 @@ pub fn retry_failed(
         request: request::retry(source, body)?,
         ctx,
     };
-    let out = create::create_in(&tx, &new)?;
-    tx.commit().map_err(db)?;
-    Ok(out)
+    create::create(tx, &new)
 }

@@ -1,8 +1,11 @@
-//! Extractors whose rejections speak the API's error format.
+//! Extractors whose rejections speak the API's error format, and the callers
+//! (`caller`: users and devices, authenticated against the shared state).
 //!
 //! axum's own `Json` and `Path` reject with plain-text bodies and 415/422 statuses; the spec
 //! wants every failure as `{"code","message"}`, and malformed JSON or unknown fields as
 //! 400 INVALID_ARGUMENT (413 RESOURCE_EXHAUSTED when the body is over the limit).
+
+mod caller;
 
 use airlift_core::error::ApiError;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};

@@ -1,0 +1,171 @@
+//! The rollout engine: every rollout use case, decided here over one transaction of the
+//! store's rollout port ([`RolloutTx`]). Adapters store, the engine decides: the rules are
+//! airlift-core's (`RolloutAggregate`, the device state machine, classification, eligibility),
+//! applied by [`session`]; the adapter only reads and writes what the engine names.
+//!
+//! - [`create`]: create and preview; [`retry`]: retry a completed rollout's failed devices;
+//!   [`actions`]: pause, resume, advance, rollback; [`reports`]: device reports;
+//!   [`timeouts`]: the deadline sweep; [`join`]: devices provisioned into a profile join its
+//!   rollouts; [`settle`]: start-up completion of rollouts an older server left active.
+//!
+//! The functions below run one use case as one unit of work of a [`RolloutUnits`]; a unit
+//! fails as a whole (nothing written) or commits as a whole.
+
+pub mod actions;
+pub mod create;
+pub mod join;
+pub mod reports;
+pub mod retry;
+pub mod session;
+pub mod settle;
+pub mod timeouts;
+
+use airlift_core::error::ApiError;
+use airlift_core::wire::{
+    CreatedRollout, ReportAccepted, RetryFailedRollout, Rollout, RolloutEventData, RolloutPreview,
+};
+
+use crate::rollouts::request::RolloutRequest;
+use crate::rollouts::{Ctx, NewRollout, RolloutAction};
+use crate::store::rollout_port::{AnyOutput, RolloutTx, RolloutUnits};
+use crate::store::{NewDevice, StoreResult, SweptRollout, ValidatedReport};
+
+/// Runs `work` in one write transaction of `units`.
+async fn write<U, T, F>(units: &U, work: F) -> StoreResult<T>
+where
+    U: RolloutUnits + ?Sized,
+    T: Send + 'static,
+    F: FnOnce(&mut dyn RolloutTx) -> StoreResult<T> + Send + 'static,
+{
+    let out = units
+        .write_unit(Box::new(move |tx| Ok(Box::new(work(tx)?) as AnyOutput)))
+        .await?;
+    typed(out)
+}
+
+/// Runs `work` over a read of `units`.
+async fn read<U, T, F>(units: &U, work: F) -> StoreResult<T>
+where
+    U: RolloutUnits + ?Sized,
+    T: Send + 'static,
+    F: FnOnce(&mut dyn RolloutTx) -> StoreResult<T> + Send + 'static,
+{
+    let out = units
+        .read_unit(Box::new(move |tx| Ok(Box::new(work(tx)?) as AnyOutput)))
+        .await?;
+    typed(out)
+}
+
+/// The unit's own output back: an adapter that hands back another value is a bug of the
+/// adapter, not of the request.
+fn typed<T: 'static>(out: AnyOutput) -> StoreResult<T> {
+    out.downcast::<T>()
+        .map(|b| *b)
+        .map_err(|_| ApiError::internal("the store returned another unit's output").into())
+}
+
+pub async fn preview_rollout<U: RolloutUnits + ?Sized>(
+    units: &U,
+    tenant_id: &str,
+    request: RolloutRequest,
+) -> StoreResult<RolloutPreview> {
+    let tenant = tenant_id.to_owned();
+    read(units, move |tx| create::preview(tx, &tenant, &request)).await
+}
+
+pub async fn create_rollout<U: RolloutUnits + ?Sized>(
+    units: &U,
+    rollout: NewRollout,
+) -> StoreResult<(CreatedRollout, Vec<RolloutEventData>)> {
+    write(units, move |tx| create::create(tx, &rollout)).await
+}
+
+/// A new rollout `new_id` over exactly the failed and timed-out devices of completed rollout
+/// `id` (`retry_of` = `id`). NOT_FOUND if it is not the tenant's; FAILED_PRECONDITION if it is
+/// not completed or has no such device, or if one of them is in another unfinished rollout.
+pub async fn retry_failed_rollout<U: RolloutUnits + ?Sized>(
+    units: &U,
+    tenant_id: &str,
+    id: &str,
+    body: RetryFailedRollout,
+    new_id: String,
+    ctx: Ctx,
+) -> StoreResult<(CreatedRollout, Vec<RolloutEventData>)> {
+    let (tenant, id) = (tenant_id.to_owned(), id.to_owned());
+    write(units, move |tx| {
+        retry::retry_failed(tx, &tenant, &id, body, new_id, ctx)
+    })
+    .await
+}
+
+/// FAILED_PRECONDITION for an edge seed 000 does not have; nothing is written then. Returns
+/// the rollout as committed and the events to publish.
+pub async fn rollout_action<U: RolloutUnits + ?Sized>(
+    units: &U,
+    tenant_id: &str,
+    id: &str,
+    action: RolloutAction,
+    ctx: Ctx,
+) -> StoreResult<(Rollout, Vec<RolloutEventData>)> {
+    let (tenant, id) = (tenant_id.to_owned(), id.to_owned());
+    write(units, move |tx| actions::act(tx, &tenant, &id, action, ctx)).await
+}
+
+/// Records a device's report (durable once this returns).
+pub async fn record_report<U: RolloutUnits + ?Sized>(
+    units: &U,
+    tenant_id: &str,
+    device_id: &str,
+    report: ValidatedReport,
+    ctx: Ctx,
+) -> StoreResult<(ReportAccepted, Vec<RolloutEventData>)> {
+    let (tenant, device) = (tenant_id.to_owned(), device_id.to_owned());
+    units
+        .report_unit(Box::new(move |tx| {
+            reports::record(tx, &tenant, &device, &report, ctx)
+        }))
+        .await
+}
+
+/// Provisions devices (all or none) and lets each join its profile's running rollout.
+pub async fn create_devices<U: RolloutUnits + ?Sized>(
+    units: &U,
+    tenant_id: &str,
+    devices: Vec<NewDevice>,
+) -> StoreResult<()> {
+    let tenant = tenant_id.to_owned();
+    write(units, move |tx| join::create_devices(tx, &tenant, &devices)).await
+}
+
+/// Times out overdue devices everywhere, one transaction per rollout; returns the events to
+/// publish per rollout touched.
+pub async fn sweep_timeouts<U: RolloutUnits + ?Sized>(
+    units: &U,
+    now_unix: i64,
+) -> StoreResult<Vec<SweptRollout>> {
+    let due = units.rollouts_past_deadline(now_unix).await?;
+    let mut out = Vec::new();
+    for (tenant, rollout) in due {
+        let (t, r) = (tenant.clone(), rollout.clone());
+        let events = write(units, move |tx| timeouts::sweep(tx, &t, &r, now_unix)).await?;
+        out.push(SweptRollout {
+            tenant_id: tenant,
+            rollout_id: rollout,
+            events,
+        });
+    }
+    Ok(out)
+}
+
+/// Completes active rollouts whose every target already has a verdict (left so by a server
+/// that completed only when all succeeded), each in its own transaction; returns how many.
+pub async fn settle_finished_rollouts<U: RolloutUnits + ?Sized>(units: &U) -> StoreResult<u64> {
+    let candidates = read(units, settle::candidates).await?;
+    let mut settled = 0;
+    for (tenant, id) in candidates {
+        if write(units, move |tx| settle::settle_one(tx, &tenant, &id)).await? {
+            settled += 1;
+        }
+    }
+    Ok(settled)
+}

@@ -1,0 +1,60 @@
+//! The deadline sweep: a device with no verdict by its deadline is `timed_out` (it counts as
+//! failed, so it can auto-pause the rollout), on the way up and on the way down alike.
+
+use airlift_core::device_state::DeviceTrigger;
+use airlift_core::error::ApiError;
+use airlift_core::rollout::RolloutStatus;
+use airlift_core::wire::RolloutEventData;
+
+use super::session::{Session, OPEN};
+use crate::rollouts::{Actor, Ctx};
+use crate::store::rollout_port::{HistoryEntry, RolloutTx};
+use crate::store::StoreResult;
+
+/// Times out every overdue device of one rollout, in the caller's transaction.
+pub fn sweep(
+    tx: &mut dyn RolloutTx,
+    tenant: &str,
+    rollout: &str,
+    now: i64,
+) -> StoreResult<Vec<RolloutEventData>> {
+    let ctx = Ctx {
+        actor: Actor::system(),
+        at: crate::ids::now(),
+        now_unix: now,
+    };
+    let overdue = tx.overdue_targets(rollout, now)?;
+    let mut s = Session::open(tx, tenant, rollout, ctx.clone())?;
+    for target in overdue {
+        let device = target.device_id;
+        s.tx.set_deadline(rollout, &device, None)?;
+        if s.agg.status() == RolloutStatus::Completed {
+            continue;
+        }
+        match (target.rollback_state, target.state) {
+            (Some(from), _) if OPEN.contains(&from) => {
+                // The rollback track is not the aggregate's: its edge is the device state
+                // machine's, as for a rollback report.
+                let to = from
+                    .next(DeviceTrigger::TimeOut)
+                    .map_err(|e| ApiError::internal(e.to_string()))?;
+                s.tx.set_rollback_state(rollout, &device, to, None, &ctx.at)?;
+                let entry = HistoryEntry {
+                    package_id: s.row.rollback_package_id.clone(),
+                    message: Some("no rollback verdict before the device timeout".to_owned()),
+                    ..s.history(&device, "timed_out")
+                };
+                s.tx.append_history(&entry)?;
+            }
+            (_, Some(state)) if OPEN.contains(&state) => {
+                s.track(&device)?;
+                let events = s.agg.time_out(&device)?;
+                s.apply(events, &Actor::system())?;
+            }
+            _ => {}
+        }
+    }
+    s.check_rollback_done()?;
+    s.drive()?;
+    s.finish()
+}

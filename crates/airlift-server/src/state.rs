@@ -1,0 +1,41 @@
+//! What every handler and middleware can reach: the server's shared state, built once by
+//! `app::serve`. Routes, extractors and middleware import it from here, never from `app`
+//! (which imports every route), so the HTTP layer has no import cycle.
+
+use std::sync::Arc;
+
+use crate::artifacts::Artifacts;
+use crate::auth::jwt::JwtKeys;
+use crate::auth::token_cache::TokenCache;
+use crate::config::Config;
+use crate::device_protocol::assignments::AssignmentCache;
+use crate::device_protocol::deliveries::Deliveries;
+use crate::device_protocol::files::ArtifactFiles;
+use crate::device_protocol::last_seen::LastSeen;
+use crate::events::Hub;
+use crate::store::Store;
+
+/// Everything a handler can reach. Cheap to clone (all `Arc`s).
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub artifacts: Artifacts,
+    pub jwt: Arc<JwtKeys>,
+    pub config: Arc<Config>,
+    /// For fetching package artifacts from allowed hosts.
+    pub http: reqwest::Client,
+    /// Serializes the short "move artifact into place + insert package" step (see packages).
+    pub publish_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Live rollout events (after commit) for `GET /api/v1/events`.
+    pub events: Hub,
+    /// Device-token hash → device (the device API's authentication cache).
+    pub device_tokens: TokenCache,
+    /// Open artifact files for the chunk endpoint.
+    pub files: ArtifactFiles,
+    /// Recent assignments, so a download's range requests skip the database.
+    pub assignments: AssignmentCache,
+    /// Command deliveries counted by polls, written in batches.
+    pub deliveries: Deliveries,
+    /// Each device's last contact (polls, command reads, reports), in memory.
+    pub last_seen: LastSeen,
+}

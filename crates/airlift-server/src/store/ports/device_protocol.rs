@@ -1,0 +1,48 @@
+//! What devices read and acknowledge: assignments, commands, their history.
+
+use airlift_core::wire::{CommandAck, DeviceCommand, DeviceHistoryEntry};
+use async_trait::async_trait;
+
+use crate::store::{Assignment, DeviceRecord, Page, PageOf, StoreResult};
+
+#[async_trait]
+pub trait DeviceProtocolStore: Send + Sync {
+    async fn assignment(&self, tenant_id: &str, device_id: &str)
+        -> StoreResult<Option<Assignment>>;
+    async fn ack_command(
+        &self,
+        tenant_id: &str,
+        device_id: &str,
+        command_id: &str,
+        at: &str,
+    ) -> StoreResult<CommandAck>;
+    /// Newest first; `page.after` is a `seq` (older entries follow).
+    async fn device_history(
+        &self,
+        tenant_id: &str,
+        device_id: &str,
+        page: Page,
+    ) -> StoreResult<PageOf<DeviceHistoryEntry>>;
+    /// The device's assignment and unacknowledged commands (`delivery_count` as stored).
+    async fn device_poll(
+        &self,
+        tenant_id: &str,
+        device_id: &str,
+    ) -> StoreResult<Option<(Assignment, Vec<DeviceCommand>)>>;
+    /// The device a token hash belongs to (`None`: unknown token) and, when that device is
+    /// `device_id`, its [`Self::device_poll`], read together: a poll whose token is not cached
+    /// yet costs one read instead of two.
+    async fn device_poll_by_token(
+        &self,
+        token_hash: &str,
+        device_id: &str,
+    ) -> StoreResult<Option<(DeviceRecord, Option<(Assignment, Vec<DeviceCommand>)>)>>;
+    /// Unacknowledged commands (`delivery_count` as stored), whatever the assignment.
+    async fn undelivered_commands(
+        &self,
+        tenant_id: &str,
+        device_id: &str,
+    ) -> StoreResult<Vec<DeviceCommand>>;
+    /// Raises stored delivery counts to (command id, total), in one transaction.
+    async fn store_delivery_counts(&self, counts: Vec<(String, u64)>) -> StoreResult<()>;
+}

@@ -1,0 +1,19 @@
+//! The store, one small trait per aggregate. [`crate::store::Store`] is all of them together
+//! (what the server runs on); a use case names only the trait it needs, and each trait has a
+//! contract suite (`tests/store_contract/`) any backend must pass.
+
+mod catalog;
+mod device_protocol;
+mod events;
+mod fleet;
+mod rollouts;
+mod tenants;
+mod uploads;
+
+pub use catalog::CatalogStore;
+pub use device_protocol::DeviceProtocolStore;
+pub use events::EventStore;
+pub use fleet::FleetStore;
+pub use rollouts::RolloutStore;
+pub use tenants::TenantStore;
+pub use uploads::UploadStore;

@@ -1,0 +1,181 @@
+//! The per-transaction port, one trait per part of the rollout aggregate; [`RolloutTx`] is
+//! all of them, what an engine unit of work receives.
+
+use airlift_core::device_counters::DeviceCounters;
+use airlift_core::device_state::DeviceRolloutState;
+use airlift_core::rollout::RolloutStatus;
+use airlift_core::wire::{CommandKind, Rollout, RolloutEventData};
+
+use super::{
+    HistoryEntry, OverdueTarget, RangeChange, RolloutRow, RolloutUpdate, TargetRow,
+    TransitionRecord,
+};
+use crate::store::{DeviceRecord, NewDevice, PackageRecord, StoreResult, ValidatedReport};
+
+/// Reads and writes of one transaction over rollouts. Errors from the data (a missing row the
+/// engine expects) are the engine's to phrase; the adapter only reports what it found.
+pub trait RolloutTx: RolloutRowTx + TargetTx + LookupTx + DeviceTx {}
+
+impl<T: RolloutRowTx + TargetTx + LookupTx + DeviceTx + ?Sized> RolloutTx for T {}
+
+/// The rollout row, its recorded transitions and its events.
+pub trait RolloutRowTx {
+    fn rollout(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<RolloutRow>>;
+    /// The rollout as the API shows it (with transitions), as this transaction sees it.
+    fn rollout_view(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<Rollout>>;
+    /// The oldest rollout of the tenant not in `done` that targets `device` (one indexed read).
+    fn rollout_targeting(
+        &mut self,
+        tenant_id: &str,
+        device_id: &str,
+        done: RolloutStatus,
+    ) -> StoreResult<Option<String>>;
+    /// Profile-level rollouts of the profile in one of `statuses`, oldest first.
+    fn profile_rollouts(
+        &mut self,
+        tenant_id: &str,
+        profile_id: &str,
+        statuses: &[RolloutStatus],
+    ) -> StoreResult<Vec<String>>;
+    /// Rollouts in `status`, everywhere: (tenant id, rollout id), oldest first.
+    fn rollouts_in_status(&mut self, status: RolloutStatus) -> StoreResult<Vec<(String, String)>>;
+    /// Inserts the rollout row (status, counters and `version` as given); returns its
+    /// `change_seq`.
+    fn insert_rollout(&mut self, row: &RolloutRow) -> StoreResult<u64>;
+    /// Writes the row if its version is still `expected_version` (then bumps it and takes a
+    /// new `change_seq`); false when another change came first.
+    fn update_rollout(&mut self, update: &RolloutUpdate) -> StoreResult<bool>;
+    fn append_transition(&mut self, rollout_id: &str, t: &TransitionRecord) -> StoreResult<()>;
+    /// Stores the event under the tenant's next event id; returns it with that id.
+    fn append_event(
+        &mut self,
+        tenant_id: &str,
+        event: RolloutEventData,
+    ) -> StoreResult<RolloutEventData>;
+}
+
+/// A rollout's targets: their states, deadlines and last reports, and the set-based
+/// changes over a range of them.
+pub trait TargetTx {
+    fn insert_target(
+        &mut self,
+        rollout_id: &str,
+        position: u64,
+        device_id: &str,
+        at: &str,
+    ) -> StoreResult<()>;
+    fn target(&mut self, rollout_id: &str, device_id: &str) -> StoreResult<Option<TargetRow>>;
+    /// Device ids of the targets in one of `states`, in position order.
+    fn targets_in_states(
+        &mut self,
+        rollout_id: &str,
+        states: &[DeviceRolloutState],
+    ) -> StoreResult<Vec<String>>;
+    /// How many targets have a rollback state in `states`.
+    fn count_rollback_in_states(
+        &mut self,
+        rollout_id: &str,
+        states: &[DeviceRolloutState],
+    ) -> StoreResult<u64>;
+    /// Counts of the rollback track's states, `None` before any rollback command.
+    fn rollback_counters(&mut self, rollout_id: &str) -> StoreResult<Option<DeviceCounters>>;
+    fn overdue_targets(
+        &mut self,
+        rollout_id: &str,
+        now_unix: i64,
+    ) -> StoreResult<Vec<OverdueTarget>>;
+    /// Targets at positions `from..to` without a state become `scheduled`, each with an
+    /// `assigned` history entry; returns how many.
+    fn schedule_range(&mut self, change: RangeChange<'_>, from: u64, to: u64) -> StoreResult<u64>;
+    /// Every `scheduled` target gets an `ota_start` command (with a history entry) and becomes
+    /// `command_sent` with `deadline_unix`; returns how many.
+    fn send_start_commands(
+        &mut self,
+        change: RangeChange<'_>,
+        deadline_unix: i64,
+    ) -> StoreResult<u64>;
+    fn set_state(
+        &mut self,
+        rollout_id: &str,
+        device_id: &str,
+        state: DeviceRolloutState,
+        deadline_unix: Option<i64>,
+        at: &str,
+    ) -> StoreResult<()>;
+    fn set_rollback_state(
+        &mut self,
+        rollout_id: &str,
+        device_id: &str,
+        state: DeviceRolloutState,
+        deadline_unix: Option<i64>,
+        at: &str,
+    ) -> StoreResult<()>;
+    fn set_deadline(
+        &mut self,
+        rollout_id: &str,
+        device_id: &str,
+        deadline_unix: Option<i64>,
+    ) -> StoreResult<()>;
+    /// No target of the rollout has a deadline any more.
+    fn clear_deadlines(&mut self, rollout_id: &str) -> StoreResult<()>;
+    /// Keeps the report's fields on the target (progress only when given).
+    fn store_last_report(
+        &mut self,
+        rollout_id: &str,
+        device_id: &str,
+        report: &ValidatedReport,
+        at: &str,
+    ) -> StoreResult<()>;
+    /// Whether the device already sent a report with this id.
+    fn report_seen(&mut self, device_id: &str, report_id: &str) -> StoreResult<bool>;
+    fn insert_report(
+        &mut self,
+        device_id: &str,
+        report_id: &str,
+        rollout_id: &str,
+        status: &str,
+        at: &str,
+    ) -> StoreResult<()>;
+}
+
+/// What a rollout reads of the rest of the tenant (names, packages, profiles, devices).
+pub trait LookupTx {
+    fn tenant_name(&mut self, tenant_id: &str) -> StoreResult<String>;
+    fn package(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<PackageRecord>>;
+    /// The version of a package known to exist (a rollout's own package).
+    fn package_version(&mut self, package_id: &str) -> StoreResult<String>;
+    fn profile_exists(&mut self, tenant_id: &str, profile_id: &str) -> StoreResult<bool>;
+    /// The profile's devices in id order.
+    fn profile_devices(
+        &mut self,
+        tenant_id: &str,
+        profile_id: &str,
+    ) -> StoreResult<Vec<DeviceRecord>>;
+    fn device(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<DeviceRecord>>;
+}
+
+/// What a rollout writes about a device outside its targets: the device row, its commands
+/// and its history.
+pub trait DeviceTx {
+    /// All devices or none (INVALID_ARGUMENT naming the first whose profile is not the
+    /// tenant's).
+    fn insert_devices(&mut self, tenant_id: &str, devices: &[NewDevice]) -> StoreResult<()>;
+    fn firmware_version(&mut self, device_id: &str) -> StoreResult<Option<String>>;
+    fn set_firmware_version(&mut self, device_id: &str, version: &str) -> StoreResult<()>;
+    fn append_history(&mut self, entry: &HistoryEntry) -> StoreResult<()>;
+    /// Inserts an unacknowledged command; returns its id.
+    fn insert_command(
+        &mut self,
+        change: RangeChange<'_>,
+        device_id: &str,
+        kind: CommandKind,
+    ) -> StoreResult<String>;
+    /// Cancels the rollout's unacknowledged commands of `kind` (every kind when `None`), each
+    /// with a `command_cancelled` history entry.
+    fn cancel_commands(
+        &mut self,
+        rollout_id: &str,
+        kind: Option<CommandKind>,
+        at: &str,
+    ) -> StoreResult<()>;
+}

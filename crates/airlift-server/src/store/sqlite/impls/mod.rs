@@ -1,0 +1,10 @@
+//! The store traits on [`SqliteStore`], one file per trait; the SQL lives in the
+//! aggregate modules beside (`catalog`, `fleet`, `uploads`, ...).
+
+mod catalog;
+mod device_protocol;
+mod events;
+mod fleet;
+mod rollouts;
+mod tenants;
+mod uploads;

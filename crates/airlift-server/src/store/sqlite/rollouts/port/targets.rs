@@ -1,0 +1,343 @@
+//! [`TargetTx`] on SQLite: A rollout's targets: point reads and writes, and set-based changes over a range.
+
+use super::*;
+
+impl TargetTx for SqlTx<'_> {
+    fn insert_target(
+        &mut self,
+        rollout_id: &str,
+        position: u64,
+        device_id: &str,
+        at: &str,
+    ) -> StoreResult<()> {
+        self.c
+            .prepare_cached(
+                "INSERT INTO rollout_targets (rollout_id, position, device_id, updated_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(db)?
+            .execute(params![rollout_id, i64_of(position), device_id, at])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn target(&mut self, rollout_id: &str, device_id: &str) -> StoreResult<Option<TargetRow>> {
+        type Raw = (
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let raw: Option<Raw> = self
+            .c
+            .prepare_cached(
+                "SELECT position, state, rollback_state, progress, last_status, last_message,
+                     reported_version
+                 FROM rollout_targets WHERE rollout_id = ?1 AND device_id = ?2",
+            )
+            .map_err(db)?
+            .query_row([rollout_id, device_id], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            })
+            .optional()
+            .map_err(db)?;
+        let Some((position, state, rollback_state, progress, last_status, last_message, version)) =
+            raw
+        else {
+            return Ok(None);
+        };
+        Ok(Some(TargetRow {
+            position: u64_of(position),
+            state: stored_state(state)?,
+            rollback_state: stored_state(rollback_state)
+                .map_err(|_| ApiError::internal("stored rollback state is unknown"))?,
+            progress: progress.map(|p| u32::try_from(p).unwrap_or(0)),
+            last_status,
+            last_message,
+            reported_version: version,
+        }))
+    }
+
+    fn targets_in_states(
+        &mut self,
+        rollout_id: &str,
+        states: &[DeviceRolloutState],
+    ) -> StoreResult<Vec<String>> {
+        strings(
+            self.c,
+            &format!(
+                "SELECT device_id FROM rollout_targets
+                 WHERE rollout_id = ?1 AND state IN ({}) ORDER BY position",
+                state_list(states)
+            ),
+            [rollout_id],
+        )
+    }
+
+    fn count_rollback_in_states(
+        &mut self,
+        rollout_id: &str,
+        states: &[DeviceRolloutState],
+    ) -> StoreResult<u64> {
+        let n: i64 = self
+            .c
+            .prepare_cached(&format!(
+                "SELECT COUNT(*) FROM rollout_targets
+                 WHERE rollout_id = ?1 AND rollback_state IN ({})",
+                state_list(states)
+            ))
+            .map_err(db)?
+            .query_row([rollout_id], |r| r.get(0))
+            .map_err(db)?;
+        Ok(u64_of(n))
+    }
+
+    fn rollback_counters(&mut self, rollout_id: &str) -> StoreResult<Option<DeviceCounters>> {
+        super::super::rollback_counters(self.c, rollout_id)
+    }
+
+    fn overdue_targets(
+        &mut self,
+        rollout_id: &str,
+        now_unix: i64,
+    ) -> StoreResult<Vec<OverdueTarget>> {
+        let mut stmt = self
+            .c
+            .prepare_cached(
+                "SELECT device_id, state, rollback_state FROM rollout_targets
+                 WHERE rollout_id = ?1 AND deadline_unix IS NOT NULL AND deadline_unix <= ?2",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(params![rollout_id, now_unix], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .map_err(db)?
+            .collect::<Result<Vec<(String, Option<String>, Option<String>)>, _>>()
+            .map_err(db)?;
+        rows.into_iter()
+            .map(|(device_id, state, rollback_state)| {
+                Ok(OverdueTarget {
+                    device_id,
+                    state: stored_state(state)?,
+                    rollback_state: stored_state(rollback_state)?,
+                })
+            })
+            .collect()
+    }
+
+    fn schedule_range(&mut self, ch: RangeChange<'_>, from: u64, to: u64) -> StoreResult<u64> {
+        let (from, to) = (i64_of(from), i64_of(to));
+        self.c
+            .prepare_cached(
+                "INSERT INTO device_history (tenant_id, device_id, kind, rollout_id, package_id, at)
+                 SELECT ?1, device_id, 'assigned', rollout_id, ?2, ?3 FROM rollout_targets
+                 WHERE rollout_id = ?4 AND position >= ?5 AND position < ?6 ORDER BY position",
+            )
+            .map_err(db)?
+            .execute(params![ch.tenant_id, ch.package_id, ch.at, ch.rollout_id, from, to])
+            .map_err(db)?;
+        let updated = self
+            .c
+            .prepare_cached(
+                "UPDATE rollout_targets SET state = 'scheduled', updated_at = ?4
+                 WHERE rollout_id = ?1 AND position >= ?2 AND position < ?3 AND state IS NULL",
+            )
+            .map_err(db)?
+            .execute(params![ch.rollout_id, from, to, ch.at])
+            .map_err(db)?;
+        Ok(updated as u64)
+    }
+
+    fn send_start_commands(&mut self, ch: RangeChange<'_>, deadline_unix: i64) -> StoreResult<u64> {
+        let kind = CommandKind::OtaStart.as_str();
+        self.c
+            .prepare_cached(
+                "INSERT INTO device_commands (id, tenant_id, device_id, rollout_id, kind, package_id, created_at)
+                 SELECT airlift_id('cmd'), ?1, device_id, rollout_id, ?2, ?3, ?4 FROM rollout_targets
+                 WHERE rollout_id = ?5 AND state = 'scheduled' ORDER BY position",
+            )
+            .map_err(db)?
+            .execute(params![ch.tenant_id, kind, ch.package_id, ch.at, ch.rollout_id])
+            .map_err(db)?;
+        self.c
+            .prepare_cached(
+                "INSERT INTO device_history (tenant_id, device_id, kind, rollout_id, package_id, command_id, status, at)
+                 SELECT c.tenant_id, c.device_id, 'command', c.rollout_id, c.package_id, c.id, c.kind, c.created_at
+                 FROM rollout_targets t JOIN device_commands c
+                     ON c.device_id = t.device_id AND c.rollout_id = t.rollout_id AND c.kind = ?2
+                         AND c.acked_at IS NULL AND c.cancelled_at IS NULL
+                 WHERE t.rollout_id = ?1 AND t.state = 'scheduled' ORDER BY t.position",
+            )
+            .map_err(db)?
+            .execute(params![ch.rollout_id, kind])
+            .map_err(db)?;
+        let updated = self
+            .c
+            .prepare_cached(
+                "UPDATE rollout_targets SET state = 'command_sent', deadline_unix = ?2, updated_at = ?3
+                 WHERE rollout_id = ?1 AND state = 'scheduled'",
+            )
+            .map_err(db)?
+            .execute(params![ch.rollout_id, deadline_unix, ch.at])
+            .map_err(db)?;
+        Ok(updated as u64)
+    }
+
+    fn set_state(
+        &mut self,
+        rollout_id: &str,
+        device_id: &str,
+        state: DeviceRolloutState,
+        deadline_unix: Option<i64>,
+        at: &str,
+    ) -> StoreResult<()> {
+        let sql = "UPDATE rollout_targets SET state = ?3, deadline_unix = ?4, updated_at = ?5
+                   WHERE rollout_id = ?1 AND device_id = ?2";
+        update_target(
+            self.c,
+            sql,
+            (rollout_id, device_id),
+            state,
+            deadline_unix,
+            at,
+        )
+    }
+
+    fn set_rollback_state(
+        &mut self,
+        rollout_id: &str,
+        device_id: &str,
+        state: DeviceRolloutState,
+        deadline_unix: Option<i64>,
+        at: &str,
+    ) -> StoreResult<()> {
+        let sql =
+            "UPDATE rollout_targets SET rollback_state = ?3, deadline_unix = ?4, updated_at = ?5
+                   WHERE rollout_id = ?1 AND device_id = ?2";
+        update_target(
+            self.c,
+            sql,
+            (rollout_id, device_id),
+            state,
+            deadline_unix,
+            at,
+        )
+    }
+
+    fn set_deadline(
+        &mut self,
+        rollout_id: &str,
+        device_id: &str,
+        deadline_unix: Option<i64>,
+    ) -> StoreResult<()> {
+        self.c
+            .prepare_cached(
+                "UPDATE rollout_targets SET deadline_unix = ?3 WHERE rollout_id = ?1 AND device_id = ?2",
+            )
+            .map_err(db)?
+            .execute(params![rollout_id, device_id, deadline_unix])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn clear_deadlines(&mut self, rollout_id: &str) -> StoreResult<()> {
+        self.c
+            .execute(
+                "UPDATE rollout_targets SET deadline_unix = NULL WHERE rollout_id = ?1",
+                [rollout_id],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn store_last_report(
+        &mut self,
+        rollout_id: &str,
+        device_id: &str,
+        report: &ValidatedReport,
+        at: &str,
+    ) -> StoreResult<()> {
+        self.c
+            .prepare_cached(
+                "UPDATE rollout_targets SET progress = COALESCE(?3, progress), last_status = ?4,
+                     last_message = ?5, reported_version = ?6, updated_at = ?7
+                 WHERE rollout_id = ?1 AND device_id = ?2",
+            )
+            .map_err(db)?
+            .execute(params![
+                rollout_id,
+                device_id,
+                report.progress,
+                report.status.as_str(),
+                report.message,
+                report.firmware_version,
+                at
+            ])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn report_seen(&mut self, device_id: &str, report_id: &str) -> StoreResult<bool> {
+        self.c
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM device_reports WHERE device_id = ?1 AND report_id = ?2)",
+            )
+            .map_err(db)?
+            .query_row([device_id, report_id], |r| r.get(0))
+            .map_err(db)
+    }
+
+    fn insert_report(
+        &mut self,
+        device_id: &str,
+        report_id: &str,
+        rollout_id: &str,
+        status: &str,
+        at: &str,
+    ) -> StoreResult<()> {
+        self.c
+            .prepare_cached(
+                "INSERT INTO device_reports (device_id, report_id, rollout_id, status, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(db)?
+            .execute(params![device_id, report_id, rollout_id, status, at])
+            .map_err(db)?;
+        Ok(())
+    }
+}
+
+/// One target's (state column, deadline, time) by `sql`, whose parameters are (rollout,
+/// device, state, deadline, at): the way up and the rollback track differ only in the column.
+fn update_target(
+    c: &Connection,
+    sql: &'static str,
+    (rollout_id, device_id): (&str, &str),
+    state: DeviceRolloutState,
+    deadline_unix: Option<i64>,
+    at: &str,
+) -> StoreResult<()> {
+    c.prepare_cached(sql)
+        .map_err(db)?
+        .execute(params![
+            rollout_id,
+            device_id,
+            state.as_str(),
+            deadline_unix,
+            at
+        ])
+        .map_err(db)?;
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! [`CatalogStore`]'s contract: packages, signing keys, the object keys they refer to.
+
+use super::*;
+
+pub async fn contract<S: CatalogStore + ?Sized>(store: &S, a: &TenantRecord, b: &TenantRecord) {
+    // Packages: unique (type, version, device_type) per tenant; isolation; key references.
+    store
+        .create_package(package(&a.id, "pkg_1", "2.0.0"))
+        .await
+        .unwrap();
+    assert_eq!(
+        code(
+            store
+                .create_package(package(&a.id, "pkg_2", "2.0.0"))
+                .await
+                .unwrap_err()
+        ),
+        ErrorCode::AlreadyExists
+    );
+    store
+        .create_package(package(&b.id, "pkg_3", "2.0.0"))
+        .await
+        .unwrap();
+    assert!(store.package(&b.id, "pkg_1").await.unwrap().is_none());
+    assert!(store
+        .package_exists(&a.id, &package(&a.id, "x", "2.0.0").key)
+        .await
+        .unwrap());
+    // Signing keys: duplicate fingerprint refused while active; revoke is tenant-scoped.
+    let key = SigningKeyRecord {
+        id: "key_1".into(),
+        tenant_id: a.id.clone(),
+        name: "ci".into(),
+        algorithm: SigningAlgorithm::Ed25519,
+        public_key_pem: "pem".into(),
+        fingerprint: "f".repeat(64),
+        created_at: "2026-01-01T00:00:00Z".into(),
+        revoked_at: None,
+    };
+    store.create_signing_key(key.clone()).await.unwrap();
+    let dup = SigningKeyRecord {
+        id: "key_2".into(),
+        ..key.clone()
+    };
+    assert_eq!(
+        code(store.create_signing_key(dup.clone()).await.unwrap_err()),
+        ErrorCode::AlreadyExists
+    );
+    assert_eq!(
+        code(
+            store
+                .revoke_signing_key(&b.id, "key_1", "now")
+                .await
+                .unwrap_err()
+        ),
+        ErrorCode::NotFound
+    );
+    store
+        .revoke_signing_key(&a.id, "key_1", "now")
+        .await
+        .unwrap();
+    store
+        .revoke_signing_key(&a.id, "key_1", "later")
+        .await
+        .unwrap();
+    let keys = store.list_signing_keys(&a.id).await.unwrap();
+    assert_eq!(keys[0].revoked_at.as_deref(), Some("now"));
+    store.create_signing_key(dup).await.unwrap();
+
+    // Object keys: the packages' artifacts are referred to.
+    let refs = store.referenced_object_keys().await.unwrap();
+    assert!(refs.contains(&format!("firmware/{}/2.0.0/x.bin", a.id)));
+    assert!(store
+        .object_key_in_use(&format!("firmware/{}/2.0.0/x.bin", a.id))
+        .await
+        .unwrap());
+}

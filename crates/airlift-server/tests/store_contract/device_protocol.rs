@@ -1,0 +1,108 @@
+//! [`DeviceProtocolStore`]'s contract: what a device in a rollout reads and acknowledges.
+
+use super::*;
+
+use airlift_core::wire::CommandKind;
+
+use crate::rollouts::Running;
+
+pub async fn contract<S: DeviceProtocolStore + ?Sized>(
+    store: &S,
+    a: &TenantRecord,
+    b: &TenantRecord,
+    running: &Running,
+) {
+    let device = running.in_slice.as_str();
+    // The assignment: the rollout's package, to start; none outside the slice or the tenant.
+    let assignment = store.assignment(&a.id, device).await.unwrap().unwrap();
+    assert_eq!(assignment.rollout_id, running.rollout_id);
+    assert_eq!(assignment.package.id, "pkg_1");
+    assert_eq!(assignment.command, CommandKind::OtaStart);
+    assert!(store
+        .assignment(&a.id, &running.waiting)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store.assignment(&b.id, device).await.unwrap().is_none());
+
+    // The poll reads the assignment and the open command together.
+    let (polled, commands) = store.device_poll(&a.id, device).await.unwrap().unwrap();
+    assert_eq!(polled.rollout_id, running.rollout_id);
+    assert_eq!(commands.len(), 1);
+    let command = commands[0].clone();
+    assert_eq!(command.kind, CommandKind::OtaStart);
+    assert_eq!(command.version, "2.0.0");
+    assert!(store
+        .device_poll(&a.id, &running.waiting)
+        .await
+        .unwrap()
+        .is_none());
+
+    // Delivery counts only rise.
+    store
+        .store_delivery_counts(vec![(command.command_id.clone(), 3)])
+        .await
+        .unwrap();
+    store
+        .store_delivery_counts(vec![(command.command_id.clone(), 2)])
+        .await
+        .unwrap();
+    let open = store.undelivered_commands(&a.id, device).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].delivery_count, 3);
+
+    // Acknowledging: the owner's only, once (a repeat answers the first time).
+    assert_eq!(
+        code(
+            store
+                .ack_command(&b.id, device, &command.command_id, "t1")
+                .await
+                .unwrap_err()
+        ),
+        ErrorCode::NotFound
+    );
+    let ack = store
+        .ack_command(&a.id, device, &command.command_id, "2026-01-01T00:00:04Z")
+        .await
+        .unwrap();
+    assert_eq!(ack.acked_at, "2026-01-01T00:00:04Z");
+    let again = store
+        .ack_command(&a.id, device, &command.command_id, "2026-01-01T00:00:05Z")
+        .await
+        .unwrap();
+    assert_eq!(again.acked_at, "2026-01-01T00:00:04Z");
+    assert!(store
+        .undelivered_commands(&a.id, device)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // History: newest first, paged by seq, the owner's only.
+    let page = |after: Option<String>| Page { limit: 1, after };
+    let first = store
+        .device_history(&a.id, device, page(None))
+        .await
+        .unwrap();
+    assert_eq!(first.items.len(), 1);
+    assert!(first.has_more, "assigned, command sent, acknowledged");
+    let next = store
+        .device_history(&a.id, device, page(Some(first.items[0].seq.to_string())))
+        .await
+        .unwrap();
+    assert!(next.items[0].seq < first.items[0].seq);
+    assert!(store
+        .device_history(&b.id, device, page(None))
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    assert_eq!(
+        code(
+            store
+                .device_history(&a.id, device, page(Some("x".into())))
+                .await
+                .unwrap_err()
+        ),
+        ErrorCode::InvalidArgument
+    );
+}

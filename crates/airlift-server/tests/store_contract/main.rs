@@ -1,0 +1,209 @@
+//! The behaviour every store implementation must have, one suite per store trait, each checked
+//! against its trait only. A new backend (PostgreSQL) adds one `#[tokio::test]` per suite
+//! calling it with its store, and one calling [`contract`] (every suite, in order, on one
+//! store: the object keys the catalog reports span aggregates).
+
+mod catalog;
+mod device_protocol;
+mod events;
+mod fleet;
+mod idempotency_keys;
+mod rollout_units;
+mod rollouts;
+mod seed_000;
+mod tenants;
+mod uploads;
+
+use airlift_core::error::ErrorCode;
+use airlift_core::package::PackageType;
+use airlift_core::signing::SigningAlgorithm;
+use airlift_core::wire::UploadJobStatus;
+use airlift_server::engine::create_devices;
+pub use airlift_server::store::rollout_port::RolloutUnits;
+use airlift_server::store::sqlite::SqliteStore;
+pub use airlift_server::store::*;
+
+fn code(e: StoreError) -> ErrorCode {
+    match e {
+        StoreError::Api(api) => api.code,
+        StoreError::Backend(b) => panic!("backend error: {b:#}"),
+    }
+}
+
+fn job(tenant: &str, id: &str, name: &str) -> UploadJobRecord {
+    UploadJobRecord {
+        id: id.into(),
+        tenant_id: tenant.into(),
+        name: name.into(),
+        description: String::new(),
+        status: UploadJobStatus::NotStarted,
+        firmware_image_id: None,
+        chunk_count: 0,
+        bytes_received: 0,
+        created_at: "2026-01-01T00:00:00Z".into(),
+        updated_at: "2026-01-01T00:00:00Z".into(),
+    }
+}
+
+fn chunk(id: Option<u32>, key: &str, len: u64) -> NewChunk {
+    NewChunk {
+        chunk_id: id,
+        length: len,
+        md5_hex: "00".repeat(16),
+        object_key: key.into(),
+        at: "2026-01-01T00:00:01Z".into(),
+    }
+}
+
+fn package(tenant: &str, id: &str, version: &str) -> PackageRecord {
+    PackageRecord {
+        id: id.into(),
+        tenant_id: tenant.into(),
+        key: PackageKey {
+            package_type: PackageType::Fw,
+            version: version.into(),
+            device_type: "temp-sensor".into(),
+        },
+        min_version: "1.0.0".into(),
+        artifact_uri: "airlift://images/img_1".into(),
+        sha256: "ab".repeat(32),
+        signature: None,
+        signing_key_id: None,
+        size_bytes: 10,
+        release_notes: String::new(),
+        storage_key: format!("firmware/{tenant}/{version}/x.bin"),
+        created_at: "2026-01-01T00:00:00Z".into(),
+        change_seq: 0,
+    }
+}
+
+/// Every suite on one store, in order; then what spans aggregates.
+pub async fn contract(store: &dyn Store) {
+    let (a, b) = tenants::contract(store).await;
+    idempotency_keys::contract(store, &a, &b).await;
+    uploads::contract(store, &a, &b).await;
+    catalog::contract(store, &a, &b).await;
+    let refs = store.referenced_object_keys().await.unwrap();
+    assert!(
+        refs.contains("images/img_1.bin"),
+        "an image's object is referred to"
+    );
+    assert_eq!(
+        store
+            .delete_image(&a.id, "img_1", "airlift://images/img_1")
+            .await
+            .unwrap(),
+        ImageDeletion::UsedBy {
+            package_id: "pkg_1".into()
+        },
+        "an image a package was made from stays"
+    );
+    fleet::contract(store, &a, &b).await;
+    let rollout = rollouts::start(store, &a).await;
+    let running = rollouts::contract(store, &a, &b, &rollout).await;
+    events::contract(store, &a, &b, &rollout).await;
+    device_protocol::contract(store, &a, &b, &running).await;
+    rollout_units::contract(store, &a, &rollout).await;
+}
+
+/// Tenants, `pkg_1`, profile `prof_1` with two devices and a canary over them: what the
+/// rollout, event and device protocol suites read.
+async fn running_rollout(store: &dyn Store) -> (TenantRecord, TenantRecord, String) {
+    let (a, b) = tenants::contract(store).await;
+    catalog::contract(store, &a, &b).await;
+    fleet::contract(store, &a, &b).await;
+    let rollout = rollouts::start(store, &a).await;
+    (a, b, rollout)
+}
+
+fn sqlite() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_blocking(&dir.path().join("db.sqlite")).unwrap();
+    (dir, store)
+}
+
+#[tokio::test]
+async fn sqlite_tenant_store_keeps_its_contract() {
+    let (_dir, store) = sqlite();
+    tenants::contract(&store).await;
+}
+
+#[tokio::test]
+async fn sqlite_idempotency_store_keeps_its_contract() {
+    let (_dir, store) = sqlite();
+    let (a, b) = tenants::contract(&store).await;
+    idempotency_keys::contract(&store, &a, &b).await;
+}
+
+#[tokio::test]
+async fn sqlite_upload_store_keeps_its_contract() {
+    let (_dir, store) = sqlite();
+    let (a, b) = tenants::contract(&store).await;
+    uploads::contract(&store, &a, &b).await;
+}
+
+#[tokio::test]
+async fn sqlite_catalog_store_keeps_its_contract() {
+    let (_dir, store) = sqlite();
+    let (a, b) = tenants::contract(&store).await;
+    catalog::contract(&store, &a, &b).await;
+}
+
+#[tokio::test]
+async fn sqlite_fleet_store_keeps_its_contract() {
+    let (_dir, store) = sqlite();
+    let (a, b) = tenants::contract(&store).await;
+    fleet::contract(&store, &a, &b).await;
+}
+
+#[tokio::test]
+async fn sqlite_rollout_store_keeps_its_contract() {
+    let (_dir, store) = sqlite();
+    let (a, b, rollout) = running_rollout(&store).await;
+    rollouts::contract(&store, &a, &b, &rollout).await;
+}
+
+#[tokio::test]
+async fn sqlite_event_store_keeps_its_contract() {
+    let (_dir, store) = sqlite();
+    let (a, b, rollout) = running_rollout(&store).await;
+    events::contract(&store, &a, &b, &rollout).await;
+}
+
+#[tokio::test]
+async fn sqlite_device_protocol_store_keeps_its_contract() {
+    let (_dir, store) = sqlite();
+    let (a, b, rollout) = running_rollout(&store).await;
+    let running = rollouts::contract(&store, &a, &b, &rollout).await;
+    device_protocol::contract(&store, &a, &b, &running).await;
+}
+
+#[tokio::test]
+async fn sqlite_rollout_port_keeps_its_contract() {
+    let (_dir, store) = sqlite();
+    let (a, _, rollout) = running_rollout(&store).await;
+    rollout_units::contract(&store, &a, &rollout).await;
+}
+
+#[tokio::test]
+async fn sqlite_engine_walks_seed_000_canary_to_completion() {
+    let (_dir, store) = sqlite();
+    seed_000::canary_to_completion(&store).await;
+}
+
+#[tokio::test]
+async fn sqlite_engine_walks_seed_000_auto_pause_then_rollback() {
+    let (_dir, store) = sqlite();
+    seed_000::auto_pause_then_rollback(&store).await;
+}
+
+#[tokio::test]
+async fn sqlite_store_keeps_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_blocking(&dir.path().join("db.sqlite")).unwrap();
+    contract(&store).await;
+    // Reopening runs no migration twice and keeps the data.
+    drop(store);
+    let store = SqliteStore::open_blocking(&dir.path().join("db.sqlite")).unwrap();
+    assert!(store.device_by_token_hash("h1").await.unwrap().is_some());
+}

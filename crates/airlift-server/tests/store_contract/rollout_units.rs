@@ -1,0 +1,153 @@
+//! [`RolloutUnits`]' contract, the engine's port: a unit of work commits whole or not at all
+//! (write units and group-committed report units alike), a rollout row changes only at the
+//! version it was read at, and deadlines are found by time. The engine's decisions rest on
+//! these; a backend that breaks one breaks the rollout rules without a rule changing.
+
+use airlift_core::error::ApiError;
+use airlift_core::wire::ReportAccepted;
+use airlift_server::store::rollout_port::{AnyOutput, HistoryEntry, RolloutUpdate};
+
+use super::*;
+
+/// Deadlines of the rollout `rollouts::start` made: its time plus an hour.
+const STARTED_UNIX: i64 = 1_767_225_603;
+
+fn refused() -> StoreError {
+    ApiError::failed_precondition("the unit gives up").into()
+}
+
+pub async fn contract<S: RolloutUnits + FleetStore + DeviceProtocolStore + ?Sized>(
+    store: &S,
+    a: &TenantRecord,
+    rollout_id: &str,
+) {
+    // A failing write unit leaves nothing behind.
+    let tenant = a.id.clone();
+    let failed = store
+        .write_unit(Box::new(move |tx| {
+            let device = NewDevice {
+                record: DeviceRecord {
+                    id: "dev_ghost".into(),
+                    tenant_id: String::new(),
+                    profile_id: "prof_1".into(),
+                    name: "ghost".into(),
+                    device_type: "temp-sensor".into(),
+                    firmware_version: "1.0.0".into(),
+                    created_at: "2026-01-01T00:00:00Z".into(),
+                    change_seq: 0,
+                },
+                token_hash: "h_ghost".into(),
+            };
+            tx.insert_devices(&tenant, &[device])?;
+            Err(refused())
+        }))
+        .await;
+    assert_eq!(code(failed.unwrap_err()), ErrorCode::FailedPrecondition);
+    assert!(store.device(&a.id, "dev_ghost").await.unwrap().is_none());
+
+    // A row changes only at the version it was read at; each change takes a new change_seq.
+    let (tenant, id) = (a.id.clone(), rollout_id.to_owned());
+    let out = store
+        .write_unit(Box::new(move |tx| {
+            let row = tx.rollout(&tenant, &id)?.expect("the rollout exists");
+            let update = |expected_version| RolloutUpdate {
+                id: row.id.clone(),
+                expected_version,
+                status: row.status,
+                canary_percent: row.canary_percent,
+                target_count: row.target_count,
+                counters: row.counters,
+                outcome: row.outcome,
+                at: "2026-01-01T00:00:09Z".into(),
+            };
+            let stale = tx.update_rollout(&update(row.version.saturating_sub(1)))?;
+            let current = tx.update_rollout(&update(row.version))?;
+            let again = tx.update_rollout(&update(row.version))?;
+            let after = tx.rollout(&tenant, &id)?.expect("the rollout exists");
+            let seen = (stale, current, again, row.version, after.version);
+            Ok(Box::new((seen, row.change_seq, after.change_seq)) as AnyOutput)
+        }))
+        .await
+        .unwrap();
+    let ((stale, current, again, before, after), seq_before, seq_after) = *out
+        .downcast::<((bool, bool, bool, u64, u64), u64, u64)>()
+        .unwrap();
+    assert_eq!((stale, current, again), (false, true, false));
+    assert_eq!(after, before + 1);
+    assert!(seq_after > seq_before);
+
+    // A read unit sees what is committed.
+    let (tenant, id) = (a.id.clone(), rollout_id.to_owned());
+    let out = store
+        .read_unit(Box::new(move |tx| {
+            Ok(Box::new(tx.rollout(&tenant, &id)?.map(|r| r.version)) as AnyOutput)
+        }))
+        .await
+        .unwrap();
+    assert_eq!(*out.downcast::<Option<u64>>().unwrap(), Some(after));
+
+    // A report unit is durable when it answers, and leaves nothing when it fails.
+    let history_len = |device: &'static str| async move {
+        store
+            .device_history(
+                &a.id,
+                device,
+                Page {
+                    limit: 100,
+                    after: None,
+                },
+            )
+            .await
+            .unwrap()
+            .items
+            .len()
+    };
+    let before = history_len("dev_1").await;
+    let entry = HistoryEntry {
+        tenant_id: a.id.clone(),
+        device_id: "dev_1".into(),
+        kind: "report",
+        at: "2026-01-01T00:00:10Z".into(),
+        ..HistoryEntry::default()
+    };
+    let failing = entry.clone();
+    let failed = store
+        .report_unit(Box::new(move |tx| {
+            tx.append_history(&failing)?;
+            Err(refused())
+        }))
+        .await;
+    assert_eq!(code(failed.unwrap_err()), ErrorCode::FailedPrecondition);
+    assert_eq!(
+        history_len("dev_1").await,
+        before,
+        "nothing of a failed report"
+    );
+    let (accepted, events) = store
+        .report_unit(Box::new(move |tx| {
+            tx.append_history(&entry)?;
+            let accepted = ReportAccepted {
+                report_id: "rep_1".into(),
+                duplicate: false,
+                device_state: None,
+                rollout_status: "active".into(),
+            };
+            Ok((accepted, Vec::new()))
+        }))
+        .await
+        .unwrap();
+    assert_eq!((accepted.report_id.as_str(), events.len()), ("rep_1", 0));
+    assert_eq!(history_len("dev_1").await, before + 1);
+
+    // Deadlines: due at the start's time plus the device timeout, not before.
+    let due = store
+        .rollouts_past_deadline(STARTED_UNIX + 3600)
+        .await
+        .unwrap();
+    assert_eq!(due, vec![(a.id.clone(), rollout_id.to_owned())]);
+    assert!(store
+        .rollouts_past_deadline(STARTED_UNIX + 3599)
+        .await
+        .unwrap()
+        .is_empty());
+}

@@ -1,0 +1,174 @@
+//! [`UploadStore`]'s contract: jobs, chunks, completion into an image.
+
+use super::*;
+
+pub async fn contract<S: UploadStore + ?Sized>(store: &S, a: &TenantRecord, b: &TenantRecord) {
+    // Upload jobs: names unique per tenant across jobs and images; isolation.
+    store
+        .create_upload_job(job(&a.id, "job_1", "fw"))
+        .await
+        .unwrap();
+    assert_eq!(
+        code(
+            store
+                .create_upload_job(job(&a.id, "job_2", "fw"))
+                .await
+                .unwrap_err()
+        ),
+        ErrorCode::AlreadyExists
+    );
+    store
+        .create_upload_job(job(&b.id, "job_3", "fw"))
+        .await
+        .unwrap();
+    assert!(store.upload_job(&b.id, "job_1").await.unwrap().is_none());
+    assert_eq!(
+        code(
+            store
+                .put_chunk(&b.id, "job_1", chunk(None, "k", 1))
+                .await
+                .unwrap_err()
+        ),
+        ErrorCode::NotFound
+    );
+
+    // Chunks: append numbering, explicit parts, replacement returns the old key.
+    let (c1, _) = store
+        .put_chunk(&a.id, "job_1", chunk(None, "k1", 5))
+        .await
+        .unwrap();
+    assert_eq!(c1.chunk_id, 1);
+    let (c3, prev) = store
+        .put_chunk(&a.id, "job_1", chunk(Some(3), "k3", 7))
+        .await
+        .unwrap();
+    assert_eq!((c3.chunk_id, prev), (3, None));
+    let (_, prev) = store
+        .put_chunk(&a.id, "job_1", chunk(Some(3), "k3b", 7))
+        .await
+        .unwrap();
+    assert_eq!(prev.as_deref(), Some("k3"));
+    let j = store.upload_job(&a.id, "job_1").await.unwrap().unwrap();
+    assert_eq!(
+        (j.status, j.chunk_count, j.bytes_received),
+        (UploadJobStatus::InProgress, 2, 12)
+    );
+    let page = store
+        .list_chunks(
+            &a.id,
+            "job_1",
+            Page {
+                limit: 1,
+                after: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(page.has_more);
+    assert_eq!(page.items[0].chunk_id, 1);
+
+    // Completion: gaps refuse, the job locks while completing, finishing is atomic.
+    assert_eq!(
+        code(store.begin_completion(&a.id, "job_1").await.unwrap_err()),
+        ErrorCode::FailedPrecondition
+    );
+    store
+        .put_chunk(&a.id, "job_1", chunk(Some(2), "k2", 1))
+        .await
+        .unwrap();
+    let parts = store.begin_completion(&a.id, "job_1").await.unwrap();
+    assert_eq!(
+        parts.iter().map(|c| c.chunk_id).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(
+        code(
+            store
+                .put_chunk(&a.id, "job_1", chunk(Some(4), "k4", 1))
+                .await
+                .unwrap_err()
+        ),
+        ErrorCode::FailedPrecondition
+    );
+    assert_eq!(
+        code(store.delete_upload_job(&a.id, "job_1").await.unwrap_err()),
+        ErrorCode::FailedPrecondition
+    );
+    // A crash here: restart puts the job back in progress.
+    assert_eq!(store.reset_interrupted_completions().await.unwrap(), 1);
+    store.begin_completion(&a.id, "job_1").await.unwrap();
+    let image = ImageRecord {
+        id: "img_1".into(),
+        tenant_id: a.id.clone(),
+        name: "fw".into(),
+        description: String::new(),
+        object_key: "images/img_1.bin".into(),
+        sha256: "cd".repeat(32),
+        size: 13,
+        upload_job_id: "job_1".into(),
+        created_at: "2026-01-01T00:00:02Z".into(),
+    };
+    let (done, keys) = store.finish_completion(image.clone()).await.unwrap();
+    assert_eq!(done.status, UploadJobStatus::Completed);
+    assert_eq!(done.firmware_image_id.as_deref(), Some("img_1"));
+    assert_eq!(done.bytes_received, 13);
+    let mut keys = keys;
+    keys.sort();
+    assert_eq!(keys, vec!["k1", "k2", "k3b"]);
+    assert_eq!(
+        code(
+            store
+                .put_chunk(&a.id, "job_1", chunk(None, "k", 1))
+                .await
+                .unwrap_err()
+        ),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        store.image(&a.id, "img_1").await.unwrap(),
+        Some(image.clone())
+    );
+    assert!(store.image(&b.id, "img_1").await.unwrap().is_none());
+    let empty_job = job(&a.id, "job_4", "empty");
+    store.create_upload_job(empty_job).await.unwrap();
+    assert_eq!(
+        code(store.begin_completion(&a.id, "job_4").await.unwrap_err()),
+        ErrorCode::InvalidArgument
+    );
+
+    // Image deletion: tenant-scoped, reports the object to delete, then the image is gone.
+    store
+        .create_upload_job(job(&a.id, "job_5", "spare"))
+        .await
+        .unwrap();
+    store
+        .put_chunk(&a.id, "job_5", chunk(None, "k5", 4))
+        .await
+        .unwrap();
+    store.begin_completion(&a.id, "job_5").await.unwrap();
+    let spare = ImageRecord {
+        id: "img_2".into(),
+        name: "spare".into(),
+        object_key: "images/img_2.bin".into(),
+        size: 4,
+        upload_job_id: "job_5".into(),
+        ..image
+    };
+    store.finish_completion(spare).await.unwrap();
+    let uri = "airlift://images/img_2";
+    assert_eq!(
+        store.delete_image(&b.id, "img_2", uri).await.unwrap(),
+        ImageDeletion::Missing
+    );
+    assert_eq!(
+        store.delete_image(&a.id, "img_2", uri).await.unwrap(),
+        ImageDeletion::Deleted {
+            object_key: "images/img_2.bin".into()
+        }
+    );
+    assert!(store.image(&a.id, "img_2").await.unwrap().is_none());
+    assert_eq!(
+        store.delete_image(&a.id, "img_2", uri).await.unwrap(),
+        ImageDeletion::Missing
+    );
+}
