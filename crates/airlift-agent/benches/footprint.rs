@@ -1,9 +1,11 @@
-//! The agent's memory while it idles and while it downloads and installs a 16 MiB package,
-//! printed, not asserted (tests never assert resources that depend on the machine). Run with
-//! the release binary, e.g.:
-//!   mkdir -p /tmp/bins && cp target/debug/airliftd target/release/airlift-agent /tmp/bins/
-//!   AIRLIFT_BIN_DIR=/tmp/bins cargo test -p airlift-agent --test footprint -- --ignored --nocapture
+//! A measurement, not a test: the agent's memory while it idles and while it downloads and
+//! installs a 16 MiB package, printed (resources that depend on the machine are never asserted).
+//! Run against the shipped binary (`--profile agent`), e.g.:
+//!   cargo build --profile agent -p airlift-agent && cargo build -p airlift-server
+//!   mkdir -p /tmp/bins && cp target/debug/airliftd target/agent/airlift-agent /tmp/bins/
+//!   AIRLIFT_BIN_DIR=/tmp/bins cargo bench -p airlift-agent --bench footprint
 
+#[path = "../tests/support/mod.rs"]
 mod support;
 
 use std::time::Duration;
@@ -19,9 +21,8 @@ fn status_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-#[tokio::test]
-#[ignore = "a measurement: run by hand with the release binary"]
-async fn footprint() {
+#[tokio::main]
+async fn main() {
     let _g = serial().await;
     let env = Env::start("1.0.0").await;
     env.set_version("1.0.0");
