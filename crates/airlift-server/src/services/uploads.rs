@@ -28,15 +28,25 @@ use crate::store::{
 /// Highest explicit part number (S3's limit too).
 pub const MAX_PART: u32 = 10_000;
 
-/// Seed 003: the name defaults to "" and must be unique (so "" is usable once).
+/// Seed 003's name rule, shared by jobs and single-shot images: trimmed, at most 256
+/// characters; it defaults to "" and must be unique among the tenant's jobs and images (so
+/// "" is usable once; the store checks uniqueness).
+pub fn image_name(name: &str) -> Result<String, ApiError> {
+    bounded_text("name", name.trim(), 256)
+}
+
+pub fn image_description(description: &str) -> Result<String, ApiError> {
+    bounded_text("description", description, 4096)
+}
+
 pub async fn create_job(
     store: &dyn UploadStore,
     tenant_id: &str,
     name: &str,
     description: &str,
 ) -> AppResult<UploadJobRecord> {
-    let name = bounded_text("name", name.trim(), 256)?;
-    let description = bounded_text("description", description, 4096)?;
+    let name = image_name(name)?;
+    let description = image_description(description)?;
     let now = ids::now();
     let job = UploadJobRecord {
         id: ids::new_id("job"),
@@ -216,6 +226,7 @@ pub async fn complete(
     tenant_id: &str,
     job_id: &str,
     md5: [u8; 16],
+    max_images: u64,
 ) -> AppResult<Completed> {
     if md5 != empty_md5() {
         return Err(
@@ -223,9 +234,11 @@ pub async fn complete(
         );
     }
     let (tenant, job_id) = (tenant_id.to_owned(), job_id.to_owned());
-    tokio::spawn(async move { assemble_job(&*store, &artifacts, &tenant, &job_id).await })
-        .await
-        .map_err(|e| AppError::internal("completing an upload job", e))?
+    tokio::spawn(
+        async move { assemble_job(&*store, &artifacts, &tenant, &job_id, max_images).await },
+    )
+    .await
+    .map_err(|e| AppError::internal("completing an upload job", e))?
 }
 
 async fn assemble_job(
@@ -233,7 +246,11 @@ async fn assemble_job(
     artifacts: &Artifacts,
     tenant: &str,
     job_id: &str,
+    max_images: u64,
 ) -> AppResult<Completed> {
+    // Refused before any byte is assembled when the quota is already full; the writing
+    // transaction checks it again (two completions may race for the last place).
+    super::images::check_quota(store, tenant, max_images).await?;
     let chunks = store.begin_completion(tenant, job_id).await?;
     let job = job(store, tenant, job_id).await?;
     let image_id = ids::new_id("img");
@@ -259,7 +276,7 @@ async fn assemble_job(
         upload_job_id: job_id.to_owned(),
         created_at: ids::now(),
     };
-    let (_, part_keys) = match store.finish_completion(image.clone()).await {
+    let (_, part_keys) = match store.finish_completion(image.clone(), max_images).await {
         Ok(v) => v,
         Err(e) => {
             artifacts.delete(&key).await;

@@ -108,7 +108,7 @@ pub async fn contract<S: UploadStore + ?Sized>(store: &S, a: &TenantRecord, b: &
         upload_job_id: "job_1".into(),
         created_at: "2026-01-01T00:00:02Z".into(),
     };
-    let (done, keys) = store.finish_completion(image.clone()).await.unwrap();
+    let (done, keys) = store.finish_completion(image.clone(), 1000).await.unwrap();
     assert_eq!(done.status, UploadJobStatus::Completed);
     assert_eq!(done.firmware_image_id.as_deref(), Some("img_1"));
     assert_eq!(done.bytes_received, 13);
@@ -154,7 +154,7 @@ pub async fn contract<S: UploadStore + ?Sized>(store: &S, a: &TenantRecord, b: &
         upload_job_id: "job_5".into(),
         ..image
     };
-    store.finish_completion(spare).await.unwrap();
+    store.finish_completion(spare, 1000).await.unwrap();
     let uri = "airlift://images/img_2";
     assert_eq!(
         store.delete_image(&b.id, "img_2", uri).await.unwrap(),

@@ -84,9 +84,31 @@ impl UploadStore for SqliteStore {
     async fn finish_completion(
         &self,
         image: ImageRecord,
+        max_images: u64,
     ) -> StoreResult<(UploadJobRecord, Vec<String>)> {
-        self.call(move |c| uploads::finish_completion(c, &image))
+        self.call(move |c| uploads::finish_completion(c, &image, max_images))
             .await
+    }
+
+    async fn create_image(&self, image: ImageRecord, max_images: u64) -> StoreResult<()> {
+        self.call(move |c| uploads::create_image(c, &image, max_images))
+            .await
+    }
+
+    async fn check_new_image(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        max_images: u64,
+    ) -> StoreResult<()> {
+        let (t, n) = (tenant_id.to_owned(), name.to_owned());
+        self.call(move |c| image_rows::check_room(c, &t, &n, None, max_images))
+            .await
+    }
+
+    async fn count_images(&self, tenant_id: &str) -> StoreResult<u64> {
+        let t = tenant_id.to_owned();
+        self.call(move |c| image_rows::count(c, &t)).await
     }
 
     async fn image(&self, tenant_id: &str, id: &str) -> StoreResult<Option<ImageRecord>> {
