@@ -50,6 +50,8 @@ pub struct Config {
     pub max_json_bytes: usize,
     /// Firmware images a tenant may hold.
     pub max_images: u64,
+    /// Every upload job chunk but the last holds at least this many bytes (seed 003: 5 MiB).
+    pub min_chunk_bytes: u64,
     /// How long an artifact download may stall (no bytes) before it is abandoned.
     pub artifact_read_timeout: Duration,
     /// A rollout device with no verdict this long after its command or last report is
@@ -68,6 +70,7 @@ impl Config {
             max_chunk_bytes: DEFAULT_MAX_CHUNK_BYTES,
             max_json_bytes: DEFAULT_MAX_JSON_BYTES,
             max_images: DEFAULT_MAX_IMAGES,
+            min_chunk_bytes: airlift_core::upload_parts::MIN_PART_BYTES,
             artifact_read_timeout: Duration::from_secs(30),
             device_timeout: DEFAULT_DEVICE_TIMEOUT,
             sweep_interval: Duration::from_secs(1),

@@ -187,11 +187,16 @@ async fn append(
             caller.tenant_id(),
             &id,
             md5,
-            state.config.max_images,
+            service::CompletionLimits {
+                max_images: state.config.max_images,
+                min_chunk_bytes: state.config.min_chunk_bytes,
+            },
         )
         .await?;
         return Ok(closing_chunk(done));
     };
+    let min = state.config.min_chunk_bytes;
+    service::check_part_follows(&*state.store, caller.tenant_id(), &id, None, min).await?;
     let rest = futures_util::stream::once(async { Ok(first) }).chain(body);
     let (record, _) = store_part(&state, &caller, &id, None, md5, Box::pin(rest)).await?;
     let location = chunk_location(&id, record.chunk_id);
@@ -214,6 +219,7 @@ where
         chunk_id,
         md5,
         body: capped(body, state.config.max_chunk_bytes, "a chunk"),
+        min_bytes: state.config.min_chunk_bytes,
     };
     let tenant = caller.tenant_id();
     service::store_part(&*state.store, &state.artifacts, tenant, job_id, part).await
@@ -264,6 +270,9 @@ async fn put(
     let md5 = content_md5(headers)?;
     check_declared_length(headers, state.config.max_chunk_bytes, "a chunk")?;
     service::check_open(&*state.store, caller.tenant_id(), &id).await?;
+    let min = state.config.min_chunk_bytes;
+    service::check_part_follows(&*state.store, caller.tenant_id(), &id, Some(chunk_id), min)
+        .await?;
     let (record, replaced) = store_part(&state, &caller, &id, Some(chunk_id), md5, body).await?;
     let location = chunk_location(&id, record.chunk_id);
     if replaced {

@@ -1,5 +1,6 @@
 //! Upload jobs, their chunks, and the images they complete into.
 
+use airlift_core::upload_parts::PartSize;
 use async_trait::async_trait;
 
 use crate::store::{
@@ -30,6 +31,8 @@ pub trait UploadStore: Send + Sync {
         job_id: &str,
         chunk: NewChunk,
     ) -> StoreResult<(ChunkRecord, Option<String>)>;
+    /// Every part the job holds: id and length (NOT_FOUND for an unknown job).
+    async fn part_sizes(&self, tenant_id: &str, job_id: &str) -> StoreResult<Vec<PartSize>>;
     async fn chunk(
         &self,
         tenant_id: &str,

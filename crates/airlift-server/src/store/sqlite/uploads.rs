@@ -1,5 +1,6 @@
 //! Upload jobs, their chunks (parts) and the firmware images they turn into.
 
+use airlift_core::upload_parts::PartSize;
 use airlift_core::wire::UploadJobStatus;
 use rusqlite::{params, Connection, OptionalExtension as _, Row, Transaction, TransactionBehavior};
 
@@ -260,6 +261,24 @@ fn require_job(c: &Connection, tenant: &str, job_id: &str) -> StoreResult<()> {
     } else {
         Err(not_found())
     }
+}
+
+pub fn part_sizes(c: &Connection, tenant: &str, job_id: &str) -> StoreResult<Vec<PartSize>> {
+    require_job(c, tenant, job_id)?;
+    let mut stmt = c
+        .prepare_cached("SELECT chunk_id, length FROM upload_chunks WHERE job_id = ?1")
+        .map_err(db)?;
+    let rows = stmt
+        .query_map([job_id], |r| {
+            Ok(PartSize {
+                id: r.get(0)?,
+                length: u64_of(r.get(1)?),
+            })
+        })
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db);
+    rows
 }
 
 pub fn chunk(

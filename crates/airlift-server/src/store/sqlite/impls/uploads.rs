@@ -1,6 +1,7 @@
 //! [`UploadStore`] on SQLite.
 
 use super::super::*;
+use airlift_core::upload_parts::PartSize;
 
 #[async_trait]
 impl UploadStore for SqliteStore {
@@ -41,6 +42,11 @@ impl UploadStore for SqliteStore {
         let (t, j) = (tenant_id.to_owned(), job_id.to_owned());
         self.call(move |c| uploads::put_chunk(c, &t, &j, &chunk))
             .await
+    }
+
+    async fn part_sizes(&self, tenant_id: &str, job_id: &str) -> StoreResult<Vec<PartSize>> {
+        let (t, j) = (tenant_id.to_owned(), job_id.to_owned());
+        self.call(move |c| uploads::part_sizes(c, &t, &j)).await
     }
 
     async fn chunk(
