@@ -1,49 +1,14 @@
 //! The simulated devices' identities: ids and device tokens, kept in a JSON-lines file
-//! (one device per line) that is created 0600, because device tokens are secrets. Tokens are
-//! wrapped in [`DeviceToken`], whose `Debug` never prints them.
+//! (one device per line) that is created 0600, because device tokens are secrets. The types
+//! are airlift-device's.
 
 use std::fs::OpenOptions;
 use std::io::{BufRead as _, BufReader, BufWriter, Write as _};
 use std::path::Path;
 
 use anyhow::Context as _;
-use serde::{Deserialize, Serialize};
 
-/// A device token: sent as `Authorization: Bearer`, never logged.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct DeviceToken(String);
-
-impl DeviceToken {
-    pub fn new(token: String) -> Self {
-        Self(token)
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for DeviceToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("DeviceToken(***)")
-    }
-}
-
-/// One simulated device as the file keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeviceCreds {
-    pub device_id: String,
-    pub device_token: DeviceToken,
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub profile_id: String,
-    #[serde(default)]
-    pub device_type: String,
-    /// The firmware the device runs when the simulation starts.
-    pub firmware_version: String,
-}
+pub use airlift_device::creds::{DeviceCreds, DeviceToken};
 
 /// Writes (replacing) `path` with one JSON object per line, mode 0600 from creation on.
 pub fn save(path: &Path, devices: &[DeviceCreds]) -> anyhow::Result<()> {

@@ -24,16 +24,11 @@ pub mod cli;
 pub mod config;
 pub mod creds;
 pub mod demo;
-pub mod device_api;
 pub mod faults;
 pub mod fleet;
 pub mod fsutil;
-pub mod http;
 mod key_refresh;
-pub mod proto;
 pub mod publish;
-pub mod ranges;
-pub mod retry;
 pub mod rng;
 pub mod signer;
 pub mod state;
@@ -42,6 +37,10 @@ pub mod user_api;
 pub mod verify;
 
 mod device;
+
+// The device side of the protocol lives once, in airlift-device (the agent speaks it too);
+// these keep the simulator's paths.
+pub use airlift_device::{device_api, http, proto, ranges, retry};
 
 pub use config::{RunConfig, StopCondition, StopHandle};
 pub use creds::{DeviceCreds, DeviceToken};

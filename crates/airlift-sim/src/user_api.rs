@@ -16,7 +16,7 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::http::{error_of, json_of, CallError, Http};
+use airlift_device::http::{error_of, json_of, CallError, Http};
 
 /// At most this many devices per bulk call (the server accepts up to 10,000).
 pub const BULK_BATCH: usize = 2_000;
@@ -53,7 +53,7 @@ impl UserApi {
 
     fn req(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.http
-            .client
+            .client()
             .request(method, self.http.url(path))
             .header(AUTHORIZATION, format!("Bearer {}", self.token))
     }

@@ -1,5 +1,5 @@
-//! What a device checks before installing: the SHA-256 the server announced, then the
-//! signature against one of the tenant's public keys (spec: signed over the SHA-256 digest).
+//! The simulated fleet's verifier: airlift-device's checks (SHA-256, then the signature
+//! against one of the tenant's public keys), shared by every device of the fleet.
 //!
 //! A verifier built with [`Verifier::fetching`] learns keys registered after the fleet started:
 //! a signature that verifies with none of the known keys makes it fetch the tenant's keys again
@@ -9,27 +9,15 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use airlift_core::signing::{PublicKey, SignatureError, SigningAlgorithm};
+use airlift_core::signing::PublicKey;
 use airlift_core::wire::SigningKey;
-use sha2::{Digest as _, Sha256};
+use airlift_device::verify::{checked_digest, verify_signature};
 use tokio::time::Instant;
 
 use crate::key_refresh::KeyRefresh;
 use crate::user_api::UserApi;
 
-/// Why a downloaded artifact is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VerifyError {
-    #[error("SHA-256 mismatch: expected {expected}, got {actual}")]
-    Checksum { expected: String, actual: String },
-    #[error("package is not signed and this device requires signatures")]
-    Unsigned,
-    #[error("signature does not verify with any of the tenant's {keys} key(s)")]
-    Signature { keys: usize },
-    /// The signature matched no known key and the tenant's keys could not be fetched again.
-    #[error("signature does not verify with any of the tenant's {keys} known key(s), and fetching the tenant's keys again failed: {reason}")]
-    KeysUnavailable { keys: usize, reason: String },
-}
+pub use airlift_device::verify::VerifyError;
 
 /// (digest, signature) pairs that verified.
 type Verified = HashSet<([u8; 32], String)>;
@@ -78,10 +66,7 @@ impl Verifier {
 
     /// A PEM SubjectPublicKeyInfo of either algorithm.
     pub fn parse_pem(pem: &str) -> Result<PublicKey, String> {
-        SigningAlgorithm::ALL
-            .into_iter()
-            .find_map(|alg| PublicKey::from_pem(alg, pem).ok())
-            .ok_or_else(|| "not a P-256 or Ed25519 PEM public key".to_owned())
+        airlift_device::verify::parse_pem(pem)
     }
 
     fn memo(&self) -> std::sync::MutexGuard<'_, Verified> {
@@ -153,24 +138,15 @@ impl Verifier {
         if keys.is_empty() {
             return Ok(());
         }
-        let sig = signature
-            .filter(|s| !s.trim().is_empty())
-            .ok_or(VerifyError::Unsigned)?;
-        let memo = (*digest, sig.trim().to_owned());
-        if self.memo().contains(&memo) {
+        let memo = signature.map(|sig| (*digest, sig.trim().to_owned()));
+        if memo.as_ref().is_some_and(|m| self.memo().contains(m)) {
             return Ok(());
         }
-        let ok = keys.iter().any(|k| match k.verify_digest(digest, sig) {
-            Ok(()) => true,
-            Err(SignatureError::Mismatch | SignatureError::Malformed(_)) => false,
-            Err(SignatureError::NotBase64) => false,
-        });
-        if ok {
-            self.memo().insert(memo);
-            Ok(())
-        } else {
-            Err(VerifyError::Signature { keys: keys.len() })
+        verify_signature(&keys, digest, signature)?;
+        if let Some(m) = memo {
+            self.memo().insert(m);
         }
+        Ok(())
     }
 }
 
@@ -183,24 +159,11 @@ fn parse_listed(keys: &[SigningKey]) -> Result<Vec<PublicKey>, String> {
         .collect()
 }
 
-/// The SHA-256 of `bytes` if it is the announced one.
-fn checked_digest(bytes: &[u8], checksum_hex: &str) -> Result<[u8; 32], VerifyError> {
-    let digest: [u8; 32] = Sha256::digest(bytes).into();
-    let actual = hex::encode(digest);
-    if actual.eq_ignore_ascii_case(checksum_hex.trim()) {
-        Ok(digest)
-    } else {
-        Err(VerifyError::Checksum {
-            expected: checksum_hex.to_owned(),
-            actual,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::signer::DemoSigner;
+    use sha2::{Digest as _, Sha256};
 
     #[test]
     fn checksum_then_signature() {

@@ -20,6 +20,7 @@ fn package_of(bin: &str) -> &'static str {
         "airliftd" => "airlift-server",
         "airlift-sim" => "airlift-sim",
         "airlift-cli" => "airlift-cli",
+        "airlift-agent" => "airlift-agent",
         "airlift" => "airlift",
         other => panic!("airlift-testkit does not know the binary {other:?}"),
     }

@@ -1,6 +1,7 @@
-//! One shared HTTP client (one connection pool) for every simulated device, with a cap on
-//! requests in flight so 10,000 devices do not open 10,000 sockets, and the errors a call can
-//! end with.
+//! One shared HTTP client (one connection pool) for every device of a process, with a cap on
+//! requests in flight so 10,000 simulated devices do not open 10,000 sockets, and the errors a
+//! call can end with. A real device's agent builds its own client (its CA, its timeouts) and
+//! hands it over with [`Http::with_client`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,7 +46,7 @@ impl CallError {
     /// Names the URL tried (without its query) and the cause: "error sending request" alone
     /// does not tell an operator which server was unreachable, nor why. Headers, and so
     /// tokens, never appear in a reqwest error.
-    pub(crate) fn transport(e: reqwest::Error) -> Self {
+    pub fn transport(e: reqwest::Error) -> Self {
         let url = e.url().map(|u| {
             let mut u = u.clone();
             u.set_query(None);
@@ -72,7 +73,7 @@ impl CallError {
 /// The shared client, the server's base URL and the in-flight cap.
 #[derive(Clone)]
 pub struct Http {
-    pub(crate) client: reqwest::Client,
+    client: reqwest::Client,
     base: Arc<str>,
     permits: Arc<Semaphore>,
 }
@@ -94,11 +95,20 @@ impl Http {
             .pool_idle_timeout(Duration::from_secs(30))
             .build()
             .map_err(CallError::transport)?;
-        Ok(Self {
+        Ok(Self::with_client(base, client, max))
+    }
+
+    /// A client built by the caller (its own roots, proxy, timeouts).
+    pub fn with_client(base: &str, client: reqwest::Client, max_in_flight: usize) -> Self {
+        Self {
             client,
             base: base.trim_end_matches('/').into(),
-            permits: Arc::new(Semaphore::new(max)),
-        })
+            permits: Arc::new(Semaphore::new(max_in_flight.max(1))),
+        }
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
     }
 
     pub fn base(&self) -> &str {
@@ -110,7 +120,7 @@ impl Http {
     }
 
     /// Waits for a slot; the permit is held until the response body has been read.
-    pub(crate) async fn permit(&self) -> tokio::sync::SemaphorePermit<'_> {
+    pub async fn permit(&self) -> tokio::sync::SemaphorePermit<'_> {
         // The semaphore is never closed, so acquire cannot fail; fall back to a fresh one
         // rather than panic if that ever changes.
         loop {
@@ -123,7 +133,7 @@ impl Http {
 }
 
 /// Turns a non-success response into [`CallError::Status`], reading `{code, message}`.
-pub(crate) async fn error_of(resp: reqwest::Response) -> CallError {
+pub async fn error_of(resp: reqwest::Response) -> CallError {
     let status = resp.status().as_u16();
     let body = resp.bytes().await.unwrap_or_default();
     let parsed: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
@@ -143,7 +153,7 @@ pub(crate) async fn error_of(resp: reqwest::Response) -> CallError {
 }
 
 /// Reads a JSON body of a success response.
-pub(crate) async fn json_of<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, CallError> {
+pub async fn json_of<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, CallError> {
     let bytes = resp.bytes().await.map_err(CallError::transport)?;
     serde_json::from_slice(&bytes).map_err(|e| CallError::Protocol(format!("bad JSON: {e}")))
 }

@@ -1,12 +1,12 @@
 //! The device side of the protocol (spec "Device side"): poll the assignment, fetch ranges,
 //! report, acknowledge commands. Every call authenticates with the device's own token.
 
-use crate::proto::{OtaAssignment, OtaReport};
 use reqwest::header::{AUTHORIZATION, CONTENT_RANGE};
 use reqwest::StatusCode;
 
 use crate::creds::DeviceCreds;
 use crate::http::{error_of, json_of, CallError, Http};
+use crate::proto::{OtaAssignment, OtaReport};
 use crate::ranges::Range;
 
 /// One range as the server sent it.
@@ -41,7 +41,7 @@ impl Http {
     pub async fn poll(&self, dev: &DeviceCreds) -> Result<Option<OtaAssignment>, CallError> {
         let _p = self.permit().await;
         let resp = self
-            .client
+            .client()
             .get(self.url(&format!("/api/v1/devices/{}/ota", dev.device_id)))
             .header(AUTHORIZATION, bearer(dev))
             .send()
@@ -63,7 +63,7 @@ impl Http {
     ) -> Result<ChunkReply, CallError> {
         let _p = self.permit().await;
         let resp = self
-            .client
+            .client()
             .get(self.url(&format!("/api/v1/devices/{}/ota/chunk", dev.device_id)))
             .query(&[
                 ("package_id", package_id.to_owned()),
@@ -108,7 +108,7 @@ impl Http {
     pub async fn report(&self, dev: &DeviceCreds, report: &OtaReport) -> Result<(), CallError> {
         let _p = self.permit().await;
         let resp = self
-            .client
+            .client()
             .post(self.url(&format!("/api/v1/devices/{}/ota/report", dev.device_id)))
             .header(AUTHORIZATION, bearer(dev))
             .json(report)
@@ -126,7 +126,7 @@ impl Http {
     pub async fn ack(&self, dev: &DeviceCreds, command_id: &str) -> Result<(), CallError> {
         let _p = self.permit().await;
         let resp = self
-            .client
+            .client()
             .post(self.url(&format!(
                 "/api/v1/devices/{}/commands/{command_id}/ack",
                 dev.device_id

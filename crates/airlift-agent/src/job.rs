@@ -1,0 +1,348 @@
+//! One job, step by step, each step recorded before the next begins: the tests (version,
+//! anti-rollback, signature, disk space), the ranged download with resume, the SHA-256
+//! check, then the install hook.
+
+use airlift_device::proto::{InstallStatus, OtaAssignment};
+use airlift_device::ranges::{Range, MAX_RANGE};
+use airlift_device::retry::retry_with;
+use airlift_device::verify::{expect_digest, verify_signature};
+
+use crate::agent::{current_boot_id, Agent};
+use crate::download;
+use crate::error::AgentError;
+use crate::fsutil::{free_bytes, write_atomic};
+use crate::hook::{self, HookEnv, HookOutcome};
+use crate::log;
+use crate::state::{Job, Phase};
+use crate::version::refuse_downgrade;
+
+/// How a download cycle ended without the whole artifact.
+enum Interrupted {
+    /// Worth another cycle (no answer, 5xx); counted against `--max-download-failures`.
+    Transient(String),
+    /// The package is no longer this device's (403/404): the job is dropped, not failed.
+    Withdrawn,
+    /// The server's answer cannot be right (sizes disagree): the job fails.
+    Broken(String),
+    /// The state directory failed us.
+    Local(AgentError),
+}
+
+impl Agent {
+    /// The TEST phase (seed 002): everything that can refuse a package before a byte of it is
+    /// fetched. A refusal settles the job; a pass records it, so its commands can be acked.
+    pub(crate) async fn start_job(&mut self, a: &OtaAssignment) -> Result<(), AgentError> {
+        let rid = a.rollout_id.clone();
+        self.progress(&rid, InstallStatus::Init, None, None).await;
+        self.progress(&rid, InstallStatus::Test, None, None).await;
+        self.state.job = Some(Job::from_assignment(a));
+        if let Some((status, message)) = self.refusal(a) {
+            log::warn(&message);
+            let r = self.report_for(&rid, status, Some(message), None);
+            self.state.settle(r);
+            self.save()?;
+            self.send_owed().await;
+            return Ok(());
+        }
+        self.save()?;
+        self.progress(&rid, InstallStatus::TestSuccess, None, None)
+            .await;
+        Ok(())
+    }
+
+    fn refusal(&self, a: &OtaAssignment) -> Option<(InstallStatus, String)> {
+        let offered = match semver::Version::parse(a.version.trim()) {
+            Ok(v) => v,
+            Err(e) => {
+                let m = format!("Version {:?} is not semver ({e})", a.version);
+                return Some((InstallStatus::TestError, m));
+            }
+        };
+        if let Some(m) = refuse_downgrade(&self.running, &offered, a.command) {
+            // Seed 002: aborted "due to wrong version".
+            return Some((InstallStatus::InstallAborted, m));
+        }
+        // The signature signs the SHA-256 the assignment announces, so a package signed by no
+        // trusted key is refused before it is downloaded; the download is then held to that
+        // same SHA-256.
+        let digest = match hex::decode(a.checksum.trim())
+            .ok()
+            .and_then(|d| <[u8; 32]>::try_from(d).ok())
+        {
+            Some(d) => d,
+            None => {
+                return Some((
+                    InstallStatus::TestError,
+                    format!("Checksum {:?} is not a SHA-256", a.checksum),
+                ))
+            }
+        };
+        if let Err(e) = verify_signature(&self.cfg.keys, &digest, a.signature.as_deref()) {
+            return Some((
+                InstallStatus::TestError,
+                format!("Signature check failed: {e}"),
+            ));
+        }
+        let dir = self.cfg.state_dir();
+        let needed = a.size_bytes;
+        let reserve = self.cfg.args.min_free_bytes;
+        match free_bytes(dir) {
+            Ok(avail) if avail >= needed.saturating_add(reserve) => None,
+            Ok(avail) => Some((
+                InstallStatus::TestError,
+                format!(
+                    "Not enough disk space in {} (required: {} bytes + {} reserved, available: {} bytes).",
+                    dir.display(),
+                    needed,
+                    reserve,
+                    avail
+                ),
+            )),
+            Err(e) => Some((
+                InstallStatus::TestError,
+                format!("Cannot read the free space of {}: {e}", dir.display()),
+            )),
+        }
+    }
+
+    /// Takes the recorded job as far as it goes now.
+    pub(crate) async fn continue_job(&mut self) -> Result<(), AgentError> {
+        let Some(job) = self.state.job.clone() else {
+            return Ok(());
+        };
+        match job.phase {
+            Phase::Downloading { committed } => self.download(job, committed).await,
+            Phase::Verified => self.install(job).await,
+            // Settled at start (see Agent::settle_interrupted); nothing to do while running.
+            Phase::Installing | Phase::RestartPending { .. } => Ok(()),
+        }
+    }
+
+    async fn download(&mut self, mut job: Job, committed: u64) -> Result<(), AgentError> {
+        let rid = job.rollout_id.clone();
+        if committed == 0 {
+            self.progress(&rid, InstallStatus::Download, None, Some(0))
+                .await;
+        } else {
+            log::info(&format!(
+                "resuming {} at byte {committed} of {}",
+                job.version, job.size
+            ));
+        }
+        match self.fetch(&mut job, committed).await {
+            Ok(()) => {}
+            Err(Interrupted::Local(e)) => return Err(e),
+            Err(Interrupted::Withdrawn) => {
+                self.state.job = None;
+                self.save()?;
+                self.remove_artifacts();
+                return Ok(());
+            }
+            Err(Interrupted::Transient(m)) => {
+                job.download_failures += 1;
+                let give_up = job.download_failures >= self.cfg.args.max_download_failures;
+                self.state.job = Some(job);
+                if give_up {
+                    return self.fail(&rid, InstallStatus::DownloadError, m).await;
+                }
+                log::warn(&format!("download interrupted, will resume: {m}"));
+                return self.save();
+            }
+            Err(Interrupted::Broken(m)) => {
+                return self.fail(&rid, InstallStatus::DownloadError, m).await;
+            }
+        }
+        let part = self.cfg.partial_path();
+        let digest = download::sha256_file(&part)
+            .map_err(|e| AgentError::State(format!("{}: {e}", part.display())))?;
+        if let Err(e) = expect_digest(digest, &job.checksum) {
+            // Never handed to the hook: the bytes are not the signed ones.
+            let m = format!("Downloaded artifact refused: {e}");
+            return self.fail(&rid, InstallStatus::DownloadError, m).await;
+        }
+        std::fs::rename(&part, self.artifact_path())
+            .map_err(|e| AgentError::State(format!("{}: {e}", part.display())))?;
+        job.phase = Phase::Verified;
+        self.state.job = Some(job.clone());
+        self.save()?;
+        self.progress(&rid, InstallStatus::DownloadSuccess, None, Some(100))
+            .await;
+        self.install(job).await
+    }
+
+    /// Appends the missing ranges to the partial file, recording each one once it is durable.
+    async fn fetch(&mut self, job: &mut Job, committed: u64) -> Result<(), Interrupted> {
+        let part = self.cfg.partial_path();
+        let local = |e: std::io::Error| {
+            Interrupted::Local(AgentError::State(format!("{}: {e}", part.display())))
+        };
+        let (mut file, mut at) = download::open_at(&part, committed).map_err(local)?;
+        let mut next_step = (at * 100 / job.size.max(1)) as u32 / 10 * 10 + 10;
+        while at < job.size {
+            let range = Range {
+                offset: at,
+                len: MAX_RANGE.min(job.size - at),
+            };
+            let http = &self.cfg.http;
+            let creds = &self.cfg.creds;
+            let package_id = job.package_id.clone();
+            let reply =
+                match retry_with(&self.cfg.backoff, || http.chunk(creds, &package_id, range)).await
+                {
+                    Ok(r) => r,
+                    Err(e) if matches!(e.status(), Some(403 | 404)) => {
+                        return Err(Interrupted::Withdrawn)
+                    }
+                    Err(e) if e.is_transient() => {
+                        return Err(Interrupted::Transient(format!("Download failed: {e}")))
+                    }
+                    Err(e) => return Err(Interrupted::Broken(format!("Download failed: {e}"))),
+                };
+            if reply.total != job.size {
+                return Err(Interrupted::Broken(format!(
+                    "The artifact is {} bytes, the assignment said {}",
+                    reply.total, job.size
+                )));
+            }
+            if reply.offset != at || reply.bytes.is_empty() {
+                return Err(Interrupted::Broken(format!(
+                    "Asked for bytes from {at}, the server answered {} bytes from {}",
+                    reply.bytes.len(),
+                    reply.offset
+                )));
+            }
+            download::append(&mut file, &reply.bytes).map_err(local)?;
+            at += reply.bytes.len() as u64;
+            job.phase = Phase::Downloading { committed: at };
+            job.download_failures = 0;
+            self.state.job = Some(job.clone());
+            self.save().map_err(Interrupted::Local)?;
+            let pct = (at * 100 / job.size.max(1)) as u32;
+            if pct >= next_step && at < job.size {
+                next_step = pct / 10 * 10 + 10;
+                let m = format!("Downloaded {at} of {} bytes", job.size);
+                self.progress(
+                    &job.rollout_id.clone(),
+                    InstallStatus::DownloadStep,
+                    Some(m),
+                    Some(pct),
+                )
+                .await;
+            }
+        }
+        Ok(())
+    }
+
+    async fn install(&mut self, mut job: Job) -> Result<(), AgentError> {
+        let rid = job.rollout_id.clone();
+        let artifact = self.artifact_path();
+        if !artifact.exists() {
+            // Verified, then lost (the state directory was cleaned): fetch it again.
+            job.phase = Phase::Downloading { committed: 0 };
+            self.state.job = Some(job);
+            return self.save();
+        }
+        job.phase = Phase::Installing;
+        self.state.job = Some(job.clone());
+        self.save()?;
+        self.progress(&rid, InstallStatus::Install, None, None)
+            .await;
+        let env = HookEnv {
+            artifact: &artifact,
+            version: &job.version,
+            package_id: &job.package_id,
+        };
+        let outcome = hook::run(
+            &self.cfg.args.install_hook,
+            &env,
+            self.cfg.args.hook_timeout,
+        )
+        .await;
+        log::info(&format!("install hook for {}: {outcome:?}", job.version));
+        match outcome {
+            HookOutcome::Installed => {
+                let path = &self.cfg.args.version_file;
+                write_atomic(path, format!("{}\n", job.version.trim()).as_bytes()).map_err(
+                    |e| AgentError::State(format!("version file {}: {e}", path.display())),
+                )?;
+                if let Ok(v) = semver::Version::parse(job.version.trim()) {
+                    self.running = v;
+                }
+                self.progress(&rid, InstallStatus::InstallSuccess, None, Some(100))
+                    .await;
+                let r = self.report_for(
+                    &rid,
+                    InstallStatus::InstalledVersion,
+                    Some(String::new()),
+                    None,
+                );
+                self.state.settle(r);
+                self.save()?;
+                self.remove_artifacts();
+                self.send_owed().await;
+                Ok(())
+            }
+            HookOutcome::RestartNeeded => {
+                job.phase = Phase::RestartPending {
+                    boot_id: current_boot_id(),
+                };
+                self.state.job = Some(job);
+                self.save()?;
+                let _ = std::fs::remove_file(&artifact);
+                let m = "Installed; restart needed to run it".to_owned();
+                self.progress(&rid, InstallStatus::InstallSuccess, Some(m), Some(100))
+                    .await;
+                if let Some(cmd) = &self.cfg.args.restart_command {
+                    // Everything is recorded: the restart may kill this process at any point.
+                    log::info(&format!("restarting the device: {cmd}"));
+                    let status = tokio::process::Command::new("sh")
+                        .arg("-c")
+                        .arg(cmd)
+                        .status()
+                        .await;
+                    if !status.as_ref().is_ok_and(|s| s.success()) {
+                        log::warn(&format!("restart command failed: {status:?}"));
+                    }
+                }
+                Ok(())
+            }
+            HookOutcome::Failed { status, last_line } => {
+                let m = if last_line.is_empty() {
+                    format!("Install hook failed ({status}) without output")
+                } else {
+                    last_line
+                };
+                self.fail(&rid, InstallStatus::InstallError, m).await
+            }
+            HookOutcome::TimedOut { after, last_line } => {
+                let m = format!(
+                    "Install hook timed out after {}s and was killed; last output: {}",
+                    after.as_secs_f64(),
+                    if last_line.is_empty() {
+                        "(none)"
+                    } else {
+                        &last_line
+                    }
+                );
+                self.fail(&rid, InstallStatus::InstallError, m).await
+            }
+            HookOutcome::NotStarted(m) => self.fail(&rid, InstallStatus::InstallError, m).await,
+        }
+    }
+
+    /// Settles the current job as failed with `status` and sends that verdict.
+    async fn fail(
+        &mut self,
+        rid: &str,
+        status: InstallStatus,
+        message: String,
+    ) -> Result<(), AgentError> {
+        log::warn(&format!("{status}: {message}"));
+        let r = self.report_for(rid, status, Some(message), None);
+        self.state.settle(r);
+        self.save()?;
+        self.remove_artifacts();
+        self.send_owed().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,9 @@
+//! Log lines on stderr (journald adds the time and the unit). Tokens are never passed here.
+
+pub fn info(msg: &str) {
+    eprintln!("airlift-agent: {msg}");
+}
+
+pub fn warn(msg: &str) {
+    eprintln!("airlift-agent: warning: {msg}");
+}

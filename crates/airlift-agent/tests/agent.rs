@@ -1,0 +1,324 @@
+//! The real airlift-agent against a real airliftd (through a link proxy that counts and can
+//! corrupt chunk answers): the full install path, crashes at the worst moments, and every
+//! refusal the agent owes a device maker.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{proxy, serial, Env};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// A hook that copies the artifact where the "device" keeps its image.
+fn copy_hook(env: &Env) -> String {
+    format!(
+        "cp \"$AIRLIFT_ARTIFACT\" {} && echo \"installed $AIRLIFT_VERSION ($AIRLIFT_PACKAGE_ID)\"",
+        env.path("installed.bin").display()
+    )
+}
+
+fn statuses(reports: &[(String, String, String)]) -> Vec<&str> {
+    reports.iter().map(|r| r.0.as_str()).collect()
+}
+
+#[tokio::test]
+async fn the_hook_installs_the_version_file_follows_and_the_rollout_counts_it() {
+    let _g = serial().await;
+    let env = Env::start("1.0.0").await;
+    let (pkg, bytes) = env.package("2.0.0", 300_000).await;
+    let rollout = env.rollout(&pkg).await;
+    env.set_version("1.0.0");
+    let _agent = env.agent(&env.server.url, &copy_hook(&env), &[]);
+    let r = env.wait_counter(&rollout, "successful", 1, LIMIT).await;
+    assert_eq!(r["status"], "completed", "{r}");
+    assert_eq!(std::fs::read(env.path("installed.bin")).unwrap(), bytes);
+    assert_eq!(env.version(), "2.0.0");
+    let reports = env.reports().await;
+    let s = statuses(&reports);
+    for want in [
+        "INIT",
+        "TEST",
+        "TEST_SUCCESS",
+        "DOWNLOAD",
+        "DOWNLOAD_SUCCESS",
+        "INSTALL",
+        "INSTALL_SUCCESS",
+        "INSTALLED_VERSION",
+    ] {
+        assert!(s.contains(&want), "{want} missing from {s:?}");
+    }
+    let last = reports.last().unwrap();
+    assert_eq!(
+        (last.0.as_str(), last.2.as_str()),
+        ("INSTALLED_VERSION", "2.0.0")
+    );
+    let device = env
+        .api
+        .get::<serde_json::Value>(&format!("/api/v1/devices/{}", env.device_id))
+        .await
+        .unwrap();
+    assert_eq!(device["firmware_version"], "2.0.0");
+}
+
+#[tokio::test]
+async fn restart_needed_counts_only_once_the_new_version_runs() {
+    let _g = serial().await;
+    let env = Env::start("1.0.0").await;
+    let (pkg, _) = env.package("2.0.0", 70_000).await;
+    let rollout = env.rollout(&pkg).await;
+    env.set_version("1.0.0");
+    let restarted = env.path("restart-requested");
+    let restart = format!("touch {}", restarted.display());
+    let agent = env.agent(
+        &env.server.url,
+        "echo 'staged in slot B'; exit 10",
+        &["--restart-command", &restart],
+    );
+    let (_, msg, _) = env.wait_report("INSTALL_SUCCESS", LIMIT).await;
+    assert!(msg.contains("restart"), "{msg}");
+    let deadline = std::time::Instant::now() + LIMIT;
+    while !restarted.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the restart command never ran"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let r = env.rollout_state(&rollout).await;
+    assert_eq!(
+        r["counters"]["successful"].as_u64().unwrap_or(0),
+        0,
+        "not before the restart: {r}"
+    );
+    assert_eq!(
+        env.version(),
+        "1.0.0",
+        "exit 10: the new image writes the version file"
+    );
+    // The "reboot": the new image wrote its version; the agent starts again.
+    agent.kill9().await;
+    env.set_version("2.0.0");
+    let _agent = env.agent(&env.server.url, "exit 99", &[]);
+    env.wait_counter(&rollout, "successful", 1, LIMIT).await;
+}
+
+#[tokio::test]
+async fn killed_mid_download_it_resumes_without_fetching_bytes_twice() {
+    let _g = serial().await;
+    let env = Env::start("1.0.0").await;
+    let size = 20 * 65536 + 123;
+    let (pkg, bytes) = env.package("2.0.0", size).await;
+    let rollout = env.rollout(&pkg).await;
+    env.set_version("1.0.0");
+    let (url, link) = proxy::start(&env.server.url).await;
+    link.delay_ms
+        .store(150, std::sync::atomic::Ordering::SeqCst);
+    let agent = env.agent(&url, &copy_hook(&env), &[]);
+    let deadline = std::time::Instant::now() + LIMIT;
+    while link.chunk_requests().len() < 6 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the download never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    agent.kill9().await;
+    let before = link.chunk_requests().len();
+    link.delay_ms.store(0, std::sync::atomic::Ordering::SeqCst);
+    let _agent = env.agent(&url, &copy_hook(&env), &[]);
+    env.wait_counter(&rollout, "successful", 1, LIMIT).await;
+    assert_eq!(std::fs::read(env.path("installed.bin")).unwrap(), bytes);
+    let chunks = link.chunk_requests();
+    let mut offsets: Vec<u64> = chunks.iter().map(|c| c.0).collect();
+    let total = offsets.len();
+    offsets.sort_unstable();
+    offsets.dedup();
+    assert_eq!(offsets.len(), 21, "every range fetched: {chunks:?}");
+    assert!(
+        total - offsets.len() <= 1,
+        "at most the range in flight is fetched twice: {chunks:?}"
+    );
+    assert!(
+        chunks[before].0 > 0,
+        "the restarted agent resumed, not restarted: {chunks:?}"
+    );
+}
+
+#[tokio::test]
+async fn killed_during_the_hook_the_interruption_is_reported_at_restart() {
+    let _g = serial().await;
+    let env = Env::start("1.0.0").await;
+    let (pkg, _) = env.package("2.0.0", 70_000).await;
+    let rollout = env.rollout(&pkg).await;
+    env.set_version("1.0.0");
+    let marker = env.path("hook-started");
+    let hook = format!("touch {}; sleep 30", marker.display());
+    let agent = env.agent(&env.server.url, &hook, &[]);
+    let deadline = std::time::Instant::now() + LIMIT;
+    while !marker.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the hook never started"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    agent.kill9().await;
+    let _agent = env.agent(&env.server.url, "exit 0", &[]);
+    let (_, msg, _) = env.wait_report("INSTALL_ERROR", LIMIT).await;
+    assert!(msg.contains("stopped while the install hook"), "{msg}");
+    env.wait_counter(&rollout, "failed", 1, LIMIT).await;
+    assert_eq!(env.version(), "1.0.0");
+}
+
+#[tokio::test]
+async fn corrupted_bytes_are_refused_and_the_hook_never_runs() {
+    let _g = serial().await;
+    let env = Env::start("1.0.0").await;
+    let (pkg, _) = env.package("2.0.0", 200_000).await;
+    let rollout = env.rollout(&pkg).await;
+    env.set_version("1.0.0");
+    let (url, link) = proxy::start(&env.server.url).await;
+    link.corrupt
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let ran = env.path("hook-ran");
+    let _agent = env.agent(&url, &format!("touch {}", ran.display()), &[]);
+    let (_, msg, _) = env.wait_report("DOWNLOAD_ERROR", LIMIT).await;
+    assert!(msg.contains("SHA-256 mismatch"), "{msg}");
+    env.wait_counter(&rollout, "failed", 1, LIMIT).await;
+    assert!(!ran.exists(), "the hook ran on corrupted bytes");
+    assert!(!statuses(&env.reports().await).contains(&"INSTALL"));
+}
+
+#[tokio::test]
+async fn an_older_version_is_refused() {
+    let _g = serial().await;
+    let env = Env::start("1.0.0").await;
+    let (pkg, _) = env.package("1.5.0", 70_000).await;
+    let rollout = env.rollout(&pkg).await;
+    env.set_version("2.0.0");
+    let ran = env.path("hook-ran");
+    let _agent = env.agent(&env.server.url, &format!("touch {}", ran.display()), &[]);
+    let (_, msg, version) = env.wait_report("INSTALL_ABORTED", LIMIT).await;
+    assert!(msg.contains("older than the running 2.0.0"), "{msg}");
+    assert_eq!(version, "2.0.0");
+    env.wait_counter(&rollout, "failed", 1, LIMIT).await;
+    assert!(!ran.exists());
+    assert_eq!(env.version(), "2.0.0");
+}
+
+#[tokio::test]
+async fn a_package_signed_by_an_untrusted_key_is_refused_before_download() {
+    let _g = serial().await;
+    let env = Env::start("1.0.0").await;
+    let (pkg, _) = env.package("2.0.0", 70_000).await;
+    let rollout = env.rollout(&pkg).await;
+    env.set_version("1.0.0");
+    // The device trusts another key than the one the tenant signs with.
+    let other = airlift_sim::signer::DemoSigner::from_seed([9; 32]);
+    std::fs::write(env.path("trusted.pem"), other.public_key_pem().unwrap()).unwrap();
+    let (url, link) = proxy::start(&env.server.url).await;
+    let _agent = env.agent(&url, "exit 0", &[]);
+    let (_, msg, _) = env.wait_report("TEST_ERROR", LIMIT).await;
+    assert!(msg.contains("Signature check failed"), "{msg}");
+    env.wait_counter(&rollout, "failed", 1, LIMIT).await;
+    assert!(link.chunk_requests().is_empty(), "nothing downloaded");
+}
+
+#[tokio::test]
+async fn a_hanging_hook_times_out_as_install_error() {
+    let _g = serial().await;
+    let env = Env::start("1.0.0").await;
+    let (pkg, _) = env.package("2.0.0", 70_000).await;
+    let rollout = env.rollout(&pkg).await;
+    env.set_version("1.0.0");
+    let _agent = env.agent(
+        &env.server.url,
+        "echo 'writing slot B'; sleep 60",
+        &["--hook-timeout", "1s"],
+    );
+    let (_, msg, _) = env.wait_report("INSTALL_ERROR", LIMIT).await;
+    assert!(msg.contains("timed out after 1s"), "{msg}");
+    assert!(msg.contains("writing slot B"), "{msg}");
+    env.wait_counter(&rollout, "failed", 1, LIMIT).await;
+}
+
+#[tokio::test]
+async fn a_hook_failure_reports_its_last_output_line() {
+    let _g = serial().await;
+    let env = Env::start("1.0.0").await;
+    let (pkg, _) = env.package("2.0.0", 70_000).await;
+    let rollout = env.rollout(&pkg).await;
+    env.set_version("1.0.0");
+    let _agent = env.agent(
+        &env.server.url,
+        "echo checking; echo 'rauc: bundle rejected' >&2; exit 1",
+        &[],
+    );
+    let (_, msg, _) = env.wait_report("INSTALL_ERROR", LIMIT).await;
+    assert_eq!(msg, "rauc: bundle rejected");
+    env.wait_counter(&rollout, "failed", 1, LIMIT).await;
+    assert_eq!(env.version(), "1.0.0");
+}
+
+/// A full disk, as the agent sees it: the free space of the state directory's file system
+/// (statvfs) against the download plus the reserve the test sets far beyond any real disk.
+#[tokio::test]
+async fn not_enough_disk_space_is_a_test_error_with_the_numbers() {
+    let _g = serial().await;
+    let env = Env::start("1.0.0").await;
+    let (pkg, _) = env.package("2.0.0", 70_000).await;
+    let rollout = env.rollout(&pkg).await;
+    env.set_version("1.0.0");
+    let _agent = env.agent(
+        &env.server.url,
+        "exit 0",
+        &["--min-free-bytes", "1000000000000000000"],
+    );
+    let (_, msg, _) = env.wait_report("TEST_ERROR", LIMIT).await;
+    assert!(msg.starts_with("Not enough disk space"), "{msg}");
+    assert!(
+        msg.contains("required: 70000 bytes + 1000000000000000000 reserved, available: "),
+        "{msg}"
+    );
+    env.wait_counter(&rollout, "failed", 1, LIMIT).await;
+}
+
+#[tokio::test]
+async fn a_rollback_command_may_install_the_older_version() {
+    let _g = serial().await;
+    let env = Env::start("1.0.0").await;
+    let (old, old_bytes) = env.package("1.0.0", 70_000).await;
+    let (new, _) = env.package("2.0.0", 70_000).await;
+    // The idle device never reports, so the rollout stays active and can be rolled back.
+    let rollout = env
+        .rollout_with(serde_json::json!({
+            "package_id": new,
+            "device_ids": [env.device_id, env.idle_device_id],
+            "canary_percent": 100,
+            "failure_threshold_percent": 100,
+            "rollback_package_id": old,
+        }))
+        .await;
+    env.set_version("1.0.0");
+    let _agent = env.agent(&env.server.url, &copy_hook(&env), &[]);
+    env.wait_counter(&rollout, "successful", 1, LIMIT).await;
+    assert_eq!(env.version(), "2.0.0");
+    let _: serde_json::Value = env
+        .api
+        .post_empty(&format!("/api/v1/ota/rollouts/{rollout}/rollback"))
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + LIMIT;
+    while env.version() != "1.0.0" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not rolled back; reports {:?}",
+            env.reports().await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(std::fs::read(env.path("installed.bin")).unwrap(), old_bytes);
+    assert!(!statuses(&env.reports().await).contains(&"INSTALL_ABORTED"));
+}
