@@ -14,4 +14,5 @@ pub mod policy;
 pub mod rollout;
 pub mod rollout_aggregate;
 pub mod signing;
+pub mod upload_parts;
 pub mod wire;

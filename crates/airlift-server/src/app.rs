@@ -27,8 +27,8 @@ use crate::device_protocol::last_seen::LastSeen;
 use crate::error::AppError;
 use crate::events::Hub;
 use crate::routes::{
-    device_ota, devices, events, health, images, packages, profiles, rollouts, signing_keys,
-    tenant, uploads,
+    device_ota, devices, events, health, image_upload, images, packages, profiles, rollouts,
+    signing_keys, tenant, uploads,
 };
 use crate::state::AppState;
 use crate::store::sqlite::SqliteStore;
@@ -189,6 +189,9 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/ota/upload-jobs/{upload_job_id}/chunks/{chunk_id}",
             put(uploads::put_chunk),
         ),
+        // Not a `create_route`: the idempotency layer holds a body in memory to fingerprint
+        // it, and an image body (up to 100 MiB) is streamed instead.
+        route(M::POST, "/api/v1/ota/images", post(image_upload::create)),
         route(M::GET, "/api/v1/ota/images", get(images::list)),
         route(
             M::GET,

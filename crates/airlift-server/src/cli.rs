@@ -36,6 +36,13 @@ enum Command {
         /// Largest accepted JSON body, in bytes.
         #[arg(long, default_value_t = config::DEFAULT_MAX_JSON_BYTES)]
         max_json_bytes: usize,
+        /// Firmware images a tenant may hold; one more gets 429 RESOURCE_EXHAUSTED.
+        #[arg(long, default_value_t = config::DEFAULT_MAX_IMAGES, value_parser = clap::value_parser!(u64).range(1..))]
+        max_images: u64,
+        /// Every upload job chunk but the last must hold at least this many bytes (seed 003:
+        /// 5 MiB); test set-ups lower it to upload small files in several chunks.
+        #[arg(long, default_value_t = airlift_core::upload_parts::MIN_PART_BYTES, value_parser = clap::value_parser!(u64).range(1..))]
+        min_chunk_bytes: u64,
         /// A rollout device silent this long (no verdict after its command or last report)
         /// is timed_out and counts as failed: 90s, 15m, 1h, 2d.
         #[arg(long, default_value = "1h", value_parser = config::parse_duration)]
@@ -74,12 +81,16 @@ pub fn run() -> ExitCode {
             allow_artifact_hosts,
             max_chunk_bytes,
             max_json_bytes,
+            max_images,
+            min_chunk_bytes,
             device_timeout,
         } => {
             let mut config = Config::new(data, listen);
             config.allowed_artifact_hosts = allow_artifact_hosts;
             config.max_chunk_bytes = max_chunk_bytes;
             config.max_json_bytes = max_json_bytes;
+            config.max_images = max_images;
+            config.min_chunk_bytes = min_chunk_bytes;
             config.device_timeout = device_timeout;
             serve(config)
         }

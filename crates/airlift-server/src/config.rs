@@ -8,6 +8,8 @@ use std::time::Duration;
 
 /// Seed 003: every upload request is at most 100 MiB.
 pub const DEFAULT_MAX_CHUNK_BYTES: u64 = 100 * 1024 * 1024;
+/// Seed 003: a tenant holds at most this many firmware images (`--max-images`).
+pub const DEFAULT_MAX_IMAGES: u64 = 1000;
 /// Big enough for a 10,000-device bulk provisioning body, small enough to parse in memory.
 pub const DEFAULT_MAX_JSON_BYTES: usize = 8 * 1024 * 1024;
 
@@ -46,6 +48,10 @@ pub struct Config {
     pub allowed_artifact_hosts: Vec<AllowedHost>,
     pub max_chunk_bytes: u64,
     pub max_json_bytes: usize,
+    /// Firmware images a tenant may hold.
+    pub max_images: u64,
+    /// Every upload job chunk but the last holds at least this many bytes (seed 003: 5 MiB).
+    pub min_chunk_bytes: u64,
     /// How long an artifact download may stall (no bytes) before it is abandoned.
     pub artifact_read_timeout: Duration,
     /// A rollout device with no verdict this long after its command or last report is
@@ -63,6 +69,8 @@ impl Config {
             allowed_artifact_hosts: Vec::new(),
             max_chunk_bytes: DEFAULT_MAX_CHUNK_BYTES,
             max_json_bytes: DEFAULT_MAX_JSON_BYTES,
+            max_images: DEFAULT_MAX_IMAGES,
+            min_chunk_bytes: airlift_core::upload_parts::MIN_PART_BYTES,
             artifact_read_timeout: Duration::from_secs(30),
             device_timeout: DEFAULT_DEVICE_TIMEOUT,
             sweep_interval: Duration::from_secs(1),

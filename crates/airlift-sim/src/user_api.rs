@@ -20,8 +20,9 @@ use airlift_device::http::{error_of, json_of, CallError, Http};
 
 /// At most this many devices per bulk call (the server accepts up to 10,000).
 pub const BULK_BATCH: usize = 2_000;
-/// Upload chunk size for the demo's artifacts.
-const UPLOAD_CHUNK: usize = 256 * 1024;
+/// Upload chunk size for the demo's artifacts: seed 003's minimum, which every chunk but the
+/// last must reach (5 MiB).
+const UPLOAD_CHUNK: usize = airlift_core::upload_parts::MIN_PART_BYTES as usize;
 
 /// A user JWT (never printed by `Debug`).
 #[derive(Clone)]

@@ -75,6 +75,10 @@ pub struct FirmwareImage {
     /// Lowercase hex SHA-256 of the assembled bytes.
     pub datafile_checksum: String,
     pub datafile_size: u64,
+    /// Whether the stored bytes are encrypted (always `false` until encryption exists).
+    #[serde(default)]
+    pub datafile_encryption: bool,
+    /// The upload job it came from; `""` for a single-shot upload (`POST /api/v1/ota/images`).
     pub upload_job_id: String,
     pub created_at: String,
     pub updated_at: String,

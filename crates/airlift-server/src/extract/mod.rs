@@ -5,6 +5,7 @@
 //! wants every failure as `{"code","message"}`, and malformed JSON or unknown fields as
 //! 400 INVALID_ARGUMENT (413 RESOURCE_EXHAUSTED when the body is over the limit).
 
+pub mod body_stream;
 mod caller;
 
 use airlift_core::error::ApiError;

@@ -19,6 +19,7 @@ pub fn to_wire(i: ImageRecord) -> FirmwareImage {
         datafile: datafile_uri(&i.id),
         datafile_checksum: i.sha256,
         datafile_size: i.size,
+        datafile_encryption: false,
         etag: i.created_at.clone(),
         updated_at: i.created_at.clone(),
         id: i.id,

@@ -10,6 +10,7 @@ pub mod device_ota;
 pub mod devices;
 pub mod events;
 pub mod health;
+pub mod image_upload;
 pub mod images;
 pub mod packages;
 pub mod profiles;

@@ -1,28 +1,31 @@
 //! The caller's tenant and its settings (`require_signatures`).
 
-use airlift_core::wire::{Tenant, UpdateTenant};
+use airlift_core::wire::{ImageQuota, Tenant, UpdateTenant};
 use axum::extract::State;
 use axum::Json;
 
 use crate::auth::{Caller, Permission};
 use crate::error::{AppError, AppResult};
 use crate::extract;
-use crate::services::tenants;
+use crate::services::{images, tenants};
 use crate::state::AppState;
 use crate::store::TenantRecord;
 
-pub fn to_wire(t: TenantRecord) -> Tenant {
+pub fn to_wire(t: TenantRecord, images: ImageQuota) -> Tenant {
     Tenant {
         tenant_id: t.id,
         name: t.name,
         require_signatures: t.require_signatures,
         created_at: t.created_at,
+        images: Some(images),
     }
 }
 
-pub async fn get_tenant(caller: Caller) -> AppResult<Json<Tenant>> {
+/// The tenant, with how much of its image quota is used ("N of M used").
+pub async fn get_tenant(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Tenant>> {
     caller.require(Permission::Read)?;
-    Ok(Json(to_wire(caller.tenant)))
+    let quota = images::quota(&*state.store, caller.tenant_id(), state.config.max_images).await?;
+    Ok(Json(to_wire(caller.tenant, quota)))
 }
 
 /// Admin only: turning signature enforcement off is a security decision.
@@ -33,6 +36,7 @@ pub async fn update_tenant(
 ) -> AppResult<Json<Tenant>> {
     caller.require(Permission::Administer)?;
     let extract::Json(body) = body?;
+    let quota = images::quota(&*state.store, caller.tenant_id(), state.config.max_images).await?;
     let tenant = tenants::update(&*state.store, caller.tenant, body).await?;
-    Ok(Json(to_wire(tenant)))
+    Ok(Json(to_wire(tenant, quota)))
 }

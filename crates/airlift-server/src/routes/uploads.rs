@@ -21,7 +21,6 @@ use airlift_core::error::ApiError;
 use airlift_core::wire::{CreateUploadJob, ListResponse, UploadChunk, UploadJob, UploadJobStatus};
 use axum::body::{Body, BodyDataStream, Bytes};
 use axum::extract::State;
-use axum::http::header::CONTENT_LENGTH;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -32,6 +31,7 @@ use futures_util::{Stream, StreamExt as _};
 use super::{created, list_response, ListQuery};
 use crate::auth::{Caller, Permission};
 use crate::error::{AppError, AppResult};
+use crate::extract::body_stream::{body_error, capped, check_declared_length, drain};
 use crate::extract::{self, Path, Query};
 use crate::services::uploads::{self as service, Part};
 use crate::state::AppState;
@@ -169,7 +169,7 @@ async fn append(
     let caller = caller?;
     caller.require(Permission::Publish)?;
     let md5 = content_md5(headers)?;
-    check_declared_length(headers, state.config.max_chunk_bytes)?;
+    check_declared_length(headers, state.config.max_chunk_bytes, "a chunk")?;
     service::check_open(&*state.store, caller.tenant_id(), &id).await?;
 
     let first = loop {
@@ -187,10 +187,16 @@ async fn append(
             caller.tenant_id(),
             &id,
             md5,
+            service::CompletionLimits {
+                max_images: state.config.max_images,
+                min_chunk_bytes: state.config.min_chunk_bytes,
+            },
         )
         .await?;
         return Ok(closing_chunk(done));
     };
+    let min = state.config.min_chunk_bytes;
+    service::check_part_follows(&*state.store, caller.tenant_id(), &id, None, min).await?;
     let rest = futures_util::stream::once(async { Ok(first) }).chain(body);
     let (record, _) = store_part(&state, &caller, &id, None, md5, Box::pin(rest)).await?;
     let location = chunk_location(&id, record.chunk_id);
@@ -212,7 +218,8 @@ where
     let part = Part {
         chunk_id,
         md5,
-        body: capped(body, state.config.max_chunk_bytes),
+        body: capped(body, state.config.max_chunk_bytes, "a chunk"),
+        min_bytes: state.config.min_chunk_bytes,
     };
     let tenant = caller.tenant_id();
     service::store_part(&*state.store, &state.artifacts, tenant, job_id, part).await
@@ -261,8 +268,11 @@ async fn put(
     caller.require(Permission::Publish)?;
     service::check_part_number(chunk_id)?;
     let md5 = content_md5(headers)?;
-    check_declared_length(headers, state.config.max_chunk_bytes)?;
+    check_declared_length(headers, state.config.max_chunk_bytes, "a chunk")?;
     service::check_open(&*state.store, caller.tenant_id(), &id).await?;
+    let min = state.config.min_chunk_bytes;
+    service::check_part_follows(&*state.store, caller.tenant_id(), &id, Some(chunk_id), min)
+        .await?;
     let (record, replaced) = store_part(&state, &caller, &id, Some(chunk_id), md5, body).await?;
     let location = chunk_location(&id, record.chunk_id);
     if replaced {
@@ -285,74 +295,4 @@ fn content_md5(headers: &HeaderMap) -> Result<[u8; 16], AppError> {
     decoded.try_into().map_err(|_| {
         ApiError::invalid_argument("Content-MD5 must be the base64 of 16 bytes").into()
     })
-}
-
-/// Refuses a too-large body before reading it, when the client declared its length.
-fn check_declared_length(headers: &HeaderMap, cap: u64) -> Result<(), AppError> {
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    match declared {
-        Some(n) if n > cap => Err(AppError::payload_too_large(format!(
-            "a chunk may be at most {cap} bytes, this one is {n}"
-        ))),
-        _ => Ok(()),
-    }
-}
-
-/// How much of an oversized body is read (and discarded) before answering 413. Answering
-/// while the client is still sending makes most clients see a broken pipe instead of the
-/// answer; draining a bounded amount lets modestly oversized requests get a proper 413, and
-/// anything larger is cut off.
-const DRAIN_LIMIT: u64 = 16 * 1024 * 1024;
-
-async fn drain<S>(body: &mut S)
-where
-    S: Stream<Item = Result<Bytes, axum::Error>> + Unpin,
-{
-    let mut drained = 0u64;
-    while drained < DRAIN_LIMIT {
-        match body.next().await {
-            Some(Ok(piece)) => drained += piece.len() as u64,
-            _ => break,
-        }
-    }
-}
-
-/// The body with a length cap: past `cap` bytes it drains (bounded) and ends with 413.
-fn capped<S>(body: S, cap: u64) -> impl Stream<Item = Result<Bytes, AppError>>
-where
-    S: Stream<Item = Result<Bytes, axum::Error>> + Unpin,
-{
-    futures_util::stream::unfold(
-        (body, 0u64, false),
-        move |(mut body, seen, done)| async move {
-            if done {
-                return None;
-            }
-            match body.next().await {
-                None => None,
-                Some(Err(e)) => Some((Err(body_error(e)), (body, seen, true))),
-                Some(Ok(piece)) => {
-                    let seen = seen + piece.len() as u64;
-                    if seen > cap {
-                        drain(&mut body).await;
-                        let e = AppError::payload_too_large(format!(
-                            "a chunk may be at most {cap} bytes"
-                        ));
-                        Some((Err(e), (body, seen, true)))
-                    } else {
-                        Some((Ok(piece), (body, seen, false)))
-                    }
-                }
-            }
-        },
-    )
-}
-
-fn body_error(e: axum::Error) -> AppError {
-    // Length-limit errors from hyper/tower surface here too; anything else is a client that
-    // went away mid-body.
-    ApiError::invalid_argument(format!("could not read the request body: {e}")).into()
 }

@@ -1,6 +1,7 @@
 //! Firmware images: completed uploads, named by a package's `artifact_uri`.
 
 use airlift_core::error::ApiError;
+use airlift_core::wire::ImageQuota;
 
 use super::found;
 use crate::artifacts::Artifacts;
@@ -49,4 +50,34 @@ pub async fn delete(
         ))
         .into()),
     }
+}
+
+/// RESOURCE_EXHAUSTED when the tenant already holds `max_images` images (a cheap early check;
+/// the store checks again where it writes the image).
+pub async fn check_quota(
+    store: &dyn UploadStore,
+    tenant_id: &str,
+    max_images: u64,
+) -> AppResult<()> {
+    let held = store.count_images(tenant_id).await?;
+    if held >= max_images {
+        return Err(ApiError::resource_exhausted(format!(
+            "the tenant holds {held} firmware images, its limit is {max_images}; delete an image \
+             to make room"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// "N of M used" for the tenant's images.
+pub async fn quota(
+    store: &dyn UploadStore,
+    tenant_id: &str,
+    max_images: u64,
+) -> AppResult<ImageQuota> {
+    Ok(ImageQuota {
+        used: store.count_images(tenant_id).await?,
+        max: max_images,
+    })
 }

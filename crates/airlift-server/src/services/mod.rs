@@ -7,6 +7,7 @@
 //! serialize its answer.
 
 pub mod fleet;
+pub mod image_upload;
 pub mod images;
 pub mod packages;
 pub mod signing_keys;

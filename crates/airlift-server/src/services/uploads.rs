@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use airlift_core::error::ApiError;
+use airlift_core::upload_parts::{self, PartSize};
 use airlift_core::wire::UploadJobStatus;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -28,15 +29,25 @@ use crate::store::{
 /// Highest explicit part number (S3's limit too).
 pub const MAX_PART: u32 = 10_000;
 
-/// Seed 003: the name defaults to "" and must be unique (so "" is usable once).
+/// Seed 003's name rule, shared by jobs and single-shot images: trimmed, at most 256
+/// characters; it defaults to "" and must be unique among the tenant's jobs and images (so
+/// "" is usable once; the store checks uniqueness).
+pub fn image_name(name: &str) -> Result<String, ApiError> {
+    bounded_text("name", name.trim(), 256)
+}
+
+pub fn image_description(description: &str) -> Result<String, ApiError> {
+    bounded_text("description", description, 4096)
+}
+
 pub async fn create_job(
     store: &dyn UploadStore,
     tenant_id: &str,
     name: &str,
     description: &str,
 ) -> AppResult<UploadJobRecord> {
-    let name = bounded_text("name", name.trim(), 256)?;
-    let description = bounded_text("description", description, 4096)?;
+    let name = image_name(name)?;
+    let description = image_description(description)?;
     let now = ids::now();
     let job = UploadJobRecord {
         id: ids::new_id("job"),
@@ -125,6 +136,21 @@ pub async fn check_open(store: &dyn UploadStore, tenant_id: &str, job_id: &str) 
     Ok(store.check_accepts_chunks(tenant_id, job_id).await?)
 }
 
+/// Seed 003's minimum part size, checked before a part's bytes are read: a held part shorter
+/// than `min_bytes` that comes before the new one is not the last, so the new part is refused
+/// (and the short one can be re-sent with PUT). `chunk_id` `None` appends after every part.
+pub async fn check_part_follows(
+    store: &dyn UploadStore,
+    tenant_id: &str,
+    job_id: &str,
+    chunk_id: Option<u32>,
+    min_bytes: u64,
+) -> AppResult<()> {
+    let held = store.part_sizes(tenant_id, job_id).await?;
+    let id = chunk_id.unwrap_or_else(|| held.iter().map(|p| p.id).max().unwrap_or(0) + 1);
+    Ok(upload_parts::check_new_part(&held, id, None, min_bytes)?)
+}
+
 /// One part's bytes, as the caller received them (already capped in length).
 pub struct Part<S> {
     /// `None` appends (next id); `Some(n)` puts part `n`, replacing an earlier part `n`.
@@ -132,6 +158,8 @@ pub struct Part<S> {
     /// The MD5 the client declared (RFC 1864).
     pub md5: [u8; 16],
     pub body: S,
+    /// Seed 003's minimum for every part but the last (`--min-chunk-bytes`).
+    pub min_bytes: u64,
 }
 
 /// Streams one part into a fresh object, checks it is not empty and matches its MD5, then
@@ -171,6 +199,21 @@ where
         ))
         .into());
     }
+    // A short explicit part is refused once a later part is held (an appended part is the
+    // last so far, which may be short).
+    if let Some(id) = part.chunk_id {
+        let held = match store.part_sizes(tenant_id, job_id).await {
+            Ok(held) => held,
+            Err(e) => {
+                artifacts.delete(&key).await;
+                return Err(e.into());
+            }
+        };
+        if let Err(e) = upload_parts::check_new_part(&held, id, Some(length), part.min_bytes) {
+            artifacts.delete(&key).await;
+            return Err(e.into());
+        }
+    }
     let chunk = NewChunk {
         chunk_id: part.chunk_id,
         length,
@@ -191,6 +234,13 @@ where
             Err(e.into())
         }
     }
+}
+
+/// The bounds a completion obeys (`--max-images`, `--min-chunk-bytes`).
+#[derive(Debug, Clone, Copy)]
+pub struct CompletionLimits {
+    pub max_images: u64,
+    pub min_chunk_bytes: u64,
 }
 
 /// A completed job: the image it made and the id its zero-length closing chunk takes.
@@ -216,6 +266,7 @@ pub async fn complete(
     tenant_id: &str,
     job_id: &str,
     md5: [u8; 16],
+    limits: CompletionLimits,
 ) -> AppResult<Completed> {
     if md5 != empty_md5() {
         return Err(
@@ -223,7 +274,7 @@ pub async fn complete(
         );
     }
     let (tenant, job_id) = (tenant_id.to_owned(), job_id.to_owned());
-    tokio::spawn(async move { assemble_job(&*store, &artifacts, &tenant, &job_id).await })
+    tokio::spawn(async move { assemble_job(&*store, &artifacts, &tenant, &job_id, limits).await })
         .await
         .map_err(|e| AppError::internal("completing an upload job", e))?
 }
@@ -233,8 +284,28 @@ async fn assemble_job(
     artifacts: &Artifacts,
     tenant: &str,
     job_id: &str,
+    limits: CompletionLimits,
 ) -> AppResult<Completed> {
+    let max_images = limits.max_images;
+    // Refused before any byte is assembled when the quota is already full; the writing
+    // transaction checks it again (two completions may race for the last place).
+    super::images::check_quota(store, tenant, max_images).await?;
     let chunks = store.begin_completion(tenant, job_id).await?;
+    // Seed 003: only the last part may be short; a job that breaks it makes no image and
+    // stays open, so the short part can be re-sent.
+    let sizes: Vec<PartSize> = chunks
+        .iter()
+        .map(|c| PartSize {
+            id: c.chunk_id,
+            length: c.length,
+        })
+        .collect();
+    if let Err(e) = upload_parts::check_complete(&sizes, limits.min_chunk_bytes) {
+        if let Err(abort) = store.abort_completion(tenant, job_id).await {
+            tracing::error!(error = %abort, job = %job_id, "could not reopen an upload job");
+        }
+        return Err(e.into());
+    }
     let job = job(store, tenant, job_id).await?;
     let image_id = ids::new_id("img");
     let key = keys::image(tenant, &image_id);
@@ -259,7 +330,7 @@ async fn assemble_job(
         upload_job_id: job_id.to_owned(),
         created_at: ids::now(),
     };
-    let (_, part_keys) = match store.finish_completion(image.clone()).await {
+    let (_, part_keys) = match store.finish_completion(image.clone(), max_images).await {
         Ok(v) => v,
         Err(e) => {
             artifacts.delete(&key).await;

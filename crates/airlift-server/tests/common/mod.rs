@@ -16,6 +16,8 @@ use serde_json::{json, Value};
 pub mod ota;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_airliftd");
+/// Marks a start without the harness's small `--min-chunk-bytes` (never passed to the server).
+const SPEC_DEFAULTS: &str = "<spec defaults>";
 
 /// A running server; killed on drop.
 pub struct Server {
@@ -33,6 +35,14 @@ impl Server {
         Self::spawn(data, extra, "warn", Stdio::inherit())
     }
 
+    /// A server with the spec's upload defaults (5 MiB minimum chunk): the other starts lower
+    /// that minimum so tests can upload small files in several chunks.
+    pub fn start_spec_defaults(data: &Path, extra: &[&str]) -> Server {
+        let mut args = vec![SPEC_DEFAULTS];
+        args.extend_from_slice(extra);
+        Self::spawn(data, &args, "warn", Stdio::inherit())
+    }
+
     /// A server whose log (at `level`, e.g. "debug") goes to the file `log`.
     pub fn start_logging_to(data: &Path, level: &str, log: &Path) -> Server {
         let file = std::fs::File::create(log).expect("create the log file");
@@ -40,11 +50,22 @@ impl Server {
     }
 
     fn spawn(data: &Path, extra: &[&str], level: &str, stderr: Stdio) -> Server {
+        let small_chunks: &[&str] = if extra.first() == Some(&SPEC_DEFAULTS) {
+            &[]
+        } else {
+            &["--min-chunk-bytes", "1"]
+        };
+        let extra: Vec<&str> = extra
+            .iter()
+            .copied()
+            .filter(|a| *a != SPEC_DEFAULTS)
+            .collect();
         let mut child = Command::new(BIN)
             .arg("serve")
             .arg("--data")
             .arg(data)
             .args(["--listen", "127.0.0.1:0"])
+            .args(small_chunks)
             .args(extra)
             .env("RUST_LOG", level)
             .stdout(Stdio::piped())

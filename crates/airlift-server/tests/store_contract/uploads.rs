@@ -1,6 +1,7 @@
 //! [`UploadStore`]'s contract: jobs, chunks, completion into an image.
 
 use super::*;
+use airlift_core::upload_parts::PartSize;
 
 pub async fn contract<S: UploadStore + ?Sized>(store: &S, a: &TenantRecord, b: &TenantRecord) {
     // Upload jobs: names unique per tenant across jobs and images; isolation.
@@ -108,7 +109,7 @@ pub async fn contract<S: UploadStore + ?Sized>(store: &S, a: &TenantRecord, b: &
         upload_job_id: "job_1".into(),
         created_at: "2026-01-01T00:00:02Z".into(),
     };
-    let (done, keys) = store.finish_completion(image.clone()).await.unwrap();
+    let (done, keys) = store.finish_completion(image.clone(), 1000).await.unwrap();
     assert_eq!(done.status, UploadJobStatus::Completed);
     assert_eq!(done.firmware_image_id.as_deref(), Some("img_1"));
     assert_eq!(done.bytes_received, 13);
@@ -154,7 +155,7 @@ pub async fn contract<S: UploadStore + ?Sized>(store: &S, a: &TenantRecord, b: &
         upload_job_id: "job_5".into(),
         ..image
     };
-    store.finish_completion(spare).await.unwrap();
+    store.finish_completion(spare, 1000).await.unwrap();
     let uri = "airlift://images/img_2";
     assert_eq!(
         store.delete_image(&b.id, "img_2", uri).await.unwrap(),
@@ -171,4 +172,91 @@ pub async fn contract<S: UploadStore + ?Sized>(store: &S, a: &TenantRecord, b: &
         store.delete_image(&a.id, "img_2", uri).await.unwrap(),
         ImageDeletion::Missing
     );
+
+    // Part sizes, what the chunk-size rule reads: every part, any order; isolation.
+    store
+        .create_upload_job(job(&a.id, "job_6", "sizes"))
+        .await
+        .unwrap();
+    store
+        .put_chunk(&a.id, "job_6", chunk(Some(2), "k62", 9))
+        .await
+        .unwrap();
+    store
+        .put_chunk(&a.id, "job_6", chunk(Some(1), "k61", 3))
+        .await
+        .unwrap();
+    let mut sizes = store.part_sizes(&a.id, "job_6").await.unwrap();
+    sizes.sort_by_key(|p| p.id);
+    assert_eq!(
+        sizes,
+        vec![PartSize { id: 1, length: 3 }, PartSize { id: 2, length: 9 }]
+    );
+    assert_eq!(
+        code(store.part_sizes(&b.id, "job_6").await.unwrap_err()),
+        ErrorCode::NotFound
+    );
+
+    // Single-shot images: the name rule and the caller's quota bound, checked where the row
+    // is written; a refused image leaves no row.
+    let single = |id: &str, name: &str, tenant: &str| ImageRecord {
+        id: id.into(),
+        tenant_id: tenant.into(),
+        name: name.into(),
+        description: String::new(),
+        object_key: format!("images/{id}.bin"),
+        sha256: "00".repeat(32),
+        size: 1,
+        upload_job_id: String::new(),
+        created_at: "2026-01-01T00:00:00Z".into(),
+    };
+    let held = store.count_images(&a.id).await.unwrap();
+    assert_eq!(
+        code(
+            store
+                .check_new_image(&a.id, "sizes", 1000)
+                .await
+                .unwrap_err()
+        ),
+        ErrorCode::AlreadyExists
+    );
+    assert_eq!(
+        code(
+            store
+                .create_image(single("img_3", "sizes", &a.id), 1000)
+                .await
+                .unwrap_err()
+        ),
+        ErrorCode::AlreadyExists
+    );
+    store
+        .create_image(single("img_3", "single", &a.id), held + 1)
+        .await
+        .unwrap();
+    assert_eq!(store.count_images(&a.id).await.unwrap(), held + 1);
+    assert_eq!(
+        code(
+            store
+                .check_new_image(&a.id, "another", held + 1)
+                .await
+                .unwrap_err()
+        ),
+        ErrorCode::ResourceExhausted
+    );
+    assert_eq!(
+        code(
+            store
+                .create_image(single("img_4", "another", &a.id), held + 1)
+                .await
+                .unwrap_err()
+        ),
+        ErrorCode::ResourceExhausted
+    );
+    assert!(store.image(&a.id, "img_4").await.unwrap().is_none());
+    // The bound is per tenant, and names are too.
+    let b_held = store.count_images(&b.id).await.unwrap();
+    store
+        .create_image(single("img_5", "single", &b.id), b_held + 1)
+        .await
+        .unwrap();
 }

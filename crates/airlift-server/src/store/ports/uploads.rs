@@ -1,5 +1,6 @@
 //! Upload jobs, their chunks, and the images they complete into.
 
+use airlift_core::upload_parts::PartSize;
 use async_trait::async_trait;
 
 use crate::store::{
@@ -30,6 +31,8 @@ pub trait UploadStore: Send + Sync {
         job_id: &str,
         chunk: NewChunk,
     ) -> StoreResult<(ChunkRecord, Option<String>)>;
+    /// Every part the job holds: id and length (NOT_FOUND for an unknown job).
+    async fn part_sizes(&self, tenant_id: &str, job_id: &str) -> StoreResult<Vec<PartSize>>;
     async fn chunk(
         &self,
         tenant_id: &str,
@@ -53,11 +56,27 @@ pub trait UploadStore: Send + Sync {
     /// Back to `in_progress` after a failed assembly.
     async fn abort_completion(&self, tenant_id: &str, job_id: &str) -> StoreResult<()>;
     /// Atomically: the image exists, the job is completed and names it, the chunk rows are
-    /// gone. Returns the job and the chunk objects to delete.
+    /// gone. Returns the job and the chunk objects to delete. RESOURCE_EXHAUSTED (nothing
+    /// changes) when the tenant already holds `max_images` images.
     async fn finish_completion(
         &self,
         image: ImageRecord,
+        max_images: u64,
     ) -> StoreResult<(UploadJobRecord, Vec<String>)>;
+    /// Records an image that no job made (a single-shot upload), in one transaction with the
+    /// same checks as [`UploadStore::check_new_image`].
+    async fn create_image(&self, image: ImageRecord, max_images: u64) -> StoreResult<()>;
+    /// Ok if the tenant could record an image named `name` now: ALREADY_EXISTS if a job or an
+    /// image has that name, RESOURCE_EXHAUSTED if it holds `max_images` images. The caller's
+    /// bound, checked again where the image is written.
+    async fn check_new_image(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        max_images: u64,
+    ) -> StoreResult<()>;
+    /// How many images the tenant holds.
+    async fn count_images(&self, tenant_id: &str) -> StoreResult<u64>;
     async fn image(&self, tenant_id: &str, id: &str) -> StoreResult<Option<ImageRecord>>;
     async fn list_images(&self, tenant_id: &str, page: Page) -> StoreResult<PageOf<ImageRecord>>;
     /// In one transaction: the image's row is deleted unless a package of the tenant names

@@ -13,6 +13,7 @@ mod catalog;
 mod device_polls_tests;
 mod fleet;
 mod idempotency;
+mod image_rows;
 mod impls;
 mod package_memo;
 mod polls;

@@ -1,5 +1,6 @@
 //! Upload jobs, their chunks (parts) and the firmware images they turn into.
 
+use airlift_core::upload_parts::PartSize;
 use airlift_core::wire::UploadJobStatus;
 use rusqlite::{params, Connection, OptionalExtension as _, Row, Transaction, TransactionBehavior};
 
@@ -262,6 +263,24 @@ fn require_job(c: &Connection, tenant: &str, job_id: &str) -> StoreResult<()> {
     }
 }
 
+pub fn part_sizes(c: &Connection, tenant: &str, job_id: &str) -> StoreResult<Vec<PartSize>> {
+    require_job(c, tenant, job_id)?;
+    let mut stmt = c
+        .prepare_cached("SELECT chunk_id, length FROM upload_chunks WHERE job_id = ?1")
+        .map_err(db)?;
+    let rows = stmt
+        .query_map([job_id], |r| {
+            Ok(PartSize {
+                id: r.get(0)?,
+                length: u64_of(r.get(1)?),
+            })
+        })
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db);
+    rows
+}
+
 pub fn chunk(
     c: &mut Connection,
     tenant: &str,
@@ -379,6 +398,7 @@ pub fn abort_completion(c: &mut Connection, tenant: &str, job_id: &str) -> Store
 pub fn finish_completion(
     c: &mut Connection,
     image: &ImageRecord,
+    max_images: u64,
 ) -> StoreResult<(UploadJobRecord, Vec<String>)> {
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -389,22 +409,7 @@ pub fn finish_completion(
             ApiError::failed_precondition("the upload job is no longer being completed").into(),
         );
     }
-    tx.execute(
-        "INSERT INTO images (id, tenant_id, name, description, object_key, sha256, size, upload_job_id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            image.id,
-            image.tenant_id,
-            image.name,
-            image.description,
-            image.object_key,
-            image.sha256,
-            i64_of(image.size),
-            image.upload_job_id,
-            image.created_at
-        ],
-    )
-    .map_err(db)?;
+    super::image_rows::insert(&tx, image, max_images)?;
     tx.execute(
         "UPDATE upload_jobs SET status = 'completed', firmware_image_id = ?2, updated_at = ?3 WHERE id = ?1",
         params![image.upload_job_id, image.id, image.created_at],
@@ -436,6 +441,15 @@ fn image_row(r: &Row<'_>) -> rusqlite::Result<ImageRecord> {
         upload_job_id: r.get(7)?,
         created_at: r.get(8)?,
     })
+}
+
+/// A single-shot image: no job, so only the name and the quota are checked.
+pub fn create_image(c: &mut Connection, image: &ImageRecord, max_images: u64) -> StoreResult<()> {
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db)?;
+    super::image_rows::insert(&tx, image, max_images)?;
+    tx.commit().map_err(db)
 }
 
 pub fn image(c: &mut Connection, tenant: &str, id: &str) -> StoreResult<Option<ImageRecord>> {

@@ -1,6 +1,7 @@
 //! [`UploadStore`] on SQLite.
 
 use super::super::*;
+use airlift_core::upload_parts::PartSize;
 
 #[async_trait]
 impl UploadStore for SqliteStore {
@@ -41,6 +42,11 @@ impl UploadStore for SqliteStore {
         let (t, j) = (tenant_id.to_owned(), job_id.to_owned());
         self.call(move |c| uploads::put_chunk(c, &t, &j, &chunk))
             .await
+    }
+
+    async fn part_sizes(&self, tenant_id: &str, job_id: &str) -> StoreResult<Vec<PartSize>> {
+        let (t, j) = (tenant_id.to_owned(), job_id.to_owned());
+        self.call(move |c| uploads::part_sizes(c, &t, &j)).await
     }
 
     async fn chunk(
@@ -84,9 +90,31 @@ impl UploadStore for SqliteStore {
     async fn finish_completion(
         &self,
         image: ImageRecord,
+        max_images: u64,
     ) -> StoreResult<(UploadJobRecord, Vec<String>)> {
-        self.call(move |c| uploads::finish_completion(c, &image))
+        self.call(move |c| uploads::finish_completion(c, &image, max_images))
             .await
+    }
+
+    async fn create_image(&self, image: ImageRecord, max_images: u64) -> StoreResult<()> {
+        self.call(move |c| uploads::create_image(c, &image, max_images))
+            .await
+    }
+
+    async fn check_new_image(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        max_images: u64,
+    ) -> StoreResult<()> {
+        let (t, n) = (tenant_id.to_owned(), name.to_owned());
+        self.call(move |c| image_rows::check_room(c, &t, &n, None, max_images))
+            .await
+    }
+
+    async fn count_images(&self, tenant_id: &str) -> StoreResult<u64> {
+        let t = tenant_id.to_owned();
+        self.call(move |c| image_rows::count(c, &t)).await
     }
 
     async fn image(&self, tenant_id: &str, id: &str) -> StoreResult<Option<ImageRecord>> {
