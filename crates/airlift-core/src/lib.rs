@@ -7,6 +7,7 @@
 pub mod device_counters;
 pub mod device_state;
 pub mod eligibility;
+pub mod encryption;
 pub mod error;
 pub mod install_status;
 pub mod package;

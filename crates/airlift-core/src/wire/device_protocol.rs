@@ -60,6 +60,32 @@ pub struct OtaAssignment {
     /// `ota_start` on the way up, `ota_rollback` while the rollout rolls back.
     pub command: CommandKind,
     pub commands: Vec<DeviceCommand>,
+    /// Present when the package's stored bytes are encrypted (an image uploaded with
+    /// `datafile_encryption`): what the device needs to decrypt each 64 KiB range alone.
+    /// `size_bytes`, `checksum` and `signature` refer to the plain bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<AssignmentEncryption>,
+}
+
+/// How an assigned package's stored bytes are encrypted (`airlift_core::encryption` defines
+/// the format): the chunk endpoint serves the stored bytes, `stored_size_bytes` long; stored
+/// segment `i` is bytes `[i × segment_bytes, (i + 1) × segment_bytes)` (the last one shorter),
+/// ciphertext then a `tag_bytes` tag, and holds plain bytes `[i × plain_segment_bytes, …)`.
+/// Its nonce is `nonce_prefix ‖ i as u32 big-endian ‖ 1 for the last segment, else 0`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentEncryption {
+    /// `AES-256-GCM`.
+    pub algorithm: String,
+    /// Base64 (standard, padded) of the package's 32-byte data key.
+    pub key: String,
+    /// `STREAM-BE32`.
+    pub nonce_scheme: String,
+    /// Base64 of the 7-byte nonce prefix.
+    pub nonce_prefix: String,
+    pub segment_bytes: u64,
+    pub plain_segment_bytes: u64,
+    pub tag_bytes: u64,
+    pub stored_size_bytes: u64,
 }
 
 /// `GET /api/v1/devices/{device_id}/commands`.

@@ -71,6 +71,7 @@ pub async fn get_ota(
         rollout_id: a.rollout_id,
         command: a.command,
         commands,
+        encryption: None,
     })
     .into_response())
 }
