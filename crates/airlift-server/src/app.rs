@@ -20,6 +20,7 @@ use crate::artifacts::Artifacts;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::token_cache::TokenCache;
 use crate::config::{Config, DataDir};
+use crate::crypto::{DataKeys, ServerKeys};
 use crate::device_protocol::assignments::AssignmentCache;
 use crate::device_protocol::deliveries::Deliveries;
 use crate::device_protocol::files::ArtifactFiles;
@@ -322,6 +323,18 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
     let db_path = dir.database();
     let store = tokio::task::spawn_blocking(move || SqliteStore::open_blocking(&db_path)).await??;
     let jwt = JwtKeys::load_or_create(&dir.jwt_secret())?;
+    let key_file = config
+        .encryption_key_file
+        .clone()
+        .unwrap_or_else(|| dir.encryption_key());
+    let data_keys = DataKeys::new(ServerKeys::load_or_create(&key_file)?);
+    let (store, sealed) = tokio::task::spawn_blocking(move || {
+        let sealed = store.data_keys_blocking();
+        (store, sealed)
+    })
+    .await?;
+    let sealed = sealed.map_err(|e| anyhow::anyhow!("{e}"))?;
+    crate::crypto::rotate::check_all_open(&data_keys, &sealed, &key_file)?;
     let artifacts = Artifacts::local(&dir.objects())?;
     let store: Arc<dyn Store> = Arc::new(store);
     crate::recovery::run(store.as_ref(), &artifacts).await?;
@@ -344,6 +357,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         assignments: AssignmentCache::default(),
         deliveries: Deliveries::default(),
         last_seen: LastSeen::default(),
+        data_keys,
     })
 }
 

@@ -70,6 +70,18 @@ pub mod keys {
     pub fn firmware(tenant: &str, version: &str, sha256: &str) -> Path {
         Path::from_iter([FIRMWARE, tenant, version, &format!("{sha256}.bin")])
     }
+
+    /// A package of an encrypted image: beside seed 001's key, named by its data key too
+    /// (`firmware/{tenant}/{version}/{sha256}.{data_key}.enc`), since the stored bytes of the
+    /// same plain bytes differ per key.
+    pub fn encrypted_firmware(tenant: &str, version: &str, sha256: &str, data_key: &str) -> Path {
+        Path::from_iter([
+            FIRMWARE,
+            tenant,
+            version,
+            &format!("{sha256}.{data_key}.enc"),
+        ])
+    }
 }
 
 impl Artifacts {

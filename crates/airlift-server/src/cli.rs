@@ -1,4 +1,4 @@
-//! The command line: `airliftd serve` and `airliftd token`.
+//! The command line: `airliftd serve`, `airliftd token` and `airliftd rotate-encryption-key`.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -47,6 +47,20 @@ enum Command {
         /// is timed_out and counts as failed: 90s, 15m, 1h, 2d.
         #[arg(long, default_value = "1h", value_parser = config::parse_duration)]
         device_timeout: std::time::Duration,
+        /// The server key file that wraps encrypted images' keys (default DIR/encryption-key,
+        /// created 0600 at first start). Keep it, and its backup, apart from the database.
+        #[arg(long, env = "AIRLIFT_ENCRYPTION_KEY_FILE")]
+        encryption_key_file: Option<PathBuf>,
+    },
+    /// Replace the server encryption key by a fresh one, re-wrapping every encrypted image's
+    /// key with it (stop the server first; back up the new key file afterwards).
+    RotateEncryptionKey {
+        /// Data directory of the deployment.
+        #[arg(long, env = "AIRLIFT_DATA")]
+        data: PathBuf,
+        /// The key file the server uses (default DIR/encryption-key).
+        #[arg(long, env = "AIRLIFT_ENCRYPTION_KEY_FILE")]
+        encryption_key_file: Option<PathBuf>,
     },
     /// Print a user JWT for TENANT and ROLE on stdout (creating the tenant if needed).
     ///
@@ -84,6 +98,7 @@ pub fn run() -> ExitCode {
             max_images,
             min_chunk_bytes,
             device_timeout,
+            encryption_key_file,
         } => {
             let mut config = Config::new(data, listen);
             config.allowed_artifact_hosts = allow_artifact_hosts;
@@ -92,6 +107,7 @@ pub fn run() -> ExitCode {
             config.max_images = max_images;
             config.min_chunk_bytes = min_chunk_bytes;
             config.device_timeout = device_timeout;
+            config.encryption_key_file = encryption_key_file;
             serve(config)
         }
         Command::Token {
@@ -101,6 +117,10 @@ pub fn run() -> ExitCode {
             ttl,
             create,
         } => token(data, &tenant, role, ttl, create),
+        Command::RotateEncryptionKey {
+            data,
+            encryption_key_file,
+        } => rotate_encryption_key(data, encryption_key_file),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -165,6 +185,29 @@ fn token(
     let token = keys.mint(&tenant.id, &tenant.name, role, ttl.as_secs())?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{token}")?;
+    out.flush()?;
+    Ok(())
+}
+
+fn rotate_encryption_key(data: PathBuf, key_file: Option<PathBuf>) -> anyhow::Result<()> {
+    let dir = DataDir::new(data);
+    dir.check_not_a_file()?;
+    anyhow::ensure!(
+        dir.holds_deployment(),
+        "{} holds no airliftd deployment; give the --data of the server",
+        dir.root().display()
+    );
+    let key_file = key_file.unwrap_or_else(|| dir.encryption_key());
+    let store = crate::store::sqlite::SqliteStore::open_blocking(&dir.database())?;
+    let rotated = crate::crypto::rotate::rotate(&store, &key_file)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "server key rotated: now {} in {}; {} image key(s) re-wrapped. Back up the new key file.",
+        rotated.new_key_id,
+        key_file.display(),
+        rotated.rewrapped
+    )?;
     out.flush()?;
     Ok(())
 }

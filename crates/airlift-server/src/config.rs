@@ -59,6 +59,8 @@ pub struct Config {
     pub device_timeout: Duration,
     /// How often the timeout sweep runs.
     pub sweep_interval: Duration,
+    /// The server key file (`--encryption-key-file`); `None`: `DIR/encryption-key`.
+    pub encryption_key_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -74,6 +76,7 @@ impl Config {
             artifact_read_timeout: Duration::from_secs(30),
             device_timeout: DEFAULT_DEVICE_TIMEOUT,
             sweep_interval: Duration::from_secs(1),
+            encryption_key_file: None,
         }
     }
 }
@@ -128,6 +131,10 @@ impl DataDir {
     }
     pub fn jwt_secret(&self) -> PathBuf {
         self.0.join("jwt-secret")
+    }
+    /// The server key that wraps encrypted images' data keys (unless `--encryption-key-file`).
+    pub fn encryption_key(&self) -> PathBuf {
+        self.0.join("encryption-key")
     }
     /// Root of the local `object_store`; keys below it follow seed 001's layout.
     pub fn objects(&self) -> PathBuf {

@@ -28,6 +28,7 @@ pub mod artifacts;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod device_protocol;
 pub mod engine;
 pub mod error;

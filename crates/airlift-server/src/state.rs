@@ -8,6 +8,7 @@ use crate::artifacts::Artifacts;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::token_cache::TokenCache;
 use crate::config::Config;
+use crate::crypto::DataKeys;
 use crate::device_protocol::assignments::AssignmentCache;
 use crate::device_protocol::deliveries::Deliveries;
 use crate::device_protocol::files::ArtifactFiles;
@@ -38,4 +39,6 @@ pub struct AppState {
     pub deliveries: Deliveries,
     /// Each device's last contact (polls, command reads, reports), in memory.
     pub last_seen: LastSeen,
+    /// Encrypted images' data keys, under the server key.
+    pub data_keys: DataKeys,
 }

@@ -61,6 +61,10 @@ pub async fn get_ota(
         }
     };
     state.assignments.keep_only(&id, &a.package.id);
+    let encryption = match &a.package.data_key {
+        Some(k) => Some(state.data_keys.assignment(k, a.package.size_bytes)?),
+        None => None,
+    };
     Ok(Json(OtaAssignment {
         package_id: a.package.id,
         package_type: a.package.key.package_type,
@@ -71,7 +75,7 @@ pub async fn get_ota(
         rollout_id: a.rollout_id,
         command: a.command,
         commands,
-        encryption: None,
+        encryption,
     })
     .into_response())
 }
@@ -87,7 +91,7 @@ fn readable(a: &Assignment) -> Readable {
     Readable {
         package_id: a.package.id.clone(),
         storage_key: a.package.storage_key.clone(),
-        size_bytes: a.package.size_bytes,
+        size_bytes: a.package.stored_size_bytes(),
     }
 }
 

@@ -20,6 +20,7 @@ use futures_util::StreamExt as _;
 use super::created;
 use super::images::to_wire;
 use crate::auth::{Caller, Permission};
+use crate::crypto::data_keys::parse_flag;
 use crate::error::{AppError, AppResult};
 use crate::extract::body_stream::{capped, check_declared_length, drain};
 use crate::services::image_upload::{self as service, ImageForm, StoredDatafile};
@@ -87,6 +88,7 @@ async fn upload(
     let image = service::create(
         &*state.store,
         &state.artifacts,
+        &state.data_keys,
         tenant,
         state.config.max_images,
         form,
@@ -144,7 +146,21 @@ async fn read_form(
                     crate::services::images::check_quota(&*state.store, tenant, max).await?;
                 }
                 let bytes = field.map(|piece| piece.map_err(form_error));
-                *stored = Some(service::store_datafile(&state.artifacts, tenant, bytes).await?);
+                let encrypt = form
+                    .datafile_encryption
+                    .as_deref()
+                    .map(|v| parse_flag(Some(v)))
+                    .transpose()?;
+                *stored = Some(
+                    service::store_datafile(
+                        &state.artifacts,
+                        &state.data_keys,
+                        tenant,
+                        bytes,
+                        encrypt,
+                    )
+                    .await?,
+                );
             }
             "name" | "description" | "datafile_encryption" => {
                 let value = text(&mut field, &name).await?;
@@ -161,7 +177,9 @@ async fn read_form(
                         "name" => {
                             service::precheck_name(&*state.store, tenant, &value, max).await?
                         }
-                        "datafile_encryption" => service::encryption_off(Some(&value))?,
+                        "datafile_encryption" => {
+                            parse_flag(Some(&value))?;
+                        }
                         _ => {}
                     }
                 }

@@ -19,7 +19,7 @@ pub fn to_wire(i: ImageRecord) -> FirmwareImage {
         datafile: datafile_uri(&i.id),
         datafile_checksum: i.sha256,
         datafile_size: i.size,
-        datafile_encryption: false,
+        datafile_encryption: i.data_key.is_some(),
         etag: i.created_at.clone(),
         updated_at: i.created_at.clone(),
         id: i.id,

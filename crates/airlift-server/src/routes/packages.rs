@@ -48,6 +48,7 @@ pub async fn create(
         http: state.http.clone(),
         config: state.config.clone(),
         lock: state.publish_lock.clone(),
+        data_keys: state.data_keys.clone(),
     };
     let record = service::create(&publisher, &caller.tenant, body).await?;
     Ok(created(

@@ -329,6 +329,7 @@ async fn assemble_job(
         size,
         upload_job_id: job_id.to_owned(),
         created_at: ids::now(),
+        data_key: None,
     };
     let (_, part_keys) = match store.finish_completion(image.clone(), max_images).await {
         Ok(v) => v,

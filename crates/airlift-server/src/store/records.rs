@@ -2,6 +2,7 @@
 //! built from these).
 
 use airlift_core::device_state::DeviceRolloutState;
+use airlift_core::encryption::SealedDataKey;
 use airlift_core::install_status::InstallStatus;
 use airlift_core::package::PackageType;
 use airlift_core::rollout::RolloutStatus;
@@ -89,6 +90,9 @@ pub struct ImageRecord {
     pub size: u64,
     pub upload_job_id: String,
     pub created_at: String,
+    /// Set when the image is stored encrypted (`datafile_encryption`): its sealed data key.
+    /// `sha256` and `size` are the plain bytes'; the object holds `SegmentLayout::stored_size`.
+    pub data_key: Option<SealedDataKey>,
 }
 
 /// What deleting an image found: the adapter reports it, the route decides the answer.
@@ -152,6 +156,20 @@ pub struct PackageRecord {
     pub created_at: String,
     /// Incremental-sync cursor (the row's insertion order; ignored on insert).
     pub change_seq: u64,
+    /// Set when the stored bytes are encrypted (made from an encrypted image, whose data key
+    /// it shares); `sha256` and `size_bytes` are the plain bytes'.
+    pub data_key: Option<SealedDataKey>,
+}
+
+impl PackageRecord {
+    /// The bytes its object holds (and the chunk endpoint serves): `size_bytes`, or for an
+    /// encrypted package the segmented ciphertext's length.
+    pub fn stored_size_bytes(&self) -> u64 {
+        match self.data_key {
+            None => self.size_bytes,
+            Some(_) => airlift_core::encryption::SegmentLayout::new(self.size_bytes).stored_size(),
+        }
+    }
 }
 
 /// A device report whose fields passed validation.

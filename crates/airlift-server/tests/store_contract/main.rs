@@ -74,6 +74,7 @@ fn package(tenant: &str, id: &str, version: &str) -> PackageRecord {
         storage_key: format!("firmware/{tenant}/{version}/x.bin"),
         created_at: "2026-01-01T00:00:00Z".into(),
         change_seq: 0,
+        data_key: None,
     }
 }
 

@@ -108,6 +108,7 @@ pub async fn contract<S: UploadStore + ?Sized>(store: &S, a: &TenantRecord, b: &
         size: 13,
         upload_job_id: "job_1".into(),
         created_at: "2026-01-01T00:00:02Z".into(),
+        data_key: None,
     };
     let (done, keys) = store.finish_completion(image.clone(), 1000).await.unwrap();
     assert_eq!(done.status, UploadJobStatus::Completed);
@@ -209,6 +210,7 @@ pub async fn contract<S: UploadStore + ?Sized>(store: &S, a: &TenantRecord, b: &
         size: 1,
         upload_job_id: String::new(),
         created_at: "2026-01-01T00:00:00Z".into(),
+        data_key: None,
     };
     let held = store.count_images(&a.id).await.unwrap();
     assert_eq!(

@@ -6,14 +6,22 @@
 //! no redirects) so a package request can never make the server read local files or probe the
 //! network. The bytes are streamed once into a staging object while being hashed and counted;
 //! a download longer than the declared `size_bytes` is cut off as soon as it overflows.
+//!
+//! An encrypted image's stored bytes are copied as they are (they stay encrypted) and
+//! decrypted on the fly, in memory, only to hash and count the plain bytes; the package then
+//! shares the image's data key.
 
 use airlift_core::error::ApiError;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt as _};
 use object_store::path::Path;
 
+use airlift_core::encryption::{SealedDataKey, SegmentDecryptor};
+
 use crate::artifacts::{keys, Artifacts};
 use crate::config::AllowedHost;
+use crate::crypto::streams::Decrypting;
+use crate::crypto::DataKeys;
 use crate::error::{AppError, AppResult};
 use crate::services::images::DATAFILE_PREFIX;
 use crate::store::UploadStore;
@@ -64,8 +72,12 @@ pub fn parse_artifact_uri(uri: &str, allowed: &[AllowedHost]) -> Result<Artifact
 #[derive(Debug)]
 pub struct Fetched {
     pub staging: Path,
+    /// SHA-256 of the plain bytes.
     pub digest: [u8; 32],
+    /// Plain bytes.
     pub size: u64,
+    /// Set when the staged bytes are encrypted (an encrypted image's) under this key.
+    pub data_key: Option<SealedDataKey>,
 }
 
 /// Where an artifact can be read from: the tenant's images, and allowed hosts over HTTP.
@@ -74,6 +86,7 @@ pub struct Sources<'a> {
     pub images: &'a dyn UploadStore,
     pub artifacts: &'a Artifacts,
     pub http: &'a reqwest::Client,
+    pub data_keys: &'a DataKeys,
 }
 
 /// Streams the artifact into `staging/…`, hashing it. Fails (and leaves nothing) if it cannot
@@ -100,18 +113,45 @@ pub async fn fetch_to_staging(
         hasher.update(piece);
         Ok(())
     };
+    let mut data_key = None;
     let size = match artifact {
         ArtifactRef::Image(id) => {
             let image = sources.images.image(tenant_id, id).await?.ok_or_else(|| {
                 ApiError::invalid_argument(format!("artifact_uri names an unknown image {id:?}"))
             })?;
-            let body = sources
-                .artifacts
-                .read(Artifacts::key(&image.object_key)?, image.size);
-            sources
-                .artifacts
-                .write_stream(&staging, body, inspect)
-                .await?
+            match &image.data_key {
+                None => {
+                    let body = sources
+                        .artifacts
+                        .read(Artifacts::key(&image.object_key)?, image.size);
+                    sources
+                        .artifacts
+                        .write_stream(&staging, body, inspect)
+                        .await?
+                }
+                Some(sealed) => {
+                    let cipher = sources.data_keys.open(sealed)?.cipher(image.size);
+                    let stored_size = cipher.layout().stored_size();
+                    let mut decrypting = Decrypting::new(SegmentDecryptor::new(cipher));
+                    let mut inspect = inspect;
+                    let body = sources
+                        .artifacts
+                        .read(Artifacts::key(&image.object_key)?, stored_size);
+                    let written = sources
+                        .artifacts
+                        .write_stream(&staging, body, |stored| {
+                            let plain = Bytes::from(decrypting.push(stored)?);
+                            inspect(&plain)
+                        })
+                        .await?;
+                    if let Err(e) = decrypting.finish() {
+                        sources.artifacts.delete(&staging).await;
+                        return Err(e);
+                    }
+                    data_key = Some(sealed.clone());
+                    written - (stored_size - image.size)
+                }
+            }
         }
         ArtifactRef::Http(url) => {
             let body = http_body(sources.http, url, declared_size).await?;
@@ -125,6 +165,7 @@ pub async fn fetch_to_staging(
         staging,
         digest: hasher.finish(),
         size,
+        data_key,
     })
 }
 

@@ -35,6 +35,8 @@ pub struct Publisher {
     pub config: Arc<Config>,
     /// Serializes the short "move artifact into place + insert package" step.
     pub lock: Arc<tokio::sync::Mutex<()>>,
+    /// Opens an encrypted image's data key to verify its plain bytes.
+    pub data_keys: crate::crypto::DataKeys,
 }
 
 /// A request that passed every check that needs no I/O.
@@ -135,6 +137,7 @@ async fn publish(
         images: &*p.store,
         artifacts: &p.artifacts,
         http: &p.http,
+        data_keys: &p.data_keys,
     };
     let fetched = fetch::fetch_to_staging(sources, tenant_id, &v.artifact, v.size_bytes).await?;
     let signing_key_id = match check::check(&fetched, &v, &keys) {
@@ -144,7 +147,12 @@ async fn publish(
             return Err(e.into());
         }
     };
-    let storage_key = keys::firmware(tenant_id, &v.key.version, v.sha256.as_str());
+    let storage_key = match &fetched.data_key {
+        None => keys::firmware(tenant_id, &v.key.version, v.sha256.as_str()),
+        // Encrypted bytes differ per data key: packages of the same plain bytes under two keys
+        // must not share (and overwrite) one object.
+        Some(k) => keys::encrypted_firmware(tenant_id, &v.key.version, v.sha256.as_str(), &k.id),
+    };
     let record = PackageRecord {
         id: ids::new_id("pkg"),
         tenant_id: tenant_id.to_owned(),
@@ -159,6 +167,7 @@ async fn publish(
         storage_key: storage_key.to_string(),
         created_at: ids::now(),
         change_seq: 0,
+        data_key: fetched.data_key.clone(),
     };
     // Two packages may share a storage key (same version and bytes, other type or device
     // type); serialize "move into place, insert, clean up" so a failed insert never deletes

@@ -97,7 +97,8 @@ pub fn revoke_signing_key(c: &mut Connection, tenant: &str, id: &str, at: &str) 
 
 const PACKAGE_COLUMNS: &str =
     "id, tenant_id, type, version, device_type, min_version, artifact_uri,
-    sha256, signature, signing_key_id, size_bytes, release_notes, storage_key, created_at, rowid";
+    sha256, signature, signing_key_id, size_bytes, release_notes, storage_key, created_at, rowid,
+    (SELECT sealed FROM data_keys d WHERE d.id = packages.data_key_id)";
 
 fn package_row(r: &Row<'_>) -> rusqlite::Result<PackageRecord> {
     let ty: String = r.get(2)?;
@@ -123,6 +124,7 @@ fn package_row(r: &Row<'_>) -> rusqlite::Result<PackageRecord> {
         storage_key: r.get(12)?,
         created_at: r.get(13)?,
         change_seq: u64_of(r.get(14)?),
+        data_key: super::data_keys::parse(r.get(15)?)?,
     })
 }
 
@@ -145,8 +147,8 @@ pub fn create_package(c: &mut Connection, p: &PackageRecord) -> StoreResult<()> 
     c.execute(
         "INSERT INTO packages (id, tenant_id, type, version, device_type, min_version, artifact_uri,
              sha256, signature, signing_key_id, size_bytes, release_notes, storage_key,
-             status, checksum_verified, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'available', 1, ?14)",
+             status, checksum_verified, created_at, data_key_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'available', 1, ?14, ?15)",
         params![
             p.id,
             p.tenant_id,
@@ -161,7 +163,8 @@ pub fn create_package(c: &mut Connection, p: &PackageRecord) -> StoreResult<()> 
             i64_of(p.size_bytes),
             p.release_notes,
             p.storage_key,
-            p.created_at
+            p.created_at,
+            p.data_key.as_ref().map(|k| &k.id)
         ],
     )
     .map_err(|e| conflict(e, || p.key.duplicate_message()))?;

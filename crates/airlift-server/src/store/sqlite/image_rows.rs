@@ -56,9 +56,12 @@ pub fn check_room(
 pub fn insert(tx: &Transaction<'_>, image: &ImageRecord, max_images: u64) -> StoreResult<()> {
     let own_job = Some(image.upload_job_id.as_str()).filter(|j| !j.is_empty());
     check_room(tx, &image.tenant_id, &image.name, own_job, max_images)?;
+    if let Some(key) = &image.data_key {
+        super::data_keys::insert(tx, &image.tenant_id, key, &image.created_at)?;
+    }
     tx.execute(
-        "INSERT INTO images (id, tenant_id, name, description, object_key, sha256, size, upload_job_id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO images (id, tenant_id, name, description, object_key, sha256, size, upload_job_id, created_at, data_key_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             image.id,
             image.tenant_id,
@@ -68,7 +71,8 @@ pub fn insert(tx: &Transaction<'_>, image: &ImageRecord, max_images: u64) -> Sto
             image.sha256,
             i64_of(image.size),
             image.upload_job_id,
-            image.created_at
+            image.created_at,
+            image.data_key.as_ref().map(|k| &k.id)
         ],
     )
     .map_err(db)?;

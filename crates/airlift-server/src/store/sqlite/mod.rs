@@ -9,6 +9,7 @@
 //! ([`report_writer`]).
 
 mod catalog;
+pub(crate) mod data_keys;
 #[cfg(test)]
 mod device_polls_tests;
 mod fleet;
@@ -66,6 +67,25 @@ impl SqliteStore {
     pub fn ensure_tenant_blocking(&self, name: &str) -> StoreResult<TenantRecord> {
         let mut conn = self.pool.take()?;
         let result = tenants::ensure(&mut conn, name);
+        self.pool.give(conn);
+        result
+    }
+
+    /// Every encrypted image's sealed data key (the start-up key check, a key rotation).
+    pub fn data_keys_blocking(&self) -> StoreResult<Vec<airlift_core::encryption::SealedDataKey>> {
+        let mut conn = self.pool.take()?;
+        let result = data_keys::all(&mut conn);
+        self.pool.give(conn);
+        result
+    }
+
+    /// Replaces the given keys' sealed forms in one transaction (a rotation's re-wrap).
+    pub fn replace_data_keys_blocking(
+        &self,
+        keys: &[airlift_core::encryption::SealedDataKey],
+    ) -> StoreResult<()> {
+        let mut conn = self.pool.take()?;
+        let result = data_keys::replace_all(&mut conn, keys);
         self.pool.give(conn);
         result
     }

@@ -13,6 +13,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V5),
         M::up(V6_ROLLOUT_OUTCOME),
         M::up(V7_IDEMPOTENCY_KEYS),
+        M::up(V8_DATA_KEYS),
     ])
 }
 
@@ -400,6 +401,22 @@ CREATE TABLE idempotency_keys (
     PRIMARY KEY (tenant_id, key_hash)
 ) STRICT;
 CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+"#;
+
+/// Images stored encrypted (seed 003's `datafile_encryption`): each encrypted image's data key,
+/// sealed by the server key (JSON of `airlift_core::encryption::SealedDataKey`; never the key in
+/// plain), named by the image, the packages made from it and the upload job that makes it. A
+/// rotation of the server key rewrites `sealed` only, so packages stay immutable.
+const V8_DATA_KEYS: &str = r#"
+CREATE TABLE data_keys (
+    id         TEXT PRIMARY KEY,
+    tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+    sealed     TEXT NOT NULL,
+    created_at TEXT NOT NULL
+) STRICT;
+ALTER TABLE images ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
+ALTER TABLE packages ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
+ALTER TABLE upload_jobs ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
 "#;
 
 #[cfg(test)]

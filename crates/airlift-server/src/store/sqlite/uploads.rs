@@ -426,8 +426,8 @@ pub fn finish_completion(
     Ok((job, keys))
 }
 
-const IMAGE_COLUMNS: &str =
-    "id, tenant_id, name, description, object_key, sha256, size, upload_job_id, created_at";
+const IMAGE_COLUMNS: &str = "id, tenant_id, name, description, object_key, sha256, size, \
+    upload_job_id, created_at, (SELECT sealed FROM data_keys d WHERE d.id = images.data_key_id)";
 
 fn image_row(r: &Row<'_>) -> rusqlite::Result<ImageRecord> {
     Ok(ImageRecord {
@@ -440,6 +440,7 @@ fn image_row(r: &Row<'_>) -> rusqlite::Result<ImageRecord> {
         size: u64_of(r.get(6)?),
         upload_job_id: r.get(7)?,
         created_at: r.get(8)?,
+        data_key: super::data_keys::parse(r.get(9)?)?,
     })
 }
 
@@ -514,11 +515,21 @@ pub fn delete_image(
     if let Some(package_id) = package_id {
         return Ok(ImageDeletion::UsedBy { package_id });
     }
+    let data_key: Option<String> = tx
+        .query_row(
+            "SELECT data_key_id FROM images WHERE tenant_id = ?1 AND id = ?2",
+            [tenant, id],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
     tx.execute(
         "DELETE FROM images WHERE tenant_id = ?1 AND id = ?2",
         [tenant, id],
     )
     .map_err(db)?;
+    if let Some(key) = data_key {
+        super::data_keys::delete_unused(&tx, &key)?;
+    }
     tx.commit().map_err(db)?;
     Ok(ImageDeletion::Deleted { object_key })
 }
