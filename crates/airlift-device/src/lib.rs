@@ -5,12 +5,14 @@
 //! - [`device_api`]: poll, ranged chunk fetch, report, command acknowledgement;
 //! - [`ranges`]: 64 KiB range planning and reassembly, resumable;
 //! - [`verify`]: SHA-256 and signature checks against pinned keys;
+//! - [`decrypt`]: encrypted packages, each 64 KiB range decrypted alone;
 //! - [`retry`]: bounded retries of transient failures, with backoff and optional jitter;
 //! - [`proto`]: the wire shapes (airlift-core's, the server's own structs).
 //!
 //! What a device does with an assignment (simulate faults, run an install hook) is its own.
 
 pub mod creds;
+pub mod decrypt;
 pub mod device_api;
 pub mod http;
 pub mod proto;

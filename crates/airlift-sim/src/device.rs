@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use crate::proto::{CommandKind, OtaAssignment, OtaReport};
 use airlift_core::install_status::InstallStatus;
+use airlift_core::wire::AssignmentEncryption;
+use airlift_device::decrypt::Decryption;
 use rand::Rng as _;
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -47,6 +49,8 @@ struct Job {
     checksum: String,
     signature: Option<String>,
     kind: Option<CommandKind>,
+    /// Set for an encrypted package: the download is its stored (encrypted) bytes.
+    encryption: Option<AssignmentEncryption>,
 }
 
 pub(crate) struct Device {
@@ -220,6 +224,7 @@ impl Device {
             checksum: a.checksum.clone(),
             signature: a.signature.clone(),
             kind,
+            encryption: a.encryption.clone(),
         })
     }
 
@@ -394,7 +399,24 @@ impl Device {
             );
             return Err((JobResult::DownloadError, Some(m), 0));
         }
-        let mut asm = Assembly::new(job.size, self.shared.cfg.range_len)
+        let decryption = match &job.encryption {
+            None => None,
+            Some(enc) => {
+                let enc = if fault == Some(FaultKind::WrongKey) {
+                    wrong_key(enc)
+                } else {
+                    enc.clone()
+                };
+                let d = Decryption::from_assignment(&enc, job.size)
+                    .map_err(|e| (JobResult::DownloadError, Some(decrypt_message(&e)), 0))?;
+                Some(d)
+            }
+        };
+        // An encrypted package's download is its stored bytes (segments with their tags).
+        let total = decryption
+            .as_ref()
+            .map_or(job.size, Decryption::stored_size);
+        let mut asm = Assembly::new(total, self.shared.cfg.range_len)
             .map_err(|m| (JobResult::DownloadError, Some(m), 0))?;
         let ranges_total = asm.missing().len();
         // Where the link drops (offline) or breaks for good (download fault), in ranges.
@@ -465,10 +487,10 @@ impl Device {
                         });
                     }
                 };
-                if reply.total != job.size {
+                if reply.total != total {
                     let m = format!(
                         "artifact is {} bytes, the assignment said {}",
-                        reply.total, job.size
+                        reply.total, total
                     );
                     return Err((JobResult::DownloadError, Some(m), resumes));
                 }
@@ -498,7 +520,35 @@ impl Device {
         if fault == Some(FaultKind::Corrupt) {
             asm.corrupt(&mut self.rng);
         }
-        Ok((asm.into_bytes(), resumes))
+        let bytes = asm.into_bytes();
+        match decryption {
+            None => Ok((bytes, resumes)),
+            // Each 64 KiB range decrypts alone; a segment that does not authenticate (wrong
+            // key, bytes altered, cut or reordered) is named and nothing is installed.
+            Some(d) => d
+                .decrypt_all(&bytes)
+                .map(|plain| (plain, resumes))
+                .map_err(|e| (JobResult::DownloadError, Some(decrypt_message(&e)), resumes)),
+        }
+    }
+}
+
+/// What a device reports when an encrypted package does not decrypt.
+fn decrypt_message(e: &airlift_device::decrypt::DecryptFailure) -> String {
+    format!("{}: {e}", e.code())
+}
+
+/// The assignment with another key (the `wrong-key` fault).
+fn wrong_key(enc: &AssignmentEncryption) -> AssignmentEncryption {
+    use base64::Engine as _;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let mut key = engine.decode(&enc.key).unwrap_or_default();
+    if let Some(b) = key.first_mut() {
+        *b ^= 0xFF;
+    }
+    AssignmentEncryption {
+        key: engine.encode(key),
+        ..enc.clone()
     }
 }
 

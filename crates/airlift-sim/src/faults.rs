@@ -29,10 +29,19 @@ pub enum FaultKind {
     Corrupt,
     /// The device takes its command and then never says anything again.
     Hang,
+    /// An encrypted package is decrypted with a key other than the assignment's; decryption
+    /// must refuse it (`DOWNLOAD_ERROR`, never installed). No effect on a plain package.
+    WrongKey,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 4] = [Self::Install, Self::Download, Self::Corrupt, Self::Hang];
+    pub const ALL: [FaultKind; 5] = [
+        Self::Install,
+        Self::Download,
+        Self::Corrupt,
+        Self::Hang,
+        Self::WrongKey,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -40,6 +49,7 @@ impl FaultKind {
             Self::Download => "download",
             Self::Corrupt => "corrupt",
             Self::Hang => "hang",
+            Self::WrongKey => "wrong-key",
         }
     }
 }
@@ -57,7 +67,9 @@ impl FromStr for FaultKind {
         Self::ALL
             .into_iter()
             .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("unknown fault {s:?} (install, download, corrupt, hang)"))
+            .ok_or_else(|| {
+                format!("unknown fault {s:?} (install, download, corrupt, hang, wrong-key)")
+            })
     }
 }
 
