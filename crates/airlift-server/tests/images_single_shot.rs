@@ -159,7 +159,8 @@ async fn bad_forms_are_refused_and_leave_nothing() {
     assert!(e["message"].as_str().unwrap().contains("name"), "{e}");
     assert_nothing_kept(&api, &server).await;
 
-    // An unknown field, a field twice, an empty datafile, encryption asked for, a bad value.
+    // An unknown field, a field twice, an empty datafile (encrypted too), a bad value (before
+    // and after the datafile).
     for fields in [
         vec![
             ("name", &b"fw"[..], false),
@@ -180,12 +181,12 @@ async fn bad_forms_are_refused_and_leave_nothing() {
         vec![
             ("name", b"fw", false),
             ("datafile_encryption", b"true", false),
-            ("datafile", &data, true),
+            ("datafile", b"", true),
         ],
         vec![
             ("name", b"fw", false),
             ("datafile", &data, true),
-            ("datafile_encryption", b"true", false),
+            ("datafile_encryption", b"yes", false),
         ],
         vec![
             ("name", b"fw", false),
