@@ -154,6 +154,7 @@ async fn idempotent_calls_retry_and_posts_do_not() {
         .create_upload_job(&CreateUploadJob {
             name: "x".into(),
             description: String::new(),
+            datafile_encryption: false,
         })
         .await
         .expect_err("POST fails");
@@ -221,6 +222,7 @@ async fn real_server_errors_keep_their_codes() {
     let job = CreateUploadJob {
         name: "dup".into(),
         description: String::new(),
+        datafile_encryption: false,
     };
     admin.create_upload_job(&job).await.expect("first");
     let err = admin.create_upload_job(&job).await.unwrap_err();

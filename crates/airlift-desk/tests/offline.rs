@@ -131,6 +131,7 @@ async fn offline_reads_come_from_the_cache_and_writes_fail() {
         .create_upload_job(&CreateUploadJob {
             name: "later".into(),
             description: String::new(),
+            datafile_encryption: false,
         })
         .await
         .unwrap_err();

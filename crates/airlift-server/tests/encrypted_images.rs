@@ -422,3 +422,112 @@ async fn a_wrong_server_key_stops_the_start_and_a_rotation_rewraps_every_image_k
         .unwrap();
     assert!(!out.status.success());
 }
+
+#[tokio::test]
+async fn an_encrypted_upload_job_stores_parts_and_image_encrypted_in_any_order() {
+    let f = fleet(1, &[]).await;
+    let data_dir = f.dir.path().to_owned();
+    let plain = firmware(300_000, 21);
+    let job =
+        f.rm.post(
+            "/api/v1/ota/upload-jobs",
+            json!({"name": "enc-job", "datafile_encryption": true}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(job["datafile_encryption"], true, "{job}");
+    let id = job["id"].as_str().unwrap().to_owned();
+    // Parts out of order, one re-sent, one refused for a wrong MD5: nothing plain at any time.
+    let parts: Vec<&[u8]> = plain.chunks(100_000).collect();
+    f.rm.put_part(&id, 3, parts[2]).await.expect(201);
+    f.rm.put_part(&id, 1, parts[0]).await.expect(201);
+    assert_no_plain(&data_dir, "two parts");
+    f.rm.put_part(&id, 1, parts[0]).await.expect(200);
+    let bad = f.rm.send(
+        f.rm.req(
+            Method::PUT,
+            &format!("/api/v1/ota/upload-jobs/{id}/chunks/2"),
+        )
+        .header("content-md5", content_md5(b"other"))
+        .body(parts[1].to_vec()),
+    );
+    bad.await.expect_error(400, "INVALID_ARGUMENT");
+    f.rm.put_part(&id, 2, parts[1]).await.expect(201);
+    let listed =
+        f.rm.get(&format!("/api/v1/ota/upload-jobs/{id}/chunks"))
+            .await
+            .expect(200);
+    let lengths: Vec<u64> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["length"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lengths, [100_000, 100_000, 100_000], "plain lengths");
+    assert_eq!(listed["data"][1]["hash"], hex_md5(parts[1]));
+    assert_no_plain(&data_dir, "every part");
+    f.rm.post_chunk(&id, b"").await.expect(201);
+    let job =
+        f.rm.get(&format!("/api/v1/ota/upload-jobs/{id}"))
+            .await
+            .expect(200);
+    let image_id = job["firmware_image_id"].as_str().unwrap();
+    let image =
+        f.rm.get(&format!("/api/v1/ota/images/{image_id}"))
+            .await
+            .expect(200);
+    assert_eq!(image["datafile_encryption"], true);
+    assert_eq!(image["datafile_size"], plain.len() as u64);
+    assert_eq!(image["datafile_checksum"], sha256_hex(&plain));
+    assert_no_plain(&data_dir, "completion");
+
+    // The package and a device's download, as for a single-shot image.
+    let pkg =
+        f.rm.post(
+            "/api/v1/ota/packages",
+            package_body(
+                "3.1.0",
+                image["datafile"].as_str().unwrap(),
+                &sha256_hex(&plain),
+                plain.len() as u64,
+            ),
+        )
+        .await
+        .expect(201)["package_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    f.start(
+        json!({"package_id": pkg, "target_profile_id": f.profile, "canary_percent": 100,
+                   "failure_threshold_percent": 50}),
+    )
+    .await;
+    let d = &f.devices[0];
+    let (_, enc) = assigned_encryption(d).await;
+    assert_eq!(
+        download(d, &pkg, &enc, plain.len() as u64).await.unwrap(),
+        plain
+    );
+    assert_no_plain(&data_dir, "device download");
+
+    // A job without the flag stays plain, and says so.
+    let plain_job =
+        f.rm.post("/api/v1/ota/upload-jobs", json!({"name": "plain-job"}))
+            .await
+            .expect(201);
+    assert_eq!(plain_job["datafile_encryption"], false);
+    f.rm.post(
+        "/api/v1/ota/upload-jobs",
+        json!({"name": "x", "datafile_encryption": "yes"}),
+    )
+    .await
+    .expect_error(400, "INVALID_ARGUMENT");
+}
+
+fn hex_md5(data: &[u8]) -> String {
+    use base64::Engine as _;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(content_md5(data))
+        .unwrap();
+    raw.iter().map(|b| format!("{b:02x}")).collect()
+}

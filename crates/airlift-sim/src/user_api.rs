@@ -199,6 +199,7 @@ impl UserApi {
                 &CreateUploadJob {
                     name: name.to_owned(),
                     description: format!("airlift-sim demo artifact {name}"),
+                    datafile_encryption: false,
                 },
             )
             .await?;

@@ -8,6 +8,10 @@ pub struct CreateUploadJob {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// Store the image encrypted (seed 003's `datafile_encryption`); its parts are encrypted
+    /// as they arrive.
+    #[serde(default)]
+    pub datafile_encryption: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -49,6 +53,9 @@ pub struct UploadJob {
     pub created_at: String,
     pub updated_at: String,
     pub etag: String,
+    /// The job stores its parts, and its image, encrypted.
+    #[serde(default)]
+    pub datafile_encryption: bool,
 }
 
 /// One stored chunk (part) of an upload job. `hash` is the hex MD5 the client sent as

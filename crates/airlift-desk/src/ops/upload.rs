@@ -51,6 +51,9 @@ pub struct BuildRequest {
     pub key_id: Option<String>,
     pub part_size: u64,
     pub parallel: usize,
+    /// Store the image encrypted on the server (`datafile_encryption`).
+    #[serde(default)]
+    pub encrypt: bool,
     /// The `Idempotency-Key` the person chose for this command; the package create sends it
     /// suffixed `:package`. Without one, a key derived from the create's inputs is sent, so a
     /// create retried after a lost answer is answered the first package.
@@ -68,6 +71,7 @@ impl BuildRequest {
             key_id: None,
             part_size: DEFAULT_PART_SIZE,
             parallel: DEFAULT_PARALLEL,
+            encrypt: false,
             idempotency_key: None,
         }
     }
@@ -189,6 +193,7 @@ pub async fn upload_build(
     transfer.description = format!("{} {}", req.name, req.version());
     transfer.part_size = req.part_size;
     transfer.parallel = req.parallel;
+    transfer.encrypt = req.encrypt;
     transfer.request_json = Some(serde_json::to_string(req).map_err(|err| {
         DeskError::internal(format!("cannot record the upload's request: {err}"))
     })?);

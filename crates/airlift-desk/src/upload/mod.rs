@@ -47,6 +47,8 @@ pub struct UploadRequest {
     /// The upload job's (and image's) name; unique within the tenant.
     pub job_name: String,
     pub description: String,
+    /// Ask the server to store the image encrypted (`datafile_encryption`).
+    pub encrypt: bool,
     pub part_size: u64,
     pub parallel: usize,
     /// What the upload becomes (JSON), kept on its pending record so a resume needs nothing else.
@@ -59,6 +61,7 @@ impl UploadRequest {
             path: path.to_path_buf(),
             job_name: job_name.to_owned(),
             description: String::new(),
+            encrypt: false,
             part_size: DEFAULT_PART_SIZE,
             parallel: DEFAULT_PARALLEL,
             request_json: None,
@@ -101,6 +104,7 @@ pub async fn upload_file(
                 .create_upload_job(&CreateUploadJob {
                     name: req.job_name.clone(),
                     description: req.description.clone(),
+                    datafile_encryption: req.encrypt,
                 })
                 .await?;
             resume::remember(cache, connection_id, &job.id, &file, req.part_size)?;

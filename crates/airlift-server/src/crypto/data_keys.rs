@@ -30,6 +30,23 @@ impl std::fmt::Debug for DataKey {
 }
 
 impl DataKey {
+    /// The same key with another nonce prefix (an encrypted upload part carries its own).
+    pub fn with_prefix(&self, nonce_prefix: [u8; NONCE_PREFIX_BYTES]) -> Self {
+        Self {
+            key: self.key,
+            nonce_prefix,
+        }
+    }
+
+    /// A fresh random nonce prefix for a new stream under this key.
+    pub fn fresh_prefix(&self) -> Result<Self, AppError> {
+        Ok(self.with_prefix(random()?))
+    }
+
+    pub fn nonce_prefix(&self) -> [u8; NONCE_PREFIX_BYTES] {
+        self.nonce_prefix
+    }
+
     pub fn encryptor(&self) -> SegmentEncryptor {
         // Both lengths are fixed by the types: this cannot fail.
         SegmentEncryptor::new(&self.key, &self.nonce_prefix)

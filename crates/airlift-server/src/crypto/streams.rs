@@ -1,10 +1,13 @@
 //! Bytes encrypted on their way into storage and decrypted on their way to a hash, one piece at
 //! a time (bounded memory; plain bytes exist only in these buffers, never in a file).
 
-use airlift_core::encryption::{DecryptError, SegmentDecryptor, SegmentEncryptor};
+use airlift_core::encryption::{
+    DecryptError, SegmentDecryptor, SegmentEncryptor, SegmentLayout, NONCE_PREFIX_BYTES,
+};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt as _};
 
+use super::DataKey;
 use crate::error::AppError;
 
 struct Encrypting<S, F> {
@@ -87,4 +90,85 @@ impl Decrypting {
 /// were written with): the server's problem, not the request's.
 fn stored_damaged(e: DecryptError) -> AppError {
     AppError::internal("decrypting a stored image", e)
+}
+
+/// An encrypted upload part's stored form: its own nonce prefix, then its segments (under the
+/// job's data key). The stored length of a part of `plain_len` bytes.
+pub fn part_stored_len(plain_len: u64) -> u64 {
+    NONCE_PREFIX_BYTES as u64 + SegmentLayout::new(plain_len).stored_size()
+}
+
+/// The plain bytes of an encrypted upload part read as `stored` (see [`part_stored_len`]),
+/// piece by piece; a part that does not decrypt whole ends the stream with an error.
+pub fn decrypting_part<S>(
+    stored: S,
+    job_key: DataKey,
+    plain_len: u64,
+) -> impl Stream<Item = Result<Bytes, AppError>>
+where
+    S: Stream<Item = Result<Bytes, AppError>> + Unpin,
+{
+    struct St<S> {
+        stored: S,
+        header: Vec<u8>,
+        decrypting: Option<Decrypting>,
+        job_key: DataKey,
+        plain_len: u64,
+        done: bool,
+    }
+    let st = St {
+        stored,
+        header: Vec::with_capacity(NONCE_PREFIX_BYTES),
+        decrypting: None,
+        job_key,
+        plain_len,
+        done: false,
+    };
+    futures_util::stream::unfold(st, |mut st| async move {
+        if st.done {
+            return None;
+        }
+        loop {
+            match st.stored.next().await {
+                Some(Ok(piece)) => {
+                    let mut piece = &piece[..];
+                    if st.decrypting.is_none() {
+                        let take = (NONCE_PREFIX_BYTES - st.header.len()).min(piece.len());
+                        st.header.extend_from_slice(&piece[..take]);
+                        piece = &piece[take..];
+                        if st.header.len() < NONCE_PREFIX_BYTES {
+                            continue;
+                        }
+                        let mut prefix = [0u8; NONCE_PREFIX_BYTES];
+                        prefix.copy_from_slice(&st.header);
+                        let cipher = st.job_key.with_prefix(prefix).cipher(st.plain_len);
+                        st.decrypting = Some(Decrypting::new(SegmentDecryptor::new(cipher)));
+                    }
+                    let Some(d) = st.decrypting.as_mut() else {
+                        continue;
+                    };
+                    match d.push(piece) {
+                        Ok(plain) if plain.is_empty() => continue,
+                        Ok(plain) => return Some((Ok(Bytes::from(plain)), st)),
+                        Err(e) => {
+                            st.done = true;
+                            return Some((Err(e), st));
+                        }
+                    }
+                }
+                Some(Err(e)) => {
+                    st.done = true;
+                    return Some((Err(e), st));
+                }
+                None => {
+                    st.done = true;
+                    let finished = match st.decrypting.take() {
+                        Some(d) => d.finish(),
+                        None => Err(stored_damaged(DecryptError::BadKeyMaterial)),
+                    };
+                    return finished.err().map(|e| (Err(e), st));
+                }
+            }
+        }
+    })
 }

@@ -49,6 +49,7 @@ pub fn job_to_wire(j: UploadJobRecord) -> UploadJob {
         status: j.status,
         chunk_count: j.chunk_count,
         bytes_received: j.bytes_received,
+        datafile_encryption: j.data_key.is_some(),
         created_at: j.created_at,
         updated_at: j.updated_at,
     }
@@ -78,9 +79,11 @@ pub async fn create_job(
     let extract::Json(body) = body?;
     let job = service::create_job(
         &*state.store,
+        &state.data_keys,
         caller.tenant_id(),
         &body.name,
         &body.description,
+        body.datafile_encryption,
     )
     .await?;
     Ok(created(
@@ -184,6 +187,7 @@ async fn append(
         let done = service::complete(
             state.store.clone(),
             state.artifacts.clone(),
+            state.data_keys.clone(),
             caller.tenant_id(),
             &id,
             md5,
@@ -222,7 +226,12 @@ where
         min_bytes: state.config.min_chunk_bytes,
     };
     let tenant = caller.tenant_id();
-    service::store_part(&*state.store, &state.artifacts, tenant, job_id, part).await
+    let sources = service::PartStorage {
+        store: &*state.store,
+        artifacts: &state.artifacts,
+        data_keys: &state.data_keys,
+    };
+    service::store_part(sources, tenant, job_id, part).await
 }
 
 /// The zero-length chunk that completed a job, as seed 003 shows it.

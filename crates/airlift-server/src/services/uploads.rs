@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use airlift_core::encryption::SealedDataKey;
 use airlift_core::error::ApiError;
 use airlift_core::upload_parts::{self, PartSize};
 use airlift_core::wire::UploadJobStatus;
@@ -20,6 +21,8 @@ use md5::{Digest as _, Md5};
 use super::found;
 use super::text::bounded_text;
 use crate::artifacts::{keys, Artifacts};
+use crate::crypto::streams::{decrypting_part, encrypting, part_stored_len};
+use crate::crypto::DataKeys;
 use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::store::{
@@ -42,12 +45,19 @@ pub fn image_description(description: &str) -> Result<String, ApiError> {
 
 pub async fn create_job(
     store: &dyn UploadStore,
+    data_keys: &DataKeys,
     tenant_id: &str,
     name: &str,
     description: &str,
+    datafile_encryption: bool,
 ) -> AppResult<UploadJobRecord> {
     let name = image_name(name)?;
     let description = image_description(description)?;
+    let data_key = if datafile_encryption {
+        Some(data_keys.create()?.1)
+    } else {
+        None
+    };
     let now = ids::now();
     let job = UploadJobRecord {
         id: ids::new_id("job"),
@@ -60,6 +70,7 @@ pub async fn create_job(
         bytes_received: 0,
         created_at: now.clone(),
         updated_at: now,
+        data_key,
     };
     store.create_upload_job(job.clone()).await?;
     Ok(job)
@@ -162,12 +173,24 @@ pub struct Part<S> {
     pub min_bytes: u64,
 }
 
+/// Where a part goes: the job's row, the object store, and (for an encrypted job) its key.
+#[derive(Clone, Copy)]
+pub struct PartStorage<'a> {
+    pub store: &'a dyn UploadStore,
+    pub artifacts: &'a Artifacts,
+    pub data_keys: &'a DataKeys,
+}
+
 /// Streams one part into a fresh object, checks it is not empty and matches its MD5, then
 /// records it. On any failure the object is removed. Returns the part and whether it replaced
 /// an earlier upload of the same part.
+///
+/// A part of an encrypted job is encrypted as it arrives, under the job's data key with a
+/// fresh nonce prefix written in front of it (`crypto::streams::part_stored_len`): parts may
+/// arrive in any order and be re-sent, so each is a stream of its own; no plain byte is
+/// stored. Its length and MD5 are the plain bytes'.
 pub async fn store_part<S>(
-    store: &dyn UploadStore,
-    artifacts: &Artifacts,
+    to: PartStorage<'_>,
     tenant_id: &str,
     job_id: &str,
     part: Part<S>,
@@ -175,14 +198,35 @@ pub async fn store_part<S>(
 where
     S: Stream<Item = Result<Bytes, AppError>>,
 {
+    let (store, artifacts) = (to.store, to.artifacts);
+    let job = job(store, tenant_id, job_id).await?;
     let key = keys::chunk(tenant_id, job_id);
     let mut hasher = Md5::new();
-    let length = artifacts
-        .write_stream(&key, part.body, |piece| {
-            hasher.update(piece);
-            Ok(())
-        })
-        .await?;
+    let length = match &job.data_key {
+        None => {
+            artifacts
+                .write_stream(&key, part.body, |piece| {
+                    hasher.update(piece);
+                    Ok(())
+                })
+                .await?
+        }
+        Some(sealed) => {
+            let part_key = to.data_keys.open(sealed)?.fresh_prefix()?;
+            let mut plain_len = 0u64;
+            let prefix = part_key.nonce_prefix();
+            let header =
+                futures_util::stream::once(async move { Ok(Bytes::copy_from_slice(&prefix)) });
+            let body = encrypting(Box::pin(part.body), part_key.encryptor(), |piece| {
+                hasher.update(piece);
+                plain_len += piece.len() as u64;
+            });
+            artifacts
+                .write_stream(&key, header.chain(body), |_| Ok(()))
+                .await?;
+            plain_len
+        }
+    };
     if length == 0 {
         artifacts.delete(&key).await;
         return Err(ApiError::invalid_argument(
@@ -263,6 +307,7 @@ pub fn empty_md5() -> [u8; 16] {
 pub async fn complete(
     store: Arc<dyn Store>,
     artifacts: Artifacts,
+    data_keys: DataKeys,
     tenant_id: &str,
     job_id: &str,
     md5: [u8; 16],
@@ -274,14 +319,17 @@ pub async fn complete(
         );
     }
     let (tenant, job_id) = (tenant_id.to_owned(), job_id.to_owned());
-    tokio::spawn(async move { assemble_job(&*store, &artifacts, &tenant, &job_id, limits).await })
-        .await
-        .map_err(|e| AppError::internal("completing an upload job", e))?
+    tokio::spawn(async move {
+        assemble_job(&*store, &artifacts, &data_keys, &tenant, &job_id, limits).await
+    })
+    .await
+    .map_err(|e| AppError::internal("completing an upload job", e))?
 }
 
 async fn assemble_job(
     store: &dyn Store,
     artifacts: &Artifacts,
+    data_keys: &DataKeys,
     tenant: &str,
     job_id: &str,
     limits: CompletionLimits,
@@ -309,7 +357,13 @@ async fn assemble_job(
     let job = job(store, tenant, job_id).await?;
     let image_id = ids::new_id("img");
     let key = keys::image(tenant, &image_id);
-    let (size, sha256) = match assemble(artifacts, &key, &chunks).await {
+    let assembled = match &job.data_key {
+        None => assemble(artifacts, &key, &chunks)
+            .await
+            .map(|(s, h)| (s, h, None)),
+        Some(sealed) => assemble_encrypted(artifacts, data_keys, sealed, &key, &chunks).await,
+    };
+    let (size, sha256, data_key) = match assembled {
         Ok(v) => v,
         Err(e) => {
             artifacts.delete(&key).await;
@@ -329,7 +383,7 @@ async fn assemble_job(
         size,
         upload_job_id: job_id.to_owned(),
         created_at: ids::now(),
-        data_key: None,
+        data_key,
     };
     let (_, part_keys) = match store.finish_completion(image.clone(), max_images).await {
         Ok(v) => v,
@@ -371,4 +425,37 @@ async fn assemble(
         })
         .await?;
     Ok((size, hex::encode(hasher.finish())))
+}
+
+/// An encrypted job's parts decrypted in order (in memory, piece by piece) and encrypted again
+/// as one stream under a fresh data key: the image's. Returns (plain size, plain sha256 hex,
+/// the image's sealed key).
+async fn assemble_encrypted(
+    artifacts: &Artifacts,
+    data_keys: &DataKeys,
+    job_key: &SealedDataKey,
+    key: &object_store::path::Path,
+    chunks: &[ChunkRecord],
+) -> AppResult<(u64, String, Option<SealedDataKey>)> {
+    let job_key = data_keys.open(job_key)?;
+    let mut sources = Vec::with_capacity(chunks.len());
+    for c in chunks {
+        sources.push((Artifacts::key(&c.object_key)?, c.length));
+    }
+    let reader = artifacts.clone();
+    let plain = futures_util::stream::iter(sources)
+        .map(move |(k, len)| {
+            let stored = Box::pin(reader.read(k, part_stored_len(len)));
+            decrypting_part(stored, job_key.clone(), len)
+        })
+        .flatten();
+    let (image_key, sealed) = data_keys.create()?;
+    let mut hasher = crate::hashing::Sha256::new();
+    let mut size = 0u64;
+    let stored = encrypting(Box::pin(plain), image_key.encryptor(), |piece| {
+        hasher.update(piece);
+        size += piece.len() as u64;
+    });
+    artifacts.write_stream(key, stored, |_| Ok(())).await?;
+    Ok((size, hex::encode(hasher.finish()), Some(sealed)))
 }

@@ -58,6 +58,9 @@ pub struct UploadJobRecord {
     pub bytes_received: u64,
     pub created_at: String,
     pub updated_at: String,
+    /// Set for a job created with `datafile_encryption`: its parts are stored encrypted under
+    /// this key (each with its own nonce prefix in front).
+    pub data_key: Option<SealedDataKey>,
 }
 
 #[derive(Debug, Clone)]

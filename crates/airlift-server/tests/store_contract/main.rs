@@ -32,6 +32,7 @@ fn code(e: StoreError) -> ErrorCode {
 
 fn job(tenant: &str, id: &str, name: &str) -> UploadJobRecord {
     UploadJobRecord {
+        data_key: None,
         id: id.into(),
         tenant_id: tenant.into(),
         name: name.into(),

@@ -16,7 +16,8 @@ const JOB_SELECT: &str = "
            j.created_at, j.updated_at,
            (SELECT COUNT(*) FROM upload_chunks c WHERE c.job_id = j.id),
            COALESCE((SELECT size FROM images i WHERE i.id = j.firmware_image_id),
-                    (SELECT COALESCE(SUM(length), 0) FROM upload_chunks c WHERE c.job_id = j.id))
+                    (SELECT COALESCE(SUM(length), 0) FROM upload_chunks c WHERE c.job_id = j.id)),
+           (SELECT sealed FROM data_keys d WHERE d.id = j.data_key_id)
     FROM upload_jobs j";
 
 fn status_of(s: &str) -> UploadJobStatus {
@@ -40,6 +41,7 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<UploadJobRecord> {
         updated_at: r.get(7)?,
         chunk_count: u64_of(r.get(8)?),
         bytes_received: u64_of(r.get(9)?),
+        data_key: super::data_keys::parse(r.get(10)?)?,
     })
 }
 
@@ -61,10 +63,14 @@ pub fn create_job(c: &mut Connection, job: &UploadJobRecord) -> StoreResult<()> 
         ))
         .into());
     }
+    if let Some(key) = &job.data_key {
+        super::data_keys::insert(&tx, &job.tenant_id, key, &job.created_at)?;
+    }
     tx.execute(
-        "INSERT INTO upload_jobs (id, tenant_id, name, description, status, firmware_image_id, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?6)",
-        params![job.id, job.tenant_id, job.name, job.description, job.status.as_str(), job.created_at],
+        "INSERT INTO upload_jobs (id, tenant_id, name, description, status, firmware_image_id, created_at, updated_at, data_key_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?6, ?7)",
+        params![job.id, job.tenant_id, job.name, job.description, job.status.as_str(), job.created_at,
+                job.data_key.as_ref().map(|k| &k.id)],
     )
     .map_err(db)?;
     tx.commit().map_err(db)
