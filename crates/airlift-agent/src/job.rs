@@ -2,6 +2,7 @@
 //! anti-rollback, signature, disk space), the ranged download with resume, the SHA-256
 //! check, then the install hook.
 
+use airlift_device::decrypt::Decryption;
 use airlift_device::proto::{InstallStatus, OtaAssignment};
 use airlift_device::ranges::{Range, MAX_RANGE};
 use airlift_device::retry::retry_with;
@@ -176,12 +177,34 @@ impl Agent {
         let local = |e: std::io::Error| {
             Interrupted::Local(AgentError::State(format!("{}: {e}", part.display())))
         };
+        let decryption = match &job.encryption {
+            None => None,
+            Some(enc) => Some(
+                Decryption::from_assignment(enc, job.size)
+                    .map_err(|e| Interrupted::Broken(format!("{}: {e}", e.code())))?,
+            ),
+        };
         let (mut file, mut at) = download::open_at(&part, committed).map_err(local)?;
         let mut next_step = (at * 100 / job.size.max(1)) as u32 / 10 * 10 + 10;
         while at < job.size {
-            let range = Range {
-                offset: at,
-                len: MAX_RANGE.min(job.size - at),
+            // Plain: the next 64 KiB. Encrypted: the stored segment holding plain byte `at`
+            // (the partial file holds whole decrypted segments, so `at` starts one).
+            let (range, total) = match &decryption {
+                None => (
+                    Range {
+                        offset: at,
+                        len: MAX_RANGE.min(job.size - at),
+                    },
+                    job.size,
+                ),
+                Some(d) => {
+                    let stored = d.layout().stored_range(d.layout().segment_of_plain(at));
+                    let range = Range {
+                        offset: stored.start,
+                        len: stored.end - stored.start,
+                    };
+                    (range, d.stored_size())
+                }
             };
             let http = &self.cfg.http;
             let creds = &self.cfg.creds;
@@ -198,21 +221,38 @@ impl Agent {
                     }
                     Err(e) => return Err(Interrupted::Broken(format!("Download failed: {e}"))),
                 };
-            if reply.total != job.size {
+            if reply.total != total {
                 return Err(Interrupted::Broken(format!(
-                    "The artifact is {} bytes, the assignment said {}",
-                    reply.total, job.size
+                    "The artifact is {} bytes, the assignment said {total}",
+                    reply.total
                 )));
             }
-            if reply.offset != at || reply.bytes.is_empty() {
+            if reply.offset != range.offset || reply.bytes.is_empty() {
                 return Err(Interrupted::Broken(format!(
-                    "Asked for bytes from {at}, the server answered {} bytes from {}",
+                    "Asked for bytes from {}, the server answered {} bytes from {}",
+                    range.offset,
                     reply.bytes.len(),
                     reply.offset
                 )));
             }
-            download::append(&mut file, &reply.bytes).map_err(local)?;
-            at += reply.bytes.len() as u64;
+            let plain = match &decryption {
+                None => reply.bytes,
+                Some(d) => {
+                    if reply.bytes.len() as u64 != range.len {
+                        return Err(Interrupted::Broken(format!(
+                            "Asked for the {}-byte segment at {}, the server answered {} bytes",
+                            range.len,
+                            range.offset,
+                            reply.bytes.len()
+                        )));
+                    }
+                    // A segment that does not authenticate never reaches the partial file.
+                    d.decrypt_range(range.offset, &reply.bytes)
+                        .map_err(|e| Interrupted::Broken(format!("{}: {e}", e.code())))?
+                }
+            };
+            download::append(&mut file, &plain).map_err(local)?;
+            at += plain.len() as u64;
             job.phase = Phase::Downloading { committed: at };
             job.download_failures = 0;
             self.state.job = Some(job.clone());

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use airlift_device::proto::{CommandKind, OtaAssignment, OtaReport};
+use airlift_device::proto::{AssignmentEncryption, CommandKind, OtaAssignment, OtaReport};
 use serde::{Deserialize, Serialize};
 
 use crate::fsutil::write_atomic;
@@ -34,6 +34,10 @@ pub struct Job {
     /// Download cycles that ended without the artifact (reset by progress).
     #[serde(default)]
     pub download_failures: u32,
+    /// Set for an encrypted package: the server sends stored segments, each decrypted on
+    /// arrival; `committed` and `size` count plain bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<AssignmentEncryption>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +65,7 @@ impl Job {
             kind: a.command,
             phase: Phase::Downloading { committed: 0 },
             download_failures: 0,
+            encryption: a.encryption.clone(),
         }
     }
 

@@ -192,6 +192,47 @@ async fn corrupted_bytes_are_refused_and_the_hook_never_runs() {
 }
 
 #[tokio::test]
+async fn an_encrypted_package_is_decrypted_segment_by_segment_and_installed() {
+    let _g = serial().await;
+    let env = Env::start("1.0.0").await;
+    let size = 3 * 65520 + 500;
+    let (pkg, bytes) = env.encrypted_package("2.0.0", size).await;
+    let rollout = env.rollout(&pkg).await;
+    env.set_version("1.0.0");
+    let (url, link) = proxy::start(&env.server.url).await;
+    let _agent = env.agent(&url, &copy_hook(&env), &[]);
+    let r = env.wait_counter(&rollout, "successful", 1, LIMIT).await;
+    assert_eq!(r["status"], "completed", "{r}");
+    assert_eq!(std::fs::read(env.path("installed.bin")).unwrap(), bytes);
+    assert_eq!(env.version(), "2.0.0");
+    // Four stored segments, each fetched whole at its 64 KiB boundary.
+    let mut offsets: Vec<u64> = link.chunk_requests().iter().map(|c| c.0).collect();
+    offsets.sort_unstable();
+    offsets.dedup();
+    assert_eq!(offsets, [0, 65536, 131072, 196608]);
+}
+
+#[tokio::test]
+async fn an_encrypted_segment_altered_in_transit_is_refused_and_never_installed() {
+    let _g = serial().await;
+    let env = Env::start("1.0.0").await;
+    let (pkg, _) = env.encrypted_package("2.0.0", 100_000).await;
+    let rollout = env.rollout(&pkg).await;
+    env.set_version("1.0.0");
+    let (url, link) = proxy::start(&env.server.url).await;
+    link.corrupt
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let ran = env.path("hook-ran");
+    let _agent = env.agent(&url, &format!("touch {}", ran.display()), &[]);
+    let (_, msg, _) = env.wait_report("DOWNLOAD_ERROR", LIMIT).await;
+    assert!(msg.starts_with("DECRYPT_FAILED"), "{msg}");
+    assert!(msg.contains("does not authenticate"), "{msg}");
+    env.wait_counter(&rollout, "failed", 1, LIMIT).await;
+    assert!(!ran.exists(), "the hook ran on bytes that did not decrypt");
+    assert!(!statuses(&env.reports().await).contains(&"INSTALL"));
+}
+
+#[tokio::test]
 async fn an_older_version_is_refused() {
     let _g = serial().await;
     let env = Env::start("1.0.0").await;

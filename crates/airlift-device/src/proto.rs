@@ -3,4 +3,6 @@
 //! with an idempotency `report_id`), and seed 002's statuses.
 
 pub use airlift_core::install_status::InstallStatus;
-pub use airlift_core::wire::{CommandKind, DeviceCommand, OtaAssignment, OtaReport};
+pub use airlift_core::wire::{
+    AssignmentEncryption, CommandKind, DeviceCommand, OtaAssignment, OtaReport,
+};

@@ -117,6 +117,61 @@ impl Env {
         )
     }
 
+    /// A signed package made from an image uploaded with `datafile_encryption=true` (one
+    /// multipart request): the server stores and serves it encrypted.
+    pub async fn encrypted_package(&self, version: &str, size: usize) -> (String, Vec<u8>) {
+        let name = format!("enc-{version}");
+        let data = airlift_sim::artifact::artifact(&name, size);
+        let data_dir = self.dir.path().join("server");
+        let token = airliftd::token(bin("airliftd"), &data_dir, "acme", "admin", 3600)
+            .await
+            .unwrap();
+        let boundary = "airlift-agent-enc";
+        let mut form = Vec::new();
+        for (field, value) in [
+            ("name", name.as_bytes()),
+            ("datafile_encryption", b"true"),
+            ("datafile", &data),
+        ] {
+            form.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n")
+                    .as_bytes(),
+            );
+            form.extend_from_slice(value);
+            form.extend_from_slice(b"\r\n");
+        }
+        form.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let image: Value = reqwest::Client::new()
+            .post(format!("{}/api/v1/ota/images", self.server.url))
+            .bearer_auth(token.trim())
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(image["datafile_encryption"], true, "{image}");
+        let package: Value = self
+            .api
+            .post(
+                "/api/v1/ota/packages",
+                &json!({
+                    "type": "fw", "version": version, "artifact_uri": image["datafile"],
+                    "sha256": image["datafile_checksum"], "size_bytes": size,
+                    "signature": self.signer.sign(&data),
+                    "compatibility": {"device_type": DEVICE_TYPE, "min_version": "0.1.0"},
+                }),
+            )
+            .await
+            .unwrap();
+        (package["package_id"].as_str().unwrap().to_owned(), data)
+    }
+
     /// A rollout of `package_id` to the agent's device.
     pub async fn rollout(&self, package_id: &str) -> String {
         self.rollout_with(json!({
