@@ -50,6 +50,7 @@ mod tests {
             min_version: "1.0.0".into(),
             release_notes: String::new(),
             key_id: None,
+            encrypt: false,
             passphrase: None,
         }
     }

@@ -134,6 +134,7 @@ pub async fn upload_package(
         checksum_verified: published.checksum_verified,
         signature_verified_with: published.signature_verified_with,
         resumed: done.upload.resumed,
+        stored_encrypted: done.upload.image.datafile_encryption,
     })
 }
 

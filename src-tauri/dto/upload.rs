@@ -65,6 +65,9 @@ pub struct UploadRequest {
     pub release_notes: String,
     /// The key to sign with (`None`: unsigned).
     pub key_id: Option<String>,
+    /// Store the image encrypted on the server (`datafile_encryption`).
+    #[serde(default)]
+    pub encrypt: bool,
     /// Unlocks `key_id` (not needed for the demo key); never saved.
     #[serde(default, skip_serializing)]
     #[ts(optional)]
@@ -86,6 +89,7 @@ impl UploadRequest {
         let mut build = BuildRequest::new(&path, &file_name(&path), Some(spec.clone()));
         build.confirmed_sha256 = Some(self.sha256.clone());
         build.key_id = self.key_id.clone();
+        build.encrypt = self.encrypt;
         (build, spec)
     }
 }
@@ -145,6 +149,8 @@ pub struct UploadOutcome {
     pub signature_verified_with: Option<String>,
     /// Whether an interrupted upload of this file was continued.
     pub resumed: bool,
+    /// The server stores the image (and the package's bytes) encrypted.
+    pub stored_encrypted: bool,
 }
 
 /// An upload that was interrupted (app closed, paused) and can be resumed.
@@ -174,6 +180,7 @@ impl PendingUpload {
                 min_version: spec.min_version,
                 release_notes: spec.release_notes,
                 key_id: b.key_id,
+                encrypt: b.encrypt,
                 passphrase: None,
             },
             size_bytes: pending.size_bytes,

@@ -12,4 +12,8 @@ signature_verified_with: string | null,
 /**
  * Whether an interrupted upload of this file was continued.
  */
-resumed: boolean, };
+resumed: boolean, 
+/**
+ * The server stores the image (and the package's bytes) encrypted.
+ */
+stored_encrypted: boolean, };

@@ -15,6 +15,10 @@ sha256: string, type: PackageKind, version: string, device_type: string, min_ver
  */
 key_id: string | null, 
 /**
+ * Store the image encrypted on the server (`datafile_encryption`).
+ */
+encrypt: boolean, 
+/**
  * Unlocks `key_id` (not needed for the demo key); never saved.
  */
 passphrase?: string, };

@@ -43,7 +43,22 @@ describe("upload details form", () => {
     fireEvent.change(screen.getByLabelText("Minimum installed version"), { target: { value: "1.0.0" } });
     fireEvent.change(screen.getByLabelText(/Expected SHA-256/), { target: { value: SHA.toUpperCase() } });
     fireEvent.click(screen.getByRole("button", { name: "Next: signing" }));
-    expect(onSubmit).toHaveBeenCalledWith(expect.objectContaining({ version: "2.1.0-rc.1", deviceType: "temp-sensor" }));
+    expect(onSubmit).toHaveBeenCalledWith(
+      expect.objectContaining({ version: "2.1.0-rc.1", deviceType: "temp-sensor", encrypt: false }),
+    );
+  });
+
+  it("sends the encryption switch with the details", () => {
+    const onSubmit = setup();
+    fireEvent.change(screen.getByLabelText("Version"), { target: { value: "2.1.0" } });
+    fireEvent.change(screen.getByLabelText("Device type"), { target: { value: "temp-sensor" } });
+    fireEvent.change(screen.getByLabelText("Minimum installed version"), { target: { value: "1.0.0" } });
+    const toggle = screen.getByRole("switch", { name: "Encrypt stored image" });
+    expect(toggle).not.toBeChecked();
+    expect(toggle).toHaveAccessibleDescription(/decrypts what it downloads/);
+    fireEvent.click(toggle);
+    fireEvent.click(screen.getByRole("button", { name: "Next: signing" }));
+    expect(onSubmit).toHaveBeenCalledWith(expect.objectContaining({ version: "2.1.0", encrypt: true }));
   });
 
   it("maps server errors to fields", () => {

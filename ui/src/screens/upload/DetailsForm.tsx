@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { formatBytes } from "../../lib/format";
-import { validateDetails, type DetailErrors, type Details } from "./details";
+import { validateDetails, type DetailErrors, type Details, type TextField } from "./details";
 import { FieldError } from "../../components/FieldError";
 import { CopyButton } from "../../components/CopyButton";
 
@@ -20,7 +20,7 @@ export function DetailsForm({ fileName, sizeBytes, sha256, initial, serverErrors
   const [d, setD] = useState<Details>(initial);
   const [submitted, setSubmitted] = useState(false);
   const errors: DetailErrors = submitted ? { ...serverErrors, ...validateDetails(d, sha256) } : (serverErrors ?? {});
-  const set = (field: keyof Details) => (value: string) => setD((old) => ({ ...old, [field]: value }));
+  const set = (field: TextField | "type") => (value: string) => setD((old) => ({ ...old, [field]: value }));
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -28,7 +28,7 @@ export function DetailsForm({ fileName, sizeBytes, sha256, initial, serverErrors
     if (Object.keys(validateDetails(d, sha256)).length === 0) onSubmit(d);
   };
 
-  const text = (field: keyof Details, label: string, placeholder: string) => (
+  const text = (field: TextField, label: string, placeholder: string) => (
     <div className="field">
       <label htmlFor={`f-${field}`}>{label}</label>
       <input
@@ -83,6 +83,24 @@ export function DetailsForm({ fileName, sizeBytes, sha256, initial, serverErrors
           onChange={(e) => set("releaseNotes")(e.target.value)}
         />
         <FieldError id="e-releaseNotes" message={errors.releaseNotes} />
+      </div>
+      <div className="field">
+        <label className="radio" htmlFor="f-encrypt">
+          <input
+            id="f-encrypt"
+            type="checkbox"
+            role="switch"
+            name="encrypt"
+            checked={d.encrypt}
+            aria-describedby="f-encrypt-note"
+            onChange={(e) => setD((old) => ({ ...old, encrypt: e.target.checked }))}
+          />{" "}
+          Encrypt stored image
+        </label>
+        <p className="muted" id="f-encrypt-note">
+          The server keeps the image and the package encrypted (AES-256-GCM); each device receives the key with its
+          assignment and decrypts what it downloads.
+        </p>
       </div>
       <div className="actions">
         <button type="button" onClick={onBack}>

@@ -130,6 +130,7 @@ export function UploadProvider({ children }: { children: ReactNode }) {
             min_version: s.details.minVersion.trim(),
             release_notes: s.details.releaseNotes,
             key_id: s.keyId,
+            encrypt: s.details.encrypt,
             passphrase: s.keyId ? passphrase : undefined,
           },
           (event) => {
@@ -214,6 +215,7 @@ export function UploadProvider({ children }: { children: ReactNode }) {
             minVersion: r.min_version,
             releaseNotes: r.release_notes,
             expectedSha256: "",
+            encrypt: r.encrypt,
           },
           keyId: r.key_id,
           keyChosen: true,

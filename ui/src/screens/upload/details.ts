@@ -10,9 +10,14 @@ export interface Details {
   releaseNotes: string;
   /** Optional: the SHA-256 the build system published, compared with the measured one. */
   expectedSha256: string;
+  /** Store the image encrypted on the server (seed 003's `datafile_encryption`). */
+  encrypt: boolean;
 }
 
 export type DetailErrors = Partial<Record<keyof Details, string>>;
+
+/** The form's text fields (everything but the encryption switch). */
+export type TextField = Exclude<keyof Details, "encrypt" | "type">;
 
 export const EMPTY_DETAILS: Details = {
   version: "",
@@ -21,6 +26,7 @@ export const EMPTY_DETAILS: Details = {
   minVersion: "",
   releaseNotes: "",
   expectedSha256: "",
+  encrypt: false,
 };
 
 /** The version a build's file name carries ("fw-2.1.0.bin" → "2.1.0", "sensor_v2.1.0-rc.1.img" →
