@@ -1,7 +1,8 @@
 //! The upload wizard end to end, in the real window against a real airliftd on loopback: a
 //! file chosen in the real file dialog is hashed, described, uploaded and verified by the server
 //! and appears in the catalog; then, with the server stopped, a fresh launch still shows the
-//! catalog from the offline cache, with its age.
+//! catalog from the offline cache, with its age. The upload asks for encrypted storage (the
+//! wizard's switch): the server never holds a plain byte of it.
 
 mod support;
 
@@ -90,6 +91,7 @@ async fn upload_wizard_publishes_a_package_that_stays_readable_offline() {
             "Fix sensor drift above 60C; reduce idle current.",
         )
         .await;
+        ui::click(&client, "#f-encrypt").await;
         ui::click_button(&client, "Next: signing").await;
         support::wait_for_text(&client, "#e-version", ui::TIMEOUT, |t| {
             t.contains("not a semantic version")
@@ -111,7 +113,25 @@ async fn upload_wizard_publishes_a_package_that_stays_readable_offline() {
         )
         .await;
         assert_eq!(done, "Package 2.1.0 is available");
+        let encrypted = support::wait_for_text(
+            &client,
+            "[data-testid=stored-encrypted]",
+            ui::TIMEOUT,
+            |t| !t.is_empty(),
+        )
+        .await;
+        assert!(encrypted.contains("Stored encrypted"), "{encrypted}");
         support::screenshot(&client, "upload-done").await;
+        // Encrypted at rest: no 64-byte run of the build is in any file of the server.
+        let probe = &bytes[1_000_000..1_000_064];
+        for entry in walk(&tmp.path().join("server")) {
+            let content = std::fs::read(&entry).unwrap_or_default();
+            assert!(
+                !content.windows(probe.len()).any(|w| w == probe),
+                "plain bytes of the build in {}",
+                entry.display()
+            );
+        }
 
         // The new package in the catalog, with its detail.
         ui::click_button(&client, "Show in catalog").await;

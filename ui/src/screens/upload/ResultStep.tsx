@@ -46,7 +46,7 @@ export function ResultStep({ onShowPackage }: { onShowPackage: (id: string) => v
         <li>
           {o.signature_verified_with ? `✓ Signature verified with key ${o.signature_verified_with}` : "Unsigned package"}
         </li>
-        {o.stored_encrypted && <li data-testid="stored-encrypted">🔒 Stored encrypted on the server</li>}
+        {o.stored_encrypted && <li data-testid="stored-encrypted">✓ Stored encrypted on the server (AES-256-GCM)</li>}
         {o.resumed && <li>Continued an interrupted upload</li>}
       </ul>
       <div className="actions">
