@@ -427,7 +427,9 @@ async fn a_wrong_server_key_stops_the_start_and_a_rotation_rewraps_every_image_k
 async fn an_encrypted_upload_job_stores_parts_and_image_encrypted_in_any_order() {
     let f = fleet(1, &[]).await;
     let data_dir = f.dir.path().to_owned();
-    let plain = firmware(300_000, 21);
+    // Seed 003's 5 MiB parts (the last one shorter).
+    const PART: usize = 5 * 1024 * 1024;
+    let plain = firmware(2 * PART + 100_000, 21);
     let job =
         f.rm.post(
             "/api/v1/ota/upload-jobs",
@@ -438,7 +440,7 @@ async fn an_encrypted_upload_job_stores_parts_and_image_encrypted_in_any_order()
     assert_eq!(job["datafile_encryption"], true, "{job}");
     let id = job["id"].as_str().unwrap().to_owned();
     // Parts out of order, one re-sent, one refused for a wrong MD5: nothing plain at any time.
-    let parts: Vec<&[u8]> = plain.chunks(100_000).collect();
+    let parts: Vec<&[u8]> = plain.chunks(PART).collect();
     f.rm.put_part(&id, 3, parts[2]).await.expect(201);
     f.rm.put_part(&id, 1, parts[0]).await.expect(201);
     assert_no_plain(&data_dir, "two parts");
@@ -463,7 +465,11 @@ async fn an_encrypted_upload_job_stores_parts_and_image_encrypted_in_any_order()
         .iter()
         .map(|c| c["length"].as_u64().unwrap())
         .collect();
-    assert_eq!(lengths, [100_000, 100_000, 100_000], "plain lengths");
+    assert_eq!(
+        lengths,
+        [PART as u64, PART as u64, 100_000],
+        "plain lengths"
+    );
     assert_eq!(listed["data"][1]["hash"], hex_md5(parts[1]));
     assert_no_plain(&data_dir, "every part");
     f.rm.post_chunk(&id, b"").await.expect(201);
