@@ -145,6 +145,10 @@ async fn upload_wizard_publishes_a_package_that_stays_readable_offline() {
             })
             .await;
         assert_eq!(detail_sha, sha256);
+        support::wait_for_text(&client, "[data-testid=detail-storage]", ui::TIMEOUT, |t| {
+            t.starts_with("Encrypted on the server")
+        })
+        .await;
         support::screenshot(&client, "catalog").await;
 
         ui::click_button(&client, "Settings").await;
@@ -187,6 +191,11 @@ async fn upload_wizard_publishes_a_package_that_stays_readable_offline() {
     ui::click(&client, "[data-testid=package-row]").await;
     support::wait_for_text(&client, "[data-testid=detail-sha256]", ui::TIMEOUT, |t| {
         t == sha256
+    })
+    .await;
+    // The cache remembers that the server stores it encrypted.
+    support::wait_for_text(&client, "[data-testid=detail-storage]", ui::TIMEOUT, |t| {
+        t.starts_with("Encrypted on the server")
     })
     .await;
     support::screenshot(&client, "offline").await;

@@ -46,6 +46,8 @@ pub struct PackageSummary {
     /// RFC 3339, the server's clock.
     pub created_at: String,
     pub release_notes: Option<String>,
+    /// The server stores the package's bytes encrypted (made from an encrypted image).
+    pub stored_encrypted: bool,
 }
 
 impl From<PackageRow> for PackageSummary {
@@ -61,6 +63,7 @@ impl From<PackageRow> for PackageSummary {
             signature_status: p.signature_status,
             created_at: p.created_at,
             release_notes: p.release_notes,
+            stored_encrypted: p.stored_encrypted,
         }
     }
 }

@@ -12,4 +12,8 @@ signature_status: string,
 /**
  * RFC 3339, the server's clock.
  */
-created_at: string, release_notes: string | null, };
+created_at: string, release_notes: string | null, 
+/**
+ * The server stores the package's bytes encrypted (made from an encrypted image).
+ */
+stored_encrypted: boolean, };

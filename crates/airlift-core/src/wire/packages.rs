@@ -61,6 +61,10 @@ pub struct Package {
     /// Incremental-sync cursor (packages never change, so this orders creations).
     #[serde(default)]
     pub change_seq: u64,
+    /// Made from an image uploaded with `datafile_encryption`: the server stores its bytes
+    /// encrypted and devices decrypt them (`size_bytes` and `sha256` are the plain bytes').
+    #[serde(default)]
+    pub datafile_encryption: bool,
 }
 
 #[cfg(test)]

@@ -55,6 +55,9 @@ pub struct PackageRow {
     pub signature_status: String,
     pub created_at: String,
     pub release_notes: Option<String>,
+    /// The server stores the package's bytes encrypted.
+    #[serde(default)]
+    pub stored_encrypted: bool,
 }
 
 /// A rollout and its latest device counters.

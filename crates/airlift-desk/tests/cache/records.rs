@@ -18,6 +18,7 @@ fn packages_rollouts_and_histories_round_trip() {
         signature_status: "verified".into(),
         created_at: "2026-11-20T10:00:00Z".into(),
         release_notes: Some("Fixes the watchdog".into()),
+        stored_encrypted: true,
     };
     let mut newer = pkg.clone();
     newer.id = "pkg-2".into();

@@ -32,6 +32,7 @@ fn to_wire(p: PackageRecord) -> Package {
         checksum_verified: true,
         created_at: p.created_at,
         change_seq: p.change_seq,
+        datafile_encryption: p.data_key.is_some(),
     }
 }
 

@@ -58,6 +58,10 @@ export function PackageDetailPanel({ id, onClose }: { id: string; onClose: () =>
         </dd>
         <dt>Signature</dt>
         <dd><SignatureBadge status={p.signature_status} /></dd>
+        <dt>Storage</dt>
+        <dd data-testid="detail-storage">
+          {p.stored_encrypted ? "Encrypted on the server (AES-256-GCM); devices decrypt what they download" : "Plain"}
+        </dd>
         <dt>Created</dt>
         <dd>{formatTime(p.created_at)}</dd>
       </dl>
