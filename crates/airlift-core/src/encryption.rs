@@ -200,7 +200,7 @@ impl SegmentCipher {
         let mut plain = Vec::with_capacity(stored.len());
         let mut at = 0usize;
         let mut index = first;
-        if offset % STORED_SEGMENT != 0 {
+        if !offset.is_multiple_of(STORED_SEGMENT) {
             return Err(DecryptError::SegmentLength {
                 index,
                 got: stored.len() as u64,
