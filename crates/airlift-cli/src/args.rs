@@ -198,6 +198,10 @@ pub struct UploadArgs {
     /// Upload the image only; do not create a package.
     #[arg(long)]
     pub no_package: bool,
+    /// Ask the server to store the image (and the package's bytes) encrypted
+    /// (`datafile_encryption`); devices get the key with their assignment.
+    #[arg(long)]
+    pub encrypt: bool,
 }
 
 #[derive(Debug, Subcommand)]

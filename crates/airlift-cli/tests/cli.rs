@@ -245,9 +245,21 @@ async fn refusals_exit_4_and_are_found_before_the_first_byte() {
     assert_eq!(out["rollouts"]["listed"], 0);
     assert_eq!(out["devices"]["listed"], 0);
 
+    // --encrypt: the server stores the image and the package encrypted, and says so.
+    let file3 = small_file(&world, "fw3.bin", 6 << 20);
+    let mut encrypted = upload_args(&file3, "1.2.0", Some("release"));
+    encrypted.push("--encrypt");
+    let (code, out, stderr) = world.run(&encrypted);
+    assert_eq!(code, 0, "{out} {stderr}");
+    assert_eq!(out["upload"]["image"]["datafile_encryption"], true, "{out}");
+    assert_eq!(
+        out["package"]["package"]["datafile_encryption"], true,
+        "{out}"
+    );
+
     // A support user may read but not upload: 403 → 4.
     let reader = World::new(&server.base, &server.token("acme", "support"));
-    let (code, out, _) = reader.run(&upload_args(&file2, "1.2.0", None));
+    let (code, out, _) = reader.run(&upload_args(&file2, "1.3.0", None));
     assert_eq!(code, 4, "{out}");
     assert_eq!(out["error"]["code"], "PERMISSION_DENIED");
 }

@@ -70,6 +70,7 @@ pub async fn run(out: Output, g: &Global, ctx: &Context, args: &UploadArgs) -> R
     let mut req = BuildRequest::new(&args.file, &args.name, package);
     req.part_size = args.part_size_mib << 20;
     req.parallel = args.parallel;
+    req.encrypt = args.encrypt;
     req.key_id = args.package.signing.key.clone();
     req.idempotency_key = ctx.idempotency_key.clone();
     let session = Session {
