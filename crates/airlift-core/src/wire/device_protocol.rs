@@ -72,7 +72,7 @@ pub struct OtaAssignment {
 /// segment `i` is bytes `[i × segment_bytes, (i + 1) × segment_bytes)` (the last one shorter),
 /// ciphertext then a `tag_bytes` tag, and holds plain bytes `[i × plain_segment_bytes, …)`.
 /// Its nonce is `nonce_prefix ‖ i as u32 big-endian ‖ 1 for the last segment, else 0`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssignmentEncryption {
     /// `AES-256-GCM`.
     pub algorithm: String,
@@ -150,4 +150,17 @@ pub struct DeviceHistoryEntry {
     pub progress: Option<u32>,
     pub firmware_version: Option<String>,
     pub at: String,
+}
+
+/// Never prints the key (assignments end up in logs and state dumps).
+impl std::fmt::Debug for AssignmentEncryption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssignmentEncryption")
+            .field("algorithm", &self.algorithm)
+            .field("key", &"[redacted]")
+            .field("nonce_scheme", &self.nonce_scheme)
+            .field("segment_bytes", &self.segment_bytes)
+            .field("stored_size_bytes", &self.stored_size_bytes)
+            .finish_non_exhaustive()
+    }
 }
