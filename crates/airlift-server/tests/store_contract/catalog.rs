@@ -74,4 +74,28 @@ pub async fn contract<S: CatalogStore + ?Sized>(store: &S, a: &TenantRecord, b: 
         .object_key_in_use(&format!("firmware/{}/2.0.0/x.bin", a.id))
         .await
         .unwrap());
+
+    // A package of an encrypted image keeps the image's sealed data key.
+    let key = airlift_core::encryption::SealedDataKey {
+        id: "dk_pkg".into(),
+        algorithm: "AES-256-GCM".into(),
+        wrapped_key: "d3JhcHBlZA==".into(),
+        server_key_id: "0011223344556677".into(),
+        nonce_prefix: "AQIDBAUGBw==".into(),
+    };
+    let encrypted = PackageRecord {
+        data_key: Some(key.clone()),
+        storage_key: format!("firmware/{}/3.0.0/x.dk_pkg.enc", a.id),
+        ..package(&a.id, "pkg_enc", "3.0.0")
+    };
+    store.create_package(encrypted).await.unwrap();
+    let got = store.package(&a.id, "pkg_enc").await.unwrap().unwrap();
+    assert_eq!(got.data_key, Some(key));
+    assert!(store
+        .package(&a.id, "pkg_1")
+        .await
+        .unwrap()
+        .unwrap()
+        .data_key
+        .is_none());
 }

@@ -261,4 +261,27 @@ pub async fn contract<S: UploadStore + ?Sized>(store: &S, a: &TenantRecord, b: &
         .create_image(single("img_5", "single", &b.id), b_held + 1)
         .await
         .unwrap();
+
+    // Encrypted images and jobs: their sealed data key is kept and read back as written.
+    let sealed = |id: &str| airlift_core::encryption::SealedDataKey {
+        id: id.into(),
+        algorithm: "AES-256-GCM".into(),
+        wrapped_key: "d3JhcHBlZA==".into(),
+        server_key_id: "0011223344556677".into(),
+        nonce_prefix: "AQIDBAUGBw==".into(),
+    };
+    let encrypted = ImageRecord {
+        data_key: Some(sealed("dk_1")),
+        ..single("img_6", "encrypted", &b.id)
+    };
+    store
+        .create_image(encrypted.clone(), b_held + 2)
+        .await
+        .unwrap();
+    assert_eq!(store.image(&b.id, "img_6").await.unwrap(), Some(encrypted));
+    let mut enc_job = job(&b.id, "job_enc", "encrypted-job");
+    enc_job.data_key = Some(sealed("dk_2"));
+    store.create_upload_job(enc_job).await.unwrap();
+    let got = store.upload_job(&b.id, "job_enc").await.unwrap().unwrap();
+    assert_eq!(got.data_key, Some(sealed("dk_2")));
 }

@@ -144,7 +144,14 @@ pub fn package_exists(c: &mut Connection, tenant: &str, key: &PackageKey) -> Sto
 }
 
 pub fn create_package(c: &mut Connection, p: &PackageRecord) -> StoreResult<()> {
-    c.execute(
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db)?;
+    // The image's key row normally exists already; the package names it either way.
+    if let Some(key) = &p.data_key {
+        super::data_keys::insert(&tx, &p.tenant_id, key, &p.created_at)?;
+    }
+    tx.execute(
         "INSERT INTO packages (id, tenant_id, type, version, device_type, min_version, artifact_uri,
              sha256, signature, signing_key_id, size_bytes, release_notes, storage_key,
              status, checksum_verified, created_at, data_key_id)
@@ -168,7 +175,7 @@ pub fn create_package(c: &mut Connection, p: &PackageRecord) -> StoreResult<()> 
         ],
     )
     .map_err(|e| conflict(e, || p.key.duplicate_message()))?;
-    Ok(())
+    tx.commit().map_err(db)
 }
 
 pub fn package(c: &Connection, tenant: &str, id: &str) -> StoreResult<Option<PackageRecord>> {
