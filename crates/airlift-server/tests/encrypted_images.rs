@@ -161,7 +161,7 @@ async fn encrypted_images_never_touch_disk_in_plain_and_devices_decrypt_each_ran
         &[
             ("datafile", &plain),
             ("name", b"enc-2"),
-            ("datafile_encryption", b"TRUE"),
+            ("datafile_encryption", b"true"),
         ],
     )
     .await
@@ -186,6 +186,18 @@ async fn encrypted_images_never_touch_disk_in_plain_and_devices_decrypt_each_ran
         .expect(201);
     assert_eq!(unflagged["datafile_encryption"], false);
     assert_eq!(unflagged["datafile_checksum"], sha256_hex(&plain_small));
+    for odd in [&b"TRUE"[..], b" true", b"1"] {
+        upload(
+            &f.rm,
+            &[
+                ("name", b"odd"),
+                ("datafile_encryption", odd),
+                ("datafile", &plain),
+            ],
+        )
+        .await
+        .expect_error(400, "INVALID_ARGUMENT");
+    }
     let bad = upload(
         &f.rm,
         &[

@@ -160,12 +160,12 @@ impl DataKeys {
     }
 }
 
-/// `datafile_encryption`: `true` / `false` (default `false`), as a form or JSON field says it.
+/// `datafile_encryption` as a form field: exactly `true` or `false` (default `false`), as the
+/// API document says.
 pub fn parse_flag(value: Option<&str>) -> Result<bool, ApiError> {
-    match value.map(str::trim) {
-        None => Ok(false),
-        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
-        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+    match value {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
         Some(v) => Err(ApiError::invalid_argument(format!(
             "datafile_encryption must be true or false, got {v:?}"
         ))),
