@@ -23,6 +23,9 @@ use object_store::{ObjectStore, WriteMultipart};
 
 use crate::error::AppError;
 
+mod ranged;
+pub use ranged::ObjectInfo;
+
 /// Parts of a multipart write are this big (S3's minimum part size); with at most
 /// [`MAX_IN_FLIGHT`] parts in flight a write holds at most ~(1 + MAX_IN_FLIGHT) × PART_SIZE of
 /// memory, whatever the object size.

@@ -47,6 +47,14 @@ enum Command {
         /// is timed_out and counts as failed: 90s, 15m, 1h, 2d.
         #[arg(long, default_value = "1h", value_parser = config::parse_duration)]
         device_timeout: std::time::Duration,
+        /// The base of the URLs the server hands out (download URLs, Location), as devices
+        /// reach it; default http:// + the listen address.
+        #[arg(long, env = "AIRLIFT_PUBLIC_URL", value_parser = config::parse_public_url)]
+        public_url: Option<url::Url>,
+        /// Lifetime of a device's download URL, 1s to 7d (seed 001: 1h). A poll always hands
+        /// out a URL valid for at least half of it.
+        #[arg(long, env = "AIRLIFT_DOWNLOAD_URL_TTL", default_value = "1h", value_parser = config::parse_download_url_ttl)]
+        download_url_ttl: std::time::Duration,
     },
     /// Print a user JWT for TENANT and ROLE on stdout (creating the tenant if needed).
     ///
@@ -84,6 +92,8 @@ pub fn run() -> ExitCode {
             max_images,
             min_chunk_bytes,
             device_timeout,
+            public_url,
+            download_url_ttl,
         } => {
             let mut config = Config::new(data, listen);
             config.allowed_artifact_hosts = allow_artifact_hosts;
@@ -92,6 +102,8 @@ pub fn run() -> ExitCode {
             config.max_images = max_images;
             config.min_chunk_bytes = min_chunk_bytes;
             config.device_timeout = device_timeout;
+            config.public_url = public_url;
+            config.download_url_ttl = download_url_ttl;
             serve(config)
         }
         Command::Token {

@@ -59,6 +59,11 @@ pub struct Config {
     pub device_timeout: Duration,
     /// How often the timeout sweep runs.
     pub sweep_interval: Duration,
+    /// The base of the URLs the server hands out (`--public-url`); `None`: `http://` + the
+    /// address it listens on.
+    pub public_url: Option<url::Url>,
+    /// Lifetime of a device's download URL (`--download-url-ttl`).
+    pub download_url_ttl: Duration,
 }
 
 impl Config {
@@ -74,6 +79,8 @@ impl Config {
             artifact_read_timeout: Duration::from_secs(30),
             device_timeout: DEFAULT_DEVICE_TIMEOUT,
             sweep_interval: Duration::from_secs(1),
+            public_url: None,
+            download_url_ttl: crate::downloads::DEFAULT_TTL,
         }
     }
 }
@@ -129,10 +136,47 @@ impl DataDir {
     pub fn jwt_secret(&self) -> PathBuf {
         self.0.join("jwt-secret")
     }
+    /// The key the server signs its own download URLs with (embedded storage).
+    pub fn download_url_key(&self) -> PathBuf {
+        self.0.join("download-url-key")
+    }
     /// Root of the local `object_store`; keys below it follow seed 001's layout.
     pub fn objects(&self) -> PathBuf {
         self.0.join("objects")
     }
+}
+
+/// `--download-url-ttl`: a duration from 1s to 7d.
+pub fn parse_download_url_ttl(s: &str) -> Result<Duration, String> {
+    use crate::downloads::{MAX_TTL, MIN_TTL};
+    let d = parse_duration(s)?;
+    if d < MIN_TTL || d > MAX_TTL {
+        return Err(format!("{s:?} is outside 1s..7d"));
+    }
+    Ok(d)
+}
+
+/// `--public-url`: an http(s) URL with nothing after its path (no query, no fragment).
+pub fn parse_public_url(s: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(s.trim()).map_err(|e| format!("not a URL: {s:?} ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("{s:?} is not an http(s) URL with a host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(format!(
+            "{s:?} must not carry a query, a fragment or credentials"
+        ));
+    }
+    Ok(url)
+}
+
+/// The public URL in force: `--public-url`, else `http://` + the address bound (an
+/// unspecified address such as 0.0.0.0 is given as it is: set `--public-url` for devices
+/// elsewhere).
+pub fn public_url(config: &Config, bound: SocketAddr) -> url::Url {
+    config.public_url.clone().unwrap_or_else(|| {
+        url::Url::parse(&format!("http://{bound}/")).expect("a socket address makes a URL")
+    })
 }
 
 /// One `--allow-artifact-host` entry: `HOST` (the scheme's default port only) or `HOST:PORT`.

@@ -61,6 +61,7 @@ pub async fn get_ota(
         }
     };
     state.assignments.keep_only(&id, &a.package.id);
+    let download = state.download_urls.url_for(&a.package.storage_key).await?;
     Ok(Json(OtaAssignment {
         package_id: a.package.id,
         package_type: a.package.key.package_type,
@@ -71,6 +72,8 @@ pub async fn get_ota(
         rollout_id: a.rollout_id,
         command: a.command,
         commands,
+        download_url: Some(download.url),
+        download_url_expires_at: Some(download.expires_at_rfc3339),
     })
     .into_response())
 }
