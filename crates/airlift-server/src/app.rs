@@ -16,10 +16,10 @@ use axum::Router;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::artifacts::Artifacts;
+use crate::artifacts::{Artifacts, S3Config};
 use crate::auth::jwt::JwtKeys;
 use crate::auth::token_cache::TokenCache;
-use crate::config::{Config, DataDir};
+use crate::config::{Config, DataDir, StorageUrl};
 use crate::device_protocol::assignments::AssignmentCache;
 use crate::device_protocol::deliveries::Deliveries;
 use crate::device_protocol::files::ArtifactFiles;
@@ -331,8 +331,20 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
     let db_path = dir.database();
     let store = tokio::task::spawn_blocking(move || SqliteStore::open_blocking(&db_path)).await??;
     let jwt = JwtKeys::load_or_create(&dir.jwt_secret())?;
-    let artifacts = Artifacts::local(&dir.objects())?;
-    let download_urls = crate::downloads::open(&config, &dir)?;
+    let artifacts = match &config.storage {
+        None => Artifacts::local(&dir.objects())?,
+        Some(StorageUrl::File(root)) => Artifacts::local(root)?,
+        Some(StorageUrl::S3 { bucket, prefix }) => {
+            Artifacts::s3(S3Config {
+                bucket: bucket.clone(),
+                prefix: prefix.clone(),
+                endpoint: config.s3_endpoint.clone(),
+                region: config.s3_region.clone(),
+            })
+            .await?
+        }
+    };
+    let download_urls = crate::downloads::open(&config, &dir, &artifacts)?;
     let store: Arc<dyn Store> = Arc::new(store);
     crate::recovery::run(store.as_ref(), &artifacts).await?;
     let http = reqwest::Client::builder()

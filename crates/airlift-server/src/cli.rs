@@ -55,6 +55,17 @@ enum Command {
         /// out a URL valid for at least half of it.
         #[arg(long, env = "AIRLIFT_DOWNLOAD_URL_TTL", default_value = "1h", value_parser = config::parse_download_url_ttl)]
         download_url_ttl: std::time::Duration,
+        /// Where objects (upload parts, images, packages) live: file://PATH (default:
+        /// DIR/objects under --data) or s3://BUCKET[/PREFIX], with credentials from
+        /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+        #[arg(long, env = "AIRLIFT_STORAGE", value_parser = config::parse_storage)]
+        storage: Option<config::StorageUrl>,
+        /// An S3-compatible service to use instead of AWS (MinIO, …); path-style addressing.
+        #[arg(long, env = "AIRLIFT_S3_ENDPOINT", value_parser = config::parse_s3_endpoint)]
+        s3_endpoint: Option<url::Url>,
+        /// The bucket's region.
+        #[arg(long, env = "AIRLIFT_S3_REGION", default_value = config::DEFAULT_S3_REGION)]
+        s3_region: String,
     },
     /// Print a user JWT for TENANT and ROLE on stdout (creating the tenant if needed).
     ///
@@ -94,6 +105,9 @@ pub fn run() -> ExitCode {
             device_timeout,
             public_url,
             download_url_ttl,
+            storage,
+            s3_endpoint,
+            s3_region,
         } => {
             let mut config = Config::new(data, listen);
             config.allowed_artifact_hosts = allow_artifact_hosts;
@@ -104,6 +118,9 @@ pub fn run() -> ExitCode {
             config.device_timeout = device_timeout;
             config.public_url = public_url;
             config.download_url_ttl = download_url_ttl;
+            config.storage = storage;
+            config.s3_endpoint = s3_endpoint;
+            config.s3_region = s3_region;
             serve(config)
         }
         Command::Token {

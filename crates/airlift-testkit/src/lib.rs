@@ -7,8 +7,10 @@
 //! directory. Run directly (`cargo test -p …`), a test builds what it needs itself.
 //!
 //! [`notifications`]: the fake desktop session of the notification tests.
+//! [`s3`]: a real S3-compatible server (s3s-fs) for the S3 storage tests.
 
 pub mod notifications;
+pub mod s3;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

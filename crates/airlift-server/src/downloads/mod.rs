@@ -18,6 +18,7 @@ use lru::LruCache;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::artifacts::{Artifacts, S3Bucket};
 use crate::error::AppError;
 use embedded::EmbeddedSigner;
 
@@ -42,7 +43,10 @@ pub struct DownloadUrl {
 
 /// Who signs.
 pub enum Signer {
+    /// The server, for its own download route (embedded storage).
     Embedded(EmbeddedSigner),
+    /// The bucket's credentials: presigned SigV4 GETs (S3 storage).
+    S3(Arc<S3Bucket>),
 }
 
 #[derive(Clone)]
@@ -70,6 +74,7 @@ impl DownloadUrls {
     pub fn embedded(&self) -> Option<&EmbeddedSigner> {
         match &*self.signer {
             Signer::Embedded(s) => Some(s),
+            Signer::S3(_) => None,
         }
     }
 
@@ -83,6 +88,14 @@ impl DownloadUrls {
         }
         let url = match &*self.signer {
             Signer::Embedded(s) => s.url(object_key, expiry.expires_at),
+            Signer::S3(bucket) => {
+                // S3 dates the signature itself (now, to the second) and counts the lifetime
+                // from there, so the URL expires at the window's end give or take a second.
+                let left = expiry.expires_at.saturating_sub(now).max(1);
+                bucket
+                    .presigned_get(&Artifacts::key(object_key)?, Duration::from_secs(left))
+                    .await?
+            }
         };
         let url = DownloadUrl {
             url,
@@ -115,7 +128,14 @@ fn rfc3339(unix: u64) -> Result<String, AppError> {
 pub fn open(
     config: &crate::config::Config,
     dir: &crate::config::DataDir,
+    artifacts: &Artifacts,
 ) -> anyhow::Result<DownloadUrls> {
+    if let Some(bucket) = artifacts.s3_bucket() {
+        return Ok(DownloadUrls::new(
+            Signer::S3(bucket),
+            config.download_url_ttl,
+        ));
+    }
     let secret = crate::secret_file::load_or_create(&dir.download_url_key())?;
     let public_url = crate::config::public_url(config, config.listen);
     Ok(DownloadUrls::new(

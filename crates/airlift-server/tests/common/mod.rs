@@ -35,6 +35,11 @@ impl Server {
         Self::spawn(data, extra, "warn", Stdio::inherit())
     }
 
+    /// A server with `env` added to its environment (S3 credentials).
+    pub fn start_with_env(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        Self::spawn_env(data, extra, "warn", Stdio::inherit(), env)
+    }
+
     /// A server with the spec's upload defaults (5 MiB minimum chunk): the other starts lower
     /// that minimum so tests can upload small files in several chunks.
     pub fn start_spec_defaults(data: &Path, extra: &[&str]) -> Server {
@@ -50,6 +55,16 @@ impl Server {
     }
 
     fn spawn(data: &Path, extra: &[&str], level: &str, stderr: Stdio) -> Server {
+        Self::spawn_env(data, extra, level, stderr, &[])
+    }
+
+    fn spawn_env(
+        data: &Path,
+        extra: &[&str],
+        level: &str,
+        stderr: Stdio,
+        env: &[(&str, &str)],
+    ) -> Server {
         let small_chunks: &[&str] = if extra.first() == Some(&SPEC_DEFAULTS) {
             &[]
         } else {
@@ -68,6 +83,7 @@ impl Server {
             .args(small_chunks)
             .args(extra)
             .env("RUST_LOG", level)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()
