@@ -193,9 +193,10 @@ async fn a_multipart_sized_image_is_assembled_and_served_from_s3() {
     let admin = Api::for_tenant(&server, "acme", "admin");
     admin.require_signatures(false).await;
     let rm = Api::for_tenant(&server, "acme", "release-manager");
-    // 12 MiB + a little: three 5 MiB S3 parts for the image, uploaded as 4 MiB job parts.
+    // 12 MiB + a little, in seed 003's 5 MiB job parts: parts of 5 MiB are S3 multipart
+    // uploads, and so is the assembled image (three S3 parts).
     let data = bytes(12 * 1024 * 1024 + 4321, 77);
-    let image = rm.upload_image("big", &data, 4 * 1024 * 1024).await;
+    let image = rm.upload_image("big", &data).await;
     assert_eq!(image["datafile_checksum"], sha256_hex(&data).as_str());
     let pkg = rm
         .post(
