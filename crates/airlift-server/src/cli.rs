@@ -18,6 +18,8 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once at start and moved into the config: the size of `Serve` costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Run the HTTP API on an embedded database and artifact store under --data.
     Serve {

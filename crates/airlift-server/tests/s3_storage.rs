@@ -310,3 +310,50 @@ fn tokio_stream_from(
 ) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
+
+// Multi-threaded: the proxy must answer while the harness waits for the server's first line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_errors_are_retried_and_an_outage_is_a_clean_error_with_nothing_half_written() {
+    let s3 = s3();
+    let proxy = airlift_testkit::s3_proxy::S3FaultProxy::start(&s3.endpoint()).await;
+    let dir = tempdir();
+    let storage = format!("s3://{BUCKET}/prod");
+    let endpoint = proxy.endpoint();
+    let server = Server::start_with_env(
+        dir.path(),
+        &["--storage", &storage, "--s3-endpoint", &endpoint],
+        &s3.credentials(),
+    );
+    let admin = Api::for_tenant(&server, "acme", "admin");
+    admin.require_signatures(false).await;
+    let rm = Api::for_tenant(&server, "acme", "release-manager");
+    let data = bytes(300_000, 9);
+
+    // S3 shedding load for a few requests: retried, the client never notices.
+    proxy.fail_next(3);
+    let image = rm.upload_image("fw", &data).await;
+    assert_eq!(proxy.failed(), 3);
+    assert_eq!(image["datafile_checksum"], sha256_hex(&data).as_str());
+
+    // An outage outlasting the retries: a clean {code, message}, and no package at all.
+    proxy.set_outage(true);
+    let body = package_body(
+        "2.0.0",
+        image["datafile"].as_str().unwrap(),
+        &sha256_hex(&data),
+        data.len() as u64,
+    );
+    let refused = rm.post("/api/v1/ota/packages", body.clone()).await;
+    refused.expect_error(500, "INTERNAL");
+    assert!(proxy.failed() > 3);
+    proxy.set_outage(false);
+    let listed = rm.get("/api/v1/ota/packages").await.expect(200);
+    assert_eq!(listed["data"].as_array().unwrap().len(), 0, "{listed}");
+    let keys = s3.keys(BUCKET);
+    assert!(
+        keys.iter().all(|k| k.starts_with("prod/images/")),
+        "only the image: {keys:?}"
+    );
+    // S3 is back: the same request succeeds.
+    rm.post("/api/v1/ota/packages", body).await.expect(201);
+}
