@@ -24,6 +24,7 @@ use object_store::{ObjectStore, WriteMultipart};
 
 use crate::error::AppError;
 
+mod compose;
 mod ranged;
 mod s3;
 pub use ranged::ObjectInfo;

@@ -183,21 +183,33 @@ async fn an_expired_presigned_url_is_refused_and_the_next_poll_renews_it() {
     assert_eq!(&r.bytes().await.unwrap()[..], &f.pkg_bytes[5..10]);
 }
 
-#[tokio::test]
-async fn a_multipart_sized_image_is_assembled_and_served_from_s3() {
+// Multi-threaded: the proxy must answer while the harness waits for the server's first line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_completes_by_copies_inside_s3_without_writing_the_image_again() {
     let s3 = s3();
+    let proxy = airlift_testkit::s3_proxy::S3FaultProxy::start(&s3.endpoint()).await;
     let dir = tempdir();
-    let args = storage_args(&s3);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let server = Server::start_with_env(dir.path(), &args, &s3.credentials());
+    let storage = format!("s3://{BUCKET}/prod");
+    let endpoint = proxy.endpoint();
+    let server = Server::start_with_env(
+        dir.path(),
+        &["--storage", &storage, "--s3-endpoint", &endpoint],
+        &s3.credentials(),
+    );
     let admin = Api::for_tenant(&server, "acme", "admin");
     admin.require_signatures(false).await;
     let rm = Api::for_tenant(&server, "acme", "release-manager");
-    // 12 MiB + a little, in seed 003's 5 MiB job parts: parts of 5 MiB are S3 multipart
-    // uploads, and so is the assembled image (three S3 parts).
+    // 12 MiB + a little, in seed 003's 5 MiB job parts: the image is made of three S3 parts
+    // copied inside the bucket, so S3 receives the bytes once (the parts), not twice.
     let data = bytes(12 * 1024 * 1024 + 4321, 77);
     let image = rm.upload_image("big", &data).await;
     assert_eq!(image["datafile_checksum"], sha256_hex(&data).as_str());
+    let written = proxy.uploaded();
+    assert!(
+        written >= data.len() as u64 && written < data.len() as u64 + 64 * 1024,
+        "{written} bytes written to S3 for a {}-byte image",
+        data.len()
+    );
     let pkg = rm
         .post(
             "/api/v1/ota/packages",
@@ -215,9 +227,20 @@ async fn a_multipart_sized_image_is_assembled_and_served_from_s3() {
     let keys = s3.keys(BUCKET);
     assert!(
         keys.iter()
-            .all(|k| !k.contains("inflight") && !k.contains("staging")),
+            .all(|k| k.starts_with("prod/images/") || k.starts_with("prod/firmware/")),
         "{keys:?}"
     );
+    // The image's bytes are the parts, in order.
+    let tenant = admin.get("/api/v1/tenant").await.expect(200)["tenant_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stored = std::fs::read(s3.object_path(
+        BUCKET,
+        &format!("prod/firmware/{tenant}/3.0.0/{}.bin", sha256_hex(&data)),
+    ))
+    .unwrap();
+    assert_eq!(sha256_hex(&stored), sha256_hex(&data));
 }
 
 #[tokio::test]

@@ -64,6 +64,11 @@ impl S3Server {
         ]
     }
 
+    /// The file holding the object `key` of `bucket`.
+    pub fn object_path(&self, bucket: &str, key: &str) -> std::path::PathBuf {
+        self.root.path().join(bucket).join(key)
+    }
+
     /// Every object's key in `bucket` (files below its directory), sorted.
     pub fn keys(&self, bucket: &str) -> Vec<String> {
         fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) {

@@ -1,4 +1,5 @@
-//! An HTTP proxy in front of [`crate::s3::S3Server`] that makes the S3 service fail on demand:
+//! An HTTP proxy in front of [`crate::s3::S3Server`] that counts what is written to S3 and
+//! makes the S3 service fail on demand:
 //! the next N requests, or every request while an outage lasts, are answered 503 SlowDown (as
 //! S3 does when it sheds load), the rest are forwarded unchanged. The `Host` header is passed
 //! through as the client sent it, so SigV4 signatures made for the proxy's address verify.
@@ -18,6 +19,8 @@ struct Faults {
     fail_next: AtomicU64,
     outage: AtomicBool,
     failed: AtomicU64,
+    /// Request body bytes forwarded to the server.
+    uploaded: AtomicU64,
 }
 
 struct Shared {
@@ -72,6 +75,11 @@ impl S3FaultProxy {
         self.shared.faults.outage.store(on, Ordering::SeqCst);
     }
 
+    /// Request body bytes forwarded to S3 so far (what the client wrote).
+    pub fn uploaded(&self) -> u64 {
+        self.shared.faults.uploaded.load(Ordering::SeqCst)
+    }
+
     /// Requests answered 503 so far.
     pub fn failed(&self) -> u64 {
         self.shared.faults.failed.load(Ordering::SeqCst)
@@ -110,6 +118,10 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
         return StatusCode::BAD_REQUEST.into_response();
     };
+    shared
+        .faults
+        .uploaded
+        .fetch_add(body.len() as u64, Ordering::SeqCst);
     let mut out = shared
         .client
         .request(parts.method.clone(), format!("{}{path}", shared.upstream))

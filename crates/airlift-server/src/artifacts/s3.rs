@@ -68,6 +68,8 @@ pub struct S3Bucket {
     raw: Arc<AmazonS3>,
     prefix: Path,
     config: S3Config,
+    /// For the requests object_store has no call for (UploadPartCopy).
+    http: reqwest::Client,
 }
 
 impl std::fmt::Debug for S3Bucket {
@@ -80,6 +82,32 @@ impl S3Bucket {
     /// The key in the bucket of the store's `key`.
     pub fn full_key(&self, key: &Path) -> Path {
         Path::from_iter(self.prefix.parts().chain(key.parts()))
+    }
+
+    pub(super) fn raw(&self) -> &AmazonS3 {
+        &self.raw
+    }
+
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(super) fn bucket_name(&self) -> &str {
+        &self.config.bucket
+    }
+
+    pub(super) fn region(&self) -> &str {
+        &self.config.region
+    }
+
+    /// The URL of a full key, addressed as object_store does: path-style, at `--s3-endpoint`
+    /// or AWS's regional endpoint.
+    pub(super) fn object_url(&self, full: &Path) -> String {
+        let base = match &self.config.endpoint {
+            Some(e) => e.as_str().trim_end_matches('/').to_owned(),
+            None => format!("https://s3.{}.amazonaws.com", self.config.region),
+        };
+        format!("{base}/{}/{full}", self.config.bucket)
     }
 
     /// A presigned GET of `key`, valid for `expires_in`.
@@ -144,6 +172,10 @@ impl Artifacts {
             raw,
             prefix,
             config,
+            http: reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .timeout(Duration::from_secs(600))
+                .build()?,
         };
         check_reachable(&store, &bucket).await?;
         Ok(Self {
@@ -223,7 +255,11 @@ impl Artifacts {
         finished.map(|()| written)
     }
 
-    async fn start_upload(&self, bucket: &S3Bucket, key: &Path) -> Result<Upload, AppError> {
+    pub(super) async fn start_upload(
+        &self,
+        bucket: &S3Bucket,
+        key: &Path,
+    ) -> Result<Upload, AppError> {
         let full = bucket.full_key(key);
         let upload_id = bucket.raw.create_multipart(&full).await?;
         let marker = Path::from_iter([INFLIGHT, &ulid::Ulid::new().to_string().to_lowercase()]);
@@ -275,11 +311,11 @@ impl Artifacts {
 }
 
 /// One multipart upload in progress: parts go out in order, a few at a time.
-struct Upload {
+pub(super) struct Upload {
     raw: Arc<AmazonS3>,
-    full: Path,
-    upload_id: String,
-    marker: Path,
+    pub(super) full: Path,
+    pub(super) upload_id: String,
+    pub(super) marker: Path,
     in_flight: VecDeque<tokio::task::JoinHandle<Result<PartId, object_store::Error>>>,
     done: Vec<PartId>,
 }
@@ -319,7 +355,7 @@ impl Upload {
         Ok(())
     }
 
-    async fn abort(self, artifacts: &Artifacts) {
+    pub(super) async fn abort(self, artifacts: &Artifacts) {
         for task in &self.in_flight {
             task.abort();
         }
