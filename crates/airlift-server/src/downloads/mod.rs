@@ -66,10 +66,6 @@ impl DownloadUrls {
         }
     }
 
-    pub fn ttl(&self) -> Duration {
-        self.ttl
-    }
-
     /// The embedded signer, for the route that serves its URLs (`None` on S3).
     pub fn embedded(&self) -> Option<&EmbeddedSigner> {
         match &*self.signer {
