@@ -95,3 +95,32 @@ async fn corrupted_url_downloads_are_caught_by_the_checksum() {
     let r = env.rollout(&id).await;
     assert_eq!(counter(&r, "failed"), 1, "{}", r["counters"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_s3_storage_devices_download_straight_from_the_bucket() {
+    let _serial = e2e::serial().await;
+    let s3 = airlift_testkit::s3::S3Server::start();
+    s3.create_bucket("fleet");
+    let endpoint = s3.endpoint();
+    let env = e2e::env_with(
+        5,
+        2 * 1024 * 1024 + 99,
+        &["--storage", "s3://fleet/fw", "--s3-endpoint", &endpoint],
+        &s3.credentials(),
+    )
+    .await;
+    let id = rollout_to_all(&env).await;
+    let cfg = env.config(6, Duration::from_millis(200));
+    let s = env
+        .fleet
+        .run(cfg, until(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert_eq!(s.jobs_with(JobResult::Installed), 5, "{:?}", s.jobs);
+    let r = env.rollout(&id).await;
+    assert_eq!(counter(&r, "successful"), 5, "{}", r["counters"]);
+    assert!(s3
+        .keys("fleet")
+        .iter()
+        .any(|k| k.starts_with("fw/firmware/")));
+}
