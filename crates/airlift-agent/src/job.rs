@@ -2,6 +2,7 @@
 //! anti-rollback, signature, disk space), the ranged download with resume, the SHA-256
 //! check, then the install hook.
 
+use airlift_device::download_url::URL_RANGE;
 use airlift_device::proto::{InstallStatus, OtaAssignment};
 use airlift_device::ranges::{Range, MAX_RANGE};
 use airlift_device::retry::retry_with;
@@ -15,6 +16,10 @@ use crate::hook::{self, HookEnv, HookOutcome};
 use crate::log;
 use crate::state::{Job, Phase};
 use crate::version::refuse_downgrade;
+
+/// Download URLs renewed (after a 403) in a row, without a byte in between, before the
+/// cycle is given up as withdrawn.
+const MAX_RENEWALS: u32 = 3;
 
 /// How a download cycle ended without the whole artifact.
 enum Interrupted {
@@ -178,26 +183,53 @@ impl Agent {
         };
         let (mut file, mut at) = download::open_at(&part, committed).map_err(local)?;
         let mut next_step = (at * 100 / job.size.max(1)) as u32 / 10 * 10 + 10;
+        let via_url = self.cfg.args.download_url;
+        // Taken from a poll at the start of each cycle (a URL is short-lived and never written
+        // to the state file), and again when it has expired.
+        let mut url: Option<String> = None;
+        let mut renewals = 0u32;
         while at < job.size {
+            let len = if via_url { URL_RANGE } else { MAX_RANGE };
             let range = Range {
                 offset: at,
-                len: MAX_RANGE.min(job.size - at),
+                len: len.min(job.size - at),
             };
             let http = &self.cfg.http;
             let creds = &self.cfg.creds;
             let package_id = job.package_id.clone();
-            let reply =
-                match retry_with(&self.cfg.backoff, || http.chunk(creds, &package_id, range)).await
-                {
-                    Ok(r) => r,
-                    Err(e) if matches!(e.status(), Some(403 | 404)) => {
-                        return Err(Interrupted::Withdrawn)
+            let got = if via_url {
+                let u = match url.clone() {
+                    Some(u) => u,
+                    None => {
+                        let u = self.current_url(&package_id).await?;
+                        url = Some(u.clone());
+                        u
                     }
-                    Err(e) if e.is_transient() => {
-                        return Err(Interrupted::Transient(format!("Download failed: {e}")))
-                    }
-                    Err(e) => return Err(Interrupted::Broken(format!("Download failed: {e}"))),
                 };
+                match retry_with(&self.cfg.backoff, || http.fetch_url_range(&u, range)).await {
+                    Err(e) if e.status() == Some(403) && renewals < MAX_RENEWALS => {
+                        renewals += 1;
+                        url = None;
+                        continue;
+                    }
+                    other => other,
+                }
+            } else {
+                retry_with(&self.cfg.backoff, || http.chunk(creds, &package_id, range)).await
+            };
+            let reply = match got {
+                Ok(r) => {
+                    renewals = 0;
+                    r
+                }
+                Err(e) if matches!(e.status(), Some(403 | 404)) => {
+                    return Err(Interrupted::Withdrawn)
+                }
+                Err(e) if e.is_transient() => {
+                    return Err(Interrupted::Transient(format!("Download failed: {e}")))
+                }
+                Err(e) => return Err(Interrupted::Broken(format!("Download failed: {e}"))),
+            };
             if reply.total != job.size {
                 return Err(Interrupted::Broken(format!(
                     "The artifact is {} bytes, the assignment said {}",
@@ -231,6 +263,26 @@ impl Agent {
             }
         }
         Ok(())
+    }
+
+    /// The download URL of `package_id` from a fresh poll; the package no longer being the
+    /// device's is [`Interrupted::Withdrawn`].
+    async fn current_url(&self, package_id: &str) -> Result<String, Interrupted> {
+        let (http, creds) = (&self.cfg.http, &self.cfg.creds);
+        match retry_with(&self.cfg.backoff, || http.poll(creds)).await {
+            Ok(Some(a)) if a.package_id == package_id => a.download_url.ok_or_else(|| {
+                Interrupted::Broken(
+                    "The server hands out no download URL; run without --download-url".to_owned(),
+                )
+            }),
+            Ok(_) => Err(Interrupted::Withdrawn),
+            Err(e) if e.is_transient() => Err(Interrupted::Transient(format!(
+                "Renewing the download URL failed: {e}"
+            ))),
+            Err(e) => Err(Interrupted::Broken(format!(
+                "Renewing the download URL failed: {e}"
+            ))),
+        }
     }
 
     async fn install(&mut self, mut job: Job) -> Result<(), AgentError> {

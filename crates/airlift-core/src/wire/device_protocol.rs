@@ -60,6 +60,14 @@ pub struct OtaAssignment {
     /// `ota_start` on the way up, `ota_rollback` while the rollout rolls back.
     pub command: CommandKind,
     pub commands: Vec<DeviceCommand>,
+    /// Seed 001: where the device can fetch the package's bytes without any other credential
+    /// (a presigned S3 GET, or a URL of the server signed by it), serving `Range` requests.
+    /// Absent for a package without stored bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_url: Option<String>,
+    /// When `download_url` stops working (RFC 3339); a poll renews it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_url_expires_at: Option<String>,
 }
 
 /// `GET /api/v1/devices/{device_id}/commands`.
