@@ -3,6 +3,7 @@
 //! check, then the install hook.
 
 use airlift_device::decrypt::Decryption;
+use airlift_device::download_url::URL_RANGE;
 use airlift_device::proto::{InstallStatus, OtaAssignment};
 use airlift_device::ranges::{Range, MAX_RANGE};
 use airlift_device::retry::retry_with;
@@ -16,6 +17,10 @@ use crate::hook::{self, HookEnv, HookOutcome};
 use crate::log;
 use crate::state::{Job, Phase};
 use crate::version::refuse_downgrade;
+
+/// Download URLs renewed (after a 403) in a row, without a byte in between, before the
+/// cycle is given up as withdrawn.
+const MAX_RENEWALS: u32 = 3;
 
 /// How a download cycle ended without the whole artifact.
 enum Interrupted {
@@ -186,22 +191,33 @@ impl Agent {
         };
         let (mut file, mut at) = download::open_at(&part, committed).map_err(local)?;
         let mut next_step = (at * 100 / job.size.max(1)) as u32 / 10 * 10 + 10;
+        let via_url = self.cfg.args.download_url;
+        // Taken from a poll at the start of each cycle (a URL is short-lived and never written
+        // to the state file), and again when it has expired.
+        let mut url: Option<String> = None;
+        let mut renewals = 0u32;
         while at < job.size {
-            // Plain: the next 64 KiB. Encrypted: the stored segment holding plain byte `at`
-            // (the partial file holds whole decrypted segments, so `at` starts one).
+            let len = if via_url { URL_RANGE } else { MAX_RANGE };
+            // Plain: the next `len` bytes. Encrypted: the whole stored segments from the one
+            // holding plain byte `at` (the partial file holds whole decrypted segments, so `at`
+            // starts one), about `len` bytes of them.
             let (range, total) = match &decryption {
                 None => (
                     Range {
                         offset: at,
-                        len: MAX_RANGE.min(job.size - at),
+                        len: len.min(job.size - at),
                     },
                     job.size,
                 ),
                 Some(d) => {
-                    let stored = d.layout().stored_range(d.layout().segment_of_plain(at));
+                    let layout = d.layout();
+                    let first = layout.segment_of_plain(at);
+                    let count = (len / airlift_core::encryption::STORED_SEGMENT).max(1);
+                    let last = (first + count - 1).min(layout.segments() - 1);
+                    let start = layout.stored_range(first).start;
                     let range = Range {
-                        offset: stored.start,
-                        len: stored.end - stored.start,
+                        offset: start,
+                        len: layout.stored_range(last).end - start,
                     };
                     (range, d.stored_size())
                 }
@@ -209,18 +225,39 @@ impl Agent {
             let http = &self.cfg.http;
             let creds = &self.cfg.creds;
             let package_id = job.package_id.clone();
-            let reply =
-                match retry_with(&self.cfg.backoff, || http.chunk(creds, &package_id, range)).await
-                {
-                    Ok(r) => r,
-                    Err(e) if matches!(e.status(), Some(403 | 404)) => {
-                        return Err(Interrupted::Withdrawn)
+            let got = if via_url {
+                let u = match url.clone() {
+                    Some(u) => u,
+                    None => {
+                        let u = self.current_url(&package_id).await?;
+                        url = Some(u.clone());
+                        u
                     }
-                    Err(e) if e.is_transient() => {
-                        return Err(Interrupted::Transient(format!("Download failed: {e}")))
-                    }
-                    Err(e) => return Err(Interrupted::Broken(format!("Download failed: {e}"))),
                 };
+                match retry_with(&self.cfg.backoff, || http.fetch_url_range(&u, range)).await {
+                    Err(e) if e.status() == Some(403) && renewals < MAX_RENEWALS => {
+                        renewals += 1;
+                        url = None;
+                        continue;
+                    }
+                    other => other,
+                }
+            } else {
+                retry_with(&self.cfg.backoff, || http.chunk(creds, &package_id, range)).await
+            };
+            let reply = match got {
+                Ok(r) => {
+                    renewals = 0;
+                    r
+                }
+                Err(e) if matches!(e.status(), Some(403 | 404)) => {
+                    return Err(Interrupted::Withdrawn)
+                }
+                Err(e) if e.is_transient() => {
+                    return Err(Interrupted::Transient(format!("Download failed: {e}")))
+                }
+                Err(e) => return Err(Interrupted::Broken(format!("Download failed: {e}"))),
+            };
             if reply.total != total {
                 return Err(Interrupted::Broken(format!(
                     "The artifact is {} bytes, the assignment said {total}",
@@ -240,7 +277,7 @@ impl Agent {
                 Some(d) => {
                     if reply.bytes.len() as u64 != range.len {
                         return Err(Interrupted::Broken(format!(
-                            "Asked for the {}-byte segment at {}, the server answered {} bytes",
+                            "Asked for the {} stored bytes at {}, the server answered {} bytes",
                             range.len,
                             range.offset,
                             reply.bytes.len()
@@ -271,6 +308,26 @@ impl Agent {
             }
         }
         Ok(())
+    }
+
+    /// The download URL of `package_id` from a fresh poll; the package no longer being the
+    /// device's is [`Interrupted::Withdrawn`].
+    async fn current_url(&self, package_id: &str) -> Result<String, Interrupted> {
+        let (http, creds) = (&self.cfg.http, &self.cfg.creds);
+        match retry_with(&self.cfg.backoff, || http.poll(creds)).await {
+            Ok(Some(a)) if a.package_id == package_id => a.download_url.ok_or_else(|| {
+                Interrupted::Broken(
+                    "The server hands out no download URL; run without --download-url".to_owned(),
+                )
+            }),
+            Ok(_) => Err(Interrupted::Withdrawn),
+            Err(e) if e.is_transient() => Err(Interrupted::Transient(format!(
+                "Renewing the download URL failed: {e}"
+            ))),
+            Err(e) => Err(Interrupted::Broken(format!(
+                "Renewing the download URL failed: {e}"
+            ))),
+        }
     }
 
     async fn install(&mut self, mut job: Job) -> Result<(), AgentError> {

@@ -12,6 +12,7 @@ pub mod error;
 pub mod install_status;
 pub mod package;
 pub mod policy;
+pub mod role;
 pub mod rollout;
 pub mod rollout_aggregate;
 pub mod signing;

@@ -18,6 +18,8 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once at start and moved into the config: the size of `Serve` costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Run the HTTP API on an embedded database and artifact store under --data.
     Serve {
@@ -47,6 +49,25 @@ enum Command {
         /// is timed_out and counts as failed: 90s, 15m, 1h, 2d.
         #[arg(long, default_value = "1h", value_parser = config::parse_duration)]
         device_timeout: std::time::Duration,
+        /// The base of the URLs the server hands out (download URLs, Location), as devices
+        /// reach it; default http:// + the listen address.
+        #[arg(long, env = "AIRLIFT_PUBLIC_URL", value_parser = config::parse_public_url)]
+        public_url: Option<url::Url>,
+        /// Lifetime of a device's download URL, 1s to 7d (seed 001: 1h). A poll always hands
+        /// out a URL valid for at least half of it.
+        #[arg(long, env = "AIRLIFT_DOWNLOAD_URL_TTL", default_value = "1h", value_parser = config::parse_download_url_ttl)]
+        download_url_ttl: std::time::Duration,
+        /// Where objects (upload parts, images, packages) live: file://PATH (default:
+        /// DIR/objects under --data) or s3://BUCKET[/PREFIX], with credentials from
+        /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+        #[arg(long, env = "AIRLIFT_STORAGE", value_parser = config::parse_storage)]
+        storage: Option<config::StorageUrl>,
+        /// An S3-compatible service to use instead of AWS (MinIO, …); path-style addressing.
+        #[arg(long, env = "AIRLIFT_S3_ENDPOINT", value_parser = config::parse_s3_endpoint)]
+        s3_endpoint: Option<url::Url>,
+        /// The bucket's region.
+        #[arg(long, env = "AIRLIFT_S3_REGION", default_value = config::DEFAULT_S3_REGION)]
+        s3_region: String,
         /// The server key file that wraps encrypted images' keys (default DIR/encryption-key,
         /// created 0600 at first start). Keep it, and its backup, apart from the database.
         #[arg(long, env = "AIRLIFT_ENCRYPTION_KEY_FILE")]
@@ -98,6 +119,11 @@ pub fn run() -> ExitCode {
             max_images,
             min_chunk_bytes,
             device_timeout,
+            public_url,
+            download_url_ttl,
+            storage,
+            s3_endpoint,
+            s3_region,
             encryption_key_file,
         } => {
             let mut config = Config::new(data, listen);
@@ -107,6 +133,11 @@ pub fn run() -> ExitCode {
             config.max_images = max_images;
             config.min_chunk_bytes = min_chunk_bytes;
             config.device_timeout = device_timeout;
+            config.public_url = public_url;
+            config.download_url_ttl = download_url_ttl;
+            config.storage = storage;
+            config.s3_endpoint = s3_endpoint;
+            config.s3_region = s3_region;
             config.encryption_key_file = encryption_key_file;
             serve(config)
         }

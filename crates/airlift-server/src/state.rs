@@ -13,6 +13,7 @@ use crate::device_protocol::assignments::AssignmentCache;
 use crate::device_protocol::deliveries::Deliveries;
 use crate::device_protocol::files::ArtifactFiles;
 use crate::device_protocol::last_seen::LastSeen;
+use crate::downloads::DownloadUrls;
 use crate::events::Hub;
 use crate::store::Store;
 
@@ -41,4 +42,6 @@ pub struct AppState {
     pub last_seen: LastSeen,
     /// Encrypted images' data keys, under the server key.
     pub data_keys: DataKeys,
+    /// Seed 001's download URLs (made, cached per object, and for embedded storage checked).
+    pub download_urls: DownloadUrls,
 }

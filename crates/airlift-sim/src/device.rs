@@ -14,7 +14,7 @@ use rand::Rng as _;
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::config::RunConfig;
+use crate::config::{DownloadVia, RunConfig};
 use crate::creds::DeviceCreds;
 use crate::faults::{DeviceFaults, FaultKind};
 use crate::http::{CallError, Http};
@@ -24,6 +24,9 @@ use crate::rng::{device_rng, Stream};
 use crate::state::{Board, DeviceState};
 use crate::summary::{DeviceOutcome, JobOutcome, JobResult};
 use crate::verify::VerifyError;
+
+/// Download URLs renewed (after a 403) within one download before it counts as failed.
+const MAX_RENEWALS: u32 = 3;
 
 /// Largest artifact a simulated device accepts to hold in memory.
 const MAX_ARTIFACT: u64 = 512 * 1024 * 1024;
@@ -51,6 +54,8 @@ struct Job {
     kind: Option<CommandKind>,
     /// Set for an encrypted package: the download is its stored (encrypted) bytes.
     encryption: Option<AssignmentEncryption>,
+    /// Seed 001's download URL as last polled (renewed when it expires).
+    download_url: Option<String>,
 }
 
 pub(crate) struct Device {
@@ -225,6 +230,7 @@ impl Device {
             signature: a.signature.clone(),
             kind,
             encryption: a.encryption.clone(),
+            download_url: a.download_url.clone(),
         })
     }
 
@@ -416,8 +422,20 @@ impl Device {
         let total = decryption
             .as_ref()
             .map_or(job.size, Decryption::stored_size);
-        let mut asm = Assembly::new(total, self.shared.cfg.range_len)
-            .map_err(|m| (JobResult::DownloadError, Some(m), 0))?;
+        // Seed 001's URL by default (ranges in order, as a resuming HTTP client asks them);
+        // the chunk endpoint when asked to, or when the server hands out no URL.
+        let mut url = match self.shared.cfg.download {
+            DownloadVia::Url => job.download_url.clone(),
+            DownloadVia::Chunks => None,
+        };
+        let via_url = url.is_some();
+        let mut renewals = 0u32;
+        let mut asm = if via_url {
+            Assembly::with_range_len(total, self.shared.cfg.url_range_len)
+        } else {
+            Assembly::new(total, self.shared.cfg.range_len)
+        }
+        .map_err(|m| (JobResult::DownloadError, Some(m), 0))?;
         let ranges_total = asm.missing().len();
         // Where the link drops (offline) or breaks for good (download fault), in ranges.
         let pick_point = |rng: &mut ChaCha8Rng| {
@@ -435,7 +453,11 @@ impl Device {
         let mut next_step = self.shared.cfg.progress_step.max(1);
         let shared = self.shared.clone();
         loop {
-            let plan = asm.plan(&mut self.rng);
+            let plan = if via_url {
+                asm.missing()
+            } else {
+                asm.plan(&mut self.rng)
+            };
             if plan.is_empty() {
                 break;
             }
@@ -459,7 +481,11 @@ impl Device {
                     // Back online: is the assignment still this package?
                     let creds = &self.creds;
                     match retry(|| shared.http.poll(creds)).await {
-                        Ok(Some(a)) if a.package_id == job.package_id => {}
+                        Ok(Some(a)) if a.package_id == job.package_id => {
+                            if via_url && a.download_url.is_some() {
+                                url = a.download_url;
+                            }
+                        }
                         Ok(_) => return Err((JobResult::Superseded, None, resumes)),
                         Err(e) => {
                             self.note_error(&e);
@@ -471,14 +497,42 @@ impl Device {
                     dropped = true;
                     break;
                 }
-                let creds = &self.creds;
-                let reply = match retry(|| shared.http.chunk(creds, &job.package_id, r)).await {
-                    Ok(reply) => reply,
-                    Err(e) => {
+                let creds = self.creds.clone();
+                let got = loop {
+                    let got = match url.as_deref() {
+                        Some(u) => retry(|| shared.http.fetch_url_range(u, r)).await,
+                        None => retry(|| shared.http.chunk(&creds, &job.package_id, r)).await,
+                    };
+                    // An expired URL: poll for a fresh one and ask again (a few times: a
+                    // URL refused as soon as it is handed out will not get better).
+                    match got {
+                        Err(e) if via_url && e.status() == Some(403) && renewals < MAX_RENEWALS => {
+                            renewals += 1;
+                            match retry(|| shared.http.poll(&creds)).await {
+                                Ok(Some(a)) if a.package_id == job.package_id => {
+                                    if a.download_url.is_some() {
+                                        url = a.download_url;
+                                    }
+                                }
+                                Ok(_) => break Err(None),
+                                Err(e) => break Err(Some(e)),
+                            }
+                        }
+                        other => break other.map_err(Some),
+                    }
+                };
+                let reply = match got {
+                    Ok(reply) => {
+                        renewals = 0;
+                        reply
+                    }
+                    // The assignment moved on while the URL was renewed.
+                    Err(None) => return Err((JobResult::Superseded, None, resumes)),
+                    Err(Some(e)) => {
                         self.note_error(&e);
                         return Err(match e.status() {
                             // The package is no longer this device's assignment.
-                            Some(403 | 404) => (JobResult::Superseded, None, resumes),
+                            Some(403 | 404) if !via_url => (JobResult::Superseded, None, resumes),
                             _ => (
                                 JobResult::DownloadError,
                                 Some(format!("Download failed: {e}")),

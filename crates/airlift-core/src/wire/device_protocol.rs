@@ -63,6 +63,14 @@ pub struct OtaAssignment {
     /// Present when the package's stored bytes are encrypted (an image uploaded with
     /// `datafile_encryption`): what the device needs to decrypt each 64 KiB range alone.
     /// `size_bytes`, `checksum` and `signature` refer to the plain bytes.
+    /// Seed 001: where the device can fetch the package's bytes without any other credential
+    /// (a presigned S3 GET, or a URL of the server signed by it), serving `Range` requests.
+    /// Absent for a package without stored bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_url: Option<String>,
+    /// When `download_url` stops working (RFC 3339); a poll renews it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_url_expires_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption: Option<AssignmentEncryption>,
 }

@@ -65,6 +65,15 @@ pub async fn get_ota(
         Some(k) => Some(state.data_keys.assignment(k, a.package.size_bytes)?),
         None => None,
     };
+    // A URL that cannot be made now (S3 credentials briefly unavailable) must not cost the
+    // device its assignment and commands: it gets none this time and can use the chunks.
+    let download = match state.download_urls.url_for(&a.package.storage_key).await {
+        Ok(d) => Some(d),
+        Err(e) => {
+            tracing::warn!(error = ?e, package = %a.package.id, "could not make a download URL");
+            None
+        }
+    };
     Ok(Json(OtaAssignment {
         package_id: a.package.id,
         package_type: a.package.key.package_type,
@@ -76,6 +85,8 @@ pub async fn get_ota(
         command: a.command,
         commands,
         encryption,
+        download_url_expires_at: download.as_ref().map(|d| d.expires_at_rfc3339.clone()),
+        download_url: download.map(|d| d.url),
     })
     .into_response())
 }

@@ -8,6 +8,7 @@
 
 pub mod device_ota;
 pub mod devices;
+pub mod downloads;
 pub mod events;
 pub mod health;
 pub mod image_upload;
