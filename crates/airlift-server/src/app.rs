@@ -27,8 +27,8 @@ use crate::device_protocol::last_seen::LastSeen;
 use crate::error::AppError;
 use crate::events::Hub;
 use crate::routes::{
-    device_ota, devices, events, health, image_upload, images, packages, profiles, rollouts,
-    signing_keys, tenant, uploads,
+    device_download, device_ota, devices, events, health, image_upload, images, packages, profiles,
+    rollouts, signing_keys, tenant, uploads,
 };
 use crate::state::AppState;
 use crate::store::sqlite::SqliteStore;
@@ -99,6 +99,11 @@ pub fn routes() -> Vec<Route> {
             M::GET,
             "/api/v1/devices/{device_id}/ota/chunk",
             get(device_ota::get_chunk),
+        ),
+        route(
+            M::GET,
+            "/api/v1/devices/{device_id}/ota/download",
+            get(device_download::get_download),
         ),
         route(
             M::POST,
@@ -279,7 +284,10 @@ const DEVICE_READ_SPAN: &str = "device_read";
 fn is_device_read(method: &Method, path: &str) -> bool {
     method == Method::GET
         && path.strip_prefix("/api/v1/devices/").is_some_and(|rest| {
-            rest.ends_with("/ota") || rest.ends_with("/ota/chunk") || rest.ends_with("/commands")
+            rest.ends_with("/ota")
+                || rest.ends_with("/ota/chunk")
+                || rest.ends_with("/ota/download")
+                || rest.ends_with("/commands")
         })
 }
 

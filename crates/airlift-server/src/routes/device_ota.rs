@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::auth::{DeviceCaller, DeviceToken};
 use crate::device_protocol::assignments::Readable;
+use crate::device_protocol::config_otau::{config_otau, device_download_urls};
 use crate::engine;
 use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path, Query};
@@ -61,6 +62,7 @@ pub async fn get_ota(
         }
     };
     state.assignments.keep_only(&id, &a.package.id);
+    let config_otau = config_otau(&a.package, device_download_urls(&id, &a.package));
     Ok(Json(OtaAssignment {
         package_id: a.package.id,
         package_type: a.package.key.package_type,
@@ -71,6 +73,7 @@ pub async fn get_ota(
         rollout_id: a.rollout_id,
         command: a.command,
         commands,
+        config_otau,
     })
     .into_response())
 }
