@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::package::{PackageType, Sha256Hex};
-use crate::payload::{canonical_sha256, PayloadType, UrlListEntry};
+use crate::payload::{canonical_json, PayloadType, UrlListEntry};
 
 /// A persistent command's kind (seed 000: delivery rides on persistent RPC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -85,7 +85,7 @@ pub struct ConfigOtau {
 /// One file of a URL_LIST `config_otau`: `url` is where the device downloads it (the server's
 /// copy), `source_url` where the server fetched it from. The package's `checksum` and signature
 /// cover the canonical JSON of the list as created, `[{"url": source_url, "sha256",
-/// "size_bytes"}]` ([`signed_url_list_sha256`]).
+/// "size_bytes"}]` ([`signed_url_list_json`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OtauFile {
     pub url: String,
@@ -137,9 +137,9 @@ impl ConfigOtau {
     }
 }
 
-/// The SHA-256 a URL_LIST package's `checksum` and signature cover: that of the canonical JSON
-/// of the list as created (each file's source URL, checksum and size).
-pub fn signed_url_list_sha256(files: &[OtauFile]) -> Result<Sha256Hex, ApiError> {
+/// The bytes a URL_LIST package's `checksum` and signature cover: the canonical JSON of the
+/// list as created (each file's source URL, checksum and size).
+pub fn signed_url_list_json(files: &[OtauFile]) -> Result<Vec<u8>, ApiError> {
     let list: Vec<UrlListEntry> = files
         .iter()
         .map(|f| UrlListEntry {
@@ -148,7 +148,7 @@ pub fn signed_url_list_sha256(files: &[OtauFile]) -> Result<Sha256Hex, ApiError>
             size_bytes: f.size_bytes,
         })
         .collect();
-    canonical_sha256(&list)
+    canonical_json(&list)
 }
 
 /// `GET /api/v1/devices/{device_id}/commands`.
