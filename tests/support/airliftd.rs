@@ -18,10 +18,16 @@ pub struct Airliftd {
 
 impl Airliftd {
     pub fn start(data: &Path) -> Airliftd {
+        Self::start_with(data, &[])
+    }
+
+    /// [`Airliftd::start`] with more `serve` options (e.g. `--allow-artifact-host`).
+    pub fn start_with(data: &Path, extra: &[&str]) -> Airliftd {
         let mut child = Command::new(binary())
             .args(["serve", "--data"])
             .arg(data)
             .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
             // Uploads may use small parts here; the spec's 5 MiB minimum is tested by
             // airlift-server/tests/chunk_minimum.rs.
             .args(["--min-chunk-bytes", "1"])
