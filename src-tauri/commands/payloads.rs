@@ -3,7 +3,7 @@
 
 use airlift_desk::ops::payloads::{create_inline_package, InlinePayload};
 use airlift_desk::signing::KeyStore;
-use airlift_desk::upload::preflight;
+use airlift_desk::upload::{preflight, SigningWith};
 use airlift_desk::DeskError;
 use tauri::State;
 
@@ -40,7 +40,9 @@ pub async fn inline_package_create(
     };
     // What the tenant would refuse (no signature, an unregistered key, a taken version), said
     // in the same words as the upload wizard's.
-    if let Some(refusal) = preflight(&client, &spec, stored.as_ref()).await? {
+    // No image is made: the image quota does not count.
+    let signing_with = stored.as_ref().map(SigningWith::from);
+    if let Some(refusal) = preflight(&client, &spec, signing_with, false).await? {
         let e = crate::commands::upload::refused(refusal, &name, &keys);
         return Ok(InlinePackageOutcome::refused(&e, files));
     }
