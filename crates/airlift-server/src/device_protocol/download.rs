@@ -47,28 +47,32 @@ pub fn servable(package: &PackageRecord, file: Option<usize>) -> Result<Servable
     }
 }
 
+/// A `Range` that is not one byte range inside the object (answered 416).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsatisfiable;
+
 /// A `Range` header (one `bytes=` range; RFC 9110) over `size` bytes: `Ok(None)` for the whole
-/// object, `Err(())` when it cannot be satisfied.
-pub fn parse_range(header: Option<&str>, size: u64) -> Result<Option<Range<u64>>, ()> {
+/// object.
+pub fn parse_range(header: Option<&str>, size: u64) -> Result<Option<Range<u64>>, Unsatisfiable> {
     let Some(h) = header else { return Ok(None) };
-    let spec = h.trim().strip_prefix("bytes=").ok_or(())?;
+    let spec = h.trim().strip_prefix("bytes=").ok_or(Unsatisfiable)?;
     if spec.contains(',') {
-        return Err(());
+        return Err(Unsatisfiable);
     }
-    let (start, end) = spec.split_once('-').ok_or(())?;
+    let (start, end) = spec.split_once('-').ok_or(Unsatisfiable)?;
     let range = match (start.trim(), end.trim()) {
         ("", suffix) => {
-            let n: u64 = suffix.parse().map_err(|_| ())?;
+            let n: u64 = suffix.parse().map_err(|_| Unsatisfiable)?;
             size.saturating_sub(n)..size
         }
-        (start, "") => start.parse().map_err(|_| ())?..size,
+        (start, "") => start.parse().map_err(|_| Unsatisfiable)?..size,
         (start, end) => {
-            let end: u64 = end.parse().map_err(|_| ())?;
-            start.parse().map_err(|_| ())?..(end.saturating_add(1)).min(size)
+            let end: u64 = end.parse().map_err(|_| Unsatisfiable)?;
+            start.parse().map_err(|_| Unsatisfiable)?..(end.saturating_add(1)).min(size)
         }
     };
     if range.start >= range.end {
-        return Err(());
+        return Err(Unsatisfiable);
     }
     Ok(Some(range))
 }
@@ -122,7 +126,7 @@ mod tests {
             "bytes=x-1",
             "bytes=5-2",
         ] {
-            assert_eq!(parse_range(Some(bad), 10), Err(()), "{bad}");
+            assert_eq!(parse_range(Some(bad), 10), Err(Unsatisfiable), "{bad}");
         }
     }
 }

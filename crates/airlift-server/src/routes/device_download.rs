@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::auth::DeviceCaller;
-use crate::device_protocol::download::{parse_range, servable, stream};
+use crate::device_protocol::download::{parse_range, servable, stream, Unsatisfiable};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Path, Query};
 use crate::state::AppState;
@@ -43,7 +43,7 @@ pub async fn get_download(
     let (status, range) = match parse_range(range, s.size) {
         Ok(None) => (StatusCode::OK, 0..s.size),
         Ok(Some(r)) => (StatusCode::PARTIAL_CONTENT, r),
-        Err(()) => {
+        Err(Unsatisfiable) => {
             let mut r = AppError::with_status(
                 StatusCode::RANGE_NOT_SATISFIABLE,
                 ApiError::invalid_argument(format!(
