@@ -40,12 +40,14 @@ pub fn test(extra: &[String]) -> Result<(), String> {
         .unwrap_or_else(|| root.join("target"));
 
     let driver = setup::tauri_driver()?;
+    let schemathesis = setup::schemathesis(&target_dir)?;
     let mut cargo_test = Command::new("cargo");
     cargo_test
         .current_dir(&root)
         .args(["test", "--workspace", "--locked", "--no-fail-fast"])
         .args(extra)
         .env("AIRLIFT_BIN_DIR", target_dir.join("debug"))
-        .env("AIRLIFT_TAURI_DRIVER", driver);
+        .env("AIRLIFT_TAURI_DRIVER", driver)
+        .env("AIRLIFT_SCHEMATHESIS", schemathesis);
     cmd::run_with(&mut cargo_test)
 }
