@@ -10,6 +10,7 @@ pub mod eligibility;
 pub mod error;
 pub mod install_status;
 pub mod package;
+pub mod payload;
 pub mod policy;
 pub mod role;
 pub mod rollout;

@@ -27,8 +27,8 @@ use crate::device_protocol::last_seen::LastSeen;
 use crate::error::AppError;
 use crate::events::Hub;
 use crate::routes::{
-    device_ota, devices, downloads, events, health, image_upload, images, packages, profiles,
-    rollouts, signing_keys, tenant, uploads,
+    device_download, device_ota, devices, downloads, events, health, image_upload, images,
+    packages, profiles, rollouts, signing_keys, tenant, uploads,
 };
 use crate::state::AppState;
 use crate::store::sqlite::SqliteStore;
@@ -118,6 +118,11 @@ pub fn routes() -> Vec<Route> {
             M::GET,
             "/api/v1/firmware/{tenant_id}/{version}/{file_name}",
             get(downloads::download),
+        ),
+        route(
+            M::GET,
+            "/api/v1/devices/{device_id}/ota/download",
+            get(device_download::get_download),
         ),
         route(
             M::POST,
@@ -304,6 +309,7 @@ fn is_device_read(method: &Method, path: &str) -> bool {
             || path.strip_prefix("/api/v1/devices/").is_some_and(|rest| {
                 rest.ends_with("/ota")
                     || rest.ends_with("/ota/chunk")
+                    || rest.ends_with("/ota/download")
                     || rest.ends_with("/commands")
             }))
 }

@@ -10,7 +10,6 @@ pub mod device_token;
 pub mod jwt;
 pub mod token_cache;
 
-
 use airlift_core::error::ApiError;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
