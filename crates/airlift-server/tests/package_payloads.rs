@@ -85,13 +85,18 @@ fn stored_objects(data: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-/// A device's GET of `url` (a path of the server), with an optional `Range`.
+/// A device's GET of `url` (a path of the server with its token, or a signed download URL,
+/// which needs none), with an optional `Range`.
 async fn fetch(
     d: &Device,
     url: &str,
     range: Option<&str>,
 ) -> (u16, reqwest::header::HeaderMap, bytes::Bytes) {
-    let mut rb = d.api.req(reqwest::Method::GET, url);
+    let mut rb = if url.starts_with('/') {
+        d.api.req(reqwest::Method::GET, url)
+    } else {
+        reqwest::Client::new().get(url)
+    };
     if let Some(r) = range {
         rb = rb.header("Range", r);
     }
@@ -236,8 +241,19 @@ async fn a_url_list_is_fetched_and_verified_and_devices_download_the_servers_cop
     }
     assert_eq!(files[0]["source_url"], format!("http://{allow}/a.bin"));
 
-    // No such file; another device's URL; a range past the end.
-    let first = files[0]["url"].as_str().unwrap();
+    // config_otau names the signed download URLs; the device protocol's own route serves the
+    // same files with the device token. On it: no such file; another caller; a range past the
+    // end.
+    let own = format!(
+        "/api/v1/devices/{}/ota/download?package_id={id}&file=",
+        d.id
+    );
+    for (n, want) in [&a_bytes, &b_bytes].into_iter().enumerate() {
+        let (status, _, body) = fetch(d, &format!("{own}{n}"), None).await;
+        assert_eq!(status, 200);
+        assert_eq!(&body[..], &want[..]);
+    }
+    let first = &format!("{own}0");
     let (status, _, body) = fetch(d, &first.replace("file=0", "file=2"), None).await;
     assert_eq!(status, 404, "{body:?}");
     assert_eq!(fetch(d, first, Some("bytes=150000-")).await.0, 416);
