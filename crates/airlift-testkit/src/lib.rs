@@ -9,6 +9,7 @@
 //! [`notifications`]: the fake desktop session of the notification tests.
 
 pub mod notifications;
+pub mod postgres;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -36,6 +36,9 @@ const TEST_PACKAGES: &[&str] = &[
     "openssl",
     // Answers the app's real file dialogs in the end-to-end tests (tests/support/dialog.rs).
     "xdotool",
+    // The PostgreSQL store's tests: airlift-testkit's `postgres` starts a private server
+    // (initdb, postgres, pg_isready, psql from /usr/lib/postgresql/15/bin).
+    "postgresql-15",
 ];
 
 /// The tauri-driver release the end-to-end tests speak to (pinned: the 3.x line is alpha).

@@ -19,7 +19,7 @@ const JOB_SELECT: &str = "
                     (SELECT COALESCE(SUM(length), 0) FROM upload_chunks c WHERE c.job_id = j.id))
     FROM upload_jobs j";
 
-fn status_of(s: &str) -> UploadJobStatus {
+pub(crate) fn status_of(s: &str) -> UploadJobStatus {
     match s {
         "in_progress" => UploadJobStatus::InProgress,
         "completing" => UploadJobStatus::Completing,
@@ -150,7 +150,7 @@ pub fn delete_job(c: &mut Connection, tenant: &str, id: &str) -> StoreResult<Vec
 }
 
 /// Refuses chunks for jobs that can no longer take them (seed 003: a completed job is 400).
-fn ensure_open(status: UploadJobStatus) -> StoreResult<()> {
+pub(crate) fn ensure_open(status: UploadJobStatus) -> StoreResult<()> {
     match status {
         UploadJobStatus::Completed => {
             Err(ApiError::invalid_argument("the upload job is already completed").into())
@@ -372,7 +372,7 @@ pub fn begin_completion(
 }
 
 /// Part numbers absent from 1..=max of the (ascending) ids given.
-fn missing_parts(ids: impl Iterator<Item = u32>) -> Vec<u32> {
+pub(crate) fn missing_parts(ids: impl Iterator<Item = u32>) -> Vec<u32> {
     let mut missing = Vec::new();
     let mut expected = 1u32;
     for id in ids {
