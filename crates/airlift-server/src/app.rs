@@ -19,7 +19,7 @@ use tower_http::trace::TraceLayer;
 use crate::artifacts::Artifacts;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::token_cache::TokenCache;
-use crate::config::{Config, DataDir};
+use crate::config::{Config, DataDir, Database};
 use crate::device_protocol::assignments::AssignmentCache;
 use crate::device_protocol::deliveries::Deliveries;
 use crate::device_protocol::files::ArtifactFiles;
@@ -31,6 +31,7 @@ use crate::routes::{
     signing_keys, tenant, uploads,
 };
 use crate::state::AppState;
+use crate::store::postgres::{PgOptions, PgStore};
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
 
@@ -319,11 +320,9 @@ async fn method_not_allowed() -> AppError {
 pub async fn open(config: Config) -> anyhow::Result<AppState> {
     let dir = DataDir::new(config.data_dir.clone());
     dir.create()?;
-    let db_path = dir.database();
-    let store = tokio::task::spawn_blocking(move || SqliteStore::open_blocking(&db_path)).await??;
+    let store = open_store(&config).await?;
     let jwt = JwtKeys::load_or_create(&dir.jwt_secret())?;
     let artifacts = Artifacts::local(&dir.objects())?;
-    let store: Arc<dyn Store> = Arc::new(store);
     crate::recovery::run(store.as_ref(), &artifacts).await?;
     let http = reqwest::Client::builder()
         // A redirect could lead off the allow-list; the allowed host must serve the bytes.
@@ -344,6 +343,25 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         assignments: AssignmentCache::default(),
         deliveries: Deliveries::default(),
         last_seen: LastSeen::default(),
+    })
+}
+
+/// The database of `--database` (the SQLite file under `--data` by default), migrated.
+async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match config.database() {
+        Database::Sqlite(path) => {
+            Arc::new(tokio::task::spawn_blocking(move || SqliteStore::open_blocking(&path)).await??)
+        }
+        Database::Postgres(url) => {
+            let options = PgOptions {
+                pool_size: config.database_pool_size,
+                statement_timeout: config.database_statement_timeout,
+                ..PgOptions::default()
+            };
+            let store = PgStore::open(&url, options).await?;
+            tracing::info!(database = %crate::store::postgres::redacted(&url), "on PostgreSQL");
+            Arc::new(store)
+        }
     })
 }
 

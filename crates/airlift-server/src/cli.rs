@@ -1,4 +1,4 @@
-//! The command line: `airliftd serve` and `airliftd token`.
+//! The command line: `airliftd serve`, `airliftd token` and `airliftd migrate`.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::auth::{jwt, Role};
-use crate::config::{self, AllowedHost, Config, DataDir};
+use crate::config::{self, AllowedHost, Config, DataDir, Database};
 
 #[derive(Debug, Parser)]
 #[command(name = "airliftd", version, about = "Airlift fleet server")]
@@ -47,6 +47,16 @@ enum Command {
         /// is timed_out and counts as failed: 90s, 15m, 1h, 2d.
         #[arg(long, default_value = "1h", value_parser = config::parse_duration)]
         device_timeout: std::time::Duration,
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// PostgreSQL: connections at most (each is a backend process; keep the sum over every
+        /// server under the database's max_connections). Requests wait up to 10 s for one,
+        /// then get 503.
+        #[arg(long, default_value_t = config::DEFAULT_DATABASE_POOL_SIZE as u64, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        database_pool_size: u64,
+        /// PostgreSQL: a statement running longer is cancelled (its request gets 503).
+        #[arg(long, default_value = "60s", value_parser = config::parse_duration)]
+        database_statement_timeout: std::time::Duration,
     },
     /// Print a user JWT for TENANT and ROLE on stdout (creating the tenant if needed).
     ///
@@ -68,7 +78,26 @@ enum Command {
         /// Create a new deployment (database and secret) under --data if it holds none.
         #[arg(long)]
         create: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
+    /// Apply the database's schema migrations and exit (serve applies them at start too;
+    /// several servers starting at once on one PostgreSQL database do not race).
+    Migrate {
+        /// Data directory (its SQLite file is the default database).
+        #[arg(long, env = "AIRLIFT_DATA")]
+        data: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct DatabaseArgs {
+    /// sqlite://PATH (default: airlift.db under --data) or
+    /// postgres://USER:PASSWORD@HOST:PORT/DB.
+    #[arg(long, env = "AIRLIFT_DATABASE", value_name = "URL")]
+    database: Option<Database>,
 }
 
 pub fn run() -> ExitCode {
@@ -84,6 +113,9 @@ pub fn run() -> ExitCode {
             max_images,
             min_chunk_bytes,
             device_timeout,
+            database,
+            database_pool_size,
+            database_statement_timeout,
         } => {
             let mut config = Config::new(data, listen);
             config.allowed_artifact_hosts = allow_artifact_hosts;
@@ -92,6 +124,9 @@ pub fn run() -> ExitCode {
             config.max_images = max_images;
             config.min_chunk_bytes = min_chunk_bytes;
             config.device_timeout = device_timeout;
+            config.database = database.database;
+            config.database_pool_size = usize::try_from(database_pool_size).unwrap_or(1);
+            config.database_statement_timeout = database_statement_timeout;
             serve(config)
         }
         Command::Token {
@@ -100,7 +135,9 @@ pub fn run() -> ExitCode {
             role,
             ttl,
             create,
-        } => token(data, &tenant, role, ttl, create),
+            database,
+        } => token(data, database.database, &tenant, role, ttl, create),
+        Command::Migrate { data, database } => migrate(data, database.database),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -139,6 +176,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
 
 fn token(
     data: PathBuf,
+    database: Option<Database>,
     tenant: &str,
     role: Role,
     ttl: std::time::Duration,
@@ -146,25 +184,70 @@ fn token(
 ) -> anyhow::Result<()> {
     let dir = DataDir::new(data);
     dir.check_not_a_file()?;
-    if !dir.holds_deployment() && !create {
-        // A mistyped --data would otherwise get a new database and secret, and a token the
-        // running server rejects.
+    let database = database.unwrap_or_else(|| Database::Sqlite(dir.database()));
+    // The deployment is the database and the secret beside it: a mistyped --data would
+    // otherwise get a new secret, and a token the running server rejects.
+    let (holds, missing) = match &database {
+        Database::Sqlite(path) => (path.is_file(), path.clone()),
+        Database::Postgres(_) => (dir.jwt_secret().is_file(), dir.jwt_secret()),
+    };
+    if !holds && !create {
         anyhow::bail!(
-            "{} holds no airliftd deployment (no {}); give the --data of the running server, \
-             or pass --create to start a new deployment there",
+            "{} holds no airliftd deployment (no {}); give the --data (and --database) of the \
+             running server, or pass --create to start a new deployment there",
             dir.root().display(),
-            dir.database()
+            missing
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
         );
     }
     dir.create()?;
-    let store = crate::store::sqlite::SqliteStore::open_blocking(&dir.database())?;
-    let tenant = store.ensure_tenant_blocking(tenant)?;
+    let tenant = match database {
+        Database::Sqlite(path) => crate::store::sqlite::SqliteStore::open_blocking(&path)?
+            .ensure_tenant_blocking(tenant)?,
+        Database::Postgres(url) => current_thread()?.block_on(async {
+            use crate::store::TenantStore as _;
+            let options = crate::store::postgres::PgOptions {
+                pool_size: 1,
+                ..Default::default()
+            };
+            let store = crate::store::postgres::PgStore::open(&url, options).await?;
+            anyhow::Ok(store.ensure_tenant(tenant).await?)
+        })?,
+    };
     let keys = jwt::JwtKeys::load_or_create(&dir.jwt_secret())?;
     let token = keys.mint(&tenant.id, &tenant.name, role, ttl.as_secs())?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{token}")?;
     out.flush()?;
     Ok(())
+}
+
+/// Applies the migrations of `--database` (or the SQLite file under `--data`) and exits.
+fn migrate(data: PathBuf, database: Option<Database>) -> anyhow::Result<()> {
+    let dir = DataDir::new(data);
+    dir.check_not_a_file()?;
+    match database.unwrap_or_else(|| Database::Sqlite(dir.database())) {
+        Database::Sqlite(path) => {
+            if path == dir.database() {
+                dir.create()?;
+            }
+            crate::store::sqlite::SqliteStore::open_blocking(&path)?;
+            eprintln!("airliftd: {} is at the latest schema", path.display());
+        }
+        Database::Postgres(url) => {
+            let applied = current_thread()?.block_on(crate::store::postgres::migrate(&url))?;
+            eprintln!(
+                "airliftd: applied {applied} migration(s); {} is at the latest schema",
+                crate::store::postgres::redacted(&url)
+            );
+        }
+    }
+    Ok(())
+}
+
+fn current_thread() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
 }

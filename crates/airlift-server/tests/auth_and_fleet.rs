@@ -277,7 +277,7 @@ async fn profiles_and_devices_single_and_bulk() {
     // Shown once: reads never include it, and the database holds only its hash.
     let got = rm.get(&format!("/api/v1/devices/{did}")).await.expect(200);
     assert!(got.get("device_token").is_none());
-    let db = std::fs::read(dir.path().join("airlift.db")).unwrap();
+    let db = Db::of(dir.path()).stored_bytes();
     assert!(
         !db.windows(token.len()).any(|w| w == token.as_bytes()),
         "token stored in clear"

@@ -14,8 +14,16 @@ use common::{tempdir, Api, Server, BIN};
 use serde_json::{json, Value};
 
 fn airliftd(args: &[&str], data: &Path) -> Output {
+    // `token` on the harness's database (PostgreSQL under AIRLIFT_TEST_DATABASE=postgres),
+    // like the server the test starts on the same directory.
+    let database = if args.first() == Some(&"token") {
+        airlift_testkit::postgres::server_args(data)
+    } else {
+        Vec::new()
+    };
     Command::new(BIN)
         .args(args)
+        .args(database)
         .arg("--data")
         .arg(data)
         .env("RUST_LOG", "warn")
@@ -66,7 +74,7 @@ async fn token_create_starts_a_deployment_whose_server_accepts_the_token() {
     let data = dir.path().join("new");
     let out = airliftd(&token_args(&["--create"]), &data);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(data.join("airlift.db").is_file());
+    assert!(data.join("jwt-secret").is_file(), "the deployment's secret");
     let created = String::from_utf8(out.stdout).unwrap();
     // Now the directory holds a deployment: no --create needed.
     let out = airliftd(&token_args(&[]), &data);

@@ -39,12 +39,70 @@ pub fn selected() -> bool {
 
 /// The `--database` arguments for a server (or `airliftd token`) on `data`: none on SQLite
 /// (the default file under `--data`), else the database [`database_for`] `data`.
+/// A database given with [`assign_database`] wins, whatever the switch says.
 pub fn server_args(data: &Path) -> Vec<String> {
+    if let Some(url) = by_key().get(data) {
+        return vec!["--database".to_owned(), url.clone()];
+    }
     if selected() {
         vec!["--database".to_owned(), database_for(data)]
     } else {
         Vec::new()
     }
+}
+
+/// Makes `url` the database of the server (and `airliftd token`) on `data`: a test that runs
+/// PostgreSQL itself (to restart it) points the harness's server at it.
+pub fn assign_database(data: &Path, url: &str) {
+    by_key().insert(data.to_path_buf(), url.to_owned());
+}
+
+fn by_key() -> std::sync::MutexGuard<'static, HashMap<PathBuf, String>> {
+    static BY_KEY: OnceLock<Mutex<HashMap<PathBuf, String>>> = OnceLock::new();
+    BY_KEY
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs `sql` with psql on the database at `url`; returns its output, unaligned and
+/// tuples-only (columns separated by `|`, one row a line).
+pub fn psql(url: &str, sql: &str) -> String {
+    let out = Command::new(Path::new(BIN_DIR).join("psql"))
+        .args([
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            url,
+            "-c",
+            sql,
+        ])
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "psql {sql:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Everything the database at `url` stores, as pg_dump writes it (to look for secrets).
+pub fn dump(url: &str) -> Vec<u8> {
+    let out = Command::new(Path::new(BIN_DIR).join("pg_dump"))
+        .args(["--data-only", "-d", url])
+        .output()
+        .expect("run pg_dump");
+    assert!(
+        out.status.success(),
+        "pg_dump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
 
 /// One cluster for the whole test process (removed by its watchdog when the process ends).
@@ -55,11 +113,7 @@ pub fn shared() -> &'static Postgres {
 
 /// The URL of a database on [`shared`] that belongs to `key`, created on first use.
 pub fn database_for(key: &Path) -> String {
-    static BY_KEY: OnceLock<Mutex<HashMap<PathBuf, String>>> = OnceLock::new();
-    let mut map = BY_KEY
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
+    let mut map = by_key();
     map.entry(key.to_path_buf())
         .or_insert_with(|| shared().create_database())
         .clone()
@@ -144,20 +198,9 @@ impl Postgres {
         self.url(&name)
     }
 
-    /// Runs `sql` with psql on `database`; returns its unaligned, tuples-only output.
+    /// Runs `sql` with psql on `database` of this cluster (see [`psql`]).
     pub fn psql(&self, database: &str, sql: &str) -> String {
-        let out = Command::new(Path::new(BIN_DIR).join("psql"))
-            .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", USER])
-            .args(["-d", database, "-c", sql])
-            .output()
-            .expect("run psql");
-        assert!(
-            out.status.success(),
-            "psql {sql:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        psql(&self.url(database), sql)
     }
 
     /// Stops the server (fast shutdown: open connections are cut) and starts it again on the
