@@ -207,6 +207,11 @@ impl Postgres {
     /// same directory and port, as an operator's restart would.
     pub fn restart(&mut self) {
         self.stop();
+        self.resume();
+    }
+
+    /// Starts the stopped server again on the same directory and port.
+    pub fn resume(&mut self) {
         assert!(
             self.run_server(),
             "PostgreSQL did not start again; its log:\n{}",

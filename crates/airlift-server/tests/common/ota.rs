@@ -31,7 +31,11 @@ pub struct Device {
 /// A server; tenant `acme` with packages 2.0.0 (rollout) and 1.0.1 (rollback) for
 /// `temp-sensor`, a profile and `n` eligible devices on 1.0.0.
 pub async fn fleet(n: usize, extra: &[&str]) -> Fleet {
-    let dir = tempdir();
+    fleet_in(tempdir(), n, extra).await
+}
+
+/// [`fleet`] on a server started on `dir` (whose database a test may have chosen).
+pub async fn fleet_in(dir: tempfile::TempDir, n: usize, extra: &[&str]) -> Fleet {
     let server = Server::start_with(dir.path(), extra);
     let admin = Api::for_tenant(&server, "acme", "admin");
     let rm = Api::for_tenant(&server, "acme", "release-manager");
