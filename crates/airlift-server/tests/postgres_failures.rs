@@ -193,3 +193,57 @@ fn migrate_refuses_a_database_it_cannot_reach_with_a_clear_message() {
         "the password is never printed: {err}"
     );
 }
+
+/// A flood against a pool of one connection whose statements block on a lock: every request
+/// ends (no deadlock) with its answer or a clean 503, and the server serves again once the
+/// lock is gone.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flood_on_an_exhausted_pool_gets_clean_503s_and_no_deadlock() {
+    let pg = Postgres::start();
+    let url = pg.create_database();
+    let dir = tempdir();
+    assign_database(dir.path(), &url);
+    let server = Server::start_with(
+        dir.path(),
+        &[
+            "--database-pool-size",
+            "1",
+            "--database-statement-timeout",
+            "2s",
+        ],
+    );
+    let api = Api::for_tenant(&server, "acme", "admin");
+    api.get("/api/v1/tenant").await.expect(200);
+
+    // Another client holds the tenants table for a while.
+    let holder = {
+        let url = url.clone();
+        std::thread::spawn(move || {
+            psql(
+                &url,
+                "BEGIN; LOCK TABLE tenants IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;",
+            )
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let flood: Vec<_> = (0..20)
+        .map(|_| {
+            let api = api.clone();
+            tokio::spawn(async move { api.get("/api/v1/tenant").await })
+        })
+        .collect();
+    let mut unavailable = 0;
+    for task in flood {
+        let r = tokio::time::timeout(Duration::from_secs(60), task)
+            .await
+            .expect("every request of the flood ends")
+            .unwrap();
+        assert_ok_or_clean_503(&r, "a request on the exhausted pool");
+        unavailable += usize::from(r.status.as_u16() == 503);
+    }
+    assert!(unavailable > 0, "the flood met the blocked pool");
+    holder.join().unwrap();
+    api.get("/api/v1/tenant").await.expect(200);
+    drop(server);
+    drop(pg);
+}

@@ -594,3 +594,39 @@ fn assert_counters_match(db: &Db, rollout: &str, when: &str) {
         "device_polls disagrees with device_assignments {when}"
     );
 }
+
+/// Devices of one rollout report all at once: every report is answered 200 and counted once,
+/// and the stored counters equal a recount (on PostgreSQL the reports queue on the rollout's
+/// row lock; on SQLite on its single writer).
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_reports_are_each_counted_once() {
+    let f = fleet(24, &[]).await;
+    let created = f
+        .start(json!({"package_id": f.pkg, "target_profile_id": f.profile,
+            "canary_percent": 100, "failure_threshold_percent": 100}))
+        .await;
+    let id = created["rollout_id"].as_str().unwrap().to_owned();
+    let reports: Vec<_> = f
+        .devices
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let (d, id) = (d.clone(), id.clone());
+            tokio::spawn(async move {
+                d.report(&id, "1.0.0", "DOWNLOAD").await.expect(200);
+                if i % 3 == 0 {
+                    d.report(&id, "1.0.0", "INSTALL_ERROR").await.expect(200);
+                } else {
+                    d.report(&id, "2.0.0", "success").await.expect(200);
+                }
+            })
+        })
+        .collect();
+    for r in reports {
+        r.await.unwrap();
+    }
+    let r = f.rollout(&id).await;
+    assert_eq!(r["counters"]["failed"], 8, "{r}");
+    assert_eq!(r["counters"]["successful"], 16, "{r}");
+    assert_counters_match(&Db::of(f.dir.path()), &id, "after concurrent reports");
+}
