@@ -13,7 +13,6 @@
 //! ([`selected`]): the test harness then starts `airliftd` with [`server_args`].
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -124,9 +123,9 @@ pub struct Postgres {
     root: PathBuf,
     port: u16,
     server: Option<Child>,
-    /// The watchdog's stdin: when it closes (drop, or the test process ends) the watchdog
-    /// stops the server and removes `root`.
-    _watchdog: ChildStdin,
+    /// The watchdog and its stdin: when that closes (drop, or the test process ends) the
+    /// watchdog stops the server and removes `root`.
+    watchdog: Option<(Child, ChildStdin)>,
     owner: Option<(u32, u32)>,
 }
 
@@ -142,7 +141,7 @@ impl Postgres {
         let mut pg = Postgres {
             port: 0,
             server: None,
-            _watchdog: watchdog,
+            watchdog: Some(watchdog),
             owner,
             root,
         };
@@ -317,6 +316,10 @@ impl Drop for Postgres {
     fn drop(&mut self) {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.root);
+        if let Some((mut child, stdin)) = self.watchdog.take() {
+            drop(stdin);
+            let _ = child.wait();
+        }
     }
 }
 
@@ -356,7 +359,7 @@ fn new_root() -> PathBuf {
 /// A shell that waits for its stdin to close, then stops the cluster's server (its pid from
 /// `postmaster.pid`) and removes the directory: the clean-up for a test process that exits
 /// without dropping its cluster (a static, a panic, a kill).
-fn start_watchdog(root: &Path) -> ChildStdin {
+fn start_watchdog(root: &Path) -> (Child, ChildStdin) {
     const SCRIPT: &str = r#"
 cat >/dev/null
 pid=$(head -n 1 "$1/data/postmaster.pid" 2>/dev/null)
@@ -375,9 +378,8 @@ rm -rf "$1"
         .stderr(Stdio::null())
         .spawn()
         .expect("start the PostgreSQL watchdog");
-    let mut stdin = child.stdin.take().expect("watchdog stdin");
-    let _ = stdin.flush();
-    stdin
+    let stdin = child.stdin.take().expect("watchdog stdin");
+    (child, stdin)
 }
 
 fn free_port() -> u16 {

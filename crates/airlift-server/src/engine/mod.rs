@@ -109,7 +109,7 @@ pub async fn rollout_action<U: RolloutUnits + ?Sized>(
 ) -> StoreResult<(Rollout, Vec<RolloutEventData>)> {
     let (tenant, id) = (tenant_id.to_owned(), id.to_owned());
     write(units, move |tx| {
-        actions::act(tx, &tenant, &id, action.clone(), ctx.clone())
+        actions::act(tx, &tenant, &id, action, ctx.clone())
     })
     .await
 }

@@ -9,7 +9,7 @@
 use tokio_postgres::Client;
 
 /// The advisory lock key every airliftd takes while migrating ("airlift" in ASCII).
-const MIGRATION_LOCK: i64 = 0x6169_726c_6966_74;
+const MIGRATION_LOCK: i64 = 0x0061_6972_6c69_6674;
 
 /// (version, SQL) in order.
 const MIGRATIONS: &[(i64, &str)] = &[(1, V1)];
