@@ -8,7 +8,7 @@ use airlift_desk::hashing::sha256_file;
 use airlift_desk::ops::upload::{file_name, forget, pending_build, upload_build, UploadControl};
 use airlift_desk::ops::Session;
 use airlift_desk::signing::KeyStore;
-use airlift_desk::upload::{preflight, Refusal};
+use airlift_desk::upload::{preflight, Refusal, SigningWith};
 use airlift_desk::{CancelToken, DeskError, DeskErrorCode};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
@@ -95,7 +95,8 @@ pub async fn upload_package(
     };
     let (build, spec) = request.build();
     // Before any byte is sent: what the tenant would refuse after the whole upload.
-    if let Some(refusal) = preflight(&client, &spec, stored.as_ref()).await? {
+    let signing_with = stored.as_ref().map(SigningWith::from);
+    if let Some(refusal) = preflight(&client, &spec, signing_with, true).await? {
         return Err(refused(refusal, &name, &keys));
     }
     let signer = match &request.key_id {
@@ -147,32 +148,49 @@ fn refused(refusal: Refusal, connection: &str, keys: &KeyStore) -> DeskError {
             let fix = match local.first() {
                 None => "create a key in the Signing step and register it with the fleet".to_owned(),
                 Some(key) if local.len() == 1 => format!(
-                    "choose '{}' in the Signing step (register it in Settings > Signing keys if                      the fleet does not trust it yet)",
+                    "choose '{}' in the Signing step (register it in Settings > Signing keys if the fleet does not trust it yet)",
                     key.name
                 ),
-                Some(_) => "choose one of your keys in the Signing step, registered with the                             fleet in Settings > Signing keys"
+                Some(_) => "choose one of your keys in the Signing step, registered with the fleet in Settings > Signing keys"
                     .to_owned(),
             };
             DeskError::new(
                 DeskErrorCode::FailedPrecondition,
                 format!(
-                    "signing: {connection} requires signed packages and none was chosen: {fix}.                      Nothing was uploaded."
+                    "signing: {connection} requires signed packages and none was chosen: {fix}. Nothing was uploaded."
                 ),
             )
         }
+        Refusal::KeyNotRegistered {
+            key_name,
+            revoked: true,
+            ..
+        } => DeskError::new(
+            DeskErrorCode::FailedPrecondition,
+            format!(
+                "signing: {connection} revoked key '{key_name}', so it would refuse the package: choose another key registered with the fleet (Settings > Signing keys). Nothing was uploaded."
+            ),
+        ),
         Refusal::KeyNotRegistered { key_name, .. } => DeskError::new(
             DeskErrorCode::FailedPrecondition,
             format!(
-                "signing: {connection} does not trust key '{key_name}', so it would refuse the                  package: register '{key_name}' in Settings > Signing keys (an admin of the                  fleet can), or choose a registered key. Nothing was uploaded."
+                "signing: {connection} does not trust key '{key_name}', so it would refuse the package: register '{key_name}' in Settings > Signing keys (an admin of the fleet can), or choose a registered key. Nothing was uploaded."
             ),
         ),
         Refusal::VersionExists {
             version,
             device_type,
+            ..
         } => DeskError::new(
             DeskErrorCode::AlreadyExists,
             format!(
-                "version: {device_type} {version} is already in {connection}'s catalog; give                  this build a new version. Nothing was uploaded."
+                "version: {device_type} {version} is already in {connection}'s catalog; give this build a new version. Nothing was uploaded."
+            ),
+        ),
+        Refusal::ImageQuotaFull { used, max, .. } => DeskError::new(
+            DeskErrorCode::ResourceExhausted,
+            format!(
+                "images: {connection} holds {used} of its {max} firmware images, so it would refuse this one: delete an image it no longer needs (airlift-cli image delete ID), or ask the fleet's operator to raise --max-images. Nothing was uploaded."
             ),
         ),
     }

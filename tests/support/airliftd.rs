@@ -22,9 +22,6 @@ impl Airliftd {
             .args(["serve", "--data"])
             .arg(data)
             .args(["--listen", "127.0.0.1:0"])
-            // Uploads may use small parts here; the spec's 5 MiB minimum is tested by
-            // airlift-server/tests/chunk_minimum.rs.
-            .args(["--min-chunk-bytes", "1"])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -134,6 +134,17 @@ pub struct KeyChoice {
     pub key_passphrase_file: Option<PathBuf>,
 }
 
+impl KeyChoice {
+    /// The key as the person named it, for messages: `'release'`, `from key.pem`.
+    pub fn describe(&self) -> String {
+        match (&self.key, &self.key_file) {
+            (Some(name), _) => format!("'{name}'"),
+            (None, Some(file)) => format!("from {}", file.display()),
+            (None, None) => "(none)".to_owned(),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct PackageFields {
     /// Semantic version of the package.
@@ -167,6 +178,9 @@ impl PackageFields {
     }
 }
 
+/// Seed 003's smallest part but the last, in MiB.
+const MIN_PART_MIB: u64 = airlift_core::upload_parts::MIN_PART_BYTES >> 20;
+
 #[derive(Debug, Args)]
 pub struct UploadArgs {
     pub file: PathBuf,
@@ -175,8 +189,8 @@ pub struct UploadArgs {
     pub name: String,
     #[command(flatten)]
     pub package: PackageFields,
-    /// Part size in MiB.
-    #[arg(long, default_value_t = 16)]
+    /// Part size in MiB: 5 to 100 (seed 003: every part but the last holds at least 5 MiB).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(MIN_PART_MIB..=100))]
     pub part_size_mib: u64,
     /// Parts in flight at once.
     #[arg(long, default_value_t = 4)]

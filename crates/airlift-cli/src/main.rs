@@ -79,7 +79,7 @@ fn usage_error(err: &clap::Error) -> u8 {
         return exit::OK;
     }
     if std::env::args_os().any(|a| a == "--json") {
-        let message = first_line(&err.to_string());
+        let message = message_of(&err.to_string());
         println!(
             "{}",
             serde_json::json!({"error": {"code": "INVALID_ARGUMENT", "message": message}})
@@ -90,10 +90,18 @@ fn usage_error(err: &clap::Error) -> u8 {
     exit::USAGE
 }
 
-/// clap's message without its "error: " prefix and usage block.
-fn first_line(text: &str) -> String {
-    let line = text.lines().next().unwrap_or_default();
-    line.strip_prefix("error: ").unwrap_or(line).to_owned()
+/// clap's message without its "error: " prefix and usage block, on one line: "the following
+/// required arguments were not provided: --version <VERSION>, --type <PACKAGE_TYPE>".
+fn message_of(text: &str) -> String {
+    let mut lines = text.lines().take_while(|l| !l.trim().is_empty());
+    let first = lines.next().unwrap_or_default();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let rest: Vec<&str> = lines.map(str::trim).collect();
+    if rest.is_empty() {
+        first.to_owned()
+    } else {
+        format!("{} {}", first, rest.join(", "))
+    }
 }
 
 async fn run(out: Output, cli: &Cli) -> Result<u8, Failure> {

@@ -32,7 +32,7 @@ fn upload_args<'a>(file: &'a str, version: &'a str, key: Option<&'a str>) -> Vec
         "--min-version",
         "1.0.0",
         "--part-size-mib",
-        "1",
+        "5",
     ];
     if let Some(key) = key {
         args.extend(["--key", key]);
@@ -222,7 +222,7 @@ async fn refusals_exit_4_and_are_found_before_the_first_byte() {
     );
 
     // Upload + package in one go, then the list and sync shapes.
-    let file2 = small_file(&world, "fw2.bin", 3 << 20);
+    let file2 = small_file(&world, "fw2.bin", 11 << 20);
     let (code, out, stderr) = world.run(&upload_args(&file2, "1.1.0", Some("release")));
     assert_eq!(code, 0, "{out} {stderr}");
     assert_eq!(out["upload"]["resumed"], false);

@@ -128,7 +128,7 @@ async fn a_pipeline_signs_uploads_rolls_out_once_and_waits_for_the_fleet() {
         "--min-version",
         "1.0.0",
         "--part-size-mib",
-        "1",
+        "5",
         "--key",
         "ci-key",
     ];

@@ -42,6 +42,14 @@ fn flag_errors_are_one_json_document_with_json() {
             "{message}"
         );
     }
+    // A missing argument is named in the one-line message.
+    let out = cli(&["--json", "upload", "fw.bin", "--name", "fw"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("the following required arguments were not provided: --version"),
+        "{message}"
+    );
     // Without --json, clap's text goes to stderr and stdout stays empty.
     let out = cli(&["rollout", "wait"]);
     assert_eq!(out.status.code(), Some(2));
@@ -203,4 +211,42 @@ fn ctrl_c_exits_130_and_a_watch_log_names_the_url() {
         "{log}"
     );
     assert!(!log.contains('\u{1b}'), "{log:?}");
+}
+
+/// Seed 003: every part but the last holds at least 5 MiB, so a smaller part size is a usage
+/// error before anything is sent (no server is even configured here).
+#[test]
+fn a_part_size_under_five_mib_is_refused_before_anything_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fw.bin");
+    std::fs::write(&file, vec![7u8; 1024]).unwrap();
+    let file = file.to_str().unwrap();
+    for size in ["1", "4", "101"] {
+        let out = cli(&[
+            "--json",
+            "upload",
+            file,
+            "--name",
+            "fw",
+            "--no-package",
+            "--version",
+            "2.0.0",
+            "--type",
+            "fw",
+            "--device-type",
+            "temp-sensor",
+            "--min-version",
+            "1.0.0",
+            "--part-size-mib",
+            size,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{size}: {}", stdout(&out));
+        let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(doc["error"]["code"], "INVALID_ARGUMENT");
+        let message = doc["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("--part-size-mib") && message.contains("5..=100"),
+            "{message}"
+        );
+    }
 }

@@ -54,13 +54,13 @@ async fn offline_reads_come_from_the_cache_and_writes_fail() {
             .cache,
     );
     let file = dir.path().join("fw.bin");
-    std::fs::write(&file, vec![42u8; 300_000]).unwrap();
+    std::fs::write(&file, vec![42u8; (2 << 20) * 5 + 300_000]).unwrap();
     let mut req = UploadRequest::new(&file, "fw-1");
-    req.part_size = 64 << 10;
+    req.part_size = 5 << 20;
     let uploaded = upload_file(&client, &cache, CONN, &req, CancelToken::new(), &|_| {})
         .await
         .unwrap();
-    assert_eq!(uploaded.parts_total, 5);
+    assert_eq!(uploaded.parts_total, 3);
     let spec = PackageSpec {
         package_type: PackageType::Fw,
         version: "1.1.0".into(),

@@ -26,8 +26,9 @@ use airlift_desk::upload::PackageSpec;
 use airlift_desk::DeskErrorCode;
 
 const CONN: &str = "lab";
-const PART: u64 = 1 << 20;
-const PARTS: u64 = 24;
+/// Seed 003's smallest part but the last.
+const PART: u64 = 5 << 20;
+const PARTS: u64 = 8;
 
 struct World {
     _data: tempfile::TempDir,
@@ -233,4 +234,21 @@ async fn a_file_changed_after_its_digest_was_confirmed_is_refused_and_its_job_de
     assert!(pending_build(&w.cache, CONN).unwrap().is_none());
     let packages = w.server.packages(&ListParams::default()).await.unwrap();
     assert!(packages.data.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn parts_under_five_mib_are_refused_before_a_job_is_made() {
+    let w = World::start().await;
+    let file = w.file("firmware.bin");
+    let mut req = request(&file, None);
+    req.part_size = 1 << 20;
+    let failure = run_until(&w, &req, u32::MAX, UploadControl::pause)
+        .await
+        .expect_err("refused");
+    assert_eq!(failure.error().code(), DeskErrorCode::InvalidArgument);
+    let message = failure.error().to_string();
+    assert!(message.contains("at least 5242880 bytes"), "{message}");
+    assert!(upload_jobs(&w.server).await.is_empty());
+    assert_eq!(w.link.sent_bytes(), 0);
+    assert!(pending_build(&w.cache, CONN).unwrap().is_none());
 }

@@ -48,6 +48,9 @@ pub struct Route {
     pub handler: MethodRouter<AppState>,
     /// A create: it honours `Idempotency-Key` (see [`crate::idempotency`]).
     pub idempotent: bool,
+    /// Its body is streamed, not held in memory (the idempotency layer fingerprints it as it
+    /// passes).
+    pub streamed: bool,
 }
 
 fn route(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> Route {
@@ -56,6 +59,7 @@ fn route(method: Method, path: &'static str, handler: MethodRouter<AppState>) ->
         path,
         handler,
         idempotent: false,
+        streamed: false,
     }
 }
 
@@ -64,6 +68,15 @@ fn create_route(path: &'static str, handler: MethodRouter<AppState>) -> Route {
     Route {
         idempotent: true,
         ..route(Method::POST, path, handler)
+    }
+}
+
+/// A create whose body streams (an image of up to 100 MiB): safe to retry with an
+/// `Idempotency-Key` too, without the body ever being held whole.
+fn streamed_create_route(path: &'static str, handler: MethodRouter<AppState>) -> Route {
+    Route {
+        streamed: true,
+        ..create_route(path, handler)
     }
 }
 
@@ -190,9 +203,7 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/ota/upload-jobs/{upload_job_id}/chunks/{chunk_id}",
             put(uploads::put_chunk),
         ),
-        // Not a `create_route`: the idempotency layer holds a body in memory to fingerprint
-        // it, and an image body (up to 100 MiB) is streamed instead.
-        route(M::POST, "/api/v1/ota/images", post(image_upload::create)),
+        streamed_create_route("/api/v1/ota/images", post(image_upload::create)),
         route(M::GET, "/api/v1/ota/images", get(images::list)),
         route(
             M::GET,
@@ -225,7 +236,12 @@ pub fn router(state: AppState) -> Router {
     let json_limit = state.config.max_json_bytes;
     let mut router = Router::new();
     for r in routes() {
-        let handler = if r.idempotent {
+        let handler = if r.idempotent && r.streamed {
+            r.handler.layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                crate::idempotency::streamed_layer,
+            ))
+        } else if r.idempotent {
             r.handler.layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 crate::idempotency::layer,

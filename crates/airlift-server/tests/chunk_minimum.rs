@@ -24,7 +24,7 @@ async fn chunk_ids(api: &Api, job: &str) -> Vec<u64> {
 #[tokio::test]
 async fn only_the_last_chunk_may_be_shorter_than_5_mib() {
     let dir = tempdir();
-    let server = Server::start_spec_defaults(dir.path(), &[]);
+    let server = Server::start_with(dir.path(), &[]);
     let api = Api::for_tenant(&server, "acme", "release-manager");
 
     // One short chunk is the last: the job completes.
@@ -35,7 +35,7 @@ async fn only_the_last_chunk_may_be_shorter_than_5_mib() {
 
     // 5 MiB then a short last chunk: fine.
     let data = bytes(5 * MIB + MIB / 2, 2);
-    let image = api.upload_image("big", &data, 5 * MIB).await;
+    let image = api.upload_image_in("big", &data, 5 * MIB).await;
     assert_eq!(image["datafile_checksum"], sha256_hex(&data));
 
     // A chunk after a short one proves the short one was not the last: refused at once,
@@ -60,7 +60,7 @@ async fn only_the_last_chunk_may_be_shorter_than_5_mib() {
 #[tokio::test]
 async fn explicit_parts_obey_it_in_any_order() {
     let dir = tempdir();
-    let server = Server::start_spec_defaults(dir.path(), &[]);
+    let server = Server::start_with(dir.path(), &[]);
     let api = Api::for_tenant(&server, "acme", "release-manager");
     let job = api.create_job("parts").await;
     api.put_part(&job, 2, &bytes(100, 1)).await.expect(201);
@@ -96,10 +96,10 @@ async fn explicit_parts_obey_it_in_any_order() {
 #[tokio::test]
 async fn the_minimum_is_a_setting() {
     let dir = tempdir();
-    let server = Server::start_spec_defaults(dir.path(), &["--min-chunk-bytes", "1000"]);
+    let server = Server::start_with(dir.path(), &["--min-chunk-bytes", "1000"]);
     let api = Api::for_tenant(&server, "acme", "release-manager");
     let data = bytes(2500, 1);
-    api.upload_image("ok", &data, 1000).await;
+    api.upload_image_in("ok", &data, 1000).await;
     let job = api.create_job("short").await;
     api.post_chunk(&job, &bytes(999, 2)).await.expect(201);
     api.post_chunk(&job, &bytes(999, 3))

@@ -47,7 +47,7 @@ async fn kill_during_upload_then_resume() {
     let token = token(dir.path(), "acme", "release-manager");
     let api = Api::new(&server, &token);
     let job = api.create_job("crashy").await;
-    let parts: Vec<Vec<u8>> = (0..4).map(|i| bytes(2 * 1024 * 1024, 100 + i)).collect();
+    let parts: Vec<Vec<u8>> = (0..4).map(|i| bytes(MIN_CHUNK, 100 + i)).collect();
     api.put_part(&job, 1, &parts[0]).await.expect(201);
     api.put_part(&job, 2, &parts[1]).await.expect(201);
 

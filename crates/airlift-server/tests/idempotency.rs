@@ -330,3 +330,66 @@ async fn a_duplicate_of_a_running_create_is_told_to_wait_and_a_dropped_create_st
     assert_eq!(package["version"], "5.0.0");
     assert_eq!(count(&admin, "/api/v1/ota/packages").await, 1);
 }
+
+/// A single-shot image (`multipart/form-data`, streamed to storage, never held whole): the
+/// same key and body is the first image again, another body under that key is refused, and a
+/// refused request frees its key.
+#[tokio::test]
+async fn a_retried_image_upload_is_one_image_though_its_body_streams() {
+    let dir = tempdir();
+    let server = Server::start(dir.path());
+    let rm = Api::for_tenant(&server, "acme", "release-manager");
+    let boundary = "idem-boundary";
+    let form = |name: &str, data: &[u8]| {
+        let mut b = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\n{name}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"datafile\"; filename=\"fw.bin\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        b.extend_from_slice(data);
+        b.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        b
+    };
+    let send = |key: &'static str, body: Vec<u8>| {
+        rm.send(
+            rm.req(Method::POST, "/api/v1/ota/images")
+                .header(KEY, key)
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(body),
+        )
+    };
+    let firmware: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+
+    let first = send("image-1", form("fw-2.0.0", &firmware)).await;
+    assert!(!replayed(&first));
+    let location = first.headers["location"].clone();
+    let first = first.expect(201);
+    let again = send("image-1", form("fw-2.0.0", &firmware)).await;
+    assert!(replayed(&again), "{:?}", again.headers);
+    assert_eq!(again.headers["location"], location);
+    assert_eq!(again.expect(201), first);
+    assert_eq!(count(&rm, "/api/v1/ota/images").await, 1);
+
+    // The same key with one byte changed is another request.
+    let mut other = firmware.clone();
+    other[150_000] ^= 1;
+    let e = send("image-1", form("fw-2.0.0", &other)).await.expect(409);
+    assert_eq!(e["code"], "ALREADY_EXISTS");
+    assert!(e["message"].as_str().unwrap().contains("image-1"), "{e}");
+    assert_eq!(count(&rm, "/api/v1/ota/images").await, 1);
+
+    // A refused upload (its name is taken) keeps nothing under its key: the same key with a
+    // free name runs.
+    let taken = send("image-2", form("fw-2.0.0", &firmware))
+        .await
+        .expect(409);
+    assert_eq!(taken["code"], "ALREADY_EXISTS");
+    let second = send("image-2", form("fw-2.0.1", &firmware)).await;
+    assert!(!replayed(&second));
+    assert_eq!(second.expect(201)["name"], "fw-2.0.1");
+    assert_eq!(count(&rm, "/api/v1/ota/images").await, 2);
+}

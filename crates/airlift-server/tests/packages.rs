@@ -46,7 +46,7 @@ async fn package_from_uploaded_image_is_verified_and_stored_by_seed_001_key() {
     let (dir, _server, admin, rm) = setup(&[]).await;
     admin.require_signatures(false).await;
     let data = bytes(300_000, 7);
-    let image = rm.upload_image("fw-2.0.0", &data, 100_000).await;
+    let image = rm.upload_image("fw-2.0.0", &data).await;
     let uri = image["datafile"].as_str().unwrap();
     let sha = sha256_hex(&data);
 
@@ -143,7 +143,7 @@ async fn mismatches_and_bad_fields_leave_nothing_behind() {
     let (dir, _server, admin, rm) = setup(&[]).await;
     admin.require_signatures(false).await;
     let data = bytes(50_000, 8);
-    let image = rm.upload_image("img", &data, 50_000).await;
+    let image = rm.upload_image("img", &data).await;
     let uri = image["datafile"].as_str().unwrap();
     let sha = sha256_hex(&data);
     let size = data.len() as u64;
@@ -371,7 +371,7 @@ async fn signatures_are_required_by_default_and_verified() {
     let digest = sha256_raw(&data);
     let sha = sha256_hex(&data);
     let size = data.len() as u64;
-    let image = rm.upload_image("signed", &data, 60_000).await;
+    let image = rm.upload_image("signed", &data).await;
     let uri = image["datafile"].as_str().unwrap();
 
     // Required and missing → 400; no keys yet → 400.
@@ -551,7 +551,7 @@ async fn openssl_cli_signature_verifies() {
     let pem = std::fs::read_to_string(work.join("pub.pem")).unwrap();
     add_key(&admin, "openssl", "ecdsa-p256-sha256", &pem).await;
 
-    let image = rm.upload_image("openssl", &data, 70_000).await;
+    let image = rm.upload_image("openssl", &data).await;
     let body = signed(
         package_body(
             "4.0.0",
@@ -595,10 +595,8 @@ async fn an_image_no_package_was_made_from_can_be_deleted_with_its_bytes() {
     let (dir, server, admin, rm) = setup(&[]).await;
     admin.require_signatures(false).await;
     let data = bytes(200_000, 3);
-    let used = rm.upload_image("fw-used", &data, 100_000).await;
-    let spare = rm
-        .upload_image("fw-spare", &bytes(150_000, 4), 100_000)
-        .await;
+    let used = rm.upload_image("fw-used", &data).await;
+    let spare = rm.upload_image("fw-spare", &bytes(150_000, 4)).await;
     let pkg = rm
         .post(
             "/api/v1/ota/packages",

@@ -28,7 +28,8 @@ async fn seed_003_upload_job_lifecycle() {
     assert_eq!(job["firmware_image_id"], "");
     assert_eq!(job["object"], "upload-job");
 
-    let a = bytes(14, 1);
+    // Every chunk but the last holds at least seed 003's 5 MiB.
+    let a = bytes(MIN_CHUNK, 1);
     let b = bytes(19, 2);
     let c1 = api.post_chunk(id, &a).await;
     assert_eq!(
@@ -37,7 +38,7 @@ async fn seed_003_upload_job_lifecycle() {
     );
     let c1 = c1.expect(201);
     assert_eq!(c1["id"], 1);
-    assert_eq!(c1["length"], 14);
+    assert_eq!(c1["length"], MIN_CHUNK);
     assert_eq!(
         c1["hash"],
         hex::encode(<md5::Md5 as md5::Digest>::digest(&a))
@@ -103,7 +104,7 @@ async fn seed_003_upload_job_lifecycle() {
         .get(&format!("/api/v1/ota/images/{image_id}"))
         .await
         .expect(200);
-    assert_eq!(image["datafile_size"], 33);
+    assert_eq!(image["datafile_size"], MIN_CHUNK + 19);
     assert_eq!(image["datafile_checksum"], sha256_hex(&whole));
     assert_eq!(image["datafile"], format!("airlift://images/{image_id}"));
     assert_eq!(image["name"], "fw-2.0.0");
@@ -288,7 +289,7 @@ async fn parallel_out_of_order_parts_and_resume() {
     let api = Api::for_tenant(&server, "acme", "release-manager");
     let id = api.create_job("parallel").await;
     let parts: Vec<Vec<u8>> = (0..8)
-        .map(|i| bytes(100_000 + i * 7, 10 + i as u64))
+        .map(|i| bytes(MIN_CHUNK + i * 7, 10 + i as u64))
         .collect();
 
     // Send parts 8..1 except 3 and 6, all at once.

@@ -4,10 +4,10 @@
 
 use airlift_core::package::{parse_version, validate_device_type_field};
 use airlift_core::wire::Package;
-use airlift_desk::signing::{tenant_keys, SigningKey};
+use airlift_desk::signing::SigningKey;
+use airlift_desk::upload::{preflight, Refusal, SigningWith};
 use airlift_desk::{DeskError, DeskErrorCode};
 
-use super::pages;
 use crate::args::PackageFields;
 use crate::context::Context;
 use crate::exit::Failure;
@@ -21,13 +21,15 @@ pub fn versions(fields: &PackageFields) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The server-side checks: signature required and key registered, then the version unused.
-/// Answers the package already published with this version, if any (the caller decides whether
-/// it is the same build).
+/// The server-side checks, airlift-desk's preflight (the app asks the same), in the CLI's
+/// words: signature required and key registered, the version unused, the image quota not full
+/// (when `new_image`: a file is uploaded now). Answers the package already published with this
+/// version, if any (the caller decides whether it is the same build).
 pub async fn with_server(
     ctx: &Context,
     fields: &PackageFields,
     signer: Option<&SigningKey>,
+    new_image: bool,
 ) -> Result<Option<Package>, Failure> {
     versions(fields)?;
     if ctx.role.is_some_and(|r| !r.can_operate_rollouts()) {
@@ -37,52 +39,49 @@ pub async fn with_server(
              admin or release-manager token",
         )));
     }
-    let client = &ctx.client;
-    let tenant = client.tenant().await?;
-    match signer {
-        None if tenant.require_signatures => {
-            return Err(Failure::Desk(DeskError::invalid_argument(format!(
-                "tenant {} requires signed packages: sign with --key NAME (a stored key, see \
-                 `airlift-cli key list`) or --key-file PEM",
-                tenant.name
-            ))));
-        }
-        None => {}
-        Some(key) => {
-            let fingerprint = key.public_key()?.fingerprint();
-            let known = tenant_keys(client).await?;
-            let registered = known
-                .iter()
-                .any(|k| k.fingerprint == fingerprint && k.revoked_at.is_none());
-            if !registered {
-                let revoked = known.iter().any(|k| k.fingerprint == fingerprint);
-                return Err(Failure::Desk(DeskError::new(
-                    DeskErrorCode::FailedPrecondition,
-                    format!(
-                        "the signing key (fingerprint {}) is {} tenant {}: register it first \
-                         (`airlift-cli key register NAME`, as an admin) or sign with another key",
-                        &fingerprint[..16],
-                        if revoked {
-                            "revoked by"
-                        } else {
-                            "not registered with"
-                        },
-                        tenant.name
-                    ),
-                )));
-            }
-        }
-    }
-    let version = parse_version("version", fields.version.trim()).ok();
-    let packages = pages::all(
-        |p| async move { client.packages(&p).await },
-        |p| p.package_id.clone(),
-    )
-    .await?;
-    let package_type = fields.spec().package_type;
-    Ok(packages.into_iter().find(|p| {
-        p.package_type == package_type
-            && p.compatibility.device_type == fields.device_type
-            && parse_version("version", &p.version).ok() == version
-    }))
+    let fingerprint = signer
+        .map(|k| k.public_key())
+        .transpose()?
+        .map(|k| k.fingerprint());
+    let key_name = fields.signing.describe();
+    let signing_with = fingerprint.as_deref().map(|fingerprint| SigningWith {
+        name: &key_name,
+        fingerprint,
+    });
+    let refusal = preflight(&ctx.client, &fields.spec(), signing_with, new_image).await?;
+    let message = match refusal {
+        None => return Ok(None),
+        Some(Refusal::VersionExists { existing, .. }) => return Ok(Some(*existing)),
+        Some(Refusal::SignatureRequired { tenant }) => DeskError::invalid_argument(format!(
+            "tenant {tenant} requires signed packages: sign with --key NAME (a stored key, see \
+             `airlift-cli key list`) or --key-file PEM"
+        )),
+        Some(Refusal::KeyNotRegistered {
+            key_name,
+            revoked,
+            tenant,
+        }) => DeskError::new(
+            DeskErrorCode::FailedPrecondition,
+            format!(
+                "the signing key {key_name} (fingerprint {}) is {} tenant {tenant}: register it \
+                 first (`airlift-cli key register NAME`, as an admin) or sign with another key",
+                fingerprint.as_deref().map_or("", |f| &f[..16.min(f.len())]),
+                if revoked {
+                    "revoked by"
+                } else {
+                    "not registered with"
+                },
+            ),
+        ),
+        Some(Refusal::ImageQuotaFull { used, max, tenant }) => DeskError::new(
+            DeskErrorCode::ResourceExhausted,
+            format!(
+                "tenant {tenant} holds {used} of its {max} firmware images, so it would refuse \
+                 this upload: delete an image it no longer needs (`airlift-cli image list`, \
+                 `airlift-cli image delete ID`) or ask the server's operator to raise \
+                 --max-images"
+            ),
+        ),
+    };
+    Err(Failure::Desk(message))
 }

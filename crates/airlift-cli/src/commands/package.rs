@@ -164,7 +164,7 @@ async fn create(
     checks::versions(fields)?;
     let signer = super::key::signer(g, &fields.signing)?;
     let image = ctx.client.image(image_id).await?;
-    let existing = checks::with_server(ctx, fields, signer.as_ref()).await?;
+    let existing = checks::with_server(ctx, fields, signer.as_ref(), false).await?;
     let (published, already) = match existing_same_build(existing, Some(&image.datafile_checksum))?
     {
         Some(p) => (p, true),

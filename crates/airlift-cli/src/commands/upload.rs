@@ -25,9 +25,6 @@ pub async fn run(out: Output, g: &Global, ctx: &Context, args: &UploadArgs) -> R
             args.file.display()
         )));
     }
-    if args.part_size_mib == 0 || args.part_size_mib > 100 {
-        return Err(Failure::usage("--part-size-mib must be between 1 and 100"));
-    }
     if args.parallel == 0 || args.parallel > 32 {
         return Err(Failure::usage("--parallel must be between 1 and 32"));
     }
@@ -46,7 +43,7 @@ pub async fn run(out: Output, g: &Global, ctx: &Context, args: &UploadArgs) -> R
     } else {
         checks::versions(&args.package)?;
         let signer = super::key::signer(g, &args.package.signing)?;
-        let existing = checks::with_server(ctx, &args.package, signer.as_ref()).await?;
+        let existing = checks::with_server(ctx, &args.package, signer.as_ref(), true).await?;
         if existing.is_some() {
             // A rerun of a step that already published this build answers what it made.
             let digest = sha256_file(&args.file, &CancelToken::new(), |_| {})?;

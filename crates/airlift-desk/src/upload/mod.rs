@@ -18,6 +18,7 @@ mod progress;
 mod publish;
 mod resume;
 
+use airlift_core::upload_parts::MIN_PART_BYTES;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -26,7 +27,7 @@ use airlift_core::wire::{CreateUploadJob, FirmwareImage, UploadJobStatus};
 use serde::Serialize;
 
 pub use discard::discard;
-pub use preflight::{preflight, Refusal};
+pub use preflight::{preflight, Refusal, SigningWith};
 pub use progress::UploadProgress;
 pub use publish::{publish, PackageSpec, Published};
 
@@ -83,6 +84,18 @@ pub struct Uploaded {
     pub parts_skipped: u32,
 }
 
+/// Seed 003: every part but the last holds at least 5 MiB, so a smaller part size only fits a
+/// file that is one part. Refused before a job is made, rather than by the server at the end.
+fn check_part_size(part_size: u64, file_size: u64) -> Result<(), DeskError> {
+    if part_size >= MIN_PART_BYTES || file_size <= part_size {
+        return Ok(());
+    }
+    Err(DeskError::invalid_argument(format!(
+        "parts of {part_size} bytes are too small: every part but the last must hold at least \
+         {MIN_PART_BYTES} bytes (5 MiB, seed 003); choose a part size of 5 MiB or more"
+    )))
+}
+
 /// Uploads (or resumes uploading) `req.path` on `connection_id`'s server. See the module docs.
 pub async fn upload_file(
     client: &Client,
@@ -93,6 +106,7 @@ pub async fn upload_file(
     on_progress: &(dyn Fn(&UploadProgress) + Send + Sync),
 ) -> Result<Uploaded, DeskError> {
     let file = resume::LocalFile::stat(&req.path)?;
+    check_part_size(req.part_size, file.size)?;
     let found = resume::find(client, cache, connection_id, &file).await?;
     let (job_id, part_size, resumed) = match found {
         Some(p) => (p.job_id, p.part_size, true),

@@ -25,14 +25,17 @@ pub struct Server {
 
 impl Server {
     pub fn start(data: &Path) -> Server {
+        Self::start_with(data, &[])
+    }
+
+    /// A server with more `serve` flags (e.g. `--max-images 1`).
+    pub fn start_with(data: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(airliftd())
             .arg("serve")
             .arg("--data")
             .arg(data)
             .args(["--listen", "127.0.0.1:0"])
-            // Tests upload small files in several parts; the spec's 5 MiB minimum is the
-            // server's own tests' business (airlift-server/tests/chunk_minimum.rs).
-            .args(["--min-chunk-bytes", "1"])
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

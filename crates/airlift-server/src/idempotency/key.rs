@@ -43,13 +43,31 @@ impl IdempotencyKey {
 
 /// SHA-256 of what makes two requests "the same": method, path and body bytes.
 pub fn fingerprint(method: &Method, path: &str, body: &[u8]) -> String {
-    let mut h = Sha256::new();
-    h.update(method.as_str().as_bytes());
-    h.update(&[0]);
-    h.update(path.as_bytes());
-    h.update(&[0]);
-    h.update(body);
-    hex::encode(h.finish())
+    let mut print = RequestPrint::new(method, path);
+    print.update(body);
+    print.finish()
+}
+
+/// [`fingerprint`] taken piece by piece, for a body that streams past instead of being held.
+pub struct RequestPrint(Sha256);
+
+impl RequestPrint {
+    pub fn new(method: &Method, path: &str) -> Self {
+        let mut h = Sha256::new();
+        h.update(method.as_str().as_bytes());
+        h.update(&[0]);
+        h.update(path.as_bytes());
+        h.update(&[0]);
+        Self(h)
+    }
+
+    pub fn update(&mut self, body_piece: &[u8]) {
+        self.0.update(body_piece);
+    }
+
+    pub fn finish(self) -> String {
+        hex::encode(self.0.finish())
+    }
 }
 
 #[cfg(test)]
@@ -82,5 +100,21 @@ mod tests {
         assert_eq!(p, fingerprint(&Method::POST, "/api/v1/profiles", b"{}"));
         assert_ne!(p, fingerprint(&Method::POST, "/api/v1/profiles", b"{ }"));
         assert_ne!(p, fingerprint(&Method::POST, "/api/v1/devices", b"{}"));
+    }
+
+    #[test]
+    fn a_streamed_body_prints_as_the_whole_body() {
+        let mut print = RequestPrint::new(&Method::POST, "/api/v1/ota/images");
+        for piece in [&b"--b\r\nContent-"[..], b"Disposition", b": form-data\r\n"] {
+            print.update(piece);
+        }
+        assert_eq!(
+            print.finish(),
+            fingerprint(
+                &Method::POST,
+                "/api/v1/ota/images",
+                b"--b\r\nContent-Disposition: form-data\r\n"
+            )
+        );
     }
 }

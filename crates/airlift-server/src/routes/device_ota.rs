@@ -16,9 +16,9 @@ use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path, Query};
 use crate::ids;
 use crate::rollouts::{Actor, Ctx};
-use crate::services::text::{bounded_text, required_text};
+use crate::services::device_reports;
 use crate::state::AppState;
-use crate::store::{Assignment, ValidatedReport};
+use crate::store::Assignment;
 
 /// The largest range one chunk request returns (seed 000: 64 KiB).
 pub const MAX_CHUNK: u64 = 64 * 1024;
@@ -162,48 +162,6 @@ pub async fn get_chunk(
     Ok(r)
 }
 
-fn validate(id: &str, r: OtaReport) -> Result<ValidatedReport, ApiError> {
-    if let Some(d) = &r.device_id {
-        if d != id {
-            return Err(ApiError::invalid_argument(
-                "device_id in the body is not the device in the path",
-            ));
-        }
-    }
-    let report_id = match r.report_id {
-        Some(rid) => {
-            let rid = rid.trim().to_owned();
-            if rid.is_empty() || rid.len() > 64 || rid.chars().any(|c| c.is_control()) {
-                return Err(ApiError::invalid_argument(
-                    "report_id must be 1 to 64 printable characters",
-                ));
-            }
-            Some(rid)
-        }
-        None => None,
-    };
-    if let Some(p) = r.progress {
-        if p > 100 {
-            return Err(ApiError::invalid_argument(format!(
-                "progress must be between 0 and 100, got {p}"
-            )));
-        }
-    }
-    let firmware_version = required_text("firmware_version", &r.firmware_version, 64)?;
-    let message = r
-        .message
-        .map(|m| bounded_text("message", &m, 2048))
-        .transpose()?;
-    Ok(ValidatedReport {
-        report_id,
-        rollout_id: r.rollout_id.trim().to_owned(),
-        firmware_version,
-        status: r.status.parse()?,
-        message,
-        progress: r.progress,
-    })
-}
-
 pub async fn report(
     State(state): State<AppState>,
     device: DeviceCaller,
@@ -213,7 +171,7 @@ pub async fn report(
     device.require_self(&id)?;
     state.last_seen.touch(&id);
     let extract::Json(body) = body?;
-    let report = validate(&id, body)?;
+    let report = device_reports::validate(&id, body)?;
     let rollout_id = report.rollout_id.clone();
     let ctx = Ctx::now(Actor {
         name: format!("device:{id}"),

@@ -37,9 +37,10 @@ pub async fn create(
 ) -> AppResult<Response> {
     let mut body = body.into_data_stream();
     let result = upload(&state, caller, &headers, &mut body).await;
-    if result.is_err() {
-        drain(&mut body).await;
-    }
+    // After a refusal, so the client reads the answer rather than a broken pipe; after a
+    // success too, so the whole body (any epilogue after the closing boundary included) has
+    // passed through the `Idempotency-Key` fingerprint, as a retry's would.
+    drain(&mut body).await;
     result
 }
 

@@ -1,9 +1,6 @@
 //! Rollouts: create / preview, read, list, per-device rows, the operator transitions, and
 //! retrying a completed rollout's failed devices.
 
-use airlift_core::device_state::DeviceRolloutState;
-use airlift_core::error::ApiError;
-use airlift_core::rollout::RolloutStatus;
 use airlift_core::wire::{
     AdvanceRollout, CreateRollout, ListResponse, RetryFailedRollout, Rollout, RolloutDevice,
     RolloutPreview, RolloutSummary,
@@ -21,8 +18,8 @@ use crate::extract::{self, Path, Query};
 use crate::ids;
 use crate::rollouts::request;
 use crate::rollouts::{Actor, Ctx, NewRollout, RolloutAction};
+use crate::services::rollout_reads::{self, DeviceListWords};
 use crate::state::AppState;
-use crate::store::{DeviceStateFilter, RolloutDeviceListing, RolloutDeviceSort, RolloutFilter};
 
 fn actor(caller: &Caller) -> Actor {
     Actor {
@@ -77,12 +74,9 @@ pub async fn get_one(
     Path(id): Path<String>,
 ) -> AppResult<Json<Rollout>> {
     caller.require(Permission::Read)?;
-    let r = state
-        .store
-        .rollout(caller.tenant_id(), &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("rollout not found"))?;
-    Ok(Json(r))
+    Ok(Json(
+        rollout_reads::get(&*state.store, caller.tenant_id(), &id).await?,
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -100,26 +94,20 @@ pub async fn list(
     Query(q): Query<RolloutListQuery>,
 ) -> AppResult<Json<ListResponse<RolloutSummary>>> {
     caller.require(Permission::Read)?;
-    let status = q
-        .status
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(str::parse::<RolloutStatus>)
-        .transpose()?;
     let page = ListQuery {
         limit: q.limit,
         after: q.after,
         order: q.order,
     }
     .page()?;
-    let filter = RolloutFilter {
-        status,
-        changed_since: q.changed_since,
-    };
-    let items = state
-        .store
-        .list_rollouts(caller.tenant_id(), filter, page.clone())
-        .await?;
+    let items = rollout_reads::list(
+        &*state.store,
+        caller.tenant_id(),
+        q.status.as_deref(),
+        q.changed_since,
+        page.clone(),
+    )
+    .await?;
     Ok(Json(list_response(&page, items, |r| r)))
 }
 
@@ -128,9 +116,7 @@ pub struct RolloutDevicesQuery {
     pub limit: Option<u32>,
     pub after: Option<String>,
     pub order: Option<String>,
-    /// A per-device state, or `pending` (not yet in the slice).
     pub state: Option<String>,
-    /// `position` (default), `device`, `state`, `progress` or `updated`.
     pub sort: Option<String>,
     /// Rows to skip (instead of `after`), for random access.
     pub offset: Option<u64>,
@@ -143,55 +129,21 @@ pub async fn devices(
     Query(q): Query<RolloutDevicesQuery>,
 ) -> AppResult<Json<ListResponse<RolloutDevice>>> {
     caller.require(Permission::Read)?;
-    let filter = match q.state.as_deref().filter(|s| !s.is_empty()) {
-        None => DeviceStateFilter::Any,
-        Some("pending") => DeviceStateFilter::Pending,
-        Some(s) => DeviceStateFilter::State(
-            DeviceRolloutState::ALL
-                .into_iter()
-                .find(|st| st.as_str() == s)
-                .ok_or_else(|| {
-                    ApiError::invalid_argument(format!(
-                        "state must be pending, scheduled, command_sent, in_progress, successful, failed or timed_out; got {s:?}"
-                    ))
-                })?,
-        ),
-    };
-    let sort = match q.sort.as_deref().filter(|s| !s.is_empty()) {
-        None => RolloutDeviceSort::Position,
-        Some(s) => RolloutDeviceSort::parse(s).ok_or_else(|| {
-            ApiError::invalid_argument(format!(
-                "sort must be position, device, state, progress or updated; got {s:?}"
-            ))
-        })?,
-    };
-    // This list alone also sorts descending, so `order` is checked here, not by ListQuery.
-    let descending = match q.order.as_deref() {
-        None | Some("") => false,
-        Some(o) if o.eq_ignore_ascii_case("asc") => false,
-        Some(o) if o.eq_ignore_ascii_case("desc") => true,
-        Some(o) => {
-            return Err(
-                ApiError::invalid_argument(format!("order must be ASC or DESC, got {o:?}")).into(),
-            )
-        }
-    };
+    // `order` is the device list's own (it also sorts descending), so not ListQuery's.
     let page = ListQuery {
         limit: q.limit,
         after: q.after,
         order: None,
     }
     .page()?;
-    let listing = RolloutDeviceListing {
-        state: filter,
-        sort,
-        descending,
+    let words = DeviceListWords {
+        state: q.state.as_deref(),
+        sort: q.sort.as_deref(),
+        order: q.order.as_deref(),
         offset: q.offset,
     };
-    let items = state
-        .store
-        .rollout_devices(caller.tenant_id(), &id, listing, page.clone())
-        .await?;
+    let items =
+        rollout_reads::devices(&*state.store, caller.tenant_id(), &id, words, page.clone()).await?;
     Ok(Json(list_response(&page, items, |d| d)))
 }
 

@@ -45,11 +45,14 @@ pub trait IdempotencyStore: Send + Sync {
         fingerprint: &str,
         now_unix: i64,
     ) -> StoreResult<Reservation>;
-    /// Keeps the answer of the request that holds the key.
+    /// Keeps the answer of the request that holds the key, with the request's `fingerprint`,
+    /// which replaces the reservation's: a streamed body is only fingerprinted once it has
+    /// been read, after the key was reserved.
     async fn answer_idempotency_key(
         &self,
         tenant_id: &str,
         key_hash: &str,
+        fingerprint: &str,
         answer: StoredAnswer,
     ) -> StoreResult<()>;
     /// Frees a held key (the request failed: a retry runs again).

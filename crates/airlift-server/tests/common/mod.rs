@@ -17,7 +17,8 @@ pub mod ota;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_airliftd");
 /// Marks a start without the harness's small `--min-chunk-bytes` (never passed to the server).
-const SPEC_DEFAULTS: &str = "<spec defaults>";
+/// Seed 003's smallest chunk but the last (5 MiB): every test's upload obeys it.
+pub const MIN_CHUNK: usize = 5 * 1024 * 1024;
 
 /// A running server; killed on drop.
 pub struct Server {
@@ -35,14 +36,6 @@ impl Server {
         Self::spawn(data, extra, "warn", Stdio::inherit())
     }
 
-    /// A server with the spec's upload defaults (5 MiB minimum chunk): the other starts lower
-    /// that minimum so tests can upload small files in several chunks.
-    pub fn start_spec_defaults(data: &Path, extra: &[&str]) -> Server {
-        let mut args = vec![SPEC_DEFAULTS];
-        args.extend_from_slice(extra);
-        Self::spawn(data, &args, "warn", Stdio::inherit())
-    }
-
     /// A server whose log (at `level`, e.g. "debug") goes to the file `log`.
     pub fn start_logging_to(data: &Path, level: &str, log: &Path) -> Server {
         let file = std::fs::File::create(log).expect("create the log file");
@@ -50,16 +43,6 @@ impl Server {
     }
 
     fn spawn(data: &Path, extra: &[&str], level: &str, stderr: Stdio) -> Server {
-        let small_chunks: &[&str] = if extra.first() == Some(&SPEC_DEFAULTS) {
-            &[]
-        } else {
-            &["--min-chunk-bytes", "1"]
-        };
-        let extra: Vec<&str> = extra
-            .iter()
-            .copied()
-            .filter(|a| *a != SPEC_DEFAULTS)
-            .collect();
         let mut child = Command::new(BIN)
             .arg("serve")
             .arg("--data")
@@ -67,7 +50,6 @@ impl Server {
             .args(["--listen", "127.0.0.1:0"])
             // AIRLIFT_TEST_DATABASE=postgres: a database of its own on the test cluster.
             .args(airlift_testkit::postgres::server_args(data))
-            .args(small_chunks)
             .args(extra)
             .env("RUST_LOG", level)
             .stdout(Stdio::piped())
@@ -362,8 +344,14 @@ impl Api {
         body["id"].as_str().unwrap().to_owned()
     }
 
+    /// Uploads `data` through a job in chunks of seed 003's minimum (5 MiB; most test images
+    /// are one chunk) and completes it; returns the image.
+    pub async fn upload_image(&self, name: &str, data: &[u8]) -> Value {
+        self.upload_image_in(name, data, MIN_CHUNK).await
+    }
+
     /// Uploads `data` through a job in `chunk`-sized POSTs and completes it; returns the image.
-    pub async fn upload_image(&self, name: &str, data: &[u8], chunk: usize) -> Value {
+    pub async fn upload_image_in(&self, name: &str, data: &[u8], chunk: usize) -> Value {
         let job = self.create_job(name).await;
         for piece in data.chunks(chunk) {
             self.post_chunk(&job, piece).await.expect(201);

@@ -70,9 +70,7 @@ pub async fn fleet_in(dir: tempfile::TempDir, n: usize, extra: &[&str]) -> Fleet
 }
 
 pub async fn package(rm: &Api, version: &str, data: &[u8]) -> String {
-    let image = rm
-        .upload_image(&format!("fw-{version}"), data, 100_000)
-        .await;
+    let image = rm.upload_image(&format!("fw-{version}"), data).await;
     let uri = image["datafile"].as_str().unwrap();
     rm.post(
         "/api/v1/ota/packages",

@@ -42,7 +42,7 @@ pub async fn contract<S: IdempotencyStore + ?Sized>(store: &S, a: &TenantRecord,
         "keys are per tenant"
     );
     store
-        .answer_idempotency_key(t, "k1", answer())
+        .answer_idempotency_key(t, "k1", "f1", answer())
         .await
         .unwrap();
     assert_eq!(
@@ -63,7 +63,7 @@ pub async fn contract<S: IdempotencyStore + ?Sized>(store: &S, a: &TenantRecord,
     store.release_idempotency_key(t, "k2").await.unwrap();
     assert_eq!(reserve("a", "k2", "f1", t0).await, Reservation::Reserved);
     store
-        .answer_idempotency_key(t, "k2", answer())
+        .answer_idempotency_key(t, "k2", "f1", answer())
         .await
         .unwrap();
     // Releasing never drops a kept answer.
@@ -72,6 +72,24 @@ pub async fn contract<S: IdempotencyStore + ?Sized>(store: &S, a: &TenantRecord,
         reserve("a", "k2", "f1", t0).await,
         Reservation::Answered { .. }
     ));
+
+    // A streamed body is fingerprinted once it has been read: the answer's fingerprint
+    // replaces the reservation's.
+    assert_eq!(
+        reserve("a", "k4", "still-reading", t0 + 100).await,
+        Reservation::Reserved
+    );
+    store
+        .answer_idempotency_key(t, "k4", "f4", answer())
+        .await
+        .unwrap();
+    assert_eq!(
+        reserve("a", "k4", "f5", t0 + 101).await,
+        Reservation::Answered {
+            fingerprint: "f4".into(),
+            answer: answer()
+        }
+    );
 
     // The hourly purge drops only what is past 24 hours; the start-up one every reservation
     // too.

@@ -30,14 +30,19 @@ impl IdempotencyStore for SqliteStore {
         &self,
         tenant_id: &str,
         key_hash: &str,
+        fingerprint: &str,
         answer: StoredAnswer,
     ) -> StoreResult<()> {
-        let (t, k) = (tenant_id.to_owned(), key_hash.to_owned());
+        let (t, k, f) = (
+            tenant_id.to_owned(),
+            key_hash.to_owned(),
+            fingerprint.to_owned(),
+        );
         self.call(move |c| {
             c.execute(
                 "UPDATE idempotency_keys
                     SET state = 'answered', status = ?3, content_type = ?4, location = ?5,
-                        sealed_body = ?6
+                        sealed_body = ?6, fingerprint = ?7
                   WHERE tenant_id = ?1 AND key_hash = ?2 AND state = 'in_flight'",
                 params![
                     t,
@@ -45,7 +50,8 @@ impl IdempotencyStore for SqliteStore {
                     answer.status,
                     answer.content_type,
                     answer.location,
-                    answer.sealed_body
+                    answer.sealed_body,
+                    f
                 ],
             )
             .map_err(db)?;
