@@ -31,6 +31,7 @@ impl IdempotencyStore for PgStore {
         &self,
         tenant_id: &str,
         key_hash: &str,
+        fingerprint: &str,
         answer: StoredAnswer,
     ) -> StoreResult<()> {
         let c = self.client().await?;
@@ -38,7 +39,7 @@ impl IdempotencyStore for PgStore {
             &c,
             "UPDATE idempotency_keys
                 SET state = 'answered', status = $3, content_type = $4, location = $5,
-                    sealed_body = $6
+                    sealed_body = $6, fingerprint = $7
               WHERE tenant_id = $1 AND key_hash = $2 AND state = 'in_flight'",
             &[
                 &tenant_id,
@@ -47,6 +48,7 @@ impl IdempotencyStore for PgStore {
                 &answer.content_type,
                 &answer.location,
                 &answer.sealed_body,
+                &fingerprint,
             ],
         )
         .await?;
