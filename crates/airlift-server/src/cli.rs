@@ -90,6 +90,16 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Copy an embedded (SQLite) deployment's rows into an empty PostgreSQL database, all in
+    /// one transaction; then serve with --database postgres://... and the same --data.
+    MigrateData {
+        /// The SQLite database: sqlite://PATH (DIR/airlift.db of the old deployment).
+        #[arg(long, value_name = "URL")]
+        from: Database,
+        /// The PostgreSQL database: postgres://USER:PASSWORD@HOST:PORT/DB (migrated if new).
+        #[arg(long, value_name = "URL")]
+        to: Database,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -138,6 +148,7 @@ pub fn run() -> ExitCode {
             database,
         } => token(data, database.database, &tenant, role, ttl, create),
         Command::Migrate { data, database } => migrate(data, database.database),
+        Command::MigrateData { from, to } => migrate_data(from, to),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -243,6 +254,27 @@ fn migrate(data: PathBuf, database: Option<Database>) -> anyhow::Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// `migrate-data`: SQLite → PostgreSQL, printing what it copied.
+fn migrate_data(from: Database, to: Database) -> anyhow::Result<()> {
+    let (Database::Sqlite(path), Database::Postgres(url)) = (&from, &to) else {
+        anyhow::bail!("migrate-data copies --from sqlite://PATH --to postgres://...");
+    };
+    if !path.is_file() {
+        anyhow::bail!("--from {}: no such SQLite database", path.display());
+    }
+    let copied =
+        current_thread()?.block_on(crate::store::postgres::import_sqlite::import(path, url))?;
+    for (table, rows) in copied {
+        eprintln!("airliftd: {table}: {rows} row(s)");
+    }
+    eprintln!(
+        "airliftd: copied {} into {}",
+        path.display(),
+        crate::store::postgres::redacted(url)
+    );
     Ok(())
 }
 

@@ -154,8 +154,8 @@ pub enum Db {
 impl Db {
     pub fn of(data: &Path) -> Db {
         match airlift_testkit::postgres::server_args(data).get(1) {
-            Some(url) => Db::Postgres(url.clone()),
-            None => Db::Sqlite(data.join("airlift.db")),
+            Some(url) if url.starts_with("postgres") => Db::Postgres(url.clone()),
+            _ => Db::Sqlite(data.join("airlift.db")),
         }
     }
 

@@ -21,6 +21,7 @@ mod catalog;
 mod fleet;
 mod idempotency;
 mod impls;
+pub mod import_sqlite;
 mod polls;
 mod port;
 mod queries;
