@@ -52,10 +52,10 @@ enum Command {
         /// PostgreSQL: connections at most (each is a backend process; keep the sum over every
         /// server under the database's max_connections). Requests wait up to 10 s for one,
         /// then get 503.
-        #[arg(long, default_value_t = config::DEFAULT_DATABASE_POOL_SIZE as u64, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        #[arg(long, env = "AIRLIFT_DATABASE_POOL_SIZE", default_value_t = config::DEFAULT_DATABASE_POOL_SIZE as u64, value_parser = clap::value_parser!(u64).range(1..=1000))]
         database_pool_size: u64,
         /// PostgreSQL: a statement running longer is cancelled (its request gets 503).
-        #[arg(long, default_value = "60s", value_parser = config::parse_duration)]
+        #[arg(long, env = "AIRLIFT_DATABASE_STATEMENT_TIMEOUT", default_value = "60s", value_parser = config::parse_duration)]
         database_statement_timeout: std::time::Duration,
     },
     /// Print a user JWT for TENANT and ROLE on stdout (creating the tenant if needed).

@@ -6,47 +6,50 @@
 
 use airlift_core::wire::{ReportAccepted, RolloutEventData};
 use async_trait::async_trait;
-use deadpool_postgres::Pool;
 use tokio::runtime::Handle;
 use tokio_postgres::IsolationLevel;
 
 use super::port::PgTx;
-use super::{backoff, db, pool_error, retryable, rows, PgStore, MAX_ATTEMPTS};
+use super::{backoff, db, retryable, rows, PgStore, MAX_ATTEMPTS};
 use crate::store::rollout_port::{AnyOutput, ReportUnit, RolloutTx, RolloutUnits, Unit};
 use crate::store::{ApiError, StoreResult};
 
 type Work<T> = Box<dyn Fn(&mut dyn RolloutTx) -> StoreResult<T> + Send>;
 
 impl PgStore {
-    /// Runs `work` on the blocking pool (the port is synchronous), retrying what may be.
+    /// Runs `work` on the blocking pool (the port is synchronous) over a connection taken
+    /// here, without holding a thread while waiting for one; retries what may be.
     async fn run_unit<T: Send + 'static>(&self, write: bool, work: Work<T>) -> StoreResult<T> {
-        let pool = self.pool.clone();
-        let rt = Handle::current();
-        tokio::task::spawn_blocking(move || {
-            let mut attempt = 1;
-            loop {
-                match run_once(&pool, &rt, write, &*work) {
-                    Err(e) if retryable(&e) && attempt < MAX_ATTEMPTS => {
-                        tracing::debug!(attempt, error = %e, "running a unit of work again");
-                        attempt += 1;
-                        std::thread::sleep(backoff(attempt));
-                    }
-                    other => return other,
+        let mut work = work;
+        let mut attempt = 1;
+        loop {
+            let client = self.client().await?;
+            let rt = Handle::current();
+            let (result, returned) = tokio::task::spawn_blocking(move || {
+                let result = run_once(client, &rt, write, &*work);
+                (result, work)
+            })
+            .await
+            .map_err(|e| ApiError::internal(format!("a database task failed: {e}")))?;
+            work = returned;
+            match result {
+                Err(e) if retryable(&e) && attempt < MAX_ATTEMPTS => {
+                    tracing::debug!(attempt, error = %e, "running a unit of work again");
+                    attempt += 1;
+                    tokio::time::sleep(backoff(attempt)).await;
                 }
+                other => return other,
             }
-        })
-        .await
-        .map_err(|e| ApiError::internal(format!("a database task failed: {e}")))?
+        }
     }
 }
 
 fn run_once<T>(
-    pool: &Pool,
+    mut client: deadpool_postgres::Client,
     rt: &Handle,
     write: bool,
     work: &(dyn Fn(&mut dyn RolloutTx) -> StoreResult<T> + Send),
 ) -> StoreResult<T> {
-    let mut client = rt.block_on(pool.get()).map_err(pool_error)?;
     let builder = client.build_transaction();
     let builder = if write {
         builder
