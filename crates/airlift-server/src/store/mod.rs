@@ -18,6 +18,7 @@ pub mod postgres;
 pub mod records;
 pub mod rollout_port;
 pub mod sqlite;
+pub mod upload_states;
 
 use airlift_core::error::ApiError;
 use airlift_core::wire::RolloutEventData;

@@ -11,7 +11,7 @@ use super::{
     exec, i64_of, one, opt, page_of, rows, u64_of, ApiError, ChunkRecord, ImageDeletion,
     ImageRecord, NewChunk, Page, PageOf, StoreError, StoreResult, UploadJobRecord,
 };
-use crate::store::sqlite::uploads::{ensure_open, missing_parts, status_of};
+use crate::store::upload_states::{check_complete, ensure_open, status_of};
 
 // chunk_count and bytes_received describe what the server holds right now; once a job is
 // completed its parts are gone and the image's size is what was received.
@@ -349,23 +349,7 @@ pub async fn begin_completion(
     .iter()
     .map(chunk_row)
     .collect();
-    if chunks.is_empty() {
-        return Err(ApiError::invalid_argument(
-            "the upload job has no data: the first chunk cannot be empty",
-        )
-        .into());
-    }
-    let missing: Vec<u32> = missing_parts(chunks.iter().map(|c| c.chunk_id));
-    if !missing.is_empty() {
-        let shown: Vec<String> = missing.iter().take(20).map(u32::to_string).collect();
-        return Err(ApiError::failed_precondition(format!(
-            "cannot complete: parts missing before part {}: {}{}",
-            chunks.last().map_or(0, |c| c.chunk_id),
-            shown.join(", "),
-            if missing.len() > 20 { ", ..." } else { "" }
-        ))
-        .into());
-    }
+    check_complete(&chunks)?;
     exec(
         c,
         "UPDATE upload_jobs SET status = 'completing', updated_at = $2 WHERE id = $1",

@@ -22,7 +22,7 @@ mod report_writer;
 mod rollouts;
 mod schema;
 mod tenants;
-pub(crate) mod uploads;
+mod uploads;
 
 use std::collections::HashSet;
 use std::path::Path;
