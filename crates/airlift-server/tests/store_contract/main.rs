@@ -259,3 +259,86 @@ async fn postgres_reopened_runs_no_migration_twice_and_keeps_the_data() {
     let store = PgStore::open(&url, PgOptions::default()).await.unwrap();
     assert!(store.device_by_token_hash("h1").await.unwrap().is_some());
 }
+
+/// PostgreSQL takes change numbers in one order and commits them in another: an incremental
+/// sync must not pass over a number a running transaction may still commit. While another
+/// session holds an uncommitted device change, a device created (and committed) after it is
+/// not listed yet; once that session commits, both are, in number order.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_incremental_sync_never_passes_over_a_running_change() {
+    use std::io::Write as _;
+    let url = airlift_testkit::postgres::shared().create_database();
+    let store = PgStore::open(&url, PgOptions::default()).await.unwrap();
+    let (a, b) = tenants::contract(&store).await;
+    fleet::contract(&store, &a, &b).await;
+    let before = store.list_devices_changed(&a.id, 0, 1000).await.unwrap();
+    let since = before.items.iter().map(|d| d.change_seq).max().unwrap();
+
+    // Another session changes dev_1 and keeps its transaction open.
+    let mut session = std::process::Command::new(
+        std::path::Path::new(airlift_testkit::postgres::BIN_DIR).join("psql"),
+    )
+    .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &url])
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    let mut input = session.stdin.take().unwrap();
+    writeln!(
+        input,
+        "BEGIN; UPDATE devices SET firmware_version = '9.9.9' WHERE id = 'dev_1';"
+    )
+    .unwrap();
+    input.flush().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while airlift_testkit::postgres::psql(
+        &url,
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'",
+    ) == "0"
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the session never changed dev_1"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+
+    // A later change commits first.
+    let late = NewDevice {
+        record: DeviceRecord {
+            id: "dev_late".into(),
+            tenant_id: String::new(),
+            profile_id: "prof_1".into(),
+            name: "late".into(),
+            device_type: "temp-sensor".into(),
+            firmware_version: "1.0.0".into(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            change_seq: 0,
+        },
+        token_hash: "h_late".into(),
+    };
+    create_devices(&store, &a.id, vec![late]).await.unwrap();
+    let page = store
+        .list_devices_changed(&a.id, since, 1000)
+        .await
+        .unwrap();
+    assert!(
+        page.items.is_empty(),
+        "nothing past the running change is listed yet: {:?}",
+        page.items
+    );
+
+    writeln!(input, "COMMIT;").unwrap();
+    drop(input);
+    assert!(session.wait().unwrap().success());
+    let page = store
+        .list_devices_changed(&a.id, since, 1000)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = page.items.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["dev_1", "dev_late"],
+        "both, in the order of their numbers"
+    );
+}

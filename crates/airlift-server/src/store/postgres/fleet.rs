@@ -220,13 +220,15 @@ pub async fn list_devices_changed(
     since: u64,
     limit: u32,
 ) -> StoreResult<PageOf<DeviceRecord>> {
+    let horizon = super::change_horizon(c).await?;
     let found = rows(
         c,
         &format!(
             "SELECT {DEVICE_COLUMNS} FROM devices WHERE tenant_id = $1 AND change_seq > $2
+                 AND change_seq <= $4
              ORDER BY change_seq LIMIT $3"
         ),
-        &[&tenant, &i64_of(since), &(i64::from(limit) + 1)],
+        &[&tenant, &i64_of(since), &(i64::from(limit) + 1), &horizon],
     )
     .await?;
     Ok(page_of(found.iter().map(device_row).collect(), limit))

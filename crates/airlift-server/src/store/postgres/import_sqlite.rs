@@ -86,9 +86,8 @@ async fn copy_all(
              SELECT device_id, tenant_id, rollout_id, package_id, command FROM device_assignments;
          SELECT setval('airlift_change_seq', GREATEST(1,
              (SELECT COALESCE(MAX(change_seq), 0) FROM devices),
+             (SELECT COALESCE(MAX(change_seq), 0) FROM packages),
              (SELECT COALESCE(MAX(change_seq), 0) FROM rollouts)));
-         SELECT setval(pg_get_serial_sequence('packages', 'change_seq'),
-             GREATEST(1, (SELECT COALESCE(MAX(change_seq), 0) FROM packages)));
          SELECT setval(pg_get_serial_sequence('device_history', 'seq'),
              GREATEST(1, (SELECT COALESCE(MAX(seq), 0) FROM device_history)));",
     )
@@ -138,7 +137,7 @@ async fn copy_table(
         select_list.join(", ")
     ))?;
     let names: Vec<String> = columns.iter().map(|(c, _)| format!("\"{c}\"")).collect();
-    let identity = matches!(table, "packages" | "device_history");
+    let identity = table == "device_history";
     let mut rows = stmt.query([])?;
     let mut batch: Vec<Vec<Box<dyn ToSql + Sync + Send>>> = Vec::new();
     let mut copied = 0u64;

@@ -257,6 +257,13 @@ async fn exec(c: &impl GenericClient, sql: &str, params: Params<'_>) -> StoreRes
     c.execute(&stmt, params).await.map_err(db)
 }
 
+/// The highest `change_seq` no running transaction can still commit below (see schema V1's
+/// `airlift_change_horizon`). Read in a statement of its own, before the read it bounds: that
+/// read's snapshot then holds every change at or below it.
+async fn change_horizon(c: &impl GenericClient) -> StoreResult<i64> {
+    Ok(one(c, "SELECT airlift_change_horizon()", &[]).await?.get(0))
+}
+
 /// Integers are stored as BIGINT; sizes and counts are never negative.
 fn u64_of(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)

@@ -130,7 +130,7 @@ impl<C: GenericClient> RolloutRowTx for PgTx<'_, C> {
                      device_timeout_seconds, skipped_json, version, change_seq, created_by,
                      created_at, updated_at, retry_of, allow_downgrade)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                     nextval('airlift_change_seq'), $17, $18, $19, $20, $21)
+                     airlift_next_change(), $17, $18, $19, $20, $21)
                  RETURNING change_seq",
                 &[
                     &row.id,
@@ -167,7 +167,7 @@ impl<C: GenericClient> RolloutRowTx for PgTx<'_, C> {
             let updated = exec(
                 self.c,
                 "UPDATE rollouts SET status = $3, canary_percent = $4, version = version + 1,
-                     change_seq = nextval('airlift_change_seq'), updated_at = $5,
+                     change_seq = airlift_next_change(), updated_at = $5,
                      target_count = $6, n_scheduled = $7, n_command_sent = $8,
                      n_in_progress = $9, n_successful = $10, n_failed = $11, n_timed_out = $12,
                      outcome = $13

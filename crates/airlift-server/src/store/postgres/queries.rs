@@ -202,14 +202,16 @@ pub async fn list(
     let status = filter.status.map(RolloutStatus::as_str);
     let limit = i64::from(page.limit) + 1;
     let found = if let Some(since) = filter.changed_since {
+        let horizon = super::change_horizon(c).await?;
         rows(
             c,
             &format!(
                 "SELECT {ROLLOUT_COLUMNS} FROM rollouts
-                 WHERE tenant_id = $1 AND change_seq > $2 AND ($3::text IS NULL OR status = $3::text)
+                 WHERE tenant_id = $1 AND change_seq > $2 AND change_seq <= $5
+                   AND ($3::text IS NULL OR status = $3::text)
                  ORDER BY change_seq LIMIT $4"
             ),
-            &[&tenant, &i64_of(since), &status, &limit],
+            &[&tenant, &i64_of(since), &status, &limit, &horizon],
         )
         .await?
     } else {

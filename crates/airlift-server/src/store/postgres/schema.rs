@@ -80,9 +80,42 @@ async fn apply_missing(client: &mut Client) -> anyhow::Result<usize> {
 /// columns, sequences for change cursors (no single counter row that every write would
 /// queue on), and `device_polls` kept by statement-level triggers over transition tables.
 const V1: &str = r#"
--- Every `change_seq` of devices and rollouts (incremental sync), from one sequence: taking a
--- number never waits for another transaction.
+-- Every `change_seq` of devices, packages and rollouts (incremental sync), from one sequence:
+-- taking a number never waits for another transaction.
 CREATE SEQUENCE airlift_change_seq;
+
+-- Numbers are taken in one order and committed in another, so a reader must not pass over a
+-- number a running transaction may still commit. A transaction's first change takes a shared
+-- advisory lock on the sequence's last value (before its first number: every number it takes
+-- is above the key) and holds it to its end; `airlift_change_horizon()` is the smallest such
+-- key of a running transaction, or the last number taken. Rows at or below it are final; a
+-- reader computes it in a statement of its own, before the one that reads (whose snapshot
+-- then holds every transaction that had released its key).
+CREATE FUNCTION airlift_next_change() RETURNS BIGINT LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    last BIGINT;
+BEGIN
+    IF COALESCE(current_setting('airlift.change_key', TRUE), '') = '' THEN
+        SELECT last_value INTO last FROM airlift_change_seq;
+        PERFORM pg_advisory_xact_lock_shared(last);
+        PERFORM set_config('airlift.change_key', last::TEXT, TRUE);
+    END IF;
+    RETURN nextval('airlift_change_seq');
+END $$;
+
+CREATE FUNCTION airlift_change_horizon() RETURNS BIGINT LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    last BIGINT;
+    held BIGINT;
+BEGIN
+    SELECT last_value INTO last FROM airlift_change_seq;
+    SELECT MIN((l.classid::BIGINT << 32) | l.objid::BIGINT) INTO held
+    FROM pg_locks l
+    WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND l.pid <> pg_backend_pid();
+    RETURN LEAST(last, held);
+END $$;
 
 CREATE TABLE tenants (
     id                 TEXT PRIMARY KEY,
@@ -110,7 +143,7 @@ CREATE TABLE devices (
     firmware_version TEXT NOT NULL,
     token_hash       TEXT NOT NULL UNIQUE,
     created_at       TEXT NOT NULL,
-    change_seq       BIGINT NOT NULL DEFAULT nextval('airlift_change_seq')
+    change_seq       BIGINT NOT NULL DEFAULT airlift_next_change()
 );
 CREATE INDEX devices_by_tenant ON devices (tenant_id, id);
 CREATE INDEX devices_by_profile ON devices (profile_id);
@@ -118,7 +151,7 @@ CREATE INDEX devices_by_change ON devices (tenant_id, change_seq);
 
 CREATE FUNCTION airlift_device_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.change_seq := nextval('airlift_change_seq');
+    NEW.change_seq := airlift_next_change();
     RETURN NEW;
 END $$;
 CREATE TRIGGER devices_change_on_update
@@ -193,7 +226,7 @@ CREATE TABLE packages (
     status            TEXT NOT NULL DEFAULT 'available',
     checksum_verified BOOLEAN NOT NULL DEFAULT TRUE,
     created_at        TEXT NOT NULL,
-    change_seq        BIGINT GENERATED ALWAYS AS IDENTITY,
+    change_seq        BIGINT NOT NULL DEFAULT airlift_next_change(),
     UNIQUE (tenant_id, type, version, device_type)
 );
 CREATE INDEX packages_by_tenant ON packages (tenant_id, id);
