@@ -336,8 +336,7 @@ async fn method_not_allowed() -> AppError {
 pub async fn open(config: Config) -> anyhow::Result<AppState> {
     let dir = DataDir::new(config.data_dir.clone());
     dir.create()?;
-    let store = open_store(&config).await?;
-    let jwt = JwtKeys::load_or_create(&dir.jwt_secret())?;
+    let (store, jwt) = open_store(&config, &dir).await?;
     let artifacts = Artifacts::local(&dir.objects())?;
     crate::recovery::run(store.as_ref(), &artifacts).await?;
     let http = reqwest::Client::builder()
@@ -362,11 +361,16 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
     })
 }
 
-/// The database of `--database` (the SQLite file under `--data` by default), migrated.
-async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+/// The database of `--database` (the SQLite file under `--data` by default), migrated, and the
+/// deployment's JWT keys: the secret file under `--data` with SQLite, the database's own secret
+/// with PostgreSQL (shared by every server on it; a data directory's existing secret is
+/// adopted on first use, so its tokens stay valid).
+async fn open_store(config: &Config, dir: &DataDir) -> anyhow::Result<(Arc<dyn Store>, JwtKeys)> {
     Ok(match config.database() {
         Database::Sqlite(path) => {
-            Arc::new(tokio::task::spawn_blocking(move || SqliteStore::open_blocking(&path)).await??)
+            let store =
+                tokio::task::spawn_blocking(move || SqliteStore::open_blocking(&path)).await??;
+            (Arc::new(store), JwtKeys::load_or_create(&dir.jwt_secret())?)
         }
         Database::Postgres(url) => {
             let options = PgOptions {
@@ -375,8 +379,10 @@ async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
                 ..PgOptions::default()
             };
             let store = PgStore::open(&url, options).await?;
+            let adopt = crate::auth::jwt::read_secret(&dir.jwt_secret())?;
+            let secret = store.jwt_secret(adopt, JwtKeys::new_secret()?).await?;
             tracing::info!(database = %crate::store::postgres::redacted(&url), "on PostgreSQL");
-            Arc::new(store)
+            (Arc::new(store), JwtKeys::from_secret(&secret))
         }
     })
 }

@@ -196,26 +196,31 @@ fn token(
     let dir = DataDir::new(data);
     dir.check_not_a_file()?;
     let database = database.unwrap_or_else(|| Database::Sqlite(dir.database()));
-    // The deployment is the database and the secret beside it: a mistyped --data would
-    // otherwise get a new secret, and a token the running server rejects.
-    let (holds, missing) = match &database {
-        Database::Sqlite(path) => (path.is_file(), path.clone()),
-        Database::Postgres(_) => (dir.jwt_secret().is_file(), dir.jwt_secret()),
+    // A mistyped --data (or --database) would otherwise start a new deployment, and print a
+    // token the running server rejects.
+    let refuse = |what: String, missing: String| {
+        anyhow::anyhow!(
+            "{what} holds no airliftd deployment{missing}; give the --data (and --database) of \
+             the running server, or pass --create to start a new deployment there"
+        )
     };
-    if !holds && !create {
-        anyhow::bail!(
-            "{} holds no airliftd deployment (no {}); give the --data (and --database) of the \
-             running server, or pass --create to start a new deployment there",
-            dir.root().display(),
-            missing
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-        );
-    }
-    dir.create()?;
-    let tenant = match database {
-        Database::Sqlite(path) => crate::store::sqlite::SqliteStore::open_blocking(&path)?
-            .ensure_tenant_blocking(tenant)?,
+    let (tenant, keys) = match database {
+        Database::Sqlite(path) => {
+            if !path.is_file() && !create {
+                return Err(refuse(
+                    dir.root().display().to_string(),
+                    format!(
+                        " (no {})",
+                        path.file_name()
+                            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+                    ),
+                ));
+            }
+            dir.create()?;
+            let store = crate::store::sqlite::SqliteStore::open_blocking(&path)?;
+            let tenant = store.ensure_tenant_blocking(tenant)?;
+            (tenant, jwt::JwtKeys::load_or_create(&dir.jwt_secret())?)
+        }
         Database::Postgres(url) => current_thread()?.block_on(async {
             use crate::store::TenantStore as _;
             let options = crate::store::postgres::PgOptions {
@@ -223,10 +228,23 @@ fn token(
                 ..Default::default()
             };
             let store = crate::store::postgres::PgStore::open(&url, options).await?;
-            anyhow::Ok(store.ensure_tenant(tenant).await?)
+            if !store.holds_deployment().await? && !create {
+                return Err(refuse(
+                    format!(
+                        "{} (database {})",
+                        dir.root().display(),
+                        crate::store::postgres::redacted(&url)
+                    ),
+                    " (no secret yet)".to_owned(),
+                ));
+            }
+            dir.create()?;
+            let adopt = crate::auth::jwt::read_secret(&dir.jwt_secret())?;
+            let secret = store.jwt_secret(adopt, jwt::JwtKeys::new_secret()?).await?;
+            let tenant = store.ensure_tenant(tenant).await?;
+            anyhow::Ok((tenant, jwt::JwtKeys::from_secret(&secret)))
         })?,
     };
-    let keys = jwt::JwtKeys::load_or_create(&dir.jwt_secret())?;
     let token = keys.mint(&tenant.id, &tenant.name, role, ttl.as_secs())?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{token}")?;

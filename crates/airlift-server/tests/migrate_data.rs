@@ -61,6 +61,7 @@ async fn an_embedded_deployment_moves_into_postgres_with_its_history() {
         .await
         .expect(200);
     let before = snapshot(&f.rm, &id, &sent[0].id, &sent[2].api, &sent[2].id).await;
+    let old_token = f.rm.token.clone();
     let common::ota::Fleet { server, dir, .. } = f;
     drop(server);
 
@@ -81,6 +82,11 @@ async fn an_embedded_deployment_moves_into_postgres_with_its_history() {
     let on = |d: &Device| Api::new(&server, &d.api.token);
     let after = snapshot(&rm, &id, &sent[0].id, &on(&sent[2]), &sent[2].id).await;
     assert_eq!(before, after, "the deployment reads the same on PostgreSQL");
+    // The directory's secret became the database's: tokens minted before still work.
+    Api::new(&server, &old_token)
+        .get("/api/v1/tenant")
+        .await
+        .expect(200);
 
     // The rollout goes on there: history numbers and change cursors continue.
     let last_seq = after["history"]["data"][0]["seq"].as_u64().unwrap();

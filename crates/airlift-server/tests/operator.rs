@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use common::{tempdir, Api, Server, BIN};
+use common::{tempdir, Api, Db, Server, BIN};
 use serde_json::{json, Value};
 
 fn airliftd(args: &[&str], data: &Path) -> Output {
@@ -74,7 +74,11 @@ async fn token_create_starts_a_deployment_whose_server_accepts_the_token() {
     let data = dir.path().join("new");
     let out = airliftd(&token_args(&["--create"]), &data);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(data.join("jwt-secret").is_file(), "the deployment's secret");
+    assert_eq!(
+        Db::of(&data).jwt_secret(&data).len(),
+        32,
+        "the deployment's secret"
+    );
     let created = String::from_utf8(out.stdout).unwrap();
     // Now the directory holds a deployment: no --create needed.
     let out = airliftd(&token_args(&[]), &data);

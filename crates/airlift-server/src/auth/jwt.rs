@@ -95,6 +95,13 @@ impl JwtKeys {
         }
     }
 
+    /// A new random secret (32 bytes).
+    pub fn new_secret() -> anyhow::Result<Vec<u8>> {
+        let mut secret = vec![0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        Ok(secret)
+    }
+
     pub fn mint(
         &self,
         tenant_id: &str,
@@ -137,7 +144,8 @@ impl JwtKeys {
     }
 }
 
-fn read_secret(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
+/// The secret stored at `path`, if there is one.
+pub fn read_secret(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
     match std::fs::read_to_string(path) {
         Ok(text) => {
             let secret = STANDARD

@@ -192,6 +192,22 @@ impl Db {
         }
     }
 
+    /// The deployment's JWT secret: the file under `data` with SQLite, the database's own on
+    /// PostgreSQL.
+    pub fn jwt_secret(&self, data: &Path) -> Vec<u8> {
+        match self {
+            Db::Sqlite(_) => {
+                let text = std::fs::read_to_string(data.join("jwt-secret")).unwrap();
+                STANDARD.decode(text.trim()).unwrap()
+            }
+            Db::Postgres(url) => hex::decode(airlift_testkit::postgres::psql(
+                url,
+                "SELECT encode(value, 'hex') FROM airlift_secrets WHERE name = 'jwt'",
+            ))
+            .unwrap(),
+        }
+    }
+
     /// Every byte the database stores (the SQLite file and its WAL, or a pg_dump).
     pub fn stored_bytes(&self) -> Vec<u8> {
         match self {

@@ -142,6 +142,41 @@ impl PgStore {
         })
     }
 
+    /// The deployment's JWT secret, kept in the database so that every server on it signs and
+    /// checks tokens alike. On first use it becomes `adopt` (the secret a data directory already
+    /// holds, so its tokens stay valid) or `fresh`; servers starting at once agree on one.
+    pub async fn jwt_secret(
+        &self,
+        adopt: Option<Vec<u8>>,
+        fresh: Vec<u8>,
+    ) -> anyhow::Result<Vec<u8>> {
+        let c = self.client().await?;
+        let value = adopt.unwrap_or(fresh);
+        exec(
+            &c,
+            "INSERT INTO airlift_secrets (name, value) VALUES ('jwt', $1) ON CONFLICT (name) DO NOTHING",
+            &[&value],
+        )
+        .await?;
+        Ok(one(
+            &c,
+            "SELECT value FROM airlift_secrets WHERE name = 'jwt'",
+            &[],
+        )
+        .await?
+        .get(0))
+    }
+
+    /// Whether a deployment lives in this database (its JWT secret exists).
+    pub async fn holds_deployment(&self) -> anyhow::Result<bool> {
+        let c = self.client().await?;
+        Ok(
+            opt(&c, "SELECT 1 FROM airlift_secrets WHERE name = 'jwt'", &[])
+                .await?
+                .is_some(),
+        )
+    }
+
     async fn client(&self) -> StoreResult<deadpool_postgres::Client> {
         self.pool.get().await.map_err(pool_error)
     }

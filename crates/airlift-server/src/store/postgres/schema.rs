@@ -117,6 +117,13 @@ BEGIN
     RETURN LEAST(last, held);
 END $$;
 
+-- The deployment's secrets, shared by every server on this database: `jwt` signs user tokens
+-- (and roots the keys derived from it), so a token minted for one server is valid on all.
+CREATE TABLE airlift_secrets (
+    name  TEXT PRIMARY KEY,
+    value BYTEA NOT NULL
+);
+
 CREATE TABLE tenants (
     id                 TEXT PRIMARY KEY,
     name               TEXT NOT NULL UNIQUE,
