@@ -22,6 +22,7 @@ fn export_all(dir: &Path) {
         catalog::PackageDetail::export_all(&cfg),
         upload::HashedFile::export_all(&cfg),
         upload::HashProgress::export_all(&cfg),
+        upload::ImageQuotaInfo::export_all(&cfg),
         upload::SigningKeyInfo::export_all(&cfg),
         upload::UploadRequest::export_all(&cfg),
         upload::UploadEvent::export_all(&cfg),

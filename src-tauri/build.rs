@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "signing_keys",
     "upload_package",
     "upload_pause",
+    "image_quota",
     "upload_cancel",
     "pending_upload",
     "pending_upload_discard",

@@ -37,6 +37,7 @@ macro_rules! app_commands {
             commands::upload::signing_keys,
             commands::upload::upload_package,
             commands::upload::upload_pause,
+            commands::upload::image_quota,
             commands::upload::upload_cancel,
             commands::upload::pending_upload,
             commands::upload::pending_upload_discard,

@@ -64,8 +64,15 @@ async fn upload_wizard_publishes_a_package_that_stays_readable_offline() {
         })
         .await;
 
-        // File → hash: the SHA-256 the app shows is the file's.
+        // The fleet's image quota is shown where a build is chosen (none held yet).
         ui::click(&client, "[data-testid=open-upload]").await;
+        support::wait_for_text(&client, "[data-testid=image-quota]", ui::TIMEOUT, |t| {
+            t == "Firmware images: 0 of 1,000 used"
+        })
+        .await;
+        support::screenshot(&client, "upload-choose").await;
+
+        // File → hash: the SHA-256 the app shows is the file's.
         ui::click(&client, "[data-testid=choose-file]").await;
         support::dialog::open_file(&display, support::dialog::CHOOSE_BUILD, &file).await;
         let shown =

@@ -14,8 +14,8 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
 
 use crate::dto::upload::{
-    HashProgress, HashedFile, PendingUpload, SigningKeyInfo, UploadEvent, UploadOutcome,
-    UploadRequest,
+    HashProgress, HashedFile, ImageQuotaInfo, PendingUpload, SigningKeyInfo, UploadEvent,
+    UploadOutcome, UploadRequest,
 };
 use crate::state::{lock, AppState};
 
@@ -194,6 +194,14 @@ fn refused(refusal: Refusal, connection: &str, keys: &KeyStore) -> DeskError {
             ),
         ),
     }
+}
+
+/// How much of the active connection's image quota is used (`None`: the server has no quota,
+/// or is older than it).
+#[tauri::command]
+pub async fn image_quota(state: State<'_, AppState>) -> Result<Option<ImageQuotaInfo>, DeskError> {
+    let (_, client) = state.client()?;
+    Ok(client.tenant().await?.images.map(ImageQuotaInfo::from))
 }
 
 /// Pauses the running upload; the parts sent so far stay on the server.

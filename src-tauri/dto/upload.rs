@@ -19,6 +19,23 @@ pub struct HashedFile {
     pub sha256: String,
 }
 
+/// How many firmware images the tenant holds, and the most it may (`--max-images`): an
+/// upload adds one, and a full quota refuses it.
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+pub struct ImageQuotaInfo {
+    pub used: u64,
+    pub max: u64,
+}
+
+impl From<airlift_core::wire::ImageQuota> for ImageQuotaInfo {
+    fn from(q: airlift_core::wire::ImageQuota) -> Self {
+        ImageQuotaInfo {
+            used: q.used,
+            max: q.max,
+        }
+    }
+}
+
 /// Hashing progress, in bytes.
 #[derive(Debug, Clone, Copy, Serialize, TS)]
 pub struct HashProgress {

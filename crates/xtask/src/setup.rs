@@ -36,6 +36,8 @@ const TEST_PACKAGES: &[&str] = &[
     "openssl",
     // Answers the app's real file dialogs in the end-to-end tests (tests/support/dialog.rs).
     "xdotool",
+    // The virtual environment Schemathesis (the API fuzzer of tests/api_fuzz.rs) runs in.
+    "python3-venv",
     // The PostgreSQL store's tests: airlift-testkit's `postgres` starts a private server
     // (initdb, postgres, pg_isready, psql from /usr/lib/postgresql/15/bin).
     "postgresql-15",
@@ -116,6 +118,42 @@ fn install_ui_packages(ui: &Path) -> Result<(), String> {
 
 fn modified(path: &Path) -> Option<std::time::SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// The Schemathesis pins of the API fuzz test (`pip freeze` of a working environment).
+const SCHEMATHESIS_REQUIREMENTS: &str = "crates/airlift-server/tests/api_fuzz/requirements.txt";
+
+/// Where Schemathesis is: a virtual environment under `target/tools/`, made from the pinned
+/// requirements when missing or when they changed since it was made.
+pub fn schemathesis(target_dir: &Path) -> Result<PathBuf, String> {
+    let root = cmd::root();
+    let requirements = root.join(SCHEMATHESIS_REQUIREMENTS);
+    let wanted = std::fs::read_to_string(&requirements)
+        .map_err(|e| format!("cannot read {}: {e}", requirements.display()))?;
+    let venv = target_dir.join("tools/schemathesis");
+    let bin = venv.join("bin/schemathesis");
+    let stamp = venv.join("requirements.txt");
+    if bin.is_file() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(bin);
+    }
+    let _ = std::fs::remove_dir_all(&venv);
+    let venv_arg = venv.display().to_string();
+    cmd::run(&root, "python3", &["-m", "venv", &venv_arg])?;
+    let pip = venv.join("bin/pip").display().to_string();
+    let requirements_arg = requirements.display().to_string();
+    cmd::run(
+        &root,
+        &pip,
+        &[
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--requirement",
+            &requirements_arg,
+        ],
+    )?;
+    std::fs::write(&stamp, wanted).map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+    Ok(bin)
 }
 
 /// Where tauri-driver is (installing it with cargo when missing).

@@ -41,13 +41,15 @@ pub fn test(extra: &[String]) -> Result<(), String> {
         .unwrap_or_else(|| root.join("target"));
 
     let driver = setup::tauri_driver()?;
+    let schemathesis = setup::schemathesis(&target_dir)?;
     let mut cargo_test = Command::new("cargo");
     cargo_test
         .current_dir(&root)
         .args(["test", "--workspace", "--locked", "--no-fail-fast"])
         .args(extra)
         .env("AIRLIFT_BIN_DIR", target_dir.join("debug"))
-        .env("AIRLIFT_TAURI_DRIVER", driver);
+        .env("AIRLIFT_TAURI_DRIVER", driver)
+        .env("AIRLIFT_SCHEMATHESIS", &schemathesis);
     let on_sqlite = cmd::run_with(&mut cargo_test);
 
     // The server's integration suite once more, on PostgreSQL: the test harness starts a
@@ -65,6 +67,7 @@ pub fn test(extra: &[String]) -> Result<(), String> {
         ])
         .args(extra)
         .env("AIRLIFT_BIN_DIR", target_dir.join("debug"))
+        .env("AIRLIFT_SCHEMATHESIS", &schemathesis)
         .env("AIRLIFT_TEST_DATABASE", "postgres");
     // Both runs report their failures before the command fails.
     let on_postgres = cmd::run_with(&mut on_postgres);

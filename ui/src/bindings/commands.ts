@@ -14,6 +14,7 @@ import type { DeviceWindow } from "./DeviceWindow";
 import type { DeviceWindowRequest } from "./DeviceWindowRequest";
 import type { HashProgress } from "./HashProgress";
 import type { HashedFile } from "./HashedFile";
+import type { ImageQuotaInfo } from "./ImageQuotaInfo";
 import type { ImportSigningKey } from "./ImportSigningKey";
 import type { KeyRegistration } from "./KeyRegistration";
 import type { KeyRegistrations } from "./KeyRegistrations";
@@ -105,6 +106,8 @@ export const signingKeys = () =>
   call<Array<SigningKeyInfo>>("signing_keys");
 export const uploadPackage = (request: UploadRequest, onEvent: (message: UploadEvent) => void) =>
   call<UploadOutcome>("upload_package", { request, onEvent: channel(onEvent) });
+export const imageQuota = () =>
+  call<ImageQuotaInfo | null>("image_quota");
 export const uploadPause = () =>
   call<null>("upload_pause");
 export const uploadCancel = () =>

@@ -9,6 +9,7 @@ export const keys = {
   catalogLive: (c: string | null) => ["catalog", "live", c] as const,
   packageDetail: (c: string | null, id: string) => ["package", c, id] as const,
   pendingUpload: (c: string | null) => ["pending-upload", c] as const,
+  imageQuota: (c: string | null) => ["image-quota", c] as const,
   signingKeys: ["signing-keys"] as const,
 };
 

@@ -28,11 +28,57 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !json_content_type(req.headers()) {
+            return Err(ApiError::invalid_argument(
+                "invalid JSON body: expected a JSON body with `Content-Type: application/json`",
+            )
+            .into());
+        }
+        let bytes = match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => b,
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(AppError::payload_too_large("request body is too large"))
+            }
+            Err(rejection) => {
+                return Err(ApiError::invalid_argument(format!(
+                    "invalid request body: {}",
+                    rejection.body_text()
+                ))
+                .into())
+            }
+        };
+        // Every request body of the API is a JSON object; serde would also take an array
+        // for a struct (its fields in order), which no client means.
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|b| *b != b'{') {
+            return Err(ApiError::invalid_argument(
+                "invalid JSON body: expected a JSON object (`{...}`)",
+            )
+            .into());
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Json(v)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
+}
+
+/// `application/json` or any `+json` type, parameters (charset) aside.
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn json_rejection(rejection: JsonRejection) -> AppError {
@@ -80,8 +126,15 @@ where
                 .into())
             }
         };
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(OptionalJson(None));
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            None => return Ok(OptionalJson(None)),
+            Some(b'{') => {}
+            Some(_) => {
+                return Err(ApiError::invalid_argument(
+                    "invalid JSON body: expected a JSON object (`{...}`) or no body",
+                )
+                .into())
+            }
         }
         serde_json::from_slice(&bytes)
             .map(|v| OptionalJson(Some(v)))

@@ -158,6 +158,7 @@ pub async fn history<S: FleetStore + DeviceProtocolStore + ?Sized>(
     id: &str,
     page: Page,
 ) -> AppResult<PageOf<DeviceHistoryEntry>> {
+    super::numeric_cursor(page.after.as_deref(), "a seq")?;
     if store.device(tenant_id, id).await?.is_none() {
         return Err(ApiError::not_found("device not found").into());
     }

@@ -19,6 +19,19 @@ pub mod uploads;
 
 use airlift_core::error::ApiError;
 
+/// A numeric keyset cursor (`after`) as the API documents it: 1 to 18 digits, so it fits the
+/// store's 64-bit positions and sequence numbers; `what` names it in the refusal.
+fn numeric_cursor(after: Option<&str>, what: &str) -> Result<(), ApiError> {
+    match after {
+        Some(a) if a.is_empty() || a.len() > 18 || !a.bytes().all(|b| b.is_ascii_digit()) => {
+            Err(ApiError::invalid_argument(format!(
+                "after must be {what} from a previous page (digits)"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The tenant's object, or NOT_FOUND naming what was looked for (another tenant's object is
 /// "not found" too: the store filters by tenant).
 fn found<T>(item: Option<T>, what: &str) -> Result<T, ApiError> {

@@ -83,6 +83,12 @@ impl DeviceListWords<'_> {
                 )))
             }
         };
+        if self.offset.is_some_and(|o| o > i64::MAX as u64) {
+            return Err(ApiError::invalid_argument(format!(
+                "offset must be at most {}",
+                i64::MAX
+            )));
+        }
         Ok(RolloutDeviceListing {
             state,
             sort,
@@ -101,6 +107,16 @@ pub async fn devices(
     page: Page,
 ) -> AppResult<PageOf<RolloutDevice>> {
     let listing = words.listing()?;
+    if page.after.is_some() {
+        let keyset = listing.sort == RolloutDeviceSort::Position && !listing.descending;
+        if !keyset || listing.offset.is_some() {
+            return Err(ApiError::invalid_argument(
+                "after (a position) pages only the default order; use offset with sort or order",
+            )
+            .into());
+        }
+        super::numeric_cursor(page.after.as_deref(), "a position")?;
+    }
     Ok(store.rollout_devices(tenant_id, id, listing, page).await?)
 }
 

@@ -2,6 +2,7 @@ import { formatBytes } from "../../lib/format";
 import { ProgressBar } from "../../components/ProgressBar";
 import { useFileDrop } from "./useFileDrop";
 import { useUpload } from "./UploadProvider";
+import { ImageQuota } from "./ImageQuota";
 
 /** Step 1 and 2: choose (or drop) a file, watch it being hashed. */
 export function ChooseStep() {
@@ -41,6 +42,7 @@ function DropTarget() {
       <button type="button" className="primary" onClick={() => void u.choose()} data-testid="choose-file">
         Choose file…
       </button>
+      <ImageQuota />
     </section>
   );
 }

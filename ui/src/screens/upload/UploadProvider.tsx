@@ -161,6 +161,7 @@ export function UploadProvider({ children }: { children: ReactNode }) {
       } finally {
         void queries.invalidateQueries({ queryKey: ["catalog"] });
         void queries.invalidateQueries({ queryKey: ["pending-upload"] });
+        void queries.invalidateQueries({ queryKey: ["image-quota"] });
       }
     },
     [patch, queries],

@@ -1,0 +1,123 @@
+//! The API document against the real server: Schemathesis (a property-based API fuzzer that
+//! reads `openapi.yaml`) runs every phase (examples, coverage, fuzzing, stateful sequences
+//! along the document's links) against a real airliftd with a tenant, a profile, a device, a
+//! package and a rollout to act on, and must find nothing: no 5xx, no undocumented status,
+//! content type, header or body, no schema-violating request accepted. The device protocol runs
+//! with a device token (`api_fuzz/schemathesis.toml`).
+//!
+//! Schemathesis is installed by `cargo xtask test` into a virtual environment (pinned in
+//! `api_fuzz/requirements.txt`) and found through `AIRLIFT_SCHEMATHESIS`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::ota::fleet;
+use serde_json::json;
+
+/// Per-operation examples: enough to cover each operation's shapes, bounded so the run takes
+/// a couple of minutes on two cores.
+const MAX_EXAMPLES: &str = "100";
+/// The document's promises: no 5xx, only documented status codes, content types, headers and
+/// bodies, every schema-violating request refused, and a created object readable until it is
+/// deleted. Not `positive_data_acceptance`: a schema cannot say that a profile exists, that a
+/// PEM parses or that a Content-MD5 matches its body, so a schema-valid request may rightly
+/// get a 400.
+const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
+                      response_headers_conformance,response_schema_conformance,\
+                      negative_data_rejection,use_after_free,ensure_resource_availability";
+/// A fixed seed: the same cases on every run, so a failure reproduces (change it to explore).
+const SEED: &str = "20261207";
+
+fn schemathesis() -> PathBuf {
+    match std::env::var_os("AIRLIFT_SCHEMATHESIS") {
+        Some(p) => PathBuf::from(p),
+        None => panic!(
+            "AIRLIFT_SCHEMATHESIS is not set: run the tests with `cargo xtask test`, which \
+             installs Schemathesis (crates/airlift-server/tests/api_fuzz/requirements.txt) and \
+             sets it"
+        ),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn schemathesis_finds_no_difference_between_the_document_and_the_server() {
+    let f = fleet(2, &[]).await;
+    let device = &f.devices[0];
+    // A rollout to read and steer, and a device with an assignment and a command to read.
+    f.rm.post(
+        "/api/v1/ota/rollouts",
+        json!({"package_id": f.pkg, "target_profile_id": f.profile,
+               "canary_percent": 100, "failure_threshold_percent": 50}),
+    )
+    .await
+    .expect(201);
+
+    // The device protocol first, while the device still has its assignment: the users' run
+    // may pause or roll the rollout back (it finds the rollout in the lists).
+    // The device protocol has no create → act links, so no stateful phase of its own.
+    for (what, filter, phases) in [
+        (
+            "the device protocol",
+            "--include-path-regex",
+            "examples,coverage,fuzzing",
+        ),
+        (
+            "the users' API",
+            "--exclude-path-regex",
+            "examples,coverage,fuzzing,stateful",
+        ),
+    ] {
+        let text = run_schemathesis(&f, &device.api.token, &device.id, filter, phases);
+        assert!(text.contains("API Operations"), "{what}: {text}");
+        assert!(!text.contains("Authentication failed"), "{what}: {text}");
+    }
+}
+
+/// The device protocol's paths (device token, its own device).
+const DEVICE_PATHS: &str = r"^/api/v1/devices/\{device_id\}/(ota|commands)";
+
+/// One Schemathesis run over the operations `filter` selects by [`DEVICE_PATHS`]; panics with
+/// its report when it finds anything, answers its output otherwise.
+fn run_schemathesis(
+    f: &common::ota::Fleet,
+    device_token: &str,
+    device_id: &str,
+    filter: &str,
+    phases: &str,
+) -> String {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let report = tempfile::tempdir().expect("report dir");
+    let out = Command::new(schemathesis())
+        .arg("--config-file")
+        .arg(here.join("tests/api_fuzz/schemathesis.toml"))
+        .arg("run")
+        .arg(here.join("openapi.yaml"))
+        .args(["--url", &f.server.base])
+        .args(["--max-examples", MAX_EXAMPLES, "--seed", SEED])
+        .args(["--workers", "2", "--no-color"])
+        .args(["--request-timeout", "30"])
+        .args([filter, DEVICE_PATHS])
+        .args(["--phases", phases])
+        .args(["--checks", CHECKS])
+        // The event stream never ends by design; it has its own tests (events.rs).
+        .args(["--exclude-path", "/api/v1/events"])
+        .env("AIRLIFT_FUZZ_USER_TOKEN", &f.admin.token)
+        .env("AIRLIFT_FUZZ_DEVICE_TOKEN", device_token)
+        .env("AIRLIFT_FUZZ_DEVICE_ID", device_id)
+        .env("AIRLIFT_FUZZ_PACKAGE_ID", &f.pkg)
+        .current_dir(report.path())
+        .output()
+        .expect("run schemathesis");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "Schemathesis found differences between openapi.yaml and the server:\n{text}"
+    );
+    text
+}
