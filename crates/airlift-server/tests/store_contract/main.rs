@@ -293,7 +293,9 @@ async fn postgres_incremental_sync_never_passes_over_a_running_change() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while airlift_testkit::postgres::psql(
         &url,
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'",
+        // This database's locks only: other tests share the cluster.
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
     ) == "0"
     {
         assert!(
