@@ -4,6 +4,8 @@ use airlift_desk::cache::rows::{PackageRow, RolloutRow};
 use serde::Serialize;
 use ts_rs::TS;
 
+use super::payloads::PayloadKind;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PackageKind {
@@ -46,6 +48,8 @@ pub struct PackageSummary {
     /// RFC 3339, the server's clock.
     pub created_at: String,
     pub release_notes: Option<String>,
+    /// Seed 002's package type.
+    pub payload_type: PayloadKind,
 }
 
 impl From<PackageRow> for PackageSummary {
@@ -61,6 +65,7 @@ impl From<PackageRow> for PackageSummary {
             signature_status: p.signature_status,
             created_at: p.created_at,
             release_notes: p.release_notes,
+            payload_type: p.payload_type.into(),
         }
     }
 }

@@ -77,6 +77,11 @@ pub struct AgentArgs {
     /// Consecutive failed download cycles before DOWNLOAD_ERROR is reported.
     #[arg(long, env = "AIRLIFT_AGENT_MAX_DOWNLOAD_FAILURES", default_value_t = 5)]
     pub max_download_failures: u32,
+    /// Fetch the package through the assignment's download URL (seed 001: straight from the
+    /// S3 bucket when the server stores there) in 1 MiB ranges, instead of the server's
+    /// 64 KiB chunk endpoint. An expired URL is renewed by polling.
+    #[arg(long, env = "AIRLIFT_AGENT_DOWNLOAD_URL")]
+    pub download_url: bool,
 }
 
 /// `250ms`, `30s`, `5m`, `1h`, or plain seconds.

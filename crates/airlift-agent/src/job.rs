@@ -2,6 +2,10 @@
 //! anti-rollback, signature, disk space), the ranged download with resume, the SHA-256
 //! check, then the install hook.
 
+use airlift_device::download_url::URL_RANGE;
+use std::path::Path;
+
+use airlift_core::payload::{PayloadType, UrlListEntry};
 use airlift_device::proto::{InstallStatus, OtaAssignment};
 use airlift_device::ranges::{Range, MAX_RANGE};
 use airlift_device::retry::retry_with;
@@ -15,6 +19,10 @@ use crate::hook::{self, HookEnv, HookOutcome};
 use crate::log;
 use crate::state::{Job, Phase};
 use crate::version::refuse_downgrade;
+
+/// Download URLs renewed (after a 403) in a row, without a byte in between, before the
+/// cycle is given up as withdrawn.
+const MAX_RENEWALS: u32 = 3;
 
 /// How a download cycle ended without the whole artifact.
 enum Interrupted {
@@ -160,6 +168,13 @@ impl Agent {
             let m = format!("Downloaded artifact refused: {e}");
             return self.fail(&rid, InstallStatus::DownloadError, m).await;
         }
+        if job.payload_type == PayloadType::UrlList {
+            // The list is the signed one: every file it names is fetched and held to it before
+            // the list counts as downloaded.
+            if let Err(m) = self.fetch_listed_files(&job, &part).await {
+                return self.fail(&rid, InstallStatus::DownloadError, m).await;
+            }
+        }
         std::fs::rename(&part, self.artifact_path())
             .map_err(|e| AgentError::State(format!("{}: {e}", part.display())))?;
         job.phase = Phase::Verified;
@@ -178,26 +193,53 @@ impl Agent {
         };
         let (mut file, mut at) = download::open_at(&part, committed).map_err(local)?;
         let mut next_step = (at * 100 / job.size.max(1)) as u32 / 10 * 10 + 10;
+        let via_url = self.cfg.args.download_url;
+        // Taken from a poll at the start of each cycle (a URL is short-lived and never written
+        // to the state file), and again when it has expired.
+        let mut url: Option<String> = None;
+        let mut renewals = 0u32;
         while at < job.size {
+            let len = if via_url { URL_RANGE } else { MAX_RANGE };
             let range = Range {
                 offset: at,
-                len: MAX_RANGE.min(job.size - at),
+                len: len.min(job.size - at),
             };
             let http = &self.cfg.http;
             let creds = &self.cfg.creds;
             let package_id = job.package_id.clone();
-            let reply =
-                match retry_with(&self.cfg.backoff, || http.chunk(creds, &package_id, range)).await
-                {
-                    Ok(r) => r,
-                    Err(e) if matches!(e.status(), Some(403 | 404)) => {
-                        return Err(Interrupted::Withdrawn)
+            let got = if via_url {
+                let u = match url.clone() {
+                    Some(u) => u,
+                    None => {
+                        let u = self.current_url(&package_id).await?;
+                        url = Some(u.clone());
+                        u
                     }
-                    Err(e) if e.is_transient() => {
-                        return Err(Interrupted::Transient(format!("Download failed: {e}")))
-                    }
-                    Err(e) => return Err(Interrupted::Broken(format!("Download failed: {e}"))),
                 };
+                match retry_with(&self.cfg.backoff, || http.fetch_url_range(&u, range)).await {
+                    Err(e) if e.status() == Some(403) && renewals < MAX_RENEWALS => {
+                        renewals += 1;
+                        url = None;
+                        continue;
+                    }
+                    other => other,
+                }
+            } else {
+                retry_with(&self.cfg.backoff, || http.chunk(creds, &package_id, range)).await
+            };
+            let reply = match got {
+                Ok(r) => {
+                    renewals = 0;
+                    r
+                }
+                Err(e) if matches!(e.status(), Some(403 | 404)) => {
+                    return Err(Interrupted::Withdrawn)
+                }
+                Err(e) if e.is_transient() => {
+                    return Err(Interrupted::Transient(format!("Download failed: {e}")))
+                }
+                Err(e) => return Err(Interrupted::Broken(format!("Download failed: {e}"))),
+            };
             if reply.total != job.size {
                 return Err(Interrupted::Broken(format!(
                     "The artifact is {} bytes, the assignment said {}",
@@ -233,6 +275,26 @@ impl Agent {
         Ok(())
     }
 
+    /// The download URL of `package_id` from a fresh poll; the package no longer being the
+    /// device's is [`Interrupted::Withdrawn`].
+    async fn current_url(&self, package_id: &str) -> Result<String, Interrupted> {
+        let (http, creds) = (&self.cfg.http, &self.cfg.creds);
+        match retry_with(&self.cfg.backoff, || http.poll(creds)).await {
+            Ok(Some(a)) if a.package_id == package_id => a.download_url.ok_or_else(|| {
+                Interrupted::Broken(
+                    "The server hands out no download URL; run without --download-url".to_owned(),
+                )
+            }),
+            Ok(_) => Err(Interrupted::Withdrawn),
+            Err(e) if e.is_transient() => Err(Interrupted::Transient(format!(
+                "Renewing the download URL failed: {e}"
+            ))),
+            Err(e) => Err(Interrupted::Broken(format!(
+                "Renewing the download URL failed: {e}"
+            ))),
+        }
+    }
+
     async fn install(&mut self, mut job: Job) -> Result<(), AgentError> {
         let rid = job.rollout_id.clone();
         let artifact = self.artifact_path();
@@ -247,10 +309,20 @@ impl Agent {
         self.save()?;
         self.progress(&rid, InstallStatus::Install, None, None)
             .await;
+        let files_dir = self.files_dir();
+        let listed = job.payload_type == PayloadType::UrlList;
+        if listed {
+            // After a restart in Verified: the files are checked again (or fetched again).
+            if let Err(m) = self.fetch_listed_files(&job, &artifact).await {
+                return self.fail(&rid, InstallStatus::DownloadError, m).await;
+            }
+        }
         let env = HookEnv {
             artifact: &artifact,
             version: &job.version,
             package_id: &job.package_id,
+            payload_type: job.payload_type.as_str(),
+            files_dir: listed.then_some(files_dir.as_path()),
         };
         let outcome = hook::run(
             &self.cfg.args.install_hook,
@@ -328,6 +400,75 @@ impl Agent {
             }
             HookOutcome::NotStarted(m) => self.fail(&rid, InstallStatus::InstallError, m).await,
         }
+    }
+
+    /// Where a URL list's files are kept for the hook.
+    pub(crate) fn files_dir(&self) -> std::path::PathBuf {
+        self.cfg.state_dir().join("files")
+    }
+
+    /// Every file of the verified list at `list` (the package's signed canonical JSON), fetched
+    /// from where `config_otau` says and held to the list's size and SHA-256, into
+    /// [`Agent::files_dir`] as `NN-name`. A file already there and matching is kept.
+    async fn fetch_listed_files(&mut self, job: &Job, list: &Path) -> Result<(), String> {
+        let text = std::fs::read(list).map_err(|e| format!("{}: {e}", list.display()))?;
+        let entries: Vec<UrlListEntry> = serde_json::from_slice(&text)
+            .map_err(|e| format!("The signed package is not a URL list: {e}"))?;
+        let n = entries.len();
+        if job.files.len() != n {
+            return Err(format!(
+                "The assignment names {} files, the signed list {n}",
+                job.files.len()
+            ));
+        }
+        let dir = self.files_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for (i, (entry, file)) in entries.iter().zip(&job.files).enumerate() {
+            let name = entry
+                .url
+                .rsplit('/')
+                .next()
+                .filter(|s| !s.is_empty())
+                .unwrap_or("file")
+                .replace(
+                    |c: char| !(c.is_ascii_alphanumeric() || ".-_".contains(c)),
+                    "_",
+                );
+            let path = dir.join(format!("{i:02}-{name}"));
+            if download::sha256_file(&path).is_ok_and(|d| hex::encode(d) == entry.sha256.as_str()) {
+                continue;
+            }
+            let m = format!("Downloading file {} of {n}", i + 1);
+            let pct = u32::try_from(i * 100 / n.max(1)).unwrap_or(0);
+            self.progress(
+                &job.rollout_id.clone(),
+                InstallStatus::DownloadStep,
+                Some(m),
+                Some(pct),
+            )
+            .await;
+            let (http, creds) = (&self.cfg.http, &self.cfg.creds);
+            let bytes = retry_with(&self.cfg.backoff, || {
+                http.download_file(creds, &file.url, entry.size_bytes)
+            })
+            .await
+            .map_err(|e| format!("Download of file {} of {n} failed: {e}", i + 1))?;
+            let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+            if bytes.len() as u64 != entry.size_bytes || sha != entry.sha256.as_str() {
+                // Never handed to the hook.
+                return Err(format!(
+                    "File {} of {n} ({}) refused: {} bytes with SHA-256 {sha}, the signed list \
+                     says {} bytes with {}",
+                    i + 1,
+                    entry.url,
+                    bytes.len(),
+                    entry.size_bytes,
+                    entry.sha256
+                ));
+            }
+            write_atomic(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Ok(())
     }
 
     /// Settles the current job as failed with `status` and sends that verdict.

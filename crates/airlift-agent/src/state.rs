@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use airlift_core::payload::PayloadType;
+use airlift_core::wire::{OtauFile, OtauPayload};
 use airlift_device::proto::{CommandKind, OtaAssignment, OtaReport};
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +36,12 @@ pub struct Job {
     /// Download cycles that ended without the artifact (reset by progress).
     #[serde(default)]
     pub download_failures: u32,
+    /// Seed 002's package type (FILE for a state file written before payload types).
+    #[serde(default)]
+    pub payload_type: PayloadType,
+    /// A URL list's files as `config_otau` names them (where to download each).
+    #[serde(default)]
+    pub files: Vec<OtauFile>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +69,11 @@ impl Job {
             kind: a.command,
             phase: Phase::Downloading { committed: 0 },
             download_failures: 0,
+            payload_type: a.config_otau.payload_type,
+            files: match a.config_otau.payload() {
+                Ok(OtauPayload::UrlList(files)) => files,
+                _ => Vec::new(),
+            },
         }
     }
 

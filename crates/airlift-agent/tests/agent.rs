@@ -322,3 +322,23 @@ async fn a_rollback_command_may_install_the_older_version() {
     assert_eq!(std::fs::read(env.path("installed.bin")).unwrap(), old_bytes);
     assert!(!statuses(&env.reports().await).contains(&"INSTALL_ABORTED"));
 }
+
+#[tokio::test]
+async fn with_download_url_it_fetches_by_url_and_never_uses_the_chunk_endpoint() {
+    let _g = serial().await;
+    // URLs live 1 to 2 s: the agent takes a fresh one from a poll when its download starts.
+    let env = Env::start_with("1.0.0", &["--download-url-ttl", "1s"]).await;
+    let (pkg, bytes) = env.package("2.0.0", 3 * 1024 * 1024 + 5).await;
+    let rollout = env.rollout(&pkg).await;
+    env.set_version("1.0.0");
+    let (url, link) = proxy::start(&env.server.url).await;
+    let _agent = env.agent(&url, &copy_hook(&env), &["--download-url"]);
+    env.wait_counter(&rollout, "successful", 1, LIMIT).await;
+    assert_eq!(std::fs::read(env.path("installed.bin")).unwrap(), bytes);
+    assert_eq!(env.version(), "2.0.0");
+    assert!(
+        link.chunk_requests().is_empty(),
+        "the chunk endpoint was used: {:?}",
+        link.chunk_requests()
+    );
+}

@@ -108,6 +108,7 @@ fn warm(db: &Path, n: u64) -> Fallible {
             signature_status: "verified".into(),
             created_at: format!("2026-{:02}-{:02}T10:00:00Z", 1 + i / 28 % 12, 1 + i % 28),
             release_notes: Some(format!("Release {i}: fixes and improvements.")),
+            payload_type: Default::default(),
         })
         .collect();
     cache.upsert_packages(fleet::CONNECTION, &packages)?;

@@ -8,34 +8,11 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::secret::Secret;
 
-/// The roles of the API spec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Role {
-    Admin,
-    ReleaseManager,
-    /// Read-only: catalog, rollouts, devices, histories.
-    Support,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::ReleaseManager => "release-manager",
-            Role::Support => "support",
-        }
-    }
-
-    /// Whether the role may start and steer rollouts (pause, resume, advance, roll back).
-    pub fn can_operate_rollouts(self) -> bool {
-        matches!(self, Role::Admin | Role::ReleaseManager)
-    }
-}
+pub use airlift_core::role::Role;
 
 #[derive(Deserialize)]
 struct Claims {

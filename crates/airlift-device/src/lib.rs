@@ -3,6 +3,7 @@
 //!
 //! - [`http`]: the client, its in-flight cap and the errors a call ends with;
 //! - [`device_api`]: poll, ranged chunk fetch, report, command acknowledgement;
+//! - [`download_url`]: ranged fetches through the assignment's download URL (seed 001);
 //! - [`ranges`]: 64 KiB range planning and reassembly, resumable;
 //! - [`verify`]: SHA-256 and signature checks against pinned keys;
 //! - [`retry`]: bounded retries of transient failures, with backoff and optional jitter;
@@ -12,6 +13,7 @@
 
 pub mod creds;
 pub mod device_api;
+pub mod download_url;
 pub mod http;
 pub mod proto;
 pub mod ranges;

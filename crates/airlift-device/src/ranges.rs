@@ -49,6 +49,18 @@ impl Assembly {
         })
     }
 
+    /// Ranges of `len` bytes (at least 1), with no 64 KiB clamp: for a download URL, which
+    /// serves any range.
+    pub fn with_range_len(total: u64, len: u64) -> Result<Self, String> {
+        let mut a = Self::new(total, MAX_RANGE)?;
+        let chunk = len.max(1);
+        let slots = usize::try_from(total.div_ceil(chunk))
+            .map_err(|_| format!("{total} bytes in {chunk}-byte ranges do not fit"))?;
+        a.chunk = chunk;
+        a.filled = vec![0; slots];
+        Ok(a)
+    }
+
     pub fn total(&self) -> u64 {
         self.total
     }
@@ -170,6 +182,15 @@ mod tests {
                 len: 300_000 - 4 * 65536
             }
         );
+    }
+
+    #[test]
+    fn download_url_ranges_are_not_clamped_to_64_kib() {
+        let a = Assembly::with_range_len(3_000_000, 1 << 20).unwrap();
+        let m = a.missing();
+        assert_eq!(m.len(), 3);
+        assert_eq!(m[0].len, 1 << 20);
+        assert_eq!(m[2].len, 3_000_000 - 2 * (1 << 20));
     }
 
     #[test]

@@ -16,10 +16,10 @@ use axum::Router;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::artifacts::Artifacts;
+use crate::artifacts::{Artifacts, S3Config};
 use crate::auth::jwt::JwtKeys;
 use crate::auth::token_cache::TokenCache;
-use crate::config::{Config, DataDir, Database};
+use crate::config::{Config, DataDir, Database, StorageUrl};
 use crate::device_protocol::assignments::AssignmentCache;
 use crate::device_protocol::deliveries::Deliveries;
 use crate::device_protocol::files::ArtifactFiles;
@@ -27,8 +27,8 @@ use crate::device_protocol::last_seen::LastSeen;
 use crate::error::AppError;
 use crate::events::Hub;
 use crate::routes::{
-    device_ota, devices, events, health, image_upload, images, packages, profiles, rollouts,
-    signing_keys, tenant, uploads,
+    device_download, device_ota, devices, downloads, events, health, image_upload, images,
+    packages, profiles, rollouts, signing_keys, tenant, uploads,
 };
 use crate::state::AppState;
 use crate::store::postgres::{PgOptions, PgStore};
@@ -113,6 +113,17 @@ pub fn routes() -> Vec<Route> {
             M::GET,
             "/api/v1/devices/{device_id}/ota/chunk",
             get(device_ota::get_chunk),
+        ),
+        // Seed 001's download URLs in embedded storage (the URL is the credential).
+        route(
+            M::GET,
+            "/api/v1/firmware/{tenant_id}/{version}/{file_name}",
+            get(downloads::download),
+        ),
+        route(
+            M::GET,
+            "/api/v1/devices/{device_id}/ota/download",
+            get(device_download::get_download),
         ),
         route(
             M::POST,
@@ -292,12 +303,16 @@ pub fn router(state: AppState) -> Router {
 const DEVICE_READ_SPAN: &str = "device_read";
 
 /// A device's `GET` of the device protocol: its poll (`/devices/{id}/ota`), a chunk of its
-/// artifact, its commands.
+/// artifact, its commands, a range through its download URL.
 fn is_device_read(method: &Method, path: &str) -> bool {
     method == Method::GET
-        && path.strip_prefix("/api/v1/devices/").is_some_and(|rest| {
-            rest.ends_with("/ota") || rest.ends_with("/ota/chunk") || rest.ends_with("/commands")
-        })
+        && (path.starts_with("/api/v1/firmware/")
+            || path.strip_prefix("/api/v1/devices/").is_some_and(|rest| {
+                rest.ends_with("/ota")
+                    || rest.ends_with("/ota/chunk")
+                    || rest.ends_with("/ota/download")
+                    || rest.ends_with("/commands")
+            }))
 }
 
 /// One event per response: INFO, except a device's reads at DEBUG. A fleet polls all the
@@ -337,7 +352,20 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
     let dir = DataDir::new(config.data_dir.clone());
     dir.create()?;
     let (store, jwt) = open_store(&config, &dir).await?;
-    let artifacts = Artifacts::local(&dir.objects())?;
+    let artifacts = match &config.storage {
+        None => Artifacts::local(&dir.objects())?,
+        Some(StorageUrl::File(root)) => Artifacts::local(root)?,
+        Some(StorageUrl::S3 { bucket, prefix }) => {
+            Artifacts::s3(S3Config {
+                bucket: bucket.clone(),
+                prefix: prefix.clone(),
+                endpoint: config.s3_endpoint.clone(),
+                region: config.s3_region.clone(),
+            })
+            .await?
+        }
+    };
+    let download_urls = crate::downloads::open(&config, &dir, &artifacts)?;
     crate::recovery::run(store.as_ref(), &artifacts).await?;
     let http = reqwest::Client::builder()
         // A redirect could lead off the allow-list; the allowed host must serve the bytes.
@@ -358,6 +386,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         assignments: AssignmentCache::default(),
         deliveries: Deliveries::default(),
         last_seen: LastSeen::default(),
+        download_urls,
     })
 }
 
@@ -379,7 +408,7 @@ async fn open_store(config: &Config, dir: &DataDir) -> anyhow::Result<(Arc<dyn S
                 ..PgOptions::default()
             };
             let store = PgStore::open(&url, options).await?;
-            let adopt = crate::auth::jwt::read_secret(&dir.jwt_secret())?;
+            let adopt = crate::secret_file::read(&dir.jwt_secret())?;
             let secret = store.jwt_secret(adopt, JwtKeys::new_secret()?).await?;
             tracing::info!(database = %crate::store::postgres::redacted(&url), "on PostgreSQL");
             (Arc::new(store), JwtKeys::from_secret(&secret))
@@ -387,7 +416,7 @@ async fn open_store(config: &Config, dir: &DataDir) -> anyhow::Result<(Arc<dyn S
     })
 }
 
-pub async fn serve(config: Config) -> anyhow::Result<()> {
+pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     // Bind before anything is created or migrated under --data: a port in use (or a --data
     // that is a file) must leave nothing behind.
@@ -395,6 +424,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen} (is another server listening there?)"))?;
+    // Download URLs name the address actually bound (`--listen` may say port 0).
+    config.public_url = Some(crate::config::public_url(&config, listener.local_addr()?));
     let state = open(config).await?;
     tokio::spawn(sweep_timeouts(state.clone()));
     tokio::spawn(crate::idempotency::purge_periodically(state.clone()));

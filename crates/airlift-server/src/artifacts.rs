@@ -1,7 +1,8 @@
 //! Artifact bytes behind `object_store`.
 //!
-//! Today the store is the local file system under `DIR/objects`; because everything goes
-//! through the `ObjectStore` trait, an S3-compatible bucket is a configuration change. Keys:
+//! The store is the local file system under `DIR/objects` (`--storage file://PATH`) or an
+//! S3-compatible bucket (`--storage s3://BUCKET[/PREFIX]`, see [`s3`]); everything goes
+//! through the `ObjectStore` trait. Keys:
 //!
 //! - `uploads/{tenant}/{job}/{attempt}.part`: one upload job part. Every attempt gets a fresh
 //!   key, so re-sending a part never overwrites bytes a database row still points at.
@@ -23,6 +24,12 @@ use object_store::{ObjectStore, WriteMultipart};
 
 use crate::error::AppError;
 
+mod compose;
+mod ranged;
+mod s3;
+pub use ranged::ObjectInfo;
+pub use s3::{S3Bucket, S3Config};
+
 /// Parts of a multipart write are this big (S3's minimum part size); with at most
 /// [`MAX_IN_FLIGHT`] parts in flight a write holds at most ~(1 + MAX_IN_FLIGHT) × PART_SIZE of
 /// memory, whatever the object size.
@@ -36,6 +43,8 @@ pub struct Artifacts {
     store: Arc<dyn ObjectStore>,
     /// Set for the local file system store (see [`Artifacts::remove_abandoned_local_writes`]).
     local_root: Option<PathBuf>,
+    /// Set for S3 storage (multipart uploads, presigned URLs: see [`s3`]).
+    s3: Option<Arc<S3Bucket>>,
 }
 
 impl std::fmt::Debug for Artifacts {
@@ -77,6 +86,7 @@ impl Artifacts {
         Self {
             store,
             local_root: None,
+            s3: None,
         }
     }
 
@@ -87,6 +97,7 @@ impl Artifacts {
         Ok(Self {
             store: Arc::new(fs),
             local_root: Some(root.to_owned()),
+            s3: None,
         })
     }
 
@@ -153,6 +164,9 @@ impl Artifacts {
     where
         S: Stream<Item = Result<Bytes, AppError>>,
     {
+        if let Some(bucket) = self.s3.clone() {
+            return self.write_stream_s3(&bucket, key, body, inspect).await;
+        }
         let upload = self.store.put_multipart(key).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
         let mut written = 0u64;

@@ -18,6 +18,8 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once at start and moved into the config: the size of `Serve` costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Run the HTTP API on an embedded database and artifact store under --data.
     Serve {
@@ -57,6 +59,25 @@ enum Command {
         /// PostgreSQL: a statement running longer is cancelled (its request gets 503).
         #[arg(long, env = "AIRLIFT_DATABASE_STATEMENT_TIMEOUT", default_value = "60s", value_parser = config::parse_duration)]
         database_statement_timeout: std::time::Duration,
+        /// The base of the URLs the server hands out (download URLs, Location), as devices
+        /// reach it; default http:// + the listen address.
+        #[arg(long, env = "AIRLIFT_PUBLIC_URL", value_parser = config::parse_public_url)]
+        public_url: Option<url::Url>,
+        /// Lifetime of a device's download URL, 1s to 7d (seed 001: 1h). A poll always hands
+        /// out a URL valid for at least half of it.
+        #[arg(long, env = "AIRLIFT_DOWNLOAD_URL_TTL", default_value = "1h", value_parser = config::parse_download_url_ttl)]
+        download_url_ttl: std::time::Duration,
+        /// Where objects (upload parts, images, packages) live: file://PATH (default:
+        /// DIR/objects under --data) or s3://BUCKET[/PREFIX], with credentials from
+        /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+        #[arg(long, env = "AIRLIFT_STORAGE", value_parser = config::parse_storage)]
+        storage: Option<config::StorageUrl>,
+        /// An S3-compatible service to use instead of AWS (MinIO, …); path-style addressing.
+        #[arg(long, env = "AIRLIFT_S3_ENDPOINT", value_parser = config::parse_s3_endpoint)]
+        s3_endpoint: Option<url::Url>,
+        /// The bucket's region.
+        #[arg(long, env = "AIRLIFT_S3_REGION", default_value = config::DEFAULT_S3_REGION)]
+        s3_region: String,
     },
     /// Print a user JWT for TENANT and ROLE on stdout (creating the tenant if needed).
     ///
@@ -126,6 +147,11 @@ pub fn run() -> ExitCode {
             database,
             database_pool_size,
             database_statement_timeout,
+            public_url,
+            download_url_ttl,
+            storage,
+            s3_endpoint,
+            s3_region,
         } => {
             let mut config = Config::new(data, listen);
             config.allowed_artifact_hosts = allow_artifact_hosts;
@@ -137,6 +163,11 @@ pub fn run() -> ExitCode {
             config.database = database.database;
             config.database_pool_size = usize::try_from(database_pool_size).unwrap_or(1);
             config.database_statement_timeout = database_statement_timeout;
+            config.public_url = public_url;
+            config.download_url_ttl = download_url_ttl;
+            config.storage = storage;
+            config.s3_endpoint = s3_endpoint;
+            config.s3_region = s3_region;
             serve(config)
         }
         Command::Token {
@@ -239,7 +270,7 @@ fn token(
                 ));
             }
             dir.create()?;
-            let adopt = crate::auth::jwt::read_secret(&dir.jwt_secret())?;
+            let adopt = crate::secret_file::read(&dir.jwt_secret())?;
             let secret = store.jwt_secret(adopt, jwt::JwtKeys::new_secret()?).await?;
             let tenant = store.ensure_tenant(tenant).await?;
             anyhow::Ok((tenant, jwt::JwtKeys::from_secret(&secret)))

@@ -13,6 +13,9 @@ pub const DEFAULT_MAX_IMAGES: u64 = 1000;
 /// Big enough for a 10,000-device bulk provisioning body, small enough to parse in memory.
 pub const DEFAULT_MAX_JSON_BYTES: usize = 8 * 1024 * 1024;
 
+/// `--s3-region`'s default.
+pub const DEFAULT_S3_REGION: &str = "us-east-1";
+
 /// `--device-timeout`'s default.
 pub const DEFAULT_DEVICE_TIMEOUT: Duration = Duration::from_secs(3600);
 
@@ -65,6 +68,17 @@ pub struct Config {
     pub database_pool_size: usize,
     /// A PostgreSQL statement running longer is cancelled (`--database-statement-timeout`).
     pub database_statement_timeout: Duration,
+    /// The base of the URLs the server hands out (`--public-url`); `None`: `http://` + the
+    /// address it listens on.
+    pub public_url: Option<url::Url>,
+    /// Lifetime of a device's download URL (`--download-url-ttl`).
+    pub download_url_ttl: Duration,
+    /// Where objects live (`--storage`); `None`: `DIR/objects`.
+    pub storage: Option<StorageUrl>,
+    /// `--s3-endpoint`: an S3-compatible service instead of AWS (path-style addressing).
+    pub s3_endpoint: Option<url::Url>,
+    /// `--s3-region`.
+    pub s3_region: String,
 }
 
 impl Config {
@@ -83,6 +97,11 @@ impl Config {
             database: None,
             database_pool_size: DEFAULT_DATABASE_POOL_SIZE,
             database_statement_timeout: DEFAULT_DATABASE_STATEMENT_TIMEOUT,
+            public_url: None,
+            download_url_ttl: crate::downloads::DEFAULT_TTL,
+            storage: None,
+            s3_endpoint: None,
+            s3_region: DEFAULT_S3_REGION.to_owned(),
         }
     }
 
@@ -194,10 +213,82 @@ impl DataDir {
     pub fn jwt_secret(&self) -> PathBuf {
         self.0.join("jwt-secret")
     }
+    /// The key the server signs its own download URLs with (embedded storage).
+    pub fn download_url_key(&self) -> PathBuf {
+        self.0.join("download-url-key")
+    }
     /// Root of the local `object_store`; keys below it follow seed 001's layout.
     pub fn objects(&self) -> PathBuf {
         self.0.join("objects")
     }
+}
+
+/// `--storage`: where objects live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageUrl {
+    /// `file://PATH`: a directory of the local file system.
+    File(PathBuf),
+    /// `s3://BUCKET[/PREFIX]`.
+    S3 { bucket: String, prefix: String },
+}
+
+pub fn parse_storage(s: &str) -> Result<StorageUrl, String> {
+    let s = s.trim();
+    if let Some(path) = s.strip_prefix("file://") {
+        if path.is_empty() {
+            return Err("file:// needs a directory: file:///var/lib/airlift/objects".to_owned());
+        }
+        return Ok(StorageUrl::File(PathBuf::from(path)));
+    }
+    if s.starts_with("s3://") {
+        let (bucket, prefix) = crate::artifacts::S3Config::parse(s)?;
+        return Ok(StorageUrl::S3 { bucket, prefix });
+    }
+    Err(format!(
+        "{s:?} is neither file://PATH nor s3://BUCKET[/PREFIX]"
+    ))
+}
+
+/// `--s3-endpoint`: an http(s) URL of an S3-compatible service.
+pub fn parse_s3_endpoint(s: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(s.trim()).map_err(|e| format!("not a URL: {s:?} ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("{s:?} is not an http(s) URL with a host"));
+    }
+    Ok(url)
+}
+
+/// `--download-url-ttl`: a duration from 1s to 7d.
+pub fn parse_download_url_ttl(s: &str) -> Result<Duration, String> {
+    use crate::downloads::{MAX_TTL, MIN_TTL};
+    let d = parse_duration(s)?;
+    if d < MIN_TTL || d > MAX_TTL {
+        return Err(format!("{s:?} is outside 1s..7d"));
+    }
+    Ok(d)
+}
+
+/// `--public-url`: an http(s) URL with nothing after its path (no query, no fragment).
+pub fn parse_public_url(s: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(s.trim()).map_err(|e| format!("not a URL: {s:?} ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("{s:?} is not an http(s) URL with a host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(format!(
+            "{s:?} must not carry a query, a fragment or credentials"
+        ));
+    }
+    Ok(url)
+}
+
+/// The public URL in force: `--public-url`, else `http://` + the address bound (an
+/// unspecified address such as 0.0.0.0 is given as it is: set `--public-url` for devices
+/// elsewhere).
+pub fn public_url(config: &Config, bound: SocketAddr) -> url::Url {
+    config.public_url.clone().unwrap_or_else(|| {
+        url::Url::parse(&format!("http://{bound}/")).expect("a socket address makes a URL")
+    })
 }
 
 /// One `--allow-artifact-host` entry: `HOST` (the scheme's default port only) or `HOST:PORT`.

@@ -43,6 +43,15 @@ impl AppError {
     pub fn code(&self) -> ErrorCode {
         self.body.code
     }
+
+    /// Names what a client error is about (e.g. one entry of a list); internal errors, whose
+    /// message is generic, are left as they are.
+    pub fn about(mut self, subject: &str) -> Self {
+        if self.status.is_client_error() {
+            self.body.message = format!("{subject}: {}", self.body.message);
+        }
+        self
+    }
 }
 
 impl From<ApiError> for AppError {

@@ -56,6 +56,10 @@ pub async fn run(store: &dyn Store, artifacts: &Artifacts) -> anyhow::Result<()>
         }
     }
     removed += artifacts.remove_abandoned_local_writes()?;
+    removed += artifacts
+        .abort_abandoned_uploads()
+        .await
+        .map_err(|e| anyhow::anyhow!("aborting abandoned multipart uploads: {e:?}"))?;
     if removed > 0 {
         tracing::warn!(
             objects = removed,

@@ -12,6 +12,7 @@ use crate::device_protocol::assignments::AssignmentCache;
 use crate::device_protocol::deliveries::Deliveries;
 use crate::device_protocol::files::ArtifactFiles;
 use crate::device_protocol::last_seen::LastSeen;
+use crate::downloads::DownloadUrls;
 use crate::events::Hub;
 use crate::store::Store;
 
@@ -38,4 +39,6 @@ pub struct AppState {
     pub deliveries: Deliveries,
     /// Each device's last contact (polls, command reads, reports), in memory.
     pub last_seen: LastSeen,
+    /// Seed 001's download URLs (made, cached per object, and for embedded storage checked).
+    pub download_urls: DownloadUrls,
 }

@@ -53,6 +53,9 @@ async fn schemathesis_finds_no_difference_between_the_document_and_the_server() 
     )
     .await
     .expect(201);
+    // A download URL of the device's package (seed 001): its signed parts for the download
+    // route, which answers 403 to anything the server did not sign.
+    let download = download_url_vars(&device.ota().await.expect(200));
 
     // The device protocol first, while the device still has its assignment: the users' run
     // may pause or roll the rollout back (it finds the rollout in the lists).
@@ -69,10 +72,33 @@ async fn schemathesis_finds_no_difference_between_the_document_and_the_server() 
             "examples,coverage,fuzzing,stateful",
         ),
     ] {
-        let text = run_schemathesis(&f, &device.api.token, &device.id, filter, phases);
+        let text = run_schemathesis(&f, &device.api.token, &device.id, &download, filter, phases);
         assert!(text.contains("API Operations"), "{what}: {text}");
         assert!(!text.contains("Authentication failed"), "{what}: {text}");
     }
+}
+
+/// The parts of the assignment's `download_url` as the variables `schemathesis.toml` reads.
+fn download_url_vars(assignment: &serde_json::Value) -> Vec<(&'static str, String)> {
+    let url = url::Url::parse(assignment["download_url"].as_str().expect("a download_url"))
+        .expect("the download_url parses");
+    let segments: Vec<&str> = url.path_segments().expect("a path").collect();
+    let [.., tenant, version, file] = segments.as_slice() else {
+        panic!("unexpected download_url {url}");
+    };
+    let query = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_else(|| panic!("no {name} in {url}"))
+    };
+    vec![
+        ("AIRLIFT_FUZZ_DOWNLOAD_TENANT", (*tenant).to_owned()),
+        ("AIRLIFT_FUZZ_DOWNLOAD_VERSION", (*version).to_owned()),
+        ("AIRLIFT_FUZZ_DOWNLOAD_FILE", (*file).to_owned()),
+        ("AIRLIFT_FUZZ_DOWNLOAD_EXPIRES", query("expires")),
+        ("AIRLIFT_FUZZ_DOWNLOAD_SIGNATURE", query("signature")),
+    ]
 }
 
 /// The device protocol's paths (device token, its own device).
@@ -84,6 +110,7 @@ fn run_schemathesis(
     f: &common::ota::Fleet,
     device_token: &str,
     device_id: &str,
+    download: &[(&'static str, String)],
     filter: &str,
     phases: &str,
 ) -> String {
@@ -107,6 +134,7 @@ fn run_schemathesis(
         .env("AIRLIFT_FUZZ_DEVICE_TOKEN", device_token)
         .env("AIRLIFT_FUZZ_DEVICE_ID", device_id)
         .env("AIRLIFT_FUZZ_PACKAGE_ID", &f.pkg)
+        .envs(download.iter().map(|(k, v)| (*k, v.as_str())))
         .current_dir(report.path())
         .output()
         .expect("run schemathesis");

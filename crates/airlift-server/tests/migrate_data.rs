@@ -48,7 +48,7 @@ async fn an_embedded_deployment_moves_into_postgres_with_its_history() {
     let sqlite = format!("sqlite://{}", dir.path().join("airlift.db").display());
     // The old deployment is embedded, whatever the harness's switch says.
     assign_database(dir.path(), &sqlite);
-    let f = fleet_in(dir, 6, &[]).await;
+    let f = fleet_in(dir, 6, &[], &[]).await;
     let created = f
         .start(json!({"package_id": f.pkg, "target_profile_id": f.profile,
             "canary_percent": 50, "failure_threshold_percent": 100}))

@@ -57,7 +57,19 @@ impl Server {
         listen: &str,
         extra: &[String],
     ) -> anyhow::Result<Server> {
+        Self::start_with_env(bin, data, listen, extra, &[]).await
+    }
+
+    /// [`Server::start`] with `env` added to the server's environment (S3 credentials).
+    pub async fn start_with_env(
+        bin: &Path,
+        data: &Path,
+        listen: &str,
+        extra: &[String],
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Server> {
         let mut cmd = Command::new(bin);
+        cmd.envs(env.iter().copied());
         cmd.arg("serve")
             .arg("--data")
             .arg(data)

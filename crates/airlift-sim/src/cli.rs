@@ -202,6 +202,9 @@ pub struct SimArgs {
     /// Include every device's outcome in the JSON summary.
     #[arg(long)]
     pub per_device: bool,
+    /// Download through the 64 KiB chunk endpoint instead of the assignment's download URL.
+    #[arg(long)]
+    pub chunks: bool,
 }
 
 #[derive(Debug, Args)]
@@ -245,6 +248,9 @@ impl SimArgs {
         c.progress = self.progress || crate::fleet::stderr_is_tty();
         c.per_device = self.per_device;
         c.key_refresh_interval = self.key_refresh_interval;
+        if self.chunks {
+            c.download = crate::config::DownloadVia::Chunks;
+        }
         c
     }
 }

@@ -18,8 +18,13 @@ pub struct RunConfig {
     pub poll_interval: Duration,
     /// Jitter fraction in [0, 1].
     pub jitter: f64,
-    /// Range length asked for (the server clamps at 64 KiB anyway).
+    /// Range length asked of the chunk endpoint (the server clamps at 64 KiB anyway).
     pub range_len: u64,
+    /// How devices fetch their package: the assignment's download URL (default) or the
+    /// 64 KiB chunk endpoint.
+    pub download: DownloadVia,
+    /// Range length asked of a download URL.
+    pub url_range_len: u64,
     /// Simulated install time and reboot time.
     pub install_time: Duration,
     pub reboot_time: Duration,
@@ -51,6 +56,8 @@ impl RunConfig {
             poll_interval: Duration::from_secs(5),
             jitter: 0.5,
             range_len: crate::ranges::MAX_RANGE,
+            download: DownloadVia::Url,
+            url_range_len: airlift_device::download_url::URL_RANGE,
             install_time: Duration::from_millis(500),
             reboot_time: Duration::from_secs(1),
             progress_step: 25,
@@ -64,6 +71,16 @@ impl RunConfig {
             per_device: false,
         }
     }
+}
+
+/// Where a device fetches its package's bytes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DownloadVia {
+    /// The assignment's `download_url` (seed 001), in `Range` requests, in order; the chunk
+    /// endpoint when the server hands out no URL.
+    Url,
+    /// Seed 000's 64 KiB chunk endpoint, in shuffled ranges.
+    Chunks,
 }
 
 /// Stops a running fleet from outside (a test, the demo's Ctrl-C handler).

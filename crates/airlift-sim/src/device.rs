@@ -1,6 +1,10 @@
 //! One simulated device: an async state machine that polls for its assignment, downloads the
 //! package in shuffled ranges (resuming after a link drop), verifies it, installs, reboots,
 //! reports seed 002's statuses and acknowledges its commands. Injected faults bend that path.
+//! Seed 002's package types: a FILE package is that artifact; a JSON package is checked
+//! (its canonical JSON against the checksum and signature) and counts as installed once
+//! applied, without a reboot; a URL list is checked the same way, then every file is downloaded
+//! and verified against it before the install.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -8,11 +12,13 @@ use std::time::Duration;
 
 use crate::proto::{CommandKind, OtaAssignment, OtaReport};
 use airlift_core::install_status::InstallStatus;
+use airlift_core::payload::{canonical_json, PayloadType};
+use airlift_core::wire::{signed_url_list_json, ConfigOtau, OtauFile, OtauPayload};
 use rand::Rng as _;
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::config::RunConfig;
+use crate::config::{DownloadVia, RunConfig};
 use crate::creds::DeviceCreds;
 use crate::faults::{DeviceFaults, FaultKind};
 use crate::http::{CallError, Http};
@@ -22,6 +28,9 @@ use crate::rng::{device_rng, Stream};
 use crate::state::{Board, DeviceState};
 use crate::summary::{DeviceOutcome, JobOutcome, JobResult};
 use crate::verify::VerifyError;
+
+/// Download URLs renewed (after a 403) within one download before it counts as failed.
+const MAX_RENEWALS: u32 = 3;
 
 /// Largest artifact a simulated device accepts to hold in memory.
 const MAX_ARTIFACT: u64 = 512 * 1024 * 1024;
@@ -47,7 +56,15 @@ struct Job {
     checksum: String,
     signature: Option<String>,
     kind: Option<CommandKind>,
+    /// Seed 001's download URL as last polled (renewed when it expires).
+    download_url: Option<String>,
+    /// Seed 002's view: the package type and its payload.
+    config: ConfigOtau,
 }
+
+/// Why a job stopped: its result, the message reported with it (None: nothing to report) and
+/// how many link drops the download survived.
+type Stop = (JobResult, Option<String>, u32);
 
 pub(crate) struct Device {
     index: u64,
@@ -220,6 +237,8 @@ impl Device {
             checksum: a.checksum.clone(),
             signature: a.signature.clone(),
             kind,
+            download_url: a.download_url.clone(),
+            config: a.config_otau.clone(),
         })
     }
 
@@ -312,41 +331,27 @@ impl Device {
         let job_started = tokio::time::Instant::now();
         self.set_state(DeviceState::Downloading);
         self.report(job, InstallStatus::Init, None, None).await;
-        self.report(job, InstallStatus::Download, None, Some(0))
-            .await;
-        let (bytes, resumes) = match self.download(job, fault).await {
-            Ok(v) => v,
-            Err((result, msg, resumes)) => {
-                if let Some(m) = &msg {
-                    self.report(job, InstallStatus::DownloadError, Some(m.clone()), None)
-                        .await;
-                }
-                self.set_state(DeviceState::Failed);
-                return (result, msg, resumes);
+        let fetched = match job.config.payload() {
+            Ok(OtauPayload::Json(object)) => {
+                let canonical =
+                    canonical_json(&serde_json::Value::Object(object)).map_err(|e| e.message);
+                self.verify_inline(job, canonical, job_started)
+                    .await
+                    .map(|()| 0)
             }
+            Ok(OtauPayload::UrlList(files)) => {
+                self.fetch_url_list(job, &files, fault, job_started).await
+            }
+            Ok(OtauPayload::File(_)) => self.fetch_artifact(job, fault, job_started).await,
+            Err(m) => Err(self.reject(job, InstallStatus::TestError, m).await),
         };
-        match self
-            .shared
-            .cfg
-            .verifier
-            .check_learning(&bytes, &job.checksum, job.signature.as_deref(), job_started)
-            .await
-        {
-            Ok(()) => {}
-            Err(e) => {
-                let status = match e {
-                    VerifyError::Checksum { .. } => InstallStatus::DownloadError,
-                    VerifyError::Unsigned
-                    | VerifyError::Signature { .. }
-                    | VerifyError::KeysUnavailable { .. } => InstallStatus::InstallAborted,
-                };
-                let msg = e.to_string();
-                self.report(job, status, Some(msg.clone()), None).await;
-                self.set_state(DeviceState::Rejected);
-                return (JobResult::Rejected, Some(msg), resumes);
-            }
+        let resumes = match fetched {
+            Ok(resumes) => resumes,
+            Err(stop) => return stop,
+        };
+        if job.config.payload_type == PayloadType::Json {
+            return self.apply(job, fault).await;
         }
-        drop(bytes);
         self.report(job, InstallStatus::DownloadSuccess, None, Some(100))
             .await;
         self.set_state(DeviceState::Installing);
@@ -380,6 +385,171 @@ impl Device {
         (JobResult::Installed, None, resumes)
     }
 
+    /// A FILE package: its artifact downloaded and verified.
+    async fn fetch_artifact(
+        &mut self,
+        job: &Job,
+        fault: Option<FaultKind>,
+        job_started: tokio::time::Instant,
+    ) -> Result<u32, Stop> {
+        self.report(job, InstallStatus::Download, None, Some(0))
+            .await;
+        let (bytes, resumes) = match self.download(job, fault).await {
+            Ok(v) => v,
+            Err((result, msg, resumes)) => {
+                if let Some(m) = &msg {
+                    self.report(job, InstallStatus::DownloadError, Some(m.clone()), None)
+                        .await;
+                }
+                self.set_state(DeviceState::Failed);
+                return Err((result, msg, resumes));
+            }
+        };
+        self.verify(job, &bytes, job_started)
+            .await
+            .map_err(|(r, m, _)| (r, m, resumes))?;
+        Ok(resumes)
+    }
+
+    /// A URL list: the list checked against the package's checksum and signature, then every
+    /// file downloaded and checked against the list (size, SHA-256) before anything installs.
+    async fn fetch_url_list(
+        &mut self,
+        job: &Job,
+        files: &[OtauFile],
+        fault: Option<FaultKind>,
+        job_started: tokio::time::Instant,
+    ) -> Result<u32, Stop> {
+        let signed = signed_url_list_json(files).map_err(|e| e.message);
+        self.verify_inline(job, signed, job_started).await?;
+        self.report(job, InstallStatus::Download, None, Some(0))
+            .await;
+        let shared = self.shared.clone();
+        for (i, file) in files.iter().enumerate() {
+            let n = files.len();
+            let msg = format!("Downloading file {} of {n}", i + 1);
+            let pct = u32::try_from(i * 100 / n).unwrap_or(0);
+            self.report(job, InstallStatus::DownloadStep, Some(msg), Some(pct))
+                .await;
+            let creds = &self.creds;
+            let got = retry(|| {
+                shared
+                    .http
+                    .download_file(creds, &file.url, file.size_bytes.min(MAX_ARTIFACT))
+            })
+            .await;
+            let failure = match got {
+                Err(e) if matches!(e.status(), Some(403 | 404)) => {
+                    self.note_error(&e);
+                    return Err((JobResult::Superseded, None, 0));
+                }
+                Err(e) => Some(format!("Download of file {} of {n} failed: {e}", i + 1)),
+                Ok(_) if fault == Some(FaultKind::Download) => Some(format!(
+                    "Connection lost during file {} of {n} (simulated link failure).",
+                    i + 1
+                )),
+                Ok(mut bytes) => {
+                    if fault == Some(FaultKind::Corrupt) && !bytes.is_empty() {
+                        bytes[0] ^= 0xff;
+                    }
+                    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+                    (bytes.len() as u64 != file.size_bytes || sha != file.sha256.as_str()).then(
+                        || {
+                            format!(
+                                "file {} of {n} ({}) does not match the list: {} bytes with \
+                                 SHA-256 {sha}, the list says {} bytes with {}",
+                                i + 1,
+                                file.url,
+                                bytes.len(),
+                                file.size_bytes,
+                                file.sha256
+                            )
+                        },
+                    )
+                }
+            };
+            if let Some(m) = failure {
+                self.report(job, InstallStatus::DownloadError, Some(m.clone()), None)
+                    .await;
+                self.set_state(DeviceState::Failed);
+                return Err((JobResult::DownloadError, Some(m), 0));
+            }
+        }
+        Ok(0)
+    }
+
+    /// A JSON payload or a URL list: its canonical JSON checked like an artifact's bytes.
+    async fn verify_inline(
+        &mut self,
+        job: &Job,
+        canonical: Result<Vec<u8>, String>,
+        job_started: tokio::time::Instant,
+    ) -> Result<(), Stop> {
+        match canonical {
+            Ok(bytes) => self.verify(job, &bytes, job_started).await,
+            Err(m) => Err(self.reject(job, InstallStatus::TestError, m).await),
+        }
+    }
+
+    /// `bytes` against the job's checksum and signature; a mismatch is reported and rejects the
+    /// job.
+    async fn verify(
+        &mut self,
+        job: &Job,
+        bytes: &[u8],
+        job_started: tokio::time::Instant,
+    ) -> Result<(), Stop> {
+        let checked = self
+            .shared
+            .cfg
+            .verifier
+            .check_learning(bytes, &job.checksum, job.signature.as_deref(), job_started)
+            .await;
+        match checked {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let status = match e {
+                    VerifyError::Checksum { .. } => InstallStatus::DownloadError,
+                    VerifyError::Unsigned
+                    | VerifyError::Signature { .. }
+                    | VerifyError::KeysUnavailable { .. } => InstallStatus::InstallAborted,
+                };
+                Err(self.reject(job, status, e.to_string()).await)
+            }
+        }
+    }
+
+    async fn reject(&mut self, job: &Job, status: InstallStatus, msg: String) -> Stop {
+        self.report(job, status, Some(msg.clone()), None).await;
+        self.set_state(DeviceState::Rejected);
+        (JobResult::Rejected, Some(msg), 0)
+    }
+
+    /// A JSON package: applied at once, no reboot; it then counts as installed.
+    async fn apply(&mut self, job: &Job, fault: Option<FaultKind>) -> Stop {
+        self.set_state(DeviceState::Installing);
+        self.report(job, InstallStatus::Install, None, None).await;
+        if fault == Some(FaultKind::Install) {
+            let msg = self.shared.cfg.faults.fail_message.clone();
+            self.report(job, InstallStatus::InstallError, Some(msg.clone()), None)
+                .await;
+            self.set_state(DeviceState::Failed);
+            return (JobResult::InstallError, Some(msg), 0);
+        }
+        self.report(job, InstallStatus::InstallSuccess, None, Some(100))
+            .await;
+        self.firmware = job.version.clone();
+        self.report(
+            job,
+            InstallStatus::InstalledVersion,
+            Some(String::new()),
+            None,
+        )
+        .await;
+        self.set_state(DeviceState::Installed);
+        (JobResult::Installed, None, 0)
+    }
+
     /// Fetches every range (shuffled), surviving link drops by keeping what arrived.
     /// Errors carry the result, the message to report (None: nothing to report) and resumes.
     async fn download(
@@ -394,8 +564,20 @@ impl Device {
             );
             return Err((JobResult::DownloadError, Some(m), 0));
         }
-        let mut asm = Assembly::new(job.size, self.shared.cfg.range_len)
-            .map_err(|m| (JobResult::DownloadError, Some(m), 0))?;
+        // Seed 001's URL by default (ranges in order, as a resuming HTTP client asks them);
+        // the chunk endpoint when asked to, or when the server hands out no URL.
+        let mut url = match self.shared.cfg.download {
+            DownloadVia::Url => job.download_url.clone(),
+            DownloadVia::Chunks => None,
+        };
+        let via_url = url.is_some();
+        let mut renewals = 0u32;
+        let mut asm = if via_url {
+            Assembly::with_range_len(job.size, self.shared.cfg.url_range_len)
+        } else {
+            Assembly::new(job.size, self.shared.cfg.range_len)
+        }
+        .map_err(|m| (JobResult::DownloadError, Some(m), 0))?;
         let ranges_total = asm.missing().len();
         // Where the link drops (offline) or breaks for good (download fault), in ranges.
         let pick_point = |rng: &mut ChaCha8Rng| {
@@ -413,7 +595,11 @@ impl Device {
         let mut next_step = self.shared.cfg.progress_step.max(1);
         let shared = self.shared.clone();
         loop {
-            let plan = asm.plan(&mut self.rng);
+            let plan = if via_url {
+                asm.missing()
+            } else {
+                asm.plan(&mut self.rng)
+            };
             if plan.is_empty() {
                 break;
             }
@@ -437,7 +623,11 @@ impl Device {
                     // Back online: is the assignment still this package?
                     let creds = &self.creds;
                     match retry(|| shared.http.poll(creds)).await {
-                        Ok(Some(a)) if a.package_id == job.package_id => {}
+                        Ok(Some(a)) if a.package_id == job.package_id => {
+                            if via_url && a.download_url.is_some() {
+                                url = a.download_url;
+                            }
+                        }
                         Ok(_) => return Err((JobResult::Superseded, None, resumes)),
                         Err(e) => {
                             self.note_error(&e);
@@ -449,14 +639,42 @@ impl Device {
                     dropped = true;
                     break;
                 }
-                let creds = &self.creds;
-                let reply = match retry(|| shared.http.chunk(creds, &job.package_id, r)).await {
-                    Ok(reply) => reply,
-                    Err(e) => {
+                let creds = self.creds.clone();
+                let got = loop {
+                    let got = match url.as_deref() {
+                        Some(u) => retry(|| shared.http.fetch_url_range(u, r)).await,
+                        None => retry(|| shared.http.chunk(&creds, &job.package_id, r)).await,
+                    };
+                    // An expired URL: poll for a fresh one and ask again (a few times: a
+                    // URL refused as soon as it is handed out will not get better).
+                    match got {
+                        Err(e) if via_url && e.status() == Some(403) && renewals < MAX_RENEWALS => {
+                            renewals += 1;
+                            match retry(|| shared.http.poll(&creds)).await {
+                                Ok(Some(a)) if a.package_id == job.package_id => {
+                                    if a.download_url.is_some() {
+                                        url = a.download_url;
+                                    }
+                                }
+                                Ok(_) => break Err(None),
+                                Err(e) => break Err(Some(e)),
+                            }
+                        }
+                        other => break other.map_err(Some),
+                    }
+                };
+                let reply = match got {
+                    Ok(reply) => {
+                        renewals = 0;
+                        reply
+                    }
+                    // The assignment moved on while the URL was renewed.
+                    Err(None) => return Err((JobResult::Superseded, None, resumes)),
+                    Err(Some(e)) => {
                         self.note_error(&e);
                         return Err(match e.status() {
                             // The package is no longer this device's assignment.
-                            Some(403 | 404) => (JobResult::Superseded, None, resumes),
+                            Some(403 | 404) if !via_url => (JobResult::Superseded, None, resumes),
                             _ => (
                                 JobResult::DownloadError,
                                 Some(format!("Download failed: {e}")),

@@ -40,9 +40,9 @@ mod device;
 
 // The device side of the protocol lives once, in airlift-device (the agent speaks it too);
 // these keep the simulator's paths.
-pub use airlift_device::{device_api, http, proto, ranges, retry};
+pub use airlift_device::{device_api, download_url, http, proto, ranges, retry};
 
-pub use config::{RunConfig, StopCondition, StopHandle};
+pub use config::{DownloadVia, RunConfig, StopCondition, StopHandle};
 pub use creds::{DeviceCreds, DeviceToken};
 pub use faults::{DeviceFaults, FaultKind, FaultPlan};
 pub use fleet::{Fleet, ProvisionSpec};

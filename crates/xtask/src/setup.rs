@@ -46,6 +46,11 @@ const TEST_PACKAGES: &[&str] = &[
 /// The tauri-driver release the end-to-end tests speak to (pinned: the 3.x line is alpha).
 const TAURI_DRIVER_VERSION: &str = "2.1.0";
 
+/// The S3-compatible server the S3 storage tests start (`airlift-testkit`'s `S3Server`): it
+/// checks SigV4 signatures, presigned URLs' expiry, multipart uploads and ranges. Pinned:
+/// 0.14 is the newest line that builds with the workspace's Rust.
+const S3S_FS_VERSION: &str = "0.14.1";
+
 pub fn setup(purpose: Purpose) -> Result<(), String> {
     let mut packages: Vec<&str> = RUN_PACKAGES.to_vec();
     if purpose == Purpose::Test {
@@ -56,6 +61,7 @@ pub fn setup(purpose: Purpose) -> Result<(), String> {
     install_ui_packages(&cmd::root().join("ui"))?;
     if purpose == Purpose::Test {
         tauri_driver()?;
+        s3s_fs()?;
     }
     Ok(())
 }
@@ -176,11 +182,37 @@ pub fn tauri_driver() -> Result<PathBuf, String> {
 }
 
 fn find_tauri_driver() -> Option<PathBuf> {
-    cmd::find_on_path("tauri-driver").or_else(|| {
+    find_cargo_bin("tauri-driver")
+}
+
+/// Where s3s-fs is (installing the pinned release with cargo when missing).
+pub fn s3s_fs() -> Result<PathBuf, String> {
+    if let Some(found) = find_cargo_bin("s3s-fs") {
+        return Ok(found);
+    }
+    cmd::run(
+        &cmd::root(),
+        "cargo",
+        &[
+            "install",
+            "s3s-fs",
+            "--version",
+            S3S_FS_VERSION,
+            "--features",
+            "binary",
+            "--locked",
+        ],
+    )?;
+    find_cargo_bin("s3s-fs").ok_or_else(|| "s3s-fs was installed but cannot be found".to_string())
+}
+
+/// A tool installed with `cargo install`: on the PATH, or in cargo's bin directory.
+fn find_cargo_bin(name: &str) -> Option<PathBuf> {
+    cmd::find_on_path(name).or_else(|| {
         let cargo_home = std::env::var_os("CARGO_HOME")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
-        let candidate = cargo_home.join("bin/tauri-driver");
+        let candidate = cargo_home.join("bin").join(name);
         candidate.is_file().then_some(candidate)
     })
 }

@@ -13,6 +13,7 @@ export const pkg = (over: Partial<PackageSummary> = {}): PackageSummary => ({
   signature_status: "verified",
   created_at: "2026-11-23T10:00:00Z",
   release_notes: "Fix sensor drift.",
+  payload_type: "FILE",
   ...over,
 });
 

@@ -51,12 +51,18 @@ pub struct Env {
 impl Env {
     /// A server, a tenant signing key, and one device on `firmware` (server side).
     pub async fn start(firmware: &str) -> Env {
+        Self::start_with(firmware, &[]).await
+    }
+
+    /// [`Env::start`] with more `airliftd serve` arguments.
+    pub async fn start_with(firmware: &str, server_args: &[&str]) -> Env {
+        let server_args: Vec<String> = server_args.iter().map(|s| s.to_string()).collect();
         let dir = tempfile::Builder::new()
             .prefix("airlift-agent-e2e")
             .tempdir()
             .unwrap();
         let data = dir.path().join("server");
-        let server = Server::start(bin("airliftd"), &data, "127.0.0.1:0", &[])
+        let server = Server::start(bin("airliftd"), &data, "127.0.0.1:0", &server_args)
             .await
             .unwrap();
         let token = airliftd::token(bin("airliftd"), &data, "acme", "admin", 3600)

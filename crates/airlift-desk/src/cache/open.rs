@@ -24,6 +24,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0005_notified_pauses.sql")),
     M::up(include_str!("../../migrations/0006_device_search.sql")),
     M::up(include_str!("../../migrations/0007_upload_request.sql")),
+    M::up(include_str!("../../migrations/0008_payload_type.sql")),
 ];
 
 /// How long a write waits for another connection (another window) to finish before failing.

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use airlift_core::package::PackageType;
+use airlift_core::payload::PayloadType;
 use airlift_core::rollout::RolloutStatus;
 use serde::{Deserialize, Serialize};
 
@@ -55,6 +56,9 @@ pub struct PackageRow {
     pub signature_status: String,
     pub created_at: String,
     pub release_notes: Option<String>,
+    /// Seed 002's package type.
+    #[serde(default)]
+    pub payload_type: PayloadType,
 }
 
 /// A rollout and its latest device counters.

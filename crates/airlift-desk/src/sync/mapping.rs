@@ -39,5 +39,6 @@ pub fn package_row(p: &Package) -> PackageRow {
         signature_status: signature_status.to_owned(),
         created_at: p.created_at.clone(),
         release_notes: (!p.release_notes.is_empty()).then(|| p.release_notes.clone()),
+        payload_type: p.payload_type,
     }
 }

@@ -4,13 +4,10 @@
 //! It is written to a temporary file and hard-linked into place, so two processes starting at
 //! once (`serve` and `token`) agree on one secret and never read a half-written file.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use airlift_core::error::ApiError;
 use anyhow::Context as _;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -71,28 +68,9 @@ impl JwtKeys {
 
     /// Reads the secret at `path`, creating it (0600) if it does not exist.
     pub fn load_or_create(path: &Path) -> anyhow::Result<Self> {
-        if let Some(secret) = read_secret(path)? {
-            return Ok(Self::from_secret(&secret));
-        }
-        let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        {
-            let mut f = private_file(&tmp)?;
-            f.write_all(STANDARD.encode(secret).as_bytes())?;
-            f.sync_all()?;
-        }
-        let linked = std::fs::hard_link(&tmp, path);
-        let _ = std::fs::remove_file(&tmp);
-        match linked {
-            Ok(()) => Ok(Self::from_secret(&secret)),
-            // Another process won the race; use its secret.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let secret = read_secret(path)?.context("JWT secret vanished")?;
-                Ok(Self::from_secret(&secret))
-            }
-            Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
-        }
+        Ok(Self::from_secret(&crate::secret_file::load_or_create(
+            path,
+        )?))
     }
 
     /// A new random secret (32 bytes).
@@ -142,30 +120,4 @@ impl JwtKeys {
             }
         }
     }
-}
-
-/// The secret stored at `path`, if there is one.
-pub fn read_secret(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
-            let secret = STANDARD
-                .decode(text.trim())
-                .with_context(|| format!("{} is not base64", path.display()))?;
-            anyhow::ensure!(secret.len() >= 32, "{} is too short", path.display());
-            Ok(Some(secret))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-    }
-}
-
-fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    options.open(path)
 }

@@ -10,81 +10,15 @@ pub mod device_token;
 pub mod jwt;
 pub mod token_cache;
 
-use std::fmt;
-use std::str::FromStr;
-
 use airlift_core::error::ApiError;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::store::{DeviceRecord, TenantRecord};
 use token_cache::TokenCache;
 
-/// A user's role within a tenant (the spec's three).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Role {
-    Admin,
-    ReleaseManager,
-    Support,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::ReleaseManager => "release-manager",
-            Role::Support => "support",
-        }
-    }
-
-    /// The spec's role table: admin does everything in its tenant; release managers handle
-    /// packages, uploads, rollouts and provisioning; support only reads.
-    pub fn allows(self, permission: Permission) -> bool {
-        match self {
-            Role::Admin => true,
-            Role::ReleaseManager => !matches!(permission, Permission::Administer),
-            Role::Support => matches!(permission, Permission::Read),
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "admin" => Ok(Role::Admin),
-            "release-manager" => Ok(Role::ReleaseManager),
-            "support" => Ok(Role::Support),
-            other => Err(format!(
-                "unknown role {other:?} (expected admin, release-manager or support)"
-            )),
-        }
-    }
-}
-
-/// What a route needs, coarse on purpose: a new route picks one of these instead of inventing
-/// its own rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permission {
-    /// Read the tenant's catalog, uploads, fleet and settings.
-    Read,
-    /// Create uploads, images and packages (later: rollouts).
-    Publish,
-    /// Create profiles and provision devices.
-    Provision,
-    /// Tenant settings and signing keys.
-    Administer,
-}
+pub use airlift_core::role::{Permission, Role};
 
 /// An authenticated user request: the tenant (as stored now, not as it was when the token was
 /// minted) and the role from the token.

@@ -8,7 +8,8 @@
 //!
 //! Other reads are positioned reads (`pread`) on one cached open file per artifact, on the
 //! blocking pool; many devices share the handle, since `read_at` needs no seek and no lock.
-//! Stores without local files fall back to a ranged object read.
+//! Stores without local files (S3) fall back to a ranged object read until the artifact is
+//! in memory, loaded by ranged reads too.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
@@ -89,7 +90,7 @@ impl ArtifactFiles {
     /// Starts loading the artifact into memory in the background, unless it is too big, being
     /// loaded, or loaded already. Requests go on with positioned reads meanwhile.
     fn load_in_background(&self, artifacts: &Artifacts, key: &str, size: u64) {
-        if size > HOT_ARTIFACT_MAX || artifacts.local_path(key).is_none() {
+        if size > HOT_ARTIFACT_MAX {
             return;
         }
         let Ok(mut hot) = self.hot.lock() else {
@@ -100,17 +101,28 @@ impl ArtifactFiles {
         }
         drop(hot);
         let (files, a, k) = (self.clone(), artifacts.clone(), key.to_owned());
+        if artifacts.local_path(key).is_none() {
+            tokio::spawn(async move {
+                let data = read_remote(&a, &k, size).await.map(Some);
+                files.loaded(k, data);
+            });
+            return;
+        }
         tokio::task::spawn_blocking(move || {
             let data = files.read_whole(&a, &k, size);
-            if let Ok(mut hot) = files.hot.lock() {
-                hot.loading.remove(&k);
-                match data {
-                    Ok(Some(data)) => hot.insert(k, data),
-                    Ok(None) => {}
-                    Err(e) => tracing::warn!(error = ?e, "could not keep an artifact in memory"),
-                }
-            }
+            files.loaded(k, data);
         });
+    }
+
+    fn loaded(&self, key: String, data: Result<Option<Bytes>, AppError>) {
+        if let Ok(mut hot) = self.hot.lock() {
+            hot.loading.remove(&key);
+            match data {
+                Ok(Some(data)) => hot.insert(key, data),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = ?e, "could not keep an artifact in memory"),
+            }
+        }
     }
 
     fn read_whole(
@@ -154,6 +166,22 @@ impl ArtifactFiles {
             None => artifacts.get_range(key, offset..offset + len as u64).await,
         }
     }
+}
+
+/// The whole object from a store without local files, in ranged reads.
+async fn read_remote(artifacts: &Artifacts, key: &str, size: u64) -> Result<Bytes, AppError> {
+    use futures_util::TryStreamExt as _;
+    let capacity =
+        usize::try_from(size).map_err(|e| AppError::internal("sizing an artifact", e))?;
+    let parts: Vec<Bytes> = artifacts
+        .read(Artifacts::key(key)?, size)
+        .try_collect()
+        .await?;
+    let mut whole = bytes::BytesMut::with_capacity(capacity);
+    for p in parts {
+        whole.extend_from_slice(&p);
+    }
+    Ok(whole.freeze())
 }
 
 fn pread_exact(file: &File, offset: u64, len: usize) -> Result<Bytes, AppError> {

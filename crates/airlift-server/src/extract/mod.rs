@@ -34,32 +34,46 @@ where
             )
             .into());
         }
-        let bytes = match axum::body::Bytes::from_request(req, state).await {
-            Ok(b) => b,
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(AppError::payload_too_large("request body is too large"))
-            }
-            Err(rejection) => {
-                return Err(ApiError::invalid_argument(format!(
-                    "invalid request body: {}",
-                    rejection.body_text()
-                ))
-                .into())
-            }
-        };
-        // Every request body of the API is a JSON object; serde would also take an array
-        // for a struct (its fields in order), which no client means.
-        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-        if first.is_some_and(|b| *b != b'{') {
+        let Some(bytes) = object_body(req, state).await? else {
             return Err(ApiError::invalid_argument(
-                "invalid JSON body: expected a JSON object (`{...}`)",
+                "invalid JSON body: expected a JSON object (`{...}`), got an empty body",
             )
             .into());
-        }
+        };
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Json(v)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
+    }
+}
+
+/// The body's bytes when they start a JSON object, `None` when the body is empty. Every request
+/// body of the API is a JSON object; serde would also take an array for a struct (its fields in
+/// order), which no client means.
+async fn object_body<S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<Option<axum::body::Bytes>, AppError> {
+    let bytes = match axum::body::Bytes::from_request(req, state).await {
+        Ok(b) => b,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(AppError::payload_too_large("request body is too large"))
+        }
+        Err(rejection) => {
+            return Err(ApiError::invalid_argument(format!(
+                "invalid request body: {}",
+                rejection.body_text()
+            ))
+            .into())
+        }
+    };
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => Ok(None),
+        Some(b'{') => Ok(Some(bytes)),
+        Some(_) => Err(ApiError::invalid_argument(
+            "invalid JSON body: expected a JSON object (`{...}`)",
+        )
+        .into()),
     }
 }
 
@@ -113,29 +127,9 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        let bytes = match axum::body::Bytes::from_request(req, state).await {
-            Ok(b) => b,
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(AppError::payload_too_large("request body is too large"))
-            }
-            Err(rejection) => {
-                return Err(ApiError::invalid_argument(format!(
-                    "invalid request body: {}",
-                    rejection.body_text()
-                ))
-                .into())
-            }
+        let Some(bytes) = object_body(req, state).await? else {
+            return Ok(OptionalJson(None));
         };
-        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-            None => return Ok(OptionalJson(None)),
-            Some(b'{') => {}
-            Some(_) => {
-                return Err(ApiError::invalid_argument(
-                    "invalid JSON body: expected a JSON object (`{...}`) or no body",
-                )
-                .into())
-            }
-        }
         serde_json::from_slice(&bytes)
             .map(|v| OptionalJson(Some(v)))
             .map_err(|e| ApiError::invalid_argument(format!("invalid JSON body: {e}")).into())

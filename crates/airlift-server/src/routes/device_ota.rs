@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::auth::{DeviceCaller, DeviceToken};
 use crate::device_protocol::assignments::Readable;
+use crate::device_protocol::config_otau::{config_otau, device_download_urls, DownloadUrls};
 use crate::engine;
 use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path, Query};
@@ -61,6 +62,32 @@ pub async fn get_ota(
         }
     };
     state.assignments.keep_only(&id, &a.package.id);
+    // A URL that cannot be made now (S3 credentials briefly unavailable) must not cost the
+    // device its assignment and commands: it gets none this time and can use the chunks.
+    let download = match state.download_urls.url_for(&a.package.storage_key).await {
+        Ok(d) => Some(d),
+        Err(e) => {
+            tracing::warn!(error = ?e, package = %a.package.id, "could not make a download URL");
+            None
+        }
+    };
+    // config_otau names the signed download URLs where they can be made, else the device
+    // protocol's own download route (device token).
+    let fallback = device_download_urls(&id, &a.package);
+    let mut files = Vec::with_capacity(a.package.file_keys.len());
+    for (key, fallback) in a.package.file_keys.iter().zip(fallback.files) {
+        files.push(match state.download_urls.url_for(key).await {
+            Ok(d) => d.url,
+            Err(_) => fallback,
+        });
+    }
+    let urls = DownloadUrls {
+        package: download
+            .as_ref()
+            .map_or(fallback.package, |d| d.url.clone()),
+        files,
+    };
+    let config_otau = config_otau(&a.package, urls);
     Ok(Json(OtaAssignment {
         package_id: a.package.id,
         package_type: a.package.key.package_type,
@@ -71,6 +98,9 @@ pub async fn get_ota(
         rollout_id: a.rollout_id,
         command: a.command,
         commands,
+        download_url_expires_at: download.as_ref().map(|d| d.expires_at_rfc3339.clone()),
+        download_url: download.map(|d| d.url),
+        config_otau,
     })
     .into_response())
 }

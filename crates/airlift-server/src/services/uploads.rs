@@ -358,6 +358,16 @@ async fn assemble(
     for c in chunks {
         sources.push((Artifacts::key(&c.object_key)?, c.length));
     }
+    if artifacts.composable(&sources) {
+        // On S3 the parts become the image by copies inside the bucket: the server reads
+        // them once, to hash them, and writes nothing.
+        let (composed, hashed) = tokio::join!(
+            artifacts.compose(key, &sources),
+            hash_objects(artifacts, &sources)
+        );
+        composed?;
+        return hashed;
+    }
     let reader = artifacts.clone();
     let body = futures_util::stream::iter(sources)
         .map(move |(k, len)| reader.read(k, len))
@@ -369,5 +379,23 @@ async fn assemble(
             Ok(())
         })
         .await?;
+    Ok((size, hex::encode(hasher.finish())))
+}
+
+/// The size and SHA-256 (hex) of `sources` read one after the other.
+async fn hash_objects(
+    artifacts: &Artifacts,
+    sources: &[(object_store::path::Path, u64)],
+) -> AppResult<(u64, String)> {
+    let mut hasher = crate::hashing::Sha256::new();
+    let mut size = 0u64;
+    for (key, len) in sources {
+        let mut pieces = std::pin::pin!(artifacts.read(key.clone(), *len));
+        while let Some(piece) = pieces.next().await {
+            let piece = piece?;
+            hasher.update(&piece);
+            size += piece.len() as u64;
+        }
+    }
     Ok((size, hex::encode(hasher.finish())))
 }

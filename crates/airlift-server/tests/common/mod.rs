@@ -36,6 +36,11 @@ impl Server {
         Self::spawn(data, extra, "warn", Stdio::inherit())
     }
 
+    /// A server with `env` added to its environment (S3 credentials).
+    pub fn start_with_env(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        Self::spawn_env(data, extra, "warn", Stdio::inherit(), env)
+    }
+
     /// A server whose log (at `level`, e.g. "debug") goes to the file `log`.
     pub fn start_logging_to(data: &Path, level: &str, log: &Path) -> Server {
         let file = std::fs::File::create(log).expect("create the log file");
@@ -43,6 +48,16 @@ impl Server {
     }
 
     fn spawn(data: &Path, extra: &[&str], level: &str, stderr: Stdio) -> Server {
+        Self::spawn_env(data, extra, level, stderr, &[])
+    }
+
+    fn spawn_env(
+        data: &Path,
+        extra: &[&str],
+        level: &str,
+        stderr: Stdio,
+        env: &[(&str, &str)],
+    ) -> Server {
         let mut child = Command::new(BIN)
             .arg("serve")
             .arg("--data")
@@ -52,6 +67,7 @@ impl Server {
             .args(airlift_testkit::postgres::server_args(data))
             .args(extra)
             .env("RUST_LOG", level)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()

@@ -31,12 +31,22 @@ pub struct Device {
 /// A server; tenant `acme` with packages 2.0.0 (rollout) and 1.0.1 (rollback) for
 /// `temp-sensor`, a profile and `n` eligible devices on 1.0.0.
 pub async fn fleet(n: usize, extra: &[&str]) -> Fleet {
-    fleet_in(tempdir(), n, extra).await
+    fleet_env(n, extra, &[]).await
 }
 
-/// [`fleet`] on a server started on `dir` (whose database a test may have chosen).
-pub async fn fleet_in(dir: tempfile::TempDir, n: usize, extra: &[&str]) -> Fleet {
-    let server = Server::start_with(dir.path(), extra);
+/// [`fleet`] on a server with `env` added to its environment (S3 credentials).
+pub async fn fleet_env(n: usize, extra: &[&str], env: &[(&str, &str)]) -> Fleet {
+    fleet_in(tempdir(), n, extra, env).await
+}
+
+/// [`fleet_env`] on a server started on `dir` (whose database a test may have chosen).
+pub async fn fleet_in(
+    dir: tempfile::TempDir,
+    n: usize,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Fleet {
+    let server = Server::start_with_env(dir.path(), extra, env);
     let admin = Api::for_tenant(&server, "acme", "admin");
     let rm = Api::for_tenant(&server, "acme", "release-manager");
     admin.require_signatures(false).await;

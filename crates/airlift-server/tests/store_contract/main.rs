@@ -16,6 +16,7 @@ mod uploads;
 
 use airlift_core::error::ErrorCode;
 use airlift_core::package::PackageType;
+use airlift_core::payload::PayloadType;
 use airlift_core::signing::SigningAlgorithm;
 use airlift_core::wire::UploadJobStatus;
 use airlift_server::engine::create_devices;
@@ -76,6 +77,9 @@ fn package(tenant: &str, id: &str, version: &str) -> PackageRecord {
         storage_key: format!("firmware/{tenant}/{version}/x.bin"),
         created_at: "2026-01-01T00:00:00Z".into(),
         change_seq: 0,
+        payload_type: PayloadType::File,
+        payload: None,
+        file_keys: Vec::new(),
     }
 }
 

@@ -40,13 +40,23 @@ pub struct Env {
 }
 
 pub async fn env(n: usize, artifact_size: usize, extra: &[&str]) -> Env {
+    env_with(n, artifact_size, extra, &[]).await
+}
+
+/// [`env`] on a server with `vars` added to its environment (S3 credentials).
+pub async fn env_with(
+    n: usize,
+    artifact_size: usize,
+    extra: &[&str],
+    vars: &[(&str, &str)],
+) -> Env {
     let bin = airliftd_bin();
     let dir = tempfile::Builder::new()
         .prefix("airlift-sim-e2e")
         .tempdir()
         .unwrap();
     let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-    let server = Server::start(bin, dir.path(), "127.0.0.1:0", &extra)
+    let server = Server::start_with_env(bin, dir.path(), "127.0.0.1:0", &extra, vars)
         .await
         .unwrap();
     let token = airliftd::token(bin, dir.path(), "acme", "admin", 3600)

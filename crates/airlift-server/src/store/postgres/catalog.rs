@@ -1,6 +1,7 @@
 //! Signing keys and packages.
 
 use airlift_core::package::PackageType;
+use airlift_core::payload::PayloadType;
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
@@ -108,7 +109,8 @@ pub async fn revoke_signing_key(
 }
 
 const PACKAGE_COLUMNS: &str = "id, tenant_id, type, version, device_type, min_version, artifact_uri,
-    sha256, signature, signing_key_id, size_bytes, release_notes, storage_key, created_at, change_seq";
+    sha256, signature, signing_key_id, size_bytes, release_notes, storage_key, created_at, change_seq,
+    payload_type, payload, file_keys";
 
 fn package_row(r: &Row) -> PackageRecord {
     let ty: String = r.get(2);
@@ -134,7 +136,20 @@ fn package_row(r: &Row) -> PackageRecord {
         storage_key: r.get(12),
         created_at: r.get(13),
         change_seq: u64_of(r.get(14)),
+        payload_type: r.get::<_, &str>(15).parse().unwrap_or(PayloadType::File),
+        payload: r.get(16),
+        // Written by `file_keys_json` below, so it parses; a damaged value reads as no files.
+        file_keys: r
+            .get::<_, Option<&str>>(17)
+            .and_then(|json| serde_json::from_str(json).ok())
+            .unwrap_or_default(),
     }
+}
+
+/// A URL_LIST package's file keys as the JSON array the `file_keys` column holds.
+fn file_keys_json(p: &PackageRecord) -> Option<String> {
+    (p.payload_type == PayloadType::UrlList)
+        .then(|| serde_json::to_string(&p.file_keys).unwrap_or_else(|_| "[]".to_owned()))
 }
 
 pub async fn package_exists(
@@ -162,9 +177,10 @@ pub async fn create_package(c: &impl GenericClient, p: &PackageRecord) -> StoreR
         .prepare_cached(
             "INSERT INTO packages (id, tenant_id, type, version, device_type, min_version,
                  artifact_uri, sha256, signature, signing_key_id, size_bytes, release_notes,
-                 storage_key, status, checksum_verified, created_at)
+                 storage_key, status, checksum_verified, created_at, payload_type, payload,
+                 file_keys)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'available', TRUE,
-                 $14)",
+                 $14, $15, $16, $17)",
         )
         .await
         .map_err(db)?;
@@ -185,6 +201,9 @@ pub async fn create_package(c: &impl GenericClient, p: &PackageRecord) -> StoreR
             &p.release_notes,
             &p.storage_key,
             &p.created_at,
+            &p.payload_type.as_str(),
+            &p.payload,
+            &file_keys_json(p),
         ],
     )
     .await
@@ -257,7 +276,11 @@ pub async fn list_packages_changed(
 pub async fn object_key_in_use(c: &impl GenericClient, key: &str) -> StoreResult<bool> {
     Ok(opt(
         c,
-        "SELECT 1 FROM packages WHERE storage_key = $1 LIMIT 1",
+        "SELECT 1 FROM packages WHERE storage_key = $1
+         UNION ALL
+         SELECT 1 FROM packages p, jsonb_array_elements_text(p.file_keys::jsonb) f(key)
+         WHERE p.file_keys IS NOT NULL AND f.key = $1
+         LIMIT 1",
         &[&key],
     )
     .await?

@@ -234,6 +234,11 @@ CREATE TABLE packages (
     checksum_verified BOOLEAN NOT NULL DEFAULT TRUE,
     created_at        TEXT NOT NULL,
     change_seq        BIGINT NOT NULL DEFAULT airlift_next_change(),
+    -- Seed 002's payload types: a JSON or URL_LIST package's canonical JSON (what `sha256`
+    -- covers), and a URL_LIST package's stored files as a JSON array of object keys.
+    payload_type      TEXT NOT NULL DEFAULT 'FILE' CHECK (payload_type IN ('FILE', 'JSON', 'URL_LIST')),
+    payload           TEXT CHECK ((payload_type = 'FILE') = (payload IS NULL)),
+    file_keys         TEXT CHECK ((payload_type = 'URL_LIST') = (file_keys IS NOT NULL)),
     UNIQUE (tenant_id, type, version, device_type)
 );
 CREATE INDEX packages_by_tenant ON packages (tenant_id, id);

@@ -13,6 +13,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V5),
         M::up(V6_ROLLOUT_OUTCOME),
         M::up(V7_IDEMPOTENCY_KEYS),
+        M::up(V8_PACKAGE_PAYLOADS),
     ])
 }
 
@@ -400,6 +401,18 @@ CREATE TABLE idempotency_keys (
     PRIMARY KEY (tenant_id, key_hash)
 ) STRICT;
 CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+"#;
+
+/// Seed 002's payload types: `payload` holds a JSON or URL_LIST package's canonical JSON (what
+/// its `sha256` covers), `file_keys` a URL_LIST package's stored files as a JSON array of
+/// object keys (read by start-up recovery as references, like `storage_key`).
+const V8_PACKAGE_PAYLOADS: &str = r#"
+ALTER TABLE packages ADD COLUMN payload_type TEXT NOT NULL DEFAULT 'FILE'
+    CHECK (payload_type IN ('FILE', 'JSON', 'URL_LIST'));
+ALTER TABLE packages ADD COLUMN payload TEXT
+    CHECK ((payload_type = 'FILE') = (payload IS NULL));
+ALTER TABLE packages ADD COLUMN file_keys TEXT
+    CHECK ((payload_type = 'URL_LIST') = (file_keys IS NOT NULL));
 "#;
 
 #[cfg(test)]

@@ -75,7 +75,9 @@ impl CatalogStore for PgStore {
             &c,
             "SELECT object_key FROM upload_chunks
              UNION SELECT object_key FROM images
-             UNION SELECT storage_key FROM packages",
+             UNION SELECT storage_key FROM packages
+             UNION SELECT f.key FROM packages p, jsonb_array_elements_text(p.file_keys::jsonb) f(key)
+                 WHERE p.file_keys IS NOT NULL",
             &[],
         )
         .await?;
