@@ -33,6 +33,11 @@ async fn snapshot(rm: &Api, id: &str, updated_id: &str, waiting: &Api, waiting_i
     for c in poll["commands"].as_array_mut().unwrap() {
         c.as_object_mut().unwrap().remove("delivery_count");
     }
+    // Download URLs name the server's address and carry a fresh signature and expiry.
+    drop_urls(&mut poll);
+    if let Some(otau) = poll["config_otau"].as_object_mut() {
+        otau.remove("payload"); // a FILE package's payload is its download URL
+    }
     json!({
         "rollout": rollout,
         "devices": rm.get(&format!("/api/v1/ota/rollouts/{id}/devices?limit=100")).await.expect(200),
@@ -40,6 +45,18 @@ async fn snapshot(rm: &Api, id: &str, updated_id: &str, waiting: &Api, waiting_i
         "poll": poll,
         "packages": rm.get("/api/v1/ota/packages").await.expect(200),
     })
+}
+
+/// Removes every field that is a URL or its expiry (they name the server that answered).
+fn drop_urls(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|k, _| !k.contains("url") && !k.contains("expires"));
+            map.values_mut().for_each(drop_urls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_urls),
+        _ => {}
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
