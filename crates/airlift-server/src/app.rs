@@ -19,7 +19,7 @@ use tower_http::trace::TraceLayer;
 use crate::artifacts::{Artifacts, S3Config};
 use crate::auth::jwt::JwtKeys;
 use crate::auth::token_cache::TokenCache;
-use crate::config::{Config, DataDir, StorageUrl};
+use crate::config::{Config, DataDir, Database, StorageUrl};
 use crate::device_protocol::assignments::AssignmentCache;
 use crate::device_protocol::deliveries::Deliveries;
 use crate::device_protocol::files::ArtifactFiles;
@@ -31,6 +31,7 @@ use crate::routes::{
     packages, profiles, rollouts, signing_keys, tenant, uploads,
 };
 use crate::state::AppState;
+use crate::store::postgres::{PgOptions, PgStore};
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
 
@@ -350,9 +351,7 @@ async fn method_not_allowed() -> AppError {
 pub async fn open(config: Config) -> anyhow::Result<AppState> {
     let dir = DataDir::new(config.data_dir.clone());
     dir.create()?;
-    let db_path = dir.database();
-    let store = tokio::task::spawn_blocking(move || SqliteStore::open_blocking(&db_path)).await??;
-    let jwt = JwtKeys::load_or_create(&dir.jwt_secret())?;
+    let (store, jwt) = open_store(&config, &dir).await?;
     let artifacts = match &config.storage {
         None => Artifacts::local(&dir.objects())?,
         Some(StorageUrl::File(root)) => Artifacts::local(root)?,
@@ -367,7 +366,6 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         }
     };
     let download_urls = crate::downloads::open(&config, &dir, &artifacts)?;
-    let store: Arc<dyn Store> = Arc::new(store);
     crate::recovery::run(store.as_ref(), &artifacts).await?;
     let http = reqwest::Client::builder()
         // A redirect could lead off the allow-list; the allowed host must serve the bytes.
@@ -389,6 +387,32 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         deliveries: Deliveries::default(),
         last_seen: LastSeen::default(),
         download_urls,
+    })
+}
+
+/// The database of `--database` (the SQLite file under `--data` by default), migrated, and the
+/// deployment's JWT keys: the secret file under `--data` with SQLite, the database's own secret
+/// with PostgreSQL (shared by every server on it; a data directory's existing secret is
+/// adopted on first use, so its tokens stay valid).
+async fn open_store(config: &Config, dir: &DataDir) -> anyhow::Result<(Arc<dyn Store>, JwtKeys)> {
+    Ok(match config.database() {
+        Database::Sqlite(path) => {
+            let store =
+                tokio::task::spawn_blocking(move || SqliteStore::open_blocking(&path)).await??;
+            (Arc::new(store), JwtKeys::load_or_create(&dir.jwt_secret())?)
+        }
+        Database::Postgres(url) => {
+            let options = PgOptions {
+                pool_size: config.database_pool_size,
+                statement_timeout: config.database_statement_timeout,
+                ..PgOptions::default()
+            };
+            let store = PgStore::open(&url, options).await?;
+            let adopt = crate::secret_file::read(&dir.jwt_secret())?;
+            let secret = store.jwt_secret(adopt, JwtKeys::new_secret()?).await?;
+            tracing::info!(database = %crate::store::postgres::redacted(&url), "on PostgreSQL");
+            (Arc::new(store), JwtKeys::from_secret(&secret))
+        }
     })
 }
 

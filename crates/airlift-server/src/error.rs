@@ -69,6 +69,18 @@ impl From<StoreError> for AppError {
             StoreError::Backend(cause) => {
                 Self::internal("accessing the database", format!("{cause:#}"))
             }
+            // A clean 503 the client may retry (the code stays INTERNAL: the spec's codes
+            // have no "unavailable"); the cause is logged, not sent.
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "the database is unavailable");
+                Self::with_status(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ApiError::internal(
+                        "the database is unavailable right now (restarting or overloaded); \
+                         retry in a moment",
+                    ),
+                )
+            }
         }
     }
 }
