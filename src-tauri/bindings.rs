@@ -7,7 +7,9 @@ use std::path::Path;
 
 use ts_rs::{Config, TS};
 
-use crate::dto::{catalog, connections, devices, rollouts, signing, upload, AppInfo, IpcError};
+use crate::dto::{
+    catalog, connections, devices, payloads, rollouts, signing, upload, AppInfo, IpcError,
+};
 
 fn export_all(dir: &Path) {
     // u64 sizes and i64 times fit a JS number for any real value (< 2^53).
@@ -20,6 +22,8 @@ fn export_all(dir: &Path) {
         connections::ConnectionCheck::export_all(&cfg),
         catalog::Catalog::export_all(&cfg),
         catalog::PackageDetail::export_all(&cfg),
+        payloads::InlinePackageRequest::export_all(&cfg),
+        payloads::InlinePackageOutcome::export_all(&cfg),
         upload::HashedFile::export_all(&cfg),
         upload::HashProgress::export_all(&cfg),
         upload::ImageQuotaInfo::export_all(&cfg),

@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "catalog_cached",
     "catalog_refresh",
     "package_detail",
+    "inline_package_create",
     "pick_file",
     "hash_file",
     "signing_keys",

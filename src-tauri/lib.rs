@@ -32,6 +32,7 @@ macro_rules! app_commands {
             commands::catalog::catalog_cached,
             commands::catalog::catalog_refresh,
             commands::catalog::package_detail,
+            commands::payloads::inline_package_create,
             commands::upload::pick_file,
             commands::upload::hash_file,
             commands::upload::signing_keys,

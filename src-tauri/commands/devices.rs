@@ -111,10 +111,14 @@ pub async fn device_detail(
     let cache = state.cache.clone();
     let mut fresh = false;
     let mut offline_reason = None;
+    let mut download_url_expires_at = None;
     if refresh {
         let (_, client) = state.client()?;
         match fetch_device(&client, &cache, &name, &id).await {
-            Ok(()) => fresh = true,
+            Ok(expires_at) => {
+                fresh = true;
+                download_url_expires_at = expires_at;
+            }
             Err(err) if err.code() == DeskErrorCode::Offline => {
                 offline_reason = Some(err.message().to_owned())
             }
@@ -165,17 +169,19 @@ pub async fn device_detail(
         fresh,
         synced_at_ms: cache.synced_at_ms(&name, Collection::DeviceHistory)?,
         offline_reason,
+        download_url_expires_at,
     })
 }
 
 /// Fetches the device record and its whole history into the cache, and derives its OTA record
-/// from that history (fresher than the last fleet-wide state sync).
+/// from that history (fresher than the last fleet-wide state sync). Answers when the download
+/// URL of its current assignment expires, which is not cached.
 async fn fetch_device(
     client: &Client,
     cache: &Mutex<Cache>,
     connection: &str,
     id: &str,
-) -> Result<(), DeskError> {
+) -> Result<Option<String>, DeskError> {
     let device = client.device(id).await?;
     lock(cache)?.upsert_devices(connection, &[device_row(&device)])?;
     // Package versions name the timeline's target versions; the catalog sync is incremental.
@@ -206,7 +212,7 @@ async fn fetch_device(
     if let Some(ota) = ota {
         guard.set_device_ota(connection, &[ota])?;
     }
-    Ok(())
+    Ok(device.download_url_expires_at)
 }
 
 /// Writes the device's history as CSV (`ops::history`: synced first, the cached copy when the

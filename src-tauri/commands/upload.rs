@@ -142,7 +142,7 @@ pub async fn upload_package(
 /// The tenant's refusal, said before the upload: the cause and the fix, in the app's words.
 /// Signing refusals start with `signing:` and a taken version with `version:`, so the wizard
 /// shows each on the step that fixes it.
-fn refused(refusal: Refusal, connection: &str, keys: &KeyStore) -> DeskError {
+pub(crate) fn refused(refusal: Refusal, connection: &str, keys: &KeyStore) -> DeskError {
     match refusal {
         Refusal::SignatureRequired { .. } => {
             let local = keys.list().unwrap_or_default();

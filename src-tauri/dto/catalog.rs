@@ -4,6 +4,8 @@ use airlift_desk::cache::rows::{PackageRow, RolloutRow};
 use serde::Serialize;
 use ts_rs::TS;
 
+use super::payloads::PayloadKind;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PackageKind {
@@ -48,6 +50,8 @@ pub struct PackageSummary {
     pub release_notes: Option<String>,
     /// The server stores the package's bytes encrypted (made from an encrypted image).
     pub stored_encrypted: bool,
+    /// Seed 002's package type.
+    pub payload_type: PayloadKind,
 }
 
 impl From<PackageRow> for PackageSummary {
@@ -64,6 +68,7 @@ impl From<PackageRow> for PackageSummary {
             created_at: p.created_at,
             release_notes: p.release_notes,
             stored_encrypted: p.stored_encrypted,
+            payload_type: p.payload_type.into(),
         }
     }
 }

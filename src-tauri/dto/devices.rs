@@ -208,6 +208,10 @@ pub struct DeviceDetail {
     /// When this device's history was last fetched (Unix ms; `None`: never).
     pub synced_at_ms: Option<i64>,
     pub offline_reason: Option<String>,
+    /// Until when the download URL of the device's current assignment works (RFC 3339), as
+    /// the server said just now; `None` without an assignment or offline (not cached: it
+    /// changes every half hour).
+    pub download_url_expires_at: Option<String>,
 }
 
 /// What the app's background side tells the UI.

@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod connections;
 pub mod devices;
+pub mod payloads;
 pub mod rollouts;
 pub mod signing;
 pub mod upload;

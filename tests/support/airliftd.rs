@@ -18,10 +18,16 @@ pub struct Airliftd {
 
 impl Airliftd {
     pub fn start(data: &Path) -> Airliftd {
+        Self::start_with(data, &[])
+    }
+
+    /// [`Airliftd::start`] with more `serve` options (e.g. `--allow-artifact-host`).
+    pub fn start_with(data: &Path, extra: &[&str]) -> Airliftd {
         let mut child = Command::new(binary())
             .args(["serve", "--data"])
             .arg(data)
             .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

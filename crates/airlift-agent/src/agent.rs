@@ -189,6 +189,7 @@ impl Agent {
         for p in [self.cfg.partial_path(), self.artifact_path()] {
             let _ = std::fs::remove_file(p);
         }
+        let _ = std::fs::remove_dir_all(self.files_dir());
     }
 
     pub(crate) fn artifact_path(&self) -> std::path::PathBuf {

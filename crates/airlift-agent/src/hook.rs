@@ -27,6 +27,10 @@ pub struct HookEnv<'a> {
     pub artifact: &'a Path,
     pub version: &'a str,
     pub package_id: &'a str,
+    /// Seed 002's type: `FILE`, `JSON` (the artifact is the JSON object) or `URL_LIST` (the
+    /// artifact is the signed list, the files are in `files_dir`).
+    pub payload_type: &'a str,
+    pub files_dir: Option<&'a Path>,
 }
 
 pub async fn run(cmd: &str, env: &HookEnv<'_>, timeout: Duration) -> HookOutcome {
@@ -36,6 +40,8 @@ pub async fn run(cmd: &str, env: &HookEnv<'_>, timeout: Duration) -> HookOutcome
         .env("AIRLIFT_ARTIFACT", env.artifact)
         .env("AIRLIFT_VERSION", env.version)
         .env("AIRLIFT_PACKAGE_ID", env.package_id)
+        .env("AIRLIFT_PAYLOAD_TYPE", env.payload_type)
+        .env("AIRLIFT_FILES_DIR", env.files_dir.unwrap_or(Path::new("")))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -135,6 +141,8 @@ mod tests {
             artifact: Path::new("/nonexistent"),
             version: "2.0.0",
             package_id: "pkg_1",
+            payload_type: "FILE",
+            files_dir: None,
         }
     }
 

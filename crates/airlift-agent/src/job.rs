@@ -4,6 +4,9 @@
 
 use airlift_device::decrypt::Decryption;
 use airlift_device::download_url::URL_RANGE;
+use std::path::Path;
+
+use airlift_core::payload::{PayloadType, UrlListEntry};
 use airlift_device::proto::{InstallStatus, OtaAssignment};
 use airlift_device::ranges::{Range, MAX_RANGE};
 use airlift_device::retry::retry_with;
@@ -165,6 +168,13 @@ impl Agent {
             // Never handed to the hook: the bytes are not the signed ones.
             let m = format!("Downloaded artifact refused: {e}");
             return self.fail(&rid, InstallStatus::DownloadError, m).await;
+        }
+        if job.payload_type == PayloadType::UrlList {
+            // The list is the signed one: every file it names is fetched and held to it before
+            // the list counts as downloaded.
+            if let Err(m) = self.fetch_listed_files(&job, &part).await {
+                return self.fail(&rid, InstallStatus::DownloadError, m).await;
+            }
         }
         std::fs::rename(&part, self.artifact_path())
             .map_err(|e| AgentError::State(format!("{}: {e}", part.display())))?;
@@ -344,10 +354,20 @@ impl Agent {
         self.save()?;
         self.progress(&rid, InstallStatus::Install, None, None)
             .await;
+        let files_dir = self.files_dir();
+        let listed = job.payload_type == PayloadType::UrlList;
+        if listed {
+            // After a restart in Verified: the files are checked again (or fetched again).
+            if let Err(m) = self.fetch_listed_files(&job, &artifact).await {
+                return self.fail(&rid, InstallStatus::DownloadError, m).await;
+            }
+        }
         let env = HookEnv {
             artifact: &artifact,
             version: &job.version,
             package_id: &job.package_id,
+            payload_type: job.payload_type.as_str(),
+            files_dir: listed.then_some(files_dir.as_path()),
         };
         let outcome = hook::run(
             &self.cfg.args.install_hook,
@@ -425,6 +445,75 @@ impl Agent {
             }
             HookOutcome::NotStarted(m) => self.fail(&rid, InstallStatus::InstallError, m).await,
         }
+    }
+
+    /// Where a URL list's files are kept for the hook.
+    pub(crate) fn files_dir(&self) -> std::path::PathBuf {
+        self.cfg.state_dir().join("files")
+    }
+
+    /// Every file of the verified list at `list` (the package's signed canonical JSON), fetched
+    /// from where `config_otau` says and held to the list's size and SHA-256, into
+    /// [`Agent::files_dir`] as `NN-name`. A file already there and matching is kept.
+    async fn fetch_listed_files(&mut self, job: &Job, list: &Path) -> Result<(), String> {
+        let text = std::fs::read(list).map_err(|e| format!("{}: {e}", list.display()))?;
+        let entries: Vec<UrlListEntry> = serde_json::from_slice(&text)
+            .map_err(|e| format!("The signed package is not a URL list: {e}"))?;
+        let n = entries.len();
+        if job.files.len() != n {
+            return Err(format!(
+                "The assignment names {} files, the signed list {n}",
+                job.files.len()
+            ));
+        }
+        let dir = self.files_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for (i, (entry, file)) in entries.iter().zip(&job.files).enumerate() {
+            let name = entry
+                .url
+                .rsplit('/')
+                .next()
+                .filter(|s| !s.is_empty())
+                .unwrap_or("file")
+                .replace(
+                    |c: char| !(c.is_ascii_alphanumeric() || ".-_".contains(c)),
+                    "_",
+                );
+            let path = dir.join(format!("{i:02}-{name}"));
+            if download::sha256_file(&path).is_ok_and(|d| hex::encode(d) == entry.sha256.as_str()) {
+                continue;
+            }
+            let m = format!("Downloading file {} of {n}", i + 1);
+            let pct = u32::try_from(i * 100 / n.max(1)).unwrap_or(0);
+            self.progress(
+                &job.rollout_id.clone(),
+                InstallStatus::DownloadStep,
+                Some(m),
+                Some(pct),
+            )
+            .await;
+            let (http, creds) = (&self.cfg.http, &self.cfg.creds);
+            let bytes = retry_with(&self.cfg.backoff, || {
+                http.download_file(creds, &file.url, entry.size_bytes)
+            })
+            .await
+            .map_err(|e| format!("Download of file {} of {n} failed: {e}", i + 1))?;
+            let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+            if bytes.len() as u64 != entry.size_bytes || sha != entry.sha256.as_str() {
+                // Never handed to the hook.
+                return Err(format!(
+                    "File {} of {n} ({}) refused: {} bytes with SHA-256 {sha}, the signed list \
+                     says {} bytes with {}",
+                    i + 1,
+                    entry.url,
+                    bytes.len(),
+                    entry.size_bytes,
+                    entry.sha256
+                ));
+            }
+            write_atomic(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Ok(())
     }
 
     /// Settles the current job as failed with `status` and sends that verdict.

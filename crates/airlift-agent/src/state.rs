@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use airlift_core::payload::PayloadType;
+use airlift_core::wire::{OtauFile, OtauPayload};
 use airlift_device::proto::{AssignmentEncryption, CommandKind, OtaAssignment, OtaReport};
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +40,12 @@ pub struct Job {
     /// arrival; `committed` and `size` count plain bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption: Option<AssignmentEncryption>,
+    /// Seed 002's package type (FILE for a state file written before payload types).
+    #[serde(default)]
+    pub payload_type: PayloadType,
+    /// A URL list's files as `config_otau` names them (where to download each).
+    #[serde(default)]
+    pub files: Vec<OtauFile>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +74,11 @@ impl Job {
             phase: Phase::Downloading { committed: 0 },
             download_failures: 0,
             encryption: a.encryption.clone(),
+            payload_type: a.config_otau.payload_type,
+            files: match a.config_otau.payload() {
+                Ok(OtauPayload::UrlList(files)) => files,
+                _ => Vec::new(),
+            },
         }
     }
 

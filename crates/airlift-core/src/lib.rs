@@ -11,6 +11,7 @@ pub mod encryption;
 pub mod error;
 pub mod install_status;
 pub mod package;
+pub mod payload;
 pub mod policy;
 pub mod role;
 pub mod rollout;

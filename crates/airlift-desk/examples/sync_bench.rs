@@ -109,6 +109,7 @@ fn warm(db: &Path, n: u64) -> Fallible {
             created_at: format!("2026-{:02}-{:02}T10:00:00Z", 1 + i / 28 % 12, 1 + i % 28),
             release_notes: Some(format!("Release {i}: fixes and improvements.")),
             stored_encrypted: i % 7 == 0,
+            payload_type: Default::default(),
         })
         .collect();
     cache.upsert_packages(fleet::CONNECTION, &packages)?;

@@ -104,6 +104,43 @@ impl Http {
         })
     }
 
+    /// One file a `config_otau` names (a URL_LIST file, a FILE package's download URL),
+    /// whole. `url` is absolute or relative to the server; the device token goes only to the
+    /// server, never to another host. A body longer than `max_len` is refused as it arrives.
+    pub async fn download_file(
+        &self,
+        dev: &DeviceCreds,
+        url: &str,
+        max_len: u64,
+    ) -> Result<Vec<u8>, CallError> {
+        let _p = self.permit().await;
+        let absolute = if url.starts_with('/') {
+            self.url(url)
+        } else {
+            url.to_owned()
+        };
+        let mut req = self.client().get(&absolute);
+        if absolute.starts_with(&format!("{}/", self.base())) {
+            req = req.header(AUTHORIZATION, bearer(dev));
+        }
+        let mut resp = req.send().await.map_err(CallError::transport)?;
+        if !resp.status().is_success() {
+            return Err(error_of(resp).await);
+        }
+        let too_long = || CallError::Protocol(format!("{url} is longer than {max_len} bytes"));
+        if resp.content_length().is_some_and(|n| n > max_len) {
+            return Err(too_long());
+        }
+        let mut out = Vec::new();
+        while let Some(piece) = resp.chunk().await.map_err(CallError::transport)? {
+            if out.len() as u64 + piece.len() as u64 > max_len {
+                return Err(too_long());
+            }
+            out.extend_from_slice(&piece);
+        }
+        Ok(out)
+    }
+
     /// `POST /devices/{id}/ota/report`.
     pub async fn report(&self, dev: &DeviceCreds, report: &OtaReport) -> Result<(), CallError> {
         let _p = self.permit().await;

@@ -19,7 +19,7 @@ use tower_http::trace::TraceLayer;
 use crate::artifacts::{Artifacts, S3Config};
 use crate::auth::jwt::JwtKeys;
 use crate::auth::token_cache::TokenCache;
-use crate::config::{Config, DataDir, StorageUrl};
+use crate::config::{Config, DataDir, Database, StorageUrl};
 use crate::crypto::{DataKeys, ServerKeys};
 use crate::device_protocol::assignments::AssignmentCache;
 use crate::device_protocol::deliveries::Deliveries;
@@ -28,10 +28,11 @@ use crate::device_protocol::last_seen::LastSeen;
 use crate::error::AppError;
 use crate::events::Hub;
 use crate::routes::{
-    device_ota, devices, downloads, events, health, image_upload, images, packages, profiles,
-    rollouts, signing_keys, tenant, uploads,
+    device_download, device_ota, devices, downloads, events, health, image_upload, images,
+    packages, profiles, rollouts, signing_keys, tenant, uploads,
 };
 use crate::state::AppState;
+use crate::store::postgres::{PgOptions, PgStore};
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
 
@@ -119,6 +120,11 @@ pub fn routes() -> Vec<Route> {
             M::GET,
             "/api/v1/firmware/{tenant_id}/{version}/{file_name}",
             get(downloads::download),
+        ),
+        route(
+            M::GET,
+            "/api/v1/devices/{device_id}/ota/download",
+            get(device_download::get_download),
         ),
         route(
             M::POST,
@@ -305,6 +311,7 @@ fn is_device_read(method: &Method, path: &str) -> bool {
             || path.strip_prefix("/api/v1/devices/").is_some_and(|rest| {
                 rest.ends_with("/ota")
                     || rest.ends_with("/ota/chunk")
+                    || rest.ends_with("/ota/download")
                     || rest.ends_with("/commands")
             }))
 }
@@ -345,20 +352,16 @@ async fn method_not_allowed() -> AppError {
 pub async fn open(config: Config) -> anyhow::Result<AppState> {
     let dir = DataDir::new(config.data_dir.clone());
     dir.create()?;
-    let db_path = dir.database();
-    let store = tokio::task::spawn_blocking(move || SqliteStore::open_blocking(&db_path)).await??;
-    let jwt = JwtKeys::load_or_create(&dir.jwt_secret())?;
+    let (store, jwt) = open_store(&config, &dir).await?;
     let key_file = config
         .encryption_key_file
         .clone()
         .unwrap_or_else(|| dir.encryption_key());
     let data_keys = DataKeys::new(ServerKeys::load_or_create(&key_file)?);
-    let (store, sealed) = tokio::task::spawn_blocking(move || {
-        let sealed = store.data_keys_blocking();
-        (store, sealed)
-    })
-    .await?;
-    let sealed = sealed.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let sealed = store
+        .data_keys()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     crate::crypto::rotate::check_all_open(&data_keys, &sealed, &key_file)?;
     let artifacts = match &config.storage {
         None => Artifacts::local(&dir.objects())?,
@@ -374,7 +377,6 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         }
     };
     let download_urls = crate::downloads::open(&config, &dir, &artifacts)?;
-    let store: Arc<dyn Store> = Arc::new(store);
     crate::recovery::run(store.as_ref(), &artifacts).await?;
     let http = reqwest::Client::builder()
         // A redirect could lead off the allow-list; the allowed host must serve the bytes.
@@ -397,6 +399,32 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         last_seen: LastSeen::default(),
         data_keys,
         download_urls,
+    })
+}
+
+/// The database of `--database` (the SQLite file under `--data` by default), migrated, and the
+/// deployment's JWT keys: the secret file under `--data` with SQLite, the database's own secret
+/// with PostgreSQL (shared by every server on it; a data directory's existing secret is
+/// adopted on first use, so its tokens stay valid).
+async fn open_store(config: &Config, dir: &DataDir) -> anyhow::Result<(Arc<dyn Store>, JwtKeys)> {
+    Ok(match config.database() {
+        Database::Sqlite(path) => {
+            let store =
+                tokio::task::spawn_blocking(move || SqliteStore::open_blocking(&path)).await??;
+            (Arc::new(store), JwtKeys::load_or_create(&dir.jwt_secret())?)
+        }
+        Database::Postgres(url) => {
+            let options = PgOptions {
+                pool_size: config.database_pool_size,
+                statement_timeout: config.database_statement_timeout,
+                ..PgOptions::default()
+            };
+            let store = PgStore::open(&url, options).await?;
+            let adopt = crate::secret_file::read(&dir.jwt_secret())?;
+            let secret = store.jwt_secret(adopt, JwtKeys::new_secret()?).await?;
+            tracing::info!(database = %crate::store::postgres::redacted(&url), "on PostgreSQL");
+            (Arc::new(store), JwtKeys::from_secret(&secret))
+        }
     })
 }
 

@@ -1,4 +1,5 @@
-//! The command line: `airliftd serve`, `airliftd token` and `airliftd rotate-encryption-key`.
+//! The command line: `airliftd serve`, `airliftd token`, `airliftd migrate` and
+//! `airliftd rotate-encryption-key`.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -8,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::auth::{jwt, Role};
-use crate::config::{self, AllowedHost, Config, DataDir};
+use crate::config::{self, AllowedHost, Config, DataDir, Database};
 
 #[derive(Debug, Parser)]
 #[command(name = "airliftd", version, about = "Airlift fleet server")]
@@ -49,6 +50,16 @@ enum Command {
         /// is timed_out and counts as failed: 90s, 15m, 1h, 2d.
         #[arg(long, default_value = "1h", value_parser = config::parse_duration)]
         device_timeout: std::time::Duration,
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// PostgreSQL: connections at most (each is a backend process; keep the sum over every
+        /// server under the database's max_connections). Requests wait up to 10 s for one,
+        /// then get 503.
+        #[arg(long, env = "AIRLIFT_DATABASE_POOL_SIZE", default_value_t = config::DEFAULT_DATABASE_POOL_SIZE as u64, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        database_pool_size: u64,
+        /// PostgreSQL: a statement running longer is cancelled (its request gets 503).
+        #[arg(long, env = "AIRLIFT_DATABASE_STATEMENT_TIMEOUT", default_value = "60s", value_parser = config::parse_duration)]
+        database_statement_timeout: std::time::Duration,
         /// The base of the URLs the server hands out (download URLs, Location), as devices
         /// reach it; default http:// + the listen address.
         #[arg(long, env = "AIRLIFT_PUBLIC_URL", value_parser = config::parse_public_url)]
@@ -82,6 +93,8 @@ enum Command {
         /// The key file the server uses (default DIR/encryption-key).
         #[arg(long, env = "AIRLIFT_ENCRYPTION_KEY_FILE")]
         encryption_key_file: Option<PathBuf>,
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
     /// Print a user JWT for TENANT and ROLE on stdout (creating the tenant if needed).
     ///
@@ -103,7 +116,36 @@ enum Command {
         /// Create a new deployment (database and secret) under --data if it holds none.
         #[arg(long)]
         create: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
+    /// Apply the database's schema migrations and exit (serve applies them at start too;
+    /// several servers starting at once on one PostgreSQL database do not race).
+    Migrate {
+        /// Data directory (its SQLite file is the default database).
+        #[arg(long, env = "AIRLIFT_DATA")]
+        data: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Copy an embedded (SQLite) deployment's rows into an empty PostgreSQL database, all in
+    /// one transaction; then serve with --database postgres://... and the same --data.
+    MigrateData {
+        /// The SQLite database: sqlite://PATH (DIR/airlift.db of the old deployment).
+        #[arg(long, value_name = "URL")]
+        from: Database,
+        /// The PostgreSQL database: postgres://USER:PASSWORD@HOST:PORT/DB (migrated if new).
+        #[arg(long, value_name = "URL")]
+        to: Database,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct DatabaseArgs {
+    /// sqlite://PATH (default: airlift.db under --data) or
+    /// postgres://USER:PASSWORD@HOST:PORT/DB.
+    #[arg(long, env = "AIRLIFT_DATABASE", value_name = "URL")]
+    database: Option<Database>,
 }
 
 pub fn run() -> ExitCode {
@@ -119,6 +161,9 @@ pub fn run() -> ExitCode {
             max_images,
             min_chunk_bytes,
             device_timeout,
+            database,
+            database_pool_size,
+            database_statement_timeout,
             public_url,
             download_url_ttl,
             storage,
@@ -133,6 +178,9 @@ pub fn run() -> ExitCode {
             config.max_images = max_images;
             config.min_chunk_bytes = min_chunk_bytes;
             config.device_timeout = device_timeout;
+            config.database = database.database;
+            config.database_pool_size = usize::try_from(database_pool_size).unwrap_or(1);
+            config.database_statement_timeout = database_statement_timeout;
             config.public_url = public_url;
             config.download_url_ttl = download_url_ttl;
             config.storage = storage;
@@ -147,11 +195,15 @@ pub fn run() -> ExitCode {
             role,
             ttl,
             create,
-        } => token(data, &tenant, role, ttl, create),
+            database,
+        } => token(data, database.database, &tenant, role, ttl, create),
+        Command::Migrate { data, database } => migrate(data, database.database),
+        Command::MigrateData { from, to } => migrate_data(from, to),
         Command::RotateEncryptionKey {
             data,
             encryption_key_file,
-        } => rotate_encryption_key(data, encryption_key_file),
+            database,
+        } => rotate_encryption_key(data, encryption_key_file, database.database),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -190,6 +242,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
 
 fn token(
     data: PathBuf,
+    database: Option<Database>,
     tenant: &str,
     role: Role,
     ttl: std::time::Duration,
@@ -197,22 +250,56 @@ fn token(
 ) -> anyhow::Result<()> {
     let dir = DataDir::new(data);
     dir.check_not_a_file()?;
-    if !dir.holds_deployment() && !create {
-        // A mistyped --data would otherwise get a new database and secret, and a token the
-        // running server rejects.
-        anyhow::bail!(
-            "{} holds no airliftd deployment (no {}); give the --data of the running server, \
-             or pass --create to start a new deployment there",
-            dir.root().display(),
-            dir.database()
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-        );
-    }
-    dir.create()?;
-    let store = crate::store::sqlite::SqliteStore::open_blocking(&dir.database())?;
-    let tenant = store.ensure_tenant_blocking(tenant)?;
-    let keys = jwt::JwtKeys::load_or_create(&dir.jwt_secret())?;
+    let database = database.unwrap_or_else(|| Database::Sqlite(dir.database()));
+    // A mistyped --data (or --database) would otherwise start a new deployment, and print a
+    // token the running server rejects.
+    let refuse = |what: String, missing: String| {
+        anyhow::anyhow!(
+            "{what} holds no airliftd deployment{missing}; give the --data (and --database) of \
+             the running server, or pass --create to start a new deployment there"
+        )
+    };
+    let (tenant, keys) = match database {
+        Database::Sqlite(path) => {
+            if !path.is_file() && !create {
+                return Err(refuse(
+                    dir.root().display().to_string(),
+                    format!(
+                        " (no {})",
+                        path.file_name()
+                            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+                    ),
+                ));
+            }
+            dir.create()?;
+            let store = crate::store::sqlite::SqliteStore::open_blocking(&path)?;
+            let tenant = store.ensure_tenant_blocking(tenant)?;
+            (tenant, jwt::JwtKeys::load_or_create(&dir.jwt_secret())?)
+        }
+        Database::Postgres(url) => current_thread()?.block_on(async {
+            use crate::store::TenantStore as _;
+            let options = crate::store::postgres::PgOptions {
+                pool_size: 1,
+                ..Default::default()
+            };
+            let store = crate::store::postgres::PgStore::open(&url, options).await?;
+            if !store.holds_deployment().await? && !create {
+                return Err(refuse(
+                    format!(
+                        "{} (database {})",
+                        dir.root().display(),
+                        crate::store::postgres::redacted(&url)
+                    ),
+                    " (no secret yet)".to_owned(),
+                ));
+            }
+            dir.create()?;
+            let adopt = crate::secret_file::read(&dir.jwt_secret())?;
+            let secret = store.jwt_secret(adopt, jwt::JwtKeys::new_secret()?).await?;
+            let tenant = store.ensure_tenant(tenant).await?;
+            anyhow::Ok((tenant, jwt::JwtKeys::from_secret(&secret)))
+        })?,
+    };
     let token = keys.mint(&tenant.id, &tenant.name, role, ttl.as_secs())?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{token}")?;
@@ -220,17 +307,37 @@ fn token(
     Ok(())
 }
 
-fn rotate_encryption_key(data: PathBuf, key_file: Option<PathBuf>) -> anyhow::Result<()> {
+fn rotate_encryption_key(
+    data: PathBuf,
+    key_file: Option<PathBuf>,
+    database: Option<Database>,
+) -> anyhow::Result<()> {
     let dir = DataDir::new(data);
     dir.check_not_a_file()?;
-    anyhow::ensure!(
-        dir.holds_deployment(),
-        "{} holds no airliftd deployment; give the --data of the server",
-        dir.root().display()
-    );
     let key_file = key_file.unwrap_or_else(|| dir.encryption_key());
-    let store = crate::store::sqlite::SqliteStore::open_blocking(&dir.database())?;
-    let rotated = crate::crypto::rotate::rotate(&store, &key_file)?;
+    let rotated = match database {
+        None | Some(Database::Sqlite(_)) => {
+            let path = match database {
+                Some(Database::Sqlite(path)) => path,
+                _ => dir.database(),
+            };
+            anyhow::ensure!(
+                path.is_file(),
+                "{} holds no airliftd deployment; give the --data (and --database) of the server",
+                dir.root().display()
+            );
+            let store = crate::store::sqlite::SqliteStore::open_blocking(&path)?;
+            current_thread()?.block_on(crate::crypto::rotate::rotate(&store, &key_file))?
+        }
+        Some(Database::Postgres(url)) => current_thread()?.block_on(async {
+            let options = crate::store::postgres::PgOptions {
+                pool_size: 1,
+                ..Default::default()
+            };
+            let store = crate::store::postgres::PgStore::open(&url, options).await?;
+            crate::crypto::rotate::rotate(&store, &key_file).await
+        })?,
+    };
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -241,4 +348,54 @@ fn rotate_encryption_key(data: PathBuf, key_file: Option<PathBuf>) -> anyhow::Re
     )?;
     out.flush()?;
     Ok(())
+}
+
+/// Applies the migrations of `--database` (or the SQLite file under `--data`) and exits.
+fn migrate(data: PathBuf, database: Option<Database>) -> anyhow::Result<()> {
+    let dir = DataDir::new(data);
+    dir.check_not_a_file()?;
+    match database.unwrap_or_else(|| Database::Sqlite(dir.database())) {
+        Database::Sqlite(path) => {
+            if path == dir.database() {
+                dir.create()?;
+            }
+            crate::store::sqlite::SqliteStore::open_blocking(&path)?;
+            eprintln!("airliftd: {} is at the latest schema", path.display());
+        }
+        Database::Postgres(url) => {
+            let applied = current_thread()?.block_on(crate::store::postgres::migrate(&url))?;
+            eprintln!(
+                "airliftd: applied {applied} migration(s); {} is at the latest schema",
+                crate::store::postgres::redacted(&url)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `migrate-data`: SQLite → PostgreSQL, printing what it copied.
+fn migrate_data(from: Database, to: Database) -> anyhow::Result<()> {
+    let (Database::Sqlite(path), Database::Postgres(url)) = (&from, &to) else {
+        anyhow::bail!("migrate-data copies --from sqlite://PATH --to postgres://...");
+    };
+    if !path.is_file() {
+        anyhow::bail!("--from {}: no such SQLite database", path.display());
+    }
+    let copied =
+        current_thread()?.block_on(crate::store::postgres::import_sqlite::import(path, url))?;
+    for (table, rows) in copied {
+        eprintln!("airliftd: {table}: {rows} row(s)");
+    }
+    eprintln!(
+        "airliftd: copied {} into {}",
+        path.display(),
+        crate::store::postgres::redacted(url)
+    );
+    Ok(())
+}
+
+fn current_thread() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
 }

@@ -64,6 +64,12 @@ pub struct Config {
     pub sweep_interval: Duration,
     /// The server key file (`--encryption-key-file`); `None`: `DIR/encryption-key`.
     pub encryption_key_file: Option<PathBuf>,
+    /// `--database`: `None` is the SQLite file under the data directory.
+    pub database: Option<Database>,
+    /// PostgreSQL connections at most (`--database-pool-size`).
+    pub database_pool_size: usize,
+    /// A PostgreSQL statement running longer is cancelled (`--database-statement-timeout`).
+    pub database_statement_timeout: Duration,
     /// The base of the URLs the server hands out (`--public-url`); `None`: `http://` + the
     /// address it listens on.
     pub public_url: Option<url::Url>,
@@ -91,11 +97,70 @@ impl Config {
             device_timeout: DEFAULT_DEVICE_TIMEOUT,
             sweep_interval: Duration::from_secs(1),
             encryption_key_file: None,
+            database: None,
+            database_pool_size: DEFAULT_DATABASE_POOL_SIZE,
+            database_statement_timeout: DEFAULT_DATABASE_STATEMENT_TIMEOUT,
             public_url: None,
             download_url_ttl: crate::downloads::DEFAULT_TTL,
             storage: None,
             s3_endpoint: None,
             s3_region: DEFAULT_S3_REGION.to_owned(),
+        }
+    }
+
+    /// The database to open: `--database`, else the SQLite file under `--data`.
+    pub fn database(&self) -> Database {
+        self.database
+            .clone()
+            .unwrap_or_else(|| Database::Sqlite(DataDir::new(self.data_dir.clone()).database()))
+    }
+}
+
+/// `--database-pool-size`'s default.
+pub const DEFAULT_DATABASE_POOL_SIZE: usize = 16;
+/// `--database-statement-timeout`'s default.
+pub const DEFAULT_DATABASE_STATEMENT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `--database URL`: `sqlite://PATH` or `postgres://USER:PASSWORD@HOST:PORT/DB`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite(PathBuf),
+    /// The URL as given (`postgres://` or `postgresql://`).
+    Postgres(String),
+}
+
+impl FromStr for Database {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if let Some(path) = s.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(
+                    "sqlite:// needs a file path, e.g. sqlite:///var/lib/airlift/airlift.db"
+                        .to_owned(),
+                );
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            s.parse::<tokio_postgres::Config>()
+                .map_err(|e| format!("not a PostgreSQL URL: {e}"))?;
+            return Ok(Self::Postgres(s.to_owned()));
+        }
+        Err(format!(
+            "unknown database URL {:?}: use sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB",
+            crate::store::postgres::redacted(s)
+        ))
+    }
+}
+
+/// Never prints a password.
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(p) => write!(f, "sqlite://{}", p.display()),
+            Self::Postgres(url) => f.write_str(&crate::store::postgres::redacted(url)),
         }
     }
 }
@@ -300,6 +365,18 @@ mod tests {
 
     fn url(s: &str) -> url::Url {
         url::Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn database_urls_parse_and_hide_passwords() {
+        assert_eq!(
+            "sqlite:///var/lib/a.db".parse::<Database>().unwrap(),
+            Database::Sqlite("/var/lib/a.db".into())
+        );
+        let pg: Database = "postgres://u:secret@db:5432/airlift".parse().unwrap();
+        assert!(!format!("{pg:?}").contains("secret"), "{pg:?}");
+        assert!("mysql://x".parse::<Database>().is_err());
+        assert!("sqlite://".parse::<Database>().is_err());
     }
 
     #[test]

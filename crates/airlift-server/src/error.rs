@@ -43,6 +43,15 @@ impl AppError {
     pub fn code(&self) -> ErrorCode {
         self.body.code
     }
+
+    /// Names what a client error is about (e.g. one entry of a list); internal errors, whose
+    /// message is generic, are left as they are.
+    pub fn about(mut self, subject: &str) -> Self {
+        if self.status.is_client_error() {
+            self.body.message = format!("{subject}: {}", self.body.message);
+        }
+        self
+    }
 }
 
 impl From<ApiError> for AppError {
@@ -59,6 +68,18 @@ impl From<StoreError> for AppError {
             StoreError::Api(api) => api.into(),
             StoreError::Backend(cause) => {
                 Self::internal("accessing the database", format!("{cause:#}"))
+            }
+            // A clean 503 the client may retry (the code stays INTERNAL: the spec's codes
+            // have no "unavailable"); the cause is logged, not sent.
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "the database is unavailable");
+                Self::with_status(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ApiError::internal(
+                        "the database is unavailable right now (restarting or overloaded); \
+                         retry in a moment",
+                    ),
+                )
             }
         }
     }

@@ -37,7 +37,8 @@ pub fn load_or_create(path: &Path) -> anyhow::Result<Vec<u8>> {
     }
 }
 
-fn read(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
+/// The secret stored at `path`, if there is one.
+pub fn read(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
     match std::fs::read_to_string(path) {
         Ok(text) => {
             let secret = STANDARD

@@ -2,7 +2,7 @@
 
 mod common;
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -10,8 +10,7 @@ use serde_json::{json, Value};
 
 /// Signs `claims` with the data directory's own secret (to forge expired/odd tokens).
 fn sign_with_server_secret(data: &std::path::Path, claims: &Value) -> String {
-    let text = std::fs::read_to_string(data.join("jwt-secret")).unwrap();
-    let secret = STANDARD.decode(text.trim()).unwrap();
+    let secret = Db::of(data).jwt_secret(data);
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         claims,
@@ -38,11 +37,17 @@ async fn token_command_and_bad_tokens() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(dir.path().join("jwt-secret"))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
+        match Db::of(dir.path()) {
+            Db::Sqlite(_) => {
+                let mode = std::fs::metadata(dir.path().join("jwt-secret"))
+                    .unwrap()
+                    .permissions()
+                    .mode();
+                assert_eq!(mode & 0o777, 0o600);
+            }
+            // On PostgreSQL the deployment's secret lives in the database, not in a file.
+            Db::Postgres(_) => assert!(!dir.path().join("jwt-secret").exists()),
+        }
         // A data directory the server creates is private too.
         let fresh = dir.path().join("fresh");
         token(&fresh, "acme", "support");
@@ -277,7 +282,7 @@ async fn profiles_and_devices_single_and_bulk() {
     // Shown once: reads never include it, and the database holds only its hash.
     let got = rm.get(&format!("/api/v1/devices/{did}")).await.expect(200);
     assert!(got.get("device_token").is_none());
-    let db = std::fs::read(dir.path().join("airlift.db")).unwrap();
+    let db = Db::of(dir.path()).stored_bytes();
     assert!(
         !db.windows(token.len()).any(|w| w == token.as_bytes()),
         "token stored in clear"

@@ -238,3 +238,34 @@ fn a_download_url_ttl_outside_1s_to_7d_stops_the_server_at_start() {
         );
     }
 }
+
+/// Support staff read on a device's page until when its download URL works: `GET
+/// /devices/{id}` says the same expiry its poll got, and nothing for a device without an
+/// assignment; lists never carry it (they would sign a URL per row).
+#[tokio::test]
+async fn a_device_read_says_until_when_its_download_url_works() {
+    let f = fleet(2, &[]).await;
+    let d = &f.devices[0];
+    let before = f
+        .admin
+        .get(&format!("/api/v1/devices/{}", d.id))
+        .await
+        .expect(200);
+    assert!(before.get("download_url_expires_at").is_none(), "{before}");
+    let a = assigned(&f).await;
+    let device = f
+        .admin
+        .get(&format!("/api/v1/devices/{}", d.id))
+        .await
+        .expect(200);
+    assert_eq!(
+        device["download_url_expires_at"],
+        a["download_url_expires_at"]
+    );
+    let list = f.admin.get("/api/v1/devices").await.expect(200);
+    assert!(list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d.get("download_url_expires_at").is_none()));
+}

@@ -4,7 +4,7 @@
 mod common;
 
 use common::ota::fleet;
-use common::{tempdir, Api, Resp, Server};
+use common::{tempdir, Api, Db, Resp, Server};
 use std::time::Duration;
 
 use reqwest::Method;
@@ -94,12 +94,7 @@ async fn a_replayed_bulk_provisioning_returns_working_tokens_never_stored_readab
         .await
         .expect(204);
     // The kept answer is sealed: no token in the database files.
-    let mut stored = Vec::new();
-    for name in ["airlift.db", "airlift.db-wal"] {
-        if let Ok(b) = std::fs::read(f.dir.path().join(name)) {
-            stored.extend(b);
-        }
-    }
+    let stored = Db::of(f.dir.path()).stored_bytes();
     assert!(!stored.is_empty());
     for t in tokens {
         assert!(

@@ -10,12 +10,20 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use common::{tempdir, Api, Server, BIN};
+use common::{tempdir, Api, Db, Server, BIN};
 use serde_json::{json, Value};
 
 fn airliftd(args: &[&str], data: &Path) -> Output {
+    // `token` on the harness's database (PostgreSQL under AIRLIFT_TEST_DATABASE=postgres),
+    // like the server the test starts on the same directory.
+    let database = if args.first() == Some(&"token") {
+        airlift_testkit::postgres::server_args(data)
+    } else {
+        Vec::new()
+    };
     Command::new(BIN)
         .args(args)
+        .args(database)
         .arg("--data")
         .arg(data)
         .env("RUST_LOG", "warn")
@@ -66,7 +74,11 @@ async fn token_create_starts_a_deployment_whose_server_accepts_the_token() {
     let data = dir.path().join("new");
     let out = airliftd(&token_args(&["--create"]), &data);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(data.join("airlift.db").is_file());
+    assert_eq!(
+        Db::of(&data).jwt_secret(&data).len(),
+        32,
+        "the deployment's secret"
+    );
     let created = String::from_utf8(out.stdout).unwrap();
     // Now the directory holds a deployment: no --create needed.
     let out = airliftd(&token_args(&[]), &data);

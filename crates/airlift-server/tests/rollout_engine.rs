@@ -504,7 +504,7 @@ async fn stored_counters_equal_a_recount_after_every_kind_of_change() {
         )
         .await;
     let id = created["rollout_id"].as_str().unwrap().to_owned();
-    let db = f.dir.path().join("airlift.db");
+    let db = Db::of(f.dir.path());
     assert_counters_match(&db, &id, "after create");
 
     let sent = f.in_state(&id, "command_sent").await;
@@ -557,54 +557,76 @@ async fn stored_counters_equal_a_recount_after_every_kind_of_change() {
     assert_counters_match(&db, retry_id, "after retry-failed");
 }
 
-fn assert_counters_match(db: &std::path::Path, rollout: &str, when: &str) {
-    let c = rusqlite::Connection::open(db).expect("open the server's database");
-    let stored: Vec<i64> = c
-        .query_row(
-            "SELECT target_count, n_scheduled, n_command_sent, n_in_progress, n_successful,
-                 n_failed, n_timed_out FROM rollouts WHERE id = ?1",
-            [rollout],
-            |r| (0..7).map(|i| r.get(i)).collect(),
-        )
-        .expect("the rollout row");
-    let recount: Vec<i64> = c
-        .query_row(
-            "SELECT COUNT(*),
-                 COUNT(*) FILTER (WHERE state = 'scheduled'),
-                 COUNT(*) FILTER (WHERE state = 'command_sent'),
-                 COUNT(*) FILTER (WHERE state = 'in_progress'),
-                 COUNT(*) FILTER (WHERE state = 'successful'),
-                 COUNT(*) FILTER (WHERE state = 'failed'),
-                 COUNT(*) FILTER (WHERE state = 'timed_out')
-             FROM rollout_targets WHERE rollout_id = ?1",
-            [rollout],
-            |r| (0..7).map(|i| r.get(i)).collect(),
-        )
-        .expect("recount");
+fn assert_counters_match(db: &Db, rollout: &str, when: &str) {
+    let stored = db.ints(&format!(
+        "SELECT target_count, n_scheduled, n_command_sent, n_in_progress, n_successful,
+             n_failed, n_timed_out FROM rollouts WHERE id = '{rollout}'"
+    ));
+    let recount = db.ints(&format!(
+        "SELECT COUNT(*),
+             COUNT(*) FILTER (WHERE state = 'scheduled'),
+             COUNT(*) FILTER (WHERE state = 'command_sent'),
+             COUNT(*) FILTER (WHERE state = 'in_progress'),
+             COUNT(*) FILTER (WHERE state = 'successful'),
+             COUNT(*) FILTER (WHERE state = 'failed'),
+             COUNT(*) FILTER (WHERE state = 'timed_out')
+         FROM rollout_targets WHERE rollout_id = '{rollout}'"
+    ));
     assert_eq!(stored, recount, "stored counters disagree {when}");
     // Every device that was sent the command has exactly one ota_start command row.
-    let (sent, commands): (i64, i64) = c
-        .query_row(
-            "SELECT (SELECT COUNT(*) FROM rollout_targets WHERE rollout_id = ?1
-                         AND state NOT IN ('scheduled')),
-                    (SELECT COUNT(DISTINCT device_id) FROM device_commands
-                         WHERE rollout_id = ?1 AND kind = 'ota_start')",
-            [rollout],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .expect("commands");
-    assert_eq!(sent, commands, "ota_start commands {when}");
-    // What polls read (`device_polls`, kept by triggers) is what the assignment rule says.
-    let differ: i64 = c
-        .query_row(
-            "SELECT (SELECT count(*) FROM (SELECT * FROM device_polls EXCEPT SELECT * FROM device_assignments))
-                  + (SELECT count(*) FROM (SELECT * FROM device_assignments EXCEPT SELECT * FROM device_polls))",
-            [],
-            |r| r.get(0),
-        )
-        .expect("compare device_polls");
+    let sent_and_commands = db.ints(&format!(
+        "SELECT (SELECT COUNT(*) FROM rollout_targets WHERE rollout_id = '{rollout}'
+                     AND state NOT IN ('scheduled')),
+                (SELECT COUNT(DISTINCT device_id) FROM device_commands
+                     WHERE rollout_id = '{rollout}' AND kind = 'ota_start')"
+    ));
     assert_eq!(
-        differ, 0,
+        sent_and_commands[0], sent_and_commands[1],
+        "ota_start commands {when}"
+    );
+    // What polls read (`device_polls`, kept by triggers) is what the assignment rule says.
+    let differ = db.ints(
+        "SELECT (SELECT count(*) FROM (SELECT * FROM device_polls EXCEPT SELECT * FROM device_assignments) a)
+              + (SELECT count(*) FROM (SELECT * FROM device_assignments EXCEPT SELECT * FROM device_polls) b)",
+    );
+    assert_eq!(
+        differ[0], 0,
         "device_polls disagrees with device_assignments {when}"
     );
+}
+
+/// Devices of one rollout report all at once: every report is answered 200 and counted once,
+/// and the stored counters equal a recount (on PostgreSQL the reports queue on the rollout's
+/// row lock; on SQLite on its single writer).
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_reports_are_each_counted_once() {
+    let f = fleet(24, &[]).await;
+    let created = f
+        .start(json!({"package_id": f.pkg, "target_profile_id": f.profile,
+            "canary_percent": 100, "failure_threshold_percent": 100}))
+        .await;
+    let id = created["rollout_id"].as_str().unwrap().to_owned();
+    let reports: Vec<_> = f
+        .devices
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let (d, id) = (d.clone(), id.clone());
+            tokio::spawn(async move {
+                d.report(&id, "1.0.0", "DOWNLOAD").await.expect(200);
+                if i % 3 == 0 {
+                    d.report(&id, "1.0.0", "INSTALL_ERROR").await.expect(200);
+                } else {
+                    d.report(&id, "2.0.0", "success").await.expect(200);
+                }
+            })
+        })
+        .collect();
+    for r in reports {
+        r.await.unwrap();
+    }
+    let r = f.rollout(&id).await;
+    assert_eq!(r["counters"]["failed"], 8, "{r}");
+    assert_eq!(r["counters"]["successful"], 16, "{r}");
+    assert_counters_match(&Db::of(f.dir.path()), &id, "after concurrent reports");
 }

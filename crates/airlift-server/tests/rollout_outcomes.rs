@@ -258,13 +258,10 @@ async fn a_finished_rollout_left_active_by_an_older_server_completes_at_start_up
     let Fleet { server, dir, .. } = f;
     server.kill9();
     // What the older server left behind: still active, no outcome, no completion.
-    let db = rusqlite::Connection::open(dir.path().join("airlift.db")).unwrap();
-    db.execute_batch(&format!(
+    Db::of(dir.path()).execute(&format!(
         "UPDATE rollouts SET status = 'active', outcome = NULL WHERE id = '{id}';
          DELETE FROM rollout_transitions WHERE rollout_id = '{id}' AND to_status = 'completed';"
-    ))
-    .unwrap();
-    drop(db);
+    ));
 
     let server = Server::start(dir.path());
     let rm = Api::for_tenant(&server, "acme", "release-manager");

@@ -1,6 +1,10 @@
 //! One simulated device: an async state machine that polls for its assignment, downloads the
 //! package in shuffled ranges (resuming after a link drop), verifies it, installs, reboots,
 //! reports seed 002's statuses and acknowledges its commands. Injected faults bend that path.
+//! Seed 002's package types: a FILE package is that artifact; a JSON package is checked
+//! (its canonical JSON against the checksum and signature) and counts as installed once
+//! applied, without a reboot; a URL list is checked the same way, then every file is downloaded
+//! and verified against it before the install.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -8,7 +12,9 @@ use std::time::Duration;
 
 use crate::proto::{CommandKind, OtaAssignment, OtaReport};
 use airlift_core::install_status::InstallStatus;
+use airlift_core::payload::{canonical_json, PayloadType};
 use airlift_core::wire::AssignmentEncryption;
+use airlift_core::wire::{signed_url_list_json, ConfigOtau, OtauFile, OtauPayload};
 use airlift_device::decrypt::Decryption;
 use rand::Rng as _;
 use rand_chacha::ChaCha8Rng;
@@ -56,7 +62,13 @@ struct Job {
     encryption: Option<AssignmentEncryption>,
     /// Seed 001's download URL as last polled (renewed when it expires).
     download_url: Option<String>,
+    /// Seed 002's view: the package type and its payload.
+    config: ConfigOtau,
 }
+
+/// Why a job stopped: its result, the message reported with it (None: nothing to report) and
+/// how many link drops the download survived.
+type Stop = (JobResult, Option<String>, u32);
 
 pub(crate) struct Device {
     index: u64,
@@ -231,6 +243,7 @@ impl Device {
             kind,
             encryption: a.encryption.clone(),
             download_url: a.download_url.clone(),
+            config: a.config_otau.clone(),
         })
     }
 
@@ -323,41 +336,27 @@ impl Device {
         let job_started = tokio::time::Instant::now();
         self.set_state(DeviceState::Downloading);
         self.report(job, InstallStatus::Init, None, None).await;
-        self.report(job, InstallStatus::Download, None, Some(0))
-            .await;
-        let (bytes, resumes) = match self.download(job, fault).await {
-            Ok(v) => v,
-            Err((result, msg, resumes)) => {
-                if let Some(m) = &msg {
-                    self.report(job, InstallStatus::DownloadError, Some(m.clone()), None)
-                        .await;
-                }
-                self.set_state(DeviceState::Failed);
-                return (result, msg, resumes);
+        let fetched = match job.config.payload() {
+            Ok(OtauPayload::Json(object)) => {
+                let canonical =
+                    canonical_json(&serde_json::Value::Object(object)).map_err(|e| e.message);
+                self.verify_inline(job, canonical, job_started)
+                    .await
+                    .map(|()| 0)
             }
+            Ok(OtauPayload::UrlList(files)) => {
+                self.fetch_url_list(job, &files, fault, job_started).await
+            }
+            Ok(OtauPayload::File(_)) => self.fetch_artifact(job, fault, job_started).await,
+            Err(m) => Err(self.reject(job, InstallStatus::TestError, m).await),
         };
-        match self
-            .shared
-            .cfg
-            .verifier
-            .check_learning(&bytes, &job.checksum, job.signature.as_deref(), job_started)
-            .await
-        {
-            Ok(()) => {}
-            Err(e) => {
-                let status = match e {
-                    VerifyError::Checksum { .. } => InstallStatus::DownloadError,
-                    VerifyError::Unsigned
-                    | VerifyError::Signature { .. }
-                    | VerifyError::KeysUnavailable { .. } => InstallStatus::InstallAborted,
-                };
-                let msg = e.to_string();
-                self.report(job, status, Some(msg.clone()), None).await;
-                self.set_state(DeviceState::Rejected);
-                return (JobResult::Rejected, Some(msg), resumes);
-            }
+        let resumes = match fetched {
+            Ok(resumes) => resumes,
+            Err(stop) => return stop,
+        };
+        if job.config.payload_type == PayloadType::Json {
+            return self.apply(job, fault).await;
         }
-        drop(bytes);
         self.report(job, InstallStatus::DownloadSuccess, None, Some(100))
             .await;
         self.set_state(DeviceState::Installing);
@@ -389,6 +388,171 @@ impl Device {
         .await;
         self.set_state(DeviceState::Installed);
         (JobResult::Installed, None, resumes)
+    }
+
+    /// A FILE package: its artifact downloaded and verified.
+    async fn fetch_artifact(
+        &mut self,
+        job: &Job,
+        fault: Option<FaultKind>,
+        job_started: tokio::time::Instant,
+    ) -> Result<u32, Stop> {
+        self.report(job, InstallStatus::Download, None, Some(0))
+            .await;
+        let (bytes, resumes) = match self.download(job, fault).await {
+            Ok(v) => v,
+            Err((result, msg, resumes)) => {
+                if let Some(m) = &msg {
+                    self.report(job, InstallStatus::DownloadError, Some(m.clone()), None)
+                        .await;
+                }
+                self.set_state(DeviceState::Failed);
+                return Err((result, msg, resumes));
+            }
+        };
+        self.verify(job, &bytes, job_started)
+            .await
+            .map_err(|(r, m, _)| (r, m, resumes))?;
+        Ok(resumes)
+    }
+
+    /// A URL list: the list checked against the package's checksum and signature, then every
+    /// file downloaded and checked against the list (size, SHA-256) before anything installs.
+    async fn fetch_url_list(
+        &mut self,
+        job: &Job,
+        files: &[OtauFile],
+        fault: Option<FaultKind>,
+        job_started: tokio::time::Instant,
+    ) -> Result<u32, Stop> {
+        let signed = signed_url_list_json(files).map_err(|e| e.message);
+        self.verify_inline(job, signed, job_started).await?;
+        self.report(job, InstallStatus::Download, None, Some(0))
+            .await;
+        let shared = self.shared.clone();
+        for (i, file) in files.iter().enumerate() {
+            let n = files.len();
+            let msg = format!("Downloading file {} of {n}", i + 1);
+            let pct = u32::try_from(i * 100 / n).unwrap_or(0);
+            self.report(job, InstallStatus::DownloadStep, Some(msg), Some(pct))
+                .await;
+            let creds = &self.creds;
+            let got = retry(|| {
+                shared
+                    .http
+                    .download_file(creds, &file.url, file.size_bytes.min(MAX_ARTIFACT))
+            })
+            .await;
+            let failure = match got {
+                Err(e) if matches!(e.status(), Some(403 | 404)) => {
+                    self.note_error(&e);
+                    return Err((JobResult::Superseded, None, 0));
+                }
+                Err(e) => Some(format!("Download of file {} of {n} failed: {e}", i + 1)),
+                Ok(_) if fault == Some(FaultKind::Download) => Some(format!(
+                    "Connection lost during file {} of {n} (simulated link failure).",
+                    i + 1
+                )),
+                Ok(mut bytes) => {
+                    if fault == Some(FaultKind::Corrupt) && !bytes.is_empty() {
+                        bytes[0] ^= 0xff;
+                    }
+                    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+                    (bytes.len() as u64 != file.size_bytes || sha != file.sha256.as_str()).then(
+                        || {
+                            format!(
+                                "file {} of {n} ({}) does not match the list: {} bytes with \
+                                 SHA-256 {sha}, the list says {} bytes with {}",
+                                i + 1,
+                                file.url,
+                                bytes.len(),
+                                file.size_bytes,
+                                file.sha256
+                            )
+                        },
+                    )
+                }
+            };
+            if let Some(m) = failure {
+                self.report(job, InstallStatus::DownloadError, Some(m.clone()), None)
+                    .await;
+                self.set_state(DeviceState::Failed);
+                return Err((JobResult::DownloadError, Some(m), 0));
+            }
+        }
+        Ok(0)
+    }
+
+    /// A JSON payload or a URL list: its canonical JSON checked like an artifact's bytes.
+    async fn verify_inline(
+        &mut self,
+        job: &Job,
+        canonical: Result<Vec<u8>, String>,
+        job_started: tokio::time::Instant,
+    ) -> Result<(), Stop> {
+        match canonical {
+            Ok(bytes) => self.verify(job, &bytes, job_started).await,
+            Err(m) => Err(self.reject(job, InstallStatus::TestError, m).await),
+        }
+    }
+
+    /// `bytes` against the job's checksum and signature; a mismatch is reported and rejects the
+    /// job.
+    async fn verify(
+        &mut self,
+        job: &Job,
+        bytes: &[u8],
+        job_started: tokio::time::Instant,
+    ) -> Result<(), Stop> {
+        let checked = self
+            .shared
+            .cfg
+            .verifier
+            .check_learning(bytes, &job.checksum, job.signature.as_deref(), job_started)
+            .await;
+        match checked {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let status = match e {
+                    VerifyError::Checksum { .. } => InstallStatus::DownloadError,
+                    VerifyError::Unsigned
+                    | VerifyError::Signature { .. }
+                    | VerifyError::KeysUnavailable { .. } => InstallStatus::InstallAborted,
+                };
+                Err(self.reject(job, status, e.to_string()).await)
+            }
+        }
+    }
+
+    async fn reject(&mut self, job: &Job, status: InstallStatus, msg: String) -> Stop {
+        self.report(job, status, Some(msg.clone()), None).await;
+        self.set_state(DeviceState::Rejected);
+        (JobResult::Rejected, Some(msg), 0)
+    }
+
+    /// A JSON package: applied at once, no reboot; it then counts as installed.
+    async fn apply(&mut self, job: &Job, fault: Option<FaultKind>) -> Stop {
+        self.set_state(DeviceState::Installing);
+        self.report(job, InstallStatus::Install, None, None).await;
+        if fault == Some(FaultKind::Install) {
+            let msg = self.shared.cfg.faults.fail_message.clone();
+            self.report(job, InstallStatus::InstallError, Some(msg.clone()), None)
+                .await;
+            self.set_state(DeviceState::Failed);
+            return (JobResult::InstallError, Some(msg), 0);
+        }
+        self.report(job, InstallStatus::InstallSuccess, None, Some(100))
+            .await;
+        self.firmware = job.version.clone();
+        self.report(
+            job,
+            InstallStatus::InstalledVersion,
+            Some(String::new()),
+            None,
+        )
+        .await;
+        self.set_state(DeviceState::Installed);
+        (JobResult::Installed, None, 0)
     }
 
     /// Fetches every range (shuffled), surviving link drops by keeping what arrived.

@@ -2,6 +2,7 @@
 //! package (same device type and version) or image (same name) is reused.
 
 use airlift_core::package::PackageType;
+use airlift_core::payload::PayloadType;
 use airlift_core::wire::{
     CompatibilitySpec, CreatePackage, CreateSigningKey, FirmwareImage, Package, SigningKey,
 };
@@ -83,10 +84,12 @@ pub async fn ensure_package(
     api.create_package(&CreatePackage {
         package_type: PackageType::Fw,
         version: spec.version.clone(),
-        artifact_uri: image.datafile.clone(),
-        sha256: image.datafile_checksum.clone(),
+        payload_type: PayloadType::File,
+        artifact_uri: Some(image.datafile.clone()),
+        sha256: Some(image.datafile_checksum.clone()),
         signature: Some(signer.sign(&data)),
-        size_bytes: data.len() as u64,
+        size_bytes: Some(data.len() as u64),
+        payload: None,
         compatibility: CompatibilitySpec {
             device_type: spec.device_type.clone(),
             min_version: spec.min_version.clone(),

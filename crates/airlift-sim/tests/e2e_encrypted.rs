@@ -61,10 +61,12 @@ async fn devices_decrypt_verify_and_install_an_encrypted_package_and_refuse_a_wr
         .create_package(&CreatePackage {
             package_type: PackageType::Fw,
             version: "3.0.0".into(),
-            artifact_uri: image["datafile"].as_str().unwrap().into(),
-            sha256: image["datafile_checksum"].as_str().unwrap().into(),
+            payload_type: Default::default(),
+            artifact_uri: image["datafile"].as_str().map(Into::into),
+            sha256: image["datafile_checksum"].as_str().map(Into::into),
             signature: Some(signer.sign(&plain)),
-            size_bytes: plain.len() as u64,
+            size_bytes: Some(plain.len() as u64),
+            payload: None,
             compatibility: CompatibilitySpec {
                 device_type: "temp-sensor".into(),
                 min_version: "1.0.0".into(),

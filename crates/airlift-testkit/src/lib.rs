@@ -7,10 +7,12 @@
 //! directory. Run directly (`cargo test -p …`), a test builds what it needs itself.
 //!
 //! [`notifications`]: the fake desktop session of the notification tests.
+//! [`postgres`]: a private PostgreSQL 15 for the PostgreSQL store's tests.
 //! [`s3`]: a real S3-compatible server (s3s-fs) for the S3 storage tests; [`s3_proxy`] makes
 //! it fail on demand (503 for the next N requests, or an outage).
 
 pub mod notifications;
+pub mod postgres;
 pub mod s3;
 pub mod s3_proxy;
 

@@ -38,6 +38,9 @@ const TEST_PACKAGES: &[&str] = &[
     "xdotool",
     // The virtual environment Schemathesis (the API fuzzer of tests/api_fuzz.rs) runs in.
     "python3-venv",
+    // The PostgreSQL store's tests: airlift-testkit's `postgres` starts a private server
+    // (initdb, postgres, pg_isready, psql from /usr/lib/postgresql/15/bin).
+    "postgresql-15",
 ];
 
 /// The tauri-driver release the end-to-end tests speak to (pinned: the 3.x line is alpha).

@@ -22,4 +22,10 @@ fresh: boolean,
 /**
  * When this device's history was last fetched (Unix ms; `None`: never).
  */
-synced_at_ms: number | null, offline_reason: string | null, };
+synced_at_ms: number | null, offline_reason: string | null, 
+/**
+ * Until when the download URL of the device's current assignment works (RFC 3339), as
+ * the server said just now; `None` without an assignment or offline (not cached: it
+ * changes every half hour).
+ */
+download_url_expires_at: string | null, };

@@ -16,6 +16,8 @@ import type { HashProgress } from "./HashProgress";
 import type { HashedFile } from "./HashedFile";
 import type { ImageQuotaInfo } from "./ImageQuotaInfo";
 import type { ImportSigningKey } from "./ImportSigningKey";
+import type { InlinePackageOutcome } from "./InlinePackageOutcome";
+import type { InlinePackageRequest } from "./InlinePackageRequest";
 import type { KeyRegistration } from "./KeyRegistration";
 import type { KeyRegistrations } from "./KeyRegistrations";
 import type { NewConnection } from "./NewConnection";
@@ -70,6 +72,8 @@ export const deviceHistoryExport = (id: string) =>
   call<string | null>("device_history_export", { id });
 export const appEventsSubscribe = (onEvent: (message: AppEvent) => void) =>
   call<null>("app_events_subscribe", { onEvent: channel(onEvent) });
+export const inlinePackageCreate = (request: InlinePackageRequest) =>
+  call<InlinePackageOutcome>("inline_package_create", { request });
 export const rolloutsCached = () =>
   call<RolloutList>("rollouts_cached");
 export const rolloutsRefresh = () =>

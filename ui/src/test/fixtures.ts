@@ -14,6 +14,7 @@ export const pkg = (over: Partial<PackageSummary> = {}): PackageSummary => ({
   created_at: "2026-11-23T10:00:00Z",
   release_notes: "Fix sensor drift.",
   stored_encrypted: false,
+  payload_type: "FILE",
   ...over,
 });
 

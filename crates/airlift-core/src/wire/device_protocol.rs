@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::package::PackageType;
+use crate::error::ApiError;
+use crate::package::{PackageType, Sha256Hex};
+use crate::payload::{canonical_json, PayloadType, UrlListEntry};
 
 /// A persistent command's kind (seed 000: delivery rides on persistent RPC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -73,6 +75,93 @@ pub struct OtaAssignment {
     pub download_url_expires_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption: Option<AssignmentEncryption>,
+    /// Seed 002's `config_otau`: the same assignment in the seed's own shape.
+    pub config_otau: ConfigOtau,
+}
+
+/// Seed 002's `config_otau` (`{"version", "name", "description", "type", "payload"}`).
+///
+/// `payload` is the download URL (FILE), the object (JSON) or the list of [`OtauFile`]s
+/// (URL_LIST); [`ConfigOtau::payload`] reads it back typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigOtau {
+    pub version: String,
+    /// Human-readable: the package's device type and version, e.g. `temp-sensor 2.1.0`.
+    pub name: String,
+    /// The package's release notes.
+    pub description: String,
+    #[serde(rename = "type")]
+    pub payload_type: PayloadType,
+    pub payload: serde_json::Value,
+}
+
+/// One file of a URL_LIST `config_otau`: `url` is where the device downloads it (the server's
+/// copy), `source_url` where the server fetched it from. The package's `checksum` and signature
+/// cover the canonical JSON of the list as created, `[{"url": source_url, "sha256",
+/// "size_bytes"}]` ([`signed_url_list_json`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtauFile {
+    pub url: String,
+    pub sha256: Sha256Hex,
+    pub size_bytes: u64,
+    pub source_url: String,
+}
+
+/// What a `config_otau` asks for, typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OtauPayload {
+    /// The download URL.
+    File(String),
+    Json(serde_json::Map<String, serde_json::Value>),
+    UrlList(Vec<OtauFile>),
+}
+
+impl ConfigOtau {
+    pub fn new(version: &str, name: String, description: &str, payload: OtauPayload) -> Self {
+        let (payload_type, payload) = match payload {
+            OtauPayload::File(url) => (PayloadType::File, serde_json::Value::String(url)),
+            OtauPayload::Json(object) => (PayloadType::Json, serde_json::Value::Object(object)),
+            OtauPayload::UrlList(files) => (
+                PayloadType::UrlList,
+                serde_json::to_value(files).unwrap_or_default(),
+            ),
+        };
+        Self {
+            version: version.to_owned(),
+            name,
+            description: description.to_owned(),
+            payload_type,
+            payload,
+        }
+    }
+
+    /// `payload` read according to `type`; an error says what does not fit.
+    pub fn payload(&self) -> Result<OtauPayload, String> {
+        match (&self.payload_type, &self.payload) {
+            (PayloadType::File, serde_json::Value::String(url)) => {
+                Ok(OtauPayload::File(url.clone()))
+            }
+            (PayloadType::Json, serde_json::Value::Object(o)) => Ok(OtauPayload::Json(o.clone())),
+            (PayloadType::UrlList, list) => serde_json::from_value(list.clone())
+                .map(OtauPayload::UrlList)
+                .map_err(|e| format!("config_otau payload is not a URL list: {e}")),
+            (t, _) => Err(format!("config_otau payload does not fit type {t}")),
+        }
+    }
+}
+
+/// The bytes a URL_LIST package's `checksum` and signature cover: the canonical JSON of the
+/// list as created (each file's source URL, checksum and size).
+pub fn signed_url_list_json(files: &[OtauFile]) -> Result<Vec<u8>, ApiError> {
+    let list: Vec<UrlListEntry> = files
+        .iter()
+        .map(|f| UrlListEntry {
+            url: f.source_url.clone(),
+            sha256: f.sha256.clone(),
+            size_bytes: f.size_bytes,
+        })
+        .collect();
+    canonical_json(&list)
 }
 
 /// How an assigned package's stored bytes are encrypted (`airlift_core::encryption` defines

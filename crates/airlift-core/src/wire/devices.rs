@@ -34,6 +34,11 @@ pub struct Device {
     /// `change_seq`, so incremental syncs do not re-list a polling fleet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen_at: Option<String>,
+    /// On `GET /devices/{id}` only: until when the download URL of the device's current
+    /// assignment works (RFC 3339; the device renews it by polling). `None` without an
+    /// assignment, and in lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_url_expires_at: Option<String>,
 }
 
 /// The answer to provisioning: the only time `device_token` is ever shown (the server keeps

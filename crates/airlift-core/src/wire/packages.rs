@@ -1,8 +1,14 @@
 use serde::{Deserialize, Serialize};
 
 use crate::package::PackageType;
+use crate::payload::PayloadType;
 
-/// `POST /api/v1/ota/packages` (seed 000's fields).
+/// `POST /api/v1/ota/packages` (seed 000's fields, and seed 002's payload types).
+///
+/// A `FILE` package (the default) names its artifact (`artifact_uri`, `sha256`, `size_bytes`,
+/// all required) and has no `payload`; a `JSON` or `URL_LIST` package has a `payload` (see
+/// `payload::parse_inline`) and none of the artifact fields: its `sha256` and size are those
+/// of the payload's canonical JSON, computed by the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePackage {
@@ -10,15 +16,24 @@ pub struct CreatePackage {
     pub package_type: PackageType,
     /// Semantic version, checked with `package::parse_version`.
     pub version: String,
+    #[serde(default, skip_serializing_if = "PayloadType::is_file")]
+    pub payload_type: PayloadType,
     /// An image's `datafile` (`airlift://images/{id}`) or an http(s) URL on an allowed host.
-    pub artifact_uri: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_uri: Option<String>,
     /// Declared SHA-256 (hex) of the artifact; the server recomputes it before accepting.
-    pub sha256: String,
-    /// Base64 signature over the artifact's SHA-256 (see `signing`); required when the tenant
-    /// requires signatures, and checked whenever present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Base64 signature over the artifact's SHA-256, or over the SHA-256 of a JSON / URL_LIST
+    /// payload's canonical JSON (see `signing`); required when the tenant requires signatures,
+    /// and checked whenever present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
-    pub size_bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+    /// A JSON package's object, or a URL_LIST package's `[{"url", "sha256", "size_bytes"}]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<serde_json::Value>,
     pub compatibility: CompatibilitySpec,
     #[serde(default)]
     pub release_notes: String,
@@ -47,6 +62,14 @@ pub struct Package {
     #[serde(rename = "type")]
     pub package_type: PackageType,
     pub version: String,
+    /// Seed 002's package type (`FILE` for every package made before payload types existed).
+    #[serde(default)]
+    pub payload_type: PayloadType,
+    /// A JSON package's object, or a URL_LIST package's list as verified (each entry's source
+    /// `url`, `sha256`, `size_bytes`); absent for a FILE package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<serde_json::Value>,
+    /// Empty for JSON and URL_LIST packages (their content is `payload`).
     pub artifact_uri: String,
     pub sha256: String,
     pub signature: Option<String>,
@@ -81,7 +104,8 @@ mod tests {
             "release_notes": "Fix sensor drift above 60C; reduce idle current." }"#;
         let req: CreatePackage = serde_json::from_str(seed).unwrap();
         assert_eq!(req.package_type, PackageType::Fw);
-        assert_eq!(req.size_bytes, 524288);
+        assert_eq!(req.size_bytes, Some(524288));
+        assert_eq!(req.payload_type, PayloadType::File, "FILE is the default");
 
         let extra = seed.replacen("\"type\"", "\"colour\": 1, \"type\"", 1);
         assert!(serde_json::from_str::<CreatePackage>(&extra).is_err());

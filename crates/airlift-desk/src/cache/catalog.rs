@@ -6,6 +6,7 @@
 use std::str::FromStr;
 
 use airlift_core::package::PackageType;
+use airlift_core::payload::PayloadType;
 use airlift_core::rollout::RolloutStatus;
 use rusqlite::types::Type;
 use rusqlite::{params, OptionalExtension as _, Row};
@@ -15,7 +16,7 @@ use super::{get_u64, to_sql_u64, Cache, UpsertStats};
 use crate::error::DeskError;
 
 const PACKAGE_COLUMNS: &str = "id, type, version, device_type, min_version, size_bytes, sha256, \
-                               signature_status, created_at, release_notes, stored_encrypted";
+                               signature_status, created_at, release_notes, payload_type, stored_encrypted";
 
 const ROLLOUT_COLUMNS: &str = "id, package_id, status, counters, created_at, updated_at";
 
@@ -37,14 +38,15 @@ impl Cache {
                 .prepare_cached(
                     "INSERT INTO packages (connection_id, id, type, version, device_type, min_version,
                                            size_bytes, sha256, signature_status, created_at,
-                                           release_notes, stored_encrypted)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                                           release_notes, payload_type, stored_encrypted)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
                      ON CONFLICT (connection_id, id) DO UPDATE SET
                          type = excluded.type, version = excluded.version,
                          device_type = excluded.device_type, min_version = excluded.min_version,
                          size_bytes = excluded.size_bytes, sha256 = excluded.sha256,
                          signature_status = excluded.signature_status,
                          created_at = excluded.created_at, release_notes = excluded.release_notes,
+                         payload_type = excluded.payload_type,
                          stored_encrypted = excluded.stored_encrypted
                      WHERE (packages.type, packages.version, packages.device_type,
                             packages.size_bytes, packages.sha256, packages.signature_status,
@@ -53,6 +55,7 @@ impl Cache {
                             excluded.signature_status, excluded.created_at)
                         OR packages.min_version IS NOT excluded.min_version
                         OR packages.release_notes IS NOT excluded.release_notes
+                        OR packages.payload_type IS NOT excluded.payload_type
                         OR packages.stored_encrypted IS NOT excluded.stored_encrypted",
                 )
                 .map_err(fail)?;
@@ -70,6 +73,7 @@ impl Cache {
                         p.signature_status,
                         p.created_at,
                         p.release_notes,
+                        p.payload_type.as_str(),
                         p.stored_encrypted,
                     ])
                     .map_err(fail)?;
@@ -252,7 +256,8 @@ fn package_from_row(row: &Row<'_>) -> rusqlite::Result<PackageRow> {
         signature_status: row.get(7)?,
         created_at: row.get(8)?,
         release_notes: row.get(9)?,
-        stored_encrypted: row.get(10)?,
+        payload_type: parse_column::<PayloadType>(10, &row.get::<_, String>(10)?)?,
+        stored_encrypted: row.get(11)?,
     })
 }
 

@@ -24,8 +24,9 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0005_notified_pauses.sql")),
     M::up(include_str!("../../migrations/0006_device_search.sql")),
     M::up(include_str!("../../migrations/0007_upload_request.sql")),
+    M::up(include_str!("../../migrations/0008_payload_type.sql")),
     M::up(include_str!(
-        "../../migrations/0008_package_stored_encrypted.sql"
+        "../../migrations/0009_package_stored_encrypted.sql"
     )),
 ];
 

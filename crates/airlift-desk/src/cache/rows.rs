@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use airlift_core::package::PackageType;
+use airlift_core::payload::PayloadType;
 use airlift_core::rollout::RolloutStatus;
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +59,9 @@ pub struct PackageRow {
     /// The server stores the package's bytes encrypted.
     #[serde(default)]
     pub stored_encrypted: bool,
+    /// Seed 002's package type.
+    #[serde(default)]
+    pub payload_type: PayloadType,
 }
 
 /// A rollout and its latest device counters.

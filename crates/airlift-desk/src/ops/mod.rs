@@ -8,6 +8,7 @@
 
 pub mod history;
 pub mod keys;
+pub mod payloads;
 pub mod rollouts;
 pub mod upload;
 

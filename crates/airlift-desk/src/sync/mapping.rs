@@ -40,5 +40,6 @@ pub fn package_row(p: &Package) -> PackageRow {
         created_at: p.created_at.clone(),
         release_notes: (!p.release_notes.is_empty()).then(|| p.release_notes.clone()),
         stored_encrypted: p.datafile_encryption,
+        payload_type: p.payload_type,
     }
 }

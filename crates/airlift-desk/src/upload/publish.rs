@@ -1,6 +1,7 @@
 //! Creating the package from an uploaded image, signed with a key from the KeyStore.
 
 use airlift_core::package::{PackageType, Sha256Hex};
+use airlift_core::payload::PayloadType;
 use airlift_core::wire::{CompatibilitySpec, CreatePackage, FirmwareImage, Package};
 use serde::{Deserialize, Serialize};
 
@@ -44,10 +45,12 @@ pub async fn publish(
     let req = CreatePackage {
         package_type: spec.package_type,
         version: spec.version.clone(),
-        artifact_uri: image.datafile.clone(),
-        sha256: sha256_hex.to_owned(),
+        payload_type: PayloadType::File,
+        artifact_uri: Some(image.datafile.clone()),
+        sha256: Some(sha256_hex.to_owned()),
         signature,
-        size_bytes: image.datafile_size,
+        size_bytes: Some(image.datafile_size),
+        payload: None,
         compatibility: CompatibilitySpec {
             device_type: spec.device_type.clone(),
             min_version: spec.min_version.clone(),

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use airlift_core::package::PackageType;
+use airlift_core::payload::PayloadType;
 use airlift_core::rollout::RolloutStatus;
 use airlift_desk::cache::rows::{
     DeviceRow, HistoryEntryRow, PackageRow, RolloutRow, RolloutTransitionRow,

@@ -19,9 +19,12 @@ fn packages_rollouts_and_histories_round_trip() {
         created_at: "2026-11-20T10:00:00Z".into(),
         release_notes: Some("Fixes the watchdog".into()),
         stored_encrypted: true,
+        payload_type: PayloadType::File,
     };
     let mut newer = pkg.clone();
     newer.id = "pkg-2".into();
+    // Seed 002: a JSON package keeps its type through the cache.
+    newer.payload_type = PayloadType::Json;
     newer.created_at = "2026-11-21T10:00:00Z".into();
     let stats = cache
         .upsert_packages(CONN, &[pkg.clone(), newer.clone()])

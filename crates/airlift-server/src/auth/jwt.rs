@@ -73,6 +73,13 @@ impl JwtKeys {
         )?))
     }
 
+    /// A new random secret (32 bytes).
+    pub fn new_secret() -> anyhow::Result<Vec<u8>> {
+        let mut secret = vec![0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        Ok(secret)
+    }
+
     pub fn mint(
         &self,
         tenant_id: &str,

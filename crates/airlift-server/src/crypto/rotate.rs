@@ -12,7 +12,7 @@ use anyhow::Context as _;
 
 use super::server_key::random_key;
 use super::{DataKeys, ServerKeys};
-use crate::store::sqlite::SqliteStore;
+use crate::store::DataKeyStore;
 
 /// Fails (naming what is missing) unless every sealed data key opens with `keys`: a server
 /// started with the wrong key file must not come up and fail every encrypted download.
@@ -50,7 +50,7 @@ pub struct Rotated {
 
 /// Replaces the server key in `key_file` by a fresh one and re-wraps every data key with it.
 /// Run while no server uses the deployment (a running server holds the old key in memory).
-pub fn rotate(store: &SqliteStore, key_file: &Path) -> anyhow::Result<Rotated> {
+pub async fn rotate(store: &dyn DataKeyStore, key_file: &Path) -> anyhow::Result<Rotated> {
     let old = ServerKeys::load(key_file)?.with_context(|| {
         format!(
             "{} does not exist: there is no key to rotate",
@@ -58,7 +58,8 @@ pub fn rotate(store: &SqliteStore, key_file: &Path) -> anyhow::Result<Rotated> {
         )
     })?;
     let sealed = store
-        .data_keys_blocking()
+        .data_keys()
+        .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     check_all_open(&DataKeys::new(old.clone()), &sealed, key_file)?;
     // 1. The file holds the new key (current) and the old ones.
@@ -74,14 +75,16 @@ pub fn rotate(store: &SqliteStore, key_file: &Path) -> anyhow::Result<Rotated> {
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?,
         );
     }
+    let rewrapped_count = rewrapped.len();
     store
-        .replace_data_keys_blocking(&rewrapped)
+        .replace_data_keys(rewrapped)
+        .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     // 3. The old keys leave the file.
     let new = both.only_current();
     new.save(key_file)?;
     Ok(Rotated {
         new_key_id: new.current_id().to_owned(),
-        rewrapped: rewrapped.len(),
+        rewrapped: rewrapped_count,
     })
 }

@@ -35,7 +35,7 @@ async fn write<U, T, F>(units: &U, work: F) -> StoreResult<T>
 where
     U: RolloutUnits + ?Sized,
     T: Send + 'static,
-    F: FnOnce(&mut dyn RolloutTx) -> StoreResult<T> + Send + 'static,
+    F: Fn(&mut dyn RolloutTx) -> StoreResult<T> + Send + 'static,
 {
     let out = units
         .write_unit(Box::new(move |tx| Ok(Box::new(work(tx)?) as AnyOutput)))
@@ -48,7 +48,7 @@ async fn read<U, T, F>(units: &U, work: F) -> StoreResult<T>
 where
     U: RolloutUnits + ?Sized,
     T: Send + 'static,
-    F: FnOnce(&mut dyn RolloutTx) -> StoreResult<T> + Send + 'static,
+    F: Fn(&mut dyn RolloutTx) -> StoreResult<T> + Send + 'static,
 {
     let out = units
         .read_unit(Box::new(move |tx| Ok(Box::new(work(tx)?) as AnyOutput)))
@@ -93,7 +93,7 @@ pub async fn retry_failed_rollout<U: RolloutUnits + ?Sized>(
 ) -> StoreResult<(CreatedRollout, Vec<RolloutEventData>)> {
     let (tenant, id) = (tenant_id.to_owned(), id.to_owned());
     write(units, move |tx| {
-        retry::retry_failed(tx, &tenant, &id, body, new_id, ctx)
+        retry::retry_failed(tx, &tenant, &id, body.clone(), new_id.clone(), ctx.clone())
     })
     .await
 }
@@ -108,7 +108,10 @@ pub async fn rollout_action<U: RolloutUnits + ?Sized>(
     ctx: Ctx,
 ) -> StoreResult<(Rollout, Vec<RolloutEventData>)> {
     let (tenant, id) = (tenant_id.to_owned(), id.to_owned());
-    write(units, move |tx| actions::act(tx, &tenant, &id, action, ctx)).await
+    write(units, move |tx| {
+        actions::act(tx, &tenant, &id, action, ctx.clone())
+    })
+    .await
 }
 
 /// Records a device's report (durable once this returns).
@@ -122,7 +125,7 @@ pub async fn record_report<U: RolloutUnits + ?Sized>(
     let (tenant, device) = (tenant_id.to_owned(), device_id.to_owned());
     units
         .report_unit(Box::new(move |tx| {
-            reports::record(tx, &tenant, &device, &report, ctx)
+            reports::record(tx, &tenant, &device, &report, ctx.clone())
         }))
         .await
 }

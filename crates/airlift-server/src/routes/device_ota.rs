@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::auth::{DeviceCaller, DeviceToken};
 use crate::device_protocol::assignments::Readable;
+use crate::device_protocol::config_otau::{config_otau, device_download_urls, DownloadUrls};
 use crate::engine;
 use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path, Query};
@@ -74,6 +75,23 @@ pub async fn get_ota(
             None
         }
     };
+    // config_otau names the signed download URLs where they can be made, else the device
+    // protocol's own download route (device token).
+    let fallback = device_download_urls(&id, &a.package);
+    let mut files = Vec::with_capacity(a.package.file_keys.len());
+    for (key, fallback) in a.package.file_keys.iter().zip(fallback.files) {
+        files.push(match state.download_urls.url_for(key).await {
+            Ok(d) => d.url,
+            Err(_) => fallback,
+        });
+    }
+    let urls = DownloadUrls {
+        package: download
+            .as_ref()
+            .map_or(fallback.package, |d| d.url.clone()),
+        files,
+    };
+    let config_otau = config_otau(&a.package, urls);
     Ok(Json(OtaAssignment {
         package_id: a.package.id,
         package_type: a.package.key.package_type,
@@ -87,6 +105,7 @@ pub async fn get_ota(
         encryption,
         download_url_expires_at: download.as_ref().map(|d| d.expires_at_rfc3339.clone()),
         download_url: download.map(|d| d.url),
+        config_otau,
     })
     .into_response())
 }

@@ -19,6 +19,7 @@ use crate::store::DeviceRecord;
 fn to_wire(d: DeviceRecord) -> Device {
     Device {
         last_seen_at: None,
+        download_url_expires_at: None,
         device_id: d.id,
         name: d.name,
         profile_id: d.profile_id,
@@ -109,5 +110,13 @@ pub async fn get_one(
 ) -> AppResult<Json<Device>> {
     caller.require(Permission::Read)?;
     let d = fleet::device(&*state.store, caller.tenant_id(), &id).await?;
-    Ok(Json(with_last_seen(&state, to_wire(d))))
+    let mut device = with_last_seen(&state, to_wire(d));
+    // Support staff see how long the device's download URL lasts (seed 001's expiring URLs):
+    // the one its polls get now, renewed by polling. A URL that cannot be made is left out.
+    if let Some(a) = state.store.assignment(caller.tenant_id(), &id).await? {
+        if let Ok(url) = state.download_urls.url_for(&a.package.storage_key).await {
+            device.download_url_expires_at = Some(url.expires_at_rfc3339);
+        }
+    }
+    Ok(Json(device))
 }

@@ -18,6 +18,11 @@ fn to_wire(p: PackageRecord) -> Package {
         package_id: p.id,
         package_type: p.key.package_type,
         version: p.key.version,
+        payload_type: p.payload_type,
+        payload: p
+            .payload
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok()),
         artifact_uri: p.artifact_uri,
         sha256: p.sha256,
         signature: p.signature,

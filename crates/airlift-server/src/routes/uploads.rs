@@ -131,6 +131,10 @@ pub async fn list_chunks(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<ListResponse<UploadChunk>>> {
     caller.require(Permission::Read)?;
+    // `after` is a chunk id (an integer): an empty one is malformed, not absent.
+    if q.after.as_deref() == Some("") {
+        return Err(ApiError::invalid_argument("after must be a chunk id, got \"\"").into());
+    }
     let page = q.page()?;
     let items = service::list_chunks(&*state.store, caller.tenant_id(), &id, page.clone()).await?;
     Ok(Json(list_response(&page, items, chunk_to_wire)))

@@ -5,6 +5,7 @@ use airlift_core::device_state::DeviceRolloutState;
 use airlift_core::encryption::SealedDataKey;
 use airlift_core::install_status::InstallStatus;
 use airlift_core::package::PackageType;
+use airlift_core::payload::PayloadType;
 use airlift_core::rollout::RolloutStatus;
 use airlift_core::signing::SigningAlgorithm;
 use airlift_core::wire::{CommandKind, UploadJobStatus};
@@ -154,11 +155,18 @@ pub struct PackageRecord {
     pub signing_key_id: Option<String>,
     pub size_bytes: u64,
     pub release_notes: String,
-    /// `firmware/{tenant}/{version}/{sha256}.bin`.
+    /// `firmware/{tenant}/{version}/{sha256}.bin`: the artifact, or a JSON / URL_LIST
+    /// package's canonical payload.
     pub storage_key: String,
     pub created_at: String,
     /// Incremental-sync cursor (the row's insertion order; ignored on insert).
     pub change_seq: u64,
+    /// Seed 002's package type.
+    pub payload_type: PayloadType,
+    /// A JSON or URL_LIST package's payload as canonical JSON (the bytes `sha256` covers).
+    pub payload: Option<String>,
+    /// A URL_LIST package's stored files, in list order (their `firmware/…` keys).
+    pub file_keys: Vec<String>,
     /// Set when the stored bytes are encrypted (made from an encrypted image, whose data key
     /// it shares); `sha256` and `size_bytes` are the plain bytes'.
     pub data_key: Option<SealedDataKey>,

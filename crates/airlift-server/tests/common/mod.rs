@@ -63,6 +63,8 @@ impl Server {
             .arg("--data")
             .arg(data)
             .args(["--listen", "127.0.0.1:0"])
+            // AIRLIFT_TEST_DATABASE=postgres: a database of its own on the test cluster.
+            .args(airlift_testkit::postgres::server_args(data))
             .args(extra)
             .env("RUST_LOG", level)
             .envs(env.iter().copied())
@@ -137,6 +139,7 @@ pub fn token(data: &Path, tenant: &str, role: &str) -> String {
     let out = Command::new(BIN)
         .args(["token", "--create", "--data"])
         .arg(data)
+        .args(airlift_testkit::postgres::server_args(data))
         .args(["--tenant", tenant, "--role", role])
         .env("RUST_LOG", "warn")
         .output()
@@ -154,6 +157,86 @@ pub fn token(data: &Path, tenant: &str, role: &str) -> String {
         "token printed more than one line: {stdout:?}"
     );
     lines[0].to_owned()
+}
+
+/// The database of the server on `data`, opened the way its backend allows: the SQLite file,
+/// or psql on the PostgreSQL database the harness gave it (`AIRLIFT_TEST_DATABASE=postgres`).
+/// Statements name values inline (ids are `[a-z0-9_]`), so they read the same on both.
+pub enum Db {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Db {
+    pub fn of(data: &Path) -> Db {
+        match airlift_testkit::postgres::server_args(data).get(1) {
+            Some(url) if url.starts_with("postgres") => Db::Postgres(url.clone()),
+            _ => Db::Sqlite(data.join("airlift.db")),
+        }
+    }
+
+    /// The first row of `sql`, every column an integer.
+    pub fn ints(&self, sql: &str) -> Vec<i64> {
+        match self {
+            Db::Sqlite(path) => {
+                let c = rusqlite::Connection::open(path).expect("open the server's database");
+                let mut stmt = c.prepare(sql).expect("prepare");
+                let n = stmt.column_count();
+                stmt.query_row([], |r| (0..n).map(|i| r.get(i)).collect())
+                    .expect("one row")
+            }
+            Db::Postgres(url) => airlift_testkit::postgres::psql(url, sql)
+                .lines()
+                .next()
+                .expect("one row")
+                .split('|')
+                .map(|v| v.parse().expect("an integer"))
+                .collect(),
+        }
+    }
+
+    /// Runs statements that change the database (what an older server left behind).
+    pub fn execute(&self, sql: &str) {
+        match self {
+            Db::Sqlite(path) => rusqlite::Connection::open(path)
+                .expect("open the server's database")
+                .execute_batch(sql)
+                .expect("execute"),
+            Db::Postgres(url) => {
+                airlift_testkit::postgres::psql(url, sql);
+            }
+        }
+    }
+
+    /// The deployment's JWT secret: the file under `data` with SQLite, the database's own on
+    /// PostgreSQL.
+    pub fn jwt_secret(&self, data: &Path) -> Vec<u8> {
+        match self {
+            Db::Sqlite(_) => {
+                let text = std::fs::read_to_string(data.join("jwt-secret")).unwrap();
+                STANDARD.decode(text.trim()).unwrap()
+            }
+            Db::Postgres(url) => hex::decode(airlift_testkit::postgres::psql(
+                url,
+                "SELECT encode(value, 'hex') FROM airlift_secrets WHERE name = 'jwt'",
+            ))
+            .unwrap(),
+        }
+    }
+
+    /// Every byte the database stores (the SQLite file and its WAL, or a pg_dump).
+    pub fn stored_bytes(&self) -> Vec<u8> {
+        match self {
+            Db::Sqlite(path) => {
+                let mut bytes = std::fs::read(path).unwrap_or_default();
+                let mut wal = path.as_os_str().to_owned();
+                wal.push("-wal");
+                bytes.extend(std::fs::read(PathBuf::from(wal)).unwrap_or_default());
+                bytes
+            }
+            Db::Postgres(url) => airlift_testkit::postgres::dump(url),
+        }
+    }
 }
 
 pub fn tempdir() -> tempfile::TempDir {

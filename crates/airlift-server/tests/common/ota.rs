@@ -36,7 +36,16 @@ pub async fn fleet(n: usize, extra: &[&str]) -> Fleet {
 
 /// [`fleet`] on a server with `env` added to its environment (S3 credentials).
 pub async fn fleet_env(n: usize, extra: &[&str], env: &[(&str, &str)]) -> Fleet {
-    let dir = tempdir();
+    fleet_in(tempdir(), n, extra, env).await
+}
+
+/// [`fleet_env`] on a server started on `dir` (whose database a test may have chosen).
+pub async fn fleet_in(
+    dir: tempfile::TempDir,
+    n: usize,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Fleet {
     let server = Server::start_with_env(dir.path(), extra, env);
     let admin = Api::for_tenant(&server, "acme", "admin");
     let rm = Api::for_tenant(&server, "acme", "release-manager");

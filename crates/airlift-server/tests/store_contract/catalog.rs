@@ -85,8 +85,8 @@ pub async fn contract<S: CatalogStore + ?Sized>(store: &S, a: &TenantRecord, b: 
     };
     let encrypted = PackageRecord {
         data_key: Some(key.clone()),
-        storage_key: format!("firmware/{}/3.0.0/x.dk_pkg.enc", a.id),
-        ..package(&a.id, "pkg_enc", "3.0.0")
+        storage_key: format!("firmware/{}/3.5.0/x.dk_pkg.enc", a.id),
+        ..package(&a.id, "pkg_enc", "3.5.0")
     };
     store.create_package(encrypted).await.unwrap();
     let got = store.package(&a.id, "pkg_enc").await.unwrap().unwrap();
@@ -98,4 +98,37 @@ pub async fn contract<S: CatalogStore + ?Sized>(store: &S, a: &TenantRecord, b: 
         .unwrap()
         .data_key
         .is_none());
+
+    // Seed 002: a URL_LIST package keeps its payload and file keys, and its files are
+    // referred to like an artifact (start-up recovery must not remove them).
+    let file = |n: u32| format!("firmware/{}/3.0.0/file{n}.bin", a.id);
+    let list = PackageRecord {
+        payload_type: PayloadType::UrlList,
+        payload: Some(r#"[{"sha256":"ab","size_bytes":1,"url":"http://h/a"}]"#.into()),
+        file_keys: vec![file(1), file(2)],
+        ..package(&a.id, "pkg_list", "3.0.0")
+    };
+    store.create_package(list.clone()).await.unwrap();
+    let read = store.package(&a.id, "pkg_list").await.unwrap().unwrap();
+    assert_eq!(
+        (read.payload_type, read.payload, read.file_keys),
+        (list.payload_type, list.payload, list.file_keys)
+    );
+    let refs = store.referenced_object_keys().await.unwrap();
+    assert!(
+        refs.contains(&file(1)) && refs.contains(&file(2)),
+        "{refs:?}"
+    );
+    assert!(store.object_key_in_use(&file(2)).await.unwrap());
+    assert!(!store.object_key_in_use(&file(3)).await.unwrap());
+    let json = PackageRecord {
+        payload_type: PayloadType::Json,
+        payload: Some(r#"{"a":1}"#.into()),
+        ..package(&a.id, "pkg_json", "4.0.0")
+    };
+    store.create_package(json).await.unwrap();
+    let read = store.package(&a.id, "pkg_json").await.unwrap().unwrap();
+    assert_eq!(read.payload_type, PayloadType::Json);
+    assert_eq!(read.payload.as_deref(), Some(r#"{"a":1}"#));
+    assert!(read.file_keys.is_empty());
 }

@@ -1,9 +1,10 @@
 //! The behaviour every store implementation must have, one suite per store trait, each checked
-//! against its trait only. A new backend (PostgreSQL) adds one `#[tokio::test]` per suite
-//! calling it with its store, and one calling [`contract`] (every suite, in order, on one
-//! store: the object keys the catalog reports span aggregates).
+//! against its trait only, and [`contract`] (every suite, in order, on one store: the object
+//! keys the catalog reports span aggregates). `suites!` runs each on every backend: SQLite in
+//! a temporary file, PostgreSQL in a new database on the test process's cluster.
 
 mod catalog;
+mod data_keys;
 mod device_protocol;
 mod events;
 mod fleet;
@@ -16,9 +17,11 @@ mod uploads;
 
 use airlift_core::error::ErrorCode;
 use airlift_core::package::PackageType;
+use airlift_core::payload::PayloadType;
 use airlift_core::signing::SigningAlgorithm;
 use airlift_core::wire::UploadJobStatus;
 use airlift_server::engine::create_devices;
+use airlift_server::store::postgres::{PgOptions, PgStore};
 pub use airlift_server::store::rollout_port::RolloutUnits;
 use airlift_server::store::sqlite::SqliteStore;
 pub use airlift_server::store::*;
@@ -27,6 +30,7 @@ fn code(e: StoreError) -> ErrorCode {
     match e {
         StoreError::Api(api) => api.code,
         StoreError::Backend(b) => panic!("backend error: {b:#}"),
+        StoreError::Unavailable(b) => panic!("database unavailable: {b}"),
     }
 }
 
@@ -76,6 +80,9 @@ fn package(tenant: &str, id: &str, version: &str) -> PackageRecord {
         created_at: "2026-01-01T00:00:00Z".into(),
         change_seq: 0,
         data_key: None,
+        payload_type: PayloadType::File,
+        payload: None,
+        file_keys: Vec::new(),
     }
 }
 
@@ -118,94 +125,236 @@ async fn running_rollout(store: &dyn Store) -> (TenantRecord, TenantRecord, Stri
     (a, b, rollout)
 }
 
-fn sqlite() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open_blocking(&dir.path().join("db.sqlite")).unwrap();
-    (dir, store)
+/// A store to run a suite on, and what keeps it alive (a temporary directory or database).
+trait Backend {
+    type Guard;
+    async fn open() -> (Self::Guard, Box<dyn Store>);
 }
 
-#[tokio::test]
-async fn sqlite_tenant_store_keeps_its_contract() {
-    let (_dir, store) = sqlite();
-    tenants::contract(&store).await;
+struct Sqlite;
+
+impl Backend for Sqlite {
+    type Guard = tempfile::TempDir;
+    async fn open() -> (Self::Guard, Box<dyn Store>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_blocking(&dir.path().join("db.sqlite")).unwrap();
+        (dir, Box::new(store))
+    }
 }
 
-#[tokio::test]
-async fn sqlite_idempotency_store_keeps_its_contract() {
-    let (_dir, store) = sqlite();
-    let (a, b) = tenants::contract(&store).await;
-    idempotency_keys::contract(&store, &a, &b).await;
+/// A new database on the test process's PostgreSQL cluster (airlift-testkit).
+struct Postgres;
+
+impl Backend for Postgres {
+    type Guard = ();
+    async fn open() -> (Self::Guard, Box<dyn Store>) {
+        let url = airlift_testkit::postgres::shared().create_database();
+        let store = PgStore::open(&url, PgOptions::default()).await.unwrap();
+        ((), Box::new(store))
+    }
 }
 
-#[tokio::test]
-async fn sqlite_upload_store_keeps_its_contract() {
-    let (_dir, store) = sqlite();
-    let (a, b) = tenants::contract(&store).await;
-    uploads::contract(&store, &a, &b).await;
+/// Every suite as one test per backend: the same code, run on each store.
+macro_rules! suites {
+    ($backend:ident, $module:ident) => {
+        mod $module {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn tenant_store_keeps_its_contract() {
+                let (_guard, store) = $backend::open().await;
+                tenants::contract(&*store).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn idempotency_store_keeps_its_contract() {
+                let (_guard, store) = $backend::open().await;
+                let (a, b) = tenants::contract(&*store).await;
+                idempotency_keys::contract(&*store, &a, &b).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn upload_store_keeps_its_contract() {
+                let (_guard, store) = $backend::open().await;
+                let (a, b) = tenants::contract(&*store).await;
+                uploads::contract(&*store, &a, &b).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn catalog_store_keeps_its_contract() {
+                let (_guard, store) = $backend::open().await;
+                let (a, b) = tenants::contract(&*store).await;
+                catalog::contract(&*store, &a, &b).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn data_key_store_keeps_its_contract() {
+                let (_guard, store) = $backend::open().await;
+                let (a, b) = tenants::contract(&*store).await;
+                data_keys::contract(&*store, &a, &b).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn fleet_store_keeps_its_contract() {
+                let (_guard, store) = $backend::open().await;
+                let (a, b) = tenants::contract(&*store).await;
+                fleet::contract(&*store, &a, &b).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn rollout_store_keeps_its_contract() {
+                let (_guard, store) = $backend::open().await;
+                let (a, b, rollout) = running_rollout(&*store).await;
+                rollouts::contract(&*store, &a, &b, &rollout).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn event_store_keeps_its_contract() {
+                let (_guard, store) = $backend::open().await;
+                let (a, b, rollout) = running_rollout(&*store).await;
+                events::contract(&*store, &a, &b, &rollout).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn device_protocol_store_keeps_its_contract() {
+                let (_guard, store) = $backend::open().await;
+                let (a, b, rollout) = running_rollout(&*store).await;
+                let running = rollouts::contract(&*store, &a, &b, &rollout).await;
+                device_protocol::contract(&*store, &a, &b, &running).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn rollout_port_keeps_its_contract() {
+                let (_guard, store) = $backend::open().await;
+                let (a, _, rollout) = running_rollout(&*store).await;
+                rollout_units::contract(&*store, &a, &rollout).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn engine_walks_seed_000_canary_to_completion() {
+                let (_guard, store) = $backend::open().await;
+                seed_000::canary_to_completion(&*store).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn engine_walks_seed_000_auto_pause_then_rollback() {
+                let (_guard, store) = $backend::open().await;
+                seed_000::auto_pause_then_rollback(&*store).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn store_keeps_the_contract() {
+                let (_guard, store) = $backend::open().await;
+                contract(&*store).await;
+            }
+        }
+    };
 }
 
-#[tokio::test]
-async fn sqlite_catalog_store_keeps_its_contract() {
-    let (_dir, store) = sqlite();
-    let (a, b) = tenants::contract(&store).await;
-    catalog::contract(&store, &a, &b).await;
-}
+suites!(Sqlite, on_sqlite);
+suites!(Postgres, on_postgres);
 
 #[tokio::test]
-async fn sqlite_fleet_store_keeps_its_contract() {
-    let (_dir, store) = sqlite();
-    let (a, b) = tenants::contract(&store).await;
-    fleet::contract(&store, &a, &b).await;
-}
-
-#[tokio::test]
-async fn sqlite_rollout_store_keeps_its_contract() {
-    let (_dir, store) = sqlite();
-    let (a, b, rollout) = running_rollout(&store).await;
-    rollouts::contract(&store, &a, &b, &rollout).await;
-}
-
-#[tokio::test]
-async fn sqlite_event_store_keeps_its_contract() {
-    let (_dir, store) = sqlite();
-    let (a, b, rollout) = running_rollout(&store).await;
-    events::contract(&store, &a, &b, &rollout).await;
-}
-
-#[tokio::test]
-async fn sqlite_device_protocol_store_keeps_its_contract() {
-    let (_dir, store) = sqlite();
-    let (a, b, rollout) = running_rollout(&store).await;
-    let running = rollouts::contract(&store, &a, &b, &rollout).await;
-    device_protocol::contract(&store, &a, &b, &running).await;
-}
-
-#[tokio::test]
-async fn sqlite_rollout_port_keeps_its_contract() {
-    let (_dir, store) = sqlite();
-    let (a, _, rollout) = running_rollout(&store).await;
-    rollout_units::contract(&store, &a, &rollout).await;
-}
-
-#[tokio::test]
-async fn sqlite_engine_walks_seed_000_canary_to_completion() {
-    let (_dir, store) = sqlite();
-    seed_000::canary_to_completion(&store).await;
-}
-
-#[tokio::test]
-async fn sqlite_engine_walks_seed_000_auto_pause_then_rollback() {
-    let (_dir, store) = sqlite();
-    seed_000::auto_pause_then_rollback(&store).await;
-}
-
-#[tokio::test]
-async fn sqlite_store_keeps_the_contract() {
+async fn sqlite_reopened_runs_no_migration_twice_and_keeps_the_data() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open_blocking(&dir.path().join("db.sqlite")).unwrap();
     contract(&store).await;
-    // Reopening runs no migration twice and keeps the data.
     drop(store);
     let store = SqliteStore::open_blocking(&dir.path().join("db.sqlite")).unwrap();
     assert!(store.device_by_token_hash("h1").await.unwrap().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_reopened_runs_no_migration_twice_and_keeps_the_data() {
+    let url = airlift_testkit::postgres::shared().create_database();
+    let store = PgStore::open(&url, PgOptions::default()).await.unwrap();
+    contract(&store).await;
+    drop(store);
+    let store = PgStore::open(&url, PgOptions::default()).await.unwrap();
+    assert!(store.device_by_token_hash("h1").await.unwrap().is_some());
+}
+
+/// PostgreSQL takes change numbers in one order and commits them in another: an incremental
+/// sync must not pass over a number a running transaction may still commit. While another
+/// session holds an uncommitted device change, a device created (and committed) after it is
+/// not listed yet; once that session commits, both are, in number order.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_incremental_sync_never_passes_over_a_running_change() {
+    use std::io::Write as _;
+    let url = airlift_testkit::postgres::shared().create_database();
+    let store = PgStore::open(&url, PgOptions::default()).await.unwrap();
+    let (a, b) = tenants::contract(&store).await;
+    fleet::contract(&store, &a, &b).await;
+    let before = store.list_devices_changed(&a.id, 0, 1000).await.unwrap();
+    let since = before.items.iter().map(|d| d.change_seq).max().unwrap();
+
+    // Another session changes dev_1 and keeps its transaction open.
+    let mut session = std::process::Command::new(
+        std::path::Path::new(airlift_testkit::postgres::BIN_DIR).join("psql"),
+    )
+    .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &url])
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    let mut input = session.stdin.take().unwrap();
+    writeln!(
+        input,
+        "BEGIN; UPDATE devices SET firmware_version = '9.9.9' WHERE id = 'dev_1';"
+    )
+    .unwrap();
+    input.flush().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while airlift_testkit::postgres::psql(
+        &url,
+        // This database's locks only: other tests share the cluster.
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    ) == "0"
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the session never changed dev_1"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+
+    // A later change commits first.
+    let late = NewDevice {
+        record: DeviceRecord {
+            id: "dev_late".into(),
+            tenant_id: String::new(),
+            profile_id: "prof_1".into(),
+            name: "late".into(),
+            device_type: "temp-sensor".into(),
+            firmware_version: "1.0.0".into(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            change_seq: 0,
+        },
+        token_hash: "h_late".into(),
+    };
+    create_devices(&store, &a.id, vec![late]).await.unwrap();
+    let page = store
+        .list_devices_changed(&a.id, since, 1000)
+        .await
+        .unwrap();
+    assert!(
+        page.items.is_empty(),
+        "nothing past the running change is listed yet: {:?}",
+        page.items
+    );
+
+    writeln!(input, "COMMIT;").unwrap();
+    drop(input);
+    assert!(session.wait().unwrap().success());
+    let page = store
+        .list_devices_changed(&a.id, since, 1000)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = page.items.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["dev_1", "dev_late"],
+        "both, in the order of their numbers"
+    );
 }

@@ -129,6 +129,9 @@ async fn ota(State(f): State<Fake>, Path(id): Path<String>, headers: HeaderMap) 
         "package_id": PACKAGE, "type": "fw", "version": VERSION,
         "size_bytes": f.artifact.len(), "checksum": f.sha256, "signature": f.signature,
         "rollout_id": ROLLOUT, "command": "ota_start", "commands": commands,
+        "config_otau": {"version": VERSION, "name": format!("temp-sensor {VERSION}"),
+            "description": "", "type": "FILE",
+            "payload": format!("/api/v1/devices/{id}/ota/download?package_id={PACKAGE}")},
     }))
     .into_response()
 }

@@ -4,6 +4,7 @@ import { formatBytes, formatTime } from "../../lib/format";
 import { keys, useActiveConnection } from "../../lib/queries";
 import { CopyButton } from "../../components/CopyButton";
 import { routeHash, startRolloutHash } from "../../lib/route";
+import { PAYLOAD_LABEL } from "./PayloadBadge";
 import { SignatureBadge } from "./SignatureBadge";
 
 /** One package: every field, its release notes and the rollouts that used it. */
@@ -47,6 +48,8 @@ export function PackageDetailPanel({ id, onClose }: { id: string; onClose: () =>
         <dd><code>{p.id}</code></dd>
         <dt>Type</dt>
         <dd>{p.type === "fw" ? "Firmware" : "Software"}</dd>
+        <dt>Payload</dt>
+        <dd data-testid="detail-payload-type">{PAYLOAD_LABEL[p.payload_type]}</dd>
         <dt>Compatible with</dt>
         <dd>{p.device_type} running {p.min_version ?? "any version"} or later</dd>
         <dt>Size</dt>

@@ -3,6 +3,7 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import type { PackageSummary } from "../../bindings/PackageSummary";
 import { formatBytes, formatTime } from "../../lib/format";
 import { CopyButton } from "../../components/CopyButton";
+import { PayloadBadge } from "./PayloadBadge";
 import { SignatureBadge } from "./SignatureBadge";
 
 const ROW_HEIGHT = 40;
@@ -58,7 +59,10 @@ export function PackageTable({ packages, selected, onSelect }: Props) {
                 }}
               >
                 <span role="gridcell" className="strong">{p.version}</span>
-                <span role="gridcell">{p.type}</span>
+                <span role="gridcell">
+                  {p.type}
+                  <PayloadBadge kind={p.payload_type} />
+                </span>
                 <span role="gridcell">{p.device_type}</span>
                 <span role="gridcell">{p.min_version ?? "—"}</span>
                 <span role="gridcell">{formatBytes(p.size_bytes)}</span>

@@ -48,6 +48,25 @@ describe("device page", () => {
     expect(screen.getByTestId("device-contact")).toHaveTextContent("No contact since the server started");
   });
 
+  it("says until when the device's download URL works, and nothing without one", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "connections_list") return connections;
+      if (cmd === "device_detail") return detail({ download_url_expires_at: "2026-12-07T15:00:00Z" });
+      return null;
+    });
+    const { unmount } = renderApp(
+      <DevicesScreen deviceId="dev_01abc" navigate={() => {}} onOpenSettings={() => {}} />,
+    );
+    const expiry = await screen.findByTestId("download-url-expiry");
+    expect(expiry).toHaveTextContent(/^valid until 2026-12-07 \d\d:00$/);
+    unmount();
+    clearMocks();
+    backend();
+    renderApp(<DevicesScreen deviceId="dev_01abc" navigate={() => {}} onOpenSettings={() => {}} />);
+    await screen.findByTestId("current-version");
+    expect(screen.queryByTestId("download-url-expiry")).toBeNull();
+  });
+
   it("says whether the device is online from its last contact", async () => {
     const seen = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
     for (const [msAgo, words] of [

@@ -166,6 +166,14 @@ export function DevicePage({ id, onBack }: Props) {
                 "—"
               )}
             </dd>
+            {data.download_url_expires_at && (
+              <>
+                <dt>Download URL</dt>
+                <dd data-testid="download-url-expiry" title="The device renews it by polling">
+                  valid until {formatTime(data.download_url_expires_at)}
+                </dd>
+              </>
+            )}
             <dt>Last update</dt>
             <dd>{d.last_update_at ? formatTime(d.last_update_at) : "—"}</dd>
             <dt>Device type</dt>

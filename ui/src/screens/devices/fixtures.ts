@@ -95,5 +95,6 @@ export const detail = (over: Partial<DeviceDetail> = {}): DeviceDetail => ({
   fresh: true,
   synced_at_ms: new Date(2026, 10, 23, 14, 5).getTime(),
   offline_reason: null,
+  download_url_expires_at: null,
   ...over,
 });

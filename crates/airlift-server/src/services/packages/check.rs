@@ -6,7 +6,7 @@ use airlift_core::package::Sha256Hex;
 use airlift_core::signing::PublicKey;
 
 use super::fetch::Fetched;
-use super::PackageInput;
+use super::ArtifactInput;
 use crate::error::AppResult;
 use crate::store::CatalogStore;
 
@@ -35,36 +35,70 @@ pub async fn active_keys(
     Ok(out)
 }
 
-/// Size, checksum and signature of the fetched bytes. Returns the key that verified the
-/// signature, if one was given.
+/// What a signature of a FILE package is checked over.
+pub const OVER_ARTIFACT: &str = "the artifact's SHA-256";
+/// What a signature of a JSON or URL_LIST package is checked over.
+pub const OVER_PAYLOAD: &str = "the SHA-256 of the payload's canonical JSON (RFC 8785)";
+
+/// Size, checksum and signature of a FILE package's fetched bytes. Returns the key that
+/// verified the signature, if one was given.
 pub fn check(
     fetched: &Fetched,
-    v: &PackageInput,
+    artifact: &ArtifactInput,
+    signature: Option<&str>,
     keys: &[(String, PublicKey)],
 ) -> Result<Option<String>, ApiError> {
-    if fetched.size != v.size_bytes {
+    check_bytes(
+        fetched,
+        &artifact.sha256,
+        artifact.size_bytes,
+        "the artifact",
+    )?;
+    check_signature(&fetched.digest, signature, keys, OVER_ARTIFACT)
+}
+
+/// The fetched bytes are `size_bytes` long and hash to `sha256`; `what` names them in errors
+/// ("the artifact", "the file").
+pub fn check_bytes(
+    fetched: &Fetched,
+    sha256: &Sha256Hex,
+    size_bytes: u64,
+    what: &str,
+) -> Result<(), ApiError> {
+    if fetched.size != size_bytes {
         return Err(ApiError::invalid_argument(format!(
-            "size mismatch: the artifact is {} bytes, size_bytes says {}",
-            fetched.size, v.size_bytes
+            "size mismatch: {what} is {} bytes, size_bytes says {size_bytes}",
+            fetched.size
         )));
     }
     let computed = Sha256Hex::from_digest(&fetched.digest);
-    if computed != v.sha256 {
+    if &computed != sha256 {
         return Err(ApiError::invalid_argument(format!(
-            "checksum mismatch: the artifact's SHA-256 is {}, sha256 says {}",
+            "checksum mismatch: {what}'s SHA-256 is {}, sha256 says {}",
             computed.as_str(),
-            v.sha256.as_str()
+            sha256.as_str()
         )));
     }
-    let Some(signature) = &v.signature else {
+    Ok(())
+}
+
+/// The key among `keys` whose signature over `digest` verifies (`over` names what the digest is
+/// of, in the error); `None` when no signature was given.
+pub fn check_signature(
+    digest: &[u8; 32],
+    signature: Option<&str>,
+    keys: &[(String, PublicKey)],
+    over: &str,
+) -> Result<Option<String>, ApiError> {
+    let Some(signature) = signature else {
         return Ok(None);
     };
     keys.iter()
-        .find(|(_, key)| key.verify_digest(&fetched.digest, signature).is_ok())
+        .find(|(_, key)| key.verify_digest(digest, signature).is_ok())
         .map(|(id, _)| Some(id.clone()))
         .ok_or_else(|| {
-            ApiError::invalid_argument(
-                "signature does not verify over the artifact's SHA-256 with any of the tenant's active signing keys",
-            )
+            ApiError::invalid_argument(format!(
+                "signature does not verify over {over} with any of the tenant's active signing keys"
+            ))
         })
 }

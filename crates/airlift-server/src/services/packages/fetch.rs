@@ -53,19 +53,43 @@ pub fn parse_artifact_uri(uri: &str, allowed: &[AllowedHost]) -> Result<Artifact
     if !matches!(url.scheme(), "http" | "https") {
         return Err(refused());
     }
+    check_http_source("artifact_uri", &url, allowed)?;
+    Ok(ArtifactRef::Http(url))
+}
+
+/// A URL_LIST entry's `url` (named `field` in errors): an http(s) URL on an allowed host, under
+/// the same rules as an `artifact_uri`'s (a list names files on hosts, not uploaded images).
+pub fn parse_list_url(
+    field: &str,
+    uri: &str,
+    allowed: &[AllowedHost],
+) -> Result<url::Url, ApiError> {
+    let url = url::Url::parse(uri)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| {
+            ApiError::invalid_argument(format!(
+                "{field} must be an http(s) URL on an allowed artifact host, got {uri:?}"
+            ))
+        })?;
+    check_http_source(field, &url, allowed)?;
+    Ok(url)
+}
+
+fn check_http_source(field: &str, url: &url::Url, allowed: &[AllowedHost]) -> Result<(), ApiError> {
     if !url.username().is_empty() || url.password().is_some() {
         // Credentials would end up in the database and the logs.
-        return Err(ApiError::invalid_argument(
-            "artifact_uri must not carry credentials",
-        ));
-    }
-    if !allowed.iter().any(|h| h.matches(&url)) {
         return Err(ApiError::invalid_argument(format!(
-            "artifact host {} is not on this server's allow-list",
+            "{field} must not carry credentials"
+        )));
+    }
+    if !allowed.iter().any(|h| h.matches(url)) {
+        return Err(ApiError::invalid_argument(format!(
+            "{field}: artifact host {} is not on this server's allow-list",
             url.host_str().unwrap_or("?")
         )));
     }
-    Ok(ArtifactRef::Http(url))
+    Ok(())
 }
 
 /// A fully read artifact, sitting in a staging object.

@@ -12,13 +12,14 @@ use crate::store::StoreResult;
 /// engine's `run` helpers put the type back).
 pub type AnyOutput = Box<dyn Any + Send>;
 
-/// A unit of work: the engine's decisions over one transaction.
-pub type Unit = Box<dyn FnOnce(&mut dyn RolloutTx) -> StoreResult<AnyOutput> + Send>;
+/// A unit of work: the engine's decisions over one transaction. `Fn`, not `FnOnce`: an
+/// adapter may run it again in a new transaction when the database aborted the first one
+/// (a deadlock or serialization failure, which wrote nothing).
+pub type Unit = Box<dyn Fn(&mut dyn RolloutTx) -> StoreResult<AnyOutput> + Send>;
 
 /// A device report's unit of work.
-pub type ReportUnit = Box<
-    dyn FnOnce(&mut dyn RolloutTx) -> StoreResult<(ReportAccepted, Vec<RolloutEventData>)> + Send,
->;
+pub type ReportUnit =
+    Box<dyn Fn(&mut dyn RolloutTx) -> StoreResult<(ReportAccepted, Vec<RolloutEventData>)> + Send>;
 
 /// Runs the engine's units of work, each in one transaction.
 #[async_trait]

@@ -1,6 +1,7 @@
 //! Signing keys and packages.
 
 use airlift_core::package::PackageType;
+use airlift_core::payload::PayloadType;
 use rusqlite::{params, Connection, OptionalExtension as _, Row, TransactionBehavior};
 
 use super::{
@@ -98,6 +99,7 @@ pub fn revoke_signing_key(c: &mut Connection, tenant: &str, id: &str, at: &str) 
 const PACKAGE_COLUMNS: &str =
     "id, tenant_id, type, version, device_type, min_version, artifact_uri,
     sha256, signature, signing_key_id, size_bytes, release_notes, storage_key, created_at, rowid,
+    payload_type, payload, file_keys,
     (SELECT sealed FROM data_keys d WHERE d.id = packages.data_key_id)";
 
 fn package_row(r: &Row<'_>) -> rusqlite::Result<PackageRecord> {
@@ -124,7 +126,15 @@ fn package_row(r: &Row<'_>) -> rusqlite::Result<PackageRecord> {
         storage_key: r.get(12)?,
         created_at: r.get(13)?,
         change_seq: u64_of(r.get(14)?),
-        data_key: super::data_keys::parse(r.get(15)?)?,
+        payload_type: r.get::<_, String>(15)?.parse().unwrap_or(PayloadType::File),
+        payload: r.get(16)?,
+        file_keys: match r.get::<_, Option<String>>(17)? {
+            Some(json) => serde_json::from_str(&json).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(17, rusqlite::types::Type::Text, e.into())
+            })?,
+            None => Vec::new(),
+        },
+        data_key: super::data_keys::parse(r.get(18)?)?,
     })
 }
 
@@ -154,8 +164,9 @@ pub fn create_package(c: &mut Connection, p: &PackageRecord) -> StoreResult<()> 
     tx.execute(
         "INSERT INTO packages (id, tenant_id, type, version, device_type, min_version, artifact_uri,
              sha256, signature, signing_key_id, size_bytes, release_notes, storage_key,
-             status, checksum_verified, created_at, data_key_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'available', 1, ?14, ?15)",
+             status, checksum_verified, created_at, payload_type, payload, file_keys, data_key_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'available', 1, ?14,
+             ?15, ?16, ?17, ?18)",
         params![
             p.id,
             p.tenant_id,
@@ -171,6 +182,9 @@ pub fn create_package(c: &mut Connection, p: &PackageRecord) -> StoreResult<()> 
             p.release_notes,
             p.storage_key,
             p.created_at,
+            p.payload_type.as_str(),
+            p.payload,
+            file_keys_json(p),
             p.data_key.as_ref().map(|k| &k.id)
         ],
     )
@@ -208,9 +222,17 @@ pub fn list_packages(
     Ok(page_of(rows, page.limit))
 }
 
+/// A URL_LIST package's file keys as the JSON array the `file_keys` column holds.
+fn file_keys_json(p: &PackageRecord) -> Option<String> {
+    (p.payload_type == PayloadType::UrlList)
+        .then(|| serde_json::to_string(&p.file_keys).unwrap_or_else(|_| "[]".to_owned()))
+}
+
 pub fn object_key_in_use(c: &mut Connection, key: &str) -> StoreResult<bool> {
     c.query_row(
-        "SELECT EXISTS (SELECT 1 FROM packages WHERE storage_key = ?1)",
+        "SELECT EXISTS (SELECT 1 FROM packages WHERE storage_key = ?1)
+             OR EXISTS (SELECT 1 FROM packages, json_each(packages.file_keys) f
+                        WHERE packages.file_keys IS NOT NULL AND f.value = ?1)",
         [key],
         |r| r.get(0),
     )

@@ -71,25 +71,6 @@ impl SqliteStore {
         result
     }
 
-    /// Every encrypted image's sealed data key (the start-up key check, a key rotation).
-    pub fn data_keys_blocking(&self) -> StoreResult<Vec<airlift_core::encryption::SealedDataKey>> {
-        let mut conn = self.pool.take()?;
-        let result = data_keys::all(&mut conn);
-        self.pool.give(conn);
-        result
-    }
-
-    /// Replaces the given keys' sealed forms in one transaction (a rotation's re-wrap).
-    pub fn replace_data_keys_blocking(
-        &self,
-        keys: &[airlift_core::encryption::SealedDataKey],
-    ) -> StoreResult<()> {
-        let mut conn = self.pool.take()?;
-        let result = data_keys::replace_all(&mut conn, keys);
-        self.pool.give(conn);
-        result
-    }
-
     async fn call<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,

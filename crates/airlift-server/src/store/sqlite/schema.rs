@@ -13,7 +13,8 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V5),
         M::up(V6_ROLLOUT_OUTCOME),
         M::up(V7_IDEMPOTENCY_KEYS),
-        M::up(V8_DATA_KEYS),
+        M::up(V8_PACKAGE_PAYLOADS),
+        M::up(V9_DATA_KEYS),
     ])
 }
 
@@ -403,11 +404,23 @@ CREATE TABLE idempotency_keys (
 CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
 "#;
 
+/// Seed 002's payload types: `payload` holds a JSON or URL_LIST package's canonical JSON (what
+/// its `sha256` covers), `file_keys` a URL_LIST package's stored files as a JSON array of
+/// object keys (read by start-up recovery as references, like `storage_key`).
+const V8_PACKAGE_PAYLOADS: &str = r#"
+ALTER TABLE packages ADD COLUMN payload_type TEXT NOT NULL DEFAULT 'FILE'
+    CHECK (payload_type IN ('FILE', 'JSON', 'URL_LIST'));
+ALTER TABLE packages ADD COLUMN payload TEXT
+    CHECK ((payload_type = 'FILE') = (payload IS NULL));
+ALTER TABLE packages ADD COLUMN file_keys TEXT
+    CHECK ((payload_type = 'URL_LIST') = (file_keys IS NOT NULL));
+"#;
+
 /// Images stored encrypted (seed 003's `datafile_encryption`): each encrypted image's data key,
 /// sealed by the server key (JSON of `airlift_core::encryption::SealedDataKey`; never the key in
 /// plain), named by the image, the packages made from it and the upload job that makes it. A
 /// rotation of the server key rewrites `sealed` only, so packages stay immutable.
-const V8_DATA_KEYS: &str = r#"
+const V9_DATA_KEYS: &str = r#"
 CREATE TABLE data_keys (
     id         TEXT PRIMARY KEY,
     tenant_id  TEXT NOT NULL REFERENCES tenants(id),

@@ -14,7 +14,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<TenantRecord> {
 }
 
 pub fn ensure(c: &mut Connection, name: &str) -> StoreResult<TenantRecord> {
-    validate_name(name)?;
+    crate::store::validate_tenant_name(name)?;
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db)?;
@@ -46,22 +46,6 @@ pub fn ensure(c: &mut Connection, name: &str) -> StoreResult<TenantRecord> {
     };
     tx.commit().map_err(db)?;
     Ok(tenant)
-}
-
-/// Tenant names appear in tokens and logs: keep them to a safe, readable alphabet.
-fn validate_name(name: &str) -> Result<(), ApiError> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::invalid_argument(format!(
-            "tenant name must be 1-64 characters of [A-Za-z0-9._-], got {name:?}"
-        )))
-    }
 }
 
 pub fn get(c: &mut Connection, id: &str) -> StoreResult<Option<TenantRecord>> {

@@ -4,6 +4,8 @@ use airlift_core::upload_parts::PartSize;
 use airlift_core::wire::UploadJobStatus;
 use rusqlite::{params, Connection, OptionalExtension as _, Row, Transaction, TransactionBehavior};
 
+use crate::store::upload_states::{check_complete, ensure_open, status_of};
+
 use super::{
     db, i64_of, page_of, u64_of, ApiError, ChunkRecord, ImageDeletion, ImageRecord, NewChunk, Page,
     PageOf, StoreError, StoreResult, UploadJobRecord,
@@ -19,15 +21,6 @@ const JOB_SELECT: &str = "
                     (SELECT COALESCE(SUM(length), 0) FROM upload_chunks c WHERE c.job_id = j.id)),
            (SELECT sealed FROM data_keys d WHERE d.id = j.data_key_id)
     FROM upload_jobs j";
-
-fn status_of(s: &str) -> UploadJobStatus {
-    match s {
-        "in_progress" => UploadJobStatus::InProgress,
-        "completing" => UploadJobStatus::Completing,
-        "completed" => UploadJobStatus::Completed,
-        _ => UploadJobStatus::NotStarted,
-    }
-}
 
 fn job_row(r: &Row<'_>) -> rusqlite::Result<UploadJobRecord> {
     Ok(UploadJobRecord {
@@ -153,20 +146,6 @@ pub fn delete_job(c: &mut Connection, tenant: &str, id: &str) -> StoreResult<Vec
         .map_err(db)?;
     tx.commit().map_err(db)?;
     Ok(keys)
-}
-
-/// Refuses chunks for jobs that can no longer take them (seed 003: a completed job is 400).
-fn ensure_open(status: UploadJobStatus) -> StoreResult<()> {
-    match status {
-        UploadJobStatus::Completed => {
-            Err(ApiError::invalid_argument("the upload job is already completed").into())
-        }
-        UploadJobStatus::Completing => Err(ApiError::failed_precondition(
-            "the upload job is being completed and takes no more chunks",
-        )
-        .into()),
-        UploadJobStatus::NotStarted | UploadJobStatus::InProgress => Ok(()),
-    }
 }
 
 /// Checks a job can take a chunk before its bytes are stored (the answer is re-checked when
@@ -350,24 +329,7 @@ pub fn begin_completion(
             .map_err(db)?;
         rows
     };
-    if chunks.is_empty() {
-        return Err(ApiError::invalid_argument(
-            "the upload job has no data: the first chunk cannot be empty",
-        )
-        .into());
-    }
-    // Parts may arrive in any order, but the image is parts 1..=N with no gap.
-    let missing: Vec<u32> = missing_parts(chunks.iter().map(|c| c.chunk_id));
-    if !missing.is_empty() {
-        let shown: Vec<String> = missing.iter().take(20).map(u32::to_string).collect();
-        return Err(ApiError::failed_precondition(format!(
-            "cannot complete: parts missing before part {}: {}{}",
-            chunks.last().map_or(0, |c| c.chunk_id),
-            shown.join(", "),
-            if missing.len() > 20 { ", ..." } else { "" }
-        ))
-        .into());
-    }
+    check_complete(&chunks)?;
     tx.execute(
         "UPDATE upload_jobs SET status = 'completing', updated_at = ?2 WHERE id = ?1",
         params![job_id, crate::ids::now()],
@@ -375,20 +337,6 @@ pub fn begin_completion(
     .map_err(db)?;
     tx.commit().map_err(db)?;
     Ok(chunks)
-}
-
-/// Part numbers absent from 1..=max of the (ascending) ids given.
-fn missing_parts(ids: impl Iterator<Item = u32>) -> Vec<u32> {
-    let mut missing = Vec::new();
-    let mut expected = 1u32;
-    for id in ids {
-        while expected < id {
-            missing.push(expected);
-            expected += 1;
-        }
-        expected = id.saturating_add(1);
-    }
-    missing
 }
 
 pub fn abort_completion(c: &mut Connection, tenant: &str, job_id: &str) -> StoreResult<()> {
@@ -548,15 +496,4 @@ pub fn reset_interrupted_completions(c: &mut Connection) -> StoreResult<u64> {
         )
         .map_err(db)?;
     Ok(n as u64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::missing_parts;
-
-    #[test]
-    fn gaps_are_reported() {
-        assert!(missing_parts([1, 2, 3].into_iter()).is_empty());
-        assert_eq!(missing_parts([2, 4].into_iter()), vec![1, 3]);
-    }
 }

@@ -69,6 +69,8 @@ impl CatalogStore for SqliteStore {
                 "SELECT object_key FROM upload_chunks",
                 "SELECT object_key FROM images",
                 "SELECT storage_key FROM packages",
+                "SELECT f.value FROM packages, json_each(packages.file_keys) f
+                 WHERE packages.file_keys IS NOT NULL",
             ] {
                 let mut stmt = c.prepare(sql).map_err(db)?;
                 let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db)?;

@@ -1,0 +1,710 @@
+//! The rollout port on PostgreSQL: plain statements over the caller's transaction, each a
+//! point read, a point write or one set-based statement over what the engine names. The engine
+//! calls the port synchronously, so a unit runs on the blocking pool and each statement waits
+//! there for the async driver ([`tokio::runtime::Handle::block_on`]).
+
+use std::future::Future;
+
+use airlift_core::device_counters::DeviceCounters;
+use airlift_core::device_state::DeviceRolloutState;
+use airlift_core::rollout::{RolloutOutcome, RolloutStatus};
+use airlift_core::wire::{CommandKind, Rollout, RolloutEventData};
+use deadpool_postgres::GenericClient;
+
+use super::queries::{self, load_row, parse_state, rollback_counters};
+use super::{catalog, exec, fleet, i64_of, one, opt, rows, u64_of, ApiError, StoreResult};
+use crate::ids;
+use crate::store::rollout_port::{
+    DeviceTx, HistoryEntry, LookupTx, OverdueTarget, RangeChange, RolloutRow, RolloutRowTx,
+    RolloutUpdate, TargetRow, TargetTx, TransitionRecord,
+};
+use crate::store::{DeviceRecord, NewDevice, PackageRecord, ValidatedReport};
+
+/// The port over one transaction (`write`) or one connection (a read unit).
+pub struct PgTx<'t, C> {
+    pub c: &'t C,
+    pub rt: tokio::runtime::Handle,
+    /// A write unit: rows it reads to change (the rollout, a device it checks) are locked.
+    pub write: bool,
+}
+
+impl<C> PgTx<'_, C> {
+    fn block<T>(&self, f: impl Future<Output = T>) -> T {
+        self.rt.block_on(f)
+    }
+}
+
+fn state_names(states: &[DeviceRolloutState]) -> Vec<&'static str> {
+    states.iter().map(|s| s.as_str()).collect()
+}
+
+fn stored_state(s: Option<&str>) -> StoreResult<Option<DeviceRolloutState>> {
+    match s {
+        None => Ok(None),
+        Some(s) => Ok(Some(parse_state(s).ok_or_else(|| {
+            ApiError::internal(format!("stored device state {s:?} is unknown"))
+        })?)),
+    }
+}
+
+impl<C: GenericClient> RolloutRowTx for PgTx<'_, C> {
+    fn rollout(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<RolloutRow>> {
+        self.block(load_row(self.c, tenant_id, id, self.write))
+    }
+
+    fn rollout_view(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<Rollout>> {
+        self.block(queries::rollout(self.c, tenant_id, id))
+    }
+
+    fn rollout_targeting(
+        &mut self,
+        tenant_id: &str,
+        device_id: &str,
+        done: RolloutStatus,
+    ) -> StoreResult<Option<String>> {
+        self.block(async {
+            if self.write {
+                // Two units that would both target this device queue here, and the second
+                // sees the first's targets (a new statement, a new snapshot).
+                exec(
+                    self.c,
+                    "SELECT 1 FROM devices WHERE id = $1 FOR UPDATE",
+                    &[&device_id],
+                )
+                .await?;
+            }
+            Ok(opt(
+                self.c,
+                "SELECT r.id FROM rollout_targets t JOIN rollouts r ON r.id = t.rollout_id
+                 WHERE t.device_id = $1 AND r.tenant_id = $2 AND r.status <> $3
+                 ORDER BY r.id LIMIT 1",
+                &[&device_id, &tenant_id, &done.as_str()],
+            )
+            .await?
+            .map(|r| r.get(0)))
+        })
+    }
+
+    fn profile_rollouts(
+        &mut self,
+        tenant_id: &str,
+        profile_id: &str,
+        statuses: &[RolloutStatus],
+    ) -> StoreResult<Vec<String>> {
+        let names: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+        self.block(async {
+            Ok(rows(
+                self.c,
+                "SELECT id FROM rollouts WHERE tenant_id = $1 AND target_profile_id = $2
+                 AND target_kind = 'profile' AND status = ANY ($3) ORDER BY id",
+                &[&tenant_id, &profile_id, &names],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+        })
+    }
+
+    fn rollouts_in_status(&mut self, status: RolloutStatus) -> StoreResult<Vec<(String, String)>> {
+        self.block(async {
+            Ok(rows(
+                self.c,
+                "SELECT tenant_id, id FROM rollouts WHERE status = $1 ORDER BY id",
+                &[&status.as_str()],
+            )
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+        })
+    }
+
+    fn insert_rollout(&mut self, row: &RolloutRow) -> StoreResult<u64> {
+        self.block(async {
+            let change: i64 = one(
+                self.c,
+                "INSERT INTO rollouts (id, tenant_id, package_id, rollback_package_id,
+                     target_profile_id, target_kind, strategy, status, canary_percent,
+                     failure_threshold_percent, batch_percent, min_batch_success_percent, force,
+                     device_timeout_seconds, skipped_json, version, change_seq, created_by,
+                     created_at, updated_at, retry_of, allow_downgrade)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                     airlift_next_change(), $17, $18, $19, $20, $21)
+                 RETURNING change_seq",
+                &[
+                    &row.id,
+                    &row.tenant_id,
+                    &row.package_id,
+                    &row.rollback_package_id,
+                    &row.target_profile_id,
+                    &row.target_kind,
+                    &row.strategy.as_str(),
+                    &row.status.as_str(),
+                    &i64::from(row.canary_percent),
+                    &i64::from(row.failure_threshold_percent),
+                    &row.batch_percent.map(i64::from),
+                    &row.min_batch_success_percent.map(i64::from),
+                    &row.force,
+                    &i64_of(row.device_timeout_seconds),
+                    &row.skipped_json,
+                    &i64_of(row.version),
+                    &row.created_by,
+                    &row.created_at,
+                    &row.updated_at,
+                    &row.retry_of,
+                    &row.allow_downgrade,
+                ],
+            )
+            .await?
+            .get(0);
+            Ok(u64_of(change))
+        })
+    }
+
+    fn update_rollout(&mut self, u: &RolloutUpdate) -> StoreResult<bool> {
+        self.block(async {
+            let updated = exec(
+                self.c,
+                "UPDATE rollouts SET status = $3, canary_percent = $4, version = version + 1,
+                     change_seq = airlift_next_change(), updated_at = $5,
+                     target_count = $6, n_scheduled = $7, n_command_sent = $8,
+                     n_in_progress = $9, n_successful = $10, n_failed = $11, n_timed_out = $12,
+                     outcome = $13
+                 WHERE id = $1 AND version = $2",
+                &[
+                    &u.id,
+                    &i64_of(u.expected_version),
+                    &u.status.as_str(),
+                    &i64::from(u.canary_percent),
+                    &u.at,
+                    &i64_of(u.target_count),
+                    &i64_of(u.counters.scheduled),
+                    &i64_of(u.counters.command_sent),
+                    &i64_of(u.counters.in_progress),
+                    &i64_of(u.counters.successful),
+                    &i64_of(u.counters.failed),
+                    &i64_of(u.counters.timed_out),
+                    &u.outcome.map(RolloutOutcome::as_str),
+                ],
+            )
+            .await?;
+            Ok(updated == 1)
+        })
+    }
+
+    fn append_transition(&mut self, rollout_id: &str, t: &TransitionRecord) -> StoreResult<()> {
+        // Numbered under the rollout's row lock (the unit read the rollout to change it).
+        self.block(exec(
+            self.c,
+            "INSERT INTO rollout_transitions (rollout_id, seq, from_status, to_status, trigger,
+                 actor, actor_role, canary_percent, at)
+             SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8
+             FROM rollout_transitions WHERE rollout_id = $1",
+            &[
+                &rollout_id,
+                &t.from.map(RolloutStatus::as_str),
+                &t.to.as_str(),
+                &t.trigger,
+                &t.actor,
+                &t.actor_role,
+                &i64::from(t.canary_percent),
+                &t.at,
+            ],
+        ))?;
+        Ok(())
+    }
+
+    fn append_event(
+        &mut self,
+        tenant_id: &str,
+        mut event: RolloutEventData,
+    ) -> StoreResult<RolloutEventData> {
+        self.block(async {
+            // The tenant's row lock orders its events: ids commit in the order they are taken,
+            // so a replay after id N never misses one committed later with a smaller id.
+            exec(
+                self.c,
+                "SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE",
+                &[&tenant_id],
+            )
+            .await?;
+            let id: i64 = one(
+                self.c,
+                "SELECT COALESCE(MAX(id), 0) + 1 FROM events WHERE tenant_id = $1",
+                &[&tenant_id],
+            )
+            .await?
+            .get(0);
+            event.id = Some(u64_of(id));
+            let payload = serde_json::to_string(&event)
+                .map_err(|e| ApiError::internal(format!("encoding an event: {e}")))?;
+            exec(
+                self.c,
+                "INSERT INTO events (tenant_id, id, subject, rollout_id, payload, at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    &tenant_id,
+                    &id,
+                    &event.subject,
+                    &event.rollout_id,
+                    &payload,
+                    &event.at,
+                ],
+            )
+            .await?;
+            Ok(event)
+        })
+    }
+}
+
+impl<C: GenericClient> TargetTx for PgTx<'_, C> {
+    fn insert_target(
+        &mut self,
+        rollout_id: &str,
+        position: u64,
+        device_id: &str,
+        at: &str,
+    ) -> StoreResult<()> {
+        self.block(exec(
+            self.c,
+            "INSERT INTO rollout_targets (rollout_id, position, device_id, updated_at)
+             VALUES ($1, $2, $3, $4)",
+            &[&rollout_id, &i64_of(position), &device_id, &at],
+        ))?;
+        Ok(())
+    }
+
+    fn target(&mut self, rollout_id: &str, device_id: &str) -> StoreResult<Option<TargetRow>> {
+        let row = self.block(opt(
+            self.c,
+            "SELECT position, state, rollback_state, progress, last_status, last_message,
+                 reported_version
+             FROM rollout_targets WHERE rollout_id = $1 AND device_id = $2",
+            &[&rollout_id, &device_id],
+        ))?;
+        let Some(r) = row else {
+            return Ok(None);
+        };
+        Ok(Some(TargetRow {
+            position: u64_of(r.get(0)),
+            state: stored_state(r.get(1))?,
+            rollback_state: stored_state(r.get(2))?,
+            progress: r.get::<_, Option<i64>>(3).map(super::u32_of),
+            last_status: r.get(4),
+            last_message: r.get(5),
+            reported_version: r.get(6),
+        }))
+    }
+
+    fn targets_in_states(
+        &mut self,
+        rollout_id: &str,
+        states: &[DeviceRolloutState],
+    ) -> StoreResult<Vec<String>> {
+        let names = state_names(states);
+        self.block(async {
+            Ok(rows(
+                self.c,
+                "SELECT device_id FROM rollout_targets
+                 WHERE rollout_id = $1 AND state = ANY ($2) ORDER BY position",
+                &[&rollout_id, &names],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+        })
+    }
+
+    fn count_rollback_in_states(
+        &mut self,
+        rollout_id: &str,
+        states: &[DeviceRolloutState],
+    ) -> StoreResult<u64> {
+        let names = state_names(states);
+        let n: i64 = self
+            .block(one(
+                self.c,
+                "SELECT COUNT(*) FROM rollout_targets
+                 WHERE rollout_id = $1 AND rollback_state = ANY ($2)",
+                &[&rollout_id, &names],
+            ))?
+            .get(0);
+        Ok(u64_of(n))
+    }
+
+    fn rollback_counters(&mut self, rollout_id: &str) -> StoreResult<Option<DeviceCounters>> {
+        self.block(rollback_counters(self.c, rollout_id))
+    }
+
+    fn overdue_targets(
+        &mut self,
+        rollout_id: &str,
+        now_unix: i64,
+    ) -> StoreResult<Vec<OverdueTarget>> {
+        let found = self.block(rows(
+            self.c,
+            "SELECT device_id, state, rollback_state FROM rollout_targets
+             WHERE rollout_id = $1 AND deadline_unix IS NOT NULL AND deadline_unix <= $2",
+            &[&rollout_id, &now_unix],
+        ))?;
+        found
+            .iter()
+            .map(|r| {
+                Ok(OverdueTarget {
+                    device_id: r.get(0),
+                    state: stored_state(r.get(1))?,
+                    rollback_state: stored_state(r.get(2))?,
+                })
+            })
+            .collect()
+    }
+
+    fn schedule_range(&mut self, ch: RangeChange<'_>, from: u64, to: u64) -> StoreResult<u64> {
+        let (from, to) = (i64_of(from), i64_of(to));
+        self.block(async {
+            exec(
+                self.c,
+                "INSERT INTO device_history (tenant_id, device_id, kind, rollout_id, package_id, at)
+                 SELECT $1, device_id, 'assigned', rollout_id, $2, $3 FROM rollout_targets
+                 WHERE rollout_id = $4 AND position >= $5 AND position < $6 ORDER BY position",
+                &[&ch.tenant_id, &ch.package_id, &ch.at, &ch.rollout_id, &from, &to],
+            )
+            .await?;
+            exec(
+                self.c,
+                "UPDATE rollout_targets SET state = 'scheduled', updated_at = $4
+                 WHERE rollout_id = $1 AND position >= $2 AND position < $3 AND state IS NULL",
+                &[&ch.rollout_id, &from, &to, &ch.at],
+            )
+            .await
+        })
+    }
+
+    fn send_start_commands(&mut self, ch: RangeChange<'_>, deadline_unix: i64) -> StoreResult<u64> {
+        let kind = CommandKind::OtaStart.as_str();
+        self.block(async {
+            // Command ids are made here (ULIDs, the shape every id has) and the rows written
+            // by one statement over arrays.
+            let devices: Vec<String> = rows(
+                self.c,
+                "SELECT device_id FROM rollout_targets
+                 WHERE rollout_id = $1 AND state = 'scheduled' ORDER BY position",
+                &[&ch.rollout_id],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+            if devices.is_empty() {
+                return Ok(0);
+            }
+            let ids: Vec<String> = devices.iter().map(|_| ids::new_id("cmd")).collect();
+            exec(
+                self.c,
+                "INSERT INTO device_commands (id, tenant_id, device_id, rollout_id, kind,
+                     package_id, created_at)
+                 SELECT u.id, $1, u.device_id, $2, $3, $4, $5
+                 FROM unnest($6::text[], $7::text[]) WITH ORDINALITY AS u(id, device_id, n)
+                 ORDER BY u.n",
+                &[
+                    &ch.tenant_id,
+                    &ch.rollout_id,
+                    &kind,
+                    &ch.package_id,
+                    &ch.at,
+                    &ids,
+                    &devices,
+                ],
+            )
+            .await?;
+            exec(
+                self.c,
+                "INSERT INTO device_history (tenant_id, device_id, kind, rollout_id, package_id,
+                     command_id, status, at)
+                 SELECT $1, u.device_id, 'command', $2, $3, u.id, $4, $5
+                 FROM unnest($6::text[], $7::text[]) WITH ORDINALITY AS u(id, device_id, n)
+                 ORDER BY u.n",
+                &[
+                    &ch.tenant_id,
+                    &ch.rollout_id,
+                    &ch.package_id,
+                    &kind,
+                    &ch.at,
+                    &ids,
+                    &devices,
+                ],
+            )
+            .await?;
+            exec(
+                self.c,
+                "UPDATE rollout_targets SET state = 'command_sent', deadline_unix = $2,
+                     updated_at = $3
+                 WHERE rollout_id = $1 AND state = 'scheduled'",
+                &[&ch.rollout_id, &deadline_unix, &ch.at],
+            )
+            .await
+        })
+    }
+
+    fn set_state(
+        &mut self,
+        rollout_id: &str,
+        device_id: &str,
+        state: DeviceRolloutState,
+        deadline_unix: Option<i64>,
+        at: &str,
+    ) -> StoreResult<()> {
+        self.block(exec(
+            self.c,
+            "UPDATE rollout_targets SET state = $3, deadline_unix = $4, updated_at = $5
+             WHERE rollout_id = $1 AND device_id = $2",
+            &[
+                &rollout_id,
+                &device_id,
+                &state.as_str(),
+                &deadline_unix,
+                &at,
+            ],
+        ))?;
+        Ok(())
+    }
+
+    fn set_rollback_state(
+        &mut self,
+        rollout_id: &str,
+        device_id: &str,
+        state: DeviceRolloutState,
+        deadline_unix: Option<i64>,
+        at: &str,
+    ) -> StoreResult<()> {
+        self.block(exec(
+            self.c,
+            "UPDATE rollout_targets SET rollback_state = $3, deadline_unix = $4, updated_at = $5
+             WHERE rollout_id = $1 AND device_id = $2",
+            &[
+                &rollout_id,
+                &device_id,
+                &state.as_str(),
+                &deadline_unix,
+                &at,
+            ],
+        ))?;
+        Ok(())
+    }
+
+    fn set_deadline(
+        &mut self,
+        rollout_id: &str,
+        device_id: &str,
+        deadline_unix: Option<i64>,
+    ) -> StoreResult<()> {
+        self.block(exec(
+            self.c,
+            "UPDATE rollout_targets SET deadline_unix = $3 WHERE rollout_id = $1 AND device_id = $2",
+            &[&rollout_id, &device_id, &deadline_unix],
+        ))?;
+        Ok(())
+    }
+
+    fn clear_deadlines(&mut self, rollout_id: &str) -> StoreResult<()> {
+        self.block(exec(
+            self.c,
+            "UPDATE rollout_targets SET deadline_unix = NULL
+             WHERE rollout_id = $1 AND deadline_unix IS NOT NULL",
+            &[&rollout_id],
+        ))?;
+        Ok(())
+    }
+
+    fn store_last_report(
+        &mut self,
+        rollout_id: &str,
+        device_id: &str,
+        report: &ValidatedReport,
+        at: &str,
+    ) -> StoreResult<()> {
+        self.block(exec(
+            self.c,
+            "UPDATE rollout_targets SET progress = COALESCE($3, progress), last_status = $4,
+                 last_message = $5, reported_version = $6, updated_at = $7
+             WHERE rollout_id = $1 AND device_id = $2",
+            &[
+                &rollout_id,
+                &device_id,
+                &report.progress.map(i64::from),
+                &report.status.as_str(),
+                &report.message,
+                &report.firmware_version,
+                &at,
+            ],
+        ))?;
+        Ok(())
+    }
+
+    fn report_seen(&mut self, device_id: &str, report_id: &str) -> StoreResult<bool> {
+        Ok(self
+            .block(opt(
+                self.c,
+                "SELECT 1 FROM device_reports WHERE device_id = $1 AND report_id = $2",
+                &[&device_id, &report_id],
+            ))?
+            .is_some())
+    }
+
+    fn insert_report(
+        &mut self,
+        device_id: &str,
+        report_id: &str,
+        rollout_id: &str,
+        status: &str,
+        at: &str,
+    ) -> StoreResult<()> {
+        self.block(exec(
+            self.c,
+            "INSERT INTO device_reports (device_id, report_id, rollout_id, status, at)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[&device_id, &report_id, &rollout_id, &status, &at],
+        ))?;
+        Ok(())
+    }
+}
+
+impl<C: GenericClient> LookupTx for PgTx<'_, C> {
+    fn tenant_name(&mut self, tenant_id: &str) -> StoreResult<String> {
+        self.block(queries::tenant_name(self.c, tenant_id))
+    }
+
+    fn package(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<PackageRecord>> {
+        self.block(catalog::package(self.c, tenant_id, id))
+    }
+
+    fn package_version(&mut self, package_id: &str) -> StoreResult<String> {
+        self.block(catalog::package_version(self.c, package_id))
+    }
+
+    fn profile_exists(&mut self, tenant_id: &str, profile_id: &str) -> StoreResult<bool> {
+        Ok(self
+            .block(fleet::profile(self.c, tenant_id, profile_id))?
+            .is_some())
+    }
+
+    fn profile_devices(
+        &mut self,
+        tenant_id: &str,
+        profile_id: &str,
+    ) -> StoreResult<Vec<DeviceRecord>> {
+        self.block(fleet::profile_devices(self.c, tenant_id, profile_id))
+    }
+
+    fn device(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<DeviceRecord>> {
+        self.block(fleet::device(self.c, tenant_id, id))
+    }
+}
+
+impl<C: GenericClient> DeviceTx for PgTx<'_, C> {
+    fn insert_devices(&mut self, tenant_id: &str, devices: &[NewDevice]) -> StoreResult<()> {
+        self.block(fleet::insert_devices(self.c, tenant_id, devices))
+    }
+
+    fn firmware_version(&mut self, device_id: &str) -> StoreResult<Option<String>> {
+        Ok(self
+            .block(opt(
+                self.c,
+                "SELECT firmware_version FROM devices WHERE id = $1",
+                &[&device_id],
+            ))?
+            .map(|r| r.get(0)))
+    }
+
+    fn set_firmware_version(&mut self, device_id: &str, version: &str) -> StoreResult<()> {
+        self.block(exec(
+            self.c,
+            "UPDATE devices SET firmware_version = $2 WHERE id = $1",
+            &[&device_id, &version],
+        ))?;
+        Ok(())
+    }
+
+    fn append_history(&mut self, e: &HistoryEntry) -> StoreResult<()> {
+        self.block(exec(
+            self.c,
+            "INSERT INTO device_history (tenant_id, device_id, kind, rollout_id, package_id,
+                 command_id, status, message, progress, firmware_version, at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            &[
+                &e.tenant_id,
+                &e.device_id,
+                &e.kind,
+                &e.rollout_id,
+                &e.package_id,
+                &e.command_id,
+                &e.status,
+                &e.message,
+                &e.progress.map(i64::from),
+                &e.firmware_version,
+                &e.at,
+            ],
+        ))?;
+        Ok(())
+    }
+
+    fn insert_command(
+        &mut self,
+        ch: RangeChange<'_>,
+        device_id: &str,
+        kind: CommandKind,
+    ) -> StoreResult<String> {
+        let id = ids::new_id("cmd");
+        self.block(exec(
+            self.c,
+            "INSERT INTO device_commands (id, tenant_id, device_id, rollout_id, kind, package_id,
+                 created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &id,
+                &ch.tenant_id,
+                &device_id,
+                &ch.rollout_id,
+                &kind.as_str(),
+                &ch.package_id,
+                &ch.at,
+            ],
+        ))?;
+        Ok(id)
+    }
+
+    fn cancel_commands(
+        &mut self,
+        rollout_id: &str,
+        kind: Option<CommandKind>,
+        at: &str,
+    ) -> StoreResult<()> {
+        let kind = kind.map(CommandKind::as_str);
+        self.block(async {
+            exec(
+                self.c,
+                "INSERT INTO device_history (tenant_id, device_id, kind, rollout_id, package_id,
+                     command_id, status, at)
+                 SELECT tenant_id, device_id, 'command_cancelled', rollout_id, package_id, id,
+                     kind, $3
+                 FROM device_commands
+                 WHERE rollout_id = $1 AND ($2::text IS NULL OR kind = $2::text)
+                   AND acked_at IS NULL AND cancelled_at IS NULL
+                 ORDER BY id",
+                &[&rollout_id, &kind, &at],
+            )
+            .await?;
+            exec(
+                self.c,
+                "UPDATE device_commands SET cancelled_at = $3
+                 WHERE rollout_id = $1 AND ($2::text IS NULL OR kind = $2::text)
+                   AND acked_at IS NULL AND cancelled_at IS NULL",
+                &[&rollout_id, &kind, &at],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+}

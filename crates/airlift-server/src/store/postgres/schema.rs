@@ -1,0 +1,500 @@
+//! Versioned, embedded schema migrations for PostgreSQL, tracked in `airlift_migrations`.
+//!
+//! [`migrate`] holds a session-level advisory lock while it looks and applies, so several
+//! servers starting at once on one database queue instead of racing: the first applies what
+//! is missing, the others find nothing left to do. Each migration runs in its own
+//! transaction together with its bookkeeping row. Append new migrations; never edit one that
+//! has shipped.
+
+use tokio_postgres::Client;
+
+/// The advisory lock key every airliftd takes while migrating ("airlift" in ASCII).
+const MIGRATION_LOCK: i64 = 0x0061_6972_6c69_6674;
+
+/// (version, SQL) in order.
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2_DATA_KEYS)];
+
+/// The latest schema version this binary knows.
+pub fn latest() -> i64 {
+    MIGRATIONS.last().map_or(0, |(v, _)| *v)
+}
+
+/// Applies every migration the database lacks; returns how many were applied. A database
+/// whose schema is newer than this binary is refused (an older server must not write to it).
+pub async fn migrate(client: &mut Client) -> anyhow::Result<usize> {
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    let result = apply_missing(client).await;
+    // Unlock whatever happened (a failed migration rolled back its own transaction).
+    let unlocked = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await;
+    let applied = result?;
+    unlocked?;
+    Ok(applied)
+}
+
+async fn apply_missing(client: &mut Client) -> anyhow::Result<usize> {
+    client
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS airlift_migrations (
+                 version    BIGINT PRIMARY KEY,
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+             )",
+        )
+        .await?;
+    let current: i64 = client
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM airlift_migrations",
+            &[],
+        )
+        .await?
+        .get(0);
+    if current > latest() {
+        anyhow::bail!(
+            "the database's schema is version {current}, newer than this airliftd knows \
+             ({}); run the newer airliftd",
+            latest()
+        );
+    }
+    let mut applied = 0;
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        let tx = client.transaction().await?;
+        tx.batch_execute(sql)
+            .await
+            .map_err(|e| anyhow::anyhow!("applying schema migration {version}: {e:#}"))?;
+        tx.execute(
+            "INSERT INTO airlift_migrations (version) VALUES ($1)",
+            &[version],
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(version, "applied schema migration");
+        applied += 1;
+    }
+    Ok(applied)
+}
+
+/// The SQLite schema's final shape (its V1..V7) in PostgreSQL's terms: BIGINT and BOOLEAN
+/// columns, sequences for change cursors (no single counter row that every write would
+/// queue on), and `device_polls` kept by statement-level triggers over transition tables.
+const V1: &str = r#"
+-- Every `change_seq` of devices, packages and rollouts (incremental sync), from one sequence:
+-- taking a number never waits for another transaction.
+CREATE SEQUENCE airlift_change_seq;
+
+-- Numbers are taken in one order and committed in another, so a reader must not pass over a
+-- number a running transaction may still commit. A transaction's first change takes a shared
+-- advisory lock on the sequence's last value (before its first number: every number it takes
+-- is above the key) and holds it to its end; `airlift_change_horizon()` is the smallest such
+-- key of a running transaction, or the last number taken. Rows at or below it are final; a
+-- reader computes it in a statement of its own, before the one that reads (whose snapshot
+-- then holds every transaction that had released its key).
+CREATE FUNCTION airlift_next_change() RETURNS BIGINT LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    last BIGINT;
+BEGIN
+    IF COALESCE(current_setting('airlift.change_key', TRUE), '') = '' THEN
+        SELECT last_value INTO last FROM airlift_change_seq;
+        PERFORM pg_advisory_xact_lock_shared(last);
+        PERFORM set_config('airlift.change_key', last::TEXT, TRUE);
+    END IF;
+    RETURN nextval('airlift_change_seq');
+END $$;
+
+CREATE FUNCTION airlift_change_horizon() RETURNS BIGINT LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    last BIGINT;
+    held BIGINT;
+BEGIN
+    SELECT last_value INTO last FROM airlift_change_seq;
+    SELECT MIN((l.classid::BIGINT << 32) | l.objid::BIGINT) INTO held
+    FROM pg_locks l
+    WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND l.pid <> pg_backend_pid();
+    RETURN LEAST(last, held);
+END $$;
+
+-- The deployment's secrets, shared by every server on this database: `jwt` signs user tokens
+-- (and roots the keys derived from it), so a token minted for one server is valid on all.
+CREATE TABLE airlift_secrets (
+    name  TEXT PRIMARY KEY,
+    value BYTEA NOT NULL
+);
+
+CREATE TABLE tenants (
+    id                 TEXT PRIMARY KEY,
+    name               TEXT NOT NULL UNIQUE,
+    require_signatures BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at         TEXT NOT NULL
+);
+
+CREATE TABLE profiles (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    name        TEXT NOT NULL,
+    device_type TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    UNIQUE (tenant_id, name)
+);
+CREATE INDEX profiles_by_tenant ON profiles (tenant_id, id);
+
+CREATE TABLE devices (
+    id               TEXT PRIMARY KEY,
+    tenant_id        TEXT NOT NULL REFERENCES tenants(id),
+    profile_id       TEXT NOT NULL REFERENCES profiles(id),
+    name             TEXT NOT NULL,
+    device_type      TEXT NOT NULL,
+    firmware_version TEXT NOT NULL,
+    token_hash       TEXT NOT NULL UNIQUE,
+    created_at       TEXT NOT NULL,
+    change_seq       BIGINT NOT NULL DEFAULT airlift_next_change()
+);
+CREATE INDEX devices_by_tenant ON devices (tenant_id, id);
+CREATE INDEX devices_by_profile ON devices (profile_id);
+CREATE INDEX devices_by_change ON devices (tenant_id, change_seq);
+
+CREATE FUNCTION airlift_device_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.change_seq := airlift_next_change();
+    RETURN NEW;
+END $$;
+CREATE TRIGGER devices_change_on_update
+    BEFORE UPDATE OF name, profile_id, device_type, firmware_version ON devices
+    FOR EACH ROW EXECUTE FUNCTION airlift_device_changed();
+
+CREATE TABLE upload_jobs (
+    id                TEXT PRIMARY KEY,
+    tenant_id         TEXT NOT NULL REFERENCES tenants(id),
+    name              TEXT NOT NULL,
+    description       TEXT NOT NULL,
+    status            TEXT NOT NULL CHECK (status IN ('not_started', 'in_progress', 'completing', 'completed')),
+    firmware_image_id TEXT,
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL
+);
+CREATE INDEX upload_jobs_by_tenant ON upload_jobs (tenant_id, id);
+CREATE INDEX upload_jobs_by_name ON upload_jobs (tenant_id, name);
+
+CREATE TABLE upload_chunks (
+    job_id     TEXT NOT NULL REFERENCES upload_jobs(id) ON DELETE CASCADE,
+    chunk_id   BIGINT NOT NULL CHECK (chunk_id >= 1),
+    length     BIGINT NOT NULL CHECK (length >= 0),
+    md5_hex    TEXT NOT NULL,
+    object_key TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (job_id, chunk_id)
+);
+
+CREATE TABLE images (
+    id            TEXT PRIMARY KEY,
+    tenant_id     TEXT NOT NULL REFERENCES tenants(id),
+    name          TEXT NOT NULL,
+    description   TEXT NOT NULL,
+    object_key    TEXT NOT NULL,
+    sha256        TEXT NOT NULL,
+    size          BIGINT NOT NULL,
+    upload_job_id TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+);
+CREATE INDEX images_by_tenant ON images (tenant_id, id);
+CREATE INDEX images_by_name ON images (tenant_id, name);
+
+CREATE TABLE signing_keys (
+    id             TEXT PRIMARY KEY,
+    tenant_id      TEXT NOT NULL REFERENCES tenants(id),
+    name           TEXT NOT NULL,
+    algorithm      TEXT NOT NULL,
+    public_key_pem TEXT NOT NULL,
+    fingerprint    TEXT NOT NULL,
+    created_at     TEXT NOT NULL,
+    revoked_at     TEXT
+);
+CREATE INDEX signing_keys_by_tenant ON signing_keys (tenant_id, id);
+
+-- A row exists only for a verified package: verification happens before the insert.
+CREATE TABLE packages (
+    id                TEXT PRIMARY KEY,
+    tenant_id         TEXT NOT NULL REFERENCES tenants(id),
+    type              TEXT NOT NULL CHECK (type IN ('fw', 'sw')),
+    version           TEXT NOT NULL,
+    device_type       TEXT NOT NULL,
+    min_version       TEXT NOT NULL,
+    artifact_uri      TEXT NOT NULL,
+    sha256            TEXT NOT NULL,
+    signature         TEXT,
+    signing_key_id    TEXT REFERENCES signing_keys(id),
+    size_bytes        BIGINT NOT NULL,
+    release_notes     TEXT NOT NULL,
+    storage_key       TEXT NOT NULL,
+    status            TEXT NOT NULL DEFAULT 'available',
+    checksum_verified BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at        TEXT NOT NULL,
+    change_seq        BIGINT NOT NULL DEFAULT airlift_next_change(),
+    -- Seed 002's payload types: a JSON or URL_LIST package's canonical JSON (what `sha256`
+    -- covers), and a URL_LIST package's stored files as a JSON array of object keys.
+    payload_type      TEXT NOT NULL DEFAULT 'FILE' CHECK (payload_type IN ('FILE', 'JSON', 'URL_LIST')),
+    payload           TEXT CHECK ((payload_type = 'FILE') = (payload IS NULL)),
+    file_keys         TEXT CHECK ((payload_type = 'URL_LIST') = (file_keys IS NOT NULL)),
+    UNIQUE (tenant_id, type, version, device_type)
+);
+CREATE INDEX packages_by_tenant ON packages (tenant_id, id);
+CREATE INDEX packages_by_storage_key ON packages (storage_key);
+CREATE INDEX packages_by_change ON packages (tenant_id, change_seq);
+
+-- Packages are immutable once created (seed 000).
+CREATE FUNCTION airlift_packages_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'packages are immutable';
+END $$;
+CREATE TRIGGER packages_are_immutable BEFORE UPDATE ON packages
+    FOR EACH ROW EXECUTE FUNCTION airlift_packages_immutable();
+
+CREATE TABLE rollouts (
+    id                        TEXT PRIMARY KEY,
+    tenant_id                 TEXT NOT NULL REFERENCES tenants(id),
+    package_id                TEXT NOT NULL REFERENCES packages(id),
+    rollback_package_id       TEXT REFERENCES packages(id),
+    target_profile_id         TEXT,
+    target_kind               TEXT NOT NULL CHECK (target_kind IN ('profile', 'devices')),
+    strategy                  TEXT NOT NULL CHECK (strategy IN ('canary', 'rolling', 'all_at_once')),
+    status                    TEXT NOT NULL CHECK (status IN ('active', 'paused', 'rolling_back', 'completed')),
+    canary_percent            BIGINT NOT NULL,
+    failure_threshold_percent BIGINT NOT NULL,
+    batch_percent             BIGINT,
+    min_batch_success_percent BIGINT,
+    force                     BOOLEAN NOT NULL,
+    device_timeout_seconds    BIGINT NOT NULL,
+    skipped_json              TEXT NOT NULL,
+    version                   BIGINT NOT NULL,
+    change_seq                BIGINT NOT NULL,
+    created_by                TEXT NOT NULL,
+    created_at                TEXT NOT NULL,
+    updated_at                TEXT NOT NULL,
+    -- Target count and per-state counters: a report reads and writes this row, never a count.
+    target_count              BIGINT NOT NULL DEFAULT 0,
+    n_scheduled               BIGINT NOT NULL DEFAULT 0,
+    n_command_sent            BIGINT NOT NULL DEFAULT 0,
+    n_in_progress             BIGINT NOT NULL DEFAULT 0,
+    n_successful              BIGINT NOT NULL DEFAULT 0,
+    n_failed                  BIGINT NOT NULL DEFAULT 0,
+    n_timed_out               BIGINT NOT NULL DEFAULT 0,
+    outcome                   TEXT CHECK (outcome IS NULL OR outcome IN ('succeeded', 'some_failed', 'rolled_back')),
+    retry_of                  TEXT REFERENCES rollouts(id),
+    allow_downgrade           BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE INDEX rollouts_by_tenant ON rollouts (tenant_id, id);
+CREATE INDEX rollouts_by_change ON rollouts (tenant_id, change_seq);
+CREATE INDEX rollouts_by_profile ON rollouts (target_profile_id, status);
+CREATE INDEX rollouts_by_status ON rollouts (status, id);
+
+CREATE TABLE rollout_targets (
+    rollout_id       TEXT NOT NULL REFERENCES rollouts(id),
+    position         BIGINT NOT NULL,
+    device_id        TEXT NOT NULL REFERENCES devices(id),
+    state            TEXT,
+    rollback_state   TEXT,
+    progress         BIGINT,
+    last_status      TEXT,
+    last_message     TEXT,
+    reported_version TEXT,
+    deadline_unix    BIGINT,
+    updated_at       TEXT NOT NULL,
+    PRIMARY KEY (rollout_id, device_id),
+    UNIQUE (rollout_id, position)
+);
+CREATE INDEX rollout_targets_by_device ON rollout_targets (device_id);
+CREATE INDEX rollout_targets_by_deadline ON rollout_targets (deadline_unix) WHERE deadline_unix IS NOT NULL;
+CREATE INDEX rollout_targets_by_state ON rollout_targets (rollout_id, state);
+CREATE INDEX rollout_targets_by_rollback_state ON rollout_targets (rollout_id, rollback_state)
+    WHERE rollback_state IS NOT NULL;
+
+CREATE TABLE rollout_transitions (
+    rollout_id     TEXT NOT NULL REFERENCES rollouts(id),
+    seq            BIGINT NOT NULL,
+    from_status    TEXT,
+    to_status      TEXT NOT NULL,
+    trigger        TEXT NOT NULL,
+    actor          TEXT NOT NULL,
+    actor_role     TEXT NOT NULL,
+    canary_percent BIGINT NOT NULL,
+    at             TEXT NOT NULL,
+    PRIMARY KEY (rollout_id, seq)
+);
+
+CREATE TABLE device_commands (
+    id             TEXT PRIMARY KEY,
+    tenant_id      TEXT NOT NULL,
+    device_id      TEXT NOT NULL REFERENCES devices(id),
+    rollout_id     TEXT NOT NULL REFERENCES rollouts(id),
+    kind           TEXT NOT NULL CHECK (kind IN ('ota_start', 'ota_rollback')),
+    package_id     TEXT NOT NULL REFERENCES packages(id),
+    created_at     TEXT NOT NULL,
+    delivery_count BIGINT NOT NULL DEFAULT 0,
+    acked_at       TEXT,
+    cancelled_at   TEXT
+);
+CREATE INDEX device_commands_pending ON device_commands (device_id, id)
+    WHERE acked_at IS NULL AND cancelled_at IS NULL;
+CREATE INDEX device_commands_open_by_rollout ON device_commands (rollout_id, kind)
+    WHERE acked_at IS NULL AND cancelled_at IS NULL;
+
+CREATE TABLE device_reports (
+    device_id  TEXT NOT NULL,
+    report_id  TEXT NOT NULL,
+    rollout_id TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    PRIMARY KEY (device_id, report_id)
+);
+
+CREATE TABLE device_history (
+    seq              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id        TEXT NOT NULL,
+    device_id        TEXT NOT NULL,
+    kind             TEXT NOT NULL,
+    rollout_id       TEXT,
+    package_id       TEXT,
+    command_id       TEXT,
+    status           TEXT,
+    message          TEXT,
+    progress         BIGINT,
+    firmware_version TEXT,
+    at               TEXT NOT NULL
+);
+CREATE INDEX device_history_by_device ON device_history (device_id, seq);
+
+CREATE TABLE events (
+    tenant_id  TEXT NOT NULL,
+    id         BIGINT NOT NULL,
+    subject    TEXT NOT NULL,
+    rollout_id TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+
+CREATE TABLE idempotency_keys (
+    tenant_id    TEXT NOT NULL REFERENCES tenants(id),
+    key_hash     TEXT NOT NULL,
+    fingerprint  TEXT NOT NULL,
+    state        TEXT NOT NULL CHECK (state IN ('in_flight', 'answered')),
+    status       BIGINT,
+    content_type TEXT,
+    location     TEXT,
+    sealed_body  BYTEA,
+    created_at   BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, key_hash)
+);
+CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+
+-- What a device is told to install: the one definition (as SQLite's schema V5). Every
+-- assignment a device has now...
+CREATE VIEW assignment_candidates AS
+SELECT t.device_id, r.tenant_id, r.id AS rollout_id,
+       CASE WHEN r.status = 'rolling_back' THEN r.rollback_package_id ELSE r.package_id END AS package_id,
+       CASE WHEN r.status = 'rolling_back' THEN 'ota_rollback' ELSE 'ota_start' END AS command,
+       r.target_kind = 'devices' AS device_level
+FROM rollout_targets t JOIN rollouts r ON r.id = t.rollout_id
+WHERE (r.status IN ('active', 'paused') AND t.state IN ('command_sent', 'in_progress'))
+   OR (r.status = 'rolling_back' AND t.rollback_state IN ('command_sent', 'in_progress'));
+
+-- ...and the one it is told: device-level beats profile-level, then the newest rollout.
+-- (A filter on device_id reaches rollout_targets_by_device through DISTINCT ON.)
+CREATE VIEW device_assignments AS
+SELECT DISTINCT ON (device_id) device_id, tenant_id, rollout_id, package_id, command
+FROM assignment_candidates
+ORDER BY device_id, device_level DESC, rollout_id DESC;
+
+-- That view, materialized per device: the poll reads one row by primary key.
+CREATE TABLE device_polls (
+    device_id  TEXT PRIMARY KEY,
+    tenant_id  TEXT NOT NULL,
+    rollout_id TEXT NOT NULL,
+    package_id TEXT NOT NULL,
+    command    TEXT NOT NULL CHECK (command IN ('ota_start', 'ota_rollback'))
+);
+CREATE INDEX device_polls_by_rollout ON device_polls (rollout_id);
+
+-- Sets the `device_polls` rows of `devices` to what `device_assignments` says now.
+CREATE FUNCTION airlift_refresh_polls(devices TEXT[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF devices IS NULL OR cardinality(devices) = 0 THEN
+        RETURN;
+    END IF;
+    DELETE FROM device_polls p WHERE p.device_id = ANY (devices)
+        AND NOT EXISTS (SELECT 1 FROM device_assignments a WHERE a.device_id = p.device_id);
+    INSERT INTO device_polls (device_id, tenant_id, rollout_id, package_id, command)
+        SELECT a.device_id, a.tenant_id, a.rollout_id, a.package_id, a.command
+        FROM device_assignments a WHERE a.device_id = ANY (devices)
+    ON CONFLICT (device_id) DO UPDATE SET
+        tenant_id = EXCLUDED.tenant_id, rollout_id = EXCLUDED.rollout_id,
+        package_id = EXCLUDED.package_id, command = EXCLUDED.command;
+END $$;
+
+-- Statement-level triggers over transition tables: one set-based refresh per statement,
+-- whether it changed one target (a report) or a million (commands for a whole slice).
+CREATE FUNCTION airlift_polls_on_target_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM airlift_refresh_polls(ARRAY(
+        SELECT n.device_id FROM new_targets n
+        WHERE n.state IN ('command_sent', 'in_progress')
+           OR n.rollback_state IN ('command_sent', 'in_progress')));
+    RETURN NULL;
+END $$;
+CREATE TRIGGER device_polls_on_target_insert AFTER INSERT ON rollout_targets
+    REFERENCING NEW TABLE AS new_targets
+    FOR EACH STATEMENT EXECUTE FUNCTION airlift_polls_on_target_insert();
+
+CREATE FUNCTION airlift_polls_on_target_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM airlift_refresh_polls(ARRAY(
+        SELECT n.device_id FROM new_targets n
+        JOIN old_targets o ON o.rollout_id = n.rollout_id AND o.device_id = n.device_id
+        WHERE COALESCE(o.state IN ('command_sent', 'in_progress'), FALSE)
+                  IS DISTINCT FROM COALESCE(n.state IN ('command_sent', 'in_progress'), FALSE)
+           OR COALESCE(o.rollback_state IN ('command_sent', 'in_progress'), FALSE)
+                  IS DISTINCT FROM COALESCE(n.rollback_state IN ('command_sent', 'in_progress'), FALSE)));
+    RETURN NULL;
+END $$;
+CREATE TRIGGER device_polls_on_target_update AFTER UPDATE ON rollout_targets
+    REFERENCING OLD TABLE AS old_targets NEW TABLE AS new_targets
+    FOR EACH STATEMENT EXECUTE FUNCTION airlift_polls_on_target_update();
+
+-- A rollout's status change (other than active <-> paused, which assigns the same): the
+-- devices it answers for now, and those it may answer for from now on.
+CREATE FUNCTION airlift_polls_on_rollout_status() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM airlift_refresh_polls(ARRAY(
+        SELECT p.device_id FROM device_polls p WHERE p.rollout_id = NEW.id
+        UNION
+        SELECT t.device_id FROM rollout_targets t WHERE t.rollout_id = NEW.id
+            AND (t.state IN ('command_sent', 'in_progress')
+                 OR t.rollback_state IN ('command_sent', 'in_progress'))));
+    RETURN NULL;
+END $$;
+CREATE TRIGGER device_polls_on_rollout_status AFTER UPDATE OF status ON rollouts
+    FOR EACH ROW
+    WHEN (OLD.status <> NEW.status
+          AND NOT (OLD.status IN ('active', 'paused') AND NEW.status IN ('active', 'paused')))
+    EXECUTE FUNCTION airlift_polls_on_rollout_status();
+"#;
+
+/// Images stored encrypted (SQLite's V9): each encrypted image's data key, sealed by the server
+/// key (JSON of `airlift_core::encryption::SealedDataKey`; never the key in plain), named by the
+/// image, the packages made from it and the upload job that makes it. A rotation of the server
+/// key rewrites `sealed` only, so packages stay immutable.
+const V2_DATA_KEYS: &str = r#"
+CREATE TABLE data_keys (
+    id         TEXT PRIMARY KEY,
+    tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+    sealed     TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+ALTER TABLE images ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
+ALTER TABLE packages ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
+ALTER TABLE upload_jobs ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
+"#;
