@@ -375,6 +375,7 @@ async fn a_wrong_server_key_stops_the_start_and_a_rotation_rewraps_every_image_k
     let out = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(&data_dir)
+        .args(airlift_testkit::postgres::server_args(&data_dir))
         .arg("--encryption-key-file")
         .arg(&other)
         .env("RUST_LOG", "warn")
@@ -391,6 +392,7 @@ async fn a_wrong_server_key_stops_the_start_and_a_rotation_rewraps_every_image_k
     let out = Command::new(BIN)
         .args(["rotate-encryption-key", "--data"])
         .arg(&data_dir)
+        .args(airlift_testkit::postgres::server_args(&data_dir))
         .env("RUST_LOG", "warn")
         .output()
         .unwrap();
@@ -427,6 +429,7 @@ async fn a_wrong_server_key_stops_the_start_and_a_rotation_rewraps_every_image_k
     let out = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(&data_dir)
+        .args(airlift_testkit::postgres::server_args(&data_dir))
         .arg("--encryption-key-file")
         .arg(&other)
         .env("RUST_LOG", "warn")
