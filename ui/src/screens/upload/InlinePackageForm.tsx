@@ -39,7 +39,7 @@ export function InlinePackageForm({ kind, onShowPackage }: { kind: Exclude<Paylo
   }, [keyChosen, suggested, keyId]);
 
   const errors: DetailErrors = submitted ? validateDetails(d, null) : {};
-  const text = (field: keyof Details, label: string, placeholder: string) => (
+  const text = (field: Exclude<keyof Details, "encrypt">, label: string, placeholder: string) => (
     <div className="field">
       <label htmlFor={`p-${field}`}>{label}</label>
       <input
