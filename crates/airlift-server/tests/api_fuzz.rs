@@ -57,6 +57,17 @@ async fn schemathesis_finds_no_difference_between_the_document_and_the_server() 
     // route, which answers 403 to anything the server did not sign.
     let download = download_url_vars(&device.ota().await.expect(200));
 
+    // The device's own reads work before the fuzzer starts (its assignment is this package).
+    device.ota().await.expect(200);
+    device
+        .api
+        .get(&format!(
+            "/api/v1/devices/{}/ota/download?package_id={}",
+            device.id, f.pkg
+        ))
+        .await
+        .expect(200);
+
     // The device protocol first, while the device still has its assignment: the users' run
     // may pause or roll the rollout back (it finds the rollout in the lists).
     // The device protocol has no create → act links, so no stateful phase of its own.
@@ -136,6 +147,11 @@ fn run_schemathesis(
         .env("AIRLIFT_FUZZ_DEVICE_TOKEN", device_token)
         .env("AIRLIFT_FUZZ_DEVICE_ID", device_id)
         .env("AIRLIFT_FUZZ_PACKAGE_ID", &f.pkg)
+        .env(
+            "AIRLIFT_FUZZ_REPORTING_DEVICE_TOKEN",
+            &f.devices[1].api.token,
+        )
+        .env("AIRLIFT_FUZZ_REPORTING_DEVICE_ID", &f.devices[1].id)
         .envs(download.iter().map(|(k, v)| (*k, v.as_str())))
         .current_dir(report.path())
         .output()
