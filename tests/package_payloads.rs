@@ -228,6 +228,14 @@ async fn json_and_url_list_packages_are_created_from_the_window() {
         .expect("url list text");
     assert_eq!(list.matches("Verified").count(), 2, "{list}");
     support::screenshot(&client, "package-url-list-created").await;
+    // The next step is offered as after a file upload: a rollout of the new package.
+    support::wait_for_text(
+        &client,
+        "[data-testid=start-rollout-of-inline]",
+        ui::TIMEOUT,
+        |t| t == "Start a rollout of 3.2.0",
+    )
+    .await;
 
     // The server holds both, signed with the app's key; the catalog shows their types.
     let listed = server

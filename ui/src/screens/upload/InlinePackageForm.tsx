@@ -16,7 +16,16 @@ const EXAMPLE_JSON = '{\n  "sample_interval_s": 5,\n  "alerts": { "max_temp_c": 
 
 /** A JSON or URL list package (seed 002): what it is, its payload, the key that signs it, and
  *  the server's verdict (for a URL list, one per file). */
-export function InlinePackageForm({ kind, onShowPackage }: { kind: Exclude<PayloadKind, "FILE">; onShowPackage: (id: string) => void }) {
+export function InlinePackageForm({
+  kind,
+  onShowPackage,
+  onStartRollout,
+}: {
+  kind: Exclude<PayloadKind, "FILE">;
+  onShowPackage: (id: string) => void;
+  /** Opens the rollout wizard with the new package chosen. */
+  onStartRollout: (id: string) => void;
+}) {
   const queries = useQueryClient();
   const keyList = useSigningKeys();
   const registrations = useKeyRegistrations();
@@ -147,9 +156,19 @@ export function InlinePackageForm({ kind, onShowPackage }: { kind: Exclude<Paylo
           <p role="status">
             Package {created.version} ({kind === "JSON" ? "JSON" : "URL list"}) is available · SHA-256 <code>{created.sha256.slice(0, 12)}…</code>
           </p>
-          <button type="button" className="primary" onClick={() => onShowPackage(created.id)}>
-            Show in catalog
-          </button>
+          <div className="actions">
+            <button
+              type="button"
+              className="primary"
+              data-testid="start-rollout-of-inline"
+              onClick={() => onStartRollout(created.id)}
+            >
+              Start a rollout of {created.version}
+            </button>
+            <button type="button" onClick={() => onShowPackage(created.id)}>
+              Show in catalog
+            </button>
+          </div>
         </div>
       ) : (
         <div className="actions">

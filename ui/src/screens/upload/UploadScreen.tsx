@@ -1,5 +1,6 @@
 import { useState } from "react";
 import type { PayloadKind } from "../../bindings/PayloadKind";
+import { startRolloutHash } from "../../lib/route";
 import { InlinePackageForm } from "./InlinePackageForm";
 import { useUpload } from "./UploadProvider";
 import { UploadWizard } from "./UploadWizard";
@@ -46,6 +47,10 @@ export function UploadScreen({ onShowPackage }: { onShowPackage: (id: string) =>
           onShowPackage={(id) => {
             upload.close();
             onShowPackage(id);
+          }}
+          onStartRollout={(id) => {
+            upload.close();
+            window.location.hash = startRolloutHash(id);
           }}
         />
       )}
