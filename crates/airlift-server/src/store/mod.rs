@@ -84,6 +84,7 @@ pub trait Store:
     + FleetStore
     + UploadStore
     + CatalogStore
+    + ClusterStore
     + DataKeyStore
     + RolloutStore
     + EventStore
@@ -101,6 +102,7 @@ impl<T> Store for T where
         + FleetStore
         + UploadStore
         + CatalogStore
+        + ClusterStore
         + DataKeyStore
         + RolloutStore
         + EventStore

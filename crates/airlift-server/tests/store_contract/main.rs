@@ -4,6 +4,7 @@
 //! a temporary file, PostgreSQL in a new database on the test process's cluster.
 
 mod catalog;
+mod cluster;
 mod data_keys;
 mod device_protocol;
 mod events;
@@ -240,6 +241,12 @@ macro_rules! suites {
             async fn engine_walks_seed_000_auto_pause_then_rollback() {
                 let (_guard, store) = $backend::open().await;
                 seed_000::auto_pause_then_rollback(&*store).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn cluster_store_keeps_its_contract() {
+                let (_guard, store) = $backend::open().await;
+                cluster::contract(&*store).await;
             }
 
             #[tokio::test(flavor = "multi_thread")]

@@ -3,6 +3,7 @@
 //! contract suite (`tests/store_contract/`) any backend must pass.
 
 mod catalog;
+mod cluster;
 mod data_keys;
 mod device_protocol;
 mod events;
@@ -12,6 +13,7 @@ mod tenants;
 mod uploads;
 
 pub use catalog::CatalogStore;
+pub use cluster::{ClusterStore, Notice};
 pub use data_keys::DataKeyStore;
 pub use device_protocol::DeviceProtocolStore;
 pub use events::EventStore;

@@ -23,6 +23,7 @@ mod fleet;
 mod idempotency;
 mod impls;
 pub mod import_sqlite;
+pub mod notices;
 mod polls;
 mod port;
 mod queries;
@@ -71,6 +72,8 @@ impl Default for PgOptions {
 pub struct PgStore {
     pool: Pool,
     packages: Arc<PackageMemo>,
+    /// The connection settings, for the notice listener's own connection.
+    config: Arc<tokio_postgres::Config>,
 }
 
 /// Whether `url` names a PostgreSQL database (`postgres://` or `postgresql://`).
@@ -122,7 +125,7 @@ impl PgStore {
         config.application_name("airliftd");
         config.connect_timeout(Duration::from_secs(5));
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 // A connection whose socket PostgreSQL closed (a restart) is dropped at
@@ -140,6 +143,7 @@ impl PgStore {
         Ok(Self {
             pool,
             packages: Arc::default(),
+            config: Arc::new(config),
         })
     }
 

@@ -3,6 +3,7 @@
 //! connection; a change of several statements in one transaction ([`super::in_tx`]).
 
 mod catalog;
+mod cluster;
 mod data_keys;
 mod device_protocol;
 mod fleet;

@@ -2,6 +2,7 @@
 //! aggregate modules beside (`catalog`, `fleet`, `uploads`, ...).
 
 mod catalog;
+mod cluster;
 mod data_keys;
 mod device_protocol;
 mod events;
