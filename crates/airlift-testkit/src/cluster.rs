@@ -29,12 +29,14 @@ pub enum Logs {
 }
 
 pub struct LocalCluster {
+    // Fields drop in this order: the load balancer and the servers before what they use.
+    nginx: Option<Nginx>,
+    nodes: Vec<Option<Node>>,
     pub postgres: Postgres,
     /// The database every server uses.
     pub database_url: String,
     pub s3: S3Server,
     dir: tempfile::TempDir,
-    nodes: Vec<Option<Node>>,
     /// Each server's address once it first started (a restart listens there again: nginx
     /// names it).
     addresses: Vec<Option<String>>,
@@ -43,7 +45,6 @@ pub struct LocalCluster {
     logs: Logs,
     /// The load balancer's port, chosen before the servers start (their `--public-url`).
     nginx_port: Option<u16>,
-    nginx: Option<Nginx>,
 }
 
 /// One running `airliftd`; killed on drop.
