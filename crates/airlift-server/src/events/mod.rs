@@ -32,6 +32,8 @@ pub struct Published {
 }
 
 /// What subscribers receive.
+// Always sent behind an `Arc`: the size of the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Live {
     Event(Published),
