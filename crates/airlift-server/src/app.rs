@@ -32,7 +32,7 @@ use crate::routes::{
     device_download, device_ota, devices, downloads, events, health, image_upload, images,
     packages, profiles, rollouts, signing_keys, tenant, uploads,
 };
-use crate::state::AppState;
+use crate::state::{AppState, SharedState};
 use crate::store::postgres::{PgOptions, PgStore};
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
@@ -399,7 +399,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         .connect_timeout(std::time::Duration::from_secs(10))
         .read_timeout(config.artifact_read_timeout)
         .build()?;
-    Ok(AppState {
+    Ok(AppState::new(SharedState {
         store,
         artifacts,
         jwt: Arc::new(jwt),
@@ -415,7 +415,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         data_keys,
         download_urls,
         cluster,
-    })
+    }))
 }
 
 /// The database of `--database` (the SQLite file under `--data` by default), migrated, and the

@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::AsyncMessage;
 
 use crate::store::Notice;
 
@@ -65,9 +65,9 @@ pub fn decode(payload: &str) -> Option<Notice> {
 
 /// Starts listening; the receiver gets every notice from the moment this returns, until it
 /// is dropped. Fails only when the first connection cannot be made.
-pub async fn listen(config: tokio_postgres::Config) -> anyhow::Result<mpsc::Receiver<Notice>> {
+pub async fn listen(url: String) -> anyhow::Result<mpsc::Receiver<Notice>> {
     let (tx, rx) = mpsc::channel(BACKLOG);
-    let first = Listening::open(&config).await?;
+    let first = Listening::open(&url).await?;
     tokio::spawn(async move {
         let mut listening = Some(first);
         loop {
@@ -83,7 +83,7 @@ pub async fn listen(config: tokio_postgres::Config) -> anyhow::Result<mpsc::Rece
             if tx.is_closed() {
                 return;
             }
-            match Listening::open(&config).await {
+            match Listening::open(&url).await {
                 Ok(l) => {
                     // Listening again: whatever was sent meanwhile is read again instead.
                     if tx.send(Notice::Resync).await.is_err() {
@@ -106,8 +106,10 @@ struct Listening {
 }
 
 impl Listening {
-    async fn open(config: &tokio_postgres::Config) -> anyhow::Result<Listening> {
-        let (client, mut connection) = config.connect(NoTls).await?;
+    /// Connects to `url` (TLS as `--database` asks, see `super::tls`) and listens.
+    async fn open(url: &str) -> anyhow::Result<Listening> {
+        let super::tls::Connection { config, tls } = super::tls::parse(url)?;
+        let (client, mut connection) = config.connect(tls).await?;
         let (payloads_tx, payloads) = mpsc::unbounded_channel();
         // The connection must be driven for the client's statements to complete; its
         // notifications come out of the same stream.

@@ -68,7 +68,7 @@ impl ClusterStore for PgStore {
     }
 
     async fn notices(&self) -> StoreResult<Option<mpsc::Receiver<Notice>>> {
-        notices::listen((*self.config).clone())
+        notices::listen(self.url.to_string())
             .await
             .map(Some)
             .map_err(|e| StoreError::Unavailable(format!("listening for notices: {e:#}")))
