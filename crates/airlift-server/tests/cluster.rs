@@ -613,3 +613,82 @@ async fn a_poll_that_hands_out_a_command_is_answered_once_its_delivery_is_writte
         vec![3]
     );
 }
+
+#[test]
+fn airlift_sim_updates_a_fleet_through_nginx_unchanged() {
+    let c = cluster(3, true);
+    let admin_token = c.token("acme", "admin");
+    let token = c.token("acme", "release-manager");
+    let lb = c.url();
+    let work = tempdir();
+    let devices_file = work.path().join("devices.jsonl");
+    let sim = airlift_testkit::bin("airlift-sim");
+    let rt = runtime();
+    let (profile, pkg) = rt.block_on(async {
+        let rm = api(&lb, &token);
+        api(&lb, &admin_token).require_signatures(false).await;
+        let profile = rm
+            .post(
+                "/api/v1/profiles",
+                json!({"name": "sim", "device_type": "temp-sensor"}),
+            )
+            .await
+            .expect(201)["profile_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        (profile, package(&rm, "2.0.0", &bytes(PKG_SIZE, 5)).await)
+    });
+    // The simulator as its README runs it, pointed at the load balancer.
+    let provisioned = std::process::Command::new(&sim)
+        .args(["provision", "--profile", &profile, "-n", "12", "--out"])
+        .arg(&devices_file)
+        .env("AIRLIFT_SERVER_URL", &lb)
+        .env("AIRLIFT_TOKEN", &token)
+        .output()
+        .unwrap();
+    assert!(
+        provisioned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&provisioned.stderr)
+    );
+    let id = rt.block_on(async {
+        api(&lb, &token)
+            .post(
+                "/api/v1/ota/rollouts",
+                json!({"package_id": pkg, "target_profile_id": profile, "canary_percent": 100,
+                       "failure_threshold_percent": 100}),
+            )
+            .await
+            .expect(201)["rollout_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    });
+    let ran = std::process::Command::new(&sim)
+        .args(["run", "--devices"])
+        .arg(&devices_file)
+        .args(["--poll", "1s", "--until", "settled", "--quiet", "4s"])
+        .args(["--max-time", "120s"])
+        .env("AIRLIFT_SERVER_URL", &lb)
+        .env("AIRLIFT_TOKEN", &token)
+        .output()
+        .unwrap();
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    rt.block_on(async {
+        // Every server answers the finished rollout alike.
+        for i in 0..c.len() {
+            let r = api(&c.base(i), &token)
+                .get(&format!("/api/v1/ota/rollouts/{id}"))
+                .await
+                .expect(200);
+            assert_eq!(r["status"], "completed", "{r}");
+            assert_eq!(r["counters"]["successful"], 12, "{r}");
+            assert_eq!(counters(&r), recount(&c.database_url, &id), "{r}");
+        }
+    });
+}
