@@ -81,6 +81,8 @@ pub struct SweptRollout {
 /// implements them all.
 pub trait Store:
     TenantStore
+    + AuditStore
+    + FleetVersionStore
     + FleetStore
     + UploadStore
     + CatalogStore
@@ -98,6 +100,8 @@ pub trait Store:
 
 impl<T> Store for T where
     T: TenantStore
+        + AuditStore
+        + FleetVersionStore
         + FleetStore
         + UploadStore
         + CatalogStore
