@@ -564,8 +564,11 @@ BEGIN
     END IF;
     RETURN NULL;
 END $f$;
-CREATE TRIGGER fleet_versions_on_change
+-- Deferred to commit: a transaction holds a count row's lock only while it commits, so a
+-- long one (or many reports at once) does not queue every other device change behind it.
+CREATE CONSTRAINT TRIGGER fleet_versions_on_change
     AFTER INSERT OR DELETE OR UPDATE OF device_type, firmware_version ON devices
+    DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION airlift_fleet_versions();
 CREATE INDEX rollouts_to_advance ON rollouts (next_advance_unix)
     WHERE status = 'active' AND next_advance_unix IS NOT NULL;
