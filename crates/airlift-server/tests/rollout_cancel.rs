@@ -80,7 +80,7 @@ async fn cancelling_an_active_rollout_tells_the_told_devices_and_no_other() {
     assert_eq!(ev.data["actor"], "release-manager@acme");
 
     let cancel = ("ota_cancel".to_owned(), id.clone());
-    assert_eq!(commands(&told[0]).await, [cancel.clone()]);
+    assert_eq!(commands(&told[0]).await, std::slice::from_ref(&cancel));
     assert_eq!(
         commands(&told[1]).await,
         [cancel],

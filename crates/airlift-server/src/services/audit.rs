@@ -55,6 +55,8 @@ pub async fn record<S: AuditStore + ?Sized>(
 
 /// `aud_` + a ULID that rises strictly within this process (two changes in one millisecond
 /// keep their order), so "newest first" is the order they were recorded in.
+// `Ulid::default()` is the nil id, not a fresh one: `new` is meant.
+#[allow(clippy::unwrap_or_default)]
 fn next_id() -> String {
     static IDS: std::sync::Mutex<ulid::Generator> = std::sync::Mutex::new(ulid::Generator::new());
     let id = IDS

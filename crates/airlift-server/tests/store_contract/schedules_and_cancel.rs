@@ -119,7 +119,7 @@ pub async fn cancel_tells_the_told_and_frees_the_devices(store: &dyn Store) {
     assert_eq!(r.transitions.last().unwrap().actor, "rm@acme");
 
     let cancel = (CommandKind::OtaCancel, "rol_cancel".to_owned());
-    assert_eq!(commands(&f, "dev_000").await, [cancel.clone()]);
+    assert_eq!(commands(&f, "dev_000").await, std::slice::from_ref(&cancel));
     assert_eq!(
         commands(&f, "dev_001").await,
         [cancel],
