@@ -31,7 +31,7 @@ use crate::routes::{
     audit, device_download, device_ota, devices, downloads, events, fleet_versions, health,
     image_upload, images, packages, profiles, rollouts, signing_keys, tenant, uploads,
 };
-use crate::state::AppState;
+use crate::state::{AppState, SharedState};
 use crate::store::postgres::{PgOptions, PgStore};
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
@@ -401,7 +401,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         .connect_timeout(std::time::Duration::from_secs(10))
         .read_timeout(config.artifact_read_timeout)
         .build()?;
-    Ok(AppState {
+    Ok(AppState::new(SharedState {
         store,
         artifacts,
         jwt: Arc::new(jwt),
@@ -416,7 +416,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         last_seen: LastSeen::default(),
         data_keys,
         download_urls,
-    })
+    }))
 }
 
 /// The database of `--database` (the SQLite file under `--data` by default), migrated, and the

@@ -144,8 +144,7 @@ impl FromStr for Database {
             return Ok(Self::Sqlite(PathBuf::from(path)));
         }
         if s.starts_with("postgres://") || s.starts_with("postgresql://") {
-            s.parse::<tokio_postgres::Config>()
-                .map_err(|e| format!("not a PostgreSQL URL: {e}"))?;
+            crate::store::postgres::tls::parse_options(s).map_err(|e| format!("{e:#}"))?;
             return Ok(Self::Postgres(s.to_owned()));
         }
         Err(format!(
