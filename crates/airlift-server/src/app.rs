@@ -29,8 +29,8 @@ use crate::device_protocol::last_seen::LastSeen;
 use crate::error::AppError;
 use crate::events::Hub;
 use crate::routes::{
-    device_download, device_ota, devices, downloads, events, health, image_upload, images,
-    packages, profiles, rollouts, signing_keys, tenant, uploads,
+    audit, device_download, device_ota, devices, downloads, events, fleet_versions, health,
+    image_upload, images, packages, profiles, rollouts, signing_keys, tenant, uploads,
 };
 use crate::state::{AppState, SharedState};
 use crate::store::postgres::{PgOptions, PgStore};
@@ -180,11 +180,28 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/ota/rollouts/{rollout_id}/rollback",
             post(rollouts::rollback),
         ),
+        route(
+            M::POST,
+            "/api/v1/ota/rollouts/{rollout_id}/cancel",
+            post(rollouts::cancel),
+        ),
+        route(
+            M::GET,
+            "/api/v1/ota/rollouts/{rollout_id}/failures",
+            get(rollouts::failures),
+        ),
+        route(
+            M::GET,
+            "/api/v1/ota/rollouts/{rollout_id}/timeline",
+            get(rollouts::timeline),
+        ),
         create_route(
             "/api/v1/ota/rollouts/{rollout_id}/retry-failed",
             post(rollouts::retry_failed),
         ),
         route(M::GET, "/api/v1/events", get(events::stream)),
+        route(M::GET, "/api/v1/audit", get(audit::list)),
+        route(M::GET, "/api/v1/fleet/versions", get(fleet_versions::list)),
         create_route("/api/v1/ota/upload-jobs", post(uploads::create_job)),
         route(M::GET, "/api/v1/ota/upload-jobs", get(uploads::list_jobs)),
         route(
@@ -535,6 +552,37 @@ async fn sweep_timeouts(state: AppState) {
                 }
             }
             Err(e) => tracing::warn!(error = %e, "timeout sweep failed"),
+        }
+        match crate::engine::start_scheduled(&*state.store, crate::ids::unix_now()).await {
+            Ok(started) => {
+                for s in started {
+                    tracing::info!(rollout = %s.rollout_id, "scheduled rollout started");
+                    state.events.publish(&s.tenant_id, s.events);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "scheduled starts failed"),
+        }
+        match crate::engine::advance_phases(&*state.store, crate::ids::unix_now()).await {
+            Ok(advanced) => {
+                for s in advanced {
+                    state.events.publish(&s.tenant_id, s.events);
+                    state
+                        .events
+                        .progress(state.store.clone(), &s.tenant_id, &s.rollout_id);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "phase advances failed"),
+        }
+        match crate::engine::tell_in_windows(&*state.store, crate::ids::unix_now()).await {
+            Ok(told) => {
+                for s in told {
+                    state.events.publish(&s.tenant_id, s.events);
+                    state
+                        .events
+                        .progress(state.store.clone(), &s.tenant_id, &s.rollout_id);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "maintenance-window sends failed"),
         }
     }
 }

@@ -81,6 +81,8 @@ pub struct SweptRollout {
 /// implements them all.
 pub trait Store:
     TenantStore
+    + AuditStore
+    + FleetVersionStore
     + FleetStore
     + UploadStore
     + CatalogStore
@@ -99,6 +101,8 @@ pub trait Store:
 
 impl<T> Store for T where
     T: TenantStore
+        + AuditStore
+        + FleetVersionStore
         + FleetStore
         + UploadStore
         + CatalogStore

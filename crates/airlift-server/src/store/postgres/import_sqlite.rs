@@ -31,6 +31,9 @@ const TABLES: &[(&str, &str)] = &[
     ("device_history", "seq"),
     ("events", "tenant_id, id"),
     ("idempotency_keys", "tenant_id, key_hash"),
+    ("audit_log", "id"),
+    ("rollout_failure_reasons", "rollout_id, reason, status"),
+    ("rollout_timeline", "rollout_id, minute_unix"),
 ];
 
 /// Rows written per INSERT statement.
