@@ -692,3 +692,47 @@ fn airlift_sim_updates_a_fleet_through_nginx_unchanged() {
         }
     });
 }
+
+#[test]
+fn progress_counted_on_one_server_streams_on_another() {
+    let c = cluster(2, false);
+    let admin_token = c.token("acme", "admin");
+    let token = c.token("acme", "release-manager");
+    let (one, two) = (c.base(0), c.base(1));
+    runtime().block_on(async {
+        let rm = api(&one, &token);
+        let (profile, devices) = fleet_on(&api(&one, &admin_token), &rm, 2).await;
+        let pkg = package(&rm, "2.0.0", &bytes(PKG_SIZE, 3)).await;
+        // The only subscriber is on the second server; everything happens on the first.
+        let mut stream = sse(&api(&two, &token), None).await;
+        let id = rm
+            .post(
+                "/api/v1/ota/rollouts",
+                json!({"package_id": pkg, "target_profile_id": profile, "canary_percent": 100,
+                       "failure_threshold_percent": 100}),
+            )
+            .await
+            .expect(201)["rollout_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let started = events_until(&mut stream, "profile.ota.rollout.started.").await;
+        assert!(started.last().unwrap().event.ends_with(&id));
+        let (device_id, device_token) = &devices[0];
+        device(&one, device_id, device_token)
+            .report(&id, "1.0.0", "DOWNLOAD")
+            .await
+            .expect(200);
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let ev = tokio::time::timeout_at(deadline, stream.recv())
+                .await
+                .expect("a progress event from the other server")
+                .expect("the stream is open");
+            if ev.event == "rollout.progress" && ev.data["counters"]["in_progress"] == 1 {
+                assert_eq!(ev.data["rollout_id"], id.as_str());
+                break;
+            }
+        }
+    });
+}
