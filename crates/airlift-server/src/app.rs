@@ -19,6 +19,7 @@ use tower_http::trace::TraceLayer;
 use crate::artifacts::{Artifacts, S3Config};
 use crate::auth::jwt::JwtKeys;
 use crate::auth::token_cache::TokenCache;
+use crate::cluster::Cluster;
 use crate::config::{Config, DataDir, Database, StorageUrl};
 use crate::crypto::{DataKeys, ServerKeys};
 use crate::device_protocol::assignments::AssignmentCache;
@@ -87,6 +88,7 @@ pub fn routes() -> Vec<Route> {
     use Method as M;
     vec![
         route(M::GET, "/healthz", get(health::healthz)),
+        route(M::GET, "/readyz", get(health::readyz)),
         route(M::GET, "/api/v1/tenant", get(tenant::get_tenant)),
         route(M::PATCH, "/api/v1/tenant", patch(tenant::update_tenant)),
         create_route("/api/v1/profiles", post(profiles::create)),
@@ -394,7 +396,20 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         }
     };
     let download_urls = crate::downloads::open(&config, &dir, &artifacts)?;
-    crate::recovery::run(store.as_ref(), &artifacts).await?;
+    // This server's heartbeat goes first: a server starting beside it then sees it alive.
+    let cluster = Cluster::new(&Cluster::node_id_in(dir.root())?);
+    cluster.renew(store.as_ref()).await;
+    let others = cluster
+        .others_alive(store.as_ref())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if !others.is_empty() {
+        tracing::info!(
+            servers = others.len(),
+            "joining the other servers of this deployment"
+        );
+    }
+    crate::recovery::run(store.as_ref(), &artifacts, others.is_empty()).await?;
     let http = reqwest::Client::builder()
         // A redirect could lead off the allow-list; the allowed host must serve the bytes.
         .redirect(reqwest::redirect::Policy::none())
@@ -408,7 +423,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         config: Arc::new(config),
         http,
         publish_lock: Arc::default(),
-        events: Hub::new(),
+        events: Hub::new(cluster.node_id()),
         device_tokens: TokenCache::default(),
         files: ArtifactFiles::default(),
         assignments: AssignmentCache::default(),
@@ -416,6 +431,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         last_seen: LastSeen::default(),
         data_keys,
         download_urls,
+        cluster,
     }))
 }
 
@@ -456,6 +472,21 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     // Download URLs name the address actually bound (`--listen` may say port 0).
     config.public_url = Some(crate::config::public_url(&config, listener.local_addr()?));
     let state = open(config).await?;
+    tokio::spawn(state.cluster.clone().keep_leases(state.store.clone()));
+    // Other servers' events and changes (PostgreSQL); an embedded store has none.
+    match state.store.notices().await {
+        Ok(Some(notices)) => {
+            let followers = crate::cluster::notices::Followers {
+                store: state.store.clone(),
+                events: state.events.clone(),
+                device_tokens: state.device_tokens.clone(),
+                assignments: state.assignments.clone(),
+            };
+            tokio::spawn(followers.follow(notices));
+        }
+        Ok(None) => {}
+        Err(e) => anyhow::bail!("cannot hear the other servers of this deployment: {e}"),
+    }
     tokio::spawn(sweep_timeouts(state.clone()));
     tokio::spawn(crate::idempotency::purge_periodically(state.clone()));
     tokio::spawn(
@@ -464,7 +495,11 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
             .clone()
             .flush_periodically(state.store.clone()),
     );
-    let (deliveries, store) = (state.deliveries.clone(), state.store.clone());
+    let (deliveries, store, cluster) = (
+        state.deliveries.clone(),
+        state.store.clone(),
+        state.cluster.clone(),
+    );
     let addr = listener.local_addr()?;
     // Tools and tests read this first stdout line to find a port chosen with `:0`.
     {
@@ -491,17 +526,22 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     if let Err(e) = deliveries.flush(store.as_ref()).await {
         tracing::warn!(error = %e, "could not write the last command delivery counts");
     }
+    cluster.leave(store.as_ref()).await;
     tracing::info!("airliftd stopped");
     Ok(())
 }
 
 /// The background timeout sweep: devices past their deadline become `timed_out` (which may
-/// auto-pause a rollout or finish a rollback); the events go out like any other.
+/// auto-pause a rollout or finish a rollback); the events go out like any other. Only the
+/// timekeeper sweeps (see `crate::cluster`).
 async fn sweep_timeouts(state: AppState) {
     let mut tick = tokio::time::interval(state.config.sweep_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        if !state.cluster.is_timekeeper() {
+            continue;
+        }
         match crate::engine::sweep_timeouts(&*state.store, crate::ids::unix_now()).await {
             Ok(swept) => {
                 for s in swept {

@@ -56,8 +56,11 @@ pub fn sweep(
         at: crate::ids::now(),
         now_unix: now,
     };
-    let overdue = tx.overdue_targets(rollout, now)?;
+    // The rollout first (a write unit locks its row), then its overdue devices: read in this
+    // order, a sweep that waited for another one's commit (a second server's, or a report's)
+    // sees the devices that one already decided as decided, and counts none twice.
     let mut s = Session::open(tx, tenant, rollout, ctx.clone())?;
+    let overdue = s.tx.overdue_targets(rollout, now)?;
     for target in overdue {
         let device = target.device_id;
         s.tx.set_deadline(rollout, &device, None)?;

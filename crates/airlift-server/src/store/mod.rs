@@ -86,6 +86,7 @@ pub trait Store:
     + FleetStore
     + UploadStore
     + CatalogStore
+    + ClusterStore
     + DataKeyStore
     + RolloutStore
     + EventStore
@@ -105,6 +106,7 @@ impl<T> Store for T where
         + FleetStore
         + UploadStore
         + CatalogStore
+        + ClusterStore
         + DataKeyStore
         + RolloutStore
         + EventStore

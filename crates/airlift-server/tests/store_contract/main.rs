@@ -5,6 +5,7 @@
 
 mod audit;
 mod catalog;
+mod cluster;
 mod data_keys;
 mod device_protocol;
 mod events;
@@ -243,6 +244,12 @@ macro_rules! suites {
             async fn engine_walks_seed_000_auto_pause_then_rollback() {
                 let (_guard, store) = $backend::open().await;
                 seed_000::auto_pause_then_rollback(&*store).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn cluster_store_keeps_its_contract() {
+                let (_guard, store) = $backend::open().await;
+                cluster::contract(&*store).await;
             }
 
             #[tokio::test(flavor = "multi_thread")]

@@ -4,6 +4,7 @@
 
 mod audit;
 mod catalog;
+mod cluster;
 mod data_keys;
 mod device_protocol;
 mod events;
@@ -15,6 +16,7 @@ mod uploads;
 
 pub use audit::AuditStore;
 pub use catalog::CatalogStore;
+pub use cluster::{ClusterStore, Notice};
 pub use data_keys::DataKeyStore;
 pub use device_protocol::DeviceProtocolStore;
 pub use events::EventStore;

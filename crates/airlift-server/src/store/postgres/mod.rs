@@ -24,6 +24,7 @@ mod fleet;
 mod idempotency;
 mod impls;
 pub mod import_sqlite;
+pub mod notices;
 mod polls;
 mod port;
 mod queries;
@@ -73,6 +74,8 @@ impl Default for PgOptions {
 pub struct PgStore {
     pool: Pool,
     packages: Arc<PackageMemo>,
+    /// The `--database` URL, for the notice listener's own connection.
+    url: Arc<str>,
 }
 
 /// Whether `url` names a PostgreSQL database (`postgres://` or `postgresql://`).
@@ -168,6 +171,7 @@ impl PgStore {
         Ok(Self {
             pool,
             packages: Arc::default(),
+            url: url.into(),
         })
     }
 

@@ -207,20 +207,20 @@ async fn command_of(
     })
 }
 
-/// Raises stored delivery counts to `(command id, total)` in one statement (a count never
-/// goes down, whatever order flushes commit in).
-pub async fn store_delivery_counts(
+/// Adds `(command id, deliveries)` to the stored delivery counts in one statement (servers
+/// adding at once all count).
+pub async fn add_delivery_counts(
     c: &impl GenericClient,
     counts: &[(String, u64)],
 ) -> StoreResult<()> {
     let ids: Vec<&str> = counts.iter().map(|(id, _)| id.as_str()).collect();
-    let totals: Vec<i64> = counts.iter().map(|(_, n)| i64_of(*n)).collect();
+    let added: Vec<i64> = counts.iter().map(|(_, n)| i64_of(*n)).collect();
     exec(
         c,
-        "UPDATE device_commands d SET delivery_count = u.total
-         FROM unnest($1::text[], $2::bigint[]) AS u(id, total)
-         WHERE d.id = u.id AND d.delivery_count < u.total",
-        &[&ids, &totals],
+        "UPDATE device_commands d SET delivery_count = d.delivery_count + u.added
+         FROM unnest($1::text[], $2::bigint[]) AS u(id, added)
+         WHERE d.id = u.id",
+        &[&ids, &added],
     )
     .await?;
     Ok(())

@@ -12,13 +12,13 @@ use airlift_core::wire::{CommandKind, FailureReason, Rollout, RolloutEventData, 
 use deadpool_postgres::GenericClient;
 
 use super::queries::{self, load_row, parse_state, rollback_counters};
-use super::{catalog, exec, fleet, i64_of, one, opt, rows, u64_of, ApiError, StoreResult};
+use super::{catalog, exec, fleet, i64_of, notices, one, opt, rows, u64_of, ApiError, StoreResult};
 use crate::ids;
 use crate::store::rollout_port::{
     DeviceTx, HistoryEntry, LookupTx, OverdueTarget, RangeChange, RolloutRow, RolloutRowTx,
     RolloutUpdate, TargetRow, TargetTx, TransitionRecord,
 };
-use crate::store::{DeviceRecord, NewDevice, PackageRecord, ValidatedReport};
+use crate::store::{DeviceRecord, NewDevice, Notice, PackageRecord, ValidatedReport};
 
 /// The port over one transaction (`write`) or one connection (a read unit).
 pub struct PgTx<'t, C> {
@@ -313,6 +313,17 @@ impl<C: GenericClient> RolloutRowTx for PgTx<'_, C> {
                     &payload,
                     &event.at,
                 ],
+            )
+            .await?;
+            // Every server hears of it once it is committed (see `postgres::notices`).
+            let notice = notices::encode(&Notice::Event {
+                tenant_id: tenant_id.to_owned(),
+                id: u64_of(id),
+            });
+            exec(
+                self.c,
+                "SELECT pg_notify($1, $2)",
+                &[&notices::CHANNEL, &notice],
             )
             .await?;
             Ok(event)

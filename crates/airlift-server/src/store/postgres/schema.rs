@@ -12,7 +12,12 @@ use tokio_postgres::Client;
 const MIGRATION_LOCK: i64 = 0x0061_6972_6c69_6674;
 
 /// (version, SQL) in order.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2_DATA_KEYS), (3, V3_SCHEDULES_CANCEL_AUDIT)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, V1),
+    (2, V2_DATA_KEYS),
+    (3, V3_CLUSTER),
+    (4, V4_SCHEDULES_CANCEL_AUDIT),
+];
 
 /// The latest schema version this binary knows.
 pub fn latest() -> i64 {
@@ -499,11 +504,32 @@ ALTER TABLE packages ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
 ALTER TABLE upload_jobs ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
 "#;
 
+/// Several servers on one database (`store::ports::ClusterStore`): leases with an expiry on
+/// the database's clock (`timekeeper`: the server that runs the timed work; `node:<id>`: each
+/// running server), and the notice a changed or deleted device row sends to every server's
+/// `LISTEN airlift` (payload `d<TAB>device id`, as `postgres::notices` reads it), so a token
+/// cached by any server stops working once its device changes or goes away.
+const V3_CLUSTER: &str = r#"
+CREATE TABLE cluster_leases (
+    name       TEXT PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE FUNCTION airlift_notify_device() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('airlift', 'd' || chr(9) || OLD.id);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER devices_notify AFTER UPDATE OR DELETE ON devices
+    FOR EACH ROW EXECUTE FUNCTION airlift_notify_device();
+"#;
+
 /// Rollouts for real fleets (SQLite's V10): `scheduled` and `cancelled` rollouts (with
 /// `start_at`, and `start_at_unix` for the start sweep's index), `ota_cancel` commands, and the
 /// audit log of every change a user or token made, kept with its tenant (ids sort by time;
 /// `at_micros` serves `?since=`; the actor and action filters have their own indexes).
-const V3_SCHEDULES_CANCEL_AUDIT: &str = r#"
+const V4_SCHEDULES_CANCEL_AUDIT: &str = r#"
 ALTER TABLE rollouts DROP CONSTRAINT rollouts_status_check;
 ALTER TABLE rollouts ADD CONSTRAINT rollouts_status_check
     CHECK (status IN ('scheduled', 'active', 'paused', 'rolling_back', 'completed', 'cancelled'));

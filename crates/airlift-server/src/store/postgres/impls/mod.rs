@@ -4,6 +4,7 @@
 
 mod audit;
 mod catalog;
+mod cluster;
 mod data_keys;
 mod device_protocol;
 mod fleet;

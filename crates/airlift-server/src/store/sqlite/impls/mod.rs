@@ -3,6 +3,7 @@
 
 mod audit;
 mod catalog;
+mod cluster;
 mod data_keys;
 mod device_protocol;
 mod events;
