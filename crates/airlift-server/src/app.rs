@@ -447,7 +447,14 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
             .clone()
             .flush_periodically(state.store.clone()),
     );
+    tokio::spawn(
+        state
+            .last_seen
+            .clone()
+            .flush_periodically(state.store.clone()),
+    );
     let (deliveries, store) = (state.deliveries.clone(), state.store.clone());
+    let last_seen = state.last_seen.clone();
     let addr = listener.local_addr()?;
     // Tools and tests read this first stdout line to find a port chosen with `:0`.
     {
@@ -473,6 +480,9 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     }
     if let Err(e) = deliveries.flush(store.as_ref()).await {
         tracing::warn!(error = %e, "could not write the last command delivery counts");
+    }
+    if let Err(e) = last_seen.flush(store.as_ref()).await {
+        tracing::warn!(error = %e, "could not write the last devices' agents");
     }
     tracing::info!("airliftd stopped");
     Ok(())

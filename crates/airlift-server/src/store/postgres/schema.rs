@@ -12,7 +12,7 @@ use tokio_postgres::Client;
 const MIGRATION_LOCK: i64 = 0x0061_6972_6c69_6674;
 
 /// (version, SQL) in order.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2_DATA_KEYS)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2_DATA_KEYS), (3, V3_DEVICE_AGENTS)];
 
 /// The latest schema version this binary knows.
 pub fn latest() -> i64 {
@@ -497,4 +497,10 @@ CREATE TABLE data_keys (
 ALTER TABLE images ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
 ALTER TABLE packages ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
 ALTER TABLE upload_jobs ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
+"#;
+
+/// Each device's `User-Agent` (SQLite's V10). Written only when it changes, never by the poll
+/// itself; `devices_change_on_update` does not list the column, so it moves no `change_seq`.
+const V3_DEVICE_AGENTS: &str = r#"
+ALTER TABLE devices ADD COLUMN user_agent TEXT;
 "#;

@@ -15,6 +15,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V7_IDEMPOTENCY_KEYS),
         M::up(V8_PACKAGE_PAYLOADS),
         M::up(V9_DATA_KEYS),
+        M::up(V10_DEVICE_AGENTS),
     ])
 }
 
@@ -430,6 +431,13 @@ CREATE TABLE data_keys (
 ALTER TABLE images ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
 ALTER TABLE packages ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
 ALTER TABLE upload_jobs ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
+"#;
+
+/// Each device's `User-Agent` (issue 22: the app's device page names the agent and its
+/// version). Written only when it changes (`device_protocol::last_seen`), never by the poll
+/// itself; `devices_change_on_update` does not list the column, so it moves no `change_seq`.
+const V10_DEVICE_AGENTS: &str = r#"
+ALTER TABLE devices ADD COLUMN user_agent TEXT;
 "#;
 
 #[cfg(test)]
