@@ -43,8 +43,9 @@ pub trait DeviceProtocolStore: Send + Sync {
         tenant_id: &str,
         device_id: &str,
     ) -> StoreResult<Vec<DeviceCommand>>;
-    /// Raises stored delivery counts to (command id, total), in one transaction.
-    async fn store_delivery_counts(&self, counts: Vec<(String, u64)>) -> StoreResult<()>;
+    /// Adds (command id, deliveries) to the stored delivery counts, in one transaction (every
+    /// server of a deployment adds what it counted).
+    async fn add_delivery_counts(&self, counts: Vec<(String, u64)>) -> StoreResult<()>;
     /// Keeps each device's `User-Agent`, in one transaction (a device of another tenant, or
     /// one deleted meanwhile, is skipped). Does not move the device's `change_seq`.
     async fn store_device_agents(&self, agents: Vec<DeviceAgent>) -> StoreResult<()>;
