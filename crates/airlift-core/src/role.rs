@@ -27,7 +27,7 @@ pub enum Permission {
     Publish,
     /// Create profiles and provision devices.
     Provision,
-    /// Tenant settings and signing keys.
+    /// Tenant settings, signing keys and API tokens.
     Administer,
 }
 

@@ -15,6 +15,8 @@ use crate::device_protocol::files::ArtifactFiles;
 use crate::device_protocol::last_seen::LastSeen;
 use crate::downloads::DownloadUrls;
 use crate::events::Hub;
+use crate::metrics::Metrics;
+use crate::rate_limit::RateLimits;
 use crate::store::Store;
 
 /// Everything a handler can reach. Cheap to clone (all `Arc`s).
@@ -44,4 +46,8 @@ pub struct AppState {
     pub data_keys: DataKeys,
     /// Seed 001's download URLs (made, cached per object, and for embedded storage checked).
     pub download_urls: DownloadUrls,
+    /// Request budgets per device token and per user token.
+    pub rate_limits: RateLimits,
+    /// Prometheus metrics (served on `--metrics-listen`).
+    pub metrics: Metrics,
 }

@@ -85,6 +85,7 @@ pub trait Store:
     + UploadStore
     + CatalogStore
     + DataKeyStore
+    + ApiTokenStore
     + RolloutStore
     + EventStore
     + DeviceProtocolStore
@@ -102,6 +103,7 @@ impl<T> Store for T where
         + UploadStore
         + CatalogStore
         + DataKeyStore
+        + ApiTokenStore
         + RolloutStore
         + EventStore
         + DeviceProtocolStore

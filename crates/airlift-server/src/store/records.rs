@@ -258,3 +258,18 @@ pub struct RolloutDeviceListing {
     /// instead of the page's keyset `after`, which only fits ascending scheduling order.
     pub offset: Option<u64>,
 }
+
+/// An API token as stored: its SHA-256 only, never the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTokenRecord {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub role: airlift_core::role::Role,
+    /// Hex SHA-256 of the whole token string.
+    pub token_hash: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}

@@ -3,12 +3,14 @@
 //! keys the catalog reports span aggregates). `suites!` runs each on every backend: SQLite in
 //! a temporary file, PostgreSQL in a new database on the test process's cluster.
 
+mod api_tokens;
 mod catalog;
 mod data_keys;
 mod device_protocol;
 mod events;
 mod fleet;
 mod idempotency_keys;
+mod rollout_counts;
 mod rollout_units;
 mod rollouts;
 mod seed_000;
@@ -89,6 +91,7 @@ fn package(tenant: &str, id: &str, version: &str) -> PackageRecord {
 /// Every suite on one store, in order; then what spans aggregates.
 pub async fn contract(store: &dyn Store) {
     let (a, b) = tenants::contract(store).await;
+    api_tokens::contract(store, &a, &b).await;
     idempotency_keys::contract(store, &a, &b).await;
     uploads::contract(store, &a, &b).await;
     catalog::contract(store, &a, &b).await;
@@ -113,6 +116,7 @@ pub async fn contract(store: &dyn Store) {
     events::contract(store, &a, &b, &rollout).await;
     device_protocol::contract(store, &a, &b, &running).await;
     rollout_units::contract(store, &a, &rollout).await;
+    rollout_counts::contract(store, &[&a, &b]).await;
 }
 
 /// Tenants, `pkg_1`, profile `prof_1` with two devices and a canary over them: what the
@@ -164,6 +168,13 @@ macro_rules! suites {
             async fn tenant_store_keeps_its_contract() {
                 let (_guard, store) = $backend::open().await;
                 tenants::contract(&*store).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn api_token_store_keeps_its_contract() {
+                let (_guard, store) = $backend::open().await;
+                let (a, b) = tenants::contract(&*store).await;
+                api_tokens::contract(&*store, &a, &b).await;
             }
 
             #[tokio::test(flavor = "multi_thread")]

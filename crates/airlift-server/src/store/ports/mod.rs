@@ -2,6 +2,7 @@
 //! (what the server runs on); a use case names only the trait it needs, and each trait has a
 //! contract suite (`tests/store_contract/`) any backend must pass.
 
+mod api_tokens;
 mod catalog;
 mod data_keys;
 mod device_protocol;
@@ -11,6 +12,7 @@ mod rollouts;
 mod tenants;
 mod uploads;
 
+pub use api_tokens::ApiTokenStore;
 pub use catalog::CatalogStore;
 pub use data_keys::DataKeyStore;
 pub use device_protocol::DeviceProtocolStore;

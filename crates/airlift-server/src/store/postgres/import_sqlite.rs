@@ -31,6 +31,7 @@ const TABLES: &[(&str, &str)] = &[
     ("device_history", "seq"),
     ("events", "tenant_id, id"),
     ("idempotency_keys", "tenant_id, key_hash"),
+    ("api_tokens", "id"),
 ];
 
 /// Rows written per INSERT statement.

@@ -12,7 +12,7 @@ use tokio_postgres::Client;
 const MIGRATION_LOCK: i64 = 0x0061_6972_6c69_6674;
 
 /// (version, SQL) in order.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2_DATA_KEYS)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2_DATA_KEYS), (3, V3_API_TOKENS)];
 
 /// The latest schema version this binary knows.
 pub fn latest() -> i64 {
@@ -497,4 +497,21 @@ CREATE TABLE data_keys (
 ALTER TABLE images ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
 ALTER TABLE packages ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
 ALTER TABLE upload_jobs ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
+"#;
+
+/// API tokens (SQLite's V10): made by an admin with a role and an expiry; only the token's
+/// SHA-256 is kept. A revoked token keeps its row (`revoked_at`).
+const V3_API_TOKENS: &str = r#"
+CREATE TABLE api_tokens (
+    id           TEXT PRIMARY KEY,
+    tenant_id    TEXT NOT NULL REFERENCES tenants(id),
+    name         TEXT NOT NULL,
+    role         TEXT NOT NULL CHECK (role IN ('admin', 'release-manager', 'support')),
+    token_hash   TEXT NOT NULL UNIQUE,
+    created_at   TEXT NOT NULL,
+    expires_at   TEXT NOT NULL,
+    last_used_at TEXT,
+    revoked_at   TEXT
+);
+CREATE INDEX api_tokens_by_tenant ON api_tokens (tenant_id, id);
 "#;

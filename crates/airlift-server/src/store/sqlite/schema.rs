@@ -15,6 +15,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V7_IDEMPOTENCY_KEYS),
         M::up(V8_PACKAGE_PAYLOADS),
         M::up(V9_DATA_KEYS),
+        M::up(V10_API_TOKENS),
     ])
 }
 
@@ -430,6 +431,23 @@ CREATE TABLE data_keys (
 ALTER TABLE images ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
 ALTER TABLE packages ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
 ALTER TABLE upload_jobs ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
+"#;
+
+/// API tokens: made by an admin with a role and an expiry; only the token's SHA-256 is kept.
+/// A revoked token keeps its row (`revoked_at`), so the list still says when it was last used.
+const V10_API_TOKENS: &str = r#"
+CREATE TABLE api_tokens (
+    id           TEXT PRIMARY KEY,
+    tenant_id    TEXT NOT NULL REFERENCES tenants(id),
+    name         TEXT NOT NULL,
+    role         TEXT NOT NULL CHECK (role IN ('admin', 'release-manager', 'support')),
+    token_hash   TEXT NOT NULL UNIQUE,
+    created_at   TEXT NOT NULL,
+    expires_at   TEXT NOT NULL,
+    last_used_at TEXT,
+    revoked_at   TEXT
+) STRICT;
+CREATE INDEX api_tokens_by_tenant ON api_tokens (tenant_id, id);
 "#;
 
 #[cfg(test)]
