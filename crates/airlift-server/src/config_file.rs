@@ -98,9 +98,13 @@ pub fn layer(cmd: &Command, args: Vec<OsString>) -> Result<Vec<OsString>, String
     Ok(layered)
 }
 
-/// A file's settings: (key, the values of its flags: `None` for a flag without a value), each
-/// checked by its option's own parser. Errors name the file and the key.
-pub fn read(file: &Path, serve: &Command) -> Result<Vec<(String, Vec<Option<String>>)>, String> {
+/// One key of a file: its name and the values of the flags it stands for (`None` for a flag
+/// without a value).
+pub type Setting = (String, Vec<Option<String>>);
+
+/// A file's settings, each value checked by its option's own parser. Errors name the file and
+/// the key.
+pub fn read(file: &Path, serve: &Command) -> Result<Vec<Setting>, String> {
     let shown = file.display();
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read the configuration file {shown}: {e}"))?;

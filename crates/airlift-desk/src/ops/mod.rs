@@ -6,6 +6,7 @@
 //! Each operation takes a [`Session`] (client, cache, connection id), reports progress through
 //! a typed callback and stops through a control handle.
 
+pub mod api_tokens;
 pub mod history;
 pub mod keys;
 pub mod payloads;
