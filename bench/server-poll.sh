@@ -10,8 +10,9 @@
 # (bench/server/poll.lua). Rounds are interleaved with alternating order; the best of each
 # counts. Each airliftd run starts at another part of the fleet, so its devices were not seen in
 # the last minute (the token cache is cold for them, as for a fleet polling every few minutes).
+# DATABASE=postgres runs airliftd on a PostgreSQL 15 started for the run (bench/server/lib.sh).
 # Usage: bench/server-poll.sh   (env: DEVICES=100000 ROUNDS=2 WRK_THREADS=2 WRK_CONNECTIONS=32
-#        WRK_DURATION=10s SKIP_BUILD=0)
+#        WRK_DURATION=10s SKIP_BUILD=0 DATABASE=sqlite)
 set -euo pipefail
 source "$(dirname "$0")/server/lib.sh"
 
@@ -23,6 +24,7 @@ need_debian_packages nginx-light wrk curl jq openssl python3
 build_release
 make_scratch
 print_machine
+start_database
 
 start_airliftd "$SCRATCH/server"
 TOKEN="$(admin_token "$SCRATCH/server" bench)"
@@ -78,4 +80,4 @@ r="$(ratio "$best_ours" "$best_ref")"
 verdict="$(at_least "$r" 0.5)"
 [ "$(awk -v p="$p99" 'BEGIN { print (p < 10) ? "ok" : "no" }')" = ok ] || verdict=missed
 echo "runs: ours ${ours[*]} req/s (p99 ms: ${ours_p99[*]}; airliftd CPU s per run: ${cpu[*]}); reference ${ref[*]} req/s (p99 ms: ${ref_p99[*]}); wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION; load $(load_now)" >&2
-echo "device-poll-${DEVICES}: ours $best_ours req/s (p99 $p99 ms), reference $best_ref req/s, ratio $r (target ≥ 0.5 and p99 < 10 ms): $verdict"
+echo "device-poll-${DEVICES}-${DATABASE:-sqlite}: ours $best_ours req/s (p99 $p99 ms), reference $best_ref req/s, ratio $r (target ≥ 0.5 and p99 < 10 ms): $verdict"

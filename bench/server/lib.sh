@@ -76,8 +76,8 @@ start_airliftd() {
     mkdir -p "$data"
     # Budgets off: a benchmark drives the server with one token as fast as it goes (the
     # budgets are measured apart, not here).
-    "$AIRLIFTD" serve --data "$data" --listen 127.0.0.1:0 --device-rate-limit 0 --user-rate-limit 0 \
-        "$@" >"$data.out" 2>"$data.log" &
+    "$AIRLIFTD" serve --data "$data" "${DATABASE_ARGS[@]}" --listen 127.0.0.1:0 \
+        --device-rate-limit 0 --user-rate-limit 0 "$@" >"$data.out" 2>"$data.log" &
     AIRLIFTD_PID=$!
     started "$AIRLIFTD_PID"
     for _ in $(seq 300); do
@@ -91,8 +91,51 @@ start_airliftd() {
     exit 1
 }
 
-# admin_token DATA_DIR TENANT → a JWT on stdout.
-admin_token() { "$AIRLIFTD" token --data "$1" --tenant "$2" --role admin --ttl 1d; }
+# admin_token DATA_DIR TENANT → a JWT on stdout (on the database of DATABASE_ARGS, if set).
+admin_token() { "$AIRLIFTD" token --data "$1" "${DATABASE_ARGS[@]}" --tenant "$2" --role admin --ttl 1d; }
+
+# DATABASE=postgres: start_postgres, then every airliftd (and `airliftd token`) of the script
+# runs on it through DATABASE_ARGS. Default: SQLite under --data.
+DATABASE_ARGS=()
+
+# start_postgres → PG_URL, PSQL (an array: psql on that database) and DATABASE_ARGS: Debian's
+# PostgreSQL 15 in a new cluster under $SCRATCH/pg, on a free loopback port, as user postgres when
+# we are root (initdb refuses root). Production durability (fsync and synchronous_commit on,
+# unlike the test harness), shared_buffers 256MB, max_connections 200.
+PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+start_postgres() {
+    local dir="$SCRATCH/pg" as=()
+    [ -x "$PG_BIN/initdb" ] || need_debian_packages postgresql-15
+    mkdir -p "$dir"
+    if [ "$(id -u)" -eq 0 ]; then
+        chmod 755 "$SCRATCH"
+        chown postgres: "$dir"
+        as=(runuser -u postgres --)
+    fi
+    "${as[@]}" "$PG_BIN/initdb" -D "$dir/data" -U airlift --auth=trust -E UTF8 --no-instructions >"$dir/initdb.log" 2>&1 ||
+        { cat "$dir/initdb.log" >&2; exit 1; }
+    PG_PORT="$(free_port)"
+    "${as[@]}" "$PG_BIN/postgres" -D "$dir/data" -p "$PG_PORT" -c listen_addresses=127.0.0.1 \
+        -c unix_socket_directories= -c max_connections=200 -c shared_buffers=256MB >"$dir/server.log" 2>&1 &
+    started $!
+    for _ in $(seq 300); do
+        "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -U airlift && break
+        sleep 0.1
+    done
+    "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U airlift airlift
+    PG_URL="postgres://airlift@127.0.0.1:$PG_PORT/airlift"
+    PSQL=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$PG_URL")
+    DATABASE_ARGS=(--database "$PG_URL")
+    echo "database: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT (fsync on)" >&2
+}
+# The database the script asked for (DATABASE=sqlite|postgres); call after make_scratch.
+start_database() {
+    case "${DATABASE:-sqlite}" in
+        sqlite) ;;
+        postgres) start_postgres ;;
+        *) echo "DATABASE must be sqlite or postgres, not ${DATABASE}" >&2; exit 1 ;;
+    esac
+}
 
 # api METHOD PATH [JSON] → the response body; fails loudly on a non-2xx answer.
 # Needs AIRLIFTD_URL and TOKEN.

@@ -21,6 +21,7 @@ Exit codes:
   11   rollout completed with some devices failed
   12   rollout completed: rolled back
   13   rollout paused
+  14   rollout cancelled
   130  interrupted (Ctrl-C)
 
 Environment: AIRLIFT_SERVER_URL (server), AIRLIFT_TOKEN (token), AIRLIFT_KEY_PASSPHRASE.";

@@ -5,15 +5,20 @@
 //! JSON shapes they exchange from [`wire`].
 
 pub mod api_token;
+pub mod audit;
 pub mod device_counters;
 pub mod device_state;
 pub mod eligibility;
 pub mod encryption;
 pub mod error;
+pub mod failure_reason;
 pub mod install_status;
+pub mod maintenance_window;
 pub mod package;
 pub mod payload;
+pub mod phases;
 pub mod policy;
+pub mod retry_policy;
 pub mod role;
 pub mod rollout;
 pub mod rollout_aggregate;

@@ -157,6 +157,13 @@ mod tests {
             created_by: "rm".into(),
             created_at: "2026-11-23T16:00:00Z".into(),
             updated_at: "2026-11-23T16:00:00Z".into(),
+            start_at: None,
+            phases: None,
+            current_phase: None,
+            next_advance_at: None,
+            min_devices: 0,
+            retry: None,
+            maintenance_window: None,
         }
     }
 

@@ -114,6 +114,11 @@ enum Command {
         /// Log lines as text for a person, or one JSON object per line for a collector.
         #[arg(long, value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
+        /// The key of the server's own download URLs (file:// storage; default
+        /// DIR/download-url-key, created 0600 at first start). Several servers sharing one
+        /// storage directory must all name the same file. S3 storage needs none.
+        #[arg(long, env = "AIRLIFT_DOWNLOAD_URL_KEY_FILE")]
+        download_url_key_file: Option<PathBuf>,
     },
     /// Replace the server encryption key by a fresh one, re-wrapping every encrypted image's
     /// key with it (stop the server first; back up the new key file afterwards).
@@ -271,6 +276,7 @@ pub fn run() -> ExitCode {
             user_rate_burst,
             metrics_listen,
             log_format: _,
+            download_url_key_file,
         } => {
             let mut config = Config::new(data, listen);
             config.allowed_artifact_hosts = allow_artifact_hosts;
@@ -293,6 +299,7 @@ pub fn run() -> ExitCode {
             config.user_rate_limit = user_rate_limit;
             config.user_rate_burst = user_rate_burst;
             config.metrics_listen = metrics_listen;
+            config.download_url_key_file = download_url_key_file;
             serve(config)
         }
         Command::Token {

@@ -119,6 +119,18 @@ async fn tokens_are_created_used_listed_without_secret_and_revoked_at_once() {
         .expect(204);
     let list = admin.get("/api/v1/api-tokens").await.expect(200);
     assert!(list["data"][0]["revoked_at"].is_string(), "{list}");
+
+    // The audit log has both changes, naming the token, never its secret.
+    let audit = admin.get("/api/v1/audit").await.expect(200).to_string();
+    assert!(
+        audit.contains("api_token.create") && audit.contains("api_token.revoke"),
+        "{audit}"
+    );
+    assert!(audit.contains(&id), "{audit}");
+    assert!(
+        !audit.contains(&secret) && !audit.contains(signature),
+        "a secret in the audit log"
+    );
 }
 
 #[tokio::test]

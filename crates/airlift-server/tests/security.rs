@@ -27,6 +27,7 @@ use Permission::*;
 /// The role matrix: every route of `airlift_server::app::routes()`, exactly once.
 const MATRIX: &[(&str, &str, Need)] = &[
     ("GET", "/healthz", Public),
+    ("GET", "/readyz", Public),
     ("GET", "/api/v1/tenant", User(Read)),
     ("PATCH", "/api/v1/tenant", User(Administer)),
     ("POST", "/api/v1/profiles", User(Provision)),
@@ -87,6 +88,23 @@ const MATRIX: &[(&str, &str, Need)] = &[
         User(Publish),
     ),
     ("GET", "/api/v1/events", User(Read)),
+    (
+        "POST",
+        "/api/v1/ota/rollouts/{rollout_id}/cancel",
+        User(Publish),
+    ),
+    (
+        "GET",
+        "/api/v1/ota/rollouts/{rollout_id}/failures",
+        User(Read),
+    ),
+    (
+        "GET",
+        "/api/v1/ota/rollouts/{rollout_id}/timeline",
+        User(Read),
+    ),
+    ("GET", "/api/v1/audit", User(ReadAudit)),
+    ("GET", "/api/v1/fleet/versions", User(Read)),
     ("POST", "/api/v1/ota/upload-jobs", User(Publish)),
     ("GET", "/api/v1/ota/upload-jobs", User(Read)),
     ("GET", "/api/v1/ota/upload-jobs/{upload_job_id}", User(Read)),

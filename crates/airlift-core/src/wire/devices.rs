@@ -56,3 +56,17 @@ pub struct BulkProvisioned {
     pub count: usize,
     pub data: Vec<ProvisionedDevice>,
 }
+
+/// How many devices of a type run a firmware version (`GET /api/v1/fleet/versions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FleetVersion {
+    pub device_type: String,
+    pub firmware_version: String,
+    pub devices: u64,
+}
+
+/// `GET /api/v1/fleet/versions`: by device type, then most devices first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FleetVersions {
+    pub data: Vec<FleetVersion>,
+}

@@ -8,6 +8,7 @@
 //! Times are RFC 3339 UTC strings.
 
 mod api_tokens;
+mod audit;
 mod device_protocol;
 mod devices;
 mod events;
@@ -20,6 +21,7 @@ mod tenant;
 mod uploads;
 
 pub use api_tokens::*;
+pub use audit::*;
 pub use device_protocol::*;
 pub use devices::*;
 pub use events::*;

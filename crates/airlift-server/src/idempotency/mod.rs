@@ -351,6 +351,10 @@ pub async fn purge_periodically(state: AppState) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        // One server of a deployment purges (see `crate::cluster`).
+        if !state.cluster.is_timekeeper() {
+            continue;
+        }
         match state.store.purge_idempotency_keys(unix_now(), false).await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(keys = n, "expired idempotency keys deleted"),

@@ -1,12 +1,13 @@
 //! A tenant's API tokens (admin only): HTTP over `services::api_tokens`.
 
+use airlift_core::audit::AuditAction;
 use airlift_core::wire::{ApiToken, CreateApiToken, ListResponse};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 
-use super::created;
+use super::{created, record_change};
 use crate::auth::{Caller, Permission};
 use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path};
@@ -35,6 +36,19 @@ pub async fn create(
     caller.require(Permission::Administer)?;
     let extract::Json(body) = body?;
     let created_token = service::create(&*state.store, &state.jwt, &caller.tenant, body).await?;
+    // Names, role and expiry only: never the secret.
+    let summary = format!(
+        "API token {:?} created (role {}, expires {})",
+        created_token.name, created_token.role, created_token.expires_at
+    );
+    record_change(
+        &state,
+        &caller,
+        AuditAction::ApiTokenCreate,
+        &created_token.id,
+        &summary,
+    )
+    .await;
     Ok(created(
         &format!("/api/v1/api-tokens/{}", created_token.id),
         created_token,
@@ -65,5 +79,13 @@ pub async fn revoke(
 ) -> AppResult<StatusCode> {
     caller.require(Permission::Administer)?;
     service::revoke(&*state.store, caller.tenant_id(), &id).await?;
+    record_change(
+        &state,
+        &caller,
+        AuditAction::ApiTokenRevoke,
+        &id,
+        "API token revoked: it is refused from its next request on",
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }

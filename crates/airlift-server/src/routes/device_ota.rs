@@ -24,7 +24,8 @@ use crate::store::Assignment;
 /// The largest range one chunk request returns (seed 000: 64 KiB).
 pub const MAX_CHUNK: u64 = 64 * 1024;
 
-/// The poll: reads only (see `device_protocol::deliveries` for how deliveries are counted).
+/// The poll: reads only; a poll that hands out commands waits for the batched write of their
+/// delivery counts (see `device_protocol::deliveries`).
 /// A token the cache does not know is looked up in the same read as the poll itself.
 pub async fn get_ota(
     State(state): State<AppState>,
@@ -45,7 +46,7 @@ pub async fn get_ota(
     };
     device.require_self(&id)?;
     state.last_seen.touch(&id);
-    let (a, commands) = loop {
+    let (a, commands, ticket) = loop {
         let polled = match first_read.take() {
             Some(polled) => polled,
             None => {
@@ -57,10 +58,14 @@ pub async fn get_ota(
             state.assignments.forget(&id);
             return Ok(StatusCode::NO_CONTENT.into_response());
         };
-        if state.deliveries.deliver(epoch, &mut commands).is_ok() {
-            break (a, commands);
+        if let Ok(ticket) = state.deliveries.deliver(epoch, &mut commands) {
+            break (a, commands, ticket);
         }
     };
+    // The deliveries this answer counts are written before the device hears of them.
+    if let Some(ticket) = ticket {
+        state.deliveries.durable(ticket).await?;
+    }
     state.assignments.keep_only(&id, &a.package.id);
     let encryption = match &a.package.data_key {
         Some(k) => Some(state.data_keys.assignment(k, a.package.size_bytes)?),
@@ -234,16 +239,19 @@ pub async fn commands(
 ) -> AppResult<Json<DeviceCommands>> {
     device.require_self(&id)?;
     state.last_seen.touch(&id);
-    let data = loop {
+    let (data, ticket) = loop {
         let epoch = state.deliveries.epoch();
         let mut data = state
             .store
             .undelivered_commands(device.tenant_id(), &id)
             .await?;
-        if state.deliveries.deliver(epoch, &mut data).is_ok() {
-            break data;
+        if let Ok(ticket) = state.deliveries.deliver(epoch, &mut data) {
+            break (data, ticket);
         }
     };
+    if let Some(ticket) = ticket {
+        state.deliveries.durable(ticket).await?;
+    }
     Ok(Json(DeviceCommands { data }))
 }
 

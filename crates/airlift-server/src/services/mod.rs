@@ -7,6 +7,7 @@
 //! serialize its answer.
 
 pub mod api_tokens;
+pub mod audit;
 pub mod device_reports;
 pub mod fleet;
 pub mod image_upload;

@@ -273,3 +273,29 @@ pub struct ApiTokenRecord {
     pub last_used_at: Option<String>,
     pub revoked_at: Option<String>,
 }
+
+/// One audit log entry as stored (see `AuditStore`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: String,
+    pub tenant_id: String,
+    /// RFC 3339, as shown.
+    pub at: String,
+    /// The same instant in microseconds since the epoch (what `?since=` compares).
+    pub at_micros: i64,
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub summary: String,
+}
+
+/// What an audit listing keeps (every field optional; all given must match).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    /// Entries at or after this instant (microseconds since the epoch).
+    pub since_micros: Option<i64>,
+}

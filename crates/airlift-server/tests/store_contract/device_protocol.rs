@@ -38,18 +38,18 @@ pub async fn contract<S: DeviceProtocolStore + ?Sized>(
         .unwrap()
         .is_none());
 
-    // Delivery counts only rise.
+    // Delivery counts add up (two servers' flushes both count).
     store
-        .store_delivery_counts(vec![(command.command_id.clone(), 3)])
+        .add_delivery_counts(vec![(command.command_id.clone(), 3)])
         .await
         .unwrap();
     store
-        .store_delivery_counts(vec![(command.command_id.clone(), 2)])
+        .add_delivery_counts(vec![(command.command_id.clone(), 2)])
         .await
         .unwrap();
     let open = store.undelivered_commands(&a.id, device).await.unwrap();
     assert_eq!(open.len(), 1);
-    assert_eq!(open[0].delivery_count, 3);
+    assert_eq!(open[0].delivery_count, 5);
 
     // Acknowledging: the owner's only, once (a repeat answers the first time).
     assert_eq!(

@@ -59,6 +59,8 @@ pub async fn contract<S: RolloutUnits + FleetStore + DeviceProtocolStore + ?Size
                 counters: row.counters,
                 outcome: row.outcome,
                 at: "2026-01-01T00:00:09Z".into(),
+                last_verdict_unix: row.last_verdict_unix,
+                next_advance_unix: row.next_advance_unix,
             };
             let stale = tx.update_rollout(&update(row.version.saturating_sub(1)))?;
             let current = tx.update_rollout(&update(row.version))?;

@@ -43,6 +43,7 @@ pub trait DeviceProtocolStore: Send + Sync {
         tenant_id: &str,
         device_id: &str,
     ) -> StoreResult<Vec<DeviceCommand>>;
-    /// Raises stored delivery counts to (command id, total), in one transaction.
-    async fn store_delivery_counts(&self, counts: Vec<(String, u64)>) -> StoreResult<()>;
+    /// Adds (command id, deliveries) to the stored delivery counts, in one transaction (every
+    /// server of a deployment adds what it counted).
+    async fn add_delivery_counts(&self, counts: Vec<(String, u64)>) -> StoreResult<()>;
 }

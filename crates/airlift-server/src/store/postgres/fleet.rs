@@ -76,8 +76,12 @@ pub async fn list_profiles(
 
 const DEVICE_COLUMNS: &str =
     "id, tenant_id, profile_id, name, device_type, firmware_version, created_at, change_seq";
+/// [`DEVICE_COLUMNS`] of a table named `d`, for joins that read a device first.
+pub const DEVICE_COLUMNS_OF_D: &str = "d.id, d.tenant_id, d.profile_id, d.name, d.device_type,
+     d.firmware_version, d.created_at, d.change_seq";
+pub const DEVICE_COLUMN_COUNT: usize = 8;
 
-fn device_row(r: &Row) -> DeviceRecord {
+pub fn device_row(r: &Row) -> DeviceRecord {
     DeviceRecord {
         id: r.get(0),
         tenant_id: r.get(1),

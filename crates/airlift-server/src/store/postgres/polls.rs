@@ -3,7 +3,9 @@
 
 use airlift_core::wire::{CommandAck, CommandKind, DeviceCommand};
 use deadpool_postgres::GenericClient;
+use tokio_postgres::Row;
 
+use super::fleet::{DEVICE_COLUMNS_OF_D, DEVICE_COLUMN_COUNT};
 use super::{catalog, exec, fleet, i64_of, opt, rows, u64_of, ApiError, StoreResult};
 use crate::store::package_memo::PackageMemo;
 use crate::store::{Assignment, DeviceRecord, PackageRecord};
@@ -42,50 +44,118 @@ pub async fn assignment(
     else {
         return Ok(None);
     };
-    let (rollout_id, package_id, command): (String, String, String) =
-        (row.get(0), row.get(1), row.get(2));
-    let command = CommandKind::parse(&command)
+    Ok(Some(
+        assignment_of(c, packages, tenant, row.get(0), row.get(1), row.get(2)).await?,
+    ))
+}
+
+async fn assignment_of(
+    c: &impl GenericClient,
+    packages: &PackageMemo,
+    tenant: &str,
+    rollout_id: String,
+    package_id: String,
+    command: &str,
+) -> StoreResult<Assignment> {
+    let command = CommandKind::parse(command)
         .ok_or_else(|| ApiError::internal(format!("unknown command kind {command:?}")))?;
     let package = package(c, packages, tenant, &package_id)
         .await?
         .ok_or_else(|| ApiError::internal("an assigned package is missing"))?;
-    Ok(Some(Assignment {
+    Ok(Assignment {
         package: PackageRecord::clone(&package),
         rollout_id,
         command,
-    }))
+    })
 }
 
-/// The assignment and the open commands. Two point reads without a transaction: the commands
-/// may be a moment newer than the assignment, which the next poll settles.
+/// The poll's columns after the device's (if any): the assignment, then one open command per
+/// row (NULLs when there is none), oldest first. One statement, so one round trip and one
+/// snapshot: the poll is the hottest path and on PostgreSQL every statement is a round trip.
+const POLL_COLUMNS: &str = "p.rollout_id, p.package_id, p.command,
+     c.id, c.kind, c.rollout_id, c.package_id, c.created_at, c.delivery_count";
+const OPEN_COMMANDS_OF_P: &str = "LEFT JOIN device_commands c
+       ON c.tenant_id = p.tenant_id AND c.device_id = p.device_id
+      AND c.acked_at IS NULL AND c.cancelled_at IS NULL";
+
+/// The assignment and the open commands, read together (one statement).
 pub async fn poll(
     c: &impl GenericClient,
     packages: &PackageMemo,
     tenant: &str,
     device: &str,
 ) -> StoreResult<Polled> {
-    let Some(assignment) = assignment(c, packages, tenant, device).await? else {
-        return Ok(None);
-    };
-    let commands = undelivered(c, packages, tenant, device).await?;
-    Ok(Some((assignment, commands)))
+    let found = rows(
+        c,
+        &format!(
+            "SELECT {POLL_COLUMNS} FROM device_polls p {OPEN_COMMANDS_OF_P}
+             WHERE p.tenant_id = $1 AND p.device_id = $2 ORDER BY c.id"
+        ),
+        &[&tenant, &device],
+    )
+    .await?;
+    polled_from(c, packages, tenant, &found, 0).await
 }
 
+/// The device of a token and, when it is the device of the URL, its poll: one statement.
 pub async fn poll_by_token(
     c: &impl GenericClient,
     packages: &PackageMemo,
     token_hash: &str,
     device_id: &str,
 ) -> StoreResult<Option<(DeviceRecord, Polled)>> {
-    let Some(device) = fleet::device_by_token_hash(c, token_hash).await? else {
+    let found = rows(
+        c,
+        &format!(
+            "SELECT {DEVICE_COLUMNS_OF_D}, {POLL_COLUMNS}
+             FROM devices d
+             LEFT JOIN device_polls p
+               ON p.tenant_id = d.tenant_id AND p.device_id = d.id AND d.id = $2
+             {OPEN_COMMANDS_OF_P}
+             WHERE d.token_hash = $1 ORDER BY c.id"
+        ),
+        &[&token_hash, &device_id],
+    )
+    .await?;
+    let Some(first) = found.first() else {
         return Ok(None);
     };
-    let polled = if device.id == device_id {
-        poll(c, packages, &device.tenant_id, device_id).await?
-    } else {
-        None // another device's URL: the caller refuses it
-    };
+    let device = fleet::device_row(first);
+    // Another device's URL leaves p NULL: the caller refuses it.
+    let polled = polled_from(c, packages, &device.tenant_id, &found, DEVICE_COLUMN_COUNT).await?;
     Ok(Some((device, polled)))
+}
+
+/// Decodes [`POLL_COLUMNS`] starting at column `at` of `found`.
+async fn polled_from(
+    c: &impl GenericClient,
+    packages: &PackageMemo,
+    tenant: &str,
+    found: &[Row],
+    at: usize,
+) -> StoreResult<Polled> {
+    let Some(first) = found.first() else {
+        return Ok(None);
+    };
+    let Some(rollout_id) = first.get::<_, Option<String>>(at) else {
+        return Ok(None);
+    };
+    let assignment = assignment_of(
+        c,
+        packages,
+        tenant,
+        rollout_id,
+        first.get(at + 1),
+        first.get(at + 2),
+    )
+    .await?;
+    let mut commands = Vec::with_capacity(found.len());
+    for r in found {
+        if r.get::<_, Option<String>>(at + 3).is_some() {
+            commands.push(command_of(c, packages, tenant, r, at + 3).await?);
+        }
+    }
+    Ok(Some((assignment, commands)))
 }
 
 /// Unacknowledged, not withdrawn commands, oldest first, `delivery_count` as stored.
@@ -106,40 +176,51 @@ pub async fn undelivered(
     .await?;
     let mut out = Vec::with_capacity(found.len());
     for r in &found {
-        let package_id: String = r.get(3);
-        let version = package(c, packages, tenant, &package_id)
-            .await?
-            .ok_or_else(|| ApiError::internal("a command's package is missing"))?
-            .key
-            .version
-            .clone();
-        out.push(DeviceCommand {
-            command_id: r.get(0),
-            kind: CommandKind::parse(r.get(1)).unwrap_or(CommandKind::OtaStart),
-            rollout_id: r.get(2),
-            package_id,
-            version,
-            created_at: r.get(4),
-            delivery_count: u64_of(r.get(5)),
-        });
+        out.push(command_of(c, packages, tenant, r, 0).await?);
     }
     Ok(out)
 }
 
-/// Raises stored delivery counts to `(command id, total)` in one statement (a count never
-/// goes down, whatever order flushes commit in).
-pub async fn store_delivery_counts(
+/// A command from columns `at..at + 6`: id, kind, rollout, package, created, delivery count.
+async fn command_of(
+    c: &impl GenericClient,
+    packages: &PackageMemo,
+    tenant: &str,
+    r: &Row,
+    at: usize,
+) -> StoreResult<DeviceCommand> {
+    let package_id: String = r.get(at + 3);
+    let version = package(c, packages, tenant, &package_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("a command's package is missing"))?
+        .key
+        .version
+        .clone();
+    Ok(DeviceCommand {
+        command_id: r.get(at),
+        kind: CommandKind::parse(r.get(at + 1)).unwrap_or(CommandKind::OtaStart),
+        rollout_id: r.get(at + 2),
+        package_id,
+        version,
+        created_at: r.get(at + 4),
+        delivery_count: u64_of(r.get(at + 5)),
+    })
+}
+
+/// Adds `(command id, deliveries)` to the stored delivery counts in one statement (servers
+/// adding at once all count).
+pub async fn add_delivery_counts(
     c: &impl GenericClient,
     counts: &[(String, u64)],
 ) -> StoreResult<()> {
     let ids: Vec<&str> = counts.iter().map(|(id, _)| id.as_str()).collect();
-    let totals: Vec<i64> = counts.iter().map(|(_, n)| i64_of(*n)).collect();
+    let added: Vec<i64> = counts.iter().map(|(_, n)| i64_of(*n)).collect();
     exec(
         c,
-        "UPDATE device_commands d SET delivery_count = u.total
-         FROM unnest($1::text[], $2::bigint[]) AS u(id, total)
-         WHERE d.id = u.id AND d.delivery_count < u.total",
-        &[&ids, &totals],
+        "UPDATE device_commands d SET delivery_count = d.delivery_count + u.added
+         FROM unnest($1::text[], $2::bigint[]) AS u(id, added)
+         WHERE d.id = u.id",
+        &[&ids, &added],
     )
     .await?;
     Ok(())

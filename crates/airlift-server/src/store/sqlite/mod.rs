@@ -9,6 +9,7 @@
 //! ([`report_writer`]).
 
 mod api_tokens;
+mod audit;
 mod catalog;
 pub(crate) mod data_keys;
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! every few seconds, so it must not take SQLite's single write lock (nor wait for an fsync).
 //!
 //! Deliveries are still counted: the caller keeps the counts in memory and hands them to
-//! [`store_delivery_counts`] in one transaction now and then (see
+//! [`add_delivery_counts`] in one transaction now and then (see
 //! `device_protocol::deliveries`), instead of one `UPDATE` (and one fsync) per poll.
 
 use airlift_core::wire::{CommandKind, DeviceCommand};
@@ -132,20 +132,19 @@ pub fn undelivered(
         .collect()
 }
 
-/// Raises stored delivery counts to `(command id, total)`, all in one transaction (a count
-/// never goes down, whatever order flushes commit in).
-pub fn store_delivery_counts(c: &mut Connection, counts: &[(String, u64)]) -> StoreResult<()> {
+/// Adds `(command id, deliveries)` to the stored delivery counts, all in one transaction.
+pub fn add_delivery_counts(c: &mut Connection, counts: &[(String, u64)]) -> StoreResult<()> {
     let tx = c
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(db)?;
     {
         let mut stmt = tx
             .prepare_cached(
-                "UPDATE device_commands SET delivery_count = ?2 WHERE id = ?1 AND delivery_count < ?2",
+                "UPDATE device_commands SET delivery_count = delivery_count + ?2 WHERE id = ?1",
             )
             .map_err(db)?;
-        for (id, total) in counts {
-            stmt.execute(params![id, i64_of(*total)]).map_err(db)?;
+        for (id, added) in counts {
+            stmt.execute(params![id, i64_of(*added)]).map_err(db)?;
         }
     }
     tx.commit().map_err(db)

@@ -61,8 +61,8 @@ impl DeviceProtocolStore for PgStore {
         polls::undelivered(&self.client().await?, &self.packages, tenant_id, device_id).await
     }
 
-    async fn store_delivery_counts(&self, counts: Vec<(String, u64)>) -> StoreResult<()> {
-        polls::store_delivery_counts(&self.client().await?, &counts).await
+    async fn add_delivery_counts(&self, counts: Vec<(String, u64)>) -> StoreResult<()> {
+        polls::add_delivery_counts(&self.client().await?, &counts).await
     }
 }
 

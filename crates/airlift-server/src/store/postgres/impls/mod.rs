@@ -3,9 +3,12 @@
 //! connection; a change of several statements in one transaction ([`super::in_tx`]).
 
 mod api_tokens;
+mod audit;
 mod catalog;
+mod cluster;
 mod data_keys;
 mod device_protocol;
 mod fleet;
+mod fleet_versions;
 mod rollouts;
 mod uploads;

@@ -68,8 +68,8 @@ impl DeviceProtocolStore for SqliteStore {
         self.read_inline(|c| polls::undelivered(c, &self.packages, tenant_id, device_id))
     }
 
-    async fn store_delivery_counts(&self, counts: Vec<(String, u64)>) -> StoreResult<()> {
-        self.call(move |c| polls::store_delivery_counts(c, &counts))
+    async fn add_delivery_counts(&self, counts: Vec<(String, u64)>) -> StoreResult<()> {
+        self.call(move |c| polls::add_delivery_counts(c, &counts))
             .await
     }
 }

@@ -2,11 +2,14 @@
 //! aggregate modules beside (`catalog`, `fleet`, `uploads`, ...).
 
 mod api_tokens;
+mod audit;
 mod catalog;
+mod cluster;
 mod data_keys;
 mod device_protocol;
 mod events;
 mod fleet;
+mod fleet_versions;
 mod rollouts;
 mod tenants;
 mod uploads;
