@@ -8,7 +8,7 @@ use std::path::Path;
 use ts_rs::{Config, TS};
 
 use crate::dto::{
-    catalog, connections, devices, payloads, rollouts, signing, upload, AppInfo, IpcError,
+    catalog, connections, devices, payloads, rollouts, signing, tokens, upload, AppInfo, IpcError,
 };
 
 fn export_all(dir: &Path) {
@@ -43,6 +43,9 @@ fn export_all(dir: &Path) {
         signing::NewSigningKey::export_all(&cfg),
         signing::ImportSigningKey::export_all(&cfg),
         signing::KeyRegistrations::export_all(&cfg),
+        tokens::ApiTokenInfo::export_all(&cfg),
+        tokens::NewApiToken::export_all(&cfg),
+        tokens::CreatedApiTokenInfo::export_all(&cfg),
         devices::DeviceSearch::export_all(&cfg),
         devices::DevicePage::export_all(&cfg),
         devices::DeviceOverview::export_all(&cfg),

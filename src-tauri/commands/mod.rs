@@ -9,4 +9,5 @@ pub mod devices;
 pub mod payloads;
 pub mod rollouts;
 pub mod signing;
+pub mod tokens;
 pub mod upload;

@@ -10,6 +10,7 @@ pub mod devices;
 pub mod payloads;
 pub mod rollouts;
 pub mod signing;
+pub mod tokens;
 pub mod upload;
 
 use airlift_desk::DeskErrorCode;
@@ -73,7 +74,7 @@ impl From<DeskErrorCode> for ErrorCode {
 }
 
 /// The token's role (the API's roles), as `airlift_desk::role::Role`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     Admin,
@@ -88,6 +89,16 @@ impl From<airlift_desk::role::Role> for Role {
             airlift_desk::role::Role::Admin => Role::Admin,
             airlift_desk::role::Role::ReleaseManager => Role::ReleaseManager,
             airlift_desk::role::Role::Support => Role::Support,
+        }
+    }
+}
+
+impl From<Role> for airlift_desk::role::Role {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Admin => airlift_desk::role::Role::Admin,
+            Role::ReleaseManager => airlift_desk::role::Role::ReleaseManager,
+            Role::Support => airlift_desk::role::Role::Support,
         }
     }
 }

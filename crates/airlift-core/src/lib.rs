@@ -4,6 +4,7 @@
 //! all take their rules (state machines, eligibility, auto-pause, error codes) from here, and the
 //! JSON shapes they exchange from [`wire`].
 
+pub mod api_token;
 pub mod audit;
 pub mod device_counters;
 pub mod device_state;

@@ -27,7 +27,7 @@ pub enum Permission {
     Publish,
     /// Create profiles and provision devices.
     Provision,
-    /// Tenant settings and signing keys.
+    /// Tenant settings, signing keys and API tokens.
     Administer,
     /// Read the audit log (spec: admin and support; release managers act, they do not audit).
     ReadAudit,

@@ -28,9 +28,10 @@ use crate::device_protocol::files::ArtifactFiles;
 use crate::device_protocol::last_seen::LastSeen;
 use crate::error::AppError;
 use crate::events::Hub;
+use crate::rate_limit::{Budget, RateLimits};
 use crate::routes::{
-    audit, device_download, device_ota, devices, downloads, events, fleet_versions, health,
-    image_upload, images, packages, profiles, rollouts, signing_keys, tenant, uploads,
+    api_tokens, audit, device_download, device_ota, devices, downloads, events, fleet_versions,
+    health, image_upload, images, packages, profiles, rollouts, signing_keys, tenant, uploads,
 };
 use crate::state::{AppState, SharedState};
 use crate::store::postgres::{PgOptions, PgStore};
@@ -260,6 +261,13 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/signing-keys/{key_id}",
             delete(signing_keys::revoke),
         ),
+        create_route("/api/v1/api-tokens", post(api_tokens::create)),
+        route(M::GET, "/api/v1/api-tokens", get(api_tokens::list)),
+        route(
+            M::DELETE,
+            "/api/v1/api-tokens/{token_id}",
+            delete(api_tokens::revoke),
+        ),
     ]
 }
 
@@ -288,9 +296,21 @@ pub fn router(state: AppState) -> Router {
         // Applies to buffered extractors (JSON). Upload chunks stream their body and enforce
         // `max_chunk_bytes` themselves.
         .layer(DefaultBodyLimit::max(json_limit))
+        // Over its token's budget: 429 before any work (not even the token's lookup).
+        .layer(axum::middleware::from_fn_with_state(
+            state.rate_limits.clone(),
+            crate::rate_limit::layer,
+        ))
         // A client that stops sending mid-body (no frame for this long) is cut off, so a
         // stalled upload cannot hold a connection, a part file and a task forever.
         .layer(RequestBodyTimeoutLayer::new(BODY_IDLE_TIMEOUT))
+        // Requests by route template and status, and their latency.
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            crate::metrics::layer,
+        ))
+        // nosniff, no framing, no caching, ... on every answer (errors included).
+        .layer(axum::middleware::from_fn(crate::security_headers::layer))
         // One span per request (method and path: no query string, never headers, which carry
         // tokens; the caller's tenant and role are filled in once authenticated) and one event
         // per response with status and latency (see `log_response`).
@@ -298,17 +318,20 @@ pub fn router(state: AppState) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<axum::body::Body>| {
                     let (method, path) = (req.method(), req.uri().path());
+                    let request_id = crate::request_id::of(req);
                     if is_device_read(method, path) {
                         tracing::info_span!(
                             DEVICE_READ_SPAN,
                             method = %method,
                             path = %path,
+                            request_id,
                         )
                     } else {
                         tracing::info_span!(
                             "request",
                             method = %method,
                             path = %path,
+                            request_id,
                             tenant = tracing::field::Empty,
                             role = tracing::field::Empty,
                         )
@@ -316,6 +339,8 @@ pub fn router(state: AppState) -> Router {
                 })
                 .on_response(log_response),
         )
+        // Outermost: every answer and log line of a request carries its id.
+        .layer(axum::middleware::from_fn(crate::request_id::layer))
         .with_state(state)
 }
 
@@ -416,6 +441,12 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         .connect_timeout(std::time::Duration::from_secs(10))
         .read_timeout(config.artifact_read_timeout)
         .build()?;
+    let config_rates = (
+        config.device_rate_limit,
+        config.device_rate_burst,
+        config.user_rate_limit,
+        config.user_rate_burst,
+    );
     Ok(AppState::new(SharedState {
         store,
         artifacts,
@@ -431,6 +462,17 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         last_seen: LastSeen::default(),
         data_keys,
         download_urls,
+        metrics: crate::metrics::Metrics::new(),
+        rate_limits: RateLimits::new(
+            Budget {
+                per_second: config_rates.0,
+                burst: config_rates.1,
+            },
+            Budget {
+                per_second: config_rates.2,
+                burst: config_rates.3,
+            },
+        ),
         cluster,
     }))
 }
@@ -469,6 +511,12 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen} (is another server listening there?)"))?;
+    let metrics_listener = match config.metrics_listen {
+        Some(at) => Some(tokio::net::TcpListener::bind(at).await.with_context(|| {
+            format!("binding --metrics-listen {at} (is another server listening there?)")
+        })?),
+        None => None,
+    };
     // Download URLs name the address actually bound (`--listen` may say port 0).
     config.public_url = Some(crate::config::public_url(&config, listener.local_addr()?));
     let state = open(config).await?;
@@ -489,6 +537,7 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     }
     tokio::spawn(sweep_timeouts(state.clone()));
     tokio::spawn(crate::idempotency::purge_periodically(state.clone()));
+    tokio::spawn(state.rate_limits.clone().forget_idle_periodically());
     tokio::spawn(
         state
             .deliveries
@@ -513,7 +562,18 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
         use std::io::Write as _;
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on http://{addr}")?;
+        if let Some(m) = &metrics_listener {
+            writeln!(out, "metrics on http://{}/metrics", m.local_addr()?)?;
+        }
         out.flush()?;
+    }
+    if let Some(m) = metrics_listener {
+        let app = crate::metrics::router(state.metrics.clone(), state.store.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(m, app).await {
+                tracing::error!(error = %e, "the metrics server stopped");
+            }
+        });
     }
     tracing::info!(%addr, "airliftd listening");
     let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);

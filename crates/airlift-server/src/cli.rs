@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 use crate::auth::{jwt, Role};
 use crate::config::{self, AllowedHost, Config, DataDir, Database};
+use crate::config_file;
 
 #[derive(Debug, Parser)]
 #[command(name = "airliftd", version, about = "Airlift fleet server")]
@@ -24,6 +25,11 @@ struct Cli {
 enum Command {
     /// Run the HTTP API on an embedded database and artifact store under --data.
     Serve {
+        /// A TOML file of serve's options (keys are the long option names); flags and
+        /// AIRLIFT_* variables beat it (docs/operations/configuration.md). Its variable is
+        /// AIRLIFTD_CONFIG: airlift-cli's own file is AIRLIFT_CONFIG.
+        #[arg(long, env = config_file::CONFIG_ENV, value_name = "FILE")]
+        config: Option<PathBuf>,
         /// Data directory (created if missing): database, JWT secret, artifacts.
         #[arg(long, env = "AIRLIFT_DATA")]
         data: PathBuf,
@@ -31,7 +37,11 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
         /// HOST or HOST:PORT a package's http(s) artifact_uri may name (repeatable).
-        #[arg(long = "allow-artifact-host", value_name = "HOST[:PORT]")]
+        #[arg(
+            long = "allow-artifact-host",
+            value_name = "HOST[:PORT]",
+            value_delimiter = ','
+        )]
         allow_artifact_hosts: Vec<AllowedHost>,
         /// Largest accepted upload chunk, in bytes (larger requests get 413).
         #[arg(long, default_value_t = config::DEFAULT_MAX_CHUNK_BYTES)]
@@ -83,6 +93,27 @@ enum Command {
         /// created 0600 at first start). Keep it, and its backup, apart from the database.
         #[arg(long, env = "AIRLIFT_ENCRYPTION_KEY_FILE")]
         encryption_key_file: Option<PathBuf>,
+        /// Requests per second one device token may make, sustained; more get 429
+        /// RESOURCE_EXHAUSTED with Retry-After. Each device has its own budget. 0: no limit.
+        #[arg(long, value_name = "N", default_value_t = config::DEFAULT_DEVICE_RATE_LIMIT)]
+        device_rate_limit: u32,
+        /// Requests one device token may make at once above --device-rate-limit.
+        #[arg(long, value_name = "N", default_value_t = config::DEFAULT_DEVICE_RATE_BURST, value_parser = clap::value_parser!(u32).range(1..))]
+        device_rate_burst: u32,
+        /// Requests per second one user token (a JWT or an API token) may make, sustained;
+        /// more get 429 RESOURCE_EXHAUSTED with Retry-After. 0: no limit.
+        #[arg(long, value_name = "N", default_value_t = config::DEFAULT_USER_RATE_LIMIT)]
+        user_rate_limit: u32,
+        /// Requests one user token may make at once above --user-rate-limit.
+        #[arg(long, value_name = "N", default_value_t = config::DEFAULT_USER_RATE_BURST, value_parser = clap::value_parser!(u32).range(1..))]
+        user_rate_burst: u32,
+        /// Serve Prometheus metrics at GET /metrics on this second address (e.g.
+        /// 127.0.0.1:9090; port 0 picks one, printed on stdout after the listening line).
+        #[arg(long, value_name = "ADDR")]
+        metrics_listen: Option<SocketAddr>,
+        /// Log lines as text for a person, or one JSON object per line for a collector.
+        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
         /// The key of the server's own download URLs (file:// storage; default
         /// DIR/download-url-key, created 0600 at first start). Several servers sharing one
         /// storage directory must all name the same file. S3 storage needs none.
@@ -92,6 +123,11 @@ enum Command {
     /// Replace the server encryption key by a fresh one, re-wrapping every encrypted image's
     /// key with it (stop the server first; back up the new key file afterwards).
     RotateEncryptionKey {
+        /// A TOML file of serve's options (keys are the long option names); flags and
+        /// AIRLIFT_* variables beat it (docs/operations/configuration.md). Its variable is
+        /// AIRLIFTD_CONFIG: airlift-cli's own file is AIRLIFT_CONFIG.
+        #[arg(long, env = config_file::CONFIG_ENV, value_name = "FILE")]
+        config: Option<PathBuf>,
         /// Data directory of the deployment.
         #[arg(long, env = "AIRLIFT_DATA")]
         data: PathBuf,
@@ -107,6 +143,11 @@ enum Command {
     /// only for the server running on that directory; a directory that holds no deployment is
     /// refused unless --create says to start one there.
     Token {
+        /// A TOML file of serve's options (keys are the long option names); flags and
+        /// AIRLIFT_* variables beat it (docs/operations/configuration.md). Its variable is
+        /// AIRLIFTD_CONFIG: airlift-cli's own file is AIRLIFT_CONFIG.
+        #[arg(long, env = config_file::CONFIG_ENV, value_name = "FILE")]
+        config: Option<PathBuf>,
         /// Data directory of the deployment (the one `serve --data` uses).
         #[arg(long, env = "AIRLIFT_DATA")]
         data: PathBuf,
@@ -127,6 +168,11 @@ enum Command {
     /// Apply the database's schema migrations and exit (serve applies them at start too;
     /// several servers starting at once on one PostgreSQL database do not race).
     Migrate {
+        /// A TOML file of serve's options (keys are the long option names); flags and
+        /// AIRLIFT_* variables beat it (docs/operations/configuration.md). Its variable is
+        /// AIRLIFTD_CONFIG: airlift-cli's own file is AIRLIFT_CONFIG.
+        #[arg(long, env = config_file::CONFIG_ENV, value_name = "FILE")]
+        config: Option<PathBuf>,
         /// Data directory (its SQLite file is the default database).
         #[arg(long, env = "AIRLIFT_DATA")]
         data: PathBuf,
@@ -143,6 +189,23 @@ enum Command {
         #[arg(long, value_name = "URL")]
         to: Database,
     },
+    /// Configuration files: check one, or print the reference of every option.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigAction {
+    /// Check FILE as `serve --config FILE` would read it: every key an option, every value
+    /// one it takes (exit code 2 naming the first that is not).
+    Check {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Print the reference page of every serve option (docs/operations/configuration.md).
+    Reference,
 }
 
 #[derive(Debug, clap::Args)]
@@ -153,11 +216,43 @@ struct DatabaseArgs {
     database: Option<Database>,
 }
 
+/// The command line as parsed: `Cli` with every serve option's `AIRLIFT_*` variable added.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory as _;
+    Cli::command().mut_subcommand(config_file::SERVE, config_file::with_env)
+}
+
+/// A configuration that cannot be used (unknown key, bad value): the spec's exit code.
+const BAD_CONFIGURATION: u8 = 2;
+
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
-    init_tracing();
+    use clap::FromArgMatches as _;
+    let cmd = command();
+    let args = match config_file::layer(&cmd, std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("airliftd: {message}");
+            return ExitCode::from(BAD_CONFIGURATION);
+        }
+    };
+    let cli = match cmd
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let log_format = match &cli.command {
+        Command::Serve { log_format, .. } => *log_format,
+        _ if std::env::var(config_file::env_name("log-format")).as_deref() == Ok("json") => {
+            LogFormat::Json
+        }
+        _ => LogFormat::Text,
+    };
+    init_tracing(log_format);
     let result = match cli.command {
         Command::Serve {
+            config: _,
             data,
             listen,
             allow_artifact_hosts,
@@ -175,6 +270,12 @@ pub fn run() -> ExitCode {
             s3_endpoint,
             s3_region,
             encryption_key_file,
+            device_rate_limit,
+            device_rate_burst,
+            user_rate_limit,
+            user_rate_burst,
+            metrics_listen,
+            log_format: _,
             download_url_key_file,
         } => {
             let mut config = Config::new(data, listen);
@@ -193,10 +294,16 @@ pub fn run() -> ExitCode {
             config.s3_endpoint = s3_endpoint;
             config.s3_region = s3_region;
             config.encryption_key_file = encryption_key_file;
+            config.device_rate_limit = device_rate_limit;
+            config.device_rate_burst = device_rate_burst;
+            config.user_rate_limit = user_rate_limit;
+            config.user_rate_burst = user_rate_burst;
+            config.metrics_listen = metrics_listen;
             config.download_url_key_file = download_url_key_file;
             serve(config)
         }
         Command::Token {
+            config: _,
             data,
             tenant,
             role,
@@ -204,9 +311,11 @@ pub fn run() -> ExitCode {
             create,
             database,
         } => token(data, database.database, &tenant, role, ttl, create),
-        Command::Migrate { data, database } => migrate(data, database.database),
+        Command::Migrate { data, database, .. } => migrate(data, database.database),
         Command::MigrateData { from, to } => migrate_data(from, to),
+        Command::Config { action } => return config_command(action),
         Command::RotateEncryptionKey {
+            config: _,
             data,
             encryption_key_file,
             database,
@@ -221,19 +330,33 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// How log lines are written (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 /// Logs go to stderr so stdout stays machine-readable (`token` prints only the JWT, `serve`
-/// only its address). `RUST_LOG` overrides the default level; `AIRLIFT_LOG_FORMAT=json`
-/// switches to one JSON object per line.
-fn init_tracing() {
+/// only its address). `RUST_LOG` overrides the default level; `--log-format json` (or
+/// `AIRLIFT_LOG_FORMAT=json`) switches to one JSON object per line.
+fn init_tracing(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // The PostgreSQL driver logs every statement's parameters at DEBUG, and some parameters
+    // are secrets (the deployment's JWT secret): it never logs below INFO, whatever RUST_LOG
+    // says.
+    let filter = match "tokio_postgres=info".parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    };
     // Colours only for a person at a terminal: escape codes in a log file are noise (and
     // formatting them cost 2 % of the CPU of a device poll).
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
-    if std::env::var("AIRLIFT_LOG_FORMAT").as_deref() == Ok("json") {
+    if format == LogFormat::Json {
         builder.json().init();
     } else {
         builder.init();
@@ -405,4 +528,60 @@ fn current_thread() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)
+}
+
+/// `airliftd config check FILE` and `airliftd config reference`.
+fn config_command(action: ConfigAction) -> ExitCode {
+    let cmd = command();
+    let Some(serve) = cmd.find_subcommand(config_file::SERVE) else {
+        return ExitCode::FAILURE;
+    };
+    match action {
+        ConfigAction::Check { file } => match config_file::read(&file, serve) {
+            Ok(settings) => {
+                let keys: Vec<&str> = settings.iter().map(|(k, _)| k.as_str()).collect();
+                println!(
+                    "{}: ok ({} option(s): {})",
+                    file.display(),
+                    keys.len(),
+                    keys.join(", ")
+                );
+                ExitCode::SUCCESS
+            }
+            Err(message) => {
+                eprintln!("airliftd: {message}");
+                ExitCode::from(BAD_CONFIGURATION)
+            }
+        },
+        ConfigAction::Reference => {
+            print!("{}", crate::config_reference::markdown(serve));
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// docs/operations/configuration.md is what `airliftd config reference` prints.
+    #[test]
+    fn the_configuration_reference_page_is_current() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/operations/configuration.md"
+        );
+        let cmd = super::command();
+        let serve = cmd.find_subcommand(super::config_file::SERVE).unwrap();
+        let expected = crate::config_reference::markdown(serve);
+        let found = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            found == expected,
+            "{path} is not current: run `cargo run -p airlift-server --bin airliftd -- config \
+             reference > docs/operations/configuration.md`"
+        );
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::command().debug_assert();
+    }
 }

@@ -84,6 +84,16 @@ pub struct Config {
     pub s3_endpoint: Option<url::Url>,
     /// `--s3-region`.
     pub s3_region: String,
+    /// Requests one device token may make per second, sustained (`--device-rate-limit`; 0:
+    /// no limit), and at once above it (`--device-rate-burst`).
+    pub device_rate_limit: u32,
+    pub device_rate_burst: u32,
+    /// The same for each user token: JWTs and API tokens (`--user-rate-limit`,
+    /// `--user-rate-burst`).
+    pub user_rate_limit: u32,
+    pub user_rate_burst: u32,
+    /// Where Prometheus metrics are served (`--metrics-listen`); `None`: nowhere.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Config {
@@ -109,6 +119,11 @@ impl Config {
             storage: None,
             s3_endpoint: None,
             s3_region: DEFAULT_S3_REGION.to_owned(),
+            device_rate_limit: DEFAULT_DEVICE_RATE_LIMIT,
+            device_rate_burst: DEFAULT_DEVICE_RATE_BURST,
+            user_rate_limit: DEFAULT_USER_RATE_LIMIT,
+            user_rate_burst: DEFAULT_USER_RATE_BURST,
+            metrics_listen: None,
         }
     }
 
@@ -119,6 +134,16 @@ impl Config {
             .unwrap_or_else(|| Database::Sqlite(DataDir::new(self.data_dir.clone()).database()))
     }
 }
+
+/// A device polls every few seconds and fetches a package in a few ranges: 50 a second with
+/// 500 at once leaves a healthy device far below its budget, while one looping on the server
+/// is cut off before it costs other devices anything.
+pub const DEFAULT_DEVICE_RATE_LIMIT: u32 = 50;
+pub const DEFAULT_DEVICE_RATE_BURST: u32 = 500;
+/// A person or a pipeline: generous (a sync pages through lists, an upload sends its parts
+/// in parallel), yet a runaway script is held to it.
+pub const DEFAULT_USER_RATE_LIMIT: u32 = 200;
+pub const DEFAULT_USER_RATE_BURST: u32 = 2000;
 
 /// `--database-pool-size`'s default.
 pub const DEFAULT_DATABASE_POOL_SIZE: usize = 16;

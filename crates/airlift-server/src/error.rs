@@ -5,6 +5,8 @@
 //! Internal failures are logged here with their cause and answered with a generic sentence, so
 //! no path, SQL or secret ever reaches a client.
 
+use std::sync::atomic::Ordering;
+
 use airlift_core::error::{ApiError, ErrorCode};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -67,11 +69,13 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::Api(api) => api.into(),
             StoreError::Backend(cause) => {
+                crate::metrics::DATABASE_FAILED.fetch_add(1, Ordering::Relaxed);
                 Self::internal("accessing the database", format!("{cause:#}"))
             }
             // A clean 503 the client may retry (the code stays INTERNAL: the spec's codes
             // have no "unavailable"); the cause is logged, not sent.
             StoreError::Unavailable(cause) => {
+                crate::metrics::DATABASE_UNAVAILABLE.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(error = %cause, "the database is unavailable");
                 Self::with_status(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -87,6 +91,7 @@ impl From<StoreError> for AppError {
 
 impl From<object_store::Error> for AppError {
     fn from(e: object_store::Error) -> Self {
+        crate::metrics::STORAGE_FAILED.fetch_add(1, Ordering::Relaxed);
         Self::internal("accessing the artifact store", e)
     }
 }

@@ -16,6 +16,8 @@ use crate::device_protocol::files::ArtifactFiles;
 use crate::device_protocol::last_seen::LastSeen;
 use crate::downloads::DownloadUrls;
 use crate::events::Hub;
+use crate::metrics::Metrics;
+use crate::rate_limit::RateLimits;
 use crate::store::Store;
 
 /// Everything a handler can reach: one `Arc`, so the clone axum makes for every request is one
@@ -65,6 +67,10 @@ pub struct SharedState {
     pub data_keys: DataKeys,
     /// Seed 001's download URLs (made, cached per object, and for embedded storage checked).
     pub download_urls: DownloadUrls,
+    /// Request budgets per device token and per user token.
+    pub rate_limits: RateLimits,
+    /// Prometheus metrics (served on `--metrics-listen`).
+    pub metrics: Metrics,
     /// This server among the servers of its deployment (its name, whether it runs the timed
     /// work).
     pub cluster: Cluster,

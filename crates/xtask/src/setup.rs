@@ -217,6 +217,30 @@ pub fn s3s_fs() -> Result<PathBuf, String> {
     find_cargo_bin("s3s-fs").ok_or_else(|| "s3s-fs was installed but cannot be found".to_string())
 }
 
+/// The dependency checker `cargo xtask test` runs (advisories, licenses, bans, sources against
+/// `deny.toml`). Pinned: 0.20 is the newest line that builds with the workspace's Rust.
+const CARGO_DENY_VERSION: &str = "0.20.2";
+
+/// Where cargo-deny is (installing the pinned release with cargo when missing).
+pub fn cargo_deny() -> Result<PathBuf, String> {
+    if let Some(found) = find_cargo_bin("cargo-deny") {
+        return Ok(found);
+    }
+    cmd::run(
+        &cmd::root(),
+        "cargo",
+        &[
+            "install",
+            "cargo-deny",
+            "--version",
+            CARGO_DENY_VERSION,
+            "--locked",
+        ],
+    )?;
+    find_cargo_bin("cargo-deny")
+        .ok_or_else(|| "cargo-deny was installed but cannot be found".to_string())
+}
+
 /// A tool installed with `cargo install`: on the PATH, or in cargo's bin directory.
 fn find_cargo_bin(name: &str) -> Option<PathBuf> {
     cmd::find_on_path(name).or_else(|| {

@@ -29,6 +29,8 @@ pub fn test(extra: &[String]) -> Result<(), String> {
         ],
     )?;
 
+    deny(&root)?;
+
     // One build of every test and binary; the tests then start the binaries it left in
     // target/debug instead of building them again (see airlift-testkit).
     cmd::run(
@@ -72,4 +74,36 @@ pub fn test(extra: &[String]) -> Result<(), String> {
     // Both runs report their failures before the command fails.
     let on_postgres = cmd::run_with(&mut on_postgres);
     on_sqlite.and(on_postgres)
+}
+
+/// `cargo deny` against deny.toml: licenses, banned and duplicate crates, and sources always;
+/// the RustSec advisories when their database can be fetched (it lives on GitHub, which a
+/// machine that reaches only package registries cannot read: then the check says so and goes
+/// on without them rather than failing on the network).
+fn deny(root: &std::path::Path) -> Result<(), String> {
+    // Installed when missing; cargo finds it in its bin directory.
+    setup::cargo_deny()?;
+    cmd::run(
+        root,
+        "cargo",
+        &["deny", "--locked", "check", "licenses", "bans", "sources"],
+    )?;
+    let fetched = Command::new("cargo")
+        .current_dir(root)
+        .args(["deny", "fetch", "db"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if fetched {
+        cmd::run(
+            root,
+            "cargo",
+            &["deny", "--locked", "check", "--disable-fetch", "advisories"],
+        )
+    } else {
+        eprintln!(
+            "cargo deny: the advisory database (github.com/rustsec/advisory-db) cannot be \
+             fetched from this machine; advisories NOT checked, licenses, bans and sources were"
+        );
+        Ok(())
+    }
 }

@@ -7,6 +7,7 @@
 //! server with the rules in this crate, so the error message can name the field.
 //! Times are RFC 3339 UTC strings.
 
+mod api_tokens;
 mod audit;
 mod device_protocol;
 mod devices;
@@ -19,6 +20,7 @@ mod signing_keys;
 mod tenant;
 mod uploads;
 
+pub use api_tokens::*;
 pub use audit::*;
 pub use device_protocol::*;
 pub use devices::*;

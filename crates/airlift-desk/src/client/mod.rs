@@ -12,6 +12,7 @@
 //! Routes live in one file per resource (`fleet`, `uploads`, `catalog`); this file is the
 //! transport.
 
+mod api_tokens;
 mod catalog;
 mod errors;
 mod events;

@@ -7,6 +7,7 @@
 //! one reports progress through a typed callback and stops through a control handle. Reads of
 //! the cache alone (a device search) take the cache; connecting takes the saved connections.
 
+pub mod api_tokens;
 pub mod connect;
 pub mod devices;
 pub mod history;

@@ -26,6 +26,10 @@ pub struct Claims {
     pub role: Role,
     pub iat: i64,
     pub exp: i64,
+    /// An API token's id (`crate::auth::api_token`): such a token is valid only while its row
+    /// says so (not revoked, not expired, the same hash). `airliftd token`'s JWTs carry none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
 }
 
 pub const ISSUER: &str = "airliftd";
@@ -97,10 +101,20 @@ impl JwtKeys {
             role,
             iat,
             exp: iat.saturating_add(ttl),
+            jti: None,
         };
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
             &claims,
+            &self.encoding,
+        )?)
+    }
+
+    /// Signs `claims` as they are (an API token's, with its `jti` and expiry).
+    pub fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            claims,
             &self.encoding,
         )?)
     }

@@ -6,6 +6,7 @@
 //! every store query taking the caller's tenant id, so another tenant's object is simply not
 //! found (404), never forbidden (403).
 
+pub mod api_token;
 pub mod device_token;
 pub mod jwt;
 pub mod token_cache;

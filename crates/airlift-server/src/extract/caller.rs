@@ -6,7 +6,7 @@ use airlift_core::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-use crate::auth::{bearer, device_token, Caller, DeviceCaller, DeviceToken};
+use crate::auth::{api_token, bearer, device_token, Caller, DeviceCaller, DeviceToken};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -15,7 +15,16 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let token = bearer(parts)?;
-        let claims = state.jwt.verify(token)?;
+        // An API token is `aat_` + a JWT naming its row (`jti`); a JWT without the prefix
+        // must name no row, and one with it must.
+        let (jwt, is_api_token) = match token.strip_prefix(api_token::PREFIX) {
+            Some(jwt) => (jwt, true),
+            None => (token, false),
+        };
+        let claims = state.jwt.verify(jwt)?;
+        if claims.jti.is_some() != is_api_token {
+            return Err(ApiError::unauthenticated("invalid token").into());
+        }
         // A token outlives nothing it names: if the tenant is gone, so is the access.
         let tenant = state
             .store
@@ -24,6 +33,23 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| ApiError::unauthenticated("token names an unknown tenant"))?;
         if tenant.name != claims.tenant {
             return Err(ApiError::unauthenticated("token does not match its tenant").into());
+        }
+        if let Some(id) = &claims.jti {
+            let row = state.store.api_token(&tenant.id, id).await?;
+            api_token::check(token, row.as_ref())?;
+            let now = crate::ids::unix_now();
+            if let Some(row) =
+                row.filter(|r| api_token::needs_touch(r.last_used_at.as_deref(), now))
+            {
+                // Off the request's path: a lost write only leaves `last_used_at` a minute old.
+                let store = state.store.clone();
+                tokio::spawn(async move {
+                    let at = api_token::rfc3339(now);
+                    if let Err(e) = store.touch_api_token(&row.tenant_id, &row.id, &at).await {
+                        tracing::warn!(error = %e, token = %row.id, "could not record an API token's use");
+                    }
+                });
+            }
         }
         let span = tracing::Span::current();
         span.record("tenant", tenant.name.as_str());

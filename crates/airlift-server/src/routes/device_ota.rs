@@ -219,6 +219,7 @@ pub async fn report(
     let extract::Json(body) = body?;
     let report = device_reports::validate(&id, body)?;
     let rollout_id = report.rollout_id.clone();
+    let status = report.status;
     let ctx = Ctx::now(Actor {
         name: format!("device:{id}"),
         role: "device".to_owned(),
@@ -227,6 +228,7 @@ pub async fn report(
     let (accepted, events) =
         engine::record_report(&*state.store, &tenant, &id, report, ctx).await?;
     if !accepted.duplicate {
+        state.metrics.device_report(status.as_str());
         state.events.publish(&tenant, events);
         state
             .events

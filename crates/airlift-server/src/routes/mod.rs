@@ -6,6 +6,7 @@
 //! `Result<Json<T>, AppError>` and check the role before looking at it, so a caller without the
 //! role gets 403 whatever the body, and learns nothing from validation errors.
 
+pub mod api_tokens;
 pub mod audit;
 pub mod device_download;
 pub mod device_ota;

@@ -6,6 +6,7 @@
 //! knows nothing of HTTP: handlers (`crate::routes`) extract, authorize, call a service and
 //! serialize its answer.
 
+pub mod api_tokens;
 pub mod audit;
 pub mod device_reports;
 pub mod fleet;

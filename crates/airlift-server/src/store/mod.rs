@@ -88,6 +88,7 @@ pub trait Store:
     + CatalogStore
     + ClusterStore
     + DataKeyStore
+    + ApiTokenStore
     + RolloutStore
     + EventStore
     + DeviceProtocolStore
@@ -108,6 +109,7 @@ impl<T> Store for T where
         + CatalogStore
         + ClusterStore
         + DataKeyStore
+        + ApiTokenStore
         + RolloutStore
         + EventStore
         + DeviceProtocolStore

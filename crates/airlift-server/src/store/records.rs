@@ -267,6 +267,21 @@ pub struct RolloutDeviceListing {
     pub offset: Option<u64>,
 }
 
+/// An API token as stored: its SHA-256 only, never the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTokenRecord {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub role: airlift_core::role::Role,
+    /// Hex SHA-256 of the whole token string.
+    pub token_hash: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
 /// One audit log entry as stored (see `AuditStore`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRecord {

@@ -25,6 +25,8 @@ pub struct Server {
     child: Child,
     pub base: String,
     pub data: PathBuf,
+    /// The metrics URL (`http://ADDR/metrics`) of a server started with `--metrics-listen`.
+    pub metrics: Option<String>,
 }
 
 impl Server {
@@ -45,6 +47,12 @@ impl Server {
     pub fn start_logging_to(data: &Path, level: &str, log: &Path) -> Server {
         let file = std::fs::File::create(log).expect("create the log file");
         Self::spawn(data, &[], level, Stdio::from(file))
+    }
+
+    /// [`Server::start_logging_to`] with more `serve` flags.
+    pub fn start_logging_with(data: &Path, extra: &[&str], level: &str, log: &Path) -> Server {
+        let file = std::fs::File::create(log).expect("create the log file");
+        Self::spawn(data, extra, level, Stdio::from(file))
     }
 
     fn spawn(data: &Path, extra: &[&str], level: &str, stderr: Stdio) -> Server {
@@ -73,19 +81,28 @@ impl Server {
             .spawn()
             .expect("spawn airliftd");
         let stdout = child.stdout.take().expect("stdout");
+        let mut stdout = BufReader::new(stdout);
         let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read listening line");
+        stdout.read_line(&mut line).expect("read listening line");
         let base = line
             .trim()
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_owned();
+        // `--metrics-listen`: the address actually bound is the second line.
+        let metrics = extra.contains(&"--metrics-listen").then(|| {
+            let mut line = String::new();
+            stdout.read_line(&mut line).expect("read the metrics line");
+            line.trim()
+                .strip_prefix("metrics on ")
+                .unwrap_or_else(|| panic!("unexpected second line {line:?}"))
+                .to_owned()
+        });
         Server {
             child,
             base,
             data: data.to_owned(),
+            metrics,
         }
     }
 

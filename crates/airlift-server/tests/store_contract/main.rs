@@ -3,6 +3,7 @@
 //! keys the catalog reports span aggregates). `suites!` runs each on every backend: SQLite in
 //! a temporary file, PostgreSQL in a new database on the test process's cluster.
 
+mod api_tokens;
 mod audit;
 mod catalog;
 mod cluster;
@@ -11,6 +12,7 @@ mod device_protocol;
 mod events;
 mod fleet;
 mod idempotency_keys;
+mod rollout_counts;
 mod rollout_units;
 mod rollouts;
 mod schedules_and_cancel;
@@ -92,6 +94,7 @@ fn package(tenant: &str, id: &str, version: &str) -> PackageRecord {
 /// Every suite on one store, in order; then what spans aggregates.
 pub async fn contract(store: &dyn Store) {
     let (a, b) = tenants::contract(store).await;
+    api_tokens::contract(store, &a, &b).await;
     audit::contract(store, &a, &b).await;
     idempotency_keys::contract(store, &a, &b).await;
     uploads::contract(store, &a, &b).await;
@@ -117,6 +120,7 @@ pub async fn contract(store: &dyn Store) {
     events::contract(store, &a, &b, &rollout).await;
     device_protocol::contract(store, &a, &b, &running).await;
     rollout_units::contract(store, &a, &rollout).await;
+    rollout_counts::contract(store, &[&a, &b]).await;
 }
 
 /// Tenants, `pkg_1`, profile `prof_1` with two devices and a canary over them: what the
@@ -168,6 +172,13 @@ macro_rules! suites {
             async fn tenant_store_keeps_its_contract() {
                 let (_guard, store) = $backend::open().await;
                 tenants::contract(&*store).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn api_token_store_keeps_its_contract() {
+                let (_guard, store) = $backend::open().await;
+                let (a, b) = tenants::contract(&*store).await;
+                api_tokens::contract(&*store, &a, &b).await;
             }
 
             #[tokio::test(flavor = "multi_thread")]

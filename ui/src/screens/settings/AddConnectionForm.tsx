@@ -13,7 +13,7 @@ export function validateConnection(name: string, url: string, token: string): Er
   const e: Errors = {};
   if (!name.trim()) e.name = "Give the connection a name, e.g. production.";
   if (!/^https?:\/\/[^\s/@]+/.test(url.trim())) e.url = "Enter the server's http(s) URL, e.g. https://fleet.example.com.";
-  if (!token.trim()) e.token = "Paste an API token (airliftd token …).";
+  if (!token.trim()) e.token = "Paste an API token (an admin makes one under Settings → API tokens, or with airliftd token …).";
   return e;
 }
 

@@ -3,12 +3,13 @@ import * as ipc from "../../ipc";
 import type { AppError } from "../../ipc";
 import { useConnections, useResetConnectionData } from "../../lib/queries";
 import { AddConnectionForm } from "./AddConnectionForm";
+import { ApiTokensSection } from "./ApiTokensSection";
 import { SigningKeysSection } from "./SigningKeysSection";
 import { ErrorLine } from "../../components/ErrorLine";
 
 const KIND_LABEL = { saved: "Saved", environment: "From environment", demo: "Demo" } as const;
 
-/** Connections: the list (switch, remove), the local demo fleet, a form to add a server; signing keys. */
+/** Connections: the list (switch, remove), the local demo fleet, a form to add a server; signing keys; API tokens. */
 export function SettingsScreen() {
   const connections = useConnections();
   const reset = useResetConnectionData();
@@ -103,6 +104,7 @@ export function SettingsScreen() {
       )}
       <AddConnectionForm onSaved={() => void reset()} />
       <SigningKeysSection />
+      <ApiTokensSection />
     </>
   );
 }

@@ -2,6 +2,7 @@
 //! (what the server runs on); a use case names only the trait it needs, and each trait has a
 //! contract suite (`tests/store_contract/`) any backend must pass.
 
+mod api_tokens;
 mod audit;
 mod catalog;
 mod cluster;
@@ -14,6 +15,7 @@ mod rollouts;
 mod tenants;
 mod uploads;
 
+pub use api_tokens::ApiTokenStore;
 pub use audit::AuditStore;
 pub use catalog::CatalogStore;
 pub use cluster::{ClusterStore, Notice};

@@ -27,4 +27,6 @@ pub trait RolloutStore: Send + Sync {
         tenant_id: &str,
         id: &str,
     ) -> StoreResult<Option<RolloutEventData>>;
+    /// How many rollouts of every tenant are in each status (what the metrics show).
+    async fn rollouts_by_status(&self) -> StoreResult<Vec<(String, u64)>>;
 }

@@ -17,6 +17,7 @@
 //! reuse (a closed one is replaced), so the server reconnects by itself once PostgreSQL is back. Device reports commit one
 //! transaction each: PostgreSQL's WAL writer already flushes concurrent commits together.
 
+mod api_tokens;
 mod audit;
 mod catalog;
 mod data_keys;

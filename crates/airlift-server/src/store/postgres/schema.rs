@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, V3_CLUSTER),
     (4, V4_SCHEDULES_CANCEL_AUDIT),
     (5, V5_DEVICE_AGENTS),
+    (6, V6_API_TOKENS),
 ];
 
 /// The latest schema version this binary knows.
@@ -621,4 +622,21 @@ CREATE INDEX audit_by_action ON audit_log (tenant_id, action, id);
 /// itself; `devices_change_on_update` does not list the column, so it moves no `change_seq`.
 const V5_DEVICE_AGENTS: &str = r#"
 ALTER TABLE devices ADD COLUMN user_agent TEXT;
+"#;
+
+/// API tokens (SQLite's V12): made by an admin with a role and an expiry; only the token's
+/// SHA-256 is kept. A revoked token keeps its row (`revoked_at`).
+const V6_API_TOKENS: &str = r#"
+CREATE TABLE api_tokens (
+    id           TEXT PRIMARY KEY,
+    tenant_id    TEXT NOT NULL REFERENCES tenants(id),
+    name         TEXT NOT NULL,
+    role         TEXT NOT NULL CHECK (role IN ('admin', 'release-manager', 'support')),
+    token_hash   TEXT NOT NULL UNIQUE,
+    created_at   TEXT NOT NULL,
+    expires_at   TEXT NOT NULL,
+    last_used_at TEXT,
+    revoked_at   TEXT
+);
+CREATE INDEX api_tokens_by_tenant ON api_tokens (tenant_id, id);
 "#;

@@ -18,6 +18,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V9_DATA_KEYS),
         M::up_with_hook(V10_SCHEDULES_CANCEL_AUDIT, widen_status_and_command_checks),
         M::up(V11_DEVICE_AGENTS),
+        M::up(V12_API_TOKENS),
     ])
 }
 
@@ -581,6 +582,23 @@ fn widen_status_and_command_checks(tx: &Transaction) -> HookResult {
 /// itself; `devices_change_on_update` does not list the column, so it moves no `change_seq`.
 const V11_DEVICE_AGENTS: &str = r#"
 ALTER TABLE devices ADD COLUMN user_agent TEXT;
+"#;
+
+/// API tokens: made by an admin with a role and an expiry; only the token's SHA-256 is kept.
+/// A revoked token keeps its row (`revoked_at`), so the list still says when it was last used.
+const V12_API_TOKENS: &str = r#"
+CREATE TABLE api_tokens (
+    id           TEXT PRIMARY KEY,
+    tenant_id    TEXT NOT NULL REFERENCES tenants(id),
+    name         TEXT NOT NULL,
+    role         TEXT NOT NULL CHECK (role IN ('admin', 'release-manager', 'support')),
+    token_hash   TEXT NOT NULL UNIQUE,
+    created_at   TEXT NOT NULL,
+    expires_at   TEXT NOT NULL,
+    last_used_at TEXT,
+    revoked_at   TEXT
+) STRICT;
+CREATE INDEX api_tokens_by_tenant ON api_tokens (tenant_id, id);
 "#;
 
 #[cfg(test)]

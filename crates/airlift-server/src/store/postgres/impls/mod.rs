@@ -2,6 +2,7 @@
 //! beside (`catalog`, `fleet`, `uploads`, ...). A single statement runs on a pooled
 //! connection; a change of several statements in one transaction ([`super::in_tx`]).
 
+mod api_tokens;
 mod audit;
 mod catalog;
 mod cluster;

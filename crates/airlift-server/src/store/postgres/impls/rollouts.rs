@@ -38,4 +38,20 @@ impl RolloutStore for PgStore {
     ) -> StoreResult<Option<RolloutEventData>> {
         queries::progress(&self.client().await?, tenant_id, id).await
     }
+
+    async fn rollouts_by_status(&self) -> StoreResult<Vec<(String, u64)>> {
+        let found = super::super::rows(
+            &self.client().await?,
+            "SELECT status, count(*) FROM rollouts GROUP BY status ORDER BY status",
+            &[],
+        )
+        .await?;
+        Ok(found
+            .iter()
+            .map(|r| {
+                let n: i64 = r.get(1);
+                (r.get::<_, String>(0), u64::try_from(n).unwrap_or(0))
+            })
+            .collect())
+    }
 }

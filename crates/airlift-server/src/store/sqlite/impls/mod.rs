@@ -1,6 +1,7 @@
 //! The store traits on [`SqliteStore`], one file per trait; the SQL lives in the
 //! aggregate modules beside (`catalog`, `fleet`, `uploads`, ...).
 
+mod api_tokens;
 mod audit;
 mod catalog;
 mod cluster;

@@ -44,4 +44,20 @@ impl RolloutStore for SqliteStore {
         self.call(move |c| rollouts::queries::progress(c, &t, &id))
             .await
     }
+
+    async fn rollouts_by_status(&self) -> StoreResult<Vec<(String, u64)>> {
+        self.call(|c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT status, count(*) FROM rollouts GROUP BY status ORDER BY status",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                .map_err(db)?;
+            rows.map(|r| r.map(|(s, n)| (s, u64_of(n))).map_err(db))
+                .collect()
+        })
+        .await
+    }
 }
