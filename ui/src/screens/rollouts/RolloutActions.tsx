@@ -7,6 +7,7 @@ import { Dialog } from "./Dialog";
 import { routeHash } from "../../lib/route";
 import { thresholdSentence } from "./model";
 import { useRetryFailed, useRolloutAction } from "./queries";
+import { ErrorLine } from "../../components/ErrorLine";
 
 /** Devices a canary of `percent` covers: ceil(percent × eligible / 100), as the server counts. */
 export function sliceSize(eligible: number, percent: number): number {
@@ -80,9 +81,7 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
         </p>
       )}
       {error && !dialog && (
-        <p className="error" role="alert" data-testid="action-error">
-          {error.message} <code>{error.code}</code>
-        </p>
+        <ErrorLine error={error} testId="action-error" />
       )}
       {dialog === "advance" && (
         <Dialog title="Advance the canary" onCancel={() => setDialog(null)} testId="advance-dialog">
@@ -109,9 +108,7 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
               </p>
             </div>
             {error && (
-              <p className="error" role="alert">
-                {error.message} <code>{error.code}</code>
-              </p>
+              <ErrorLine error={error} />
             )}
             <div className="actions end">
               <button type="button" onClick={() => setDialog(null)}>
@@ -129,9 +126,7 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
           <p data-testid="resume-summary">{thresholdSentence(r)} Resume anyway?</p>
           <p className="muted">The devices still waiting get the update; the threshold pauses the rollout again at the next failure above it.</p>
           {error && (
-            <p className="error" role="alert">
-              {error.message} <code>{error.code}</code>
-            </p>
+            <ErrorLine error={error} />
           )}
           <div className="actions end">
             <button type="button" onClick={() => setDialog(null)}>
@@ -151,9 +146,7 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
             {r.rollback_version || r.rollback_package_id ? ` and rollback to ${r.rollback_version ?? r.rollback_package_id}` : ""}.
           </p>
           {error && (
-            <p className="error" role="alert">
-              {error.message} <code>{error.code}</code>
-            </p>
+            <ErrorLine error={error} />
           )}
           <div className="actions end">
             <button type="button" onClick={() => setDialog(null)}>
@@ -218,9 +211,7 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
             <li>The rollout cannot be resumed afterwards; it completes once every device answered.</li>
           </ul>
           {error && (
-            <p className="error" role="alert">
-              {error.message} <code>{error.code}</code>
-            </p>
+            <ErrorLine error={error} />
           )}
           <div className="actions end">
             <button type="button" onClick={() => setDialog(null)}>

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, V2_DATA_KEYS),
     (3, V3_CLUSTER),
     (4, V4_SCHEDULES_CANCEL_AUDIT),
+    (5, V5_DEVICE_AGENTS),
 ];
 
 /// The latest schema version this binary knows.
@@ -614,4 +615,10 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_by_tenant ON audit_log (tenant_id, id);
 CREATE INDEX audit_by_actor ON audit_log (tenant_id, actor, id);
 CREATE INDEX audit_by_action ON audit_log (tenant_id, action, id);
+"#;
+
+/// Each device's `User-Agent` (SQLite's V11). Written only when it changes, never by the poll
+/// itself; `devices_change_on_update` does not list the column, so it moves no `change_seq`.
+const V5_DEVICE_AGENTS: &str = r#"
+ALTER TABLE devices ADD COLUMN user_agent TEXT;
 "#;

@@ -17,6 +17,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V8_PACKAGE_PAYLOADS),
         M::up(V9_DATA_KEYS),
         M::up_with_hook(V10_SCHEDULES_CANCEL_AUDIT, widen_status_and_command_checks),
+        M::up(V11_DEVICE_AGENTS),
     ])
 }
 
@@ -574,6 +575,13 @@ fn widen_status_and_command_checks(tx: &Transaction) -> HookResult {
     }
     Ok(())
 }
+
+/// Each device's `User-Agent` (issue 22: the app's device page names the agent and its
+/// version). Written only when it changes (`device_protocol::last_seen`), never by the poll
+/// itself; `devices_change_on_update` does not list the column, so it moves no `change_seq`.
+const V11_DEVICE_AGENTS: &str = r#"
+ALTER TABLE devices ADD COLUMN user_agent TEXT;
+"#;
 
 #[cfg(test)]
 mod tests {
