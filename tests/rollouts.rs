@@ -554,10 +554,10 @@ async fn canary_succeeds_failed_rollout_pauses_and_rolls_back_failures_are_retri
     client.close().await.expect("close the session");
 }
 
-/// A completed rollout takes no operator action: Pause, Resume, Advance and Rollback are not
-/// offered at all (Retry failed devices may be).
+/// A completed rollout takes no operator action: Pause, Resume, Advance, Rollback and Cancel
+/// are not offered at all (Retry failed devices may be).
 async fn no_operator_actions(client: &Client, what: &str) {
-    for a in ["pause", "resume", "advance", "rollback"] {
+    for a in ["pause", "resume", "advance", "rollback", "cancel"] {
         let found = client
             .find_all(Locator::Css(&format!("[data-testid=action-{a}]")))
             .await
