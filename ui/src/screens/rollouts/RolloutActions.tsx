@@ -178,11 +178,7 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
             <strong>{told}</strong> device{told === 1 ? "" : "s"} already told will be sent a cancel command. Devices that
             installed the update keep it (a rollback is what takes it back).
           </p>
-          {error && (
-            <p className="error" role="alert">
-              {error.message} <code>{error.code}</code>
-            </p>
-          )}
+          {error && <ErrorLine error={error} />}
           <div className="actions end">
             <button type="button" onClick={() => setDialog(null)}>
               Keep it
