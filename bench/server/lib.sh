@@ -237,6 +237,50 @@ start_nginx() {
     exit 1
 }
 
+# start_nginx_dav ROOT → NGINX_URL: nginx as a WebDAV server (`PUT /NAME` stores ROOT/NAME),
+# same process set-up as start_nginx (bench/server/nginx-dav.conf.in).
+start_nginx_dav() {
+    local root="$1" dir="$SCRATCH/nginx-dav" port user=""
+    mkdir -p "$dir/tmp" "$root/.tmp"
+    port="$(free_port)"
+    [ "$(id -u)" -eq 0 ] && user="user root;"
+    sed -e "s|@DIR@|$dir|g" -e "s|@ROOT@|$root|g" -e "s|@PORT@|$port|g" \
+        -e "s|@USER@|$user|g" -e "s|@WORKERS@|$(nproc)|g" "$BENCH_SERVER/nginx-dav.conf.in" >"$dir/nginx.conf"
+    nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' 2>"$dir/stderr.log" &
+    NGINX_PID=$!
+    started "$NGINX_PID"
+    NGINX_URL="http://127.0.0.1:$port"
+    for _ in $(seq 100); do
+        curl -s -o /dev/null "$NGINX_URL/" && return 0
+        sleep 0.1
+    done
+    echo "nginx (WebDAV) did not start:" >&2
+    cat "$dir/stderr.log" "$dir/error.log" >&2 2>/dev/null || true
+    exit 1
+}
+
+# parallel_puts OUT_CODES URL_PREFIX PARALLEL [curl header args…] -- PART… : one
+# `curl --parallel` process PUTting each PART (-T) to URL_PREFIX/N (N from 1); HTTP codes to
+# OUT_CODES. A header argument containing {N} gets the part's number, and an argument
+# "@md5" the part's Content-MD5 header from the MD5S array (same order as the parts).
+parallel_puts() {
+    local codes="$1" prefix="$2" parallel="$3" args=() extra=() i=0 p
+    shift 3
+    while [ "$#" -gt 0 ] && [ "$1" != -- ]; do extra+=("$1"); shift; done
+    shift
+    for p in "$@"; do
+        [ "$i" -gt 0 ] && args+=(--next)
+        args+=(-sS -o /dev/null -w '%{http_code}\n' "${extra[@]}")
+        [ "${#MD5S[@]}" -gt 0 ] && args+=(-H "Content-MD5: ${MD5S[$i]}")
+        args+=(-T "$p" "$prefix/$((i + 1))")
+        i=$((i + 1))
+    done
+    curl --parallel --no-progress-meter --parallel-max "$parallel" "${args[@]}" >"$codes"
+}
+
+# peak_rss_of PID → the process's peak resident set (VmHWM) in MiB, while it runs.
+peak_rss_mib() { awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+
 # run_wrk LABEL URL LUA [ARGS…] → wrk's report in $SCRATCH/wrk-LABEL.txt (and on stderr).
 # WRK_THREADS, WRK_CONNECTIONS and WRK_DURATION are the same for both sides.
 run_wrk() {

@@ -544,11 +544,18 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
             .clone()
             .flush_periodically(state.store.clone()),
     );
+    tokio::spawn(
+        state
+            .last_seen
+            .clone()
+            .flush_periodically(state.store.clone()),
+    );
     let (deliveries, store, cluster) = (
         state.deliveries.clone(),
         state.store.clone(),
         state.cluster.clone(),
     );
+    let last_seen = state.last_seen.clone();
     let addr = listener.local_addr()?;
     // Tools and tests read this first stdout line to find a port chosen with `:0`.
     {
@@ -585,6 +592,9 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     }
     if let Err(e) = deliveries.flush(store.as_ref()).await {
         tracing::warn!(error = %e, "could not write the last command delivery counts");
+    }
+    if let Err(e) = last_seen.flush(store.as_ref()).await {
+        tracing::warn!(error = %e, "could not write the last devices' agents");
     }
     cluster.leave(store.as_ref()).await;
     tracing::info!("airliftd stopped");

@@ -25,6 +25,7 @@ use object_store::{ObjectStore, WriteMultipart};
 use crate::error::AppError;
 
 mod compose;
+mod local_write;
 mod ranged;
 mod s3;
 pub use ranged::ObjectInfo;
@@ -178,6 +179,13 @@ impl Artifacts {
     {
         if let Some(bucket) = self.s3.clone() {
             return self.write_stream_s3(&bucket, key, body, inspect).await;
+        }
+        if let Some(root) = &self.local_root {
+            // Synced (file and folder) before it returns, like `sync_local` below.
+            let dest = key
+                .parts()
+                .fold(root.clone(), |p, part| p.join(part.as_ref()));
+            return local_write::write_file(dest, body, inspect).await;
         }
         let upload = self.store.put_multipart(key).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);

@@ -29,7 +29,7 @@ pub async fn run(store: &dyn Store, artifacts: &Artifacts, alone: bool) -> anyho
     }
     // An Idempotency-Key held by a request of the previous process will never be answered.
     store
-        .purge_idempotency_keys(crate::ids::unix_now(), true)
+        .purge_idempotency_keys(crate::ids::unix_now(), Some(crate::ids::unix_now()))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let reset = store

@@ -614,6 +614,129 @@ async fn a_poll_that_hands_out_a_command_is_answered_once_its_delivery_is_writte
     );
 }
 
+#[test]
+fn airlift_sim_updates_a_fleet_through_nginx_unchanged() {
+    let c = cluster(3, true);
+    let admin_token = c.token("acme", "admin");
+    let token = c.token("acme", "release-manager");
+    let lb = c.url();
+    let work = tempdir();
+    let devices_file = work.path().join("devices.jsonl");
+    let sim = airlift_testkit::bin("airlift-sim");
+    let rt = runtime();
+    let (profile, pkg) = rt.block_on(async {
+        let rm = api(&lb, &token);
+        api(&lb, &admin_token).require_signatures(false).await;
+        let profile = rm
+            .post(
+                "/api/v1/profiles",
+                json!({"name": "sim", "device_type": "temp-sensor"}),
+            )
+            .await
+            .expect(201)["profile_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        (profile, package(&rm, "2.0.0", &bytes(PKG_SIZE, 5)).await)
+    });
+    // The simulator as its README runs it, pointed at the load balancer.
+    let provisioned = std::process::Command::new(&sim)
+        .args(["provision", "--profile", &profile, "-n", "12", "--out"])
+        .arg(&devices_file)
+        .env("AIRLIFT_SERVER_URL", &lb)
+        .env("AIRLIFT_TOKEN", &token)
+        .output()
+        .unwrap();
+    assert!(
+        provisioned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&provisioned.stderr)
+    );
+    let id = rt.block_on(async {
+        api(&lb, &token)
+            .post(
+                "/api/v1/ota/rollouts",
+                json!({"package_id": pkg, "target_profile_id": profile, "canary_percent": 100,
+                       "failure_threshold_percent": 100}),
+            )
+            .await
+            .expect(201)["rollout_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    });
+    let ran = std::process::Command::new(&sim)
+        .args(["run", "--devices"])
+        .arg(&devices_file)
+        .args(["--poll", "1s", "--until", "settled", "--quiet", "4s"])
+        .args(["--max-time", "120s"])
+        .env("AIRLIFT_SERVER_URL", &lb)
+        .env("AIRLIFT_TOKEN", &token)
+        .output()
+        .unwrap();
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    rt.block_on(async {
+        // Every server answers the finished rollout alike.
+        for i in 0..c.len() {
+            let r = api(&c.base(i), &token)
+                .get(&format!("/api/v1/ota/rollouts/{id}"))
+                .await
+                .expect(200);
+            assert_eq!(r["status"], "completed", "{r}");
+            assert_eq!(r["counters"]["successful"], 12, "{r}");
+            assert_eq!(counters(&r), recount(&c.database_url, &id), "{r}");
+        }
+    });
+}
+
+#[test]
+fn progress_counted_on_one_server_streams_on_another() {
+    let c = cluster(2, false);
+    let admin_token = c.token("acme", "admin");
+    let token = c.token("acme", "release-manager");
+    let (one, two) = (c.base(0), c.base(1));
+    runtime().block_on(async {
+        let rm = api(&one, &token);
+        let (profile, devices) = fleet_on(&api(&one, &admin_token), &rm, 2).await;
+        let pkg = package(&rm, "2.0.0", &bytes(PKG_SIZE, 3)).await;
+        // The only subscriber is on the second server; everything happens on the first.
+        let mut stream = sse(&api(&two, &token), None).await;
+        let id = rm
+            .post(
+                "/api/v1/ota/rollouts",
+                json!({"package_id": pkg, "target_profile_id": profile, "canary_percent": 100,
+                       "failure_threshold_percent": 100}),
+            )
+            .await
+            .expect(201)["rollout_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let started = events_until(&mut stream, "profile.ota.rollout.started.").await;
+        assert!(started.last().unwrap().event.ends_with(&id));
+        let (device_id, device_token) = &devices[0];
+        device(&one, device_id, device_token)
+            .report(&id, "1.0.0", "DOWNLOAD")
+            .await
+            .expect(200);
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let ev = tokio::time::timeout_at(deadline, stream.recv())
+                .await
+                .expect("a progress event from the other server")
+                .expect("the stream is open");
+            if ev.event == "rollout.progress" && ev.data["counters"]["in_progress"] == 1 {
+                assert_eq!(ev.data["rollout_id"], id.as_str());
+                break;
+            }
+        }
+    });
+}
+
 /// An API token revoked through one server is refused by every other at once: each request
 /// reads the token's row, so there is no cache to invalidate.
 #[test]

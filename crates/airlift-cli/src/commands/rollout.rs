@@ -235,6 +235,9 @@ pub async fn run(out: Output, ctx: &Context, cmd: &RolloutCommand) -> Result<u8,
         RolloutCommand::Rollback { rollout_id } => {
             act(ctx, cache()?, rollout_id, RolloutAct::Rollback).await?
         }
+        RolloutCommand::Cancel { rollout_id } => {
+            act(ctx, cache()?, rollout_id, RolloutAct::Cancel).await?
+        }
     };
     if let RolloutCommand::Status { .. } = cmd {
         // A status read is cached when the token names its tenant (the cache is per tenant).

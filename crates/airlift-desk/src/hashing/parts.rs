@@ -6,8 +6,11 @@
 //! one SHA-256. A resumed upload still reads the parts the server already acknowledged (the
 //! digest needs them) and simply does not send them again.
 //!
-//! Parts are read on the caller's thread: the consumer is an upload, which the network bounds
-//! far below the speed of reading and hashing.
+//! Parts are read on the caller's thread. The iterator yields each part with its MD5, both
+//! digests taken slice by slice while the bytes are in the CPU's cache. An uploader that wants
+//! the MD5s off the reading thread reads with [`PartReader::next_raw`] instead (the SHA-256
+//! only, about three times faster than SHA-256 + MD5) and takes each [`RawPart`]'s MD5 on a
+//! thread of its own ([`RawPart::into_part`]), so several parts' MD5s run on several cores.
 
 use std::fs::File;
 use std::io::Read as _;
@@ -42,6 +45,28 @@ impl Part {
     /// The MD5 as a `Content-MD5` header wants it (base64 of the 16 raw bytes).
     pub fn md5_base64(&self) -> String {
         STANDARD.encode(self.md5)
+    }
+}
+
+/// A part whose bytes are read and folded into the file's SHA-256, its MD5 not taken yet
+/// ([`PartReader::next_raw`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawPart {
+    pub number: u32,
+    pub offset: u64,
+    pub bytes: Vec<u8>,
+}
+
+impl RawPart {
+    /// The part with its MD5: one pass over its bytes, on whatever thread calls this.
+    pub fn into_part(self) -> Part {
+        let md5 = Md5::digest(&self.bytes).into();
+        Part {
+            number: self.number,
+            offset: self.offset,
+            bytes: self.bytes,
+            md5,
+        }
     }
 }
 
@@ -155,7 +180,19 @@ impl PartReader {
         })
     }
 
-    fn read_part(&mut self) -> Result<Part, DeskError> {
+    /// The next part without its MD5 (see [`RawPart`]); `None` after the last one. Mixing
+    /// this with the iterator is fine: both take the parts in order.
+    pub fn next_raw(&mut self) -> Option<Result<RawPart, DeskError>> {
+        if self.failed || self.offset >= self.size {
+            return None;
+        }
+        let part = self.read_part(None);
+        self.failed = part.is_err();
+        Some(part)
+    }
+
+    /// Reads the next part into the file's SHA-256, and into `md5` when given.
+    fn read_part(&mut self, mut md5: Option<&mut Md5>) -> Result<RawPart, DeskError> {
         self.cancel
             .check(&format!("reading {}", self.path.display()))?;
         let len = self.part_size.min(self.size - self.offset);
@@ -164,7 +201,6 @@ impl PartReader {
         let mut bytes = self
             .buffers
             .take(usize::try_from(len).unwrap_or(usize::MAX));
-        let mut md5 = Md5::new();
         let mut limited = (&mut self.file).take(len);
         loop {
             // Both digests take each slice as it arrives, while it is still in the CPU's cache:
@@ -177,7 +213,9 @@ impl PartReader {
                 break;
             }
             sha2::Digest::update(&mut self.sha256, slice);
-            md5::Digest::update(&mut md5, slice);
+            if let Some(md5) = md5.as_mut() {
+                md5::Digest::update(*md5, slice);
+            }
         }
         let n = bytes.len() as u64;
         if n != len {
@@ -187,10 +225,9 @@ impl PartReader {
                 self.offset + n,
             ));
         }
-        let part = Part {
+        let part = RawPart {
             number: self.next_number,
             offset: self.offset,
-            md5: md5.finalize().into(),
             bytes,
         };
         self.offset += len;
@@ -206,7 +243,13 @@ impl Iterator for PartReader {
         if self.failed || self.offset >= self.size {
             return None;
         }
-        let part = self.read_part();
+        let mut md5 = Md5::new();
+        let part = self.read_part(Some(&mut md5)).map(|raw| Part {
+            number: raw.number,
+            offset: raw.offset,
+            bytes: raw.bytes,
+            md5: md5.finalize().into(),
+        });
         self.failed = part.is_err();
         Some(part)
     }

@@ -14,7 +14,7 @@ use crate::device_protocol::assignments::Readable;
 use crate::device_protocol::config_otau::{config_otau, device_download_urls, DownloadUrls};
 use crate::engine;
 use crate::error::{AppError, AppResult};
-use crate::extract::{self, Path, Query};
+use crate::extract::{self, Path, Query, UserAgent};
 use crate::ids;
 use crate::rollouts::{Actor, Ctx};
 use crate::services::device_reports;
@@ -30,6 +30,7 @@ pub const MAX_CHUNK: u64 = 64 * 1024;
 pub async fn get_ota(
     State(state): State<AppState>,
     token: DeviceToken,
+    agent: UserAgent,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     // The epoch is taken before each read of the commands (see `Deliveries::deliver`).
@@ -45,7 +46,9 @@ pub async fn get_ota(
         },
     };
     device.require_self(&id)?;
-    state.last_seen.touch(&id);
+    state
+        .last_seen
+        .touch(device.tenant_id(), &id, agent.as_str());
     let (a, commands, ticket) = loop {
         let polled = match first_read.take() {
             Some(polled) => polled,
@@ -205,11 +208,14 @@ pub async fn get_chunk(
 pub async fn report(
     State(state): State<AppState>,
     device: DeviceCaller,
+    agent: UserAgent,
     Path(id): Path<String>,
     body: Result<extract::Json<OtaReport>, AppError>,
 ) -> AppResult<Json<ReportAccepted>> {
     device.require_self(&id)?;
-    state.last_seen.touch(&id);
+    state
+        .last_seen
+        .touch(device.tenant_id(), &id, agent.as_str());
     let extract::Json(body) = body?;
     let report = device_reports::validate(&id, body)?;
     let rollout_id = report.rollout_id.clone();
@@ -235,10 +241,13 @@ pub async fn report(
 pub async fn commands(
     State(state): State<AppState>,
     device: DeviceCaller,
+    agent: UserAgent,
     Path(id): Path<String>,
 ) -> AppResult<Json<DeviceCommands>> {
     device.require_self(&id)?;
-    state.last_seen.touch(&id);
+    state
+        .last_seen
+        .touch(device.tenant_id(), &id, agent.as_str());
     let (data, ticket) = loop {
         let epoch = state.deliveries.epoch();
         let mut data = state

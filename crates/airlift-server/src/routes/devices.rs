@@ -21,6 +21,7 @@ fn to_wire(d: DeviceRecord) -> Device {
     Device {
         last_seen_at: None,
         download_url_expires_at: None,
+        user_agent: None,
         device_id: d.id,
         name: d.name,
         profile_id: d.profile_id,
@@ -143,6 +144,11 @@ pub async fn get_one(
     caller.require(Permission::Read)?;
     let d = fleet::device(&*state.store, caller.tenant_id(), &id).await?;
     let mut device = with_last_seen(&state, to_wire(d));
+    // The agent it sent since the start (fresher), else the one kept in the database.
+    device.user_agent = match state.last_seen.agent(&id) {
+        Some(agent) => Some(agent),
+        None => state.store.device_agent(caller.tenant_id(), &id).await?,
+    };
     // Support staff see how long the device's download URL lasts (seed 001's expiring URLs):
     // the one its polls get now, renewed by polling. A URL that cannot be made is left out.
     if let Some(a) = state.store.assignment(caller.tenant_id(), &id).await? {

@@ -39,6 +39,7 @@ fn to_wire(p: PackageRecord) -> Package {
         created_at: p.created_at,
         change_seq: p.change_seq,
         datafile_encryption: p.data_key.is_some(),
+        storage_key: Some(p.storage_key),
     }
 }
 

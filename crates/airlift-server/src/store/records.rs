@@ -40,6 +40,14 @@ pub struct DeviceRecord {
     pub change_seq: u64,
 }
 
+/// The `User-Agent` a device sent, to keep (see `device_protocol::last_seen`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceAgent {
+    pub tenant_id: String,
+    pub device_id: String,
+    pub user_agent: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewDevice {
     pub record: DeviceRecord,

@@ -5,6 +5,7 @@ import { useConnections, useResetConnectionData } from "../../lib/queries";
 import { AddConnectionForm } from "./AddConnectionForm";
 import { ApiTokensSection } from "./ApiTokensSection";
 import { SigningKeysSection } from "./SigningKeysSection";
+import { ErrorLine } from "../../components/ErrorLine";
 
 const KIND_LABEL = { saved: "Saved", environment: "From environment", demo: "Demo" } as const;
 
@@ -33,9 +34,7 @@ export function SettingsScreen() {
         <h1 id="section-title">Settings</h1>
       </div>
       {error && (
-        <p className="error" role="alert">
-          {error.message} <code>{error.code}</code>
-        </p>
+        <ErrorLine error={error} />
       )}
       <section className="card" aria-labelledby="conn-title">
         <h2 id="conn-title">Server connections</h2>

@@ -8,7 +8,7 @@ use tokio_postgres::Row;
 use super::fleet::{DEVICE_COLUMNS_OF_D, DEVICE_COLUMN_COUNT};
 use super::{catalog, exec, fleet, i64_of, opt, rows, u64_of, ApiError, StoreResult};
 use crate::store::package_memo::PackageMemo;
-use crate::store::{Assignment, DeviceRecord, PackageRecord};
+use crate::store::{Assignment, DeviceAgent, DeviceRecord, PackageRecord};
 use std::sync::Arc;
 
 /// What a poll reads: the assignment and the unacknowledged commands (`None`: nothing assigned).
@@ -224,6 +224,42 @@ pub async fn add_delivery_counts(
     )
     .await?;
     Ok(())
+}
+
+/// Keeps devices' `User-Agent`s in one statement; a row already holding the value is not
+/// rewritten.
+pub async fn store_device_agents(
+    c: &impl GenericClient,
+    agents: &[DeviceAgent],
+) -> StoreResult<()> {
+    let tenants: Vec<&str> = agents.iter().map(|a| a.tenant_id.as_str()).collect();
+    let devices: Vec<&str> = agents.iter().map(|a| a.device_id.as_str()).collect();
+    let values: Vec<&str> = agents.iter().map(|a| a.user_agent.as_str()).collect();
+    exec(
+        c,
+        "UPDATE devices d SET user_agent = u.agent
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS u(tenant_id, id, agent)
+         WHERE d.tenant_id = u.tenant_id AND d.id = u.id
+           AND d.user_agent IS DISTINCT FROM u.agent",
+        &[&tenants, &devices, &values],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The `User-Agent` kept for one of the tenant's devices.
+pub async fn device_agent(
+    c: &impl GenericClient,
+    tenant: &str,
+    device: &str,
+) -> StoreResult<Option<String>> {
+    Ok(opt(
+        c,
+        "SELECT user_agent FROM devices WHERE tenant_id = $1 AND id = $2",
+        &[&tenant, &device],
+    )
+    .await?
+    .and_then(|r| r.get::<_, Option<String>>(0)))
 }
 
 /// Acknowledges a command (idempotent). NOT_FOUND for another device's command.

@@ -17,7 +17,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, V2_DATA_KEYS),
     (3, V3_CLUSTER),
     (4, V4_SCHEDULES_CANCEL_AUDIT),
-    (5, V5_API_TOKENS),
+    (5, V5_DEVICE_AGENTS),
+    (6, V6_API_TOKENS),
 ];
 
 /// The latest schema version this binary knows.
@@ -617,9 +618,15 @@ CREATE INDEX audit_by_actor ON audit_log (tenant_id, actor, id);
 CREATE INDEX audit_by_action ON audit_log (tenant_id, action, id);
 "#;
 
-/// API tokens (SQLite's V11): made by an admin with a role and an expiry; only the token's
+/// Each device's `User-Agent` (SQLite's V11). Written only when it changes, never by the poll
+/// itself; `devices_change_on_update` does not list the column, so it moves no `change_seq`.
+const V5_DEVICE_AGENTS: &str = r#"
+ALTER TABLE devices ADD COLUMN user_agent TEXT;
+"#;
+
+/// API tokens (SQLite's V12): made by an admin with a role and an expiry; only the token's
 /// SHA-256 is kept. A revoked token keeps its row (`revoked_at`).
-const V5_API_TOKENS: &str = r#"
+const V6_API_TOKENS: &str = r#"
 CREATE TABLE api_tokens (
     id           TEXT PRIMARY KEY,
     tenant_id    TEXT NOT NULL REFERENCES tenants(id),

@@ -6,12 +6,12 @@
 //! `device_protocol::deliveries`), instead of one `UPDATE` (and one fsync) per poll.
 
 use airlift_core::wire::{CommandKind, DeviceCommand};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension as _};
 
 use super::package_memo::PackageMemo;
 use super::rollouts::commands;
 use super::{db, fleet, i64_of, u64_of};
-use crate::store::{ApiError, Assignment, DeviceRecord, StoreResult};
+use crate::store::{ApiError, Assignment, DeviceAgent, DeviceRecord, StoreResult};
 
 /// What a poll reads: the assignment and the unacknowledged commands (`None`: nothing assigned).
 pub type Polled = Option<(Assignment, Vec<DeviceCommand>)>;
@@ -148,4 +148,36 @@ pub fn add_delivery_counts(c: &mut Connection, counts: &[(String, u64)]) -> Stor
         }
     }
     tx.commit().map_err(db)
+}
+
+/// Keeps devices' `User-Agent`s in one transaction; a row already holding the value is not
+/// rewritten.
+pub fn store_device_agents(c: &mut Connection, agents: &[DeviceAgent]) -> StoreResult<()> {
+    let tx = c
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(db)?;
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "UPDATE devices SET user_agent = ?3
+                 WHERE tenant_id = ?1 AND id = ?2 AND user_agent IS NOT ?3",
+            )
+            .map_err(db)?;
+        for a in agents {
+            stmt.execute(params![a.tenant_id, a.device_id, a.user_agent])
+                .map_err(db)?;
+        }
+    }
+    tx.commit().map_err(db)
+}
+
+/// The `User-Agent` kept for one of the tenant's devices.
+pub fn device_agent(c: &Connection, tenant: &str, device: &str) -> StoreResult<Option<String>> {
+    c.prepare_cached("SELECT user_agent FROM devices WHERE tenant_id = ?1 AND id = ?2")
+        .and_then(|mut stmt| {
+            stmt.query_row(params![tenant, device], |r| r.get::<_, Option<String>>(0))
+                .optional()
+        })
+        .map(Option::flatten)
+        .map_err(db)
 }

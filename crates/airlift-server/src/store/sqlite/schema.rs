@@ -17,7 +17,8 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V8_PACKAGE_PAYLOADS),
         M::up(V9_DATA_KEYS),
         M::up_with_hook(V10_SCHEDULES_CANCEL_AUDIT, widen_status_and_command_checks),
-        M::up(V11_API_TOKENS),
+        M::up(V11_DEVICE_AGENTS),
+        M::up(V12_API_TOKENS),
     ])
 }
 
@@ -576,9 +577,16 @@ fn widen_status_and_command_checks(tx: &Transaction) -> HookResult {
     Ok(())
 }
 
+/// Each device's `User-Agent` (issue 22: the app's device page names the agent and its
+/// version). Written only when it changes (`device_protocol::last_seen`), never by the poll
+/// itself; `devices_change_on_update` does not list the column, so it moves no `change_seq`.
+const V11_DEVICE_AGENTS: &str = r#"
+ALTER TABLE devices ADD COLUMN user_agent TEXT;
+"#;
+
 /// API tokens: made by an admin with a role and an expiry; only the token's SHA-256 is kept.
 /// A revoked token keeps its row (`revoked_at`), so the list still says when it was last used.
-const V11_API_TOKENS: &str = r#"
+const V12_API_TOKENS: &str = r#"
 CREATE TABLE api_tokens (
     id           TEXT PRIMARY KEY,
     tenant_id    TEXT NOT NULL REFERENCES tenants(id),
