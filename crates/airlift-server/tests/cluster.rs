@@ -736,3 +736,39 @@ fn progress_counted_on_one_server_streams_on_another() {
         }
     });
 }
+
+/// An API token revoked through one server is refused by every other at once: each request
+/// reads the token's row, so there is no cache to invalidate.
+#[test]
+fn an_api_token_revoked_on_one_server_is_refused_by_every_server() {
+    let c = cluster(2, false);
+    let admin_token = c.token("acme", "admin");
+    let bases: Vec<String> = (0..2).map(|i| c.base(i)).collect();
+    runtime().block_on(async {
+        let admin = api(&bases[0], &admin_token);
+        let made = admin
+            .post(
+                "/api/v1/api-tokens",
+                serde_json::json!({"name": "ci", "role": "support"}),
+            )
+            .await
+            .expect(201);
+        let secret = made["token"].as_str().unwrap();
+        for b in &bases {
+            api(b, secret).get("/api/v1/tenant").await.expect(200);
+        }
+        admin
+            .delete(&format!(
+                "/api/v1/api-tokens/{}",
+                made["id"].as_str().unwrap()
+            ))
+            .await
+            .expect(204);
+        for b in &bases {
+            api(b, secret)
+                .get("/api/v1/tenant")
+                .await
+                .expect_error(401, "UNAUTHENTICATED");
+        }
+    });
+}
