@@ -11,22 +11,32 @@ impl RolloutRowTx for SqlTx<'_> {
         queries::rollout(self.c, tenant_id, id)
     }
 
-    fn rollout_targeting(
+    fn first_targeted(
         &mut self,
         tenant_id: &str,
-        device_id: &str,
+        devices: &[String],
         done: RolloutStatus,
-    ) -> StoreResult<Option<String>> {
-        self.c
+    ) -> StoreResult<Option<(String, String)>> {
+        // One indexed point read per device: in-process, cheaper than shipping the list into
+        // a temporary table. The single writer makes the check and the insert atomic.
+        let mut stmt = self
+            .c
             .prepare_cached(
                 "SELECT r.id FROM rollout_targets t JOIN rollouts r ON r.id = t.rollout_id
                  WHERE t.device_id = ?1 AND r.tenant_id = ?2 AND r.status != ?3
                  ORDER BY r.id LIMIT 1",
             )
-            .map_err(db)?
-            .query_row(params![device_id, tenant_id, done.as_str()], |r| r.get(0))
-            .optional()
-            .map_err(db)
+            .map_err(db)?;
+        for device in devices {
+            let found: Option<String> = stmt
+                .query_row(params![device, tenant_id, done.as_str()], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            if let Some(rollout) = found {
+                return Ok(Some((rollout, device.clone())));
+            }
+        }
+        Ok(None)
     }
 
     fn profile_rollouts(
