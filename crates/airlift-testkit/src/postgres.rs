@@ -127,11 +127,24 @@ pub struct Postgres {
     /// watchdog stops the server and removes `root`.
     watchdog: Option<(Child, ChildStdin)>,
     owner: Option<(u32, u32)>,
+    durable: bool,
 }
 
 impl Postgres {
-    /// initdb in a new temporary directory, then the server on a free port.
+    /// initdb in a new temporary directory, then the server on a free port, without fsync
+    /// (test data need not survive a power cut).
     pub fn start() -> Postgres {
+        Self::start_with(false)
+    }
+
+    /// [`Postgres::start`] with production durability, for benchmarks: every commit flushed
+    /// to disk (`fsync`, `synchronous_commit`, `full_page_writes` on, PostgreSQL's defaults)
+    /// and the shared buffers of bench/server/lib.sh's `start_postgres` (256 MB).
+    pub fn start_durable() -> Postgres {
+        Self::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Postgres {
         let root = new_root();
         let owner = unprivileged_owner();
         if let Some((uid, gid)) = owner {
@@ -144,6 +157,7 @@ impl Postgres {
             watchdog: Some(watchdog),
             owner,
             root,
+            durable,
         };
         let out = pg
             .command("initdb")
@@ -155,9 +169,9 @@ impl Postgres {
                 "--auth=trust",
                 "-E",
                 "UTF8",
-                "--no-sync",
                 "--no-instructions",
             ])
+            .args((!durable).then_some("--no-sync"))
             .output()
             .expect("run initdb (is postgresql-15 installed?)");
         assert!(
@@ -271,6 +285,22 @@ impl Postgres {
             .append(true)
             .open(self.log_path())
             .expect("open the PostgreSQL log");
+        let settings: &[&str] = if self.durable {
+            &[
+                "shared_buffers=256MB",
+                "fsync=on",
+                "synchronous_commit=on",
+                "full_page_writes=on",
+            ]
+        } else {
+            // Test data need not survive a power cut: skip the fsyncs.
+            &[
+                "shared_buffers=32MB",
+                "fsync=off",
+                "synchronous_commit=off",
+                "full_page_writes=off",
+            ]
+        };
         let child = self
             .command("postgres")
             .arg("-D")
@@ -279,11 +309,8 @@ impl Postgres {
             .args(["-c", "listen_addresses=127.0.0.1"])
             .args(["-c", "unix_socket_directories="])
             .args(["-c", "max_connections=300"])
-            .args(["-c", "shared_buffers=32MB"])
             .args(["-c", "dynamic_shared_memory_type=mmap"])
-            // Test data need not survive a power cut: skip the fsyncs.
-            .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
-            .args(["-c", "full_page_writes=off"])
+            .args(settings.iter().flat_map(|s| ["-c", *s]))
             .stdin(Stdio::null())
             .stdout(Stdio::from(log.try_clone().expect("log fd")))
             .stderr(Stdio::from(log))
