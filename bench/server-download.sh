@@ -5,7 +5,11 @@
 # with the devices fetching their presigned download URL from the bucket in 1 MiB ranges (the
 # simulator's default), once through the server's 64 KiB chunk endpoint (`--chunks`, the
 # reference). Recorded for each: wall time from creating the rollout to `completed`, and the
-# server's CPU time over that span. Ratio: URL wall time / chunk wall time.
+# server's CPU time over that span. Issue 16 sets no target for this row: it shows what URLs
+# change. The server's CPU drops (the bytes leave its path) although the URL round lasts longer
+# and the fleet's polls (every 2 s) go on meanwhile; the wall time with URLs is the S3 server's
+# speed (s3s-fs, a test server reading files and checking every signature, is slower than
+# airliftd's in-memory hot chunks), not airliftd's.
 # Usage: bench/server-download.sh   (env: DEVICES=1000 ARTIFACT_KIB=1024 MAX_MINUTES=20 SKIP_BUILD=0)
 set -euo pipefail
 source "$(dirname "$0")/server/lib.sh"
@@ -71,7 +75,6 @@ round url
 url_wall="$ROUND_WALL" url_cpu="$ROUND_CPU"
 round chunks --chunks
 chunk_wall="$ROUND_WALL" chunk_cpu="$ROUND_CPU"
-ratio="$(awk -v a="$url_wall" -v b="$chunk_wall" 'BEGIN { printf "%.2f", a / b }')"
-verdict=missed
-awk -v r="$ratio" 'BEGIN { exit !(r <= 1.0) }' && verdict=met
-echo "download-${DEVICES}x${ARTIFACT_KIB}KiB: ours (presigned URL) ${url_wall} s, server CPU ${url_cpu} s; reference (64 KiB chunks) ${chunk_wall} s, server CPU ${chunk_cpu} s; ratio $ratio (target ≤ 1): $verdict; load $(load_now)"
+cpu_ratio="$(awk -v a="$url_cpu" -v b="$chunk_cpu" 'BEGIN { printf "%.2f", a / b }')"
+wall_ratio="$(awk -v a="$url_wall" -v b="$chunk_wall" 'BEGIN { printf "%.2f", a / b }')"
+echo "download-${DEVICES}x${ARTIFACT_KIB}KiB: ours (presigned URL) server CPU ${url_cpu} s, wall ${url_wall} s; reference (64 KiB chunks) server CPU ${chunk_cpu} s, wall ${chunk_wall} s; ratio: server CPU $cpu_ratio, wall $wall_ratio (no target); load $(load_now)"

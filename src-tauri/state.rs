@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use airlift_desk::cache::location::{cache_file, normalize_url};
+use airlift_desk::cache::location::{adopt_caches, cache_file, default_cache_dir, normalize_url};
 use airlift_desk::cache::Cache;
 use airlift_desk::client::{Client, ClientOptions};
 use airlift_desk::connections::{Connections, KeyringOrFile, TokenStore as _};
@@ -28,7 +28,8 @@ pub struct Paths {
     pub data_dir: PathBuf,
     /// The cache while no connection is active (it stays empty).
     pub cache_file: PathBuf,
-    /// One cache file per server and tenant.
+    /// One cache file per server and tenant: the folder `airlift-cli` uses too, so both find
+    /// the same pending upload (`airlift_desk::cache::location::default_cache_dir`).
     pub caches_dir: PathBuf,
     /// The cache file each connection used last (see the module comment).
     pub cache_files_index: PathBuf,
@@ -53,6 +54,18 @@ impl Paths {
             Some(dir) => dir.join("keys"),
             None => default_keys_dir().unwrap_or_else(|| data_dir.join("keys")),
         };
+        // The caches are shared with airlift-cli too (the app's old folder is moved there),
+        // unless a data folder is forced.
+        let caches_dir = match &override_dir {
+            Some(dir) => dir.join("caches"),
+            None => match default_cache_dir() {
+                Some(shared) => {
+                    adopt_caches(&data_dir.join("caches"), &shared);
+                    shared
+                }
+                None => data_dir.join("caches"),
+            },
+        };
         let connections_file = match override_dir {
             Some(dir) => dir.join("connections.json"),
             None => {
@@ -61,7 +74,7 @@ impl Paths {
         };
         Ok(Paths {
             cache_file: data_dir.join("cache.sqlite3"),
-            caches_dir: data_dir.join("caches"),
+            caches_dir,
             cache_files_index: data_dir.join("cache-files.json"),
             keys_dir,
             connections_file,

@@ -6,7 +6,8 @@
 //!
 //! A second test takes the window down to its minimum size (900 × 640, tauri.conf.json):
 //! devices in natural order, a search on a part of the name, a device page with its last
-//! contact and its rollout and profile by name, a live rollout; nothing wraps, overflows or is
+//! contact, the agent it polls with (the simulator's), its rollout and profile by name, a
+//! live rollout; nothing wraps, overflows or is
 //! clipped. Then the server stops, and the catalog, the rollouts and the device's history stay
 //! readable, marked as cached with their age.
 
@@ -278,6 +279,11 @@ async fn at_the_minimum_window_size_nothing_wraps_or_clips_and_a_stopped_server_
         t.starts_with("Online · last contact")
     })
     .await;
+    // The agent the simulator polls with (its User-Agent), and its last contact.
+    support::wait_for_text(&client, "[data-testid=device-agent]", ui::TIMEOUT, |t| {
+        t.starts_with("airlift-sim ") && t.contains(" · last contact ")
+    })
+    .await;
     support::wait_for_text(
         &client,
         "[data-testid=device-rollout-link]",
@@ -353,6 +359,11 @@ async fn at_the_minimum_window_size_nothing_wraps_or_clips_and_a_stopped_server_
     // Whether the device is online now is unknown offline; its last contact is not.
     support::wait_for_text(&client, "[data-testid=device-contact]", ui::TIMEOUT, |t| {
         t.starts_with("Last contact") && t.ends_with("(cached)")
+    })
+    .await;
+    // The agent is kept in the cache.
+    support::wait_for_text(&client, "[data-testid=device-agent]", ui::TIMEOUT, |t| {
+        t.starts_with("airlift-sim ")
     })
     .await;
     support::screenshot(&client, "offline-device").await;

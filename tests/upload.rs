@@ -156,6 +156,15 @@ async fn upload_wizard_publishes_a_package_that_stays_readable_offline() {
             t.starts_with("Encrypted on the server")
         })
         .await;
+        // Where its bytes live: seed 001's key, as the server reports it.
+        let key = support::wait_for_text(
+            &client,
+            "[data-testid=detail-storage-key]",
+            ui::TIMEOUT,
+            |t| t.starts_with("firmware/"),
+        )
+        .await;
+        assert!(key.ends_with(&format!("/2.1.0/{sha256}.bin")), "{key}");
         support::screenshot(&client, "catalog").await;
 
         ui::click_button(&client, "Settings").await;
@@ -200,10 +209,17 @@ async fn upload_wizard_publishes_a_package_that_stays_readable_offline() {
         t == sha256
     })
     .await;
-    // The cache remembers that the server stores it encrypted.
+    // The cache remembers that the server stores it encrypted, and where.
     support::wait_for_text(&client, "[data-testid=detail-storage]", ui::TIMEOUT, |t| {
         t.starts_with("Encrypted on the server")
     })
+    .await;
+    support::wait_for_text(
+        &client,
+        "[data-testid=detail-storage-key]",
+        ui::TIMEOUT,
+        |t| t.starts_with("firmware/") && t.ends_with(&format!("/2.1.0/{sha256}.bin")),
+    )
     .await;
     support::screenshot(&client, "offline").await;
 

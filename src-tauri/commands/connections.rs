@@ -1,7 +1,6 @@
 //! Add, test, switch and remove server connections.
 
-use airlift_desk::client::{Client, ListParams};
-use airlift_desk::connections::Connection;
+use airlift_desk::ops::connect::{check_connection, remove_connection, save_connection};
 use airlift_desk::secret::Secret;
 use airlift_desk::DeskError;
 use tauri::State;
@@ -52,10 +51,9 @@ pub fn connections_list(state: State<'_, AppState>) -> Result<ConnectionList, De
 #[tauri::command]
 pub async fn connection_test(url: String, token: String) -> Result<ConnectionCheck, DeskError> {
     let token = (!token.is_empty()).then(|| Secret::new(token));
-    let client = Client::new(&url, token, client_options())?;
-    let page = client.packages(&ListParams::new(100, None)).await?;
+    let check = check_connection(&url, token.as_ref(), client_options()).await?;
     Ok(ConnectionCheck {
-        packages_seen: u32::try_from(page.data.len()).unwrap_or(u32::MAX),
+        packages_seen: check.packages_seen,
     })
 }
 
@@ -72,13 +70,15 @@ pub fn connection_add(
         )));
     }
     let token = (!connection.token.is_empty()).then(|| Secret::new(connection.token));
-    let mut saved = state.connections()?;
-    let conn = Connection {
-        name: connection.name.trim().to_owned(),
-        url: connection.url.trim().to_owned(),
-    };
-    saved.save(conn.clone(), token.as_ref(), &state.tokens)?;
-    saved.set_default(&conn.name)?;
+    let conn = save_connection(
+        &mut state.connections()?,
+        &state.tokens,
+        &connection.name,
+        &connection.url,
+        token.as_ref(),
+        true,
+    )?
+    .connection;
     state.set_active(Some(Active {
         name: conn.name,
         url: conn.url,
@@ -122,8 +122,7 @@ pub fn connection_switch(state: State<'_, AppState>, name: String) -> Result<(),
 #[tauri::command]
 pub fn connection_remove(state: State<'_, AppState>, name: String) -> Result<(), DeskError> {
     let mut saved = state.connections()?;
-    saved.remove(&name, &state.tokens)?;
-    lock(&state.cache)?.forget_connection(&name)?;
+    remove_connection(&mut saved, &state.tokens, Some(&*state.cache), &name)?;
     if state.active()?.is_some_and(|a| a.name == name) {
         let next = saved.resolve(None).ok().map(|c| Active {
             name: c.name.clone(),

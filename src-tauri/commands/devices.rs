@@ -2,16 +2,12 @@
 //! (its OTA record and full history, kept in the cache for offline reading) and export that
 //! history as CSV.
 
-use std::sync::Mutex;
-
-use airlift_desk::cache::{Cache, Collection, DeviceQuery, DeviceSort};
-use airlift_desk::client::Client;
-use airlift_desk::device_history::{cached_history, ota_from_history, rollout_label};
+use airlift_desk::cache::Collection;
+use airlift_desk::device_history::{cached_history, rollout_label};
+use airlift_desk::ops::devices::{refresh_device, search_devices, DeviceSearch as Search};
+use airlift_desk::ops::sync::sync_fleet;
 use airlift_desk::ops::{self, Session};
-use airlift_desk::sync::{
-    device_row, read_through, sync_device_history, sync_device_states, sync_devices, sync_packages,
-    sync_profiles, sync_rollouts, SyncReport,
-};
+use airlift_desk::sync::read_through;
 use airlift_desk::{DeskError, DeskErrorCode};
 use tauri::{AppHandle, State};
 
@@ -33,16 +29,15 @@ pub fn devices_search(
             next: None,
         });
     };
-    let non_empty = |s: Option<String>| s.filter(|v| !v.trim().is_empty());
-    let query = DeviceQuery {
-        sort: DeviceSort::Name,
-        text: non_empty(Some(search.text.trim().to_owned())),
-        version: non_empty(search.version),
-        state: non_empty(search.state),
+    let search = Search {
+        text: search.text,
+        version: search.version,
+        state: search.state,
         after: search.after.map(Into::into),
         limit: search.limit,
     };
-    let page = lock(&state.cache)?.list_devices(&active.name, &query)?;
+    let cache = lock(&state.cache)?;
+    let page = search_devices(&cache, &active.name, &search)?;
     Ok(DevicePage {
         items: page.items.into_iter().map(Into::into).collect(),
         next: page.next.map(Into::into),
@@ -72,12 +67,16 @@ pub async fn devices_refresh(state: State<'_, AppState>) -> Result<DeviceOvervie
         return Ok(DeviceOverview::new(None, Default::default()));
     }
     let (name, client) = state.client()?;
-    let cache = state.cache.clone();
+    let session = Session {
+        client: &client,
+        cache: &state.cache,
+        connection_id: &name,
+    };
     let cached = read_through(
-        &cache,
+        &state.cache,
         &name,
         Collection::Devices,
-        sync_fleet(&client, &cache, &name),
+        sync_fleet(session),
         |c| c.device_facets(&name),
     )
     .await?;
@@ -86,17 +85,6 @@ pub async fn devices_refresh(state: State<'_, AppState>) -> Result<DeviceOvervie
     overview.synced_at_ms = cached.synced_at_ms;
     overview.offline_reason = cached.offline_reason;
     Ok(overview)
-}
-
-async fn sync_fleet(
-    client: &Client,
-    cache: &Mutex<Cache>,
-    connection: &str,
-) -> Result<SyncReport, DeskError> {
-    let report = sync_devices(client, cache, connection).await?;
-    sync_rollouts(client, cache, connection).await?;
-    sync_device_states(client, cache, connection).await?;
-    Ok(report)
 }
 
 /// A device's page. With `refresh`, the device and its full history are fetched first (and
@@ -114,7 +102,12 @@ pub async fn device_detail(
     let mut download_url_expires_at = None;
     if refresh {
         let (_, client) = state.client()?;
-        match fetch_device(&client, &cache, &name, &id).await {
+        let session = Session {
+            client: &client,
+            cache: &cache,
+            connection_id: &name,
+        };
+        match refresh_device(session, &id).await {
             Ok(expires_at) => {
                 fresh = true;
                 download_url_expires_at = expires_at;
@@ -171,48 +164,6 @@ pub async fn device_detail(
         offline_reason,
         download_url_expires_at,
     })
-}
-
-/// Fetches the device record and its whole history into the cache, and derives its OTA record
-/// from that history (fresher than the last fleet-wide state sync). Answers when the download
-/// URL of its current assignment expires, which is not cached.
-async fn fetch_device(
-    client: &Client,
-    cache: &Mutex<Cache>,
-    connection: &str,
-    id: &str,
-) -> Result<Option<String>, DeskError> {
-    let device = client.device(id).await?;
-    lock(cache)?.upsert_devices(connection, &[device_row(&device)])?;
-    // Package versions name the timeline's target versions; the catalog sync is incremental.
-    sync_packages(client, cache, connection).await?;
-    // Profiles name the device's profile on its page.
-    sync_profiles(client, cache, connection).await?;
-    sync_device_history(client, cache, connection, id, usize::MAX).await?;
-    let mut guard = lock(cache)?;
-    let entries = cached_history(&guard, connection, id)?;
-    let ota = ota_from_history(
-        id,
-        &entries,
-        |p| {
-            guard
-                .package(connection, p)
-                .ok()
-                .flatten()
-                .map(|p| p.version)
-        },
-        |r| {
-            guard
-                .rollout(connection, r)
-                .ok()
-                .flatten()
-                .map(|r| r.created_at)
-        },
-    );
-    if let Some(ota) = ota {
-        guard.set_device_ota(connection, &[ota])?;
-    }
-    Ok(device.download_url_expires_at)
 }
 
 /// Writes the device's history as CSV (`ops::history`: synced first, the cached copy when the

@@ -223,16 +223,17 @@ pub fn upload_cancel(state: State<'_, AppState>) -> Result<(), DeskError> {
     Ok(())
 }
 
-/// The upload left unfinished on the active connection (paused, or the app was closed).
+/// The upload left unfinished on the active connection's server and tenant (paused, the app
+/// closed, or an interrupted `airlift-cli upload`: they share the record).
 #[tauri::command]
 pub fn pending_upload(state: State<'_, AppState>) -> Result<Option<PendingUpload>, DeskError> {
-    let Some(active) = state.active()? else {
+    if state.active()?.is_none() {
         return Ok(None);
-    };
+    }
     if lock(&state.upload)?.is_some() {
         return Ok(None);
     }
-    let pending = pending_build(&state.cache, &active.name)?;
+    let pending = pending_build(&state.cache)?;
     Ok(pending.and_then(PendingUpload::from_build))
 }
 
@@ -245,7 +246,7 @@ pub async fn pending_upload_discard(state: State<'_, AppState>) -> Result<(), De
         cache: &state.cache,
         connection_id: &name,
     };
-    if let Some(pending) = pending_build(&state.cache, &name)? {
+    if let Some(pending) = pending_build(&state.cache)? {
         forget(session, &pending.request.path).await;
     }
     Ok(())

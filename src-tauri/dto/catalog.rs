@@ -52,6 +52,9 @@ pub struct PackageSummary {
     pub stored_encrypted: bool,
     /// Seed 002's package type.
     pub payload_type: PayloadKind,
+    /// Where the server keeps the package's bytes (its object key, e.g.
+    /// `firmware/{tenant}/{version}/{sha256}.bin`); `None` until the catalog is synced again.
+    pub storage_key: Option<String>,
 }
 
 impl From<PackageRow> for PackageSummary {
@@ -69,6 +72,7 @@ impl From<PackageRow> for PackageSummary {
             release_notes: p.release_notes,
             stored_encrypted: p.stored_encrypted,
             payload_type: p.payload_type.into(),
+            storage_key: p.storage_key,
         }
     }
 }

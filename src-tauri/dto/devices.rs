@@ -63,6 +63,9 @@ pub struct DeviceListItem {
     pub last_update_at: Option<String>,
     /// The device's last contact with the server (a poll, a report); `None`: none known.
     pub last_seen_at: Option<String>,
+    /// The agent it last polled with (`User-Agent`, e.g. `airlift-agent/0.1.0`), as its page
+    /// was last fetched; `None`: none known.
+    pub user_agent: Option<String>,
 }
 
 impl From<DeviceRow> for DeviceListItem {
@@ -78,6 +81,7 @@ impl From<DeviceRow> for DeviceListItem {
             progress: d.progress,
             last_update_at: d.last_update_at,
             last_seen_at: d.last_seen_at,
+            user_agent: d.user_agent,
         }
     }
 }

@@ -39,6 +39,7 @@ pub enum RolloutAction {
     Resume,
     Advance,
     Rollback,
+    Cancel,
 }
 
 impl RolloutAction {
@@ -52,6 +53,7 @@ impl RolloutAction {
             RolloutAction::Pause => RolloutAct::Pause,
             RolloutAction::Resume => RolloutAct::Resume,
             RolloutAction::Rollback => RolloutAct::Rollback,
+            RolloutAction::Cancel => RolloutAct::Cancel,
             RolloutAction::Advance => RolloutAct::Advance(canary_percent.ok_or_else(|| {
                 airlift_desk::DeskError::invalid_argument("advance needs the new canary percentage")
             })?),
@@ -63,6 +65,7 @@ impl RolloutAction {
             RolloutTrigger::Resume => Some(RolloutAction::Resume),
             RolloutTrigger::Advance => Some(RolloutAction::Advance),
             RolloutTrigger::Rollback => Some(RolloutAction::Rollback),
+            RolloutTrigger::Cancel => Some(RolloutAction::Cancel),
             _ => None,
         }
     }

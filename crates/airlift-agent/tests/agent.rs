@@ -59,6 +59,12 @@ async fn the_hook_installs_the_version_file_follows_and_the_rollout_counts_it() 
         .await
         .unwrap();
     assert_eq!(device["firmware_version"], "2.0.0");
+    // The server names the agent that polled, with its version, for the device page.
+    assert_eq!(
+        device["user_agent"],
+        concat!("airlift-agent/", env!("CARGO_PKG_VERSION")),
+        "{device}"
+    );
 }
 
 #[tokio::test]

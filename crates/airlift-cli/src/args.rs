@@ -21,6 +21,7 @@ Exit codes:
   11   rollout completed with some devices failed
   12   rollout completed: rolled back
   13   rollout paused
+  14   rollout cancelled
   130  interrupted (Ctrl-C)
 
 Environment: AIRLIFT_SERVER_URL (server), AIRLIFT_TOKEN (token), AIRLIFT_KEY_PASSPHRASE.";
@@ -412,6 +413,9 @@ pub enum RolloutCommand {
     },
     /// Roll back: devices that installed the package are told to install the rollback package.
     Rollback { rollout_id: String },
+    /// Cancel a scheduled, active or paused rollout for good: devices not yet told are never
+    /// told, devices already told get `ota_cancel`.
+    Cancel { rollout_id: String },
     /// Start a new rollout over exactly the failed and timed-out devices of a completed one.
     RetryFailed {
         rollout_id: String,

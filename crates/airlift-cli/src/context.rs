@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use airlift_desk::cache::location::cache_file;
+use airlift_desk::cache::location::{cache_file, default_cache_dir};
 use airlift_desk::cache::Cache;
 use airlift_desk::client::{Client, ClientOptions};
 use airlift_desk::connections::{Connections, KeyringOrFile, TokenStore as _};
@@ -35,13 +35,6 @@ pub struct Context {
     url: String,
     cache_dir: Option<PathBuf>,
     pub idempotency_key: Option<String>,
-}
-
-pub fn xdg(var: &str, fallback: &str) -> Option<PathBuf> {
-    std::env::var_os(var)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(fallback)))
 }
 
 pub fn config_path(g: &Global) -> Result<PathBuf, Failure> {
@@ -139,7 +132,7 @@ impl Context {
         let dir = self
             .cache_dir
             .clone()
-            .or_else(|| xdg("XDG_CACHE_HOME", ".cache").map(|d| d.join("airlift")))
+            .or_else(default_cache_dir)
             .ok_or_else(|| {
                 Failure::usage("no --cache-dir given and neither XDG_CACHE_HOME nor HOME is set")
             })?;

@@ -15,6 +15,7 @@ pub const ROLLOUT_SUCCEEDED: u8 = 10;
 pub const ROLLOUT_SOME_FAILED: u8 = 11;
 pub const ROLLOUT_ROLLED_BACK: u8 = 12;
 pub const ROLLOUT_PAUSED: u8 = 13;
+pub const ROLLOUT_CANCELLED: u8 = 14;
 /// Ctrl-C (128 + SIGINT, as shells report it).
 pub const INTERRUPTED: u8 = 130;
 

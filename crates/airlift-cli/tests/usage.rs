@@ -62,13 +62,20 @@ fn help_lists_exit_codes_and_every_command_has_help() {
     let out = cli(&["--help"]);
     assert_eq!(out.status.code(), Some(0));
     let help = stdout(&out);
-    for needle in ["Exit codes:", "130", "interrupted", "AIRLIFT_SERVER_URL"] {
+    for needle in [
+        "Exit codes:",
+        "130",
+        "interrupted",
+        "AIRLIFT_SERVER_URL",
+        "14   rollout cancelled",
+    ] {
         assert!(help.contains(needle), "{needle} missing from:\n{help}");
     }
     for args in [
         ["rollout", "pause"],
         ["rollout", "resume"],
         ["rollout", "rollback"],
+        ["rollout", "cancel"],
         ["connection", "list"],
         ["connection", "remove"],
     ] {

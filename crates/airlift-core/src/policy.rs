@@ -16,6 +16,13 @@ pub fn should_auto_pause(failed: u64, scheduled: u64, threshold_percent: u32) ->
         && u128::from(failed) * 100 > u128::from(threshold_percent) * u128::from(scheduled)
 }
 
+/// `min_devices` (as AWS IoT Jobs' abort criteria have it): the failure threshold applies only
+/// once at least that many devices of the slice have a verdict (succeeded, failed or timed
+/// out), so one early failure in a big slice does not pause it. 0 applies it from the first.
+pub fn threshold_applies(verdicts: u64, min_devices: u64) -> bool {
+    verdicts >= min_devices
+}
+
 /// How many of `eligible` devices a `percent` slice covers: `ceil(percent × eligible / 100)`,
 /// capped at `eligible`.
 ///

@@ -29,6 +29,8 @@ pub enum Permission {
     Provision,
     /// Tenant settings and signing keys.
     Administer,
+    /// Read the audit log (spec: admin and support; release managers act, they do not audit).
+    ReadAudit,
 }
 
 impl Role {
@@ -45,8 +47,10 @@ impl Role {
     pub fn allows(self, permission: Permission) -> bool {
         match self {
             Role::Admin => true,
-            Role::ReleaseManager => !matches!(permission, Permission::Administer),
-            Role::Support => matches!(permission, Permission::Read),
+            Role::ReleaseManager => {
+                !matches!(permission, Permission::Administer | Permission::ReadAudit)
+            }
+            Role::Support => matches!(permission, Permission::Read | Permission::ReadAudit),
         }
     }
 
@@ -85,10 +89,18 @@ mod tests {
     #[test]
     fn the_role_table() {
         use Permission::*;
-        for p in [Read, Publish, Provision, Administer] {
+        for p in [Read, Publish, Provision, Administer, ReadAudit] {
             assert!(Role::Admin.allows(p));
-            assert_eq!(Role::ReleaseManager.allows(p), p != Administer, "{p:?}");
-            assert_eq!(Role::Support.allows(p), p == Read, "{p:?}");
+            assert_eq!(
+                Role::ReleaseManager.allows(p),
+                !matches!(p, Administer | ReadAudit),
+                "{p:?}"
+            );
+            assert_eq!(
+                Role::Support.allows(p),
+                matches!(p, Read | ReadAudit),
+                "{p:?}"
+            );
         }
         assert!(Role::ReleaseManager.can_operate_rollouts());
         assert!(!Role::Support.can_operate_rollouts());

@@ -3,6 +3,11 @@
 //!
 //! ```text
 //! [*] --> active : start (canary %)
+//! [*] --> scheduled : created with a future start_at
+//! scheduled --> active : start_at reached (system)
+//! scheduled --> cancelled : operator cancel
+//! active --> cancelled : operator cancel
+//! paused --> cancelled : operator cancel
 //! active --> paused : operator pause
 //! active --> paused : failure threshold exceeded (auto, alert)
 //! paused --> active : resume
@@ -13,7 +18,10 @@
 //! active --> completed : every target has a verdict, some failed (outcome some_failed)
 //! rolling_back --> completed : rollback finished (outcome rolled_back)
 //! completed --> [*]
+//! cancelled --> [*]
 //! ```
+//!
+//! `completed` and `cancelled` are the two end states: nothing leaves them.
 //!
 //! The completing trigger decides the [`RolloutOutcome`] ([`RolloutTrigger::outcome`]): a
 //! completed rollout always says how it ended, and a rolled-back one is never a success.
@@ -38,6 +46,10 @@ pub enum RolloutStatus {
     Paused,
     RollingBack,
     Completed,
+    /// Created with a `start_at` in the future: it tells no device anything until then.
+    Scheduled,
+    /// Cancelled by an operator: final; devices not yet told are never told.
+    Cancelled,
 }
 
 /// What asks a rollout to change status.
@@ -61,15 +73,21 @@ pub enum RolloutTrigger {
     FinishedWithFailures,
     /// Every rollback command was carried out.
     RollbackFinished,
+    /// A scheduled rollout's `start_at` was reached (the server's own).
+    Start,
+    /// Operator `POST .../cancel`.
+    Cancel,
 }
 
 impl RolloutStatus {
     /// Every status, for exhaustive tests.
-    pub const ALL: [RolloutStatus; 4] = [
+    pub const ALL: [RolloutStatus; 6] = [
         RolloutStatus::Active,
         RolloutStatus::Paused,
         RolloutStatus::RollingBack,
         RolloutStatus::Completed,
+        RolloutStatus::Scheduled,
+        RolloutStatus::Cancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +96,8 @@ impl RolloutStatus {
             RolloutStatus::Paused => "paused",
             RolloutStatus::RollingBack => "rolling_back",
             RolloutStatus::Completed => "completed",
+            RolloutStatus::Scheduled => "scheduled",
+            RolloutStatus::Cancelled => "cancelled",
         }
     }
 
@@ -92,6 +112,8 @@ impl RolloutStatus {
             (Active, Rollback) | (Paused, Rollback) => Ok(RollingBack),
             (Active, AllSucceeded) | (Active, FinishedWithFailures) => Ok(Completed),
             (RollingBack, RollbackFinished) => Ok(Completed),
+            (Scheduled, Start) => Ok(Active),
+            (Scheduled, Cancel) | (Active, Cancel) | (Paused, Cancel) => Ok(Cancelled),
             (from, trigger) => Err(IllegalTransition { from, trigger }),
         }
     }
@@ -107,10 +129,12 @@ impl RolloutStatus {
                 Rollback,
                 AllSucceeded,
                 FinishedWithFailures,
+                Cancel,
             ],
-            RolloutStatus::Paused => &[Resume, Rollback],
+            RolloutStatus::Paused => &[Resume, Rollback, Cancel],
             RolloutStatus::RollingBack => &[RollbackFinished],
-            RolloutStatus::Completed => &[],
+            RolloutStatus::Completed | RolloutStatus::Cancelled => &[],
+            RolloutStatus::Scheduled => &[Start, Cancel],
         }
     }
 
@@ -123,9 +147,9 @@ impl RolloutStatus {
             .collect()
     }
 
-    /// `completed` is the only end state: nothing leaves it.
+    /// `completed` and `cancelled` are the end states: nothing leaves them.
     pub fn is_terminal(self) -> bool {
-        self == RolloutStatus::Completed
+        matches!(self, RolloutStatus::Completed | RolloutStatus::Cancelled)
     }
 }
 
@@ -144,7 +168,7 @@ impl FromStr for RolloutStatus {
             .find(|st| st.as_str() == s)
             .ok_or_else(|| {
                 ApiError::invalid_argument(format!(
-                    "status must be one of active, paused, rolling_back, completed; got {}",
+                    "status must be one of scheduled, active, paused, rolling_back, completed, cancelled; got {}",
                     quoted(s)
                 ))
             })
@@ -153,15 +177,16 @@ impl FromStr for RolloutStatus {
 
 impl RolloutTrigger {
     /// The triggers a person pulls (the others are the server's own).
-    pub const OPERATOR: [RolloutTrigger; 4] = [
+    pub const OPERATOR: [RolloutTrigger; 5] = [
         RolloutTrigger::Pause,
         RolloutTrigger::Resume,
         RolloutTrigger::Advance,
         RolloutTrigger::Rollback,
+        RolloutTrigger::Cancel,
     ];
 
     /// Every trigger, for exhaustive tests.
-    pub const ALL: [RolloutTrigger; 8] = [
+    pub const ALL: [RolloutTrigger; 10] = [
         RolloutTrigger::Pause,
         RolloutTrigger::AutoPause,
         RolloutTrigger::Resume,
@@ -170,6 +195,8 @@ impl RolloutTrigger {
         RolloutTrigger::AllSucceeded,
         RolloutTrigger::FinishedWithFailures,
         RolloutTrigger::RollbackFinished,
+        RolloutTrigger::Start,
+        RolloutTrigger::Cancel,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -182,6 +209,8 @@ impl RolloutTrigger {
             RolloutTrigger::AllSucceeded => "all_succeeded",
             RolloutTrigger::FinishedWithFailures => "finished_with_failures",
             RolloutTrigger::RollbackFinished => "rollback_finished",
+            RolloutTrigger::Start => "start_at_reached",
+            RolloutTrigger::Cancel => "cancel",
         }
     }
 
@@ -195,7 +224,9 @@ impl RolloutTrigger {
             | RolloutTrigger::AutoPause
             | RolloutTrigger::Resume
             | RolloutTrigger::Advance
-            | RolloutTrigger::Rollback => None,
+            | RolloutTrigger::Rollback
+            | RolloutTrigger::Start
+            | RolloutTrigger::Cancel => None,
         }
     }
 
@@ -209,6 +240,8 @@ impl RolloutTrigger {
             RolloutTrigger::AllSucceeded
             | RolloutTrigger::FinishedWithFailures
             | RolloutTrigger::RollbackFinished => RolloutEventKind::Completed,
+            RolloutTrigger::Start => RolloutEventKind::Started,
+            RolloutTrigger::Cancel => RolloutEventKind::Cancelled,
         }
     }
 
@@ -223,6 +256,8 @@ impl RolloutTrigger {
             RolloutTrigger::AllSucceeded => "complete (all devices succeeded)",
             RolloutTrigger::FinishedWithFailures => "complete (every device has a verdict)",
             RolloutTrigger::RollbackFinished => "finish rolling back",
+            RolloutTrigger::Start => "start",
+            RolloutTrigger::Cancel => "cancel",
         }
     }
 }
@@ -328,6 +363,9 @@ pub enum RolloutEventKind {
     Advanced,
     RollingBack,
     Completed,
+    /// Created with a future `start_at`.
+    Scheduled,
+    Cancelled,
 }
 
 impl RolloutEventKind {
@@ -339,6 +377,8 @@ impl RolloutEventKind {
             RolloutEventKind::Advanced => "advanced",
             RolloutEventKind::RollingBack => "rolling_back",
             RolloutEventKind::Completed => "completed",
+            RolloutEventKind::Scheduled => "scheduled",
+            RolloutEventKind::Cancelled => "cancelled",
         }
     }
 }

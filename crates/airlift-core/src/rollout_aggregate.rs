@@ -29,7 +29,9 @@
 //!   first crossing therefore pauses at once and exactly once (the rollout is then paused, and
 //!   paused rollouts never auto-pause). If an operator resumes while still over the threshold,
 //!   the resume stands, but the next failure pauses again: a resume acknowledges the failures
-//!   seen so far, it is not a licence to ignore new ones.
+//!   seen so far, it is not a licence to ignore new ones. With `min_devices`
+//!   ([`RolloutAggregate::with_min_devices`]) the rule applies only once that many devices
+//!   have a verdict: the verdict that reaches `min_devices` is checked too, whatever it is.
 //! - Completion: once the slice covers every target and every target has a verdict
 //!   (successful, failed or timed out) while active, the rollout completes: `all_succeeded`
 //!   (outcome `succeeded`) when every one succeeded, else `finished_with_failures` (outcome
@@ -39,6 +41,13 @@
 //!   ([`RolloutAggregate::finish_rollback`], outcome `rolled_back`) once its rollback commands
 //!   are acknowledged; this aggregate tracks the forward update only.
 //! - Completed is final: every method fails with `FAILED_PRECONDITION` and changes nothing.
+//! - A rollout created with a start time is `scheduled` ([`RolloutAggregate::schedule`]): its
+//!   slice is empty (no device is scheduled, so none is told anything) until
+//!   [`RolloutAggregate::start_now`] makes it active and schedules the slice. Devices may join
+//!   it meanwhile (outside the empty slice).
+//! - Cancel ([`RolloutAggregate::cancel`]) from scheduled, active or paused ends the rollout
+//!   (`cancelled`, final like completed): nothing is scheduled or sent afterwards; the caller
+//!   withdraws open commands and tells the devices already told (`ota_cancel`).
 
 use std::collections::BTreeMap;
 
@@ -49,7 +58,7 @@ use crate::device_state::{DeviceRolloutState, DeviceTrigger};
 use crate::error::ApiError;
 use crate::install_status::ReportOutcome;
 use crate::package::quoted;
-use crate::policy::{canary_slice, should_auto_pause, validate_percent};
+use crate::policy::{canary_slice, should_auto_pause, threshold_applies, validate_percent};
 use crate::rollout::{RolloutEventKind, RolloutStatus, RolloutTrigger};
 
 /// Something that happened, for the caller to persist, publish or act on.
@@ -58,6 +67,9 @@ use crate::rollout::{RolloutEventKind, RolloutStatus, RolloutTrigger};
 pub enum RolloutEvent {
     /// The rollout was created, active (publish `...rollout.started...`).
     Started,
+    /// The rollout was created `scheduled`: it starts at its start time
+    /// (publish `...rollout.scheduled...`).
+    Scheduled,
     /// The status changed (or, for `advance`, stayed active with a bigger slice).
     Transitioned {
         from: RolloutStatus,
@@ -82,6 +94,7 @@ impl RolloutEvent {
     pub fn published_kind(&self) -> Option<RolloutEventKind> {
         match self {
             RolloutEvent::Started => Some(RolloutEventKind::Started),
+            RolloutEvent::Scheduled => Some(RolloutEventKind::Scheduled),
             RolloutEvent::Transitioned { trigger, .. } => Some(trigger.event_kind()),
             RolloutEvent::SliceScheduled { .. }
             | RolloutEvent::CommandsSent { .. }
@@ -110,6 +123,10 @@ pub struct RolloutAggregate {
     counters: DeviceCounters,
     /// The targets this change is about, by device id.
     tracked: BTreeMap<String, Tracked>,
+    /// No slice was ever scheduled: a scheduled rollout (or one cancelled before it started).
+    unscheduled: bool,
+    /// Verdicts needed before the failure threshold applies (0: from the first).
+    min_devices: u64,
 }
 
 impl RolloutAggregate {
@@ -139,10 +156,43 @@ impl RolloutAggregate {
             target_count,
             counters: DeviceCounters::default(),
             tracked: BTreeMap::new(),
+            unscheduled: false,
+            min_devices: 0,
         };
         let mut events = vec![RolloutEvent::Started];
         agg.schedule_slice(&mut events);
         Ok((agg, events))
+    }
+
+    /// Create a rollout that starts later: `scheduled`, with the same checks as [`Self::start`]
+    /// but an empty slice, so no device is scheduled or told anything until
+    /// [`Self::start_now`].
+    pub fn schedule(
+        target_count: u64,
+        canary_percent: u32,
+        failure_threshold_percent: u32,
+    ) -> Result<(Self, Vec<RolloutEvent>), ApiError> {
+        let (mut agg, _) = Self::start(target_count, canary_percent, failure_threshold_percent)?;
+        agg.status = RolloutStatus::Scheduled;
+        agg.counters = DeviceCounters::default();
+        agg.unscheduled = true;
+        Ok((agg, vec![RolloutEvent::Scheduled]))
+    }
+
+    /// A scheduled rollout's start time came: scheduled → active, and its first slice is
+    /// scheduled (the caller's `drive` then sends the commands).
+    pub fn start_now(&mut self) -> Result<Vec<RolloutEvent>, ApiError> {
+        let event = self.transition(RolloutTrigger::Start)?;
+        self.unscheduled = false;
+        let mut events = vec![event];
+        self.schedule_slice(&mut events);
+        Ok(events)
+    }
+
+    /// Operator cancel: scheduled, active or paused → cancelled, final. The aggregate
+    /// schedules nothing afterwards; the caller withdraws what was sent.
+    pub fn cancel(&mut self) -> Result<Vec<RolloutEvent>, ApiError> {
+        Ok(vec![self.transition(RolloutTrigger::Cancel)?])
     }
 
     /// Rebuild an aggregate from persisted state, checking that it is one this type could have
@@ -161,7 +211,15 @@ impl RolloutAggregate {
         if target_count == 0 {
             return Err(corrupt("no targets".to_owned()));
         }
-        let slice = canary_slice(target_count, canary_percent);
+        // A started rollout always has a non-empty slice, so an empty one after a cancel
+        // means it was cancelled while still scheduled.
+        let unscheduled = status == RolloutStatus::Scheduled
+            || (status == RolloutStatus::Cancelled && counters.total() == 0);
+        let slice = if unscheduled {
+            0
+        } else {
+            canary_slice(target_count, canary_percent)
+        };
         if counters.total() != slice {
             return Err(corrupt(format!(
                 "{} per-device states, expected exactly the first {slice} targets",
@@ -175,7 +233,25 @@ impl RolloutAggregate {
             target_count,
             counters,
             tracked: BTreeMap::new(),
+            unscheduled,
+            min_devices: 0,
         })
+    }
+
+    /// The failure threshold applies only once `min_devices` devices have a verdict (see
+    /// [`threshold_applies`]); a stored rollout is restored with its own.
+    pub fn with_min_devices(mut self, min_devices: u64) -> Self {
+        self.min_devices = min_devices;
+        self
+    }
+
+    pub fn min_devices(&self) -> u64 {
+        self.min_devices
+    }
+
+    /// Devices of the slice with a verdict (succeeded, failed or timed out).
+    pub fn verdicts(&self) -> u64 {
+        self.counters.successful + self.counters.failed_total()
     }
 
     /// Tell the aggregate about one target the next change is about: its position and its
@@ -234,8 +310,12 @@ impl RolloutAggregate {
         self.target_count
     }
 
-    /// How many targets the current percentage covers (all of them scheduled).
+    /// How many targets the current percentage covers (all of them scheduled); none before
+    /// a scheduled rollout starts.
     pub fn slice_len(&self) -> u64 {
+        if self.unscheduled {
+            return 0;
+        }
         canary_slice(self.target_count, self.canary_percent)
     }
 
@@ -451,7 +531,15 @@ impl RolloutAggregate {
             self.set_device(device_id, from, to, &mut events);
         }
         let newly_failed = to.counts_as_failed() && !from.counts_as_failed();
-        if newly_failed && self.status == RolloutStatus::Active && self.over_threshold() {
+        let reached_min = self.min_devices > 0
+            && to.is_terminal()
+            && !from.is_terminal()
+            && self.verdicts() == self.min_devices;
+        if (newly_failed || reached_min)
+            && self.status == RolloutStatus::Active
+            && threshold_applies(self.verdicts(), self.min_devices)
+            && self.over_threshold()
+        {
             // Infallible from active; `?` keeps it honest if the table ever changes.
             events.push(self.transition(RolloutTrigger::AutoPause)?);
         }
@@ -543,7 +631,8 @@ impl RolloutAggregate {
     fn ensure_not_completed(&self, action: &str) -> Result<(), ApiError> {
         if self.status.is_terminal() {
             return Err(ApiError::failed_precondition(format!(
-                "cannot {action} a rollout that is completed"
+                "cannot {action} a rollout that is {}",
+                self.status
             )));
         }
         Ok(())

@@ -514,3 +514,187 @@ fn rollback_reports_follow_the_device_state_machine() {
     assert_eq!(refused.code, ErrorCode::FailedPrecondition);
     assert!(refused.message.starts_with("rollback of this device: "));
 }
+
+/// A rollout with a start time tells no device anything until it starts; then its first
+/// slice is scheduled exactly as a started one's.
+#[test]
+fn a_scheduled_rollout_schedules_nothing_until_it_starts() {
+    let (mut agg, events) = RolloutAggregate::schedule(240, 5, 10).unwrap();
+    assert_eq!(agg.status(), S::Scheduled);
+    assert_eq!(events, vec![RolloutEvent::Scheduled]);
+    assert_eq!(
+        events[0].published_kind(),
+        Some(RolloutEventKind::Scheduled)
+    );
+    assert_eq!(agg.slice_len(), 0);
+    assert_eq!(agg.counters().total(), 0);
+    assert_eq!(agg.pending_count(), 240);
+    let refused = agg.send_commands().unwrap_err();
+    assert_eq!(refused.code, ErrorCode::FailedPrecondition);
+    assert_eq!(
+        agg.advance(50).unwrap_err().code,
+        ErrorCode::FailedPrecondition
+    );
+    assert_eq!(agg.pause().unwrap_err().code, ErrorCode::FailedPrecondition);
+    // A device joining while scheduled waits outside the (empty) slice.
+    agg.add_target("dev_new").unwrap();
+    assert_eq!(agg.target_count(), 241);
+    assert_eq!(agg.counters().total(), 0);
+
+    let events = agg.start_now().unwrap();
+    assert_eq!(agg.status(), S::Active);
+    assert_eq!(
+        events,
+        vec![
+            RolloutEvent::Transitioned {
+                from: S::Scheduled,
+                to: S::Active,
+                trigger: T::Start
+            },
+            RolloutEvent::SliceScheduled { from: 0, to: 13 }
+        ]
+    );
+    assert_eq!(events[0].published_kind(), Some(RolloutEventKind::Started));
+    assert_eq!(
+        agg.start_now().unwrap_err().code,
+        ErrorCode::FailedPrecondition
+    );
+}
+
+/// The stored form of a scheduled rollout (no per-device state) restores, and so does a
+/// rollout cancelled before it started; a started one must have its slice.
+#[test]
+fn scheduled_and_cancelled_rollouts_restore_from_their_counters() {
+    use airlift_core::device_counters::DeviceCounters;
+    let empty = DeviceCounters::default();
+    let agg = RolloutAggregate::restore(S::Scheduled, 10, 5, 50, empty).unwrap();
+    assert_eq!(agg.slice_len(), 0);
+    let agg = RolloutAggregate::restore(S::Cancelled, 10, 5, 50, empty).unwrap();
+    assert_eq!(agg.slice_len(), 0);
+    let err = RolloutAggregate::restore(S::Active, 10, 5, 50, empty).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Internal);
+    let mut started = start(50, 10, 5);
+    started.cancel().unwrap();
+    let back = RolloutAggregate::restore(S::Cancelled, 10, 5, 50, started.counters()).unwrap();
+    assert_eq!(back.slice_len(), 5);
+}
+
+/// Cancel ends a scheduled, active or paused rollout for good; rolling back and completed
+/// rollouts refuse it, and a cancelled one refuses everything, reports included.
+#[test]
+fn cancel_from_each_state() {
+    let cancelled = |agg: &mut RolloutAggregate, from: S| {
+        let before = agg.counters();
+        let events = agg.cancel().unwrap();
+        assert_eq!(
+            events,
+            vec![RolloutEvent::Transitioned {
+                from,
+                to: S::Cancelled,
+                trigger: T::Cancel
+            }]
+        );
+        assert_eq!(
+            events[0].published_kind(),
+            Some(RolloutEventKind::Cancelled)
+        );
+        assert_eq!(agg.counters(), before, "cancel moves no device");
+        assert!(agg.status().is_terminal());
+        assert_eq!(
+            T::Cancel.outcome(),
+            None,
+            "a cancelled rollout has no outcome"
+        );
+    };
+    let mut scheduled = RolloutAggregate::schedule(10, 50, 10).unwrap().0;
+    cancelled(&mut scheduled, S::Scheduled);
+    assert_eq!(
+        scheduled.start_now().unwrap_err().code,
+        ErrorCode::FailedPrecondition
+    );
+
+    let mut active = start(10, 50, 10);
+    active.send_commands().unwrap();
+    active.record_report("dev_000", R::Progress).unwrap();
+    cancelled(&mut active, S::Active);
+    let late = active.record_report("dev_000", R::Succeeded).unwrap_err();
+    assert_eq!(late.code, ErrorCode::FailedPrecondition);
+    assert!(late.message.contains("cancelled"), "{}", late.message);
+    assert_eq!(
+        active.time_out("dev_001").unwrap_err().code,
+        ErrorCode::FailedPrecondition
+    );
+    assert_eq!(
+        active.add_target("dev_x").unwrap_err().code,
+        ErrorCode::FailedPrecondition
+    );
+    assert_eq!(
+        active.resume().unwrap_err().code,
+        ErrorCode::FailedPrecondition
+    );
+    assert_eq!(
+        active.rollback().unwrap_err().code,
+        ErrorCode::FailedPrecondition
+    );
+    assert_eq!(
+        active.cancel().unwrap_err().code,
+        ErrorCode::FailedPrecondition
+    );
+    assert_eq!(
+        active.send_commands().unwrap_err().code,
+        ErrorCode::FailedPrecondition
+    );
+
+    let mut paused = start(10, 50, 10);
+    paused.pause().unwrap();
+    cancelled(&mut paused, S::Paused);
+
+    let mut rolling_back = start(10, 50, 10);
+    rolling_back.rollback().unwrap();
+    assert_eq!(
+        rolling_back.cancel().unwrap_err().code,
+        ErrorCode::FailedPrecondition
+    );
+    assert_eq!(rolling_back.status(), S::RollingBack);
+
+    let mut done = start(1, 100, 10);
+    done.send_commands().unwrap();
+    done.record_report("dev_000", R::Succeeded).unwrap();
+    assert_eq!(done.status(), S::Completed);
+    assert_eq!(
+        done.cancel().unwrap_err().code,
+        ErrorCode::FailedPrecondition
+    );
+}
+
+/// `min_devices` (AWS IoT Jobs' abort criteria): one early failure in a big slice does not
+/// pause; the threshold is checked once that many devices have a verdict, on the verdict that
+/// reaches it whatever it is, and on every new failure after.
+#[test]
+fn the_threshold_waits_for_min_devices_verdicts() {
+    let mut agg = start(10, 100, 10).with_min_devices(4);
+    agg.send_commands().unwrap();
+    let e = agg.record_report("dev_000", R::Failed).unwrap();
+    assert!(!auto_paused(&e), "1 verdict of the 4 needed");
+    assert_eq!(agg.status(), S::Active);
+    agg.record_report("dev_001", R::Succeeded).unwrap();
+    agg.record_report("dev_002", R::Succeeded).unwrap();
+    // The 4th verdict is a success, but 1 failed of 10 scheduled is 10 %: not above.
+    let e = agg.record_report("dev_003", R::Succeeded).unwrap();
+    assert!(!auto_paused(&e));
+    let e = agg.record_report("dev_004", R::Failed).unwrap();
+    assert!(auto_paused(&e), "2 of 10 is above 10 %, with 5 verdicts");
+    assert_eq!(agg.status(), S::Paused);
+
+    // Over the threshold before min_devices: the verdict that reaches it pauses.
+    let mut agg = start(10, 100, 10).with_min_devices(3);
+    agg.send_commands().unwrap();
+    agg.record_report("dev_000", R::Failed).unwrap();
+    agg.record_report("dev_001", R::Failed).unwrap();
+    assert_eq!(agg.status(), S::Active);
+    let e = agg.record_report("dev_002", R::Succeeded).unwrap();
+    assert!(
+        auto_paused(&e),
+        "the 3rd verdict applies the threshold: 2 of 10 failed"
+    );
+}

@@ -1,7 +1,8 @@
 //! State-machine test of `RolloutAggregate` against a small, independently written reference
 //! model of a rollout simulation.
 //!
-//! Operations: operator pause / resume / advance / rollback / finish-rollback, the commands going
+//! Operations: operator pause / resume / advance / rollback / finish-rollback / cancel, a
+//! scheduled rollout's start, the commands going
 //! out to the scheduled devices, device reports (progress, success, failure, observed version) and timeouts,
 //! for any device including one that is not a target. Illegal operations are generated on
 //! purpose: the reference predicts whether each one is accepted, and the aggregate must agree.
@@ -48,6 +49,8 @@ enum Status {
     Paused,
     RollingBack,
     Completed,
+    Scheduled,
+    Cancelled,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -61,6 +64,8 @@ struct Model {
     status: Status,
     percent: u32,
     threshold: u32,
+    /// Verdicts before the threshold applies.
+    min_devices: usize,
     /// One slot per target; `None` = not scheduled yet.
     devs: Vec<Option<Dev>>,
     /// What the last operation should have done.
@@ -77,6 +82,8 @@ enum Op {
     SendAll,
     Report(usize, ReportOutcome),
     TimeOut(usize),
+    Cancel,
+    StartNow,
 }
 
 impl Model {
@@ -102,6 +109,10 @@ impl Model {
     }
 
     /// Every target is in the slice and has a verdict.
+    fn is_final(&self) -> bool {
+        matches!(self.status, Status::Completed | Status::Cancelled)
+    }
+
     fn all_decided(&self) -> bool {
         self.devs
             .iter()
@@ -113,7 +124,14 @@ impl Model {
         self.devs[i] = Some(to);
         let was_failed = matches!(from, Dev::Fail | Dev::Timeout);
         let is_failed = matches!(to, Dev::Fail | Dev::Timeout);
-        if is_failed && !was_failed && self.status == Status::Active {
+        let verdict = |d: Dev| matches!(d, Dev::Ok | Dev::Fail | Dev::Timeout);
+        let verdicts = self.count(verdict);
+        let reached_min =
+            self.min_devices > 0 && verdict(to) && !verdict(from) && verdicts == self.min_devices;
+        if ((is_failed && !was_failed) || reached_min)
+            && self.status == Status::Active
+            && verdicts >= self.min_devices
+        {
             let failed = self.count(|d| matches!(d, Dev::Fail | Dev::Timeout));
             let scheduled = self.count(|_| true);
             // failed / scheduled × 100 > threshold, in exact integer form.
@@ -164,7 +182,21 @@ impl Model {
                 }
                 true
             }
-            Op::Report(i, outcome) if self.status != Status::Completed => match dev(i) {
+            Op::Cancel
+                if matches!(
+                    self.status,
+                    Status::Active | Status::Paused | Status::Scheduled
+                ) =>
+            {
+                self.status = Status::Cancelled;
+                true
+            }
+            Op::StartNow if self.status == Status::Scheduled => {
+                self.status = Status::Active;
+                self.schedule();
+                true
+            }
+            Op::Report(i, outcome) if !self.is_final() => match dev(i) {
                 None => false,
                 Some(d) => {
                     let working = matches!(d, Dev::Sched | Dev::Sent | Dev::Prog);
@@ -188,7 +220,7 @@ impl Model {
                     }
                 }
             },
-            Op::TimeOut(i) if self.status != Status::Completed => match dev(i) {
+            Op::TimeOut(i) if !self.is_final() => match dev(i) {
                 Some(d @ (Dev::Sent | Dev::Prog)) => {
                     self.set_dev(i, d, Dev::Timeout);
                     true
@@ -220,19 +252,33 @@ impl ReferenceStateMachine for RolloutSimulation {
             0u32..=40,
             0u32..=100,
         ];
-        (1usize..=12, percent, threshold)
-            .prop_map(|(n, percent, threshold)| {
+        let min_devices = prop_oneof![3 => Just(0usize), 1 => 1usize..=6];
+        (
+            1usize..=12,
+            percent,
+            threshold,
+            proptest::bool::weighted(0.25),
+            min_devices,
+        )
+            .prop_map(|(n, percent, threshold, scheduled, min_devices)| {
                 let mut m = Model {
-                    status: Status::Active,
+                    status: if scheduled {
+                        Status::Scheduled
+                    } else {
+                        Status::Active
+                    },
                     percent,
                     threshold,
+                    min_devices,
                     devs: vec![None; n],
                     expect: Expect {
                         accepted: true,
                         auto_paused: false,
                     },
                 };
-                m.schedule();
+                if !scheduled {
+                    m.schedule();
+                }
                 m
             })
             .boxed()
@@ -256,6 +302,8 @@ impl ReferenceStateMachine for RolloutSimulation {
             4 => Just(Op::SendAll),
             8 => (any_dev.clone(), outcome).prop_map(|(i, o)| Op::Report(i, o)),
             2 => any_dev.prop_map(Op::TimeOut),
+            1 => Just(Op::Cancel),
+            2 => Just(Op::StartNow),
         ]
         .boxed()
     }
@@ -284,6 +332,8 @@ fn status_of(s: RolloutStatus) -> Status {
         RolloutStatus::Paused => Status::Paused,
         RolloutStatus::RollingBack => Status::RollingBack,
         RolloutStatus::Completed => Status::Completed,
+        RolloutStatus::Scheduled => Status::Scheduled,
+        RolloutStatus::Cancelled => Status::Cancelled,
     }
 }
 
@@ -304,17 +354,35 @@ impl StateMachineTest for RolloutSimulation {
 
     fn init_test(model: &Model) -> Sut {
         let n = model.devs.len() as u64;
-        let (mut agg, events) = RolloutAggregate::start(n, model.percent, model.threshold)
-            .expect("the reference only generates valid starts");
-        let k = canary_slice(n, model.percent);
-        assert_eq!(
-            events,
-            vec![
-                RolloutEvent::Started,
-                RolloutEvent::SliceScheduled { from: 0, to: k }
-            ],
-            "start schedules the slice"
-        );
+        let scheduled = model.status == Status::Scheduled;
+        let (agg, events) = if scheduled {
+            RolloutAggregate::schedule(n, model.percent, model.threshold)
+        } else {
+            RolloutAggregate::start(n, model.percent, model.threshold)
+        }
+        .expect("the reference only generates valid starts");
+        let mut agg = agg.with_min_devices(model.min_devices as u64);
+        let k = if scheduled {
+            0
+        } else {
+            canary_slice(n, model.percent)
+        };
+        if scheduled {
+            assert_eq!(
+                events,
+                vec![RolloutEvent::Scheduled],
+                "nothing is scheduled"
+            );
+        } else {
+            assert_eq!(
+                events,
+                vec![
+                    RolloutEvent::Started,
+                    RolloutEvent::SliceScheduled { from: 0, to: k }
+                ],
+                "start schedules the slice"
+            );
+        }
         for i in 0..model.devs.len() {
             let state = ((i as u64) < k).then_some(DeviceRolloutState::Scheduled);
             agg.track(&device_id(i), i as u64, state)
@@ -403,9 +471,15 @@ impl StateMachineTest for RolloutSimulation {
         let recount = DeviceCounters::from_states(agg.tracked().values().filter_map(|t| t.state));
         assert_eq!(agg.counters(), recount);
 
-        // The slice is exactly ceil(percent × targets / 100), a prefix of the targets.
+        // The slice is exactly ceil(percent × targets / 100), a prefix of the targets; none
+        // before a scheduled rollout starts.
         let n = agg.target_count();
-        let k = canary_slice(n, agg.canary_percent());
+        let started = model.devs.iter().any(Option::is_some);
+        let k = if started {
+            canary_slice(n, agg.canary_percent())
+        } else {
+            0
+        };
         assert_eq!(agg.slice_len(), k);
         assert_eq!(agg.tracked().len() as u64, n);
         for t in agg.tracked().values() {
@@ -432,7 +506,22 @@ impl StateMachineTest for RolloutSimulation {
                     }
             )
         });
-        if prev.status() != RolloutStatus::Active {
+        let started_now = sut.events.iter().any(|e| {
+            matches!(
+                e,
+                RolloutEvent::Transitioned {
+                    trigger: RolloutTrigger::Start,
+                    ..
+                }
+            )
+        });
+        if started_now {
+            assert_eq!(prev.status(), RolloutStatus::Scheduled);
+            assert!(
+                !sent_now,
+                "start_now schedules; sending is the caller's drive"
+            );
+        } else if prev.status() != RolloutStatus::Active {
             assert_eq!(scheduled_now, 0, "scheduled while {}", prev.status());
             assert!(!sent_now, "command sent while {}", prev.status());
         }
@@ -473,10 +562,24 @@ impl StateMachineTest for RolloutSimulation {
             );
         }
 
-        // Completed is final.
-        if prev.status() == RolloutStatus::Completed {
+        // Completed and cancelled are final.
+        if prev.status().is_terminal() {
             assert!(!sut.accepted);
             assert_eq!(agg, prev);
+        }
+        // A cancelled rollout got there by an operator's cancel, and schedules nothing more.
+        if agg.status() == RolloutStatus::Cancelled && prev.status() != RolloutStatus::Cancelled {
+            assert!(matches!(
+                prev.status(),
+                RolloutStatus::Active | RolloutStatus::Paused | RolloutStatus::Scheduled
+            ));
+            assert_eq!(scheduled_now, 0);
+            assert!(!sent_now);
+            assert_eq!(agg.counters(), prev.counters(), "cancel moves no device");
+        }
+        // A scheduled rollout has told no device anything.
+        if agg.status() == RolloutStatus::Scheduled {
+            assert_eq!(agg.counters().total(), 0);
         }
 
         // Auto-pause fires exactly when a new failure, recorded while active, makes the rule hold.
@@ -495,8 +598,11 @@ impl StateMachineTest for RolloutSimulation {
             .count();
         let c = agg.counters();
         let newly_failed = c.failed_total() > prev.counters().failed_total();
+        let min = agg.min_devices();
+        let reached_min = min > 0 && prev.verdicts() < min && agg.verdicts() == min;
         let should = prev.status() == RolloutStatus::Active
-            && newly_failed
+            && (newly_failed || reached_min)
+            && agg.verdicts() >= min
             && should_auto_pause(c.failed_total(), c.total(), agg.failure_threshold_percent());
         assert_eq!(
             auto_pauses,
@@ -523,6 +629,8 @@ fn run(agg: &mut RolloutAggregate, op: &Op) -> Result<Vec<RolloutEvent>, ApiErro
         Op::SendAll => agg.send_commands(),
         Op::Report(i, o) => agg.record_report(&device_id(i), o),
         Op::TimeOut(i) => agg.time_out(&device_id(i)),
+        Op::Cancel => agg.cancel(),
+        Op::StartNow => agg.start_now(),
     }
 }
 
@@ -536,7 +644,8 @@ fn sparse_copy(full: &RolloutAggregate, op: &Op) -> RolloutAggregate {
         full.target_count(),
         full.counters(),
     )
-    .expect("a full aggregate's state restores");
+    .expect("a full aggregate's state restores")
+    .with_min_devices(full.min_devices());
     if let Op::Report(i, _) | Op::TimeOut(i) = *op {
         if let Some(t) = full.tracked().get(&device_id(i)) {
             sparse

@@ -232,6 +232,10 @@ fn rollout_transition_table_is_exactly_seed_000() {
         (S::Active, T::AllSucceeded, S::Completed),
         (S::Active, T::FinishedWithFailures, S::Completed),
         (S::RollingBack, T::RollbackFinished, S::Completed),
+        (S::Scheduled, T::Start, S::Active),
+        (S::Scheduled, T::Cancel, S::Cancelled),
+        (S::Active, T::Cancel, S::Cancelled),
+        (S::Paused, T::Cancel, S::Cancelled),
     ];
     for from in S::ALL {
         for t in T::ALL {
@@ -257,7 +261,8 @@ fn rollout_transition_table_is_exactly_seed_000() {
         }
     }
     assert!(S::Completed.is_terminal());
-    assert!(S::ALL.iter().filter(|s| s.is_terminal()).count() == 1);
+    assert!(S::Cancelled.is_terminal());
+    assert!(S::ALL.iter().filter(|s| s.is_terminal()).count() == 2);
 }
 
 #[test]
@@ -385,12 +390,14 @@ fn operator_actions_are_the_allowed_operator_triggers() {
     use airlift_core::rollout::{RolloutStatus as St, RolloutTrigger as Tr};
     assert_eq!(
         St::Active.operator_actions(),
-        vec![Tr::Pause, Tr::Advance, Tr::Rollback]
+        vec![Tr::Pause, Tr::Advance, Tr::Rollback, Tr::Cancel]
     );
     assert_eq!(
         St::Paused.operator_actions(),
-        vec![Tr::Resume, Tr::Rollback]
+        vec![Tr::Resume, Tr::Rollback, Tr::Cancel]
     );
+    assert_eq!(St::Scheduled.operator_actions(), vec![Tr::Cancel]);
     assert!(St::RollingBack.operator_actions().is_empty());
     assert!(St::Completed.operator_actions().is_empty());
+    assert!(St::Cancelled.operator_actions().is_empty());
 }

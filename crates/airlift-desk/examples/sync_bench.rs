@@ -110,6 +110,7 @@ fn warm(db: &Path, n: u64) -> Fallible {
             release_notes: Some(format!("Release {i}: fixes and improvements.")),
             stored_encrypted: i % 7 == 0,
             payload_type: Default::default(),
+            storage_key: None,
         })
         .collect();
     cache.upsert_packages(fleet::CONNECTION, &packages)?;

@@ -363,7 +363,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), DeskError> {
     fs::rename(&tmp, path).map_err(|err| DeskError::io("replace", path, &err))
 }
 
-fn validate(conn: &Connection) -> Result<(), DeskError> {
+/// A connection can be saved: a name without control characters, an http(s) URL without
+/// credentials in it.
+pub fn validate(conn: &Connection) -> Result<(), DeskError> {
     if conn.name.trim().is_empty() || conn.name.chars().any(char::is_control) {
         return Err(DeskError::invalid_argument(
             "a connection needs a name without control characters",

@@ -10,11 +10,12 @@ use airlift_core::wire::RolloutSummary;
 use crate::role::Role;
 
 /// The operator's buttons, in the order the UI shows them.
-pub const OPERATOR_TRIGGERS: [RolloutTrigger; 4] = [
+pub const OPERATOR_TRIGGERS: [RolloutTrigger; 5] = [
     RolloutTrigger::Pause,
     RolloutTrigger::Resume,
     RolloutTrigger::Advance,
     RolloutTrigger::Rollback,
+    RolloutTrigger::Cancel,
 ];
 
 /// The actions open to this connection, and, when some of the state machine's are withheld,
@@ -51,6 +52,9 @@ pub fn operator_actions(rollout: &RolloutSummary, role: Option<Role>) -> Operato
             if retryable_failures(rollout) == 1 { "" } else { "s" }
         )),
         RolloutStatus::Completed => Some("The rollout is completed; nothing can change it.".into()),
+        RolloutStatus::Cancelled => {
+            Some("The rollout was cancelled; nothing can change it.".into())
+        }
         RolloutStatus::RollingBack => {
             Some("The rollout is rolling back; it completes when every device has answered.".into())
         }
@@ -157,6 +161,13 @@ mod tests {
             created_by: "rm".into(),
             created_at: "2026-11-23T16:00:00Z".into(),
             updated_at: "2026-11-23T16:00:00Z".into(),
+            start_at: None,
+            phases: None,
+            current_phase: None,
+            next_advance_at: None,
+            min_devices: 0,
+            retry: None,
+            maintenance_window: None,
         }
     }
 
@@ -167,12 +178,20 @@ mod tests {
         let of = |s, c| operator_actions(&rollout(s, c), admin).allowed;
         assert_eq!(
             of(RolloutStatus::Active, 10),
-            vec![Pause, Advance, Rollback]
+            vec![Pause, Advance, Rollback, Cancel]
         );
-        assert_eq!(of(RolloutStatus::Active, 100), vec![Pause, Rollback]);
-        assert_eq!(of(RolloutStatus::Paused, 10), vec![Resume, Rollback]);
+        assert_eq!(
+            of(RolloutStatus::Active, 100),
+            vec![Pause, Rollback, Cancel]
+        );
+        assert_eq!(
+            of(RolloutStatus::Paused, 10),
+            vec![Resume, Rollback, Cancel]
+        );
+        assert_eq!(of(RolloutStatus::Scheduled, 10), vec![Cancel]);
         assert!(of(RolloutStatus::RollingBack, 10).is_empty());
         assert!(of(RolloutStatus::Completed, 100).is_empty());
+        assert!(of(RolloutStatus::Cancelled, 100).is_empty());
         assert!(
             operator_actions(&rollout(RolloutStatus::Completed, 100), admin)
                 .why_not
@@ -186,7 +205,7 @@ mod tests {
         assert!(a.allowed.is_empty());
         assert!(a.why_not.unwrap().contains("support"));
         let unknown = operator_actions(&rollout(RolloutStatus::Paused, 10), None);
-        assert_eq!(unknown.allowed.len(), 2);
+        assert_eq!(unknown.allowed.len(), 3);
     }
 
     #[test]

@@ -28,6 +28,7 @@ fn device(i: u32) -> DeviceRow {
         last_update_at: None,
         updated_at: "2026-11-20T10:00:00Z".into(),
         last_seen_at: None,
+        user_agent: None,
     }
 }
 

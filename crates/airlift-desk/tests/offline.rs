@@ -149,12 +149,7 @@ async fn offline_reads_come_from_the_cache_and_writes_fail() {
     .await
     .unwrap_err();
     assert_eq!(err.code(), DeskErrorCode::Offline, "{err}");
-    assert!(cache
-        .lock()
-        .unwrap()
-        .pending_uploads(CONN)
-        .unwrap()
-        .is_empty());
+    assert!(cache.lock().unwrap().pending_uploads().unwrap().is_empty());
     let err = publish(&client, &uploaded.image, &uploaded.sha256, None, &spec)
         .await
         .unwrap_err();

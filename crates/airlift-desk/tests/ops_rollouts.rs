@@ -112,4 +112,16 @@ async fn a_started_rollout_and_each_act_on_it_are_cached_at_once() {
     assert_eq!(resumed.summary.status, RolloutStatus::Active);
     let cached = cache.lock().unwrap().rollout_detail(CONN, &id).unwrap();
     assert_eq!(cached.unwrap().summary.status, RolloutStatus::Active);
+
+    // Cancel is final, and cached like any act.
+    let cancelled = act(s, &id, RolloutAct::Cancel).await.unwrap();
+    assert_eq!(cancelled.summary.status, RolloutStatus::Cancelled);
+    let cached = cache.lock().unwrap().rollout_detail(CONN, &id).unwrap();
+    assert_eq!(cached.unwrap().summary.status, RolloutStatus::Cancelled);
+    let err = act(s, &id, RolloutAct::Resume).await.unwrap_err();
+    assert_eq!(err.code(), DeskErrorCode::FailedPrecondition, "{err}");
+    let failures = s.client.rollout_failures(&id).await.unwrap();
+    assert!(failures.data.is_empty());
+    let timeline = s.client.rollout_timeline(&id).await.unwrap();
+    assert!(!timeline.data.is_empty());
 }

@@ -157,9 +157,7 @@ async fn a_paused_build_resumes_from_its_one_pending_record_and_is_published() {
     assert_eq!(failure.error().code(), DeskErrorCode::Cancelled);
 
     // One record holds everything the resume needs: the file, the package, the digest.
-    let pending = pending_build(&w.cache, CONN)
-        .unwrap()
-        .expect("a pending build");
+    let pending = pending_build(&w.cache).unwrap().expect("a pending build");
     assert_eq!(pending.request.path, file.canonicalize().unwrap());
     assert_eq!(pending.request.confirmed_sha256.as_deref(), Some(&*digest));
     assert_eq!(pending.request.package.as_ref().unwrap().version, "2.1.0");
@@ -189,7 +187,7 @@ async fn a_paused_build_resumes_from_its_one_pending_record_and_is_published() {
     let package = done.package.expect("published").package;
     assert_eq!(package.sha256, digest);
     assert_eq!(package.version, "2.1.0");
-    assert!(pending_build(&w.cache, CONN).unwrap().is_none());
+    assert!(pending_build(&w.cache).unwrap().is_none());
     let cached = w.cache.lock().unwrap().packages(CONN).unwrap();
     assert!(cached.iter().any(|p| p.id == package.package_id));
 }
@@ -207,7 +205,7 @@ async fn a_cancelled_build_leaves_nothing_on_the_server_nor_here() {
         .cache
         .lock()
         .unwrap()
-        .pending_uploads(CONN)
+        .pending_uploads()
         .unwrap()
         .is_empty());
     let packages = w.server.packages(&ListParams::default()).await.unwrap();
@@ -231,7 +229,7 @@ async fn a_file_changed_after_its_digest_was_confirmed_is_refused_and_its_job_de
         "{err}"
     );
     assert!(upload_jobs(&w.server).await.is_empty());
-    assert!(pending_build(&w.cache, CONN).unwrap().is_none());
+    assert!(pending_build(&w.cache).unwrap().is_none());
     let packages = w.server.packages(&ListParams::default()).await.unwrap();
     assert!(packages.data.is_empty());
 }
@@ -250,5 +248,40 @@ async fn parts_under_five_mib_are_refused_before_a_job_is_made() {
     assert!(message.contains("at least 5242880 bytes"), "{message}");
     assert!(upload_jobs(&w.server).await.is_empty());
     assert_eq!(w.link.sent_bytes(), 0);
-    assert!(pending_build(&w.cache, CONN).unwrap().is_none());
+    assert!(pending_build(&w.cache).unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_build_paused_on_one_connection_name_resumes_under_another_on_the_same_cache() {
+    let w = World::start().await;
+    let file = w.file("firmware.bin");
+    run_until(&w, &request(&file, None), 2, UploadControl::pause)
+        .await
+        .expect_err("paused");
+    let jobs = upload_jobs(&w.server).await;
+    assert_eq!(jobs.len(), 1);
+
+    // airlift-cli names the server by URL where the app names its connection: the record is
+    // the cache file's (one server and tenant), so either continues the other's job.
+    let cli = Session {
+        client: &w.client,
+        cache: &w.cache,
+        connection_id: "url:http://fleet.example",
+    };
+    let pending = pending_build(&w.cache).unwrap().expect("pending");
+    let done = upload_build(
+        cli,
+        &pending.request,
+        None,
+        &UploadControl::default(),
+        &|_| {},
+    )
+    .await
+    .map_err(|f| f.error().to_string())
+    .expect("resumed");
+    assert_eq!(done.upload.job_id, jobs[0].id);
+    assert!(done.upload.resumed);
+    assert!(done.upload.parts_skipped >= 2, "{:?}", done.upload);
+    assert_eq!(upload_jobs(&w.server).await.len(), 1, "no second job");
+    assert!(pending_build(&w.cache).unwrap().is_none());
 }

@@ -41,6 +41,13 @@ fn summary(id: &str, status: RolloutStatus, created_at: &str) -> RolloutSummary 
         created_by: "alice".into(),
         created_at: created_at.into(),
         updated_at: created_at.into(),
+        start_at: None,
+        phases: None,
+        current_phase: None,
+        next_advance_at: None,
+        min_devices: 0,
+        retry: None,
+        maintenance_window: None,
     }
 }
 

@@ -140,7 +140,7 @@ async fn cancel_stops_sending_and_leaves_a_resumable_job_that_discard_removes() 
     // Sending stopped with the call: what was already written to the sockets of the parts in
     // flight drains through the slow link, then nothing: no part starts after the cancel.
     let sent_at_return = link.sent_bytes();
-    let job_id = cache.lock().unwrap().pending_uploads(CONN).unwrap()[0]
+    let job_id = cache.lock().unwrap().pending_uploads().unwrap()[0]
         .job_id
         .clone();
     let parts_at_return = server.all_upload_chunks(&job_id).await.unwrap().len() as u64;
@@ -156,7 +156,7 @@ async fn cancel_stops_sending_and_leaves_a_resumable_job_that_discard_removes() 
     assert_eq!(link.sent_bytes(), sent, "still sending after the cancel");
 
     // The job is left resumable: in the cache, open on the server, only whole parts held.
-    let pending = cache.lock().unwrap().pending_uploads(CONN).unwrap();
+    let pending = cache.lock().unwrap().pending_uploads().unwrap();
     assert_eq!(pending.len(), 1, "{pending:?}");
     assert_eq!(pending[0].job_id, job_id);
     let job = server.upload_job(&job_id).await.unwrap();
@@ -190,16 +190,11 @@ async fn cancel_stops_sending_and_leaves_a_resumable_job_that_discard_removes() 
     assert_nothing_published(&server).await;
 
     // Cancel for good: the job and its parts go, and so does the cache's record.
-    let removed = discard(&client, &cache, CONN, &file).await.unwrap();
+    let removed = discard(&client, &cache, &file).await.unwrap();
     assert_eq!(removed, 1);
     let gone = server.upload_job(&job_id).await.expect_err("job deleted");
     assert_eq!(gone.code(), DeskErrorCode::NotFound);
-    assert!(cache
-        .lock()
-        .unwrap()
-        .pending_uploads(CONN)
-        .unwrap()
-        .is_empty());
+    assert!(cache.lock().unwrap().pending_uploads().unwrap().is_empty());
     assert_nothing_published(&server).await;
 
     // The same file later starts from scratch, on a new job.
@@ -246,7 +241,7 @@ async fn cancelled_upload_resumes_sending_only_the_missing_parts() {
         .await
         .expect_err("cancelled");
     assert_eq!(err.code(), DeskErrorCode::Cancelled);
-    let job_id = cache.lock().unwrap().pending_uploads(CONN).unwrap()[0]
+    let job_id = cache.lock().unwrap().pending_uploads().unwrap()[0]
         .job_id
         .clone();
     quiet(&link).await;
@@ -279,12 +274,7 @@ async fn cancelled_upload_resumes_sending_only_the_missing_parts() {
     assert_eq!(uploaded.sha256, expected);
     assert_eq!(uploaded.image.datafile_checksum, expected);
     assert_eq!(uploaded.image.datafile_size, SIZE);
-    assert!(cache
-        .lock()
-        .unwrap()
-        .pending_uploads(CONN)
-        .unwrap()
-        .is_empty());
+    assert!(cache.lock().unwrap().pending_uploads().unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -319,7 +309,7 @@ async fn network_loss_fails_offline_keeps_the_job_and_resumes_only_missing_parts
     assert!(err.message().contains("cannot reach the server"), "{err}");
 
     // The job stays in the cache, with the parts the server acknowledged.
-    let pending = cache.lock().unwrap().pending_uploads(CONN).unwrap();
+    let pending = cache.lock().unwrap().pending_uploads().unwrap();
     assert_eq!(pending.len(), 1, "{pending:?}");
     let job_id = pending[0].job_id.clone();
     assert!(pending[0].parts_acknowledged.len() >= 6, "{pending:?}");
@@ -345,10 +335,7 @@ async fn network_loss_fails_offline_keeps_the_job_and_resumes_only_missing_parts
     .await
     .expect_err("still down");
     assert_eq!(err.code(), DeskErrorCode::Offline);
-    assert_eq!(
-        cache.lock().unwrap().pending_uploads(CONN).unwrap().len(),
-        1
-    );
+    assert_eq!(cache.lock().unwrap().pending_uploads().unwrap().len(), 1);
 
     // The link is back: only the missing parts travel.
     link.restore();
@@ -380,10 +367,5 @@ async fn network_loss_fails_offline_keeps_the_job_and_resumes_only_missing_parts
     let image = server.image(&uploaded.image.id).await.unwrap();
     assert_eq!(image.datafile_checksum, expected);
     assert_eq!(image.datafile_size, SIZE);
-    assert!(cache
-        .lock()
-        .unwrap()
-        .pending_uploads(CONN)
-        .unwrap()
-        .is_empty());
+    assert!(cache.lock().unwrap().pending_uploads().unwrap().is_empty());
 }

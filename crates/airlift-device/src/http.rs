@@ -85,10 +85,13 @@ impl std::fmt::Debug for Http {
 }
 
 impl Http {
-    /// `max_in_flight` bounds concurrent requests (and so sockets) across all devices.
-    pub fn new(base: &str, max_in_flight: usize) -> Result<Self, CallError> {
+    /// `max_in_flight` bounds concurrent requests (and so sockets) across all devices;
+    /// `user_agent` is what every request names its sender by (the server shows it on the
+    /// device's page).
+    pub fn new(base: &str, max_in_flight: usize, user_agent: &str) -> Result<Self, CallError> {
         let max = max_in_flight.max(1);
         let client = reqwest::Client::builder()
+            .user_agent(user_agent)
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(max)

@@ -19,6 +19,7 @@ use tower_http::trace::TraceLayer;
 use crate::artifacts::{Artifacts, S3Config};
 use crate::auth::jwt::JwtKeys;
 use crate::auth::token_cache::TokenCache;
+use crate::cluster::Cluster;
 use crate::config::{Config, DataDir, Database, StorageUrl};
 use crate::crypto::{DataKeys, ServerKeys};
 use crate::device_protocol::assignments::AssignmentCache;
@@ -28,8 +29,8 @@ use crate::device_protocol::last_seen::LastSeen;
 use crate::error::AppError;
 use crate::events::Hub;
 use crate::routes::{
-    device_download, device_ota, devices, downloads, events, health, image_upload, images,
-    packages, profiles, rollouts, signing_keys, tenant, uploads,
+    audit, device_download, device_ota, devices, downloads, events, fleet_versions, health,
+    image_upload, images, packages, profiles, rollouts, signing_keys, tenant, uploads,
 };
 use crate::state::{AppState, SharedState};
 use crate::store::postgres::{PgOptions, PgStore};
@@ -87,6 +88,7 @@ pub fn routes() -> Vec<Route> {
     use Method as M;
     vec![
         route(M::GET, "/healthz", get(health::healthz)),
+        route(M::GET, "/readyz", get(health::readyz)),
         route(M::GET, "/api/v1/tenant", get(tenant::get_tenant)),
         route(M::PATCH, "/api/v1/tenant", patch(tenant::update_tenant)),
         create_route("/api/v1/profiles", post(profiles::create)),
@@ -178,11 +180,28 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/ota/rollouts/{rollout_id}/rollback",
             post(rollouts::rollback),
         ),
+        route(
+            M::POST,
+            "/api/v1/ota/rollouts/{rollout_id}/cancel",
+            post(rollouts::cancel),
+        ),
+        route(
+            M::GET,
+            "/api/v1/ota/rollouts/{rollout_id}/failures",
+            get(rollouts::failures),
+        ),
+        route(
+            M::GET,
+            "/api/v1/ota/rollouts/{rollout_id}/timeline",
+            get(rollouts::timeline),
+        ),
         create_route(
             "/api/v1/ota/rollouts/{rollout_id}/retry-failed",
             post(rollouts::retry_failed),
         ),
         route(M::GET, "/api/v1/events", get(events::stream)),
+        route(M::GET, "/api/v1/audit", get(audit::list)),
+        route(M::GET, "/api/v1/fleet/versions", get(fleet_versions::list)),
         create_route("/api/v1/ota/upload-jobs", post(uploads::create_job)),
         route(M::GET, "/api/v1/ota/upload-jobs", get(uploads::list_jobs)),
         route(
@@ -377,7 +396,20 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         }
     };
     let download_urls = crate::downloads::open(&config, &dir, &artifacts)?;
-    crate::recovery::run(store.as_ref(), &artifacts).await?;
+    // This server's heartbeat goes first: a server starting beside it then sees it alive.
+    let cluster = Cluster::new(&Cluster::node_id_in(dir.root())?);
+    cluster.renew(store.as_ref()).await;
+    let others = cluster
+        .others_alive(store.as_ref())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if !others.is_empty() {
+        tracing::info!(
+            servers = others.len(),
+            "joining the other servers of this deployment"
+        );
+    }
+    crate::recovery::run(store.as_ref(), &artifacts, others.is_empty()).await?;
     let http = reqwest::Client::builder()
         // A redirect could lead off the allow-list; the allowed host must serve the bytes.
         .redirect(reqwest::redirect::Policy::none())
@@ -391,7 +423,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         config: Arc::new(config),
         http,
         publish_lock: Arc::default(),
-        events: Hub::new(),
+        events: Hub::new(cluster.node_id()),
         device_tokens: TokenCache::default(),
         files: ArtifactFiles::default(),
         assignments: AssignmentCache::default(),
@@ -399,6 +431,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         last_seen: LastSeen::default(),
         data_keys,
         download_urls,
+        cluster,
     }))
 }
 
@@ -439,6 +472,21 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     // Download URLs name the address actually bound (`--listen` may say port 0).
     config.public_url = Some(crate::config::public_url(&config, listener.local_addr()?));
     let state = open(config).await?;
+    tokio::spawn(state.cluster.clone().keep_leases(state.store.clone()));
+    // Other servers' events and changes (PostgreSQL); an embedded store has none.
+    match state.store.notices().await {
+        Ok(Some(notices)) => {
+            let followers = crate::cluster::notices::Followers {
+                store: state.store.clone(),
+                events: state.events.clone(),
+                device_tokens: state.device_tokens.clone(),
+                assignments: state.assignments.clone(),
+            };
+            tokio::spawn(followers.follow(notices));
+        }
+        Ok(None) => {}
+        Err(e) => anyhow::bail!("cannot hear the other servers of this deployment: {e}"),
+    }
     tokio::spawn(sweep_timeouts(state.clone()));
     tokio::spawn(crate::idempotency::purge_periodically(state.clone()));
     tokio::spawn(
@@ -447,7 +495,18 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
             .clone()
             .flush_periodically(state.store.clone()),
     );
-    let (deliveries, store) = (state.deliveries.clone(), state.store.clone());
+    tokio::spawn(
+        state
+            .last_seen
+            .clone()
+            .flush_periodically(state.store.clone()),
+    );
+    let (deliveries, store, cluster) = (
+        state.deliveries.clone(),
+        state.store.clone(),
+        state.cluster.clone(),
+    );
+    let last_seen = state.last_seen.clone();
     let addr = listener.local_addr()?;
     // Tools and tests read this first stdout line to find a port chosen with `:0`.
     {
@@ -474,17 +533,25 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     if let Err(e) = deliveries.flush(store.as_ref()).await {
         tracing::warn!(error = %e, "could not write the last command delivery counts");
     }
+    if let Err(e) = last_seen.flush(store.as_ref()).await {
+        tracing::warn!(error = %e, "could not write the last devices' agents");
+    }
+    cluster.leave(store.as_ref()).await;
     tracing::info!("airliftd stopped");
     Ok(())
 }
 
 /// The background timeout sweep: devices past their deadline become `timed_out` (which may
-/// auto-pause a rollout or finish a rollback); the events go out like any other.
+/// auto-pause a rollout or finish a rollback); the events go out like any other. Only the
+/// timekeeper sweeps (see `crate::cluster`).
 async fn sweep_timeouts(state: AppState) {
     let mut tick = tokio::time::interval(state.config.sweep_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        if !state.cluster.is_timekeeper() {
+            continue;
+        }
         match crate::engine::sweep_timeouts(&*state.store, crate::ids::unix_now()).await {
             Ok(swept) => {
                 for s in swept {
@@ -495,6 +562,37 @@ async fn sweep_timeouts(state: AppState) {
                 }
             }
             Err(e) => tracing::warn!(error = %e, "timeout sweep failed"),
+        }
+        match crate::engine::start_scheduled(&*state.store, crate::ids::unix_now()).await {
+            Ok(started) => {
+                for s in started {
+                    tracing::info!(rollout = %s.rollout_id, "scheduled rollout started");
+                    state.events.publish(&s.tenant_id, s.events);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "scheduled starts failed"),
+        }
+        match crate::engine::advance_phases(&*state.store, crate::ids::unix_now()).await {
+            Ok(advanced) => {
+                for s in advanced {
+                    state.events.publish(&s.tenant_id, s.events);
+                    state
+                        .events
+                        .progress(state.store.clone(), &s.tenant_id, &s.rollout_id);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "phase advances failed"),
+        }
+        match crate::engine::tell_in_windows(&*state.store, crate::ids::unix_now()).await {
+            Ok(told) => {
+                for s in told {
+                    state.events.publish(&s.tenant_id, s.events);
+                    state
+                        .events
+                        .progress(state.store.clone(), &s.tenant_id, &s.rollout_id);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "maintenance-window sends failed"),
         }
     }
 }

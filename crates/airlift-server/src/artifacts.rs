@@ -281,6 +281,15 @@ impl Artifacts {
         }
     }
 
+    /// Whether the storage answers: the metadata of a key that never exists (`NotFound` is an
+    /// answer too). For `/readyz`.
+    pub async fn reachable(&self) -> Result<(), object_store::Error> {
+        match self.store.head(&Path::from("readyz-probe")).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Every key under `prefix`.
     pub async fn list(&self, prefix: &str) -> Result<Vec<Path>, AppError> {
         let prefix = Path::from(prefix);

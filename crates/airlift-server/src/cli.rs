@@ -83,6 +83,11 @@ enum Command {
         /// created 0600 at first start). Keep it, and its backup, apart from the database.
         #[arg(long, env = "AIRLIFT_ENCRYPTION_KEY_FILE")]
         encryption_key_file: Option<PathBuf>,
+        /// The key of the server's own download URLs (file:// storage; default
+        /// DIR/download-url-key, created 0600 at first start). Several servers sharing one
+        /// storage directory must all name the same file. S3 storage needs none.
+        #[arg(long, env = "AIRLIFT_DOWNLOAD_URL_KEY_FILE")]
+        download_url_key_file: Option<PathBuf>,
     },
     /// Replace the server encryption key by a fresh one, re-wrapping every encrypted image's
     /// key with it (stop the server first; back up the new key file afterwards).
@@ -170,6 +175,7 @@ pub fn run() -> ExitCode {
             s3_endpoint,
             s3_region,
             encryption_key_file,
+            download_url_key_file,
         } => {
             let mut config = Config::new(data, listen);
             config.allowed_artifact_hosts = allow_artifact_hosts;
@@ -187,6 +193,7 @@ pub fn run() -> ExitCode {
             config.s3_endpoint = s3_endpoint;
             config.s3_region = s3_region;
             config.encryption_key_file = encryption_key_file;
+            config.download_url_key_file = download_url_key_file;
             serve(config)
         }
         Command::Token {

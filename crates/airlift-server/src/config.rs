@@ -64,6 +64,9 @@ pub struct Config {
     pub sweep_interval: Duration,
     /// The server key file (`--encryption-key-file`); `None`: `DIR/encryption-key`.
     pub encryption_key_file: Option<PathBuf>,
+    /// The key of the server's own download URLs (`--download-url-key-file`); `None`:
+    /// `DIR/download-url-key`.
+    pub download_url_key_file: Option<PathBuf>,
     /// `--database`: `None` is the SQLite file under the data directory.
     pub database: Option<Database>,
     /// PostgreSQL connections at most (`--database-pool-size`).
@@ -97,6 +100,7 @@ impl Config {
             device_timeout: DEFAULT_DEVICE_TIMEOUT,
             sweep_interval: Duration::from_secs(1),
             encryption_key_file: None,
+            download_url_key_file: None,
             database: None,
             database_pool_size: DEFAULT_DATABASE_POOL_SIZE,
             database_statement_timeout: DEFAULT_DATABASE_STATEMENT_TIMEOUT,
@@ -144,8 +148,7 @@ impl FromStr for Database {
             return Ok(Self::Sqlite(PathBuf::from(path)));
         }
         if s.starts_with("postgres://") || s.starts_with("postgresql://") {
-            s.parse::<tokio_postgres::Config>()
-                .map_err(|e| format!("not a PostgreSQL URL: {e}"))?;
+            crate::store::postgres::tls::parse_options(s).map_err(|e| format!("{e:#}"))?;
             return Ok(Self::Postgres(s.to_owned()));
         }
         Err(format!(

@@ -13,6 +13,8 @@
 //!   [`store::Store`] is all of them); SQLite today.
 //! - [`artifacts`]: bytes behind `object_store` (local file system today).
 //! - [`recovery`]: startup housekeeping that makes a crash at any point harmless.
+//! - [`cluster`]: several servers on one database: leases (who runs the timed work, who is
+//!   alive) and the database's notices applied to each server's live events and caches.
 //! - [`idempotency`]: `Idempotency-Key` on every create route (safe retries).
 //!
 //! - [`engine`]: every rollout use case (create, reports, actions, timeouts, joining devices,
@@ -27,6 +29,7 @@ pub mod app;
 pub mod artifacts;
 pub mod auth;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod crypto;
 pub mod device_protocol;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::artifacts::Artifacts;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::token_cache::TokenCache;
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::crypto::DataKeys;
 use crate::device_protocol::assignments::AssignmentCache;
@@ -64,4 +65,7 @@ pub struct SharedState {
     pub data_keys: DataKeys,
     /// Seed 001's download URLs (made, cached per object, and for embedded storage checked).
     pub download_urls: DownloadUrls,
+    /// This server among the servers of its deployment (its name, whether it runs the timed
+    /// work).
+    pub cluster: Cluster,
 }

@@ -74,12 +74,14 @@ async fn package_from_uploaded_image_is_verified_and_stored_by_seed_001_key() {
     let list = rm.get("/api/v1/ota/packages").await.expect(200);
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
 
-    // firmware/{tenant}/{version}/{sha256}.bin holds exactly the bytes.
+    // firmware/{tenant}/{version}/{sha256}.bin holds exactly the bytes, and the package says
+    // so (on itself and in the list) as its storage_key.
     let tenant = admin.get("/api/v1/tenant").await.expect(200);
     let tid = tenant["tenant_id"].as_str().unwrap();
-    let stored = dir
-        .path()
-        .join(format!("objects/firmware/{tid}/2.0.0/{sha}.bin"));
+    let key = format!("firmware/{tid}/2.0.0/{sha}.bin");
+    assert_eq!(got["storage_key"], key.as_str(), "{got}");
+    assert_eq!(list["data"][0]["storage_key"], key.as_str(), "{list}");
+    let stored = dir.path().join("objects").join(&key);
     assert_eq!(std::fs::read(&stored).unwrap(), data);
 
     // Duplicate (type, version, device_type) → 409; another type or device type is fine.

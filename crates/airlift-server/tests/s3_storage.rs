@@ -84,6 +84,14 @@ async fn upload_package_rollout_and_download_run_on_s3() {
         !f.dir.path().join("objects").exists(),
         "no object on the local disk"
     );
+    // The package names that object as its storage key (below the bucket's prefix).
+    let pkg =
+        f.rm.get(&format!("/api/v1/ota/packages/{}", f.pkg))
+            .await
+            .expect(200);
+    let key = pkg["storage_key"].as_str().unwrap();
+    assert_eq!(key, format!("firmware/{tenant}/2.0.0/{sha}.bin"));
+    assert!(keys.contains(&format!("prod/{key}")), "{keys:?}");
 
     let a = assigned(&f).await;
     let url = a["download_url"].as_str().unwrap().to_owned();

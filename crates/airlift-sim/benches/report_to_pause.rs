@@ -75,8 +75,8 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     // A separate client for the load, so probes never queue behind it in one pool.
-    let load_http = Http::new(&env.server.url, 512).expect("client");
-    let probe_http = Http::new(&env.server.url, 16).expect("client");
+    let load_http = Http::new(&env.server.url, 512, airlift_sim::USER_AGENT).expect("client");
+    let probe_http = Http::new(&env.server.url, 16, airlift_sim::USER_AGENT).expect("client");
     let sent = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));

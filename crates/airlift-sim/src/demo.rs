@@ -144,7 +144,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<Summary> {
     let server = Server::start(&bin, &server_dir, &opts.listen, &[]).await?;
     let admin = airliftd::token(&bin, &server_dir, TENANT, "admin", TOKEN_TTL_SECS).await?;
     let support = airliftd::token(&bin, &server_dir, TENANT, "support", TOKEN_TTL_SECS).await?;
-    let http = Http::new(&server.url, opts.run.max_in_flight)
+    let http = Http::new(&server.url, opts.run.max_in_flight, crate::USER_AGENT)
         .map_err(|e| anyhow::anyhow!("HTTP client: {e}"))?;
     let api = UserApi::new(http, &admin);
 

@@ -216,6 +216,8 @@ impl Device {
             .commands
             .iter()
             .filter(|c| !self.handled.contains(&c.command_id))
+            // An `ota_cancel` (of a cancelled rollout) is work to stop, never to install.
+            .filter(|c| c.kind != CommandKind::OtaCancel)
             .collect();
         let key = (a.rollout_id.clone(), a.package_id.clone());
         let kind = if let Some(c) = fresh

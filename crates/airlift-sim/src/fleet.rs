@@ -123,7 +123,7 @@ impl Fleet {
     /// the seed and `i`).
     pub async fn run(&self, config: RunConfig, until: StopCondition) -> anyhow::Result<Summary> {
         config.faults.validate().map_err(|e| anyhow::anyhow!(e))?;
-        let http = Http::new(&config.server, config.max_in_flight)
+        let http = Http::new(&config.server, config.max_in_flight, crate::USER_AGENT)
             .map_err(|e| anyhow::anyhow!("HTTP client: {e}"))?;
         let run_nonce = SystemTime::now()
             .duration_since(UNIX_EPOCH)

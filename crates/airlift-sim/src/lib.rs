@@ -38,6 +38,10 @@ pub mod verify;
 
 mod device;
 
+/// What the simulator's requests name their sender by (`User-Agent`), so a device page tells a
+/// simulated device from one running `airlift-agent`.
+pub const USER_AGENT: &str = concat!("airlift-sim/", env!("CARGO_PKG_VERSION"));
+
 // The device side of the protocol lives once, in airlift-device (the agent speaks it too);
 // these keep the simulator's paths.
 pub use airlift_device::{device_api, download_url, http, proto, ranges, retry};

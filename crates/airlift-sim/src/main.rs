@@ -58,7 +58,8 @@ fn user_api(s: &ServerArgs, max_in_flight: usize) -> anyhow::Result<UserApi> {
         .token
         .as_deref()
         .context("a user token is needed (AIRLIFT_TOKEN or --token)")?;
-    let http = Http::new(&s.url(), max_in_flight).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let http = Http::new(&s.url(), max_in_flight, airlift_sim::USER_AGENT)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(UserApi::new(http, token))
 }
 

@@ -137,7 +137,10 @@ async fn a_signature_the_tenants_keys_do_not_verify_is_refused_after_one_fetch()
     let token = airliftd::token(e2e::airliftd_bin(), env._dir.path(), "other", "admin", 3600)
         .await
         .unwrap();
-    let other = UserApi::new(Http::new(&env.server.url, 4).unwrap(), &token);
+    let other = UserApi::new(
+        Http::new(&env.server.url, 4, airlift_sim::USER_AGENT).unwrap(),
+        &token,
+    );
     ensure_signing_key(&other, &DemoSigner::from_seed([1; 32]), "release")
         .await
         .unwrap();

@@ -63,6 +63,8 @@ async fn canary_then_advance_to_100_completes_on_1000_devices() {
     assert_eq!(s.firmware.get("2.0.0"), Some(&1000));
     let d = env.device(&env.fleet.devices()[0].device_id).await;
     assert_eq!(d["firmware_version"], "2.0.0");
+    // Simulated devices name themselves as such (the device page shows the agent).
+    assert_eq!(d["user_agent"], airlift_sim::USER_AGENT, "{d}");
     eprintln!(
         "1000 devices: canary (100) done after {:.1}s, rollout completed after {:.1}s",
         canary_done.as_secs_f64(),

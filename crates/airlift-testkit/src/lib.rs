@@ -10,7 +10,12 @@
 //! [`postgres`]: a private PostgreSQL 15 for the PostgreSQL store's tests.
 //! [`s3`]: a real S3-compatible server (s3s-fs) for the S3 storage tests; [`s3_proxy`] makes
 //! it fail on demand (503 for the next N requests, or an outage).
+//! [`nginx`]: nginx as a load balancer; [`cluster`]: PostgreSQL, s3s-fs, several `airliftd` and
+//! nginx together (the cluster tests, and `cargo xtask cluster` through the `airlift-cluster`
+//! binary).
 
+pub mod cluster;
+pub mod nginx;
 pub mod notifications;
 pub mod postgres;
 pub mod s3;

@@ -128,23 +128,37 @@ pub struct Postgres {
     watchdog: Option<(Child, ChildStdin)>,
     owner: Option<(u32, u32)>,
     durable: bool,
+    /// Whether the server takes TLS connections only ([`Postgres::start_tls`]).
+    tls: bool,
 }
 
 impl Postgres {
     /// initdb in a new temporary directory, then the server on a free port, without fsync
     /// (test data need not survive a power cut).
     pub fn start() -> Postgres {
-        Self::start_with(false)
+        Self::start_with(false, false)
     }
 
     /// [`Postgres::start`] with production durability, for benchmarks: every commit flushed
     /// to disk (`fsync`, `synchronous_commit`, `full_page_writes` on, PostgreSQL's defaults)
     /// and the shared buffers of bench/server/lib.sh's `start_postgres` (256 MB).
     pub fn start_durable() -> Postgres {
-        Self::start_with(true)
+        Self::start_with(false, true)
     }
 
-    fn start_with(durable: bool) -> Postgres {
+    /// A cluster that takes TLS connections only (`pg_hba.conf`: `hostssl` trusted, any other
+    /// connection rejected), its certificate for 127.0.0.1 signed by a CA made for it:
+    /// [`Postgres::ca_file`].
+    pub fn start_tls() -> Postgres {
+        Self::start_with(true, false)
+    }
+
+    /// The CA that signed a [`Postgres::start_tls`] cluster's certificate (PEM).
+    pub fn ca_file(&self) -> PathBuf {
+        self.root.join("tls").join("ca.pem")
+    }
+
+    fn start_with(tls: bool, durable: bool) -> Postgres {
         let root = new_root();
         let owner = unprivileged_owner();
         if let Some((uid, gid)) = owner {
@@ -158,6 +172,7 @@ impl Postgres {
             owner,
             root,
             durable,
+            tls,
         };
         let out = pg
             .command("initdb")
@@ -180,6 +195,9 @@ impl Postgres {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
+        if tls {
+            pg.make_tls_only();
+        }
         // A port taken between the probe and the bind: try another.
         for _ in 0..5 {
             pg.port = free_port();
@@ -265,6 +283,43 @@ impl Postgres {
         text.lines().next()?.trim().parse().ok()
     }
 
+    /// The certificate (CA-signed, for 127.0.0.1) and the rules: TLS or nothing.
+    fn make_tls_only(&self) {
+        let dir = self.root.join("tls");
+        std::fs::create_dir_all(&dir).expect("create the TLS folder");
+        let (ca, ca_key) = make_ca(&dir, "ca");
+        make_server_cert(&dir, &ca, &ca_key);
+        std::fs::write(
+            self.data_dir().join("pg_hba.conf"),
+            "hostssl all all 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 reject\n",
+        )
+        .expect("write pg_hba.conf");
+        if let Some((uid, gid)) = self.owner {
+            for f in ["server.pem", "server.key"] {
+                std::os::unix::fs::chown(dir.join(f), Some(uid), Some(gid))
+                    .expect("chown the server's certificate");
+            }
+            std::os::unix::fs::chown(self.data_dir().join("pg_hba.conf"), Some(uid), Some(gid))
+                .expect("chown pg_hba.conf");
+            std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).expect("chown the TLS folder");
+        }
+    }
+
+    fn tls_settings(&self) -> Vec<String> {
+        if !self.tls {
+            return Vec::new();
+        }
+        let dir = self.root.join("tls");
+        vec![
+            "-c".into(),
+            "ssl=on".into(),
+            "-c".into(),
+            format!("ssl_cert_file={}", dir.join("server.pem").display()),
+            "-c".into(),
+            format!("ssl_key_file={}", dir.join("server.key").display()),
+        ]
+    }
+
     /// One of PostgreSQL's programs, as the cluster's owner.
     fn command(&self, program: &str) -> Command {
         let path = Path::new(BIN_DIR).join(program);
@@ -311,6 +366,7 @@ impl Postgres {
             .args(["-c", "max_connections=300"])
             .args(["-c", "dynamic_shared_memory_type=mmap"])
             .args(settings.iter().flat_map(|s| ["-c", *s]))
+            .args(self.tls_settings())
             .stdin(Stdio::null())
             .stdout(Stdio::from(log.try_clone().expect("log fd")))
             .stderr(Stdio::from(log))
@@ -414,4 +470,103 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free loopback port")
+}
+
+/// A new CA in `dir` (`NAME.pem`, `NAME.key`), made with the openssl command: returns both
+/// paths. A test makes a second one to present a CA that did not sign the server.
+pub fn make_ca(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let (cert, key) = (
+        dir.join(format!("{name}.pem")),
+        dir.join(format!("{name}.key")),
+    );
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        &format!("/CN=airlift test {name}"),
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "-keyout",
+        path_str(&key),
+        "-out",
+        path_str(&cert),
+    ]);
+    (cert, key)
+}
+
+/// `server.pem` / `server.key` in `dir` for 127.0.0.1, signed by the CA; the key 0600 (the
+/// server refuses a key others can read).
+fn make_server_cert(dir: &Path, ca: &Path, ca_key: &Path) {
+    let (csr, key, cert, ext) = (
+        dir.join("server.csr"),
+        dir.join("server.key"),
+        dir.join("server.pem"),
+        dir.join("server.ext"),
+    );
+    openssl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        path_str(&key),
+        "-out",
+        path_str(&csr),
+    ]);
+    std::fs::write(
+        &ext,
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("write the certificate extensions");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        path_str(&csr),
+        "-CA",
+        path_str(ca),
+        "-CAkey",
+        path_str(ca_key),
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        path_str(&ext),
+        "-out",
+        path_str(&cert),
+    ]);
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+        .expect("chmod the server key");
+}
+
+fn openssl(args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("run openssl (is it installed?)");
+    assert!(
+        out.status.success(),
+        "openssl {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("a UTF-8 temporary path")
 }

@@ -4,6 +4,7 @@
 //! Each first makes the machine ready (idempotently: it only installs what is missing), then
 //! does its one job. Set-up lives in [`setup`], the steps in [`run`] and [`test`].
 
+mod cluster;
 mod cmd;
 mod node;
 mod run;
@@ -19,6 +20,9 @@ commands:
   run     set up this machine, then launch the desktop app
   test    set up this machine, then run every test (UI, Rust, end-to-end under Xvfb)
   setup   only the set-up (Debian packages, npm packages, tauri-driver)
+  cluster [--nodes N]
+          a local deployment of several servers: PostgreSQL, the S3 test server, N airliftd
+          (default 3) and nginx in front, on loopback; prints the URL and an admin token
   screenshots
           copy the screenshots of the last test run (target/screenshots/) into
           tests/screenshots/, the README's folder";
@@ -30,6 +34,7 @@ fn main() -> ExitCode {
         Some("test") => test::test(&args[1..]),
         Some("setup") => setup::setup(setup::Purpose::Test),
         Some("screenshots") => screenshots::screenshots(),
+        Some("cluster") => cluster::cluster(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -41,7 +41,18 @@ const TEST_PACKAGES: &[&str] = &[
     // The PostgreSQL store's tests: airlift-testkit's `postgres` starts a private server
     // (initdb, postgres, pg_isready, psql from /usr/lib/postgresql/15/bin).
     "postgresql-15",
+    // The cluster tests' load balancer (airlift-testkit's `nginx`).
+    "nginx-light",
 ];
+
+/// What `cargo xtask cluster` starts besides airliftd (s3s-fs comes from cargo).
+const CLUSTER_PACKAGES: &[&str] = &["postgresql-15", "nginx-light"];
+
+/// The tools of a local cluster only: PostgreSQL, nginx, s3s-fs.
+pub fn cluster_tools() -> Result<(), String> {
+    install_debian_packages(CLUSTER_PACKAGES)?;
+    s3s_fs().map(|_| ())
+}
 
 /// The tauri-driver release the end-to-end tests speak to (pinned: the 3.x line is alpha).
 const TAURI_DRIVER_VERSION: &str = "2.1.0";

@@ -15,4 +15,9 @@ ota_status: string, progress: number | null, last_update_at: string | null,
 /**
  * The device's last contact with the server (a poll, a report); `None`: none known.
  */
-last_seen_at: string | null, };
+last_seen_at: string | null, 
+/**
+ * The agent it last polled with (`User-Agent`, e.g. `airlift-agent/0.1.0`), as its page
+ * was last fetched; `None`: none known.
+ */
+user_agent: string | null, };

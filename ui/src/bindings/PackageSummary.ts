@@ -21,4 +21,9 @@ stored_encrypted: boolean,
 /**
  * Seed 002's package type.
  */
-payload_type: PayloadKind, };
+payload_type: PayloadKind, 
+/**
+ * Where the server keeps the package's bytes (its object key, e.g.
+ * `firmware/{tenant}/{version}/{sha256}.bin`); `None` until the catalog is synced again.
+ */
+storage_key: string | null, };

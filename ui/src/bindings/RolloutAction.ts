@@ -3,4 +3,4 @@
 /**
  * An operator's action on a rollout.
  */
-export type RolloutAction = "pause" | "resume" | "advance" | "rollback";
+export type RolloutAction = "pause" | "resume" | "advance" | "rollback" | "cancel";

@@ -6,6 +6,7 @@ import type { AppError } from "../ipc";
 import { FieldError } from "../components/FieldError";
 import { keyErrorField, validateNewKey, type KeyErrors, type NewKeyValues } from "./keyForms";
 import { PassphraseFields } from "./PassphraseFields";
+import { ErrorLine } from "../components/ErrorLine";
 
 const EMPTY: NewKeyValues = { name: "", algorithm: "ed25519", passphrase: "", confirm: "" };
 
@@ -75,9 +76,7 @@ export function CreateKeyForm(props: {
         onConfirm={set("confirm")}
       />
       {failure && (
-        <p className="error" role="alert">
-          {failure.message} <code>{failure.code}</code>
-        </p>
+        <ErrorLine error={failure} />
       )}
       <div className="actions">
         <button type="button" onClick={props.onCancel} disabled={busy}>

@@ -15,6 +15,7 @@ export const pkg = (over: Partial<PackageSummary> = {}): PackageSummary => ({
   release_notes: "Fix sensor drift.",
   stored_encrypted: false,
   payload_type: "FILE",
+  storage_key: "firmware/ten_1/2.0.0/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.bin",
   ...over,
 });
 

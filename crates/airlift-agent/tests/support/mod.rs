@@ -68,7 +68,8 @@ impl Env {
         let token = airliftd::token(bin("airliftd"), &data, "acme", "admin", 3600)
             .await
             .unwrap();
-        let api = UserApi::new(Http::new(&server.url, 4).unwrap(), &token);
+        let http = Http::new(&server.url, 4, "airlift-agent-tests").unwrap();
+        let api = UserApi::new(http, &token);
         let profile = api.ensure_profile("gateways", DEVICE_TYPE).await.unwrap();
         let signer = DemoSigner::from_seed([7; 32]);
         ensure_signing_key(&api, &signer, "release").await.unwrap();

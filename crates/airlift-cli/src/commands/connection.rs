@@ -1,4 +1,5 @@
-use airlift_desk::connections::{Connection, Connections, KeyringOrFile, TokenPlace};
+use airlift_desk::connections::{Connections, KeyringOrFile, TokenPlace};
+use airlift_desk::ops::connect::{remove_connection, save_connection};
 use serde_json::json;
 
 use crate::args::{ConnectionCommand, Global};
@@ -13,18 +14,11 @@ pub fn run(out: Output, g: &Global, cmd: &ConnectionCommand) -> Result<u8, Failu
     match cmd {
         ConnectionCommand::Add { name, url } => {
             let token = token_from_env(&g.token_env)?;
-            let conn = Connection {
-                name: name.clone(),
-                url: url.clone(),
-            };
-            // The token first: a connection saved without its token would fail on first use.
-            let place = match &token {
-                Some(token) => Some(tokens.store(name, token)?),
-                None => None,
-            };
-            connections.save(conn.clone(), None, &tokens)?;
+            let saved =
+                save_connection(&mut connections, &tokens, name, url, token.as_ref(), false)?;
+            let place = saved.token_place;
             let value = json!({
-                "connection": conn,
+                "connection": saved.connection,
                 "token_stored": token.is_some(),
                 "token_place": place,
             });
@@ -55,7 +49,7 @@ pub fn run(out: Output, g: &Global, cmd: &ConnectionCommand) -> Result<u8, Failu
             })?;
         }
         ConnectionCommand::Remove { name } => {
-            connections.remove(name, &tokens)?;
+            remove_connection(&mut connections, &tokens, None, name)?;
             out.result(&json!({"removed": name}), || {
                 format!("removed connection {name}")
             })?;

@@ -1,15 +1,12 @@
 //! `devices list | history | create`.
 
-use std::sync::Mutex;
-
 use airlift_core::wire::{CreateDevice, DeviceHistoryEntry};
 use airlift_desk::cache::rows::DeviceRow;
-use airlift_desk::cache::{Cache, Collection, DeviceQuery, MAX_PAGE};
+use airlift_desk::cache::Collection;
+use airlift_desk::ops::devices::devices_starting_with;
+use airlift_desk::ops::sync::sync_fleet;
 use airlift_desk::ops::{self, Session};
-use airlift_desk::sync::{
-    sync_device_history, sync_device_states, sync_devices, sync_rollouts, SyncReport,
-};
-use airlift_desk::DeskError;
+use airlift_desk::sync::sync_device_history;
 use serde_json::json;
 
 use super::{cached, profile};
@@ -54,57 +51,17 @@ pub async fn run(out: Output, ctx: &Context, cmd: &DevicesCommand) -> Result<u8,
     }
 }
 
-/// Devices, then the rollouts and the devices' OTA states from them (the device list itself
-/// carries no OTA state).
-async fn sync_fleet(ctx: &Context, cache: &Mutex<Cache>) -> Result<SyncReport, DeskError> {
-    let conn = ctx.connection_id.as_str();
-    let devices = sync_devices(&ctx.client, cache, conn).await?;
-    sync_rollouts(&ctx.client, cache, conn).await?;
-    sync_device_states(&ctx.client, cache, conn).await?;
-    Ok(SyncReport {
-        listed: devices.listed,
-        ..SyncReport::default()
-    })
-}
-
-/// Every cached device whose id or name starts with `prefix` (any case), in list order.
-fn matching(cache: &Cache, conn: &str, prefix: Option<&str>) -> Result<Vec<DeviceRow>, DeskError> {
-    let mut query = DeviceQuery {
-        text: prefix.map(str::to_owned),
-        limit: MAX_PAGE,
-        ..DeviceQuery::default()
-    };
-    let lower = prefix.map(str::to_ascii_lowercase);
-    let starts = |s: &str| {
-        lower
-            .as_deref()
-            .is_none_or(|p| s.to_ascii_lowercase().starts_with(p))
-    };
-    let mut rows = Vec::new();
-    loop {
-        let page = cache.list_devices(conn, &query)?;
-        rows.extend(
-            page.items
-                .into_iter()
-                .filter(|d| starts(&d.id) || starts(&d.name)),
-        );
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => return Ok(rows),
-        }
-    }
-}
-
 async fn list(out: Output, ctx: &Context, prefix: Option<&str>, limit: u32) -> Result<u8, Failure> {
     let cache = ctx.open_cache()?;
     let conn = ctx.connection_id.as_str();
-    let cached = cached::read(
-        ctx,
-        &cache,
-        Collection::Devices,
-        sync_fleet(ctx, &cache),
-        |c| matching(c, conn, prefix),
-    )
+    let session = Session {
+        client: &ctx.client,
+        cache: &cache,
+        connection_id: conn,
+    };
+    let cached = cached::read(ctx, &cache, Collection::Devices, sync_fleet(session), |c| {
+        devices_starting_with(c, conn, prefix)
+    })
     .await?;
     let total = cached.data.len();
     let devices: Vec<&DeviceRow> = cached.data.iter().take(limit as usize).collect();
@@ -161,20 +118,6 @@ async fn history(
 ) -> Result<u8, Failure> {
     let cache = ctx.open_cache()?;
     let conn = ctx.connection_id.as_str();
-    if csv {
-        let session = Session {
-            client: &ctx.client,
-            cache: &cache,
-            connection_id: conn,
-        };
-        let export = ops::history::export_history(session, device_id, Some(limit as usize)).await?;
-        let export = cached::fresh_enough(ctx, export)?;
-        if let Some(note) = stale_note("history", export.fresh, export.age) {
-            eprintln!("airlift-cli: {note}");
-        }
-        print!("{}", export.data.csv);
-        return Ok(OK);
-    }
     if csv {
         let session = Session {
             client: &ctx.client,

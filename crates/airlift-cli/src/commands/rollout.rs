@@ -64,6 +64,7 @@ pub fn final_code(status: RolloutStatus, outcome: Option<RolloutOutcome>) -> Opt
         }
         (RolloutStatus::Completed, _) => Some(exit::ROLLOUT_SUCCEEDED),
         (RolloutStatus::Paused, _) => Some(exit::ROLLOUT_PAUSED),
+        (RolloutStatus::Cancelled, _) => Some(exit::ROLLOUT_CANCELLED),
         _ => None,
     }
 }
@@ -179,6 +180,7 @@ pub async fn run(out: Output, ctx: &Context, cmd: &RolloutCommand) -> Result<u8,
                 min_batch_success_percent: *min_batch_success_percent,
                 device_timeout_seconds: *device_timeout,
                 allow_downgrade: *allow_downgrade,
+                ..CreateRollout::default()
             };
             let creating = ctx.creating("rollout", &req)?;
             ops::rollouts::start(session(&creating, &cache()?, ctx), &req)
@@ -232,6 +234,9 @@ pub async fn run(out: Output, ctx: &Context, cmd: &RolloutCommand) -> Result<u8,
         }
         RolloutCommand::Rollback { rollout_id } => {
             act(ctx, cache()?, rollout_id, RolloutAct::Rollback).await?
+        }
+        RolloutCommand::Cancel { rollout_id } => {
+            act(ctx, cache()?, rollout_id, RolloutAct::Cancel).await?
         }
     };
     if let RolloutCommand::Status { .. } = cmd {
@@ -314,9 +319,10 @@ async fn wait(
             last_line = line;
         }
         let done = match until {
-            WaitUntil::Completed => s.status == RolloutStatus::Completed,
+            // A cancelled rollout never completes: waiting for it ends too.
+            WaitUntil::Completed => s.status.is_terminal(),
             WaitUntil::Paused | WaitUntil::AnyFinal => {
-                matches!(s.status, RolloutStatus::Completed | RolloutStatus::Paused)
+                s.status.is_terminal() || s.status == RolloutStatus::Paused
             }
         };
         let timed_out = started.elapsed() >= timeout;

@@ -1,4 +1,5 @@
-use airlift_desk::sync::{sync_device_states, sync_devices, sync_packages, sync_rollouts};
+use airlift_desk::ops::sync::sync_all;
+use airlift_desk::ops::Session;
 use serde_json::json;
 
 use crate::context::Context;
@@ -7,17 +8,19 @@ use crate::output::Output;
 
 pub async fn run(out: Output, ctx: &Context) -> Result<u8, Failure> {
     let cache = ctx.open_cache()?;
-    let conn = ctx.connection_id.as_str();
-    let packages = sync_packages(&ctx.client, &cache, conn).await?;
-    let rollouts = sync_rollouts(&ctx.client, &cache, conn).await?;
-    let devices = sync_devices(&ctx.client, &cache, conn).await?;
-    let states = sync_device_states(&ctx.client, &cache, conn).await?;
-    let value = json!({
-        "packages": packages,
-        "rollouts": rollouts,
-        "devices": devices,
-        "device_states": states,
-    });
+    let session = Session {
+        client: &ctx.client,
+        cache: &cache,
+        connection_id: &ctx.connection_id,
+    };
+    let synced = sync_all(session).await?;
+    let value = json!(synced);
+    let (packages, rollouts, devices, states) = (
+        &synced.packages,
+        &synced.rollouts,
+        &synced.devices,
+        &synced.device_states,
+    );
     out.result(&value, || {
         format!(
             "packages: {} listed, {} changed\nrollouts: {} listed, {} changed\ndevices: {} listed \

@@ -12,6 +12,9 @@ use crate::payload::{canonical_json, PayloadType, UrlListEntry};
 pub enum CommandKind {
     OtaStart,
     OtaRollback,
+    /// The rollout that told this device to update was cancelled: stop and install nothing
+    /// more of it (already installed stays installed).
+    OtaCancel,
 }
 
 impl CommandKind {
@@ -19,6 +22,7 @@ impl CommandKind {
         match self {
             CommandKind::OtaStart => "ota_start",
             CommandKind::OtaRollback => "ota_rollback",
+            CommandKind::OtaCancel => "ota_cancel",
         }
     }
 
@@ -26,6 +30,7 @@ impl CommandKind {
         match s {
             "ota_start" => Some(CommandKind::OtaStart),
             "ota_rollback" => Some(CommandKind::OtaRollback),
+            "ota_cancel" => Some(CommandKind::OtaCancel),
             _ => None,
         }
     }

@@ -7,6 +7,7 @@
 //! server with the rules in this crate, so the error message can name the field.
 //! Times are RFC 3339 UTC strings.
 
+mod audit;
 mod device_protocol;
 mod devices;
 mod events;
@@ -18,6 +19,7 @@ mod signing_keys;
 mod tenant;
 mod uploads;
 
+pub use audit::*;
 pub use device_protocol::*;
 pub use devices::*;
 pub use events::*;

@@ -88,6 +88,11 @@ pub struct Package {
     /// encrypted and devices decrypt them (`size_bytes` and `sha256` are the plain bytes').
     #[serde(default)]
     pub datafile_encryption: bool,
+    /// Where the server keeps the package's bytes: their object key in its storage
+    /// (`firmware/{tenant_id}/{version}/{sha256}.bin`, seed 001), under the S3 bucket and
+    /// prefix or the data directory. Always sent; `None` only from an older server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_key: Option<String>,
 }
 
 #[cfg(test)]

@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::device_counters::DeviceCounters;
 use crate::device_state::DeviceRolloutState;
 use crate::eligibility::SkipReason;
+use crate::maintenance_window::MaintenanceWindow;
+use crate::phases::Phase;
+use crate::retry_policy::RetryPolicy;
 use crate::rollout::{RolloutOutcome, RolloutStatus, RolloutTrigger};
 
 /// Seed 001's bulk update strategies.
@@ -77,6 +80,26 @@ pub struct CreateRollout {
     /// `would_downgrade`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_downgrade: bool,
+    /// RFC 3339, in the future: the rollout is `scheduled` and tells no device anything until
+    /// then, when it becomes `active`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_at: Option<String>,
+    /// A phased rollout: it starts with the first phase's slice and advances itself (see
+    /// `airlift_core::phases`). Canary strategy only; `canary_percent`, when given, must be the
+    /// first phase's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phases: Option<Vec<Phase>>,
+    /// The failure threshold applies only once this many devices of the slice have a verdict
+    /// (default 0: from the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_devices: Option<u64>,
+    /// Per-device retries: a failed device is told again after `backoff_seconds ×
+    /// 2^(attempt-1)` and counts as failed only when its last attempt fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryPolicy>,
+    /// Devices are told to start only inside this window (the fleet's time zone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance_window: Option<MaintenanceWindow>,
 }
 
 /// `POST /api/v1/ota/rollouts/{id}/retry-failed`: a new rollout of the same package (and
@@ -140,6 +163,12 @@ pub struct RolloutPreview {
     /// would be refused (409) until it completes. `null` when there is none.
     #[serde(default)]
     pub conflicting_rollout_id: Option<String>,
+    /// A phased rollout's dry run: how many devices each phase will hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase_sizes: Option<Vec<u64>>,
+    /// With a maintenance window: when it next opens (RFC 3339; now if it is open).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_opens_at: Option<String>,
 }
 
 /// One status change, who made it and when. The first entry (`trigger` = `start`) has no
@@ -200,6 +229,30 @@ pub struct RolloutSummary {
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
+    /// When a rollout created with `start_at` starts (it is `scheduled` until then); `null`
+    /// for one that started at creation.
+    #[serde(default)]
+    pub start_at: Option<String>,
+    /// A phased rollout's plan; `null` otherwise.
+    #[serde(default)]
+    pub phases: Option<Vec<Phase>>,
+    /// The phase the slice is in (0-based), for a phased rollout.
+    #[serde(default)]
+    pub current_phase: Option<u32>,
+    /// When the next automatic phase advance is due (RFC 3339), once the current phase's
+    /// slice is decided and healthy; `null` while it waits for verdicts, is held below its
+    /// minimum success rate, is not active, or has no phase left.
+    #[serde(default)]
+    pub next_advance_at: Option<String>,
+    /// Verdicts needed before the failure threshold applies (0: from the first).
+    #[serde(default)]
+    pub min_devices: u64,
+    /// Per-device retries, if any.
+    #[serde(default)]
+    pub retry: Option<RetryPolicy>,
+    /// When devices may be told to start, if limited.
+    #[serde(default)]
+    pub maintenance_window: Option<MaintenanceWindow>,
 }
 
 /// `GET /api/v1/ota/rollouts/{id}`: the summary plus skipped devices and transition history.
@@ -233,4 +286,60 @@ pub struct RolloutDevice {
     pub device_name: Option<String>,
     #[serde(default)]
     pub firmware_version: Option<String>,
+}
+
+/// One failure reason of a rollout (`GET /api/v1/ota/rollouts/{id}/failures`): devices whose
+/// failure message normalizes to the same reason (`airlift_core::failure_reason`) with the
+/// same status, and a few of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureReason {
+    pub reason: String,
+    /// The report status (`INSTALL_ERROR`, `failure`, ...) or `TIMED_OUT`.
+    pub status: String,
+    pub count: u64,
+    /// Up to five of the devices, first failed first.
+    pub sample_device_ids: Vec<String>,
+}
+
+/// `GET /api/v1/ota/rollouts/{id}/failures`: largest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureReasons {
+    pub data: Vec<FailureReason>,
+}
+
+/// One point of a rollout's timeline (`GET /api/v1/ota/rollouts/{id}/timeline`): the device
+/// counts as they stood at the end of minute `at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelinePoint {
+    /// The minute (RFC 3339, seconds zero).
+    pub at: String,
+    pub succeeded: u64,
+    /// Failed and timed out.
+    pub failed: u64,
+    /// Told and not decided (command sent, in progress).
+    pub in_progress: u64,
+    /// Not told yet (scheduled, or outside the slice).
+    pub pending: u64,
+}
+
+impl TimelinePoint {
+    /// The point for `counters` over `targets` eligible devices.
+    pub fn of(at: String, targets: u64, counters: &DeviceCounters) -> Self {
+        let succeeded = counters.successful;
+        let failed = counters.failed_total();
+        let in_progress = counters.command_sent + counters.in_progress;
+        TimelinePoint {
+            at,
+            succeeded,
+            failed,
+            in_progress,
+            pending: targets.saturating_sub(succeeded + failed + in_progress),
+        }
+    }
+}
+
+/// `GET /api/v1/ota/rollouts/{id}/timeline`: oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timeline {
+    pub data: Vec<TimelinePoint>,
 }

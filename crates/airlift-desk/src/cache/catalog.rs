@@ -16,7 +16,8 @@ use super::{get_u64, to_sql_u64, Cache, UpsertStats};
 use crate::error::DeskError;
 
 const PACKAGE_COLUMNS: &str = "id, type, version, device_type, min_version, size_bytes, sha256, \
-                               signature_status, created_at, release_notes, payload_type, stored_encrypted";
+                               signature_status, created_at, release_notes, payload_type, stored_encrypted, \
+                               storage_key";
 
 const ROLLOUT_COLUMNS: &str = "id, package_id, status, counters, created_at, updated_at";
 
@@ -38,8 +39,9 @@ impl Cache {
                 .prepare_cached(
                     "INSERT INTO packages (connection_id, id, type, version, device_type, min_version,
                                            size_bytes, sha256, signature_status, created_at,
-                                           release_notes, payload_type, stored_encrypted)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                                           release_notes, payload_type, stored_encrypted,
+                                           storage_key)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                      ON CONFLICT (connection_id, id) DO UPDATE SET
                          type = excluded.type, version = excluded.version,
                          device_type = excluded.device_type, min_version = excluded.min_version,
@@ -47,7 +49,8 @@ impl Cache {
                          signature_status = excluded.signature_status,
                          created_at = excluded.created_at, release_notes = excluded.release_notes,
                          payload_type = excluded.payload_type,
-                         stored_encrypted = excluded.stored_encrypted
+                         stored_encrypted = excluded.stored_encrypted,
+                         storage_key = COALESCE(excluded.storage_key, packages.storage_key)
                      WHERE (packages.type, packages.version, packages.device_type,
                             packages.size_bytes, packages.sha256, packages.signature_status,
                             packages.created_at) IS NOT (excluded.type, excluded.version,
@@ -56,7 +59,8 @@ impl Cache {
                         OR packages.min_version IS NOT excluded.min_version
                         OR packages.release_notes IS NOT excluded.release_notes
                         OR packages.payload_type IS NOT excluded.payload_type
-                        OR packages.stored_encrypted IS NOT excluded.stored_encrypted",
+                        OR packages.stored_encrypted IS NOT excluded.stored_encrypted
+                        OR packages.storage_key IS NOT COALESCE(excluded.storage_key, packages.storage_key)",
                 )
                 .map_err(fail)?;
             for (p, size) in rows.iter().zip(sizes) {
@@ -75,6 +79,7 @@ impl Cache {
                         p.release_notes,
                         p.payload_type.as_str(),
                         p.stored_encrypted,
+                        p.storage_key,
                     ])
                     .map_err(fail)?;
                 count(&mut stats, changed);
@@ -258,6 +263,7 @@ fn package_from_row(row: &Row<'_>) -> rusqlite::Result<PackageRow> {
         release_notes: row.get(9)?,
         payload_type: parse_column::<PayloadType>(10, &row.get::<_, String>(10)?)?,
         stored_encrypted: row.get(11)?,
+        storage_key: row.get(12)?,
     })
 }
 

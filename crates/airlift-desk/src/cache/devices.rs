@@ -65,23 +65,26 @@ pub struct Page<T, C = DeviceCursor> {
 }
 
 const COLUMNS: &str = "id, name, profile_id, device_type, firmware_version, target_version, \
-                       ota_status, progress, last_update_at, updated_at, last_seen_at, name_key";
+                       ota_status, progress, last_update_at, updated_at, last_seen_at, name_key, \
+                       user_agent";
 
 // The WHERE on the upsert skips rows identical to what is cached: a re-sync of 100k mostly
 // unchanged devices then rewrites only the changed pages, and the count says what changed.
 // The OTA columns (?7..?10) keep their cached value when the row leaves them empty: the device
 // list does not carry them (the rollout sync does), so a device sync must not erase them. A new
 // device nobody updated yet is `idle` (seed 001), stored as such so the state index finds it.
-// The last contact (?13) keeps its cached value when the server has none (it restarted since).
+// The last contact (?13) keeps its cached value when the server has none (it restarted since),
+// and so does the agent (?14), which only a device's own page carries.
 const UPSERT: &str = "
     INSERT INTO devices (connection_id, id, name, profile_id, device_type, firmware_version,
                          target_version, ota_status, progress, last_update_at, updated_at,
-                         name_key, last_seen_at)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, COALESCE(?8, 'idle'), ?9, ?10, ?11, ?12, ?13)
+                         name_key, last_seen_at, user_agent)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, COALESCE(?8, 'idle'), ?9, ?10, ?11, ?12, ?13, ?14)
     ON CONFLICT (connection_id, id) DO UPDATE SET
         name = excluded.name,
         name_key = excluded.name_key,
         last_seen_at = COALESCE(?13, devices.last_seen_at),
+        user_agent = COALESCE(?14, devices.user_agent),
         profile_id = excluded.profile_id,
         device_type = excluded.device_type,
         firmware_version = excluded.firmware_version,
@@ -99,7 +102,8 @@ const UPSERT: &str = "
        OR devices.progress IS NOT COALESCE(?9, devices.progress)
        OR devices.last_update_at IS NOT COALESCE(?10, devices.last_update_at)
        OR devices.updated_at IS NOT excluded.updated_at
-       OR devices.last_seen_at IS NOT COALESCE(?13, devices.last_seen_at)";
+       OR devices.last_seen_at IS NOT COALESCE(?13, devices.last_seen_at)
+       OR devices.user_agent IS NOT COALESCE(?14, devices.user_agent)";
 
 impl Cache {
     /// Inserts or updates `rows` in one transaction with one prepared statement.
@@ -129,6 +133,7 @@ impl Cache {
                         d.updated_at,
                         natural_key(&d.name),
                         d.last_seen_at,
+                        d.user_agent,
                     ])
                     .map_err(fail)?;
                 if changed > 0 {
@@ -367,6 +372,7 @@ fn device_from_row(row: &Row<'_>) -> rusqlite::Result<DeviceRow> {
         last_update_at: row.get(8)?,
         updated_at: row.get(9)?,
         last_seen_at: row.get(10)?,
+        user_agent: row.get(12)?,
     })
 }
 

@@ -30,6 +30,71 @@ pub fn cache_file(dir: &Path, server_url: &str, tenant_id: &str) -> PathBuf {
     dir.join(name)
 }
 
+/// The folder of cache files the desktop app and `airlift-cli` share: `$XDG_CACHE_HOME/airlift`
+/// (default `~/.cache/airlift`). A server and tenant is one file in it whichever front opens
+/// it, so a pending upload one front left is the other's to resume. `None` when neither
+/// `XDG_CACHE_HOME` nor `HOME` is set.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|home| PathBuf::from(home).join(".cache"))
+        })
+        .map(|cache_home| cache_home.join("airlift"))
+}
+
+/// Moves the cache files in `old` (the folder the app kept its caches in before they were
+/// shared) into `dir`, each `.sqlite3` file with its `-wal` and `-shm` companions. A file whose
+/// name `dir` already holds (the same server and tenant, opened by the CLI meanwhile) stays in
+/// `old`: the shared one is newer. Returns how many files moved; a file that cannot be moved
+/// stays where it was (and is logged), a cache the next sync refills.
+pub fn adopt_caches(old: &Path, dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(old) else {
+        return 0;
+    };
+    let databases: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|ext| ext == "sqlite3"))
+        .collect();
+    if databases.is_empty() {
+        return 0;
+    }
+    if let Err(err) = std::fs::create_dir_all(dir) {
+        tracing::warn!(%err, dir = %dir.display(), "could not create the shared cache folder");
+        return 0;
+    }
+    let mut moved = 0;
+    for db in databases {
+        let Some(name) = db.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if dir.join(name).exists() {
+            continue;
+        }
+        // The companions first: a database is visible in `dir` only with its journal.
+        for suffix in ["-wal", "-shm", ""] {
+            let from = old.join(format!("{name}{suffix}"));
+            if !from.exists() {
+                continue;
+            }
+            match std::fs::rename(&from, dir.join(format!("{name}{suffix}"))) {
+                Ok(()) => moved += 1,
+                Err(err) => {
+                    tracing::warn!(%err, file = %from.display(), "could not move a cache file to the shared folder");
+                    break;
+                }
+            }
+        }
+    }
+    // Only succeeds once the old folder is empty.
+    let _ = std::fs::remove_dir(old);
+    moved
+}
+
 /// `HTTP://Example.com:80/api/` → `http://example.com/api`.
 pub fn normalize_url(server_url: &str) -> String {
     let trimmed = server_url.trim().trim_end_matches('/');
@@ -111,6 +176,34 @@ mod tests {
             cache_file(dir, "https://fleet.example.com/other", "t"),
             base
         );
+    }
+
+    #[test]
+    fn the_apps_old_caches_move_to_the_shared_folder_without_overwriting() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (old, dir) = (tmp.path().join("app/caches"), tmp.path().join("shared"));
+        std::fs::create_dir_all(&old).unwrap();
+        let a = cache_file(&old, "https://a.example", "t");
+        let b = cache_file(&old, "https://b.example", "t");
+        std::fs::write(&a, "app a").unwrap();
+        std::fs::write(a.with_extension("sqlite3-wal"), "app a wal").unwrap();
+        std::fs::write(&b, "app b").unwrap();
+        // The CLI already keeps b's file in the shared folder: it stays as it is.
+        std::fs::create_dir_all(&dir).unwrap();
+        let shared_b = cache_file(&dir, "https://b.example", "t");
+        std::fs::write(&shared_b, "cli b").unwrap();
+
+        assert_eq!(adopt_caches(&old, &dir), 2);
+        let shared_a = cache_file(&dir, "https://a.example", "t");
+        assert_eq!(std::fs::read_to_string(&shared_a).unwrap(), "app a");
+        assert_eq!(
+            std::fs::read_to_string(shared_a.with_extension("sqlite3-wal")).unwrap(),
+            "app a wal"
+        );
+        assert_eq!(std::fs::read_to_string(&shared_b).unwrap(), "cli b");
+        assert!(b.exists(), "the file the shared folder already had stays");
+        assert_eq!(adopt_caches(&old, &dir), 0, "a second call moves nothing");
+        assert_eq!(adopt_caches(&tmp.path().join("none"), &dir), 0);
     }
 
     #[test]

@@ -28,6 +28,10 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../../migrations/0009_package_stored_encrypted.sql"
     )),
+    M::up(include_str!("../../migrations/0010_device_agent.sql")),
+    M::up(include_str!(
+        "../../migrations/0011_package_storage_key.sql"
+    )),
 ];
 
 /// How long a write waits for another connection (another window) to finish before failing.

@@ -29,6 +29,10 @@ pub struct DeviceRow {
     /// The device's last contact with the server (RFC 3339), when the server knows one.
     #[serde(default)]
     pub last_seen_at: Option<String>,
+    /// The agent it last polled with (`User-Agent`, e.g. `airlift-agent/0.1.0`), as its page
+    /// was last fetched; lists leave the cached value.
+    #[serde(default)]
+    pub user_agent: Option<String>,
 }
 
 /// One line of a device's history (a status report, a command sent, ...).
@@ -62,6 +66,10 @@ pub struct PackageRow {
     /// Seed 002's package type.
     #[serde(default)]
     pub payload_type: PayloadType,
+    /// Where the server keeps the package's bytes (its object key, e.g.
+    /// `firmware/{tenant}/{version}/{sha256}.bin`); `None` until synced from a server that says.
+    #[serde(default)]
+    pub storage_key: Option<String>,
 }
 
 /// A rollout and its latest device counters.

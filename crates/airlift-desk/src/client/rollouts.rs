@@ -1,8 +1,9 @@
 //! Rollouts (seed 000 / 001) and device histories.
 
 use airlift_core::wire::{
-    AdvanceRollout, CreateRollout, CreatedRollout, DeviceHistoryEntry, ListResponse,
-    RetryFailedRollout, Rollout, RolloutDevice, RolloutPreview, RolloutSummary,
+    AdvanceRollout, AuditEntry, CreateRollout, CreatedRollout, DeviceHistoryEntry, FailureReasons,
+    FleetVersions, ListResponse, RetryFailedRollout, Rollout, RolloutDevice, RolloutPreview,
+    RolloutSummary, Timeline,
 };
 use reqwest::Method;
 
@@ -134,6 +135,33 @@ impl Client {
 
     pub async fn rollback_rollout(&self, id: &str) -> Result<Rollout, DeskError> {
         self.rollout_action(id, "rollback").await
+    }
+
+    /// Cancels a scheduled, active or paused rollout (final).
+    pub async fn cancel_rollout(&self, id: &str) -> Result<Rollout, DeskError> {
+        self.rollout_action(id, "cancel").await
+    }
+
+    /// A rollout's failure reasons, largest first.
+    pub async fn rollout_failures(&self, id: &str) -> Result<FailureReasons, DeskError> {
+        self.get(&format!("/api/v1/ota/rollouts/{}/failures", seg(id)))
+            .await
+    }
+
+    /// A rollout's device counts per minute, oldest first.
+    pub async fn rollout_timeline(&self, id: &str) -> Result<Timeline, DeskError> {
+        self.get(&format!("/api/v1/ota/rollouts/{}/timeline", seg(id)))
+            .await
+    }
+
+    /// Devices per device type and firmware version.
+    pub async fn fleet_versions(&self) -> Result<FleetVersions, DeskError> {
+        self.get("/api/v1/fleet/versions").await
+    }
+
+    /// The audit log, newest first (admin and support); `page.after` is the last entry's id.
+    pub async fn audit(&self, page: &ListParams) -> Result<ListResponse<AuditEntry>, DeskError> {
+        self.get(&format!("/api/v1/audit{}", page.query())).await
     }
 
     /// Raises the canary slice to `canary_percent`.

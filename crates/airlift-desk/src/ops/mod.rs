@@ -3,13 +3,17 @@
 //! CLI subcommand turns its arguments into a call here and the result into its own output, and
 //! decides nothing about the sequence, the job names, or what a stop leaves behind.
 //!
-//! Each operation takes a [`Session`] (client, cache, connection id), reports progress through
-//! a typed callback and stops through a control handle.
+//! An operation on a server's data takes a [`Session`] (client, cache, connection id); a long
+//! one reports progress through a typed callback and stops through a control handle. Reads of
+//! the cache alone (a device search) take the cache; connecting takes the saved connections.
 
+pub mod connect;
+pub mod devices;
 pub mod history;
 pub mod keys;
 pub mod payloads;
 pub mod rollouts;
+pub mod sync;
 pub mod upload;
 
 use std::sync::Mutex;

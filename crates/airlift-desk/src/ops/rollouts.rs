@@ -1,5 +1,5 @@
 //! Starting a rollout and steering one: the app's wizard and action buttons and `airlift-cli
-//! rollout start | retry-failed | pause | resume | advance | rollback` all end here, so the
+//! rollout start | retry-failed | pause | resume | advance | rollback | cancel` all end here, so the
 //! rollout each answers is the server's record after the change, and it is cached at once (the
 //! rollout list shows it before the next sync).
 //!
@@ -20,6 +20,8 @@ pub enum RolloutAct {
     /// Grow the canary slice to this percentage.
     Advance(u32),
     Rollback,
+    /// End it for good (scheduled, active or paused).
+    Cancel,
 }
 
 /// A rollout just created: the server's counts and its full record.
@@ -53,6 +55,7 @@ pub async fn act(s: Session<'_>, id: &str, act: RolloutAct) -> Result<Rollout, D
         RolloutAct::Resume => s.client.resume_rollout(id).await?,
         RolloutAct::Advance(percent) => s.client.advance_rollout(id, percent).await?,
         RolloutAct::Rollback => s.client.rollback_rollout(id).await?,
+        RolloutAct::Cancel => s.client.cancel_rollout(id).await?,
     };
     store_rollout(s.cache, s.connection_id, &rollout)?;
     Ok(rollout)

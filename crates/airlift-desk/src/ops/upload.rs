@@ -298,7 +298,7 @@ fn package_key(
 /// be reached the record stays, so a later discard deletes the parts or a later upload reuses
 /// them.
 pub async fn forget(s: Session<'_>, path: &Path) {
-    if let Err(err) = crate::upload::discard(s.client, s.cache, s.connection_id, path).await {
+    if let Err(err) = crate::upload::discard(s.client, s.cache, path).await {
         tracing::info!(%err, "could not delete an abandoned upload");
     }
 }
@@ -335,12 +335,10 @@ pub struct PendingBuild {
     pub done_bytes: u64,
 }
 
-/// The newest unfinished upload of `connection_id` whose request is known, if any.
-pub fn pending_build(
-    cache: &Mutex<Cache>,
-    connection_id: &str,
-) -> Result<Option<PendingBuild>, DeskError> {
-    let uploads = lock(cache)?.pending_uploads(connection_id)?;
+/// The newest unfinished upload of the cache's server and tenant whose request is known, if
+/// any, whichever front (the app, `airlift-cli upload`) started it.
+pub fn pending_build(cache: &Mutex<Cache>) -> Result<Option<PendingBuild>, DeskError> {
+    let uploads = lock(cache)?.pending_uploads()?;
     Ok(uploads.into_iter().rev().find_map(|p| {
         let request: BuildRequest = serde_json::from_str(p.request.as_deref()?).ok()?;
         let done = u64::try_from(p.parts_acknowledged.len()).unwrap_or(u64::MAX);

@@ -8,7 +8,6 @@
 use std::sync::Mutex;
 
 use airlift_core::device_state::DeviceRolloutState;
-use airlift_core::rollout::RolloutStatus;
 use airlift_core::wire::{RolloutDevice, RolloutSummary};
 
 use super::{SyncReport, PAGE};
@@ -72,8 +71,7 @@ pub async fn sync_device_states(
     }
     let newest_update = rollouts.iter().map(|r| r.updated_at.clone()).max();
     rollouts.retain(|r| {
-        r.status != RolloutStatus::Completed
-            || since.as_deref().is_none_or(|s| r.updated_at.as_str() >= s)
+        !r.status.is_terminal() || since.as_deref().is_none_or(|s| r.updated_at.as_str() >= s)
     });
     rollouts.sort_by(|a, b| a.created_at.cmp(&b.created_at));
 

@@ -19,6 +19,7 @@ pub fn device_row(d: &Device) -> DeviceRow {
         last_update_at: None,
         updated_at: d.created_at.clone(),
         last_seen_at: d.last_seen_at.clone(),
+        user_agent: d.user_agent.clone(),
     }
 }
 
@@ -41,5 +42,6 @@ pub fn package_row(p: &Package) -> PackageRow {
         release_notes: (!p.release_notes.is_empty()).then(|| p.release_notes.clone()),
         stored_encrypted: p.datafile_encryption,
         payload_type: p.payload_type,
+        storage_key: p.storage_key.clone(),
     }
 }

@@ -9,19 +9,18 @@ use crate::cache::Cache;
 use crate::client::Client;
 use crate::error::{DeskError, DeskErrorCode};
 
-/// Deletes every pending upload job of the file at `path` on `connection_id`'s server and
-/// forgets it in the cache; returns how many jobs went. A job the server no longer has is simply
+/// Deletes every pending upload job of the file at `path` on the cache's server (whichever
+/// front started it) and forgets it in the cache; returns how many jobs went. A job the server no longer has is simply
 /// forgotten. If the server cannot be reached the job stays in the cache (and the error is
 /// returned), so a later discard, or a resume, still knows about the parts on the server.
 pub async fn discard(
     client: &Client,
     cache: &Mutex<Cache>,
-    connection_id: &str,
     path: &Path,
 ) -> Result<usize, DeskError> {
     let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     let jobs: Vec<String> = lock(cache)?
-        .pending_uploads(connection_id)?
+        .pending_uploads()?
         .into_iter()
         .filter(|p| p.file_path == path)
         .map(|p| p.job_id)
@@ -38,7 +37,7 @@ pub async fn discard(
                 continue;
             }
         }
-        lock(cache)?.remove_pending_upload(connection_id, &job_id)?;
+        lock(cache)?.remove_pending_upload(&job_id)?;
         removed += 1;
     }
     match first_error {

@@ -110,7 +110,7 @@ pub async fn upload_file(
 ) -> Result<Uploaded, DeskError> {
     let file = resume::LocalFile::stat(&req.path)?;
     check_part_size(req.part_size, file.size)?;
-    let found = resume::find(client, cache, connection_id, &file).await?;
+    let found = resume::find(client, cache, &file).await?;
     let (job_id, part_size, resumed) = match found {
         Some(p) => (p.job_id, p.part_size, true),
         None => {
@@ -126,7 +126,7 @@ pub async fn upload_file(
         }
     };
     if let Some(json) = &req.request_json {
-        lock(cache)?.set_upload_request(connection_id, &job_id, json)?;
+        lock(cache)?.set_upload_request(&job_id, json)?;
     }
 
     let job = client.upload_job(&job_id).await?;
@@ -150,7 +150,6 @@ pub async fn upload_file(
         let transfer = pipeline::Transfer {
             client,
             cache,
-            connection_id,
             job_id: &job_id,
             path: file.path.clone(),
             part_size,
@@ -160,7 +159,7 @@ pub async fn upload_file(
         };
         let (digest, tracker) = transfer.run(on_progress).await?;
         let hex = digest.sha256_hex().as_str().to_owned();
-        lock(cache)?.set_upload_sha256(connection_id, &job_id, &hex)?;
+        lock(cache)?.set_upload_sha256(&job_id, &hex)?;
         cancel.check("the upload")?;
         complete(client, &job_id).await?;
         (
@@ -185,7 +184,7 @@ pub async fn upload_file(
             ),
         ));
     }
-    lock(cache)?.remove_pending_upload(connection_id, &job_id)?;
+    lock(cache)?.remove_pending_upload(&job_id)?;
     Ok(Uploaded {
         job_id,
         image,

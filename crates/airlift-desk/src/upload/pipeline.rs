@@ -36,7 +36,6 @@ enum Item {
 pub(crate) struct Transfer<'a> {
     pub client: &'a Client,
     pub cache: &'a Mutex<Cache>,
-    pub connection_id: &'a str,
     pub job_id: &'a str,
     pub path: PathBuf,
     pub part_size: u64,
@@ -134,7 +133,7 @@ impl Transfer<'_> {
             .cache
             .lock()
             .map_err(|_| DeskError::internal("the offline cache lock was poisoned"))?;
-        cache.ack_upload_part(self.connection_id, self.job_id, number)
+        cache.ack_upload_part(self.job_id, number)
     }
 }
 

@@ -44,16 +44,16 @@ impl LocalFile {
     }
 }
 
-/// The pending upload of this very file whose job the server still has, if any. Pending
-/// uploads of the same path whose file changed, or whose job is gone, are forgotten.
+/// The pending upload of this very file whose job the server still has, if any, whichever front
+/// (the app, the CLI) started it. Pending uploads of the same path whose file changed, or whose
+/// job is gone, are forgotten.
 pub(crate) async fn find(
     client: &Client,
     cache: &Mutex<Cache>,
-    connection_id: &str,
     file: &LocalFile,
 ) -> Result<Option<PendingUpload>, DeskError> {
     let candidates: Vec<PendingUpload> = lock(cache)?
-        .pending_uploads(connection_id)?
+        .pending_uploads()?
         .into_iter()
         .filter(|p| p.file_path == file.path)
         .collect();
@@ -71,12 +71,12 @@ pub(crate) async fn find(
             }
         }
         tracing::info!(job = %p.job_id, "forgetting a stale pending upload");
-        lock(cache)?.remove_pending_upload(connection_id, &p.job_id)?;
+        lock(cache)?.remove_pending_upload(&p.job_id)?;
     }
     Ok(found)
 }
 
-/// Records a new job for `file` before any part is sent.
+/// Records a new job for `file`, started on `connection_id`, before any part is sent.
 pub(crate) fn remember(
     cache: &Mutex<Cache>,
     connection_id: &str,
@@ -86,5 +86,5 @@ pub(crate) fn remember(
 ) -> Result<(), DeskError> {
     let mut cache = lock(cache)?;
     cache.save_pending_upload(connection_id, job_id, &file.path, file.size, part_size)?;
-    cache.set_upload_file_mtime(connection_id, job_id, file.mtime_ms)
+    cache.set_upload_file_mtime(job_id, file.mtime_ms)
 }

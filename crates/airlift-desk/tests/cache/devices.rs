@@ -466,3 +466,42 @@ fn filter_counts_equal_rows_when_devices_are_in_several_rollouts() {
     assert_eq!(count("completed"), 154 - 52);
     assert_eq!(count("idle"), 258 - 154);
 }
+
+#[test]
+fn a_device_keeps_its_agent_until_its_page_names_another() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = cache_path(&dir);
+    let mut cache = open(&path);
+    let mut page = device(1);
+    page.user_agent = Some("airlift-agent/0.1.0".into());
+    cache
+        .upsert_devices(CONN, std::slice::from_ref(&page))
+        .expect("page");
+    assert_eq!(
+        cache.device(CONN, &page.id).expect("read"),
+        Some(page.clone())
+    );
+
+    // A fleet sync's row carries no agent: the cached one stays, and nothing is rewritten.
+    let listed = device(1);
+    let stats = cache
+        .upsert_devices(CONN, std::slice::from_ref(&listed))
+        .expect("list");
+    assert_eq!((stats.written, stats.unchanged), (0, 1));
+    let kept = cache.device(CONN, &page.id).expect("read").expect("row");
+    assert_eq!(kept.user_agent.as_deref(), Some("airlift-agent/0.1.0"));
+
+    // The page after an agent upgrade replaces it, and it survives reopening the file.
+    page.user_agent = Some("airlift-agent/0.2.0".into());
+    let stats = cache
+        .upsert_devices(CONN, std::slice::from_ref(&page))
+        .expect("upgrade");
+    assert_eq!(stats.written, 1);
+    drop(cache);
+    let cache = open(&path);
+    let read = cache.device(CONN, &page.id).expect("read").expect("row");
+    assert_eq!(read.user_agent.as_deref(), Some("airlift-agent/0.2.0"));
+    // Lists carry it too (the row is the same).
+    let listed = page_all(&cache, DeviceSort::Id, None, 10);
+    assert_eq!(listed[0].user_agent.as_deref(), Some("airlift-agent/0.2.0"));
+}

@@ -20,6 +20,7 @@ fn packages_rollouts_and_histories_round_trip() {
         release_notes: Some("Fixes the watchdog".into()),
         stored_encrypted: true,
         payload_type: PayloadType::File,
+        storage_key: Some(format!("firmware/t1/2.0.0/{}.bin", "ab".repeat(32))),
     };
     let mut newer = pkg.clone();
     newer.id = "pkg-2".into();
@@ -41,7 +42,23 @@ fn packages_rollouts_and_histories_round_trip() {
             .unchanged,
         1
     );
-    assert_eq!(cache.package(CONN, "pkg-1").expect("get"), Some(pkg));
+    assert_eq!(
+        cache.package(CONN, "pkg-1").expect("get"),
+        Some(pkg.clone())
+    );
+    // A row without a storage key (an older server's answer) keeps the key already cached.
+    let mut keyless = pkg.clone();
+    keyless.storage_key = None;
+    cache
+        .upsert_packages(CONN, std::slice::from_ref(&keyless))
+        .expect("keyless");
+    assert_eq!(
+        cache
+            .package(CONN, "pkg-1")
+            .expect("get")
+            .and_then(|p| p.storage_key),
+        pkg.storage_key
+    );
 
     let mut rollout = RolloutRow {
         id: "rol-1".into(),
@@ -151,13 +168,13 @@ fn pending_uploads_track_acknowledged_parts() {
         .save_pending_upload(CONN, "job-1", &file, 100 << 20, 8 << 20)
         .expect("save");
     for part in [3, 1, 2, 3] {
-        cache.ack_upload_part(CONN, "job-1", part).expect("ack");
+        cache.ack_upload_part("job-1", part).expect("ack");
     }
     cache
-        .set_upload_sha256(CONN, "job-1", &"cd".repeat(32))
+        .set_upload_sha256("job-1", &"cd".repeat(32))
         .expect("sha");
     let up = cache
-        .pending_upload(CONN, "job-1")
+        .pending_upload("job-1")
         .expect("read")
         .expect("exists");
     assert_eq!(up.parts_acknowledged, vec![1, 2, 3]);
@@ -166,7 +183,7 @@ fn pending_uploads_track_acknowledged_parts() {
     assert_eq!(up.sha256, Some("cd".repeat(32)));
 
     let err = cache
-        .ack_upload_part(CONN, "job-404", 1)
+        .ack_upload_part("job-404", 1)
         .expect_err("unknown job");
     assert_eq!(err.code(), DeskErrorCode::NotFound);
 
@@ -174,18 +191,35 @@ fn pending_uploads_track_acknowledged_parts() {
     cache
         .save_pending_upload(CONN, "job-1", &file, 1, 1)
         .expect("replace");
-    assert!(cache.pending_uploads(CONN).expect("list")[0]
+    assert!(cache.pending_uploads().expect("list")[0]
         .parts_acknowledged
         .is_empty());
-    cache.ack_upload_part(CONN, "job-1", 1).expect("ack");
-    cache.remove_pending_upload(CONN, "job-1").expect("remove");
-    assert!(cache.pending_uploads(CONN).expect("list").is_empty());
+    cache.ack_upload_part("job-1", 1).expect("ack");
+    cache.remove_pending_upload("job-1").expect("remove");
+    assert!(cache.pending_uploads().expect("list").is_empty());
     cache
         .save_pending_upload(CONN, "job-1", &file, 1, 1)
         .expect("again");
-    assert!(cache.pending_uploads(CONN).expect("list")[0]
+    assert!(cache.pending_uploads().expect("list")[0]
         .parts_acknowledged
         .is_empty());
+
+    // The record is the file's (one server and tenant), not a connection name's: what the app
+    // started as "conn-prod" the CLI, naming the server by URL, continues as the same record.
+    cache.ack_upload_part("job-1", 1).expect("ack");
+    cache
+        .save_pending_upload("url:https://fleet.example", "job-2", &file, 1, 1)
+        .expect("another front's job");
+    let all = cache.pending_uploads().expect("list");
+    assert_eq!(
+        all.iter().map(|p| p.job_id.as_str()).collect::<Vec<_>>(),
+        ["job-1", "job-2"]
+    );
+    assert_eq!(all[0].parts_acknowledged, vec![1]);
+    cache
+        .save_pending_upload("url:https://fleet.example", "job-1", &file, 1, 1)
+        .expect("replaced from the other front");
+    assert_eq!(cache.pending_uploads().expect("list").len(), 2);
 }
 
 #[test]
@@ -284,7 +318,7 @@ fn no_secret_reaches_the_cache_files() {
         cache
             .save_pending_upload(CONN, "job-9", &dir.path().join("fw.bin"), 10, 5)
             .expect("upload");
-        cache.ack_upload_part(CONN, "job-9", 1).expect("ack");
+        cache.ack_upload_part("job-9", 1).expect("ack");
         cache
             .mark_synced(CONN, Collection::Devices, Some("cursor-after-dev-000999"))
             .expect("sync");

@@ -1,6 +1,8 @@
 //! Device-token hash → device, in memory, so the chunk hot path does not touch the database
 //! to authenticate. Entries expire after [`TTL`] and are dropped when the device changes
-//! (its firmware version on a successful report); tokens themselves never change.
+//! (its firmware version on a successful report); tokens themselves never change. With several
+//! servers on one database, a device changed or deleted through any of them is dropped here
+//! too, on the database's notice (`crate::cluster::notices`), within a moment.
 //!
 //! Devices are shared (`Arc`), so a hit costs a reference count, not a copy of six strings,
 //! and a reverse index (device id → token hash) makes dropping one device O(1): reports call
@@ -71,6 +73,15 @@ impl TokenCache {
                     map.hash_of_device.remove(&evicted.id);
                 }
             }
+        }
+    }
+
+    /// Forgets every device (the notices of other servers were interrupted: any entry may be
+    /// stale).
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.inner.lock() {
+            map.by_hash.clear();
+            map.hash_of_device.clear();
         }
     }
 

@@ -66,6 +66,13 @@ impl AssignmentCache {
         }
     }
 
+    /// Forgets every device (see `crate::cluster::notices`).
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.inner.lock() {
+            map.clear();
+        }
+    }
+
     pub fn forget(&self, device_id: &str) {
         if let Ok(mut map) = self.inner.lock() {
             map.pop(device_id);

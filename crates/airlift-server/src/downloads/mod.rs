@@ -132,7 +132,11 @@ pub fn open(
             config.download_url_ttl,
         ));
     }
-    let secret = crate::secret_file::load_or_create(&dir.download_url_key())?;
+    let key_file = config
+        .download_url_key_file
+        .clone()
+        .unwrap_or_else(|| dir.download_url_key());
+    let secret = crate::secret_file::load_or_create(&key_file)?;
     let public_url = crate::config::public_url(config, config.listen);
     Ok(DownloadUrls::new(
         Signer::Embedded(EmbeddedSigner::new(&secret, &public_url)),

@@ -1,4 +1,4 @@
-//! Operator actions: pause, resume, advance, rollback. Each is one transaction with a
+//! Operator actions: pause, resume, advance, rollback, cancel. Each is one transaction with a
 //! version-checked row update; an edge seed 000 does not have is FAILED_PRECONDITION and
 //! writes nothing.
 
@@ -26,6 +26,7 @@ pub fn act(
         RolloutAction::Resume => s.agg.resume()?,
         RolloutAction::Advance(p) => s.agg.advance(p)?,
         RolloutAction::Rollback => s.agg.rollback()?,
+        RolloutAction::Cancel => s.agg.cancel()?,
     };
     s.apply(events, &actor)?;
     s.drive()?;

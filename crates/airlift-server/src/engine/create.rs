@@ -14,6 +14,9 @@ use crate::rollouts::NewRollout;
 use crate::store::rollout_port::{RolloutRow, RolloutTx};
 use crate::store::StoreResult;
 
+/// A rollout in one of these no longer holds its devices: another may target them.
+pub const FINISHED: [RolloutStatus; 2] = [RolloutStatus::Completed, RolloutStatus::Cancelled];
+
 /// The plan over the request's devices, checking the package, the rollback package and the
 /// target.
 fn prepare(tx: &mut dyn RolloutTx, tenant: &str, req: &RolloutRequest) -> StoreResult<Plan> {
@@ -61,13 +64,23 @@ pub fn conflict(
     tenant: &str,
     targets: &[String],
 ) -> StoreResult<Option<(String, String)>> {
-    tx.first_targeted(tenant, targets, RolloutStatus::Completed)
+    tx.first_targeted(tenant, targets, &FINISHED)
+}
+
+/// When the request's maintenance window next opens, from `now_unix` (RFC 3339).
+fn window_opens_at(req: &RolloutRequest, now_unix: i64) -> Option<String> {
+    let window = req.maintenance_window.as_ref()?.check().ok()?;
+    let at = window.next_open(now_unix)?;
+    let t = time::OffsetDateTime::from_unix_timestamp(at).ok()?;
+    t.format(&time::format_description::well_known::Rfc3339)
+        .ok()
 }
 
 pub fn preview(
     tx: &mut dyn RolloutTx,
     tenant: &str,
     req: &RolloutRequest,
+    now_unix: i64,
 ) -> StoreResult<RolloutPreview> {
     let plan = prepare(tx, tenant, req)?;
     let conflicting = conflict(tx, tenant, &plan.targets)?.map(|(rollout, _)| rollout);
@@ -80,6 +93,11 @@ pub fn preview(
         skipped_by_reason: plan.skipped_by_reason(),
         skipped: plan.skipped,
         conflicting_rollout_id: conflicting,
+        phase_sizes: req
+            .phases
+            .as_ref()
+            .map(|p| airlift_core::phases::phase_sizes(p, plan.targets.len() as u64)),
+        window_opens_at: window_opens_at(req, now_unix),
     })
 }
 
@@ -93,11 +111,17 @@ pub fn create(
     if let Some((rollout, device)) = conflict(tx, &new.tenant_id, &plan.targets)? {
         return Err(ApiError::rollout_conflict(&rollout, &device).into());
     }
-    let (agg, events) = RolloutAggregate::start(
+    let start = if req.start_at.is_some() {
+        RolloutAggregate::schedule
+    } else {
+        RolloutAggregate::start
+    };
+    let (agg, events) = start(
         plan.targets.len() as u64,
         req.canary_percent,
         req.failure_threshold_percent,
     )?;
+    let agg = agg.with_min_devices(req.min_devices);
     let skipped_json = serde_json::to_string(&plan.skipped)
         .map_err(|e| ApiError::internal(format!("encoding skipped devices: {e}")))?;
     let (kind, profile) = match &req.target {
@@ -112,7 +136,7 @@ pub fn create(
         target_profile_id: profile,
         target_kind: kind.to_owned(),
         strategy: req.strategy,
-        status: RolloutStatus::Active,
+        status: agg.status(),
         canary_percent: req.canary_percent,
         failure_threshold_percent: req.failure_threshold_percent,
         batch_percent: req.batch_percent,
@@ -131,6 +155,24 @@ pub fn create(
         outcome: None,
         retry_of: req.retry_of.clone(),
         allow_downgrade: req.allow_downgrade,
+        start_at: req.start_at.as_ref().map(|s| s.rfc3339.clone()),
+        start_at_unix: req.start_at.as_ref().map(|s| s.unix),
+        phases_json: req
+            .phases
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| ApiError::internal(format!("encoding phases: {e}")))?,
+        last_verdict_unix: None,
+        next_advance_unix: None,
+        min_devices: req.min_devices,
+        retry: req.retry,
+        window_json: req
+            .maintenance_window
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| ApiError::internal(format!("encoding the window: {e}")))?,
     };
     row.change_seq = tx.insert_rollout(&row)?;
     tx.insert_targets(&new.id, 0, &plan.targets, &new.ctx.at)?;

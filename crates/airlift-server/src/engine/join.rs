@@ -16,7 +16,11 @@ use crate::store::rollout_port::RolloutTx;
 use crate::store::{DeviceRecord, NewDevice, StoreResult};
 
 /// The rollouts a new device of their profile joins.
-const JOINABLE: [RolloutStatus; 2] = [RolloutStatus::Active, RolloutStatus::Paused];
+const JOINABLE: [RolloutStatus; 3] = [
+    RolloutStatus::Active,
+    RolloutStatus::Paused,
+    RolloutStatus::Scheduled,
+];
 
 /// Provisions `devices` (all or none) and lets them join their profiles' rollouts.
 pub fn create_devices(

@@ -6,7 +6,10 @@
 //! - [`create`]: create and preview; [`retry`]: retry a completed rollout's failed devices;
 //!   [`actions`]: pause, resume, advance, rollback; [`reports`]: device reports;
 //!   [`timeouts`]: the deadline sweep; [`join`]: devices provisioned into a profile join its
-//!   rollouts; [`settle`]: start-up completion of rollouts an older server left active.
+//!   rollouts; [`settle`]: start-up completion of rollouts an older server left active;
+//!   [`scheduled`]: the timed work besides timeouts: scheduled rollouts start at their
+//!   `start_at`, phased ones advance when their soak is over, devices waiting for a
+//!   maintenance window are told once it opens.
 //!
 //! The functions below run one use case as one unit of work of a [`RolloutUnits`]; a unit
 //! fails as a whole (nothing written) or commits as a whole.
@@ -16,6 +19,7 @@ pub mod create;
 pub mod join;
 pub mod reports;
 pub mod retry;
+pub mod scheduled;
 pub mod session;
 pub mod settle;
 pub mod timeouts;
@@ -64,13 +68,64 @@ fn typed<T: 'static>(out: AnyOutput) -> StoreResult<T> {
         .map_err(|_| ApiError::internal("the store returned another unit's output").into())
 }
 
+/// Rollout `id`'s failure reasons, largest first (NOT_FOUND if it is not the tenant's). The
+/// reasons are counted as devices fail, so this reads one small row per reason.
+pub async fn failure_reasons<U: RolloutUnits + ?Sized>(
+    units: &U,
+    tenant_id: &str,
+    id: &str,
+) -> StoreResult<Vec<airlift_core::wire::FailureReason>> {
+    let (tenant, id) = (tenant_id.to_owned(), id.to_owned());
+    read(units, move |tx| {
+        if tx.rollout(&tenant, &id)?.is_none() {
+            return Err(ApiError::not_found("rollout not found").into());
+        }
+        tx.failure_reasons(&id)
+    })
+    .await
+}
+
+/// The most points a timeline answers (a week of minutes); the newest are kept.
+pub const TIMELINE_POINTS: u32 = 7 * 24 * 60;
+
+/// Rollout `id`'s device counts per minute, oldest first (NOT_FOUND if it is not the
+/// tenant's): one row per minute in which it changed, written by the change itself.
+pub async fn timeline<U: RolloutUnits + ?Sized>(
+    units: &U,
+    tenant_id: &str,
+    id: &str,
+) -> StoreResult<Vec<airlift_core::wire::TimelinePoint>> {
+    let (tenant, id) = (tenant_id.to_owned(), id.to_owned());
+    let points = read(units, move |tx| {
+        if tx.rollout(&tenant, &id)?.is_none() {
+            return Err(ApiError::not_found("rollout not found").into());
+        }
+        tx.timeline(&id, TIMELINE_POINTS)
+    })
+    .await?;
+    Ok(points
+        .into_iter()
+        .map(|(minute, mut p)| {
+            p.at = time::OffsetDateTime::from_unix_timestamp(minute)
+                .ok()
+                .and_then(|t| {
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .unwrap_or_default();
+            p
+        })
+        .collect())
+}
+
 pub async fn preview_rollout<U: RolloutUnits + ?Sized>(
     units: &U,
     tenant_id: &str,
     request: RolloutRequest,
 ) -> StoreResult<RolloutPreview> {
     let tenant = tenant_id.to_owned();
-    read(units, move |tx| create::preview(tx, &tenant, &request)).await
+    let now = crate::ids::unix_now();
+    read(units, move |tx| create::preview(tx, &tenant, &request, now)).await
 }
 
 pub async fn create_rollout<U: RolloutUnits + ?Sized>(
@@ -153,6 +208,74 @@ pub async fn sweep_timeouts<U: RolloutUnits + ?Sized>(
     for (tenant, rollout) in due {
         let (t, r) = (tenant.clone(), rollout.clone());
         let events = write(units, move |tx| timeouts::sweep(tx, &t, &r, now_unix)).await?;
+        out.push(SweptRollout {
+            tenant_id: tenant,
+            rollout_id: rollout,
+            events,
+        });
+    }
+    Ok(out)
+}
+
+/// Starts every scheduled rollout whose `start_at` is at or before `now_unix`, one
+/// transaction each; returns the events to publish per rollout started.
+pub async fn start_scheduled<U: RolloutUnits + ?Sized>(
+    units: &U,
+    now_unix: i64,
+) -> StoreResult<Vec<SweptRollout>> {
+    let due = read(units, move |tx| scheduled::due(tx, now_unix)).await?;
+    let mut out = Vec::new();
+    for (tenant, rollout) in due {
+        let (t, r) = (tenant.clone(), rollout.clone());
+        let events = write(units, move |tx| scheduled::start_one(tx, &t, &r, now_unix)).await?;
+        if !events.is_empty() {
+            out.push(SweptRollout {
+                tenant_id: tenant,
+                rollout_id: rollout,
+                events,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Advances every phased rollout whose soak is over at `now_unix` to its next phase, one
+/// transaction each; returns the events to publish per rollout advanced.
+pub async fn advance_phases<U: RolloutUnits + ?Sized>(
+    units: &U,
+    now_unix: i64,
+) -> StoreResult<Vec<SweptRollout>> {
+    let due = read(units, move |tx| scheduled::phases_due(tx, now_unix)).await?;
+    let mut out = Vec::new();
+    for (tenant, rollout) in due {
+        let (t, r) = (tenant.clone(), rollout.clone());
+        let events = write(units, move |tx| {
+            scheduled::advance_phase(tx, &t, &r, now_unix)
+        })
+        .await?;
+        out.push(SweptRollout {
+            tenant_id: tenant,
+            rollout_id: rollout,
+            events,
+        });
+    }
+    Ok(out)
+}
+
+/// Tells the waiting devices of every rollout whose maintenance window is open at
+/// `now_unix`, one transaction each; returns the rollouts touched (for progress events).
+pub async fn tell_in_windows<U: RolloutUnits + ?Sized>(
+    units: &U,
+    now_unix: i64,
+) -> StoreResult<Vec<SweptRollout>> {
+    let open = read(units, move |tx| scheduled::windows_open(tx, now_unix)).await?;
+    let mut out = Vec::new();
+    for (tenant, rollout) in open {
+        let (t, r) = (tenant.clone(), rollout.clone());
+        let events = write(units, move |tx| {
+            scheduled::tell_in_window(tx, &t, &r, now_unix)
+        })
+        .await?;
         out.push(SweptRollout {
             tenant_id: tenant,
             rollout_id: rollout,

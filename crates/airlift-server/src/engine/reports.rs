@@ -3,8 +3,11 @@
 //! auto-pause, batch advance or completion they cause. A device on the rollback track moves by
 //! core's `rollback_report`; the aggregate finishes the rollback once none is open.
 
+use airlift_core::device_state::DeviceRolloutState;
 use airlift_core::error::ApiError;
+use airlift_core::failure_reason::reason_of;
 use airlift_core::install_status::{classify, ReportOutcome};
+use airlift_core::retry_policy::{decide, RetryDecision};
 use airlift_core::rollout::RolloutStatus;
 use airlift_core::rollout_aggregate::rollback_report;
 use airlift_core::wire::{ReportAccepted, RolloutEventData};
@@ -78,7 +81,7 @@ pub fn record(
             if to != from {
                 let deadline = OPEN.contains(&to).then(|| s.deadline());
                 s.tx.set_rollback_state(rollout, device, to, deadline, &ctx.at)?;
-                if to == airlift_core::device_state::DeviceRolloutState::Successful {
+                if to == DeviceRolloutState::Successful {
                     s.set_firmware(device, &pkg)?;
                 }
             }
@@ -88,15 +91,52 @@ pub fn record(
         _ => {
             let pkg = s.row.package_id.clone();
             let version = package_version(&mut s, &pkg)?;
-            let outcome = classify(report.status, &report.firmware_version, &version);
+            let classified = classify(report.status, &report.firmware_version, &version);
+            // A failed attempt with attempts left is no verdict: the device stays in progress
+            // and is told again after its backoff (core's retry rule).
+            let open_before = t.state.is_some_and(|st| OPEN.contains(&st));
+            let retry = match decide(s.row.retry, classified, t.attempts) {
+                RetryDecision::RetryLater {
+                    after_seconds,
+                    next_attempt,
+                } if open_before && !t.retry_pending => Some((after_seconds, next_attempt)),
+                _ => None,
+            };
+            // A failure repeated while the retry waits is the same failed attempt: it counts
+            // neither as a verdict nor as another attempt.
+            let waiting = t.retry_pending && classified == ReportOutcome::Failed && open_before;
+            let outcome = if retry.is_some() || waiting {
+                ReportOutcome::Progress
+            } else {
+                classified
+            };
             s.track(device)?;
             let events = s.agg.record_report(device, outcome)?;
             s.apply(events, &ctx.actor)?;
+            let failed_now = s.agg.device_state(device) == Some(DeviceRolloutState::Failed);
+            if failed_now && t.state != Some(DeviceRolloutState::Failed) {
+                let reason = reason_of(report.status.as_str(), report.message.as_deref());
+                s.tx.count_failure(rollout, &reason, report.status.as_str(), device)?;
+            }
             let open = s
                 .agg
                 .device_state(device)
                 .is_some_and(|st| OPEN.contains(&st));
-            if outcome == ReportOutcome::Progress && open {
+            if let Some((after, next)) = retry.filter(|_| open) {
+                let at = ctx
+                    .now_unix
+                    .saturating_add(i64::try_from(after).unwrap_or(i64::MAX));
+                s.tx.set_retry(rollout, device, next, Some(at), None)?;
+                let entry = HistoryEntry {
+                    package_id: Some(s.row.package_id.clone()),
+                    message: Some(format!(
+                        "attempt {} failed; attempt {next} in {after} s",
+                        t.attempts
+                    )),
+                    ..s.history(device, "retry_scheduled")
+                };
+                s.tx.append_history(&entry)?;
+            } else if outcome == ReportOutcome::Progress && open && !t.retry_pending {
                 // Progress keeps a device alive: its deadline restarts.
                 let deadline = s.deadline();
                 s.tx.set_deadline(rollout, device, Some(deadline))?;

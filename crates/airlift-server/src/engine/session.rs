@@ -5,11 +5,12 @@
 
 use airlift_core::device_state::DeviceRolloutState;
 use airlift_core::error::ApiError;
+use airlift_core::phases::{self, Phase, PhaseGate};
 use airlift_core::rollout::{
     event_subject, RolloutEventKind, RolloutOutcome, RolloutStatus, RolloutTrigger,
 };
 use airlift_core::rollout_aggregate::{RolloutAggregate, RolloutEvent};
-use airlift_core::wire::{CommandKind, RolloutEventData};
+use airlift_core::wire::{CommandKind, RolloutEventData, TimelinePoint};
 
 use crate::rollouts::drive::{self, StrategySettings};
 use crate::rollouts::{Actor, Ctx};
@@ -26,6 +27,17 @@ const ROLLED_BACK: [DeviceRolloutState; 4] = [
     DeviceRolloutState::Successful,
     DeviceRolloutState::TimedOut,
 ];
+
+/// Devices that were told to update and may still be at it when the rollout is cancelled:
+/// they get `ota_cancel` (a timed-out device may only be slow).
+const TOLD: [DeviceRolloutState; 3] = [
+    DeviceRolloutState::CommandSent,
+    DeviceRolloutState::InProgress,
+    DeviceRolloutState::TimedOut,
+];
+
+/// The failure reason of a device that gave no verdict in time.
+const TIMED_OUT_REASON: &str = "no verdict before the device timeout";
 
 /// A device whose command is out and has no verdict yet (it has a deadline).
 pub const OPEN: [DeviceRolloutState; 2] = [
@@ -65,7 +77,8 @@ impl<'t> Session<'t> {
             row.failure_threshold_percent,
             row.target_count,
             row.counters,
-        )?;
+        )?
+        .with_min_devices(row.min_devices);
         Self::with(tx, row, agg, ctx)
     }
 
@@ -101,7 +114,21 @@ impl<'t> Session<'t> {
             strategy: self.row.strategy,
             batch_percent: self.row.batch_percent,
             min_batch_success_percent: self.row.min_batch_success_percent,
+            window_open: self.window_open(),
         }
+    }
+
+    /// Whether the rollout's maintenance window (if any) is open at this change's time. A
+    /// stored window that no longer checks (a zone the database dropped) keeps devices waiting
+    /// rather than telling them at the wrong time.
+    pub fn window_open(&self) -> bool {
+        let Some(json) = self.row.window_json.as_deref() else {
+            return true;
+        };
+        serde_json::from_str::<airlift_core::maintenance_window::MaintenanceWindow>(json)
+            .ok()
+            .and_then(|w| w.check().ok())
+            .is_some_and(|w| w.is_open(self.ctx.now_unix))
     }
 
     /// When a device sent a command now must have answered.
@@ -131,6 +158,14 @@ impl<'t> Session<'t> {
                     to: RolloutStatus::Active,
                     trigger: "start".to_owned(),
                     kind: RolloutEventKind::Started,
+                    actor: actor.clone(),
+                    outcome: None,
+                }),
+                RolloutEvent::Scheduled => self.transitions.push(PendingTransition {
+                    from: None,
+                    to: RolloutStatus::Scheduled,
+                    trigger: "schedule".to_owned(),
+                    kind: RolloutEventKind::Scheduled,
                     actor: actor.clone(),
                     outcome: None,
                 }),
@@ -171,6 +206,7 @@ impl<'t> Session<'t> {
                 | RolloutTrigger::AllSucceeded
                 | RolloutTrigger::FinishedWithFailures
                 | RolloutTrigger::RollbackFinished
+                | RolloutTrigger::Start
         );
         let outcome = trigger.outcome().filter(|_| to == RolloutStatus::Completed);
         if outcome.is_some() {
@@ -194,10 +230,32 @@ impl<'t> Session<'t> {
         if to == RolloutStatus::Completed {
             self.close()?;
         }
+        if to == RolloutStatus::Cancelled {
+            self.cancel_sent()?;
+        }
         Ok(())
     }
 
+    /// Cancelled: devices not yet told are never told (their `ota_start` commands, if any
+    /// were issued and not acknowledged, are withdrawn), and every device that was told and
+    /// may still be at it gets `ota_cancel` with this rollout's package. Then, as for a
+    /// completed rollout, no deadline is left.
+    fn cancel_sent(&mut self) -> StoreResult<()> {
+        self.tx
+            .cancel_commands(&self.row.id, Some(CommandKind::OtaStart), &self.ctx.at)?;
+        let told = self.tx.targets_in_states(&self.row.id, &TOLD)?;
+        let pkg = self.row.package_id.clone();
+        for device in told {
+            self.issue_command(&device, CommandKind::OtaCancel, &pkg)?;
+        }
+        self.tx.clear_deadlines(&self.row.id)
+    }
+
     fn device_changed(&mut self, device: &str, to: DeviceRolloutState) -> StoreResult<()> {
+        if to.is_terminal() {
+            // A phase soaks from its slice's last verdict.
+            self.row.last_verdict_unix = Some(self.ctx.now_unix);
+        }
         let deadline = OPEN.contains(&to).then(|| self.deadline());
         self.tx
             .set_state(&self.row.id, device, to, deadline, &self.ctx.at)?;
@@ -211,9 +269,11 @@ impl<'t> Session<'t> {
                 self.set_firmware(device, &pkg)?;
             }
             DeviceRolloutState::TimedOut => {
+                self.tx
+                    .count_failure(&self.row.id, TIMED_OUT_REASON, "TIMED_OUT", device)?;
                 let entry = HistoryEntry {
                     package_id: Some(self.row.package_id.clone()),
-                    message: Some("no verdict before the device timeout".to_owned()),
+                    message: Some(TIMED_OUT_REASON.to_owned()),
                     ..self.history(device, "timed_out")
                 };
                 self.tx.append_history(&entry)?;
@@ -228,10 +288,57 @@ impl<'t> Session<'t> {
         let settings = self.settings();
         let events = drive::drive(&mut self.agg, settings)?;
         self.apply(events, &Actor::system())?;
+        self.drive_phases()?;
         self.check_rollback_done()
     }
 
-    fn issue_command(&mut self, device: &str, kind: CommandKind, package: &str) -> StoreResult<()> {
+    /// A phased rollout advances itself (by `system`) to its next phase once the current
+    /// phase's gate is open and its soak is over (core's `phases::gate`); otherwise it keeps
+    /// when the next advance is due, for the sweep and for `GET`. Only while active: a pause
+    /// (auto or by hand) holds the phase, and auto-pause is decided before this runs.
+    fn drive_phases(&mut self) -> StoreResult<()> {
+        let Some(json) = self.row.phases_json.clone() else {
+            return Ok(());
+        };
+        let plan: Vec<Phase> = serde_json::from_str(&json)
+            .map_err(|e| ApiError::internal(format!("stored phases are unreadable: {e}")))?;
+        loop {
+            let gate = phases::gate(
+                &plan,
+                self.agg.canary_percent(),
+                self.agg.counters(),
+                self.row.last_verdict_unix,
+            );
+            let active = self.agg.status() == RolloutStatus::Active;
+            match gate {
+                PhaseGate::Due {
+                    due_unix,
+                    next_percent,
+                } if active => {
+                    if due_unix > self.ctx.now_unix {
+                        self.row.next_advance_unix = Some(due_unix);
+                        return Ok(());
+                    }
+                    let mut events = self.agg.advance(next_percent)?;
+                    if self.window_open() {
+                        events.extend(self.agg.send_commands()?);
+                    }
+                    self.apply(events, &Actor::system())?;
+                }
+                _ => {
+                    self.row.next_advance_unix = None;
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    pub fn issue_command(
+        &mut self,
+        device: &str,
+        kind: CommandKind,
+        package: &str,
+    ) -> StoreResult<()> {
         let change = RangeChange {
             package_id: package,
             ..change(&self.row, &self.ctx)
@@ -317,7 +424,12 @@ impl<'t> Session<'t> {
             counters,
             outcome: self.row.outcome,
             at: self.ctx.at.clone(),
+            last_verdict_unix: self.row.last_verdict_unix,
+            next_advance_unix: self.row.next_advance_unix,
         };
+        let point = TimelinePoint::of(String::new(), self.agg.target_count(), &counters);
+        let minute = self.ctx.now_unix - self.ctx.now_unix.rem_euclid(60);
+        self.tx.record_timeline(&self.row.id, minute, &point)?;
         if !self.tx.update_rollout(&update)? {
             return Err(ApiError::failed_precondition(
                 "the rollout was changed concurrently; retry",

@@ -158,6 +158,27 @@ fn path_rejection(e: PathRejection) -> AppError {
     ApiError::invalid_argument(format!("invalid path parameter: {}", e.body_text())).into()
 }
 
+/// The request's `User-Agent` header (what a device's agent names itself by); never rejects.
+/// Only the header's value is copied (a reference count), not the request's header map.
+pub struct UserAgent(Option<axum::http::HeaderValue>);
+
+impl UserAgent {
+    /// The header as text; `None` without one, or when it is not visible ASCII.
+    pub fn as_str(&self) -> Option<&str> {
+        self.0.as_ref()?.to_str().ok()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(UserAgent(
+            parts.headers.get(axum::http::header::USER_AGENT).cloned(),
+        ))
+    }
+}
+
 /// `axum::extract::Query` with API-shaped rejections (unknown query keys are ignored, as
 /// HTTP caches and proxies sometimes add their own).
 pub struct Query<T>(pub T);

@@ -50,6 +50,10 @@ pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 const MAX_KEPT_ANSWER: usize = 32 * 1024 * 1024;
 /// How often keys past their 24 hours are deleted.
 pub const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
+/// A reservation this old belongs to a request that will never answer (its server was
+/// killed; no create runs this long): the hourly purge frees its key for a retry. A server
+/// starting alone frees every reservation at once (`recovery`).
+pub const ABANDONED_AFTER_SECS: i64 = 3600;
 
 /// The middleware of a create whose JSON body is held in memory (see the module's
 /// documentation).
@@ -351,7 +355,16 @@ pub async fn purge_periodically(state: AppState) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match state.store.purge_idempotency_keys(unix_now(), false).await {
+        // One server of a deployment purges (see `crate::cluster`).
+        if !state.cluster.is_timekeeper() {
+            continue;
+        }
+        let now = unix_now();
+        match state
+            .store
+            .purge_idempotency_keys(now, Some(now - ABANDONED_AFTER_SECS))
+            .await
+        {
             Ok(0) => {}
             Ok(n) => tracing::debug!(keys = n, "expired idempotency keys deleted"),
             Err(e) => tracing::warn!(error = %e, "purging expired idempotency keys failed"),

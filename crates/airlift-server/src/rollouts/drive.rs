@@ -1,6 +1,7 @@
 //! What happens automatically after every change to a rollout: a rolling rollout advances to
 //! its next batch once the current batch is done and healthy enough, and every device the
-//! slice covers gets its `ota_start` command while the rollout is active.
+//! slice covers gets its `ota_start` command while the rollout is active and its maintenance
+//! window (if any) is open.
 
 use airlift_core::error::ApiError;
 use airlift_core::rollout::RolloutStatus;
@@ -13,6 +14,8 @@ pub struct StrategySettings {
     pub strategy: RolloutStrategy,
     pub batch_percent: Option<u32>,
     pub min_batch_success_percent: Option<u32>,
+    /// Devices may be told to start now (no maintenance window, or inside it).
+    pub window_open: bool,
 }
 
 /// Applies the automatic steps; returns their events (all made by `system`).
@@ -24,10 +27,10 @@ pub fn drive(
     if s.strategy == RolloutStrategy::Rolling {
         while let Some(next) = next_batch(agg, s) {
             events.extend(agg.advance(next)?);
-            send_commands(agg, &mut events)?;
+            send_commands(agg, s, &mut events)?;
         }
     }
-    send_commands(agg, &mut events)?;
+    send_commands(agg, s, &mut events)?;
     Ok(events)
 }
 
@@ -52,12 +55,14 @@ fn next_batch(agg: &RolloutAggregate, s: StrategySettings) -> Option<u32> {
     Some(agg.canary_percent().saturating_add(batch).min(100))
 }
 
-/// While active, every scheduled device gets its command (one set-based change).
+/// While active and inside the window, every scheduled device gets its command (one
+/// set-based change); outside the window they wait, scheduled, for the window sweep.
 fn send_commands(
     agg: &mut RolloutAggregate,
+    s: StrategySettings,
     events: &mut Vec<RolloutEvent>,
 ) -> Result<(), ApiError> {
-    if agg.status() == RolloutStatus::Active {
+    if agg.status() == RolloutStatus::Active && s.window_open {
         events.extend(agg.send_commands()?);
     }
     Ok(())

@@ -48,6 +48,7 @@ pub enum RolloutAction {
     Resume,
     Advance(u32),
     Rollback,
+    Cancel,
 }
 
 /// A validated rollout request, with its new id and who asked.

@@ -2,8 +2,13 @@
 //! defaults applied; and the request a retry of a completed rollout's failed devices makes.
 
 use airlift_core::error::ApiError;
+use airlift_core::maintenance_window::MaintenanceWindow;
+use airlift_core::phases::{validate_phases, Phase};
 use airlift_core::policy::validate_percent;
+use airlift_core::retry_policy::RetryPolicy;
 use airlift_core::wire::{CreateRollout, RetryFailedRollout, RolloutStrategy};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 /// The longest per-device timeout a rollout may ask for (30 days).
 pub const MAX_DEVICE_TIMEOUT_SECS: u64 = 30 * 24 * 3600;
@@ -29,9 +34,66 @@ pub struct RolloutRequest {
     pub device_timeout_seconds: u64,
     /// The completed rollout whose failed devices this one retries.
     pub retry_of: Option<String>,
+    /// When a rollout created `scheduled` starts.
+    pub start_at: Option<StartAt>,
+    /// A phased rollout's plan (its first phase is `canary_percent`).
+    pub phases: Option<Vec<Phase>>,
+    /// Verdicts before the failure threshold applies.
+    pub min_devices: u64,
+    /// Per-device retries with exponential backoff.
+    pub retry: Option<RetryPolicy>,
+    /// Devices are told to start only inside it.
+    pub maintenance_window: Option<MaintenanceWindow>,
 }
 
-pub fn validate(body: CreateRollout, default_timeout: u64) -> Result<RolloutRequest, ApiError> {
+/// The largest `min_devices` accepted (more devices than any fleet holds is a typo).
+pub const MAX_MIN_DEVICES: u64 = 100_000_000;
+
+/// A start time as asked (RFC 3339) and in Unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartAt {
+    pub rfc3339: String,
+    pub unix: i64,
+}
+
+/// The longest a rollout may wait for its start (a year): further out is surely a typo.
+pub const MAX_START_DELAY_SECS: i64 = 366 * 24 * 3600;
+
+/// `start_at`: RFC 3339, after `now_unix` and at most [`MAX_START_DELAY_SECS`] ahead.
+fn start_at(s: &str, now_unix: i64) -> Result<StartAt, ApiError> {
+    let t = OffsetDateTime::parse(s.trim(), &Rfc3339).map_err(|_| {
+        ApiError::invalid_argument(format!(
+            "start_at must be an RFC 3339 time such as 2026-12-24T02:00:00Z, got {s:?}"
+        ))
+    })?;
+    let unix = t.unix_timestamp();
+    if unix <= now_unix {
+        return Err(ApiError::invalid_argument(format!(
+            "start_at must be in the future; {s} has passed (leave start_at out to start now)"
+        )));
+    }
+    if unix - now_unix > MAX_START_DELAY_SECS {
+        return Err(ApiError::invalid_argument(format!(
+            "start_at must be within a year from now, got {s}"
+        )));
+    }
+    let utc = t.to_offset(time::UtcOffset::UTC);
+    Ok(StartAt {
+        rfc3339: utc.format(&Rfc3339).unwrap_or_else(|_| s.to_owned()),
+        unix,
+    })
+}
+
+pub fn validate(
+    body: CreateRollout,
+    default_timeout: u64,
+    now_unix: i64,
+) -> Result<RolloutRequest, ApiError> {
+    let start_at = body
+        .start_at
+        .as_deref()
+        .map(|s| start_at(s, now_unix))
+        .transpose()?;
     let package_id = body.package_id.trim().to_owned();
     if package_id.is_empty() {
         return Err(ApiError::invalid_argument("package_id must not be empty"));
@@ -60,6 +122,39 @@ pub fn validate(body: CreateRollout, default_timeout: u64) -> Result<RolloutRequ
             ))
         }
     };
+    let min_devices = body.min_devices.unwrap_or(0);
+    if min_devices > MAX_MIN_DEVICES {
+        return Err(ApiError::invalid_argument(format!(
+            "min_devices must be at most {MAX_MIN_DEVICES}, got {min_devices}"
+        )));
+    }
+    if let Some(retry) = &body.retry {
+        retry.validate()?;
+    }
+    let retry = body.retry;
+    if let Some(w) = &body.maintenance_window {
+        w.check()?;
+    }
+    let maintenance_window = body.maintenance_window.clone();
+    let phases = body.phases.clone();
+    if let Some(plan) = &phases {
+        validate_phases(plan)?;
+        if body.strategy.is_some_and(|s| s != RolloutStrategy::Canary) {
+            return Err(ApiError::invalid_argument(
+                "phases make their own batches: use them with the canary strategy (or none)",
+            ));
+        }
+        if let Some(c) = body.canary_percent.filter(|c| *c != plan[0].percent) {
+            return Err(ApiError::invalid_argument(format!(
+                "a phased rollout starts with its first phase's {}%; canary_percent {c} contradicts it (leave it out)",
+                plan[0].percent
+            )));
+        }
+    }
+    // A phased rollout's slice starts with its first phase.
+    let canary_input = body
+        .canary_percent
+        .or(phases.as_ref().map(|p| p[0].percent));
     let strategy = body.strategy.unwrap_or_default();
     validate_percent(
         "failure_threshold_percent",
@@ -68,13 +163,13 @@ pub fn validate(body: CreateRollout, default_timeout: u64) -> Result<RolloutRequ
     )?;
     let (canary_percent, batch_percent, min_batch) = match strategy {
         RolloutStrategy::Canary => {
-            let c = body.canary_percent.ok_or_else(|| {
+            let c = canary_input.ok_or_else(|| {
                 ApiError::invalid_argument("canary_percent is required for a canary rollout")
             })?;
             (c, None, None)
         }
         RolloutStrategy::AllAtOnce => {
-            if let Some(c) = body.canary_percent.filter(|c| *c != 100) {
+            if let Some(c) = canary_input.filter(|c| *c != 100) {
                 return Err(ApiError::invalid_argument(format!(
                     "an all_at_once rollout schedules 100% at once; canary_percent {c} makes no sense"
                 )));
@@ -88,7 +183,7 @@ pub fn validate(body: CreateRollout, default_timeout: u64) -> Result<RolloutRequ
             validate_percent("batch_percent", b, 1)?;
             let m = body.min_batch_success_percent.unwrap_or(100);
             validate_percent("min_batch_success_percent", m, 0)?;
-            (body.canary_percent.unwrap_or(b), Some(b), Some(m))
+            (canary_input.unwrap_or(b), Some(b), Some(m))
         }
     };
     if strategy != RolloutStrategy::Rolling
@@ -117,6 +212,11 @@ pub fn validate(body: CreateRollout, default_timeout: u64) -> Result<RolloutRequ
         allow_downgrade: body.allow_downgrade,
         device_timeout_seconds: timeout,
         retry_of: None,
+        start_at,
+        phases,
+        min_devices,
+        retry,
+        maintenance_window,
     })
 }
 
@@ -177,5 +277,10 @@ pub fn retry(source: RetrySource, body: RetryFailedRollout) -> Result<RolloutReq
         allow_downgrade: source.allow_downgrade,
         device_timeout_seconds: timeout,
         retry_of: Some(source.rollout_id),
+        start_at: None,
+        phases: None,
+        min_devices: 0,
+        retry: None,
+        maintenance_window: None,
     })
 }

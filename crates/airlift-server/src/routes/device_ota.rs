@@ -14,7 +14,7 @@ use crate::device_protocol::assignments::Readable;
 use crate::device_protocol::config_otau::{config_otau, device_download_urls, DownloadUrls};
 use crate::engine;
 use crate::error::{AppError, AppResult};
-use crate::extract::{self, Path, Query};
+use crate::extract::{self, Path, Query, UserAgent};
 use crate::ids;
 use crate::rollouts::{Actor, Ctx};
 use crate::services::device_reports;
@@ -24,11 +24,13 @@ use crate::store::Assignment;
 /// The largest range one chunk request returns (seed 000: 64 KiB).
 pub const MAX_CHUNK: u64 = 64 * 1024;
 
-/// The poll: reads only (see `device_protocol::deliveries` for how deliveries are counted).
+/// The poll: reads only; a poll that hands out commands waits for the batched write of their
+/// delivery counts (see `device_protocol::deliveries`).
 /// A token the cache does not know is looked up in the same read as the poll itself.
 pub async fn get_ota(
     State(state): State<AppState>,
     token: DeviceToken,
+    agent: UserAgent,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     // The epoch is taken before each read of the commands (see `Deliveries::deliver`).
@@ -44,8 +46,10 @@ pub async fn get_ota(
         },
     };
     device.require_self(&id)?;
-    state.last_seen.touch(&id);
-    let (a, commands) = loop {
+    state
+        .last_seen
+        .touch(device.tenant_id(), &id, agent.as_str());
+    let (a, commands, ticket) = loop {
         let polled = match first_read.take() {
             Some(polled) => polled,
             None => {
@@ -57,10 +61,14 @@ pub async fn get_ota(
             state.assignments.forget(&id);
             return Ok(StatusCode::NO_CONTENT.into_response());
         };
-        if state.deliveries.deliver(epoch, &mut commands).is_ok() {
-            break (a, commands);
+        if let Ok(ticket) = state.deliveries.deliver(epoch, &mut commands) {
+            break (a, commands, ticket);
         }
     };
+    // The deliveries this answer counts are written before the device hears of them.
+    if let Some(ticket) = ticket {
+        state.deliveries.durable(ticket).await?;
+    }
     state.assignments.keep_only(&id, &a.package.id);
     let encryption = match &a.package.data_key {
         Some(k) => Some(state.data_keys.assignment(k, a.package.size_bytes)?),
@@ -200,11 +208,14 @@ pub async fn get_chunk(
 pub async fn report(
     State(state): State<AppState>,
     device: DeviceCaller,
+    agent: UserAgent,
     Path(id): Path<String>,
     body: Result<extract::Json<OtaReport>, AppError>,
 ) -> AppResult<Json<ReportAccepted>> {
     device.require_self(&id)?;
-    state.last_seen.touch(&id);
+    state
+        .last_seen
+        .touch(device.tenant_id(), &id, agent.as_str());
     let extract::Json(body) = body?;
     let report = device_reports::validate(&id, body)?;
     let rollout_id = report.rollout_id.clone();
@@ -228,20 +239,26 @@ pub async fn report(
 pub async fn commands(
     State(state): State<AppState>,
     device: DeviceCaller,
+    agent: UserAgent,
     Path(id): Path<String>,
 ) -> AppResult<Json<DeviceCommands>> {
     device.require_self(&id)?;
-    state.last_seen.touch(&id);
-    let data = loop {
+    state
+        .last_seen
+        .touch(device.tenant_id(), &id, agent.as_str());
+    let (data, ticket) = loop {
         let epoch = state.deliveries.epoch();
         let mut data = state
             .store
             .undelivered_commands(device.tenant_id(), &id)
             .await?;
-        if state.deliveries.deliver(epoch, &mut data).is_ok() {
-            break data;
+        if let Ok(ticket) = state.deliveries.deliver(epoch, &mut data) {
+            break (data, ticket);
         }
     };
+    if let Some(ticket) = ticket {
+        state.deliveries.durable(ticket).await?;
+    }
     Ok(Json(DeviceCommands { data }))
 }
 

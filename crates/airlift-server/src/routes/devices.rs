@@ -8,18 +8,20 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 
-use super::{created, list_response, ListQuery, SyncListQuery};
+use super::{created, list_response, record_change, ListQuery, SyncListQuery};
 use crate::auth::{Caller, Permission};
 use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path, Query};
 use crate::services::fleet::{self, Provisioned};
 use crate::state::AppState;
 use crate::store::DeviceRecord;
+use airlift_core::audit::AuditAction;
 
 fn to_wire(d: DeviceRecord) -> Device {
     Device {
         last_seen_at: None,
         download_url_expires_at: None,
+        user_agent: None,
         device_id: d.id,
         name: d.name,
         profile_id: d.profile_id,
@@ -46,6 +48,20 @@ pub async fn create(
     let extract::Json(body) = body?;
     let mut done = fleet::provision(&*state.store, caller.tenant_id(), vec![body], false).await?;
     let device = provisioned_to_wire(done.remove(0));
+    // Never the token: it is a secret shown once, to this caller only.
+    let d = &device.device;
+    let summary = format!(
+        "device {:?} ({} on {}) provisioned into profile {}",
+        d.name, d.device_type, d.firmware_version, d.profile_id
+    );
+    record_change(
+        &state,
+        &caller,
+        AuditAction::DeviceCreate,
+        &d.device_id,
+        &summary,
+    )
+    .await;
     let location = format!("/api/v1/devices/{}", device.device.device_id);
     Ok(created(&location, device))
 }
@@ -59,6 +75,23 @@ pub async fn create_bulk(
     let extract::Json(body) = body?;
     let done = fleet::provision(&*state.store, caller.tenant_id(), body.devices, true).await?;
     let data: Vec<ProvisionedDevice> = done.into_iter().map(provisioned_to_wire).collect();
+    if let (Some(first), Some(last)) = (data.first(), data.last()) {
+        // One entry for the batch (never a token), named by its first device.
+        let summary = format!(
+            "{} devices provisioned in one batch ({} to {})",
+            data.len(),
+            first.device.device_id,
+            last.device.device_id
+        );
+        record_change(
+            &state,
+            &caller,
+            AuditAction::DeviceCreate,
+            &first.device.device_id,
+            &summary,
+        )
+        .await;
+    }
     Ok(created(
         "/api/v1/devices",
         BulkProvisioned {
@@ -111,6 +144,11 @@ pub async fn get_one(
     caller.require(Permission::Read)?;
     let d = fleet::device(&*state.store, caller.tenant_id(), &id).await?;
     let mut device = with_last_seen(&state, to_wire(d));
+    // The agent it sent since the start (fresher), else the one kept in the database.
+    device.user_agent = match state.last_seen.agent(&id) {
+        Some(agent) => Some(agent),
+        None => state.store.device_agent(caller.tenant_id(), &id).await?,
+    };
     // Support staff see how long the device's download URL lasts (seed 001's expiring URLs):
     // the one its polls get now, renewed by polling. A URL that cannot be made is left out.
     if let Some(a) = state.store.assignment(caller.tenant_id(), &id).await? {

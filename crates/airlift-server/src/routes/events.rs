@@ -3,7 +3,8 @@
 //! Order of operations, so nothing is missed: subscribe to the live channel, replay the table
 //! from `Last-Event-ID` (or `?last_event_id=`), then forward live events, skipping ids already
 //! sent and re-reading the table whenever a live id jumps ahead (an event committed by a
-//! concurrent transaction that is published a moment later) or the channel lags.
+//! concurrent transaction that is published a moment later), the channel lags, or the hub
+//! says events may have been missed (another server's notices were interrupted).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::auth::{Caller, Permission};
 use crate::error::AppResult;
+use crate::events::Live;
 use crate::extract::Query;
 use crate::state::AppState;
 use crate::store::Store;
@@ -96,7 +98,7 @@ async fn forward(
     store: Arc<dyn Store>,
     tenant: String,
     last: u64,
-    mut live: broadcast::Receiver<Arc<crate::events::Published>>,
+    mut live: broadcast::Receiver<Arc<Live>>,
     tx: mpsc::Sender<Event>,
 ) {
     let Some(mut last) = replay(&store, &tenant, last, &tx).await else {
@@ -107,33 +109,36 @@ async fn forward(
             () = tx.closed() => return,
             r = live.recv() => r,
         };
-        match received {
-            Ok(p) if p.tenant_id == tenant => match p.data.id {
-                None => {
-                    if tx.send(to_sse(&p.data)).await.is_err() {
-                        return;
+        let reread = match received {
+            Ok(item) => match &*item {
+                Live::Event(p) if p.tenant_id == tenant => match p.data.id {
+                    None => {
+                        if tx.send(to_sse(&p.data)).await.is_err() {
+                            return;
+                        }
+                        false
                     }
-                }
-                Some(id) if id <= last => {}
-                Some(id) if id == last + 1 => {
-                    last = id;
-                    if tx.send(to_sse(&p.data)).await.is_err() {
-                        return;
+                    Some(id) if id <= last => false,
+                    Some(id) if id == last + 1 => {
+                        last = id;
+                        if tx.send(to_sse(&p.data)).await.is_err() {
+                            return;
+                        }
+                        false
                     }
-                }
-                Some(_) => match replay(&store, &tenant, last, &tx).await {
-                    Some(l) => last = l,
-                    None => return,
+                    Some(_) => true,
                 },
+                Live::Event(_) => false,
+                Live::Resync => true,
             },
-            Ok(_) => {}
-            Err(broadcast::error::RecvError::Lagged(_)) => {
-                match replay(&store, &tenant, last, &tx).await {
-                    Some(l) => last = l,
-                    None => return,
-                }
-            }
+            Err(broadcast::error::RecvError::Lagged(_)) => true,
             Err(broadcast::error::RecvError::Closed) => return,
+        };
+        if reread {
+            match replay(&store, &tenant, last, &tx).await {
+                Some(l) => last = l,
+                None => return,
+            }
         }
     }
 }

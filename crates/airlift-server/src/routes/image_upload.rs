@@ -17,14 +17,15 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::StreamExt as _;
 
-use super::created;
 use super::images::to_wire;
+use super::{created, record_change};
 use crate::auth::{Caller, Permission};
 use crate::crypto::data_keys::parse_flag;
 use crate::error::{AppError, AppResult};
 use crate::extract::body_stream::{capped, check_declared_length, drain};
 use crate::services::image_upload::{self as service, ImageForm, StoredDatafile};
 use crate::state::AppState;
+use airlift_core::audit::AuditAction;
 
 /// The largest text field accepted (a description is at most 4,096 characters).
 const MAX_TEXT_FIELD: usize = 64 * 1024;
@@ -96,6 +97,25 @@ async fn upload(
         stored,
     )
     .await?;
+    let summary = format!(
+        "image {:?} ({} bytes, SHA-256 {}{}) uploaded in one request",
+        image.name,
+        image.size,
+        image.sha256,
+        if image.data_key.is_some() {
+            ", encrypted"
+        } else {
+            ""
+        }
+    );
+    record_change(
+        state,
+        &caller,
+        AuditAction::ImageCreate,
+        &image.id,
+        &summary,
+    )
+    .await;
     Ok(created(
         &format!("/api/v1/ota/images/{}", image.id),
         to_wire(image),

@@ -5,13 +5,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-use super::{list_response, ListQuery};
+use super::{list_response, record_change, ListQuery};
 use crate::auth::{Caller, Permission};
 use crate::error::AppResult;
 use crate::extract::{Path, Query};
 use crate::services::images::{self as service, datafile_uri};
 use crate::state::AppState;
 use crate::store::ImageRecord;
+use airlift_core::audit::AuditAction;
 
 pub fn to_wire(i: ImageRecord) -> FirmwareImage {
     FirmwareImage {
@@ -59,5 +60,13 @@ pub async fn delete(
 ) -> AppResult<StatusCode> {
     caller.require(Permission::Publish)?;
     service::delete(&*state.store, &state.artifacts, caller.tenant_id(), &id).await?;
+    record_change(
+        &state,
+        &caller,
+        AuditAction::ImageDelete,
+        &id,
+        "image deleted",
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }

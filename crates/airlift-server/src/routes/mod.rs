@@ -6,11 +6,13 @@
 //! `Result<Json<T>, AppError>` and check the role before looking at it, so a caller without the
 //! role gets 403 whatever the body, and learns nothing from validation errors.
 
+pub mod audit;
 pub mod device_download;
 pub mod device_ota;
 pub mod devices;
 pub mod downloads;
 pub mod events;
+pub mod fleet_versions;
 pub mod health;
 pub mod image_upload;
 pub mod images;
@@ -29,7 +31,27 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Caller;
+use crate::services::audit::Who;
+use crate::state::AppState;
 use crate::store::{Page, PageOf};
+
+/// Records a change `caller` just made in the audit log (see `crate::services::audit`).
+/// `summary` holds names, versions and numbers only, never a secret.
+pub async fn record_change(
+    state: &AppState,
+    caller: &Caller,
+    action: airlift_core::audit::AuditAction,
+    object_id: &str,
+    summary: &str,
+) {
+    let who = Who {
+        tenant_id: caller.tenant_id().to_owned(),
+        actor: caller.subject.clone(),
+        role: caller.role.as_str().to_owned(),
+    };
+    crate::services::audit::record(&*state.store, &who, action, object_id, summary).await;
+}
 
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 1000;

@@ -5,13 +5,14 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 
-use super::{created, list_response, SyncListQuery};
+use super::{created, list_response, record_change, SyncListQuery};
 use crate::auth::{Caller, Permission};
 use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path, Query};
 use crate::services::packages::{self as service, Publisher};
 use crate::state::AppState;
 use crate::store::PackageRecord;
+use airlift_core::audit::AuditAction;
 
 fn to_wire(p: PackageRecord) -> Package {
     Package {
@@ -38,6 +39,7 @@ fn to_wire(p: PackageRecord) -> Package {
         created_at: p.created_at,
         change_seq: p.change_seq,
         datafile_encryption: p.data_key.is_some(),
+        storage_key: Some(p.storage_key),
     }
 }
 
@@ -57,6 +59,26 @@ pub async fn create(
         data_keys: state.data_keys.clone(),
     };
     let record = service::create(&publisher, &caller.tenant, body).await?;
+    let summary = format!(
+        "{} package {} for {} ({} bytes, {})",
+        record.payload_type.as_str(),
+        record.key.version,
+        record.key.device_type,
+        record.size_bytes,
+        if record.signing_key_id.is_some() {
+            "signed"
+        } else {
+            "unsigned"
+        }
+    );
+    record_change(
+        &state,
+        &caller,
+        AuditAction::PackageCreate,
+        &record.id,
+        &summary,
+    )
+    .await;
     Ok(created(
         &format!("/api/v1/ota/packages/{}", record.id),
         to_wire(record),

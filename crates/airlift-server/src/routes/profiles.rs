@@ -5,13 +5,14 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 
-use super::{created, list_response, ListQuery};
+use super::{created, list_response, record_change, ListQuery};
 use crate::auth::{Caller, Permission};
 use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path, Query};
 use crate::services::fleet;
 use crate::state::AppState;
 use crate::store::ProfileRecord;
+use airlift_core::audit::AuditAction;
 
 fn to_wire(p: ProfileRecord) -> Profile {
     Profile {
@@ -30,6 +31,18 @@ pub async fn create(
     caller.require(Permission::Provision)?;
     let extract::Json(body) = body?;
     let record = fleet::create_profile(&*state.store, caller.tenant_id(), body).await?;
+    let summary = format!(
+        "profile {:?} for device type {} created",
+        record.name, record.device_type
+    );
+    record_change(
+        &state,
+        &caller,
+        AuditAction::ProfileCreate,
+        &record.id,
+        &summary,
+    )
+    .await;
     Ok(created(
         &format!("/api/v1/profiles/{}", record.id),
         to_wire(record),

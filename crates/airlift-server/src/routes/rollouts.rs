@@ -10,7 +10,7 @@ use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 
-use super::{created, list_response, ListQuery};
+use super::{created, list_response, record_change, ListQuery};
 use crate::auth::{Caller, Permission};
 use crate::engine;
 use crate::error::{AppError, AppResult};
@@ -20,6 +20,7 @@ use crate::rollouts::request;
 use crate::rollouts::{Actor, Ctx, NewRollout, RolloutAction};
 use crate::services::rollout_reads::{self, DeviceListWords};
 use crate::state::AppState;
+use airlift_core::audit::AuditAction;
 
 fn actor(caller: &Caller) -> Actor {
     Actor {
@@ -39,7 +40,12 @@ pub async fn create(
 ) -> AppResult<Response> {
     caller.require(Permission::Publish)?;
     let extract::Json(body) = body?;
-    let req = request::validate(body, default_timeout(&state))?;
+    let req = request::validate(body, default_timeout(&state), crate::ids::unix_now())?;
+    let target = match &req.target {
+        request::Target::Profile(p) => format!("profile {p}"),
+        request::Target::Devices(ids) => format!("{} listed devices", ids.len()),
+    };
+    let package_id = req.package_id.clone();
     let new = NewRollout {
         id: ids::new_id("rol"),
         tenant_id: caller.tenant_id().to_owned(),
@@ -48,6 +54,23 @@ pub async fn create(
     };
     let (out, events) = engine::create_rollout(&*state.store, new).await?;
     state.events.publish(caller.tenant_id(), events);
+    let summary = format!(
+        "{} rollout of package {package_id} to {target} created {}: {} of {} eligible devices scheduled at {}%, {} skipped",
+        out.strategy.as_str(),
+        out.status,
+        out.scheduled_count,
+        out.eligible_count,
+        out.canary_percent,
+        out.skipped_count
+    );
+    record_change(
+        &state,
+        &caller,
+        AuditAction::RolloutCreate,
+        &out.rollout_id,
+        &summary,
+    )
+    .await;
     tracing::info!(rollout = %out.rollout_id, scheduled = out.scheduled_count, "rollout started");
     Ok(created(
         &format!("/api/v1/ota/rollouts/{}", out.rollout_id),
@@ -62,7 +85,7 @@ pub async fn preview(
 ) -> AppResult<Json<RolloutPreview>> {
     caller.require(Permission::Read)?;
     let extract::Json(body) = body?;
-    let req = request::validate(body, default_timeout(&state))?;
+    let req = request::validate(body, default_timeout(&state), crate::ids::unix_now())?;
     Ok(Json(
         engine::preview_rollout(&*state.store, caller.tenant_id(), req).await?,
     ))
@@ -162,6 +185,18 @@ async fn act(
     )
     .await?;
     state.events.publish(caller.tenant_id(), events);
+    let (audit_action, what) = match action {
+        RolloutAction::Pause => (AuditAction::RolloutPause, "paused".to_owned()),
+        RolloutAction::Resume => (AuditAction::RolloutResume, "resumed".to_owned()),
+        RolloutAction::Advance(p) => (AuditAction::RolloutAdvance, format!("advanced to {p}%")),
+        RolloutAction::Rollback => (AuditAction::RolloutRollback, "rolled back".to_owned()),
+        RolloutAction::Cancel => (AuditAction::RolloutCancel, "cancelled".to_owned()),
+    };
+    let summary = format!(
+        "rollout of {} {what}; now {}",
+        rollout.summary.package_version, rollout.summary.status
+    );
+    record_change(state, caller, audit_action, id, &summary).await;
     Ok(Json(rollout))
 }
 
@@ -190,6 +225,38 @@ pub async fn rollback(
 ) -> AppResult<Json<Rollout>> {
     caller.require(Permission::Publish)?;
     act(&state, &caller, &id, RolloutAction::Rollback).await
+}
+
+/// `GET /rollouts/{id}/failures`: the failure reasons grouped, largest first.
+pub async fn failures(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<airlift_core::wire::FailureReasons>> {
+    caller.require(Permission::Read)?;
+    let data = engine::failure_reasons(&*state.store, caller.tenant_id(), &id).await?;
+    Ok(Json(airlift_core::wire::FailureReasons { data }))
+}
+
+/// `GET /rollouts/{id}/timeline`: device counts per state over time.
+pub async fn timeline(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<airlift_core::wire::Timeline>> {
+    caller.require(Permission::Read)?;
+    let data = engine::timeline(&*state.store, caller.tenant_id(), &id).await?;
+    Ok(Json(airlift_core::wire::Timeline { data }))
+}
+
+/// `POST /rollouts/{id}/cancel`: scheduled, active or paused → cancelled (final).
+pub async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<Rollout>> {
+    caller.require(Permission::Publish)?;
+    act(&state, &caller, &id, RolloutAction::Cancel).await
 }
 
 pub async fn advance(
@@ -231,6 +298,18 @@ pub async fn retry_failed(
     .await?;
     state.events.publish(caller.tenant_id(), events);
     tracing::info!(rollout = %out.rollout_id, retry_of = %id, scheduled = out.scheduled_count, "rollout of failed devices started");
+    let summary = format!(
+        "rollout {} retries the {} failed or timed-out devices of {id} ({} scheduled)",
+        out.rollout_id, out.eligible_count, out.scheduled_count
+    );
+    record_change(
+        &state,
+        &caller,
+        AuditAction::RolloutRetryFailed,
+        &id,
+        &summary,
+    )
+    .await;
     Ok(created(
         &format!("/api/v1/ota/rollouts/{}", out.rollout_id),
         out,

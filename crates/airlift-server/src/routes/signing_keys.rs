@@ -6,13 +6,14 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 
-use super::created;
+use super::{created, record_change};
 use crate::auth::{Caller, Permission};
 use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path};
 use crate::services::signing_keys as service;
 use crate::state::AppState;
 use crate::store::SigningKeyRecord;
+use airlift_core::audit::AuditAction;
 
 fn to_wire(k: SigningKeyRecord) -> SigningKey {
     SigningKey {
@@ -35,6 +36,20 @@ pub async fn create(
     caller.require(Permission::Administer)?;
     let extract::Json(body) = body?;
     let record = service::create(&*state.store, caller.tenant_id(), body).await?;
+    let summary = format!(
+        "signing key {:?} ({}, fingerprint {}) registered",
+        record.name,
+        record.algorithm.as_str(),
+        record.fingerprint
+    );
+    record_change(
+        &state,
+        &caller,
+        AuditAction::SigningKeyCreate,
+        &record.id,
+        &summary,
+    )
+    .await;
     Ok(created(
         &format!("/api/v1/signing-keys/{}", record.id),
         to_wire(record),
@@ -65,5 +80,13 @@ pub async fn revoke(
 ) -> AppResult<StatusCode> {
     caller.require(Permission::Administer)?;
     service::revoke(&*state.store, caller.tenant_id(), &id).await?;
+    record_change(
+        &state,
+        &caller,
+        AuditAction::SigningKeyRevoke,
+        &id,
+        "signing key revoked: new packages can no longer be signed with it",
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }

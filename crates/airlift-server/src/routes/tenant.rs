@@ -4,12 +4,14 @@ use airlift_core::wire::{ImageQuota, Tenant, UpdateTenant};
 use axum::extract::State;
 use axum::Json;
 
+use super::record_change;
 use crate::auth::{Caller, Permission};
 use crate::error::{AppError, AppResult};
 use crate::extract;
 use crate::services::{images, tenants};
 use crate::state::AppState;
 use crate::store::TenantRecord;
+use airlift_core::audit::AuditAction;
 
 pub fn to_wire(t: TenantRecord, images: ImageQuota) -> Tenant {
     Tenant {
@@ -37,6 +39,19 @@ pub async fn update_tenant(
     caller.require(Permission::Administer)?;
     let extract::Json(body) = body?;
     let quota = images::quota(&*state.store, caller.tenant_id(), state.config.max_images).await?;
+    let audited = caller.clone();
     let tenant = tenants::update(&*state.store, caller.tenant, body).await?;
+    let summary = format!(
+        "tenant settings changed: require_signatures is {}",
+        tenant.require_signatures
+    );
+    record_change(
+        &state,
+        &audited,
+        AuditAction::TenantUpdate,
+        &tenant.id,
+        &summary,
+    )
+    .await;
     Ok(Json(to_wire(tenant, quota)))
 }

@@ -28,7 +28,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use futures_util::{Stream, StreamExt as _};
 
-use super::{created, list_response, ListQuery};
+use super::{created, list_response, record_change, ListQuery};
 use crate::auth::{Caller, Permission};
 use crate::error::{AppError, AppResult};
 use crate::extract::body_stream::{body_error, capped, check_declared_length, drain};
@@ -36,6 +36,7 @@ use crate::extract::{self, Path, Query};
 use crate::services::uploads::{self as service, Part};
 use crate::state::AppState;
 use crate::store::{ChunkRecord, UploadJobRecord};
+use airlift_core::audit::AuditAction;
 
 pub fn job_to_wire(j: UploadJobRecord) -> UploadJob {
     UploadJob {
@@ -86,6 +87,23 @@ pub async fn create_job(
         body.datafile_encryption,
     )
     .await?;
+    let summary = format!(
+        "upload job {:?} created{}",
+        job.name,
+        if body.datafile_encryption {
+            " (encrypted)"
+        } else {
+            ""
+        }
+    );
+    record_change(
+        &state,
+        &caller,
+        AuditAction::UploadJobCreate,
+        &job.id,
+        &summary,
+    )
+    .await;
     Ok(created(
         &format!("/api/v1/ota/upload-jobs/{}", job.id),
         job_to_wire(job),
@@ -121,6 +139,14 @@ pub async fn delete_job(
 ) -> AppResult<StatusCode> {
     caller.require(Permission::Publish)?;
     service::delete_job(&*state.store, &state.artifacts, caller.tenant_id(), &id).await?;
+    record_change(
+        &state,
+        &caller,
+        AuditAction::UploadJobDelete,
+        &id,
+        "upload job deleted with its parts",
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -201,6 +227,18 @@ async fn append(
             },
         )
         .await?;
+        let summary = format!(
+            "image {:?} ({} bytes, SHA-256 {}) made by completing upload job {}",
+            done.image.name, done.image.size, done.image.sha256, done.job_id
+        );
+        record_change(
+            &state,
+            &caller,
+            AuditAction::ImageCreate,
+            &done.image.id,
+            &summary,
+        )
+        .await;
         return Ok(closing_chunk(done));
     };
     let min = state.config.min_chunk_bytes;

@@ -6,6 +6,7 @@
 //! knows nothing of HTTP: handlers (`crate::routes`) extract, authorize, call a service and
 //! serialize its answer.
 
+pub mod audit;
 pub mod device_reports;
 pub mod fleet;
 pub mod image_upload;

@@ -57,7 +57,12 @@ pub trait IdempotencyStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Frees a held key (the request failed: a retry runs again).
     async fn release_idempotency_key(&self, tenant_id: &str, key_hash: &str) -> StoreResult<()>;
-    /// Forgets keys older than [`IDEMPOTENCY_TTL_SECS`], and every reservation when
-    /// `in_flight_too` (at start-up: no request survives a restart). Returns how many.
-    async fn purge_idempotency_keys(&self, now_unix: i64, in_flight_too: bool) -> StoreResult<u64>;
+    /// Forgets keys older than [`IDEMPOTENCY_TTL_SECS`], and reservations made at or before
+    /// `in_flight_before` (at start-up all of them: no request survives a restart; later those
+    /// no request can still be running for, a killed server's). Returns how many.
+    async fn purge_idempotency_keys(
+        &self,
+        now_unix: i64,
+        in_flight_before: Option<i64>,
+    ) -> StoreResult<u64>;
 }

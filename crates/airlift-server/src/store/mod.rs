@@ -81,9 +81,12 @@ pub struct SweptRollout {
 /// implements them all.
 pub trait Store:
     TenantStore
+    + AuditStore
+    + FleetVersionStore
     + FleetStore
     + UploadStore
     + CatalogStore
+    + ClusterStore
     + DataKeyStore
     + RolloutStore
     + EventStore
@@ -98,9 +101,12 @@ pub trait Store:
 
 impl<T> Store for T where
     T: TenantStore
+        + AuditStore
+        + FleetVersionStore
         + FleetStore
         + UploadStore
         + CatalogStore
+        + ClusterStore
         + DataKeyStore
         + RolloutStore
         + EventStore

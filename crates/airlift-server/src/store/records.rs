@@ -40,6 +40,14 @@ pub struct DeviceRecord {
     pub change_seq: u64,
 }
 
+/// The `User-Agent` a device sent, to keep (see `device_protocol::last_seen`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceAgent {
+    pub tenant_id: String,
+    pub device_id: String,
+    pub user_agent: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewDevice {
     pub record: DeviceRecord,
@@ -257,4 +265,30 @@ pub struct RolloutDeviceListing {
     /// Rows to skip: random access for a virtualized table that jumps to any row. Used
     /// instead of the page's keyset `after`, which only fits ascending scheduling order.
     pub offset: Option<u64>,
+}
+
+/// One audit log entry as stored (see `AuditStore`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: String,
+    pub tenant_id: String,
+    /// RFC 3339, as shown.
+    pub at: String,
+    /// The same instant in microseconds since the epoch (what `?since=` compares).
+    pub at_micros: i64,
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub summary: String,
+}
+
+/// What an audit listing keeps (every field optional; all given must match).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    /// Entries at or after this instant (microseconds since the epoch).
+    pub since_micros: Option<i64>,
 }

@@ -38,18 +38,18 @@ pub async fn contract<S: DeviceProtocolStore + ?Sized>(
         .unwrap()
         .is_none());
 
-    // Delivery counts only rise.
+    // Delivery counts add up (two servers' flushes both count).
     store
-        .store_delivery_counts(vec![(command.command_id.clone(), 3)])
+        .add_delivery_counts(vec![(command.command_id.clone(), 3)])
         .await
         .unwrap();
     store
-        .store_delivery_counts(vec![(command.command_id.clone(), 2)])
+        .add_delivery_counts(vec![(command.command_id.clone(), 2)])
         .await
         .unwrap();
     let open = store.undelivered_commands(&a.id, device).await.unwrap();
     assert_eq!(open.len(), 1);
-    assert_eq!(open[0].delivery_count, 3);
+    assert_eq!(open[0].delivery_count, 5);
 
     // Acknowledging: the owner's only, once (a repeat answers the first time).
     assert_eq!(
@@ -105,4 +105,34 @@ pub async fn contract<S: DeviceProtocolStore + ?Sized>(
         ),
         ErrorCode::InvalidArgument
     );
+
+    // Agents: kept per device, replaced by a newer one, never across tenants.
+    assert_eq!(store.device_agent(&a.id, device).await.unwrap(), None);
+    let agent = |tenant: &str, agent: &str| DeviceAgent {
+        tenant_id: tenant.into(),
+        device_id: device.into(),
+        user_agent: agent.into(),
+    };
+    store
+        .store_device_agents(vec![agent(&a.id, "airlift-agent/0.1.0")])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.device_agent(&a.id, device).await.unwrap().as_deref(),
+        Some("airlift-agent/0.1.0")
+    );
+    store
+        .store_device_agents(vec![
+            agent(&a.id, "airlift-agent/0.2.0"),
+            agent(&b.id, "intruder/1.0"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.device_agent(&a.id, device).await.unwrap().as_deref(),
+        Some("airlift-agent/0.2.0"),
+        "another tenant cannot set the device's agent"
+    );
+    assert_eq!(store.device_agent(&b.id, device).await.unwrap(), None);
+    store.store_device_agents(Vec::new()).await.unwrap();
 }

@@ -91,14 +91,28 @@ pub async fn contract<S: IdempotencyStore + ?Sized>(store: &S, a: &TenantRecord,
         }
     );
 
-    // The hourly purge drops only what is past 24 hours; the start-up one every reservation
-    // too.
+    // The hourly purge drops what is past 24 hours and reservations older than it names (a
+    // killed server's); the start-up one every reservation.
     assert_eq!(
         reserve("a", "k3", "f1", t0 + 100).await,
         Reservation::Reserved
     );
     let later = t0 + IDEMPOTENCY_TTL_SECS + 50;
-    assert_eq!(store.purge_idempotency_keys(later, false).await.unwrap(), 2);
-    assert_eq!(store.purge_idempotency_keys(later, true).await.unwrap(), 2);
+    assert_eq!(store.purge_idempotency_keys(later, None).await.unwrap(), 2);
+    assert_eq!(
+        store
+            .purge_idempotency_keys(later, Some(t0 + 99))
+            .await
+            .unwrap(),
+        0,
+        "a younger reservation stays"
+    );
+    assert_eq!(
+        store
+            .purge_idempotency_keys(later, Some(later))
+            .await
+            .unwrap(),
+        2
+    );
     assert_eq!(reserve("a", "k3", "f1", later).await, Reservation::Reserved);
 }

@@ -3,7 +3,9 @@
 //! keys the catalog reports span aggregates). `suites!` runs each on every backend: SQLite in
 //! a temporary file, PostgreSQL in a new database on the test process's cluster.
 
+mod audit;
 mod catalog;
+mod cluster;
 mod data_keys;
 mod device_protocol;
 mod events;
@@ -11,6 +13,7 @@ mod fleet;
 mod idempotency_keys;
 mod rollout_units;
 mod rollouts;
+mod schedules_and_cancel;
 mod seed_000;
 mod tenants;
 mod uploads;
@@ -89,6 +92,7 @@ fn package(tenant: &str, id: &str, version: &str) -> PackageRecord {
 /// Every suite on one store, in order; then what spans aggregates.
 pub async fn contract(store: &dyn Store) {
     let (a, b) = tenants::contract(store).await;
+    audit::contract(store, &a, &b).await;
     idempotency_keys::contract(store, &a, &b).await;
     uploads::contract(store, &a, &b).await;
     catalog::contract(store, &a, &b).await;
@@ -240,6 +244,67 @@ macro_rules! suites {
             async fn engine_walks_seed_000_auto_pause_then_rollback() {
                 let (_guard, store) = $backend::open().await;
                 seed_000::auto_pause_then_rollback(&*store).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn cluster_store_keeps_its_contract() {
+                let (_guard, store) = $backend::open().await;
+                cluster::contract(&*store).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn audit_store_keeps_its_contract() {
+                let (_guard, store) = $backend::open().await;
+                let (a, b) = tenants::contract(&*store).await;
+                audit::contract(&*store, &a, &b).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn engine_starts_a_scheduled_rollout_at_its_time_once() {
+                let (_guard, store) = $backend::open().await;
+                schedules_and_cancel::a_scheduled_rollout_starts_at_its_time_once(&*store).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn engine_cancel_tells_the_told_and_frees_the_devices() {
+                let (_guard, store) = $backend::open().await;
+                schedules_and_cancel::cancel_tells_the_told_and_frees_the_devices(&*store).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn engine_cancels_scheduled_and_paused_rollouts() {
+                let (_guard, store) = $backend::open().await;
+                schedules_and_cancel::cancel_from_scheduled_and_paused(&*store).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn engine_advances_a_phase_after_its_gate_and_soak() {
+                let (_guard, store) = $backend::open().await;
+                schedules_and_cancel::a_phase_advances_after_its_gate_and_soak(&*store).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn engine_holds_an_unhealthy_phase() {
+                let (_guard, store) = $backend::open().await;
+                schedules_and_cancel::an_unhealthy_or_paused_phase_does_not_advance(&*store).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn engine_lets_auto_pause_win_over_a_phase_advance() {
+                let (_guard, store) = $backend::open().await;
+                schedules_and_cancel::auto_pause_wins_over_the_phase_advance(&*store).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn engine_retries_a_failed_device_after_its_backoff() {
+                let (_guard, store) = $backend::open().await;
+                schedules_and_cancel::a_failed_device_is_retried_after_its_backoff(&*store).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn engine_tells_devices_only_inside_the_window() {
+                let (_guard, store) = $backend::open().await;
+                schedules_and_cancel::devices_are_told_only_inside_the_window(&*store).await;
             }
 
             #[tokio::test(flavor = "multi_thread")]

@@ -60,6 +60,8 @@ pub async fn contract<S: RolloutUnits + FleetStore + DeviceProtocolStore + ?Size
                 counters: row.counters,
                 outcome: row.outcome,
                 at: "2026-01-01T00:00:09Z".into(),
+                last_verdict_unix: row.last_verdict_unix,
+                next_advance_unix: row.next_advance_unix,
             };
             let stale = tx.update_rollout(&update(row.version.saturating_sub(1)))?;
             let current = tx.update_rollout(&update(row.version))?;
@@ -83,13 +85,13 @@ pub async fn contract<S: RolloutUnits + FleetStore + DeviceProtocolStore + ?Size
         let tenant = a.id.clone();
         let work: Unit = Box::new(move |tx| {
             let list = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-            let unfinished = RolloutStatus::Completed;
+            let unfinished = &[RolloutStatus::Completed, RolloutStatus::Cancelled];
             let found = (
                 tx.first_targeted(&tenant, &list(&["dev_none", "dev_2", "dev_1"]), unfinished)?,
                 tx.first_targeted(&tenant, &list(&["dev_none"]), unfinished)?,
                 tx.first_targeted(&tenant, &[], unfinished)?,
-                // Rollouts in the status named done do not count.
-                tx.first_targeted(&tenant, &list(&["dev_1"]), RolloutStatus::Active)?,
+                // Rollouts in a status named done do not count.
+                tx.first_targeted(&tenant, &list(&["dev_1"]), &[RolloutStatus::Active])?,
                 tx.first_targeted("tenant-nope", &list(&["dev_1"]), unfinished)?,
             );
             Ok(Box::new(found) as AnyOutput)

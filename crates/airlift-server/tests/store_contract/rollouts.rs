@@ -35,6 +35,11 @@ pub async fn start<S: RolloutUnits + ?Sized>(store: &S, a: &TenantRecord) -> Str
         allow_downgrade: false,
         device_timeout_seconds: 3600,
         retry_of: None,
+        start_at: None,
+        phases: None,
+        min_devices: 0,
+        retry: None,
+        maintenance_window: None,
     };
     let (created, events) = create_rollout(
         store,

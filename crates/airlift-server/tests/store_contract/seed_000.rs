@@ -19,11 +19,11 @@ const OLD: &str = "1.0.1";
 
 /// A tenant with the package (2.0.0 for temp-sensors from 1.0.0), its rollback package, and a
 /// profile of `devices` temp-sensors on 1.0.0 (`dev_000`...), plus extra devices as given.
-struct Fleet<'s> {
+pub(super) struct Fleet<'s> {
     /// Any backend: the walk-through names only the store traits.
-    store: &'s dyn Store,
-    tenant: String,
-    devices: Vec<String>,
+    pub(super) store: &'s dyn Store,
+    pub(super) tenant: String,
+    pub(super) devices: Vec<String>,
 }
 
 fn device(id: &str, device_type: &str, version: &str) -> NewDevice {
@@ -42,7 +42,7 @@ fn device(id: &str, device_type: &str, version: &str) -> NewDevice {
     }
 }
 
-async fn fleet(store: &dyn Store, devices: usize, extra: Vec<NewDevice>) -> Fleet<'_> {
+pub(super) async fn fleet(store: &dyn Store, devices: usize, extra: Vec<NewDevice>) -> Fleet<'_> {
     let tenant = store.ensure_tenant("acme").await.unwrap().id;
     store
         .create_package(package(&tenant, "pkg_2a0f", NEW))
@@ -76,7 +76,7 @@ async fn fleet(store: &dyn Store, devices: usize, extra: Vec<NewDevice>) -> Flee
     }
 }
 
-fn release_manager() -> Ctx {
+pub(super) fn release_manager() -> Ctx {
     Ctx::now(Actor {
         name: "rm@acme".into(),
         role: "release-manager".into(),
@@ -84,7 +84,7 @@ fn release_manager() -> Ctx {
 }
 
 /// Seed 000's request: the profile, a canary percentage, a threshold, the rollback package.
-fn request(canary_percent: u32, failure_threshold_percent: u32) -> RolloutRequest {
+pub(super) fn request(canary_percent: u32, failure_threshold_percent: u32) -> RolloutRequest {
     RolloutRequest {
         package_id: "pkg_2a0f".into(),
         target: Target::Profile("prof_temp_v2".into()),
@@ -98,6 +98,11 @@ fn request(canary_percent: u32, failure_threshold_percent: u32) -> RolloutReques
         allow_downgrade: false,
         device_timeout_seconds: 3600,
         retry_of: None,
+        start_at: None,
+        phases: None,
+        min_devices: 0,
+        retry: None,
+        maintenance_window: None,
     }
 }
 
@@ -123,12 +128,16 @@ impl Fleet<'_> {
         created.rollout_id
     }
 
-    async fn rollout(&self, id: &str) -> Rollout {
+    pub(super) async fn rollout(&self, id: &str) -> Rollout {
         self.store.rollout(&self.tenant, id).await.unwrap().unwrap()
     }
 
     /// The rollout's devices in `state` (`None`: not yet in the slice), in scheduling order.
-    async fn in_state(&self, id: &str, state: Option<DeviceRolloutState>) -> Vec<String> {
+    pub(super) async fn in_state(
+        &self,
+        id: &str,
+        state: Option<DeviceRolloutState>,
+    ) -> Vec<String> {
         let listing = RolloutDeviceListing {
             state: match state {
                 Some(s) => DeviceStateFilter::State(s),
@@ -153,7 +162,7 @@ impl Fleet<'_> {
     }
 
     /// What the device's poll reads: its command and the package it names.
-    async fn told(&self, device: &str) -> Option<(CommandKind, String)> {
+    pub(super) async fn told(&self, device: &str) -> Option<(CommandKind, String)> {
         let (assignment, commands) = self
             .store
             .device_poll(&self.tenant, device)
@@ -164,7 +173,13 @@ impl Fleet<'_> {
     }
 
     /// The device acknowledges the commands it received (persistent RPC), then reports.
-    async fn report(&self, id: &str, device: &str, version: &str, status: InstallStatus) -> String {
+    pub(super) async fn report(
+        &self,
+        id: &str,
+        device: &str,
+        version: &str,
+        status: InstallStatus,
+    ) -> String {
         let now = airlift_server::ids::now();
         for c in self
             .store
@@ -193,7 +208,7 @@ impl Fleet<'_> {
         accepted.rollout_status
     }
 
-    async fn act(&self, id: &str, action: RolloutAction) -> StoreResult<Rollout> {
+    pub(super) async fn act(&self, id: &str, action: RolloutAction) -> StoreResult<Rollout> {
         engine::rollout_action(self.store, &self.tenant, id, action, release_manager())
             .await
             .map(|(r, _)| r)
@@ -209,7 +224,7 @@ impl Fleet<'_> {
     }
 }
 
-fn triggers(r: &Rollout) -> Vec<&str> {
+pub(super) fn triggers(r: &Rollout) -> Vec<&str> {
     r.transitions.iter().map(|t| t.trigger.as_str()).collect()
 }
 

@@ -103,7 +103,10 @@ pub async fn env_on(
     let token = airliftd::token_with(bin, dir.path(), &database_args, "acme", "admin", 3600)
         .await
         .unwrap();
-    let api = UserApi::new(Http::new(&server.url, 16).unwrap(), &token);
+    let api = UserApi::new(
+        Http::new(&server.url, 16, airlift_sim::USER_AGENT).unwrap(),
+        &token,
+    );
     let profile = api.ensure_profile("sensors", "temp-sensor").await.unwrap();
     let signer = DemoSigner::from_seed([1; 32]);
     ensure_signing_key(&api, &signer, "release").await.unwrap();

@@ -6,6 +6,7 @@ import { CopyButton } from "../../components/CopyButton";
 import { routeHash, startRolloutHash } from "../../lib/route";
 import { PAYLOAD_LABEL } from "./PayloadBadge";
 import { SignatureBadge } from "./SignatureBadge";
+import { ErrorLine } from "../../components/ErrorLine";
 
 /** One package: every field, its release notes and the rollouts that used it. */
 export function PackageDetailPanel({ id, onClose }: { id: string; onClose: () => void }) {
@@ -14,7 +15,7 @@ export function PackageDetailPanel({ id, onClose }: { id: string; onClose: () =>
   if (detail.error) {
     return (
       <aside className="detail" aria-label="Package detail">
-        <p className="error" role="alert">{(detail.error as unknown as ipc.AppError).message}</p>
+        <ErrorLine error={detail.error as unknown as ipc.AppError} />
       </aside>
     );
   }
@@ -65,6 +66,17 @@ export function PackageDetailPanel({ id, onClose }: { id: string; onClose: () =>
         <dd data-testid="detail-storage">
           {p.stored_encrypted ? "Encrypted on the server (AES-256-GCM); devices decrypt what they download" : "Plain"}
         </dd>
+        <dt>Storage key</dt>
+        {p.storage_key ? (
+          <dd className="sha-full" title="The object holding the package's bytes, in the server's storage (its S3 bucket and prefix, or its data folder)">
+            <code data-testid="detail-storage-key">{p.storage_key}</code>
+            <CopyButton text={p.storage_key} label="Copy storage key" />
+          </dd>
+        ) : (
+          <dd className="muted" data-testid="detail-storage-key">
+            Not known yet: refresh the catalog while the server is reachable
+          </dd>
+        )}
         <dt>Created</dt>
         <dd>{formatTime(p.created_at)}</dd>
       </dl>

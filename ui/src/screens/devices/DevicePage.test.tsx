@@ -5,6 +5,7 @@ import { connections } from "../../test/fixtures";
 import { renderApp } from "../../test/render";
 import { DevicesScreen } from "./DevicesScreen";
 import { describeEntry } from "./timeline";
+import { agentLabel } from "./agent";
 import { detail, entry } from "./fixtures";
 
 afterEach(() => clearMocks());
@@ -96,6 +97,44 @@ describe("device page", () => {
     });
     renderApp(<DevicesScreen deviceId="dev_01abc" navigate={() => {}} onOpenSettings={() => {}} />);
     expect(await screen.findByTestId("device-contact")).toHaveTextContent("Last contact just now (cached)");
+  });
+
+  it("names the device's agent and version with its last contact", async () => {
+    const seen = new Date(Date.now() - 2.5 * 60_000).toISOString();
+    mockIPC((cmd) => {
+      if (cmd === "connections_list") return connections;
+      if (cmd === "device_detail")
+        return detail({ device: { ...detail().device, last_seen_at: seen, user_agent: "airlift-agent/0.1.0" } });
+      return null;
+    });
+    const { unmount } = renderApp(
+      <DevicesScreen deviceId="dev_01abc" navigate={() => {}} onOpenSettings={() => {}} />,
+    );
+    const agent = await screen.findByTestId("device-agent");
+    expect(agent).toHaveTextContent(/^airlift-agent 0\.1\.0 · last contact 2 min ago$/);
+    expect(agent).toHaveAttribute("title", "airlift-agent/0.1.0");
+    unmount();
+    clearMocks();
+    // No contact since the server started (the agent kept from before): the agent alone.
+    mockIPC((cmd) => {
+      if (cmd === "connections_list") return connections;
+      if (cmd === "device_detail") return detail({ device: { ...detail().device, user_agent: "airlift-sim/0.1.0" } });
+      return null;
+    });
+    const again = renderApp(<DevicesScreen deviceId="dev_01abc" navigate={() => {}} onOpenSettings={() => {}} />);
+    expect(await screen.findByTestId("device-agent")).toHaveTextContent(/^airlift-sim 0\.1\.0$/);
+    again.unmount();
+    clearMocks();
+    backend();
+    renderApp(<DevicesScreen deviceId="dev_01abc" navigate={() => {}} onOpenSettings={() => {}} />);
+    expect(await screen.findByTestId("device-agent")).toHaveTextContent("Not known");
+  });
+
+  it("reads an agent's name and version from its User-Agent", () => {
+    expect(agentLabel("airlift-agent/0.1.0")).toBe("airlift-agent 0.1.0");
+    expect(agentLabel(" Mozilla/5.0 (X11; Linux) ")).toBe("Mozilla 5.0");
+    expect(agentLabel("curl")).toBe("curl");
+    expect(agentLabel("odd/")).toBe("odd/");
   });
 
   it("falls back to the ids when the names are not cached", async () => {

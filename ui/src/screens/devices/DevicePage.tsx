@@ -6,6 +6,7 @@ import { formatAge, formatClock, formatTime } from "../../lib/format";
 import { useNow } from "../../lib/useNow";
 import { routeHash } from "../../lib/route";
 import { CopyButton } from "../../components/CopyButton";
+import { agentLabel } from "./agent";
 import { rolloutStateLabel } from "./status";
 import { StatusBadge } from "./StatusBadge";
 import { Timeline } from "./Timeline";
@@ -40,6 +41,26 @@ function Contact({ lastSeen, now, fresh }: { lastSeen: string | null; now: numbe
   return (
     <span className={`contact ${online ? "online" : "offline"}`} data-testid="device-contact" title={formatTime(lastSeen ?? "")}>
       <span className="dot" aria-hidden="true" /> {online ? "Online" : "Offline"} · last contact {ago}
+    </span>
+  );
+}
+
+/** Which agent the device polls with and how long ago it last did: "airlift-agent 0.1.0 · last
+ *  contact 2 min ago". The full `User-Agent` is in the tooltip. */
+function Agent({ userAgent, lastSeen, now }: { userAgent: string | null; lastSeen: string | null; now: number }) {
+  if (!userAgent) {
+    return (
+      <span className="muted" data-testid="device-agent">
+        Not known (the device has not named its agent yet)
+      </span>
+    );
+  }
+  const at = lastSeen ? new Date(lastSeen).getTime() : Number.NaN;
+  const contact = Number.isNaN(at) ? "" : ` · last contact ${formatAge(at, now).replace(/ old$/, " ago")}`;
+  return (
+    <span data-testid="device-agent" title={userAgent}>
+      {agentLabel(userAgent)}
+      {contact}
     </span>
   );
 }
@@ -144,6 +165,10 @@ export function DevicePage({ id, onBack }: Props) {
             <dt>Contact</dt>
             <dd>
               <Contact lastSeen={d.last_seen_at} now={now} fresh={data.fresh} />
+            </dd>
+            <dt>Agent</dt>
+            <dd>
+              <Agent userAgent={d.user_agent} lastSeen={d.last_seen_at} now={now} />
             </dd>
             <dt>Current version</dt>
             <dd className="strong" data-testid="current-version">{d.current_version ?? "—"}</dd>

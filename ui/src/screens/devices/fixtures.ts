@@ -15,6 +15,7 @@ export const device = (over: Partial<DeviceListItem> = {}): DeviceListItem => ({
   progress: 75,
   last_update_at: "2026-11-23T10:05:00Z",
   last_seen_at: null,
+  user_agent: null,
   ...over,
 });
 

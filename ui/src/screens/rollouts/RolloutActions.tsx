@@ -7,20 +7,21 @@ import { Dialog } from "./Dialog";
 import { routeHash } from "../../lib/route";
 import { thresholdSentence } from "./model";
 import { useRetryFailed, useRolloutAction } from "./queries";
+import { ErrorLine } from "../../components/ErrorLine";
 
 /** Devices a canary of `percent` covers: ceil(percent × eligible / 100), as the server counts. */
 export function sliceSize(eligible: number, percent: number): number {
   return Math.min(eligible, Math.ceil((percent * eligible) / 100));
 }
 
-/** Pause, Resume, Advance and Rollback, enabled as the rollout's `actions` say (none on a
+/** Pause, Resume, Advance, Rollback and Cancel, enabled as the rollout's `actions` say (none on a
  *  completed rollout); Retry failed devices on a completed rollout that has some. Resume and Advance at or above the failure
  *  threshold ask first, stating the numbers. */
 export function RolloutActions({ detail }: { detail: RolloutDetail }) {
   const r = detail.rollout;
   const act = useRolloutAction(r.id);
   const retry = useRetryFailed(r.id);
-  const [dialog, setDialog] = useState<"advance" | "rollback" | "resume" | "retry" | null>(null);
+  const [dialog, setDialog] = useState<"advance" | "rollback" | "resume" | "retry" | "cancel" | null>(null);
   const overThreshold = r.at_or_above_threshold;
   const [percentText, setPercentText] = useState("");
   const allowed = (a: RolloutAction) => detail.actions.includes(a);
@@ -33,6 +34,10 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
     typeof parsed === "string" ? parsed : parsed <= r.canary_percent ? `Advancing raises the slice: enter more than the current ${r.canary_percent} %.` : null;
   const newDevices = typeof parsed === "number" && !advanceProblem ? Math.max(0, sliceSize(r.eligible_count, parsed) - r.in_slice) : 0;
   const withdrawn = r.counters.scheduled;
+  // Cancel: devices told (command out, installing, or silent past the deadline) get ota_cancel;
+  // the rest of the rollout's devices are never told.
+  const told = r.counters.command_sent + r.counters.in_progress + r.counters.timed_out;
+  const neverTold = Math.max(0, r.eligible_count - r.in_slice) + r.counters.scheduled;
 
   const button = (a: RolloutAction, label: string, onClick: () => void, cls?: string) => (
     <button
@@ -52,7 +57,7 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
       <div className="actions" role="group" aria-label="Rollout actions" aria-describedby={detail.actions_note ? "actions-note" : undefined}>
         {/* A completed rollout takes no operator action again: its buttons would only crowd the one
             thing left to do, retrying its failures. */}
-        {r.status !== "completed" && (
+        {r.status !== "completed" && r.status !== "cancelled" && (
           <>
             {button("pause", "Pause", () => run("pause"))}
             {button("resume", overThreshold ? "Resume…" : "Resume", () => (overThreshold ? setDialog("resume") : run("resume")))}
@@ -61,6 +66,7 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
               setDialog("advance");
             })}
             {button("rollback", "Rollback…", () => setDialog("rollback"), "danger")}
+            {button("cancel", "Cancel rollout…", () => setDialog("cancel"), "danger")}
           </>
         )}
         {detail.retry_failed > 0 && (
@@ -75,9 +81,7 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
         </p>
       )}
       {error && !dialog && (
-        <p className="error" role="alert" data-testid="action-error">
-          {error.message} <code>{error.code}</code>
-        </p>
+        <ErrorLine error={error} testId="action-error" />
       )}
       {dialog === "advance" && (
         <Dialog title="Advance the canary" onCancel={() => setDialog(null)} testId="advance-dialog">
@@ -104,9 +108,7 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
               </p>
             </div>
             {error && (
-              <p className="error" role="alert">
-                {error.message} <code>{error.code}</code>
-              </p>
+              <ErrorLine error={error} />
             )}
             <div className="actions end">
               <button type="button" onClick={() => setDialog(null)}>
@@ -124,9 +126,7 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
           <p data-testid="resume-summary">{thresholdSentence(r)} Resume anyway?</p>
           <p className="muted">The devices still waiting get the update; the threshold pauses the rollout again at the next failure above it.</p>
           {error && (
-            <p className="error" role="alert">
-              {error.message} <code>{error.code}</code>
-            </p>
+            <ErrorLine error={error} />
           )}
           <div className="actions end">
             <button type="button" onClick={() => setDialog(null)}>
@@ -146,9 +146,7 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
             {r.rollback_version || r.rollback_package_id ? ` and rollback to ${r.rollback_version ?? r.rollback_package_id}` : ""}.
           </p>
           {error && (
-            <p className="error" role="alert">
-              {error.message} <code>{error.code}</code>
-            </p>
+            <ErrorLine error={error} />
           )}
           <div className="actions end">
             <button type="button" onClick={() => setDialog(null)}>
@@ -173,6 +171,28 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
           </div>
         </Dialog>
       )}
+      {dialog === "cancel" && (
+        <Dialog title="Cancel this rollout for good?" onCancel={() => setDialog(null)} testId="cancel-dialog">
+          <p data-testid="cancel-summary">
+            <strong>{neverTold}</strong> device{neverTold === 1 ? "" : "s"} not yet told will never be told;{" "}
+            <strong>{told}</strong> device{told === 1 ? "" : "s"} already told will be sent a cancel command. Devices that
+            installed the update keep it (a rollback is what takes it back).
+          </p>
+          {error && (
+            <p className="error" role="alert">
+              {error.message} <code>{error.code}</code>
+            </p>
+          )}
+          <div className="actions end">
+            <button type="button" onClick={() => setDialog(null)}>
+              Keep it
+            </button>
+            <button type="button" className="danger-solid" disabled={act.isPending} onClick={() => run("cancel")} data-testid="confirm-cancel">
+              Cancel the rollout
+            </button>
+          </div>
+        </Dialog>
+      )}
       {dialog === "rollback" && (
         <Dialog title="Roll back this rollout?" onCancel={() => setDialog(null)} testId="rollback-dialog">
           <p data-testid="rollback-summary">
@@ -191,9 +211,7 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
             <li>The rollout cannot be resumed afterwards; it completes once every device answered.</li>
           </ul>
           {error && (
-            <p className="error" role="alert">
-              {error.message} <code>{error.code}</code>
-            </p>
+            <ErrorLine error={error} />
           )}
           <div className="actions end">
             <button type="button" onClick={() => setDialog(null)}>

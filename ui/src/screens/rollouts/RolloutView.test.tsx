@@ -100,6 +100,27 @@ describe("rollout view", () => {
     expect(calls.find((c) => c.cmd === "rollout_act")?.args).toMatchObject({ id: "rol_1", action: "rollback" });
   });
 
+  it("asks before cancelling, with who is told and who never will be", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    backend(detail({ actions: ["pause", "advance", "rollback", "cancel"] }), calls);
+    view();
+    fireEvent.click(await screen.findByTestId("action-cancel"));
+    const dialog = await screen.findByTestId("cancel-dialog");
+    // The fixture: 40 eligible, 20 in the slice (1 still scheduled); 2 sent, 3 installing.
+    expect(within(dialog).getByTestId("cancel-summary")).toHaveTextContent(
+      "21 devices not yet told will never be told; 5 devices already told will be sent a cancel command.",
+    );
+    expect(calls.some((c) => c.cmd === "rollout_act")).toBe(false);
+    fireEvent.click(within(dialog).getByTestId("confirm-cancel"));
+    await waitFor(() => expect(calls.find((c) => c.cmd === "rollout_act")?.args).toMatchObject({ id: "rol_1", action: "cancel" }));
+  });
+
+  it("offers cancel only when the backend allows it", async () => {
+    backend(detail());
+    view();
+    expect(await screen.findByTestId("action-cancel")).toBeDisabled();
+  });
+
   it("explains an advance that would not raise the slice", async () => {
     backend(detail());
     view();

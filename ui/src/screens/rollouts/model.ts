@@ -55,6 +55,9 @@ export const TRIGGER_LABEL: Record<string, string> = {
   all_succeeded: "completed (all devices successful)",
   finished_with_failures: "completed (every device decided, some failed)",
   rollback_finished: "rollback finished",
+  schedule: "scheduled (starts at its start time)",
+  start_at_reached: "started at its start time",
+  cancel: "cancelled",
 };
 
 /** How a rollout's state reads, with its outcome once completed: a rolled-back rollout is

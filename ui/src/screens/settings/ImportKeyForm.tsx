@@ -5,6 +5,7 @@ import type { AppError } from "../../ipc";
 import { FieldError } from "../../components/FieldError";
 import { baseName, keyErrorField, validateImport, type ImportKeyValues, type KeyErrors } from "../../keys/keyForms";
 import { PassphraseFields } from "../../keys/PassphraseFields";
+import { ErrorLine } from "../../components/ErrorLine";
 
 const EMPTY: ImportKeyValues = { name: "", path: "", filePassphrase: "", passphrase: "", confirm: "" };
 
@@ -105,9 +106,7 @@ export function ImportKeyForm(props: { existingNames: string[]; onImported: (key
         onConfirm={set("confirm")}
       />
       {failure && (
-        <p className="error" role="alert">
-          {failure.message} <code>{failure.code}</code>
-        </p>
+        <ErrorLine error={failure} />
       )}
       <div className="actions">
         <button type="button" onClick={props.onCancel} disabled={busy}>

@@ -4,6 +4,7 @@ import type { AppError } from "../../ipc";
 import { useConnections, useResetConnectionData } from "../../lib/queries";
 import { AddConnectionForm } from "./AddConnectionForm";
 import { SigningKeysSection } from "./SigningKeysSection";
+import { ErrorLine } from "../../components/ErrorLine";
 
 const KIND_LABEL = { saved: "Saved", environment: "From environment", demo: "Demo" } as const;
 
@@ -32,9 +33,7 @@ export function SettingsScreen() {
         <h1 id="section-title">Settings</h1>
       </div>
       {error && (
-        <p className="error" role="alert">
-          {error.message} <code>{error.code}</code>
-        </p>
+        <ErrorLine error={error} />
       )}
       <section className="card" aria-labelledby="conn-title">
         <h2 id="conn-title">Server connections</h2>

@@ -5,6 +5,7 @@ import { ImportKeyForm } from "./ImportKeyForm";
 import { ALGORITHM_LABEL } from "../../keys/keyForms";
 import { useRefreshKeys, useSigningKeys } from "../../keys/keyQueries";
 import { KeyRegistrationStatus } from "../../keys/KeyRegistrationStatus";
+import { ErrorLine } from "../../components/ErrorLine";
 
 /** Settings → Signing keys: the keys on this computer, their registration, create and import. */
 export function SigningKeysSection() {
@@ -27,7 +28,7 @@ export function SigningKeysSection() {
         Devices install only packages signed with a key the tenant trusts. Private keys stay on this computer, encrypted with their
         passphrase; only the public key is sent to the server.
       </p>
-      {list.error && <p className="error">{(list.error as unknown as AppError).message}</p>}
+      {list.error && <ErrorLine error={list.error as unknown as AppError} />}
       {list.isSuccess && keys.length === 0 && <p className="muted">No signing keys on this computer yet.</p>}
       {keys.length > 0 && (
         <ul className="connections" data-testid="signing-key-list">

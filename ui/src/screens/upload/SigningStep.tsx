@@ -7,6 +7,7 @@ import { KeyRegistrationStatus } from "../../keys/KeyRegistrationStatus";
 import { FieldError } from "../../components/FieldError";
 import { defaultKeyId, signingProblem, signingRefusal } from "./signing";
 import { useUpload } from "./UploadProvider";
+import { ErrorLine } from "../../components/ErrorLine";
 
 /**
  * Step 4: sign with a key from this computer's key store (or create one here), or upload
@@ -109,7 +110,7 @@ export function SigningStep() {
             </button>
           </p>
         )}
-        {list.error && <p className="error">{(list.error as unknown as ipc.AppError).message}</p>}
+        {list.error && <ErrorLine error={list.error as unknown as ipc.AppError} />}
       </fieldset>
       {selected && (
         <p className="hint" data-testid="selected-key-status">

@@ -5,6 +5,7 @@ import { ResultStep } from "./ResultStep";
 import { SigningStep } from "./SigningStep";
 import { UploadingStep } from "./UploadingStep";
 import { useUpload, type Step } from "./UploadProvider";
+import { ErrorLine } from "../../components/ErrorLine";
 
 const STEPS: { id: Step[]; label: string }[] = [
   { id: ["choose", "hashing"], label: "File" },
@@ -30,9 +31,7 @@ export function UploadWizard({ onShowPackage }: { onShowPackage: (id: string) =>
         ))}
       </ol>
       {u.error && (u.step === "choose") && (
-        <p className="error" role="alert">
-          {u.error.message}
-        </p>
+        <ErrorLine error={u.error} />
       )}
       {(u.step === "choose" || u.step === "hashing") && <ChooseStep />}
       {u.step === "details" && u.file && (

@@ -1,6 +1,7 @@
 import { formatBytes, formatEta, formatRate } from "../../lib/format";
 import { ProgressBar } from "../../components/ProgressBar";
 import { useUpload } from "./UploadProvider";
+import { ErrorLine } from "../../components/ErrorLine";
 
 /** Step 5: the transfer (rate, time left, pause / cancel), then the server's checks. */
 export function UploadingStep() {
@@ -34,9 +35,7 @@ export function UploadingStep() {
         </p>
       )}
       {u.error && (
-        <p className="error" role="alert">
-          {u.error.message}
-        </p>
+        <ErrorLine error={u.error} />
       )}
       <div className="actions">
         {paused ? (

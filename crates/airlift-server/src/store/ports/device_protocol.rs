@@ -3,7 +3,7 @@
 use airlift_core::wire::{CommandAck, DeviceCommand, DeviceHistoryEntry};
 use async_trait::async_trait;
 
-use crate::store::{Assignment, DeviceRecord, Page, PageOf, StoreResult};
+use crate::store::{Assignment, DeviceAgent, DeviceRecord, Page, PageOf, StoreResult};
 
 #[async_trait]
 pub trait DeviceProtocolStore: Send + Sync {
@@ -43,6 +43,12 @@ pub trait DeviceProtocolStore: Send + Sync {
         tenant_id: &str,
         device_id: &str,
     ) -> StoreResult<Vec<DeviceCommand>>;
-    /// Raises stored delivery counts to (command id, total), in one transaction.
-    async fn store_delivery_counts(&self, counts: Vec<(String, u64)>) -> StoreResult<()>;
+    /// Adds (command id, deliveries) to the stored delivery counts, in one transaction (every
+    /// server of a deployment adds what it counted).
+    async fn add_delivery_counts(&self, counts: Vec<(String, u64)>) -> StoreResult<()>;
+    /// Keeps each device's `User-Agent`, in one transaction (a device of another tenant, or
+    /// one deleted meanwhile, is skipped). Does not move the device's `change_seq`.
+    async fn store_device_agents(&self, agents: Vec<DeviceAgent>) -> StoreResult<()>;
+    /// The `User-Agent` kept for the device (`None`: none kept, or not the tenant's device).
+    async fn device_agent(&self, tenant_id: &str, device_id: &str) -> StoreResult<Option<String>>;
 }

@@ -67,13 +67,20 @@ impl IdempotencyStore for PgStore {
         Ok(())
     }
 
-    async fn purge_idempotency_keys(&self, now_unix: i64, in_flight_too: bool) -> StoreResult<u64> {
+    async fn purge_idempotency_keys(
+        &self,
+        now_unix: i64,
+        in_flight_before: Option<i64>,
+    ) -> StoreResult<u64> {
         let c = self.client().await?;
         exec(
             &c,
             "DELETE FROM idempotency_keys
-              WHERE created_at <= $1 OR ($2 AND state = 'in_flight')",
-            &[&(now_unix - IDEMPOTENCY_TTL_SECS), &in_flight_too],
+              WHERE created_at <= $1 OR (state = 'in_flight' AND created_at <= $2)",
+            &[
+                &(now_unix - IDEMPOTENCY_TTL_SECS),
+                &in_flight_before.unwrap_or(i64::MIN),
+            ],
         )
         .await
     }

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use rusqlite::types::Value;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 /// Tables in an order their foreign keys accept (rollouts by id: a retry comes after the
 /// rollout it retries).
@@ -31,6 +31,9 @@ const TABLES: &[(&str, &str)] = &[
     ("device_history", "seq"),
     ("events", "tenant_id, id"),
     ("idempotency_keys", "tenant_id, key_hash"),
+    ("audit_log", "id"),
+    ("rollout_failure_reasons", "rollout_id, reason, status"),
+    ("rollout_timeline", "rollout_id, minute_unix"),
 ];
 
 /// Rows written per INSERT statement.
@@ -43,15 +46,9 @@ pub async fn import(sqlite: &Path, url: &str) -> anyhow::Result<Vec<(&'static st
     crate::store::sqlite::SqliteStore::open_blocking(sqlite)?;
     let source =
         rusqlite::Connection::open_with_flags(sqlite, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    let config = url.parse::<tokio_postgres::Config>()?;
-    let (mut client, connection) = config
-        .connect(NoTls)
-        .await
-        .map_err(|e| anyhow::anyhow!("connecting to {}: {e}", super::redacted(url)))?;
-    let driver = tokio::spawn(connection);
-    let result = copy_all(&source, &mut client).await;
-    drop(client);
-    let _ = driver.await;
+    let mut client = super::connect(url).await?;
+    let result = copy_all(&source, &mut client.0).await;
+    client.close().await;
     result
 }
 

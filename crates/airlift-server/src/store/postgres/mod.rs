@@ -19,18 +19,21 @@
 //! Device reports are group-committed per rollout (`report_batches`): one transaction, one WAL
 //! flush and one connection per batch, a savepoint per report.
 
+mod audit;
 mod catalog;
 mod data_keys;
 mod fleet;
 mod idempotency;
 mod impls;
 pub mod import_sqlite;
+pub mod notices;
 mod polls;
 mod port;
 mod queries;
 mod report_batches;
 mod schema;
 mod tenants;
+pub mod tls;
 mod units;
 mod uploads;
 
@@ -40,7 +43,7 @@ use std::time::Duration;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::Row;
 
 use super::*;
 use crate::store::package_memo::PackageMemo;
@@ -78,16 +81,13 @@ pub struct PgStore {
     reports: Arc<report_batches::ReportQueues>,
     /// Tenant names and package versions read once (they never change).
     known: Arc<port::Immutable>,
+    /// The `--database` URL, for the notice listener's own connection.
+    url: Arc<str>,
 }
 
 /// Whether `url` names a PostgreSQL database (`postgres://` or `postgresql://`).
 pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
-}
-
-fn parse_config(url: &str) -> anyhow::Result<tokio_postgres::Config> {
-    url.parse::<tokio_postgres::Config>()
-        .map_err(|e| anyhow::anyhow!("--database {}: {e}", redacted(url)))
 }
 
 /// The URL without its password, for messages and logs.
@@ -103,23 +103,54 @@ pub fn redacted(url: &str) -> String {
 
 /// Applies the embedded migrations under the migration lock; returns how many were applied.
 pub async fn migrate(url: &str) -> anyhow::Result<usize> {
-    let config = parse_config(url)?;
-    let (mut client, connection) = config
-        .connect(NoTls)
-        .await
-        .map_err(|e| anyhow::anyhow!("connecting to {}: {e}", redacted(url)))?;
-    let driver = tokio::spawn(connection);
-    let applied = schema::migrate(&mut client).await;
-    drop(client);
-    let _ = driver.await;
+    let mut client = connect(url).await?;
+    let applied = schema::migrate(&mut client.0).await;
+    client.close().await;
     applied
+}
+
+/// One connection outside the pool (migrations, data import), closed with [`Single::close`].
+pub struct Single(pub tokio_postgres::Client, tokio::task::JoinHandle<()>);
+
+impl Single {
+    /// Drops the client and waits for its connection task to end.
+    pub async fn close(self) {
+        drop(self.0);
+        let _ = self.1.await;
+    }
+}
+
+/// Connects once to `url` (TLS as [`tls`] reads it from the URL).
+pub async fn connect(url: &str) -> anyhow::Result<Single> {
+    let tls::Connection { config, tls } = tls::parse(url)?;
+    let (client, connection) = config
+        .connect(tls)
+        .await
+        .map_err(|e| anyhow::anyhow!("connecting to {}: {}", redacted(url), error_chain(&e)))?;
+    let driver = tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(Single(client, driver))
+}
+
+/// An error and its causes on one line: tokio-postgres's own message ("error performing TLS
+/// handshake") hides the reason ("invalid peer certificate: UnknownIssuer") in its source.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 impl PgStore {
     /// Connects, migrates to the latest schema (under the migration lock) and builds the pool.
     pub async fn open(url: &str, options: PgOptions) -> anyhow::Result<Self> {
         migrate(url).await?;
-        let mut config = parse_config(url)?;
+        let tls::Connection { mut config, tls } = tls::parse(url)?;
         let timeout_ms = options.statement_timeout.as_millis();
         // A transaction left open (a stuck client) must not hold its locks for long.
         config.options(format!(
@@ -130,7 +161,7 @@ impl PgStore {
         config.connect_timeout(Duration::from_secs(5));
         let manager = Manager::from_config(
             config,
-            NoTls,
+            tls,
             ManagerConfig {
                 // A connection whose socket PostgreSQL closed (a restart) is dropped at
                 // checkout and replaced; no test query per request (the poll path is hot).
@@ -149,6 +180,7 @@ impl PgStore {
             packages: Arc::default(),
             reports: Arc::default(),
             known: Arc::default(),
+            url: url.into(),
         })
     }
 

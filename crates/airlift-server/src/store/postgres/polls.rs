@@ -8,7 +8,7 @@ use tokio_postgres::Row;
 use super::fleet::{DEVICE_COLUMNS_OF_D, DEVICE_COLUMN_COUNT};
 use super::{catalog, exec, fleet, i64_of, opt, rows, u64_of, ApiError, StoreResult};
 use crate::store::package_memo::PackageMemo;
-use crate::store::{Assignment, DeviceRecord, PackageRecord};
+use crate::store::{Assignment, DeviceAgent, DeviceRecord, PackageRecord};
 use std::sync::Arc;
 
 /// What a poll reads: the assignment and the unacknowledged commands (`None`: nothing assigned).
@@ -207,23 +207,59 @@ async fn command_of(
     })
 }
 
-/// Raises stored delivery counts to `(command id, total)` in one statement (a count never
-/// goes down, whatever order flushes commit in).
-pub async fn store_delivery_counts(
+/// Adds `(command id, deliveries)` to the stored delivery counts in one statement (servers
+/// adding at once all count).
+pub async fn add_delivery_counts(
     c: &impl GenericClient,
     counts: &[(String, u64)],
 ) -> StoreResult<()> {
     let ids: Vec<&str> = counts.iter().map(|(id, _)| id.as_str()).collect();
-    let totals: Vec<i64> = counts.iter().map(|(_, n)| i64_of(*n)).collect();
+    let added: Vec<i64> = counts.iter().map(|(_, n)| i64_of(*n)).collect();
     exec(
         c,
-        "UPDATE device_commands d SET delivery_count = u.total
-         FROM unnest($1::text[], $2::bigint[]) AS u(id, total)
-         WHERE d.id = u.id AND d.delivery_count < u.total",
-        &[&ids, &totals],
+        "UPDATE device_commands d SET delivery_count = d.delivery_count + u.added
+         FROM unnest($1::text[], $2::bigint[]) AS u(id, added)
+         WHERE d.id = u.id",
+        &[&ids, &added],
     )
     .await?;
     Ok(())
+}
+
+/// Keeps devices' `User-Agent`s in one statement; a row already holding the value is not
+/// rewritten.
+pub async fn store_device_agents(
+    c: &impl GenericClient,
+    agents: &[DeviceAgent],
+) -> StoreResult<()> {
+    let tenants: Vec<&str> = agents.iter().map(|a| a.tenant_id.as_str()).collect();
+    let devices: Vec<&str> = agents.iter().map(|a| a.device_id.as_str()).collect();
+    let values: Vec<&str> = agents.iter().map(|a| a.user_agent.as_str()).collect();
+    exec(
+        c,
+        "UPDATE devices d SET user_agent = u.agent
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS u(tenant_id, id, agent)
+         WHERE d.tenant_id = u.tenant_id AND d.id = u.id
+           AND d.user_agent IS DISTINCT FROM u.agent",
+        &[&tenants, &devices, &values],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The `User-Agent` kept for one of the tenant's devices.
+pub async fn device_agent(
+    c: &impl GenericClient,
+    tenant: &str,
+    device: &str,
+) -> StoreResult<Option<String>> {
+    Ok(opt(
+        c,
+        "SELECT user_agent FROM devices WHERE tenant_id = $1 AND id = $2",
+        &[&tenant, &device],
+    )
+    .await?
+    .and_then(|r| r.get::<_, Option<String>>(0)))
 }
 
 /// Acknowledges a command (idempotent). NOT_FOUND for another device's command.

@@ -10,17 +10,17 @@ use std::sync::RwLock;
 use airlift_core::device_counters::DeviceCounters;
 use airlift_core::device_state::DeviceRolloutState;
 use airlift_core::rollout::{RolloutOutcome, RolloutStatus};
-use airlift_core::wire::{CommandKind, Rollout, RolloutEventData};
+use airlift_core::wire::{CommandKind, FailureReason, Rollout, RolloutEventData, TimelinePoint};
 use deadpool_postgres::GenericClient;
 
 use super::queries::{self, load_row, parse_state, rollback_counters};
-use super::{catalog, exec, fleet, i64_of, one, opt, rows, u64_of, ApiError, StoreResult};
+use super::{catalog, exec, fleet, i64_of, notices, one, opt, rows, u64_of, ApiError, StoreResult};
 use crate::ids;
 use crate::store::rollout_port::{
     DeviceTx, HistoryEntry, LookupTx, OverdueTarget, RangeChange, RolloutRow, RolloutRowTx,
     RolloutUpdate, TargetRow, TargetTx, TransitionRecord,
 };
-use crate::store::{DeviceRecord, NewDevice, PackageRecord, ValidatedReport};
+use crate::store::{DeviceRecord, NewDevice, Notice, PackageRecord, ValidatedReport};
 
 /// The port over one transaction (`write`) or one connection (a read unit).
 pub struct PgTx<'t, C> {
@@ -86,11 +86,12 @@ impl<C: GenericClient> RolloutRowTx for PgTx<'_, C> {
         &mut self,
         tenant_id: &str,
         devices: &[String],
-        done: RolloutStatus,
+        done: &[RolloutStatus],
     ) -> StoreResult<Option<(String, String)>> {
         if devices.is_empty() {
             return Ok(None);
         }
+        let done: Vec<&str> = done.iter().map(|s| s.as_str()).collect();
         self.block(async {
             if self.write {
                 // Two units that would both target a device queue here, and the second sees
@@ -111,9 +112,9 @@ impl<C: GenericClient> RolloutRowTx for PgTx<'_, C> {
                  FROM unnest($1::text[]) WITH ORDINALITY AS u(device_id, n)
                  JOIN rollout_targets t ON t.device_id = u.device_id
                  JOIN rollouts r ON r.id = t.rollout_id
-                 WHERE r.tenant_id = $2 AND r.status <> $3
+                 WHERE r.tenant_id = $2 AND r.status <> ALL ($3)
                  ORDER BY u.n, r.id LIMIT 1",
-                &[&devices, &tenant_id, &done.as_str()],
+                &[&devices, &tenant_id, &done],
             )
             .await?
             .map(|r| (r.get(0), r.get(1))))
@@ -155,6 +156,55 @@ impl<C: GenericClient> RolloutRowTx for PgTx<'_, C> {
         })
     }
 
+    fn rollouts_to_start(&mut self, now_unix: i64) -> StoreResult<Vec<(String, String)>> {
+        self.block(async {
+            Ok(rows(
+                self.c,
+                "SELECT tenant_id, id FROM rollouts
+                 WHERE status = 'scheduled' AND start_at_unix <= $1
+                 ORDER BY start_at_unix, id LIMIT 100",
+                &[&now_unix],
+            )
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+        })
+    }
+
+    fn rollouts_to_advance(&mut self, now_unix: i64) -> StoreResult<Vec<(String, String)>> {
+        self.block(async {
+            Ok(rows(
+                self.c,
+                "SELECT tenant_id, id FROM rollouts
+                 WHERE status = 'active' AND next_advance_unix IS NOT NULL
+                   AND next_advance_unix <= $1
+                 ORDER BY next_advance_unix, id LIMIT 100",
+                &[&now_unix],
+            )
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+        })
+    }
+
+    fn rollouts_waiting_for_window(&mut self) -> StoreResult<Vec<(String, String, String)>> {
+        self.block(async {
+            Ok(rows(
+                self.c,
+                "SELECT tenant_id, id, window_json FROM rollouts
+                 WHERE status = 'active' AND window_json IS NOT NULL AND n_scheduled > 0
+                 ORDER BY id LIMIT 100",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+        })
+    }
+
     fn insert_rollout(&mut self, row: &RolloutRow) -> StoreResult<u64> {
         self.block(async {
             let change: i64 = one(
@@ -163,9 +213,12 @@ impl<C: GenericClient> RolloutRowTx for PgTx<'_, C> {
                      target_profile_id, target_kind, strategy, status, canary_percent,
                      failure_threshold_percent, batch_percent, min_batch_success_percent, force,
                      device_timeout_seconds, skipped_json, version, change_seq, created_by,
-                     created_at, updated_at, retry_of, allow_downgrade)
+                     created_at, updated_at, retry_of, allow_downgrade, start_at, start_at_unix,
+                     phases_json, min_devices, retry_max_attempts, retry_backoff_seconds,
+                     window_json)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                     airlift_next_change(), $17, $18, $19, $20, $21)
+                     airlift_next_change(), $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27,
+                     $28)
                  RETURNING change_seq",
                 &[
                     &row.id,
@@ -189,6 +242,13 @@ impl<C: GenericClient> RolloutRowTx for PgTx<'_, C> {
                     &row.updated_at,
                     &row.retry_of,
                     &row.allow_downgrade,
+                    &row.start_at,
+                    &row.start_at_unix,
+                    &row.phases_json,
+                    &i64_of(row.min_devices),
+                    &row.retry.map(|r| i64::from(r.max_attempts)),
+                    &row.retry.map(|r| i64_of(r.backoff_seconds)),
+                    &row.window_json,
                 ],
             )
             .await?
@@ -205,7 +265,7 @@ impl<C: GenericClient> RolloutRowTx for PgTx<'_, C> {
                      change_seq = airlift_next_change(), updated_at = $5,
                      target_count = $6, n_scheduled = $7, n_command_sent = $8,
                      n_in_progress = $9, n_successful = $10, n_failed = $11, n_timed_out = $12,
-                     outcome = $13
+                     outcome = $13, last_verdict_unix = $14, next_advance_unix = $15
                  WHERE id = $1 AND version = $2",
                 &[
                     &u.id,
@@ -221,6 +281,8 @@ impl<C: GenericClient> RolloutRowTx for PgTx<'_, C> {
                     &i64_of(u.counters.failed),
                     &i64_of(u.counters.timed_out),
                     &u.outcome.map(RolloutOutcome::as_str),
+                    &u.last_verdict_unix,
+                    &u.next_advance_unix,
                 ],
             )
             .await?;
@@ -288,6 +350,17 @@ impl<C: GenericClient> RolloutRowTx for PgTx<'_, C> {
                 ],
             )
             .await?;
+            // Every server hears of it once it is committed (see `postgres::notices`).
+            let notice = notices::encode(&Notice::Event {
+                tenant_id: tenant_id.to_owned(),
+                id: u64_of(id),
+            });
+            exec(
+                self.c,
+                "SELECT pg_notify($1, $2)",
+                &[&notices::CHANNEL, &notice],
+            )
+            .await?;
             Ok(event)
         })
     }
@@ -317,7 +390,7 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
         let row = self.block(opt(
             self.c,
             "SELECT position, state, rollback_state, progress, last_status, last_message,
-                 reported_version
+                 reported_version, attempts, retry_at_unix IS NOT NULL
              FROM rollout_targets WHERE rollout_id = $1 AND device_id = $2",
             &[&rollout_id, &device_id],
         ))?;
@@ -332,6 +405,8 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
             last_status: r.get(4),
             last_message: r.get(5),
             reported_version: r.get(6),
+            attempts: super::u32_of(r.get(7)),
+            retry_pending: r.get(8),
         }))
     }
 
@@ -383,7 +458,8 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
     ) -> StoreResult<Vec<OverdueTarget>> {
         let found = self.block(rows(
             self.c,
-            "SELECT device_id, state, rollback_state FROM rollout_targets
+            "SELECT device_id, state, rollback_state, retry_at_unix IS NOT NULL
+             FROM rollout_targets
              WHERE rollout_id = $1 AND deadline_unix IS NOT NULL AND deadline_unix <= $2",
             &[&rollout_id, &now_unix],
         ))?;
@@ -394,9 +470,129 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
                     device_id: r.get(0),
                     state: stored_state(r.get(1))?,
                     rollback_state: stored_state(r.get(2))?,
+                    retry_due: r.get(3),
                 })
             })
             .collect()
+    }
+
+    fn count_failure(
+        &mut self,
+        rollout_id: &str,
+        reason: &str,
+        status: &str,
+        device_id: &str,
+    ) -> StoreResult<()> {
+        self.block(exec(
+            self.c,
+            "INSERT INTO rollout_failure_reasons AS f (rollout_id, reason, status, count, samples)
+             VALUES ($1, $2, $3, 1, json_build_array($4::text)::text)
+             ON CONFLICT (rollout_id, reason, status) DO UPDATE SET
+                 count = f.count + 1,
+                 samples = CASE WHEN json_array_length(f.samples::json) < 5
+                                THEN (f.samples::jsonb || to_jsonb($4::text))::text
+                                ELSE f.samples END",
+            &[&rollout_id, &reason, &status, &device_id],
+        ))?;
+        Ok(())
+    }
+
+    fn failure_reasons(&mut self, rollout_id: &str) -> StoreResult<Vec<FailureReason>> {
+        let found = self.block(rows(
+            self.c,
+            "SELECT reason, status, count, samples FROM rollout_failure_reasons
+             WHERE rollout_id = $1 ORDER BY count DESC, reason, status",
+            &[&rollout_id],
+        ))?;
+        found
+            .iter()
+            .map(|r| {
+                Ok(FailureReason {
+                    reason: r.get(0),
+                    status: r.get(1),
+                    count: u64_of(r.get(2)),
+                    sample_device_ids: serde_json::from_str(r.get(3)).map_err(|e| {
+                        ApiError::internal(format!("stored failure samples are corrupt: {e}"))
+                    })?,
+                })
+            })
+            .collect()
+    }
+
+    fn record_timeline(
+        &mut self,
+        rollout_id: &str,
+        minute_unix: i64,
+        p: &TimelinePoint,
+    ) -> StoreResult<()> {
+        self.block(exec(
+            self.c,
+            "INSERT INTO rollout_timeline
+                 (rollout_id, minute_unix, succeeded, failed, in_progress, pending)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (rollout_id, minute_unix) DO UPDATE SET
+                 succeeded = EXCLUDED.succeeded, failed = EXCLUDED.failed,
+                 in_progress = EXCLUDED.in_progress, pending = EXCLUDED.pending",
+            &[
+                &rollout_id,
+                &minute_unix,
+                &i64_of(p.succeeded),
+                &i64_of(p.failed),
+                &i64_of(p.in_progress),
+                &i64_of(p.pending),
+            ],
+        ))?;
+        Ok(())
+    }
+
+    fn timeline(&mut self, rollout_id: &str, limit: u32) -> StoreResult<Vec<(i64, TimelinePoint)>> {
+        let found = self.block(rows(
+            self.c,
+            "SELECT minute_unix, succeeded, failed, in_progress, pending FROM (
+                 SELECT * FROM rollout_timeline WHERE rollout_id = $1
+                 ORDER BY minute_unix DESC LIMIT $2) t
+             ORDER BY minute_unix",
+            &[&rollout_id, &i64::from(limit)],
+        ))?;
+        Ok(found
+            .iter()
+            .map(|r| {
+                (
+                    r.get::<_, i64>(0),
+                    TimelinePoint {
+                        at: String::new(),
+                        succeeded: u64_of(r.get(1)),
+                        failed: u64_of(r.get(2)),
+                        in_progress: u64_of(r.get(3)),
+                        pending: u64_of(r.get(4)),
+                    },
+                )
+            })
+            .collect())
+    }
+
+    fn set_retry(
+        &mut self,
+        rollout_id: &str,
+        device_id: &str,
+        attempts: u32,
+        retry_at_unix: Option<i64>,
+        deadline_unix: Option<i64>,
+    ) -> StoreResult<()> {
+        self.block(exec(
+            self.c,
+            "UPDATE rollout_targets SET attempts = $3, retry_at_unix = $4::bigint,
+                 deadline_unix = COALESCE($4::bigint, $5::bigint)
+             WHERE rollout_id = $1 AND device_id = $2",
+            &[
+                &rollout_id,
+                &device_id,
+                &i64::from(attempts),
+                &retry_at_unix,
+                &deadline_unix,
+            ],
+        ))?;
+        Ok(())
     }
 
     fn schedule_range(&mut self, ch: RangeChange<'_>, from: u64, to: u64) -> StoreResult<u64> {

@@ -21,7 +21,8 @@ pub const ROLLOUT_COLUMNS: &str = "id, tenant_id, package_id, rollback_package_i
     strategy, status, canary_percent, failure_threshold_percent, batch_percent, min_batch_success_percent,
     force, device_timeout_seconds, skipped_json, version, change_seq, created_by, created_at, updated_at,
     target_count, n_scheduled, n_command_sent, n_in_progress, n_successful, n_failed, n_timed_out,
-    outcome, retry_of, allow_downgrade";
+    outcome, retry_of, allow_downgrade, start_at, start_at_unix, phases_json, last_verdict_unix,
+    next_advance_unix, min_devices, retry_max_attempts, retry_backoff_seconds, window_json";
 
 pub fn rollout_row(r: &Row) -> StoreResult<RolloutRow> {
     let strategy: String = r.get(6);
@@ -64,6 +65,20 @@ pub fn rollout_row(r: &Row) -> StoreResult<RolloutRow> {
             .transpose()?,
         retry_of: r.get(28),
         allow_downgrade: r.get(29),
+        start_at: r.get(30),
+        start_at_unix: r.get(31),
+        phases_json: r.get(32),
+        last_verdict_unix: r.get(33),
+        next_advance_unix: r.get(34),
+        min_devices: u64_of(r.get(35)),
+        retry: match (r.get::<_, Option<i64>>(36), r.get::<_, Option<i64>>(37)) {
+            (Some(max), Some(backoff)) => Some(airlift_core::retry_policy::RetryPolicy {
+                max_attempts: u32_of(max),
+                backoff_seconds: u64_of(backoff),
+            }),
+            _ => None,
+        },
+        window_json: r.get(38),
     })
 }
 
@@ -120,6 +135,7 @@ async fn summary(c: &impl GenericClient, row: RolloutRow) -> StoreResult<Rollout
     let rollback = rollback_counters(c, &row.id).await?;
     let version = super::catalog::package_version(c, &row.package_id).await?;
     let skipped: Vec<SkippedDevice> = serde_json::from_str(&row.skipped_json).unwrap_or_default();
+    let phase = row.phase_view();
     Ok(RolloutSummary {
         rollout_id: row.id,
         package_id: row.package_id,
@@ -137,6 +153,16 @@ async fn summary(c: &impl GenericClient, row: RolloutRow) -> StoreResult<Rollout
         min_batch_success_percent: row.min_batch_success_percent,
         force: row.force,
         allow_downgrade: row.allow_downgrade,
+        start_at: row.start_at,
+        phases: phase.phases,
+        current_phase: phase.current_phase,
+        next_advance_at: phase.next_advance_at,
+        min_devices: row.min_devices,
+        retry: row.retry,
+        maintenance_window: row
+            .window_json
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok()),
         device_timeout_seconds: row.device_timeout_seconds,
         eligible_count: row.target_count,
         scheduled_count: counters.total(),

@@ -12,7 +12,13 @@ use tokio_postgres::Client;
 const MIGRATION_LOCK: i64 = 0x0061_6972_6c69_6674;
 
 /// (version, SQL) in order.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2_DATA_KEYS)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, V1),
+    (2, V2_DATA_KEYS),
+    (3, V3_CLUSTER),
+    (4, V4_SCHEDULES_CANCEL_AUDIT),
+    (5, V5_DEVICE_AGENTS),
+];
 
 /// The latest schema version this binary knows.
 pub fn latest() -> i64 {
@@ -497,4 +503,122 @@ CREATE TABLE data_keys (
 ALTER TABLE images ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
 ALTER TABLE packages ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
 ALTER TABLE upload_jobs ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
+"#;
+
+/// Several servers on one database (`store::ports::ClusterStore`): leases with an expiry on
+/// the database's clock (`timekeeper`: the server that runs the timed work; `node:<id>`: each
+/// running server), and the notice a changed or deleted device row sends to every server's
+/// `LISTEN airlift` (payload `d<TAB>device id`, as `postgres::notices` reads it), so a token
+/// cached by any server stops working once its device changes or goes away.
+const V3_CLUSTER: &str = r#"
+CREATE TABLE cluster_leases (
+    name       TEXT PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE FUNCTION airlift_notify_device() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('airlift', 'd' || chr(9) || OLD.id);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER devices_notify AFTER UPDATE OR DELETE ON devices
+    FOR EACH ROW EXECUTE FUNCTION airlift_notify_device();
+"#;
+
+/// Rollouts for real fleets (SQLite's V10): `scheduled` and `cancelled` rollouts (with
+/// `start_at`, and `start_at_unix` for the start sweep's index), `ota_cancel` commands, and the
+/// audit log of every change a user or token made, kept with its tenant (ids sort by time;
+/// `at_micros` serves `?since=`; the actor and action filters have their own indexes).
+const V4_SCHEDULES_CANCEL_AUDIT: &str = r#"
+ALTER TABLE rollouts DROP CONSTRAINT rollouts_status_check;
+ALTER TABLE rollouts ADD CONSTRAINT rollouts_status_check
+    CHECK (status IN ('scheduled', 'active', 'paused', 'rolling_back', 'completed', 'cancelled'));
+ALTER TABLE device_commands DROP CONSTRAINT device_commands_kind_check;
+ALTER TABLE device_commands ADD CONSTRAINT device_commands_kind_check
+    CHECK (kind IN ('ota_start', 'ota_rollback', 'ota_cancel'));
+ALTER TABLE rollouts ADD COLUMN start_at TEXT;
+ALTER TABLE rollouts ADD COLUMN start_at_unix BIGINT;
+CREATE INDEX rollouts_to_start ON rollouts (start_at_unix) WHERE status = 'scheduled';
+ALTER TABLE rollouts ADD COLUMN phases_json TEXT;
+ALTER TABLE rollouts ADD COLUMN last_verdict_unix BIGINT;
+ALTER TABLE rollouts ADD COLUMN next_advance_unix BIGINT;
+ALTER TABLE rollouts ADD COLUMN min_devices BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE rollouts ADD COLUMN retry_max_attempts BIGINT;
+ALTER TABLE rollouts ADD COLUMN retry_backoff_seconds BIGINT;
+ALTER TABLE rollout_targets ADD COLUMN attempts BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE rollout_targets ADD COLUMN retry_at_unix BIGINT;
+ALTER TABLE rollouts ADD COLUMN window_json TEXT;
+CREATE TABLE rollout_failure_reasons (
+    rollout_id TEXT NOT NULL REFERENCES rollouts(id),
+    reason     TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    count      BIGINT NOT NULL,
+    samples    TEXT NOT NULL,
+    PRIMARY KEY (rollout_id, reason, status)
+);
+-- A rollout's device counts per minute, the last change of each minute (the timeline).
+CREATE TABLE rollout_timeline (
+    rollout_id  TEXT NOT NULL REFERENCES rollouts(id),
+    minute_unix BIGINT NOT NULL,
+    succeeded   BIGINT NOT NULL,
+    failed      BIGINT NOT NULL,
+    in_progress BIGINT NOT NULL,
+    pending     BIGINT NOT NULL,
+    PRIMARY KEY (rollout_id, minute_unix)
+);
+-- Devices per (type, firmware version), kept by a trigger as devices come and change.
+CREATE TABLE fleet_versions (
+    tenant_id        TEXT NOT NULL,
+    device_type      TEXT NOT NULL,
+    firmware_version TEXT NOT NULL,
+    devices          BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, device_type, firmware_version)
+);
+INSERT INTO fleet_versions
+    SELECT tenant_id, device_type, firmware_version, count(*) FROM devices GROUP BY 1, 2, 3;
+CREATE FUNCTION airlift_fleet_versions() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        UPDATE fleet_versions SET devices = devices - 1
+            WHERE tenant_id = OLD.tenant_id AND device_type = OLD.device_type
+              AND firmware_version = OLD.firmware_version;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO fleet_versions AS v VALUES (NEW.tenant_id, NEW.device_type, NEW.firmware_version, 1)
+        ON CONFLICT (tenant_id, device_type, firmware_version)
+        DO UPDATE SET devices = v.devices + 1;
+    END IF;
+    RETURN NULL;
+END $f$;
+-- Deferred to commit: a transaction holds a count row's lock only while it commits, so a
+-- long one (or many reports at once) does not queue every other device change behind it.
+CREATE CONSTRAINT TRIGGER fleet_versions_on_change
+    AFTER INSERT OR DELETE OR UPDATE OF device_type, firmware_version ON devices
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION airlift_fleet_versions();
+CREATE INDEX rollouts_to_advance ON rollouts (next_advance_unix)
+    WHERE status = 'active' AND next_advance_unix IS NOT NULL;
+
+CREATE TABLE audit_log (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    at          TEXT NOT NULL,
+    at_micros   BIGINT NOT NULL,
+    actor       TEXT NOT NULL,
+    role        TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    object_type TEXT NOT NULL,
+    object_id   TEXT NOT NULL,
+    summary     TEXT NOT NULL
+);
+CREATE INDEX audit_by_tenant ON audit_log (tenant_id, id);
+CREATE INDEX audit_by_actor ON audit_log (tenant_id, actor, id);
+CREATE INDEX audit_by_action ON audit_log (tenant_id, action, id);
+"#;
+
+/// Each device's `User-Agent` (SQLite's V11). Written only when it changes, never by the poll
+/// itself; `devices_change_on_update` does not list the column, so it moves no `change_seq`.
+const V5_DEVICE_AGENTS: &str = r#"
+ALTER TABLE devices ADD COLUMN user_agent TEXT;
 "#;

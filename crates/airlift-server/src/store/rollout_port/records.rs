@@ -37,6 +37,21 @@ pub struct RolloutRow {
     /// The completed rollout whose failed devices this one retries.
     pub retry_of: Option<String>,
     pub allow_downgrade: bool,
+    /// A scheduled rollout's start (RFC 3339 as asked, and in Unix seconds for the sweep).
+    pub start_at: Option<String>,
+    pub start_at_unix: Option<i64>,
+    /// A phased rollout's plan, as JSON (`airlift_core::phases::Phase` list).
+    pub phases_json: Option<String>,
+    /// When the slice's last verdict came (phases soak from it).
+    pub last_verdict_unix: Option<i64>,
+    /// When the next automatic phase advance is due (the sweep's index).
+    pub next_advance_unix: Option<i64>,
+    /// Verdicts before the failure threshold applies.
+    pub min_devices: u64,
+    /// Per-device retries, if the rollout has them.
+    pub retry: Option<airlift_core::retry_policy::RetryPolicy>,
+    /// The maintenance window, as JSON (`airlift_core::maintenance_window::MaintenanceWindow`).
+    pub window_json: Option<String>,
 }
 
 /// What a change writes back to the rollout row (checked against `expected_version`).
@@ -50,6 +65,8 @@ pub struct RolloutUpdate {
     pub counters: DeviceCounters,
     pub outcome: Option<RolloutOutcome>,
     pub at: String,
+    pub last_verdict_unix: Option<i64>,
+    pub next_advance_unix: Option<i64>,
 }
 
 /// One target of a rollout: its place in the scheduling order, its states and the last
@@ -63,6 +80,10 @@ pub struct TargetRow {
     pub last_status: Option<String>,
     pub last_message: Option<String>,
     pub reported_version: Option<String>,
+    /// The attempt the device is on (1 until a retry).
+    pub attempts: u32,
+    /// A failed attempt's retry is waiting for its backoff.
+    pub retry_pending: bool,
 }
 
 /// A target whose deadline passed.
@@ -71,6 +92,8 @@ pub struct OverdueTarget {
     pub device_id: String,
     pub state: Option<DeviceRolloutState>,
     pub rollback_state: Option<DeviceRolloutState>,
+    /// The deadline was a retry's backoff (tell the device again), not a timeout.
+    pub retry_due: bool,
 }
 
 /// One entry of a device's history.
@@ -108,4 +131,41 @@ pub struct RangeChange<'a> {
     pub rollout_id: &'a str,
     pub package_id: &'a str,
     pub at: &'a str,
+}
+
+/// What the API shows of a phased rollout: the plan, the phase the slice is in, and when the
+/// next automatic advance is due.
+#[derive(Debug, Clone, Default)]
+pub struct PhaseView {
+    pub phases: Option<Vec<airlift_core::phases::Phase>>,
+    pub current_phase: Option<u32>,
+    pub next_advance_at: Option<String>,
+}
+
+impl RolloutRow {
+    /// The row's phase fields as the API shows them (an unreadable plan shows as none: the
+    /// engine refuses to act on it, see `engine::session`).
+    pub fn phase_view(&self) -> PhaseView {
+        let phases: Option<Vec<airlift_core::phases::Phase>> = self
+            .phases_json
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok());
+        let current_phase = phases.as_ref().map(|p| {
+            u32::try_from(airlift_core::phases::current_phase(p, self.canary_percent))
+                .unwrap_or(u32::MAX)
+        });
+        let next_advance_at = self
+            .next_advance_unix
+            .filter(|_| self.status == RolloutStatus::Active)
+            .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            });
+        PhaseView {
+            phases,
+            current_phase,
+            next_advance_at,
+        }
+    }
 }

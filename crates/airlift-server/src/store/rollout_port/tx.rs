@@ -4,7 +4,7 @@
 use airlift_core::device_counters::DeviceCounters;
 use airlift_core::device_state::DeviceRolloutState;
 use airlift_core::rollout::RolloutStatus;
-use airlift_core::wire::{CommandKind, Rollout, RolloutEventData};
+use airlift_core::wire::{CommandKind, FailureReason, Rollout, RolloutEventData, TimelinePoint};
 
 use super::{
     HistoryEntry, OverdueTarget, RangeChange, RolloutRow, RolloutUpdate, TargetRow,
@@ -23,14 +23,15 @@ pub trait RolloutRowTx {
     fn rollout(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<RolloutRow>>;
     /// The rollout as the API shows it (with transitions), as this transaction sees it.
     fn rollout_view(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<Rollout>>;
-    /// The first of `devices` (in their order) that a rollout of the tenant not in `done`
-    /// targets, with the oldest such rollout: (rollout id, device id). In a write unit, two
-    /// units that check the same devices queue here, and the second sees the first's targets.
+    /// The first of `devices` (in their order) that a rollout of the tenant in none of the
+    /// `done` statuses targets, with the oldest such rollout: (rollout id, device id). In a
+    /// write unit, two units that check the same devices queue here, and the second sees the
+    /// first's targets.
     fn first_targeted(
         &mut self,
         tenant_id: &str,
         devices: &[String],
-        done: RolloutStatus,
+        done: &[RolloutStatus],
     ) -> StoreResult<Option<(String, String)>>;
     /// Profile-level rollouts of the profile in one of `statuses`, oldest first.
     fn profile_rollouts(
@@ -41,6 +42,15 @@ pub trait RolloutRowTx {
     ) -> StoreResult<Vec<String>>;
     /// Rollouts in `status`, everywhere: (tenant id, rollout id), oldest first.
     fn rollouts_in_status(&mut self, status: RolloutStatus) -> StoreResult<Vec<(String, String)>>;
+    /// `scheduled` rollouts whose start is at or before `now_unix`, everywhere: (tenant id,
+    /// rollout id), earliest start first, at most 100 (index `rollouts_to_start`).
+    fn rollouts_to_start(&mut self, now_unix: i64) -> StoreResult<Vec<(String, String)>>;
+    /// `active` rollouts whose next automatic phase advance is at or before `now_unix`,
+    /// everywhere, earliest first, at most 100 (index `rollouts_to_advance`).
+    fn rollouts_to_advance(&mut self, now_unix: i64) -> StoreResult<Vec<(String, String)>>;
+    /// `active` rollouts with a maintenance window and devices scheduled but not told (they
+    /// wait for the window), everywhere: (tenant id, rollout id, window JSON), at most 100.
+    fn rollouts_waiting_for_window(&mut self) -> StoreResult<Vec<(String, String, String)>>;
     /// Inserts the rollout row (status, counters and `version` as given); returns its
     /// `change_seq`.
     fn insert_rollout(&mut self, row: &RolloutRow) -> StoreResult<u64>;
@@ -119,6 +129,37 @@ pub trait TargetTx {
         device_id: &str,
         deadline_unix: Option<i64>,
     ) -> StoreResult<()>;
+    /// The device's attempt number, and whether its deadline is a retry's (`retry_at` set: the
+    /// deadline is that time) or an ordinary one (`None`: `deadline_unix` as given).
+    fn set_retry(
+        &mut self,
+        rollout_id: &str,
+        device_id: &str,
+        attempts: u32,
+        retry_at_unix: Option<i64>,
+        deadline_unix: Option<i64>,
+    ) -> StoreResult<()>;
+    /// Counts one more device failed for `reason` with `status` (keeping up to five sample
+    /// devices): the failure reasons are kept as devices fail, never counted per request.
+    fn count_failure(
+        &mut self,
+        rollout_id: &str,
+        reason: &str,
+        status: &str,
+        device_id: &str,
+    ) -> StoreResult<()>;
+    /// The rollout's failure reasons, largest first.
+    fn failure_reasons(&mut self, rollout_id: &str) -> StoreResult<Vec<FailureReason>>;
+    /// Keeps `point` as the rollout's counts for minute `minute_unix` (the last write of a
+    /// minute wins): one point write per change, never a recount.
+    fn record_timeline(
+        &mut self,
+        rollout_id: &str,
+        minute_unix: i64,
+        point: &TimelinePoint,
+    ) -> StoreResult<()>;
+    /// The rollout's timeline, oldest first, at most `limit` points (the newest ones).
+    fn timeline(&mut self, rollout_id: &str, limit: u32) -> StoreResult<Vec<(i64, TimelinePoint)>>;
     /// No target of the rollout has a deadline any more.
     fn clear_deadlines(&mut self, rollout_id: &str) -> StoreResult<()>;
     /// Keeps the report's fields on the target (progress only when given).

@@ -74,13 +74,20 @@ impl IdempotencyStore for SqliteStore {
         .await
     }
 
-    async fn purge_idempotency_keys(&self, now_unix: i64, in_flight_too: bool) -> StoreResult<u64> {
+    async fn purge_idempotency_keys(
+        &self,
+        now_unix: i64,
+        in_flight_before: Option<i64>,
+    ) -> StoreResult<u64> {
         self.call(move |c| {
             let n = c
                 .execute(
                     "DELETE FROM idempotency_keys
-                      WHERE created_at <= ?1 OR (?2 AND state = 'in_flight')",
-                    params![now_unix - IDEMPOTENCY_TTL_SECS, in_flight_too],
+                      WHERE created_at <= ?1 OR (state = 'in_flight' AND created_at <= ?2)",
+                    params![
+                        now_unix - IDEMPOTENCY_TTL_SECS,
+                        in_flight_before.unwrap_or(i64::MIN)
+                    ],
                 )
                 .map_err(db)?;
             Ok(n as u64)

@@ -8,6 +8,7 @@
 //! reports, the hot write path, go through a group-committing writer thread
 //! ([`report_writer`]).
 
+mod audit;
 mod catalog;
 pub(crate) mod data_keys;
 #[cfg(test)]

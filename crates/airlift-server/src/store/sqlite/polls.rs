@@ -2,16 +2,16 @@
 //! every few seconds, so it must not take SQLite's single write lock (nor wait for an fsync).
 //!
 //! Deliveries are still counted: the caller keeps the counts in memory and hands them to
-//! [`store_delivery_counts`] in one transaction now and then (see
+//! [`add_delivery_counts`] in one transaction now and then (see
 //! `device_protocol::deliveries`), instead of one `UPDATE` (and one fsync) per poll.
 
 use airlift_core::wire::{CommandKind, DeviceCommand};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension as _};
 
 use super::package_memo::PackageMemo;
 use super::rollouts::commands;
 use super::{db, fleet, i64_of, u64_of};
-use crate::store::{ApiError, Assignment, DeviceRecord, StoreResult};
+use crate::store::{ApiError, Assignment, DeviceAgent, DeviceRecord, StoreResult};
 
 /// What a poll reads: the assignment and the unacknowledged commands (`None`: nothing assigned).
 pub type Polled = Option<(Assignment, Vec<DeviceCommand>)>;
@@ -132,21 +132,52 @@ pub fn undelivered(
         .collect()
 }
 
-/// Raises stored delivery counts to `(command id, total)`, all in one transaction (a count
-/// never goes down, whatever order flushes commit in).
-pub fn store_delivery_counts(c: &mut Connection, counts: &[(String, u64)]) -> StoreResult<()> {
+/// Adds `(command id, deliveries)` to the stored delivery counts, all in one transaction.
+pub fn add_delivery_counts(c: &mut Connection, counts: &[(String, u64)]) -> StoreResult<()> {
     let tx = c
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(db)?;
     {
         let mut stmt = tx
             .prepare_cached(
-                "UPDATE device_commands SET delivery_count = ?2 WHERE id = ?1 AND delivery_count < ?2",
+                "UPDATE device_commands SET delivery_count = delivery_count + ?2 WHERE id = ?1",
             )
             .map_err(db)?;
-        for (id, total) in counts {
-            stmt.execute(params![id, i64_of(*total)]).map_err(db)?;
+        for (id, added) in counts {
+            stmt.execute(params![id, i64_of(*added)]).map_err(db)?;
         }
     }
     tx.commit().map_err(db)
+}
+
+/// Keeps devices' `User-Agent`s in one transaction; a row already holding the value is not
+/// rewritten.
+pub fn store_device_agents(c: &mut Connection, agents: &[DeviceAgent]) -> StoreResult<()> {
+    let tx = c
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(db)?;
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "UPDATE devices SET user_agent = ?3
+                 WHERE tenant_id = ?1 AND id = ?2 AND user_agent IS NOT ?3",
+            )
+            .map_err(db)?;
+        for a in agents {
+            stmt.execute(params![a.tenant_id, a.device_id, a.user_agent])
+                .map_err(db)?;
+        }
+    }
+    tx.commit().map_err(db)
+}
+
+/// The `User-Agent` kept for one of the tenant's devices.
+pub fn device_agent(c: &Connection, tenant: &str, device: &str) -> StoreResult<Option<String>> {
+    c.prepare_cached("SELECT user_agent FROM devices WHERE tenant_id = ?1 AND id = ?2")
+        .and_then(|mut stmt| {
+            stmt.query_row(params![tenant, device], |r| r.get::<_, Option<String>>(0))
+                .optional()
+        })
+        .map(Option::flatten)
+        .map_err(db)
 }

@@ -2,7 +2,8 @@
 //!
 //! Append new migrations; never edit one that has shipped.
 
-use rusqlite_migration::{Migrations, M};
+use rusqlite::Transaction;
+use rusqlite_migration::{HookError, HookResult, Migrations, M};
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -15,6 +16,8 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V7_IDEMPOTENCY_KEYS),
         M::up(V8_PACKAGE_PAYLOADS),
         M::up(V9_DATA_KEYS),
+        M::up_with_hook(V10_SCHEDULES_CANCEL_AUDIT, widen_status_and_command_checks),
+        M::up(V11_DEVICE_AGENTS),
     ])
 }
 
@@ -432,6 +435,154 @@ ALTER TABLE packages ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
 ALTER TABLE upload_jobs ADD COLUMN data_key_id TEXT REFERENCES data_keys(id);
 "#;
 
+/// Rollouts for real fleets (issue 20): a rollout may be `scheduled` (with `start_at`, and
+/// `start_at_unix` for the start sweep's index) or `cancelled`; a phased rollout keeps its plan
+/// (`phases_json`), its slice's last verdict time and its next automatic advance (the advance
+/// sweep's index), and a cancelled rollout's
+/// devices get `ota_cancel` commands (both CHECKs are widened by
+/// [`widen_status_and_command_checks`]). The audit log keeps every change a user or token made,
+/// with its tenant: ids sort by time (newest-first pages walk `audit_by_tenant` backwards),
+/// `at_micros` serves `?since=`, and the actor and action filters have their own indexes.
+const V10_SCHEDULES_CANCEL_AUDIT: &str = r#"
+ALTER TABLE rollouts ADD COLUMN start_at TEXT;
+ALTER TABLE rollouts ADD COLUMN start_at_unix INTEGER;
+CREATE INDEX rollouts_to_start ON rollouts (start_at_unix) WHERE status = 'scheduled';
+ALTER TABLE rollouts ADD COLUMN phases_json TEXT;
+ALTER TABLE rollouts ADD COLUMN last_verdict_unix INTEGER;
+ALTER TABLE rollouts ADD COLUMN next_advance_unix INTEGER;
+ALTER TABLE rollouts ADD COLUMN min_devices INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollouts ADD COLUMN retry_max_attempts INTEGER;
+ALTER TABLE rollouts ADD COLUMN retry_backoff_seconds INTEGER;
+ALTER TABLE rollout_targets ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE rollout_targets ADD COLUMN retry_at_unix INTEGER;
+ALTER TABLE rollouts ADD COLUMN window_json TEXT;
+-- Failure reasons, counted as devices fail (GET /rollouts/{id}/failures reads these rows).
+CREATE TABLE rollout_failure_reasons (
+    rollout_id TEXT NOT NULL REFERENCES rollouts(id),
+    reason     TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    count      INTEGER NOT NULL,
+    samples    TEXT NOT NULL,
+    PRIMARY KEY (rollout_id, reason, status)
+) STRICT;
+-- A rollout's device counts per minute, the last change of each minute (the timeline).
+CREATE TABLE rollout_timeline (
+    rollout_id  TEXT NOT NULL REFERENCES rollouts(id),
+    minute_unix INTEGER NOT NULL,
+    succeeded   INTEGER NOT NULL,
+    failed      INTEGER NOT NULL,
+    in_progress INTEGER NOT NULL,
+    pending     INTEGER NOT NULL,
+    PRIMARY KEY (rollout_id, minute_unix)
+) STRICT;
+-- Devices per (type, firmware version), kept by triggers as devices come and change.
+CREATE TABLE fleet_versions (
+    tenant_id        TEXT NOT NULL,
+    device_type      TEXT NOT NULL,
+    firmware_version TEXT NOT NULL,
+    devices          INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, device_type, firmware_version)
+) STRICT;
+INSERT INTO fleet_versions
+    SELECT tenant_id, device_type, firmware_version, count(*) FROM devices GROUP BY 1, 2, 3;
+CREATE TRIGGER fleet_versions_on_insert AFTER INSERT ON devices
+BEGIN
+    INSERT OR IGNORE INTO fleet_versions VALUES (NEW.tenant_id, NEW.device_type, NEW.firmware_version, 0);
+    UPDATE fleet_versions SET devices = devices + 1
+        WHERE tenant_id = NEW.tenant_id AND device_type = NEW.device_type
+          AND firmware_version = NEW.firmware_version;
+END;
+CREATE TRIGGER fleet_versions_on_update AFTER UPDATE OF device_type, firmware_version ON devices
+WHEN OLD.device_type != NEW.device_type OR OLD.firmware_version != NEW.firmware_version
+BEGIN
+    UPDATE fleet_versions SET devices = devices - 1
+        WHERE tenant_id = OLD.tenant_id AND device_type = OLD.device_type
+          AND firmware_version = OLD.firmware_version;
+    INSERT OR IGNORE INTO fleet_versions VALUES (NEW.tenant_id, NEW.device_type, NEW.firmware_version, 0);
+    UPDATE fleet_versions SET devices = devices + 1
+        WHERE tenant_id = NEW.tenant_id AND device_type = NEW.device_type
+          AND firmware_version = NEW.firmware_version;
+END;
+CREATE TRIGGER fleet_versions_on_delete AFTER DELETE ON devices
+BEGIN
+    UPDATE fleet_versions SET devices = devices - 1
+        WHERE tenant_id = OLD.tenant_id AND device_type = OLD.device_type
+          AND firmware_version = OLD.firmware_version;
+END;
+CREATE INDEX rollouts_to_advance ON rollouts (next_advance_unix)
+    WHERE status = 'active' AND next_advance_unix IS NOT NULL;
+
+CREATE TABLE audit_log (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    at          TEXT NOT NULL,
+    at_micros   INTEGER NOT NULL,
+    actor       TEXT NOT NULL,
+    role        TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    object_type TEXT NOT NULL,
+    object_id   TEXT NOT NULL,
+    summary     TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_by_tenant ON audit_log (tenant_id, id);
+CREATE INDEX audit_by_actor ON audit_log (tenant_id, actor, id);
+CREATE INDEX audit_by_action ON audit_log (tenant_id, action, id);
+"#;
+
+/// The CHECKs of V1 that name every rollout status and command kind, and what they become.
+const WIDENED_CHECKS: [(&str, &str, &str); 2] = [
+    (
+        "rollouts",
+        "CHECK (status IN ('active', 'paused', 'rolling_back', 'completed'))",
+        "CHECK (status IN ('scheduled', 'active', 'paused', 'rolling_back', 'completed', 'cancelled'))",
+    ),
+    (
+        "device_commands",
+        "CHECK (kind IN ('ota_start', 'ota_rollback'))",
+        "CHECK (kind IN ('ota_start', 'ota_rollback', 'ota_cancel'))",
+    ),
+];
+
+/// Widens V1's CHECK constraints in place, by SQLite's documented procedure for schema changes
+/// that do not touch the stored rows (lang_altertable.html, "making other kinds of table
+/// schema changes"): rewrite the table's SQL under `writable_schema` and bump
+/// `schema_version`. Every stored row satisfies the wider CHECK, so nothing is rebuilt (a
+/// rebuild of `rollouts` would drop its triggers and fight the foreign keys that name it).
+/// A table whose SQL does not hold the expected CHECK stops the migration.
+fn widen_status_and_command_checks(tx: &Transaction) -> HookResult {
+    let version: i64 = tx.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+    tx.execute_batch("PRAGMA writable_schema = ON")?;
+    for (table, old, new) in WIDENED_CHECKS {
+        let changed = tx.execute(
+            "UPDATE sqlite_master SET sql = replace(sql, ?2, ?3)
+             WHERE type = 'table' AND name = ?1 AND instr(sql, ?2) > 0",
+            [table, old, new],
+        )?;
+        if changed != 1 {
+            tx.execute_batch("PRAGMA writable_schema = OFF")?;
+            return Err(HookError::Hook(format!(
+                "table {table} does not have the CHECK this migration widens ({old})"
+            )));
+        }
+    }
+    tx.execute_batch(&format!("PRAGMA schema_version = {}", version + 1))?;
+    tx.execute_batch("PRAGMA writable_schema = OFF")?;
+    let check: String = tx.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    if check != "ok" {
+        return Err(HookError::Hook(format!(
+            "integrity check after widening the CHECKs: {check}"
+        )));
+    }
+    Ok(())
+}
+
+/// Each device's `User-Agent` (issue 22: the app's device page names the agent and its
+/// version). Written only when it changes (`device_protocol::last_seen`), never by the poll
+/// itself; `devices_change_on_update` does not list the column, so it moves no `change_seq`.
+const V11_DEVICE_AGENTS: &str = r#"
+ALTER TABLE devices ADD COLUMN user_agent TEXT;
+"#;
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -454,5 +605,49 @@ mod tests {
             .execute("UPDATE packages SET sha256 = 'evil' WHERE id = 'p'", [])
             .unwrap_err();
         assert!(err.to_string().contains("immutable"), "{err}");
+    }
+
+    /// V10 widened the status and command-kind CHECKs: the new values are stored, anything
+    /// else is still refused.
+    #[test]
+    fn scheduled_and_cancelled_rollouts_and_cancel_commands_are_stored() {
+        let mut c = rusqlite::Connection::open_in_memory().unwrap();
+        super::migrations().to_latest(&mut c).unwrap();
+        c.execute_batch(
+            "INSERT INTO tenants VALUES ('t', 'acme', 1, 'now');
+             INSERT INTO packages (id, tenant_id, type, version, device_type, min_version,
+                 artifact_uri, sha256, size_bytes, release_notes, storage_key, created_at)
+             VALUES ('p', 't', 'fw', '1.0.0', 'x', '1.0.0', 'u', 's', 1, '', 'k', 'now');",
+        )
+        .unwrap();
+        let insert = |id: &str, status: &str| {
+            c.execute(
+                "INSERT INTO rollouts (id, tenant_id, package_id, target_kind, strategy, status,
+                     canary_percent, failure_threshold_percent, force, device_timeout_seconds,
+                     skipped_json, version, change_seq, created_by, created_at, updated_at)
+                 VALUES (?1, 't', 'p', 'devices', 'canary', ?2, 10, 10, 0, 60, '[]', 1, 1, 'me',
+                     'now', 'now')",
+                [id, status],
+            )
+        };
+        insert("r1", "scheduled").unwrap();
+        insert("r2", "cancelled").unwrap();
+        let err = insert("r3", "exploded").unwrap_err();
+        assert!(err.to_string().contains("CHECK"), "{err}");
+        c.execute_batch(
+            "INSERT INTO profiles VALUES ('pr', 't', 'p', 'x', 'now');
+             INSERT INTO devices (id, tenant_id, profile_id, name, device_type, firmware_version,
+                 token_hash, created_at) VALUES ('d', 't', 'pr', 'd', 'x', '1.0.0', 'h', 'now');
+             INSERT INTO device_commands (id, tenant_id, device_id, rollout_id, kind, package_id,
+                 created_at) VALUES ('c', 't', 'd', 'r2', 'ota_cancel', 'p', 'now');",
+        )
+        .unwrap();
+        let err = c
+            .execute_batch(
+                "INSERT INTO device_commands (id, tenant_id, device_id, rollout_id, kind,
+                     package_id, created_at) VALUES ('c2', 't', 'd', 'r2', 'ota_nope', 'p', 'now');",
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("CHECK"), "{err}");
     }
 }

@@ -1,5 +1,6 @@
 import type { PlanPreview } from "../../../bindings/PlanPreview";
 import type { AppError } from "../../../ipc";
+import { ErrorLine } from "../../../components/ErrorLine";
 
 /** What the server says the plan would do: eligible devices, and why the others are not. */
 export function PreviewFacts({
@@ -13,9 +14,7 @@ export function PreviewFacts({
 }) {
   if (error)
     return (
-      <p className="error" role="alert">
-        The server could not preview this plan: {error.message} <code>{error.code}</code>
-      </p>
+      <ErrorLine error={error} context="The server could not preview this plan" />
     );
   if (!preview) return <p className="muted">{loading ? "Asking the server which devices are eligible…" : "Choose a package and a profile to see eligible devices."}</p>;
   const total = preview.eligible + preview.skipped;

@@ -21,6 +21,7 @@ import {
 import { ReviewStep } from "./ReviewStep";
 import { StrategyStep } from "./StrategyStep";
 import { TargetStep } from "./TargetStep";
+import { ErrorLine } from "../../../components/ErrorLine";
 
 const STEPS = ["Package and target", "Strategy", "Review and start"] as const;
 
@@ -182,9 +183,7 @@ export function RolloutWizard({
           </div>
         )}
         {targets.error && (
-          <p className="error" role="alert">
-            Profiles could not be loaded: {(targets.error as unknown as AppError).message}
-          </p>
+          <ErrorLine error={targets.error as unknown as AppError} context="Profiles could not be loaded" />
         )}
         <div className="actions">
           <button type="button" onClick={step === 0 ? onCancel : () => setStep((s) => s - 1)}>

@@ -61,8 +61,16 @@ impl DeviceProtocolStore for PgStore {
         polls::undelivered(&self.client().await?, &self.packages, tenant_id, device_id).await
     }
 
-    async fn store_delivery_counts(&self, counts: Vec<(String, u64)>) -> StoreResult<()> {
-        polls::store_delivery_counts(&self.client().await?, &counts).await
+    async fn add_delivery_counts(&self, counts: Vec<(String, u64)>) -> StoreResult<()> {
+        polls::add_delivery_counts(&self.client().await?, &counts).await
+    }
+
+    async fn store_device_agents(&self, agents: Vec<DeviceAgent>) -> StoreResult<()> {
+        polls::store_device_agents(&self.client().await?, &agents).await
+    }
+
+    async fn device_agent(&self, tenant_id: &str, device_id: &str) -> StoreResult<Option<String>> {
+        polls::device_agent(&self.client().await?, tenant_id, device_id).await
     }
 }
 

@@ -68,8 +68,18 @@ impl DeviceProtocolStore for SqliteStore {
         self.read_inline(|c| polls::undelivered(c, &self.packages, tenant_id, device_id))
     }
 
-    async fn store_delivery_counts(&self, counts: Vec<(String, u64)>) -> StoreResult<()> {
-        self.call(move |c| polls::store_delivery_counts(c, &counts))
+    async fn add_delivery_counts(&self, counts: Vec<(String, u64)>) -> StoreResult<()> {
+        self.call(move |c| polls::add_delivery_counts(c, &counts))
             .await
+    }
+
+    async fn store_device_agents(&self, agents: Vec<DeviceAgent>) -> StoreResult<()> {
+        self.call(move |c| polls::store_device_agents(c, &agents))
+            .await
+    }
+
+    async fn device_agent(&self, tenant_id: &str, device_id: &str) -> StoreResult<Option<String>> {
+        let (t, d) = (tenant_id.to_owned(), device_id.to_owned());
+        self.call(move |c| polls::device_agent(c, &t, &d)).await
     }
 }

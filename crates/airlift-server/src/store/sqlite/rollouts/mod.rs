@@ -26,7 +26,8 @@ pub const ROLLOUT_COLUMNS: &str = "id, tenant_id, package_id, rollback_package_i
     strategy, status, canary_percent, failure_threshold_percent, batch_percent, min_batch_success_percent,
     force, device_timeout_seconds, skipped_json, version, change_seq, created_by, created_at, updated_at,
     target_count, n_scheduled, n_command_sent, n_in_progress, n_successful, n_failed, n_timed_out,
-    outcome, retry_of, allow_downgrade";
+    outcome, retry_of, allow_downgrade, start_at, start_at_unix, phases_json, last_verdict_unix,
+    next_advance_unix, min_devices, retry_max_attempts, retry_backoff_seconds, window_json";
 
 fn conversion(i: usize, what: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, what.into())
@@ -81,6 +82,20 @@ pub fn rollout_row(r: &Row<'_>) -> rusqlite::Result<RolloutRow> {
             .transpose()?,
         retry_of: r.get(28)?,
         allow_downgrade: r.get::<_, i64>(29)? != 0,
+        start_at: r.get(30)?,
+        start_at_unix: r.get(31)?,
+        phases_json: r.get(32)?,
+        last_verdict_unix: r.get(33)?,
+        next_advance_unix: r.get(34)?,
+        min_devices: u64_of(r.get(35)?),
+        retry: match (r.get::<_, Option<i64>>(36)?, r.get::<_, Option<i64>>(37)?) {
+            (Some(max), Some(backoff)) => Some(airlift_core::retry_policy::RetryPolicy {
+                max_attempts: u32_of(max),
+                backoff_seconds: u64_of(backoff),
+            }),
+            _ => None,
+        },
+        window_json: r.get(38)?,
     })
 }
 

@@ -27,6 +27,7 @@ fn summary(c: &Connection, row: RolloutRow) -> StoreResult<RolloutSummary> {
         )
         .map_err(db)?;
     let skipped: Vec<SkippedDevice> = serde_json::from_str(&row.skipped_json).unwrap_or_default();
+    let phase = row.phase_view();
     Ok(RolloutSummary {
         rollout_id: row.id,
         package_id: row.package_id,
@@ -44,6 +45,16 @@ fn summary(c: &Connection, row: RolloutRow) -> StoreResult<RolloutSummary> {
         min_batch_success_percent: row.min_batch_success_percent,
         force: row.force,
         allow_downgrade: row.allow_downgrade,
+        start_at: row.start_at,
+        phases: phase.phases,
+        current_phase: phase.current_phase,
+        next_advance_at: phase.next_advance_at,
+        min_devices: row.min_devices,
+        retry: row.retry,
+        maintenance_window: row
+            .window_json
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok()),
         device_timeout_seconds: row.device_timeout_seconds,
         eligible_count: row.target_count,
         scheduled_count: counters.total(),

@@ -10,7 +10,7 @@ mod targets;
 use airlift_core::device_counters::DeviceCounters;
 use airlift_core::device_state::DeviceRolloutState;
 use airlift_core::rollout::{RolloutOutcome, RolloutStatus};
-use airlift_core::wire::{CommandKind, Rollout, RolloutEventData};
+use airlift_core::wire::{CommandKind, FailureReason, Rollout, RolloutEventData, TimelinePoint};
 use rusqlite::{params, Connection, OptionalExtension as _};
 
 use super::{db, history, load_row, next_change, parse_state, queries};

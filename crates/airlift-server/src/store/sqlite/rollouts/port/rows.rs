@@ -15,21 +15,27 @@ impl RolloutRowTx for SqlTx<'_> {
         &mut self,
         tenant_id: &str,
         devices: &[String],
-        done: RolloutStatus,
+        done: &[RolloutStatus],
     ) -> StoreResult<Option<(String, String)>> {
         // One indexed point read per device: in-process, cheaper than shipping the list into
         // a temporary table. The single writer makes the check and the insert atomic.
+        // The statuses are the engine's enum, never input: safe to spell out in the SQL.
+        let list = done
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
         let mut stmt = self
             .c
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT r.id FROM rollout_targets t JOIN rollouts r ON r.id = t.rollout_id
-                 WHERE t.device_id = ?1 AND r.tenant_id = ?2 AND r.status != ?3
-                 ORDER BY r.id LIMIT 1",
-            )
+                 WHERE t.device_id = ?1 AND r.tenant_id = ?2 AND r.status NOT IN ({list})
+                 ORDER BY r.id LIMIT 1"
+            ))
             .map_err(db)?;
         for device in devices {
             let found: Option<String> = stmt
-                .query_row(params![device, tenant_id, done.as_str()], |r| r.get(0))
+                .query_row(params![device, tenant_id], |r| r.get(0))
                 .optional()
                 .map_err(db)?;
             if let Some(rollout) = found {
@@ -73,6 +79,58 @@ impl RolloutRowTx for SqlTx<'_> {
         Ok(rows)
     }
 
+    fn rollouts_to_start(&mut self, now_unix: i64) -> StoreResult<Vec<(String, String)>> {
+        let mut stmt = self
+            .c
+            .prepare_cached(
+                "SELECT tenant_id, id FROM rollouts
+                 WHERE status = 'scheduled' AND start_at_unix <= ?1
+                 ORDER BY start_at_unix, id LIMIT 100",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([now_unix], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        Ok(rows)
+    }
+
+    fn rollouts_to_advance(&mut self, now_unix: i64) -> StoreResult<Vec<(String, String)>> {
+        let mut stmt = self
+            .c
+            .prepare_cached(
+                "SELECT tenant_id, id FROM rollouts
+                 WHERE status = 'active' AND next_advance_unix IS NOT NULL
+                   AND next_advance_unix <= ?1
+                 ORDER BY next_advance_unix, id LIMIT 100",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([now_unix], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        Ok(rows)
+    }
+
+    fn rollouts_waiting_for_window(&mut self) -> StoreResult<Vec<(String, String, String)>> {
+        let mut stmt = self
+            .c
+            .prepare_cached(
+                "SELECT tenant_id, id, window_json FROM rollouts
+                 WHERE status = 'active' AND window_json IS NOT NULL AND n_scheduled > 0
+                 ORDER BY id LIMIT 100",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        Ok(rows)
+    }
+
     fn insert_rollout(&mut self, row: &RolloutRow) -> StoreResult<u64> {
         let change = next_change(self.c)?;
         self.c
@@ -80,9 +138,11 @@ impl RolloutRowTx for SqlTx<'_> {
                 "INSERT INTO rollouts (id, tenant_id, package_id, rollback_package_id, target_profile_id, target_kind,
                      strategy, status, canary_percent, failure_threshold_percent, batch_percent,
                      min_batch_success_percent, force, device_timeout_seconds, skipped_json, version,
-                     change_seq, created_by, created_at, updated_at, retry_of, allow_downgrade)
+                     change_seq, created_by, created_at, updated_at, retry_of, allow_downgrade,
+                     start_at, start_at_unix, phases_json, min_devices, retry_max_attempts,
+                     retry_backoff_seconds, window_json)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                     ?19, ?20, ?21, ?22)",
+                     ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
                 params![
                     row.id,
                     row.tenant_id,
@@ -105,7 +165,14 @@ impl RolloutRowTx for SqlTx<'_> {
                     row.created_at,
                     row.updated_at,
                     row.retry_of,
-                    row.allow_downgrade
+                    row.allow_downgrade,
+                    row.start_at,
+                    row.start_at_unix,
+                    row.phases_json,
+                    i64_of(row.min_devices),
+                    row.retry.map(|r| i64::from(r.max_attempts)),
+                    row.retry.map(|r| i64_of(r.backoff_seconds)),
+                    row.window_json
                 ],
             )
             .map_err(db)?;
@@ -120,7 +187,8 @@ impl RolloutRowTx for SqlTx<'_> {
                 "UPDATE rollouts SET status = ?3, canary_percent = ?4, version = version + 1,
                      change_seq = ?5, updated_at = ?6, target_count = ?7, n_scheduled = ?8,
                      n_command_sent = ?9, n_in_progress = ?10, n_successful = ?11, n_failed = ?12,
-                     n_timed_out = ?13, outcome = ?14
+                     n_timed_out = ?13, outcome = ?14, last_verdict_unix = ?15,
+                     next_advance_unix = ?16
                  WHERE id = ?1 AND version = ?2",
             )
             .map_err(db)?
@@ -139,6 +207,8 @@ impl RolloutRowTx for SqlTx<'_> {
                 i64_of(u.counters.failed),
                 i64_of(u.counters.timed_out),
                 u.outcome.map(RolloutOutcome::as_str),
+                u.last_verdict_unix,
+                u.next_advance_unix,
             ])
             .map_err(db)?;
         Ok(updated == 1)

@@ -33,12 +33,14 @@ impl TargetTx for SqlTx<'_> {
             Option<String>,
             Option<String>,
             Option<String>,
+            i64,
+            bool,
         );
         let raw: Option<Raw> = self
             .c
             .prepare_cached(
                 "SELECT position, state, rollback_state, progress, last_status, last_message,
-                     reported_version
+                     reported_version, attempts, retry_at_unix IS NOT NULL
                  FROM rollout_targets WHERE rollout_id = ?1 AND device_id = ?2",
             )
             .map_err(db)?
@@ -51,12 +53,23 @@ impl TargetTx for SqlTx<'_> {
                     r.get(4)?,
                     r.get(5)?,
                     r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
                 ))
             })
             .optional()
             .map_err(db)?;
-        let Some((position, state, rollback_state, progress, last_status, last_message, version)) =
-            raw
+        let Some((
+            position,
+            state,
+            rollback_state,
+            progress,
+            last_status,
+            last_message,
+            version,
+            attempts,
+            retry_pending,
+        )) = raw
         else {
             return Ok(None);
         };
@@ -69,6 +82,8 @@ impl TargetTx for SqlTx<'_> {
             last_status,
             last_message,
             reported_version: version,
+            attempts: u32::try_from(attempts).unwrap_or(1),
+            retry_pending,
         }))
     }
 
@@ -118,26 +133,165 @@ impl TargetTx for SqlTx<'_> {
         let mut stmt = self
             .c
             .prepare_cached(
-                "SELECT device_id, state, rollback_state FROM rollout_targets
+                "SELECT device_id, state, rollback_state, retry_at_unix IS NOT NULL
+                 FROM rollout_targets
                  WHERE rollout_id = ?1 AND deadline_unix IS NOT NULL AND deadline_unix <= ?2",
             )
             .map_err(db)?;
+        type Raw = (String, Option<String>, Option<String>, bool);
         let rows = stmt
             .query_map(params![rollout_id, now_unix], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
             .map_err(db)?
-            .collect::<Result<Vec<(String, Option<String>, Option<String>)>, _>>()
+            .collect::<Result<Vec<Raw>, _>>()
             .map_err(db)?;
         rows.into_iter()
-            .map(|(device_id, state, rollback_state)| {
+            .map(|(device_id, state, rollback_state, retry_due)| {
                 Ok(OverdueTarget {
                     device_id,
                     state: stored_state(state)?,
                     rollback_state: stored_state(rollback_state)?,
+                    retry_due,
                 })
             })
             .collect()
+    }
+
+    fn count_failure(
+        &mut self,
+        rollout_id: &str,
+        reason: &str,
+        status: &str,
+        device_id: &str,
+    ) -> StoreResult<()> {
+        self.c
+            .prepare_cached(
+                "INSERT INTO rollout_failure_reasons (rollout_id, reason, status, count, samples)
+                 VALUES (?1, ?2, ?3, 1, json_array(?4))
+                 ON CONFLICT (rollout_id, reason, status) DO UPDATE SET
+                     count = count + 1,
+                     samples = CASE WHEN json_array_length(samples) < 5
+                                    THEN json_insert(samples, '$[#]', ?4) ELSE samples END",
+            )
+            .map_err(db)?
+            .execute(params![rollout_id, reason, status, device_id])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn failure_reasons(&mut self, rollout_id: &str) -> StoreResult<Vec<FailureReason>> {
+        let mut stmt = self
+            .c
+            .prepare_cached(
+                "SELECT reason, status, count, samples FROM rollout_failure_reasons
+                 WHERE rollout_id = ?1 ORDER BY count DESC, reason, status",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([rollout_id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        rows.into_iter()
+            .map(|(reason, status, count, samples)| {
+                Ok(FailureReason {
+                    reason,
+                    status,
+                    count: u64_of(count),
+                    sample_device_ids: serde_json::from_str(&samples).map_err(|e| {
+                        ApiError::internal(format!("stored failure samples are corrupt: {e}"))
+                    })?,
+                })
+            })
+            .collect()
+    }
+
+    fn record_timeline(
+        &mut self,
+        rollout_id: &str,
+        minute_unix: i64,
+        p: &TimelinePoint,
+    ) -> StoreResult<()> {
+        self.c
+            .prepare_cached(
+                "INSERT OR REPLACE INTO rollout_timeline
+                     (rollout_id, minute_unix, succeeded, failed, in_progress, pending)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(db)?
+            .execute(params![
+                rollout_id,
+                minute_unix,
+                i64_of(p.succeeded),
+                i64_of(p.failed),
+                i64_of(p.in_progress),
+                i64_of(p.pending)
+            ])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn timeline(&mut self, rollout_id: &str, limit: u32) -> StoreResult<Vec<(i64, TimelinePoint)>> {
+        let mut stmt = self
+            .c
+            .prepare_cached(
+                "SELECT minute_unix, succeeded, failed, in_progress, pending FROM (
+                     SELECT * FROM rollout_timeline WHERE rollout_id = ?1
+                     ORDER BY minute_unix DESC LIMIT ?2)
+                 ORDER BY minute_unix",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(params![rollout_id, i64::from(limit)], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    TimelinePoint {
+                        at: String::new(),
+                        succeeded: u64_of(r.get(1)?),
+                        failed: u64_of(r.get(2)?),
+                        in_progress: u64_of(r.get(3)?),
+                        pending: u64_of(r.get(4)?),
+                    },
+                ))
+            })
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        Ok(rows)
+    }
+
+    fn set_retry(
+        &mut self,
+        rollout_id: &str,
+        device_id: &str,
+        attempts: u32,
+        retry_at_unix: Option<i64>,
+        deadline_unix: Option<i64>,
+    ) -> StoreResult<()> {
+        self.c
+            .prepare_cached(
+                "UPDATE rollout_targets SET attempts = ?3, retry_at_unix = ?4,
+                     deadline_unix = coalesce(?4, ?5)
+                 WHERE rollout_id = ?1 AND device_id = ?2",
+            )
+            .map_err(db)?
+            .execute(params![
+                rollout_id,
+                device_id,
+                attempts,
+                retry_at_unix,
+                deadline_unix
+            ])
+            .map_err(db)?;
+        Ok(())
     }
 
     fn schedule_range(&mut self, ch: RangeChange<'_>, from: u64, to: u64) -> StoreResult<u64> {
