@@ -6,6 +6,9 @@
 #      (target: p99 ≤ 1 s).
 # Both are harness-less cargo benches in crates/airlift-sim/benches/ (release build, a real
 # airliftd on loopback). AIRLIFT_BENCH_DEVICES=N shrinks the first one for a quick look.
+# DATABASE=postgres runs both on a PostgreSQL 15 of their own (airlift-testkit, production
+# durability: fsync and synchronous_commit on) and the first one against psql (target ≤ 1.5×).
+# Usage: bench/server-rollout.sh   (env: DATABASE=sqlite|postgres AIRLIFT_BENCH_DEVICES=1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,5 +20,11 @@ echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}
 # The benches start this airliftd (see airlift-testkit) instead of building one themselves.
 cargo build --quiet --release -p airlift-server --bin airliftd
 export AIRLIFT_BIN_DIR="${CARGO_TARGET_DIR:-$PWD/target}/release"
-cargo bench --quiet -p airlift-sim --bench rollout_1m
-cargo bench --quiet -p airlift-sim --bench report_to_pause
+export DATABASE="${DATABASE:-sqlite}"
+if [ "$DATABASE" = postgres ] && [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
+    if [ "$(id -u)" -eq 0 ]; then apt-get install -y postgresql-15; else sudo apt-get install -y postgresql-15; fi
+fi
+for bench in rollout_1m report_to_pause; do
+    echo "$bench on $DATABASE (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+    cargo bench --quiet -p airlift-sim --bench "$bench"
+done

@@ -101,8 +101,10 @@ DATABASE_ARGS=()
 # start_postgres → PG_URL, PSQL (an array: psql on that database) and DATABASE_ARGS: Debian's
 # PostgreSQL 15 in a new cluster under $SCRATCH/pg, on a free loopback port, as user postgres when
 # we are root (initdb refuses root). Production durability (fsync and synchronous_commit on,
-# unlike the test harness), shared_buffers 256MB, max_connections 200.
+# unlike the test harness), shared_buffers 256MB, max_connections 200. PG_EXTRA (an array of
+# `-c name=value`) adds settings, e.g. pg_stat_statements for bench/server-pg-statements.sh.
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+PG_EXTRA=("${PG_EXTRA[@]}")
 start_postgres() {
     local dir="$SCRATCH/pg" as=()
     [ -x "$PG_BIN/initdb" ] || need_debian_packages postgresql-15
@@ -116,7 +118,8 @@ start_postgres() {
         { cat "$dir/initdb.log" >&2; exit 1; }
     PG_PORT="$(free_port)"
     "${as[@]}" "$PG_BIN/postgres" -D "$dir/data" -p "$PG_PORT" -c listen_addresses=127.0.0.1 \
-        -c unix_socket_directories= -c max_connections=200 -c shared_buffers=256MB >"$dir/server.log" 2>&1 &
+        -c unix_socket_directories= -c max_connections=200 -c shared_buffers=256MB "${PG_EXTRA[@]}" \
+        >"$dir/server.log" 2>&1 &
     started $!
     for _ in $(seq 300); do
         "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -U airlift && break

@@ -5,7 +5,8 @@
 //! each. Probes: small rollouts (10 devices, 10% threshold) each get two failure reports; the
 //! second one crosses the threshold. The latency is from sending that report to the `paused`
 //! event arriving on `/api/v1/events`. A measurement, not a test:
-//! `cargo bench -p airlift-sim --bench report_to_pause` (bench/server-rollout.sh runs it).
+//! `cargo bench -p airlift-sim --bench report_to_pause` (bench/server-rollout.sh runs it;
+//! `DATABASE=postgres`: on a PostgreSQL 15 of its own with production durability).
 
 #[path = "../tests/e2e/mod.rs"]
 mod e2e;
@@ -28,7 +29,8 @@ type Seen = Arc<Mutex<HashMap<String, Instant>>>;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let env = e2e::env(LOAD_DEVICES, 4096, &[]).await;
+    let database = e2e::Database::from_env();
+    let env = e2e::env_on(database, LOAD_DEVICES, 4096, &[], &[]).await;
     let load = env
         .create_rollout(json!({"canary_percent": 100, "failure_threshold_percent": 100}))
         .await;
@@ -68,15 +70,7 @@ async fn main() {
 
     let seen: Seen = Arc::default();
     // The watcher is a support user, like an operator's desktop app.
-    let watcher = airlift_sim::airliftd::token(
-        e2e::airliftd_bin(),
-        env._dir.path(),
-        "acme",
-        "support",
-        3600,
-    )
-    .await
-    .expect("support token");
+    let watcher = env.token("acme", "support").await;
     tokio::spawn(follow_events(env.server.url.clone(), watcher, seen.clone()));
     tokio::time::sleep(Duration::from_millis(500)).await;
 
@@ -133,7 +127,7 @@ async fn main() {
     let rate = reports as f64 / elapsed.as_secs_f64();
     let p99 = pct(0.99);
     println!(
-        "report → auto-pause on SSE at {rate:.0} reports/s ({} failed): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms over {} probes (target p99 ≤ 1 s at 3,000/s): {}",
+        "report → auto-pause on SSE on {database:?} at {rate:.0} reports/s ({} failed): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms over {} probes (target p99 ≤ 1 s at 3,000/s): {}",
         failed.load(Ordering::Relaxed),
         pct(0.5).as_secs_f64() * 1e3,
         p99.as_secs_f64() * 1e3,

@@ -130,10 +130,23 @@ pub async fn token(
     role: &str,
     ttl_secs: u64,
 ) -> anyhow::Result<String> {
+    token_with(bin, data, &[], tenant, role, ttl_secs).await
+}
+
+/// [`token`] with `extra` arguments: the `--database URL` of a server on PostgreSQL.
+pub async fn token_with(
+    bin: &Path,
+    data: &Path,
+    extra: &[String],
+    tenant: &str,
+    role: &str,
+    ttl_secs: u64,
+) -> anyhow::Result<String> {
     let out = Command::new(bin)
         .arg("token")
         .arg("--data")
         .arg(data)
+        .args(extra)
         .args(["--tenant", tenant, "--role", role, "--ttl"])
         .arg(format!("{ttl_secs}s"))
         .env("RUST_LOG", "warn")

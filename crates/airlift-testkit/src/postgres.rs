@@ -127,21 +127,30 @@ pub struct Postgres {
     /// watchdog stops the server and removes `root`.
     watchdog: Option<(Child, ChildStdin)>,
     owner: Option<(u32, u32)>,
+    durable: bool,
     /// Whether the server takes TLS connections only ([`Postgres::start_tls`]).
     tls: bool,
 }
 
 impl Postgres {
-    /// initdb in a new temporary directory, then the server on a free port.
+    /// initdb in a new temporary directory, then the server on a free port, without fsync
+    /// (test data need not survive a power cut).
     pub fn start() -> Postgres {
-        Self::start_with(false)
+        Self::start_with(false, false)
+    }
+
+    /// [`Postgres::start`] with production durability, for benchmarks: every commit flushed
+    /// to disk (`fsync`, `synchronous_commit`, `full_page_writes` on, PostgreSQL's defaults)
+    /// and the shared buffers of bench/server/lib.sh's `start_postgres` (256 MB).
+    pub fn start_durable() -> Postgres {
+        Self::start_with(false, true)
     }
 
     /// A cluster that takes TLS connections only (`pg_hba.conf`: `hostssl` trusted, any other
     /// connection rejected), its certificate for 127.0.0.1 signed by a CA made for it:
     /// [`Postgres::ca_file`].
     pub fn start_tls() -> Postgres {
-        Self::start_with(true)
+        Self::start_with(true, false)
     }
 
     /// The CA that signed a [`Postgres::start_tls`] cluster's certificate (PEM).
@@ -149,7 +158,7 @@ impl Postgres {
         self.root.join("tls").join("ca.pem")
     }
 
-    fn start_with(tls: bool) -> Postgres {
+    fn start_with(tls: bool, durable: bool) -> Postgres {
         let root = new_root();
         let owner = unprivileged_owner();
         if let Some((uid, gid)) = owner {
@@ -162,6 +171,7 @@ impl Postgres {
             watchdog: Some(watchdog),
             owner,
             root,
+            durable,
             tls,
         };
         let out = pg
@@ -174,9 +184,9 @@ impl Postgres {
                 "--auth=trust",
                 "-E",
                 "UTF8",
-                "--no-sync",
                 "--no-instructions",
             ])
+            .args((!durable).then_some("--no-sync"))
             .output()
             .expect("run initdb (is postgresql-15 installed?)");
         assert!(
@@ -330,6 +340,22 @@ impl Postgres {
             .append(true)
             .open(self.log_path())
             .expect("open the PostgreSQL log");
+        let settings: &[&str] = if self.durable {
+            &[
+                "shared_buffers=256MB",
+                "fsync=on",
+                "synchronous_commit=on",
+                "full_page_writes=on",
+            ]
+        } else {
+            // Test data need not survive a power cut: skip the fsyncs.
+            &[
+                "shared_buffers=32MB",
+                "fsync=off",
+                "synchronous_commit=off",
+                "full_page_writes=off",
+            ]
+        };
         let child = self
             .command("postgres")
             .arg("-D")
@@ -338,11 +364,8 @@ impl Postgres {
             .args(["-c", "listen_addresses=127.0.0.1"])
             .args(["-c", "unix_socket_directories="])
             .args(["-c", "max_connections=300"])
-            .args(["-c", "shared_buffers=32MB"])
             .args(["-c", "dynamic_shared_memory_type=mmap"])
-            // Test data need not survive a power cut: skip the fsyncs.
-            .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
-            .args(["-c", "full_page_writes=off"])
+            .args(settings.iter().flat_map(|s| ["-c", *s]))
             .args(self.tls_settings())
             .stdin(Stdio::null())
             .stdout(Stdio::from(log.try_clone().expect("log fd")))

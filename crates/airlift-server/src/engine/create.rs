@@ -57,19 +57,14 @@ fn prepare(tx: &mut dyn RolloutTx, tenant: &str, req: &RolloutRequest) -> StoreR
 }
 
 /// The first of `targets` (in order) that an unfinished rollout of the tenant already
-/// targets: (that rollout, the device). One indexed point read per device, so a create costs
-/// what its target list costs, whatever the history of the fleet.
+/// targets: (that rollout, the device). One set-based read over the whole list, so a create
+/// costs what its target list costs, whatever the history of the fleet.
 pub fn conflict(
     tx: &mut dyn RolloutTx,
     tenant: &str,
     targets: &[String],
 ) -> StoreResult<Option<(String, String)>> {
-    for device in targets {
-        if let Some(rollout) = tx.rollout_targeting(tenant, device, &FINISHED)? {
-            return Ok(Some((rollout, device.clone())));
-        }
-    }
-    Ok(None)
+    tx.first_targeted(tenant, targets, &FINISHED)
 }
 
 /// When the request's maintenance window next opens, from `now_unix` (RFC 3339).
@@ -180,9 +175,7 @@ pub fn create(
             .map_err(|e| ApiError::internal(format!("encoding the window: {e}")))?,
     };
     row.change_seq = tx.insert_rollout(&row)?;
-    for (i, d) in plan.targets.iter().enumerate() {
-        tx.insert_target(&new.id, i as u64, d, &new.ctx.at)?;
-    }
+    tx.insert_targets(&new.id, 0, &plan.targets, &new.ctx.at)?;
     let actor = new.ctx.actor.clone();
     let mut s = Session::with(tx, row, agg, new.ctx.clone())?;
     s.apply(events, &actor)?;

@@ -79,7 +79,7 @@ fn join_one(
         // The aggregate gives the new target the next position; the row must exist before
         // the slice (a set-based update by position) can cover it.
         let position = s.agg.target_count();
-        s.tx.insert_target(rollout, position, device, &ctx.at)?;
+        s.tx.insert_targets(rollout, position, std::slice::from_ref(device), &ctx.at)?;
         let events = s.agg.add_target(device)?;
         s.apply(events, &Actor::system())?;
     }

@@ -178,10 +178,12 @@ pub async fn record_report<U: RolloutUnits + ?Sized>(
     ctx: Ctx,
 ) -> StoreResult<(ReportAccepted, Vec<RolloutEventData>)> {
     let (tenant, device) = (tenant_id.to_owned(), device_id.to_owned());
+    let rollout = report.rollout_id.clone();
     units
-        .report_unit(Box::new(move |tx| {
-            reports::record(tx, &tenant, &device, &report, ctx.clone())
-        }))
+        .report_unit(
+            &rollout,
+            Box::new(move |tx| reports::record(tx, &tenant, &device, &report, ctx.clone())),
+        )
         .await
 }
 

@@ -4,8 +4,9 @@
 //! these; a backend that breaks one breaks the rollout rules without a rule changing.
 
 use airlift_core::error::ApiError;
+use airlift_core::rollout::RolloutStatus;
 use airlift_core::wire::ReportAccepted;
-use airlift_server::store::rollout_port::{AnyOutput, HistoryEntry, RolloutUpdate};
+use airlift_server::store::rollout_port::{AnyOutput, HistoryEntry, RolloutUpdate, Unit};
 
 use super::*;
 
@@ -78,6 +79,41 @@ pub async fn contract<S: RolloutUnits + FleetStore + DeviceProtocolStore + ?Size
     assert_eq!(after, before + 1);
     assert!(seq_after > seq_before);
 
+    // The devices an unfinished rollout targets are found in one call over a list: the first
+    // of the list (in its order) with that rollout; in a write unit as in a read unit.
+    for write in [false, true] {
+        let tenant = a.id.clone();
+        let work: Unit = Box::new(move |tx| {
+            let list = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+            let unfinished = &[RolloutStatus::Completed, RolloutStatus::Cancelled];
+            let found = (
+                tx.first_targeted(&tenant, &list(&["dev_none", "dev_2", "dev_1"]), unfinished)?,
+                tx.first_targeted(&tenant, &list(&["dev_none"]), unfinished)?,
+                tx.first_targeted(&tenant, &[], unfinished)?,
+                // Rollouts in a status named done do not count.
+                tx.first_targeted(&tenant, &list(&["dev_1"]), &[RolloutStatus::Active])?,
+                tx.first_targeted("tenant-nope", &list(&["dev_1"]), unfinished)?,
+            );
+            Ok(Box::new(found) as AnyOutput)
+        });
+        let out = if write {
+            store.write_unit(work).await
+        } else {
+            store.read_unit(work).await
+        };
+        type Found = Option<(String, String)>;
+        let found = *out
+            .unwrap()
+            .downcast::<(Found, Found, Found, Found, Found)>()
+            .unwrap();
+        let targeted = |device: &str| Some((rollout_id.to_owned(), device.to_owned()));
+        assert_eq!(
+            found,
+            (targeted("dev_2"), None, None, None, None),
+            "write unit: {write}"
+        );
+    }
+
     // A read unit sees what is committed.
     let (tenant, id) = (a.id.clone(), rollout_id.to_owned());
     let out = store
@@ -114,10 +150,13 @@ pub async fn contract<S: RolloutUnits + FleetStore + DeviceProtocolStore + ?Size
     };
     let failing = entry.clone();
     let failed = store
-        .report_unit(Box::new(move |tx| {
-            tx.append_history(&failing)?;
-            Err(refused())
-        }))
+        .report_unit(
+            rollout_id,
+            Box::new(move |tx| {
+                tx.append_history(&failing)?;
+                Err(refused())
+            }),
+        )
         .await;
     assert_eq!(code(failed.unwrap_err()), ErrorCode::FailedPrecondition);
     assert_eq!(
@@ -126,16 +165,19 @@ pub async fn contract<S: RolloutUnits + FleetStore + DeviceProtocolStore + ?Size
         "nothing of a failed report"
     );
     let (accepted, events) = store
-        .report_unit(Box::new(move |tx| {
-            tx.append_history(&entry)?;
-            let accepted = ReportAccepted {
-                report_id: "rep_1".into(),
-                duplicate: false,
-                device_state: None,
-                rollout_status: "active".into(),
-            };
-            Ok((accepted, Vec::new()))
-        }))
+        .report_unit(
+            rollout_id,
+            Box::new(move |tx| {
+                tx.append_history(&entry)?;
+                let accepted = ReportAccepted {
+                    report_id: "rep_1".into(),
+                    duplicate: false,
+                    device_state: None,
+                    rollout_status: "active".into(),
+                };
+                Ok((accepted, Vec::new()))
+            }),
+        )
         .await
         .unwrap();
     assert_eq!((accepted.report_id.as_str(), events.len()), ("rep_1", 0));

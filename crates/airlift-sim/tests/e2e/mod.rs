@@ -26,6 +26,25 @@ pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
         .await
 }
 
+/// Where the server keeps its rows: SQLite under `--data` (the default), or a PostgreSQL 15
+/// cluster of its own with production durability (airlift-testkit's `start_durable`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Database {
+    Sqlite,
+    Postgres,
+}
+
+impl Database {
+    /// A bench's choice: `DATABASE=postgres` or `DATABASE=sqlite` (the default).
+    pub fn from_env() -> Database {
+        match std::env::var("DATABASE").as_deref() {
+            Ok("postgres") => Database::Postgres,
+            Ok("sqlite") | Ok("") | Err(_) => Database::Sqlite,
+            Ok(other) => panic!("DATABASE={other:?}: use sqlite or postgres"),
+        }
+    }
+}
+
 /// A server with a tenant, a profile of `n` devices on 1.4.2, a signing key, the 2.0.0
 /// package and its 1.4.2 rollback package.
 pub struct Env {
@@ -36,7 +55,11 @@ pub struct Env {
     pub package_id: String,
     pub rollback_id: String,
     pub verifier: Verifier,
+    /// `--database URL` when the server runs on PostgreSQL (for `airliftd token` too).
+    pub database_args: Vec<String>,
     pub _dir: tempfile::TempDir,
+    /// The server's PostgreSQL (stopped and removed on drop, after the server).
+    pub postgres: Option<airlift_testkit::postgres::Postgres>,
 }
 
 pub async fn env(n: usize, artifact_size: usize, extra: &[&str]) -> Env {
@@ -50,16 +73,34 @@ pub async fn env_with(
     extra: &[&str],
     vars: &[(&str, &str)],
 ) -> Env {
+    env_on(Database::Sqlite, n, artifact_size, extra, vars).await
+}
+
+/// [`env_with`] on `database`.
+pub async fn env_on(
+    database: Database,
+    n: usize,
+    artifact_size: usize,
+    extra: &[&str],
+    vars: &[(&str, &str)],
+) -> Env {
     let bin = airliftd_bin();
     let dir = tempfile::Builder::new()
         .prefix("airlift-sim-e2e")
         .tempdir()
         .unwrap();
-    let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-    let server = Server::start_with_env(bin, dir.path(), "127.0.0.1:0", &extra, vars)
+    let postgres =
+        (database == Database::Postgres).then(airlift_testkit::postgres::Postgres::start_durable);
+    let database_args = match &postgres {
+        Some(pg) => vec!["--database".to_owned(), pg.create_database()],
+        None => Vec::new(),
+    };
+    let mut args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+    args.extend(database_args.iter().cloned());
+    let server = Server::start_with_env(bin, dir.path(), "127.0.0.1:0", &args, vars)
         .await
         .unwrap();
-    let token = airliftd::token(bin, dir.path(), "acme", "admin", 3600)
+    let token = airliftd::token_with(bin, dir.path(), &database_args, "acme", "admin", 3600)
         .await
         .unwrap();
     let api = UserApi::new(
@@ -100,11 +141,34 @@ pub async fn env_with(
         package_id: new.package_id,
         rollback_id: old.package_id,
         verifier,
+        database_args,
         _dir: dir,
+        postgres,
     }
 }
 
 impl Env {
+    /// A token for `tenant` / `role` from `airliftd token` on the server's database.
+    pub async fn token(&self, tenant: &str, role: &str) -> String {
+        airliftd::token_with(
+            airliftd_bin(),
+            self._dir.path(),
+            &self.database_args,
+            tenant,
+            role,
+            3600,
+        )
+        .await
+        .unwrap()
+    }
+
+    /// The server's PostgreSQL database URL, when it runs on one.
+    pub fn postgres_url(&self) -> Option<&str> {
+        self.postgres
+            .as_ref()
+            .map(|_| self.database_args[1].as_str())
+    }
+
     /// A fast device configuration for tests.
     pub fn config(&self, seed: u64, poll: Duration) -> RunConfig {
         let mut c = RunConfig::new(&self.server.url);

@@ -6,16 +6,18 @@
 //!
 //! - a write unit of the rollout engine locks the rollout row it reads (`FOR UPDATE`), so two
 //!   reports of one rollout queue on that row while reports of other rollouts run beside them;
-//! - a unit that checks "is this device in an unfinished rollout?" locks the device row first,
-//!   so two creations over one device cannot both pass the check;
+//! - a unit that checks "are these devices in an unfinished rollout?" takes the tenant's
+//!   targets lock first (a transaction-level advisory lock), so two creations over one device
+//!   cannot both pass the check; one lock, whatever the number of devices;
 //! - event ids (per tenant) are taken under the tenant row's lock, so they commit in order.
 //!
 //! A transaction that loses a deadlock or a serialization check (SQLSTATE 40P01 / 40001) is
 //! run again, at most [`MAX_ATTEMPTS`] times. Every statement has a `statement_timeout`, and a
 //! connection left idle inside a transaction is cut. A lost connection or a pool that stays
 //! exhausted is [`StoreError::Unavailable`] (HTTP 503); pooled connections are checked before
-//! reuse (a closed one is replaced), so the server reconnects by itself once PostgreSQL is back. Device reports commit one
-//! transaction each: PostgreSQL's WAL writer already flushes concurrent commits together.
+//! reuse (a closed one is replaced), so the server reconnects by itself once PostgreSQL is back.
+//! Device reports are group-committed per rollout (`report_batches`): one transaction, one WAL
+//! flush and one connection per batch, a savepoint per report.
 
 mod api_tokens;
 mod audit;
@@ -29,6 +31,7 @@ pub mod notices;
 mod polls;
 mod port;
 mod queries;
+mod report_batches;
 mod schema;
 mod tenants;
 pub mod tls;
@@ -75,6 +78,10 @@ impl Default for PgOptions {
 pub struct PgStore {
     pool: Pool,
     packages: Arc<PackageMemo>,
+    /// Device reports waiting for their rollout's next group commit.
+    reports: Arc<report_batches::ReportQueues>,
+    /// Tenant names and package versions read once (they never change).
+    known: Arc<port::Immutable>,
     /// The `--database` URL, for the notice listener's own connection.
     url: Arc<str>,
 }
@@ -172,6 +179,8 @@ impl PgStore {
         Ok(Self {
             pool,
             packages: Arc::default(),
+            reports: Arc::default(),
+            known: Arc::default(),
             url: url.into(),
         })
     }

@@ -3,7 +3,9 @@
 //! calls the port synchronously, so a unit runs on the blocking pool and each statement waits
 //! there for the async driver ([`tokio::runtime::Handle::block_on`]).
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::RwLock;
 
 use airlift_core::device_counters::DeviceCounters;
 use airlift_core::device_state::DeviceRolloutState;
@@ -26,6 +28,26 @@ pub struct PgTx<'t, C> {
     pub rt: tokio::runtime::Handle,
     /// A write unit: rows it reads to change (the rollout, a device it checks) are locked.
     pub write: bool,
+    pub known: &'t Immutable,
+}
+
+/// What never changes once written, kept across units: tenant names and package versions
+/// (packages are immutable). Every report reads both; on PostgreSQL each read is a round trip
+/// made while the rollout's row is locked.
+#[derive(Default)]
+pub struct Immutable {
+    tenant_names: RwLock<HashMap<String, String>>,
+    package_versions: RwLock<HashMap<String, String>>,
+}
+
+fn known(map: &RwLock<HashMap<String, String>>, key: &str) -> Option<String> {
+    map.read().ok()?.get(key).cloned()
+}
+
+fn remember(map: &RwLock<HashMap<String, String>>, key: &str, value: &str) {
+    if let Ok(mut m) = map.write() {
+        m.insert(key.to_owned(), value.to_owned());
+    }
 }
 
 impl<C> PgTx<'_, C> {
@@ -33,6 +55,10 @@ impl<C> PgTx<'_, C> {
         self.rt.block_on(f)
     }
 }
+
+/// The first key of the tenant's "targets change" advisory lock (the second is the tenant's
+/// hash): "tg" in ASCII, apart from every other lock this schema takes.
+const TARGETS_LOCK: i32 = 0x7467;
 
 fn state_names(states: &[DeviceRolloutState]) -> Vec<&'static str> {
     states.iter().map(|s| s.as_str()).collect()
@@ -56,33 +82,42 @@ impl<C: GenericClient> RolloutRowTx for PgTx<'_, C> {
         self.block(queries::rollout(self.c, tenant_id, id))
     }
 
-    fn rollout_targeting(
+    fn first_targeted(
         &mut self,
         tenant_id: &str,
-        device_id: &str,
+        devices: &[String],
         done: &[RolloutStatus],
-    ) -> StoreResult<Option<String>> {
+    ) -> StoreResult<Option<(String, String)>> {
+        if devices.is_empty() {
+            return Ok(None);
+        }
         let done: Vec<&str> = done.iter().map(|s| s.as_str()).collect();
         self.block(async {
             if self.write {
-                // Two units that would both target this device queue here, and the second
-                // sees the first's targets (a new statement, a new snapshot).
+                // Two units that would both target a device queue here, and the second sees
+                // the first's targets (its check is a new statement, a new snapshot). One
+                // lock per tenant, not one per device row: locking a million rows writes a
+                // million WAL records. Two-key form: `airlift_change_horizon` reads the
+                // one-key advisory locks as change keys.
                 exec(
                     self.c,
-                    "SELECT 1 FROM devices WHERE id = $1 FOR UPDATE",
-                    &[&device_id],
+                    "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                    &[&TARGETS_LOCK, &tenant_id],
                 )
                 .await?;
             }
             Ok(opt(
                 self.c,
-                "SELECT r.id FROM rollout_targets t JOIN rollouts r ON r.id = t.rollout_id
-                 WHERE t.device_id = $1 AND r.tenant_id = $2 AND r.status <> ALL ($3)
-                 ORDER BY r.id LIMIT 1",
-                &[&device_id, &tenant_id, &done],
+                "SELECT r.id, u.device_id
+                 FROM unnest($1::text[]) WITH ORDINALITY AS u(device_id, n)
+                 JOIN rollout_targets t ON t.device_id = u.device_id
+                 JOIN rollouts r ON r.id = t.rollout_id
+                 WHERE r.tenant_id = $2 AND r.status <> ALL ($3)
+                 ORDER BY u.n, r.id LIMIT 1",
+                &[&devices, &tenant_id, &done],
             )
             .await?
-            .map(|r| r.get(0)))
+            .map(|r| (r.get(0), r.get(1))))
         })
     }
 
@@ -332,18 +367,21 @@ impl<C: GenericClient> RolloutRowTx for PgTx<'_, C> {
 }
 
 impl<C: GenericClient> TargetTx for PgTx<'_, C> {
-    fn insert_target(
+    fn insert_targets(
         &mut self,
         rollout_id: &str,
-        position: u64,
-        device_id: &str,
+        first_position: u64,
+        devices: &[String],
         at: &str,
     ) -> StoreResult<()> {
+        // One statement over an array, whatever the number of devices (a round trip per
+        // target made a rollout over 100k devices take half a minute).
         self.block(exec(
             self.c,
             "INSERT INTO rollout_targets (rollout_id, position, device_id, updated_at)
-             VALUES ($1, $2, $3, $4)",
-            &[&rollout_id, &i64_of(position), &device_id, &at],
+             SELECT $1, $2 + u.n - 1, u.device_id, $4
+             FROM unnest($3::text[]) WITH ORDINALITY AS u(device_id, n)",
+            &[&rollout_id, &i64_of(first_position), &devices, &at],
         ))?;
         Ok(())
     }
@@ -769,7 +807,12 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
 
 impl<C: GenericClient> LookupTx for PgTx<'_, C> {
     fn tenant_name(&mut self, tenant_id: &str) -> StoreResult<String> {
-        self.block(queries::tenant_name(self.c, tenant_id))
+        if let Some(name) = known(&self.known.tenant_names, tenant_id) {
+            return Ok(name);
+        }
+        let name = self.block(queries::tenant_name(self.c, tenant_id))?;
+        remember(&self.known.tenant_names, tenant_id, &name);
+        Ok(name)
     }
 
     fn package(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<PackageRecord>> {
@@ -777,7 +820,12 @@ impl<C: GenericClient> LookupTx for PgTx<'_, C> {
     }
 
     fn package_version(&mut self, package_id: &str) -> StoreResult<String> {
-        self.block(catalog::package_version(self.c, package_id))
+        if let Some(version) = known(&self.known.package_versions, package_id) {
+            return Ok(version);
+        }
+        let version = self.block(catalog::package_version(self.c, package_id))?;
+        remember(&self.known.package_versions, package_id, &version);
+        Ok(version)
     }
 
     fn profile_exists(&mut self, tenant_id: &str, profile_id: &str) -> StoreResult<bool> {

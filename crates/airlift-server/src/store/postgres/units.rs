@@ -1,7 +1,6 @@
 //! The engine's units of work on PostgreSQL. A write unit is one READ COMMITTED transaction,
 //! committed iff the unit succeeds; a read unit one read-only REPEATABLE READ transaction (a
-//! preview sees one snapshot); a report is a write unit of its own (PostgreSQL flushes the WAL
-//! of concurrent commits together, so there is no batching here). A unit the database aborted
+//! preview sees one snapshot); reports are group-committed per rollout (`report_batches`). A unit the database aborted
 //! for a deadlock or a serialization failure runs again in a new transaction.
 
 use airlift_core::wire::{ReportAccepted, RolloutEventData};
@@ -9,7 +8,7 @@ use async_trait::async_trait;
 use tokio::runtime::Handle;
 use tokio_postgres::IsolationLevel;
 
-use super::port::PgTx;
+use super::port::{Immutable, PgTx};
 use super::{backoff, db, retryable, rows, PgStore, MAX_ATTEMPTS};
 use crate::store::rollout_port::{AnyOutput, ReportUnit, RolloutTx, RolloutUnits, Unit};
 use crate::store::{ApiError, StoreResult};
@@ -25,8 +24,9 @@ impl PgStore {
         loop {
             let client = self.client().await?;
             let rt = Handle::current();
+            let known = self.known.clone();
             let (result, returned) = tokio::task::spawn_blocking(move || {
-                let result = run_once(client, &rt, write, &*work);
+                let result = run_once(client, &rt, &known, write, &*work);
                 (result, work)
             })
             .await
@@ -47,6 +47,7 @@ impl PgStore {
 fn run_once<T>(
     mut client: deadpool_postgres::Client,
     rt: &Handle,
+    known: &Immutable,
     write: bool,
     work: &(dyn Fn(&mut dyn RolloutTx) -> StoreResult<T> + Send),
 ) -> StoreResult<T> {
@@ -63,6 +64,7 @@ fn run_once<T>(
         c: &tx,
         rt: rt.clone(),
         write,
+        known,
     })?; // dropping `tx` rolls it back
     rt.block_on(tx.commit()).map_err(db)?;
     Ok(out)
@@ -80,9 +82,10 @@ impl RolloutUnits for PgStore {
 
     async fn report_unit(
         &self,
+        rollout_id: &str,
         work: ReportUnit,
     ) -> StoreResult<(ReportAccepted, Vec<RolloutEventData>)> {
-        self.run_unit(true, work).await
+        self.queued_report(rollout_id, work).await
     }
 
     async fn rollouts_past_deadline(&self, now_unix: i64) -> StoreResult<Vec<(String, String)>> {

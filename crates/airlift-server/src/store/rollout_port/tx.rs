@@ -23,14 +23,16 @@ pub trait RolloutRowTx {
     fn rollout(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<RolloutRow>>;
     /// The rollout as the API shows it (with transitions), as this transaction sees it.
     fn rollout_view(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<Rollout>>;
-    /// The oldest rollout of the tenant in none of the `done` statuses that targets `device`
-    /// (one indexed read).
-    fn rollout_targeting(
+    /// The first of `devices` (in their order) that a rollout of the tenant in none of the
+    /// `done` statuses targets, with the oldest such rollout: (rollout id, device id). In a
+    /// write unit, two units that check the same devices queue here, and the second sees the
+    /// first's targets.
+    fn first_targeted(
         &mut self,
         tenant_id: &str,
-        device_id: &str,
+        devices: &[String],
         done: &[RolloutStatus],
-    ) -> StoreResult<Option<String>>;
+    ) -> StoreResult<Option<(String, String)>>;
     /// Profile-level rollouts of the profile in one of `statuses`, oldest first.
     fn profile_rollouts(
         &mut self,
@@ -67,11 +69,12 @@ pub trait RolloutRowTx {
 /// A rollout's targets: their states, deadlines and last reports, and the set-based
 /// changes over a range of them.
 pub trait TargetTx {
-    fn insert_target(
+    /// Targets without a state for `devices`, at positions `first_position..` in their order.
+    fn insert_targets(
         &mut self,
         rollout_id: &str,
-        position: u64,
-        device_id: &str,
+        first_position: u64,
+        devices: &[String],
         at: &str,
     ) -> StoreResult<()>;
     fn target(&mut self, rollout_id: &str, device_id: &str) -> StoreResult<Option<TargetRow>>;

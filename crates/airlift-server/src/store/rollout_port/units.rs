@@ -28,10 +28,12 @@ pub trait RolloutUnits: Send + Sync {
     async fn write_unit(&self, work: Unit) -> StoreResult<AnyOutput>;
     /// Reads only (a preview).
     async fn read_unit(&self, work: Unit) -> StoreResult<AnyOutput>;
-    /// A device report: durable when this returns Ok, and nothing of it written when `work`
-    /// fails. The adapter may commit many reports together.
+    /// A device report about `rollout_id`: durable when this returns Ok, and nothing of it
+    /// written when `work` fails. The adapter may commit many reports together (the rollout
+    /// says which reports would queue on one another anyway).
     async fn report_unit(
         &self,
+        rollout_id: &str,
         work: ReportUnit,
     ) -> StoreResult<(ReportAccepted, Vec<RolloutEventData>)>;
     /// Rollouts (tenant id, rollout id) not `completed` with a target whose deadline is at or

@@ -31,6 +31,7 @@ impl RolloutUnits for SqliteStore {
 
     async fn report_unit(
         &self,
+        _rollout_id: &str,
         work: ReportUnit,
     ) -> StoreResult<(ReportAccepted, Vec<RolloutEventData>)> {
         self.reports.record(work).await

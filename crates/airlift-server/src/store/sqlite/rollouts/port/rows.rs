@@ -11,28 +11,38 @@ impl RolloutRowTx for SqlTx<'_> {
         queries::rollout(self.c, tenant_id, id)
     }
 
-    fn rollout_targeting(
+    fn first_targeted(
         &mut self,
         tenant_id: &str,
-        device_id: &str,
+        devices: &[String],
         done: &[RolloutStatus],
-    ) -> StoreResult<Option<String>> {
+    ) -> StoreResult<Option<(String, String)>> {
+        // One indexed point read per device: in-process, cheaper than shipping the list into
+        // a temporary table. The single writer makes the check and the insert atomic.
         // The statuses are the engine's enum, never input: safe to spell out in the SQL.
         let list = done
             .iter()
             .map(|s| format!("'{}'", s.as_str()))
             .collect::<Vec<_>>()
             .join(", ");
-        self.c
+        let mut stmt = self
+            .c
             .prepare_cached(&format!(
                 "SELECT r.id FROM rollout_targets t JOIN rollouts r ON r.id = t.rollout_id
                  WHERE t.device_id = ?1 AND r.tenant_id = ?2 AND r.status NOT IN ({list})
                  ORDER BY r.id LIMIT 1"
             ))
-            .map_err(db)?
-            .query_row(params![device_id, tenant_id], |r| r.get(0))
-            .optional()
-            .map_err(db)
+            .map_err(db)?;
+        for device in devices {
+            let found: Option<String> = stmt
+                .query_row(params![device, tenant_id], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            if let Some(rollout) = found {
+                return Ok(Some((rollout, device.clone())));
+            }
+        }
+        Ok(None)
     }
 
     fn profile_rollouts(

@@ -3,21 +3,24 @@
 use super::*;
 
 impl TargetTx for SqlTx<'_> {
-    fn insert_target(
+    fn insert_targets(
         &mut self,
         rollout_id: &str,
-        position: u64,
-        device_id: &str,
+        first_position: u64,
+        devices: &[String],
         at: &str,
     ) -> StoreResult<()> {
-        self.c
+        let mut stmt = self
+            .c
             .prepare_cached(
                 "INSERT INTO rollout_targets (rollout_id, position, device_id, updated_at)
                  VALUES (?1, ?2, ?3, ?4)",
             )
-            .map_err(db)?
-            .execute(params![rollout_id, i64_of(position), device_id, at])
             .map_err(db)?;
+        for (position, device_id) in (first_position..).zip(devices) {
+            stmt.execute(params![rollout_id, i64_of(position), device_id, at])
+                .map_err(db)?;
+        }
         Ok(())
     }
 
