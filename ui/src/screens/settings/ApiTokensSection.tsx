@@ -74,7 +74,7 @@ export function ApiTokensSection() {
             again.
           </p>
           <p>
-            <code data-testid="new-token-secret">{created.token}</code> <CopyButton text={created.token} label="Copy the token" />
+            <code className="token-secret" data-testid="new-token-secret">{created.token}</code> <CopyButton text={created.token} label="Copy the token" />
           </p>
           <button type="button" onClick={() => setCreated(null)}>
             Done
