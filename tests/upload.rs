@@ -164,7 +164,10 @@ async fn upload_wizard_publishes_a_package_that_stays_readable_offline() {
             |t| t.starts_with("firmware/"),
         )
         .await;
-        assert!(key.ends_with(&format!("/2.1.0/{sha256}.bin")), "{key}");
+        // Encrypted on the server: the stored object is named after the image and its data key
+        // (`{sha256}.{data key}.enc`, not `.bin`), under seed 001's tenant and version.
+        assert!(key.contains(&format!("/2.1.0/{sha256}.dk_")), "{key}");
+        assert!(key.ends_with(".enc"), "{key}");
         support::screenshot(&client, "catalog").await;
 
         ui::click_button(&client, "Settings").await;
@@ -218,7 +221,11 @@ async fn upload_wizard_publishes_a_package_that_stays_readable_offline() {
         &client,
         "[data-testid=detail-storage-key]",
         ui::TIMEOUT,
-        |t| t.starts_with("firmware/") && t.ends_with(&format!("/2.1.0/{sha256}.bin")),
+        |t| {
+            t.starts_with("firmware/")
+                && t.contains(&format!("/2.1.0/{sha256}.dk_"))
+                && t.ends_with(".enc")
+        },
     )
     .await;
     support::screenshot(&client, "offline").await;

@@ -27,7 +27,7 @@ async fn postgres_restarted_mid_rollout_answers_503_then_the_server_reconnects()
     let url = pg.create_database();
     let dir = tempdir();
     assign_database(dir.path(), &url);
-    let f = fleet_in(dir, 4, &[], &[]).await;
+    let f = fleet_in(dir, 4, &["--user-rate-limit", "0"], &[]).await;
     let created = f
         .start(json!({"package_id": f.pkg, "target_profile_id": f.profile,
             "canary_percent": 100, "failure_threshold_percent": 100}))
