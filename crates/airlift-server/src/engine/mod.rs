@@ -197,38 +197,28 @@ pub async fn create_devices<U: RolloutUnits + ?Sized>(
     write(units, move |tx| join::create_devices(tx, &tenant, &devices)).await
 }
 
-/// Times out overdue devices everywhere, one transaction per rollout; returns the events to
-/// publish per rollout touched.
-pub async fn sweep_timeouts<U: RolloutUnits + ?Sized>(
+/// Runs `step` on each (tenant, rollout) of `due`, one write transaction each, and answers
+/// what each produced (a rollout whose step produced no event only when `keep_quiet`: the
+/// caller still wants to know it was touched). The timed sweeps below are this loop.
+async fn each_in_its_own_unit<U, F>(
     units: &U,
-    now_unix: i64,
-) -> StoreResult<Vec<SweptRollout>> {
-    let due = units.rollouts_past_deadline(now_unix).await?;
+    due: Vec<(String, String)>,
+    keep_quiet: bool,
+    step: F,
+) -> StoreResult<Vec<SweptRollout>>
+where
+    U: RolloutUnits + ?Sized,
+    F: Fn(&mut dyn RolloutTx, &str, &str) -> StoreResult<Vec<RolloutEventData>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
     let mut out = Vec::new();
     for (tenant, rollout) in due {
-        let (t, r) = (tenant.clone(), rollout.clone());
-        let events = write(units, move |tx| timeouts::sweep(tx, &t, &r, now_unix)).await?;
-        out.push(SweptRollout {
-            tenant_id: tenant,
-            rollout_id: rollout,
-            events,
-        });
-    }
-    Ok(out)
-}
-
-/// Starts every scheduled rollout whose `start_at` is at or before `now_unix`, one
-/// transaction each; returns the events to publish per rollout started.
-pub async fn start_scheduled<U: RolloutUnits + ?Sized>(
-    units: &U,
-    now_unix: i64,
-) -> StoreResult<Vec<SweptRollout>> {
-    let due = read(units, move |tx| scheduled::due(tx, now_unix)).await?;
-    let mut out = Vec::new();
-    for (tenant, rollout) in due {
-        let (t, r) = (tenant.clone(), rollout.clone());
-        let events = write(units, move |tx| scheduled::start_one(tx, &t, &r, now_unix)).await?;
-        if !events.is_empty() {
+        let (t, r, step) = (tenant.clone(), rollout.clone(), step.clone());
+        let events = write(units, move |tx| step(tx, &t, &r)).await?;
+        if keep_quiet || !events.is_empty() {
             out.push(SweptRollout {
                 tenant_id: tenant,
                 rollout_id: rollout,
@@ -239,6 +229,32 @@ pub async fn start_scheduled<U: RolloutUnits + ?Sized>(
     Ok(out)
 }
 
+/// Times out overdue devices everywhere, one transaction per rollout; returns the events to
+/// publish per rollout touched.
+pub async fn sweep_timeouts<U: RolloutUnits + ?Sized>(
+    units: &U,
+    now_unix: i64,
+) -> StoreResult<Vec<SweptRollout>> {
+    let due = units.rollouts_past_deadline(now_unix).await?;
+    each_in_its_own_unit(units, due, true, move |tx, t, r| {
+        timeouts::sweep(tx, t, r, now_unix)
+    })
+    .await
+}
+
+/// Starts every scheduled rollout whose `start_at` is at or before `now_unix`, one
+/// transaction each; returns the events to publish per rollout started.
+pub async fn start_scheduled<U: RolloutUnits + ?Sized>(
+    units: &U,
+    now_unix: i64,
+) -> StoreResult<Vec<SweptRollout>> {
+    let due = read(units, move |tx| scheduled::due(tx, now_unix)).await?;
+    each_in_its_own_unit(units, due, false, move |tx, t, r| {
+        scheduled::start_one(tx, t, r, now_unix)
+    })
+    .await
+}
+
 /// Advances every phased rollout whose soak is over at `now_unix` to its next phase, one
 /// transaction each; returns the events to publish per rollout advanced.
 pub async fn advance_phases<U: RolloutUnits + ?Sized>(
@@ -246,20 +262,10 @@ pub async fn advance_phases<U: RolloutUnits + ?Sized>(
     now_unix: i64,
 ) -> StoreResult<Vec<SweptRollout>> {
     let due = read(units, move |tx| scheduled::phases_due(tx, now_unix)).await?;
-    let mut out = Vec::new();
-    for (tenant, rollout) in due {
-        let (t, r) = (tenant.clone(), rollout.clone());
-        let events = write(units, move |tx| {
-            scheduled::advance_phase(tx, &t, &r, now_unix)
-        })
-        .await?;
-        out.push(SweptRollout {
-            tenant_id: tenant,
-            rollout_id: rollout,
-            events,
-        });
-    }
-    Ok(out)
+    each_in_its_own_unit(units, due, true, move |tx, t, r| {
+        scheduled::advance_phase(tx, t, r, now_unix)
+    })
+    .await
 }
 
 /// Tells the waiting devices of every rollout whose maintenance window is open at
@@ -269,20 +275,10 @@ pub async fn tell_in_windows<U: RolloutUnits + ?Sized>(
     now_unix: i64,
 ) -> StoreResult<Vec<SweptRollout>> {
     let open = read(units, move |tx| scheduled::windows_open(tx, now_unix)).await?;
-    let mut out = Vec::new();
-    for (tenant, rollout) in open {
-        let (t, r) = (tenant.clone(), rollout.clone());
-        let events = write(units, move |tx| {
-            scheduled::tell_in_window(tx, &t, &r, now_unix)
-        })
-        .await?;
-        out.push(SweptRollout {
-            tenant_id: tenant,
-            rollout_id: rollout,
-            events,
-        });
-    }
-    Ok(out)
+    each_in_its_own_unit(units, open, true, move |tx, t, r| {
+        scheduled::tell_in_window(tx, t, r, now_unix)
+    })
+    .await
 }
 
 /// Completes active rollouts whose every target already has a verdict (left so by a server
