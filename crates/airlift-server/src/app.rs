@@ -461,6 +461,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         deliveries: Deliveries::default(),
         last_seen: LastSeen::default(),
         data_keys,
+        upload_digests: Default::default(),
         download_urls,
         metrics: crate::metrics::Metrics::new(),
         rate_limits: RateLimits::new(

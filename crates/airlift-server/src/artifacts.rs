@@ -4,8 +4,13 @@
 //! S3-compatible bucket (`--storage s3://BUCKET[/PREFIX]`, see [`s3`]); everything goes
 //! through the `ObjectStore` trait. Keys:
 //!
-//! - `uploads/{tenant}/{job}/{attempt}.part`: one upload job part. Every attempt gets a fresh
-//!   key, so re-sending a part never overwrites bytes a database row still points at.
+//! - `uploads/{tenant}/{job}/{attempt}.part`: one upload job part stored alone. Every attempt
+//!   gets a fresh key, so re-sending a part never overwrites bytes a database row still points
+//!   at.
+//! - `uploads/{tenant}/{job}/{P}.slots` (local disk): the job's parts written in place at
+//!   (N − 1) × P, made the image by completion (see [`slots`]).
+//! - `images/{tenant}/{job}.bin` (S3): the multipart upload an upload job's parts are the
+//!   parts of, and the image it completes into (see [`s3_jobs`]).
 //! - `images/{tenant}/{image}.bin`: an assembled upload.
 //! - `staging/{id}`: a package artifact while it is being fetched and verified.
 //! - `firmware/{tenant}/{version}/{sha256}.bin`: a verified package artifact (seed 001).
@@ -24,12 +29,17 @@ use object_store::{ObjectStore, WriteMultipart};
 
 use crate::error::AppError;
 
-mod compose;
+mod jobs;
 mod local_write;
 mod ranged;
 mod s3;
+mod s3_jobs;
+mod slots;
+pub use jobs::SlotClaim;
 pub use ranged::ObjectInfo;
 pub use s3::{S3Bucket, S3Config};
+pub use s3_jobs::{payload as part_payload, AssembledJob, RecordedPart};
+pub use slots::{slot_part_size, Slots};
 
 /// Parts of a multipart write are this big (S3's minimum part size); with at most
 /// [`MAX_IN_FLIGHT`] parts in flight a write holds at most ~(1 + MAX_IN_FLIGHT) × PART_SIZE of
@@ -46,6 +56,8 @@ pub struct Artifacts {
     local_root: Option<PathBuf>,
     /// Set for S3 storage (multipart uploads, presigned URLs: see [`s3`]).
     s3: Option<Arc<S3Bucket>>,
+    /// Upload jobs in progress (see [`jobs`]).
+    jobs: Arc<jobs::JobRegistry>,
 }
 
 impl std::fmt::Debug for Artifacts {
@@ -69,6 +81,21 @@ pub mod keys {
 
     pub fn image(tenant: &str, image: &str) -> Path {
         Path::from_iter([IMAGES, tenant, &format!("{image}.bin")])
+    }
+
+    /// On S3, the multipart upload an upload job's parts go to, and its image's key.
+    pub fn job_upload(tenant: &str, job: &str) -> Path {
+        Path::from_iter([IMAGES, tenant, &format!("{job}.bin")])
+    }
+
+    /// The folder of a job's parts on the local disk.
+    pub fn job_folder(tenant: &str, job: &str) -> Path {
+        Path::from_iter([UPLOADS, tenant, job])
+    }
+
+    /// A job's slot file for parts of `part_size` bytes (see `artifacts::slots`).
+    pub fn slots(tenant: &str, job: &str, part_size: u64) -> Path {
+        Path::from_iter([UPLOADS, tenant, job, &format!("{part_size}.slots")])
     }
 
     pub fn staging() -> Path {
@@ -100,6 +127,7 @@ impl Artifacts {
             store,
             local_root: None,
             s3: None,
+            jobs: Default::default(),
         }
     }
 
@@ -111,6 +139,7 @@ impl Artifacts {
             store: Arc::new(fs),
             local_root: Some(root.to_owned()),
             s3: None,
+            jobs: Default::default(),
         })
     }
 
@@ -224,8 +253,19 @@ impl Artifacts {
         key: Path,
         size: u64,
     ) -> impl Stream<Item = Result<Bytes, AppError>> + Send + 'static {
+        self.read_range(key, 0, size)
+    }
+
+    /// Bytes `start..end` of the object as a stream of ranges.
+    pub fn read_range(
+        &self,
+        key: Path,
+        start: u64,
+        end: u64,
+    ) -> impl Stream<Item = Result<Bytes, AppError>> + Send + 'static {
         let store = self.store.clone();
-        futures_util::stream::try_unfold(0u64, move |offset| {
+        let size = end;
+        futures_util::stream::try_unfold(start, move |offset| {
             let store = store.clone();
             let key = key.clone();
             async move {

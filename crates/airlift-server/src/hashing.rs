@@ -3,7 +3,8 @@
 //! Backed by ring's assembly implementation (SHA-NI where the CPU has it), which runs at full
 //! speed in every build profile; artifacts are hashed in the request path and can be GiBs.
 
-/// An incremental SHA-256.
+/// An incremental SHA-256 (cloned to keep the state after a prefix of the bytes).
+#[derive(Clone)]
 pub struct Sha256(ring::digest::Context);
 
 impl Default for Sha256 {

@@ -62,7 +62,7 @@ pub async fn run(store: &dyn Store, artifacts: &Artifacts, alone: bool) -> anyho
     }
     removed += artifacts.remove_abandoned_local_writes()?;
     removed += artifacts
-        .abort_abandoned_uploads()
+        .abort_abandoned_uploads(&referenced)
         .await
         .map_err(|e| anyhow::anyhow!("aborting abandoned multipart uploads: {e:?}"))?;
     if removed > 0 {

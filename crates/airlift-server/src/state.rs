@@ -65,6 +65,8 @@ pub struct SharedState {
     pub last_seen: LastSeen,
     /// Encrypted images' data keys, under the server key.
     pub data_keys: DataKeys,
+    /// Upload jobs' running SHA-256s (parts hashed as they are recorded).
+    pub upload_digests: crate::services::upload_digest::UploadDigests,
     /// Seed 001's download URLs (made, cached per object, and for embedded storage checked).
     pub download_urls: DownloadUrls,
     /// Request budgets per device token and per user token.

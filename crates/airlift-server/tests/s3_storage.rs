@@ -193,7 +193,7 @@ async fn an_expired_presigned_url_is_refused_and_the_next_poll_renews_it() {
 
 // Multi-threaded: the proxy must answer while the harness waits for the server's first line.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_job_completes_by_copies_inside_s3_without_writing_the_image_again() {
+async fn a_job_completes_by_its_multipart_upload_without_writing_the_image_again() {
     let s3 = s3();
     let proxy = airlift_testkit::s3_proxy::S3FaultProxy::start(&s3.endpoint()).await;
     let dir = tempdir();
@@ -207,8 +207,8 @@ async fn a_job_completes_by_copies_inside_s3_without_writing_the_image_again() {
     let admin = Api::for_tenant(&server, "acme", "admin");
     admin.require_signatures(false).await;
     let rm = Api::for_tenant(&server, "acme", "release-manager");
-    // 12 MiB + a little, in seed 003's 5 MiB job parts: the image is made of three S3 parts
-    // copied inside the bucket, so S3 receives the bytes once (the parts), not twice.
+    // 12 MiB + a little, in seed 003's 5 MiB job parts: the job's parts are the three parts of
+    // the image's multipart upload, so S3 receives the bytes once (the parts), not twice.
     let data = bytes(12 * 1024 * 1024 + 4321, 77);
     let image = rm.upload_image("big", &data).await;
     assert_eq!(image["datafile_checksum"], sha256_hex(&data).as_str());

@@ -35,7 +35,7 @@ const BLOCK: usize = 4 << 20;
 pub(super) async fn write_file<S>(
     dest: PathBuf,
     body: S,
-    mut inspect: impl FnMut(&Bytes) -> Result<(), AppError>,
+    inspect: impl FnMut(&Bytes) -> Result<(), AppError>,
 ) -> Result<u64, AppError>
 where
     S: Stream<Item = Result<Bytes, AppError>>,
@@ -43,15 +43,63 @@ where
     let target = dest.clone();
     let (file, partial) = blocking(move || create_partial(&target)).await?;
     let file = Arc::new(file);
+    let outcome: Result<u64, AppError> = async {
+        let written = write_blocks(&file, 0, u64::MAX, body, inspect).await?;
+        let (f, from, to) = (file.clone(), partial.clone(), dest.clone());
+        blocking(move || {
+            f.sync_all()?;
+            std::fs::rename(&from, &to)?;
+            sync_parent(&to)
+        })
+        .await?;
+        Ok(written)
+    }
+    .await;
+    if outcome.is_err() {
+        let stale = partial.clone();
+        match tokio::task::spawn_blocking(move || std::fs::remove_file(&stale)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, path = %partial.display(), "removing a partial write failed");
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, path = %partial.display(), "removing a partial write failed");
+            }
+        }
+    }
+    outcome
+}
+
+/// Streams `body` into `file` from `start` on, at most `limit` bytes (more is an error), each
+/// block handed to the kernel for write-back as soon as it is written. Nothing is synced yet:
+/// the caller syncs what it needs. Returns the number of bytes written.
+pub(super) async fn write_blocks<S>(
+    file: &Arc<File>,
+    start: u64,
+    limit: u64,
+    body: S,
+    mut inspect: impl FnMut(&Bytes) -> Result<(), AppError>,
+) -> Result<u64, AppError>
+where
+    S: Stream<Item = Result<Bytes, AppError>>,
+{
     let mut body = std::pin::pin!(body);
     let mut block = Vec::with_capacity(BLOCK);
     let mut spare: Option<Vec<u8>> = None;
     let mut pending: Option<JoinHandle<io::Result<Vec<u8>>>> = None;
-    let mut offset = 0u64;
+    let mut offset = start;
+    let mut total = 0u64;
     let outcome: Result<(), AppError> = async {
         while let Some(piece) = body.next().await {
             let piece = piece?;
             inspect(&piece)?;
+            total += piece.len() as u64;
+            if total > limit {
+                return Err(AppError::internal(
+                    "writing an upload part",
+                    "the part is longer than its place in the job's file",
+                ));
+            }
             block.extend_from_slice(&piece);
             if block.len() >= BLOCK {
                 // Back-pressure: the previous block must be written before this one goes.
@@ -72,38 +120,22 @@ where
             joined(done.await)?;
         }
         let (f, at, rest) = (file.clone(), offset, std::mem::take(&mut block));
-        offset += rest.len() as u64;
-        let (from, to) = (partial.clone(), dest.clone());
         blocking(move || {
             if !rest.is_empty() {
                 f.write_all_at(&rest, at)?;
+                start_writeback(&f, at, rest.len());
             }
-            f.sync_all()?;
-            std::fs::rename(&from, &to)?;
-            sync_parent(&to)
+            Ok(())
         })
         .await
     }
     .await;
-    match outcome {
-        Ok(()) => Ok(offset),
-        Err(e) => {
-            if let Some(done) = pending.take() {
-                let _ = done.await;
-            }
-            let stale = partial.clone();
-            match tokio::task::spawn_blocking(move || std::fs::remove_file(&stale)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(err)) => {
-                    tracing::warn!(error = %err, path = %partial.display(), "removing a partial write failed");
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, path = %partial.display(), "removing a partial write failed");
-                }
-            }
-            Err(e)
+    if outcome.is_err() {
+        if let Some(done) = pending.take() {
+            let _ = done.await;
         }
     }
+    outcome.map(|()| total)
 }
 
 /// A new, empty `DEST#N` beside `dest` (its folders created), open for writing.
@@ -142,7 +174,7 @@ fn write_block(file: &File, mut block: Vec<u8>, offset: u64) -> io::Result<Vec<u
 
 /// Starts (does not wait for) the write-back of a range. A failure only loses the head start:
 /// the final fsync syncs everything all the same, so it is ignored.
-fn start_writeback(file: &File, offset: u64, len: usize) {
+pub(super) fn start_writeback(file: &File, offset: u64, len: usize) {
     let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
         return;
     };
@@ -154,14 +186,14 @@ fn start_writeback(file: &File, offset: u64, len: usize) {
 }
 
 /// Syncs the folder holding `path`, so a rename into it survives a power cut.
-fn sync_parent(path: &Path) -> io::Result<()> {
+pub(super) fn sync_parent(path: &Path) -> io::Result<()> {
     match path.parent() {
         Some(dir) => File::open(dir)?.sync_all(),
         None => Ok(()),
     }
 }
 
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> io::Result<T> + Send + 'static,
 ) -> Result<T, AppError> {
     joined(tokio::task::spawn_blocking(f).await)

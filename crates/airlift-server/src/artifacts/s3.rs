@@ -25,7 +25,7 @@ use super::{Artifacts, MAX_IN_FLIGHT, PART_SIZE};
 use crate::error::AppError;
 
 /// Markers of multipart uploads in progress.
-const INFLIGHT: &str = "inflight";
+pub(super) const INFLIGHT: &str = "inflight";
 
 /// Where the bucket is and how to reach it.
 #[derive(Debug, Clone)]
@@ -66,6 +66,10 @@ impl S3Config {
 /// uploads and presigned URLs name full keys.
 pub struct S3Bucket {
     raw: Arc<AmazonS3>,
+    /// The same bucket, sending payloads unsigned (`UNSIGNED-PAYLOAD`): for upload job parts,
+    /// whose MD5 the server checked before sending and whose assembly S3's ETag proves, so
+    /// neither side spends a SHA-256 pass on each part for the signature.
+    parts: Arc<AmazonS3>,
     prefix: Path,
     config: S3Config,
     /// For the requests object_store has no call for (UploadPartCopy).
@@ -88,12 +92,12 @@ impl S3Bucket {
         &self.raw
     }
 
-    pub(super) fn http(&self) -> &reqwest::Client {
-        &self.http
+    pub(super) fn parts(&self) -> &AmazonS3 {
+        &self.parts
     }
 
-    pub(super) fn bucket_name(&self) -> &str {
-        &self.config.bucket
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     pub(super) fn region(&self) -> &str {
@@ -127,9 +131,9 @@ impl S3Bucket {
 
 /// What a marker records.
 #[derive(Debug, Serialize, Deserialize)]
-struct Marker {
-    key: String,
-    upload_id: String,
+pub(super) struct Marker {
+    pub key: String,
+    pub upload_id: String,
 }
 
 impl Artifacts {
@@ -157,10 +161,17 @@ impl Artifacts {
                 .with_virtual_hosted_style_request(false)
                 .with_allow_http(endpoint.scheme() == "http");
         }
-        let raw =
-            Arc::new(builder.build().map_err(|e| {
-                anyhow::anyhow!("configuring S3 storage s3://{}: {e}", config.bucket)
-            })?);
+        let configuring = |e: object_store::Error| {
+            anyhow::anyhow!("configuring S3 storage s3://{}: {e}", config.bucket)
+        };
+        let parts = Arc::new(
+            builder
+                .clone()
+                .with_unsigned_payload(true)
+                .build()
+                .map_err(configuring)?,
+        );
+        let raw = Arc::new(builder.build().map_err(configuring)?);
         let prefix = Path::from(config.prefix.as_str());
         let store: Arc<dyn ObjectStore> = if config.prefix.is_empty() {
             raw.clone()
@@ -170,6 +181,7 @@ impl Artifacts {
         };
         let bucket = S3Bucket {
             raw,
+            parts,
             prefix,
             config,
             http: reqwest::Client::builder()
@@ -182,6 +194,7 @@ impl Artifacts {
             store,
             local_root: None,
             s3: Some(Arc::new(bucket)),
+            jobs: Default::default(),
         })
     }
 
@@ -283,14 +296,22 @@ impl Artifacts {
         })
     }
 
-    /// Aborts the multipart uploads a killed server left (their markers name them). Only
-    /// call this while no write is in flight (at start-up). Returns how many were aborted.
-    pub async fn abort_abandoned_uploads(&self) -> Result<usize, AppError> {
+    /// Aborts the multipart uploads a killed server left (their markers name them), except
+    /// those of upload jobs whose parts rows still name (`referenced`: they go on after the
+    /// restart). Only call this while no write is in flight (at start-up). Returns how many
+    /// were aborted.
+    pub async fn abort_abandoned_uploads(
+        &self,
+        referenced: &std::collections::HashSet<String>,
+    ) -> Result<usize, AppError> {
         let Some(bucket) = self.s3_bucket() else {
             return Ok(0);
         };
         let mut aborted = 0;
         for marker in self.list(INFLIGHT).await? {
+            if super::s3_jobs::marker_job_key(&marker).is_some_and(|k| referenced.contains(&k)) {
+                continue;
+            }
             let bytes = match self.store.get(&marker).await {
                 Ok(got) => got.bytes().await?,
                 Err(object_store::Error::NotFound { .. }) => continue,

@@ -9,13 +9,17 @@ use futures_util::{Stream, StreamExt as _};
 
 use crate::error::AppError;
 
-/// Refuses a too-large body before reading it, when the client declared its length.
-pub fn check_declared_length(headers: &HeaderMap, cap: u64, what: &str) -> Result<(), AppError> {
-    let declared = headers
+/// The body's `Content-Length`, when the request declares one.
+pub fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    match declared {
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+/// Refuses a too-large body before reading it, when the client declared its length.
+pub fn check_declared_length(headers: &HeaderMap, cap: u64, what: &str) -> Result<(), AppError> {
+    match declared_length(headers) {
         Some(n) if n > cap => Err(AppError::payload_too_large(format!(
             "{what} may be at most {cap} bytes, this one is {n}"
         ))),

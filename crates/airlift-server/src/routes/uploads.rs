@@ -31,7 +31,9 @@ use futures_util::{Stream, StreamExt as _};
 use super::{created, list_response, record_change, ListQuery};
 use crate::auth::{Caller, Permission};
 use crate::error::{AppError, AppResult};
-use crate::extract::body_stream::{body_error, capped, check_declared_length, drain};
+use crate::extract::body_stream::{
+    body_error, capped, check_declared_length, declared_length, drain,
+};
 use crate::extract::{self, Path, Query};
 use crate::services::uploads::{self as service, Part};
 use crate::state::AppState;
@@ -138,7 +140,14 @@ pub async fn delete_job(
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
     caller.require(Permission::Publish)?;
-    service::delete_job(&*state.store, &state.artifacts, caller.tenant_id(), &id).await?;
+    service::delete_job(
+        &*state.store,
+        &state.artifacts,
+        &state.upload_digests,
+        caller.tenant_id(),
+        &id,
+    )
+    .await?;
     record_change(
         &state,
         &caller,
@@ -216,8 +225,11 @@ async fn append(
     let Some(first) = first else {
         let done = service::complete(
             state.store.clone(),
-            state.artifacts.clone(),
-            state.data_keys.clone(),
+            service::CompletionParts {
+                artifacts: state.artifacts.clone(),
+                data_keys: state.data_keys.clone(),
+                digests: state.upload_digests.clone(),
+            },
             caller.tenant_id(),
             &id,
             md5,
@@ -244,7 +256,8 @@ async fn append(
     let min = state.config.min_chunk_bytes;
     service::check_part_follows(&*state.store, caller.tenant_id(), &id, None, min).await?;
     let rest = futures_util::stream::once(async { Ok(first) }).chain(body);
-    let (record, _) = store_part(&state, &caller, &id, None, md5, Box::pin(rest)).await?;
+    let declared = declared_length(headers);
+    let (record, _) = store_part(&state, &caller, &id, None, md5, declared, Box::pin(rest)).await?;
     let location = chunk_location(&id, record.chunk_id);
     Ok(created(&location, chunk_to_wire(record)))
 }
@@ -256,6 +269,7 @@ async fn store_part<S>(
     job_id: &str,
     chunk_id: Option<u32>,
     md5: [u8; 16],
+    declared_length: Option<u64>,
     body: S,
 ) -> AppResult<(ChunkRecord, bool)>
 where
@@ -264,14 +278,17 @@ where
     let part = Part {
         chunk_id,
         md5,
+        declared_length,
         body: capped(body, state.config.max_chunk_bytes, "a chunk"),
         min_bytes: state.config.min_chunk_bytes,
+        max_bytes: state.config.max_chunk_bytes,
     };
     let tenant = caller.tenant_id();
     let sources = service::PartStorage {
         store: &*state.store,
         artifacts: &state.artifacts,
         data_keys: &state.data_keys,
+        digests: &state.upload_digests,
     };
     service::store_part(sources, tenant, job_id, part).await
 }
@@ -324,7 +341,9 @@ async fn put(
     let min = state.config.min_chunk_bytes;
     service::check_part_follows(&*state.store, caller.tenant_id(), &id, Some(chunk_id), min)
         .await?;
-    let (record, replaced) = store_part(&state, &caller, &id, Some(chunk_id), md5, body).await?;
+    let declared = declared_length(headers);
+    let (record, replaced) =
+        store_part(&state, &caller, &id, Some(chunk_id), md5, declared, body).await?;
     let location = chunk_location(&id, record.chunk_id);
     if replaced {
         Ok((StatusCode::OK, Json(chunk_to_wire(record))).into_response())

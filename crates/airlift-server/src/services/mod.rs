@@ -17,6 +17,7 @@ pub mod rollout_reads;
 pub mod signing_keys;
 pub mod tenants;
 pub mod text;
+pub mod upload_digest;
 pub mod uploads;
 
 use airlift_core::error::ApiError;
