@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -184,10 +185,27 @@ async fn wrong_md5_and_wrong_sha(storage: Storage) {
         "{err}"
     );
     assert_eq!(listed(&api, &job).await[0], (1, md5_hex(&parts[0])));
+    // On disk both parts are in place in the job's file, which completion makes the image
+    // without copying a byte: the image is that same file (inode).
+    let slots_inode = match &storage {
+        Storage::Local => {
+            let stored = storage.stored(dir.path());
+            assert_eq!(stored.len(), 1, "{stored:?}");
+            assert!(stored[0].ends_with(".slots"), "{stored:?}");
+            Some(std::fs::metadata(dir.path().join(&stored[0])).unwrap().ino())
+        }
+        Storage::S3(_) => None,
+    };
     api.post_chunk(&job, b"").await.expect(201);
     let image = image_of(&api, &job).await;
     let whole = parts.concat();
     assert_eq!(image["datafile_checksum"], sha256_hex(&whole).as_str());
+    if let Some(inode) = slots_inode {
+        let stored = storage.stored(dir.path());
+        let image_file = std::fs::metadata(dir.path().join(&stored[0])).unwrap();
+        assert_eq!(image_file.ino(), inode, "{stored:?}");
+        assert_eq!(image_file.len(), whole.len() as u64);
+    }
 
     let wrong = package_body(
         "1.0.0",
@@ -264,6 +282,23 @@ async fn killed_mid_part_then_resumed(storage: Storage) {
     for piece in parts[2][..3 * 1024 * 1024].chunks(1024 * 1024) {
         tx.send(Ok(piece.to_vec())).await.unwrap();
     }
+    // Where part 3's bytes are going: on disk into its slot of the job's one file (no file of
+    // its own), on S3 into the job's one multipart upload.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let uploads = storage.stored(dir.path());
+        let in_place = match &storage {
+            Storage::Local => {
+                uploads.len() == 1 && uploads[0].ends_with(&format!("{MIN_CHUNK}.slots"))
+            }
+            Storage::S3(_) => storage.unfinished_uploads() == 1,
+        };
+        if in_place {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{uploads:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     tokio::time::sleep(Duration::from_millis(500)).await;
     server.kill9();
     drop(tx);
@@ -275,6 +310,9 @@ async fn killed_mid_part_then_resumed(storage: Storage) {
         listed(&api, &job).await,
         vec![(1, md5_hex(&parts[0])), (2, md5_hex(&parts[1]))]
     );
+    if let Storage::S3(_) = storage {
+        assert_eq!(storage.unfinished_uploads(), 1, "the job's upload goes on");
+    }
     let stored = storage.stored(dir.path());
     assert!(
         stored.iter().all(|k| !k.starts_with("prod/images/")
