@@ -7,7 +7,10 @@
 use std::fmt;
 use std::path::Path;
 
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::CertificateDer;
 use serde::Serialize;
+use x509_cert::der::Decode as _;
 
 use crate::error::DeskError;
 
@@ -38,7 +41,8 @@ impl CaCert {
     /// Checks `pem` (pasted or read from a file): at least one certificate, every one of them
     /// X.509, nothing else (a private key pasted by mistake is refused, and not echoed).
     pub fn parse(pem: &str) -> Result<CaCert, DeskError> {
-        let pem = pem.trim();
+        let normalized = normalize_pem(pem);
+        let pem = normalized.trim();
         if pem.len() > MAX_PEM_BYTES {
             return Err(DeskError::invalid_argument(format!(
                 "the CA certificate is {} KiB; a CA certificate (or a bundle of a few) is a \
@@ -52,11 +56,18 @@ impl CaCert {
                  (-----BEGIN CERTIFICATE-----), and keep the key secret",
             ));
         }
-        let certs = x509_cert::Certificate::load_pem_chain(pem.as_bytes()).map_err(|err| {
+        let not_x509 = |err: &dyn fmt::Display| {
             DeskError::invalid_argument(format!(
                 "the CA certificate is not PEM X.509 (-----BEGIN CERTIFICATE----- ...): {err}"
             ))
-        })?;
+        };
+        // rustls's PEM reader, then each DER decoded (x509-cert's own PEM chain reader panics
+        // on some malformed input).
+        let mut certs = Vec::new();
+        for der in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+            let der = der.map_err(|e| not_x509(&e))?;
+            certs.push(x509_cert::Certificate::from_der(&der).map_err(|e| not_x509(&e))?);
+        }
         let Some(first) = certs.first() else {
             return Err(DeskError::invalid_argument(
                 "no certificate found: paste the CA's PEM certificate \
@@ -111,6 +122,44 @@ impl CaCert {
     }
 }
 
+/// Each `-----BEGIN X-----` … `-----END X-----` block with its base64 re-wrapped at 64
+/// characters: a PEM copied through a field or a mail that lost or changed its line breaks
+/// (`\r\n`, none at all, indentation) reads as the file it came from. Text without a block is
+/// returned as it is (and refused by the parser).
+fn normalize_pem(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let after = &rest[start + "-----BEGIN ".len()..];
+        let Some(label_len) = after.find("-----") else {
+            break;
+        };
+        let label = &after[..label_len];
+        let body_and_rest = &after[label_len + "-----".len()..];
+        let end_marker = format!("-----END {label}-----");
+        let Some(body_len) = body_and_rest.find(&end_marker) else {
+            break;
+        };
+        let body: Vec<char> = body_and_rest[..body_len]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        out.push_str(&format!("-----BEGIN {label}-----\n"));
+        for line in body.chunks(64) {
+            out.extend(line);
+            out.push('\n');
+        }
+        out.push_str(&end_marker);
+        out.push('\n');
+        rest = &body_and_rest[body_len + end_marker.len()..];
+    }
+    if out.is_empty() {
+        text.to_owned()
+    } else {
+        out
+    }
+}
+
 impl fmt::Debug for CaCert {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CaCert")
@@ -122,6 +171,22 @@ impl fmt::Debug for CaCert {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pem_that_lost_its_line_breaks_reads_as_the_file() {
+        let body = "QUJD".repeat(40);
+        let file = format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n{}\n{}\n-----END CERTIFICATE-----\n",
+            &body[..64],
+            &body[64..128],
+            &body[128..]
+        );
+        let flat = format!("  -----BEGIN CERTIFICATE-----{body}-----END CERTIFICATE-----  ");
+        assert_eq!(normalize_pem(&flat), file);
+        let crlf = file.replace('\n', "\r\n");
+        assert_eq!(normalize_pem(&crlf), file);
+        assert_eq!(normalize_pem("no pem here"), "no pem here");
+    }
 
     #[test]
     fn refuses_what_is_not_a_certificate_without_echoing_it() {
