@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Provision N devices into a profile (bulk API) and write their ids and tokens (0600).
-    Provision(ProvisionArgs),
+    Provision(Box<ProvisionArgs>),
     /// Run simulated devices (from a devices file, or provisioned now) until a stop condition.
     Run(Box<RunArgs>),
     /// Start a local airliftd with a demo tenant, packages and devices; run until Ctrl-C.

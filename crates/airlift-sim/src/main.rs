@@ -35,7 +35,7 @@ fn main() -> ExitCode {
 
 async fn dispatch(cmd: Command) -> anyhow::Result<()> {
     match cmd {
-        Command::Provision(a) => provision(a).await,
+        Command::Provision(a) => provision(*a).await,
         Command::Run(a) => run(*a).await,
         Command::Demo(a) => {
             let a = *a;
