@@ -1,5 +1,5 @@
-//! The command line: `airliftd serve`, `airliftd token`, `airliftd migrate` and
-//! `airliftd rotate-encryption-key`.
+//! The command line: `airliftd serve`, `airliftd token` (with `token-list` and `token-revoke`,
+//! in `crate::cli_tokens`), `airliftd migrate` and `airliftd rotate-encryption-key`.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::auth::{jwt, Role};
+use crate::auth::Role;
 use crate::config::{self, AllowedHost, Config, DataDir, Database};
 use crate::config_file;
 
@@ -151,7 +151,8 @@ enum Command {
     ///
     /// The token is signed with the secret of the deployment under --data, so it is valid
     /// only for the server running on that directory; a directory that holds no deployment is
-    /// refused unless --create says to start one there.
+    /// refused unless --create says to start one there. It is recorded in the deployment's
+    /// database (`token-list` shows it) and can be revoked (`token-revoke`).
     Token {
         /// A TOML file of serve's options (keys are the long option names); flags and
         /// AIRLIFT_* variables beat it (docs/operations/configuration.md). Its variable is
@@ -172,6 +173,50 @@ enum Command {
         /// Create a new deployment (database and secret) under --data if it holds none.
         #[arg(long)]
         create: bool,
+        /// Who or what the token is for, shown by `token-list` (e.g. "alice's laptop").
+        #[arg(long, default_value = "")]
+        label: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List the tokens `airliftd token` made (id, tenant, role, live / revoked / expired,
+    /// label); never the tokens themselves.
+    TokenList {
+        /// A TOML file of serve's options (keys are the long option names); flags and
+        /// AIRLIFT_* variables beat it (docs/operations/configuration.md). Its variable is
+        /// AIRLIFTD_CONFIG: airlift-cli's own file is AIRLIFT_CONFIG.
+        #[arg(long, env = config_file::CONFIG_ENV, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Data directory of the deployment (the one `serve --data` uses).
+        #[arg(long, env = "AIRLIFT_DATA")]
+        data: PathBuf,
+        /// Only this tenant's tokens.
+        #[arg(long)]
+        tenant: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke a token `airliftd token` made (by the id `token-list` shows), or with --all every
+    /// token of a tenant (its `airliftd token` JWTs and its API tokens). Every server of the
+    /// deployment refuses them from then on, and ends their open event streams.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["id", "all"])))]
+    TokenRevoke {
+        /// A TOML file of serve's options (keys are the long option names); flags and
+        /// AIRLIFT_* variables beat it (docs/operations/configuration.md). Its variable is
+        /// AIRLIFTD_CONFIG: airlift-cli's own file is AIRLIFT_CONFIG.
+        #[arg(long, env = config_file::CONFIG_ENV, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Data directory of the deployment (the one `serve --data` uses).
+        #[arg(long, env = "AIRLIFT_DATA")]
+        data: PathBuf,
+        /// The token's id (btk_…).
+        id: Option<String>,
+        /// Every token of --tenant instead of one.
+        #[arg(long, requires = "tenant")]
+        all: bool,
+        /// The tenant whose tokens --all revokes.
+        #[arg(long, requires = "all")]
+        tenant: Option<String>,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -324,8 +369,40 @@ pub fn run() -> ExitCode {
             role,
             ttl,
             create,
+            label,
             database,
-        } => token(data, database.database, &tenant, role, ttl, create),
+        } => crate::cli_tokens::issue(
+            data,
+            database.database,
+            create,
+            crate::cli_tokens::Issue {
+                tenant,
+                role,
+                ttl,
+                label,
+            },
+        ),
+        Command::TokenList {
+            data,
+            tenant,
+            database,
+            ..
+        } => crate::cli_tokens::list(data, database.database, tenant),
+        Command::TokenRevoke {
+            data,
+            id,
+            tenant,
+            database,
+            ..
+        } => {
+            let which = match (id, tenant) {
+                (Some(id), _) => crate::cli_tokens::Revoke::One(id),
+                (None, Some(tenant)) => crate::cli_tokens::Revoke::AllOf(tenant),
+                // clap's group requires one of them.
+                (None, None) => return ExitCode::from(BAD_CONFIGURATION),
+            };
+            crate::cli_tokens::revoke(data, database.database, which)
+        }
         Command::Migrate { data, database, .. } => migrate(data, database.database),
         Command::MigrateData { from, to } => migrate_data(from, to),
         Command::Config { action } => return config_command(action),
@@ -383,73 +460,6 @@ fn serve(config: Config) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(crate::app::serve(config))
-}
-
-fn token(
-    data: PathBuf,
-    database: Option<Database>,
-    tenant: &str,
-    role: Role,
-    ttl: std::time::Duration,
-    create: bool,
-) -> anyhow::Result<()> {
-    let dir = DataDir::new(data);
-    dir.check_not_a_file()?;
-    let database = database.unwrap_or_else(|| Database::Sqlite(dir.database()));
-    // A mistyped --data (or --database) would otherwise start a new deployment, and print a
-    // token the running server rejects.
-    let refuse = |what: String, missing: String| {
-        anyhow::anyhow!(
-            "{what} holds no airliftd deployment{missing}; give the --data (and --database) of \
-             the running server, or pass --create to start a new deployment there"
-        )
-    };
-    let (tenant, keys) = match database {
-        Database::Sqlite(path) => {
-            if !path.is_file() && !create {
-                return Err(refuse(
-                    dir.root().display().to_string(),
-                    format!(
-                        " (no {})",
-                        path.file_name()
-                            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-                    ),
-                ));
-            }
-            dir.create()?;
-            let store = crate::store::sqlite::SqliteStore::open_blocking(&path)?;
-            let tenant = store.ensure_tenant_blocking(tenant)?;
-            (tenant, jwt::JwtKeys::load_or_create(&dir.jwt_secret())?)
-        }
-        Database::Postgres(url) => current_thread()?.block_on(async {
-            use crate::store::TenantStore as _;
-            let options = crate::store::postgres::PgOptions {
-                pool_size: 1,
-                ..Default::default()
-            };
-            let store = crate::store::postgres::PgStore::open(&url, options).await?;
-            if !store.holds_deployment().await? && !create {
-                return Err(refuse(
-                    format!(
-                        "{} (database {})",
-                        dir.root().display(),
-                        crate::store::postgres::redacted(&url)
-                    ),
-                    " (no secret yet)".to_owned(),
-                ));
-            }
-            dir.create()?;
-            let adopt = crate::secret_file::read(&dir.jwt_secret())?;
-            let secret = store.jwt_secret(adopt, jwt::JwtKeys::new_secret()?).await?;
-            let tenant = store.ensure_tenant(tenant).await?;
-            anyhow::Ok((tenant, jwt::JwtKeys::from_secret(&secret)))
-        })?,
-    };
-    let token = keys.mint(&tenant.id, &tenant.name, role, ttl.as_secs())?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{token}")?;
-    out.flush()?;
-    Ok(())
 }
 
 fn rotate_encryption_key(

@@ -27,8 +27,9 @@ beats the file:
 An unknown key, or a value an option refuses (from any of the three), stops the server before
 it starts, with a message naming the key or the variable, and exit code 2.
 `airliftd config check FILE` checks a file the same way without starting anything.
-`airliftd token`, `migrate` and `rotate-encryption-key` read the same file for the options
-they share with `serve` (`data`, `database`, `encryption-key-file`) and ignore its other keys.
+`airliftd token`, `token-list`, `token-revoke`, `migrate` and `rotate-encryption-key` read the
+same file for the options they share with `serve` (`data`, `database`, `encryption-key-file`)
+and ignore its other keys.
 
 ```toml
 # /etc/airlift/airliftd.toml

@@ -30,6 +30,7 @@ pub mod app;
 pub mod artifacts;
 pub mod auth;
 pub mod cli;
+pub mod cli_tokens;
 pub mod cluster;
 pub mod config;
 pub mod config_file;

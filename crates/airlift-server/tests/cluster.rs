@@ -772,3 +772,42 @@ fn an_api_token_revoked_on_one_server_is_refused_by_every_server() {
         }
     });
 }
+
+/// An event stream open on one server ends within a second when its token is revoked through
+/// another: each stream checks its token's row in the database, which every server shares.
+#[test]
+fn an_event_stream_ends_on_every_server_when_its_token_is_revoked() {
+    let c = cluster(2, false);
+    let admin_token = c.token("acme", "admin");
+    runtime().block_on(async {
+        let admin = api(&c.base(0), &admin_token);
+        let made = admin
+            .post(
+                "/api/v1/api-tokens",
+                serde_json::json!({"name": "dashboard", "role": "support"}),
+            )
+            .await
+            .expect(201);
+        let secret = made["token"].as_str().unwrap().to_owned();
+        let mut stream = sse(&api(&c.base(1), &secret), None).await;
+        admin
+            .delete(&format!(
+                "/api/v1/api-tokens/{}",
+                made["id"].as_str().unwrap()
+            ))
+            .await
+            .expect(204);
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            match tokio::time::timeout_at(deadline, stream.recv()).await {
+                Ok(None) => break,
+                Ok(Some(_)) => continue,
+                Err(_) => panic!("the stream on the other server did not end"),
+            }
+        }
+        api(&c.base(1), &secret)
+            .get("/api/v1/events")
+            .await
+            .expect_error(401, "UNAUTHENTICATED");
+    });
+}

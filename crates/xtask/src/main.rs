@@ -1,5 +1,6 @@
 //! `cargo xtask run` and `cargo xtask test`: the two commands of the README (and `cargo xtask
-//! screenshots`, which refreshes the README's pictures from the last test run).
+//! screenshots`, which refreshes the README's pictures from the last test run, and `cargo
+//! xtask package`, which builds the Debian packages).
 //!
 //! Each first makes the machine ready (idempotently: it only installs what is missing), then
 //! does its one job. Set-up lives in [`setup`], the steps in [`run`] and [`test`].
@@ -7,6 +8,7 @@
 mod cluster;
 mod cmd;
 mod node;
+mod package;
 mod run;
 mod screenshots;
 mod setup;
@@ -23,6 +25,9 @@ commands:
   cluster [--nodes N]
           a local deployment of several servers: PostgreSQL, the S3 test server, N airliftd
           (default 3) and nginx in front, on loopback; prints the URL and an admin token
+  package [--server] [--cli] [--app]
+          the Debian packages (release builds): airliftd (a systemd service) and airlift-cli
+          into target/debian/, the desktop app into target/release/bundle/deb/
   screenshots
           copy the screenshots of the last test run (target/screenshots/) into
           tests/screenshots/, the README's folder";
@@ -35,6 +40,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::setup(setup::Purpose::Test),
         Some("screenshots") => screenshots::screenshots(),
         Some("cluster") => cluster::cluster(&args[1..]),
+        Some("package") => package::package(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -73,6 +73,9 @@ pub fn setup(purpose: Purpose) -> Result<(), String> {
     if purpose == Purpose::Test {
         tauri_driver()?;
         s3s_fs()?;
+        // The server package's test (crates/airlift-server/tests/debian_package.rs) builds
+        // the package with it.
+        cargo_deb()?;
     }
     Ok(())
 }
@@ -250,4 +253,27 @@ fn find_cargo_bin(name: &str) -> Option<PathBuf> {
         let candidate = cargo_home.join("bin").join(name);
         candidate.is_file().then_some(candidate)
     })
+}
+
+/// The Debian packager of `cargo xtask package` and of the server package's test. Pinned.
+const CARGO_DEB_VERSION: &str = "3.8.0";
+
+/// Where cargo-deb is (installing the pinned release with cargo when missing).
+pub fn cargo_deb() -> Result<PathBuf, String> {
+    if let Some(found) = find_cargo_bin("cargo-deb") {
+        return Ok(found);
+    }
+    cmd::run(
+        &cmd::root(),
+        "cargo",
+        &[
+            "install",
+            "cargo-deb",
+            "--version",
+            CARGO_DEB_VERSION,
+            "--locked",
+        ],
+    )?;
+    find_cargo_bin("cargo-deb")
+        .ok_or_else(|| "cargo-deb was installed but cannot be found".to_string())
 }

@@ -7,7 +7,6 @@
 use std::path::Path;
 
 use airlift_core::error::ApiError;
-use anyhow::Context as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -26,8 +25,9 @@ pub struct Claims {
     pub role: Role,
     pub iat: i64,
     pub exp: i64,
-    /// An API token's id (`crate::auth::api_token`): such a token is valid only while its row
-    /// says so (not revoked, not expired, the same hash). `airliftd token`'s JWTs carry none.
+    /// The id of the token's row: an API token's (`crate::auth::api_token`) or the record of
+    /// an `airliftd token` JWT (`crate::auth::bootstrap_token`). Either is valid only while its
+    /// row says so (not revoked); a JWT without one is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
 }
@@ -82,32 +82,6 @@ impl JwtKeys {
         let mut secret = vec![0u8; 32];
         getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
         Ok(secret)
-    }
-
-    pub fn mint(
-        &self,
-        tenant_id: &str,
-        tenant: &str,
-        role: Role,
-        ttl_secs: u64,
-    ) -> anyhow::Result<String> {
-        let iat = crate::ids::unix_now();
-        let ttl = i64::try_from(ttl_secs).context("ttl too large")?;
-        let claims = Claims {
-            iss: ISSUER.to_owned(),
-            sub: format!("{role}@{tenant}"),
-            tid: tenant_id.to_owned(),
-            tenant: tenant.to_owned(),
-            role,
-            iat,
-            exp: iat.saturating_add(ttl),
-            jti: None,
-        };
-        Ok(jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &self.encoding,
-        )?)
     }
 
     /// Signs `claims` as they are (an API token's, with its `jti` and expiry).

@@ -7,6 +7,7 @@
 //! found (404), never forbidden (403).
 
 pub mod api_token;
+pub mod bootstrap_token;
 pub mod device_token;
 pub mod jwt;
 pub mod token_cache;
@@ -16,7 +17,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use crate::error::AppError;
-use crate::store::{DeviceRecord, TenantRecord};
+use crate::store::{DeviceRecord, Store, TenantRecord};
 use token_cache::TokenCache;
 
 pub use airlift_core::role::{Permission, Role};
@@ -29,6 +30,51 @@ pub struct Caller {
     pub role: Role,
     /// The JWT's `sub` (who; recorded with rollout transitions).
     pub subject: String,
+    /// The row that vouches for the token (checked again by long requests: event streams).
+    pub credential: Credential,
+    /// The token's `exp` (unix seconds).
+    pub expires_at: i64,
+}
+
+/// Which row vouches for a user token: every one has its row, and is refused once the row is
+/// revoked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// An API token (`aat_…`), by its id.
+    ApiToken(String),
+    /// A JWT printed by `airliftd token`, by its `jti`.
+    Bootstrap(String),
+}
+
+/// How often an open event stream checks that its token is still good: a revoked or expired
+/// token's stream ends within a second on every server.
+pub const LIVE_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(400);
+
+/// Whether `caller`'s token is still good, as a request made now would find it: not expired,
+/// its tenant still there, its row not revoked. UNAUTHENTICATED when it is not; other errors
+/// (the database away) say nothing about the token.
+pub async fn still_live(store: &dyn Store, caller: &Caller) -> Result<(), AppError> {
+    if caller.expires_at <= crate::ids::unix_now() {
+        return Err(ApiError::unauthenticated("token has expired").into());
+    }
+    let tenant = store
+        .tenant(&caller.tenant.id)
+        .await?
+        .filter(|t| t.name == caller.tenant.name)
+        .ok_or_else(|| ApiError::unauthenticated("token names an unknown tenant"))?;
+    match &caller.credential {
+        Credential::ApiToken(id) => {
+            let row = store.api_token(&tenant.id, id).await?;
+            match row {
+                Some(r) if r.revoked_at.is_none() => Ok(()),
+                Some(_) => Err(ApiError::unauthenticated("this API token has been revoked").into()),
+                None => Err(ApiError::unauthenticated("invalid token").into()),
+            }
+        }
+        Credential::Bootstrap(id) => {
+            bootstrap_token::check(store.bootstrap_token(id).await?.as_ref(), &tenant.id)
+        }
+    }
 }
 
 impl Caller {

@@ -6,7 +6,9 @@ use airlift_core::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-use crate::auth::{api_token, bearer, device_token, Caller, DeviceCaller, DeviceToken};
+use crate::auth::{
+    api_token, bearer, bootstrap_token, device_token, Caller, Credential, DeviceCaller, DeviceToken,
+};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -16,15 +18,25 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let token = bearer(parts)?;
         // An API token is `aat_` + a JWT naming its row (`jti`); a JWT without the prefix
-        // must name no row, and one with it must.
+        // names the record `airliftd token` made of it.
         let (jwt, is_api_token) = match token.strip_prefix(api_token::PREFIX) {
             Some(jwt) => (jwt, true),
             None => (token, false),
         };
         let claims = state.jwt.verify(jwt)?;
-        if claims.jti.is_some() != is_api_token {
-            return Err(ApiError::unauthenticated("invalid token").into());
-        }
+        // Every user token names the row that vouches for it: an API token's (with the
+        // prefix) or an `airliftd token` JWT's record (without).
+        let credential = match claims.jti.clone() {
+            Some(id) if is_api_token => Credential::ApiToken(id),
+            Some(id) => Credential::Bootstrap(id),
+            None => {
+                return Err(ApiError::unauthenticated(
+                    "this token was made by an older airliftd and cannot be revoked, so it is \
+                     no longer accepted; make a new one with `airliftd token`",
+                )
+                .into())
+            }
+        };
         // A token outlives nothing it names: if the tenant is gone, so is the access.
         let tenant = state
             .store
@@ -34,21 +46,27 @@ impl FromRequestParts<AppState> for Caller {
         if tenant.name != claims.tenant {
             return Err(ApiError::unauthenticated("token does not match its tenant").into());
         }
-        if let Some(id) = &claims.jti {
-            let row = state.store.api_token(&tenant.id, id).await?;
-            api_token::check(token, row.as_ref())?;
-            let now = crate::ids::unix_now();
-            if let Some(row) =
-                row.filter(|r| api_token::needs_touch(r.last_used_at.as_deref(), now))
-            {
-                // Off the request's path: a lost write only leaves `last_used_at` a minute old.
-                let store = state.store.clone();
-                tokio::spawn(async move {
-                    let at = api_token::rfc3339(now);
-                    if let Err(e) = store.touch_api_token(&row.tenant_id, &row.id, &at).await {
-                        tracing::warn!(error = %e, token = %row.id, "could not record an API token's use");
-                    }
-                });
+        match &credential {
+            Credential::ApiToken(id) => {
+                let row = state.store.api_token(&tenant.id, id).await?;
+                api_token::check(token, row.as_ref())?;
+                let now = crate::ids::unix_now();
+                if let Some(row) =
+                    row.filter(|r| api_token::needs_touch(r.last_used_at.as_deref(), now))
+                {
+                    // Off the request's path: a lost write only leaves `last_used_at` a minute old.
+                    let store = state.store.clone();
+                    tokio::spawn(async move {
+                        let at = api_token::rfc3339(now);
+                        if let Err(e) = store.touch_api_token(&row.tenant_id, &row.id, &at).await {
+                            tracing::warn!(error = %e, token = %row.id, "could not record an API token's use");
+                        }
+                    });
+                }
+            }
+            Credential::Bootstrap(id) => {
+                let row = state.store.bootstrap_token(id).await?;
+                bootstrap_token::check(row.as_ref(), &tenant.id)?;
             }
         }
         let span = tracing::Span::current();
@@ -58,6 +76,8 @@ impl FromRequestParts<AppState> for Caller {
             tenant,
             role: claims.role,
             subject: claims.sub,
+            credential,
+            expires_at: claims.exp,
         })
     }
 }

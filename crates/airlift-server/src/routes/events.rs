@@ -5,10 +5,16 @@
 //! sent and re-reading the table whenever a live id jumps ahead (an event committed by a
 //! concurrent transaction that is published a moment later), the channel lags, or the hub
 //! says events may have been missed (another server's notices were interrupted).
+//!
+//! A stream lives no longer than its token: every [`LIVE_CHECK_INTERVAL`] it checks the token
+//! as a new request would (expiry, tenant, the row's revocation, read from the database, so a
+//! revocation made through any server or by `airliftd token-revoke` counts), and ends when the
+//! token is no longer good; the client's reconnection then gets 401.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use airlift_core::error::ErrorCode;
 use airlift_core::wire::RolloutEventData;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -17,7 +23,7 @@ use futures_util::Stream;
 use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 
-use crate::auth::{Caller, Permission};
+use crate::auth::{still_live, Caller, Permission, LIVE_CHECK_INTERVAL};
 use crate::error::AppResult;
 use crate::events::Live;
 use crate::extract::Query;
@@ -58,8 +64,7 @@ pub async fn stream(
         .unwrap_or(0);
     let live = state.events.subscribe();
     let (tx, rx) = mpsc::channel::<Event>(256);
-    let tenant = caller.tenant_id().to_owned();
-    tokio::spawn(forward(state.store.clone(), tenant, last, live, tx));
+    tokio::spawn(forward(state.store.clone(), caller, last, live, tx));
     let stream =
         futures_util::stream::unfold(
             rx,
@@ -94,19 +99,41 @@ async fn replay(
     }
 }
 
+/// Whether the stream's token is no longer good (and the stream must end). A failure to read
+/// the database says nothing about the token: the stream goes on.
+async fn token_refused(store: &Arc<dyn Store>, caller: &Caller) -> bool {
+    match still_live(store.as_ref(), caller).await {
+        Ok(()) => false,
+        Err(e) if e.code() == ErrorCode::Unauthenticated => {
+            tracing::info!(tenant = %caller.tenant.name, subject = %caller.subject, "event stream ended: its token is no longer accepted");
+            true
+        }
+        Err(_) => false,
+    }
+}
+
 async fn forward(
     store: Arc<dyn Store>,
-    tenant: String,
+    caller: Caller,
     last: u64,
     mut live: broadcast::Receiver<Arc<Live>>,
     tx: mpsc::Sender<Event>,
 ) {
+    let tenant = caller.tenant_id().to_owned();
     let Some(mut last) = replay(&store, &tenant, last, &tx).await else {
         return;
     };
+    let mut check = tokio::time::interval(LIVE_CHECK_INTERVAL);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let received = tokio::select! {
             () = tx.closed() => return,
+            _ = check.tick() => {
+                if token_refused(&store, &caller).await {
+                    return;
+                }
+                continue;
+            }
             r = live.recv() => r,
         };
         let reread = match received {

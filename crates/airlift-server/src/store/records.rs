@@ -282,6 +282,21 @@ pub struct ApiTokenRecord {
     pub revoked_at: Option<String>,
 }
 
+/// A user JWT printed by `airliftd token`, as recorded when it was made: the JWT carries this
+/// id as its `jti`, and is accepted only while this row exists and is not revoked. The JWT
+/// itself is never stored (its signature is what proves it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootstrapTokenRecord {
+    pub id: String,
+    pub tenant_id: String,
+    pub role: airlift_core::role::Role,
+    /// What the operator called it (`airliftd token --label`), shown by `airliftd token-list`.
+    pub label: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub revoked_at: Option<String>,
+}
+
 /// One audit log entry as stored (see `AuditStore`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRecord {

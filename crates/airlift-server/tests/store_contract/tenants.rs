@@ -20,5 +20,13 @@ pub async fn contract<S: TenantStore + ?Sized>(store: &S) -> (TenantRecord, Tena
         code(store.ensure_tenant("../etc").await.unwrap_err()),
         ErrorCode::InvalidArgument
     );
+    // Found by name as it is now; an unknown name creates nothing.
+    let found = store.tenant_named("acme").await.unwrap().unwrap();
+    assert_eq!(
+        (found.id.as_str(), found.require_signatures),
+        (a.id.as_str(), false)
+    );
+    assert!(store.tenant_named("initech").await.unwrap().is_none());
+    assert!(store.tenant_named("initech").await.unwrap().is_none());
     (a, b)
 }

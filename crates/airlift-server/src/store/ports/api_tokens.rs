@@ -1,8 +1,9 @@
-//! API tokens (admin-made credentials with a role and an expiry), stored as hashes.
+//! User credentials: API tokens (admin-made, with a role and an expiry), stored as hashes, and
+//! the records of the JWTs `airliftd token` prints (so that each can be revoked).
 
 use async_trait::async_trait;
 
-use crate::store::{ApiTokenRecord, StoreResult};
+use crate::store::{ApiTokenRecord, BootstrapTokenRecord, StoreResult};
 
 #[async_trait]
 pub trait ApiTokenStore: Send + Sync {
@@ -17,4 +18,19 @@ pub trait ApiTokenStore: Send + Sync {
     async fn revoke_api_token(&self, tenant_id: &str, id: &str, at: &str) -> StoreResult<()>;
     /// Records a use (`last_used_at = at`); an unknown token changes nothing.
     async fn touch_api_token(&self, tenant_id: &str, id: &str, at: &str) -> StoreResult<()>;
+    /// ALREADY_EXISTS if the id is taken.
+    async fn create_bootstrap_token(&self, token: BootstrapTokenRecord) -> StoreResult<()>;
+    /// One `airliftd token` JWT's record by its id (`jti`), whatever its tenant; read fresh on
+    /// every request that presents it.
+    async fn bootstrap_token(&self, id: &str) -> StoreResult<Option<BootstrapTokenRecord>>;
+    /// The records of one tenant (or of every tenant), revoked ones included, oldest first.
+    async fn list_bootstrap_tokens(
+        &self,
+        tenant_id: Option<&str>,
+    ) -> StoreResult<Vec<BootstrapTokenRecord>>;
+    /// NOT_FOUND if unknown; revoking a revoked token changes nothing.
+    async fn revoke_bootstrap_token(&self, id: &str, at: &str) -> StoreResult<()>;
+    /// Revokes every live credential of the tenant, `airliftd token` JWTs and API tokens alike,
+    /// in one transaction; answers how many were live.
+    async fn revoke_all_user_tokens(&self, tenant_id: &str, at: &str) -> StoreResult<u64>;
 }

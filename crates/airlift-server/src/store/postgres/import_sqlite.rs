@@ -32,6 +32,7 @@ const TABLES: &[(&str, &str)] = &[
     ("events", "tenant_id, id"),
     ("idempotency_keys", "tenant_id, key_hash"),
     ("api_tokens", "id"),
+    ("bootstrap_tokens", "id"),
     ("audit_log", "id"),
     ("rollout_failure_reasons", "rollout_id, reason, status"),
     ("rollout_timeline", "rollout_id, minute_unix"),

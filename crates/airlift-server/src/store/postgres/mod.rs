@@ -21,6 +21,7 @@
 
 mod api_tokens;
 mod audit;
+mod bootstrap_tokens;
 mod catalog;
 mod data_keys;
 mod fleet;

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, V4_SCHEDULES_CANCEL_AUDIT),
     (5, V5_DEVICE_AGENTS),
     (6, V6_API_TOKENS),
+    (7, V7_BOOTSTRAP_TOKENS),
 ];
 
 /// The latest schema version this binary knows.
@@ -639,4 +640,19 @@ CREATE TABLE api_tokens (
     revoked_at   TEXT
 );
 CREATE INDEX api_tokens_by_tenant ON api_tokens (tenant_id, id);
+"#;
+
+/// The JWTs `airliftd token` prints (SQLite's V13): one row each, the JWT's `jti` its id; a
+/// JWT without a live row is refused.
+const V7_BOOTSTRAP_TOKENS: &str = r#"
+CREATE TABLE bootstrap_tokens (
+    id         TEXT PRIMARY KEY,
+    tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+    role       TEXT NOT NULL CHECK (role IN ('admin', 'release-manager', 'support')),
+    label      TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE INDEX bootstrap_tokens_by_tenant ON bootstrap_tokens (tenant_id, id);
 "#;

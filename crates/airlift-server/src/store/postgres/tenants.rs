@@ -36,6 +36,16 @@ pub async fn ensure(c: &impl GenericClient, name: &str) -> StoreResult<TenantRec
     Ok(from_row(&row))
 }
 
+pub async fn named(c: &impl GenericClient, name: &str) -> StoreResult<Option<TenantRecord>> {
+    let row = opt(
+        c,
+        &format!("SELECT {COLUMNS} FROM tenants WHERE name = $1"),
+        &[&name],
+    )
+    .await?;
+    Ok(row.as_ref().map(from_row))
+}
+
 pub async fn get(c: &impl GenericClient, id: &str) -> StoreResult<Option<TenantRecord>> {
     let row = opt(
         c,

@@ -10,6 +10,7 @@
 
 mod api_tokens;
 mod audit;
+mod bootstrap_tokens;
 mod catalog;
 pub(crate) mod data_keys;
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up_with_hook(V10_SCHEDULES_CANCEL_AUDIT, widen_status_and_command_checks),
         M::up(V11_DEVICE_AGENTS),
         M::up(V12_API_TOKENS),
+        M::up(V13_BOOTSTRAP_TOKENS),
     ])
 }
 
@@ -599,6 +600,22 @@ CREATE TABLE api_tokens (
     revoked_at   TEXT
 ) STRICT;
 CREATE INDEX api_tokens_by_tenant ON api_tokens (tenant_id, id);
+"#;
+
+/// The JWTs `airliftd token` prints, one row each (the JWT's `jti` is the id; the JWT itself
+/// is not kept): a JWT without a live row is refused, so each can be revoked
+/// (`airliftd token-revoke`).
+const V13_BOOTSTRAP_TOKENS: &str = r#"
+CREATE TABLE bootstrap_tokens (
+    id         TEXT PRIMARY KEY,
+    tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+    role       TEXT NOT NULL CHECK (role IN ('admin', 'release-manager', 'support')),
+    label      TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    revoked_at TEXT
+) STRICT;
+CREATE INDEX bootstrap_tokens_by_tenant ON bootstrap_tokens (tenant_id, id);
 "#;
 
 #[cfg(test)]

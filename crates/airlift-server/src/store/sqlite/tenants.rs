@@ -48,6 +48,16 @@ pub fn ensure(c: &mut Connection, name: &str) -> StoreResult<TenantRecord> {
     Ok(tenant)
 }
 
+pub fn named(c: &mut Connection, name: &str) -> StoreResult<Option<TenantRecord>> {
+    c.query_row(
+        &format!("SELECT {COLUMNS} FROM tenants WHERE name = ?1"),
+        [name],
+        from_row,
+    )
+    .optional()
+    .map_err(db)
+}
+
 pub fn get(c: &mut Connection, id: &str) -> StoreResult<Option<TenantRecord>> {
     c.query_row(
         &format!("SELECT {COLUMNS} FROM tenants WHERE id = ?1"),

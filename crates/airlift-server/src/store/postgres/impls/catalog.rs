@@ -17,6 +17,10 @@ impl TenantStore for PgStore {
         tenants::get(&self.client().await?, tenant_id).await
     }
 
+    async fn tenant_named(&self, name: &str) -> StoreResult<Option<TenantRecord>> {
+        tenants::named(&self.client().await?, name).await
+    }
+
     async fn set_require_signatures(&self, tenant_id: &str, on: bool) -> StoreResult<TenantRecord> {
         tenants::set_require_signatures(&self.client().await?, tenant_id, on).await
     }

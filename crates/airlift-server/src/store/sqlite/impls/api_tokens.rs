@@ -28,4 +28,35 @@ impl ApiTokenStore for SqliteStore {
         let (t, id, at) = (tenant_id.to_owned(), id.to_owned(), at.to_owned());
         self.call(move |c| api_tokens::touch(c, &t, &id, &at)).await
     }
+
+    async fn create_bootstrap_token(&self, token: BootstrapTokenRecord) -> StoreResult<()> {
+        self.call(move |c| bootstrap_tokens::create(c, &token))
+            .await
+    }
+
+    async fn bootstrap_token(&self, id: &str) -> StoreResult<Option<BootstrapTokenRecord>> {
+        let id = id.to_owned();
+        self.call(move |c| bootstrap_tokens::get(c, &id)).await
+    }
+
+    async fn list_bootstrap_tokens(
+        &self,
+        tenant_id: Option<&str>,
+    ) -> StoreResult<Vec<BootstrapTokenRecord>> {
+        let t = tenant_id.map(str::to_owned);
+        self.call(move |c| bootstrap_tokens::list(c, t.as_deref()))
+            .await
+    }
+
+    async fn revoke_bootstrap_token(&self, id: &str, at: &str) -> StoreResult<()> {
+        let (id, at) = (id.to_owned(), at.to_owned());
+        self.call(move |c| bootstrap_tokens::revoke(c, &id, &at))
+            .await
+    }
+
+    async fn revoke_all_user_tokens(&self, tenant_id: &str, at: &str) -> StoreResult<u64> {
+        let (t, at) = (tenant_id.to_owned(), at.to_owned());
+        self.call(move |c| bootstrap_tokens::revoke_all(c, &t, &at))
+            .await
+    }
 }

@@ -9,6 +9,11 @@ impl TenantStore for SqliteStore {
         self.call(move |c| tenants::ensure(c, &name)).await
     }
 
+    async fn tenant_named(&self, name: &str) -> StoreResult<Option<TenantRecord>> {
+        let name = name.to_owned();
+        self.call(move |c| tenants::named(c, &name)).await
+    }
+
     async fn tenant(&self, tenant_id: &str) -> StoreResult<Option<TenantRecord>> {
         let id = tenant_id.to_owned();
         self.call(move |c| tenants::get(c, &id)).await
