@@ -593,8 +593,8 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     if let Err(e) = deliveries.flush(store.as_ref()).await {
         tracing::warn!(error = %e, "could not write the last command delivery counts");
     }
-    if let Err(e) = last_seen.flush(store.as_ref()).await {
-        tracing::warn!(error = %e, "could not write the last devices' agents");
+    if let Err(e) = last_seen.flush_all(store.as_ref()).await {
+        tracing::warn!(error = %e, "could not write the devices' last contacts and agents");
     }
     cluster.leave(store.as_ref()).await;
     tracing::info!("airliftd stopped");

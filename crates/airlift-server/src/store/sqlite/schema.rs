@@ -19,6 +19,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up_with_hook(V10_SCHEDULES_CANCEL_AUDIT, widen_status_and_command_checks),
         M::up(V11_DEVICE_AGENTS),
         M::up(V12_API_TOKENS),
+        M::up(V14_LAST_SEEN),
     ])
 }
 
@@ -669,3 +670,12 @@ mod tests {
         assert!(err.to_string().contains("CHECK"), "{err}");
     }
 }
+
+/// Each device's last contact (Unix seconds), kept so that every server of a deployment, and a
+/// server after its restart, answers it: written by `device_protocol::last_seen` once a
+/// minute per device at most, never by the poll itself, never back in time. Not in
+/// `devices_change_on_update`'s list, so it moves no `change_seq`. (Numbered after the
+/// package migration of the same session; the coordinator renumbers on merge.)
+const V14_LAST_SEEN: &str = r#"
+ALTER TABLE devices ADD COLUMN last_seen_unix INTEGER;
+"#;
