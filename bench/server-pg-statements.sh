@@ -80,7 +80,7 @@ reports_file() {
 }
 # send_reports FILE → how many answered 200 (one curl process, 16 in flight).
 send_reports() {
-    curl -sS --parallel --parallel-max 16 -K "$1" | grep -c '^200$' || true
+    curl -sS --no-progress-meter --parallel --parallel-max 16 -K "$1" 2>/dev/null | grep -c '^200$' || true
 }
 
 # Every device's first report (command_sent → in_progress) warms the pool and the caches.
