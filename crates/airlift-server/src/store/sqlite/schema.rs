@@ -602,6 +602,15 @@ CREATE TABLE api_tokens (
 CREATE INDEX api_tokens_by_tenant ON api_tokens (tenant_id, id);
 "#;
 
+/// Each device's last contact (Unix seconds), kept so that every server of a deployment, and a
+/// server after its restart, answers it: written by `device_protocol::last_seen` once a
+/// minute per device at most, never by the poll itself, never back in time. Not in
+/// `devices_change_on_update`'s list, so it moves no `change_seq`. (Numbered after the
+/// package migration of the same session; the coordinator renumbers on merge.)
+const V14_LAST_SEEN: &str = r#"
+ALTER TABLE devices ADD COLUMN last_seen_unix INTEGER;
+"#;
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -670,12 +679,3 @@ mod tests {
         assert!(err.to_string().contains("CHECK"), "{err}");
     }
 }
-
-/// Each device's last contact (Unix seconds), kept so that every server of a deployment, and a
-/// server after its restart, answers it: written by `device_protocol::last_seen` once a
-/// minute per device at most, never by the poll itself, never back in time. Not in
-/// `devices_change_on_update`'s list, so it moves no `change_seq`. (Numbered after the
-/// package migration of the same session; the coordinator renumbers on merge.)
-const V14_LAST_SEEN: &str = r#"
-ALTER TABLE devices ADD COLUMN last_seen_unix INTEGER;
-"#;
