@@ -1,7 +1,7 @@
 //! The agent's loop: at start, settle what a crash interrupted and say which version runs;
 //! then poll, and hand an assignment to the job pipeline (`job.rs`).
 
-use airlift_device::proto::{InstallStatus, OtaAssignment, OtaReport};
+use airlift_device::proto::{CommandKind, InstallStatus, OtaAssignment, OtaReport};
 use airlift_device::retry::retry_with;
 use rand::Rng as _;
 use rand::SeedableRng as _;
@@ -23,6 +23,8 @@ pub struct Agent {
     rng: ChaCha8Rng,
     /// The running version still has to be reported (once per start).
     announce: bool,
+    /// `ota_cancel`s not looked for yet (once per start, and after a withdrawn job).
+    check_cancels: bool,
 }
 
 impl Agent {
@@ -38,6 +40,7 @@ impl Agent {
             seq: 0,
             rng,
             announce: true,
+            check_cancels: true,
         })
     }
 
@@ -111,16 +114,15 @@ impl Agent {
             .await
             .map_err(AgentError::from_call)?;
         let Some(a) = polled else {
-            if let Some(job) = &self.state.job {
-                if matches!(job.phase, Phase::Downloading { .. } | Phase::Verified) {
-                    log::info(&format!(
-                        "assignment of {} withdrawn; dropping it",
-                        job.version
-                    ));
-                    self.state.job = None;
-                    self.save()?;
-                    self.remove_artifacts();
-                }
+            let withdrawn = self.state.job.as_ref().is_some_and(|job| {
+                matches!(job.phase, Phase::Downloading { .. } | Phase::Verified)
+            });
+            if withdrawn {
+                return self.drop_withdrawn().await;
+            }
+            if std::mem::take(&mut self.check_cancels) {
+                // Told to start before this process ran, then cancelled: answer it once.
+                self.ack_cancels().await;
             }
             return Ok(());
         };
@@ -177,6 +179,48 @@ impl Agent {
             self.ack_all(&a).await;
         }
         self.continue_job().await
+    }
+
+    /// The job's package is no longer the device's (its rollout was cancelled, or the
+    /// assignment changed): the download or the install that has not begun stops, its files
+    /// go, and the `ota_cancel` the server sent is acknowledged. No report: the server takes
+    /// none for a cancelled rollout, and the acknowledgement is the device's answer to it.
+    pub(crate) async fn drop_withdrawn(&mut self) -> Result<(), AgentError> {
+        if let Some(job) = self.state.job.take() {
+            log::info(&format!(
+                "assignment of {} withdrawn; stopping and dropping it",
+                job.version
+            ));
+        }
+        self.save()?;
+        self.remove_artifacts();
+        self.check_cancels = false;
+        self.ack_cancels().await;
+        Ok(())
+    }
+
+    /// Acknowledges every `ota_cancel` waiting for this device (its rollout was cancelled; a
+    /// cancelled rollout assigns nothing, so the poll does not carry it).
+    async fn ack_cancels(&self) {
+        let (http, creds) = (&self.cfg.http, &self.cfg.creds);
+        let commands = match retry_with(&self.cfg.backoff, || http.commands(creds)).await {
+            Ok(c) => c,
+            Err(e) => {
+                log::warn(&format!("could not read the device's commands: {e}"));
+                return;
+            }
+        };
+        for c in commands.iter().filter(|c| c.kind == CommandKind::OtaCancel) {
+            log::info(&format!(
+                "rollout {} cancelled ({} {}); acknowledging",
+                c.rollout_id,
+                c.kind.as_str(),
+                c.version
+            ));
+            if let Err(e) = retry_with(&self.cfg.backoff, || http.ack(creds, &c.command_id)).await {
+                log::warn(&format!("ack of {} failed: {e}", c.command_id));
+            }
+        }
     }
 
     pub(crate) fn save(&self) -> Result<(), AgentError> {

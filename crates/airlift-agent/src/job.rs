@@ -141,12 +141,7 @@ impl Agent {
         match self.fetch(&mut job, committed).await {
             Ok(()) => {}
             Err(Interrupted::Local(e)) => return Err(e),
-            Err(Interrupted::Withdrawn) => {
-                self.state.job = None;
-                self.save()?;
-                self.remove_artifacts();
-                return Ok(());
-            }
+            Err(Interrupted::Withdrawn) => return self.drop_withdrawn().await,
             Err(Interrupted::Transient(m)) => {
                 job.download_failures += 1;
                 let give_up = job.download_failures >= self.cfg.args.max_download_failures;
@@ -183,7 +178,26 @@ impl Agent {
         self.save()?;
         self.progress(&rid, InstallStatus::DownloadSuccess, None, Some(100))
             .await;
+        // The download may have outlasted the rollout (cancelled meanwhile): ask before the
+        // hook runs.
+        if let Err(Interrupted::Withdrawn) = self.still_assigned(&job).await {
+            return self.drop_withdrawn().await;
+        }
         self.install(job).await
+    }
+
+    /// Whether the job's package is still the device's, by a poll: a cancelled rollout (or a
+    /// changed assignment) is [`Interrupted::Withdrawn`]. A poll that gets no answer changes
+    /// nothing (the download goes on; the next poll asks again).
+    async fn still_assigned(&self, job: &Job) -> Result<(), Interrupted> {
+        let (http, creds) = (&self.cfg.http, &self.cfg.creds);
+        match http.poll(creds).await {
+            Ok(Some(a)) if a.package_id == job.package_id && a.rollout_id == job.rollout_id => {
+                Ok(())
+            }
+            Ok(_) => Err(Interrupted::Withdrawn),
+            Err(_) => Ok(()),
+        }
     }
 
     /// Appends the missing ranges to the partial file, recording each one once it is durable.
@@ -206,7 +220,14 @@ impl Agent {
         // to the state file), and again when it has expired.
         let mut url: Option<String> = None;
         let mut renewals = 0u32;
+        // A download by URL never hears of a cancel from the bytes' server: it asks the fleet
+        // server once a poll interval.
+        let mut asked = std::time::Instant::now();
         while at < job.size {
+            if asked.elapsed() >= self.cfg.args.poll_interval {
+                asked = std::time::Instant::now();
+                self.still_assigned(job).await?;
+            }
             let len = if via_url { URL_RANGE } else { MAX_RANGE };
             // Plain: the next `len` bytes. Encrypted: the whole stored segments from the one
             // holding plain byte `at` (the partial file holds whole decrypted segments, so `at`

@@ -404,3 +404,102 @@ async fn with_download_url_it_fetches_by_url_and_never_uses_the_chunk_endpoint()
         link.chunk_requests()
     );
 }
+
+/// The device's history entries of `kind`, oldest first.
+async fn history_of(env: &Env, kind: &str) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = env
+        .api
+        .get(&format!(
+            "/api/v1/devices/{}/history?limit=1000",
+            env.device_id
+        ))
+        .await
+        .unwrap();
+    let mut out: Vec<_> = v["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e["kind"] == kind)
+        .collect();
+    out.reverse();
+    out
+}
+
+#[tokio::test]
+async fn a_cancelled_rollout_stops_the_download_drops_the_partial_file_and_acks_the_cancel() {
+    let _g = serial().await;
+    let env = Env::start("1.0.0").await;
+    let ranges = 40;
+    let (pkg, _) = env.package("2.0.0", ranges * 65536).await;
+    let rollout = env.rollout(&pkg).await;
+    env.set_version("1.0.0");
+    let (url, link) = proxy::start(&env.server.url).await;
+    link.delay_ms
+        .store(150, std::sync::atomic::Ordering::SeqCst);
+    let ran = env.path("hook-ran");
+    let _agent = env.agent(&url, &format!("touch {}", ran.display()), &[]);
+    let partial = env.path("state").join("download.part");
+    let deadline = std::time::Instant::now() + LIMIT;
+    while link.chunk_requests().len() < 3 || !partial.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the download never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let cancelled: serde_json::Value = env
+        .api
+        .post(
+            &format!("/api/v1/ota/rollouts/{rollout}/cancel"),
+            &serde_json::json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cancelled["status"], "cancelled");
+    // The server sent an ota_cancel; the agent acknowledges it once it has stopped.
+    let cancel = history_of(&env, "command")
+        .await
+        .into_iter()
+        .find(|e| e["status"] == "ota_cancel")
+        .expect("an ota_cancel command");
+    let deadline = std::time::Instant::now() + LIMIT;
+    loop {
+        let acked = history_of(&env, "command_acked").await;
+        if acked
+            .iter()
+            .any(|e| e["command_id"] == cancel["command_id"])
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the ota_cancel was never acknowledged; agent log:\n{}",
+            std::fs::read_to_string(env.path("agent.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!partial.exists(), "the partial file is left");
+    assert!(!env.path("state").join("artifact.bin").exists());
+    let state = std::fs::read_to_string(env.path("state").join("state.json")).unwrap();
+    let state: serde_json::Value = serde_json::from_str(&state).unwrap();
+    assert!(state["job"].is_null(), "the job is kept: {state}");
+    // Stopped, not finished: no more ranges, no install, the running version unchanged.
+    let fetched = link.chunk_requests().len();
+    assert!(fetched < ranges, "every range was fetched: {fetched}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        link.chunk_requests().len(),
+        fetched,
+        "ranges after the cancel"
+    );
+    assert!(!ran.exists(), "the hook ran for a cancelled rollout");
+    assert_eq!(env.version(), "1.0.0");
+    let r = env.rollout_state(&rollout).await;
+    assert_eq!(r["status"], "cancelled", "{r}");
+    assert!(
+        !statuses(&env.reports().await).contains(&"INSTALL"),
+        "an install was reported"
+    );
+}

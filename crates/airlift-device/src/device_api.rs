@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 
 use crate::creds::DeviceCreds;
 use crate::http::{error_of, json_of, CallError, Http};
-use crate::proto::{OtaAssignment, OtaReport};
+use crate::proto::{DeviceCommand, DeviceCommands, OtaAssignment, OtaReport};
 use crate::ranges::Range;
 
 /// One range as the server sent it.
@@ -154,6 +154,24 @@ impl Http {
             .map_err(CallError::transport)?;
         if resp.status().is_success() {
             Ok(())
+        } else {
+            Err(error_of(resp).await)
+        }
+    }
+
+    /// `GET /devices/{id}/commands`: every unacknowledged command, also those of a rollout
+    /// that assigns nothing any more (a cancelled one's `ota_cancel`).
+    pub async fn commands(&self, dev: &DeviceCreds) -> Result<Vec<DeviceCommand>, CallError> {
+        let _p = self.permit().await;
+        let resp = self
+            .client()
+            .get(self.url(&format!("/api/v1/devices/{}/commands", dev.device_id)))
+            .header(AUTHORIZATION, bearer(dev))
+            .send()
+            .await
+            .map_err(CallError::transport)?;
+        if resp.status().is_success() {
+            json_of::<DeviceCommands>(resp).await.map(|c| c.data)
         } else {
             Err(error_of(resp).await)
         }

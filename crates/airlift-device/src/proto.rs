@@ -4,5 +4,5 @@
 
 pub use airlift_core::install_status::InstallStatus;
 pub use airlift_core::wire::{
-    AssignmentEncryption, CommandKind, DeviceCommand, OtaAssignment, OtaReport,
+    AssignmentEncryption, CommandKind, DeviceCommand, DeviceCommands, OtaAssignment, OtaReport,
 };

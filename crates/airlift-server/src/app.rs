@@ -422,9 +422,11 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         }
     };
     let download_urls = crate::downloads::open(&config, &dir, &artifacts)?;
-    // This server's heartbeat goes first: a server starting beside it then sees it alive.
+    // This server's heartbeat goes first, and stays current through a long clean-up: a server
+    // starting beside it then sees it alive.
     let cluster = Cluster::new(&Cluster::node_id_in(dir.root())?);
     cluster.renew(store.as_ref()).await;
+    tokio::spawn(cluster.clone().keep_leases(store.clone()));
     let others = cluster
         .others_alive(store.as_ref())
         .await
@@ -435,7 +437,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
             "joining the other servers of this deployment"
         );
     }
-    crate::recovery::run(store.as_ref(), &artifacts, others.is_empty()).await?;
+    crate::recovery::run(store.as_ref(), &artifacts, &cluster).await?;
     let http = reqwest::Client::builder()
         // A redirect could lead off the allow-list; the allowed host must serve the bytes.
         .redirect(reqwest::redirect::Policy::none())
@@ -527,7 +529,6 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     // Download URLs name the address actually bound (`--listen` may say port 0).
     config.public_url = Some(crate::config::public_url(&config, listener.local_addr()?));
     let state = open(config).await?;
-    tokio::spawn(state.cluster.clone().keep_leases(state.store.clone()));
     // Other servers' events and changes (PostgreSQL); an embedded store has none.
     match state.store.notices().await {
         Ok(Some(notices)) => {
@@ -624,8 +625,8 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     if let Err(e) = deliveries.flush(store.as_ref()).await {
         tracing::warn!(error = %e, "could not write the last command delivery counts");
     }
-    if let Err(e) = last_seen.flush(store.as_ref()).await {
-        tracing::warn!(error = %e, "could not write the last devices' agents");
+    if let Err(e) = last_seen.flush_all(store.as_ref()).await {
+        tracing::warn!(error = %e, "could not write the devices' last contacts and agents");
     }
     cluster.leave(store.as_ref()).await;
     tracing::info!("airliftd stopped");

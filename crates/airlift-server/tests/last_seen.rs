@@ -1,6 +1,6 @@
 //! A device's last contact (`last_seen_at` on the device JSON): absent until it polls, then the
-//! time of its newest poll, report or command read, on the device and in the list; another
-//! tenant still gets 404 for the device.
+//! time of its newest poll, report or command read, on the device and in the list, and after
+//! a restart; another tenant still gets 404 for the device.
 
 mod common;
 
@@ -121,7 +121,11 @@ async fn the_device_page_names_the_agent_it_last_polled_with_even_after_a_restar
         .await
         .expect_error(404, "NOT_FOUND");
 
-    // Kept in the database: a restarted server (which has seen no poll yet) still names it.
+    let last_seen = f.rm.get(&path).await.expect(200)["last_seen_at"].clone();
+    assert!(last_seen.is_string(), "{last_seen}");
+
+    // Kept in the database: a restarted server (which has seen no poll yet) still names it,
+    // and the last contact (written at the latest on the way out).
     let status = std::process::Command::new("kill")
         .args(["-TERM", &f.server.pid().to_string()])
         .status()
@@ -133,9 +137,9 @@ async fn the_device_page_names_the_agent_it_last_polled_with_even_after_a_restar
     let server = Server::start(f.dir.path());
     let rm = Api::for_tenant(&server, "acme", "release-manager");
     let restarted = rm.get(&path).await.expect(200);
-    assert!(
-        restarted.get("last_seen_at").is_none(),
-        "no contact since the restart: {restarted}"
+    assert_eq!(
+        restarted["last_seen_at"], last_seen,
+        "the last contact before the restart: {restarted}"
     );
     assert_eq!(
         restarted["user_agent"], "airlift-agent/0.2.0",

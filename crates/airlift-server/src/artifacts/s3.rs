@@ -4,7 +4,7 @@
 //! S3 keeps an unfinished multipart upload (invisible, but billed) until it is completed or
 //! aborted. So that a killed server leaves none behind, each one is recorded before its first
 //! part in a small marker object under `inflight/` (its key and upload id), removed once the
-//! upload is completed or aborted; at start-up [`Artifacts::abort_abandoned_uploads`] aborts
+//! upload is completed or aborted; at start-up [`Artifacts::abort_uploads`] aborts
 //! every upload a marker still names. A bucket lifecycle rule expiring incomplete multipart
 //! uploads is the operator's backstop (see `docs/storage.md`).
 
@@ -296,19 +296,29 @@ impl Artifacts {
         })
     }
 
-    /// Aborts the multipart uploads a killed server left (their markers name them), except
-    /// those of upload jobs whose parts rows still name (`referenced`: they go on after the
-    /// restart). Only call this while no write is in flight (at start-up). Returns how many
+    /// The markers of the multipart uploads in progress now (none on other storage): those a
+    /// killed server left, when no server is running (see `recovery`).
+    pub async fn upload_markers(&self) -> Result<Vec<Path>, AppError> {
+        if self.s3_bucket().is_none() {
+            return Ok(Vec::new());
+        }
+        self.list(INFLIGHT).await
+    }
+
+    /// Aborts the multipart uploads of `markers` (from [`Artifacts::upload_markers`], taken
+    /// while no other server ran) and removes the markers, except those of upload jobs whose
+    /// parts rows still name (`referenced`: they go on after the restart). Returns how many
     /// were aborted.
-    pub async fn abort_abandoned_uploads(
+    pub async fn abort_uploads(
         &self,
+        markers: Vec<Path>,
         referenced: &std::collections::HashSet<String>,
     ) -> Result<usize, AppError> {
         let Some(bucket) = self.s3_bucket() else {
             return Ok(0);
         };
         let mut aborted = 0;
-        for marker in self.list(INFLIGHT).await? {
+        for marker in markers {
             if super::s3_jobs::marker_job_key(&marker).is_some_and(|k| referenced.contains(&k)) {
                 continue;
             }

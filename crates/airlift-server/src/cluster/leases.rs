@@ -22,6 +22,9 @@ const MARGIN: Duration = Duration::from_secs(1);
 pub const TIMEKEEPER: &str = "timekeeper";
 /// Each running server's lease is `node:<its id>`.
 pub const NODE_PREFIX: &str = "node:";
+/// The lease of the server cleaning up after a crash at its start (`recovery`): two servers
+/// that start at once, each finding itself alone, do not both clean.
+pub const CLEANUP: &str = "cleanup";
 
 #[derive(Clone)]
 pub struct Cluster {

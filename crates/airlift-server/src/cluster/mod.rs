@@ -5,7 +5,9 @@
 //!   the one server that runs the timed work (device timeouts, the idempotency purge) holds it;
 //!   when it dies another takes over once the lease expires (seconds). The timed work is also
 //!   safe if two servers ever ran it at once (the engine locks a rollout before it reads its
-//!   overdue devices), so the lease saves work and is not what keeps counts right.
+//!   overdue devices), so the lease saves work and is not what keeps counts right. The
+//!   `cleanup` lease: the start-up clean-up after a crash runs on a server that is alone and
+//!   holds it (see `recovery`), so no server deletes another live server's upload in flight.
 //! - [`notices`]: the database's notices applied to this server's memory: another server's
 //!   events and progress published to this server's subscribers, device changes dropped from
 //!   the token and assignment caches, everything re-read after the notices were interrupted.
@@ -16,4 +18,4 @@
 pub mod leases;
 pub mod notices;
 
-pub use leases::Cluster;
+pub use leases::{Cluster, CLEANUP};

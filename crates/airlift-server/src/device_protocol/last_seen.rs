@@ -2,12 +2,17 @@
 //! which agent (its `User-Agent`), kept in memory so the poll stays free of writes (see
 //! `ARCHITECTURE.md`, "The device poll never writes").
 //!
-//! The device API answers `last_seen_at` from here. It covers contacts since this server
-//! process started: after a restart a device has no `last_seen_at` until it polls again (a
-//! live device does within one poll interval), which reads as "not seen since the server
-//! started", never as a wrong time. One entry per device that made contact (a device id, a
-//! Unix second and its agent string, shared), so memory grows with the fleet, about 100 bytes
-//! a device.
+//! The device API answers `last_seen_at` as the later of this server's memory and the
+//! database's `devices.last_seen_unix`, which every server of a deployment writes: a contact
+//! another server took shows here once that server flushed it. Writes are coalesced per device:
+//! a contact is queued only when it is at least [`STORED_EVERY`] after the one this server last
+//! queued for that device, and [`LastSeen::flush`] writes the queue in one statement every
+//! [`FLUSH_EVERY`], with `GREATEST` (a server whose news is older never moves the time back).
+//! So a device polling every few minutes costs one row update per poll, batched, whichever
+//! server it polls; one polling every few seconds, one a minute. The database lags memory by
+//! at most [`STORED_EVERY`] plus [`FLUSH_EVERY`]. One entry per device that made contact (a
+//! device id, its tenant, two Unix seconds and its agent string, shared), so memory grows with
+//! the fleet, about 150 bytes a device.
 //!
 //! The agent is also kept in the database (`devices.user_agent`), so a device page names it
 //! after a restart too. A poll does not write it: an agent that differs from the one noted
@@ -24,13 +29,18 @@ use std::time::Duration;
 use airlift_core::wire::kept_user_agent;
 use time::OffsetDateTime;
 
-use crate::store::{DeviceAgent, Store, StoreResult};
+use crate::store::{DeviceAgent, DeviceSeen, Store, StoreResult};
 
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
+/// A device's contact is written again once it is this much newer than the last one written.
+pub const STORED_EVERY: i64 = 60;
 
 struct Contact {
     at: i64,
     agent: Option<Arc<str>>,
+    /// The contact this server last queued for the database.
+    queued_at: Option<i64>,
+    tenant: Box<str>,
 }
 
 #[derive(Default)]
@@ -38,6 +48,8 @@ struct Contacts {
     seen: HashMap<String, Contact>,
     /// Agents not written to the database yet, by device id: (tenant id, agent).
     unstored: HashMap<String, (String, Arc<str>)>,
+    /// Contacts not written to the database yet, by device id: (tenant id, Unix second).
+    unstored_at: HashMap<String, (String, i64)>,
 }
 
 #[derive(Clone, Default)]
@@ -60,9 +72,16 @@ impl LastSeen {
         let agent = user_agent.and_then(kept_user_agent);
         // The id is copied only the first time: a poll whose agent did not change costs one
         // hash lookup and one string comparison.
+        let mut due = None;
         let changed = match contacts.seen.get_mut(device_id) {
             Some(c) => {
                 c.at = c.at.max(secs);
+                if c.queued_at
+                    .is_none_or(|q| c.at >= q.saturating_add(STORED_EVERY))
+                {
+                    c.queued_at = Some(c.at);
+                    due = Some(c.at);
+                }
                 match agent {
                     Some(a) if c.agent.as_deref() != Some(a) => {
                         let a: Arc<str> = Arc::from(a);
@@ -77,8 +96,11 @@ impl LastSeen {
                 let contact = Contact {
                     at: secs,
                     agent: a.clone(),
+                    queued_at: Some(secs),
+                    tenant: tenant_id.into(),
                 };
                 contacts.seen.insert(device_id.to_owned(), contact);
+                due = Some(secs);
                 a
             }
         };
@@ -87,11 +109,22 @@ impl LastSeen {
                 .unstored
                 .insert(device_id.to_owned(), (tenant_id.to_owned(), a));
         }
+        if let Some(at) = due {
+            contacts
+                .unstored_at
+                .insert(device_id.to_owned(), (tenant_id.to_owned(), at));
+        }
     }
 
-    /// The device's last contact as RFC 3339 UTC, or `None` when it made none since the start.
-    pub fn get(&self, device_id: &str) -> Option<String> {
-        let secs = self.contacts.lock().ok()?.seen.get(device_id)?.at;
+    /// The device's last contact as RFC 3339 UTC: the later of this server's and `stored`
+    /// (the database's, which every server writes); `None` when neither knows one.
+    pub fn get(&self, device_id: &str, stored: Option<i64>) -> Option<String> {
+        let here = self
+            .contacts
+            .lock()
+            .ok()
+            .and_then(|c| c.seen.get(device_id).map(|c| c.at));
+        let secs = here.max(stored)?;
         OffsetDateTime::from_unix_timestamp(secs)
             .ok()?
             .format(&time::format_description::well_known::Rfc3339)
@@ -110,15 +143,34 @@ impl LastSeen {
             .map(str::to_owned)
     }
 
-    /// Writes the queued agents in one transaction. On failure they are queued again (unless
-    /// a newer one arrived meanwhile) for the next try.
+    /// Writes the queued contacts, then the queued agents, each in one transaction. On
+    /// failure they are queued again (unless a newer one arrived meanwhile) for the next try.
     pub async fn flush(&self, store: &dyn Store) -> StoreResult<()> {
-        let queued = match self.contacts.lock() {
-            Ok(mut c) => std::mem::take(&mut c.unstored),
+        let (queued_at, queued) = match self.contacts.lock() {
+            Ok(mut c) => (
+                std::mem::take(&mut c.unstored_at),
+                std::mem::take(&mut c.unstored),
+            ),
             Err(_) => return Ok(()),
         };
+        let seen: Vec<DeviceSeen> = queued_at
+            .iter()
+            .map(|(device, (tenant, at))| DeviceSeen {
+                tenant_id: tenant.clone(),
+                device_id: device.clone(),
+                at_unix: *at,
+            })
+            .collect();
+        let contacts_written = store.store_last_seen(seen).await;
+        if contacts_written.is_err() {
+            if let Ok(mut c) = self.contacts.lock() {
+                for (device, entry) in queued_at {
+                    c.unstored_at.entry(device).or_insert(entry);
+                }
+            }
+        }
         if queued.is_empty() {
-            return Ok(());
+            return contacts_written;
         }
         let agents = queued
             .iter()
@@ -136,7 +188,25 @@ impl LastSeen {
                 }
             }
         }
-        written
+        contacts_written.and(written)
+    }
+
+    /// [`LastSeen::flush`] with every contact newer than the one queued for its device (on the
+    /// way out: a restarted server then answers the very last contact, not one up to
+    /// [`STORED_EVERY`] older).
+    pub async fn flush_all(&self, store: &dyn Store) -> StoreResult<()> {
+        if let Ok(mut guard) = self.contacts.lock() {
+            let contacts = &mut *guard;
+            for (device, c) in contacts.seen.iter_mut() {
+                if c.queued_at.is_some_and(|q| q < c.at) {
+                    c.queued_at = Some(c.at);
+                    contacts
+                        .unstored_at
+                        .insert(device.clone(), (c.tenant.to_string(), c.at));
+                }
+            }
+        }
+        self.flush(store).await
     }
 
     /// Flushes every [`FLUSH_EVERY`], forever (spawned by `serve`).
@@ -149,6 +219,18 @@ impl LastSeen {
                 tracing::warn!(error = %e, "could not write devices' agents; will retry");
             }
         }
+    }
+
+    #[cfg(test)]
+    fn queued_contacts(&self) -> Vec<(String, i64)> {
+        let c = self.contacts.lock().unwrap();
+        let mut q: Vec<_> = c
+            .unstored_at
+            .iter()
+            .map(|(d, (_, at))| (d.clone(), *at))
+            .collect();
+        q.sort();
+        q
     }
 
     #[cfg(test)]
@@ -171,12 +253,52 @@ mod tests {
     #[test]
     fn keeps_the_latest_contact_per_device() {
         let seen = LastSeen::default();
-        assert_eq!(seen.get("d1"), None);
+        assert_eq!(seen.get("d1", None), None);
         seen.touch_at("t", "d1", None, 1_800_000_000);
         seen.touch_at("t", "d1", None, 1_700_000_000);
         seen.touch_at("t", "d2", None, 1_700_000_000);
-        assert_eq!(seen.get("d1").as_deref(), Some("2027-01-15T08:00:00Z"));
-        assert_eq!(seen.get("d2").as_deref(), Some("2023-11-14T22:13:20Z"));
+        assert_eq!(
+            seen.get("d1", None).as_deref(),
+            Some("2027-01-15T08:00:00Z")
+        );
+        assert_eq!(
+            seen.get("d2", None).as_deref(),
+            Some("2023-11-14T22:13:20Z")
+        );
+        // The database's (another server's) contact counts when it is later, only then.
+        assert_eq!(
+            seen.get("d2", Some(1_800_000_000)).as_deref(),
+            Some("2027-01-15T08:00:00Z")
+        );
+        assert_eq!(
+            seen.get("d1", Some(1_700_000_000)).as_deref(),
+            Some("2027-01-15T08:00:00Z")
+        );
+        assert_eq!(seen.get("d3", None), None);
+        assert_eq!(
+            seen.get("d3", Some(1_700_000_000)).as_deref(),
+            Some("2023-11-14T22:13:20Z")
+        );
+    }
+
+    #[test]
+    fn queues_a_device_s_contact_at_most_once_a_minute() {
+        let seen = LastSeen::default();
+        seen.touch_at("t", "d1", None, 1_000);
+        seen.touch_at("t", "d1", None, 1_030);
+        seen.touch_at("t", "d2", None, 1_000);
+        assert_eq!(
+            seen.queued_contacts(),
+            [("d1".to_owned(), 1_000), ("d2".to_owned(), 1_000)],
+            "the first contact, not the one 30 s later"
+        );
+        seen.contacts.lock().unwrap().unstored_at.clear(); // as a flush does
+        seen.touch_at("t", "d1", None, 1_059);
+        assert!(seen.queued_contacts().is_empty());
+        seen.touch_at("t", "d1", None, 1_060);
+        // An older contact (a request that took long) never queues a time backwards.
+        seen.touch_at("t", "d2", None, 900);
+        assert_eq!(seen.queued_contacts(), [("d1".to_owned(), 1_060)]);
     }
 
     #[test]

@@ -41,10 +41,12 @@ pub fn record(
     ctx: Ctx,
 ) -> StoreResult<(ReportAccepted, Vec<RolloutEventData>)> {
     let rollout = report.rollout_id.as_str();
-    let mut s = Session::open(tx, tenant, rollout, ctx.clone())?;
-    let t =
-        s.tx.target(rollout, device)?
-            .ok_or_else(|| ApiError::not_found("this device is not a target of that rollout"))?;
+    // The rollout, the target and the report id, read once, together.
+    let first = tx.report_rows(tenant, rollout, device, report.report_id.as_deref())?;
+    let mut s = Session::restore(tx, first.rollout, ctx.clone())?;
+    let t = first
+        .target
+        .ok_or_else(|| ApiError::not_found("this device is not a target of that rollout"))?;
     let current_state = t
         .rollback_state
         .or(t.state)
@@ -56,10 +58,8 @@ pub fn record(
         rollout_status: s.agg.status().as_str().to_owned(),
     };
     // Idempotency: a report id seen before, or an exact repeat of the last report.
-    if let Some(id) = &report.report_id {
-        if s.tx.report_seen(device, id)? {
-            return Ok((duplicate(id.clone(), &s), Vec::new()));
-        }
+    if let Some(id) = report.report_id.as_ref().filter(|_| first.seen) {
+        return Ok((duplicate(id.clone(), &s), Vec::new()));
     }
     if is_exact_repeat(&t, report) {
         let id = report.report_id.clone().unwrap_or_default();
@@ -110,7 +110,7 @@ pub fn record(
             } else {
                 classified
             };
-            s.track(device)?;
+            s.track_row(device, &t)?;
             let events = s.agg.record_report(device, outcome)?;
             s.apply(events, &ctx.actor)?;
             let failed_now = s.agg.device_state(device) == Some(DeviceRolloutState::Failed);

@@ -15,7 +15,7 @@ use airlift_core::wire::{CommandKind, RolloutEventData, TimelinePoint};
 use crate::rollouts::drive::{self, StrategySettings};
 use crate::rollouts::{Actor, Ctx};
 use crate::store::rollout_port::{
-    HistoryEntry, RangeChange, RolloutRow, RolloutTx, RolloutUpdate, TransitionRecord,
+    HistoryEntry, RangeChange, RolloutRow, RolloutTx, RolloutUpdate, TargetRow, TransitionRecord,
 };
 use crate::store::StoreResult;
 
@@ -68,9 +68,18 @@ impl<'t> Session<'t> {
     /// Loads rollout `id` of `tenant` (NOT_FOUND if it is not the tenant's), tracking no
     /// device yet (see [`Session::track`]).
     pub fn open(tx: &'t mut dyn RolloutTx, tenant: &str, id: &str, ctx: Ctx) -> StoreResult<Self> {
-        let row = tx
-            .rollout(tenant, id)?
-            .ok_or_else(|| ApiError::not_found("rollout not found"))?;
+        let row = tx.rollout(tenant, id)?;
+        Self::restore(tx, row, ctx)
+    }
+
+    /// [`Session::open`] over a rollout row the caller already read in this transaction
+    /// (`None`: not the tenant's, NOT_FOUND).
+    pub fn restore(
+        tx: &'t mut dyn RolloutTx,
+        row: Option<RolloutRow>,
+        ctx: Ctx,
+    ) -> StoreResult<Self> {
+        let row = row.ok_or_else(|| ApiError::not_found("rollout not found"))?;
         let agg = RolloutAggregate::restore(
             row.status,
             row.canary_percent,
@@ -104,8 +113,15 @@ impl<'t> Session<'t> {
     /// that is not stays unknown and the aggregate answers NOT_FOUND for it.
     pub fn track(&mut self, device: &str) -> StoreResult<()> {
         if let Some(t) = self.tx.target(&self.row.id, device)? {
-            self.agg.track(device, t.position, t.state)?;
+            self.track_row(device, &t)?;
         }
+        Ok(())
+    }
+
+    /// [`Session::track`] with the target the caller read in this transaction (unchanged
+    /// since): the report path reads it once.
+    pub fn track_row(&mut self, device: &str, t: &TargetRow) -> StoreResult<()> {
+        self.agg.track(device, t.position, t.state)?;
         Ok(())
     }
 

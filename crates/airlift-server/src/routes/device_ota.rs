@@ -1,5 +1,6 @@
 //! The device protocol (device token): assignment, chunks, reports, persistent commands.
 
+use airlift_core::device_state::DeviceRolloutState;
 use airlift_core::error::ApiError;
 use airlift_core::wire::{CommandAck, DeviceCommands, OtaAssignment, OtaReport, ReportAccepted};
 use axum::extract::State;
@@ -233,6 +234,11 @@ pub async fn report(
         state
             .events
             .progress(state.store.clone(), &tenant, &rollout_id);
+    }
+    // A report changes the device record the token cache holds only by its firmware version,
+    // which moves when the device succeeds (on the update or the rollback track): every other
+    // report keeps the cached device, so the device's next request reads no row for its token.
+    if accepted.device_state.as_deref() == Some(DeviceRolloutState::Successful.as_str()) {
         state.device_tokens.invalidate_device(&id);
     }
     Ok(Json(accepted))

@@ -1,5 +1,7 @@
 //! Device provisioning (single and bulk) and device listing: HTTP over `services::fleet`.
 
+use std::collections::HashMap;
+
 use airlift_core::wire::{
     BulkCreateDevices, BulkProvisioned, CreateDevice, Device, DeviceHistoryEntry, ListResponse,
     ProvisionedDevice,
@@ -109,14 +111,32 @@ pub async fn list(
     caller.require(Permission::Read)?;
     let (page, since) = q.split()?;
     let items = fleet::devices(&*state.store, caller.tenant_id(), page.clone(), since).await?;
+    let ids = items.items.iter().map(|d| d.id.clone()).collect();
+    let stored = stored_last_seen(&state, caller.tenant_id(), ids).await?;
     Ok(Json(list_response(&page, items, |d| {
-        with_last_seen(&state, to_wire(d))
+        with_last_seen(&state, to_wire(d), &stored)
     })))
 }
 
-/// The device with its last contact (see `device_protocol::last_seen`).
-fn with_last_seen(state: &AppState, mut device: Device) -> Device {
-    device.last_seen_at = state.last_seen.get(&device.device_id);
+/// The last contacts the database keeps for `ids` (every server writes them).
+async fn stored_last_seen(
+    state: &AppState,
+    tenant_id: &str,
+    ids: Vec<String>,
+) -> AppResult<HashMap<String, i64>> {
+    Ok(state
+        .store
+        .devices_last_seen(tenant_id, ids)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// The device with its last contact: the later of this server's and the database's (see
+/// `device_protocol::last_seen`).
+fn with_last_seen(state: &AppState, mut device: Device, stored: &HashMap<String, i64>) -> Device {
+    let kept = stored.get(&device.device_id).copied();
+    device.last_seen_at = state.last_seen.get(&device.device_id, kept);
     device
 }
 
@@ -143,7 +163,8 @@ pub async fn get_one(
 ) -> AppResult<Json<Device>> {
     caller.require(Permission::Read)?;
     let d = fleet::device(&*state.store, caller.tenant_id(), &id).await?;
-    let mut device = with_last_seen(&state, to_wire(d));
+    let stored = stored_last_seen(&state, caller.tenant_id(), vec![id.clone()]).await?;
+    let mut device = with_last_seen(&state, to_wire(d), &stored);
     // The agent it sent since the start (fresher), else the one kept in the database.
     device.user_agent = match state.last_seen.agent(&id) {
         Some(agent) => Some(agent),

@@ -40,6 +40,14 @@ pub struct DeviceRecord {
     pub change_seq: u64,
 }
 
+/// A device's contact at `at_unix` (Unix seconds), to keep (see `device_protocol::last_seen`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceSeen {
+    pub tenant_id: String,
+    pub device_id: String,
+    pub at_unix: i64,
+}
+
 /// The `User-Agent` a device sent, to keep (see `device_protocol::last_seen`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceAgent {

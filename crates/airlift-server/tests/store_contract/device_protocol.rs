@@ -135,4 +135,49 @@ pub async fn contract<S: DeviceProtocolStore + ?Sized>(
     );
     assert_eq!(store.device_agent(&b.id, device).await.unwrap(), None);
     store.store_device_agents(Vec::new()).await.unwrap();
+
+    // Last contacts: kept per device, never moved back in time, never across tenants.
+    let ids = vec![device.to_owned(), running.waiting.clone()];
+    assert!(store
+        .devices_last_seen(&a.id, ids.clone())
+        .await
+        .unwrap()
+        .is_empty());
+    let seen = |tenant: &str, at_unix: i64| DeviceSeen {
+        tenant_id: tenant.into(),
+        device_id: device.into(),
+        at_unix,
+    };
+    store
+        .store_last_seen(vec![seen(&a.id, 1_800_000_000)])
+        .await
+        .unwrap();
+    let kept = vec![(device.to_owned(), 1_800_000_000)];
+    assert_eq!(
+        store.devices_last_seen(&a.id, ids.clone()).await.unwrap(),
+        kept
+    );
+    store
+        .store_last_seen(vec![seen(&a.id, 1_700_000_000), seen(&b.id, 1_900_000_000)])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.devices_last_seen(&a.id, ids.clone()).await.unwrap(),
+        kept,
+        "an older contact (another server's) and another tenant change nothing"
+    );
+    assert!(store
+        .devices_last_seen(&b.id, ids.clone())
+        .await
+        .unwrap()
+        .is_empty());
+    store
+        .store_last_seen(vec![seen(&a.id, 1_800_000_060)])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.devices_last_seen(&a.id, ids).await.unwrap(),
+        [(device.to_owned(), 1_800_000_060)]
+    );
+    store.store_last_seen(Vec::new()).await.unwrap();
 }

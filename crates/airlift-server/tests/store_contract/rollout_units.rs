@@ -6,12 +6,25 @@
 use airlift_core::error::ApiError;
 use airlift_core::rollout::RolloutStatus;
 use airlift_core::wire::ReportAccepted;
-use airlift_server::store::rollout_port::{AnyOutput, HistoryEntry, RolloutUpdate, Unit};
+use airlift_server::store::rollout_port::{
+    AnyOutput, HistoryEntry, ReportUnit, RolloutUpdate, Unit,
+};
 
 use super::*;
 
 /// Deadlines of the rollout `rollouts::start` made: its time plus an hour.
 const STARTED_UNIX: i64 = 1_767_225_603;
+
+/// A history entry of `dev_1` in `tenant` at `at`.
+fn entry_at(tenant: &str, at: &str) -> HistoryEntry {
+    HistoryEntry {
+        tenant_id: tenant.into(),
+        device_id: "dev_1".into(),
+        kind: "report",
+        at: at.into(),
+        ..HistoryEntry::default()
+    }
+}
 
 fn refused() -> StoreError {
     ApiError::failed_precondition("the unit gives up").into()
@@ -182,6 +195,71 @@ pub async fn contract<S: RolloutUnits + FleetStore + DeviceProtocolStore + ?Size
         .unwrap();
     assert_eq!((accepted.report_id.as_str(), events.len()), ("rep_1", 0));
     assert_eq!(history_len("dev_1").await, before + 1);
+
+    // Reports queued at once (one batch, where the adapter batches): each keeps what it wrote
+    // or, failing, nothing, whether it failed before its writes went to the database, after
+    // them, or on one of them.
+    let before = history_len("dev_1").await;
+    let accepted = |id: &str| ReportAccepted {
+        report_id: id.into(),
+        duplicate: false,
+        device_state: None,
+        rollout_status: "active".into(),
+    };
+    let writes = |entry: HistoryEntry, id: &'static str| -> ReportUnit {
+        Box::new(move |tx| {
+            tx.append_history(&entry)?;
+            Ok((accepted(id), Vec::new()))
+        })
+    };
+    let (rollout, entry2) = (
+        rollout_id.to_owned(),
+        entry_at(&a.id, "2026-01-01T00:00:20Z"),
+    );
+    let fails_after_reading: ReportUnit = Box::new(move |tx| {
+        tx.append_history(&entry2)?;
+        tx.target(&rollout, "dev_1")?;
+        Err(refused())
+    });
+    let rollout = rollout_id.to_owned();
+    let fails_on_a_write: ReportUnit = Box::new(move |tx| {
+        let at = "2026-01-01T00:00:30Z";
+        tx.insert_report("dev_1", "rep_twice", &rollout, "DOWNLOAD_STEP", at)?;
+        tx.insert_report("dev_1", "rep_twice", &rollout, "DOWNLOAD_STEP", at)?;
+        tx.target(&rollout, "dev_1")?;
+        Ok((accepted("rep_twice"), Vec::new()))
+    });
+    let (first, second, third, fourth) = tokio::join!(
+        store.report_unit(
+            rollout_id,
+            writes(entry_at(&a.id, "2026-01-01T00:00:11Z"), "rep_2")
+        ),
+        store.report_unit(rollout_id, fails_after_reading),
+        store.report_unit(rollout_id, fails_on_a_write),
+        store.report_unit(
+            rollout_id,
+            writes(entry_at(&a.id, "2026-01-01T00:00:41Z"), "rep_3")
+        ),
+    );
+    assert_eq!(first.unwrap().0.report_id, "rep_2");
+    assert_eq!(code(second.unwrap_err()), ErrorCode::FailedPrecondition);
+    assert!(third.is_err(), "a report id twice");
+    assert_eq!(fourth.unwrap().0.report_id, "rep_3");
+    assert_eq!(
+        history_len("dev_1").await,
+        before + 2,
+        "the two reports that succeeded, nothing of the others"
+    );
+    let seen = store
+        .read_unit(Box::new(|tx| {
+            Ok(Box::new(tx.report_seen("dev_1", "rep_twice")?) as AnyOutput)
+        }))
+        .await
+        .unwrap();
+    assert!(
+        !*seen.downcast::<bool>().unwrap(),
+        "nothing of the failed write"
+    );
 
     // Deadlines: due at the start's time plus the device timeout, not before.
     let due = store

@@ -182,12 +182,16 @@ impl Env {
     }
 
     pub async fn create_rollout(&self, body: Value) -> Value {
+        self.create_rollout_with(&self.api, body).await
+    }
+
+    /// [`Env::create_rollout`] through `api` (a client with other timeouts).
+    pub async fn create_rollout_with(&self, api: &UserApi, body: Value) -> Value {
         let mut body = body;
         body["package_id"] = json!(self.package_id);
         body["target_profile_id"] = json!(self.profile_id);
         body["rollback_package_id"] = json!(self.rollback_id);
-        self.api
-            .post("/api/v1/ota/rollouts", &body)
+        api.post("/api/v1/ota/rollouts", &body)
             .await
             .unwrap_or_else(|e| panic!("create rollout: {e}"))
     }

@@ -3,7 +3,7 @@
 use airlift_core::wire::{CommandAck, DeviceCommand, DeviceHistoryEntry};
 use async_trait::async_trait;
 
-use crate::store::{Assignment, DeviceAgent, DeviceRecord, Page, PageOf, StoreResult};
+use crate::store::{Assignment, DeviceAgent, DeviceRecord, DeviceSeen, Page, PageOf, StoreResult};
 
 #[async_trait]
 pub trait DeviceProtocolStore: Send + Sync {
@@ -51,4 +51,16 @@ pub trait DeviceProtocolStore: Send + Sync {
     async fn store_device_agents(&self, agents: Vec<DeviceAgent>) -> StoreResult<()>;
     /// The `User-Agent` kept for the device (`None`: none kept, or not the tenant's device).
     async fn device_agent(&self, tenant_id: &str, device_id: &str) -> StoreResult<Option<String>>;
+    /// Keeps each device's last contact, in one transaction: a time at or before the one kept
+    /// changes nothing (every server of a deployment writes what it saw, in any order), a
+    /// device of another tenant or deleted meanwhile is skipped. Moves no `change_seq` and
+    /// tells no other server (their caches do not depend on it).
+    async fn store_last_seen(&self, seen: Vec<DeviceSeen>) -> StoreResult<()>;
+    /// The last contact kept (Unix seconds) for those of `device_ids` that are the tenant's
+    /// and have one.
+    async fn devices_last_seen(
+        &self,
+        tenant_id: &str,
+        device_ids: Vec<String>,
+    ) -> StoreResult<Vec<(String, i64)>>;
 }

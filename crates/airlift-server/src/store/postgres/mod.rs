@@ -29,6 +29,7 @@ mod idempotency;
 mod impls;
 pub mod import_sqlite;
 pub mod notices;
+mod pipeline;
 mod polls;
 mod port;
 mod queries;

@@ -8,7 +8,7 @@ use tokio_postgres::Row;
 use super::fleet::{DEVICE_COLUMNS_OF_D, DEVICE_COLUMN_COUNT};
 use super::{catalog, exec, fleet, i64_of, opt, rows, u64_of, ApiError, StoreResult};
 use crate::store::package_memo::PackageMemo;
-use crate::store::{Assignment, DeviceAgent, DeviceRecord, PackageRecord};
+use crate::store::{Assignment, DeviceAgent, DeviceRecord, DeviceSeen, PackageRecord};
 use std::sync::Arc;
 
 /// What a poll reads: the assignment and the unacknowledged commands (`None`: nothing assigned).
@@ -245,6 +245,42 @@ pub async fn store_device_agents(
     )
     .await?;
     Ok(())
+}
+
+/// Keeps devices' last contacts in one statement, never moving one back in time (several
+/// servers write what they saw, in any order); a row already as new is not rewritten.
+pub async fn store_last_seen(c: &impl GenericClient, seen: &[DeviceSeen]) -> StoreResult<()> {
+    let tenants: Vec<&str> = seen.iter().map(|s| s.tenant_id.as_str()).collect();
+    let devices: Vec<&str> = seen.iter().map(|s| s.device_id.as_str()).collect();
+    let at: Vec<i64> = seen.iter().map(|s| s.at_unix).collect();
+    exec(
+        c,
+        "UPDATE devices d SET last_seen_unix = GREATEST(d.last_seen_unix, u.at)
+         FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(tenant_id, id, at)
+         WHERE d.tenant_id = u.tenant_id AND d.id = u.id
+           AND (d.last_seen_unix IS NULL OR d.last_seen_unix < u.at)",
+        &[&tenants, &devices, &at],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The last contacts kept for those of `devices` that are the tenant's.
+pub async fn devices_last_seen(
+    c: &impl GenericClient,
+    tenant: &str,
+    devices: &[String],
+) -> StoreResult<Vec<(String, i64)>> {
+    Ok(rows(
+        c,
+        "SELECT id, last_seen_unix FROM devices
+         WHERE tenant_id = $1 AND id = ANY ($2) AND last_seen_unix IS NOT NULL",
+        &[&tenant, &devices],
+    )
+    .await?
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect())
 }
 
 /// The `User-Agent` kept for one of the tenant's devices.

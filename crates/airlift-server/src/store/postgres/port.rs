@@ -1,8 +1,11 @@
 //! The rollout port on PostgreSQL: plain statements over the caller's transaction, each a
 //! point read, a point write or one set-based statement over what the engine names. The engine
 //! calls the port synchronously, so a unit runs on the blocking pool and each statement waits
-//! there for the async driver ([`tokio::runtime::Handle::block_on`]).
+//! there for the async driver ([`tokio::runtime::Handle::block_on`]). Writes whose answer the
+//! engine does not read wait in [`Pending`] and go out, pipelined, ahead of the next statement
+//! whose answer it needs (`pipeline`): a device report is two round trips.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::RwLock;
@@ -13,22 +16,25 @@ use airlift_core::rollout::{RolloutOutcome, RolloutStatus};
 use airlift_core::wire::{CommandKind, FailureReason, Rollout, RolloutEventData, TimelinePoint};
 use deadpool_postgres::GenericClient;
 
-use super::queries::{self, load_row, parse_state, rollback_counters};
+use super::pipeline::{self, param, Param, Pending, Read};
+use super::queries::{self, load_row, parse_state, rollback_counters, rollout_row};
 use super::{catalog, exec, fleet, i64_of, notices, one, opt, rows, u64_of, ApiError, StoreResult};
 use crate::ids;
 use crate::store::rollout_port::{
-    DeviceTx, HistoryEntry, LookupTx, OverdueTarget, RangeChange, RolloutRow, RolloutRowTx,
-    RolloutUpdate, TargetRow, TargetTx, TransitionRecord,
+    DeviceTx, HistoryEntry, LookupTx, OverdueTarget, RangeChange, ReportRows, RolloutRow,
+    RolloutRowTx, RolloutTx, RolloutUpdate, TargetRow, TargetTx, TransitionRecord,
 };
 use crate::store::{DeviceRecord, NewDevice, Notice, PackageRecord, ValidatedReport};
 
 /// The port over one transaction (`write`) or one connection (a read unit).
 pub struct PgTx<'t, C> {
-    pub c: &'t C,
-    pub rt: tokio::runtime::Handle,
+    c: &'t C,
+    rt: tokio::runtime::Handle,
     /// A write unit: rows it reads to change (the rollout, a device it checks) are locked.
-    pub write: bool,
-    pub known: &'t Immutable,
+    write: bool,
+    known: &'t Immutable,
+    /// Writes not sent yet (see `pipeline`).
+    pending: RefCell<Pending>,
 }
 
 /// What never changes once written, kept across units: tenant names and package versions
@@ -50,9 +56,62 @@ fn remember(map: &RwLock<HashMap<String, String>>, key: &str, value: &str) {
     }
 }
 
-impl<C> PgTx<'_, C> {
-    fn block<T>(&self, f: impl Future<Output = T>) -> T {
+impl<'t, C: GenericClient> PgTx<'t, C> {
+    pub fn new(c: &'t C, rt: tokio::runtime::Handle, write: bool, known: &'t Immutable) -> Self {
+        Self {
+            c,
+            rt,
+            write,
+            known,
+            pending: RefCell::default(),
+        }
+    }
+
+    /// Runs `f` once the waiting writes are sent (it may read what they wrote).
+    fn block<T>(&self, f: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
+        self.flush()?;
         self.rt.block_on(f)
+    }
+
+    /// Sends the waiting writes and then `reads`, one round trip; the rows of each read.
+    fn pipelined(&self, reads: &[Read<'_>]) -> StoreResult<Vec<Vec<tokio_postgres::Row>>> {
+        let mut pending = self.pending.borrow_mut();
+        self.rt
+            .block_on(pipeline::send(self.c, &mut pending, reads))
+    }
+
+    /// Sends the waiting writes, if any (before a read, and before the commit).
+    pub fn flush(&self) -> StoreResult<()> {
+        if self.pending.borrow().is_empty() {
+            return Ok(());
+        }
+        self.pipelined(&[]).map(|_| ())
+    }
+
+    /// A write whose answer is not needed: sent with the next statement that needs one.
+    fn later(&self, sql: &'static str, params: Vec<Param>) -> StoreResult<()> {
+        self.pending.borrow_mut().push(sql, params);
+        Ok(())
+    }
+
+    /// A statement without parameters (`SAVEPOINT`), sent with the next one.
+    pub fn later_simple(&self, sql: &'static str) {
+        self.pending.borrow_mut().push_simple(sql);
+    }
+
+    /// How many times waiting writes went out so far (a unit that failed before the next
+    /// send sent nothing of its own).
+    pub fn sends(&self) -> u64 {
+        self.pending.borrow().sends()
+    }
+
+    /// How many writes wait, and forgetting those after the first `keep`.
+    pub fn waiting(&self) -> usize {
+        self.pending.borrow().len()
+    }
+
+    pub fn forget_after(&self, keep: usize) {
+        self.pending.borrow_mut().truncate(keep);
     }
 }
 
@@ -64,12 +123,74 @@ fn state_names(states: &[DeviceRolloutState]) -> Vec<&'static str> {
     states.iter().map(|s| s.as_str()).collect()
 }
 
+/// One target (`$1` the rollout, `$2` the device), read by [`target_row`].
+const TARGET_SQL: &str = "SELECT position, state, rollback_state, progress, last_status,
+         last_message, reported_version, attempts, retry_at_unix IS NOT NULL
+     FROM rollout_targets WHERE rollout_id = $1 AND device_id = $2";
+
+/// Whether the device sent a report with this id (`$1` the device, `$2` the id).
+const REPORT_SEEN_SQL: &str =
+    "SELECT 1 FROM device_reports WHERE device_id = $1 AND report_id = $2";
+
+fn target_row(r: &tokio_postgres::Row) -> StoreResult<TargetRow> {
+    Ok(TargetRow {
+        position: u64_of(r.get(0)),
+        state: stored_state(r.get(1))?,
+        rollback_state: stored_state(r.get(2))?,
+        progress: r.get::<_, Option<i64>>(3).map(super::u32_of),
+        last_status: r.get(4),
+        last_message: r.get(5),
+        reported_version: r.get(6),
+        attempts: super::u32_of(r.get(7)),
+        retry_pending: r.get(8),
+    })
+}
+
 fn stored_state(s: Option<&str>) -> StoreResult<Option<DeviceRolloutState>> {
     match s {
         None => Ok(None),
         Some(s) => Ok(Some(parse_state(s).ok_or_else(|| {
             ApiError::internal(format!("stored device state {s:?} is unknown"))
         })?)),
+    }
+}
+
+impl<C: GenericClient> RolloutTx for PgTx<'_, C> {
+    /// The three reads in one round trip, behind the previous report's waiting writes: the
+    /// rollout row first (locked in a write unit), so the target is read once the lock is held.
+    fn report_rows(
+        &mut self,
+        tenant_id: &str,
+        rollout_id: &str,
+        device_id: &str,
+        report_id: Option<&str>,
+    ) -> StoreResult<ReportRows> {
+        let row_sql = queries::row_sql(self.write);
+        let answers = self.pipelined(&[
+            Read {
+                sql: &row_sql,
+                params: &[&tenant_id, &rollout_id],
+            },
+            Read {
+                sql: TARGET_SQL,
+                params: &[&rollout_id, &device_id],
+            },
+            Read {
+                sql: REPORT_SEEN_SQL,
+                params: &[&device_id, &report_id],
+            },
+        ])?;
+        let [rollout, target, seen] = answers.as_slice() else {
+            return Err(ApiError::internal("a report's reads came back incomplete").into());
+        };
+        let Some(rollout) = rollout.first().map(rollout_row).transpose()? else {
+            return Ok(ReportRows::default());
+        };
+        Ok(ReportRows {
+            rollout: Some(rollout),
+            target: target.first().map(target_row).transpose()?,
+            seen: report_id.is_some() && !seen.is_empty(),
+        })
     }
 }
 
@@ -258,58 +379,54 @@ impl<C: GenericClient> RolloutRowTx for PgTx<'_, C> {
     }
 
     fn update_rollout(&mut self, u: &RolloutUpdate) -> StoreResult<bool> {
-        self.block(async {
-            let updated = exec(
-                self.c,
-                "UPDATE rollouts SET status = $3, canary_percent = $4, version = version + 1,
+        // Sent with the unit's waiting writes: a report's writes are one round trip.
+        let answers = self.pipelined(&[Read {
+            sql: "UPDATE rollouts SET status = $3, canary_percent = $4, version = version + 1,
                      change_seq = airlift_next_change(), updated_at = $5,
                      target_count = $6, n_scheduled = $7, n_command_sent = $8,
                      n_in_progress = $9, n_successful = $10, n_failed = $11, n_timed_out = $12,
                      outcome = $13, last_verdict_unix = $14, next_advance_unix = $15
-                 WHERE id = $1 AND version = $2",
-                &[
-                    &u.id,
-                    &i64_of(u.expected_version),
-                    &u.status.as_str(),
-                    &i64::from(u.canary_percent),
-                    &u.at,
-                    &i64_of(u.target_count),
-                    &i64_of(u.counters.scheduled),
-                    &i64_of(u.counters.command_sent),
-                    &i64_of(u.counters.in_progress),
-                    &i64_of(u.counters.successful),
-                    &i64_of(u.counters.failed),
-                    &i64_of(u.counters.timed_out),
-                    &u.outcome.map(RolloutOutcome::as_str),
-                    &u.last_verdict_unix,
-                    &u.next_advance_unix,
-                ],
-            )
-            .await?;
-            Ok(updated == 1)
-        })
+                 WHERE id = $1 AND version = $2
+                 RETURNING 1",
+            params: &[
+                &u.id,
+                &i64_of(u.expected_version),
+                &u.status.as_str(),
+                &i64::from(u.canary_percent),
+                &u.at,
+                &i64_of(u.target_count),
+                &i64_of(u.counters.scheduled),
+                &i64_of(u.counters.command_sent),
+                &i64_of(u.counters.in_progress),
+                &i64_of(u.counters.successful),
+                &i64_of(u.counters.failed),
+                &i64_of(u.counters.timed_out),
+                &u.outcome.map(RolloutOutcome::as_str),
+                &u.last_verdict_unix,
+                &u.next_advance_unix,
+            ],
+        }])?;
+        Ok(answers.first().is_some_and(|rows| rows.len() == 1))
     }
 
     fn append_transition(&mut self, rollout_id: &str, t: &TransitionRecord) -> StoreResult<()> {
         // Numbered under the rollout's row lock (the unit read the rollout to change it).
-        self.block(exec(
-            self.c,
+        self.later(
             "INSERT INTO rollout_transitions (rollout_id, seq, from_status, to_status, trigger,
                  actor, actor_role, canary_percent, at)
              SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8
              FROM rollout_transitions WHERE rollout_id = $1",
-            &[
-                &rollout_id,
-                &t.from.map(RolloutStatus::as_str),
-                &t.to.as_str(),
-                &t.trigger,
-                &t.actor,
-                &t.actor_role,
-                &i64::from(t.canary_percent),
-                &t.at,
+            vec![
+                param(rollout_id.to_owned()),
+                param(t.from.map(RolloutStatus::as_str)),
+                param(t.to.as_str()),
+                param(t.trigger.clone()),
+                param(t.actor.clone()),
+                param(t.actor_role.clone()),
+                param(i64::from(t.canary_percent)),
+                param(t.at.clone()),
             ],
-        ))?;
-        Ok(())
+        )
     }
 
     fn append_event(
@@ -387,27 +504,10 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
     }
 
     fn target(&mut self, rollout_id: &str, device_id: &str) -> StoreResult<Option<TargetRow>> {
-        let row = self.block(opt(
-            self.c,
-            "SELECT position, state, rollback_state, progress, last_status, last_message,
-                 reported_version, attempts, retry_at_unix IS NOT NULL
-             FROM rollout_targets WHERE rollout_id = $1 AND device_id = $2",
-            &[&rollout_id, &device_id],
-        ))?;
-        let Some(r) = row else {
-            return Ok(None);
-        };
-        Ok(Some(TargetRow {
-            position: u64_of(r.get(0)),
-            state: stored_state(r.get(1))?,
-            rollback_state: stored_state(r.get(2))?,
-            progress: r.get::<_, Option<i64>>(3).map(super::u32_of),
-            last_status: r.get(4),
-            last_message: r.get(5),
-            reported_version: r.get(6),
-            attempts: super::u32_of(r.get(7)),
-            retry_pending: r.get(8),
-        }))
+        self.block(opt(self.c, TARGET_SQL, &[&rollout_id, &device_id]))?
+            .as_ref()
+            .map(target_row)
+            .transpose()
     }
 
     fn targets_in_states(
@@ -483,8 +583,7 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
         status: &str,
         device_id: &str,
     ) -> StoreResult<()> {
-        self.block(exec(
-            self.c,
+        self.later(
             "INSERT INTO rollout_failure_reasons AS f (rollout_id, reason, status, count, samples)
              VALUES ($1, $2, $3, 1, json_build_array($4::text)::text)
              ON CONFLICT (rollout_id, reason, status) DO UPDATE SET
@@ -492,9 +591,13 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
                  samples = CASE WHEN json_array_length(f.samples::json) < 5
                                 THEN (f.samples::jsonb || to_jsonb($4::text))::text
                                 ELSE f.samples END",
-            &[&rollout_id, &reason, &status, &device_id],
-        ))?;
-        Ok(())
+            vec![
+                param(rollout_id.to_owned()),
+                param(reason.to_owned()),
+                param(status.to_owned()),
+                param(device_id.to_owned()),
+            ],
+        )
     }
 
     fn failure_reasons(&mut self, rollout_id: &str) -> StoreResult<Vec<FailureReason>> {
@@ -525,24 +628,22 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
         minute_unix: i64,
         p: &TimelinePoint,
     ) -> StoreResult<()> {
-        self.block(exec(
-            self.c,
+        self.later(
             "INSERT INTO rollout_timeline
                  (rollout_id, minute_unix, succeeded, failed, in_progress, pending)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (rollout_id, minute_unix) DO UPDATE SET
                  succeeded = EXCLUDED.succeeded, failed = EXCLUDED.failed,
                  in_progress = EXCLUDED.in_progress, pending = EXCLUDED.pending",
-            &[
-                &rollout_id,
-                &minute_unix,
-                &i64_of(p.succeeded),
-                &i64_of(p.failed),
-                &i64_of(p.in_progress),
-                &i64_of(p.pending),
+            vec![
+                param(rollout_id.to_owned()),
+                param(minute_unix),
+                param(i64_of(p.succeeded)),
+                param(i64_of(p.failed)),
+                param(i64_of(p.in_progress)),
+                param(i64_of(p.pending)),
             ],
-        ))?;
-        Ok(())
+        )
     }
 
     fn timeline(&mut self, rollout_id: &str, limit: u32) -> StoreResult<Vec<(i64, TimelinePoint)>> {
@@ -579,20 +680,18 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
         retry_at_unix: Option<i64>,
         deadline_unix: Option<i64>,
     ) -> StoreResult<()> {
-        self.block(exec(
-            self.c,
+        self.later(
             "UPDATE rollout_targets SET attempts = $3, retry_at_unix = $4::bigint,
                  deadline_unix = COALESCE($4::bigint, $5::bigint)
              WHERE rollout_id = $1 AND device_id = $2",
-            &[
-                &rollout_id,
-                &device_id,
-                &i64::from(attempts),
-                &retry_at_unix,
-                &deadline_unix,
+            vec![
+                param(rollout_id.to_owned()),
+                param(device_id.to_owned()),
+                param(i64::from(attempts)),
+                param(retry_at_unix),
+                param(deadline_unix),
             ],
-        ))?;
-        Ok(())
+        )
     }
 
     fn schedule_range(&mut self, ch: RangeChange<'_>, from: u64, to: u64) -> StoreResult<u64> {
@@ -690,19 +789,17 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
         deadline_unix: Option<i64>,
         at: &str,
     ) -> StoreResult<()> {
-        self.block(exec(
-            self.c,
+        self.later(
             "UPDATE rollout_targets SET state = $3, deadline_unix = $4, updated_at = $5
              WHERE rollout_id = $1 AND device_id = $2",
-            &[
-                &rollout_id,
-                &device_id,
-                &state.as_str(),
-                &deadline_unix,
-                &at,
+            vec![
+                param(rollout_id.to_owned()),
+                param(device_id.to_owned()),
+                param(state.as_str()),
+                param(deadline_unix),
+                param(at.to_owned()),
             ],
-        ))?;
-        Ok(())
+        )
     }
 
     fn set_rollback_state(
@@ -713,19 +810,17 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
         deadline_unix: Option<i64>,
         at: &str,
     ) -> StoreResult<()> {
-        self.block(exec(
-            self.c,
+        self.later(
             "UPDATE rollout_targets SET rollback_state = $3, deadline_unix = $4, updated_at = $5
              WHERE rollout_id = $1 AND device_id = $2",
-            &[
-                &rollout_id,
-                &device_id,
-                &state.as_str(),
-                &deadline_unix,
-                &at,
+            vec![
+                param(rollout_id.to_owned()),
+                param(device_id.to_owned()),
+                param(state.as_str()),
+                param(deadline_unix),
+                param(at.to_owned()),
             ],
-        ))?;
-        Ok(())
+        )
     }
 
     fn set_deadline(
@@ -734,12 +829,14 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
         device_id: &str,
         deadline_unix: Option<i64>,
     ) -> StoreResult<()> {
-        self.block(exec(
-            self.c,
+        self.later(
             "UPDATE rollout_targets SET deadline_unix = $3 WHERE rollout_id = $1 AND device_id = $2",
-            &[&rollout_id, &device_id, &deadline_unix],
-        ))?;
-        Ok(())
+            vec![
+                param(rollout_id.to_owned()),
+                param(device_id.to_owned()),
+                param(deadline_unix),
+            ],
+        )
     }
 
     fn clear_deadlines(&mut self, rollout_id: &str) -> StoreResult<()> {
@@ -759,31 +856,25 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
         report: &ValidatedReport,
         at: &str,
     ) -> StoreResult<()> {
-        self.block(exec(
-            self.c,
+        self.later(
             "UPDATE rollout_targets SET progress = COALESCE($3, progress), last_status = $4,
                  last_message = $5, reported_version = $6, updated_at = $7
              WHERE rollout_id = $1 AND device_id = $2",
-            &[
-                &rollout_id,
-                &device_id,
-                &report.progress.map(i64::from),
-                &report.status.as_str(),
-                &report.message,
-                &report.firmware_version,
-                &at,
+            vec![
+                param(rollout_id.to_owned()),
+                param(device_id.to_owned()),
+                param(report.progress.map(i64::from)),
+                param(report.status.as_str()),
+                param(report.message.clone()),
+                param(report.firmware_version.clone()),
+                param(at.to_owned()),
             ],
-        ))?;
-        Ok(())
+        )
     }
 
     fn report_seen(&mut self, device_id: &str, report_id: &str) -> StoreResult<bool> {
         Ok(self
-            .block(opt(
-                self.c,
-                "SELECT 1 FROM device_reports WHERE device_id = $1 AND report_id = $2",
-                &[&device_id, &report_id],
-            ))?
+            .block(opt(self.c, REPORT_SEEN_SQL, &[&device_id, &report_id]))?
             .is_some())
     }
 
@@ -795,13 +886,17 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
         status: &str,
         at: &str,
     ) -> StoreResult<()> {
-        self.block(exec(
-            self.c,
+        self.later(
             "INSERT INTO device_reports (device_id, report_id, rollout_id, status, at)
              VALUES ($1, $2, $3, $4, $5)",
-            &[&device_id, &report_id, &rollout_id, &status, &at],
-        ))?;
-        Ok(())
+            vec![
+                param(device_id.to_owned()),
+                param(report_id.to_owned()),
+                param(rollout_id.to_owned()),
+                param(status.to_owned()),
+                param(at.to_owned()),
+            ],
+        )
     }
 }
 
@@ -863,35 +958,31 @@ impl<C: GenericClient> DeviceTx for PgTx<'_, C> {
     }
 
     fn set_firmware_version(&mut self, device_id: &str, version: &str) -> StoreResult<()> {
-        self.block(exec(
-            self.c,
+        self.later(
             "UPDATE devices SET firmware_version = $2 WHERE id = $1",
-            &[&device_id, &version],
-        ))?;
-        Ok(())
+            vec![param(device_id.to_owned()), param(version.to_owned())],
+        )
     }
 
     fn append_history(&mut self, e: &HistoryEntry) -> StoreResult<()> {
-        self.block(exec(
-            self.c,
+        self.later(
             "INSERT INTO device_history (tenant_id, device_id, kind, rollout_id, package_id,
                  command_id, status, message, progress, firmware_version, at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            &[
-                &e.tenant_id,
-                &e.device_id,
-                &e.kind,
-                &e.rollout_id,
-                &e.package_id,
-                &e.command_id,
-                &e.status,
-                &e.message,
-                &e.progress.map(i64::from),
-                &e.firmware_version,
-                &e.at,
+            vec![
+                param(e.tenant_id.clone()),
+                param(e.device_id.clone()),
+                param(e.kind),
+                param(e.rollout_id.clone()),
+                param(e.package_id.clone()),
+                param(e.command_id.clone()),
+                param(e.status.clone()),
+                param(e.message.clone()),
+                param(e.progress.map(i64::from)),
+                param(e.firmware_version.clone()),
+                param(e.at.clone()),
             ],
-        ))?;
-        Ok(())
+        )
     }
 
     fn insert_command(
@@ -901,21 +992,20 @@ impl<C: GenericClient> DeviceTx for PgTx<'_, C> {
         kind: CommandKind,
     ) -> StoreResult<String> {
         let id = ids::new_id("cmd");
-        self.block(exec(
-            self.c,
+        self.later(
             "INSERT INTO device_commands (id, tenant_id, device_id, rollout_id, kind, package_id,
                  created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[
-                &id,
-                &ch.tenant_id,
-                &device_id,
-                &ch.rollout_id,
-                &kind.as_str(),
-                &ch.package_id,
-                &ch.at,
+            vec![
+                param(id.clone()),
+                param(ch.tenant_id.to_owned()),
+                param(device_id.to_owned()),
+                param(ch.rollout_id.to_owned()),
+                param(kind.as_str()),
+                param(ch.package_id.to_owned()),
+                param(ch.at.to_owned()),
             ],
-        ))?;
+        )?;
         Ok(id)
     }
 

@@ -90,18 +90,23 @@ pub async fn load_row(
     id: &str,
     lock: bool,
 ) -> StoreResult<Option<RolloutRow>> {
-    let sql = if lock {
+    opt(c, &row_sql(lock), &[&tenant, &id])
+        .await?
+        .as_ref()
+        .map(rollout_row)
+        .transpose()
+}
+
+/// [`load_row`]'s statement (`$1` the tenant, `$2` the rollout), for a caller that sends it
+/// along with others.
+pub fn row_sql(lock: bool) -> String {
+    if lock {
         format!(
             "SELECT {ROLLOUT_COLUMNS} FROM rollouts WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
         )
     } else {
         format!("SELECT {ROLLOUT_COLUMNS} FROM rollouts WHERE tenant_id = $1 AND id = $2")
-    };
-    opt(c, &sql, &[&tenant, &id])
-        .await?
-        .as_ref()
-        .map(rollout_row)
-        .transpose()
+    }
 }
 
 pub fn parse_state(s: &str) -> Option<DeviceRolloutState> {

@@ -134,6 +134,10 @@ fn same_error(e: &StoreError) -> StoreError {
 
 /// One transaction: each report in a savepoint (run again, alone, when it lost a deadlock),
 /// then the commit. Err: the batch as a whole failed and nothing of it was written.
+///
+/// Round trips: a report's `SAVEPOINT` (and the previous one's `RELEASE`) go out with its
+/// first reads, its writes with the rollout row's update (see `pipeline`), so a report costs
+/// two, and the batch one more for its commit.
 fn run_batch(
     mut client: deadpool_postgres::Client,
     rt: &Handle,
@@ -141,29 +145,32 @@ fn run_batch(
     works: &[ReportUnit],
 ) -> StoreResult<Vec<Reply>> {
     let tx = rt.block_on(client.transaction()).map_err(db)?;
+    let mut port = PgTx::new(&tx, rt.clone(), true, known);
     let mut results = Vec::with_capacity(works.len());
     for work in works {
         let mut attempt = 1;
         let result = loop {
-            rt.block_on(tx.batch_execute("SAVEPOINT report"))
-                .map_err(db)?;
-            let result = work(&mut PgTx {
-                c: &tx,
-                rt: rt.clone(),
-                write: true,
-                known,
-            });
-            match result {
+            let before = port.waiting();
+            let sends = port.sends();
+            port.later_simple("SAVEPOINT report");
+            // The report's own writes have gone out (and succeeded) before it counts as done,
+            // so a failure is always its own.
+            match work(&mut port).and_then(|done| port.flush().map(|()| done)) {
                 Ok(done) => {
-                    rt.block_on(tx.batch_execute("RELEASE SAVEPOINT report"))
-                        .map_err(db)?;
+                    port.later_simple("RELEASE SAVEPOINT report");
                     break Ok(done);
                 }
                 Err(e) => {
-                    rt.block_on(
-                        tx.batch_execute("ROLLBACK TO SAVEPOINT report; RELEASE SAVEPOINT report"),
-                    )
-                    .map_err(db)?;
+                    if port.sends() == sends {
+                        // Nothing of this report went out (not even its savepoint).
+                        port.forget_after(before);
+                    } else {
+                        port.forget_after(0);
+                        rt.block_on(tx.batch_execute(
+                            "ROLLBACK TO SAVEPOINT report; RELEASE SAVEPOINT report",
+                        ))
+                        .map_err(db)?;
+                    }
                     if retryable(&e) && attempt < MAX_ATTEMPTS {
                         attempt += 1;
                         std::thread::sleep(backoff(attempt));
@@ -175,6 +182,8 @@ fn run_batch(
         };
         results.push(result);
     }
+    port.flush()?;
+    drop(port);
     rt.block_on(tx.commit()).map_err(db)?;
     Ok(results)
 }

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, V5_DEVICE_AGENTS),
     (6, V6_API_TOKENS),
     (7, V7_BOOTSTRAP_TOKENS),
+    (8, V8_LAST_SEEN),
 ];
 
 /// The latest schema version this binary knows.
@@ -655,4 +656,17 @@ CREATE TABLE bootstrap_tokens (
     revoked_at TEXT
 );
 CREATE INDEX bootstrap_tokens_by_tenant ON bootstrap_tokens (tenant_id, id);
+"#;
+
+/// Each device's last contact (SQLite's V14), written by every server, coalesced (once a
+/// minute per device at most) and never back in time. The device notice (V3) fired on every
+/// update of a device row: it now names the columns the servers' caches read, so neither this
+/// column nor `user_agent` wakes every server to drop a token it still holds.
+const V8_LAST_SEEN: &str = r#"
+ALTER TABLE devices ADD COLUMN last_seen_unix BIGINT;
+DROP TRIGGER devices_notify ON devices;
+CREATE TRIGGER devices_notify
+    AFTER UPDATE OF id, tenant_id, profile_id, name, device_type, firmware_version, token_hash,
+        created_at OR DELETE ON devices
+    FOR EACH ROW EXECUTE FUNCTION airlift_notify_device();
 "#;

@@ -60,12 +60,10 @@ fn run_once<T>(
             .isolation_level(IsolationLevel::RepeatableRead)
     };
     let tx = rt.block_on(builder.start()).map_err(db)?;
-    let out = work(&mut PgTx {
-        c: &tx,
-        rt: rt.clone(),
-        write,
-        known,
-    })?; // dropping `tx` rolls it back
+    let mut port = PgTx::new(&tx, rt.clone(), write, known);
+    let out = work(&mut port)?; // dropping `tx` rolls it back
+    port.flush()?;
+    drop(port);
     rt.block_on(tx.commit()).map_err(db)?;
     Ok(out)
 }

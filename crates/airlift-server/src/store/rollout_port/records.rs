@@ -86,6 +86,17 @@ pub struct TargetRow {
     pub retry_pending: bool,
 }
 
+/// What a device report reads first (see `RolloutTx::report_rows`).
+#[derive(Debug, Clone, Default)]
+pub struct ReportRows {
+    /// The rollout, if it is the tenant's; nothing else is read without it.
+    pub rollout: Option<RolloutRow>,
+    /// The device's target in it, if the device is one.
+    pub target: Option<TargetRow>,
+    /// The device already sent a report with the id asked about.
+    pub seen: bool,
+}
+
 /// A target whose deadline passed.
 #[derive(Debug, Clone)]
 pub struct OverdueTarget {

@@ -7,16 +7,40 @@ use airlift_core::rollout::RolloutStatus;
 use airlift_core::wire::{CommandKind, FailureReason, Rollout, RolloutEventData, TimelinePoint};
 
 use super::{
-    HistoryEntry, OverdueTarget, RangeChange, RolloutRow, RolloutUpdate, TargetRow,
+    HistoryEntry, OverdueTarget, RangeChange, ReportRows, RolloutRow, RolloutUpdate, TargetRow,
     TransitionRecord,
 };
 use crate::store::{DeviceRecord, NewDevice, PackageRecord, StoreResult, ValidatedReport};
 
 /// Reads and writes of one transaction over rollouts. Errors from the data (a missing row the
 /// engine expects) are the engine's to phrase; the adapter only reports what it found.
-pub trait RolloutTx: RolloutRowTx + TargetTx + LookupTx + DeviceTx {}
-
-impl<T: RolloutRowTx + TargetTx + LookupTx + DeviceTx + ?Sized> RolloutTx for T {}
+pub trait RolloutTx: RolloutRowTx + TargetTx + LookupTx + DeviceTx {
+    /// What a device report reads before anything else: the rollout (as
+    /// [`RolloutRowTx::rollout`]), the device's target in it, and whether the device already
+    /// sent a report with `report_id`. One call so that an adapter whose every statement is a
+    /// round trip (PostgreSQL) can send the three together; by default, one after the other.
+    fn report_rows(
+        &mut self,
+        tenant_id: &str,
+        rollout_id: &str,
+        device_id: &str,
+        report_id: Option<&str>,
+    ) -> StoreResult<ReportRows> {
+        let Some(rollout) = self.rollout(tenant_id, rollout_id)? else {
+            return Ok(ReportRows::default());
+        };
+        let target = self.target(rollout_id, device_id)?;
+        let seen = match (report_id, &target) {
+            (Some(id), Some(_)) => self.report_seen(device_id, id)?,
+            _ => false,
+        };
+        Ok(ReportRows {
+            rollout: Some(rollout),
+            target,
+            seen,
+        })
+    }
+}
 
 /// The rollout row, its recorded transitions and its events.
 pub trait RolloutRowTx {

@@ -11,7 +11,7 @@ use rusqlite::{params, Connection, OptionalExtension as _};
 use super::package_memo::PackageMemo;
 use super::rollouts::commands;
 use super::{db, fleet, i64_of, u64_of};
-use crate::store::{ApiError, Assignment, DeviceAgent, DeviceRecord, StoreResult};
+use crate::store::{ApiError, Assignment, DeviceAgent, DeviceRecord, DeviceSeen, StoreResult};
 
 /// What a poll reads: the assignment and the unacknowledged commands (`None`: nothing assigned).
 pub type Polled = Option<(Assignment, Vec<DeviceCommand>)>;
@@ -169,6 +169,53 @@ pub fn store_device_agents(c: &mut Connection, agents: &[DeviceAgent]) -> StoreR
         }
     }
     tx.commit().map_err(db)
+}
+
+/// Keeps devices' last contacts in one transaction, never moving one back in time; a row
+/// already as new is not rewritten.
+pub fn store_last_seen(c: &mut Connection, seen: &[DeviceSeen]) -> StoreResult<()> {
+    let tx = c
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(db)?;
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "UPDATE devices SET last_seen_unix = ?3
+                 WHERE tenant_id = ?1 AND id = ?2
+                   AND (last_seen_unix IS NULL OR last_seen_unix < ?3)",
+            )
+            .map_err(db)?;
+        for s in seen {
+            stmt.execute(params![s.tenant_id, s.device_id, s.at_unix])
+                .map_err(db)?;
+        }
+    }
+    tx.commit().map_err(db)
+}
+
+/// The last contacts kept for those of `devices` that are the tenant's.
+pub fn devices_last_seen(
+    c: &Connection,
+    tenant: &str,
+    devices: &[String],
+) -> StoreResult<Vec<(String, i64)>> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT last_seen_unix FROM devices
+             WHERE tenant_id = ?1 AND id = ?2 AND last_seen_unix IS NOT NULL",
+        )
+        .map_err(db)?;
+    let mut found = Vec::new();
+    for device in devices {
+        let at: Option<i64> = stmt
+            .query_row(params![tenant, device], |r| r.get(0))
+            .optional()
+            .map_err(db)?;
+        if let Some(at) = at {
+            found.push((device.clone(), at));
+        }
+    }
+    Ok(found)
 }
 
 /// The `User-Agent` kept for one of the tenant's devices.

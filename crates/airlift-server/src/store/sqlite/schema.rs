@@ -20,6 +20,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V11_DEVICE_AGENTS),
         M::up(V12_API_TOKENS),
         M::up(V13_BOOTSTRAP_TOKENS),
+        M::up(V14_LAST_SEEN),
     ])
 }
 
@@ -616,6 +617,14 @@ CREATE TABLE bootstrap_tokens (
     revoked_at TEXT
 ) STRICT;
 CREATE INDEX bootstrap_tokens_by_tenant ON bootstrap_tokens (tenant_id, id);
+"#;
+
+/// Each device's last contact (Unix seconds), kept so that every server of a deployment, and a
+/// server after its restart, answers it: written by `device_protocol::last_seen` once a
+/// minute per device at most, never by the poll itself, never back in time. Not in
+/// `devices_change_on_update`'s list, so it moves no `change_seq`.
+const V14_LAST_SEEN: &str = r#"
+ALTER TABLE devices ADD COLUMN last_seen_unix INTEGER;
 "#;
 
 #[cfg(test)]

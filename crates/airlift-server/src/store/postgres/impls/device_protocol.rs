@@ -72,6 +72,21 @@ impl DeviceProtocolStore for PgStore {
     async fn device_agent(&self, tenant_id: &str, device_id: &str) -> StoreResult<Option<String>> {
         polls::device_agent(&self.client().await?, tenant_id, device_id).await
     }
+
+    async fn store_last_seen(&self, seen: Vec<DeviceSeen>) -> StoreResult<()> {
+        if seen.is_empty() {
+            return Ok(());
+        }
+        polls::store_last_seen(&self.client().await?, &seen).await
+    }
+
+    async fn devices_last_seen(
+        &self,
+        tenant_id: &str,
+        device_ids: Vec<String>,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        polls::devices_last_seen(&self.client().await?, tenant_id, &device_ids).await
+    }
 }
 
 #[async_trait]

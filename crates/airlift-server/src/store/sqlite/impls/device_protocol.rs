@@ -82,4 +82,21 @@ impl DeviceProtocolStore for SqliteStore {
         let (t, d) = (tenant_id.to_owned(), device_id.to_owned());
         self.call(move |c| polls::device_agent(c, &t, &d)).await
     }
+
+    async fn store_last_seen(&self, seen: Vec<DeviceSeen>) -> StoreResult<()> {
+        if seen.is_empty() {
+            return Ok(());
+        }
+        self.call(move |c| polls::store_last_seen(c, &seen)).await
+    }
+
+    async fn devices_last_seen(
+        &self,
+        tenant_id: &str,
+        device_ids: Vec<String>,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        let t = tenant_id.to_owned();
+        self.call(move |c| polls::devices_last_seen(c, &t, &device_ids))
+            .await
+    }
 }

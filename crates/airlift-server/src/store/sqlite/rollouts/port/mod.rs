@@ -29,6 +29,9 @@ pub struct SqlTx<'c> {
     pub c: &'c Connection,
 }
 
+/// In-process statements cost no round trip: the port's default reads, one after the other.
+impl crate::store::rollout_port::RolloutTx for SqlTx<'_> {}
+
 /// `'a', 'b'` for an `IN (...)` list: the states' names are fixed identifiers, not input.
 fn state_list(states: &[DeviceRolloutState]) -> String {
     states
