@@ -13,6 +13,7 @@
 //! transport.
 
 mod api_tokens;
+mod audit;
 mod catalog;
 mod errors;
 mod events;
