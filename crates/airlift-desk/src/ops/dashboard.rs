@@ -10,7 +10,9 @@ use super::Session;
 use crate::cache::rows::FleetVersionRow;
 use crate::cache::{Cache, Collection, PauseRow};
 use crate::error::DeskError;
-use crate::sync::{read_through, sync_fleet_versions, sync_rollouts, Cached, SyncReport};
+use crate::sync::{
+    read_through, sync_fleet_versions, sync_profiles, sync_rollouts, Cached, SyncReport,
+};
 
 /// How many recent auto-pauses the dashboard lists.
 pub const RECENT_PAUSES: u32 = 5;
@@ -54,11 +56,13 @@ pub fn overview(cache: &Cache, connection_id: &str) -> Result<Overview, DeskErro
     })
 }
 
-/// Syncs the rollouts (what changed) and the fleet versions, then reads the dashboard from the
-/// cache; offline, the cached dashboard with the reason.
+/// Syncs the rollouts (what changed), the profiles they target (so each is named, offline
+/// too) and the fleet versions, then reads the dashboard from the cache; offline, the cached
+/// dashboard with the reason.
 pub async fn refresh(s: Session<'_>) -> Result<Cached<Overview>, DeskError> {
     let sync = async {
         let rollouts = sync_rollouts(s.client, s.cache, s.connection_id).await?;
+        sync_profiles(s.client, s.cache, s.connection_id).await?;
         sync_fleet_versions(s.client, s.cache, s.connection_id).await?;
         Ok::<SyncReport, DeskError>(rollouts)
     };

@@ -1,6 +1,8 @@
 // Bar charts on uPlot: one bar per category on a categorical x axis, coloured by group (the
 // fleet's firmware versions, coloured by device type). uPlot draws on a canvas, which takes
 // no CSS variables: the colours are read from tokens.css when the options are made.
+// Before uPlot: a language tag Intl refuses (LANG=C) would make uPlot's import throw.
+import "./locale";
 import uPlot from "uplot";
 import type { ChartOptions } from "./Chart";
 

@@ -87,12 +87,13 @@ export function AuditTable({ entries, hasMore, loadingMore, onLoadMore, onOpen }
                 }}
               >
                 <span role="gridcell" className="muted num">{formatTime(e.at)}</span>
-                <span role="gridcell">
-                  <span className="strong">{e.actor}</span> <span className="muted">{e.role}</span>
+                <span role="gridcell" title={`${e.actor} (${e.role})`}>
+                  <span className="strong">{e.actor}</span> <span className="muted audit-role">{e.role}</span>
                 </span>
                 <span role="gridcell">{actionLabel(e.action)}</span>
-                <span role="gridcell">
-                  <span className="muted">{objectTypeLabel(e.object_type)}</span> <code>{e.object_id}</code>
+                {/* The action names the object's kind; the id is the column's. */}
+                <span role="gridcell" title={`${objectTypeLabel(e.object_type)} ${e.object_id}`}>
+                  <code>{e.object_id}</code>
                 </span>
                 <span role="gridcell" title={e.summary}>{e.summary}</span>
               </div>
