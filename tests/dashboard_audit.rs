@@ -115,7 +115,10 @@ async fn dashboard_shows_the_rollout_and_fleet_versions_and_the_audit_log_lists_
     .unwrap();
     assert_eq!(state, "Active");
     // Named by its profile (synced with the dashboard), not by an id.
-    support::wait_for_text(&client, &row, ui::TIMEOUT, |t| t.contains("2.0.0 → lab")).await;
+    support::wait_for_text(&client, &row, ui::TIMEOUT, |t| {
+        t.contains("2.0.0") && t.contains("→ lab")
+    })
+    .await;
     let progress = ui::find(
         &client,
         &format!("{row} [data-testid=dashboard-rollout-progress]"),
