@@ -7,7 +7,8 @@
 //! click opens the rollout, which the admin pauses there. The audit screen lists what was done
 //! (the package, the rollout's creation and its pause), a filter narrows it to the pause, and
 //! that row opens the rollout. A support connection reads the log too; a release manager's
-//! sidebar has no Audit entry.
+//! sidebar has no Audit entry. With the server stopped, the admin's next launch shows the
+//! dashboard and the audit entries it saw from the cache, marked offline.
 
 mod support;
 
@@ -88,6 +89,7 @@ async fn dashboard_shows_the_rollout_and_fleet_versions_and_the_audit_log_lists_
     let tmp = tempfile::tempdir().expect("temp dir");
     let fleet = Fleet::start(tmp.path(), SENSORS).await;
     let rollout = fleet.roll_out(50).await;
+    let admin_token = fleet.token.clone();
 
     let app = Path::new(env!("CARGO_BIN_EXE_airlift"));
     let display = support::Display::start();
@@ -317,6 +319,44 @@ async fn dashboard_shows_the_rollout_and_fleet_versions_and_the_audit_log_lists_
         ui::TIMEOUT,
         |t| t.contains("admins and support"),
     )
+    .await;
+    client.close().await.expect("close the session");
+    drop(driver);
+
+    // The server goes away: the admin's next launch shows the dashboard and the audit entries
+    // it saw from the cache, each marked offline.
+    let url = fleet.server.url.clone();
+    let support::fleet::Fleet { server, .. } = fleet;
+    server.stop();
+    let driver = support::Driver::start_with_env(
+        &display,
+        &app_env(&tmp.path().join("app"), &url, &admin_token),
+    );
+    let client = driver.session(app).await;
+    support::wait_for_text(
+        &client,
+        "[data-testid=dashboard-offline]",
+        ui::TIMEOUT,
+        |t| t.starts_with("Offline"),
+    )
+    .await;
+    support::wait_for_text(
+        &client,
+        &format!("{row} [data-testid=dashboard-rollout-state]"),
+        ui::TIMEOUT,
+        |t| t == "Paused",
+    )
+    .await;
+    ui::find(&client, "[data-testid=fleet-versions] canvas").await;
+    ui::click_button(&client, "Audit").await;
+    support::wait_for_text(&client, "[data-testid=audit-offline]", ui::TIMEOUT, |t| {
+        t.starts_with("Offline")
+    })
+    .await;
+    wait_audit(&client, "the cached pause", |rows| {
+        rows.iter()
+            .any(|(a, o)| a == "rollout.pause" && *o == rollout)
+    })
     .await;
     client.close().await.expect("close the session");
 }
