@@ -70,6 +70,17 @@ describe("App shell", () => {
     expect(await screen.findAllByTestId("dashboard-rollout")).toHaveLength(2);
   });
 
+  it("a package link (an audit entry's) opens the catalog with that package selected", async () => {
+    // jsdom lays nothing out: give the virtualized table a viewport so it renders rows.
+    const height = vi.spyOn(Element.prototype, "clientHeight", "get").mockReturnValue(600);
+    window.location.hash = "#/catalog/pkg_2";
+    backend();
+    renderApp(<App />);
+    await screen.findByText("2 of 2 packages");
+    await waitFor(() => expect(document.querySelector(".row.selected")).toHaveTextContent("1.4.2"));
+    height.mockRestore();
+  });
+
   it("shows the Audit entry only to roles that may read the log", async () => {
     backend({ audit_access: { allowed: false, actions: [], object_types: [] } });
     const { unmount } = renderApp(<App />);

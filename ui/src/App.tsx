@@ -34,8 +34,6 @@ export function App() {
   useAppEvents(navigate);
   const info = useQuery({ queryKey: ["app-info"], queryFn: appInfo, staleTime: Infinity });
   const upload = useUpload();
-  // The package the upload wizard just published, opened in the catalog when asked to show it.
-  const [shownPackage, setShownPackage] = useState<string | null>(null);
   const error = info.error as AppError | null;
   const demo = useAutoDemo(info.data?.start_demo);
   // The audit log is for admins and support: others do not see its entry.
@@ -81,16 +79,14 @@ export function App() {
         {section === "dashboard" && <DashboardScreen navigate={navigate} onOpenSettings={openSettings} />}
         {section === "catalog" &&
           (upload.open ? (
-            <UploadScreen onShowPackage={setShownPackage} />
+            // A package the wizard published opens as `#/catalog/<id>`, like a link to one.
+            <UploadScreen onShowPackage={(id) => navigate(routeHash("catalog", id))} />
           ) : (
             <CatalogScreen
-              key={route.id ?? shownPackage ?? ""}
-              selectedAtStart={route.id ?? shownPackage}
+              key={route.id ?? ""}
+              selectedAtStart={route.id}
               onOpenSettings={openSettings}
-              onOpenUpload={() => {
-                setShownPackage(null);
-                upload.openWizard();
-              }}
+              onOpenUpload={() => upload.openWizard()}
             />
           ))}
         {section === "rollouts" && <RolloutsScreen key={visit} onOpenSettings={openSettings} />}
