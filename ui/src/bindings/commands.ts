@@ -7,6 +7,7 @@ import type { AppInfo } from "./AppInfo";
 import type { AuditAccess } from "./AuditAccess";
 import type { AuditPage } from "./AuditPage";
 import type { AuditRequest } from "./AuditRequest";
+import type { CaCertInfo } from "./CaCertInfo";
 import type { CacheSummary } from "./CacheSummary";
 import type { Catalog } from "./Catalog";
 import type { ConnectionCheck } from "./ConnectionCheck";
@@ -32,6 +33,7 @@ import type { NewConnection } from "./NewConnection";
 import type { NewSigningKey } from "./NewSigningKey";
 import type { PackageDetail } from "./PackageDetail";
 import type { PendingUpload } from "./PendingUpload";
+import type { PickedCaCert } from "./PickedCaCert";
 import type { PlanPreview } from "./PlanPreview";
 import type { RolloutAction } from "./RolloutAction";
 import type { RolloutDetail } from "./RolloutDetail";
@@ -60,10 +62,14 @@ export const packageDetail = (id: string) =>
   call<PackageDetail>("package_detail", { id });
 export const connectionsList = () =>
   call<ConnectionList>("connections_list");
-export const connectionTest = (url: string, token: string) =>
-  call<ConnectionCheck>("connection_test", { url, token });
+export const connectionTest = (url: string, token: string, caCertPem: string | null) =>
+  call<ConnectionCheck>("connection_test", { url, token, caCertPem });
 export const connectionAdd = (connection: NewConnection) =>
   call<null>("connection_add", { connection });
+export const pickCaCert = () =>
+  call<PickedCaCert | null>("pick_ca_cert");
+export const caCertDescribe = (pem: string) =>
+  call<CaCertInfo>("ca_cert_describe", { pem });
 export const connectionSwitch = (name: string) =>
   call<null>("connection_switch", { name });
 export const connectionRemove = (name: string) =>
