@@ -5,8 +5,8 @@
 # The release app starts under Xvfb with AIRLIFT_DATA_DIR on a warm cache (FLEET devices,
 # 200 packages, 50 rollouts, all synced; built by crates/airlift-desk/examples/sync_bench.rs) and
 # an environment connection to a closed local port (the app shows the cache and reports offline).
-# With AIRLIFT_EXIT_AFTER_FIRST_PAINT=1 the UI calls `first_paint` in the frame after the catalog
-# first rendered from the cache; the app prints a JSON line (clock time, memory of its process
+# With AIRLIFT_EXIT_AFTER_FIRST_PAINT=1 the UI calls `first_paint` in the frame after the start
+# screen (the dashboard) first rendered from the cache; the app prints a JSON line (clock time, memory of its process
 # tree from /proc) and exits. Start-up time = that clock time − the clock just before exec.
 # "Cold" means a new process each run; the OS page cache is warm (a first, discarded run warms
 # it): dropping it needs root on the host, and a person's second launch looks like this.

@@ -8,7 +8,8 @@ use std::path::Path;
 use ts_rs::{Config, TS};
 
 use crate::dto::{
-    catalog, connections, devices, payloads, rollouts, signing, tokens, upload, AppInfo, IpcError,
+    audit, catalog, connections, dashboard, devices, payloads, rollouts, signing, tokens, upload,
+    AppInfo, IpcError,
 };
 
 fn export_all(dir: &Path) {
@@ -52,6 +53,11 @@ fn export_all(dir: &Path) {
         devices::DeviceOverview::export_all(&cfg),
         devices::DeviceDetail::export_all(&cfg),
         devices::AppEvent::export_all(&cfg),
+        dashboard::Dashboard::export_all(&cfg),
+        dashboard::CacheSummary::export_all(&cfg),
+        audit::AuditRequest::export_all(&cfg),
+        audit::AuditPage::export_all(&cfg),
+        audit::AuditAccess::export_all(&cfg),
     ];
     for result in exports {
         result.expect("export TypeScript bindings");

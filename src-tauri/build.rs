@@ -50,6 +50,11 @@ const COMMANDS: &[&str] = &[
     "device_detail",
     "device_history_export",
     "app_events_subscribe",
+    "dashboard_cached",
+    "dashboard_refresh",
+    "cache_summary",
+    "audit_page",
+    "audit_access",
 ];
 
 fn main() {

@@ -69,6 +69,11 @@ macro_rules! app_commands {
             commands::devices::device_detail,
             commands::devices::device_history_export,
             commands::devices::app_events_subscribe,
+            commands::dashboard::dashboard_cached,
+            commands::dashboard::dashboard_refresh,
+            commands::dashboard::cache_summary,
+            commands::audit::audit_page,
+            commands::audit::audit_access,
         ]
     };
 }

@@ -133,7 +133,9 @@ async fn json_and_url_list_packages_are_created_from_the_window() {
     )
     .await;
 
-    // JSON: the editor points at a syntax error as it is typed.
+    // JSON: the editor points at a syntax error as it is typed (the app opens on the
+    // dashboard; the catalog has the upload button).
+    ui::click_button(&client, "Catalog").await;
     ui::click(&client, "[data-testid=open-upload]").await;
     ui::click(&client, "[data-testid=kind-JSON]").await;
     fill_details(&client, "3.1.0").await;

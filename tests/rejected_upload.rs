@@ -39,6 +39,8 @@ async fn a_file_changed_after_hashing_is_rejected_and_leaves_nothing() {
     )
     .await;
 
+    // The app opens on the dashboard; the catalog has the upload button.
+    ui::click_button(&client, "Catalog").await;
     ui::click(&client, "[data-testid=open-upload]").await;
     ui::click(&client, "[data-testid=choose-file]").await;
     support::dialog::open_file(&display, support::dialog::CHOOSE_BUILD, &file).await;

@@ -60,6 +60,8 @@ async fn upload_wizard_publishes_a_package_that_stays_readable_offline() {
             |t| t.contains("Online"),
         )
         .await;
+        // The app opens on the dashboard; the catalog is a click away.
+        ui::click_button(&client, "Catalog").await;
         support::wait_for_text(&client, "[data-testid=package-count]", ui::TIMEOUT, |t| {
             t == "0 of 0 packages"
         })
@@ -188,6 +190,7 @@ async fn upload_wizard_publishes_a_package_that_stays_readable_offline() {
     let driver = support::Driver::start_with_env(&display, &app_env(&data, &url, &token));
     let started = Instant::now();
     let client = driver.session(app).await;
+    ui::click_button(&client, "Catalog").await;
     support::wait_for_text(&client, "[data-testid=package-count]", ui::TIMEOUT, |t| {
         t == "1 of 1 packages"
     })

@@ -89,6 +89,8 @@ async fn start_upload(
         t.contains("Online")
     })
     .await;
+    // The app opens on the dashboard; the catalog has the upload button.
+    ui::click_button(client, "Catalog").await;
     ui::click(client, "[data-testid=open-upload]").await;
     ui::click(client, "[data-testid=choose-file]").await;
     support::dialog::open_file(display, support::dialog::CHOOSE_BUILD, file).await;

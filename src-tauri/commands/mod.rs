@@ -2,8 +2,10 @@
 //! listed in build.rs's AppManifest; each only adapts arguments to `airlift-desk` and back.
 
 pub mod app;
+pub mod audit;
 pub mod catalog;
 pub mod connections;
+pub mod dashboard;
 pub mod demo;
 pub mod devices;
 pub mod payloads;

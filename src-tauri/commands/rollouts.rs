@@ -317,7 +317,9 @@ fn rollback_version(cache: &Cache, name: &str, r: &RolloutSummary) -> Option<Str
     cache.package(name, id).ok().flatten().map(|p| p.version)
 }
 
-fn one_item(cache: &Cache, name: &str, r: &RolloutSummary) -> RolloutItem {
+/// One rollout as the list shows it (its profile and rollback version named from the cache);
+/// the dashboard shows its rollouts the same way.
+pub(crate) fn one_item(cache: &Cache, name: &str, r: &RolloutSummary) -> RolloutItem {
     let profile = r
         .target_profile_id
         .as_deref()

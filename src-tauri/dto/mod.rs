@@ -4,8 +4,10 @@
 //! They mirror `airlift-desk`'s types (with `From` impls) instead of exposing them, so the UI's
 //! contract is stated here and a change in the desk crate shows up as a compile error.
 
+pub mod audit;
 pub mod catalog;
 pub mod connections;
+pub mod dashboard;
 pub mod devices;
 pub mod payloads;
 pub mod rollouts;

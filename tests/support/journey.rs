@@ -37,6 +37,8 @@ impl App {
             t.contains("Online")
         })
         .await;
+        // The app opens on the dashboard; the catalog is a click away.
+        ui::click_button(&client, "Catalog").await;
         super::wait_for_text(&client, "[data-testid=package-count]", ui::TIMEOUT, |t| {
             t == "2 of 2 packages"
         })

@@ -1,11 +1,18 @@
 import { fireEvent, screen, waitFor } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
-import { afterEach } from "vitest";
+import { afterEach, beforeEach, vi } from "vitest";
 import { App } from "./App";
+import { dashboard } from "./screens/dashboard/fixtures";
 import { catalog, connections } from "./test/fixtures";
 import { renderApp } from "./test/render";
 
 afterEach(() => clearMocks());
+// Most of these look at the catalog; the start screen (the dashboard) has its own tests below.
+beforeEach(() => {
+  window.location.hash = "#/catalog";
+});
+// The dashboard's chart needs a canvas jsdom does not have.
+vi.mock("./components/charts/Chart", () => ({ Chart: () => <figure data-testid="chart" /> }));
 
 function backend(over: Record<string, unknown> = {}) {
   const answers: Record<string, unknown> = {
@@ -18,6 +25,7 @@ function backend(over: Record<string, unknown> = {}) {
   };
   mockIPC((cmd) => {
     const answer = answers[cmd];
+    if (answer instanceof Promise) return answer;
     if (answer instanceof Error) throw { code: answer.name, message: answer.message };
     return answer ?? null;
   });
@@ -44,8 +52,49 @@ describe("App shell", () => {
     backend();
     renderApp(<App />);
     await screen.findByText("v9.8.7");
-    fireEvent.keyDown(window, { key: "4", altKey: true });
+    fireEvent.keyDown(window, { key: "6", altKey: true });
     expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Settings");
+    fireEvent.keyDown(window, { key: "1", altKey: true });
+    expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Dashboard");
+    // Alt+5 is the audit log, which this connection's role may not read: nothing happens.
+    fireEvent.keyDown(window, { key: "5", altKey: true });
+    expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Dashboard");
+  });
+
+  it("starts on the dashboard, painted from the cache", async () => {
+    window.location.hash = "";
+    backend({ dashboard_cached: dashboard({ fresh: false }), dashboard_refresh: new Promise(() => {}) });
+    renderApp(<App />);
+    expect(await screen.findByRole("heading", { level: 1 })).toHaveTextContent("Dashboard");
+    expect(screen.getByRole("button", { name: "Dashboard" })).toHaveAttribute("aria-current", "page");
+    expect(await screen.findAllByTestId("dashboard-rollout")).toHaveLength(2);
+  });
+
+  it("a package link (an audit entry's) opens the catalog with that package selected", async () => {
+    // jsdom lays nothing out: give the virtualized table a viewport so it renders rows.
+    const height = vi.spyOn(Element.prototype, "clientHeight", "get").mockReturnValue(600);
+    window.location.hash = "#/catalog/pkg_2";
+    backend();
+    renderApp(<App />);
+    await screen.findByText("2 of 2 packages");
+    await waitFor(() => expect(document.querySelector(".row.selected")).toHaveTextContent("1.4.2"));
+    height.mockRestore();
+  });
+
+  it("shows the Audit entry only to roles that may read the log", async () => {
+    backend({ audit_access: { allowed: false, actions: [], object_types: [] } });
+    const { unmount } = renderApp(<App />);
+    await screen.findByText("v9.8.7");
+    await waitFor(() => expect(document.querySelector(".shell")).toHaveAttribute("data-audit-access", "false"));
+    expect(screen.queryByRole("button", { name: "Audit" })).toBeNull();
+    unmount();
+    backend({
+      audit_access: { allowed: true, actions: ["rollout.pause"], object_types: ["rollout"] },
+      audit_page: { entries: [], has_more: false, fresh: true, synced_at_ms: null, offline_reason: null },
+    });
+    renderApp(<App />);
+    fireEvent.click(await screen.findByRole("button", { name: "Audit" }));
+    expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Audit log");
   });
 
   it("shows a command failure's message and code", async () => {

@@ -1,9 +1,12 @@
-import { useEffect, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { appInfo, type AppError } from "./ipc";
 import { useAppEvents } from "./lib/appEvents";
+import { useAuditAccess } from "./lib/auditAccess";
 import { leaveThen, routeHash, useRoute } from "./lib/route";
+import { AuditScreen } from "./screens/audit/AuditScreen";
 import { CatalogScreen } from "./screens/catalog/CatalogScreen";
+import { DashboardScreen } from "./screens/dashboard/DashboardScreen";
 import { DevicesScreen } from "./screens/devices/DevicesScreen";
 import { RolloutsScreen } from "./screens/rollouts/RolloutsScreen";
 import { SettingsScreen } from "./screens/settings/SettingsScreen";
@@ -31,16 +34,18 @@ export function App() {
   useAppEvents(navigate);
   const info = useQuery({ queryKey: ["app-info"], queryFn: appInfo, staleTime: Infinity });
   const upload = useUpload();
-  // The package the upload wizard just published, opened in the catalog when asked to show it.
-  const [shownPackage, setShownPackage] = useState<string | null>(null);
   const error = info.error as AppError | null;
   const demo = useAutoDemo(info.data?.start_demo);
+  // The audit log is for admins and support: others do not see its entry.
+  const auditAccess = useAuditAccess();
+  const auditAllowed = auditAccess.data?.allowed ?? false;
+  const hidden = useMemo<SectionId[]>(() => (auditAllowed ? [] : ["audit"]), [auditAllowed]);
 
-  // Alt+1…4 jump between sections.
+  // Alt+1…6 jump between sections (the ones shown).
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (!e.altKey) return;
-      const target = SECTIONS.find((s) => s.key === e.key);
+      const target = SECTIONS.find((s) => s.key === e.key && !hidden.includes(s.id));
       if (target) {
         e.preventDefault();
         navigate(routeHash(target.id));
@@ -48,7 +53,7 @@ export function App() {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [navigate]);
+  }, [navigate, hidden]);
 
   const openSettings = () => setSection("settings");
   const openUpload = () => {
@@ -57,35 +62,38 @@ export function App() {
   };
 
   return (
-    <div className="shell">
+    // data-audit-access: whether the role's answer is in (tests wait for it before looking for
+    // the Audit entry's absence).
+    <div className="shell" data-audit-access={auditAccess.isSuccess ? String(auditAllowed) : "unknown"}>
       <Sidebar
         active={section}
         onSelect={select}
         version={info.data?.version}
         connection={<ConnectionStatus onOpenSettings={openSettings} />}
+        hidden={hidden}
       />
       <main className="content" aria-labelledby="section-title">
         {error && (
           <ErrorLine error={error} />
         )}
+        {section === "dashboard" && <DashboardScreen navigate={navigate} onOpenSettings={openSettings} />}
         {section === "catalog" &&
           (upload.open ? (
-            <UploadScreen onShowPackage={setShownPackage} />
+            // A package the wizard published opens as `#/catalog/<id>`, like a link to one.
+            <UploadScreen onShowPackage={(id) => navigate(routeHash("catalog", id))} />
           ) : (
             <CatalogScreen
-              key={shownPackage ?? ""}
-              selectedAtStart={shownPackage}
+              key={route.id ?? ""}
+              selectedAtStart={route.id}
               onOpenSettings={openSettings}
-              onOpenUpload={() => {
-                setShownPackage(null);
-                upload.openWizard();
-              }}
+              onOpenUpload={() => upload.openWizard()}
             />
           ))}
         {section === "rollouts" && <RolloutsScreen key={visit} onOpenSettings={openSettings} />}
         {section === "devices" && (
           <DevicesScreen deviceId={route.id} navigate={navigate} onOpenSettings={openSettings} />
         )}
+        {section === "audit" && <AuditScreen navigate={navigate} />}
         {section === "settings" && <SettingsScreen />}
       </main>
       <StatusBar

@@ -19,9 +19,11 @@
 //! * [`watch`]: the Server-Sent Events watcher (cache updates, auto-pause notifications).
 //! * [`role`]: the token's role claim, so the UI disables what the server would refuse.
 //! * [`ops`]: the user operations (upload a build, …), called alike by the app and the CLI.
+//! * [`audit`]: the audit log's filter, applied alike to the server's pages and the cached ones.
 //! * [`rollouts`]: the operator actions a rollout accepts now, failure rate, rollback reach.
 //! * [`process_stats`]: age and resident memory of the app's process tree (start-up benchmark).
 
+pub mod audit;
 pub mod ca_cert;
 pub mod cache;
 pub mod cancel;

@@ -178,6 +178,87 @@ async fn the_log_is_filtered_and_paged() {
 }
 
 #[tokio::test]
+async fn the_log_is_filtered_by_object_and_by_a_closed_time_range() {
+    let f = fleet(2, &[]).await;
+    let start = |canary: u32| {
+        json!({"package_id": f.pkg, "target_profile_id": f.profile,
+            "canary_percent": canary, "failure_threshold_percent": 50})
+    };
+    let first = f.start(start(50)).await["rollout_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    f.rm.post(&format!("/api/v1/ota/rollouts/{first}/pause"), json!({}))
+        .await
+        .expect(200);
+    f.rm.post(&format!("/api/v1/ota/rollouts/{first}/cancel"), json!({}))
+        .await
+        .expect(200);
+    let second = f.start(start(100)).await["rollout_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let one = f
+        .admin
+        .get(&format!(
+            "/api/v1/audit?object_type=rollout&object_id={first}"
+        ))
+        .await
+        .expect(200);
+    assert_eq!(
+        actions(&one),
+        ["rollout.cancel", "rollout.pause", "rollout.create"]
+    );
+    let rollouts = f
+        .admin
+        .get("/api/v1/audit?object_type=rollout&limit=1000")
+        .await
+        .expect(200);
+    assert_eq!(actions(&rollouts).len(), 4, "{rollouts}");
+    let ids: Vec<&str> = rollouts["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["object_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [second.as_str(), &first, &first, &first]);
+
+    // `until` closes the range: nothing before the first entry, everything up to the last.
+    let all = f.admin.get("/api/v1/audit?limit=1000").await.expect(200);
+    let newest = all["data"][0]["at"].as_str().unwrap().to_owned();
+    let upto = f
+        .admin
+        .get(&format!(
+            "/api/v1/audit?limit=1000&until={}",
+            newest.replace('+', "%2B")
+        ))
+        .await
+        .expect(200);
+    assert_eq!(upto["data"], all["data"], "until includes its own instant");
+    let before = f
+        .admin
+        .get("/api/v1/audit?until=2001-01-01T00:00:00Z")
+        .await
+        .expect(200);
+    assert_eq!(before["data"], json!([]));
+    for (query, words) in [
+        ("object_type=planet", "rollout"),
+        ("until=tomorrow", "RFC 3339"),
+    ] {
+        let e = f
+            .admin
+            .get(&format!("/api/v1/audit?{query}"))
+            .await
+            .expect_error(400, "INVALID_ARGUMENT");
+        assert!(
+            e["message"].as_str().unwrap().contains(words),
+            "{query}: {e}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn admins_and_support_read_it_release_managers_and_other_tenants_do_not() {
     let f = fleet(1, &[]).await;
     let support = Api::for_tenant(&f.server, "acme", "support");

@@ -4,11 +4,16 @@ import { call, channel } from "../ipcCall";
 import type { ApiTokenInfo } from "./ApiTokenInfo";
 import type { AppEvent } from "./AppEvent";
 import type { AppInfo } from "./AppInfo";
+import type { AuditAccess } from "./AuditAccess";
+import type { AuditPage } from "./AuditPage";
+import type { AuditRequest } from "./AuditRequest";
 import type { CaCertInfo } from "./CaCertInfo";
+import type { CacheSummary } from "./CacheSummary";
 import type { Catalog } from "./Catalog";
 import type { ConnectionCheck } from "./ConnectionCheck";
 import type { ConnectionList } from "./ConnectionList";
 import type { CreatedApiTokenInfo } from "./CreatedApiTokenInfo";
+import type { Dashboard } from "./Dashboard";
 import type { DeviceDetail } from "./DeviceDetail";
 import type { DeviceOverview } from "./DeviceOverview";
 import type { DevicePage } from "./DevicePage";
@@ -45,6 +50,10 @@ export const appInfo = () =>
   call<AppInfo>("app_info");
 export const firstPaint = () =>
   call<null>("first_paint");
+export const auditPage = (request: AuditRequest) =>
+  call<AuditPage>("audit_page", { request });
+export const auditAccess = () =>
+  call<AuditAccess>("audit_access");
 export const catalogCached = () =>
   call<Catalog>("catalog_cached");
 export const catalogRefresh = () =>
@@ -65,6 +74,12 @@ export const connectionSwitch = (name: string) =>
   call<null>("connection_switch", { name });
 export const connectionRemove = (name: string) =>
   call<null>("connection_remove", { name });
+export const dashboardCached = () =>
+  call<Dashboard>("dashboard_cached");
+export const dashboardRefresh = () =>
+  call<Dashboard>("dashboard_refresh");
+export const cacheSummary = () =>
+  call<CacheSummary>("cache_summary");
 export const demoStart = () =>
   call<null>("demo_start");
 export const demoStop = () =>

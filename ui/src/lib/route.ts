@@ -1,6 +1,7 @@
-// Hash routes: "#/devices/<device id>", "#/rollouts/<rollout id>", "#/catalog"… The hash keeps
-// the place across a reload and lets any screen link to another (a rollout's device table opens
-// "#/devices/<id>"; a notification click opens "#/rollouts/<id>").
+// Hash routes: "#/devices/<device id>", "#/rollouts/<rollout id>", "#/catalog/<package id>",
+// "#/audit"… The hash keeps the place across a reload and lets any screen link to another (a
+// rollout's device table opens "#/devices/<id>"; a notification click or a dashboard row opens
+// "#/rollouts/<id>"; an audit entry opens its object).
 import { useCallback, useEffect, useState } from "react";
 import { SECTIONS, type SectionId } from "../shell/Sidebar";
 
@@ -10,7 +11,8 @@ export interface Route {
   id: string | null;
 }
 
-export const DEFAULT_ROUTE: Route = { section: "catalog", id: null };
+/** The start screen: the dashboard. */
+export const DEFAULT_ROUTE: Route = { section: "dashboard", id: null };
 
 export function parseRoute(hash: string): Route {
   const [section, ...rest] = hash.replace(/^#\/?/, "").split("/");

@@ -47,8 +47,10 @@ describe("routes", () => {
   it("parse and print section and id", () => {
     expect(parseRoute("#/devices/dev%2F1")).toEqual({ section: "devices", id: "dev/1" });
     expect(parseRoute("#/rollouts")).toEqual({ section: "rollouts", id: null });
-    expect(parseRoute("")).toEqual({ section: "catalog", id: null });
-    expect(parseRoute("#/nowhere/x")).toEqual({ section: "catalog", id: null });
+    expect(parseRoute("")).toEqual({ section: "dashboard", id: null });
+    expect(parseRoute("#/nowhere/x")).toEqual({ section: "dashboard", id: null });
+    expect(parseRoute("#/catalog/pkg_1")).toEqual({ section: "catalog", id: "pkg_1" });
+    expect(parseRoute("#/audit")).toEqual({ section: "audit", id: null });
     expect(routeHash("devices", "dev/1")).toBe("#/devices/dev%2F1");
   });
 

@@ -1,12 +1,15 @@
 import type { ReactNode } from "react";
 
-export type SectionId = "catalog" | "rollouts" | "devices" | "settings";
+export type SectionId = "dashboard" | "catalog" | "rollouts" | "devices" | "audit" | "settings";
 
+/** The sections in sidebar order; the dashboard is the start screen. */
 export const SECTIONS: { id: SectionId; label: string; key: string }[] = [
-  { id: "catalog", label: "Catalog", key: "1" },
-  { id: "rollouts", label: "Rollouts", key: "2" },
-  { id: "devices", label: "Devices", key: "3" },
-  { id: "settings", label: "Settings", key: "4" },
+  { id: "dashboard", label: "Dashboard", key: "1" },
+  { id: "catalog", label: "Catalog", key: "2" },
+  { id: "rollouts", label: "Rollouts", key: "3" },
+  { id: "devices", label: "Devices", key: "4" },
+  { id: "audit", label: "Audit", key: "5" },
+  { id: "settings", label: "Settings", key: "6" },
 ];
 
 interface SidebarProps {
@@ -14,9 +17,11 @@ interface SidebarProps {
   onSelect: (id: SectionId) => void;
   version?: string;
   connection: ReactNode;
+  /** Sections this connection's role has no use for (the audit log for a release manager). */
+  hidden?: SectionId[];
 }
 
-export function Sidebar({ active, onSelect, version, connection }: SidebarProps) {
+export function Sidebar({ active, onSelect, version, connection, hidden = [] }: SidebarProps) {
   return (
     <nav className="sidebar" aria-label="Main">
       <div className="brand">
@@ -26,7 +31,7 @@ export function Sidebar({ active, onSelect, version, connection }: SidebarProps)
         <span>Airlift</span>
       </div>
       <ul>
-        {SECTIONS.map((s) => (
+        {SECTIONS.filter((s) => !hidden.includes(s.id)).map((s) => (
           <li key={s.id}>
             <button
               type="button"

@@ -15,15 +15,18 @@
 //! [`Cache`] wraps one `rusqlite::Connection`, which is `Send` but not `Sync`: the app keeps it
 //! behind a mutex or opens one per worker.
 
+mod audit;
 mod bulk;
 mod catalog;
 mod device_ota;
 mod devices;
+mod fleet_versions;
 mod history;
 mod integrity;
 pub mod location;
 mod notified;
 mod open;
+mod overview;
 mod rollouts;
 pub mod rows;
 mod sync;
@@ -39,6 +42,7 @@ pub use device_ota::{DeviceFacets, DeviceOta, FacetCount};
 pub use devices::{DeviceCursor, DeviceQuery, DeviceSort, Page, MAX_PAGE};
 pub use history::HistoryCursor;
 pub use integrity::verify_and_repair;
+pub use overview::{CachedCount, PauseRow};
 pub use rollouts::{rollout_row, transition_rows};
 pub use sync::{Collection, SyncState};
 
@@ -122,6 +126,8 @@ impl Cache {
             "sync_state",
             "notified_pauses",
             "profiles",
+            "fleet_versions",
+            "audit_entries",
         ] {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE connection_id = ?1"),

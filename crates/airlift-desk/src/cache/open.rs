@@ -32,6 +32,9 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../../migrations/0011_package_storage_key.sql"
     )),
+    M::up(include_str!(
+        "../../migrations/0014_fleet_versions_audit.sql"
+    )),
 ];
 
 /// How long a write waits for another connection (another window) to finish before failing.

@@ -113,3 +113,25 @@ pub struct PendingUpload {
     #[serde(default)]
     pub request: Option<String>,
 }
+
+/// How many devices of a type run a firmware version, as the server last counted them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FleetVersionRow {
+    pub device_type: String,
+    pub firmware_version: String,
+    pub devices: u64,
+}
+
+/// One audit log entry as a page showed it: who, role, when, what, on which object. The server
+/// writes no secret into an entry, and the desk keeps nothing else of the page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: String,
+    pub at: String,
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub summary: String,
+}

@@ -22,6 +22,10 @@ pub enum Collection {
     DeviceHistory,
     /// Devices' OTA states from the rollouts' device lists.
     DeviceStates,
+    /// Devices per device type and firmware version (the dashboard's chart).
+    FleetVersions,
+    /// The audit log pages seen.
+    Audit,
 }
 
 impl Collection {
@@ -32,6 +36,8 @@ impl Collection {
             Self::Devices => "devices",
             Self::DeviceHistory => "device_history",
             Self::DeviceStates => "device_states",
+            Self::FleetVersions => "fleet_versions",
+            Self::Audit => "audit",
         }
     }
 }

@@ -20,6 +20,7 @@
 //! transport.
 
 mod api_tokens;
+mod audit;
 mod catalog;
 mod errors;
 mod events;

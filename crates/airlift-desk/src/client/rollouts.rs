@@ -1,7 +1,7 @@
 //! Rollouts (seed 000 / 001) and device histories.
 
 use airlift_core::wire::{
-    AdvanceRollout, AuditEntry, CreateRollout, CreatedRollout, DeviceHistoryEntry, FailureReasons,
+    AdvanceRollout, CreateRollout, CreatedRollout, DeviceHistoryEntry, FailureReasons,
     FleetVersions, ListResponse, RetryFailedRollout, Rollout, RolloutDevice, RolloutPreview,
     RolloutSummary, Timeline,
 };
@@ -157,11 +157,6 @@ impl Client {
     /// Devices per device type and firmware version.
     pub async fn fleet_versions(&self) -> Result<FleetVersions, DeskError> {
         self.get("/api/v1/fleet/versions").await
-    }
-
-    /// The audit log, newest first (admin and support); `page.after` is the last entry's id.
-    pub async fn audit(&self, page: &ListParams) -> Result<ListResponse<AuditEntry>, DeskError> {
-        self.get(&format!("/api/v1/audit{}", page.query())).await
     }
 
     /// Raises the canary slice to `canary_percent`.

@@ -8,7 +8,9 @@
 //! the cache alone (a device search) take the cache; connecting takes the saved connections.
 
 pub mod api_tokens;
+pub mod audit;
 pub mod connect;
+pub mod dashboard;
 pub mod devices;
 pub mod history;
 pub mod keys;

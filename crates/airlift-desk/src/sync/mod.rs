@@ -11,6 +11,7 @@
 
 mod device_states;
 mod devices;
+mod fleet_versions;
 mod mapping;
 mod packages;
 mod rollouts;
@@ -24,6 +25,7 @@ pub use device_states::{device_ota, ota_status, sync_device_states};
 pub use devices::{
     sync_devices, sync_profiles, DeviceSyncWriter, DevicesWritten, BATCH as DEVICE_BATCH,
 };
+pub use fleet_versions::sync_fleet_versions;
 pub use mapping::{device_row, package_row};
 pub use packages::sync_packages;
 pub use rollouts::{history_row, store_rollout, sync_device_history, sync_rollouts};

@@ -1,5 +1,5 @@
 //! `GET /api/v1/audit`: the audit log (admin and support), newest first, filtered by actor,
-//! action and time.
+//! action, object and time.
 
 use airlift_core::wire::{AuditEntry, ListResponse};
 use axum::extract::State;
@@ -18,6 +18,9 @@ pub struct AuditListQuery {
     pub actor: Option<String>,
     pub action: Option<String>,
     pub since: Option<String>,
+    pub until: Option<String>,
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
     pub limit: Option<u32>,
     pub after: Option<String>,
 }
@@ -38,6 +41,9 @@ pub async fn list(
         actor: q.actor.as_deref(),
         action: q.action.as_deref(),
         since: q.since.as_deref(),
+        object_type: q.object_type.as_deref(),
+        object_id: q.object_id.as_deref(),
+        until: q.until.as_deref(),
     };
     let items = audit::list(&*state.store, caller.tenant_id(), words, page.clone()).await?;
     let mut out = list_response(&page, items, |e| e);

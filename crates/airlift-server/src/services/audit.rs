@@ -77,6 +77,9 @@ pub struct AuditQuery<'a> {
     pub actor: Option<&'a str>,
     pub action: Option<&'a str>,
     pub since: Option<&'a str>,
+    pub object_type: Option<&'a str>,
+    pub object_id: Option<&'a str>,
+    pub until: Option<&'a str>,
 }
 
 /// The tenant's entries, newest first, filtered; `page.after` must be an entry id.
@@ -113,21 +116,39 @@ fn filter(q: AuditQuery<'_>) -> Result<AuditFilter, ApiError> {
         .filter(|a| !a.is_empty())
         .map(|a| a.parse::<AuditAction>())
         .transpose()?;
-    let since_micros = q
-        .since
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            OffsetDateTime::parse(s, &Rfc3339).map(micros).map_err(|_| {
-                ApiError::invalid_argument(format!(
-                    "since must be an RFC 3339 time such as 2026-12-07T09:00:00Z, got {s:?}"
-                ))
+    let time = |name: &str, value: Option<&str>| {
+        value
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                OffsetDateTime::parse(s, &Rfc3339).map(micros).map_err(|_| {
+                    ApiError::invalid_argument(format!(
+                        "{name} must be an RFC 3339 time such as 2026-12-07T09:00:00Z, got {s:?}"
+                    ))
+                })
             })
-        })
-        .transpose()?;
+            .transpose()
+    };
+    let since_micros = time("since", q.since)?;
+    let until_micros = time("until", q.until)?;
+    let object_type = q.object_type.filter(|t| !t.is_empty());
+    if let Some(t) = object_type {
+        let known: Vec<&str> = AuditAction::ALL.iter().map(|a| a.object_type()).collect();
+        if !known.contains(&t) {
+            let mut names = known.clone();
+            names.dedup();
+            return Err(ApiError::invalid_argument(format!(
+                "object_type must be one of {}; got {t:?}",
+                names.join(", ")
+            )));
+        }
+    }
     Ok(AuditFilter {
         actor: q.actor.filter(|a| !a.is_empty()).map(str::to_owned),
         action: action.map(|a| a.as_str().to_owned()),
         since_micros,
+        object_type: object_type.map(str::to_owned),
+        object_id: q.object_id.filter(|i| !i.is_empty()).map(str::to_owned),
+        until_micros,
     })
 }
 
@@ -162,13 +183,35 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.message.contains("RFC 3339"), "{}", e.message);
+        let e = filter(AuditQuery {
+            until: Some("tomorrow"),
+            ..AuditQuery::default()
+        })
+        .unwrap_err();
+        assert!(
+            e.message.contains("until must be an RFC 3339"),
+            "{}",
+            e.message
+        );
+        let e = filter(AuditQuery {
+            object_type: Some("planet"),
+            ..AuditQuery::default()
+        })
+        .unwrap_err();
+        assert!(e.message.contains("rollout"), "{}", e.message);
         let f = filter(AuditQuery {
             actor: Some("alice"),
             action: Some("rollout.cancel"),
             since: Some("1970-01-01T00:00:01Z"),
+            object_type: Some("rollout"),
+            object_id: Some("rol_1"),
+            until: Some("1970-01-01T00:00:02Z"),
         })
         .unwrap();
         assert_eq!(f.actor.as_deref(), Some("alice"));
         assert_eq!(f.since_micros, Some(1_000_000));
+        assert_eq!(f.until_micros, Some(2_000_000));
+        assert_eq!(f.object_type.as_deref(), Some("rollout"));
+        assert_eq!(f.object_id.as_deref(), Some("rol_1"));
     }
 }

@@ -329,4 +329,10 @@ pub struct AuditFilter {
     pub action: Option<String>,
     /// Entries at or after this instant (microseconds since the epoch).
     pub since_micros: Option<i64>,
+    /// The kind of object changed (`rollout`, `package`, ...).
+    pub object_type: Option<String>,
+    /// The object changed (its id).
+    pub object_id: Option<String>,
+    /// Entries at or before this instant (microseconds since the epoch).
+    pub until_micros: Option<i64>,
 }

@@ -103,4 +103,44 @@ pub async fn contract(store: &dyn Store, a: &TenantRecord, b: &TenantRecord) {
     );
     let got = store.list_audit(&b.id, all, page(10, None)).await.unwrap();
     assert_eq!(ids(&got), ["aud_04"]);
+
+    // One object's changes, and a time range closed at both ends.
+    let rollouts = AuditFilter {
+        object_type: Some("rollout".into()),
+        ..AuditFilter::default()
+    };
+    let got = store
+        .list_audit(&a.id, rollouts, page(10, None))
+        .await
+        .unwrap();
+    assert_eq!(ids(&got), ["aud_03", "aud_02", "aud_01"]);
+    let one = AuditFilter {
+        object_type: Some("rollout".into()),
+        object_id: Some("obj_aud_02".into()),
+        ..AuditFilter::default()
+    };
+    let got = store.list_audit(&a.id, one, page(10, None)).await.unwrap();
+    assert_eq!(ids(&got), ["aud_02"]);
+    let other_tenant = AuditFilter {
+        object_id: Some("obj_aud_04".into()),
+        ..AuditFilter::default()
+    };
+    let got = store
+        .list_audit(&a.id, other_tenant, page(10, None))
+        .await
+        .unwrap();
+    assert!(
+        got.items.is_empty(),
+        "another tenant's object is not listed"
+    );
+    let range = AuditFilter {
+        since_micros: Some(2_000),
+        until_micros: Some(3_000),
+        ..AuditFilter::default()
+    };
+    let got = store
+        .list_audit(&a.id, range, page(10, None))
+        .await
+        .unwrap();
+    assert_eq!(ids(&got), ["aud_03", "aud_02"], "both ends included");
 }

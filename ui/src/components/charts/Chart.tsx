@@ -1,4 +1,6 @@
 import { useEffect, useRef } from "react";
+// Before uPlot: a language tag Intl refuses (LANG=C) would make uPlot's import throw.
+import "./locale";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 

@@ -61,6 +61,9 @@ pub async fn list(
                AND ($3::text IS NULL OR actor = $3::text)
                AND ($4::text IS NULL OR action = $4::text)
                AND ($5::bigint IS NULL OR at_micros >= $5::bigint)
+               AND ($7::text IS NULL OR object_type = $7::text)
+               AND ($8::text IS NULL OR object_id = $8::text)
+               AND ($9::bigint IS NULL OR at_micros <= $9::bigint)
              ORDER BY id DESC LIMIT $6"
         ),
         &[
@@ -70,6 +73,9 @@ pub async fn list(
             &filter.action,
             &filter.since_micros,
             &(i64::from(page.limit) + 1),
+            &filter.object_type,
+            &filter.object_id,
+            &filter.until_micros,
         ],
     )
     .await?;

@@ -45,7 +45,9 @@ pub fn append(c: &mut Connection, a: &AuditRecord) -> StoreResult<()> {
 }
 
 /// Newest first, below `page.after`; one index range per filter (`audit_by_actor`,
-/// `audit_by_action` or `audit_by_tenant`), read backwards.
+/// `audit_by_action` or `audit_by_tenant`), read backwards. The object and `until` filters
+/// ride on that range: a person looks one object up now and then, and the log holds people's
+/// changes, not devices'.
 pub fn list(
     c: &Connection,
     tenant: &str,
@@ -59,6 +61,9 @@ pub fn list(
                AND (?3 IS NULL OR actor = ?3)
                AND (?4 IS NULL OR action = ?4)
                AND (?5 IS NULL OR at_micros >= ?5)
+               AND (?7 IS NULL OR object_type = ?7)
+               AND (?8 IS NULL OR object_id = ?8)
+               AND (?9 IS NULL OR at_micros <= ?9)
              ORDER BY id DESC LIMIT ?6"
         ))
         .map_err(db)?;
@@ -70,7 +75,10 @@ pub fn list(
                 filter.actor,
                 filter.action,
                 filter.since_micros,
-                i64::from(page.limit) + 1
+                i64::from(page.limit) + 1,
+                filter.object_type,
+                filter.object_id,
+                filter.until_micros
             ],
             record,
         )

@@ -1,0 +1,78 @@
+import type { DashboardRollout } from "../../bindings/DashboardRollout";
+import { ProgressBar } from "../../components/ProgressBar";
+import { formatTime } from "../../lib/format";
+import { stateLabel } from "./labels";
+
+/** The rollouts still under way with their health: how far each got, its failure rate against
+ *  the auto-pause threshold, and whether (and how) it is paused. A row opens the rollout. */
+export function RolloutsUnderway({ rollouts, onOpen }: { rollouts: DashboardRollout[]; onOpen: (id: string) => void }) {
+  if (rollouts.length === 0) {
+    return (
+      <p className="muted" data-testid="no-rollouts-underway">
+        No rollout is under way.
+      </p>
+    );
+  }
+  return (
+    <ul className="dash-list" aria-label="Rollouts under way">
+      {rollouts.map((r) => {
+        const item = r.rollout;
+        const c = item.counters;
+        const decided = c.successful + c.failed + c.timed_out;
+        const failed = c.failed + c.timed_out;
+        const label = stateLabel(r);
+        const rate = item.failure_rate_percent;
+        const over = item.at_or_above_threshold;
+        return (
+          <li key={item.id}>
+            <button
+              type="button"
+              className="dash-rollout"
+              data-testid="dashboard-rollout"
+              data-rollout-id={item.id}
+              data-status={item.status}
+              onClick={() => onOpen(item.id)}
+            >
+              <span className="dash-rollout-head">
+                <span className={`dash-state ${item.status}${r.auto_paused ? " auto" : ""}`} data-testid="dashboard-rollout-state">
+                  {label}
+                </span>
+                <strong>{item.package_version}</strong>
+                <span className="muted">→ {item.target}</span>
+                {r.paused_at && <span className="muted dash-when">since {formatTime(r.paused_at)}</span>}
+              </span>
+              <span className="dash-rollout-health">
+                <span className="dash-progress">
+                  <ProgressBar done={decided} total={item.eligible_count} label={`${item.package_version} progress`} />
+                  <span className="muted" data-testid="dashboard-rollout-progress">
+                    {decided.toLocaleString("en")} of {item.eligible_count.toLocaleString("en")} done
+                    {failed > 0 ? ` · ${failed.toLocaleString("en")} failed` : ""}
+                  </span>
+                </span>
+                <span className="dash-failure">
+                  <span className="gauge compact">
+                    <span
+                      className="gauge-track"
+                      role="meter"
+                      aria-label="Failure rate"
+                      aria-valuemin={0}
+                      aria-valuemax={100}
+                      aria-valuenow={Math.round(rate * 10) / 10}
+                      aria-valuetext={`${rate.toFixed(1)} %, threshold ${item.failure_threshold_percent} %`}
+                    >
+                      <span className={over ? "gauge-fill over" : "gauge-fill"} style={{ width: `${Math.min(100, rate)}%` }} />
+                      <span className="gauge-threshold" style={{ left: `${Math.min(100, item.failure_threshold_percent)}%` }} />
+                    </span>
+                  </span>
+                  <span className={over ? "error" : "muted"} data-testid="dashboard-rollout-failures">
+                    {rate.toFixed(1)} % failed of {item.failure_threshold_percent} % allowed
+                  </span>
+                </span>
+              </span>
+            </button>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
