@@ -184,6 +184,9 @@ describe("rollout plan validation", () => {
       "The first slice holds only 4 devices: with 20 verdicts needed, no failure there can pause the rollout.",
     );
     expect(strategyNotes(draft({ minDevices: "3" }), ctx, preview(40)).minDevices).toBe("Failures pause the rollout only once 3 devices have a verdict.");
+    expect(strategyNotes(draft({ minDevices: "2" }), ctx, preview(2)).failureThreshold).toBe(
+      "With 2 devices in the first slice, one failure is 50.0 % (above 10 %): once 2 devices have a verdict, a single failure pauses the rollout.",
+    );
   });
 
   it("previews without the parts that have problems, so the counts stay useful while typing", () => {

@@ -144,11 +144,14 @@ export function strategyNotes(d: Draft, ctx: Context, preview: PlanPreview | und
   else if (pkg && rb && compareVersions(rb.version, pkg.version) >= 0)
     n.rollbackPackageId = `Rollback package ${rb.version} is not older than ${pkg.version}; is that intended?`;
   const t = Number(d.failureThreshold);
+  const minVerdicts = /^\d+$/.test(d.minDevices.trim()) ? Number(d.minDevices.trim()) : 0;
   if (preview && preview.scheduled > 0 && /^\d+$/.test(d.failureThreshold.trim())) {
     const onePercent = 100 / preview.scheduled;
     if (t === 0) n.failureThreshold = "Threshold 0 %: the first failure pauses the rollout.";
     else if (onePercent > t)
-      n.failureThreshold = `With ${preview.scheduled} device${preview.scheduled === 1 ? "" : "s"} in the first slice, one failure is ${onePercent.toFixed(1)} % (above ${t} %): the first failure pauses the rollout.`;
+      n.failureThreshold = `With ${preview.scheduled} device${preview.scheduled === 1 ? "" : "s"} in the first slice, one failure is ${onePercent.toFixed(1)} % (above ${t} %): ${
+        minVerdicts > 1 ? `once ${minVerdicts} devices have a verdict, a single failure pauses the rollout.` : "the first failure pauses the rollout."
+      }`;
   }
   if (d.strategy === "all_at_once")
     n.strategy = "All at once: every eligible device gets the update now; the threshold can still pause it.";
