@@ -387,7 +387,7 @@ pub enum RolloutCommand {
         #[arg(long)]
         allow_downgrade: bool,
         #[command(flatten)]
-        plan: PlanArgs,
+        plan: Box<PlanArgs>,
     },
     /// The tenant's rollouts, newest first.
     List,
