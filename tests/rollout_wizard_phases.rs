@@ -2,8 +2,8 @@
 //! real airliftd (eight temp-sensors of profile `lab`, firmware 2.0.0): from the 1 → 10 → 50 →
 //! 100 % preset down to three phases, a refused plan explained next to its phase, a start two
 //! days ahead, a maintenance window in Europe/Berlin and retries; the review shows the plan as
-//! a timeline with the server's device counts, and the rollout the server then holds has every
-//! one of those choices.
+//! a timeline with the server's device counts (every step fits the window's smallest size), and
+//! the rollout the server then holds has every one of those choices.
 
 mod support;
 
@@ -108,6 +108,12 @@ async fn the_wizard_creates_a_phased_scheduled_rollout_with_a_window_and_retries
     assert_eq!(text_of(&client, "[data-testid=phase-2-devices]").await, "4");
     assert_eq!(text_of(&client, "[data-testid=phase-3-devices]").await, "8");
     support::screenshot(&client, "rollout-wizard-phases-editor").await;
+    // At the window's smallest size (tauri.conf.json) the phases still fit: nothing scrolls
+    // sideways.
+    ui::resize_inner(&client, 900, 640).await;
+    let problems = ui::layout_problems(&client).await;
+    assert!(problems.is_empty(), "phases at 900 × 640: {problems:?}");
+    ui::resize_inner(&client, 1200, 780).await;
     ui::click_button(&client, "Next: schedule").await;
 
     // 3. Schedule: two days ahead at noon here, a weeknight window in Berlin, retries.
@@ -136,6 +142,10 @@ async fn the_wizard_creates_a_phased_scheduled_rollout_with_a_window_and_retries
     })
     .await;
     support::screenshot(&client, "rollout-wizard-schedule").await;
+    ui::resize_inner(&client, 900, 640).await;
+    let problems = ui::layout_problems(&client).await;
+    assert!(problems.is_empty(), "schedule at 900 × 640: {problems:?}");
+    ui::resize_inner(&client, 1200, 780).await;
     ui::click_button(&client, "Next: review").await;
 
     // 4. The review: the plan as a timeline, with the server's counts.
@@ -171,6 +181,9 @@ async fn the_wizard_creates_a_phased_scheduled_rollout_with_a_window_and_retries
         "{threshold}"
     );
     support::screenshot(&client, "rollout-wizard-phases").await;
+    ui::resize_inner(&client, 900, 640).await;
+    let problems = ui::layout_problems(&client).await;
+    assert!(problems.is_empty(), "the plan at 900 × 640: {problems:?}");
     let button = text_of(&client, "[data-testid=start-rollout]").await;
     assert_eq!(button, "Schedule rollout on 2 devices");
     ui::click(&client, "[data-testid=start-rollout]").await;
