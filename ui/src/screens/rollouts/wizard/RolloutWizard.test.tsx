@@ -434,5 +434,36 @@ describe("rollout wizard", () => {
       },
     });
     vi.useRealTimers();
+    // A walk through every step: more than the default 5 s on a busy machine.
+  }, 30_000);
+
+  it("shows the server's refusal of the plan on the step where it was made, before anything starts", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "connections_list") return connections;
+      if (cmd === "catalog_cached" || cmd === "catalog_refresh") return catalog({ packages: [pkg({ id: "new" })] });
+      if (cmd === "rollout_targets") return [{ id: "sensors", name: "temp-sensor-v2", device_type: "temp-sensor" }];
+      if (cmd === "rollout_preview") {
+        const plan = (args as { plan: RolloutPlan }).plan;
+        if (plan.maintenance_window)
+          throw { code: "INVALID_ARGUMENT", message: 'maintenance_window.timezone must be an IANA time zone name such as Europe/Berlin, got "Mars/Olympus"' };
+        return { eligible: 40, scheduled: 4, skipped: 0, skipped_by_reason: [], skipped_examples: [], canary_percent: 10, would_downgrade: 0, conflicting_rollout_id: null, phase_sizes: null, window_opens_at: null };
+      }
+      return null;
+    });
+    renderApp(<RolloutWizard onStarted={() => {}} onCancel={() => {}} />);
+    await screen.findByRole("option", { name: /temp-sensor-v2/ });
+    await screen.findByRole("option", { name: /temp-sensor 2.0.0/ });
+    fireEvent.change(screen.getByLabelText("Package"), { target: { value: "new" } });
+    fireEvent.change(screen.getByLabelText("Target profile"), { target: { value: "sensors" } });
+    await screen.findByTestId("eligible-count");
+    fireEvent.click(screen.getByRole("button", { name: "Next: strategy" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Next: schedule" }));
+    await screen.findByRole("heading", { name: "Schedule" });
+    fireEvent.click(screen.getByTestId("window-on"));
+    expect(await screen.findByText(/maintenance_window.timezone must be an IANA time zone name/)).toBeInTheDocument();
+    expect(screen.getByText(/The server would not take this plan/)).toBeInTheDocument();
+    expect(calls.some((c) => c.cmd === "rollout_start")).toBe(false);
   });
 });

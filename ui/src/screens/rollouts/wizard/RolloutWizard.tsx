@@ -196,6 +196,10 @@ export function RolloutWizard({
             preview={previewData}
           />
         )}
+        {/* A rule the checks above missed: the server's own sentence, before Start is pressed. */}
+        {step > 0 && preview.error && (
+          <ErrorLine error={preview.error as unknown as AppError} context="The server would not take this plan" />
+        )}
         {step === LAST && hasProblems(scheduling) && (
           <p className="field-error" role="alert" data-testid="review-problem">
             {Object.values(scheduling).find(Boolean)} Go back to the schedule to change it.
