@@ -211,6 +211,7 @@ async fn wizard(
         t.starts_with("Starts with")
     })
     .await;
+    ui::click_button(client, "Next: schedule").await;
     ui::click_button(client, "Next: review").await;
 }
 

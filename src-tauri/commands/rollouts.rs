@@ -251,6 +251,14 @@ fn request(plan: &RolloutPlan) -> Result<CreateRollout, DeskError> {
         strategy: Some(strategy),
         batch_percent: if rolling { plan.batch_percent } else { None },
         allow_downgrade: plan.allow_downgrade,
+        phases: plan
+            .phases
+            .as_ref()
+            .map(|p| p.iter().copied().map(Into::into).collect()),
+        min_devices: plan.min_devices,
+        start_at: plan.start_at.clone().filter(|s| !s.trim().is_empty()),
+        maintenance_window: plan.maintenance_window.clone().map(Into::into),
+        retry: plan.retry.map(Into::into),
         ..CreateRollout::default()
     })
 }
@@ -338,5 +346,69 @@ fn empty_list() -> RolloutList {
         fresh: false,
         synced_at_ms: None,
         offline_reason: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phased_plan_with_a_schedule_reaches_the_request_whole() {
+        // The wizard's JSON, field for field as ui/src/bindings/RolloutPlan.ts spells it.
+        let plan: RolloutPlan = serde_json::from_value(serde_json::json!({
+            "package_id": "pkg_2", "target_profile_id": "prof_lab", "strategy": "canary",
+            "canary_percent": 25, "failure_threshold_percent": 20, "rollback_package_id": "",
+            "batch_percent": null, "force": false, "allow_downgrade": false,
+            "phases": [{"percent": 25, "soak_seconds": 3600, "min_success_percent": 95},
+                       {"percent": 100, "soak_seconds": 0, "min_success_percent": 0}],
+            "min_devices": 2, "start_at": "2026-12-24T01:00:00Z",
+            "maintenance_window": {"timezone": "Europe/Berlin", "days": ["mon", "fri"],
+                                   "start": "22:00", "end": "04:00"},
+            "retry": {"max_attempts": 4, "backoff_seconds": 120}
+        }))
+        .expect("the wizard's plan");
+        let req = request(&plan).expect("a request");
+        let phases = req.phases.expect("phases");
+        assert_eq!(
+            (
+                phases[0].percent,
+                phases[0].soak_seconds,
+                phases[0].min_success_percent
+            ),
+            (25, 3600, 95)
+        );
+        assert_eq!(phases.len(), 2);
+        assert_eq!(req.canary_percent, Some(25));
+        assert_eq!(req.min_devices, Some(2));
+        assert_eq!(req.start_at.as_deref(), Some("2026-12-24T01:00:00Z"));
+        let window = req.maintenance_window.expect("window");
+        assert_eq!(window.timezone, "Europe/Berlin");
+        assert_eq!(window.days, ["mon", "fri"]);
+        let retry = req.retry.expect("retry");
+        assert_eq!((retry.max_attempts, retry.backoff_seconds), (4, 120));
+        assert_eq!(req.rollback_package_id, None, "an empty choice is none");
+    }
+
+    #[test]
+    fn a_plan_from_before_phases_still_reads_and_sends_none_of_them() {
+        let plan: RolloutPlan = serde_json::from_value(serde_json::json!({
+            "package_id": "pkg_2", "target_profile_id": "prof_lab", "strategy": "rolling",
+            "canary_percent": 20, "failure_threshold_percent": 10, "rollback_package_id": null,
+            "batch_percent": 20, "force": false
+        }))
+        .expect("an older plan");
+        let req = request(&plan).expect("a request");
+        assert!(req.phases.is_none() && req.maintenance_window.is_none() && req.retry.is_none());
+        assert_eq!((req.min_devices, req.start_at), (None, None));
+        assert_eq!(req.batch_percent, Some(20));
+        let bad = RolloutPlan {
+            strategy: "fast".into(),
+            ..plan
+        };
+        assert!(request(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("canary, rolling or all_at_once"));
     }
 }

@@ -257,6 +257,84 @@ pub struct RolloutPlan {
     /// Include devices that run a newer version (otherwise skipped as would_downgrade).
     #[serde(default)]
     pub allow_downgrade: bool,
+    /// A phased plan (with the canary strategy): it advances itself phase by phase.
+    #[serde(default)]
+    pub phases: Option<Vec<PlanPhase>>,
+    /// Verdicts needed before the failure threshold applies (null: from the first).
+    #[serde(default)]
+    pub min_devices: Option<u64>,
+    /// RFC 3339, in the future: the rollout waits, scheduled, until then (null: now).
+    #[serde(default)]
+    pub start_at: Option<String>,
+    /// Devices are told to start only inside this window.
+    #[serde(default)]
+    pub maintenance_window: Option<PlanWindow>,
+    /// Per-device retries with exponential backoff.
+    #[serde(default)]
+    pub retry: Option<PlanRetry>,
+}
+
+/// One phase of a phased plan (airlift-core `Phase`).
+#[derive(Debug, Clone, Copy, Deserialize, TS)]
+pub struct PlanPhase {
+    /// The slice once this phase is reached, in percent of the eligible devices.
+    pub percent: u32,
+    /// The wait after the slice's last verdict before the next phase.
+    pub soak_seconds: u64,
+    /// The share of the slice that must succeed to move on (the health gate).
+    pub min_success_percent: u32,
+}
+
+impl From<PlanPhase> for airlift_core::phases::Phase {
+    fn from(p: PlanPhase) -> Self {
+        airlift_core::phases::Phase {
+            percent: p.percent,
+            soak_seconds: p.soak_seconds,
+            min_success_percent: p.min_success_percent,
+        }
+    }
+}
+
+/// A maintenance window (airlift-core `MaintenanceWindow`).
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct PlanWindow {
+    /// IANA time zone name, e.g. Europe/Berlin.
+    pub timezone: String,
+    /// mon, tue, wed, thu, fri, sat, sun.
+    pub days: Vec<String>,
+    /// HH:MM local opening time.
+    pub start: String,
+    /// HH:MM local closing time (before start: the next morning).
+    pub end: String,
+}
+
+impl From<PlanWindow> for airlift_core::maintenance_window::MaintenanceWindow {
+    fn from(w: PlanWindow) -> Self {
+        airlift_core::maintenance_window::MaintenanceWindow {
+            timezone: w.timezone,
+            days: w.days,
+            start: w.start,
+            end: w.end,
+        }
+    }
+}
+
+/// Per-device retries (airlift-core `RetryPolicy`).
+#[derive(Debug, Clone, Copy, Deserialize, TS)]
+pub struct PlanRetry {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// The wait before the second attempt; it doubles for each further one.
+    pub backoff_seconds: u64,
+}
+
+impl From<PlanRetry> for airlift_core::retry_policy::RetryPolicy {
+    fn from(r: PlanRetry) -> Self {
+        airlift_core::retry_policy::RetryPolicy {
+            max_attempts: r.max_attempts,
+            backoff_seconds: r.backoff_seconds,
+        }
+    }
 }
 
 /// Why some devices of the profile are left out.
@@ -287,6 +365,10 @@ pub struct PlanPreview {
     /// An unfinished rollout that already targets some of these devices: starting this plan
     /// would be refused until it completes.
     pub conflicting_rollout_id: Option<String>,
+    /// A phased plan: the devices each phase's slice will hold (null without phases).
+    pub phase_sizes: Option<Vec<u64>>,
+    /// With a maintenance window: when it next opens (RFC 3339) from the start.
+    pub window_opens_at: Option<String>,
 }
 
 impl From<RolloutPreview> for PlanPreview {
@@ -322,6 +404,8 @@ impl From<RolloutPreview> for PlanPreview {
             canary_percent: p.canary_percent,
             would_downgrade,
             conflicting_rollout_id: p.conflicting_rollout_id,
+            phase_sizes: p.phase_sizes,
+            window_opens_at: p.window_opens_at,
         }
     }
 }

@@ -185,6 +185,7 @@ async fn fill_and_start(client: &Client, plan: &Plan<'_>) -> String {
         t.starts_with("Starts with")
     })
     .await;
+    ui::click_button(client, "Next: schedule").await;
     ui::click_button(client, "Next: review").await;
     let scheduled =
         super::wait_for_text(client, "[data-testid=review-scheduled]", ui::TIMEOUT, |t| {

@@ -357,7 +357,9 @@ pub enum WaitUntil {
 
 #[derive(Debug, Subcommand)]
 pub enum RolloutCommand {
-    /// Start a rollout of a package to a profile (or to listed devices).
+    /// Start a rollout of a package to a profile (or to listed devices); with --start-at it
+    /// waits, scheduled, until then.
+    #[command(visible_alias = "create")]
     Start {
         #[arg(long)]
         package: String,
@@ -391,6 +393,8 @@ pub enum RolloutCommand {
         /// Include devices running a newer version (skipped otherwise).
         #[arg(long)]
         allow_downgrade: bool,
+        #[command(flatten)]
+        plan: Box<PlanArgs>,
     },
     /// The tenant's rollouts, newest first.
     List,
@@ -433,6 +437,43 @@ pub enum RolloutCommand {
         #[arg(long)]
         device_timeout: Option<u64>,
     },
+}
+
+/// Phases, start time, maintenance window, retries and `min_devices` of a new rollout (spec,
+/// Milestone 2), as the app's wizard offers them.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// A phase of a self-advancing rollout: PERCENT[:SOAK[:MIN_SUCCESS]], e.g. 10:1h:95 (soak
+    /// 30m, 2h, 1h30m, 90s or 0; the health gate in percent, default 0). Repeat the flag for
+    /// each phase, strictly rising and ending at 100.
+    #[arg(long = "phase", value_name = "PERCENT[:SOAK[:MIN_SUCCESS]]")]
+    pub phases: Vec<String>,
+    /// The failure threshold applies only once this many devices have a verdict.
+    #[arg(long)]
+    pub min_devices: Option<u64>,
+    /// Start at this time (RFC 3339, e.g. 2026-12-24T02:00:00+01:00); until then the rollout
+    /// is scheduled and tells no device anything.
+    #[arg(long)]
+    pub start_at: Option<String>,
+    /// Maintenance window: the days it opens on, comma-separated (mon,tue,wed,thu,fri,sat,sun;
+    /// default every day).
+    #[arg(long, value_delimiter = ',', requires = "window_start")]
+    pub window_days: Vec<String>,
+    /// Maintenance window: opening time, HH:MM in --window-timezone.
+    #[arg(long, requires_all = ["window_end", "window_timezone"])]
+    pub window_start: Option<String>,
+    /// Maintenance window: closing time, HH:MM (before the opening time: the next morning).
+    #[arg(long, requires = "window_start")]
+    pub window_end: Option<String>,
+    /// Maintenance window: its IANA time zone, e.g. Europe/Berlin.
+    #[arg(long, requires = "window_start")]
+    pub window_timezone: Option<String>,
+    /// Retries: attempts per device in all, the first included (2 to 10).
+    #[arg(long, requires = "retry_backoff")]
+    pub retry_attempts: Option<u32>,
+    /// Retries: the wait before the second attempt (e.g. 5m); it doubles for each further one.
+    #[arg(long, requires = "retry_attempts")]
+    pub retry_backoff: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -200,3 +200,172 @@ fn text(world: &common::World, args: &[&str]) -> String {
     );
     stdout
 }
+
+/// `rollout start` (alias `create`) takes the wizard's plan: phases, a start time, a maintenance
+/// window, retries and `min_devices`; the server's rollout has them, and bad phases are refused
+/// with a sentence before or by the server, creating nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn rollout_start_takes_phases_a_start_time_a_window_and_retries() {
+    let data = support::tempdir();
+    let server = support::Server::start(data.path());
+    let admin = server.client("acme", "admin");
+    let token = server.token("acme", "release-manager");
+    let world = common::World::new(&server.base, &token);
+    world.signing_key("release", Some(&admin)).await;
+    let profile = admin
+        .create_profile(&CreateProfile {
+            name: "lab".into(),
+            device_type: "temp-sensor".into(),
+        })
+        .await
+        .unwrap();
+    let devices = (0..8)
+        .map(|i| CreateDevice {
+            name: format!("s{i}"),
+            profile_id: profile.profile_id.clone(),
+            device_type: "temp-sensor".into(),
+            firmware_version: "1.0.0".into(),
+        })
+        .collect();
+    admin
+        .create_devices_bulk(&BulkCreateDevices { devices })
+        .await
+        .unwrap();
+    let file = world.dir.path().join("fw.bin");
+    std::fs::write(&file, vec![5u8; 50_000]).unwrap();
+    let (code, out, err) = world.run(&[
+        "upload",
+        file.to_str().unwrap(),
+        "--name",
+        "fw",
+        "--version",
+        "2.0.0",
+        "--type",
+        "fw",
+        "--device-type",
+        "temp-sensor",
+        "--min-version",
+        "1.0.0",
+        "--key",
+        "release",
+    ]);
+    assert_eq!(code, 0, "{out} {err}");
+    let package_id = out["package"]["package"]["package_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let start_at = time::OffsetDateTime::now_utc() + time::Duration::days(2);
+    let start_at = start_at
+        .replace_nanosecond(0)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let base = [
+        "rollout",
+        "create",
+        "--package",
+        &package_id,
+        "--profile",
+        "lab",
+    ];
+
+    // Phases that fall back are refused by the server, naming the phase; nothing is created.
+    let mut falling = base.to_vec();
+    falling.extend(["--phase", "50", "--phase", "10", "--phase", "100"]);
+    let (code, out, _) = world.run(&falling);
+    assert_eq!(code, 4, "{out}");
+    assert_eq!(out["error"]["code"], "INVALID_ARGUMENT");
+    assert!(
+        out["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("rise strictly"),
+        "{out}"
+    );
+    // A phase the flag's syntax cannot read is a usage error before any request.
+    let mut unreadable = base.to_vec();
+    unreadable.extend(["--phase", "10:soon"]);
+    let (code, out, _) = world.run(&unreadable);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the soak is a duration"),
+        "{out}"
+    );
+    let listed = admin
+        .rollouts(&airlift_desk::client::ListParams::new(10, None))
+        .await
+        .unwrap();
+    assert!(listed.data.is_empty(), "nothing half-made: {listed:?}");
+
+    let mut good = base.to_vec();
+    good.extend([
+        "--phase",
+        "25:30m:90",
+        "--phase",
+        "50:1h:95",
+        "--phase",
+        "100",
+        "--failure-threshold-percent",
+        "20",
+        "--min-devices",
+        "3",
+        "--start-at",
+        &start_at,
+        "--window-days",
+        "mon,tue,sat",
+        "--window-start",
+        "22:00",
+        "--window-end",
+        "04:00",
+        "--window-timezone",
+        "Europe/Berlin",
+        "--retry-attempts",
+        "3",
+        "--retry-backoff",
+        "5m",
+    ]);
+    let (code, out, err) = world.run(&good);
+    assert_eq!(code, 0, "{out} {err}");
+    let id = out["rollout"]["rollout_id"].as_str().unwrap().to_owned();
+    let r = admin.rollout(&id).await.unwrap().summary;
+    assert_eq!(r.status.as_str(), "scheduled");
+    assert_eq!(r.canary_percent, 25, "the first phase's slice");
+    let phases: Vec<(u32, u64, u32)> = r
+        .phases
+        .as_ref()
+        .expect("phases")
+        .iter()
+        .map(|p| (p.percent, p.soak_seconds, p.min_success_percent))
+        .collect();
+    assert_eq!(phases, [(25, 1800, 90), (50, 3600, 95), (100, 0, 0)]);
+    assert_eq!(r.min_devices, 3);
+    assert_eq!(r.start_at.as_deref(), Some(start_at.as_str()));
+    let window = r.maintenance_window.expect("window");
+    assert_eq!(window.timezone, "Europe/Berlin");
+    assert_eq!(window.days, ["mon", "tue", "sat"]);
+    assert_eq!(
+        (window.start.as_str(), window.end.as_str()),
+        ("22:00", "04:00")
+    );
+    let retry = r.retry.expect("retry");
+    assert_eq!((retry.max_attempts, retry.backoff_seconds), (3, 300));
+
+    // In words: the plan reads back from `rollout status`.
+    let status = text(&world, &["rollout", "status", &id]);
+    assert!(
+        status.contains("phases: 25% (soak 1800s, gate 90%) -> 50% (soak 3600s, gate 95%) -> 100%"),
+        "{status}"
+    );
+    assert!(
+        status.contains("window: mon,tue,sat 22:00-04:00 Europe/Berlin"),
+        "{status}"
+    );
+    assert!(status.contains("retries: 3 attempts"), "{status}");
+    assert!(
+        status.contains(&format!("starts at {start_at}")),
+        "{status}"
+    );
+}

@@ -76,3 +76,52 @@ async fn a_bad_window_is_refused_naming_the_field() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_scheduled_rollout_previews_the_window_opening_after_its_start() {
+    let f = fleet(1, &[]).await;
+    let now = time::OffsetDateTime::now_utc();
+    let start = (now + time::Duration::days(3))
+        .replace_nanosecond(0)
+        .unwrap();
+    let rfc = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let parse = |v: &Value| {
+        time::OffsetDateTime::parse(
+            v.as_str()
+                .unwrap_or_else(|| panic!("no window_opens_at: {v}")),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+    };
+    let body = |start_at: Option<String>| {
+        let mut b = json!({"package_id": f.pkg, "target_profile_id": f.profile,
+            "canary_percent": 100, "failure_threshold_percent": 50,
+            "maintenance_window": closed_window()});
+        if let Some(s) = start_at {
+            b["start_at"] = json!(s);
+        }
+        b
+    };
+    let now_preview =
+        f.rm.post("/api/v1/ota/rollouts/preview", body(None))
+            .await
+            .expect(200);
+    let from_now = parse(&now_preview["window_opens_at"]);
+    assert!(
+        from_now < now + time::Duration::days(1),
+        "a daily window opens within a day: {now_preview}"
+    );
+    let scheduled =
+        f.rm.post("/api/v1/ota/rollouts/preview", body(Some(rfc(start))))
+            .await
+            .expect(200);
+    let opens = parse(&scheduled["window_opens_at"]);
+    assert!(
+        opens >= start && opens < start + time::Duration::days(1),
+        "the first opening at or after the start ({start}): {scheduled}"
+    );
+    assert_eq!(opens.minute(), 0);
+}

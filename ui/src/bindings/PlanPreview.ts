@@ -22,4 +22,12 @@ would_downgrade: number,
  * An unfinished rollout that already targets some of these devices: starting this plan
  * would be refused until it completes.
  */
-conflicting_rollout_id: string | null, };
+conflicting_rollout_id: string | null, 
+/**
+ * A phased plan: the devices each phase's slice will hold (null without phases).
+ */
+phase_sizes: Array<number> | null, 
+/**
+ * With a maintenance window: when it next opens (RFC 3339) from the start.
+ */
+window_opens_at: string | null, };

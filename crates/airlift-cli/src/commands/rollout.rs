@@ -1,4 +1,5 @@
-//! `rollout start | list | status | wait | pause | resume | advance | rollback | retry-failed`.
+//! `rollout start | list | status | wait | pause | resume | advance | rollback | retry-failed`
+//! (`start`'s phases, schedule, window and retries: `rollout_plan.rs`).
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -89,9 +90,59 @@ fn summary_lines(s: &RolloutSummary) -> Vec<String> {
     if let Some(old) = &s.retry_of {
         lines.push(format!("retries the failed devices of rollout {old}"));
     }
+    lines.extend(plan_lines(s));
     lines.push(format!("devices: {}", counters(&s.counters)));
     if let Some(back) = &s.rollback_counters {
         lines.push(format!("rollback: {}", counters(back)));
+    }
+    lines
+}
+
+/// The plan's phases, start time, window, retries and `min_devices`, where set.
+fn plan_lines(s: &RolloutSummary) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(at) = &s.start_at {
+        lines.push(format!("starts at {at}"));
+    }
+    if let Some(phases) = &s.phases {
+        let steps: Vec<String> = phases
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}% (soak {}s, gate {}%)",
+                    p.percent, p.soak_seconds, p.min_success_percent
+                )
+            })
+            .collect();
+        let current = s.current_phase.map_or(String::new(), |c| {
+            format!("; in phase {} of {}", c + 1, phases.len())
+        });
+        let next = s
+            .next_advance_at
+            .as_deref()
+            .map_or(String::new(), |at| format!(", next advance at {at}"));
+        lines.push(format!("phases: {}{current}{next}", steps.join(" -> ")));
+    }
+    if let Some(w) = &s.maintenance_window {
+        lines.push(format!(
+            "window: {} {}-{} {}",
+            w.days.join(","),
+            w.start,
+            w.end,
+            w.timezone
+        ));
+    }
+    if let Some(r) = &s.retry {
+        lines.push(format!(
+            "retries: {} attempts, first backoff {}s (doubling)",
+            r.max_attempts, r.backoff_seconds
+        ));
+    }
+    if s.min_devices > 0 {
+        lines.push(format!(
+            "failure threshold applies after {} verdicts",
+            s.min_devices
+        ));
     }
     lines
 }
@@ -158,12 +209,13 @@ pub async fn run(out: Output, ctx: &Context, cmd: &RolloutCommand) -> Result<u8,
             device_timeout,
             force,
             allow_downgrade,
+            plan,
         } => {
             let target_profile_id = match profile {
                 Some(p) => Some(profile::resolve(ctx, p).await?.profile_id),
                 None => None,
             };
-            let req = CreateRollout {
+            let mut req = CreateRollout {
                 package_id: package.clone(),
                 target_profile_id,
                 device_ids: (!device.is_empty()).then(|| device.clone()),
@@ -182,6 +234,7 @@ pub async fn run(out: Output, ctx: &Context, cmd: &RolloutCommand) -> Result<u8,
                 allow_downgrade: *allow_downgrade,
                 ..CreateRollout::default()
             };
+            super::rollout_plan::apply(plan, &mut req)?;
             let creating = ctx.creating("rollout", &req)?;
             ops::rollouts::start(session(&creating, &cache()?, ctx), &req)
                 .await?

@@ -67,10 +67,16 @@ pub fn conflict(
     tx.first_targeted(tenant, targets, &FINISHED)
 }
 
-/// When the request's maintenance window next opens, from `now_unix` (RFC 3339).
+/// When the request's maintenance window next opens (RFC 3339): from its `start_at` when it is
+/// scheduled (nobody is told before then, so an opening before it does not count), else from
+/// `now_unix`.
 fn window_opens_at(req: &RolloutRequest, now_unix: i64) -> Option<String> {
     let window = req.maintenance_window.as_ref()?.check().ok()?;
-    let at = window.next_open(now_unix)?;
+    let from = req
+        .start_at
+        .as_ref()
+        .map_or(now_unix, |s| s.unix.max(now_unix));
+    let at = window.next_open(from)?;
     let t = time::OffsetDateTime::from_unix_timestamp(at).ok()?;
     t.format(&time::format_description::well_known::Rfc3339)
         .ok()

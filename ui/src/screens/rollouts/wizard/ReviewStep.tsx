@@ -2,17 +2,21 @@ import type { PackageSummary } from "../../../bindings/PackageSummary";
 import type { PlanPreview } from "../../../bindings/PlanPreview";
 import type { TargetProfile } from "../../../bindings/TargetProfile";
 import type { Draft } from "./plan";
+import { PlanTimeline } from "./PlanTimeline";
+import { planTimeline } from "./timeline";
 
-const STRATEGY_TEXT = { canary: "Canary", rolling: "Rolling batches", all_at_once: "All at once" } as const;
+const STRATEGY_TEXT = { canary: "Canary", phased: "Phases", rolling: "Rolling batches", all_at_once: "All at once" } as const;
 
-/** Step 3: exactly what starting will do, in the server's numbers. */
+/** Step 4: exactly what starting will do, in the server's numbers. */
 export function ReviewStep({
   draft,
   pkg,
   rollback,
   profile,
   preview,
+  nowMs,
 }: {
+  nowMs: number;
   draft: Draft;
   pkg: PackageSummary | undefined;
   rollback: PackageSummary | undefined;
@@ -30,7 +34,7 @@ export function ReviewStep({
           </div>
           <div>
             <span className="big">{waiting}</span>
-            <span>wait for an advance{draft.strategy === "rolling" ? " (next batches)" : ""}</span>
+            <span>wait for {draft.strategy === "phased" ? "the next phases" : `an advance${draft.strategy === "rolling" ? " (next batches)" : ""}`}</span>
           </div>
           <div>
             <span className="big">{preview.skipped}</span>
@@ -50,10 +54,14 @@ export function ReviewStep({
           {STRATEGY_TEXT[draft.strategy]}
           {draft.strategy === "canary" && `, ${draft.canaryPercent} % first`}
           {draft.strategy === "rolling" && `, ${draft.batchPercent} % per batch`}
+          {draft.strategy === "phased" && `, ${draft.phases.map((p) => `${p.percent.trim()} %`).join(" → ")}`}
           {draft.force && ", forced re-install"}
         </dd>
         <dt>Auto-pause</dt>
-        <dd>when more than {draft.failureThreshold} % of the slice fails</dd>
+        <dd>
+          when more than {draft.failureThreshold} % of the slice fails
+          {Number(draft.minDevices) > 0 && `, once ${draft.minDevices.trim()} devices have a verdict`}
+        </dd>
         <dt>Rollback</dt>
         <dd>{rollback ? `to ${rollback.version}` : "none (Rollback would only withdraw pending commands)"}</dd>
         {preview && preview.skipped_by_reason.length > 0 && (
@@ -63,6 +71,7 @@ export function ReviewStep({
           </>
         )}
       </dl>
+      <PlanTimeline timeline={planTimeline(draft, preview, rollback, pkg, nowMs)} />
     </div>
   );
 }

@@ -4,9 +4,13 @@ import { afterEach, vi } from "vitest";
 import { catalog, connections, pkg } from "../../../test/fixtures";
 import { renderApp } from "../../../test/render";
 import { leaveThen, useRoute } from "../../../lib/route";
+import type { RolloutPlan } from "../../../bindings/RolloutPlan";
 import { RolloutWizard } from "./RolloutWizard";
 
-afterEach(() => clearMocks());
+afterEach(() => {
+  clearMocks();
+  vi.useRealTimers();
+});
 
 function backend(calls: { cmd: string; args: unknown }[]) {
   mockIPC((cmd, args) => {
@@ -73,7 +77,8 @@ describe("rollout wizard", () => {
     expect(await screen.findByTestId("strategy-count")).toHaveTextContent("Starts with 4 of 40 eligible devices.");
     // 4 devices: one failure is 25 %, above the 10 % threshold.
     expect(screen.getByText(/one failure is 25.0 % \(above 10 %\): the first failure pauses the rollout/)).toBeInTheDocument();
-    fireEvent.click(screen.getByRole("button", { name: "Next: review" }));
+    fireEvent.click(screen.getByRole("button", { name: "Next: schedule" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Next: review" }));
 
     expect(await screen.findByTestId("review-scheduled")).toHaveTextContent("4");
     fireEvent.click(screen.getByTestId("start-rollout"));
@@ -89,6 +94,11 @@ describe("rollout wizard", () => {
         batch_percent: null,
         force: false,
         allow_downgrade: false,
+        phases: null,
+        min_devices: null,
+        start_at: null,
+        maintenance_window: null,
+        retry: null,
       },
     });
   });
@@ -152,6 +162,7 @@ describe("rollout wizard", () => {
     await waitFor(() => expect(screen.getByTestId("eligible-count")).toHaveTextContent("258"));
     expect(screen.getByTestId("downgrade-warning")).toHaveTextContent("215 devices run a newer version than 2.0.0. They are included and will be taken back to 2.0.0.");
     fireEvent.click(screen.getByRole("button", { name: "Next: strategy" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Next: schedule" }));
     fireEvent.click(await screen.findByRole("button", { name: "Next: review" }));
     fireEvent.click(await screen.findByTestId("start-rollout"));
     await waitFor(() => expect(calls.some((c) => c.cmd === "rollout_start")).toBe(true));
@@ -202,6 +213,7 @@ describe("rollout wizard", () => {
     fireEvent.change(screen.getByLabelText("Target profile"), { target: { value: "sensors" } });
     await screen.findByTestId("eligible-count");
     fireEvent.click(screen.getByRole("button", { name: "Next: strategy" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Next: schedule" }));
     fireEvent.click(await screen.findByRole("button", { name: "Next: review" }));
     fireEvent.click(await screen.findByTestId("start-rollout"));
     expect(await screen.findByTestId("start-error")).toHaveTextContent("rollout rol_8 is still unfinished on 4 of these devices FAILED_PRECONDITION");
@@ -233,7 +245,8 @@ describe("rollout wizard", () => {
     await screen.findByTestId("eligible-count");
     fireEvent.click(screen.getByRole("button", { name: "Next: strategy" }));
     fireEvent.click(await screen.findByLabelText(/All at once/));
-    fireEvent.click(screen.getByRole("button", { name: "Next: review" }));
+    fireEvent.click(screen.getByRole("button", { name: "Next: schedule" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Next: review" }));
     await waitFor(() => expect(screen.getByTestId("review-scheduled")).toHaveTextContent("258"));
     fireEvent.click(screen.getByTestId("start-rollout"));
     const dialog = await screen.findByTestId("all-at-once-dialog");
@@ -310,5 +323,147 @@ describe("rollout wizard", () => {
     act(() => leaveThen(() => (leftTo = "devices")));
     expect(leftTo).toBe("devices");
     expect(screen.queryByRole("dialog")).toBeNull();
+  });
+
+  it("edits phases from a preset, checks them in words, schedules a window and retries, and starts what the review shows", async () => {
+    // A fixed "now" (the clock only, timers stay real): the window opens the next night.
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date("2026-12-07T12:00:00Z") });
+    const calls: { cmd: string; args: unknown }[] = [];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "connections_list") return connections;
+      if (cmd === "catalog_cached" || cmd === "catalog_refresh") return catalog({ packages: [pkg({ id: "new", version: "2.0.0" }), pkg({ id: "old", version: "1.4.2" })] });
+      if (cmd === "rollout_targets") return [{ id: "sensors", name: "temp-sensor-v2", device_type: "temp-sensor" }];
+      if (cmd === "rollout_preview") {
+        const plan = (args as { plan: RolloutPlan }).plan;
+        return {
+          eligible: 40,
+          scheduled: Math.ceil((plan.canary_percent * 40) / 100),
+          skipped: 0,
+          skipped_by_reason: [],
+          skipped_examples: [],
+          canary_percent: plan.canary_percent,
+          would_downgrade: 0,
+          conflicting_rollout_id: null,
+          phase_sizes: plan.phases?.map((p) => Math.ceil((p.percent * 40) / 100)) ?? null,
+          window_opens_at: plan.maintenance_window ? "2026-12-08T01:00:00Z" : null,
+        };
+      }
+      if (cmd === "rollout_start") return { id: "rol_9", scheduled: 2, eligible: 40 };
+      return null;
+    });
+    const started = vi.fn();
+    renderApp(<RolloutWizard onStarted={started} onCancel={() => {}} />);
+    await screen.findByRole("option", { name: /temp-sensor-v2/ });
+    await screen.findByRole("option", { name: /temp-sensor 2.0.0/ });
+    fireEvent.change(screen.getByLabelText("Package"), { target: { value: "new" } });
+    fireEvent.change(screen.getByLabelText("Target profile"), { target: { value: "sensors" } });
+    await screen.findByTestId("eligible-count");
+    fireEvent.click(screen.getByRole("button", { name: "Next: strategy" }));
+
+    // Phases: the 1 → 10 → 50 → 100 % preset, with the server's devices per phase.
+    fireEvent.click(await screen.findByLabelText(/Phases/));
+    const editor = await screen.findByTestId("phases-editor");
+    expect(within(editor).getByLabelText(/1 % → 10 % → 50 % → 100 %/)).toBeChecked();
+    await waitFor(() => expect(screen.getByTestId("phase-4-devices")).toHaveTextContent("40"));
+    expect(screen.getByTestId("phase-1-devices")).toHaveTextContent("1");
+
+    // Down to three phases: drop the 1 % one, move things around, and read what is wrong.
+    fireEvent.click(screen.getByRole("button", { name: "Remove phase 1" }));
+    expect(within(editor).getByLabelText(/^Custom/)).toBeChecked();
+    fireEvent.click(screen.getByRole("button", { name: "Move phase 2 up" }));
+    expect(screen.getByLabelText("Phase 2 slice")).toHaveValue("10");
+    expect(screen.getByText("Phase 2 must cover more than phase 1's 50 %: each phase widens the rollout (move it up, or raise it).")).toBeInTheDocument();
+    expect(screen.getByLabelText("Phase 2 slice")).toHaveAttribute("aria-invalid", "true");
+    fireEvent.click(screen.getByRole("button", { name: "Move phase 1 down" }));
+    fireEvent.change(screen.getByLabelText("Phase 1 slice"), { target: { value: "5" } });
+    fireEvent.change(screen.getByLabelText("Phase 2 soak time"), { target: { value: "-1h" } });
+    expect(screen.getByText("A soak time cannot be negative; use 0 to move on as soon as the gate is met.")).toBeInTheDocument();
+    fireEvent.click(screen.getByRole("button", { name: "Next: schedule" }));
+    expect(screen.getByRole("heading", { name: "Strategy" })).toBeInTheDocument();
+    fireEvent.change(screen.getByLabelText("Phase 2 soak time"), { target: { value: "2h" } });
+    fireEvent.change(screen.getByLabelText("Phase 2 health gate"), { target: { value: "90" } });
+    fireEvent.change(screen.getByLabelText("Threshold waits for"), { target: { value: "3" } });
+    await waitFor(() => expect(screen.getByTestId("phase-1-devices")).toHaveTextContent("2"));
+    fireEvent.click(screen.getByRole("button", { name: "Next: schedule" }));
+
+    // Schedule: a window on two nights in a chosen zone, and retries.
+    await screen.findByRole("heading", { name: "Schedule" });
+    fireEvent.click(screen.getByTestId("window-on"));
+    for (const day of ["mon", "tue", "wed", "thu", "fri"]) fireEvent.click(screen.getByTestId(`day-${day}`));
+    fireEvent.click(screen.getByRole("button", { name: "Next: review" }));
+    expect(screen.getByText("Tick at least one day the window opens on.")).toBeInTheDocument();
+    fireEvent.click(screen.getByTestId("day-sat"));
+    fireEvent.click(screen.getByTestId("day-sun"));
+    fireEvent.change(screen.getByLabelText("Opens (HH:MM)"), { target: { value: "22:00" } });
+    fireEvent.change(screen.getByLabelText("Closes (HH:MM)"), { target: { value: "04:00" } });
+    expect(screen.getByText("Before the opening time: the window closes the next morning.")).toBeInTheDocument();
+    fireEvent.change(screen.getByLabelText("Time zone"), { target: { value: "Europe/Berlin" } });
+    expect(await screen.findByTestId("window-opens")).toHaveTextContent("Next opening: Tue 8 Dec 2026, 02:00 (Europe/Berlin");
+    fireEvent.click(screen.getByTestId("retry-on"));
+    fireEvent.change(screen.getByLabelText("Attempts in all"), { target: { value: "3" } });
+    fireEvent.change(screen.getByLabelText("First wait (doubles each time)"), { target: { value: "10m" } });
+    expect(screen.getByTestId("retry-note")).toHaveTextContent("A failed device is told again after 10 min, then 20 min");
+    fireEvent.click(screen.getByRole("button", { name: "Next: review" }));
+
+    // The review: the plan as a timeline, in the server's numbers.
+    const timeline = await screen.findByTestId("plan-timeline");
+    expect(within(timeline).getByTestId("timeline-step-1")).toHaveTextContent("Phase 1 · 5 %");
+    expect(within(timeline).getByTestId("timeline-devices-1")).toHaveTextContent("2 devices");
+    expect(within(timeline).getByTestId("timeline-devices-2")).toHaveTextContent("20 devices (+18)");
+    expect(within(timeline).getByTestId("timeline-devices-3")).toHaveTextContent("40 devices (+20)");
+    expect(within(timeline).getByTestId("timeline-step-1")).toHaveTextContent("when the window opens");
+    expect(within(timeline).getByTestId("timeline-window")).toHaveTextContent("Sat, Sun, 22:00–04:00 (closes the next morning) Europe/Berlin");
+    expect(within(timeline).getByTestId("timeline-retries")).toHaveTextContent("Up to 3 attempts per device");
+    expect(within(timeline).getByTestId("timeline-threshold")).toHaveTextContent("more than 10 % of the slice has failed, once 3 devices have a verdict");
+    fireEvent.click(screen.getByTestId("start-rollout"));
+    await waitFor(() => expect(started).toHaveBeenCalledWith("rol_9"));
+    expect(calls.find((c) => c.cmd === "rollout_start")?.args).toMatchObject({
+      plan: {
+        strategy: "canary",
+        canary_percent: 5,
+        min_devices: 3,
+        start_at: null,
+        phases: [
+          { percent: 5, soak_seconds: 3600, min_success_percent: 95 },
+          { percent: 50, soak_seconds: 7200, min_success_percent: 90 },
+          { percent: 100, soak_seconds: 3600, min_success_percent: 95 },
+        ],
+        maintenance_window: { timezone: "Europe/Berlin", days: ["sat", "sun"], start: "22:00", end: "04:00" },
+        retry: { max_attempts: 3, backoff_seconds: 600 },
+      },
+    });
+    vi.useRealTimers();
+    // A walk through every step: more than the default 5 s on a busy machine.
+  }, 30_000);
+
+  it("shows the server's refusal of the plan on the step where it was made, before anything starts", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "connections_list") return connections;
+      if (cmd === "catalog_cached" || cmd === "catalog_refresh") return catalog({ packages: [pkg({ id: "new" })] });
+      if (cmd === "rollout_targets") return [{ id: "sensors", name: "temp-sensor-v2", device_type: "temp-sensor" }];
+      if (cmd === "rollout_preview") {
+        const plan = (args as { plan: RolloutPlan }).plan;
+        if (plan.maintenance_window)
+          throw { code: "INVALID_ARGUMENT", message: 'maintenance_window.timezone must be an IANA time zone name such as Europe/Berlin, got "Mars/Olympus"' };
+        return { eligible: 40, scheduled: 4, skipped: 0, skipped_by_reason: [], skipped_examples: [], canary_percent: 10, would_downgrade: 0, conflicting_rollout_id: null, phase_sizes: null, window_opens_at: null };
+      }
+      return null;
+    });
+    renderApp(<RolloutWizard onStarted={() => {}} onCancel={() => {}} />);
+    await screen.findByRole("option", { name: /temp-sensor-v2/ });
+    await screen.findByRole("option", { name: /temp-sensor 2.0.0/ });
+    fireEvent.change(screen.getByLabelText("Package"), { target: { value: "new" } });
+    fireEvent.change(screen.getByLabelText("Target profile"), { target: { value: "sensors" } });
+    await screen.findByTestId("eligible-count");
+    fireEvent.click(screen.getByRole("button", { name: "Next: strategy" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Next: schedule" }));
+    await screen.findByRole("heading", { name: "Schedule" });
+    fireEvent.click(screen.getByTestId("window-on"));
+    expect(await screen.findByText(/maintenance_window.timezone must be an IANA time zone name/)).toBeInTheDocument();
+    expect(screen.getByText(/The server would not take this plan/)).toBeInTheDocument();
+    expect(calls.some((c) => c.cmd === "rollout_start")).toBe(false);
   });
 });

@@ -4,6 +4,7 @@ import * as ipc from "../../../ipc";
 import type { AppError } from "../../../ipc";
 import { useActiveConnection, useCatalog } from "../../../lib/queries";
 import { guardLeaving } from "../../../lib/route";
+import { useNow } from "../../../lib/useNow";
 import { Dialog } from "../Dialog";
 import { useTargets } from "../queries";
 import {
@@ -11,19 +12,25 @@ import {
   hasProblems,
   isDirty,
   needsAllAtOnceConfirmation,
+  previewPlan,
   previewProblem,
+  schedulingProblems,
   strategyNotes,
   strategyProblems,
   targetProblems,
   toPlan,
   type Draft,
 } from "./plan";
+import { phaseProblems } from "./phases";
 import { ReviewStep } from "./ReviewStep";
+import { ScheduleStep } from "./ScheduleStep";
 import { StrategyStep } from "./StrategyStep";
 import { TargetStep } from "./TargetStep";
 import { ErrorLine } from "../../../components/ErrorLine";
 
-const STEPS = ["Package and target", "Strategy", "Review and start"] as const;
+const STEPS = ["Package and target", "Strategy", "Schedule", "Review and start"] as const;
+const LAST = STEPS.length - 1;
+const NEXT_LABEL = ["Next: strategy", "Next: schedule", "Next: review"];
 
 /** Package → target profile → strategy → review → start. Nothing reaches the server but
  *  previews until the last button. */
@@ -50,15 +57,18 @@ export function RolloutWizard({
   const [draft, setDraft] = useState<Draft>(initial);
   const [tried, setTried] = useState(false);
   const set = (patch: Partial<Draft>) => setDraft((d) => ({ ...d, ...patch }));
+  // A start time must stay in the future while the person looks at it.
+  const nowMs = useNow(15_000);
 
   const packages = useMemo(() => catalog.data?.packages ?? [], [catalog.data]);
   const profiles = targets.data ?? [];
   const ctx = { packages, profiles };
   const target = targetProblems(draft, ctx);
   const strategy = strategyProblems(draft, ctx);
-  // Preview as soon as the target is sound; with the strategy's numbers once they are too.
-  const previewDraft = hasProblems(strategy) ? { ...draft, strategy: "canary" as const, canaryPercent: "100" } : draft;
-  const plan = hasProblems(target) ? null : toPlan(previewDraft);
+  const scheduling = schedulingProblems(draft, nowMs);
+  // Preview as soon as the target is sound; with the strategy's and the schedule's choices
+  // once they are sound too.
+  const plan = previewPlan(draft, ctx, nowMs);
   const preview = useQuery({
     queryKey: ["rollout-preview", active, plan],
     queryFn: () => ipc.rolloutPreview(plan!),
@@ -107,7 +117,7 @@ export function RolloutWizard({
   const startError = start.error as (AppError & { conflicting_rollout_id?: string }) | null;
   const conflictOnStart = startError?.conflicting_rollout_id ?? null;
 
-  const stepProblems = step === 0 ? target : step === 1 ? strategy : {};
+  const stepProblems = [target, strategy, scheduling, {}][step];
   const canContinue = !hasProblems(stepProblems) && !(step === 0 && (blocking || !previewData));
   const next = () => {
     setTried(true);
@@ -119,6 +129,14 @@ export function RolloutWizard({
   // Problems show once the person tried to go on, or once the field was touched (non-empty).
   const shown = (p: typeof target) =>
     Object.fromEntries(Object.entries(p).filter(([k]) => tried || (draft as unknown as Record<string, unknown>)[k] !== "")) as typeof target;
+  // A phase's empty field is explained once the person tried to go on, like the others.
+  const phases = phaseProblems(draft.phases);
+  const shownPhases = {
+    list: phases.list,
+    rows: phases.rows.map((r, i) =>
+      Object.fromEntries(Object.entries(r).filter(([k]) => tried || draft.phases[i][k as "percent"].trim() !== "")),
+    ),
+  };
 
   return (
     <div className="wizard rollout-wizard">
@@ -135,7 +153,7 @@ export function RolloutWizard({
         noValidate
         onSubmit={(e) => {
           e.preventDefault();
-          if (step < 2) next();
+          if (step < LAST) next();
           else if (blocking) return;
           else if (needsAllAtOnceConfirmation(draft, previewData)) setConfirmAll(true);
           else start.mutate();
@@ -157,16 +175,35 @@ export function RolloutWizard({
           />
         )}
         {step === 1 && (
-          <StrategyStep draft={draft} set={set} packages={packages} problems={shown(strategy)} notes={notes} preview={hasProblems(strategy) ? undefined : previewData} />
+          <StrategyStep
+            draft={draft}
+            set={set}
+            packages={packages}
+            problems={shown(strategy)}
+            notes={notes}
+            preview={hasProblems(strategy) ? undefined : previewData}
+            phaseProblems={shownPhases}
+          />
         )}
-        {step === 2 && (
+        {step === 2 && <ScheduleStep draft={draft} set={set} problems={shown(scheduling)} preview={hasProblems(scheduling) ? undefined : previewData} />}
+        {step === LAST && (
           <ReviewStep
+            nowMs={nowMs}
             draft={draft}
             pkg={packages.find((p) => p.id === draft.packageId)}
             rollback={packages.find((p) => p.id === draft.rollbackPackageId)}
             profile={profiles.find((p) => p.id === draft.profileId)}
             preview={previewData}
           />
+        )}
+        {/* A rule the checks above missed: the server's own sentence, before Start is pressed. */}
+        {step > 0 && preview.error && (
+          <ErrorLine error={preview.error as unknown as AppError} context="The server would not take this plan" />
+        )}
+        {step === LAST && hasProblems(scheduling) && (
+          <p className="field-error" role="alert" data-testid="review-problem">
+            {Object.values(scheduling).find(Boolean)} Go back to the schedule to change it.
+          </p>
         )}
         {startError && (
           <div className="error-box" role="alert" data-testid="start-error">
@@ -189,13 +226,15 @@ export function RolloutWizard({
           <button type="button" onClick={step === 0 ? onCancel : () => setStep((s) => s - 1)}>
             {step === 0 ? "Cancel" : "Back"}
           </button>
-          {step < 2 ? (
+          {step < LAST ? (
             <button type="submit" className="primary" aria-disabled={!canContinue || undefined}>
-              {step === 0 ? "Next: strategy" : "Next: review"}
+              {NEXT_LABEL[step]}
             </button>
           ) : (
-            <button type="submit" className="primary" disabled={start.isPending || !previewData || !!blocking} data-testid="start-rollout">
-              {start.isPending ? "Starting…" : `Start rollout on ${previewData?.scheduled ?? "…"} device${previewData?.scheduled === 1 ? "" : "s"}`}
+            <button type="submit" className="primary" disabled={start.isPending || !previewData || !!blocking || hasProblems(scheduling)} data-testid="start-rollout">
+              {start.isPending
+                ? "Starting…"
+                : `${draft.startMode === "at" ? "Schedule" : "Start"} rollout on ${previewData?.scheduled ?? "…"} device${previewData?.scheduled === 1 ? "" : "s"}`}
             </button>
           )}
         </div>

@@ -1,6 +1,8 @@
 import type { PackageSummary } from "../../../bindings/PackageSummary";
 import type { PlanPreview } from "../../../bindings/PlanPreview";
 import { describedBy, Field } from "./Field";
+import type { PhaseProblems } from "./phases";
+import { PhasesEditor } from "./PhasesEditor";
 import type { Draft, Problems, Strategy } from "./plan";
 
 interface Props {
@@ -10,16 +12,21 @@ interface Props {
   problems: Problems;
   notes: Problems;
   preview: PlanPreview | undefined;
+  /** The phases' problems, per phase and field (shown under each). */
+  phaseProblems: PhaseProblems;
 }
+
+const MIN_DEVICES_HINT = "Devices with a verdict before failures can pause the rollout (0: from the first).";
 
 const STRATEGIES: { id: Strategy; label: string; hint: string }[] = [
   { id: "canary", label: "Canary", hint: "A small slice first; you advance it by hand." },
+  { id: "phased", label: "Phases", hint: "Widening slices that advance by themselves while healthy." },
   { id: "rolling", label: "Rolling", hint: "Batches that advance by themselves while healthy." },
   { id: "all_at_once", label: "All at once", hint: "Every eligible device now." },
 ];
 
 /** Step 2: how fast, and what stops it. */
-export function StrategyStep({ draft, set, packages, problems, notes, preview }: Props) {
+export function StrategyStep({ draft, set, packages, problems, notes, preview, phaseProblems }: Props) {
   const pkg = packages.find((p) => p.id === draft.packageId);
   const rollbackChoices = packages.filter((p) => p.id !== draft.packageId && (!pkg || p.device_type === pkg.device_type));
   const percent = (field: "canaryPercent" | "batchPercent" | "failureThreshold", id: string, label: string, hint: string) => (
@@ -55,12 +62,32 @@ export function StrategyStep({ draft, set, packages, problems, notes, preview }:
           {notes.strategy}
         </p>
       )}
+      {draft.strategy === "phased" && (
+        <PhasesEditor
+          phases={draft.phases}
+          onChange={(phases) => set({ phases })}
+          problems={phaseProblems}
+          sizes={preview?.phase_sizes ?? null}
+        />
+      )}
       <div className="field-row">
         {draft.strategy === "canary" &&
           percent("canaryPercent", "w-canary", "Canary slice", "Share of eligible devices that get the update first.")}
         {draft.strategy === "rolling" &&
           percent("batchPercent", "w-batch", "Batch size", "Each batch starts when the previous one finished healthy.")}
         {percent("failureThreshold", "w-threshold", "Failure threshold", "Pause by itself when more than this share of the slice fails.")}
+        <Field id="w-min-devices" label="Threshold waits for" problem={problems.minDevices} note={notes.minDevices ?? MIN_DEVICES_HINT}>
+          <div className="percent-input">
+            <input
+              id="w-min-devices"
+              inputMode="numeric"
+              value={draft.minDevices}
+              onChange={(e) => set({ minDevices: e.target.value })}
+              {...describedBy("w-min-devices", problems.minDevices, notes.minDevices ?? MIN_DEVICES_HINT)}
+            />
+            <span aria-hidden="true">devices</span>
+          </div>
+        </Field>
       </div>
       <div className="field-row">
         <Field id="w-rollback" label="Rollback package" problem={problems.rollbackPackageId} note={notes.rollbackPackageId}>

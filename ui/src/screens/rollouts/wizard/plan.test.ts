@@ -7,6 +7,7 @@ import {
   isDirty,
   needsAllAtOnceConfirmation,
   parsePercent,
+  previewPlan,
   previewProblem,
   strategyNotes,
   strategyProblems,
@@ -37,6 +38,8 @@ const preview = (scheduled: number): PlanPreview => ({
   canary_percent: 10,
   would_downgrade: 0,
   conflicting_rollout_id: null,
+  phase_sizes: null,
+  window_opens_at: null,
 });
 
 describe("rollout plan validation", () => {
@@ -53,6 +56,11 @@ describe("rollout plan validation", () => {
       batch_percent: null,
       force: false,
       allow_downgrade: false,
+      phases: null,
+      min_devices: null,
+      start_at: null,
+      maintenance_window: null,
+      retry: null,
     });
   });
 
@@ -133,5 +141,68 @@ describe("rollout plan validation", () => {
     expect(needsAllAtOnceConfirmation(all, preview(100))).toBe(false);
     expect(needsAllAtOnceConfirmation(all, preview(101))).toBe(true);
     expect(needsAllAtOnceConfirmation(draft(), preview(500)), "a canary asks nothing").toBe(false);
+  });
+
+  it("sends a phased plan as a canary that starts with its first phase, with min_devices", () => {
+    const d = draft({
+      strategy: "phased",
+      phases: [
+        { percent: "5", soak: "30m", gate: "90" },
+        { percent: "40", soak: "2h", gate: "95" },
+        { percent: "100", soak: "0", gate: "0" },
+      ],
+      minDevices: "20",
+    });
+    expect(hasProblems(strategyProblems(d, ctx))).toBe(false);
+    expect(toPlan(d)).toMatchObject({
+      strategy: "canary",
+      canary_percent: 5,
+      batch_percent: null,
+      min_devices: 20,
+      phases: [
+        { percent: 5, soak_seconds: 1800, min_success_percent: 90 },
+        { percent: 40, soak_seconds: 7200, min_success_percent: 95 },
+        { percent: 100, soak_seconds: 0, min_success_percent: 0 },
+      ],
+    });
+    expect(toPlan(draft({ minDevices: "0" })).min_devices).toBeNull();
+  });
+
+  it("blocks on the phases' first problem and on a min_devices that is not a count", () => {
+    const falling = draft({ strategy: "phased", phases: [{ percent: "50", soak: "0", gate: "0" }, { percent: "10", soak: "0", gate: "0" }, { percent: "100", soak: "0", gate: "0" }] });
+    expect(strategyProblems(falling, ctx).phases).toBe(
+      "Phase 2 must cover more than phase 1's 50 %: each phase widens the rollout (move it up, or raise it).",
+    );
+    expect(strategyProblems(draft({ minDevices: "ten" }), ctx).minDevices).toBe(
+      'Enter a whole number of devices (0: the threshold applies from the first verdict), not "ten".',
+    );
+    expect(strategyProblems(draft({ minDevices: "100000001" }), ctx).minDevices).toMatch(/At most 100,000,000 devices/);
+  });
+
+  it("notes a min_devices the first slice cannot reach", () => {
+    expect(strategyNotes(draft({ minDevices: "20" }), ctx, preview(4)).minDevices).toBe(
+      "The first slice holds only 4 devices: with 20 verdicts needed, no failure there can pause the rollout.",
+    );
+    expect(strategyNotes(draft({ minDevices: "3" }), ctx, preview(40)).minDevices).toBe("Failures pause the rollout only once 3 devices have a verdict.");
+    expect(strategyNotes(draft({ minDevices: "2" }), ctx, preview(2)).failureThreshold).toBe(
+      "With 2 devices in the first slice, one failure is 50.0 % (above 10 %): once 2 devices have a verdict, a single failure pauses the rollout.",
+    );
+  });
+
+  it("previews without the parts that have problems, so the counts stay useful while typing", () => {
+    const now = Date.UTC(2026, 11, 7, 12);
+    const typing = draft({ strategy: "phased", phases: [{ percent: "", soak: "0", gate: "0" }], windowOn: true, windowDays: [], startMode: "at", startDate: "2026-12-0" });
+    const plan = previewPlan(typing, ctx, now);
+    expect(plan).toMatchObject({ strategy: "canary", canary_percent: 100, phases: null, maintenance_window: null, start_at: null });
+    expect(previewPlan(draft({ packageId: "" }), ctx, now)).toBeNull();
+    const sound = draft({ windowOn: true });
+    expect(previewPlan(sound, ctx, now)?.maintenance_window).toMatchObject({ days: ["mon", "tue", "wed", "thu", "fri"], start: "02:00", end: "05:00" });
+  });
+
+  it("counts phase and schedule edits as unsaved input", () => {
+    expect(isDirty({ ...EMPTY_DRAFT, strategy: "phased" })).toBe(true);
+    expect(isDirty({ ...EMPTY_DRAFT, windowOn: true })).toBe(true);
+    expect(isDirty({ ...EMPTY_DRAFT, phases: EMPTY_DRAFT.phases.map((p) => ({ ...p })) }), "the same phases again").toBe(false);
+    expect(isDirty({ ...EMPTY_DRAFT, phases: EMPTY_DRAFT.phases.slice(1) })).toBe(true);
   });
 });

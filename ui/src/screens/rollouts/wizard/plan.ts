@@ -4,10 +4,14 @@ import type { PackageSummary } from "../../../bindings/PackageSummary";
 import type { PlanPreview } from "../../../bindings/PlanPreview";
 import type { RolloutPlan } from "../../../bindings/RolloutPlan";
 import type { TargetProfile } from "../../../bindings/TargetProfile";
+import { localTimeZone } from "../../../lib/timeZones";
+import { firstPhaseProblem, phaseProblems, presetPhases, toPhases, type PhaseDraft } from "./phases";
+import { emptySchedule, scheduleProblems, toRetry, toStartAt, toWindow, type ScheduleDraft } from "./schedule";
 
-export type Strategy = "canary" | "rolling" | "all_at_once";
+/** "phased" is the server's canary strategy with `phases`: it advances itself. */
+export type Strategy = "canary" | "phased" | "rolling" | "all_at_once";
 
-export interface Draft {
+export interface Draft extends ScheduleDraft {
   packageId: string;
   profileId: string;
   strategy: Strategy;
@@ -19,6 +23,10 @@ export interface Draft {
   force: boolean;
   /** Include devices that run a newer version (taken back to this package's version). */
   allowDowngrade: boolean;
+  /** The phased plan (strategy "phased"). */
+  phases: PhaseDraft[];
+  /** Verdicts needed before the failure threshold applies ("0": from the first). */
+  minDevices: string;
 }
 
 export const EMPTY_DRAFT: Draft = {
@@ -31,12 +39,16 @@ export const EMPTY_DRAFT: Draft = {
   batchPercent: "25",
   force: false,
   allowDowngrade: false,
+  phases: presetPhases("one-ten-fifty-hundred") ?? [],
+  minDevices: "0",
+  ...emptySchedule(localTimeZone()),
 };
 
 /** Whether the person entered anything since the wizard opened with `initial`: leaving the
  *  wizard then asks first. */
 export function isDirty(d: Draft, initial: Draft = EMPTY_DRAFT): boolean {
-  return (Object.keys(EMPTY_DRAFT) as DraftField[]).some((k) => d[k] !== initial[k]);
+  // By value: phases and days are arrays, and a preset chosen again is no new input.
+  return (Object.keys(EMPTY_DRAFT) as DraftField[]).some((k) => JSON.stringify(d[k]) !== JSON.stringify(initial[k]));
 }
 
 /** "All at once" over more than this many devices asks for a confirmation stating the count. */
@@ -83,6 +95,15 @@ export function targetProblems(d: Draft, ctx: Context): Problems {
 /** Step 2: the strategy and its safety settings. */
 export function strategyProblems(d: Draft, ctx: Context): Problems {
   const p: Problems = {};
+  if (d.strategy === "phased") {
+    const first = firstPhaseProblem(phaseProblems(d.phases));
+    if (first) p.phases = first;
+  }
+  const m = d.minDevices.trim();
+  if (m && (!/^\d+$/.test(m) || Number(m) > MAX_MIN_DEVICES))
+    p.minDevices = /^\d+$/.test(m)
+      ? `At most ${MAX_MIN_DEVICES.toLocaleString("en-US")} devices, not ${m}.`
+      : `Enter a whole number of devices (0: the threshold applies from the first verdict), not "${m}".`;
   if (d.strategy === "canary") {
     const c = parsePercent("canary percentage", d.canaryPercent, 1);
     if (typeof c === "string") p.canaryPercent = c;
@@ -105,6 +126,14 @@ export function strategyProblems(d: Draft, ctx: Context): Problems {
   return p;
 }
 
+/** The largest `min_devices` the server takes (rollouts/request.rs `MAX_MIN_DEVICES`). */
+export const MAX_MIN_DEVICES = 100_000_000;
+
+/** Step 3: when it may act, and retries. */
+export function schedulingProblems(d: Draft, nowMs: number): Problems {
+  return scheduleProblems(d, nowMs);
+}
+
 /** Sentences that inform without blocking (shown next to their field). */
 export function strategyNotes(d: Draft, ctx: Context, preview: PlanPreview | undefined): Problems {
   const n: Problems = {};
@@ -115,14 +144,23 @@ export function strategyNotes(d: Draft, ctx: Context, preview: PlanPreview | und
   else if (pkg && rb && compareVersions(rb.version, pkg.version) >= 0)
     n.rollbackPackageId = `Rollback package ${rb.version} is not older than ${pkg.version}; is that intended?`;
   const t = Number(d.failureThreshold);
+  const minVerdicts = /^\d+$/.test(d.minDevices.trim()) ? Number(d.minDevices.trim()) : 0;
   if (preview && preview.scheduled > 0 && /^\d+$/.test(d.failureThreshold.trim())) {
     const onePercent = 100 / preview.scheduled;
     if (t === 0) n.failureThreshold = "Threshold 0 %: the first failure pauses the rollout.";
     else if (onePercent > t)
-      n.failureThreshold = `With ${preview.scheduled} device${preview.scheduled === 1 ? "" : "s"} in the first slice, one failure is ${onePercent.toFixed(1)} % (above ${t} %): the first failure pauses the rollout.`;
+      n.failureThreshold = `With ${preview.scheduled} device${preview.scheduled === 1 ? "" : "s"} in the first slice, one failure is ${onePercent.toFixed(1)} % (above ${t} %): ${
+        minVerdicts > 1 ? `once ${minVerdicts} devices have a verdict, a single failure pauses the rollout.` : "the first failure pauses the rollout."
+      }`;
   }
   if (d.strategy === "all_at_once")
     n.strategy = "All at once: every eligible device gets the update now; the threshold can still pause it.";
+  const min = Number(d.minDevices.trim());
+  if (/^\d+$/.test(d.minDevices.trim()) && min > 0) {
+    n.minDevices = `Failures pause the rollout only once ${min} device${min === 1 ? " has" : "s have"} a verdict.`;
+    if (preview && preview.scheduled > 0 && preview.scheduled < min)
+      n.minDevices = `The first slice holds only ${preview.scheduled} device${preview.scheduled === 1 ? "" : "s"}: with ${min} verdicts needed, no failure there can pause the rollout.`;
+  }
   if (d.force) n.force = "Devices that already run this version are updated again (e.g. to repair a broken install).";
   return n;
 }
@@ -138,17 +176,42 @@ export function compareVersions(a: string, b: string): number {
 /** The request for the server; only called once the draft has no problems. */
 export function toPlan(d: Draft): RolloutPlan {
   const num = (s: string) => Number(s.trim());
+  const phases = d.strategy === "phased" ? toPhases(d.phases) : null;
+  const canary = {
+    all_at_once: 100,
+    rolling: num(d.batchPercent),
+    canary: num(d.canaryPercent),
+    phased: phases?.[0]?.percent ?? 100,
+  }[d.strategy];
+  const minDevices = num(d.minDevices || "0");
   return {
     package_id: d.packageId,
     target_profile_id: d.profileId,
-    strategy: d.strategy,
-    canary_percent: d.strategy === "all_at_once" ? 100 : d.strategy === "rolling" ? num(d.batchPercent) : num(d.canaryPercent),
+    // A phased plan is a canary that advances itself.
+    strategy: d.strategy === "phased" ? "canary" : d.strategy,
+    canary_percent: canary,
     failure_threshold_percent: num(d.failureThreshold),
     rollback_package_id: d.rollbackPackageId || null,
     batch_percent: d.strategy === "rolling" ? num(d.batchPercent) : null,
     force: d.force,
     allow_downgrade: d.allowDowngrade,
+    phases,
+    min_devices: minDevices > 0 ? minDevices : null,
+    start_at: toStartAt(d),
+    maintenance_window: toWindow(d),
+    retry: toRetry(d),
   };
+}
+
+/** What to preview while the person is still typing: the parts with problems are left out
+ *  (a preview of every device, no start time, no window), so the counts stay useful. Null until
+ *  the package and profile are sound. */
+export function previewPlan(d: Draft, ctx: Context, nowMs: number): RolloutPlan | null {
+  if (hasProblems(targetProblems(d, ctx))) return null;
+  let draft = d;
+  if (hasProblems(strategyProblems(d, ctx))) draft = { ...draft, strategy: "canary", canaryPercent: "100", minDevices: "0" };
+  if (hasProblems(schedulingProblems(d, nowMs))) draft = { ...draft, ...emptySchedule(d.windowZone) };
+  return toPlan(draft);
 }
 
 export function hasProblems(p: Problems): boolean {
