@@ -482,16 +482,25 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
         reason: &str,
         status: &str,
         device_id: &str,
+        message: Option<&str>,
     ) -> StoreResult<()> {
         self.block(exec(
             self.c,
-            "INSERT INTO rollout_failure_reasons AS f (rollout_id, reason, status, count, samples)
-             VALUES ($1, $2, $3, 1, json_build_array($4::text)::text)
+            "INSERT INTO rollout_failure_reasons AS f
+                 (rollout_id, reason, status, count, samples, example)
+             VALUES ($1, $2, $3, 1, json_build_array($4::text)::text, $5)
              ON CONFLICT (rollout_id, reason, status) DO UPDATE SET
                  count = f.count + 1,
                  samples = CASE WHEN json_array_length(f.samples::json) < 5
                                 THEN (f.samples::jsonb || to_jsonb($4::text))::text
-                                ELSE f.samples END",
+                                ELSE f.samples END,
+                 example = COALESCE(f.example, EXCLUDED.example)",
+            &[&rollout_id, &reason, &status, &device_id, &message],
+        ))?;
+        self.block(exec(
+            self.c,
+            "UPDATE rollout_targets SET failure_reason = $2, failure_status = $3
+             WHERE rollout_id = $1 AND device_id = $4",
             &[&rollout_id, &reason, &status, &device_id],
         ))?;
         Ok(())
@@ -500,7 +509,7 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
     fn failure_reasons(&mut self, rollout_id: &str) -> StoreResult<Vec<FailureReason>> {
         let found = self.block(rows(
             self.c,
-            "SELECT reason, status, count, samples FROM rollout_failure_reasons
+            "SELECT reason, status, count, samples, example FROM rollout_failure_reasons
              WHERE rollout_id = $1 ORDER BY count DESC, reason, status",
             &[&rollout_id],
         ))?;
@@ -514,6 +523,7 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
                     sample_device_ids: serde_json::from_str(r.get(3)).map_err(|e| {
                         ApiError::internal(format!("stored failure samples are corrupt: {e}"))
                     })?,
+                    example_message: r.get(4),
                 })
             })
             .collect()

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, V4_SCHEDULES_CANCEL_AUDIT),
     (5, V5_DEVICE_AGENTS),
     (6, V6_API_TOKENS),
+    (7, V7_FAILED_TARGETS_REASON),
 ];
 
 /// The latest schema version this binary knows.
@@ -639,4 +640,16 @@ CREATE TABLE api_tokens (
     revoked_at   TEXT
 );
 CREATE INDEX api_tokens_by_tenant ON api_tokens (tenant_id, id);
+"#;
+
+/// Each failed target keeps the failure reason it was counted under (SQLite's V13), so a
+/// failure group's devices are listed by an index over the failed devices only; each group
+/// keeps its first failure's message as its example.
+const V7_FAILED_TARGETS_REASON: &str = r#"
+ALTER TABLE rollout_targets ADD COLUMN failure_reason TEXT;
+ALTER TABLE rollout_targets ADD COLUMN failure_status TEXT;
+ALTER TABLE rollout_failure_reasons ADD COLUMN example TEXT;
+CREATE INDEX rollout_targets_by_failure
+    ON rollout_targets (rollout_id, failure_reason, failure_status, position)
+    WHERE failure_reason IS NOT NULL;
 "#;

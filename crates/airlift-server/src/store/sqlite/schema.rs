@@ -19,6 +19,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up_with_hook(V10_SCHEDULES_CANCEL_AUDIT, widen_status_and_command_checks),
         M::up(V11_DEVICE_AGENTS),
         M::up(V12_API_TOKENS),
+        M::up(V13_FAILED_TARGETS_REASON),
     ])
 }
 
@@ -599,6 +600,19 @@ CREATE TABLE api_tokens (
     revoked_at   TEXT
 ) STRICT;
 CREATE INDEX api_tokens_by_tenant ON api_tokens (tenant_id, id);
+"#;
+
+/// Each failed target keeps the failure reason it was counted under (`count_failure`), so the
+/// devices of one group of `GET /rollouts/{id}/failures` are listed by an index over the failed
+/// devices only. Targets that failed before this migration have none (their groups list no
+/// devices; the counts stay). Each group keeps its first failure's message as its example.
+const V13_FAILED_TARGETS_REASON: &str = r#"
+ALTER TABLE rollout_targets ADD COLUMN failure_reason TEXT;
+ALTER TABLE rollout_targets ADD COLUMN failure_status TEXT;
+ALTER TABLE rollout_failure_reasons ADD COLUMN example TEXT;
+CREATE INDEX rollout_targets_by_failure
+    ON rollout_targets (rollout_id, failure_reason, failure_status, position)
+    WHERE failure_reason IS NOT NULL;
 "#;
 
 #[cfg(test)]
