@@ -24,6 +24,7 @@ mod integrity;
 pub mod location;
 mod notified;
 mod open;
+mod rollout_analytics;
 mod rollouts;
 pub mod rows;
 mod sync;
@@ -39,6 +40,7 @@ pub use device_ota::{DeviceFacets, DeviceOta, FacetCount};
 pub use devices::{DeviceCursor, DeviceQuery, DeviceSort, Page, MAX_PAGE};
 pub use history::HistoryCursor;
 pub use integrity::verify_and_repair;
+pub use rollout_analytics::Fetched;
 pub use rollouts::{rollout_row, transition_rows};
 pub use sync::{Collection, SyncState};
 
@@ -117,6 +119,9 @@ impl Cache {
             "packages",
             "rollouts",
             "rollout_transitions",
+            "rollout_timeline",
+            "rollout_failure_reasons",
+            "rollout_analytics",
             "pending_upload_parts",
             "pending_uploads",
             "sync_state",
