@@ -7,6 +7,7 @@ pub mod connections;
 pub mod demo;
 pub mod devices;
 pub mod payloads;
+pub mod rollout_analytics;
 pub mod rollouts;
 pub mod signing;
 pub mod tokens;

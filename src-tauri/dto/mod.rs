@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod connections;
 pub mod devices;
 pub mod payloads;
+pub mod rollout_analytics;
 pub mod rollouts;
 pub mod signing;
 pub mod tokens;
