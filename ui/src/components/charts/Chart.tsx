@@ -1,4 +1,6 @@
 import { useEffect, useRef } from "react";
+// Before uPlot: it reads navigator.language when it loads (see locale.ts).
+import "./locale";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 

@@ -86,7 +86,7 @@ export function FailureReasons({
                     <span style={{ width: `${(g.count / largest) * 100}%` }} />
                   </span>
                   {g.example_message && g.example_message !== g.reason && (
-                    <span className="reason-example muted" data-testid="failure-example">
+                    <span className="reason-example muted" data-testid="failure-example" title={g.example_message}>
                       e.g. “{g.example_message}”
                     </span>
                   )}
