@@ -14,7 +14,14 @@
 #   - also shown (not the verdict): a one-shot `curl -T FILE` of the whole file as part 1 (the
 #     server runs with --max-chunk-bytes 1 GiB so it accepts that).
 # Rounds alternate which side goes first; the best time of each side counts.
-# Usage: bench/server-upload.sh   (env: FILE_MIB=512 PART_MIB=16 PARALLEL=4 ROUNDS=3 SKIP_BUILD=0)
+#
+# CORES=shared (default) lets client and server share the machine's cores, as on a developer's
+# laptop; every CPU second the client spends hashing (the MD5 per part that the protocol asks
+# for, which curl's side had computed before its clock) is then a second the server lacks.
+# CORES=separate pins the server to CPU 0 and each client to CPU 1 (taskset), which models
+# the usual case of a client and a server on two machines; the same pinning for both sides.
+# Usage: bench/server-upload.sh   (env: FILE_MIB=512 PART_MIB=16 PARALLEL=4 ROUNDS=3 SKIP_BUILD=0
+#        CORES=shared|separate)
 set -euo pipefail
 source "$(dirname "$0")/server/lib.sh"
 
@@ -22,13 +29,20 @@ FILE_MIB="${FILE_MIB:-512}"
 PART_MIB="${PART_MIB:-16}"
 PARALLEL="${PARALLEL:-4}"
 ROUNDS="${ROUNDS:-3}"
+CORES="${CORES:-shared}"
+case "$CORES" in
+shared) CLIENT=() ;;
+separate) CLIENT=(taskset -c 1) ;;
+*) echo "CORES must be shared or separate, not $CORES" >&2 && exit 2 ;;
+esac
 
-need_debian_packages curl jq openssl python3 time
+need_debian_packages curl jq openssl python3 time util-linux
 build_release
 make_scratch
 print_machine
 
 start_airliftd "$SCRATCH/server" --max-chunk-bytes $((1024 * 1024 * 1024))
+[ "$CORES" = separate ] && taskset -a -cp 0 "$AIRLIFTD_PID" >/dev/null
 TOKEN="$(admin_token "$SCRATCH/server" bench)"
 FILE="$SCRATCH/firmware.bin"
 random_file "$FILE" "$FILE_MIB"
@@ -59,7 +73,7 @@ check_image() {
 }
 
 ours_run() {
-    AIRLIFT_TOKEN="$TOKEN" /usr/bin/time -o "$SCRATCH/ours-$1.rss" -f %M "$CLI" --server "$AIRLIFTD_URL" --json --cache-dir "$SCRATCH/cli-$1/cache" \
+    AIRLIFT_TOKEN="$TOKEN" "${CLIENT[@]}" /usr/bin/time -o "$SCRATCH/ours-$1.rss" -f %M "$CLI" --server "$AIRLIFTD_URL" --json --cache-dir "$SCRATCH/cli-$1/cache" \
         --config "$SCRATCH/cli-$1/connections.json" --keys-dir "$SCRATCH/cli-$1/keys" \
         upload "$FILE" --name "bench-ours-$1" --version "1.0.$1" --type fw --device-type bench \
         --min-version 1.0.0 --no-package --part-size-mib "$PART_MIB" --parallel "$PARALLEL" >"$SCRATCH/ours-$1.json"
@@ -73,14 +87,14 @@ ref_parts_run() {
             -H "Content-MD5: ${MD5S[$i]}" -T "${PARTS[$i]}"
             "$AIRLIFTD_URL/api/v1/ota/upload-jobs/$job/chunks/$((i + 1))")
     done
-    curl --parallel --no-progress-meter --parallel-max "$PARALLEL" "${args[@]}" >"$SCRATCH/ref-parts-$1.codes"
+    "${CLIENT[@]}" curl --parallel --no-progress-meter --parallel-max "$PARALLEL" "${args[@]}" >"$SCRATCH/ref-parts-$1.codes"
     complete "$job"
     echo "$job" >"$SCRATCH/ref-parts-$1.job"
 }
 ref_whole_run() {
     local job
     job="$(new_job "bench-curl-whole-$1")"
-    curl -sSf -o /dev/null -H "Authorization: Bearer $TOKEN" -H "Content-MD5: $WHOLE_MD5" -T "$FILE" \
+    "${CLIENT[@]}" curl -sSf -o /dev/null -H "Authorization: Bearer $TOKEN" -H "Content-MD5: $WHOLE_MD5" -T "$FILE" \
         "$AIRLIFTD_URL/api/v1/ota/upload-jobs/$job/chunks/1"
     complete "$job"
     echo "$job" >"$SCRATCH/ref-whole-$1.job"
@@ -125,4 +139,4 @@ echo "runs (side round wall user sys server-cpu):" >&2
 sed 's/^/  /' "$SCRATCH/times" >&2
 echo "also: one-shot curl -T of the whole file: $best_whole s; airlift-cli / one-shot = $(ratio "$best_ours" "$best_whole"); load $(load_now)" >&2
 rss="$(cat "$SCRATCH"/ours-*.rss | sort -g | tail -n1)"
-echo "upload-${FILE_MIB}MiB: ours $best_ours s (airlift-cli peak RSS $((rss / 1024)) MiB), reference $best_ref s, ratio $r (target ≤ 1.1): $(at_most "$r" 1.1); load $(load_now)"
+echo "upload-${FILE_MIB}MiB, $CORES cores: ours $best_ours s (airlift-cli peak RSS $((rss / 1024)) MiB), reference $best_ref s, ratio $r (target ≤ 1.1): $(at_most "$r" 1.1); load $(load_now)"

@@ -6,6 +6,9 @@
 //! one SHA-256. A resumed upload still reads the parts the server already acknowledged (the
 //! digest needs them) and simply does not send them again.
 //!
+//! An uploader that hashes the whole file in a pass of its own (see `upload::pipeline`: the
+//! SHA-256 runs while the server assembles the image) reads with [`PartReader::parts_only`].
+//!
 //! Parts are read on the caller's thread. The iterator yields each part with its MD5, both
 //! digests taken slice by slice while the bytes are in the CPU's cache. An uploader that wants
 //! the MD5s off the reading thread reads with [`PartReader::next_raw`] instead (the SHA-256
@@ -106,7 +109,8 @@ pub struct PartReader {
     size: u64,
     offset: u64,
     next_number: u32,
-    sha256: Sha256,
+    /// `None` when the whole file's SHA-256 is taken elsewhere ([`PartReader::parts_only`]).
+    sha256: Option<Sha256>,
     cancel: CancelToken,
     failed: bool,
     buffers: BufferPool,
@@ -135,7 +139,7 @@ impl PartReader {
             size,
             offset: 0,
             next_number: 1,
-            sha256: Sha256::new(),
+            sha256: Some(Sha256::new()),
             cancel,
             failed: false,
             buffers: BufferPool::default(),
@@ -145,6 +149,13 @@ impl PartReader {
     /// Takes part buffers from `pool` (where the uploader gives them back once sent).
     pub fn with_buffers(mut self, pool: BufferPool) -> Self {
         self.buffers = pool;
+        self
+    }
+
+    /// Reads the parts without folding them into the whole file's SHA-256; end with
+    /// [`PartReader::check_end`] instead of [`PartReader::finish`].
+    pub fn parts_only(mut self) -> Self {
+        self.sha256 = None;
         self
     }
 
@@ -159,11 +170,27 @@ impl PartReader {
         u32::try_from(self.size.div_ceil(self.part_size)).unwrap_or(u32::MAX)
     }
 
-    /// The whole file's digest. Fails if a part failed, not every part was read, or the file grew.
+    /// The whole file's digest. Fails if a part failed, not every part was read, the file grew,
+    /// or the reader was made [`PartReader::parts_only`].
     pub fn finish(mut self) -> Result<FileDigest, DeskError> {
+        self.check_end()?;
+        let Some(sha256) = self.sha256.take() else {
+            return Err(DeskError::internal(format!(
+                "the digest of {} was asked of a reader that does not take it",
+                self.path.display()
+            )));
+        };
+        Ok(FileDigest {
+            size: self.size,
+            sha256: sha2::Digest::finalize(sha256).into(),
+        })
+    }
+
+    /// Checks that every part was read and the file did not grow while it was read.
+    pub fn check_end(&mut self) -> Result<(), DeskError> {
         if self.failed || self.offset != self.size {
             return Err(DeskError::internal(format!(
-                "the digest of {} was asked for before all of its parts were read",
+                "{} was not read to its end: a part failed or was not read",
                 self.path.display()
             )));
         }
@@ -174,10 +201,7 @@ impl PartReader {
         if extra != 0 {
             return Err(changed_while_reading(&self.path, self.size, self.size + 1));
         }
-        Ok(FileDigest {
-            size: self.size,
-            sha256: sha2::Digest::finalize(self.sha256).into(),
-        })
+        Ok(())
     }
 
     /// The next part without its MD5 (see [`RawPart`]); `None` after the last one. Mixing
@@ -212,7 +236,9 @@ impl PartReader {
             if slice.is_empty() {
                 break;
             }
-            sha2::Digest::update(&mut self.sha256, slice);
+            if let Some(sha256) = self.sha256.as_mut() {
+                sha2::Digest::update(sha256, slice);
+            }
             if let Some(md5) = md5.as_mut() {
                 md5::Digest::update(*md5, slice);
             }

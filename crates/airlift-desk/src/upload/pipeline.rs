@@ -1,6 +1,14 @@
-//! The transfer itself, in three stages: one reader thread reads the parts in order into the
-//! whole file's SHA-256; up to `parallel` parts get their MD5, each on a blocking thread of its
-//! own; up to `parallel` parts are sent at once with `PUT .../chunks/{n}`.
+//! The transfer itself, in three stages: one reader thread reads the parts in order; up to
+//! `parallel` parts get their MD5, each on a blocking thread of its own; up to `parallel` parts
+//! are sent at once with `PUT .../chunks/{n}`.
+//!
+//! The whole file's SHA-256 is not taken here but in a pass of its own while the server
+//! assembles the image (`upload_file`): the server needs a while for that (it reads and syncs
+//! every byte) during which the client's cores are idle, whereas during the transfer the
+//! client's hashing competes with the server's for the CPU when both run on one machine (a
+//! profile of a 512 MiB upload on two cores: the transfer phase was CPU-bound, the completion
+//! phase waited on the disk). The price is a second read of the file, from the page cache
+//! when it fits there.
 //!
 //! Why the MD5s are not on the reader: MD5 costs about three times what SHA-256 (SHA-NI) does,
 //! so a reader taking both produced parts at ~450 MB/s on one core, which on a two-core machine
@@ -8,8 +16,8 @@
 //! CPU in `md5_compress`, 20 % in SHA-256). Now the reader keeps ahead and the MD5s of the parts
 //! in flight run on whichever cores are free.
 //!
-//! Parts the server already holds with the same length and MD5 are read (the SHA-256 needs
-//! their bytes) but not sent. Memory stays bounded: `parallel` parts being sent, `parallel` in
+//! Parts the server already holds with the same length and MD5 are read (to compare the MD5)
+//! but not sent. Memory stays bounded: `parallel` parts being sent, `parallel` in
 //! the MD5 stage, one waiting for it and the one being read (2 × 4 + 2 parts of 16 MiB by
 //! default: 160 MiB at most).
 
@@ -29,7 +37,6 @@ use crate::cancel::CancelToken;
 use crate::client::{Client, PartBody};
 use crate::error::DeskError;
 use crate::hashing::parts::{BufferPool, Part, PartReader, RawPart};
-use crate::hashing::FileDigest;
 
 /// Everything the pipeline needs, borrowed from the upload.
 pub(crate) struct Transfer<'a> {
@@ -45,14 +52,15 @@ pub(crate) struct Transfer<'a> {
 }
 
 impl Transfer<'_> {
-    /// Sends every part the server lacks; returns the file's digest and the final counters.
+    /// Sends every part the server lacks; returns the final counters.
     pub async fn run(
         self,
         on_progress: &(dyn Fn(&UploadProgress) + Send + Sync),
-    ) -> Result<(FileDigest, Tracker), DeskError> {
+    ) -> Result<Tracker, DeskError> {
         let parallel = self.parallel.max(1);
         let buffers = BufferPool::default();
         let reader = PartReader::open(&self.path, self.part_size, self.cancel.clone())?
+            .parts_only()
             .with_buffers(buffers.clone());
         let mut tracker = Tracker::new(reader.size(), reader.part_count());
         // One read part waits for its MD5 stage; the reader is fast enough that more would only
@@ -82,7 +90,6 @@ impl Transfer<'_> {
                     Some(Err(err)) => return Err(err),
                     Some(Ok(part)) => {
                         let len = part.bytes.len() as u64;
-                        tracker.hashed_bytes += len;
                         if self.holds(&part) {
                             buffers.give(part.bytes);
                             tracker.parts_skipped += 1;
@@ -107,11 +114,11 @@ impl Transfer<'_> {
         }
         // The reader may be waiting to hand over a part: dropping the receiver ends it.
         drop(ready);
-        let digest = read_task
+        read_task
             .await
             .map_err(|err| DeskError::internal(format!("the file reader stopped: {err}")))??;
         on_progress(&tracker.snapshot());
-        Ok((digest, tracker))
+        Ok(tracker)
     }
 
     /// Whether the server already holds this part, byte for byte (same length and MD5).
@@ -174,17 +181,17 @@ impl Drop for Recycled {
     }
 }
 
-/// The reader thread: every part in order, hashed into the file's SHA-256. Ends early
-/// (quietly) if the uploader stopped listening.
+/// The reader thread: every part in order. Ends early (quietly) if the uploader stopped
+/// listening; fails if the file grew while it was read.
 fn read_parts(
     mut reader: PartReader,
     tx: &mpsc::Sender<Result<RawPart, DeskError>>,
-) -> Result<FileDigest, DeskError> {
+) -> Result<(), DeskError> {
     while let Some(part) = reader.next_raw() {
         let failed = part.is_err();
         if tx.blocking_send(part).is_err() || failed {
             return Err(DeskError::cancelled("reading the file"));
         }
     }
-    reader.finish()
+    reader.check_end()
 }
