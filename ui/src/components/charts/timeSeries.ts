@@ -98,6 +98,8 @@ export function progressOptions(): ChartOptions {
         label: s.label,
         stroke: tokenColor(s.token),
         width: 2,
+        // Failed is dashed: where it runs level with succeeded, both stay visible.
+        dash: s.key === "failed" ? [7, 4] : undefined,
         points: { size: 5 },
         value: (_u: uPlot, v: number | null) => (v === null ? "–" : String(v)),
       })),

@@ -157,7 +157,9 @@ export function DeviceTable({
         </select>
         {view.failure && (
           <span className="filter-chip" data-testid="failure-filter">
-            Failed with <q>{view.failure.reason}</q> <code>{view.failure.status}</code>
+            <span className="chip-text" title={view.failure.reason}>
+              Failed with <q>{view.failure.reason}</q> <code>{view.failure.status}</code>
+            </span>
             <button type="button" className="link" aria-label="Show every device again" onClick={() => onView({ ...view, failure: null })}>
               ✕
             </button>

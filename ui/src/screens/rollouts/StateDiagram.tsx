@@ -19,10 +19,10 @@ const ROW1 = 170;
 const NODES: Record<string, { x: number; y: number }> = {
   scheduled: { x: 20, y: ROW0 },
   active: { x: 196, y: ROW0 },
-  paused: { x: 442, y: ROW0 },
+  paused: { x: 464, y: ROW0 },
   cancelled: { x: 20, y: ROW1 },
   completed: { x: 196, y: ROW1 },
-  rolling_back: { x: 442, y: ROW1 },
+  rolling_back: { x: 464, y: ROW1 },
 };
 const cx = (s: string) => NODES[s].x + W / 2;
 const cy = (s: string) => NODES[s].y + H / 2;
@@ -118,7 +118,7 @@ const EDGES: Edge[] = [
     triggers: ["rollback"],
     path: `M ${right("active") - 6} ${bottom("active")} L ${NODES.rolling_back.x + 12} ${ROW1}`,
     label: "rollback",
-    lx: 368,
+    lx: 384,
     ly: 120,
     anchor: "start",
   },
@@ -220,7 +220,7 @@ export function StateDiagram({ status, outcome = null, transitions }: { status: 
   const cancelled = status === "cancelled";
   return (
     <div className="diagram-panel" data-testid="state-diagram" data-status={status}>
-      <svg viewBox="0 0 580 262" role="img" aria-labelledby="diagram-title diagram-desc" className="state-diagram">
+      <svg viewBox="0 0 600 262" role="img" aria-labelledby="diagram-title diagram-desc" className="state-diagram">
         <title id="diagram-title">Rollout state diagram</title>
         <desc id="diagram-desc">
           Current state: {ROLLOUT_STATUS_LABEL[status] ?? status}. {transitions.length} transition{transitions.length === 1 ? "" : "s"} taken.
