@@ -47,6 +47,7 @@ pub enum ErrorCode {
     Io,
     Notification,
     VerificationFailed,
+    TlsUntrusted,
 }
 
 impl From<DeskErrorCode> for ErrorCode {
@@ -70,6 +71,7 @@ impl From<DeskErrorCode> for ErrorCode {
             DeskErrorCode::Io => Self::Io,
             DeskErrorCode::Notification => Self::Notification,
             DeskErrorCode::VerificationFailed => Self::VerificationFailed,
+            DeskErrorCode::TlsUntrusted => Self::TlsUntrusted,
         }
     }
 }
