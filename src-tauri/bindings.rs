@@ -8,7 +8,8 @@ use std::path::Path;
 use ts_rs::{Config, TS};
 
 use crate::dto::{
-    audit, catalog, connections, dashboard, devices, payloads, rollouts, signing, tokens, upload,
+    audit, catalog, connections, dashboard, devices, payloads, rollout_analytics, rollouts, signing,
+    tokens, upload,
     AppInfo, IpcError,
 };
 
@@ -42,6 +43,8 @@ fn export_all(dir: &Path) {
         rollouts::RolloutPlan::export_all(&cfg),
         rollouts::PlanPreview::export_all(&cfg),
         rollouts::StartedRollout::export_all(&cfg),
+        rollout_analytics::RolloutProgress::export_all(&cfg),
+        rollout_analytics::RolloutFailures::export_all(&cfg),
         signing::NewSigningKey::export_all(&cfg),
         signing::ImportSigningKey::export_all(&cfg),
         signing::KeyRegistrations::export_all(&cfg),

@@ -35,6 +35,8 @@ const COMMANDS: &[&str] = &[
     "rollout_start",
     "rollout_act",
     "rollout_retry_failed",
+    "rollout_progress",
+    "rollout_failures",
     "first_paint",
     "pick_key_file",
     "signing_key_create",

@@ -54,6 +54,8 @@ macro_rules! app_commands {
             commands::rollouts::rollout_start,
             commands::rollouts::rollout_act,
             commands::rollouts::rollout_retry_failed,
+            commands::rollout_analytics::rollout_progress,
+            commands::rollout_analytics::rollout_failures,
             commands::app::first_paint,
             commands::signing::pick_key_file,
             commands::signing::signing_key_create,

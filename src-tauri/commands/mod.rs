@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod devices;
 pub mod payloads;
+pub mod rollout_analytics;
 pub mod rollouts;
 pub mod signing;
 pub mod tokens;

@@ -121,6 +121,8 @@ pub async fn rollout_devices(
                 descending: request.descending,
                 offset: u64::from(request.offset),
                 limit: request.limit.clamp(1, 1000),
+                failure_reason: request.failure_reason.clone(),
+                failure_status: request.failure_status.clone(),
             },
         )
         .await?;

@@ -10,6 +10,7 @@ pub mod connections;
 pub mod dashboard;
 pub mod devices;
 pub mod payloads;
+pub mod rollout_analytics;
 pub mod rollouts;
 pub mod signing;
 pub mod tokens;

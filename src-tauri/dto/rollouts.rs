@@ -75,7 +75,7 @@ impl RolloutAction {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct RolloutItem {
     pub id: String,
-    /// active, paused, rolling_back, completed.
+    /// scheduled, active, paused, rolling_back, completed, cancelled.
     pub status: String,
     /// How a completed rollout ended: succeeded, some_failed, rolled_back (null until then).
     pub outcome: Option<String>,
@@ -112,6 +112,92 @@ pub struct RolloutItem {
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
+    /// A scheduled rollout's start (RFC 3339); null when it started at creation.
+    pub start_at: Option<String>,
+    /// Verdicts (succeeded, failed, timed out) before the failure threshold applies.
+    pub min_devices: u64,
+    /// Verdicts so far.
+    pub verdicts: u64,
+    /// The failure threshold applies now (`verdicts` reached `min_devices`).
+    pub threshold_armed: bool,
+    /// A phased rollout's phase and what it waits for; null without phases.
+    pub phase: Option<PhaseView>,
+    /// When devices may be told to start, if limited.
+    pub maintenance_window: Option<WindowView>,
+    /// Per-device retries, if any.
+    pub retry: Option<RetryView>,
+}
+
+/// Where a phased rollout stands (airlift-desk's `rollout_gates`, over airlift-core's gate).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PhaseView {
+    /// 0-based.
+    pub index: u32,
+    pub count: u32,
+    /// The slice this phase holds, in percent.
+    pub percent: u32,
+    pub soak_seconds: u64,
+    pub min_success_percent: u32,
+    /// Succeeded devices per 100 in the slice now.
+    pub success_percent: f64,
+    pub next_percent: Option<u32>,
+    /// last, waiting, held, soaking; null while nothing advances by itself (not active).
+    pub gate: Option<String>,
+    /// Waiting: devices of the slice without a verdict.
+    pub undecided: u64,
+    /// Held: succeeded devices, and how many must have.
+    pub succeeded: u64,
+    pub needed: u64,
+    /// When the server advances it (RFC 3339), once the gate is open.
+    pub next_advance_at: Option<String>,
+}
+
+impl From<airlift_desk::rollout_gates::PhaseProgress> for PhaseView {
+    fn from(p: airlift_desk::rollout_gates::PhaseProgress) -> Self {
+        use airlift_desk::rollout_gates::Gate;
+        let (gate, undecided, succeeded, needed) = match p.gate {
+            None => (None, 0, 0, 0),
+            Some(Gate::Last) => (Some("last"), 0, 0, 0),
+            Some(Gate::Waiting { undecided }) => (Some("waiting"), undecided, 0, 0),
+            Some(Gate::Held { succeeded, needed }) => (Some("held"), 0, succeeded, needed),
+            Some(Gate::Soaking) => (Some("soaking"), 0, 0, 0),
+        };
+        PhaseView {
+            index: u32::try_from(p.index).unwrap_or(u32::MAX),
+            count: u32::try_from(p.count).unwrap_or(u32::MAX),
+            percent: p.percent,
+            soak_seconds: p.soak_seconds,
+            min_success_percent: p.min_success_percent,
+            success_percent: p.success_percent,
+            next_percent: p.next_percent,
+            gate: gate.map(str::to_owned),
+            undecided,
+            succeeded,
+            needed,
+            next_advance_at: p.next_advance_at,
+        }
+    }
+}
+
+/// A maintenance window as the rollout was created with it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct WindowView {
+    /// IANA name, e.g. Europe/Berlin.
+    pub timezone: String,
+    /// mon … sun.
+    pub days: Vec<String>,
+    /// HH:MM local.
+    pub start: String,
+    pub end: String,
+}
+
+/// Per-device retries.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RetryView {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// The wait before the second attempt; it doubles for each further one.
+    pub backoff_seconds: u64,
 }
 
 /// The rollouts of the active connection, with how old the copy is.
@@ -185,6 +271,12 @@ pub struct DeviceWindowRequest {
     pub descending: bool,
     pub offset: u32,
     pub limit: u32,
+    /// Only the devices of one failure group: its reason and status as the failure reasons
+    /// list them (null for every device).
+    #[serde(default)]
+    pub failure_reason: Option<String>,
+    #[serde(default)]
+    pub failure_status: Option<String>,
 }
 
 /// One device of a rollout's table.
@@ -445,6 +537,7 @@ pub fn item(
     profile_name: Option<String>,
 ) -> RolloutItem {
     use airlift_desk::rollouts::{at_or_above_threshold, failure_rate_percent, pending_count};
+    let (verdicts, threshold_armed) = airlift_desk::rollout_gates::threshold_armed(r);
     let target = match (&r.target_profile_id, profile_name) {
         (_, Some(name)) => name,
         (Some(id), None) => id.clone(),
@@ -477,6 +570,21 @@ pub fn item(
         created_by: r.created_by.clone(),
         created_at: r.created_at.clone(),
         updated_at: r.updated_at.clone(),
+        start_at: r.start_at.clone(),
+        min_devices: r.min_devices,
+        verdicts,
+        threshold_armed,
+        phase: airlift_desk::rollout_gates::phase_progress(r).map(Into::into),
+        maintenance_window: r.maintenance_window.as_ref().map(|w| WindowView {
+            timezone: w.timezone.clone(),
+            days: w.days.clone(),
+            start: w.start.clone(),
+            end: w.end.clone(),
+        }),
+        retry: r.retry.map(|p| RetryView {
+            max_attempts: p.max_attempts,
+            backoff_seconds: p.backoff_seconds,
+        }),
     }
 }
 

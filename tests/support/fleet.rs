@@ -86,6 +86,18 @@ impl Fleet {
     /// Runs the sensors: they poll every 300 ms and `fail_install` of them (by seed) report
     /// INSTALL_ERROR with [`FAIL_MESSAGE`]. They stop with the fleet.
     pub fn run_devices(&mut self, fail_install: f64) {
+        self.run_sim(fail_install, &[]);
+    }
+
+    /// Runs the sensors like [`Fleet::run_devices`], none failing by chance but each device
+    /// named in `faults` (`INDEX=KIND` as `airlift-sim --device-fault` takes it, e.g. `0=install`
+    /// (INSTALL_ERROR with [`FAIL_MESSAGE`]), `2=download` (the link breaks off), `3=corrupt`
+    /// (the bytes do not match their SHA-256)) failing that way: a few different messages.
+    pub fn run_devices_with_faults(&mut self, faults: &[&str]) {
+        self.run_sim(0.0, faults);
+    }
+
+    fn run_sim(&mut self, fail_install: f64, faults: &[&str]) {
         let child = Command::new(airlift_testkit::bin("airlift-sim"))
             .args(["run", "--devices"])
             .arg(&self.devices_file)
@@ -96,6 +108,7 @@ impl Fleet {
                 "--fail-install",
                 &fail_install.to_string(),
             ])
+            .args(faults.iter().flat_map(|f| ["--device-fault", f]))
             .args(["--fail-message", FAIL_MESSAGE])
             .args([
                 "--no-signature-check",

@@ -21,6 +21,7 @@
 //! * [`ops`]: the user operations (upload a build, …), called alike by the app and the CLI.
 //! * [`audit`]: the audit log's filter, applied alike to the server's pages and the cached ones.
 //! * [`rollouts`]: the operator actions a rollout accepts now, failure rate, rollback reach.
+//! * [`rollout_gates`]: a phased rollout's phase and gate, and whether the threshold applies yet.
 //! * [`process_stats`]: age and resident memory of the app's process tree (start-up benchmark).
 
 pub mod audit;
@@ -37,6 +38,7 @@ pub mod notify;
 pub mod ops;
 pub mod process_stats;
 pub mod role;
+pub mod rollout_gates;
 pub mod rollouts;
 pub mod secret;
 pub mod signing;

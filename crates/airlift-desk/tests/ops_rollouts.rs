@@ -1,6 +1,7 @@
 //! Starting and steering a rollout through `ops::rollouts` (the app's wizard and buttons, the
 //! CLI's `rollout` commands), against the real airliftd: each answer is the server's record
-//! after the change and the cache holds it at once, before any sync.
+//! after the change and the cache holds it at once, before any sync. The rollout view's
+//! analytics (`ops::rollout_analytics`) are cached as fetched and shown from there offline.
 
 mod support;
 
@@ -12,6 +13,7 @@ use airlift_core::wire::{
     BulkCreateDevices, CreateDevice, CreateProfile, CreateRollout, UpdateTenant,
 };
 use airlift_desk::cache::Cache;
+use airlift_desk::ops::rollout_analytics;
 use airlift_desk::ops::rollouts::{act, start, RolloutAct};
 use airlift_desk::ops::upload::{upload_build, BuildRequest, UploadControl};
 use airlift_desk::ops::Session;
@@ -23,7 +25,7 @@ const CONN: &str = "lab";
 #[tokio::test(flavor = "multi_thread")]
 async fn a_started_rollout_and_each_act_on_it_are_cached_at_once() {
     let data = support::tempdir();
-    let server = support::Server::start(data.path());
+    let mut server = support::Server::start(data.path());
     let client = server.client("acme", "release-manager");
     server
         .client("acme", "admin")
@@ -120,8 +122,35 @@ async fn a_started_rollout_and_each_act_on_it_are_cached_at_once() {
     assert_eq!(cached.unwrap().summary.status, RolloutStatus::Cancelled);
     let err = act(s, &id, RolloutAct::Resume).await.unwrap_err();
     assert_eq!(err.code(), DeskErrorCode::FailedPrecondition, "{err}");
-    let failures = s.client.rollout_failures(&id).await.unwrap();
-    assert!(failures.data.is_empty());
-    let timeline = s.client.rollout_timeline(&id).await.unwrap();
-    assert!(!timeline.data.is_empty());
+
+    // The view's analytics: fetched and cached, then shown from the cache with the server gone.
+    let timeline = rollout_analytics::timeline(s, &id).await.unwrap();
+    assert!(timeline.fresh && timeline.synced_at_ms.is_some());
+    assert_eq!(
+        timeline.data,
+        s.client.rollout_timeline(&id).await.unwrap().data
+    );
+    assert!(!timeline.data.is_empty(), "creation told two devices");
+    let failures = rollout_analytics::failures(s, &id).await.unwrap();
+    assert!(failures.fresh && failures.data.is_empty());
+    server.kill();
+    let offline = rollout_analytics::timeline(s, &id).await.unwrap();
+    assert!(!offline.fresh);
+    assert!(offline.offline_reason.is_some());
+    assert_eq!(offline.data, timeline.data);
+    assert_eq!(offline.synced_at_ms, timeline.synced_at_ms);
+    let offline = rollout_analytics::failures(s, &id).await.unwrap();
+    assert_eq!((offline.fresh, offline.data.len()), (false, 0));
+    assert_eq!(
+        offline.synced_at_ms, failures.synced_at_ms,
+        "fetched, and empty"
+    );
+    // A rollout never opened: nothing cached, said so by no fetch time.
+    let never = rollout_analytics::timeline(s, "rol_never_seen")
+        .await
+        .unwrap();
+    assert_eq!(
+        (never.fresh, never.synced_at_ms, never.data.len()),
+        (false, None, 0)
+    );
 }

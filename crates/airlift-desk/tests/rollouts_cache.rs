@@ -1,8 +1,11 @@
-//! The rollout screens' offline copies: summaries as listed, the full rollout as last opened.
+//! The rollout screens' offline copies: summaries as listed, the full rollout as last opened,
+//! and the rollout view's analytics (its timeline and failure reasons) as last fetched.
 
 use airlift_core::device_counters::DeviceCounters;
 use airlift_core::rollout::{RolloutStatus, RolloutTrigger};
-use airlift_core::wire::{Rollout, RolloutStrategy, RolloutSummary, RolloutTransition};
+use airlift_core::wire::{
+    FailureReason, Rollout, RolloutStrategy, RolloutSummary, RolloutTransition, TimelinePoint,
+};
 use airlift_desk::cache::Cache;
 
 const CONN: &str = "prod";
@@ -121,4 +124,148 @@ fn summaries_and_details_survive_a_reopen_and_go_with_their_connection() {
     cache.forget_connection(CONN).expect("forget");
     assert!(cache.rollout_summaries(CONN).expect("gone").is_empty());
     assert_eq!(cache.rollout_detail(CONN, "rol_2").expect("gone"), None);
+}
+
+fn point(at: &str, succeeded: u64, failed: u64, in_progress: u64) -> TimelinePoint {
+    TimelinePoint {
+        at: at.into(),
+        succeeded,
+        failed,
+        in_progress,
+        pending: 40 - succeeded - failed - in_progress,
+    }
+}
+
+#[test]
+fn a_rollouts_timeline_is_kept_per_minute_and_refreshed_from_its_newest_minute() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("cache.sqlite3");
+    let first = vec![
+        point("2026-12-07T10:00:00Z", 0, 0, 4),
+        point("2026-12-07T10:01:00Z", 3, 1, 0),
+        point("2026-12-07T10:02:00Z", 5, 1, 2),
+    ];
+    {
+        let mut cache = Cache::open(&path).expect("open").cache;
+        assert_eq!(cache.rollout_timeline(CONN, "rol_1").expect("read"), None);
+        cache
+            .save_rollout_timeline(CONN, "rol_1", &first, 1_000)
+            .expect("save");
+    }
+    let mut cache = Cache::open(&path).expect("reopen").cache;
+    let got = cache
+        .rollout_timeline(CONN, "rol_1")
+        .expect("read")
+        .expect("cached");
+    assert_eq!((got.data, got.synced_at_ms), (first.clone(), 1_000));
+
+    // The server's week moved on: its oldest minute is gone, the newest changed, one is new.
+    let next = vec![
+        point("2026-12-07T10:01:00Z", 3, 1, 0),
+        point("2026-12-07T10:02:00Z", 6, 1, 1),
+        point("2026-12-07T10:03:00Z", 8, 1, 0),
+    ];
+    cache
+        .save_rollout_timeline(CONN, "rol_1", &next, 2_000)
+        .expect("save again");
+    let got = cache
+        .rollout_timeline(CONN, "rol_1")
+        .expect("read")
+        .expect("cached");
+    assert_eq!((got.data, got.synced_at_ms), (next, 2_000));
+
+    // An empty answer empties it, and says it was fetched.
+    cache
+        .save_rollout_timeline(CONN, "rol_1", &[], 3_000)
+        .expect("save empty");
+    let got = cache
+        .rollout_timeline(CONN, "rol_1")
+        .expect("read")
+        .expect("fetched");
+    assert_eq!((got.data.len(), got.synced_at_ms), (0, 3_000));
+    // Another rollout and another connection see nothing of it.
+    assert_eq!(cache.rollout_timeline(CONN, "rol_2").expect("read"), None);
+    assert_eq!(
+        cache.rollout_timeline("staging", "rol_1").expect("read"),
+        None
+    );
+}
+
+#[test]
+fn failure_reasons_are_replaced_whole_keep_their_order_and_go_with_their_connection() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("cache.sqlite3");
+    let reason = |reason: &str, status: &str, count: u64, samples: &[&str]| FailureReason {
+        reason: reason.into(),
+        status: status.into(),
+        count,
+        sample_device_ids: samples.iter().map(|s| s.to_string()).collect(),
+        example_message: (status != "TIMED_OUT").then(|| format!("{reason} (as sent)")),
+    };
+    let first = vec![
+        reason(
+            "Not enough memory (required: <n>MB, available: <n>MB).",
+            "INSTALL_ERROR",
+            7,
+            &["dev_1", "dev_2", "dev_3", "dev_4", "dev_5"],
+        ),
+        reason(
+            "checksum mismatch",
+            "DOWNLOAD_ERROR",
+            2,
+            &["dev_9", "dev_8"],
+        ),
+        reason(
+            "no verdict before the device timeout",
+            "TIMED_OUT",
+            1,
+            &["dev_7"],
+        ),
+    ];
+    {
+        let mut cache = Cache::open(&path).expect("open").cache;
+        assert_eq!(cache.rollout_failures(CONN, "rol_1").expect("read"), None);
+        cache
+            .save_rollout_failures(CONN, "rol_1", &first, 5_000)
+            .expect("save");
+        cache
+            .save_rollout_timeline(
+                CONN,
+                "rol_1",
+                &[point("2026-12-07T10:00:00Z", 1, 1, 1)],
+                5_000,
+            )
+            .expect("save a timeline too");
+    }
+    let mut cache = Cache::open(&path).expect("reopen").cache;
+    let got = cache
+        .rollout_failures(CONN, "rol_1")
+        .expect("read")
+        .expect("cached");
+    assert_eq!((got.data, got.synced_at_ms), (first, 5_000));
+    // Fetching them does not claim the timeline was fetched, nor the other way round.
+    assert_eq!(
+        cache
+            .rollout_timeline(CONN, "rol_1")
+            .expect("read")
+            .map(|t| t.synced_at_ms),
+        Some(5_000)
+    );
+
+    let next = vec![reason("checksum mismatch", "DOWNLOAD_ERROR", 3, &["dev_9"])];
+    cache
+        .save_rollout_failures(CONN, "rol_1", &next, 6_000)
+        .expect("replace");
+    assert_eq!(
+        cache
+            .rollout_failures(CONN, "rol_1")
+            .expect("read")
+            .expect("cached")
+            .data,
+        next
+    );
+
+    cache.forget_connection(CONN).expect("forget");
+    assert_eq!(cache.rollout_failures(CONN, "rol_1").expect("gone"), None);
+    assert_eq!(cache.rollout_timeline(CONN, "rol_1").expect("gone"), None);
 }

@@ -1,6 +1,7 @@
 //! Failure reasons grouped over real HTTP (spec, Milestone 2: `GET /rollouts/{id}/failures`):
 //! messages that differ only in numbers, paths or hex strings are one reason, largest first,
-//! with a few of the devices; another tenant's rollout is not found.
+//! with a few of the devices; another tenant's rollout is not found. A group's devices are
+//! listed by its reason (and status), all of them, not just the samples.
 
 mod common;
 
@@ -58,6 +59,13 @@ async fn failures_are_grouped_by_normalized_reason_largest_first() {
         data[0]["sample_device_ids"],
         json!([f.devices[0].id, f.devices[1].id])
     );
+    // The group's example is its first failure's message, as the device sent it.
+    assert_eq!(data[0]["example_message"], "disk full: 512 MB free");
+    let no_message = data
+        .iter()
+        .find(|r| r["reason"] == "INSTALL_ERROR")
+        .unwrap();
+    assert_eq!(no_message["example_message"], serde_json::Value::Null);
     let reasons: Vec<&str> = data.iter().map(|r| r["reason"].as_str().unwrap()).collect();
     assert!(reasons.contains(&"cannot open <path>"), "{reasons:?}");
     assert!(reasons.contains(&"INSTALL_ERROR"), "no message: its status");
@@ -69,6 +77,132 @@ async fn failures_are_grouped_by_normalized_reason_largest_first() {
         .expect(200);
     Api::for_tenant(&f.server, "globex", "admin")
         .get(&format!("/api/v1/ota/rollouts/{id}/failures"))
+        .await
+        .expect_error(404, "NOT_FOUND");
+}
+
+fn q(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn a_failure_groups_devices_are_listed_by_its_reason_and_status() {
+    let f = fleet(8, &[]).await;
+    let id = f
+        .start(json!({"package_id": f.pkg, "target_profile_id": f.profile,
+            "canary_percent": 100, "failure_threshold_percent": 100}))
+        .await["rollout_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let fail = |i: usize, status: &'static str, message: String| {
+        let d = f.devices[i].clone();
+        let id = id.clone();
+        async move {
+            d.api
+                .post(
+                    &format!("/api/v1/devices/{}/ota/report", d.id),
+                    json!({"rollout_id": id, "firmware_version": "1.0.0",
+                        "status": status, "message": message}),
+                )
+                .await
+                .expect(200);
+        }
+    };
+    // Six devices under one reason (more than the five samples), one with the same words under
+    // another status, one with another reason; the last device succeeds.
+    for (i, free) in ["512", "498", "300", "12", "7", "1"].iter().enumerate() {
+        fail(i, "INSTALL_ERROR", format!("disk full: {free} MB free")).await;
+    }
+    fail(6, "DOWNLOAD_ERROR", "disk full: 3 MB free".into()).await;
+    f.devices[7].update(&sha256_hex(&f.pkg_bytes)).await;
+
+    let reason = "disk full: <n> MB free";
+    let devices = |extra: String| {
+        let path = format!("/api/v1/ota/rollouts/{id}/devices?limit=100{extra}");
+        let rm = f.rm.clone();
+        async move { rm.get(&path).await }
+    };
+    let ids = |page: &serde_json::Value| -> Vec<String> {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["device_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let group = devices(format!(
+        "&failure_reason={}&failure_status=INSTALL_ERROR",
+        q(reason)
+    ))
+    .await
+    .expect(200);
+    let mut got = ids(&group);
+    got.sort();
+    let mut want: Vec<String> = f.devices[..6].iter().map(|d| d.id.clone()).collect();
+    want.sort();
+    assert_eq!(got, want, "every device of the group: {group}");
+    let positions: Vec<u64> = group["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["position"].as_u64().unwrap())
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "in scheduling order: {positions:?}"
+    );
+    assert!(group["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["state"] == "failed" && d["last_status"] == "INSTALL_ERROR"));
+    // The reason alone spans both statuses; with the state filter it still applies.
+    let any_status = devices(format!("&failure_reason={}", q(reason)))
+        .await
+        .expect(200);
+    assert_eq!(ids(&any_status).len(), 7, "{any_status}");
+    let other = devices(format!(
+        "&failure_reason={}&failure_status=DOWNLOAD_ERROR&state=failed",
+        q(reason)
+    ))
+    .await
+    .expect(200);
+    assert_eq!(ids(&other), vec![f.devices[6].id.clone()]);
+    // Paged by offset like the table does.
+    let second = devices(format!(
+        "&failure_reason={}&failure_status=INSTALL_ERROR&offset=4",
+        q(reason)
+    ))
+    .await
+    .expect(200);
+    assert_eq!(ids(&second), ids(&group)[4..].to_vec());
+    // A reason nobody failed with lists nothing.
+    let none = devices(format!("&failure_reason={}", q("out of coffee")))
+        .await
+        .expect(200);
+    assert_eq!(ids(&none), Vec::<String>::new());
+
+    // Bad words: a status without a reason, a reason longer than any kept.
+    devices("&failure_status=INSTALL_ERROR".into())
+        .await
+        .expect_error(400, "INVALID_ARGUMENT");
+    devices(format!("&failure_reason={}", "x".repeat(201)))
+        .await
+        .expect_error(400, "INVALID_ARGUMENT");
+    // Support reads it; another tenant does not find the rollout.
+    Api::for_tenant(&f.server, "acme", "support")
+        .get(&format!(
+            "/api/v1/ota/rollouts/{id}/devices?failure_reason={}",
+            q(reason)
+        ))
+        .await
+        .expect(200);
+    Api::for_tenant(&f.server, "globex", "admin")
+        .get(&format!(
+            "/api/v1/ota/rollouts/{id}/devices?failure_reason={}",
+            q(reason)
+        ))
         .await
         .expect_error(404, "NOT_FOUND");
 }

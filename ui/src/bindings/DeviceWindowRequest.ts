@@ -11,4 +11,9 @@ state: string | null,
 /**
  * position, device, state, progress, updated.
  */
-sort: string, descending: boolean, offset: number, limit: number, };
+sort: string, descending: boolean, offset: number, limit: number, 
+/**
+ * Only the devices of one failure group: its reason and status as the failure reasons
+ * list them (null for every device).
+ */
+failure_reason: string | null, failure_status: string | null, };

@@ -37,8 +37,10 @@ import type { PickedCaCert } from "./PickedCaCert";
 import type { PlanPreview } from "./PlanPreview";
 import type { RolloutAction } from "./RolloutAction";
 import type { RolloutDetail } from "./RolloutDetail";
+import type { RolloutFailures } from "./RolloutFailures";
 import type { RolloutList } from "./RolloutList";
 import type { RolloutPlan } from "./RolloutPlan";
+import type { RolloutProgress } from "./RolloutProgress";
 import type { SigningKeyInfo } from "./SigningKeyInfo";
 import type { StartedRollout } from "./StartedRollout";
 import type { TargetProfile } from "./TargetProfile";
@@ -98,6 +100,10 @@ export const appEventsSubscribe = (onEvent: (message: AppEvent) => void) =>
   call<null>("app_events_subscribe", { onEvent: channel(onEvent) });
 export const inlinePackageCreate = (request: InlinePackageRequest) =>
   call<InlinePackageOutcome>("inline_package_create", { request });
+export const rolloutProgress = (id: string) =>
+  call<RolloutProgress>("rollout_progress", { id });
+export const rolloutFailures = (id: string) =>
+  call<RolloutFailures>("rollout_failures", { id });
 export const rolloutsCached = () =>
   call<RolloutList>("rollouts_cached");
 export const rolloutsRefresh = () =>

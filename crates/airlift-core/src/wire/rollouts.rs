@@ -299,6 +299,10 @@ pub struct FailureReason {
     pub count: u64,
     /// Up to five of the devices, first failed first.
     pub sample_device_ids: Vec<String>,
+    /// The first failure's message as the device sent it (`null` for a failure without one,
+    /// and for a timeout, whose reason says it all).
+    #[serde(default)]
+    pub example_message: Option<String>,
 }
 
 /// `GET /api/v1/ota/rollouts/{id}/failures`: largest first.

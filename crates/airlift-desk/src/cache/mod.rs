@@ -27,6 +27,7 @@ pub mod location;
 mod notified;
 mod open;
 mod overview;
+mod rollout_analytics;
 mod rollouts;
 pub mod rows;
 mod sync;
@@ -43,6 +44,7 @@ pub use devices::{DeviceCursor, DeviceQuery, DeviceSort, Page, MAX_PAGE};
 pub use history::HistoryCursor;
 pub use integrity::verify_and_repair;
 pub use overview::{CachedCount, PauseRow};
+pub use rollout_analytics::Fetched;
 pub use rollouts::{rollout_row, transition_rows};
 pub use sync::{Collection, SyncState};
 
@@ -121,6 +123,9 @@ impl Cache {
             "packages",
             "rollouts",
             "rollout_transitions",
+            "rollout_timeline",
+            "rollout_failure_reasons",
+            "rollout_analytics",
             "pending_upload_parts",
             "pending_uploads",
             "sync_state",

@@ -32,6 +32,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../../migrations/0011_package_storage_key.sql"
     )),
+    M::up(include_str!("../../migrations/0013_rollout_analytics.sql")),
     M::up(include_str!(
         "../../migrations/0014_fleet_versions_audit.sql"
     )),

@@ -23,6 +23,9 @@ pub struct DeviceWindow {
     pub offset: u64,
     /// 1..=1000 rows.
     pub limit: u32,
+    /// Only the devices of one failure group (`GET .../failures`' reason and status).
+    pub failure_reason: Option<String>,
+    pub failure_status: Option<String>,
 }
 
 impl DeviceWindow {
@@ -39,6 +42,12 @@ impl DeviceWindow {
         }
         if self.descending {
             q.push("order=desc".to_owned());
+        }
+        if let Some(reason) = self.failure_reason.as_deref().filter(|r| !r.is_empty()) {
+            q.push(format!("failure_reason={}", seg(reason)));
+            if let Some(status) = self.failure_status.as_deref().filter(|s| !s.is_empty()) {
+                q.push(format!("failure_status={}", seg(status)));
+            }
         }
         format!("?{}", q.join("&"))
     }

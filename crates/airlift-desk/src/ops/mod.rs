@@ -15,6 +15,7 @@ pub mod devices;
 pub mod history;
 pub mod keys;
 pub mod payloads;
+pub mod rollout_analytics;
 pub mod rollouts;
 pub mod sync;
 pub mod upload;

@@ -7,12 +7,12 @@ fn migrations_run_on_a_fresh_file_and_reopen_is_idempotent() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = cache_path(&dir);
     let mut cache = open(&path);
-    assert_eq!(cache.schema_version().expect("version"), 12);
+    assert_eq!(cache.schema_version().expect("version"), 13);
     cache.upsert_devices(CONN, &fleet(3)).expect("upsert");
     drop(cache);
 
     let cache = open(&path);
-    assert_eq!(cache.schema_version().expect("version"), 12);
+    assert_eq!(cache.schema_version().expect("version"), 13);
     assert_eq!(cache.count_devices(CONN).expect("count"), 3);
 }
 
@@ -133,7 +133,7 @@ fn a_cache_from_a_newer_version_is_set_aside_not_fatal() {
         opened.rebuilt_from.is_some(),
         "a newer cache is moved aside"
     );
-    assert_eq!(opened.cache.schema_version().expect("version"), 12);
+    assert_eq!(opened.cache.schema_version().expect("version"), 13);
     assert_eq!(opened.cache.count_devices(CONN).expect("count"), 0);
 }
 

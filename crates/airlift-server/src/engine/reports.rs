@@ -116,7 +116,13 @@ pub fn record(
             let failed_now = s.agg.device_state(device) == Some(DeviceRolloutState::Failed);
             if failed_now && t.state != Some(DeviceRolloutState::Failed) {
                 let reason = reason_of(report.status.as_str(), report.message.as_deref());
-                s.tx.count_failure(rollout, &reason, report.status.as_str(), device)?;
+                s.tx.count_failure(
+                    rollout,
+                    &reason,
+                    report.status.as_str(),
+                    device,
+                    report.message.as_deref(),
+                )?;
             }
             let open = s
                 .agg

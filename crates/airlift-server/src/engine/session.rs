@@ -286,7 +286,7 @@ impl<'t> Session<'t> {
             }
             DeviceRolloutState::TimedOut => {
                 self.tx
-                    .count_failure(&self.row.id, TIMED_OUT_REASON, "TIMED_OUT", device)?;
+                    .count_failure(&self.row.id, TIMED_OUT_REASON, "TIMED_OUT", device, None)?;
                 let entry = HistoryEntry {
                     package_id: Some(self.row.package_id.clone()),
                     message: Some(TIMED_OUT_REASON.to_owned()),

@@ -143,6 +143,10 @@ pub struct RolloutDevicesQuery {
     pub sort: Option<String>,
     /// Rows to skip (instead of `after`), for random access.
     pub offset: Option<u64>,
+    /// Only the devices counted under this failure reason (as `GET .../failures` lists it).
+    pub failure_reason: Option<String>,
+    /// With `failure_reason`: and this status.
+    pub failure_status: Option<String>,
 }
 
 pub async fn devices(
@@ -164,6 +168,8 @@ pub async fn devices(
         sort: q.sort.as_deref(),
         order: q.order.as_deref(),
         offset: q.offset,
+        failure_reason: q.failure_reason.as_deref(),
+        failure_status: q.failure_status.as_deref(),
     };
     let items =
         rollout_reads::devices(&*state.store, caller.tenant_id(), &id, words, page.clone()).await?;

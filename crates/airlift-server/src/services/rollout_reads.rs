@@ -4,14 +4,15 @@
 
 use airlift_core::device_state::DeviceRolloutState;
 use airlift_core::error::ApiError;
+use airlift_core::failure_reason::MAX_REASON_CHARS;
 use airlift_core::rollout::RolloutStatus;
 use airlift_core::wire::{Rollout, RolloutDevice, RolloutSummary};
 
 use super::found;
 use crate::error::AppResult;
 use crate::store::{
-    DeviceStateFilter, Page, PageOf, RolloutDeviceListing, RolloutDeviceSort, RolloutFilter,
-    RolloutStore,
+    DeviceStateFilter, FailureFilter, Page, PageOf, RolloutDeviceListing, RolloutDeviceSort,
+    RolloutFilter, RolloutStore,
 };
 
 pub async fn get(store: &dyn RolloutStore, tenant_id: &str, id: &str) -> AppResult<Rollout> {
@@ -47,6 +48,10 @@ pub struct DeviceListWords<'a> {
     /// `ASC` (default) or `DESC`, any case: this list alone also sorts descending.
     pub order: Option<&'a str>,
     pub offset: Option<u64>,
+    /// A reason as `GET .../failures` lists it: only the devices counted under it.
+    pub failure_reason: Option<&'a str>,
+    /// With `failure_reason`: only those counted under it with this status.
+    pub failure_status: Option<&'a str>,
 }
 
 impl DeviceListWords<'_> {
@@ -94,9 +99,44 @@ impl DeviceListWords<'_> {
             sort,
             descending,
             offset: self.offset,
+            failure: self.failure()?,
         })
     }
+
+    /// The failure group to list, if any: a reason no longer than the reasons the server keeps,
+    /// and a status only with a reason.
+    fn failure(&self) -> Result<Option<FailureFilter>, ApiError> {
+        let reason = self.failure_reason.filter(|r| !r.is_empty());
+        let status = self.failure_status.filter(|s| !s.is_empty());
+        let Some(reason) = reason else {
+            return match status {
+                None => Ok(None),
+                Some(_) => Err(ApiError::invalid_argument(
+                    "failure_status needs failure_reason: pass both as GET /failures lists them",
+                )),
+            };
+        };
+        if reason.chars().count() > MAX_REASON_CHARS {
+            return Err(ApiError::invalid_argument(format!(
+                "failure_reason must be at most {MAX_REASON_CHARS} characters (as GET /failures lists it), got {}",
+                reason.chars().count()
+            )));
+        }
+        if status.is_some_and(|s| s.len() > MAX_STATUS_CHARS) {
+            return Err(ApiError::invalid_argument(format!(
+                "failure_status must be at most {MAX_STATUS_CHARS} characters"
+            )));
+        }
+        Ok(Some(FailureFilter {
+            reason: reason.to_owned(),
+            status: status.map(str::to_owned),
+        }))
+    }
 }
+
+/// A report status is a short code (`INSTALL_ERROR`, `TIMED_OUT`); anything longer matches
+/// nothing the server keeps.
+const MAX_STATUS_CHARS: usize = 64;
 
 /// A rollout's devices (NOT_FOUND when the rollout is not the tenant's).
 pub async fn devices(
@@ -131,6 +171,7 @@ mod tests {
             sort: Some("progress"),
             order: Some("desc"),
             offset: Some(40),
+            ..Default::default()
         }
         .listing()
         .expect("valid words");
@@ -147,12 +188,40 @@ mod tests {
             sort: Some(""),
             order: Some(""),
             offset: None,
+            failure_reason: Some(""),
+            failure_status: Some(""),
         }
         .listing()
         .expect("empty words are defaults");
         assert!(matches!(empty.state, DeviceStateFilter::Any));
         assert_eq!(empty.sort, RolloutDeviceSort::Position);
         assert!(!empty.descending);
+        assert_eq!(empty.failure, None);
+    }
+
+    #[test]
+    fn a_failure_group_is_a_reason_with_an_optional_status() {
+        let l = DeviceListWords {
+            failure_reason: Some("disk full: <n> MB free"),
+            failure_status: Some("INSTALL_ERROR"),
+            ..Default::default()
+        }
+        .listing()
+        .expect("a group");
+        assert_eq!(
+            l.failure,
+            Some(FailureFilter {
+                reason: "disk full: <n> MB free".into(),
+                status: Some("INSTALL_ERROR".into()),
+            })
+        );
+        let any_status = DeviceListWords {
+            failure_reason: Some("INSTALL_ERROR"),
+            ..Default::default()
+        }
+        .listing()
+        .expect("a reason alone");
+        assert_eq!(any_status.failure.and_then(|f| f.status), None);
     }
 
     #[test]
@@ -174,6 +243,27 @@ mod tests {
             let e = words.listing().expect_err("refused");
             assert_eq!(e.code, airlift_core::error::ErrorCode::InvalidArgument);
             assert!(e.message.contains("must be"), "{}", e.message);
+        }
+        let long = "x".repeat(MAX_REASON_CHARS + 1);
+        for (words, says) in [
+            (
+                DeviceListWords {
+                    failure_status: Some("INSTALL_ERROR"),
+                    ..Default::default()
+                },
+                "needs failure_reason",
+            ),
+            (
+                DeviceListWords {
+                    failure_reason: Some(&long),
+                    ..Default::default()
+                },
+                "at most 200 characters",
+            ),
+        ] {
+            let e = words.listing().expect_err("refused");
+            assert_eq!(e.code, airlift_core::error::ErrorCode::InvalidArgument);
+            assert!(e.message.contains(says), "{}", e.message);
         }
     }
 }

@@ -273,6 +273,16 @@ pub struct RolloutDeviceListing {
     /// Rows to skip: random access for a virtualized table that jumps to any row. Used
     /// instead of the page's keyset `after`, which only fits ascending scheduling order.
     pub offset: Option<u64>,
+    /// Only the devices counted under one failure reason (`GET .../failures`' groups).
+    pub failure: Option<FailureFilter>,
+}
+
+/// One group of `GET /rollouts/{id}/failures`: its normalized reason and, optionally, its
+/// status (the same reason may come with two statuses).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureFilter {
+    pub reason: String,
+    pub status: Option<String>,
 }
 
 /// An API token as stored: its SHA-256 only, never the token.

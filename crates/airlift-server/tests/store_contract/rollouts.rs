@@ -119,6 +119,7 @@ pub async fn contract<S: RolloutStore + ?Sized>(
         sort: RolloutDeviceSort::Position,
         descending: false,
         offset: None,
+        failure: None,
     };
     let devices = store
         .rollout_devices(&a.id, rollout_id, listing.clone(), page(10))

@@ -146,6 +146,7 @@ impl Fleet<'_> {
             sort: RolloutDeviceSort::Position,
             descending: false,
             offset: None,
+            failure: None,
         };
         let page = Page {
             limit: 1000,

@@ -45,9 +45,9 @@ function Contact({ lastSeen, now, fresh }: { lastSeen: string | null; now: numbe
   );
 }
 
-/** Which agent the device polls with and how long ago it last did: "airlift-agent 0.1.0 · last
- *  contact 2 min ago". The full `User-Agent` is in the tooltip. */
-function Agent({ userAgent, lastSeen, now }: { userAgent: string | null; lastSeen: string | null; now: number }) {
+/** Which agent the device polls with: "airlift-agent 0.1.0" (name and version only; when it
+ *  last polled is the Contact line's). The full `User-Agent` is in the tooltip. */
+function Agent({ userAgent }: { userAgent: string | null }) {
   if (!userAgent) {
     return (
       <span className="muted" data-testid="device-agent">
@@ -55,12 +55,9 @@ function Agent({ userAgent, lastSeen, now }: { userAgent: string | null; lastSee
       </span>
     );
   }
-  const at = lastSeen ? new Date(lastSeen).getTime() : Number.NaN;
-  const contact = Number.isNaN(at) ? "" : ` · last contact ${formatAge(at, now).replace(/ old$/, " ago")}`;
   return (
     <span data-testid="device-agent" title={userAgent}>
       {agentLabel(userAgent)}
-      {contact}
     </span>
   );
 }
@@ -168,7 +165,7 @@ export function DevicePage({ id, onBack }: Props) {
             </dd>
             <dt>Agent</dt>
             <dd>
-              <Agent userAgent={d.user_agent} lastSeen={d.last_seen_at} now={now} />
+              <Agent userAgent={d.user_agent} />
             </dd>
             <dt>Current version</dt>
             <dd className="strong" data-testid="current-version">{d.current_version ?? "—"}</dd>

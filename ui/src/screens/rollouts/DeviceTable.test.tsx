@@ -67,7 +67,9 @@ describe("rollout device table", () => {
     expect(await screen.findByText("sensor-0")).toBeInTheDocument();
     expect(screen.getByTestId("device-count")).toHaveTextContent("100000 devices");
     expect(screen.getAllByTestId("device-row").length).toBeLessThan(60);
-    expect(requests).toEqual([{ rollout_id: "rol_1", state: null, sort: "position", descending: false, offset: 0, limit: WINDOW }]);
+    expect(requests).toEqual([
+      { rollout_id: "rol_1", state: null, sort: "position", descending: false, offset: 0, limit: WINDOW, failure_reason: null, failure_status: null },
+    ]);
   });
 
   it("asks the server to sort and filter, and opens a device's history", async () => {

@@ -8,6 +8,7 @@ import * as ipc from "../../ipc";
 import { formatTime } from "../../lib/format";
 import { useActiveConnection } from "../../lib/queries";
 import { DEVICE_STATE_LABEL, FILTERABLE_STATES } from "./model";
+import type { PickedReason } from "./FailureReasons";
 import { LIVE_INTERVAL_MS, rolloutKeys } from "./queries";
 
 const ROW_HEIGHT = 36;
@@ -22,6 +23,8 @@ export interface TableView {
   state: string | null;
   sort: SortKey;
   descending: boolean;
+  /** Only the devices of one failure reason (picked in the failure reasons panel). */
+  failure?: PickedReason | null;
 }
 
 /** How many rows a filter has: the devices that show `state` now. The server filters on a
@@ -69,7 +72,9 @@ export function DeviceTable({
   // counters can lag the rows by one refresh).
   const [exact, setExact] = useState<{ key: string; count: number } | null>(null);
   const viewKey = `${rollout.id}:${JSON.stringify(view)}`;
-  const count = exact?.key === viewKey ? exact.count : rowCount(rollout, view.state);
+  // A failure reason's devices: its count (with a state filter too, the rows say how many).
+  const estimate = view.failure ? view.failure.count : rowCount(rollout, view.state);
+  const count = exact?.key === viewKey ? exact.count : estimate;
   const rows = useVirtualizer({
     count,
     getScrollElement: () => scroller.current,
@@ -86,7 +91,15 @@ export function DeviceTable({
   }, [items]);
   const results = useQueries({
     queries: windows.map((w) => {
-      const req = { rollout_id: rollout.id, state: view.state, sort: view.sort, descending: view.descending, offset: w * WINDOW };
+      const req = {
+        rollout_id: rollout.id,
+        state: view.state,
+        sort: view.sort,
+        descending: view.descending,
+        offset: w * WINDOW,
+        failure_reason: view.failure?.reason ?? null,
+        failure_status: view.failure?.status ?? null,
+      };
       return {
         // The rollout's last change is part of the key: a new state or counter refetches the
         // rows at once (and for good once the rollout completes and polling stops).
@@ -142,6 +155,16 @@ export function DeviceTable({
             </option>
           ))}
         </select>
+        {view.failure && (
+          <span className="filter-chip" data-testid="failure-filter">
+            <span className="chip-text" title={view.failure.reason}>
+              Failed with <q>{view.failure.reason}</q> <code>{view.failure.status}</code>
+            </span>
+            <button type="button" className="link" aria-label="Show every device again" onClick={() => onView({ ...view, failure: null })}>
+              ✕
+            </button>
+          </span>
+        )}
         <span className="muted" data-testid="device-count">
           {count} device{count === 1 ? "" : "s"}
         </span>

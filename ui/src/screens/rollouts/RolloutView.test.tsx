@@ -7,6 +7,9 @@ import { renderApp } from "../../test/render";
 import { detail } from "./fixtures";
 import { RolloutView } from "./RolloutView";
 
+// jsdom has no canvas: the progress chart is checked in RolloutAnalytics.test.tsx and the E2E test.
+vi.mock("../../components/charts/Chart", () => ({ Chart: () => null }));
+
 // jsdom lays nothing out: give the virtualized table a viewport so it renders rows.
 beforeEach(() => {
   vi.spyOn(Element.prototype, "clientHeight", "get").mockReturnValue(600);

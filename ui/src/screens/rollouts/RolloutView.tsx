@@ -6,6 +6,9 @@ import { routeHash } from "../../lib/route";
 import { backOnRollback } from "./model";
 import { DeviceStateBar, FailureGauge } from "./DeviceStateBar";
 import { DeviceTable, type TableView } from "./DeviceTable";
+import { FailureReasons } from "./FailureReasons";
+import { PhaseGate } from "./PhaseGate";
+import { ProgressChart } from "./ProgressChart";
 import { useRolloutDetail } from "./queries";
 import { RolloutActions } from "./RolloutActions";
 import { StateDiagram } from "./StateDiagram";
@@ -14,10 +17,11 @@ import { ErrorLine } from "../../components/ErrorLine";
 
 const STRATEGY = { canary: "Canary", rolling: "Rolling", all_at_once: "All at once" } as Record<string, string>;
 
-/** One rollout, live: header and actions, the state diagram, the counters, every device. */
+/** One rollout, live: header and actions, the state diagram, the counters with the plan's gate,
+ *  progress over time, the failure reasons, every device. */
 export function RolloutView({ id, onBack, onOpenDevice }: { id: string; onBack: () => void; onOpenDevice: (id: string) => void }) {
   const detail = useRolloutDetail(id);
-  const [view, setView] = useState<TableView>({ state: null, sort: "position", descending: false });
+  const [view, setView] = useState<TableView>({ state: null, sort: "position", descending: false, failure: null });
   const error = detail.error as AppError | null;
   const d = detail.data;
   if (!d)
@@ -38,6 +42,8 @@ export function RolloutView({ id, onBack, onOpenDevice }: { id: string; onBack: 
     );
   const r = d.rollout;
   const rb = r.rollback_counters;
+  // A finished rollout changes no more: its chart, reasons and rows are read once.
+  const over = r.status === "completed" || r.status === "cancelled";
   return (
     <div className="rollout-view" data-testid="rollout-view" data-rollout-id={r.id}>
       <div className="screen-head">
@@ -55,7 +61,7 @@ export function RolloutView({ id, onBack, onOpenDevice }: { id: string; onBack: 
           )}
           <p className="muted subtitle">
             {STRATEGY[r.strategy] ?? r.strategy} {r.strategy !== "all_at_once" && `at ${r.canary_percent} %`} · {r.eligible_count} eligible
-            {r.skipped_count > 0 && `, ${r.skipped_count} skipped`} · rollback {r.rollback_version ?? r.rollback_package_id ?? "none"} · started{" "}
+            {r.skipped_count > 0 && `, ${r.skipped_count} skipped`} · rollback {r.rollback_version ?? r.rollback_package_id ?? "none"} · {r.start_at ? "created" : "started"}{" "}
             {formatTime(r.created_at)} by {r.created_by} · <code>{r.id}</code>
           </p>
         </div>
@@ -74,7 +80,7 @@ export function RolloutView({ id, onBack, onOpenDevice }: { id: string; onBack: 
           <h2>
             Devices <DevicesSummary rollout={r} />
           </h2>
-          <DeviceStateBar rollout={r} onPick={(s) => setView({ ...view, state: view.state === s ? null : s })} picked={view.state} />
+          <DeviceStateBar rollout={r} onPick={(s) => setView({ ...view, state: view.state === s ? null : s, failure: null })} picked={view.state} />
           <FailureGauge rate={r.failure_rate_percent} threshold={r.failure_threshold_percent} />
           {rb && (
             <p className="rollback-progress" data-testid="rollback-progress">
@@ -83,9 +89,20 @@ export function RolloutView({ id, onBack, onOpenDevice }: { id: string; onBack: 
               {rb.failed + rb.timed_out > 0 && <span className="error">, {rb.failed + rb.timed_out} failed</span>}.
             </p>
           )}
+          <PhaseGate rollout={r} />
         </section>
       </div>
-      <DeviceTable rollout={r} view={view} onView={setView} onOpenDevice={onOpenDevice} live={r.status !== "completed" && d.fresh} />
+      <div className="rollout-analytics">
+        <ProgressChart rollout={r} live={!over && d.fresh} />
+        <FailureReasons
+          rollout={r}
+          live={!over && d.fresh}
+          picked={view.failure ?? null}
+          onPick={(failure) => setView({ ...view, state: null, failure })}
+          onOpenDevice={onOpenDevice}
+        />
+      </div>
+      <DeviceTable rollout={r} view={view} onView={setView} onOpenDevice={onOpenDevice} live={!over && d.fresh} />
     </div>
   );
 }

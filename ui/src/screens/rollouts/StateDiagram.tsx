@@ -9,19 +9,31 @@ function clock(rfc3339: string): string {
 }
 import { ROLLOUT_STATUS_LABEL, TRIGGER_LABEL } from "./model";
 
-// Seed 000's state diagram, laid out as a square: the way up on top, the ends below.
+// The rollout state machine (airlift-core's `RolloutStatus::next`): seed 000's square (the way
+// up on top, the ends below) with milestone 2's scheduled start on the left and cancel, the
+// second end state, below it.
 const W = 116;
 const H = 36;
+const ROW0 = 50;
+const ROW1 = 170;
 const NODES: Record<string, { x: number; y: number }> = {
-  active: { x: 40, y: 34 },
-  paused: { x: 316, y: 34 },
-  completed: { x: 40, y: 152 },
-  rolling_back: { x: 316, y: 152 },
+  scheduled: { x: 20, y: ROW0 },
+  active: { x: 196, y: ROW0 },
+  paused: { x: 464, y: ROW0 },
+  cancelled: { x: 20, y: ROW1 },
+  completed: { x: 196, y: ROW1 },
+  rolling_back: { x: 464, y: ROW1 },
 };
 const cx = (s: string) => NODES[s].x + W / 2;
 const cy = (s: string) => NODES[s].y + H / 2;
-const RIGHT = NODES.active.x + W;
-const LOW = NODES.active.y + H;
+const right = (s: string) => NODES[s].x + W;
+const bottom = (s: string) => NODES[s].y + H;
+/** The initial pseudo-state, between the two states a rollout is created in. */
+const INIT = { x: 166, y: 18 };
+/** Where a completed or cancelled rollout ends. */
+const END_COMPLETED = { x: 179, y: cy("completed") };
+const END_CANCELLED = { x: 20 + W / 2, y: ROW1 + H + 22 };
+const RAIL = 244;
 
 interface Edge {
   id: string;
@@ -36,15 +48,46 @@ interface Edge {
 }
 
 const EDGES: Edge[] = [
-  { id: "start", from: null, to: "active", triggers: ["start"], path: `M 18 ${cy("active")} L 40 ${cy("active")}`, label: "", lx: 0, ly: 0 },
+  {
+    id: "start",
+    from: null,
+    to: "active",
+    triggers: ["start"],
+    path: `M ${INIT.x + 5} ${INIT.y + 4} L ${NODES.active.x + 14} ${ROW0}`,
+    label: "start",
+    lx: INIT.x + 22,
+    ly: INIT.y + 6,
+    anchor: "start",
+  },
+  {
+    id: "schedule",
+    from: null,
+    to: "scheduled",
+    triggers: ["schedule"],
+    path: `M ${INIT.x - 5} ${INIT.y + 4} L ${right("scheduled") - 14} ${ROW0}`,
+    label: "start later",
+    lx: INIT.x - 18,
+    ly: INIT.y + 6,
+    anchor: "end",
+  },
+  {
+    id: "start-at",
+    from: "scheduled",
+    to: "active",
+    triggers: ["start_at_reached"],
+    path: `M ${right("scheduled")} ${cy("active")} L ${NODES.active.x} ${cy("active")}`,
+    label: "its time",
+    lx: (right("scheduled") + NODES.active.x) / 2,
+    ly: cy("active") + 16,
+  },
   {
     id: "pause",
     from: "active",
     to: "paused",
     triggers: ["pause", "auto_pause"],
-    path: `M ${RIGHT} ${cy("active") - 7} L 316 ${cy("active") - 7}`,
+    path: `M ${right("active")} ${cy("active") - 7} L ${NODES.paused.x} ${cy("active") - 7}`,
     label: "pause · auto-pause",
-    lx: 236,
+    lx: (right("active") + NODES.paused.x) / 2,
     ly: cy("active") - 12,
   },
   {
@@ -52,9 +95,9 @@ const EDGES: Edge[] = [
     from: "paused",
     to: "active",
     triggers: ["resume"],
-    path: `M 316 ${cy("active") + 7} L ${RIGHT} ${cy("active") + 7}`,
+    path: `M ${NODES.paused.x} ${cy("active") + 7} L ${right("active")} ${cy("active") + 7}`,
     label: "resume",
-    lx: 236,
+    lx: (right("active") + NODES.paused.x) / 2,
     ly: cy("active") + 21,
   },
   {
@@ -62,10 +105,10 @@ const EDGES: Edge[] = [
     from: "active",
     to: "active",
     triggers: ["advance"],
-    path: `M ${cx("active") - 18} 34 C ${cx("active") - 18} 6, ${cx("active") + 18} 6, ${cx("active") + 18} 34`,
+    path: `M ${cx("active") + 8} ${ROW0} C ${cx("active") + 8} ${ROW0 - 28}, ${cx("active") + 44} ${ROW0 - 28}, ${cx("active") + 44} ${ROW0}`,
     label: "advance",
-    lx: cx("active") + 26,
-    ly: 14,
+    lx: cx("active") + 50,
+    ly: ROW0 - 16,
     anchor: "start",
   },
   {
@@ -73,10 +116,10 @@ const EDGES: Edge[] = [
     from: "active",
     to: "rolling_back",
     triggers: ["rollback"],
-    path: `M ${RIGHT - 6} ${LOW} L 328 152`,
+    path: `M ${right("active") - 6} ${bottom("active")} L ${NODES.rolling_back.x + 12} ${ROW1}`,
     label: "rollback",
-    lx: 246,
-    ly: 106,
+    lx: 384,
+    ly: 120,
     anchor: "start",
   },
   {
@@ -84,10 +127,10 @@ const EDGES: Edge[] = [
     from: "paused",
     to: "rolling_back",
     triggers: ["rollback"],
-    path: `M ${cx("paused") + 20} ${LOW} L ${cx("paused") + 20} 152`,
+    path: `M ${cx("paused") + 20} ${bottom("paused")} L ${cx("paused") + 20} ${ROW1}`,
     label: "rollback",
     lx: cx("paused") + 26,
-    ly: 116,
+    ly: 132,
     anchor: "start",
   },
   {
@@ -95,10 +138,10 @@ const EDGES: Edge[] = [
     from: "active",
     to: "completed",
     triggers: ["all_succeeded"],
-    path: `M ${cx("active") - 20} ${LOW} L ${cx("active") - 20} 152`,
+    path: `M ${cx("active") - 20} ${bottom("active")} L ${cx("active") - 20} ${ROW1}`,
     label: "succeeded",
     lx: cx("active") - 26,
-    ly: 116,
+    ly: 132,
     anchor: "end",
   },
   {
@@ -108,10 +151,10 @@ const EDGES: Edge[] = [
     from: "active",
     to: "completed",
     triggers: ["finished_with_failures"],
-    path: `M ${cx("active") + 14} ${LOW} L ${cx("active") + 14} 152`,
+    path: `M ${cx("active") + 14} ${bottom("active")} L ${cx("active") + 14} ${ROW1}`,
     label: "all decided",
     lx: cx("active") + 20,
-    ly: 116,
+    ly: 132,
     anchor: "start",
   },
   {
@@ -119,12 +162,46 @@ const EDGES: Edge[] = [
     from: "rolling_back",
     to: "completed",
     triggers: ["rollback_finished"],
-    path: `M 316 ${cy("completed")} L ${RIGHT} ${cy("completed")}`,
+    path: `M ${NODES.rolling_back.x} ${cy("completed")} L ${right("completed")} ${cy("completed")}`,
     label: "rollback finished",
-    lx: 236,
+    lx: (right("completed") + NODES.rolling_back.x) / 2,
     ly: cy("completed") - 6,
   },
-  { id: "end", from: "completed", to: "end", triggers: [], path: `M 40 ${cy("completed")} L 22 ${cy("completed")}`, label: "", lx: 0, ly: 0 },
+  {
+    id: "cancel-scheduled",
+    from: "scheduled",
+    to: "cancelled",
+    triggers: ["cancel"],
+    path: `M ${cx("scheduled") - 20} ${bottom("scheduled")} L ${cx("scheduled") - 20} ${ROW1}`,
+    label: "cancel",
+    lx: cx("scheduled") - 26,
+    ly: 132,
+    anchor: "end",
+  },
+  {
+    id: "cancel-active",
+    from: "active",
+    to: "cancelled",
+    triggers: ["cancel"],
+    path: `M ${NODES.active.x + 8} ${bottom("active")} L ${right("cancelled") - 10} ${ROW1}`,
+    label: "cancel",
+    lx: cx("scheduled") + 10,
+    ly: 132,
+    anchor: "start",
+  },
+  {
+    // Around the bottom: the way from paused to cancelled crosses nothing else.
+    id: "cancel-paused",
+    from: "paused",
+    to: "cancelled",
+    triggers: ["cancel"],
+    path: `M ${right("paused")} ${cy("paused") + 10} H ${right("paused") + 14} V ${RAIL} H ${cx("cancelled") + 24} V ${bottom("cancelled")}`,
+    label: "cancel",
+    lx: (cx("cancelled") + right("paused")) / 2 + 40,
+    ly: RAIL - 5,
+  },
+  { id: "end", from: "completed", to: "end", triggers: [], path: `M ${NODES.completed.x} ${cy("completed")} L ${END_COMPLETED.x + 9} ${cy("completed")}`, label: "", lx: 0, ly: 0 },
+  { id: "end-cancelled", from: "cancelled", to: "end", triggers: [], path: `M ${cx("cancelled") - 20} ${bottom("cancelled")} L ${cx("cancelled") - 20} ${END_CANCELLED.y - 9}`, label: "", lx: 0, ly: 0 },
 ];
 
 function edgeOf(t: TransitionEntry): Edge | undefined {
@@ -140,9 +217,10 @@ export function StateDiagram({ status, outcome = null, transitions }: { status: 
     if (e) taken.set(e.id, [...(taken.get(e.id) ?? []), i + 1]);
   });
   const completed = status === "completed";
+  const cancelled = status === "cancelled";
   return (
     <div className="diagram-panel" data-testid="state-diagram" data-status={status}>
-      <svg viewBox="0 0 478 196" role="img" aria-labelledby="diagram-title diagram-desc" className="state-diagram">
+      <svg viewBox="0 0 600 262" role="img" aria-labelledby="diagram-title diagram-desc" className="state-diagram">
         <title id="diagram-title">Rollout state diagram</title>
         <desc id="diagram-desc">
           Current state: {ROLLOUT_STATUS_LABEL[status] ?? status}. {transitions.length} transition{transitions.length === 1 ? "" : "s"} taken.
@@ -155,11 +233,14 @@ export function StateDiagram({ status, outcome = null, transitions }: { status: 
             <path d="M 0 0 L 10 5 L 0 10 z" className="arrow-head taken" />
           </marker>
         </defs>
-        <circle cx={12} cy={cy("active")} r={6} className="pseudo-state" />
-        <circle cx={13} cy={cy("completed")} r={8} className={completed ? "pseudo-end reached" : "pseudo-end"} />
-        <circle cx={13} cy={cy("completed")} r={4} className="pseudo-state" />
+        <circle cx={INIT.x} cy={INIT.y} r={6} className="pseudo-state" />
+        <circle cx={END_COMPLETED.x} cy={END_COMPLETED.y} r={8} className={completed ? "pseudo-end reached" : "pseudo-end"} />
+        <circle cx={END_COMPLETED.x} cy={END_COMPLETED.y} r={4} className="pseudo-state" />
+        <circle cx={cx("cancelled") - 20} cy={END_CANCELLED.y} r={8} className={cancelled ? "pseudo-end reached" : "pseudo-end"} />
+        <circle cx={cx("cancelled") - 20} cy={END_CANCELLED.y} r={4} className="pseudo-state" />
         {EDGES.map((e) => {
-          const steps = taken.get(e.id) ?? (e.id === "end" && completed ? [0] : undefined);
+          const reachedEnd = (e.id === "end" && completed) || (e.id === "end-cancelled" && cancelled);
+          const steps = taken.get(e.id) ?? (reachedEnd ? [0] : undefined);
           const cls = steps ? "edge taken" : "edge";
           return (
             <g key={e.id} className={cls} data-edge={e.id} data-taken={steps ? "true" : undefined}>

@@ -28,6 +28,13 @@ export const rolloutItem = (over: Partial<RolloutItem> = {}): RolloutItem => ({
   created_by: "release-bot",
   created_at: "2026-11-23T10:00:00Z",
   updated_at: "2026-11-23T10:05:00Z",
+  start_at: null,
+  min_devices: 0,
+  verdicts: 14,
+  threshold_armed: true,
+  phase: null,
+  maintenance_window: null,
+  retry: null,
   ...over,
 });
 

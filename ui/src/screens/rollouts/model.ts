@@ -3,10 +3,12 @@ import type { DeviceStateCounts } from "../../bindings/DeviceStateCounts";
 import type { RolloutItem } from "../../bindings/RolloutItem";
 
 export const ROLLOUT_STATUS_LABEL: Record<string, string> = {
+  scheduled: "Scheduled",
   active: "Active",
   paused: "Paused",
   rolling_back: "Rolling back",
   completed: "Completed",
+  cancelled: "Cancelled",
 };
 
 /** Per-device states in the order of the stacked bar: done first, trouble last, waiting after. */

@@ -1,5 +1,5 @@
 // TanStack Query hooks for the rollout screens. Keys carry the active connection.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { DeviceWindowRequest } from "../../bindings/DeviceWindowRequest";
 import type { RolloutAction } from "../../bindings/RolloutAction";
 import * as ipc from "../../ipc";
@@ -14,7 +14,14 @@ export const rolloutKeys = {
   detail: (c: string | null, id: string) => ["rollout", c, id] as const,
   devices: (c: string | null, r: Omit<DeviceWindowRequest, "limit">) => ["rollout-devices", c, r] as const,
   targets: (c: string | null) => ["rollout-targets", c] as const,
+  // The status is part of the key: a rollout that just finished is read once more, for good.
+  progress: (c: string | null, id: string, status: string) => ["rollout-progress", c, id, status] as const,
+  failures: (c: string | null, id: string, status: string) => ["rollout-failures", c, id, status] as const,
 };
+
+/** How often a running rollout's chart and failure reasons are re-read: the timeline moves by
+ *  the minute, the reasons as devices fail. */
+export const ANALYTICS_INTERVAL_MS = 5000;
 
 /** The list: the cached copy at once, then the server's every few seconds while shown. */
 export function useRollouts() {
@@ -42,7 +49,38 @@ export function useRolloutDetail(id: string) {
     queryKey: rolloutKeys.detail(active, id),
     queryFn: () => ipc.rolloutDetail(id),
     enabled: active !== null,
-    refetchInterval: (q) => (q.state.data?.rollout.status === "completed" ? 10_000 : LIVE_INTERVAL_MS),
+    refetchInterval: (q) => {
+      const status = q.state.data?.rollout.status;
+      return status === "completed" || status === "cancelled" ? 10_000 : LIVE_INTERVAL_MS;
+    },
+    retry: false,
+  });
+}
+
+/** The progress-over-time chart's points; re-read while the rollout can still change, read once
+ *  more when its status changes and not again once it is over (`live` false). Offline, the copy
+ *  last fetched. */
+export function useRolloutProgress(id: string, status: string, live: boolean) {
+  const active = useActiveConnection();
+  return useQuery({
+    queryKey: rolloutKeys.progress(active, id, status),
+    queryFn: () => ipc.rolloutProgress(id),
+    enabled: active !== null,
+    refetchInterval: live ? ANALYTICS_INTERVAL_MS : false,
+    placeholderData: keepPreviousData,
+    retry: false,
+  });
+}
+
+/** The failure reasons panel's groups, like the chart. */
+export function useRolloutFailures(id: string, status: string, live: boolean) {
+  const active = useActiveConnection();
+  return useQuery({
+    queryKey: rolloutKeys.failures(active, id, status),
+    queryFn: () => ipc.rolloutFailures(id),
+    enabled: active !== null,
+    refetchInterval: live ? ANALYTICS_INTERVAL_MS : false,
+    placeholderData: keepPreviousData,
     retry: false,
   });
 }

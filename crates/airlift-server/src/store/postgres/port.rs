@@ -582,15 +582,29 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
         reason: &str,
         status: &str,
         device_id: &str,
+        message: Option<&str>,
     ) -> StoreResult<()> {
         self.later(
-            "INSERT INTO rollout_failure_reasons AS f (rollout_id, reason, status, count, samples)
-             VALUES ($1, $2, $3, 1, json_build_array($4::text)::text)
+            "INSERT INTO rollout_failure_reasons AS f
+                 (rollout_id, reason, status, count, samples, example)
+             VALUES ($1, $2, $3, 1, json_build_array($4::text)::text, $5)
              ON CONFLICT (rollout_id, reason, status) DO UPDATE SET
                  count = f.count + 1,
                  samples = CASE WHEN json_array_length(f.samples::json) < 5
                                 THEN (f.samples::jsonb || to_jsonb($4::text))::text
-                                ELSE f.samples END",
+                                ELSE f.samples END,
+                 example = COALESCE(f.example, EXCLUDED.example)",
+            vec![
+                param(rollout_id.to_owned()),
+                param(reason.to_owned()),
+                param(status.to_owned()),
+                param(device_id.to_owned()),
+                param(message.map(str::to_owned)),
+            ],
+        )?;
+        self.later(
+            "UPDATE rollout_targets SET failure_reason = $2, failure_status = $3
+             WHERE rollout_id = $1 AND device_id = $4",
             vec![
                 param(rollout_id.to_owned()),
                 param(reason.to_owned()),
@@ -603,7 +617,7 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
     fn failure_reasons(&mut self, rollout_id: &str) -> StoreResult<Vec<FailureReason>> {
         let found = self.block(rows(
             self.c,
-            "SELECT reason, status, count, samples FROM rollout_failure_reasons
+            "SELECT reason, status, count, samples, example FROM rollout_failure_reasons
              WHERE rollout_id = $1 ORDER BY count DESC, reason, status",
             &[&rollout_id],
         ))?;
@@ -617,6 +631,7 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
                     sample_device_ids: serde_json::from_str(r.get(3)).map_err(|e| {
                         ApiError::internal(format!("stored failure samples are corrupt: {e}"))
                     })?,
+                    example_message: r.get(4),
                 })
             })
             .collect()

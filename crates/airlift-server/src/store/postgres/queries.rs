@@ -317,6 +317,17 @@ pub async fn devices(
         RolloutDeviceSort::Updated => "t.updated_at",
     };
     let dir = if listing.descending { "DESC" } else { "ASC" };
+    // A failure group is an equality on the failure index's columns (written only for failed
+    // devices), so it reads that group's devices alone; without one, the terms bind nothing.
+    let (reason, reason_status) = match &listing.failure {
+        Some(f) => (Some(f.reason.as_str()), f.status.as_deref()),
+        None => (None, None),
+    };
+    let failure = if reason.is_some() {
+        "AND t.failure_reason = $7::text AND ($8::text IS NULL OR t.failure_status = $8::text)"
+    } else {
+        "AND $7::text IS NULL AND $8::text IS NULL"
+    };
     let sql = format!(
         "SELECT t.device_id, t.position, t.state, t.rollback_state, t.progress, t.last_status,
                 t.last_message, t.reported_version, t.updated_at, d.name, d.firmware_version
@@ -324,6 +335,7 @@ pub async fn devices(
          WHERE t.rollout_id = $1 AND t.position > $2
            AND (NOT $3 OR t.state IS NULL)
            AND ($4::text IS NULL OR COALESCE(t.rollback_state, t.state) = $4::text)
+           {failure}
          ORDER BY {key} {dir}, t.position {dir} LIMIT $5 OFFSET $6"
     );
     let found = rows(
@@ -336,6 +348,8 @@ pub async fn devices(
             &state,
             &(i64::from(page.limit) + 1),
             &offset,
+            &reason,
+            &reason_status,
         ],
     )
     .await?;

@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, V6_API_TOKENS),
     (7, V7_BOOTSTRAP_TOKENS),
     (8, V8_LAST_SEEN),
+    (9, V9_FAILED_TARGETS_REASON),
 ];
 
 /// The latest schema version this binary knows.
@@ -669,4 +670,16 @@ CREATE TRIGGER devices_notify
     AFTER UPDATE OF id, tenant_id, profile_id, name, device_type, firmware_version, token_hash,
         created_at OR DELETE ON devices
     FOR EACH ROW EXECUTE FUNCTION airlift_notify_device();
+"#;
+
+/// Each failed target keeps the failure reason it was counted under (SQLite's V15), so a
+/// failure group's devices are listed by an index over the failed devices only; each group
+/// keeps its first failure's message as its example.
+const V9_FAILED_TARGETS_REASON: &str = r#"
+ALTER TABLE rollout_targets ADD COLUMN failure_reason TEXT;
+ALTER TABLE rollout_targets ADD COLUMN failure_status TEXT;
+ALTER TABLE rollout_failure_reasons ADD COLUMN example TEXT;
+CREATE INDEX rollout_targets_by_failure
+    ON rollout_targets (rollout_id, failure_reason, failure_status, position)
+    WHERE failure_reason IS NOT NULL;
 "#;

@@ -164,13 +164,16 @@ pub trait TargetTx {
         deadline_unix: Option<i64>,
     ) -> StoreResult<()>;
     /// Counts one more device failed for `reason` with `status` (keeping up to five sample
-    /// devices): the failure reasons are kept as devices fail, never counted per request.
+    /// devices, and the first failure's `message` as the group's example) and marks the
+    /// device's target with them, so a group's devices are listed by an index: the failure
+    /// reasons are kept as devices fail, never counted per request.
     fn count_failure(
         &mut self,
         rollout_id: &str,
         reason: &str,
         status: &str,
         device_id: &str,
+        message: Option<&str>,
     ) -> StoreResult<()>;
     /// The rollout's failure reasons, largest first.
     fn failure_reasons(&mut self, rollout_id: &str) -> StoreResult<Vec<FailureReason>>;

@@ -21,6 +21,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V12_API_TOKENS),
         M::up(V13_BOOTSTRAP_TOKENS),
         M::up(V14_LAST_SEEN),
+        M::up(V15_FAILED_TARGETS_REASON),
     ])
 }
 
@@ -625,6 +626,19 @@ CREATE INDEX bootstrap_tokens_by_tenant ON bootstrap_tokens (tenant_id, id);
 /// `devices_change_on_update`'s list, so it moves no `change_seq`.
 const V14_LAST_SEEN: &str = r#"
 ALTER TABLE devices ADD COLUMN last_seen_unix INTEGER;
+"#;
+
+/// Each failed target keeps the failure reason it was counted under (`count_failure`), so the
+/// devices of one group of `GET /rollouts/{id}/failures` are listed by an index over the failed
+/// devices only. Targets that failed before this migration have none (their groups list no
+/// devices; the counts stay). Each group keeps its first failure's message as its example.
+const V15_FAILED_TARGETS_REASON: &str = r#"
+ALTER TABLE rollout_targets ADD COLUMN failure_reason TEXT;
+ALTER TABLE rollout_targets ADD COLUMN failure_status TEXT;
+ALTER TABLE rollout_failure_reasons ADD COLUMN example TEXT;
+CREATE INDEX rollout_targets_by_failure
+    ON rollout_targets (rollout_id, failure_reason, failure_status, position)
+    WHERE failure_reason IS NOT NULL;
 "#;
 
 #[cfg(test)]

@@ -214,6 +214,17 @@ pub fn devices(
         RolloutDeviceSort::Updated => "t.updated_at",
     };
     let dir = if listing.descending { "DESC" } else { "ASC" };
+    // A failure group is an equality on the failure index's columns (written only for failed
+    // devices), so it reads that group's devices alone; without one, the terms bind nothing.
+    let (reason, reason_status) = match &listing.failure {
+        Some(f) => (Some(f.reason.as_str()), f.status.as_deref()),
+        None => (None, None),
+    };
+    let failure = if reason.is_some() {
+        "AND t.failure_reason = ?7 AND (?8 IS NULL OR t.failure_status = ?8)"
+    } else {
+        "AND ?7 IS NULL AND ?8 IS NULL"
+    };
     // A state filter matches the state a device shows now: its rollback state once a rollback
     // reached it, else its update state. So each device is in exactly one filter, and a
     // filter's rows are `DeviceCounters::current` of the rollout's counters.
@@ -224,12 +235,22 @@ pub fn devices(
          WHERE t.rollout_id = ?1 AND t.position > ?2
            AND (?3 = 0 OR t.state IS NULL)
            AND (?4 IS NULL OR COALESCE(t.rollback_state, t.state) = ?4)
+           {failure}
          ORDER BY {key} {dir}, t.position {dir} LIMIT ?5 OFFSET ?6"
     );
     let mut stmt = c.prepare_cached(&sql).map_err(db)?;
     let rows = stmt
         .query_map(
-            params![rollout, after, pending, state, page.limit + 1, offset],
+            params![
+                rollout,
+                after,
+                pending,
+                state,
+                page.limit + 1,
+                offset,
+                reason,
+                reason_status
+            ],
             |r| {
                 let state: Option<String> = r.get(2)?;
                 let rb: Option<String> = r.get(3)?;

@@ -164,15 +164,26 @@ impl TargetTx for SqlTx<'_> {
         reason: &str,
         status: &str,
         device_id: &str,
+        message: Option<&str>,
     ) -> StoreResult<()> {
         self.c
             .prepare_cached(
-                "INSERT INTO rollout_failure_reasons (rollout_id, reason, status, count, samples)
-                 VALUES (?1, ?2, ?3, 1, json_array(?4))
+                "INSERT INTO rollout_failure_reasons
+                     (rollout_id, reason, status, count, samples, example)
+                 VALUES (?1, ?2, ?3, 1, json_array(?4), ?5)
                  ON CONFLICT (rollout_id, reason, status) DO UPDATE SET
                      count = count + 1,
                      samples = CASE WHEN json_array_length(samples) < 5
-                                    THEN json_insert(samples, '$[#]', ?4) ELSE samples END",
+                                    THEN json_insert(samples, '$[#]', ?4) ELSE samples END,
+                     example = COALESCE(example, excluded.example)",
+            )
+            .map_err(db)?
+            .execute(params![rollout_id, reason, status, device_id, message])
+            .map_err(db)?;
+        self.c
+            .prepare_cached(
+                "UPDATE rollout_targets SET failure_reason = ?2, failure_status = ?3
+                 WHERE rollout_id = ?1 AND device_id = ?4",
             )
             .map_err(db)?
             .execute(params![rollout_id, reason, status, device_id])
@@ -184,7 +195,7 @@ impl TargetTx for SqlTx<'_> {
         let mut stmt = self
             .c
             .prepare_cached(
-                "SELECT reason, status, count, samples FROM rollout_failure_reasons
+                "SELECT reason, status, count, samples, example FROM rollout_failure_reasons
                  WHERE rollout_id = ?1 ORDER BY count DESC, reason, status",
             )
             .map_err(db)?;
@@ -195,13 +206,14 @@ impl TargetTx for SqlTx<'_> {
                     r.get::<_, String>(1)?,
                     r.get::<_, i64>(2)?,
                     r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
                 ))
             })
             .map_err(db)?
             .collect::<Result<Vec<_>, _>>()
             .map_err(db)?;
         rows.into_iter()
-            .map(|(reason, status, count, samples)| {
+            .map(|(reason, status, count, samples, example_message)| {
                 Ok(FailureReason {
                     reason,
                     status,
@@ -209,6 +221,7 @@ impl TargetTx for SqlTx<'_> {
                     sample_device_ids: serde_json::from_str(&samples).map_err(|e| {
                         ApiError::internal(format!("stored failure samples are corrupt: {e}"))
                     })?,
+                    example_message,
                 })
             })
             .collect()
