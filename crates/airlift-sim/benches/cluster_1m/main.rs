@@ -185,6 +185,8 @@ struct Phase {
     name: &'static str,
     window: Window,
     rollout: Option<f64>,
+    /// Whether a server was to be killed in this phase.
+    killing: bool,
     /// Kill -9 of a server: (which, seconds into the phase, errors during the kill window,
     /// the window after it).
     kill: Option<(usize, f64, Window, Window)>,
@@ -324,10 +326,11 @@ async fn main() {
     let load = procs::load1();
     for p in &phases {
         let lat = p.kill.as_ref().map_or(&p.window, |k| &k.3).poll_latency;
-        let scope = if p.kill.is_some() {
-            "after the kill"
-        } else {
-            "3 servers"
+        let scope = match (&p.kill, p.killing) {
+            (Some(_), _) => "after the kill",
+            (None, false) => "3 servers",
+            // The phase ended before its kill was due (AIRLIFT_BENCH_MAX_PHASE_S too short).
+            (None, true) => "second phase, no server killed",
         };
         println!(
             "cluster-1m poll latency, {scope}: p99 {} ms, p50 {} ms over {} polls (nginx $request_time), target p99 < {TARGET_P99_MS} ms: {}; load {load}",
@@ -462,7 +465,9 @@ async fn run_phase(
     let mut requests: Vec<Request> = Vec::new();
     loop {
         let elapsed = started.elapsed();
-        if kill && killed.is_none() && elapsed >= s.interval / 2 {
+        // Midway: half a poll interval in (every device polled about half as often as it
+        // will), or half the longest phase if that comes first.
+        if kill && killed.is_none() && elapsed >= (s.interval / 2).min(s.max_phase / 2) {
             let victim = timekeeper(cluster);
             let before = pids.cpu();
             cluster.kill9(victim);
@@ -561,6 +566,7 @@ async fn run_phase(
         name,
         window,
         rollout: completed,
+        killing: kill,
         kill: kill_figures,
     }
 }
@@ -577,12 +583,12 @@ fn print_phase(
     killed: Option<&(usize, f64, f64, Cpu)>,
 ) {
     println!(
-        "  {name}: {} polls in {seconds:.1} s ({:.0}/s, whole seconds {}..{}; target {:.0}/s), latency at nginx ($request_time) {}, at the servers ($upstream_response_time) {}; errors {} of {} requests",
+        "  {name}: {} polls in {seconds:.1} s ({:.0}/s, target {:.0}/s; in one second at least {}, at most {}), latency at nginx ($request_time) {}, at the servers ($upstream_response_time) {}; errors {} of {} requests",
         w.polls,
         w.polls as f64 / seconds,
+        s.polls_per_s,
         w.polls_per_s_min,
         w.polls_per_s_max,
-        s.polls_per_s,
         w.poll_latency,
         w.upstream_latency,
         w.errors_text(),
