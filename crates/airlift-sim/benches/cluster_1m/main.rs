@@ -470,9 +470,11 @@ async fn run_phase(
         if kill && killed.is_none() && elapsed >= (s.interval / 2).min(s.max_phase / 2) {
             let victim = timekeeper(cluster);
             let before = pids.cpu();
+            // Taken before the signal: a request cut by it ends (and is logged) after it.
+            let at = unix_now();
             cluster.kill9(victim);
             pids.nodes[victim] = None;
-            killed = Some((victim, elapsed.as_secs_f64(), unix_now(), before));
+            killed = Some((victim, elapsed.as_secs_f64(), at, before));
             println!(
                 "  [{:6.1} s] kill -9 server {victim} (the timekeeper)",
                 elapsed.as_secs_f64()
