@@ -288,6 +288,13 @@ async fn main() {
     tokio::time::sleep(warmup).await;
     sim.check_alive();
     log.read_new();
+    println!(
+        "simulator: {} devices running after {:.0} s; RSS {:.0} MiB, peak {:.0} MiB so far (reading its devices file)",
+        s.devices,
+        warmup.as_secs_f64(),
+        procs::rss_mib(sim.pid()).unwrap_or(0.0),
+        procs::peak_rss_mib(sim.pid()).unwrap_or(0.0)
+    );
 
     let mut phases = Vec::new();
     for (i, name) in ["3 servers", "one server killed midway"]
@@ -315,7 +322,7 @@ async fn main() {
     let sim_cpu = procs::tree_cpu(sim.pid());
     let summary = sim.stop();
     println!(
-        "simulator: CPU {sim_cpu:.1} s over the run, peak RSS {sim_rss:.0} MiB for {} devices ({:.0} bytes a device); errors after its retries: {}; jobs {}; firmware {}",
+        "simulator: CPU {sim_cpu:.1} s over the run, peak RSS {sim_rss:.0} MiB during the second phase for {} devices ({:.0} bytes a device); errors after its retries: {}; jobs {}; firmware {}",
         s.devices,
         sim_rss * 1024.0 * 1024.0 / s.devices as f64,
         summary["errors"],
