@@ -20,6 +20,7 @@ fn export_all(dir: &Path) {
         connections::ConnectionList::export_all(&cfg),
         connections::NewConnection::export_all(&cfg),
         connections::ConnectionCheck::export_all(&cfg),
+        connections::PickedCaCert::export_all(&cfg),
         catalog::Catalog::export_all(&cfg),
         catalog::PackageDetail::export_all(&cfg),
         payloads::InlinePackageRequest::export_all(&cfg),

@@ -9,6 +9,8 @@ const COMMANDS: &[&str] = &[
     "connection_add",
     "connection_switch",
     "connection_remove",
+    "pick_ca_cert",
+    "ca_cert_describe",
     "demo_start",
     "demo_stop",
     "catalog_cached",

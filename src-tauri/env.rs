@@ -9,3 +9,5 @@ pub const ENV_SERVER_URL: &str = "AIRLIFT_SERVER_URL";
 pub const ENV_TOKEN: &str = "AIRLIFT_TOKEN";
 /// The name (and cache id) of that connection; default "environment".
 pub const ENV_CONNECTION_NAME: &str = "AIRLIFT_CONNECTION_NAME";
+/// A CA certificate file (PEM) trusted for that connection beside the system's CAs.
+pub const ENV_CA_CERT: &str = "AIRLIFT_CA_CERT";

@@ -15,6 +15,7 @@ mod state;
 mod validate;
 mod watch;
 
+use airlift_desk::client::RateLimitObserver;
 use tauri::Manager as _;
 
 /// Every command the UI may call; build.rs lists the same names for the capability.
@@ -27,6 +28,8 @@ macro_rules! app_commands {
             commands::connections::connection_add,
             commands::connections::connection_switch,
             commands::connections::connection_remove,
+            commands::connections::pick_ca_cert,
+            commands::connections::ca_cert_describe,
             commands::demo::demo_start,
             commands::demo::demo_stop,
             commands::catalog::catalog_cached,
@@ -75,7 +78,20 @@ pub fn run() -> tauri::Result<()> {
     let app = tauri::Builder::default()
         .setup(|app| {
             let paths = state::Paths::resolve(app.path().app_data_dir().ok())?;
-            app.manage(state::AppState::open(paths)?);
+            let state = state::AppState::open(paths)?;
+            // A call waiting out the server's Retry-After is shown where errors are.
+            let handle = app.handle().clone();
+            let _ = state
+                .on_rate_limited
+                .set(RateLimitObserver::new(move |wait| {
+                    if let Some(events) = handle.try_state::<watch::Events>() {
+                        events.send(dto::devices::AppEvent::RateLimited {
+                            call: wait.call.clone(),
+                            retry_in_seconds: wait.wait.as_secs().max(1),
+                        });
+                    }
+                }));
+            app.manage(state);
             app.manage(watch::Events::default());
             // Auto-pause notifications for the active connection, as long as the app runs.
             watch::start(app.handle().clone());

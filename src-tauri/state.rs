@@ -11,16 +11,17 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use airlift_desk::ca_cert::CaCert;
 use airlift_desk::cache::location::{adopt_caches, cache_file, default_cache_dir, normalize_url};
 use airlift_desk::cache::Cache;
-use airlift_desk::client::{Client, ClientOptions};
+use airlift_desk::client::{Client, ClientOptions, RateLimitObserver};
 use airlift_desk::connections::{Connections, KeyringOrFile, TokenStore as _};
 use airlift_desk::ops::upload::UploadControl;
 use airlift_desk::secret::Secret;
 use airlift_desk::signing::default_keys_dir;
 use airlift_desk::DeskError;
 
-use crate::env::{ENV_CONNECTION_NAME, ENV_DATA_DIR, ENV_SERVER_URL, ENV_TOKEN};
+use crate::env::{ENV_CA_CERT, ENV_CONNECTION_NAME, ENV_DATA_DIR, ENV_SERVER_URL, ENV_TOKEN};
 
 /// Files and folders the app writes.
 #[derive(Debug, Clone)]
@@ -92,6 +93,8 @@ pub struct Active {
     /// slow Secret Service does not delay the first paint).
     pub token: Option<Secret>,
     pub token_loaded: bool,
+    /// The CA trusted for this server beside the system's (the saved connection's PEM).
+    pub ca_cert_pem: Option<String>,
 }
 
 impl Active {
@@ -102,6 +105,29 @@ impl Active {
             url: demo.url.clone(),
             token: Some(demo.token.clone()),
             token_loaded: true,
+            ca_cert_pem: None,
+        }
+    }
+
+    /// A saved connection, its token not read yet.
+    pub fn saved(c: &airlift_desk::connections::Connection) -> Active {
+        Active {
+            name: c.name.clone(),
+            url: c.url.clone(),
+            token: None,
+            token_loaded: false,
+            ca_cert_pem: c.ca_cert_pem.clone(),
+        }
+    }
+
+    /// The environment's connection (its token in memory only).
+    pub fn env(env: &EnvConnection) -> Active {
+        Active {
+            name: env.name.clone(),
+            url: env.url.clone(),
+            token: env.token.clone(),
+            token_loaded: true,
+            ca_cert_pem: env.ca_cert.as_ref().map(|ca| ca.pem().to_owned()),
         }
     }
 }
@@ -112,6 +138,9 @@ pub struct EnvConnection {
     pub name: String,
     pub url: String,
     pub token: Option<Secret>,
+    /// `AIRLIFT_CA_CERT`'s CA; a file that does not read is logged and left out (the server
+    /// then says `TLS_UNTRUSTED`).
+    pub ca_cert: Option<CaCert>,
 }
 
 impl EnvConnection {
@@ -127,7 +156,21 @@ impl EnvConnection {
             .ok()
             .filter(|t| !t.is_empty())
             .map(Secret::new);
-        Some(EnvConnection { name, url, token })
+        let ca_cert = std::env::var_os(ENV_CA_CERT)
+            .filter(|p| !p.is_empty())
+            .and_then(|path| match CaCert::read(std::path::Path::new(&path)) {
+                Ok(ca) => Some(ca),
+                Err(err) => {
+                    tracing::warn!(%err, "{ENV_CA_CERT} is not a usable CA certificate");
+                    None
+                }
+            });
+        Some(EnvConnection {
+            name,
+            url,
+            token,
+            ca_cert,
+        })
     }
 }
 
@@ -142,27 +185,18 @@ pub struct AppState {
     /// The OS keyring, or a 0600 `tokens.json` beside the connections file where no keyring
     /// answers (a session without a secret service), the same store as airlift-cli's.
     pub tokens: KeyringOrFile,
+    /// Tells the UI when a call waits out the server's `Retry-After` (set once the app runs).
+    pub on_rate_limited: std::sync::OnceLock<RateLimitObserver>,
 }
 
 impl AppState {
     pub fn open(paths: Paths) -> Result<AppState, DeskError> {
         let env_connection = EnvConnection::from_env();
         let active = match &env_connection {
-            Some(env) => Some(Active {
-                name: env.name.clone(),
-                url: env.url.clone(),
-                token: env.token.clone(),
-                token_loaded: true,
-            }),
+            Some(env) => Some(Active::env(env)),
             None => Connections::load(&paths.connections_file)
                 .ok()
-                .and_then(|c| c.resolve(None).ok().cloned())
-                .map(|c| Active {
-                    name: c.name,
-                    url: c.url,
-                    token: None,
-                    token_loaded: false,
-                }),
+                .and_then(|c| c.resolve(None).ok().map(Active::saved)),
         };
         let file = match &active {
             Some(a) => cache_file_of(&paths, a),
@@ -181,6 +215,7 @@ impl AppState {
             upload: Mutex::new(None),
             demo: Mutex::new(None),
             tokens,
+            on_rate_limited: std::sync::OnceLock::new(),
         };
         Ok(state)
     }
@@ -207,7 +242,17 @@ impl AppState {
             active.token = self.tokens.get(&active.name)?;
             active.token_loaded = true;
         }
-        let client = Client::new(&active.url, active.token.clone(), client_options())?;
+        let ca_cert = active
+            .ca_cert_pem
+            .as_deref()
+            .map(CaCert::parse)
+            .transpose()?;
+        let options = ClientOptions {
+            ca_cert,
+            on_rate_limited: self.on_rate_limited.get().cloned(),
+            ..client_options()
+        };
+        let client = Client::new(&active.url, active.token.clone(), options)?;
         let snapshot = active.clone();
         drop(guard);
         if first_read {
@@ -387,6 +432,7 @@ mod tests {
             url: url.into(),
             token_loaded: token.is_some(),
             token,
+            ca_cert_pem: None,
         }
     }
 

@@ -21,6 +21,40 @@ pub struct ConnectionInfo {
     pub url: String,
     pub kind: ConnectionKind,
     pub active: bool,
+    /// The CA trusted for this server beside the system's, if the connection has one.
+    pub ca_cert: Option<CaCertInfo>,
+}
+
+/// A CA certificate as Settings shows it (never its PEM: that stays in the backend).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CaCertInfo {
+    /// RFC 4514, e.g. `CN=Example Fleet CA,O=Example`.
+    pub subject: String,
+    /// RFC 3339 (UTC).
+    pub not_after: String,
+    pub expired: bool,
+    /// Certificates in the PEM (a bundle may hold several).
+    pub certificates: u32,
+}
+
+impl From<&airlift_desk::ca_cert::CaCert> for CaCertInfo {
+    fn from(ca: &airlift_desk::ca_cert::CaCert) -> Self {
+        let s = ca.summary();
+        Self {
+            subject: s.subject.clone(),
+            not_after: s.not_after.clone(),
+            expired: s.expired,
+            certificates: s.certificates,
+        }
+    }
+}
+
+/// A CA certificate file the person picked: its PEM (for the add-connection form to send
+/// back) and what it is.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PickedCaCert {
+    pub pem: String,
+    pub info: CaCertInfo,
 }
 
 /// The connections and which one is active.
@@ -38,6 +72,9 @@ pub struct NewConnection {
     pub name: String,
     pub url: String,
     pub token: String,
+    /// A CA certificate (PEM) to trust for this server beside the system's; saved with the
+    /// connection.
+    pub ca_cert_pem: Option<String>,
 }
 
 /// What testing a connection found.

@@ -233,4 +233,7 @@ pub enum AppEvent {
     /// The offline cache was damaged; it was moved to `moved_to` and an empty one took its
     /// place, so everything shown must be fetched again.
     CacheRebuilt { moved_to: String },
+    /// The server rate-limited a call (429 with `Retry-After`): it is sent again in
+    /// `retry_in_seconds`.
+    RateLimited { call: String, retry_in_seconds: u64 },
 }

@@ -46,6 +46,7 @@ pub enum ErrorCode {
     Io,
     Notification,
     VerificationFailed,
+    TlsUntrusted,
 }
 
 impl From<DeskErrorCode> for ErrorCode {
@@ -69,6 +70,7 @@ impl From<DeskErrorCode> for ErrorCode {
             DeskErrorCode::Io => Self::Io,
             DeskErrorCode::Notification => Self::Notification,
             DeskErrorCode::VerificationFailed => Self::VerificationFailed,
+            DeskErrorCode::TlsUntrusted => Self::TlsUntrusted,
         }
     }
 }

@@ -11,6 +11,7 @@ use std::path::Path;
 /// Titles of the app's dialogs (a prefix is enough: xdotool matches a regular expression).
 pub const CHOOSE_BUILD: &str = "Choose a build to upload";
 pub const CHOOSE_KEY: &str = "Choose a private key";
+pub const CHOOSE_CA: &str = "Choose the server's CA certificate";
 pub const EXPORT_HISTORY: &str = "Export the device";
 
 /// How long a dialog may take to appear after the click that opens it.

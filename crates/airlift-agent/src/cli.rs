@@ -59,8 +59,9 @@ pub struct AgentArgs {
     /// Accept unsigned packages when no --trusted-key is given (development only).
     #[arg(long, env = "AIRLIFT_AGENT_ALLOW_UNSIGNED")]
     pub allow_unsigned: bool,
-    /// A PEM CA certificate to trust for https:// besides the built-in roots.
-    #[arg(long, env = "AIRLIFT_AGENT_CA_FILE")]
+    /// A PEM CA certificate to trust for https:// besides the built-in roots (`--ca-cert`,
+    /// the simulator's and the CLI's name, is taken too).
+    #[arg(long, env = "AIRLIFT_AGENT_CA_FILE", alias = "ca-cert")]
     pub ca_file: Option<PathBuf>,
     /// Time between polls (jittered ±20 %).
     #[arg(long, env = "AIRLIFT_AGENT_POLL_INTERVAL", default_value = "60s", value_parser = humantime_secs)]

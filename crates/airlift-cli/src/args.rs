@@ -17,6 +17,7 @@ Exit codes:
        permission, not found, already exists, precondition)
   5    checksum or signature verification failed
   6    `rollout wait` / `watch --exit-on-final`: --timeout passed first
+  7    the server's TLS certificate is not trusted (see --ca-cert)
   10   rollout completed, every device succeeded      (rollout wait, watch --exit-on-final)
   11   rollout completed with some devices failed
   12   rollout completed: rolled back
@@ -24,7 +25,8 @@ Exit codes:
   14   rollout cancelled
   130  interrupted (Ctrl-C)
 
-Environment: AIRLIFT_SERVER_URL (server), AIRLIFT_TOKEN (token), AIRLIFT_KEY_PASSPHRASE.";
+Environment: AIRLIFT_SERVER_URL (server), AIRLIFT_TOKEN (token), AIRLIFT_CA_CERT (CA file),
+AIRLIFT_KEY_PASSPHRASE.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -51,6 +53,11 @@ pub struct Global {
     /// Name of the environment variable holding the API token (with --server).
     #[arg(long, global = true, default_value = "AIRLIFT_TOKEN")]
     pub token_env: String,
+    /// A CA certificate (PEM file) to trust for the server beside the system's: a server
+    /// run with its own CA (airliftd --tls-cert). Given to `connection add`, it is saved with
+    /// the connection; otherwise it beats the saved connection's.
+    #[arg(long, global = true, env = "AIRLIFT_CA_CERT", value_name = "PATH")]
+    pub ca_cert: Option<PathBuf>,
     /// A saved connection (see `connection add`); the default one if neither this nor --server.
     #[arg(long, short = 'c', global = true)]
     pub connection: Option<String>,

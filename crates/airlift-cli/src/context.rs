@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use airlift_desk::ca_cert::CaCert;
 use airlift_desk::cache::location::{cache_file, default_cache_dir};
 use airlift_desk::cache::Cache;
-use airlift_desk::client::{Client, ClientOptions};
+use airlift_desk::client::{Client, ClientOptions, RateLimitObserver};
 use airlift_desk::connections::{Connections, KeyringOrFile, TokenStore as _};
 use airlift_desk::role::{role_of, tenant_of, Role};
 use airlift_desk::secret::Secret;
@@ -66,7 +67,8 @@ impl Context {
     /// Resolves the server and its token. A token that is missing fails here, before anything
     /// is sent.
     pub fn new(g: &Global) -> Result<Self, Failure> {
-        let (url, token, connection_id) = match server_url(g) {
+        let given_ca = given_ca_cert(g)?;
+        let (url, token, connection_id, saved_ca) = match server_url(g) {
             Some(url) => {
                 let token = token_from_env(&g.token_env)?.ok_or_else(|| {
                     Failure::usage(format!(
@@ -76,7 +78,7 @@ impl Context {
                     ))
                 })?;
                 let id = format!("url:{}", url.trim_end_matches('/'));
-                (url, token, id)
+                (url, token, id, None)
             }
             None => {
                 let path = config_path(g)?;
@@ -99,12 +101,23 @@ impl Context {
                             conn.name, "AIRLIFT_TOKEN=... airlift-cli", conn.name, conn.url
                         ))
                     })?;
-                (conn.url.clone(), token, conn.name.clone())
+                (conn.url.clone(), token, conn.name.clone(), conn.ca_cert()?)
             }
         };
         let tenant = tenant_of(&token);
         let role = role_of(&token);
-        let client = Client::new(&url, Some(token), ClientOptions::default())
+        let options = ClientOptions {
+            ca_cert: given_ca.or(saved_ca),
+            on_rate_limited: Some(RateLimitObserver::new(|w| {
+                eprintln!(
+                    "airlift-cli: rate limited by the server ({}), retrying in {} s",
+                    w.call,
+                    w.wait.as_secs().max(1)
+                );
+            })),
+            ..ClientOptions::default()
+        };
+        let client = Client::new(&url, Some(token), options)
             .map_err(|err| Failure::usage(err.message().to_owned()))?;
         Ok(Self {
             client,
@@ -181,6 +194,14 @@ pub fn derived_key<T: Serialize>(tenant: &str, what: &str, inputs: &T) -> Result
 
 fn hex_prefix(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `--ca-cert PATH` (or `AIRLIFT_CA_CERT`), read and checked: a bad file is a usage error.
+pub fn given_ca_cert(g: &Global) -> Result<Option<CaCert>, Failure> {
+    g.ca_cert
+        .as_deref()
+        .map(|path| CaCert::read(path).map_err(|err| Failure::usage(err.message().to_owned())))
+        .transpose()
 }
 
 pub fn token_from_env(var: &str) -> Result<Option<Secret>, Failure> {

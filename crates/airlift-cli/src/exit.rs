@@ -10,6 +10,8 @@ pub const REJECTED: u8 = 4;
 pub const VERIFICATION: u8 = 5;
 /// `rollout wait` / `watch --exit-on-final` gave up at `--timeout`.
 pub const TIMED_OUT: u8 = 6;
+/// The server's TLS certificate did not verify (`TLS_UNTRUSTED`).
+pub const TLS_UNTRUSTED: u8 = 7;
 /// How a waited-for rollout ended (`rollout wait`, `watch --exit-on-final`).
 pub const ROLLOUT_SUCCEEDED: u8 = 10;
 pub const ROLLOUT_SOME_FAILED: u8 = 11;
@@ -101,6 +103,7 @@ pub fn code_for(code: DeskErrorCode) -> u8 {
         | C::WrongPassphrase => REJECTED,
         C::VerificationFailed | C::SignatureInvalid => VERIFICATION,
         C::Cancelled => INTERRUPTED,
+        C::TlsUntrusted => TLS_UNTRUSTED,
         _ => OTHER,
     }
 }
@@ -116,6 +119,7 @@ mod tests {
         assert_eq!(code_for(DeskErrorCode::AlreadyExists), 4);
         assert_eq!(code_for(DeskErrorCode::VerificationFailed), 5);
         assert_eq!(code_for(DeskErrorCode::Internal), 1);
+        assert_eq!(code_for(DeskErrorCode::TlsUntrusted), 7);
         assert_eq!(Failure::usage("x").code(), 2);
     }
 }

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::ca_cert::CaCert;
 use crate::error::{DeskError, DeskErrorCode};
 use crate::secret::Secret;
 
@@ -23,12 +24,44 @@ use crate::secret::Secret;
 pub const KEYRING_SERVICE: &str = "airlift";
 
 /// One saved server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Connection {
     /// Unique, chosen by the person ("production"); also the cache's connection id.
     pub name: String,
     /// Base URL, e.g. `https://fleet.example.com`.
     pub url: String,
+    /// A CA certificate (PEM) trusted for this server beside the system's: public, so it
+    /// lives here, not in the keyring; checked when saved ([`CaCert::parse`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert_pem: Option<String>,
+}
+
+impl Connection {
+    /// The connection's CA, checked (a file edited by hand could hold anything).
+    pub fn ca_cert(&self) -> Result<Option<CaCert>, DeskError> {
+        self.ca_cert_pem
+            .as_deref()
+            .map(|pem| {
+                CaCert::parse(pem).map_err(|err| {
+                    DeskError::new(
+                        err.code(),
+                        format!("connection {:?}: {}", self.name, err.message()),
+                    )
+                })
+            })
+            .transpose()
+    }
+}
+
+/// The PEM is long and of no use in a log line: only whether there is one.
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("ca_cert", &self.ca_cert_pem.as_ref().map(|_| "PEM"))
+            .finish()
+    }
 }
 
 /// The config file's content.
@@ -385,6 +418,7 @@ pub fn validate(conn: &Connection) -> Result<(), DeskError> {
             "a connection URL must not carry credentials; the token goes to the keyring",
         ));
     }
+    conn.ca_cert()?;
     Ok(())
 }
 
@@ -421,6 +455,7 @@ mod tests {
         let conn = Connection {
             name: "prod".into(),
             url: "http://127.0.0.1:9".into(),
+            ca_cert_pem: None,
         };
         c.save(conn.clone(), Some(&Secret::new("tok-SECRET")), &tokens)
             .unwrap();
@@ -437,6 +472,7 @@ mod tests {
         let bad = Connection {
             name: "x".into(),
             url: "http://user:pw@h".into(),
+            ca_cert_pem: None,
         };
         assert!(again.save(bad, None, &tokens).is_err());
     }

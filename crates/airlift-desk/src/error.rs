@@ -48,11 +48,14 @@ pub enum DeskErrorCode {
     /// The server's copy of an artifact does not match the local file (SHA-256 or size), or the
     /// server refused a package because its checksum, size or signature did not verify.
     VerificationFailed,
+    /// The server's TLS certificate is not one to trust: not signed by the connection's CA
+    /// (nor by one the system trusts), not for this host name, or expired.
+    TlsUntrusted,
 }
 
 impl DeskErrorCode {
     /// Every code, so a front can publish the closed set (the UI's `ErrorCode` union).
-    pub const ALL: [DeskErrorCode; 18] = [
+    pub const ALL: [DeskErrorCode; 19] = [
         Self::InvalidArgument,
         Self::Unauthenticated,
         Self::PermissionDenied,
@@ -71,6 +74,7 @@ impl DeskErrorCode {
         Self::Io,
         Self::Notification,
         Self::VerificationFailed,
+        Self::TlsUntrusted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -93,6 +97,7 @@ impl DeskErrorCode {
             Self::Io => "IO",
             Self::Notification => "NOTIFICATION",
             Self::VerificationFailed => "VERIFICATION_FAILED",
+            Self::TlsUntrusted => "TLS_UNTRUSTED",
         }
     }
 }
@@ -259,6 +264,7 @@ mod tests {
             Io,
             Notification,
             VerificationFailed,
+            TlsUntrusted,
         ] {
             let json = serde_json::to_string(&code).expect("serialize");
             assert_eq!(json, format!("\"{}\"", code.as_str()));

@@ -14,6 +14,7 @@
 //! * [`client`]: the typed fleet API client (timeouts, retries on idempotent calls, `OFFLINE`).
 //! * [`upload`]: resumable parallel uploads and package publishing.
 //! * [`sync`]: server → cache sync (incremental by `change_seq`) and cached reads with their age.
+//! * [`ca_cert`]: a CA a person trusts for one server (kept with its connection).
 //! * [`connections`]: saved servers; tokens in the OS keyring ([`secret::Secret`] redacts them).
 //! * [`watch`]: the Server-Sent Events watcher (cache updates, auto-pause notifications).
 //! * [`role`]: the token's role claim, so the UI disables what the server would refuse.
@@ -21,6 +22,7 @@
 //! * [`rollouts`]: the operator actions a rollout accepts now, failure rate, rollback reach.
 //! * [`process_stats`]: age and resident memory of the app's process tree (start-up benchmark).
 
+pub mod ca_cert;
 pub mod cache;
 pub mod cancel;
 pub mod client;

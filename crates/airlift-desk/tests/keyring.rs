@@ -74,6 +74,7 @@ fn child() {
             Connection {
                 name: "staging".into(),
                 url: "https://fleet.example.com".into(),
+                ca_cert_pem: None,
             },
             Some(&Secret::new("jwt-STAGING-SECRET")),
             &tokens,

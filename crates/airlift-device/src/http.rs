@@ -21,6 +21,8 @@ pub enum CallError {
         status: u16,
         code: String,
         message: String,
+        /// A 429's `Retry-After`, in seconds: the wait the server asked for.
+        retry_after_secs: Option<u64>,
     },
     /// The answer was not what the protocol says.
     #[error("unexpected answer: {0}")]
@@ -33,6 +35,17 @@ impl CallError {
             CallError::Transport(_) => true,
             CallError::Status { status, .. } => *status >= 500 || *status == 429,
             CallError::Protocol(_) => false,
+        }
+    }
+
+    /// The wait a 429 asked for (`Retry-After`), if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            CallError::Status {
+                retry_after_secs: Some(secs),
+                ..
+            } => Some(Duration::from_secs(*secs)),
+            _ => None,
         }
     }
 
@@ -89,15 +102,37 @@ impl Http {
     /// `user_agent` is what every request names its sender by (the server shows it on the
     /// device's page).
     pub fn new(base: &str, max_in_flight: usize, user_agent: &str) -> Result<Self, CallError> {
+        Self::with_ca(base, max_in_flight, user_agent, None)
+    }
+
+    /// [`Http::new`] trusting the CA certificates of `ca_pem` (PEM, one or more) beside the
+    /// built-in roots: a server with a certificate of its own PKI (`airliftd --tls-cert`).
+    pub fn with_ca(
+        base: &str,
+        max_in_flight: usize,
+        user_agent: &str,
+        ca_pem: Option<&[u8]>,
+    ) -> Result<Self, CallError> {
         let max = max_in_flight.max(1);
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(user_agent)
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(max)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build()
-            .map_err(CallError::transport)?;
+            .pool_idle_timeout(Duration::from_secs(30));
+        if let Some(pem) = ca_pem {
+            let roots = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| CallError::Protocol(format!("the CA certificate: {e}")))?;
+            if roots.is_empty() {
+                return Err(CallError::Protocol(
+                    "the CA certificate file holds no certificate".to_owned(),
+                ));
+            }
+            for root in roots {
+                builder = builder.add_root_certificate(root);
+            }
+        }
+        let client = builder.build().map_err(CallError::transport)?;
         Ok(Self::with_client(base, client, max))
     }
 
@@ -138,6 +173,11 @@ impl Http {
 /// Turns a non-success response into [`CallError::Status`], reading `{code, message}`.
 pub async fn error_of(resp: reqwest::Response) -> CallError {
     let status = resp.status().as_u16();
+    let retry_after_secs = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
     let body = resp.bytes().await.unwrap_or_default();
     let parsed: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
     let field = |name: &str| {
@@ -152,6 +192,7 @@ pub async fn error_of(resp: reqwest::Response) -> CallError {
         status,
         code: field("code"),
         message: field("message"),
+        retry_after_secs,
     }
 }
 

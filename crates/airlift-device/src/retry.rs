@@ -1,4 +1,6 @@
-//! Retrying transient failures (no answer, 5xx, 429) with a bounded exponential backoff.
+//! Retrying transient failures (no answer, 5xx, 429) with a bounded exponential backoff; a
+//! 429's `Retry-After` is waited out as told (up to [`MAX_RETRY_AFTER`]) instead, so a
+//! rate-limited device comes back when its budget allows, not sooner.
 //!
 //! The simulator retries without jitter (its runs are reproducible by seed and its devices'
 //! polls are already spread); a real fleet adds jitter, so 100,000 devices that lost the server
@@ -13,6 +15,23 @@ use crate::http::CallError;
 
 /// Attempts per call before giving up (the simulator's policy).
 pub const ATTEMPTS: u32 = 6;
+
+/// The longest `Retry-After` waited for as told; a longer one is waited for this long.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// The wait before the next attempt after `err`: the server's `Retry-After` (bounded) where
+/// it gave one, else the policy's backoff.
+pub fn wait_after<R: rand::Rng>(
+    policy: &Backoff,
+    err: &CallError,
+    attempt: u32,
+    rng: &mut R,
+) -> Duration {
+    match err.retry_after() {
+        Some(asked) => asked.min(MAX_RETRY_AFTER),
+        None => policy.delay(attempt, rng),
+    }
+}
 
 /// How often and how patiently a call is retried.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,7 +87,7 @@ where
     loop {
         match f().await {
             Err(e) if e.is_transient() && attempt < policy.attempts => {
-                tokio::time::sleep(policy.delay(attempt, &mut rng)).await;
+                tokio::time::sleep(wait_after(policy, &e, attempt, &mut rng)).await;
                 attempt += 1;
             }
             other => return other,
@@ -100,11 +119,37 @@ mod tests {
                 status: 403,
                 code: "PERMISSION_DENIED".into(),
                 message: String::new(),
+                retry_after_secs: None,
             })
         })
         .await;
         assert!(r.is_err());
         assert_eq!(m.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_retry_after_is_waited_as_told_and_bounded() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let limited = |secs| CallError::Status {
+            status: 429,
+            code: "RESOURCE_EXHAUSTED".into(),
+            message: String::new(),
+            retry_after_secs: Some(secs),
+        };
+        let b = Backoff::SIM;
+        assert_eq!(
+            wait_after(&b, &limited(3), 1, &mut rng),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            wait_after(&b, &limited(86_400), 1, &mut rng),
+            MAX_RETRY_AFTER
+        );
+        let reset = CallError::Transport("reset".into());
+        assert_eq!(
+            wait_after(&b, &reset, 1, &mut rng),
+            Duration::from_millis(100)
+        );
     }
 
     #[test]

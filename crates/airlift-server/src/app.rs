@@ -4,6 +4,7 @@
 //! OpenAPI test compares the same list with `openapi.yaml`, so a route cannot exist without
 //! being documented, nor be documented without existing.
 
+use std::future::IntoFuture as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -517,6 +518,11 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
         })?),
         None => None,
     };
+    // The certificate is read before anything is opened: a wrong file stops the start.
+    let tls = match config.tls.clone() {
+        Some(files) => Some(crate::tls::Tls::load(files)?),
+        None => None,
+    };
     // Download URLs name the address actually bound (`--listen` may say port 0).
     config.public_url = Some(crate::config::public_url(&config, listener.local_addr()?));
     let state = open(config).await?;
@@ -557,11 +563,19 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     );
     let last_seen = state.last_seen.clone();
     let addr = listener.local_addr()?;
+    let scheme = match &tls {
+        // Before the listening line: a SIGHUP from then on reloads, never stops the server.
+        Some(tls) => {
+            tls.reload_on_sighup()?;
+            "https"
+        }
+        None => "http",
+    };
     // Tools and tests read this first stdout line to find a port chosen with `:0`.
     {
         use std::io::Write as _;
         let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on http://{addr}")?;
+        writeln!(out, "listening on {scheme}://{addr}")?;
         if let Some(m) = &metrics_listener {
             writeln!(out, "metrics on http://{}/metrics", m.local_addr()?)?;
         }
@@ -575,13 +589,29 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
             }
         });
     }
-    tracing::info!(%addr, "airliftd listening");
+    tracing::info!(%addr, scheme, "airliftd listening");
     let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
     let signal = async move {
         shutdown_signal().await;
         let _ = stopping_tx.send(true);
     };
-    let server = axum::serve(listener, router(state)).with_graceful_shutdown(signal);
+    let app = router(state);
+    let server: std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>> =
+        match tls {
+            Some(tls) => {
+                let listener = crate::tls::listener::TlsListener::new(listener, tls.config)?;
+                Box::pin(
+                    axum::serve(listener, app)
+                        .with_graceful_shutdown(signal)
+                        .into_future(),
+                )
+            }
+            None => Box::pin(
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(signal)
+                    .into_future(),
+            ),
+        };
     let grace_over = async move {
         let _ = stopping.wait_for(|stopping| *stopping).await;
         tokio::time::sleep(SHUTDOWN_GRACE).await;

@@ -119,6 +119,16 @@ enum Command {
         /// storage directory must all name the same file. S3 storage needs none.
         #[arg(long, env = "AIRLIFT_DOWNLOAD_URL_KEY_FILE")]
         download_url_key_file: Option<PathBuf>,
+        /// Serve HTTPS on --listen with this certificate chain (PEM: the server's certificate
+        /// first, then intermediates); needs --tls-key. Plain HTTP to the port is then refused
+        /// with a 400, and the URLs the server hands out start with https:// (unless
+        /// --public-url says otherwise). SIGHUP reloads both files: new connections get the
+        /// new certificate, open ones keep theirs. --metrics-listen stays plain HTTP.
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1; keep it 0600).
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Replace the server encryption key by a fresh one, re-wrapping every encrypted image's
     /// key with it (stop the server first; back up the new key file afterwards).
@@ -277,6 +287,8 @@ pub fn run() -> ExitCode {
             metrics_listen,
             log_format: _,
             download_url_key_file,
+            tls_cert,
+            tls_key,
         } => {
             let mut config = Config::new(data, listen);
             config.allowed_artifact_hosts = allow_artifact_hosts;
@@ -300,6 +312,9 @@ pub fn run() -> ExitCode {
             config.user_rate_burst = user_rate_burst;
             config.metrics_listen = metrics_listen;
             config.download_url_key_file = download_url_key_file;
+            config.tls = tls_cert
+                .zip(tls_key)
+                .map(|(cert, key)| config::TlsFiles { cert, key });
             serve(config)
         }
         Command::Token {

@@ -94,6 +94,15 @@ pub struct Config {
     pub user_rate_burst: u32,
     /// Where Prometheus metrics are served (`--metrics-listen`); `None`: nowhere.
     pub metrics_listen: Option<SocketAddr>,
+    /// `--tls-cert` and `--tls-key`: HTTPS on `--listen`; `None`: plain HTTP.
+    pub tls: Option<TlsFiles>,
+}
+
+/// The server's certificate chain and private key, PEM files (`--tls-cert`, `--tls-key`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 impl Config {
@@ -124,6 +133,7 @@ impl Config {
             user_rate_limit: DEFAULT_USER_RATE_LIMIT,
             user_rate_burst: DEFAULT_USER_RATE_BURST,
             metrics_listen: None,
+            tls: None,
         }
     }
 
@@ -317,12 +327,17 @@ pub fn parse_public_url(s: &str) -> Result<url::Url, String> {
     Ok(url)
 }
 
-/// The public URL in force: `--public-url`, else `http://` + the address bound (an
-/// unspecified address such as 0.0.0.0 is given as it is: set `--public-url` for devices
-/// elsewhere).
+/// The public URL in force: `--public-url`, else `http://` (`https://` with `--tls-cert`) +
+/// the address bound (an unspecified address such as 0.0.0.0 is given as it is: set
+/// `--public-url` for devices elsewhere).
 pub fn public_url(config: &Config, bound: SocketAddr) -> url::Url {
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     config.public_url.clone().unwrap_or_else(|| {
-        url::Url::parse(&format!("http://{bound}/")).expect("a socket address makes a URL")
+        url::Url::parse(&format!("{scheme}://{bound}/")).expect("a socket address makes a URL")
     })
 }
 

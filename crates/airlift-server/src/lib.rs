@@ -16,6 +16,7 @@
 //! - [`cluster`]: several servers on one database: leases (who runs the timed work, who is
 //!   alive) and the database's notices applied to each server's live events and caches.
 //! - [`idempotency`]: `Idempotency-Key` on every create route (safe retries).
+//! - [`tls`]: HTTPS on `--listen` (rustls), the certificate reloaded on SIGHUP.
 //!
 //! - [`engine`]: every rollout use case (create, reports, actions, timeouts, joining devices,
 //!   start-up settling), decided over one transaction of the store's rollout port
@@ -54,3 +55,4 @@ pub mod security_headers;
 pub mod services;
 pub mod state;
 pub mod store;
+pub mod tls;

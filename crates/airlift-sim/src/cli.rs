@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Provision N devices into a profile (bulk API) and write their ids and tokens (0600).
-    Provision(ProvisionArgs),
+    Provision(Box<ProvisionArgs>),
     /// Run simulated devices (from a devices file, or provisioned now) until a stop condition.
     Run(Box<RunArgs>),
     /// Start a local airliftd with a demo tenant, packages and devices; run until Ctrl-C.
@@ -43,9 +43,22 @@ pub struct ServerArgs {
     /// Prefer the environment variable: a flag shows up in `ps`.
     #[arg(long, env = "AIRLIFT_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// A CA certificate (PEM file) to trust beside the built-in roots: a server with a
+    /// certificate of its own CA (airliftd --tls-cert).
+    #[arg(long, env = "AIRLIFT_CA_CERT", value_name = "PATH")]
+    pub ca_cert: Option<std::path::PathBuf>,
 }
 
 impl ServerArgs {
+    /// The `--ca-cert` file's PEM, read (a missing or unreadable file stops the start).
+    pub fn ca_pem(&self) -> anyhow::Result<Option<Vec<u8>>> {
+        use anyhow::Context as _;
+        self.ca_cert
+            .as_deref()
+            .map(|p| std::fs::read(p).with_context(|| format!("--ca-cert {}", p.display())))
+            .transpose()
+    }
+
     /// The server URL: `--server`, else `AIRLIFT_SERVER_URL`, else the deprecated
     /// `AIRLIFT_URL` (with one line on stderr saying so), else [`DEFAULT_SERVER_URL`].
     pub fn url(&self) -> String {

@@ -12,6 +12,8 @@ use crate::verify::Verifier;
 pub struct RunConfig {
     /// The server, e.g. `http://127.0.0.1:8080`.
     pub server: String,
+    /// A CA (PEM) trusted beside the built-in roots (`--ca-cert`).
+    pub ca_cert_pem: Option<Vec<u8>>,
     /// Global seed: each device's randomness derives from it and the device's index.
     pub seed: u64,
     /// Mean time between two polls of one device; each wait is jittered by ±`jitter`.
@@ -52,6 +54,7 @@ impl RunConfig {
     pub fn new(server: impl Into<String>) -> Self {
         Self {
             server: server.into(),
+            ca_cert_pem: None,
             seed: 0,
             poll_interval: Duration::from_secs(5),
             jitter: 0.5,

@@ -123,8 +123,13 @@ impl Fleet {
     /// the seed and `i`).
     pub async fn run(&self, config: RunConfig, until: StopCondition) -> anyhow::Result<Summary> {
         config.faults.validate().map_err(|e| anyhow::anyhow!(e))?;
-        let http = Http::new(&config.server, config.max_in_flight, crate::USER_AGENT)
-            .map_err(|e| anyhow::anyhow!("HTTP client: {e}"))?;
+        let http = Http::with_ca(
+            &config.server,
+            config.max_in_flight,
+            crate::USER_AGENT,
+            config.ca_cert_pem.as_deref(),
+        )
+        .map_err(|e| anyhow::anyhow!("HTTP client: {e}"))?;
         let run_nonce = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u32);

@@ -35,7 +35,7 @@ fn main() -> ExitCode {
 
 async fn dispatch(cmd: Command) -> anyhow::Result<()> {
     match cmd {
-        Command::Provision(a) => provision(a).await,
+        Command::Provision(a) => provision(*a).await,
         Command::Run(a) => run(*a).await,
         Command::Demo(a) => {
             let a = *a;
@@ -58,8 +58,14 @@ fn user_api(s: &ServerArgs, max_in_flight: usize) -> anyhow::Result<UserApi> {
         .token
         .as_deref()
         .context("a user token is needed (AIRLIFT_TOKEN or --token)")?;
-    let http = Http::new(&s.url(), max_in_flight, airlift_sim::USER_AGENT)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ca = s.ca_pem()?;
+    let http = Http::with_ca(
+        &s.url(),
+        max_in_flight,
+        airlift_sim::USER_AGENT,
+        ca.as_deref(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(UserApi::new(http, token))
 }
 
@@ -122,6 +128,7 @@ async fn provision(a: ProvisionArgs) -> anyhow::Result<()> {
 
 async fn run(a: RunArgs) -> anyhow::Result<()> {
     let mut cfg = a.sim.to_config(&a.server.url(), 0.0);
+    cfg.ca_cert_pem = a.server.ca_pem()?;
     let fleet = match (&a.devices, a.provision) {
         (Some(path), _) => {
             let mut fleet = Fleet::load(path)?;

@@ -58,11 +58,31 @@ impl UserApi {
             .header(AUTHORIZATION, format!("Bearer {}", self.token))
     }
 
-    async fn send<T: DeserializeOwned>(&self, rb: reqwest::RequestBuilder) -> Result<T, CallError> {
-        let resp = rb.send().await.map_err(CallError::transport)?;
-        if !resp.status().is_success() {
-            return Err(error_of(resp).await);
-        }
+    /// Sends once, and again after a 429's `Retry-After` (waited as told, bounded): the
+    /// server's rate limit answers before any work, so even a create is safe to send again.
+    async fn send<T: DeserializeOwned>(
+        &self,
+        mut rb: reqwest::RequestBuilder,
+    ) -> Result<T, CallError> {
+        use airlift_device::retry::{ATTEMPTS, MAX_RETRY_AFTER};
+        let mut attempt = 1;
+        let resp = loop {
+            let again = rb.try_clone();
+            let resp = rb.send().await.map_err(CallError::transport)?;
+            if resp.status().is_success() {
+                break resp;
+            }
+            let err = error_of(resp).await;
+            let wait = err.retry_after().filter(|_| err.status() == Some(429));
+            match (wait, again) {
+                (Some(wait), Some(next)) if attempt < ATTEMPTS => {
+                    tokio::time::sleep(wait.min(MAX_RETRY_AFTER)).await;
+                    rb = next;
+                    attempt += 1;
+                }
+                _ => return Err(err),
+            }
+        };
         if resp.status() == reqwest::StatusCode::NO_CONTENT {
             return serde_json::from_value(serde_json::Value::Null)
                 .map_err(|e| CallError::Protocol(format!("no content: {e}")));

@@ -507,11 +507,23 @@ pub fn make_ca(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
 /// `server.pem` / `server.key` in `dir` for 127.0.0.1, signed by the CA; the key 0600 (the
 /// server refuses a key others can read).
 fn make_server_cert(dir: &Path, ca: &Path, ca_key: &Path) {
+    make_server_cert_named(dir, "server", ca, ca_key);
+}
+
+/// `NAME.pem` / `NAME.key` in `dir`: a server certificate for 127.0.0.1 (and `localhost`)
+/// signed by the CA, the key 0600; returns both paths. An HTTPS test makes its server's
+/// certificate with it (and a second one to reload).
+pub fn make_server_cert_named(
+    dir: &Path,
+    name: &str,
+    ca: &Path,
+    ca_key: &Path,
+) -> (PathBuf, PathBuf) {
     let (csr, key, cert, ext) = (
-        dir.join("server.csr"),
-        dir.join("server.key"),
-        dir.join("server.pem"),
-        dir.join("server.ext"),
+        dir.join(format!("{name}.csr")),
+        dir.join(format!("{name}.key")),
+        dir.join(format!("{name}.pem")),
+        dir.join(format!("{name}.ext")),
     );
     openssl(&[
         "req",
@@ -529,7 +541,7 @@ fn make_server_cert(dir: &Path, ca: &Path, ca_key: &Path) {
     ]);
     std::fs::write(
         &ext,
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n\
          keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
     )
     .expect("write the certificate extensions");
@@ -553,6 +565,7 @@ fn make_server_cert(dir: &Path, ca: &Path, ca_key: &Path) {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
         .expect("chmod the server key");
+    (cert, key)
 }
 
 fn openssl(args: &[&str]) {

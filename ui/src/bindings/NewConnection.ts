@@ -3,4 +3,9 @@
 /**
  * A connection to add (or replace). The token goes to the OS keyring, never to a file.
  */
-export type NewConnection = { name: string, url: string, token: string, };
+export type NewConnection = { name: string, url: string, token: string, 
+/**
+ * A CA certificate (PEM) to trust for this server beside the system's; saved with the
+ * connection.
+ */
+ca_cert_pem: string | null, };

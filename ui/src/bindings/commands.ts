@@ -4,6 +4,7 @@ import { call, channel } from "../ipcCall";
 import type { ApiTokenInfo } from "./ApiTokenInfo";
 import type { AppEvent } from "./AppEvent";
 import type { AppInfo } from "./AppInfo";
+import type { CaCertInfo } from "./CaCertInfo";
 import type { Catalog } from "./Catalog";
 import type { ConnectionCheck } from "./ConnectionCheck";
 import type { ConnectionList } from "./ConnectionList";
@@ -27,6 +28,7 @@ import type { NewConnection } from "./NewConnection";
 import type { NewSigningKey } from "./NewSigningKey";
 import type { PackageDetail } from "./PackageDetail";
 import type { PendingUpload } from "./PendingUpload";
+import type { PickedCaCert } from "./PickedCaCert";
 import type { PlanPreview } from "./PlanPreview";
 import type { RolloutAction } from "./RolloutAction";
 import type { RolloutDetail } from "./RolloutDetail";
@@ -51,10 +53,14 @@ export const packageDetail = (id: string) =>
   call<PackageDetail>("package_detail", { id });
 export const connectionsList = () =>
   call<ConnectionList>("connections_list");
-export const connectionTest = (url: string, token: string) =>
-  call<ConnectionCheck>("connection_test", { url, token });
+export const connectionTest = (url: string, token: string, caCertPem: string | null) =>
+  call<ConnectionCheck>("connection_test", { url, token, caCertPem });
 export const connectionAdd = (connection: NewConnection) =>
   call<null>("connection_add", { connection });
+export const pickCaCert = () =>
+  call<PickedCaCert | null>("pick_ca_cert");
+export const caCertDescribe = (pem: string) =>
+  call<CaCertInfo>("ca_cert_describe", { pem });
 export const connectionSwitch = (name: string) =>
   call<null>("connection_switch", { name });
 export const connectionRemove = (name: string) =>

@@ -1,9 +1,10 @@
 // What the app's background side tells the UI: a click on an auto-pause notification opens that
 // rollout; a rollout event from the server refreshes what shows rollouts and devices; a rebuilt
-// cache refreshes everything.
+// cache refreshes everything; a rate-limited call is shown until it is sent again.
 import { useEffect } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import * as ipc from "../ipc";
+import { rateLimited } from "./rateLimit";
 import { routeHash } from "./route";
 
 const LIVE_PREFIXES = ["rollout", "device"];
@@ -15,6 +16,8 @@ export function useAppEvents(navigate: (hash: string) => void) {
       .appEventsSubscribe((event) => {
         if (event.type === "open_rollout") {
           navigate(routeHash("rollouts", event.rollout_id));
+        } else if (event.type === "rate_limited") {
+          rateLimited(event.call, event.retry_in_seconds);
         } else if (event.type === "cache_rebuilt") {
           // The damaged cache was replaced by an empty one: everything shown comes again.
           void client.invalidateQueries();

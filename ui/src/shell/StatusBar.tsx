@@ -2,9 +2,11 @@ import { useIsFetching, useQuery } from "@tanstack/react-query";
 import * as ipc from "../ipc";
 import { formatBytes, formatEta, formatRate, percent } from "../lib/format";
 import { keys, useActiveConnection } from "../lib/queries";
+import { useRateLimitNotice } from "../lib/rateLimit";
 import { useUpload } from "../screens/upload/UploadProvider";
 
-/** Background work: a sync in flight, the running upload, an upload left from last time. */
+/** Background work: a sync in flight, the running upload, an upload left from last time, a call
+ *  waiting out the server's rate limit. */
 export function StatusBar({ onOpenUpload, notice }: { onOpenUpload: () => void; notice?: string }) {
   const active = useActiveConnection();
   const syncing = useIsFetching({ queryKey: ["catalog", "live"] }) > 0;
@@ -16,10 +18,16 @@ export function StatusBar({ onOpenUpload, notice }: { onOpenUpload: () => void; 
     enabled: active !== null && !uploading,
   });
   const left = !uploading ? pending.data : null;
+  const rateLimit = useRateLimitNotice();
 
   return (
     <footer className="statusbar" role="status" aria-live="polite" data-testid="status-bar">
       {notice && <span data-testid="status-notice">{notice}</span>}
+      {rateLimit && (
+        <span className="warn" data-testid="rate-limited">
+          {rateLimit}
+        </span>
+      )}
       {syncing && <span data-testid="sync-activity">Syncing catalog…</span>}
       {uploading && (
         <button type="button" className="link" onClick={onOpenUpload} data-testid="upload-activity">
@@ -53,7 +61,7 @@ export function StatusBar({ onOpenUpload, notice }: { onOpenUpload: () => void; 
           </button>
         </span>
       )}
-      {!syncing && !uploading && !left && <span className="muted">Ready</span>}
+      {!syncing && !uploading && !left && !rateLimit && <span className="muted">Ready</span>}
     </footer>
   );
 }

@@ -20,7 +20,7 @@ export const pkg = (over: Partial<PackageSummary> = {}): PackageSummary => ({
 });
 
 export const connections: ConnectionList = {
-  connections: [{ name: "prod", url: "http://127.0.0.1:9", kind: "saved", active: true }],
+  connections: [{ name: "prod", url: "http://127.0.0.1:9", kind: "saved", active: true, ca_cert: null }],
   active: "prod",
   demo_available: false,
 };

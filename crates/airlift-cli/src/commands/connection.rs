@@ -1,9 +1,9 @@
 use airlift_desk::connections::{Connections, KeyringOrFile, TokenPlace};
-use airlift_desk::ops::connect::{remove_connection, save_connection};
+use airlift_desk::ops::connect::{remove_connection, save_connection, NewConnection};
 use serde_json::json;
 
 use crate::args::{ConnectionCommand, Global};
-use crate::context::{config_path, token_from_env};
+use crate::context::{config_path, given_ca_cert, token_from_env};
 use crate::exit::{Failure, OK};
 use crate::output::Output;
 
@@ -14,8 +14,14 @@ pub fn run(out: Output, g: &Global, cmd: &ConnectionCommand) -> Result<u8, Failu
     match cmd {
         ConnectionCommand::Add { name, url } => {
             let token = token_from_env(&g.token_env)?;
-            let saved =
-                save_connection(&mut connections, &tokens, name, url, token.as_ref(), false)?;
+            let ca_cert = given_ca_cert(g)?;
+            let new = NewConnection {
+                name,
+                url,
+                token: token.as_ref(),
+                ca_cert: ca_cert.as_ref(),
+            };
+            let saved = save_connection(&mut connections, &tokens, new, false)?;
             let place = saved.token_place;
             let value = json!({
                 "connection": saved.connection,

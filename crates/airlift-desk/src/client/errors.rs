@@ -4,6 +4,7 @@ use airlift_core::error::ApiError;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
+use crate::ca_cert::CaCert;
 use crate::error::{DeskError, DeskErrorCode};
 
 /// The server could not be reached or stopped answering: `OFFLINE`.
@@ -24,6 +25,66 @@ pub(crate) fn network(base: &str, what: &str, err: &reqwest::Error) -> DeskError
         DeskErrorCode::Offline,
         format!("cannot reach the server at {base} ({what}): {reason}"),
     )
+}
+
+/// A TLS handshake that failed because the server's certificate is not one to trust:
+/// `TLS_UNTRUSTED`, saying which check failed and what to do. `None` for every other failure.
+pub(crate) fn untrusted(
+    base: &str,
+    ca: Option<&CaCert>,
+    err: &reqwest::Error,
+) -> Option<DeskError> {
+    use rustls::CertificateError as C;
+    let cert_error = tls_error(err).and_then(|e| match e {
+        rustls::Error::InvalidCertificate(c) => Some(c),
+        _ => None,
+    })?;
+    let given = match ca {
+        Some(ca) => format!("the CA you gave ({})", ca.summary().subject),
+        None => "the CA you gave (none: only the system's CAs are trusted)".to_owned(),
+    };
+    let why = match cert_error {
+        C::UnknownIssuer | C::BadSignature => format!(
+            "the server's certificate is not signed by {given}, nor by a CA this system              trusts: give the CA certificate that signed the server's (Settings → the              connection's CA certificate, or --ca-cert / AIRLIFT_CA_CERT)"
+        ),
+        C::NotValidForName | C::NotValidForNameContext { .. } => format!(
+            "the server's certificate is not for the host in {base}: connect with the name the              certificate was made for, or have it re-issued with this one"
+        ),
+        C::Expired | C::ExpiredContext { .. } => {
+            "the server's certificate has expired: the server's operator must renew it (a              SIGHUP makes airliftd load the new one)"
+                .to_owned()
+        }
+        C::NotValidYet | C::NotValidYetContext { .. } => {
+            "the server's certificate is not valid yet: check this computer's clock".to_owned()
+        }
+        other => format!("the server's certificate was refused: {other:?}"),
+    };
+    Some(DeskError::new(
+        DeskErrorCode::TlsUntrusted,
+        format!("cannot trust the server at {base}: {why}"),
+    ))
+}
+
+/// The rustls error behind a failed request, if a TLS handshake is what failed. It sits in
+/// `io::Error`s of the connector (one wrapping another), whose `source()` skips what they
+/// wrap: each link, and what each `io::Error` holds, is asked directly.
+fn tls_error(err: &reqwest::Error) -> Option<&rustls::Error> {
+    let mut link: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = link {
+        if let Some(tls) = rustls_in(e) {
+            return Some(tls);
+        }
+        link = e.source();
+    }
+    None
+}
+
+fn rustls_in<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    let inner = e.downcast_ref::<std::io::Error>()?.get_ref()?;
+    rustls_in(inner)
 }
 
 /// A non-2xx answer: the server's `{code, message}` when it sent one (with its

@@ -4,7 +4,14 @@
 //!   that cannot be reached (refused, reset, DNS, timeout) is `OFFLINE`; an answer that is not the
 //!   JSON the route documents is `INTERNAL` with a sentence naming the route.
 //! * Idempotent calls (GET, PUT of an upload part, DELETE) are retried with bounded, jittered
-//!   exponential backoff ([`RetryPolicy`]) on network failures, 5xx and 429. POSTs are sent once.
+//!   exponential backoff ([`RetryPolicy`]) on network failures, 5xx and 429. POSTs are sent once,
+//!   unless the server refused them with 429 and `Retry-After` (its rate limit answers before
+//!   any work, so nothing was done).
+//! * A 429 with `Retry-After` is waited out as told (up to [`ClientOptions::retry_after_limit`];
+//!   longer, the call fails at once), and [`ClientOptions::on_rate_limited`] hears of each wait,
+//!   so a front can say "rate limited, retrying in N s".
+//! * A CA of the connection's own ([`CaCert`]) is trusted beside the system's roots; a server
+//!   whose certificate does not verify is `TLS_UNTRUSTED`, with a sentence saying why.
 //! * The token is a [`Secret`]: `Debug` on the client never shows it.
 //! * [`Client::with_idempotency_key`] adds the API's `Idempotency-Key` header to every POST, so
 //!   a create that is run again (a retried pipeline step) is answered, not repeated.
@@ -21,6 +28,7 @@ mod retry;
 mod rollouts;
 mod uploads;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -34,6 +42,7 @@ pub use retry::RetryPolicy;
 pub use rollouts::DeviceWindow;
 pub use uploads::PartBody;
 
+use crate::ca_cert::CaCert;
 use crate::error::DeskError;
 use crate::secret::Secret;
 
@@ -48,6 +57,13 @@ pub struct ClientOptions {
     /// package the server must hash first).
     pub transfer_timeout: Duration,
     pub retry: RetryPolicy,
+    /// The longest `Retry-After` waited out; a server asking for longer fails the call at
+    /// once (a person or a pipeline is better told than kept waiting).
+    pub retry_after_limit: Duration,
+    /// A CA trusted for this server, beside the system's roots.
+    pub ca_cert: Option<CaCert>,
+    /// Told before each wait for a 429's `Retry-After`.
+    pub on_rate_limited: Option<RateLimitObserver>,
 }
 
 impl Default for ClientOptions {
@@ -57,7 +73,33 @@ impl Default for ClientOptions {
             request_timeout: Duration::from_secs(60),
             transfer_timeout: Duration::from_secs(30 * 60),
             retry: RetryPolicy::default(),
+            retry_after_limit: Duration::from_secs(30),
+            ca_cert: None,
+            on_rate_limited: None,
         }
+    }
+}
+
+/// A wait the server asked for: the call (`GET /api/v1/...`) and how long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimitWait {
+    pub call: String,
+    pub wait: Duration,
+}
+
+/// Hears of every [`RateLimitWait`] (the app shows it, the CLI prints it).
+#[derive(Clone)]
+pub struct RateLimitObserver(Arc<dyn Fn(&RateLimitWait) + Send + Sync>);
+
+impl RateLimitObserver {
+    pub fn new(f: impl Fn(&RateLimitWait) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for RateLimitObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RateLimitObserver")
     }
 }
 
@@ -124,10 +166,16 @@ impl Client {
         }
         // The system's root certificates only where TLS is spoken: loading them reads and
         // parses every file in /etc/ssl/certs (≈ 0.1 s, at every start of the CLI).
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(options.connect_timeout)
             .use_rustls_tls()
-            .tls_built_in_root_certs(parsed.scheme() == "https")
+            .tls_built_in_root_certs(parsed.scheme() == "https");
+        if let Some(ca) = &options.ca_cert {
+            for root in ca.roots()? {
+                builder = builder.add_root_certificate(root);
+            }
+        }
+        let http = builder
             .build()
             .map_err(|err| DeskError::internal(format!("could not set up HTTP: {err}")))?;
         Ok(Self {
@@ -202,24 +250,36 @@ impl Client {
         timeout: Option<Duration>,
     ) -> Result<Reply, DeskError> {
         let what = format!("{method} {path}");
-        let attempts = match kind {
-            Kind::Idempotent => self.options.retry.max_attempts.max(1),
-            Kind::Once => 1,
-        };
+        let attempts = self.options.retry.max_attempts.max(1);
         let mut attempt = 1;
         loop {
             let outcome = self.attempt(&method, path, &payload, timeout, &what).await;
-            let retryable = match &outcome {
-                Ok(_) => false,
-                Err(Failure::Transient(_)) => true,
-                Err(Failure::Final(_)) => false,
+            let delay = match &outcome {
+                Ok(_) | Err(Failure::Final(_)) => None,
+                Err(Failure::Transient(_)) => {
+                    (kind == Kind::Idempotent).then(|| self.options.retry.delay(attempt))
+                }
+                Err(Failure::RateLimited(_, after)) => {
+                    (*after <= self.options.retry_after_limit).then_some(*after)
+                }
             };
-            if !retryable || attempt >= attempts {
+            let Some(delay) = delay.filter(|_| attempt < attempts) else {
                 return outcome.map_err(Failure::into_error);
-            }
-            let delay = self.options.retry.delay(attempt);
-            if let Err(Failure::Transient(err)) = &outcome {
-                tracing::debug!(call = %what, attempt, ?delay, error = %err, "retrying");
+            };
+            match &outcome {
+                Err(Failure::RateLimited(..)) => {
+                    tracing::debug!(call = %what, attempt, ?delay, "rate limited; waiting as told");
+                    if let Some(observer) = &self.options.on_rate_limited {
+                        (observer.0)(&RateLimitWait {
+                            call: what.clone(),
+                            wait: delay,
+                        });
+                    }
+                }
+                Err(Failure::Transient(err)) => {
+                    tracing::debug!(call = %what, attempt, ?delay, error = %err, "retrying");
+                }
+                _ => {}
             }
             tokio::time::sleep(delay).await;
             attempt += 1;
@@ -261,11 +321,16 @@ impl Client {
                 .header("Content-MD5", md5_base64.as_str())
                 .body(bytes.clone()),
         };
-        let response = req
-            .send()
-            .await
-            .map_err(|err| Failure::Transient(errors::network(&self.base, what, &err)))?;
+        let response = req.send().await.map_err(|err| {
+            let ca = self.options.ca_cert.as_ref();
+            match errors::untrusted(&self.base, ca, &err) {
+                // A certificate does not start verifying by asking again.
+                Some(untrusted) => Failure::Final(untrusted),
+                None => Failure::Transient(errors::network(&self.base, what, &err)),
+            }
+        })?;
         let status = response.status();
+        let retry_after = retry_after(&response);
         let body = response
             .bytes()
             .await
@@ -277,24 +342,38 @@ impl Client {
             });
         }
         let err = errors::from_status(what, status, &body);
-        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-            Err(Failure::Transient(err))
-        } else {
-            Err(Failure::Final(err))
+        match retry_after {
+            Some(after) if status == StatusCode::TOO_MANY_REQUESTS => {
+                Err(Failure::RateLimited(err, after))
+            }
+            _ if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS => {
+                Err(Failure::Transient(err))
+            }
+            _ => Err(Failure::Final(err)),
         }
     }
 }
 
+/// A `Retry-After` in seconds (the server's form; an HTTP date is not waited for).
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
+    let secs: u64 = value.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(secs))
+}
+
 /// Whether a failed attempt may be retried.
 enum Failure {
+    /// No answer, 5xx, or a 429 without `Retry-After`: idempotent calls back off and retry.
     Transient(DeskError),
+    /// 429 with `Retry-After`: refused before any work, so any call may wait and retry.
+    RateLimited(DeskError, Duration),
     Final(DeskError),
 }
 
 impl Failure {
     fn into_error(self) -> DeskError {
         match self {
-            Failure::Transient(e) | Failure::Final(e) => e,
+            Failure::Transient(e) | Failure::Final(e) | Failure::RateLimited(e, _) => e,
         }
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
+use crate::ca_cert::CaCert;
 use crate::cache::{lock, Cache};
 use crate::client::{Client, ClientOptions, ListParams};
 use crate::connections::{validate, Connection, Connections, KeyringOrFile, TokenPlace};
@@ -25,7 +26,8 @@ pub struct ConnectionCheck {
     pub role: Option<Role>,
 }
 
-/// Checks `url` and `token` by reading one page of the catalog.
+/// Checks `url` and `token` by reading one page of the catalog (trusting `options.ca_cert`
+/// beside the system's CAs: a server it does not vouch for is `TLS_UNTRUSTED`).
 pub async fn check_connection(
     url: &str,
     token: Option<&Secret>,
@@ -40,6 +42,16 @@ pub async fn check_connection(
     })
 }
 
+/// What a person gives to save a connection.
+#[derive(Debug, Clone, Copy)]
+pub struct NewConnection<'a> {
+    pub name: &'a str,
+    pub url: &'a str,
+    pub token: Option<&'a Secret>,
+    /// A CA trusted for this server beside the system's (a self-run PKI).
+    pub ca_cert: Option<&'a CaCert>,
+}
+
 /// A connection as saved, and where its token went (`None`: saved without one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SavedConnection {
@@ -47,20 +59,25 @@ pub struct SavedConnection {
     pub token_place: Option<TokenPlace>,
 }
 
-/// Saves (or replaces) the connection `name` to `url` with its token: checked first, then the
-/// token stored, then the connection listed. With `make_default`, later runs use it when none
-/// is named (the app's active connection).
+/// Saves (or replaces) the connection `name` to `url` with its token and the CA trusted for
+/// it: checked first, then the token stored, then the connection listed. With
+/// `make_default`, later runs use it when none is named (the app's active connection).
 pub fn save_connection(
     connections: &mut Connections,
     tokens: &KeyringOrFile,
-    name: &str,
-    url: &str,
-    token: Option<&Secret>,
+    new: NewConnection<'_>,
     make_default: bool,
 ) -> Result<SavedConnection, DeskError> {
+    let NewConnection {
+        name,
+        url,
+        token,
+        ca_cert,
+    } = new;
     let connection = Connection {
         name: name.trim().to_owned(),
         url: url.trim().to_owned(),
+        ca_cert_pem: ca_cert.map(|ca| ca.pem().to_owned()),
     };
     validate(&connection)?;
     let token_place = match token {

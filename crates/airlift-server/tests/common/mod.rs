@@ -27,6 +27,9 @@ pub struct Server {
     pub data: PathBuf,
     /// The metrics URL (`http://ADDR/metrics`) of a server started with `--metrics-listen`.
     pub metrics: Option<String>,
+    /// A server started with `--tls-cert DIR/NAME.pem`: the CA certificates in `DIR/ca.pem`
+    /// (the harness's convention), which [`Api::new`]'s clients trust.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 impl Server {
@@ -98,11 +101,18 @@ impl Server {
                 .unwrap_or_else(|| panic!("unexpected second line {line:?}"))
                 .to_owned()
         });
+        let ca_pem = extra
+            .iter()
+            .position(|a| *a == "--tls-cert")
+            .and_then(|i| extra.get(i + 1))
+            .and_then(|cert| Path::new(cert).parent().map(|d| d.join("ca.pem")))
+            .and_then(|ca| std::fs::read(ca).ok());
         Server {
             child,
             base,
             data: data.to_owned(),
             metrics,
+            ca_pem,
         }
     }
 
@@ -299,11 +309,14 @@ impl Resp {
 
 impl Api {
     pub fn new(server: &Server, token: &str) -> Api {
+        let mut http = reqwest::Client::builder().timeout(Duration::from_secs(120));
+        if let Some(pem) = &server.ca_pem {
+            for ca in reqwest::Certificate::from_pem_bundle(pem).expect("the test's CA PEM") {
+                http = http.add_root_certificate(ca);
+            }
+        }
         Api {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(120))
-                .build()
-                .unwrap(),
+            http: http.build().unwrap(),
             base: server.base.clone(),
             token: token.to_owned(),
         }

@@ -33,4 +33,52 @@ describe("add connection form", () => {
     expect(await screen.findByRole("status")).toHaveTextContent("the token was rejected (UNAUTHENTICATED)");
     expect(onSaved).not.toHaveBeenCalled();
   });
+
+  it("trusts a picked CA: shows its subject and expiry, and sends it with the test and the save", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "pick_ca_cert") {
+        return {
+          pem,
+          info: { subject: "CN=airlift test ca", not_after: "2027-03-01T00:00:00Z", expired: false, certificates: 1 },
+        };
+      }
+      if (cmd === "connection_test") return { packages_seen: 2 };
+      return null;
+    });
+    const onSaved = vi.fn();
+    render(<AddConnectionForm onSaved={onSaved} />);
+    fireEvent.change(screen.getByLabelText("Name"), { target: { value: "lab" } });
+    fireEvent.change(screen.getByLabelText("Server URL"), { target: { value: "https://127.0.0.1:8443" } });
+    fireEvent.change(screen.getByLabelText("API token"), { target: { value: "t" } });
+    fireEvent.click(screen.getByRole("button", { name: "Choose CA file…" }));
+    expect(await screen.findByTestId("ca-cert-chosen")).toHaveTextContent(
+      "Trusts CN=airlift test ca, expires 2027-03-01",
+    );
+    expect(screen.getByLabelText("CA certificate (optional)")).toHaveValue(pem);
+    fireEvent.click(screen.getByRole("button", { name: "Test connection" }));
+    expect(await screen.findByRole("status")).toHaveTextContent("Connected: 2 package(s)");
+    expect(calls.find((c) => c.cmd === "connection_test")?.args).toMatchObject({ caCertPem: pem });
+    fireEvent.click(screen.getByRole("button", { name: "Save and connect" }));
+    await vi.waitFor(() => expect(onSaved).toHaveBeenCalled());
+    expect(calls.find((c) => c.cmd === "connection_add")?.args).toMatchObject({
+      connection: { name: "lab", url: "https://127.0.0.1:8443", token: "t", ca_cert_pem: pem },
+    });
+  });
+
+  it("says why a pasted CA is not one, with its code", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "ca_cert_describe") {
+        throw { code: "INVALID_ARGUMENT", message: "that is a private key, not a CA certificate" };
+      }
+      return null;
+    });
+    render(<AddConnectionForm onSaved={() => {}} />);
+    const field = screen.getByLabelText("CA certificate (optional)");
+    fireEvent.change(field, { target: { value: "-----BEGIN PRIVATE KEY-----" } });
+    fireEvent.blur(field);
+    expect(await screen.findByText(/that is a private key, not a CA certificate \(INVALID_ARGUMENT\)/)).toBeInTheDocument();
+  });
 });

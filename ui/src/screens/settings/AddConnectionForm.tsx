@@ -2,6 +2,8 @@ import { useState, type FormEvent } from "react";
 import * as ipc from "../../ipc";
 import type { AppError } from "../../ipc";
 import { FieldError } from "../../components/FieldError";
+import type { CaCertInfo } from "../../bindings/CaCertInfo";
+import { caCertSummary } from "./caCert";
 
 interface Errors {
   name?: string;
@@ -17,11 +19,16 @@ export function validateConnection(name: string, url: string, token: string): Er
   return e;
 }
 
-/** Add a server: name, URL and token. "Test" checks them without saving; the token goes to the keyring. */
+/** Add a server: name, URL, token and, for a server with a certificate of its own CA, that CA
+ *  (picked from a file or pasted). "Test" checks them without saving; the token goes to the
+ *  keyring, the CA is saved with the connection. */
 export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
   const [name, setName] = useState("");
   const [url, setUrl] = useState("");
   const [token, setToken] = useState("");
+  const [caPem, setCaPem] = useState("");
+  const [caInfo, setCaInfo] = useState<CaCertInfo | null>(null);
+  const [caError, setCaError] = useState<string | undefined>();
   const [errors, setErrors] = useState<Errors>({});
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
@@ -37,7 +44,7 @@ export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
     setBusy(true);
     setResult(null);
     try {
-      const r = await ipc.connectionTest(url.trim(), token.trim());
+      const r = await ipc.connectionTest(url.trim(), token.trim(), caPem.trim() || null);
       setResult({ ok: true, text: `Connected: ${r.packages_seen} package(s) visible with this token.` });
     } catch (err) {
       const e = err as AppError;
@@ -52,10 +59,17 @@ export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
     if (!check()) return;
     setBusy(true);
     try {
-      await ipc.connectionAdd({ name: name.trim(), url: url.trim(), token: token.trim() });
+      await ipc.connectionAdd({
+        name: name.trim(),
+        url: url.trim(),
+        token: token.trim(),
+        ca_cert_pem: caPem.trim() || null,
+      });
       setName("");
       setUrl("");
       setToken("");
+      setCaPem("");
+      setCaInfo(null);
       setResult(null);
       onSaved();
     } catch (err) {
@@ -63,6 +77,33 @@ export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
       setResult({ ok: false, text: `${e.message} (${e.code})` });
     } finally {
       setBusy(false);
+    }
+  };
+
+  const pickCa = async () => {
+    setCaError(undefined);
+    try {
+      const picked = await ipc.pickCaCert();
+      if (picked) {
+        setCaPem(picked.pem);
+        setCaInfo(picked.info);
+      }
+    } catch (err) {
+      const e = err as AppError;
+      setCaError(`${e.message} (${e.code})`);
+    }
+  };
+
+  // A pasted CA is checked when the field is left: its subject and expiry, or why it is none.
+  const describeCa = async () => {
+    setCaError(undefined);
+    setCaInfo(null);
+    if (!caPem.trim()) return;
+    try {
+      setCaInfo(await ipc.caCertDescribe(caPem));
+    } catch (err) {
+      const e = err as AppError;
+      setCaError(`${e.message} (${e.code})`);
     }
   };
 
@@ -86,6 +127,34 @@ export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
         <input id="c-token" type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} aria-invalid={errors.token ? true : undefined} />
         <FieldError id="ce-token" message={errors.token} />
         <p className="hint muted">Stored in the system keyring; where none answers, in a file only you can read (tokens.json, mode 0600).</p>
+      </div>
+      <div className="field">
+        <label htmlFor="c-ca">CA certificate (optional)</label>
+        <textarea
+          id="c-ca"
+          rows={3}
+          spellCheck={false}
+          value={caPem}
+          placeholder="-----BEGIN CERTIFICATE----- … for a server whose certificate your own CA signed"
+          onChange={(e) => {
+            setCaPem(e.target.value);
+            setCaInfo(null);
+          }}
+          onBlur={() => void describeCa()}
+          aria-invalid={caError ? true : undefined}
+        />
+        <div className="actions">
+          <button type="button" onClick={() => void pickCa()} disabled={busy}>
+            Choose CA file…
+          </button>
+        </div>
+        <FieldError id="ce-ca" message={caError} />
+        {caInfo && (
+          <p className={caInfo.expired ? "warn" : "hint muted"} data-testid="ca-cert-chosen">
+            Trusts {caCertSummary(caInfo)}
+          </p>
+        )}
+        <p className="hint muted">Trusted for this server only, beside the system's CAs; saved with the connection.</p>
       </div>
       {result && (
         <p className={result.ok ? "ok" : "error"} role="status">

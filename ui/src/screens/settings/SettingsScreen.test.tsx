@@ -50,3 +50,31 @@ describe("settings: the local demo fleet", () => {
     await waitFor(() => expect(calls.filter((c) => c === "demo_start")).toHaveLength(1));
   });
 });
+
+describe("settings: a connection's custom CA", () => {
+  it("shows that a custom CA is trusted, with its subject and expiry", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "connections_list") {
+        return {
+          connections: [
+            {
+              name: "lab",
+              url: "https://127.0.0.1:8443",
+              kind: "saved",
+              active: true,
+              ca_cert: { subject: "CN=Lab CA,O=Example", not_after: "2027-03-01T00:00:00Z", expired: false, certificates: 2 },
+            },
+            { name: "prod", url: "https://fleet.example.com", kind: "saved", active: false, ca_cert: null },
+          ],
+          active: "lab",
+          demo_available: false,
+        };
+      }
+      return cmd === "signing_keys" ? [] : null;
+    });
+    renderApp(<SettingsScreen />);
+    const ca = await screen.findByTestId("connection-ca");
+    expect(ca).toHaveTextContent("Custom CA trusted: CN=Lab CA,O=Example, expires 2027-03-01 (+1 more in the bundle)");
+    expect(screen.getAllByTestId("connection-ca")).toHaveLength(1);
+  });
+});

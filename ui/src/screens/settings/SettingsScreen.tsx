@@ -5,6 +5,7 @@ import { useConnections, useResetConnectionData } from "../../lib/queries";
 import { AddConnectionForm } from "./AddConnectionForm";
 import { ApiTokensSection } from "./ApiTokensSection";
 import { SigningKeysSection } from "./SigningKeysSection";
+import { caCertSummary } from "./caCert";
 import { ErrorLine } from "../../components/ErrorLine";
 
 const KIND_LABEL = { saved: "Saved", environment: "From environment", demo: "Demo" } as const;
@@ -45,6 +46,11 @@ export function SettingsScreen() {
               <div>
                 <strong>{c.name}</strong> <span className="badge">{KIND_LABEL[c.kind]}</span>
                 <div className="muted">{c.url}</div>
+                {c.ca_cert && (
+                  <div className={c.ca_cert.expired ? "warn" : "muted"} data-testid="connection-ca">
+                    Custom CA trusted: {caCertSummary(c.ca_cert)}
+                  </div>
+                )}
               </div>
               <div className="actions">
                 {c.active ? (
