@@ -127,6 +127,11 @@ impl Device {
         (device, outcome)
     }
 
+    /// The device's position in its fleet.
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+
     fn set_state(&self, s: DeviceState) {
         self.shared.board.set(self.index as usize, s);
         lock(&self.outcome).state = s;
@@ -146,23 +151,18 @@ impl Device {
         cfg.poll_interval.mul_f64(factor.max(0.01))
     }
 
-    /// Runs until the task is dropped (the fleet races it against its stop condition).
-    pub async fn run(mut self) {
-        // Spread the first polls over one interval so 10,000 devices do not start at once.
-        let first = self
-            .shared
+    /// How long after the start the device first polls: spread evenly over one interval, so
+    /// a fleet's polls arrive at a steady rate instead of all at once.
+    pub fn first_wait(&mut self) -> Duration {
+        self.shared
             .cfg
             .poll_interval
-            .mul_f64(self.rng.random::<f64>());
-        tokio::time::sleep(first).await;
-        loop {
-            let wait = self.step().await;
-            tokio::time::sleep(wait).await;
-        }
+            .mul_f64(self.rng.random::<f64>())
     }
 
-    /// One poll and whatever it leads to; returns how long to wait before the next.
-    async fn step(&mut self) -> Duration {
+    /// One poll and whatever it leads to; returns how long to wait before the next. The
+    /// fleet's scheduler ([`crate::schedule`]) calls it when the device is due.
+    pub async fn step(&mut self) -> Duration {
         self.flush_acks().await;
         let shared = self.shared.clone();
         let creds = &self.creds;

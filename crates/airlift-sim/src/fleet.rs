@@ -1,5 +1,6 @@
 //! The fleet: provisioning (bulk API) or loading devices, and running them all in one tokio
-//! runtime, one task per device, sharing one HTTP client.
+//! runtime, sharing one HTTP client; idle devices wait in one deadline queue
+//! ([`crate::schedule`]), busy ones run a task each.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::Path;
@@ -8,7 +9,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use airlift_core::wire::CreateDevice;
 use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 use crate::config::{RunConfig, StopCondition, StopHandle};
 use crate::creds::{self, DeviceCreds, DeviceToken};
@@ -141,19 +141,14 @@ impl Fleet {
             run_nonce,
         });
         let stop = StopHandle::new();
-        let mut tasks = JoinSet::new();
         let mut outcomes = Vec::with_capacity(self.devices.len());
+        let mut devices = Vec::with_capacity(self.devices.len());
         for (i, d) in self.devices.iter().enumerate() {
             let (device, outcome) = Device::new(i as u64, d.clone(), shared.clone());
             outcomes.push(outcome);
-            let mut rx = stop.subscribe();
-            tasks.spawn(async move {
-                tokio::select! {
-                    () = device.run() => {}
-                    _ = rx.wait_for(|s| *s) => {}
-                }
-            });
+            devices.push(device);
         }
+        let scheduler = tokio::spawn(crate::schedule::run(devices, stop.subscribe()));
         let started = Instant::now();
         let show = config.progress;
         let live = LiveLine::new(stderr_is_tty());
@@ -171,7 +166,7 @@ impl Fleet {
         // No queued device may start a job while the others are being stopped.
         shared.jobs.close();
         stop.stop();
-        while tasks.join_next().await.is_some() {}
+        let _ = scheduler.await;
         if show {
             live.finish(&shared.board.line());
         }

@@ -30,6 +30,7 @@ pub mod fsutil;
 mod key_refresh;
 pub mod publish;
 pub mod rng;
+mod schedule;
 pub mod signer;
 pub mod state;
 pub mod summary;

@@ -75,6 +75,9 @@ pub struct Summary {
     /// none of the keys known (a key registered after the start).
     #[serde(default)]
     pub key_refreshes: u64,
+    /// Calls that still failed after their retries, over all devices (a healthy run has none).
+    #[serde(default)]
+    pub errors: u64,
     /// Every device's outcome, when asked for (`--per-device`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_device: Option<Vec<DeviceOutcome>>,
@@ -94,7 +97,9 @@ impl Summary {
         let mut jobs = BTreeMap::new();
         let mut faults = BTreeMap::new();
         let mut firmware = BTreeMap::new();
+        let mut errors = 0;
         for o in &outcomes {
+            errors += o.errors;
             *states.entry(o.state).or_insert(0) += 1;
             for j in &o.jobs {
                 *jobs.entry(j.result).or_insert(0) += 1;
@@ -116,6 +121,7 @@ impl Summary {
             faults,
             firmware,
             key_refreshes: 0,
+            errors,
             per_device: per_device.then(|| outcomes.clone()),
             outcomes,
         }

@@ -175,3 +175,43 @@ async fn same_seed_same_failing_devices() {
     assert_ne!(sets[0], sets[2]);
     assert!(!sets[0].is_empty());
 }
+
+/// The scheduler (one deadline queue, not a task per device) brings every device back at its
+/// own interval — never sooner — with first polls spread over the first interval rather than
+/// all at once. (Only lower bounds on time: a loaded machine makes polls later, never earlier.)
+#[tokio::test]
+async fn every_device_polls_again_after_its_interval_from_one_queue() {
+    let r = fake::start(airlift_sim::artifact::artifact("p", 1000), false).await;
+    let fleet = Fleet::new(fake::devices(100));
+    let mut c = config(&r);
+    c.poll_interval = Duration::from_millis(500);
+    c.jitter = 0.1;
+    fleet
+        .run(c, StopCondition::After(Duration::from_secs(4)))
+        .await
+        .unwrap();
+    let mut firsts = Vec::new();
+    for d in fleet.devices() {
+        let polls = r.polls(&d.device_id);
+        assert!(
+            polls.len() >= 2,
+            "{} polled {} times",
+            d.device_id,
+            polls.len()
+        );
+        for pair in polls.windows(2) {
+            let gap = pair[1] - pair[0];
+            assert!(
+                gap >= Duration::from_millis(450),
+                "{} polled again after {gap:?}, interval 500 ms ± 10 %",
+                d.device_id
+            );
+        }
+        firsts.push(polls[0]);
+    }
+    let spread = *firsts.iter().max().unwrap() - *firsts.iter().min().unwrap();
+    assert!(
+        spread >= Duration::from_millis(200),
+        "first polls within {spread:?} of each other: not spread over the interval"
+    );
+}

@@ -71,7 +71,19 @@ impl LocalCluster {
     /// PostgreSQL, s3s-fs and `nodes` servers started one after the other (the first migrates
     /// the database), nginx in front of them when `with_nginx`.
     pub fn start(nodes: usize, with_nginx: bool, extra: &[&str], logs: Logs) -> LocalCluster {
-        let postgres = Postgres::start();
+        Self::start_on(Postgres::start(), nodes, with_nginx, extra, logs)
+    }
+
+    /// [`LocalCluster::start`] on a PostgreSQL the caller started: a benchmark's
+    /// [`Postgres::start_durable`] (every commit flushed, as in production) instead of the
+    /// tests' cluster without fsync.
+    pub fn start_on(
+        postgres: Postgres,
+        nodes: usize,
+        with_nginx: bool,
+        extra: &[&str],
+        logs: Logs,
+    ) -> LocalCluster {
         let database_url = postgres.create_database();
         let s3 = S3Server::start();
         s3.create_bucket(BUCKET);

@@ -84,6 +84,20 @@ impl Nginx {
         self.port
     }
 
+    /// The master process's pid (from `nginx.pid`; its workers are its children).
+    pub fn master_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.dir.path().join("nginx.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// The access log: one `timed` line per request (see [`config`]).
+    pub fn access_log(&self) -> std::path::PathBuf {
+        self.dir.path().join("access.log")
+    }
+
     /// The directory holding the configuration and the logs.
     pub fn dir(&self) -> &Path {
         self.dir.path()
@@ -131,7 +145,11 @@ events {{
 }}
 
 http {{
-    access_log {dir}/access.log;
+    # One line per request with its timings, as an operator measures a fleet's latency: when
+    # it ended (Unix seconds, ms), status, nginx's total time and the upstream's (seconds, ms
+    # resolution; "a, b" when nginx retried on another server), which servers, method, path.
+    log_format timed '$msec $status $request_time "$upstream_response_time" "$upstream_addr" $request_method $uri';
+    access_log {dir}/access.log timed;
     client_body_temp_path {dir}/tmp/body;
     proxy_temp_path {dir}/tmp/proxy;
     fastcgi_temp_path {dir}/tmp/fastcgi;

@@ -278,7 +278,8 @@ impl Postgres {
         std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
-    fn postmaster_pid(&self) -> Option<u32> {
+    /// The server's main process (its backends are its children), while it runs.
+    pub fn postmaster_pid(&self) -> Option<u32> {
         let text = std::fs::read_to_string(self.data_dir().join("postmaster.pid")).ok()?;
         text.lines().next()?.trim().parse().ok()
     }

@@ -46,6 +46,11 @@ impl S3Server {
         panic!("s3s-fs did not start listening");
     }
 
+    /// The s3s-fs process (for a benchmark's CPU figures).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `http://127.0.0.1:PORT`: what `--s3-endpoint` takes.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)

@@ -31,6 +31,8 @@ pub struct Log {
     pub acks: HashMap<String, Vec<String>>,
     /// Devices that reached a verdict (no assignment any more).
     pub done: HashMap<String, bool>,
+    /// When each device polled, in order.
+    pub polls: HashMap<String, Vec<std::time::Instant>>,
 }
 
 #[derive(Clone)]
@@ -77,6 +79,17 @@ impl Running {
             .unwrap_or_default()
     }
 
+    pub fn polls(&self, device: &str) -> Vec<std::time::Instant> {
+        self.fake
+            .log
+            .lock()
+            .unwrap()
+            .polls
+            .get(device)
+            .cloned()
+            .unwrap_or_default()
+    }
+
     pub fn acks(&self, device: &str) -> Vec<String> {
         self.fake
             .log
@@ -113,7 +126,11 @@ async fn ota(State(f): State<Fake>, Path(id): Path<String>, headers: HeaderMap) 
     if !authorized(&headers, &id) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    let log = f.log.lock().unwrap();
+    let mut log = f.log.lock().unwrap();
+    log.polls
+        .entry(id.clone())
+        .or_default()
+        .push(std::time::Instant::now());
     if log.done.contains_key(&id) {
         return StatusCode::NO_CONTENT.into_response();
     }
