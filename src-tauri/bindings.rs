@@ -8,9 +8,8 @@ use std::path::Path;
 use ts_rs::{Config, TS};
 
 use crate::dto::{
-    audit, catalog, connections, dashboard, devices, payloads, rollout_analytics, rollouts, signing,
-    tokens, upload,
-    AppInfo, IpcError,
+    audit, catalog, connections, dashboard, devices, payloads, rollout_analytics, rollouts,
+    signing, tokens, upload, AppInfo, IpcError,
 };
 
 fn export_all(dir: &Path) {

@@ -192,7 +192,11 @@ async fn wrong_md5_and_wrong_sha(storage: Storage) {
             let stored = storage.stored(dir.path());
             assert_eq!(stored.len(), 1, "{stored:?}");
             assert!(stored[0].ends_with(".slots"), "{stored:?}");
-            Some(std::fs::metadata(dir.path().join(&stored[0])).unwrap().ino())
+            Some(
+                std::fs::metadata(dir.path().join(&stored[0]))
+                    .unwrap()
+                    .ino(),
+            )
         }
         Storage::S3(_) => None,
     };
