@@ -144,7 +144,7 @@ fn try_open(path: &Path) -> Result<Connection, OpenFailure> {
     Migrations::from_slice(MIGRATIONS)
         .to_latest(&mut conn)
         .map_err(|err| match err {
-            rusqlite_migration::Error::RusqliteError { err, .. } => classify(&err, "migrate"),
+            rusqlite_migration::Error::RusqliteError { err, .. } => classify_migration(&err),
             other => OpenFailure::Unusable(format!(
                 "schema version not supported by this version of Airlift ({other})"
             )),
@@ -187,6 +187,28 @@ pub(super) fn quick_check(path: &Path) -> Result<Option<String>, DeskError> {
             problems.join("; ")
         ))),
         Err(err) => unusable(&err),
+    }
+}
+
+/// A migration that fails for a reason of the machine (busy, locked, read-only, full or failing
+/// disk) is reported; any other failure means the file's schema is not the one this build's
+/// migrations expect (a development build's cache, a half-applied migration), and the cache is
+/// only a copy: rebuilt, like a damaged file, rather than keeping the app from starting.
+fn classify_migration(err: &rusqlite::Error) -> OpenFailure {
+    match err.sqlite_error_code() {
+        Some(
+            SqliteCode::DatabaseBusy
+            | SqliteCode::DatabaseLocked
+            | SqliteCode::ReadOnly
+            | SqliteCode::DiskFull
+            | SqliteCode::SystemIoFailure
+            | SqliteCode::CannotOpen
+            | SqliteCode::OutOfMemory
+            | SqliteCode::PermissionDenied,
+        ) => OpenFailure::Other(DeskError::cache("migrate", err)),
+        _ => OpenFailure::Unusable(format!(
+            "its schema could not be brought up to date ({err})"
+        )),
     }
 }
 

@@ -7,8 +7,9 @@
 //!   exponential backoff ([`RetryPolicy`]) on network failures, 5xx and 429. POSTs are sent once,
 //!   unless the server refused them with 429 and `Retry-After` (its rate limit answers before
 //!   any work, so nothing was done).
-//! * A 429 with `Retry-After` is waited out as told (up to [`ClientOptions::retry_after_limit`];
-//!   longer, the call fails at once), and [`ClientOptions::on_rate_limited`] hears of each wait,
+//! * A 429 with `Retry-After` is waited out as told (up to [`ClientOptions::retry_after_limit`]
+//!   in all, however many times the call is told to wait; beyond that the call fails at once),
+//!   and [`ClientOptions::on_rate_limited`] hears of each wait,
 //!   so a front can say "rate limited, retrying in N s".
 //! * A CA of the connection's own ([`CaCert`]) is trusted beside the system's roots; a server
 //!   whose certificate does not verify is `TLS_UNTRUSTED`, with a sentence saying why.
@@ -58,8 +59,8 @@ pub struct ClientOptions {
     /// package the server must hash first).
     pub transfer_timeout: Duration,
     pub retry: RetryPolicy,
-    /// The longest `Retry-After` waited out; a server asking for longer fails the call at
-    /// once (a person or a pipeline is better told than kept waiting).
+    /// The longest a call waits out `Retry-After`s in all; a server asking for longer fails the
+    /// call at once (a person or a pipeline is better told than kept waiting).
     pub retry_after_limit: Duration,
     /// A CA trusted for this server, beside the system's roots.
     pub ca_cert: Option<CaCert>,
@@ -253,18 +254,21 @@ impl Client {
         let what = format!("{method} {path}");
         let attempts = self.options.retry.max_attempts.max(1);
         let mut attempt = 1;
+        // Waits for the server's rate limit have their own budget, in time rather than in
+        // attempts: with several calls in flight under a budget of one a second, a call may be
+        // told to wait more than once before its turn comes.
+        let mut rate_limited_for = Duration::ZERO;
         loop {
             let outcome = self.attempt(&method, path, &payload, timeout, &what).await;
             let delay = match &outcome {
                 Ok(_) | Err(Failure::Final(_)) => None,
-                Err(Failure::Transient(_)) => {
-                    (kind == Kind::Idempotent).then(|| self.options.retry.delay(attempt))
-                }
+                Err(Failure::Transient(_)) => (kind == Kind::Idempotent && attempt < attempts)
+                    .then(|| self.options.retry.delay(attempt)),
                 Err(Failure::RateLimited(_, after)) => {
-                    (*after <= self.options.retry_after_limit).then_some(*after)
+                    (rate_limited_for + *after <= self.options.retry_after_limit).then_some(*after)
                 }
             };
-            let Some(delay) = delay.filter(|_| attempt < attempts) else {
+            let Some(delay) = delay else {
                 return outcome.map_err(Failure::into_error);
             };
             match &outcome {
@@ -283,7 +287,11 @@ impl Client {
                 _ => {}
             }
             tokio::time::sleep(delay).await;
-            attempt += 1;
+            if matches!(outcome, Err(Failure::RateLimited(..))) {
+                rate_limited_for += delay;
+            } else {
+                attempt += 1;
+            }
         }
     }
 

@@ -137,6 +137,29 @@ fn a_cache_from_a_newer_version_is_set_aside_not_fatal() {
     assert_eq!(opened.cache.count_devices(CONN).expect("count"), 0);
 }
 
+/// A development build's cache whose migrations were applied in another order: its schema
+/// version says a migration is missing whose table it already has. The cache is a copy: it is
+/// set aside and rebuilt instead of keeping the app from starting.
+#[test]
+fn a_cache_whose_schema_disagrees_with_its_version_is_rebuilt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = cache_path(&dir);
+    {
+        let mut cache = open(&path);
+        cache.upsert_devices(CONN, &fleet(3)).expect("upsert");
+    }
+    let conn = rusqlite::Connection::open(&path).expect("raw open");
+    conn.execute_batch("PRAGMA user_version = 12;")
+        .expect("step back");
+    drop(conn);
+
+    let opened = Cache::open(&path).expect("opens");
+    let moved = opened.rebuilt_from.expect("the old file is set aside");
+    assert!(moved.exists(), "kept for a look: {}", moved.display());
+    assert_eq!(opened.cache.schema_version().expect("version"), 13);
+    assert_eq!(opened.cache.count_devices(CONN).expect("count"), 0);
+}
+
 #[test]
 fn an_unopenable_path_is_an_error_not_a_rebuild() {
     let dir = tempfile::tempdir().expect("tempdir");
