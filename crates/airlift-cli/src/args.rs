@@ -428,26 +428,28 @@ pub enum RolloutCommand {
     /// Cancel a scheduled, active or paused rollout for good: devices not yet told are never
     /// told, devices already told get `ota_cancel`.
     Cancel { rollout_id: String },
-    /// A rollout's failure reasons, grouped (numbers, paths and hex taken out, so "disk full:
-    /// 512 MB free" and "disk full: 498 MB free" are one reason), largest first: devices, status,
-    /// reason and a few of its devices. From the cache, with its age, when the server is
-    /// unreachable.
+    /// A rollout's failure reasons, grouped, largest first (a table; --json for scripts).
+    ///
+    /// Numbers, paths and hex are taken out of the devices' messages, so "disk full: 512 MB
+    /// free" and "disk full: 498 MB free" are one reason. Each row: how many devices, the
+    /// status, a few of the devices and the reason. From the cache, with its age, when the
+    /// server is unreachable.
     FailureReasons { rollout_id: String },
-    /// A rollout's devices with their state and last message: every device, those in one state,
-    /// or those of one failure reason (copy it from `failure-reasons`).
+    /// A rollout's devices with their state and last message: all, one state's, or one failure
+    /// reason's (copy it from `failure-reasons`).
     Devices {
         rollout_id: String,
         /// Only the devices counted under this failure reason, exactly as `failure-reasons`
         /// prints it.
-        #[arg(long, conflicts_with = "state")]
+        #[arg(long, value_name = "REASON", conflicts_with = "state")]
         failure_reason: Option<String>,
         /// With --failure-reason: only the group with this status (e.g. INSTALL_ERROR,
         /// TIMED_OUT), when the reason has several.
-        #[arg(long, requires = "failure_reason")]
+        #[arg(long, value_name = "STATUS", requires = "failure_reason")]
         failure_status: Option<String>,
         /// Only devices in this state: scheduled, command_sent, in_progress, successful,
         /// failed, timed_out or pending (not told yet).
-        #[arg(long)]
+        #[arg(long, value_name = "STATE")]
         state: Option<String>,
         /// Rows to print, 1 to 1000.
         #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -515,9 +517,9 @@ fn preset_names() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(airlift_core::phases::presets().into_iter().map(|p| {
         let phases: Vec<String> = p.phases.iter().map(|s| format!("{}%", s.percent)).collect();
         clap::builder::PossibleValue::new(p.name).help(format!(
-            "{} ({})",
-            p.hint,
-            phases.join(" -> ")
+            "{}: {}",
+            phases.join(" -> "),
+            p.hint
         ))
     }))
 }
