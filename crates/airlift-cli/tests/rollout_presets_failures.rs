@@ -82,7 +82,7 @@ fn text(world: &common::World, args: &[&str]) -> (i32, String, String) {
 #[tokio::test(flavor = "multi_thread")]
 async fn presets_start_phased_rollouts_and_failures_group_with_their_devices() {
     let data = support::tempdir();
-    let server = support::Server::start(data.path());
+    let mut server = support::Server::start(data.path());
     let admin = server.client("acme", "admin");
     let admin_token = server.token("acme", "admin");
     let token = server.token("acme", "release-manager");
@@ -330,4 +330,24 @@ async fn presets_start_phased_rollouts_and_failures_group_with_their_devices() {
         assert_eq!(code, 4, "{args:?}: {out}");
         assert_eq!(out["error"]["code"], "NOT_FOUND", "{args:?}");
     }
+
+    // The server gone: the reasons as last fetched, saying so; not with --require-fresh. The
+    // devices need the server.
+    drop(_sim);
+    server.kill();
+    let (code, out, _) = world.run(&["rollout", "failure-reasons", &id]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out["fresh"], false);
+    assert_eq!(out["failure_reasons"].as_array().unwrap().len(), 2, "{out}");
+    let (code, stale, _) = text(&world, &["rollout", "failure-reasons", &id]);
+    assert_eq!(code, 0);
+    assert!(
+        stale.starts_with("STALE: the server is unreachable"),
+        "{stale}"
+    );
+    assert!(stale.contains(&install), "{stale}");
+    let (code, out, _) = world.run(&["--require-fresh", "rollout", "failure-reasons", &id]);
+    assert_eq!(code, 3, "{out}");
+    let (code, out, _) = world.run(&["rollout", "devices", &id]);
+    assert_eq!(code, 3, "{out}");
 }
