@@ -17,7 +17,7 @@ use airlift_core::error::ApiError;
 use airlift_core::upload_parts;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::{Stream, StreamExt as _};
 use md5::{Digest as _, Md5};
 use object_store::path::Path;
@@ -269,17 +269,18 @@ where
         None => Some(artifacts.job_appending(tenant_id, job_id).await),
         Some(_) => None,
     };
-    let mut buffer =
-        BytesMut::with_capacity(part.declared_length.unwrap_or(0).min(part.max_bytes) as usize);
+    // The body's pieces as they came (no copy into one buffer): they are the payload sent
+    // to S3 and what the running SHA-256 reads.
+    let mut pieces: Vec<Bytes> = Vec::new();
+    let mut length = 0u64;
     let mut hasher = Md5::new();
     let mut body = std::pin::pin!(part.body);
     while let Some(piece) = body.next().await {
         let piece = piece?;
         hasher.update(&piece);
-        buffer.extend_from_slice(&piece);
+        length += piece.len() as u64;
+        pieces.push(piece);
     }
-    let bytes = buffer.freeze();
-    let length = bytes.len() as u64;
     check_body(length, hasher.finalize().into(), part.md5)?;
     let number = match part.chunk_id {
         Some(n) => n,
@@ -301,7 +302,7 @@ where
             job_id,
             &key,
             number,
-            part_payload(vec![bytes.clone()]),
+            part_payload(pieces.clone()),
         )
         .await?;
     let stored = Stored::Shared(key);
@@ -328,7 +329,7 @@ where
     };
     let md5 = recorded.0.md5_hex.clone();
     to.digests
-        .recorded(job_id, number, &md5, length, PartBytes::Memory(vec![bytes]));
+        .recorded(job_id, number, &md5, length, PartBytes::Memory(pieces));
     Ok(recorded)
 }
 
