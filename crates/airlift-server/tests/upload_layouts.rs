@@ -117,7 +117,8 @@ fn md5_hex(data: &[u8]) -> String {
 }
 
 /// Four parts (the last short) sent 3, 1, 4, 2, part 1 twice with different bytes (the second
-/// counts), then completed: the image is the parts in order, and nothing but it is stored.
+/// counts; on disk it ends up in its place in the job's file), then completed: the image is the
+/// parts in order, and nothing but it is stored.
 async fn out_of_order_and_resent(storage: Storage) {
     let dir = tempdir();
     let server = storage.start(dir.path());
@@ -132,6 +133,12 @@ async fn out_of_order_and_resent(storage: Storage) {
     api.put_part(&job, 2, &parts[1]).await.expect(201);
     // Sent again: replaces the first try (200, not 201).
     api.put_part(&job, 1, &parts[0]).await.expect(200);
+    if let Storage::Local = storage {
+        // The re-sent part is in its slot, not a file of its own: completion links the file.
+        let stored = storage.stored(dir.path());
+        assert_eq!(stored.len(), 1, "only the job's file: {stored:?}");
+        assert!(stored[0].ends_with(".slots"), "{stored:?}");
+    }
     assert_eq!(
         listed(&api, &job).await,
         parts

@@ -7,7 +7,9 @@
 //! - Local disk, a numbered part whose `Content-Length` fits the job's part size, whose slot is
 //!   free and which has no row yet: written in place into the job's file
 //!   (`artifacts::slots`), synced before it is recorded.
-//! - Otherwise (encrypted jobs, appended or re-sent parts on disk, bodies without a length, a
+//!   A part sent again is stored and checked as an object of its own, then moved into its
+//!   slot.
+//! - Otherwise (encrypted jobs, appended parts on disk, bodies without a length, a
 //!   `--min-chunk-bytes` below S3's minimum): an object of its own, as before.
 //!
 //! Either way a part is recorded only once its bytes are stored and its MD5 checked, and then
@@ -208,10 +210,17 @@ where
     to.store.check_accepts_chunks(tenant_id, job_id).await?;
     let claim = artifacts.claim_slot(tenant_id, job_id, number);
     let held = to.store.part_sizes(tenant_id, job_id).await?;
-    if claim.is_none() || held.iter().any(|p| p.id == number) {
-        // Never overwrite bytes a row names, nor a slot another request is writing.
-        drop(claim);
+    if claim.is_none() {
+        // Never write a slot another request is writing.
         return store_object_part(to, tenant_id, job_id, &None, part).await;
+    }
+    if held.iter().any(|p| p.id == number) {
+        // A part sent again: stored and checked as an object of its own first, so a refused
+        // one never touches the part its row names; then moved into its slot (the claim is
+        // still held), so that completion links the job's file instead of copying every part.
+        let (record, replaced) = store_object_part(to, tenant_id, job_id, &None, part).await?;
+        let moved = move_into_slot(to, tenant_id, job_id, &slots, &record).await;
+        return Ok((moved.unwrap_or(record), replaced));
     }
     let mut hasher = Md5::new();
     let length = artifacts
@@ -244,6 +253,63 @@ where
         );
     }
     Ok(recorded)
+}
+
+/// Copies a re-sent part from its own object into its slot and records it there (the object
+/// goes). Between the copy and the record a crash leaves the slot's bytes under the old row's
+/// MD5: the start-up check forgets that part, and the client sends it again. Returns the new
+/// record, or `None` when the part stays an object of its own (too long for its slot, or
+/// replaced meanwhile by another request, or the copy failed).
+async fn move_into_slot(
+    to: PartStorage<'_>,
+    tenant_id: &str,
+    job_id: &str,
+    slots: &Slots,
+    record: &ChunkRecord,
+) -> Option<ChunkRecord> {
+    let artifacts = to.artifacts;
+    let number = record.chunk_id;
+    if record.length > slots.part_size {
+        return None;
+    }
+    let object = Artifacts::key(&record.object_key).ok()?;
+    let body = artifacts.read(object.clone(), record.length);
+    let copied = artifacts
+        .write_slot(slots, number, body, |_| Ok(()))
+        .await
+        .ok()?;
+    if copied != record.length {
+        return None;
+    }
+    // Only if the row still names this request's object.
+    let current = to.store.chunk(tenant_id, job_id, number).await.ok()??;
+    if current.object_key != record.object_key || current.md5_hex != record.md5_hex {
+        return None;
+    }
+    let chunk = NewChunk {
+        chunk_id: Some(number),
+        length: record.length,
+        md5_hex: record.md5_hex.clone(),
+        object_key: slots.key.to_string(),
+        at: ids::now(),
+    };
+    let (moved, previous) = to.store.put_chunk(tenant_id, job_id, chunk).await.ok()?;
+    if let Some(old) = previous.filter(|old| !is_shared_key(old, &slots.key)) {
+        artifacts.delete_stored(&[old]).await;
+    }
+    if let Some(path) = artifacts.local_path(slots.key.as_ref()) {
+        to.digests.recorded(
+            job_id,
+            number,
+            &moved.md5_hex,
+            moved.length,
+            PartBytes::File {
+                path,
+                offset: slots.offset(number),
+            },
+        );
+    }
+    Some(moved)
 }
 
 /// A part of the job's S3 multipart upload (see `artifacts::s3_jobs`).
