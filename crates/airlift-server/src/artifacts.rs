@@ -39,7 +39,7 @@ pub use jobs::SlotClaim;
 pub use ranged::ObjectInfo;
 pub use s3::{S3Bucket, S3Config};
 pub use s3_jobs::{payload as part_payload, AssembledJob, RecordedPart};
-pub use slots::{slot_part_size, Slots, SLOTS_SUFFIX};
+pub use slots::{slot_part_size, Slots};
 
 /// Parts of a multipart write are this big (S3's minimum part size); with at most
 /// [`MAX_IN_FLIGHT`] parts in flight a write holds at most ~(1 + MAX_IN_FLIGHT) × PART_SIZE of

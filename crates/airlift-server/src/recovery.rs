@@ -22,7 +22,7 @@
 
 use std::time::Duration;
 
-use crate::artifacts::{keys, Artifacts, SLOTS_SUFFIX};
+use crate::artifacts::{keys, Artifacts};
 use crate::cluster::{Cluster, CLEANUP};
 use crate::store::Store;
 
@@ -105,7 +105,6 @@ async fn clean_up(
             "upload jobs interrupted while completing are in progress again"
         );
     }
-    verify_job_files(store, artifacts).await?;
     settle(store).await?;
     // What a killed server left: listed first, then checked against the rows.
     let mut listed = Vec::new();
@@ -146,46 +145,6 @@ async fn clean_up(
             "removed objects left behind by an interrupted request"
         );
     }
-    Ok(())
-}
-
-/// Parts acknowledged into a job's file on the local disk are not synced until completion
-/// (`artifacts::slots`): after a power cut their rows may name bytes that never reached the
-/// disk. Each is read back and checked against its MD5; one that does not match is forgotten,
-/// so the job's part list asks the client for it again.
-async fn verify_job_files(store: &dyn Store, artifacts: &Artifacts) -> anyhow::Result<()> {
-    if !artifacts.has_slots() {
-        return Ok(());
-    }
-    let parts = store
-        .parts_keyed(SLOTS_SUFFIX)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    if parts.is_empty() {
-        return Ok(());
-    }
-    let checked = parts.len();
-    let bad = artifacts
-        .verify_slot_parts(parts)
-        .await
-        .map_err(|e| anyhow::anyhow!("checking upload parts: {e:?}"))?;
-    for (job, part) in &bad {
-        store
-            .forget_part(job, part.chunk_id, &part.md5_hex)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        tracing::warn!(
-            job = %job,
-            part = part.chunk_id,
-            "an upload part's bytes were lost or damaged while the server was down; \
-             the client is asked to send it again"
-        );
-    }
-    tracing::info!(
-        checked,
-        lost = bad.len(),
-        "checked the upload parts of open jobs"
-    );
     Ok(())
 }
 

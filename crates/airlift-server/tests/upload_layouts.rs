@@ -354,18 +354,18 @@ fn slots_file(dir: &Path) -> PathBuf {
     files[0].clone()
 }
 
-/// Acknowledged parts are not synced one by one on the local disk, only the image at
-/// completion; a crash that loses or damages an acknowledged part's bytes (a power cut, a
-/// disk) is found at the next start. Here the server is killed after four parts are
-/// acknowledged, then, while it is stopped, part 2's bytes are altered and the file is cut in
-/// the middle of part 4 (what a power cut can leave): after the restart the job lists parts 1
-/// and 3 only, the client sends 2 and 4 again, and the image is the file.
+/// Parts a disk lost or damaged while the server was down are never made into an image. Here
+/// the server is killed after four parts are acknowledged, then, while it is stopped, part 2's
+/// bytes are altered and the job's file is cut in the middle of part 4. After the restart the
+/// running SHA-256 is gone, so completion reads every part back and checks it against its
+/// MD5: it refuses (409), names the part, and forgets it, so the part list asks for it again;
+/// once parts 2 and 4 are sent again the image is the file.
 async fn parts_damaged_while_stopped_are_asked_again() {
     let dir = tempdir();
     let server = Storage::Local.start(dir.path());
     let token = token(dir.path(), "acme", "release-manager");
     let api = Api::new(&server, &token);
-    let job = api.create_job("power-cut").await;
+    let job = api.create_job("damaged-disk").await;
     let mut parts: Vec<Vec<u8>> = (0..4).map(|i| bytes(MIN_CHUNK, 50 + i)).collect();
     parts.push(bytes(777, 54));
     for (i, part) in parts.iter().enumerate().take(4) {
@@ -385,18 +385,26 @@ async fn parts_damaged_while_stopped_are_asked_again() {
 
     let server = Storage::Local.start(dir.path());
     let api = Api::new(&server, &token);
-    assert_eq!(
-        listed(&api, &job).await,
-        vec![(1, md5_hex(&parts[0])), (3, md5_hex(&parts[2]))],
-        "the damaged part 2 and the cut part 4 are asked again"
-    );
-    // Completing now is refused (parts missing) and makes no image.
-    api.post_chunk(&job, b"")
-        .await
-        .expect_error(409, "FAILED_PRECONDITION");
-    api.put_part(&job, 2, &parts[1]).await.expect(201);
-    api.put_part(&job, 4, &parts[3]).await.expect(201);
     api.put_part(&job, 5, &parts[4]).await.expect(201);
+    let all: Vec<(u64, String)> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i as u64 + 1, md5_hex(p)))
+        .collect();
+    assert_eq!(listed(&api, &job).await, all);
+    for damaged in [2u32, 4] {
+        let refused = api
+            .post_chunk(&job, b"")
+            .await
+            .expect_error(409, "FAILED_PRECONDITION");
+        let message = refused["message"].as_str().unwrap();
+        assert!(message.contains(&format!("part {damaged}")), "{message}");
+        let held: Vec<u64> = listed(&api, &job).await.iter().map(|p| p.0).collect();
+        assert!(!held.contains(&u64::from(damaged)), "{held:?}");
+        api.put_part(&job, damaged, &parts[damaged as usize - 1])
+            .await
+            .expect(201);
+    }
     api.post_chunk(&job, b"").await.expect(201);
     let image = image_of(&api, &job).await;
     assert_eq!(
@@ -404,11 +412,13 @@ async fn parts_damaged_while_stopped_are_asked_again() {
         sha256_hex(&parts.concat()).as_str()
     );
     assert_eq!(image["datafile_size"], parts.concat().len() as u64);
+    let stored = Storage::Local.stored(dir.path());
+    assert_eq!(stored.len(), 1, "only the image: {stored:?}");
 }
 
-/// The server is killed (`kill -9`) with four parts acknowledged and never synced: the page
-/// cache outlives the process, so after the restart every part is still listed (checked
-/// against its MD5), the job completes without any part sent again, and the image is the file.
+/// The server is killed (`kill -9`) with four parts acknowledged: after the restart every part
+/// is still listed, the job completes without any part sent again (every part read back and
+/// checked against its MD5), and the image is the file.
 async fn killed_after_acknowledged_parts_keeps_them() {
     let dir = tempdir();
     let server = Storage::Local.start(dir.path());
@@ -440,7 +450,7 @@ async fn killed_after_acknowledged_parts_keeps_them() {
 }
 
 #[tokio::test]
-async fn local_parts_damaged_while_stopped_are_asked_again() {
+async fn local_parts_damaged_while_stopped_are_refused_at_completion_and_asked_again() {
     parts_damaged_while_stopped_are_asked_again().await;
 }
 

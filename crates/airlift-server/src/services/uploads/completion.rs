@@ -276,9 +276,9 @@ async fn assemble_s3_upload(
 
 /// Every part in place in the job's file: cut to length and linked as `dest`. The parts the
 /// running digest did not cover (after a restart) are read back, and each is checked against
-/// its MD5 on the way: parts are acknowledged unsynced (`artifacts::slots`), and no image is
-/// made of bytes that are not the acknowledged parts. A part that differs is forgotten, so the
-/// client sends it again.
+/// its MD5 on the way, so no image is made of bytes that are not the acknowledged parts (a
+/// disk that lost or damaged them while the server was down). A part that differs is
+/// forgotten: the job's part list asks the client for it again.
 async fn assemble_slots(
     store: &dyn Store,
     with: &CompletionParts,

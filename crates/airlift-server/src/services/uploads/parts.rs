@@ -255,11 +255,11 @@ where
     Ok(recorded)
 }
 
-/// Copies a re-sent part from its own object into its slot and records it there (the object
-/// goes). Between the copy and the record a crash leaves the slot's bytes under the old row's
-/// MD5: the start-up check forgets that part, and the client sends it again. Returns the new
-/// record, or `None` when the part stays an object of its own (too long for its slot, or
-/// replaced meanwhile by another request, or the copy failed).
+/// Copies a re-sent part from its own object into its slot (synced) and records it there (the
+/// object goes). While the slot is written the part's row names the object, so no row ever
+/// names bytes being overwritten. Returns the new record, or `None` when the part stays an
+/// object of its own (too long for its slot, replaced meanwhile by another request, or the
+/// copy failed).
 async fn move_into_slot(
     to: PartStorage<'_>,
     tenant_id: &str,

@@ -89,9 +89,6 @@ pub trait UploadStore: Send + Sync {
     ) -> StoreResult<ImageDeletion>;
     /// Jobs left `completing` by a crash go back to `in_progress`; returns how many.
     async fn reset_interrupted_completions(&self) -> StoreResult<u64>;
-    /// Every part row of every job whose key ends with `key_suffix` (parts written into a
-    /// job's file, see `artifacts::slots`), with its job's id, by job and part.
-    async fn parts_keyed(&self, key_suffix: &str) -> StoreResult<Vec<(String, ChunkRecord)>>;
     /// Drops part `chunk_id` of the job if it still has MD5 `md5_hex` (its bytes were found
     /// not to be that part): the job no longer holds it, and the client sends it again.
     /// Returns whether a row went.

@@ -596,37 +596,6 @@ pub async fn reset_interrupted_completions(c: &impl GenericClient) -> StoreResul
     .await
 }
 
-pub async fn parts_keyed(
-    c: &impl GenericClient,
-    suffix: &str,
-) -> StoreResult<Vec<(String, ChunkRecord)>> {
-    let found = rows(
-        c,
-        &format!(
-            "SELECT job_id, {CHUNK_COLUMNS} FROM upload_chunks
-             WHERE right(object_key, length($1)) = $1 ORDER BY job_id, chunk_id"
-        ),
-        &[&suffix],
-    )
-    .await?;
-    Ok(found
-        .iter()
-        .map(|r| {
-            (
-                r.get::<_, String>(0),
-                ChunkRecord {
-                    chunk_id: u32::try_from(r.get::<_, i64>(1)).unwrap_or(0),
-                    length: u64_of(r.get(2)),
-                    md5_hex: r.get(3),
-                    object_key: r.get(4),
-                    created_at: r.get(5),
-                    updated_at: r.get(6),
-                },
-            )
-        })
-        .collect())
-}
-
 pub async fn forget_part(
     c: &impl GenericClient,
     job_id: &str,

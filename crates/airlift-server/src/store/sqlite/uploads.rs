@@ -498,33 +498,6 @@ pub fn reset_interrupted_completions(c: &mut Connection) -> StoreResult<u64> {
     Ok(n as u64)
 }
 
-pub fn parts_keyed(c: &mut Connection, suffix: &str) -> StoreResult<Vec<(String, ChunkRecord)>> {
-    let mut stmt = c
-        .prepare(&format!(
-            "SELECT job_id, {CHUNK_COLUMNS} FROM upload_chunks
-             WHERE substr(object_key, -length(?1)) = ?1 ORDER BY job_id, chunk_id"
-        ))
-        .map_err(db)?;
-    let rows = stmt
-        .query_map([suffix], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                ChunkRecord {
-                    chunk_id: r.get(1)?,
-                    length: u64_of(r.get(2)?),
-                    md5_hex: r.get(3)?,
-                    object_key: r.get(4)?,
-                    created_at: r.get(5)?,
-                    updated_at: r.get(6)?,
-                },
-            ))
-        })
-        .map_err(db)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(db);
-    rows
-}
-
 pub fn forget_part(
     c: &mut Connection,
     job_id: &str,

@@ -130,10 +130,6 @@ impl UploadStore for PgStore {
         uploads::reset_interrupted_completions(&self.client().await?).await
     }
 
-    async fn parts_keyed(&self, key_suffix: &str) -> StoreResult<Vec<(String, ChunkRecord)>> {
-        uploads::parts_keyed(&self.client().await?, key_suffix).await
-    }
-
     async fn forget_part(&self, job_id: &str, chunk_id: u32, md5_hex: &str) -> StoreResult<bool> {
         uploads::forget_part(&self.client().await?, job_id, chunk_id, md5_hex).await
     }

@@ -142,11 +142,6 @@ impl UploadStore for SqliteStore {
         self.call(uploads::reset_interrupted_completions).await
     }
 
-    async fn parts_keyed(&self, key_suffix: &str) -> StoreResult<Vec<(String, ChunkRecord)>> {
-        let suffix = key_suffix.to_owned();
-        self.call(move |c| uploads::parts_keyed(c, &suffix)).await
-    }
-
     async fn forget_part(&self, job_id: &str, chunk_id: u32, md5_hex: &str) -> StoreResult<bool> {
         let (j, m) = (job_id.to_owned(), md5_hex.to_owned());
         self.call(move |c| uploads::forget_part(c, &j, chunk_id, &m))
