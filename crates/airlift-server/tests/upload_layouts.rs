@@ -117,7 +117,8 @@ fn md5_hex(data: &[u8]) -> String {
 }
 
 /// Four parts (the last short) sent 3, 1, 4, 2, part 1 twice with different bytes (the second
-/// counts), then completed: the image is the parts in order, and nothing but it is stored.
+/// counts; on disk it ends up in its place in the job's file), then completed: the image is the
+/// parts in order, and nothing but it is stored.
 async fn out_of_order_and_resent(storage: Storage) {
     let dir = tempdir();
     let server = storage.start(dir.path());
@@ -132,6 +133,12 @@ async fn out_of_order_and_resent(storage: Storage) {
     api.put_part(&job, 2, &parts[1]).await.expect(201);
     // Sent again: replaces the first try (200, not 201).
     api.put_part(&job, 1, &parts[0]).await.expect(200);
+    if let Storage::Local = storage {
+        // The re-sent part is in its slot, not a file of its own: completion links the file.
+        let stored = storage.stored(dir.path());
+        assert_eq!(stored.len(), 1, "only the job's file: {stored:?}");
+        assert!(stored[0].ends_with(".slots"), "{stored:?}");
+    }
     assert_eq!(
         listed(&api, &job).await,
         parts
@@ -335,6 +342,121 @@ async fn killed_mid_part_then_resumed(storage: Storage) {
     assert_eq!(storage.unfinished_uploads(), 0);
     let stored = storage.stored(dir.path());
     assert_eq!(stored.len(), 1, "only the image: {stored:?}");
+}
+
+/// The job's file of parts on the local disk (its one `{P}.slots` file).
+fn slots_file(dir: &Path) -> PathBuf {
+    let files: Vec<PathBuf> = files_under(&dir.join("objects"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".slots"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files[0].clone()
+}
+
+/// Parts a disk lost or damaged while the server was down are never made into an image. Here
+/// the server is killed after four parts are acknowledged, then, while it is stopped, part 2's
+/// bytes are altered and the job's file is cut in the middle of part 4. After the restart the
+/// running SHA-256 is gone, so completion reads every part back and checks it against its
+/// MD5: it refuses (409), names the part, and forgets it, so the part list asks for it again;
+/// once parts 2 and 4 are sent again the image is the file.
+async fn parts_damaged_while_stopped_are_asked_again() {
+    let dir = tempdir();
+    let server = Storage::Local.start(dir.path());
+    let token = token(dir.path(), "acme", "release-manager");
+    let api = Api::new(&server, &token);
+    let job = api.create_job("damaged-disk").await;
+    let mut parts: Vec<Vec<u8>> = (0..4).map(|i| bytes(MIN_CHUNK, 50 + i)).collect();
+    parts.push(bytes(777, 54));
+    for (i, part) in parts.iter().enumerate().take(4) {
+        api.put_part(&job, i as u32 + 1, part).await.expect(201);
+    }
+    server.kill9();
+
+    let file = slots_file(dir.path());
+    {
+        use std::os::unix::fs::FileExt as _;
+        let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+        let at = MIN_CHUNK as u64 + 1000;
+        f.write_all_at(&[parts[1][1000] ^ 0xff], at).unwrap();
+        f.set_len(3 * MIN_CHUNK as u64 + 10).unwrap();
+        f.sync_all().unwrap();
+    }
+
+    let server = Storage::Local.start(dir.path());
+    let api = Api::new(&server, &token);
+    api.put_part(&job, 5, &parts[4]).await.expect(201);
+    let all: Vec<(u64, String)> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i as u64 + 1, md5_hex(p)))
+        .collect();
+    assert_eq!(listed(&api, &job).await, all);
+    for damaged in [2u32, 4] {
+        let refused = api
+            .post_chunk(&job, b"")
+            .await
+            .expect_error(409, "FAILED_PRECONDITION");
+        let message = refused["message"].as_str().unwrap();
+        assert!(message.contains(&format!("part {damaged}")), "{message}");
+        let held: Vec<u64> = listed(&api, &job).await.iter().map(|p| p.0).collect();
+        assert!(!held.contains(&u64::from(damaged)), "{held:?}");
+        api.put_part(&job, damaged, &parts[damaged as usize - 1])
+            .await
+            .expect(201);
+    }
+    api.post_chunk(&job, b"").await.expect(201);
+    let image = image_of(&api, &job).await;
+    assert_eq!(
+        image["datafile_checksum"],
+        sha256_hex(&parts.concat()).as_str()
+    );
+    assert_eq!(image["datafile_size"], parts.concat().len() as u64);
+    let stored = Storage::Local.stored(dir.path());
+    assert_eq!(stored.len(), 1, "only the image: {stored:?}");
+}
+
+/// The server is killed (`kill -9`) with four parts acknowledged: after the restart every part
+/// is still listed, the job completes without any part sent again (every part read back and
+/// checked against its MD5), and the image is the file.
+async fn killed_after_acknowledged_parts_keeps_them() {
+    let dir = tempdir();
+    let server = Storage::Local.start(dir.path());
+    let token = token(dir.path(), "acme", "release-manager");
+    let api = Api::new(&server, &token);
+    let job = api.create_job("kill-after-ack").await;
+    let mut parts: Vec<Vec<u8>> = (0..3).map(|i| bytes(MIN_CHUNK, 70 + i)).collect();
+    parts.push(bytes(4321, 73));
+    for (i, part) in parts.iter().enumerate() {
+        api.put_part(&job, i as u32 + 1, part).await.expect(201);
+    }
+    server.kill9();
+    let server = Storage::Local.start(dir.path());
+    let api = Api::new(&server, &token);
+    let expected: Vec<(u64, String)> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i as u64 + 1, md5_hex(p)))
+        .collect();
+    assert_eq!(listed(&api, &job).await, expected);
+    api.post_chunk(&job, b"").await.expect(201);
+    let image = image_of(&api, &job).await;
+    assert_eq!(
+        image["datafile_checksum"],
+        sha256_hex(&parts.concat()).as_str()
+    );
+    let stored = Storage::Local.stored(dir.path());
+    assert_eq!(stored.len(), 1, "only the image: {stored:?}");
+}
+
+#[tokio::test]
+async fn local_parts_damaged_while_stopped_are_refused_at_completion_and_asked_again() {
+    parts_damaged_while_stopped_are_asked_again().await;
+}
+
+#[tokio::test]
+async fn local_server_killed_after_acknowledged_parts_keeps_them() {
+    killed_after_acknowledged_parts_keeps_them().await;
 }
 
 #[tokio::test]

@@ -198,6 +198,21 @@ pub async fn contract<S: UploadStore + ?Sized>(store: &S, a: &TenantRecord, b: &
         ErrorCode::NotFound
     );
 
+    // A part found damaged (completion reads it back): forgotten only while it still has the
+    // MD5 that was found wrong.
+    let (p3, _) = store
+        .put_chunk(&a.id, "job_6", chunk(Some(3), "uploads/t/job_6/9.slots", 9))
+        .await
+        .unwrap();
+    assert!(!store
+        .forget_part("job_6", 3, &"ff".repeat(16))
+        .await
+        .unwrap());
+    assert!(store.forget_part("job_6", 3, &p3.md5_hex).await.unwrap());
+    assert!(!store.forget_part("job_6", 3, &p3.md5_hex).await.unwrap());
+    assert!(store.chunk(&a.id, "job_6", 3).await.unwrap().is_none());
+    assert_eq!(store.part_sizes(&a.id, "job_6").await.unwrap().len(), 2);
+
     // Single-shot images: the name rule and the caller's quota bound, checked where the row
     // is written; a refused image leaves no row.
     let single = |id: &str, name: &str, tenant: &str| ImageRecord {

@@ -161,7 +161,7 @@ async fn assemble_job(
         (None, Layout::S3Upload(_)) => assemble_s3_upload(with, tenant, job_id, &key, &chunks)
             .await
             .map(|(s, h)| (s, h, None)),
-        (None, Layout::Slots(slots)) => assemble_slots(with, job_id, slots, &key, &chunks)
+        (None, Layout::Slots(slots)) => assemble_slots(store, with, job_id, slots, &key, &chunks)
             .await
             .map(|(s, h)| (s, h, None)),
         (None, Layout::Objects) => assemble(artifacts, &key, &chunks)
@@ -274,8 +274,13 @@ async fn assemble_s3_upload(
     finish_hash(artifacts, key, prefix, assembled.size).await
 }
 
-/// Every part in place in the job's file: cut to length and linked as `dest`.
+/// Every part in place in the job's file: cut to length and linked as `dest`. The parts the
+/// running digest did not cover (after a restart) are read back, and each is checked against
+/// its MD5 on the way, so no image is made of bytes that are not the acknowledged parts (a
+/// disk that lost or damaged them while the server was down). A part that differs is
+/// forgotten: the job's part list asks the client for it again.
 async fn assemble_slots(
+    store: &dyn Store,
     with: &CompletionParts,
     job_id: &str,
     slots: &Slots,
@@ -284,9 +289,36 @@ async fn assemble_slots(
 ) -> AppResult<(u64, String)> {
     let size: u64 = chunks.iter().map(|c| c.length).sum();
     let prefix = with.digests.prefix(job_id, chunks).await;
-    let hashed = finish_hash(&with.artifacts, &slots.key, prefix, size).await?;
+    let mut hasher = prefix.sha256;
+    for c in &chunks[prefix.parts..] {
+        let start = slots.offset(c.chunk_id);
+        let mut md5 = Md5::new();
+        let mut pieces =
+            std::pin::pin!(with
+                .artifacts
+                .read_range(slots.key.clone(), start, start + c.length));
+        let mut read = 0u64;
+        while let Some(piece) = pieces.next().await {
+            let piece = piece?;
+            read += piece.len() as u64;
+            md5.update(&piece);
+            hasher.update(&piece);
+        }
+        if read != c.length || hex::encode(md5.finalize()) != c.md5_hex {
+            if let Err(e) = store.forget_part(job_id, c.chunk_id, &c.md5_hex).await {
+                tracing::error!(error = %e, job = %job_id, part = c.chunk_id, "could not forget a damaged part");
+            }
+            tracing::warn!(job = %job_id, part = c.chunk_id, "an upload part's stored bytes no longer match its MD5");
+            return Err(ApiError::failed_precondition(format!(
+                "part {} was lost by the server's storage (its bytes no longer match its \
+                 Content-MD5); send it again (PUT .../chunks/{}), then complete the job",
+                c.chunk_id, c.chunk_id
+            ))
+            .into());
+        }
+    }
     with.artifacts.link_slots(slots, size, dest).await?;
-    Ok(hashed)
+    Ok((size, hex::encode(hasher.finish())))
 }
 
 fn empty_prefix() -> Prefix {

@@ -7,7 +7,9 @@
 //! - Local disk, a numbered part whose `Content-Length` fits the job's part size, whose slot is
 //!   free and which has no row yet: written in place into the job's file
 //!   (`artifacts::slots`), synced before it is recorded.
-//! - Otherwise (encrypted jobs, appended or re-sent parts on disk, bodies without a length, a
+//!   A part sent again is stored and checked as an object of its own, then moved into its
+//!   slot.
+//! - Otherwise (encrypted jobs, appended parts on disk, bodies without a length, a
 //!   `--min-chunk-bytes` below S3's minimum): an object of its own, as before.
 //!
 //! Either way a part is recorded only once its bytes are stored and its MD5 checked, and then
@@ -17,7 +19,7 @@ use airlift_core::error::ApiError;
 use airlift_core::upload_parts;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::{Stream, StreamExt as _};
 use md5::{Digest as _, Md5};
 use object_store::path::Path;
@@ -208,10 +210,17 @@ where
     to.store.check_accepts_chunks(tenant_id, job_id).await?;
     let claim = artifacts.claim_slot(tenant_id, job_id, number);
     let held = to.store.part_sizes(tenant_id, job_id).await?;
-    if claim.is_none() || held.iter().any(|p| p.id == number) {
-        // Never overwrite bytes a row names, nor a slot another request is writing.
-        drop(claim);
+    if claim.is_none() {
+        // Never write a slot another request is writing.
         return store_object_part(to, tenant_id, job_id, &None, part).await;
+    }
+    if held.iter().any(|p| p.id == number) {
+        // A part sent again: stored and checked as an object of its own first, so a refused
+        // one never touches the part its row names; then moved into its slot (the claim is
+        // still held), so that completion links the job's file instead of copying every part.
+        let (record, replaced) = store_object_part(to, tenant_id, job_id, &None, part).await?;
+        let moved = move_into_slot(to, tenant_id, job_id, &slots, &record).await;
+        return Ok((moved.unwrap_or(record), replaced));
     }
     let mut hasher = Md5::new();
     let length = artifacts
@@ -246,6 +255,63 @@ where
     Ok(recorded)
 }
 
+/// Copies a re-sent part from its own object into its slot (synced) and records it there (the
+/// object goes). While the slot is written the part's row names the object, so no row ever
+/// names bytes being overwritten. Returns the new record, or `None` when the part stays an
+/// object of its own (too long for its slot, replaced meanwhile by another request, or the
+/// copy failed).
+async fn move_into_slot(
+    to: PartStorage<'_>,
+    tenant_id: &str,
+    job_id: &str,
+    slots: &Slots,
+    record: &ChunkRecord,
+) -> Option<ChunkRecord> {
+    let artifacts = to.artifacts;
+    let number = record.chunk_id;
+    if record.length > slots.part_size {
+        return None;
+    }
+    let object = Artifacts::key(&record.object_key).ok()?;
+    let body = artifacts.read(object.clone(), record.length);
+    let copied = artifacts
+        .write_slot(slots, number, body, |_| Ok(()))
+        .await
+        .ok()?;
+    if copied != record.length {
+        return None;
+    }
+    // Only if the row still names this request's object.
+    let current = to.store.chunk(tenant_id, job_id, number).await.ok()??;
+    if current.object_key != record.object_key || current.md5_hex != record.md5_hex {
+        return None;
+    }
+    let chunk = NewChunk {
+        chunk_id: Some(number),
+        length: record.length,
+        md5_hex: record.md5_hex.clone(),
+        object_key: slots.key.to_string(),
+        at: ids::now(),
+    };
+    let (moved, previous) = to.store.put_chunk(tenant_id, job_id, chunk).await.ok()?;
+    if let Some(old) = previous.filter(|old| !is_shared_key(old, &slots.key)) {
+        artifacts.delete_stored(&[old]).await;
+    }
+    if let Some(path) = artifacts.local_path(slots.key.as_ref()) {
+        to.digests.recorded(
+            job_id,
+            number,
+            &moved.md5_hex,
+            moved.length,
+            PartBytes::File {
+                path,
+                offset: slots.offset(number),
+            },
+        );
+    }
+    Some(moved)
+}
+
 /// A part of the job's S3 multipart upload (see `artifacts::s3_jobs`).
 async fn store_s3_part<S>(
     to: PartStorage<'_>,
@@ -269,17 +335,18 @@ where
         None => Some(artifacts.job_appending(tenant_id, job_id).await),
         Some(_) => None,
     };
-    let mut buffer =
-        BytesMut::with_capacity(part.declared_length.unwrap_or(0).min(part.max_bytes) as usize);
+    // The body's pieces as they came (no copy into one buffer): they are the payload sent
+    // to S3 and what the running SHA-256 reads.
+    let mut pieces: Vec<Bytes> = Vec::new();
+    let mut length = 0u64;
     let mut hasher = Md5::new();
     let mut body = std::pin::pin!(part.body);
     while let Some(piece) = body.next().await {
         let piece = piece?;
         hasher.update(&piece);
-        buffer.extend_from_slice(&piece);
+        length += piece.len() as u64;
+        pieces.push(piece);
     }
-    let bytes = buffer.freeze();
-    let length = bytes.len() as u64;
     check_body(length, hasher.finalize().into(), part.md5)?;
     let number = match part.chunk_id {
         Some(n) => n,
@@ -301,7 +368,7 @@ where
             job_id,
             &key,
             number,
-            part_payload(vec![bytes.clone()]),
+            part_payload(pieces.clone()),
         )
         .await?;
     let stored = Stored::Shared(key);
@@ -328,7 +395,7 @@ where
     };
     let md5 = recorded.0.md5_hex.clone();
     to.digests
-        .recorded(job_id, number, &md5, length, PartBytes::Memory(vec![bytes]));
+        .recorded(job_id, number, &md5, length, PartBytes::Memory(pieces));
     Ok(recorded)
 }
 

@@ -89,4 +89,8 @@ pub trait UploadStore: Send + Sync {
     ) -> StoreResult<ImageDeletion>;
     /// Jobs left `completing` by a crash go back to `in_progress`; returns how many.
     async fn reset_interrupted_completions(&self) -> StoreResult<u64>;
+    /// Drops part `chunk_id` of the job if it still has MD5 `md5_hex` (its bytes were found
+    /// not to be that part): the job no longer holds it, and the client sends it again.
+    /// Returns whether a row went.
+    async fn forget_part(&self, job_id: &str, chunk_id: u32, md5_hex: &str) -> StoreResult<bool>;
 }

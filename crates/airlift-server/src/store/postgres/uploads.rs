@@ -595,3 +595,18 @@ pub async fn reset_interrupted_completions(c: &impl GenericClient) -> StoreResul
     )
     .await
 }
+
+pub async fn forget_part(
+    c: &impl GenericClient,
+    job_id: &str,
+    chunk_id: u32,
+    md5_hex: &str,
+) -> StoreResult<bool> {
+    let n = exec(
+        c,
+        "DELETE FROM upload_chunks WHERE job_id = $1 AND chunk_id = $2 AND md5_hex = $3",
+        &[&job_id, &i64::from(chunk_id), &md5_hex],
+    )
+    .await?;
+    Ok(n > 0)
+}

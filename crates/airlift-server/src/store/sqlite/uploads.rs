@@ -497,3 +497,18 @@ pub fn reset_interrupted_completions(c: &mut Connection) -> StoreResult<u64> {
         .map_err(db)?;
     Ok(n as u64)
 }
+
+pub fn forget_part(
+    c: &mut Connection,
+    job_id: &str,
+    chunk_id: u32,
+    md5_hex: &str,
+) -> StoreResult<bool> {
+    let n = c
+        .execute(
+            "DELETE FROM upload_chunks WHERE job_id = ?1 AND chunk_id = ?2 AND md5_hex = ?3",
+            params![job_id, chunk_id, md5_hex],
+        )
+        .map_err(db)?;
+    Ok(n > 0)
+}

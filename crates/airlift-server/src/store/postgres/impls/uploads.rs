@@ -129,4 +129,8 @@ impl UploadStore for PgStore {
     async fn reset_interrupted_completions(&self) -> StoreResult<u64> {
         uploads::reset_interrupted_completions(&self.client().await?).await
     }
+
+    async fn forget_part(&self, job_id: &str, chunk_id: u32, md5_hex: &str) -> StoreResult<bool> {
+        uploads::forget_part(&self.client().await?, job_id, chunk_id, md5_hex).await
+    }
 }

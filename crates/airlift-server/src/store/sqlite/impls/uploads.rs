@@ -141,4 +141,10 @@ impl UploadStore for SqliteStore {
     async fn reset_interrupted_completions(&self) -> StoreResult<u64> {
         self.call(uploads::reset_interrupted_completions).await
     }
+
+    async fn forget_part(&self, job_id: &str, chunk_id: u32, md5_hex: &str) -> StoreResult<bool> {
+        let (j, m) = (job_id.to_owned(), md5_hex.to_owned());
+        self.call(move |c| uploads::forget_part(c, &j, chunk_id, &m))
+            .await
+    }
 }
