@@ -155,8 +155,10 @@ fn same_error(e: &StoreError) -> StoreError {
 }
 
 /// The batch in one transaction without savepoints ([`fast_batch`]); if that gave up, again
-/// with a savepoint per report ([`careful_batch`]). Err: a part of the batch failed as a whole
-/// and nothing of that part was written.
+/// with a savepoint per report ([`careful_batch`]), one transaction per [`CAREFUL_BATCH`]
+/// reports: a transaction that fails as a whole fails its own reports only, those of the
+/// transactions before it stay committed and keep their answers. Err: the first try failed as
+/// a whole and nothing of the batch was written.
 fn run_batch(
     mut client: deadpool_postgres::Client,
     rt: Driver<'_>,
@@ -168,7 +170,10 @@ fn run_batch(
     }
     let mut results = Vec::with_capacity(works.len());
     for chunk in works.chunks(CAREFUL_BATCH) {
-        results.extend(careful_batch(&mut client, rt, known, chunk)?);
+        match careful_batch(&mut client, rt, known, chunk) {
+            Ok(answers) => results.extend(answers),
+            Err(e) => results.extend(chunk.iter().map(|_| Err(same_error(&e)))),
+        }
     }
     Ok(results)
 }
@@ -188,8 +193,7 @@ fn fast_batch(
     works: &[ReportUnit],
 ) -> StoreResult<Option<Vec<Reply>>> {
     let tx = rt.block_on(client.transaction()).map_err(db)?;
-    let port = PgTx::new(&tx, rt, true, known).with_deferred_checks();
-    let mut port = port;
+    let mut port = PgTx::new(&tx, rt, true, known).with_deferred_checks();
     let mut results = Vec::with_capacity(works.len());
     let mut give_up = None;
     for work in works {
