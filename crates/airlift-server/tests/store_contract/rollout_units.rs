@@ -144,7 +144,7 @@ pub async fn contract<S: RolloutUnits + FleetStore + DeviceProtocolStore + ?Size
                 &a.id,
                 device,
                 Page {
-                    limit: 100,
+                    limit: 500,
                     after: None,
                 },
             )
@@ -259,6 +259,39 @@ pub async fn contract<S: RolloutUnits + FleetStore + DeviceProtocolStore + ?Size
     assert!(
         !*seen.downcast::<bool>().unwrap(),
         "nothing of the failed write"
+    );
+
+    // More reports queued at once than one transaction takes savepoints for, one of them
+    // failing after its writes went out: each other keeps its write, that one nothing.
+    let before = history_len("dev_1").await;
+    const MANY: usize = 80;
+    const FAILING: usize = 70;
+    let queued = (0..MANY).map(|n| {
+        let entry = entry_at(&a.id, &format!("2026-01-01T00:02:{:02}Z", n % 60));
+        let rollout = rollout_id.to_owned();
+        let unit: ReportUnit = if n == FAILING {
+            Box::new(move |tx| {
+                tx.append_history(&entry)?;
+                tx.target(&rollout, "dev_1")?;
+                Err(refused())
+            })
+        } else {
+            writes(entry, "rep_many")
+        };
+        store.report_unit(rollout_id, unit)
+    });
+    let results = futures_util::future::join_all(queued).await;
+    for (n, result) in results.into_iter().enumerate() {
+        match result {
+            Err(e) if n == FAILING => assert_eq!(code(e), ErrorCode::FailedPrecondition),
+            Ok((accepted, _)) if n != FAILING => assert_eq!(accepted.report_id, "rep_many"),
+            other => panic!("report {n}: {:?}", other.map(|(a, _)| a.report_id)),
+        }
+    }
+    assert_eq!(
+        history_len("dev_1").await,
+        before + MANY - 1,
+        "every report that succeeded, nothing of the one that failed"
     );
 
     // Deadlines: due at the start's time plus the device timeout, not before.

@@ -34,6 +34,7 @@ mod polls;
 mod port;
 mod queries;
 mod report_batches;
+mod report_threads;
 mod schema;
 mod tenants;
 pub mod tls;
@@ -58,7 +59,8 @@ pub const MAX_ATTEMPTS: u32 = 5;
 #[derive(Debug, Clone)]
 pub struct PgOptions {
     /// Connections at most (each a PostgreSQL backend process: keep under `max_connections`
-    /// divided by the number of servers).
+    /// divided by the number of servers), the report threads' own included (one in eight, at
+    /// least one: a pool of one is two connections).
     pub pool_size: usize,
     /// A statement running longer is cancelled (and its transaction rolled back).
     pub statement_timeout: Duration,
@@ -82,6 +84,8 @@ pub struct PgStore {
     packages: Arc<PackageMemo>,
     /// Device reports waiting for their rollout's next group commit.
     reports: Arc<report_batches::ReportQueues>,
+    /// The threads (each with its connection) that commit those batches.
+    report_threads: Arc<report_threads::ReportThreads>,
     /// Tenant names and package versions read once (they never change).
     known: Arc<port::Immutable>,
     /// The `--database` URL, for the notice listener's own connection.
@@ -162,27 +166,49 @@ impl PgStore {
         ));
         config.application_name("airliftd");
         config.connect_timeout(Duration::from_secs(5));
-        let manager = Manager::from_config(
-            config,
-            tls,
-            ManagerConfig {
-                // A connection whose socket PostgreSQL closed (a restart) is dropped at
-                // checkout and replaced; no test query per request (the poll path is hot).
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(options.pool_size.max(1))
-            .wait_timeout(Some(options.pool_wait))
-            .create_timeout(Some(Duration::from_secs(5)))
-            .recycle_timeout(Some(Duration::from_secs(5)))
-            .runtime(Runtime::Tokio1)
-            .build()?;
+        // The report threads' connections are part of the pool size (see `report_threads`).
+        let threads = report_threads::report_threads(options.pool_size);
+        let pool_of = |size: usize, recycling_method: RecyclingMethod| {
+            let manager = Manager::from_config(
+                config.clone(),
+                tls.clone(),
+                ManagerConfig { recycling_method },
+            );
+            Pool::builder(manager)
+                .max_size(size)
+                .wait_timeout(Some(options.pool_wait))
+                .create_timeout(Some(Duration::from_secs(5)))
+                .recycle_timeout(Some(Duration::from_secs(5)))
+                .runtime(Runtime::Tokio1)
+                .build()
+        };
+        // A connection whose socket PostgreSQL closed (a restart) is dropped at checkout and
+        // replaced; no test query per request (the poll path is hot).
+        let pool = pool_of(
+            options.pool_size.saturating_sub(threads).max(1),
+            RecyclingMethod::Fast,
+        )?;
+        let mut parts = Vec::with_capacity(threads);
+        for _ in 0..threads {
+            parts.push(report_threads::ThreadParts {
+                // Its connection's task runs only during a batch, so a closed socket may not
+                // be noticed yet at checkout: checked with an empty query (one per batch).
+                pool: pool_of(1, RecyclingMethod::Verified)?,
+                runtime: tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?,
+            });
+        }
+        let reports: Arc<report_batches::ReportQueues> = Arc::default();
+        let known: Arc<port::Immutable> = Arc::default();
+        let report_threads =
+            report_threads::ReportThreads::start(parts, reports.clone(), known.clone())?;
         Ok(Self {
             pool,
             packages: Arc::default(),
-            reports: Arc::default(),
-            known: Arc::default(),
+            reports,
+            report_threads: Arc::new(report_threads),
+            known,
             url: url.into(),
         })
     }

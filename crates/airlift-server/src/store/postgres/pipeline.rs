@@ -27,6 +27,9 @@ pub struct Deferred {
     sql: &'static str,
     /// `None`: a statement of the simple protocol without parameters (`SAVEPOINT`).
     params: Option<Vec<Param>>,
+    /// How many rows it must change, when its caller was answered before it ran (a batch's
+    /// deferred checks): any other count fails the send.
+    rows: Option<u64>,
 }
 
 /// The writes of a transaction not sent yet, in the order they were made.
@@ -35,6 +38,8 @@ pub struct Pending {
     waiting: Vec<Deferred>,
     /// How many times waiting writes went out (whatever came of them).
     sends: u64,
+    /// How many writes went out so far, in all.
+    sent: u64,
 }
 
 impl Pending {
@@ -43,12 +48,44 @@ impl Pending {
         self.waiting.push(Deferred {
             sql,
             params: Some(params),
+            rows: None,
+        });
+    }
+
+    /// A prepared statement that must change exactly `rows` rows, or its send fails.
+    pub fn push_checked(&mut self, sql: &'static str, params: Vec<Param>, rows: u64) {
+        self.waiting.push(Deferred {
+            sql,
+            params: Some(params),
+            rows: Some(rows),
         });
     }
 
     /// A statement without parameters, sent as it is (`SAVEPOINT report`).
     pub fn push_simple(&mut self, sql: &'static str) {
-        self.waiting.push(Deferred { sql, params: None });
+        self.waiting.push(Deferred {
+            sql,
+            params: None,
+            rows: None,
+        });
+    }
+
+    /// How many writes were made so far, sent or waiting: a mark to compare [`Pending::sent`]
+    /// with, and to forget back to.
+    pub fn made(&self) -> u64 {
+        self.sent + self.waiting.len() as u64
+    }
+
+    /// How many writes went out so far.
+    pub fn sent(&self) -> u64 {
+        self.sent
+    }
+
+    /// Forgets the writes made since `mark` (none of which went out).
+    pub fn forget_since(&mut self, mark: u64) {
+        let keep = mark.saturating_sub(self.sent);
+        self.waiting
+            .truncate(usize::try_from(keep).unwrap_or(usize::MAX));
     }
 
     pub fn is_empty(&self) -> bool {
@@ -75,6 +112,7 @@ impl Pending {
     fn take(&mut self) -> Vec<Deferred> {
         if !self.waiting.is_empty() {
             self.sends += 1;
+            self.sent += self.waiting.len() as u64;
         }
         std::mem::take(&mut self.waiting)
     }
@@ -91,7 +129,7 @@ pub struct Read<'a> {
     pub params: &'a [&'a (dyn ToSql + Sync)],
 }
 
-type Answer = Result<Vec<Row>, tokio_postgres::Error>;
+type Answer = StoreResult<Vec<Row>>;
 type Request<'a> = Pin<Box<dyn Future<Output = Answer> + Send + 'a>>;
 
 /// Sends `pending`'s writes, then `reads`, in one pipeline; answers the rows of each read.
@@ -121,14 +159,23 @@ pub async fn send<C: GenericClient>(
     for w in &writes {
         match &w.params {
             None => requests.push(Box::pin(async move {
-                c.batch_execute(w.sql).await.map(|()| Vec::new())
+                c.batch_execute(w.sql).await.map_err(db)?;
+                Ok(Vec::new())
             })),
             Some(params) => {
                 let statement = next_statement(&mut statements)?;
                 let refs: Vec<&(dyn ToSql + Sync)> =
                     params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect();
+                let expected = w.rows;
                 requests.push(Box::pin(async move {
-                    c.execute(statement, &refs).await.map(|_| Vec::new())
+                    let changed = c.execute(statement, &refs).await.map_err(db)?;
+                    match expected {
+                        Some(rows) if rows != changed => Err(ApiError::internal(format!(
+                            "a deferred statement changed {changed} rows, not {rows}"
+                        ))
+                        .into()),
+                        _ => Ok(Vec::new()),
+                    }
                 }));
             }
         }
@@ -136,12 +183,14 @@ pub async fn send<C: GenericClient>(
     let writes_sent = requests.len();
     for r in reads {
         let statement = next_statement(&mut statements)?;
-        requests.push(Box::pin(c.query(statement, r.params)));
+        requests.push(Box::pin(async move {
+            c.query(statement, r.params).await.map_err(db)
+        }));
     }
     let mut answers = in_order(requests).await;
     if let Some(first) = answers.iter().position(Result::is_err) {
         return match answers.swap_remove(first) {
-            Err(e) => Err(db(e)),
+            Err(e) => Err(e),
             Ok(_) => {
                 Err(ApiError::internal("a pipelined statement failed without an error").into())
             }

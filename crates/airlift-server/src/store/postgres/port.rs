@@ -1,11 +1,11 @@
 //! The rollout port on PostgreSQL: plain statements over the caller's transaction, each a
 //! point read, a point write or one set-based statement over what the engine names. The engine
-//! calls the port synchronously, so a unit runs on the blocking pool and each statement waits
-//! there for the async driver ([`tokio::runtime::Handle::block_on`]). Writes whose answer the
+//! calls the port synchronously, so a unit runs on the blocking pool (a report batch on a
+//! report thread) and each statement waits there for the async driver ([`Driver`]). Writes whose answer the
 //! engine does not read wait in [`Pending`] and go out, pipelined, ahead of the next statement
 //! whose answer it needs (`pipeline`): a device report is two round trips.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::RwLock;
@@ -15,6 +15,7 @@ use airlift_core::device_state::DeviceRolloutState;
 use airlift_core::rollout::{RolloutOutcome, RolloutStatus};
 use airlift_core::wire::{CommandKind, FailureReason, Rollout, RolloutEventData, TimelinePoint};
 use deadpool_postgres::GenericClient;
+use tokio_postgres::types::ToSql;
 
 use super::pipeline::{self, param, Param, Pending, Read};
 use super::queries::{self, load_row, parse_state, rollback_counters, rollout_row};
@@ -26,15 +27,40 @@ use crate::store::rollout_port::{
 };
 use crate::store::{DeviceRecord, NewDevice, Notice, PackageRecord, ValidatedReport};
 
+/// What a synchronous unit waits on for each of its round trips.
+#[derive(Clone, Copy)]
+pub enum Driver<'r> {
+    /// The server's runtime, from a thread of its blocking pool: the connection's task runs on
+    /// the runtime's threads.
+    Shared(&'r tokio::runtime::Handle),
+    /// The calling thread's own current-thread runtime (`report_threads`): waiting on it runs
+    /// the connection's task on this thread, so a round trip waits for no other thread.
+    Own(&'r tokio::runtime::Runtime),
+}
+
+impl Driver<'_> {
+    pub fn block_on<F: Future>(&self, f: F) -> F::Output {
+        match self {
+            Driver::Shared(handle) => handle.block_on(f),
+            Driver::Own(runtime) => runtime.block_on(f),
+        }
+    }
+}
+
 /// The port over one transaction (`write`) or one connection (a read unit).
 pub struct PgTx<'t, C> {
     c: &'t C,
-    rt: tokio::runtime::Handle,
+    rt: Driver<'t>,
     /// A write unit: rows it reads to change (the rollout, a device it checks) are locked.
     write: bool,
     known: &'t Immutable,
     /// Writes not sent yet (see `pipeline`).
     pending: RefCell<Pending>,
+    /// A report batch's first try (`report_batches`): the rollout row's update is answered
+    /// before it runs and checked when it goes out with the next report's reads.
+    deferred_checks: bool,
+    /// A statement failed in the database (the transaction may be aborted).
+    failed: Cell<bool>,
 }
 
 /// What never changes once written, kept across units: tenant names and package versions
@@ -57,27 +83,52 @@ fn remember(map: &RwLock<HashMap<String, String>>, key: &str, value: &str) {
 }
 
 impl<'t, C: GenericClient> PgTx<'t, C> {
-    pub fn new(c: &'t C, rt: tokio::runtime::Handle, write: bool, known: &'t Immutable) -> Self {
+    pub fn new(c: &'t C, rt: Driver<'t>, write: bool, known: &'t Immutable) -> Self {
         Self {
             c,
             rt,
             write,
             known,
             pending: RefCell::default(),
+            deferred_checks: false,
+            failed: Cell::new(false),
         }
+    }
+
+    /// The port of a report batch's first try: the rollout row's update is answered at once
+    /// (the row is locked, so its version is the one read) and checked when it goes out, with
+    /// the next report's reads or the commit; any failure there gives the batch up (`failed`).
+    pub fn with_deferred_checks(mut self) -> Self {
+        self.deferred_checks = true;
+        self
+    }
+
+    /// Whether a statement failed in the database since this port was made.
+    pub fn failed(&self) -> bool {
+        self.failed.get()
+    }
+
+    /// Notes a statement's failure.
+    fn noted<T>(&self, result: StoreResult<T>) -> StoreResult<T> {
+        if result.is_err() {
+            self.failed.set(true);
+        }
+        result
     }
 
     /// Runs `f` once the waiting writes are sent (it may read what they wrote).
     fn block<T>(&self, f: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
         self.flush()?;
-        self.rt.block_on(f)
+        self.noted(self.rt.block_on(f))
     }
 
     /// Sends the waiting writes and then `reads`, one round trip; the rows of each read.
     fn pipelined(&self, reads: &[Read<'_>]) -> StoreResult<Vec<Vec<tokio_postgres::Row>>> {
         let mut pending = self.pending.borrow_mut();
-        self.rt
-            .block_on(pipeline::send(self.c, &mut pending, reads))
+        self.noted(
+            self.rt
+                .block_on(pipeline::send(self.c, &mut pending, reads)),
+        )
     }
 
     /// Sends the waiting writes, if any (before a read, and before the commit).
@@ -112,6 +163,20 @@ impl<'t, C: GenericClient> PgTx<'t, C> {
 
     pub fn forget_after(&self, keep: usize) {
         self.pending.borrow_mut().truncate(keep);
+    }
+
+    /// How many writes were made so far (sent or waiting), and how many went out.
+    pub fn made(&self) -> u64 {
+        self.pending.borrow().made()
+    }
+
+    pub fn sent(&self) -> u64 {
+        self.pending.borrow().sent()
+    }
+
+    /// Forgets the writes made since `mark`, none of which went out.
+    pub fn forget_since(&self, mark: u64) {
+        self.pending.borrow_mut().forget_since(mark);
     }
 }
 
@@ -379,32 +444,41 @@ impl<C: GenericClient> RolloutRowTx for PgTx<'_, C> {
     }
 
     fn update_rollout(&mut self, u: &RolloutUpdate) -> StoreResult<bool> {
+        const SQL: &str = "UPDATE rollouts SET status = $3, canary_percent = $4,
+                 version = version + 1, change_seq = airlift_next_change(), updated_at = $5,
+                 target_count = $6, n_scheduled = $7, n_command_sent = $8,
+                 n_in_progress = $9, n_successful = $10, n_failed = $11, n_timed_out = $12,
+                 outcome = $13, last_verdict_unix = $14, next_advance_unix = $15
+             WHERE id = $1 AND version = $2
+             RETURNING 1";
+        let params: Vec<Param> = vec![
+            param(u.id.clone()),
+            param(i64_of(u.expected_version)),
+            param(u.status.as_str()),
+            param(i64::from(u.canary_percent)),
+            param(u.at.clone()),
+            param(i64_of(u.target_count)),
+            param(i64_of(u.counters.scheduled)),
+            param(i64_of(u.counters.command_sent)),
+            param(i64_of(u.counters.in_progress)),
+            param(i64_of(u.counters.successful)),
+            param(i64_of(u.counters.failed)),
+            param(i64_of(u.counters.timed_out)),
+            param(u.outcome.map(RolloutOutcome::as_str)),
+            param(u.last_verdict_unix),
+            param(u.next_advance_unix),
+        ];
+        if self.deferred_checks {
+            // Goes out with the next report's reads: one round trip a report.
+            self.pending.borrow_mut().push_checked(SQL, params, 1);
+            return Ok(true);
+        }
         // Sent with the unit's waiting writes: a report's writes are one round trip.
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect();
         let answers = self.pipelined(&[Read {
-            sql: "UPDATE rollouts SET status = $3, canary_percent = $4, version = version + 1,
-                     change_seq = airlift_next_change(), updated_at = $5,
-                     target_count = $6, n_scheduled = $7, n_command_sent = $8,
-                     n_in_progress = $9, n_successful = $10, n_failed = $11, n_timed_out = $12,
-                     outcome = $13, last_verdict_unix = $14, next_advance_unix = $15
-                 WHERE id = $1 AND version = $2
-                 RETURNING 1",
-            params: &[
-                &u.id,
-                &i64_of(u.expected_version),
-                &u.status.as_str(),
-                &i64::from(u.canary_percent),
-                &u.at,
-                &i64_of(u.target_count),
-                &i64_of(u.counters.scheduled),
-                &i64_of(u.counters.command_sent),
-                &i64_of(u.counters.in_progress),
-                &i64_of(u.counters.successful),
-                &i64_of(u.counters.failed),
-                &i64_of(u.counters.timed_out),
-                &u.outcome.map(RolloutOutcome::as_str),
-                &u.last_verdict_unix,
-                &u.next_advance_unix,
-            ],
+            sql: SQL,
+            params: &refs,
         }])?;
         Ok(answers.first().is_some_and(|rows| rows.len() == 1))
     }

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use tokio::runtime::Handle;
 use tokio_postgres::IsolationLevel;
 
-use super::port::{Immutable, PgTx};
+use super::port::{Driver, Immutable, PgTx};
 use super::{backoff, db, retryable, rows, PgStore, MAX_ATTEMPTS};
 use crate::store::rollout_port::{AnyOutput, ReportUnit, RolloutTx, RolloutUnits, Unit};
 use crate::store::{ApiError, StoreResult};
@@ -60,7 +60,7 @@ fn run_once<T>(
             .isolation_level(IsolationLevel::RepeatableRead)
     };
     let tx = rt.block_on(builder.start()).map_err(db)?;
-    let mut port = PgTx::new(&tx, rt.clone(), write, known);
+    let mut port = PgTx::new(&tx, Driver::Shared(rt), write, known);
     let out = work(&mut port)?; // dropping `tx` rolls it back
     port.flush()?;
     drop(port);
