@@ -98,6 +98,18 @@ pub async fn load_row(
         .transpose()
 }
 
+/// Whether the tenant has rollout `id`: its primary key alone, never the row's wide columns
+/// (its skipped-device list is TOASTed, and read back whole with the row).
+pub async fn rollout_exists(c: &impl GenericClient, tenant: &str, id: &str) -> StoreResult<bool> {
+    Ok(opt(
+        c,
+        "SELECT 1 FROM rollouts WHERE id = $2 AND tenant_id = $1",
+        &[&tenant, &id],
+    )
+    .await?
+    .is_some())
+}
+
 /// [`load_row`]'s statement (`$1` the tenant, `$2` the rollout), for a caller that sends it
 /// along with others.
 pub fn row_sql(lock: bool) -> String {
@@ -282,7 +294,7 @@ pub async fn devices(
     listing: &RolloutDeviceListing,
     page: &Page,
 ) -> StoreResult<PageOf<RolloutDevice>> {
-    if load_row(c, tenant, rollout, false).await?.is_none() {
+    if !rollout_exists(c, tenant, rollout).await? {
         return Err(ApiError::not_found("rollout not found").into());
     }
     let keyset = listing.sort == RolloutDeviceSort::Position && !listing.descending;

@@ -9,7 +9,7 @@ use airlift_core::wire::{
 use rusqlite::{params, Connection};
 
 use super::rollback_counters;
-use super::{db, load_row, parse_state, rollout_row, RolloutRow, ROLLOUT_COLUMNS};
+use super::{db, load_row, parse_state, rollout_exists, rollout_row, RolloutRow, ROLLOUT_COLUMNS};
 use crate::store::sqlite::{i64_of, page_of, u64_of};
 use crate::store::{
     ApiError, DeviceStateFilter, Page, PageOf, RolloutDeviceListing, RolloutDeviceSort,
@@ -184,7 +184,7 @@ pub fn devices(
     listing: &RolloutDeviceListing,
     page: &Page,
 ) -> StoreResult<PageOf<RolloutDevice>> {
-    if load_row(c, tenant, rollout)?.is_none() {
+    if !rollout_exists(c, tenant, rollout)? {
         return Err(ApiError::not_found("rollout not found").into());
     }
     // The service checked the cursor (digits, default order only).
