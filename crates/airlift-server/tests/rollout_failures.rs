@@ -177,6 +177,30 @@ async fn a_failure_groups_devices_are_listed_by_its_reason_and_status() {
     .await
     .expect(200);
     assert_eq!(ids(&second), ids(&group)[4..].to_vec());
+    // Descending, from a keyset position, or sorted by another column (every failed device's
+    // progress is empty, so position decides), the group's page holds the group's devices.
+    let group_page = |extra: &str| {
+        devices(format!(
+            "&failure_reason={}&failure_status=INSTALL_ERROR{extra}",
+            q(reason)
+        ))
+    };
+    let mut reversed = ids(&group);
+    reversed.reverse();
+    let desc = group_page("&order=desc").await.expect(200);
+    assert_eq!(ids(&desc), reversed, "{desc}");
+    let desc_from_2 = group_page("&order=desc&offset=2").await.expect(200);
+    assert_eq!(ids(&desc_from_2), reversed[2..].to_vec());
+    let after = group_page(&format!("&after={}", positions[1]))
+        .await
+        .expect(200);
+    assert_eq!(ids(&after), ids(&group)[2..].to_vec());
+    let by_progress = group_page("&sort=progress&offset=1").await.expect(200);
+    assert_eq!(ids(&by_progress), ids(&group)[1..].to_vec());
+    let by_name = group_page("&sort=device").await.expect(200);
+    let mut named = ids(&by_name);
+    named.sort();
+    assert_eq!(named, want, "sorted by name: {by_name}");
     // A reason nobody failed with lists nothing.
     let none = devices(format!("&failure_reason={}", q("out of coffee")))
         .await

@@ -77,7 +77,7 @@ pub async fn failure_reasons<U: RolloutUnits + ?Sized>(
 ) -> StoreResult<Vec<airlift_core::wire::FailureReason>> {
     let (tenant, id) = (tenant_id.to_owned(), id.to_owned());
     read(units, move |tx| {
-        if tx.rollout(&tenant, &id)?.is_none() {
+        if !tx.rollout_exists(&tenant, &id)? {
             return Err(ApiError::not_found("rollout not found").into());
         }
         tx.failure_reasons(&id)
@@ -97,7 +97,7 @@ pub async fn timeline<U: RolloutUnits + ?Sized>(
 ) -> StoreResult<Vec<airlift_core::wire::TimelinePoint>> {
     let (tenant, id) = (tenant_id.to_owned(), id.to_owned());
     let points = read(units, move |tx| {
-        if tx.rollout(&tenant, &id)?.is_none() {
+        if !tx.rollout_exists(&tenant, &id)? {
             return Err(ApiError::not_found("rollout not found").into());
         }
         tx.timeline(&id, TIMELINE_POINTS)

@@ -137,6 +137,25 @@ pub async fn contract<S: RolloutUnits + FleetStore + DeviceProtocolStore + ?Size
         .unwrap();
     assert_eq!(*out.downcast::<Option<u64>>().unwrap(), Some(after));
 
+    // The analytics reads' check: the tenant's rollout exists; another tenant's, or an unknown
+    // id, does not.
+    let (tenant, id) = (a.id.clone(), rollout_id.to_owned());
+    let out = store
+        .read_unit(Box::new(move |tx| {
+            let found = (
+                tx.rollout_exists(&tenant, &id)?,
+                tx.rollout_exists("tenant-nope", &id)?,
+                tx.rollout_exists(&tenant, "rol_nope")?,
+            );
+            Ok(Box::new(found) as AnyOutput)
+        }))
+        .await
+        .unwrap();
+    assert_eq!(
+        *out.downcast::<(bool, bool, bool)>().unwrap(),
+        (true, false, false)
+    );
+
     // A report unit is durable when it answers, and leaves nothing when it fails.
     let history_len = |device: &'static str| async move {
         store

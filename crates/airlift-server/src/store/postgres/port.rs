@@ -264,6 +264,10 @@ impl<C: GenericClient> RolloutRowTx for PgTx<'_, C> {
         self.block(load_row(self.c, tenant_id, id, self.write))
     }
 
+    fn rollout_exists(&mut self, tenant_id: &str, id: &str) -> StoreResult<bool> {
+        self.block(queries::rollout_exists(self.c, tenant_id, id))
+    }
+
     fn rollout_view(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<Rollout>> {
         self.block(queries::rollout(self.c, tenant_id, id))
     }

@@ -14,7 +14,8 @@ use tokio_postgres::Row;
 use super::{i64_of, one, opt, page_of, rows, u32_of, u64_of, ApiError, StoreResult};
 use crate::store::rollout_port::RolloutRow;
 use crate::store::{
-    DeviceStateFilter, Page, PageOf, RolloutDeviceListing, RolloutDeviceSort, RolloutFilter,
+    DeviceStateFilter, FailureFilter, Page, PageOf, RolloutDeviceListing, RolloutDeviceSort,
+    RolloutFilter,
 };
 
 pub const ROLLOUT_COLUMNS: &str = "id, tenant_id, package_id, rollback_package_id, target_profile_id, target_kind,
@@ -95,6 +96,18 @@ pub async fn load_row(
         .as_ref()
         .map(rollout_row)
         .transpose()
+}
+
+/// Whether the tenant has rollout `id`: its primary key alone, never the row's wide columns
+/// (its skipped-device list is TOASTed, and read back whole with the row).
+pub async fn rollout_exists(c: &impl GenericClient, tenant: &str, id: &str) -> StoreResult<bool> {
+    Ok(opt(
+        c,
+        "SELECT 1 FROM rollouts WHERE id = $2 AND tenant_id = $1",
+        &[&tenant, &id],
+    )
+    .await?
+    .is_some())
 }
 
 /// [`load_row`]'s statement (`$1` the tenant, `$2` the rollout), for a caller that sends it
@@ -281,7 +294,7 @@ pub async fn devices(
     listing: &RolloutDeviceListing,
     page: &Page,
 ) -> StoreResult<PageOf<RolloutDevice>> {
-    if load_row(c, tenant, rollout, false).await?.is_none() {
+    if !rollout_exists(c, tenant, rollout).await? {
         return Err(ApiError::not_found("rollout not found").into());
     }
     let keyset = listing.sort == RolloutDeviceSort::Position && !listing.descending;
@@ -328,31 +341,68 @@ pub async fn devices(
     } else {
         "AND $7::text IS NULL AND $8::text IS NULL"
     };
-    let sql = format!(
-        "SELECT t.device_id, t.position, t.state, t.rollback_state, t.progress, t.last_status,
-                t.last_message, t.reported_version, t.updated_at, d.name, d.firmware_version
-         FROM rollout_targets t JOIN devices d ON d.id = t.device_id
-         WHERE t.rollout_id = $1 AND t.position > $2
-           AND (NOT $3 OR t.state IS NULL)
-           AND ($4::text IS NULL OR COALESCE(t.rollback_state, t.state) = $4::text)
-           {failure}
-         ORDER BY {key} {dir}, t.position {dir} LIMIT $5 OFFSET $6"
-    );
-    let found = rows(
-        c,
-        &sql,
-        &[
-            &rollout,
-            &after,
-            &pending,
-            &state,
-            &(i64::from(page.limit) + 1),
-            &offset,
-            &reason,
-            &reason_status,
-        ],
-    )
-    .await?;
+    let columns = "t.device_id, t.position, t.state, t.rollback_state, t.progress, t.last_status,
+                t.last_message, t.reported_version, t.updated_at, d.name, d.firmware_version";
+    let limit = i64::from(page.limit) + 1;
+    let found = match (&listing.failure, &listing.state, listing.sort) {
+        // What the rollout view opens from a failure reason: one group in position order. Its
+        // page is chosen in the failure index alone (equality on its first three columns, then
+        // position; its order named, so no plan walks the rollout's positions and tests every
+        // target), and only the page's rows are read and joined: a window deep in a group of
+        // 30,000 skips index entries, not 30,000 rows and joins.
+        (
+            Some(FailureFilter {
+                reason,
+                status: Some(status),
+            }),
+            DeviceStateFilter::Any,
+            RolloutDeviceSort::Position,
+        ) => {
+            let sql = format!(
+                "SELECT {columns}
+                 FROM (SELECT position FROM rollout_targets
+                       WHERE rollout_id = $1 AND failure_reason = $2 AND failure_status = $3
+                         AND position > $4
+                       ORDER BY failure_reason {dir}, failure_status {dir}, position {dir}
+                       LIMIT $5 OFFSET $6) page
+                 JOIN rollout_targets t ON t.rollout_id = $1 AND t.position = page.position
+                 JOIN devices d ON d.id = t.device_id
+                 ORDER BY t.position {dir}"
+            );
+            rows(
+                c,
+                &sql,
+                &[&rollout, reason, status, &after, &limit, &offset],
+            )
+            .await?
+        }
+        _ => {
+            let sql = format!(
+                "SELECT {columns}
+                 FROM rollout_targets t JOIN devices d ON d.id = t.device_id
+                 WHERE t.rollout_id = $1 AND t.position > $2
+                   AND (NOT $3 OR t.state IS NULL)
+                   AND ($4::text IS NULL OR COALESCE(t.rollback_state, t.state) = $4::text)
+                   {failure}
+                 ORDER BY {key} {dir}, t.position {dir} LIMIT $5 OFFSET $6"
+            );
+            rows(
+                c,
+                &sql,
+                &[
+                    &rollout,
+                    &after,
+                    &pending,
+                    &state,
+                    &limit,
+                    &offset,
+                    &reason,
+                    &reason_status,
+                ],
+            )
+            .await?
+        }
+    };
     let items = found
         .iter()
         .map(|r| RolloutDevice {

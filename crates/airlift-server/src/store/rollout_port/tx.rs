@@ -45,6 +45,10 @@ pub trait RolloutTx: RolloutRowTx + TargetTx + LookupTx + DeviceTx {
 /// The rollout row, its recorded transitions and its events.
 pub trait RolloutRowTx {
     fn rollout(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<RolloutRow>>;
+    /// Whether rollout `id` is the tenant's, without reading its row (whose skipped-device
+    /// list holds every device a rollout over a big fleet left out): the analytics reads'
+    /// check.
+    fn rollout_exists(&mut self, tenant_id: &str, id: &str) -> StoreResult<bool>;
     /// The rollout as the API shows it (with transitions), as this transaction sees it.
     fn rollout_view(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<Rollout>>;
     /// The first of `devices` (in their order) that a rollout of the tenant in none of the

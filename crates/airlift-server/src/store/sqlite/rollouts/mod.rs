@@ -109,6 +109,16 @@ pub fn load_row(c: &Connection, tenant: &str, id: &str) -> StoreResult<Option<Ro
     .map_err(db)
 }
 
+/// Whether the tenant has rollout `id`: its primary key alone, never the row's wide columns.
+pub fn rollout_exists(c: &Connection, tenant: &str, id: &str) -> StoreResult<bool> {
+    c.prepare_cached("SELECT 1 FROM rollouts WHERE id = ?2 AND tenant_id = ?1")
+        .map_err(db)?
+        .query_row([tenant, id], |_| Ok(()))
+        .optional()
+        .map(|found| found.is_some())
+        .map_err(db)
+}
+
 pub fn parse_state(s: &str) -> Option<DeviceRolloutState> {
     DeviceRolloutState::ALL
         .into_iter()

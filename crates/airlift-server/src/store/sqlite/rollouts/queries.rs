@@ -9,7 +9,7 @@ use airlift_core::wire::{
 use rusqlite::{params, Connection};
 
 use super::rollback_counters;
-use super::{db, load_row, parse_state, rollout_row, RolloutRow, ROLLOUT_COLUMNS};
+use super::{db, load_row, parse_state, rollout_exists, rollout_row, RolloutRow, ROLLOUT_COLUMNS};
 use crate::store::sqlite::{i64_of, page_of, u64_of};
 use crate::store::{
     ApiError, DeviceStateFilter, Page, PageOf, RolloutDeviceListing, RolloutDeviceSort,
@@ -184,7 +184,7 @@ pub fn devices(
     listing: &RolloutDeviceListing,
     page: &Page,
 ) -> StoreResult<PageOf<RolloutDevice>> {
-    if load_row(c, tenant, rollout)?.is_none() {
+    if !rollout_exists(c, tenant, rollout)? {
         return Err(ApiError::not_found("rollout not found").into());
     }
     // The service checked the cursor (digits, default order only).
@@ -220,24 +220,46 @@ pub fn devices(
         Some(f) => (Some(f.reason.as_str()), f.status.as_deref()),
         None => (None, None),
     };
-    let failure = if reason.is_some() {
-        "AND t.failure_reason = ?7 AND (?8 IS NULL OR t.failure_status = ?8)"
-    } else {
-        "AND ?7 IS NULL AND ?8 IS NULL"
+    // With its status too, the group is an equality on the index's first three columns, which
+    // the index then hands over in position order (no sort of the group).
+    let failure = match (reason, reason_status) {
+        (Some(_), Some(_)) => "AND t.failure_reason = ?7 AND t.failure_status = ?8",
+        (Some(_), None) => "AND t.failure_reason = ?7 AND ?8 IS NULL",
+        (None, _) => "AND ?7 IS NULL AND ?8 IS NULL",
     };
     // A state filter matches the state a device shows now: its rollback state once a rollback
     // reached it, else its update state. So each device is in exactly one filter, and a
     // filter's rows are `DeviceCounters::current` of the rollout's counters.
-    let sql = format!(
-        "SELECT t.device_id, t.position, t.state, t.rollback_state, t.progress, t.last_status,
-                t.last_message, t.reported_version, t.updated_at, d.name, d.firmware_version
-         FROM rollout_targets t JOIN devices d ON d.id = t.device_id
-         WHERE t.rollout_id = ?1 AND t.position > ?2
+    let filter = format!(
+        "t.rollout_id = ?1 AND t.position > ?2
            AND (?3 = 0 OR t.state IS NULL)
            AND (?4 IS NULL OR COALESCE(t.rollback_state, t.state) = ?4)
-           {failure}
-         ORDER BY {key} {dir}, t.position {dir} LIMIT ?5 OFFSET ?6"
+           {failure}"
     );
+    let columns = "t.device_id, t.position, t.state, t.rollback_state, t.progress, t.last_status,
+                t.last_message, t.reported_version, t.updated_at, d.name, d.firmware_version";
+    // A failure group's page is chosen among the targets alone, from the failure index (which
+    // holds the row ids), and only its rows are joined to their devices: a window deep in a
+    // group of 30,000 skips index entries, not 30,000 joins. The index is named because the
+    // planner would rather walk the rollout's positions in order (`position > ?2`) and test
+    // every target, the whole rollout for a small group.
+    let sql = if reason.is_some() && listing.sort != RolloutDeviceSort::Device {
+        format!(
+            "SELECT {columns}
+             FROM (SELECT t.rowid AS r FROM rollout_targets t INDEXED BY rollout_targets_by_failure
+                   WHERE {filter}
+                   ORDER BY {key} {dir}, t.position {dir} LIMIT ?5 OFFSET ?6) page
+             JOIN rollout_targets t ON t.rowid = page.r JOIN devices d ON d.id = t.device_id
+             ORDER BY {key} {dir}, t.position {dir}"
+        )
+    } else {
+        format!(
+            "SELECT {columns}
+             FROM rollout_targets t JOIN devices d ON d.id = t.device_id
+             WHERE {filter}
+             ORDER BY {key} {dir}, t.position {dir} LIMIT ?5 OFFSET ?6"
+        )
+    };
     let mut stmt = c.prepare_cached(&sql).map_err(db)?;
     let rows = stmt
         .query_map(

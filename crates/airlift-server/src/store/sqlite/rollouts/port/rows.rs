@@ -7,6 +7,10 @@ impl RolloutRowTx for SqlTx<'_> {
         load_row(self.c, tenant_id, id)
     }
 
+    fn rollout_exists(&mut self, tenant_id: &str, id: &str) -> StoreResult<bool> {
+        super::super::rollout_exists(self.c, tenant_id, id)
+    }
+
     fn rollout_view(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<Rollout>> {
         queries::rollout(self.c, tenant_id, id)
     }
