@@ -9,16 +9,11 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use airlift_core::package::PackageType;
 use airlift_core::rollout::RolloutStatus;
-use airlift_core::wire::{
-    BulkCreateDevices, CreateDevice, CreateProfile, CreateRollout, OtaReport, RolloutEventData,
-    UpdateTenant,
-};
+use airlift_core::wire::{CreateRollout, OtaReport, RolloutEventData};
 use airlift_desk::cache::Cache;
 use airlift_desk::client::RetryPolicy;
 use airlift_desk::notify::{Notifier, PausedRollout};
-use airlift_desk::upload::{publish, upload_file, PackageSpec, UploadRequest};
 use airlift_desk::watch::Watcher;
 use airlift_desk::{CancelToken, DeskError};
 
@@ -55,59 +50,24 @@ struct Lab {
 
 async fn lab(server: &support::Server) -> Lab {
     let client = server.client("acme", "admin");
-    client
-        .update_tenant(&UpdateTenant {
-            require_signatures: Some(false),
-        })
-        .await
-        .unwrap();
-    let profile = client
-        .create_profile(&CreateProfile {
-            name: "lab".into(),
-            device_type: "temp-sensor".into(),
-        })
-        .await
-        .unwrap();
-    let devices = (0..20)
-        .map(|i| CreateDevice {
-            name: format!("s{i:02}"),
-            profile_id: profile.profile_id.clone(),
-            device_type: "temp-sensor".into(),
-            firmware_version: "1.0.0".into(),
-        })
-        .collect();
-    let provisioned = client
-        .create_devices_bulk(&BulkCreateDevices { devices })
-        .await
-        .unwrap();
+    support::fleet::allow_unsigned(&client).await;
+    let sensors = (0..20).map(|i| (format!("s{i:02}"), "1.0.0"));
+    let (profile, provisioned) =
+        support::fleet::profile_with_devices(&client, "lab", "temp-sensor", sensors).await;
 
     let dir = support::tempdir();
     let cache = Arc::new(Mutex::new(
         Cache::open(&dir.path().join("c.sqlite3")).unwrap().cache,
     ));
-    let file = dir.path().join("fw.bin");
-    std::fs::write(&file, vec![7u8; 200_000]).unwrap();
-    let up = upload_file(
+    let package = support::fleet::publish_temp_sensor_firmware(
         &client,
         &cache,
         CONN,
-        &UploadRequest::new(&file, "fw"),
-        CancelToken::new(),
-        &|_| {},
+        dir.path(),
+        "2.0.0",
+        200_000,
     )
-    .await
-    .unwrap();
-    let spec = PackageSpec {
-        package_type: PackageType::Fw,
-        version: "2.0.0".into(),
-        device_type: "temp-sensor".into(),
-        min_version: "1.0.0".into(),
-        release_notes: String::new(),
-    };
-    let package = publish(&client, &up.image, &up.sha256, None, &spec)
-        .await
-        .unwrap()
-        .package;
+    .await;
 
     Lab {
         client,
