@@ -2,7 +2,7 @@ import type { RolloutItem } from "../../bindings/RolloutItem";
 import { FailureGauge } from "../../components/FailureGauge";
 import { formatPercent, formatTime } from "../../lib/format";
 import { DeviceStateBar } from "./DeviceStateBar";
-import { backOnRollback } from "./model";
+import { backOnRollback, strategyLine } from "./model";
 import { StatusBadge } from "./StatusBadge";
 
 /** Every rollout with its state, package, progress and failure rate; a row opens it. */
@@ -46,7 +46,7 @@ export function RolloutListTable({ rollouts, onOpen }: { rollouts: RolloutItem[]
               {r.target}
               <span className="muted">
                 {" "}
-                · {r.strategy === "all_at_once" ? "all at once" : `${r.strategy} ${r.canary_percent} %`}
+                · {strategyLine(r)}
               </span>
             </span>
             <span role="gridcell" className="progress-cell wide">
