@@ -91,3 +91,24 @@ describe("virtual table", () => {
     expect(onLoadMore).not.toHaveBeenCalled();
   });
 });
+
+describe("virtual table without paging", () => {
+  it("is the whole list: it asks for nothing more and shows no loading note", () => {
+    render(
+      <VirtualTable
+        label="Whole"
+        columns={["Name"]}
+        rows={items(3)}
+        rowKey={(r) => r.id}
+        rowAttributes={(r) => ({ "aria-selected": r.id === "i2", "data-testid": "whole-row" })}
+        cells={(r) => <span role="gridcell">{r.name}</span>}
+        onOpen={() => {}}
+      />,
+    );
+    expect(screen.getByRole("grid", { name: "Whole" })).toHaveAttribute("class", "table");
+    const rows = screen.getAllByTestId("whole-row");
+    expect(rows[0]).toHaveAttribute("class", "row");
+    expect(rows[2]).toHaveAttribute("aria-selected", "true");
+    expect(document.querySelector(".table-note")).toBeNull();
+  });
+});

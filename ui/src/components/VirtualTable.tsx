@@ -4,8 +4,10 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 const ROW_HEIGHT = 40;
 
 /** What a row carries besides its cells: a class next to the table's row class, a title,
- *  and data attributes (its test id, what it shows). */
-export type RowAttributes = { className?: string; title?: string } & { [data: `data-${string}`]: string | undefined };
+ *  whether it is the selected one, and data attributes (its test id, what it shows). */
+export type RowAttributes = { className?: string; title?: string; "aria-selected"?: boolean } & {
+  [data: `data-${string}`]: string | undefined;
+};
 
 /** A list the server or the cache gives page by page. */
 export interface Paging {
@@ -23,8 +25,8 @@ interface Props<T> {
   label: string;
   /** The grid's own class (column widths) besides "table", if any. */
   className?: string;
-  /** Every row's class besides "row" (the grid template of its columns). */
-  rowClassName: string;
+  /** Every row's class besides "row" (the grid template of its columns), if any. */
+  rowClassName?: string;
   columns: string[];
   rows: T[];
   rowKey: (row: T) => string;
@@ -32,8 +34,13 @@ interface Props<T> {
   /** The row's cells, each a `role="gridcell"` element. */
   cells: (row: T) => ReactNode;
   onOpen: (row: T) => void;
-  paging: Paging;
+  /** For a list loaded page by page; without it, `rows` is the whole list. */
+  paging?: Paging;
 }
+
+const NO_PAGING: Paging = { hasMore: false, loadingMore: false, onLoadMore: () => {}, prefetchRows: 0, loadingNote: "" };
+
+const classes = (...names: (string | undefined)[]) => names.filter(Boolean).join(" ");
 
 /**
  * A table of many rows, virtualized: only the visible rows are in the DOM, and the next page is
@@ -41,7 +48,7 @@ interface Props<T> {
  * Enter or Space; the arrow keys move between rows.
  */
 export function VirtualTable<T>({ label, className, rowClassName, columns, rows, rowKey, rowAttributes, cells, onOpen, paging }: Props<T>) {
-  const { hasMore, loadingMore, onLoadMore, prefetchRows, loadingNote } = paging;
+  const { hasMore, loadingMore, onLoadMore, prefetchRows, loadingNote } = paging ?? NO_PAGING;
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
     count: rows.length,
@@ -65,8 +72,8 @@ export function VirtualTable<T>({ label, className, rowClassName, columns, rows,
   };
 
   return (
-    <div className={className ? `table ${className}` : "table"} role="grid" aria-label={label} aria-rowcount={rows.length + 1}>
-      <div className={`row ${rowClassName} head`} role="row">
+    <div className={classes("table", className)} role="grid" aria-label={label} aria-rowcount={rows.length + 1}>
+      <div className={classes("row", rowClassName, "head")} role="row">
         {columns.map((c) => (
           <span key={c} role="columnheader">
             {c}
@@ -86,7 +93,7 @@ export function VirtualTable<T>({ label, className, rowClassName, columns, rows,
                 data-index={item.index}
                 aria-rowindex={item.index + 2}
                 tabIndex={0}
-                className={extra ? `row ${rowClassName} ${extra}` : `row ${rowClassName}`}
+                className={classes("row", rowClassName, extra)}
                 style={{ position: "absolute", top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${item.start}px)` }}
                 onClick={() => onOpen(row)}
                 onKeyDown={(e) => {
