@@ -3,10 +3,12 @@
 //! error (and in the preview), `outcome` / `retry_of` on what the desk reads and caches, and
 //! `retry_failed`.
 
+#[path = "support/device_reports.rs"]
+mod device_reports;
 mod support;
 
 use airlift_core::rollout::RolloutOutcome;
-use airlift_core::wire::{CreateRollout, OtaReport, RetryFailedRollout};
+use airlift_core::wire::{CreateRollout, RetryFailedRollout};
 use airlift_desk::cache::Cache;
 use airlift_desk::client::ListParams;
 use airlift_desk::DeskErrorCode;
@@ -93,29 +95,7 @@ async fn rails_outcomes_and_retry_through_the_client() {
     assert_eq!(err.conflicting_rollout_id(), None, "not a conflict: {err}");
 
     // Every target fails (the threshold is 100 %): the rollout completes as some_failed.
-    let http = reqwest::Client::new();
-    for d in provisioned.data.iter().take(3) {
-        let report = OtaReport {
-            report_id: None,
-            device_id: None,
-            rollout_id: first.rollout_id.clone(),
-            firmware_version: "1.0.0".into(),
-            status: "failure".into(),
-            message: Some("flash write failed".into()),
-            progress: None,
-        };
-        let r = http
-            .post(format!(
-                "{}/api/v1/devices/{}/ota/report",
-                server.base, d.device.device_id
-            ))
-            .bearer_auth(&d.device_token)
-            .json(&report)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-    }
+    device_reports::report_failures(&server.base, &provisioned, 3, &first.rollout_id).await;
     let done = client.rollout(&first.rollout_id).await.unwrap();
     assert_eq!(done.summary.outcome, Some(RolloutOutcome::SomeFailed));
 

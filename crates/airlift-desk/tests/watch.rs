@@ -2,6 +2,8 @@
 //! cache; after a disconnect, `Last-Event-ID` replays what was missed, whether the watcher was
 //! restarted or reconnected by itself when the link came back.
 
+#[path = "support/device_reports.rs"]
+mod device_reports;
 #[path = "support/proxy.rs"]
 mod proxy;
 mod support;
@@ -10,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use airlift_core::rollout::RolloutStatus;
-use airlift_core::wire::{CreateRollout, OtaReport, RolloutEventData};
+use airlift_core::wire::{CreateRollout, RolloutEventData};
 use airlift_desk::cache::Cache;
 use airlift_desk::client::RetryPolicy;
 use airlift_desk::notify::{Notifier, PausedRollout};
@@ -152,29 +154,7 @@ async fn auto_pause_notifies_and_reconnects_replay_missed_events() {
         seen.lock().unwrap().iter().any(|e| e.kind == "started")
     })
     .await;
-    let http = reqwest::Client::new();
-    for d in provisioned.data.iter().take(3) {
-        let report = OtaReport {
-            report_id: None,
-            device_id: None,
-            rollout_id: created.rollout_id.clone(),
-            firmware_version: "1.0.0".into(),
-            status: "failure".into(),
-            message: Some("flash write failed".into()),
-            progress: None,
-        };
-        let r = http
-            .post(format!(
-                "{}/api/v1/devices/{}/ota/report",
-                server.base, d.device.device_id
-            ))
-            .bearer_auth(&d.device_token)
-            .json(&report)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-    }
+    device_reports::report_failures(&server.base, &provisioned, 3, &created.rollout_id).await;
 
     wait_for("the auto-pause notification", || {
         !recorder.0.lock().unwrap().is_empty()
