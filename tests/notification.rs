@@ -12,13 +12,9 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use airlift_core::package::PackageType;
 use airlift_core::rollout::{RolloutOutcome, RolloutStatus};
-use airlift_core::wire::{CreateRollout, Package, RolloutEventData};
-use airlift_desk::cache::Cache;
+use airlift_core::wire::{CreateRollout, RolloutEventData};
 use airlift_desk::client::Client;
-use airlift_desk::upload::{publish, upload_file, PackageSpec, UploadRequest};
-use airlift_desk::CancelToken;
 use airlift_testkit::notifications::DesktopSession;
 use support::fleet::Fleet;
 use support::ui;
@@ -34,7 +30,15 @@ async fn an_auto_paused_rollout_notifies_its_numbers_once_and_is_rolled_back_fro
 
     let mut fleet = Fleet::start(tmp.path(), SENSORS).await;
     // The build the sensors run now, to roll back to.
-    let previous = publish_previous_firmware(&fleet.client, tmp.path()).await;
+    // Firmware 1.0.0, the build the sensors run before the rollout: its rollback package.
+    let previous = support::fleet::publish_firmware(
+        &fleet.client,
+        tmp.path(),
+        "1.0.0",
+        vec![0x10u8; 120_000],
+        "The build before.",
+    )
+    .await;
     let env = vec![
         (
             "AIRLIFT_DATA_DIR",
@@ -209,36 +213,4 @@ async fn auto_pause_event(client: &Client, rollout: &str) -> RolloutEventData {
             .expect("the event stream stays open");
         text.push_str(&String::from_utf8_lossy(&chunk));
     }
-}
-
-/// Firmware 1.0.0, the build the sensors run before the rollout: its rollback package.
-async fn publish_previous_firmware(client: &Client, dir: &Path) -> Package {
-    let cache = std::sync::Mutex::new(
-        Cache::open(&dir.join("rollback-cache.sqlite3"))
-            .expect("cache")
-            .cache,
-    );
-    let file = dir.join("temp-sensor-1.0.0.bin");
-    std::fs::write(&file, vec![0x10u8; 120_000]).expect("artifact");
-    let uploaded = upload_file(
-        client,
-        &cache,
-        "publisher",
-        &UploadRequest::new(&file, "temp-sensor-1.0.0"),
-        CancelToken::new(),
-        &|_| {},
-    )
-    .await
-    .expect("upload");
-    let spec = PackageSpec {
-        package_type: PackageType::Fw,
-        version: "1.0.0".into(),
-        device_type: "temp-sensor".into(),
-        min_version: "1.0.0".into(),
-        release_notes: "The build before.".into(),
-    };
-    publish(client, &uploaded.image, &uploaded.sha256, None, &spec)
-        .await
-        .expect("publish")
-        .package
 }

@@ -7,7 +7,8 @@ use airlift_desk::upload::{preflight, SigningWith};
 use airlift_desk::DeskError;
 use tauri::State;
 
-use crate::dto::payloads::{InlinePackageOutcome, InlinePackageRequest, PayloadKind};
+use crate::dto::catalog::PayloadKind;
+use crate::dto::payloads::{InlinePackageOutcome, InlinePackageRequest};
 use crate::state::AppState;
 
 /// Creates a JSON or URL_LIST package; a refusal is an outcome (with each file's verdict), not

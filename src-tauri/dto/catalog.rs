@@ -1,10 +1,9 @@
 //! The package catalog.
 
+use airlift_core::payload::PayloadType;
 use airlift_desk::cache::rows::{PackageRow, RolloutRow};
 use serde::Serialize;
 use ts_rs::TS;
-
-use super::payloads::PayloadKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -27,6 +26,25 @@ impl From<PackageKind> for airlift_core::package::PackageType {
         match k {
             PackageKind::Fw => airlift_core::package::PackageType::Fw,
             PackageKind::Sw => airlift_core::package::PackageType::Sw,
+        }
+    }
+}
+
+/// Seed 002's package types, as `airlift_core::payload::PayloadType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PayloadKind {
+    File,
+    Json,
+    UrlList,
+}
+
+impl From<PayloadType> for PayloadKind {
+    fn from(t: PayloadType) -> Self {
+        match t {
+            PayloadType::File => PayloadKind::File,
+            PayloadType::Json => PayloadKind::Json,
+            PayloadType::UrlList => PayloadKind::UrlList,
         }
     }
 }

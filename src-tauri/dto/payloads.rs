@@ -1,33 +1,13 @@
 //! Seed 002's JSON and URL_LIST packages: what the package form sends and what it shows back.
 
-use airlift_core::payload::PayloadType;
 use airlift_desk::ops::payloads::{FileCheck, UrlListFile};
 use airlift_desk::upload::PackageSpec;
 use airlift_desk::DeskError;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::catalog::{PackageKind, PackageSummary};
+use super::catalog::{PackageKind, PackageSummary, PayloadKind};
 use super::IpcError;
-
-/// Seed 002's package types, as `airlift_core::payload::PayloadType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum PayloadKind {
-    File,
-    Json,
-    UrlList,
-}
-
-impl From<PayloadType> for PayloadKind {
-    fn from(t: PayloadType) -> Self {
-        match t {
-            PayloadType::File => PayloadKind::File,
-            PayloadType::Json => PayloadKind::Json,
-            PayloadType::UrlList => PayloadKind::UrlList,
-        }
-    }
-}
 
 /// One file of a URL list as entered.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

@@ -71,7 +71,14 @@ impl Fleet {
             .into_iter()
             .find(|p| p.name == "lab")
             .expect("airlift-sim created profile lab");
-        let package = publish_firmware(&client, dir).await;
+        let package = publish_firmware(
+            &client,
+            dir,
+            "2.0.0",
+            vec![0xa5u8; 160_000],
+            "Faster sampling.",
+        )
+        .await;
         Fleet {
             server,
             token,
@@ -198,19 +205,27 @@ fn provision(
     );
 }
 
-async fn publish_firmware(client: &Client, dir: &Path) -> Package {
+/// Temp-sensor firmware `version` (for devices from 1.0.0 on) made of `bytes`, uploaded as
+/// image `temp-sensor-VERSION` and published unsigned.
+pub async fn publish_firmware(
+    client: &Client,
+    dir: &Path,
+    version: &str,
+    bytes: Vec<u8>,
+    release_notes: &str,
+) -> Package {
     let cache = std::sync::Mutex::new(
-        Cache::open(&dir.join("publisher-cache.sqlite3"))
+        Cache::open(&dir.join(format!("publisher-{version}.sqlite3")))
             .expect("cache")
             .cache,
     );
-    let file = dir.join("temp-sensor-2.0.0.bin");
-    std::fs::write(&file, vec![0xa5u8; 160_000]).expect("artifact");
+    let file = dir.join(format!("temp-sensor-{version}.bin"));
+    std::fs::write(&file, bytes).expect("artifact");
     let uploaded = upload_file(
         client,
         &cache,
         "publisher",
-        &UploadRequest::new(&file, "temp-sensor-2.0.0"),
+        &UploadRequest::new(&file, &format!("temp-sensor-{version}")),
         CancelToken::new(),
         &|_| {},
     )
@@ -218,10 +233,10 @@ async fn publish_firmware(client: &Client, dir: &Path) -> Package {
     .expect("upload");
     let spec = PackageSpec {
         package_type: PackageType::Fw,
-        version: "2.0.0".into(),
+        version: version.into(),
         device_type: "temp-sensor".into(),
         min_version: "1.0.0".into(),
-        release_notes: "Faster sampling.".into(),
+        release_notes: release_notes.into(),
     };
     publish(client, &uploaded.image, &uploaded.sha256, None, &spec)
         .await

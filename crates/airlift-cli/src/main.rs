@@ -3,6 +3,7 @@
 mod args;
 mod commands;
 mod context;
+mod duration;
 mod exit;
 mod output;
 mod progress;

@@ -7,67 +7,20 @@ mod common;
 #[path = "../../airlift-desk/tests/support/mod.rs"]
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
-/// The job's environment: one temp home, the server and token in the standard variables.
-struct Job {
-    home: tempfile::TempDir,
-    base: String,
-    token: String,
-}
-
-impl Job {
-    fn command(&self, program: &Path) -> Command {
-        let home = self.home.path();
-        let mut cmd = Command::new(program);
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", home)
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("XDG_CACHE_HOME", home.join("cache"))
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("AIRLIFT_SERVER_URL", &self.base)
-            .env("AIRLIFT_TOKEN", &self.token)
-            .env("AIRLIFT_KEY_PASSPHRASE", "pipeline secret")
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null());
-        cmd
-    }
-
-    /// `airlift-cli --json ARGS`: (exit code, stdout as JSON, stderr).
-    fn cli(&self, args: &[&str]) -> (i32, serde_json::Value, String) {
-        let out = self
-            .command(Path::new(common::CLI))
-            .arg("--json")
-            .args(args)
-            .output()
-            .unwrap();
-        common::parse(out)
-    }
-}
-
-fn sim() -> PathBuf {
-    airlift_testkit::bin("airlift-sim")
-}
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::ci_job::{sim, CiJob, KillOnDrop};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pipeline_signs_uploads_rolls_out_once_and_waits_for_the_fleet() {
     let data = support::tempdir();
     let server = support::Server::start(data.path());
-    let job = Job {
+    let job = CiJob {
         home: tempfile::tempdir().unwrap(),
         base: server.base.clone(),
         token: server.token("ci", "admin"),
+        ca: None,
     };
 
     // The fleet: six simulated devices on 1.0.0 in profile "lab".
@@ -281,10 +234,11 @@ async fn a_pipeline_signs_uploads_rolls_out_once_and_waits_for_the_fleet() {
 async fn a_key_file_signs_and_failed_devices_are_retried_on_their_own() {
     let data = support::tempdir();
     let mut server = support::Server::start(data.path());
-    let job = Job {
+    let job = CiJob {
         home: tempfile::tempdir().unwrap(),
         base: server.base.clone(),
         token: server.token("ci", "admin"),
+        ca: None,
     };
     let home = job.home.path();
 

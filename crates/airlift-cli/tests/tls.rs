@@ -7,61 +7,12 @@ mod common;
 #[path = "../../airlift-desk/tests/support/mod.rs"]
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
+
+use common::ci_job::{sim, CiJob, KillOnDrop};
 
 use airlift_testkit::postgres::{make_ca, make_server_cert_named};
-
-struct Job {
-    home: tempfile::TempDir,
-    base: String,
-    token: String,
-    ca: PathBuf,
-}
-
-impl Job {
-    /// A CI job's environment, the CA in `AIRLIFT_CA_CERT`.
-    fn command(&self, program: &Path) -> Command {
-        let home = self.home.path();
-        let mut cmd = Command::new(program);
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", home)
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("XDG_CACHE_HOME", home.join("cache"))
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("AIRLIFT_SERVER_URL", &self.base)
-            .env("AIRLIFT_TOKEN", &self.token)
-            .env("AIRLIFT_CA_CERT", &self.ca)
-            .env("AIRLIFT_KEY_PASSPHRASE", "pipeline secret")
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null());
-        cmd
-    }
-
-    fn cli(&self, args: &[&str]) -> (i32, serde_json::Value, String) {
-        let out = self
-            .command(Path::new(common::CLI))
-            .arg("--json")
-            .args(args)
-            .output()
-            .unwrap();
-        common::parse(out)
-    }
-}
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn sim() -> PathBuf {
-    airlift_testkit::bin("airlift-sim")
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pipeline_and_its_fleet_over_https_with_the_servers_ca() {
@@ -82,11 +33,11 @@ async fn a_pipeline_and_its_fleet_over_https_with_the_servers_ca() {
         ],
     );
     assert!(server.base.starts_with("https://"), "{}", server.base);
-    let job = Job {
+    let job = CiJob {
         home,
         base: server.base.clone(),
         token: server.token("ci", "admin"),
-        ca: ca.clone(),
+        ca: Some(ca.clone()),
     };
 
     // The wrong CA, and none: exit 7, a stable code and a sentence naming the problem.

@@ -5,13 +5,10 @@ mod support;
 
 use std::sync::Mutex;
 
-use airlift_core::package::PackageType;
-use airlift_core::wire::{
-    BulkCreateDevices, CreateDevice, CreateProfile, CreateUploadJob, UpdateTenant,
-};
+use airlift_core::wire::CreateUploadJob;
 use airlift_desk::cache::{Cache, Collection, DeviceQuery};
 use airlift_desk::sync::{read_through, sync_devices, sync_packages};
-use airlift_desk::upload::{publish, upload_file, PackageSpec, UploadRequest};
+use airlift_desk::upload::{publish, upload_file, UploadRequest};
 use airlift_desk::{CancelToken, DeskErrorCode};
 
 const CONN: &str = "test-connection";
@@ -21,31 +18,9 @@ async fn offline_reads_come_from_the_cache_and_writes_fail() {
     let data = support::tempdir();
     let mut server = support::Server::start(data.path());
     let client = server.client("acme", "admin");
-    client
-        .update_tenant(&UpdateTenant {
-            require_signatures: Some(false),
-        })
-        .await
-        .unwrap();
-    let profile = client
-        .create_profile(&CreateProfile {
-            name: "lab".into(),
-            device_type: "temp-sensor".into(),
-        })
-        .await
-        .unwrap();
-    let devices = (0..50)
-        .map(|i| CreateDevice {
-            name: format!("sensor-{i:03}"),
-            profile_id: profile.profile_id.clone(),
-            device_type: "temp-sensor".into(),
-            firmware_version: "1.0.0".into(),
-        })
-        .collect();
-    client
-        .create_devices_bulk(&BulkCreateDevices { devices })
-        .await
-        .unwrap();
+    support::fleet::allow_unsigned(&client).await;
+    let sensors = (0..50).map(|i| (format!("sensor-{i:03}"), "1.0.0"));
+    support::fleet::profile_with_devices(&client, "lab", "temp-sensor", sensors).await;
 
     let dir = support::tempdir();
     let cache = Mutex::new(
@@ -61,13 +36,7 @@ async fn offline_reads_come_from_the_cache_and_writes_fail() {
         .await
         .unwrap();
     assert_eq!(uploaded.parts_total, 3);
-    let spec = PackageSpec {
-        package_type: PackageType::Fw,
-        version: "1.1.0".into(),
-        device_type: "temp-sensor".into(),
-        min_version: "1.0.0".into(),
-        release_notes: String::new(),
-    };
+    let spec = support::fleet::temp_sensor_firmware("1.1.0");
     let published = publish(&client, &uploaded.image, &uploaded.sha256, None, &spec)
         .await
         .unwrap();

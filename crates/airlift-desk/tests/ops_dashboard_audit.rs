@@ -8,17 +8,13 @@ mod support;
 
 use std::sync::Mutex;
 
-use airlift_core::package::PackageType;
 use airlift_core::rollout::RolloutStatus;
-use airlift_core::wire::{
-    BulkCreateDevices, CreateDevice, CreateProfile, CreateRollout, RolloutTransition, UpdateTenant,
-};
+use airlift_core::wire::{CreateRollout, RolloutTransition};
 use airlift_desk::audit::AuditFilter;
 use airlift_desk::cache::{Cache, Collection};
 use airlift_desk::client::Client;
 use airlift_desk::ops::upload::{upload_build, BuildRequest, UploadControl};
 use airlift_desk::ops::{audit, dashboard, Session};
-use airlift_desk::upload::PackageSpec;
 use airlift_desk::DeskErrorCode;
 
 const CONN: &str = "lab";
@@ -39,46 +35,18 @@ async fn lab(dir: &std::path::Path) -> Lab {
     let server = support::Server::start(data.path());
     let admin_token = server.token("acme", "admin");
     let admin = support::client_for(&server_url(&server), Some(&admin_token));
-    admin
-        .update_tenant(&UpdateTenant {
-            require_signatures: Some(false),
-        })
-        .await
-        .unwrap();
+    support::fleet::allow_unsigned(&admin).await;
     for (profile, device_type, version, n) in [
         ("lab", "temp-sensor", "1.0.0", 4),
         ("field", "gateway", "1.9.0", 2),
     ] {
-        let p = admin
-            .create_profile(&CreateProfile {
-                name: profile.into(),
-                device_type: device_type.into(),
-            })
-            .await
-            .unwrap();
-        let devices = (0..n)
-            .map(|i| CreateDevice {
-                name: format!("{profile}-{i}"),
-                profile_id: p.profile_id.clone(),
-                device_type: device_type.into(),
-                firmware_version: version.into(),
-            })
-            .collect();
-        admin
-            .create_devices_bulk(&BulkCreateDevices { devices })
-            .await
-            .unwrap();
+        let devices = (0..n).map(|i| (format!("{profile}-{i}"), version));
+        support::fleet::profile_with_devices(&admin, profile, device_type, devices).await;
     }
     let publisher = Mutex::new(Cache::open(&dir.join("publisher.sqlite3")).unwrap().cache);
     let file = dir.join("fw.bin");
     std::fs::write(&file, vec![7u8; 70_000]).unwrap();
-    let spec = PackageSpec {
-        package_type: PackageType::Fw,
-        version: "2.0.0".into(),
-        device_type: "temp-sensor".into(),
-        min_version: "1.0.0".into(),
-        release_notes: String::new(),
-    };
+    let spec = support::fleet::temp_sensor_firmware("2.0.0");
     let built = upload_build(
         Session {
             client: &admin,

@@ -8,18 +8,14 @@ mod support;
 
 use std::sync::Mutex;
 
-use airlift_core::package::PackageType;
 use airlift_core::rollout::RolloutStatus;
-use airlift_core::wire::{
-    BulkCreateDevices, CreateDevice, CreateProfile, CreateRollout, UpdateTenant,
-};
+use airlift_core::wire::CreateRollout;
 use airlift_desk::cache::Cache;
 use airlift_desk::ops::rollout_analytics;
 use airlift_desk::ops::rollout_devices::{self, DeviceWindow};
 use airlift_desk::ops::rollouts::{act, start, RolloutAct};
 use airlift_desk::ops::upload::{upload_build, BuildRequest, UploadControl};
 use airlift_desk::ops::Session;
-use airlift_desk::upload::PackageSpec;
 use airlift_desk::DeskErrorCode;
 
 const CONN: &str = "lab";
@@ -29,32 +25,10 @@ async fn a_started_rollout_and_each_act_on_it_are_cached_at_once() {
     let data = support::tempdir();
     let mut server = support::Server::start(data.path());
     let client = server.client("acme", "release-manager");
-    server
-        .client("acme", "admin")
-        .update_tenant(&UpdateTenant {
-            require_signatures: Some(false),
-        })
-        .await
-        .unwrap();
-    let profile = client
-        .create_profile(&CreateProfile {
-            name: "lab".into(),
-            device_type: "temp-sensor".into(),
-        })
-        .await
-        .unwrap();
-    let devices = (0..4)
-        .map(|i| CreateDevice {
-            name: format!("s{i}"),
-            profile_id: profile.profile_id.clone(),
-            device_type: "temp-sensor".into(),
-            firmware_version: "1.0.0".into(),
-        })
-        .collect();
-    client
-        .create_devices_bulk(&BulkCreateDevices { devices })
-        .await
-        .unwrap();
+    support::fleet::allow_unsigned(&server.client("acme", "admin")).await;
+    let sensors = (0..4).map(|i| (format!("s{i}"), "1.0.0"));
+    let (profile, _) =
+        support::fleet::profile_with_devices(&client, "lab", "temp-sensor", sensors).await;
     let dir = support::tempdir();
     let cache = Mutex::new(Cache::open(&dir.path().join("c.sqlite3")).unwrap().cache);
     let s = Session {
@@ -64,13 +38,7 @@ async fn a_started_rollout_and_each_act_on_it_are_cached_at_once() {
     };
     let file = dir.path().join("fw.bin");
     std::fs::write(&file, vec![7u8; 70_000]).unwrap();
-    let spec = PackageSpec {
-        package_type: PackageType::Fw,
-        version: "2.0.0".into(),
-        device_type: "temp-sensor".into(),
-        min_version: "1.0.0".into(),
-        release_notes: String::new(),
-    };
+    let spec = support::fleet::temp_sensor_firmware("2.0.0");
     let built = upload_build(
         s,
         &BuildRequest::new(&file, "fw", Some(spec)),

@@ -3,18 +3,15 @@
 //! error (and in the preview), `outcome` / `retry_of` on what the desk reads and caches, and
 //! `retry_failed`.
 
+#[path = "support/device_reports.rs"]
+mod device_reports;
 mod support;
 
-use airlift_core::package::PackageType;
 use airlift_core::rollout::RolloutOutcome;
-use airlift_core::wire::{
-    BulkCreateDevices, CreateDevice, CreateProfile, CreateRollout, OtaReport, RetryFailedRollout,
-    UpdateTenant,
-};
+use airlift_core::wire::{CreateRollout, RetryFailedRollout};
 use airlift_desk::cache::Cache;
 use airlift_desk::client::ListParams;
-use airlift_desk::upload::{publish, upload_file, PackageSpec, UploadRequest};
-use airlift_desk::{CancelToken, DeskErrorCode};
+use airlift_desk::DeskErrorCode;
 use std::sync::{Arc, Mutex};
 
 const CONN: &str = "lab";
@@ -24,62 +21,27 @@ async fn rails_outcomes_and_retry_through_the_client() {
     let data = support::tempdir();
     let server = support::Server::start(data.path());
     let client = server.client("acme", "release-manager");
-    server
-        .client("acme", "admin")
-        .update_tenant(&UpdateTenant {
-            require_signatures: Some(false),
-        })
-        .await
-        .unwrap();
-    let profile = client
-        .create_profile(&CreateProfile {
-            name: "lab".into(),
-            device_type: "temp-sensor".into(),
-        })
-        .await
-        .unwrap();
+    support::fleet::allow_unsigned(&server.client("acme", "admin")).await;
     // Three devices on 1.0.0 and one already on 3.0.0.
-    let devices = ["1.0.0", "1.0.0", "1.0.0", "3.0.0"]
-        .iter()
+    let sensors = ["1.0.0", "1.0.0", "1.0.0", "3.0.0"]
+        .into_iter()
         .enumerate()
-        .map(|(i, v)| CreateDevice {
-            name: format!("s{i}"),
-            profile_id: profile.profile_id.clone(),
-            device_type: "temp-sensor".into(),
-            firmware_version: (*v).into(),
-        })
-        .collect();
-    let provisioned = client
-        .create_devices_bulk(&BulkCreateDevices { devices })
-        .await
-        .unwrap();
+        .map(|(i, v)| (format!("s{i}"), v));
+    let (profile, provisioned) =
+        support::fleet::profile_with_devices(&client, "lab", "temp-sensor", sensors).await;
     let dir = support::tempdir();
     let cache = Arc::new(Mutex::new(
         Cache::open(&dir.path().join("c.sqlite3")).unwrap().cache,
     ));
-    let file = dir.path().join("fw.bin");
-    std::fs::write(&file, vec![7u8; 70_000]).unwrap();
-    let up = upload_file(
+    let package = support::fleet::publish_temp_sensor_firmware(
         &client,
         &cache,
         CONN,
-        &UploadRequest::new(&file, "fw"),
-        CancelToken::new(),
-        &|_| {},
+        dir.path(),
+        "2.0.0",
+        70_000,
     )
-    .await
-    .unwrap();
-    let spec = PackageSpec {
-        package_type: PackageType::Fw,
-        version: "2.0.0".into(),
-        device_type: "temp-sensor".into(),
-        min_version: "1.0.0".into(),
-        release_notes: String::new(),
-    };
-    let package = publish(&client, &up.image, &up.sha256, None, &spec)
-        .await
-        .unwrap()
-        .package;
+    .await;
     let request = CreateRollout {
         package_id: package.package_id.clone(),
         target_profile_id: Some(profile.profile_id.clone()),
@@ -133,29 +95,7 @@ async fn rails_outcomes_and_retry_through_the_client() {
     assert_eq!(err.conflicting_rollout_id(), None, "not a conflict: {err}");
 
     // Every target fails (the threshold is 100 %): the rollout completes as some_failed.
-    let http = reqwest::Client::new();
-    for d in provisioned.data.iter().take(3) {
-        let report = OtaReport {
-            report_id: None,
-            device_id: None,
-            rollout_id: first.rollout_id.clone(),
-            firmware_version: "1.0.0".into(),
-            status: "failure".into(),
-            message: Some("flash write failed".into()),
-            progress: None,
-        };
-        let r = http
-            .post(format!(
-                "{}/api/v1/devices/{}/ota/report",
-                server.base, d.device.device_id
-            ))
-            .bearer_auth(&d.device_token)
-            .json(&report)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-    }
+    device_reports::report_failures(&server.base, &provisioned, 3, &first.rollout_id).await;
     let done = client.rollout(&first.rollout_id).await.unwrap();
     assert_eq!(done.summary.outcome, Some(RolloutOutcome::SomeFailed));
 

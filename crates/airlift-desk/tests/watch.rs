@@ -2,6 +2,8 @@
 //! cache; after a disconnect, `Last-Event-ID` replays what was missed, whether the watcher was
 //! restarted or reconnected by itself when the link came back.
 
+#[path = "support/device_reports.rs"]
+mod device_reports;
 #[path = "support/proxy.rs"]
 mod proxy;
 mod support;
@@ -9,16 +11,11 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use airlift_core::package::PackageType;
 use airlift_core::rollout::RolloutStatus;
-use airlift_core::wire::{
-    BulkCreateDevices, CreateDevice, CreateProfile, CreateRollout, OtaReport, RolloutEventData,
-    UpdateTenant,
-};
+use airlift_core::wire::{CreateRollout, RolloutEventData};
 use airlift_desk::cache::Cache;
 use airlift_desk::client::RetryPolicy;
 use airlift_desk::notify::{Notifier, PausedRollout};
-use airlift_desk::upload::{publish, upload_file, PackageSpec, UploadRequest};
 use airlift_desk::watch::Watcher;
 use airlift_desk::{CancelToken, DeskError};
 
@@ -55,59 +52,24 @@ struct Lab {
 
 async fn lab(server: &support::Server) -> Lab {
     let client = server.client("acme", "admin");
-    client
-        .update_tenant(&UpdateTenant {
-            require_signatures: Some(false),
-        })
-        .await
-        .unwrap();
-    let profile = client
-        .create_profile(&CreateProfile {
-            name: "lab".into(),
-            device_type: "temp-sensor".into(),
-        })
-        .await
-        .unwrap();
-    let devices = (0..20)
-        .map(|i| CreateDevice {
-            name: format!("s{i:02}"),
-            profile_id: profile.profile_id.clone(),
-            device_type: "temp-sensor".into(),
-            firmware_version: "1.0.0".into(),
-        })
-        .collect();
-    let provisioned = client
-        .create_devices_bulk(&BulkCreateDevices { devices })
-        .await
-        .unwrap();
+    support::fleet::allow_unsigned(&client).await;
+    let sensors = (0..20).map(|i| (format!("s{i:02}"), "1.0.0"));
+    let (profile, provisioned) =
+        support::fleet::profile_with_devices(&client, "lab", "temp-sensor", sensors).await;
 
     let dir = support::tempdir();
     let cache = Arc::new(Mutex::new(
         Cache::open(&dir.path().join("c.sqlite3")).unwrap().cache,
     ));
-    let file = dir.path().join("fw.bin");
-    std::fs::write(&file, vec![7u8; 200_000]).unwrap();
-    let up = upload_file(
+    let package = support::fleet::publish_temp_sensor_firmware(
         &client,
         &cache,
         CONN,
-        &UploadRequest::new(&file, "fw"),
-        CancelToken::new(),
-        &|_| {},
+        dir.path(),
+        "2.0.0",
+        200_000,
     )
-    .await
-    .unwrap();
-    let spec = PackageSpec {
-        package_type: PackageType::Fw,
-        version: "2.0.0".into(),
-        device_type: "temp-sensor".into(),
-        min_version: "1.0.0".into(),
-        release_notes: String::new(),
-    };
-    let package = publish(&client, &up.image, &up.sha256, None, &spec)
-        .await
-        .unwrap()
-        .package;
+    .await;
 
     Lab {
         client,
@@ -192,29 +154,7 @@ async fn auto_pause_notifies_and_reconnects_replay_missed_events() {
         seen.lock().unwrap().iter().any(|e| e.kind == "started")
     })
     .await;
-    let http = reqwest::Client::new();
-    for d in provisioned.data.iter().take(3) {
-        let report = OtaReport {
-            report_id: None,
-            device_id: None,
-            rollout_id: created.rollout_id.clone(),
-            firmware_version: "1.0.0".into(),
-            status: "failure".into(),
-            message: Some("flash write failed".into()),
-            progress: None,
-        };
-        let r = http
-            .post(format!(
-                "{}/api/v1/devices/{}/ota/report",
-                server.base, d.device.device_id
-            ))
-            .bearer_auth(&d.device_token)
-            .json(&report)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-    }
+    device_reports::report_failures(&server.base, &provisioned, 3, &created.rollout_id).await;
 
     wait_for("the auto-pause notification", || {
         !recorder.0.lock().unwrap().is_empty()

@@ -39,6 +39,12 @@ export function formatTime(rfc3339: string): string {
   return `${date} ${formatClock(d.getTime())}`;
 }
 
+/** A share in per cent as a person reads it: "12.5 %" with one decimal below 10 and none above. */
+export function formatPercent(p: number): string {
+  if (p === 0) return "0 %";
+  return p < 10 ? `${p.toFixed(1)} %` : `${Math.round(p)} %`;
+}
+
 export function percent(done: number, total: number): number {
   if (total <= 0) return 100;
   return Math.min(100, Math.floor((done / total) * 100));

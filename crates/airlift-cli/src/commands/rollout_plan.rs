@@ -7,8 +7,8 @@ use airlift_core::phases::{self, Phase};
 use airlift_core::retry_policy::RetryPolicy;
 use airlift_core::wire::CreateRollout;
 
-use super::rollout::parse_duration;
 use crate::args::PlanArgs;
+use crate::duration::parse_duration;
 use crate::exit::Failure;
 
 const EVERY_DAY: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];

@@ -8,6 +8,8 @@ use airlift_core::wire::CreateSigningKey;
 use airlift_desk::client::Client;
 use airlift_desk::signing::KeyStore;
 
+pub mod ci_job;
+
 pub const CLI: &str = env!("CARGO_BIN_EXE_airlift-cli");
 pub const KEY_PASSPHRASE: &str = "correct horse";
 

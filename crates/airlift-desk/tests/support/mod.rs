@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 use airlift_desk::client::{Client, ClientOptions, RetryPolicy};
 use airlift_desk::secret::Secret;
 
+pub mod fleet;
+
 /// Path of the real `airliftd` (see airlift-testkit).
 pub fn airliftd() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 
-use super::{created, record_change};
+use super::{created, record_change, whole_list};
 use crate::auth::{Caller, Permission};
 use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path};
@@ -62,13 +62,7 @@ pub async fn list(
 ) -> AppResult<Json<ListResponse<ApiToken>>> {
     caller.require(Permission::Administer)?;
     let tokens = service::list(&*state.store, caller.tenant_id()).await?;
-    let limit = u32::try_from(tokens.len()).unwrap_or(u32::MAX);
-    Ok(Json(ListResponse::new(
-        tokens.into_iter().map(to_wire).collect(),
-        false,
-        limit,
-        None,
-    )))
+    Ok(Json(whole_list(tokens, to_wire)))
 }
 
 /// Revokes the token (see [`service::revoke`]).

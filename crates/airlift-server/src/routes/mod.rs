@@ -129,6 +129,13 @@ pub fn list_response<R, W>(page: &Page, items: PageOf<R>, f: impl Fn(R) -> W) ->
     )
 }
 
+/// A list the server returns whole (no paging: a tenant has few of these), as the wire list:
+/// no more pages, its limit its length.
+pub fn whole_list<R, W>(items: Vec<R>, f: impl Fn(R) -> W) -> ListResponse<W> {
+    let limit = u32::try_from(items.len()).unwrap_or(u32::MAX);
+    ListResponse::new(items.into_iter().map(f).collect(), false, limit, None)
+}
+
 /// 201 with `Location` and `Content-Location` naming the new resource (seed 003).
 pub fn created<T: Serialize>(location: &str, body: T) -> Response {
     let mut response = (StatusCode::CREATED, Json(body)).into_response();

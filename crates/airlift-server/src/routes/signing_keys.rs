@@ -1,19 +1,19 @@
 //! A tenant's package signing keys (public halves only): HTTP over `services::signing_keys`.
 
+use airlift_core::audit::AuditAction;
 use airlift_core::wire::{CreateSigningKey, ListResponse, SigningKey};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 
-use super::{created, record_change};
+use super::{created, record_change, whole_list};
 use crate::auth::{Caller, Permission};
 use crate::error::{AppError, AppResult};
 use crate::extract::{self, Path};
 use crate::services::signing_keys as service;
 use crate::state::AppState;
 use crate::store::SigningKeyRecord;
-use airlift_core::audit::AuditAction;
 
 fn to_wire(k: SigningKeyRecord) -> SigningKey {
     SigningKey {
@@ -63,13 +63,7 @@ pub async fn list(
 ) -> AppResult<Json<ListResponse<SigningKey>>> {
     caller.require(Permission::Read)?;
     let keys = service::list(&*state.store, caller.tenant_id()).await?;
-    let limit = u32::try_from(keys.len()).unwrap_or(u32::MAX);
-    Ok(Json(ListResponse::new(
-        keys.into_iter().map(to_wire).collect(),
-        false,
-        limit,
-        None,
-    )))
+    Ok(Json(whole_list(keys, to_wire)))
 }
 
 /// Revokes the key (see [`service::revoke`]).

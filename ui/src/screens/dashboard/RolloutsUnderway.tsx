@@ -1,4 +1,5 @@
 import type { DashboardRollout } from "../../bindings/DashboardRollout";
+import { FailureGauge } from "../../components/FailureGauge";
 import { ProgressBar } from "../../components/ProgressBar";
 import { formatTime } from "../../lib/format";
 import { stateLabel } from "./labels";
@@ -50,20 +51,7 @@ export function RolloutsUnderway({ rollouts, onOpen }: { rollouts: DashboardRoll
                   </span>
                 </span>
                 <span className="dash-failure">
-                  <span className="gauge compact">
-                    <span
-                      className="gauge-track"
-                      role="meter"
-                      aria-label="Failure rate"
-                      aria-valuemin={0}
-                      aria-valuemax={100}
-                      aria-valuenow={Math.round(rate * 10) / 10}
-                      aria-valuetext={`${rate.toFixed(1)} %, threshold ${item.failure_threshold_percent} %`}
-                    >
-                      <span className={over ? "gauge-fill over" : "gauge-fill"} style={{ width: `${Math.min(100, rate)}%` }} />
-                      <span className="gauge-threshold" style={{ left: `${Math.min(100, item.failure_threshold_percent)}%` }} />
-                    </span>
-                  </span>
+                  <FailureGauge rate={rate} threshold={item.failure_threshold_percent} over={over} compact />
                   <span className={over ? "error" : "muted"} data-testid="dashboard-rollout-failures">
                     {rate.toFixed(1)} % failed of {item.failure_threshold_percent} % allowed
                   </span>

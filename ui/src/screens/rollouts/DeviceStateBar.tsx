@@ -1,5 +1,5 @@
 import type { RolloutItem } from "../../bindings/RolloutItem";
-import { DEVICE_STATE_LABEL, DEVICE_STATES, formatRate, type DeviceState } from "./model";
+import { DEVICE_STATE_LABEL, DEVICE_STATES, type DeviceState } from "./model";
 
 /** One stacked bar: each per-device state's share of the eligible devices, and the rest
  *  (not in the slice yet). `compact` draws only the bar (the list's rows). */
@@ -51,30 +51,6 @@ export function DeviceStateBar({
           })}
         </ul>
       )}
-    </div>
-  );
-}
-
-/** Failure rate against the auto-pause threshold: a bar on a fixed 0–100 % scale with the
- *  threshold as a line. Fixed, so 52 % and 100 % never look alike and a gauge can be compared
- *  with the next one in the list. */
-export function FailureGauge({ rate, threshold, compact = false }: { rate: number; threshold: number; compact?: boolean }) {
-  const clamp = (p: number) => Math.min(100, Math.max(0, p));
-  const over = rate > threshold;
-  return (
-    <div className={compact ? "gauge compact" : "gauge"} data-testid="failure-gauge">
-      {!compact && (
-        <div className="gauge-text">
-          <span>
-            Failure rate <strong className={over ? "error" : undefined} data-testid="failure-rate">{formatRate(rate)}</strong>
-          </span>
-          <span className="muted">auto-pause above {threshold} %</span>
-        </div>
-      )}
-      <div className="gauge-track" role="meter" aria-label="Failure rate" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(rate * 10) / 10} aria-valuetext={`${formatRate(rate)}, threshold ${threshold} %`}>
-        <span className={over ? "gauge-fill over" : "gauge-fill"} style={{ width: `${clamp(rate)}%` }} data-testid="failure-fill" />
-        <span className="gauge-threshold" style={{ left: `${clamp(threshold)}%` }} title={`Threshold ${threshold} %`} data-testid="failure-threshold" />
-      </div>
     </div>
   );
 }

@@ -1,9 +1,8 @@
 import type { ReactElement, ReactNode } from "react";
 import type { PhaseView } from "../../bindings/PhaseView";
 import type { RolloutItem } from "../../bindings/RolloutItem";
-import { formatTime } from "../../lib/format";
+import { formatPercent, formatTime } from "../../lib/format";
 import { useNow } from "../../lib/useNow";
-import { formatRate } from "./model";
 
 /** "in 2 h 5 min", "in 40 s", "now" until `at`. */
 export function until(atMs: number, nowMs: number): string {
@@ -83,12 +82,12 @@ export function PhaseGate({ rollout: r }: { rollout: RolloutItem }) {
           </strong>{" "}
           · {p.percent} % of the devices{p.next_percent !== null ? `, next ${p.next_percent} %` : ""}
         </p>
-        <div className="gate-meter" role="meter" aria-label="Success in this phase" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(p.success_percent)} aria-valuetext={`${formatRate(p.success_percent)} succeeded, ${p.min_success_percent} % needed`}>
+        <div className="gate-meter" role="meter" aria-label="Success in this phase" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(p.success_percent)} aria-valuetext={`${formatPercent(p.success_percent)} succeeded, ${p.min_success_percent} % needed`}>
           <span className={short ? "gate-fill short" : "gate-fill"} style={{ width: `${Math.min(100, p.success_percent)}%` }} />
           <span className="gate-needed" style={{ left: `${p.min_success_percent}%` }} title={`${p.min_success_percent} % needed`} />
         </div>
         <p className="plan-line" data-testid="phase-success">
-          Success <strong className={short ? "warn" : "ok"}>{formatRate(p.success_percent)}</strong> now, {p.min_success_percent} % needed to move on
+          Success <strong className={short ? "warn" : "ok"}>{formatPercent(p.success_percent)}</strong> now, {p.min_success_percent} % needed to move on
         </p>
         <p className="plan-line muted" data-testid="phase-next">
           {gateSentence(p, now)}

@@ -1,7 +1,8 @@
 import type { RolloutItem } from "../../bindings/RolloutItem";
-import { formatTime } from "../../lib/format";
-import { DeviceStateBar, FailureGauge } from "./DeviceStateBar";
-import { backOnRollback, formatRate, strategyLine } from "./model";
+import { FailureGauge } from "../../components/FailureGauge";
+import { formatPercent, formatTime } from "../../lib/format";
+import { DeviceStateBar } from "./DeviceStateBar";
+import { backOnRollback, strategyLine } from "./model";
 import { StatusBadge } from "./StatusBadge";
 
 /** Every rollout with its state, package, progress and failure rate; a row opens it. */
@@ -55,7 +56,7 @@ export function RolloutListTable({ rollouts, onOpen }: { rollouts: RolloutItem[]
             <span role="gridcell" className="progress-cell wide">
               <FailureGauge rate={r.failure_rate_percent} threshold={r.failure_threshold_percent} compact />
               <span className={r.failure_rate_percent > r.failure_threshold_percent ? "error nums" : "muted nums"}>
-                {formatRate(r.failure_rate_percent)} / {r.failure_threshold_percent} %
+                {formatPercent(r.failure_rate_percent)} / {r.failure_threshold_percent} %
               </span>
             </span>
             <span role="gridcell" className="muted">

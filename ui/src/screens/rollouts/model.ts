@@ -1,6 +1,7 @@
 // Names and colours of rollout and device states, shared by the list, the view and the table.
 import type { DeviceStateCounts } from "../../bindings/DeviceStateCounts";
 import type { RolloutItem } from "../../bindings/RolloutItem";
+import { formatPercent } from "../../lib/format";
 
 export const ROLLOUT_STATUS_LABEL: Record<string, string> = {
   scheduled: "Scheduled",
@@ -38,12 +39,6 @@ export const FILTERABLE_STATES = [...DEVICE_STATES, "pending"] as const;
 
 export function sumCounts(c: DeviceStateCounts): number {
   return DEVICE_STATES.reduce((n, s) => n + c[s], 0);
-}
-
-/** "12.5 %" with one decimal below 10 and none above. */
-export function formatRate(p: number): string {
-  if (p === 0) return "0 %";
-  return p < 10 ? `${p.toFixed(1)} %` : `${Math.round(p)} %`;
 }
 
 /** A trigger as a person reads it in the history. */
@@ -85,7 +80,7 @@ export function backOnRollback(r: Pick<RolloutItem, "rollback_counters">): { bac
 export function thresholdSentence(r: Pick<RolloutItem, "counters" | "in_slice" | "failure_rate_percent" | "failure_threshold_percent">): string {
   const failed = r.counters.failed + r.counters.timed_out;
   const where = r.failure_rate_percent > r.failure_threshold_percent ? "above" : "at";
-  return `${failed} of ${r.in_slice} devices failed (${formatRate(r.failure_rate_percent)}), ${where} the ${r.failure_threshold_percent} % threshold.`;
+  return `${failed} of ${r.in_slice} devices failed (${formatPercent(r.failure_rate_percent)}), ${where} the ${r.failure_threshold_percent} % threshold.`;
 }
 
 const STRATEGY_NAME = { canary: "Canary", rolling: "Rolling", all_at_once: "All at once" } as Record<string, string>;

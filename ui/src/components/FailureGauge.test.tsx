@@ -1,5 +1,5 @@
 import { render, screen } from "@testing-library/react";
-import { FailureGauge } from "./DeviceStateBar";
+import { FailureGauge } from "./FailureGauge";
 
 const widthOf = (testId: string) => (screen.getByTestId(testId) as HTMLElement).style;
 
@@ -21,5 +21,24 @@ describe("failure gauge", () => {
     render(<FailureGauge rate={3} threshold={5} compact />);
     expect(widthOf("failure-fill").width).toBe("3%");
     expect(widthOf("failure-threshold").left).toBe("5%");
+  });
+});
+
+describe("failure gauge's warning colour", () => {
+  it("is the auto-pause rule (strictly above the threshold) unless the caller says otherwise", () => {
+    const { unmount } = render(<FailureGauge rate={20} threshold={20} compact />);
+    expect(screen.getByTestId("failure-fill")).not.toHaveClass("over");
+    unmount();
+
+    render(<FailureGauge rate={20} threshold={20} over compact />);
+    expect(screen.getByTestId("failure-fill")).toHaveClass("over");
+  });
+
+  it("is made of phrasing content, so it can sit inside a button", () => {
+    render(<FailureGauge rate={12.4} threshold={10} />);
+    const gauge = screen.getByTestId("failure-gauge");
+    expect(gauge.querySelector("div, p, ul")).toBeNull();
+    expect(gauge.tagName).toBe("SPAN");
+    expect(screen.getByRole("meter")).toHaveAttribute("aria-valuetext", "12 %, threshold 10 %");
   });
 });
