@@ -14,13 +14,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use airlift_desk::ca_cert::CaCert;
 use airlift_desk::cache::location::{adopt_caches, cache_file, default_cache_dir, normalize_url};
 use airlift_desk::cache::Cache;
-use airlift_desk::client::{Client, ClientOptions, RateLimitObserver};
+use airlift_desk::client::{Client, ClientOptions, RateLimitObserver, TokenRefusedObserver};
 use airlift_desk::connections::{Connections, KeyringOrFile, TokenStore as _};
 use airlift_desk::ops::upload::UploadControl;
 use airlift_desk::secret::Secret;
 use airlift_desk::signing::default_keys_dir;
 use airlift_desk::DeskError;
 
+use crate::dto::connections::TokenRefused;
 use crate::env::{ENV_CA_CERT, ENV_CONNECTION_NAME, ENV_DATA_DIR, ENV_SERVER_URL, ENV_TOKEN};
 
 /// Files and folders the app writes.
@@ -187,6 +188,13 @@ pub struct AppState {
     pub tokens: KeyringOrFile,
     /// Tells the UI when a call waits out the server's `Retry-After` (set once the app runs).
     pub on_rate_limited: std::sync::OnceLock<RateLimitObserver>,
+    /// The one record that the server refused the active connection's token (any call's 401,
+    /// the event stream's included, through the client's `on_token_refused`): the status bar,
+    /// the banner and the event watcher all read it. Cleared when the active connection or its
+    /// token changes.
+    token_refused: Arc<Mutex<Option<TokenRefused>>>,
+    /// Told when the record above is first set (the app tells the UI); set once the app runs.
+    pub on_token_refused: std::sync::OnceLock<Arc<dyn Fn(&TokenRefused) + Send + Sync>>,
 }
 
 impl AppState {
@@ -216,6 +224,8 @@ impl AppState {
             demo: Mutex::new(None),
             tokens,
             on_rate_limited: std::sync::OnceLock::new(),
+            token_refused: Arc::new(Mutex::new(None)),
+            on_token_refused: std::sync::OnceLock::new(),
         };
         Ok(state)
     }
@@ -250,6 +260,7 @@ impl AppState {
         let options = ClientOptions {
             ca_cert,
             on_rate_limited: self.on_rate_limited.get().cloned(),
+            on_token_refused: Some(self.token_refused_observer(&active.name)),
             ..client_options()
         };
         let client = Client::new(&active.url, active.token.clone(), options)?;
@@ -262,9 +273,47 @@ impl AppState {
         Ok((snapshot.name, client))
     }
 
+    /// Whether the server refused the active connection's token, and what it said.
+    pub fn token_refused(&self) -> Result<Option<TokenRefused>, DeskError> {
+        let active = self.active()?.map(|a| a.name);
+        Ok(lock(&self.token_refused)?
+            .clone()
+            .filter(|r| Some(&r.connection) == active.as_ref()))
+    }
+
+    /// Hears a refusal of `connection`'s token from a client made for it. A client may outlive
+    /// a switch (a call in flight): the record names its connection, and counts only while
+    /// that connection is the active one (see [`AppState::token_refused`]).
+    fn token_refused_observer(&self, connection: &str) -> TokenRefusedObserver {
+        let connection = connection.to_owned();
+        let hook = self.on_token_refused.get().cloned();
+        let record = Arc::clone(&self.token_refused);
+        TokenRefusedObserver::new(move |err| {
+            let refused = TokenRefused {
+                connection: connection.clone(),
+                message: err.message().to_owned(),
+            };
+            {
+                let Ok(mut slot) = record.lock() else {
+                    return;
+                };
+                if slot.as_ref().is_some_and(|r| r.connection == connection) {
+                    return;
+                }
+                *slot = Some(refused.clone());
+            }
+            tracing::warn!(connection = %refused.connection, "the server refused the connection's token");
+            if let Some(hook) = &hook {
+                hook(&refused);
+            }
+        })
+    }
+
     /// Makes `active` the connection the app talks to, with its server and tenant's cache.
+    /// A new connection or a new token: whatever the server refused before is history.
     pub fn set_active(&self, active: Option<Active>) -> Result<(), DeskError> {
         *lock(&self.active)? = active.clone();
+        *lock(&self.token_refused)? = None;
         match active {
             Some(a) => self.use_cache_of(&a),
             None => self.switch_cache(&self.paths.cache_file.clone()),
