@@ -175,6 +175,9 @@ impl EnvConnection {
     }
 }
 
+/// What the app does when the server first refuses the active connection's token.
+pub type TokenRefusedHook = Arc<dyn Fn(&TokenRefused) + Send + Sync>;
+
 pub struct AppState {
     pub paths: Paths,
     pub cache: Arc<Mutex<Cache>>,
@@ -193,8 +196,11 @@ pub struct AppState {
     /// the banner and the event watcher all read it. Cleared when the active connection or its
     /// token changes.
     token_refused: Arc<Mutex<Option<TokenRefused>>>,
+    /// Counts [`AppState::set_active`]s: a client made before the last one (a call still in
+    /// flight with the old token) is not heard.
+    credentials_changed: Arc<std::sync::atomic::AtomicU64>,
     /// Told when the record above is first set (the app tells the UI); set once the app runs.
-    pub on_token_refused: std::sync::OnceLock<Arc<dyn Fn(&TokenRefused) + Send + Sync>>,
+    pub on_token_refused: std::sync::OnceLock<TokenRefusedHook>,
 }
 
 impl AppState {
@@ -225,6 +231,7 @@ impl AppState {
             tokens,
             on_rate_limited: std::sync::OnceLock::new(),
             token_refused: Arc::new(Mutex::new(None)),
+            credentials_changed: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             on_token_refused: std::sync::OnceLock::new(),
         };
         Ok(state)
@@ -282,13 +289,18 @@ impl AppState {
     }
 
     /// Hears a refusal of `connection`'s token from a client made for it. A client may outlive
-    /// a switch (a call in flight): the record names its connection, and counts only while
-    /// that connection is the active one (see [`AppState::token_refused`]).
+    /// a switch or a new token (a call in flight): what it hears after that is not recorded.
     fn token_refused_observer(&self, connection: &str) -> TokenRefusedObserver {
+        use std::sync::atomic::Ordering;
         let connection = connection.to_owned();
         let hook = self.on_token_refused.get().cloned();
         let record = Arc::clone(&self.token_refused);
+        let changed = Arc::clone(&self.credentials_changed);
+        let made_at = changed.load(Ordering::SeqCst);
         TokenRefusedObserver::new(move |err| {
+            if changed.load(Ordering::SeqCst) != made_at {
+                return;
+            }
             let refused = TokenRefused {
                 connection: connection.clone(),
                 message: err.message().to_owned(),
@@ -312,7 +324,14 @@ impl AppState {
     /// Makes `active` the connection the app talks to, with its server and tenant's cache.
     /// A new connection or a new token: whatever the server refused before is history.
     pub fn set_active(&self, active: Option<Active>) -> Result<(), DeskError> {
-        *lock(&self.active)? = active.clone();
+        {
+            // Under the lock `client` reads the active connection with: a client is made
+            // either before the change (and no longer heard) or after it.
+            let mut current = lock(&self.active)?;
+            *current = active.clone();
+            self.credentials_changed
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
         *lock(&self.token_refused)? = None;
         match active {
             Some(a) => self.use_cache_of(&a),
