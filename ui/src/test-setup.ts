@@ -1,5 +1,10 @@
 import "@testing-library/jest-dom/vitest";
+import { configure } from "@testing-library/react";
 import { afterEach } from "vitest";
+
+// findBy*/waitFor wait for behaviour, not for a deadline: on a loaded machine (CI, or several
+// builds at once) a screen can take more than the default second to settle.
+configure({ asyncUtilTimeout: 5000 });
 
 // Screens keep their place in the URL hash; each test starts from the default screen.
 afterEach(() => window.history.replaceState(null, "", "/"));

@@ -98,8 +98,17 @@ async fn every_change_is_recorded_newest_first_with_who_and_what() {
     let create = &log["data"][4];
     let summary = create["summary"].as_str().unwrap();
     assert!(
-        summary.contains(&f.pkg) && summary.contains(&f.profile),
+        summary.starts_with("canary rollout")
+            && summary.contains(&f.pkg)
+            && summary.contains(&f.profile),
         "{summary}"
+    );
+    assert!(
+        log["data"][5]["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("2 devices provisioned in one batch"),
+        "{log}"
     );
     let tenant = log["data"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(tenant["actor"], "admin@acme");
@@ -364,4 +373,36 @@ async fn no_secret_is_ever_written_to_it() {
         .unwrap();
     assert_eq!(revoked["object_id"], key_id.as_str());
     assert_eq!(revoked["object_type"], "signing_key");
+}
+
+#[tokio::test]
+async fn summaries_name_a_phased_plan_and_count_devices_in_plain_words() {
+    let f = fleet(1, &[]).await;
+    let plan = json!([
+        {"percent": 50, "soak_seconds": 0, "min_success_percent": 100},
+        {"percent": 100, "soak_seconds": 0, "min_success_percent": 0}
+    ]);
+    f.start(json!({"package_id": f.pkg, "target_profile_id": f.profile,
+        "failure_threshold_percent": 50, "phases": plan}))
+        .await;
+    let log = f.admin.get("/api/v1/audit?limit=1000").await.expect(200);
+    let summary_of = |action: &str| {
+        log["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == action)
+            .map(|e| e["summary"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("no {action} in {log}"))
+    };
+    let create = summary_of("rollout.create");
+    assert!(
+        create.starts_with("phased (2 phases) rollout of package"),
+        "{create}"
+    );
+    let provisioned = summary_of("device.create");
+    assert!(
+        provisioned.starts_with("1 device provisioned ("),
+        "{provisioned}"
+    );
 }

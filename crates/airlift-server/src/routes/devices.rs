@@ -79,12 +79,13 @@ pub async fn create_bulk(
     let data: Vec<ProvisionedDevice> = done.into_iter().map(provisioned_to_wire).collect();
     if let (Some(first), Some(last)) = (data.first(), data.last()) {
         // One entry for the batch (never a token), named by its first device.
-        let summary = format!(
-            "{} devices provisioned in one batch ({} to {})",
-            data.len(),
-            first.device.device_id,
-            last.device.device_id
-        );
+        let summary = match data.len() {
+            1 => format!("1 device provisioned ({})", first.device.device_id),
+            n => format!(
+                "{n} devices provisioned in one batch ({} to {})",
+                first.device.device_id, last.device.device_id
+            ),
+        };
         record_change(
             &state,
             &caller,

@@ -46,6 +46,11 @@ pub async fn create(
         request::Target::Devices(ids) => format!("{} listed devices", ids.len()),
     };
     let package_id = req.package_id.clone();
+    // A phased plan rides on the canary strategy; the audit reader wants to see "phased".
+    let kind = match &req.phases {
+        Some(phases) => format!("phased ({} phases)", phases.len()),
+        None => req.strategy.as_str().to_owned(),
+    };
     let new = NewRollout {
         id: ids::new_id("rol"),
         tenant_id: caller.tenant_id().to_owned(),
@@ -55,8 +60,7 @@ pub async fn create(
     let (out, events) = engine::create_rollout(&*state.store, new).await?;
     state.events.publish(caller.tenant_id(), events);
     let summary = format!(
-        "{} rollout of package {package_id} to {target} created {}: {} of {} eligible devices scheduled at {}%, {} skipped",
-        out.strategy.as_str(),
+        "{kind} rollout of package {package_id} to {target} created {}: {} of {} eligible devices scheduled at {}%, {} skipped",
         out.status,
         out.scheduled_count,
         out.eligible_count,

@@ -1,7 +1,7 @@
 import type { RolloutItem } from "../../bindings/RolloutItem";
 import { formatTime } from "../../lib/format";
 import { DeviceStateBar, FailureGauge } from "./DeviceStateBar";
-import { backOnRollback, formatRate } from "./model";
+import { backOnRollback, formatRate, strategyLine } from "./model";
 import { StatusBadge } from "./StatusBadge";
 
 /** Every rollout with its state, package, progress and failure rate; a row opens it. */
@@ -45,7 +45,7 @@ export function RolloutListTable({ rollouts, onOpen }: { rollouts: RolloutItem[]
               {r.target}
               <span className="muted">
                 {" "}
-                · {r.strategy === "all_at_once" ? "all at once" : `${r.strategy} ${r.canary_percent} %`}
+                · {strategyLine(r)}
               </span>
             </span>
             <span role="gridcell" className="progress-cell wide">

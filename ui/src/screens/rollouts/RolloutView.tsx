@@ -3,7 +3,7 @@ import type { AppError } from "../../ipc";
 import type { RolloutItem } from "../../bindings/RolloutItem";
 import { formatClock, formatTime } from "../../lib/format";
 import { routeHash } from "../../lib/route";
-import { backOnRollback } from "./model";
+import { backOnRollback, strategyLine } from "./model";
 import { DeviceStateBar, FailureGauge } from "./DeviceStateBar";
 import { DeviceTable, type TableView } from "./DeviceTable";
 import { FailureReasons } from "./FailureReasons";
@@ -15,7 +15,6 @@ import { StateDiagram } from "./StateDiagram";
 import { StatusBadge } from "./StatusBadge";
 import { ErrorLine } from "../../components/ErrorLine";
 
-const STRATEGY = { canary: "Canary", rolling: "Rolling", all_at_once: "All at once" } as Record<string, string>;
 
 /** One rollout, live: header and actions, the state diagram, the counters with the plan's gate,
  *  progress over time, the failure reasons, every device. */
@@ -60,7 +59,7 @@ export function RolloutView({ id, onBack, onOpenDevice }: { id: string; onBack: 
             </p>
           )}
           <p className="muted subtitle">
-            {STRATEGY[r.strategy] ?? r.strategy} {r.strategy !== "all_at_once" && `at ${r.canary_percent} %`} · {r.eligible_count} eligible
+            {strategyLine(r)} · {r.eligible_count} eligible
             {r.skipped_count > 0 && `, ${r.skipped_count} skipped`} · rollback {r.rollback_version ?? r.rollback_package_id ?? "none"} · {r.start_at ? "created" : "started"}{" "}
             {formatTime(r.created_at)} by {r.created_by} · <code>{r.id}</code>
           </p>

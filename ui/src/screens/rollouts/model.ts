@@ -87,3 +87,12 @@ export function thresholdSentence(r: Pick<RolloutItem, "counters" | "in_slice" |
   const where = r.failure_rate_percent > r.failure_threshold_percent ? "above" : "at";
   return `${failed} of ${r.in_slice} devices failed (${formatRate(r.failure_rate_percent)}), ${where} the ${r.failure_threshold_percent} % threshold.`;
 }
+
+const STRATEGY_NAME = { canary: "Canary", rolling: "Rolling", all_at_once: "All at once" } as Record<string, string>;
+
+/** "Phase 2 of 4 at 10 %" for a phased plan (it rides on the canary strategy), "Canary at 5 %" otherwise. */
+export function strategyLine(r: Pick<RolloutItem, "strategy" | "canary_percent" | "phase">): string {
+  if (r.phase) return `Phase ${r.phase.index + 1} of ${r.phase.count} at ${r.canary_percent} %`;
+  const name = STRATEGY_NAME[r.strategy] ?? r.strategy;
+  return r.strategy === "all_at_once" ? name : `${name} at ${r.canary_percent} %`;
+}

@@ -59,8 +59,12 @@ describe("add connection form", () => {
     );
     expect(screen.getByLabelText("CA certificate (optional)")).toHaveValue(pem);
     fireEvent.click(screen.getByRole("button", { name: "Test connection" }));
-    expect(await screen.findByRole("status")).toHaveTextContent("Connected: 2 package(s)");
+    expect(await screen.findByRole("status")).toHaveTextContent("Connected: 2 packages visible with this token.");
     expect(calls.find((c) => c.cmd === "connection_test")?.args).toMatchObject({ caCertPem: pem });
+    // The verdict was about the values tested: editing one takes it away.
+    fireEvent.change(screen.getByLabelText("API token"), { target: { value: "t2" } });
+    expect(screen.queryByRole("status")).not.toBeInTheDocument();
+    fireEvent.change(screen.getByLabelText("API token"), { target: { value: "t" } });
     fireEvent.click(screen.getByRole("button", { name: "Save and connect" }));
     await vi.waitFor(() => expect(onSaved).toHaveBeenCalled());
     expect(calls.find((c) => c.cmd === "connection_add")?.args).toMatchObject({

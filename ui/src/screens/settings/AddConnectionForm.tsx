@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import * as ipc from "../../ipc";
 import type { AppError } from "../../ipc";
 import { FieldError } from "../../components/FieldError";
@@ -33,6 +33,9 @@ export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
 
+  // A test's verdict is about the values it tested: once they change it would mislead.
+  useEffect(() => setResult(null), [url, token, caPem]);
+
   const check = () => {
     const e = validateConnection(name, url, token);
     setErrors(e);
@@ -45,7 +48,7 @@ export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
     setResult(null);
     try {
       const r = await ipc.connectionTest(url.trim(), token.trim(), caPem.trim() || null);
-      setResult({ ok: true, text: `Connected: ${r.packages_seen} package(s) visible with this token.` });
+      setResult({ ok: true, text: `Connected: ${packagesSeen(r.packages_seen)} visible with this token.` });
     } catch (err) {
       const e = err as AppError;
       setResult({ ok: false, text: `${e.message} (${e.code})` });
@@ -171,4 +174,9 @@ export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
       </div>
     </form>
   );
+}
+
+function packagesSeen(n: number): string {
+  if (n === 0) return "no package yet";
+  return n === 1 ? "1 package" : `${n} packages`;
 }

@@ -78,3 +78,34 @@ describe("settings: a connection's custom CA", () => {
     expect(screen.getAllByTestId("connection-ca")).toHaveLength(1);
   });
 });
+
+describe("settings: removing a saved connection", () => {
+  it("asks first, and removes only on the second click", async () => {
+    const calls: string[] = [];
+    mockIPC((cmd) => {
+      calls.push(cmd);
+      if (cmd === "connections_list") {
+        return {
+          connections: [{ name: "Acme", url: "https://fleet.acme.test", kind: "saved", active: true }],
+          active: "Acme",
+          demo_available: false,
+        };
+      }
+      if (cmd === "signing_keys") return [];
+      return null;
+    });
+    renderApp(<SettingsScreen />);
+    fireEvent.click(await screen.findByRole("button", { name: "Remove" }));
+    const dialog = screen.getByRole("alertdialog", { name: "Remove Acme?" });
+    expect(dialog).toHaveTextContent("Its API token is deleted from this computer");
+    expect(calls).not.toContain("connection_remove");
+
+    fireEvent.click(screen.getByRole("button", { name: "Keep it" }));
+    expect(screen.queryByRole("alertdialog")).not.toBeInTheDocument();
+    expect(calls).not.toContain("connection_remove");
+
+    fireEvent.click(screen.getByRole("button", { name: "Remove" }));
+    fireEvent.click(screen.getByRole("button", { name: "Remove Acme" }));
+    await waitFor(() => expect(calls).toContain("connection_remove"));
+  });
+});

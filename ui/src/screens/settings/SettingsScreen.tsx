@@ -16,6 +16,8 @@ export function SettingsScreen() {
   const reset = useResetConnectionData();
   const [error, setError] = useState<AppError | null>(null);
   const [demoBusy, setDemoBusy] = useState(false);
+  // Removing a connection deletes its token from this computer: a second click confirms it.
+  const [removing, setRemoving] = useState<string | null>(null);
 
   const act = async (fn: () => Promise<unknown>) => {
     setError(null);
@@ -60,12 +62,35 @@ export function SettingsScreen() {
                     Switch to
                   </button>
                 )}
-                {c.kind === "saved" && (
-                  <button type="button" className="danger" onClick={() => void act(() => ipc.connectionRemove(c.name))}>
+                {c.kind === "saved" && removing !== c.name && (
+                  <button type="button" className="danger" onClick={() => setRemoving(c.name)}>
                     Remove
                   </button>
                 )}
               </div>
+              {removing === c.name && (
+                <div className="confirm-remove" role="alertdialog" aria-label={`Remove ${c.name}?`}>
+                  <p>
+                    Remove <strong>{c.name}</strong>? Its API token{c.ca_cert ? " and CA certificate are" : " is"} deleted
+                    from this computer; what the app cached from it stays readable.
+                  </p>
+                  <div className="actions">
+                    <button type="button" onClick={() => setRemoving(null)}>
+                      Keep it
+                    </button>
+                    <button
+                      type="button"
+                      className="danger"
+                      onClick={() => {
+                        setRemoving(null);
+                        void act(() => ipc.connectionRemove(c.name));
+                      }}
+                    >
+                      Remove {c.name}
+                    </button>
+                  </div>
+                </div>
+              )}
             </li>
           ))}
         </ul>
