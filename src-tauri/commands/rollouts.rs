@@ -5,7 +5,8 @@ use airlift_core::wire::{
     CreateRollout, RetryFailedRollout, Rollout, RolloutStrategy, RolloutSummary,
 };
 use airlift_desk::cache::{Cache, Collection};
-use airlift_desk::client::{Client, DeviceWindow as WindowQuery, ListParams};
+use airlift_desk::client::{Client, ListParams};
+use airlift_desk::ops::rollout_devices::DeviceWindow as WindowQuery;
 use airlift_desk::ops::{self, Session};
 use airlift_desk::role::{role_of, Role};
 use airlift_desk::rollouts::{
@@ -105,27 +106,28 @@ pub async fn rollout_detail(
     }
 }
 
-/// A window of a rollout's devices, sorted and filtered by the server.
+/// A window of a rollout's devices, sorted and filtered by the server (airlift-desk's
+/// `ops::rollout_devices`, as `airlift-cli rollout devices`).
 #[tauri::command]
 pub async fn rollout_devices(
     state: State<'_, AppState>,
     request: DeviceWindowRequest,
 ) -> Result<DeviceWindow, DeskError> {
     let (name, client) = state.client()?;
-    let page = client
-        .rollout_device_window(
-            &request.rollout_id,
-            &WindowQuery {
-                state: request.state.clone(),
-                sort: Some(request.sort.clone()),
-                descending: request.descending,
-                offset: u64::from(request.offset),
-                limit: request.limit.clamp(1, 1000),
-                failure_reason: request.failure_reason.clone(),
-                failure_status: request.failure_status.clone(),
-            },
-        )
-        .await?;
+    let page = ops::rollout_devices::window(
+        session(&state, &client, &name),
+        &request.rollout_id,
+        &WindowQuery {
+            state: request.state.clone(),
+            sort: Some(request.sort.clone()),
+            descending: request.descending,
+            offset: u64::from(request.offset),
+            limit: request.limit,
+            failure_reason: request.failure_reason.clone(),
+            failure_status: request.failure_status.clone(),
+        },
+    )
+    .await?;
     let (version, rollback_version) = {
         let cache = lock(&state.cache)?;
         let summary = cache

@@ -367,7 +367,7 @@ pub struct RolloutPlan {
 }
 
 /// One phase of a phased plan (airlift-core `Phase`).
-#[derive(Debug, Clone, Copy, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS)]
 pub struct PlanPhase {
     /// The slice once this phase is reached, in percent of the eligible devices.
     pub percent: u32,
@@ -383,6 +383,39 @@ impl From<PlanPhase> for airlift_core::phases::Phase {
             percent: p.percent,
             soak_seconds: p.soak_seconds,
             min_success_percent: p.min_success_percent,
+        }
+    }
+}
+
+impl From<airlift_core::phases::Phase> for PlanPhase {
+    fn from(p: airlift_core::phases::Phase) -> Self {
+        PlanPhase {
+            percent: p.percent,
+            soak_seconds: p.soak_seconds,
+            min_success_percent: p.min_success_percent,
+        }
+    }
+}
+
+/// A named phase plan the wizard offers (airlift-core `phases::presets`, the one list; the UI
+/// reads it from the generated `ui/src/bindings/phasePresets.ts`).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PhasePreset {
+    /// Its name, as `airlift-cli rollout start --preset` takes it.
+    pub name: String,
+    pub label: String,
+    /// One sentence on what the plan does.
+    pub hint: String,
+    pub phases: Vec<PlanPhase>,
+}
+
+impl From<airlift_core::phases::PhasePreset> for PhasePreset {
+    fn from(p: airlift_core::phases::PhasePreset) -> Self {
+        PhasePreset {
+            name: p.name.to_owned(),
+            label: p.label.to_owned(),
+            hint: p.hint.to_owned(),
+            phases: p.phases.into_iter().map(Into::into).collect(),
         }
     }
 }

@@ -106,7 +106,8 @@ pub enum Command {
     /// Devices: list, history, create.
     #[command(subcommand, visible_alias = "device")]
     Devices(DevicesCommand),
-    /// Rollouts: start, list, status, wait, pause, resume, advance, rollback, retry-failed.
+    /// Rollouts: start, list, status, wait, pause, resume, advance, rollback, cancel,
+    /// retry-failed, failure-reasons, devices.
     #[command(subcommand)]
     Rollout(RolloutCommand),
     /// Sync packages, rollouts and devices into the offline cache.
@@ -427,6 +428,36 @@ pub enum RolloutCommand {
     /// Cancel a scheduled, active or paused rollout for good: devices not yet told are never
     /// told, devices already told get `ota_cancel`.
     Cancel { rollout_id: String },
+    /// A rollout's failure reasons, grouped, largest first (a table; --json for scripts).
+    ///
+    /// Numbers, paths and hex are taken out of the devices' messages, so "disk full: 512 MB
+    /// free" and "disk full: 498 MB free" are one reason. Each row: how many devices, the
+    /// status, a few of the devices and the reason. From the cache, with its age, when the
+    /// server is unreachable.
+    FailureReasons { rollout_id: String },
+    /// A rollout's devices with their state and last message: all, one state's, or one failure
+    /// reason's (copy it from `failure-reasons`).
+    Devices {
+        rollout_id: String,
+        /// Only the devices counted under this failure reason, exactly as `failure-reasons`
+        /// prints it.
+        #[arg(long, value_name = "REASON", conflicts_with = "state")]
+        failure_reason: Option<String>,
+        /// With --failure-reason: only the group with this status (e.g. INSTALL_ERROR,
+        /// TIMED_OUT), when the reason has several.
+        #[arg(long, value_name = "STATUS", requires = "failure_reason")]
+        failure_status: Option<String>,
+        /// Only devices in this state: scheduled, command_sent, in_progress, successful,
+        /// failed, timed_out or pending (not told yet).
+        #[arg(long, value_name = "STATE")]
+        state: Option<String>,
+        /// Rows to print, 1 to 1000.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        limit: u32,
+        /// Rows to skip first (the next page: the previous --offset plus --limit).
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+    },
     /// Start a new rollout over exactly the failed and timed-out devices of a completed one.
     RetryFailed {
         rollout_id: String,
@@ -443,6 +474,11 @@ pub enum RolloutCommand {
 /// Milestone 2), as the app's wizard offers them.
 #[derive(Debug, Args)]
 pub struct PlanArgs {
+    /// A named phase plan, the same as the app's wizard offers (instead of --phase; the
+    /// rollout starts with its first phase's slice, so no --canary-percent either).
+    #[arg(long, value_name = "NAME", value_parser = preset_names(),
+          conflicts_with_all = ["phases", "canary_percent", "batch_percent", "min_batch_success_percent"])]
+    pub preset: Option<String>,
     /// A phase of a self-advancing rollout: PERCENT[:SOAK[:MIN_SUCCESS]], e.g. 10:1h:95 (soak
     /// 30m, 2h, 1h30m, 90s or 0; the health gate in percent, default 0). Repeat the flag for
     /// each phase, strictly rising and ending at 100.
@@ -474,6 +510,18 @@ pub struct PlanArgs {
     /// Retries: the wait before the second attempt (e.g. 5m); it doubles for each further one.
     #[arg(long, requires = "retry_attempts")]
     pub retry_backoff: Option<String>,
+}
+
+/// The names `--preset` takes, each with what it does (airlift-core's presets, the app's too).
+fn preset_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(airlift_core::phases::presets().into_iter().map(|p| {
+        let phases: Vec<String> = p.phases.iter().map(|s| format!("{}%", s.percent)).collect();
+        clap::builder::PossibleValue::new(p.name).help(format!(
+            "{}: {}",
+            phases.join(" -> "),
+            p.hint
+        ))
+    }))
 }
 
 #[derive(Debug, Args)]

@@ -141,22 +141,58 @@ pub fn phase_sizes(phases: &[Phase], eligible: u64) -> Vec<u64> {
         .collect()
 }
 
-/// Presets the wizard offers: 1 % → 10 % → 50 % → 100 %, with an hour's soak and 95 %
-/// success between steps.
-pub fn preset_1_10_50_100() -> Vec<Phase> {
-    [1, 10, 50, 100]
-        .into_iter()
-        .map(|percent| Phase {
-            percent,
-            soak_seconds: 3600,
-            min_success_percent: 95,
-        })
-        .collect()
+/// A named phase plan: the app's wizard offers these and `airlift-cli rollout start --preset
+/// NAME` takes their names. Defined here only; the UI's copy is generated from this list
+/// (`ui/src/bindings/phasePresets.ts`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PhasePreset {
+    /// Its name on the command line and in the app, e.g. `1-10-50-100`.
+    pub name: &'static str,
+    /// What the wizard shows, e.g. `1 % → 10 % → 50 % → 100 %`.
+    pub label: &'static str,
+    /// One sentence on what the plan does.
+    pub hint: &'static str,
+    pub phases: Vec<Phase>,
+}
+
+/// Every preset, the default (the wizard's first choice) first.
+pub fn presets() -> Vec<PhasePreset> {
+    let step = |percent, soak_seconds, min_success_percent| Phase {
+        percent,
+        soak_seconds,
+        min_success_percent,
+    };
+    vec![
+        PhasePreset {
+            name: "1-10-50-100",
+            label: "1 % → 10 % → 50 % → 100 %",
+            hint: "Four widening phases, an hour's soak and 95 % success between them.",
+            phases: [1, 10, 50, 100]
+                .into_iter()
+                .map(|percent| step(percent, 3600, 95))
+                .collect(),
+        },
+        PhasePreset {
+            name: "canary-then-everyone",
+            label: "Canary, then everyone",
+            hint: "5 % first; after a day's soak with 98 % success, every device.",
+            phases: vec![step(5, 24 * 3600, 98), step(100, 0, 0)],
+        },
+    ]
+}
+
+/// The preset called `name` (exactly as [`presets`] spells it).
+pub fn preset(name: &str) -> Option<PhasePreset> {
+    presets().into_iter().find(|p| p.name == name)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn one_ten_fifty_hundred() -> Vec<Phase> {
+        preset("1-10-50-100").expect("the default preset").phases
+    }
 
     fn p(percent: u32, soak: u64, min: u32) -> Phase {
         Phase {
@@ -168,7 +204,7 @@ mod tests {
 
     #[test]
     fn plans_must_rise_to_100() {
-        assert!(validate_phases(&preset_1_10_50_100()).is_ok());
+        assert!(validate_phases(&one_ten_fifty_hundred()).is_ok());
         assert!(validate_phases(&[p(100, 0, 0)]).is_ok());
         for (bad, words) in [
             (vec![], "1 to 20"),
@@ -195,7 +231,7 @@ mod tests {
 
     #[test]
     fn the_current_phase_is_the_last_one_reached() {
-        let plan = preset_1_10_50_100();
+        let plan = one_ten_fifty_hundred();
         assert_eq!(current_phase(&plan, 1), 0);
         assert_eq!(
             current_phase(&plan, 5),
@@ -242,8 +278,46 @@ mod tests {
     }
 
     #[test]
+    fn every_preset_is_a_valid_plan_with_a_unique_name() {
+        let all = presets();
+        assert!(all.len() >= 2);
+        for p in &all {
+            validate_phases(&p.phases).unwrap_or_else(|e| panic!("{}: {}", p.name, e.message));
+            assert!(
+                p.name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-'),
+                "{} is typed on a command line",
+                p.name
+            );
+            assert_eq!(preset(p.name).as_ref(), Some(p));
+        }
+        let mut names: Vec<_> = all.iter().map(|p| p.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all.len(), "names are unique");
+        assert_eq!(
+            all[0].name, "1-10-50-100",
+            "the wizard's default comes first"
+        );
+        assert_eq!(
+            all[0].phases,
+            [
+                p(1, 3600, 95),
+                p(10, 3600, 95),
+                p(50, 3600, 95),
+                p(100, 3600, 95)
+            ]
+        );
+        assert_eq!(preset("1-10-50"), None);
+    }
+
+    #[test]
     fn dry_run_sizes_are_the_canary_slices() {
-        assert_eq!(phase_sizes(&preset_1_10_50_100(), 240), [3, 24, 120, 240]);
-        assert_eq!(phase_sizes(&preset_1_10_50_100(), 0), [0, 0, 0, 0]);
+        assert_eq!(
+            phase_sizes(&one_ten_fifty_hundred(), 240),
+            [3, 24, 120, 240]
+        );
+        assert_eq!(phase_sizes(&one_ten_fifty_hundred(), 0), [0, 0, 0, 0]);
     }
 }

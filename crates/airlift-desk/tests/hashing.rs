@@ -237,6 +237,60 @@ fn part_buffers_given_back_are_reused_and_hold_only_the_new_parts_bytes() {
 }
 
 #[test]
+fn a_bounded_pool_makes_a_reader_wait_for_a_buffer_and_closing_it_stops_the_reader() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bytes = pseudo_random_bytes(4 * 1024 * 1024);
+    let path = write_file(dir.path(), "fw.bin", &bytes);
+    let pool = BufferPool::bounded(2);
+    let mut reader = PartReader::open(&path, 1024 * 1024, CancelToken::new())
+        .expect("open")
+        .with_buffers(pool.clone());
+    let first = reader.next_raw().expect("part 1").expect("read");
+    let second = reader.next_raw().expect("part 2").expect("read");
+    assert_eq!(pool.most_out(), 2);
+
+    // A third part waits until a buffer comes back.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiting = std::thread::spawn(move || {
+        let third = reader.next_raw().expect("part 3").map(|p| p.number);
+        tx.send(third).expect("send");
+        reader
+    });
+    assert!(
+        rx.recv_timeout(std::time::Duration::from_millis(300))
+            .is_err(),
+        "a third buffer was lent beyond the limit of two"
+    );
+    pool.give(first.bytes);
+    let third = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the reader goes on once a buffer is back");
+    assert_eq!(third.expect("read"), 3);
+    assert_eq!(pool.most_out(), 2, "never more than the limit out at once");
+    let mut reader = waiting.join().expect("reader thread");
+
+    // Closing the pool wakes a reader waiting for a buffer: it stops, cancelled.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiting = std::thread::spawn(move || {
+        tx.send(reader.next_raw().expect("part 4").map(|p| p.number))
+            .expect("send");
+    });
+    assert!(rx
+        .recv_timeout(std::time::Duration::from_millis(300))
+        .is_err());
+    pool.close();
+    let stopped = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("closing wakes the reader");
+    assert_eq!(
+        stopped.expect_err("no buffer after close").code(),
+        DeskErrorCode::Cancelled
+    );
+    waiting.join().expect("reader thread");
+    pool.give(second.bytes);
+}
+
+#[test]
 fn part_reader_refuses_a_digest_before_the_end_and_bad_part_sizes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write_file(dir.path(), "fw.bin", &pseudo_random_bytes(10));

@@ -1,7 +1,8 @@
 //! Starting and steering a rollout through `ops::rollouts` (the app's wizard and buttons, the
 //! CLI's `rollout` commands), against the real airliftd: each answer is the server's record
 //! after the change and the cache holds it at once, before any sync. The rollout view's
-//! analytics (`ops::rollout_analytics`) are cached as fetched and shown from there offline.
+//! analytics (`ops::rollout_analytics`) are cached as fetched and shown from there offline; its
+//! devices (`ops::rollout_devices`) come a window at a time.
 
 mod support;
 
@@ -14,6 +15,7 @@ use airlift_core::wire::{
 };
 use airlift_desk::cache::Cache;
 use airlift_desk::ops::rollout_analytics;
+use airlift_desk::ops::rollout_devices::{self, DeviceWindow};
 use airlift_desk::ops::rollouts::{act, start, RolloutAct};
 use airlift_desk::ops::upload::{upload_build, BuildRequest, UploadControl};
 use airlift_desk::ops::Session;
@@ -133,6 +135,58 @@ async fn a_started_rollout_and_each_act_on_it_are_cached_at_once() {
     assert!(!timeline.data.is_empty(), "creation told two devices");
     let failures = rollout_analytics::failures(s, &id).await.unwrap();
     assert!(failures.fresh && failures.data.is_empty());
+
+    // Its devices, a window at a time (`ops::rollout_devices`): a window larger than the
+    // server's page is held to it; a failure status without its reason is refused unsent.
+    let all = rollout_devices::window(
+        s,
+        &id,
+        &DeviceWindow {
+            limit: 50_000,
+            ..DeviceWindow::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!((all.data.len(), all.has_more), (4, false));
+    let one = rollout_devices::window(
+        s,
+        &id,
+        &DeviceWindow {
+            limit: 1,
+            offset: 1,
+            ..DeviceWindow::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(one.data[0].device_id, all.data[1].device_id);
+    assert!(one.has_more);
+    let err = rollout_devices::window(
+        s,
+        &id,
+        &DeviceWindow {
+            limit: 10,
+            failure_status: Some("INSTALL_ERROR".into()),
+            ..DeviceWindow::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), DeskErrorCode::InvalidArgument, "{err}");
+    assert!(err.message().contains("failure reason"), "{err}");
+    let none = rollout_devices::window(
+        s,
+        &id,
+        &DeviceWindow {
+            limit: 10,
+            failure_reason: Some("no such reason".into()),
+            ..DeviceWindow::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(none.data.is_empty());
     server.kill();
     let offline = rollout_analytics::timeline(s, &id).await.unwrap();
     assert!(!offline.fresh);

@@ -369,3 +369,137 @@ async fn network_loss_fails_offline_keeps_the_job_and_resumes_only_missing_parts
     assert_eq!(image.datafile_size, SIZE);
     assert!(cache.lock().unwrap().pending_uploads().unwrap().is_empty());
 }
+
+/// The MD5 of each part of `path` (hex), as the server lists them.
+fn part_md5s(path: &Path) -> Vec<String> {
+    use md5::Digest as _;
+    let bytes = std::fs::read(path).unwrap();
+    bytes
+        .chunks(PART as usize)
+        .map(|part| hex::encode(md5::Md5::digest(part)))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancel_while_parts_are_hashed_ahead_leaves_only_whole_parts_and_the_job_resumes() {
+    let data = support::tempdir();
+    let server_process = support::Server::start(data.path());
+    let token = server_process.token("acme", "release-manager");
+    let server = support::client_for(&server_process.base, Some(&token));
+    let link = proxy::Proxy::start(&server_process.base).await;
+    let client = support::client_for(&link.base, Some(&token));
+    let dir = support::tempdir();
+    let cache = open_cache(dir.path());
+    let file = sparse_file(dir.path());
+    let md5s = part_md5s(&file);
+    // A slow link, four parts in flight: the reader and the hashers run ahead of the sending.
+    link.throttle(16 << 20);
+    let mut req = request(&file);
+    req.parallel = 4;
+
+    // Cancel once a part is stored while more than the parts in flight are read and hashed.
+    let cancel = CancelToken::new();
+    let ahead_at_cancel = std::sync::atomic::AtomicU64::new(0);
+    let on_progress = |p: &airlift_desk::upload::UploadProgress| {
+        if p.parts_done >= 1 && p.hashed_bytes >= p.done_bytes + 5 * PART {
+            ahead_at_cancel.store(p.hashed_bytes, std::sync::atomic::Ordering::Relaxed);
+            cancel.cancel();
+        }
+    };
+    let err = upload_file(&client, &cache, CONN, &req, cancel.clone(), &on_progress)
+        .await
+        .expect_err("cancelled");
+    assert_eq!(err.code(), DeskErrorCode::Cancelled, "{err}");
+    assert!(
+        ahead_at_cancel.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        "the hashing never ran ahead of the sending"
+    );
+    quiet(&link).await;
+
+    // Only whole parts, each the file's bytes (its MD5), are on the server; the job is open
+    // and still in the cache.
+    let job_id = cache.lock().unwrap().pending_uploads().unwrap()[0]
+        .job_id
+        .clone();
+    let held = server.all_upload_chunks(&job_id).await.unwrap();
+    assert!(!held.is_empty() && (held.len() as u64) < PARTS, "{held:?}");
+    for chunk in &held {
+        let number = u64::from(chunk.id);
+        let expected = if number == PARTS {
+            SIZE - (PARTS - 1) * PART
+        } else {
+            PART
+        };
+        assert_eq!(chunk.length, expected, "part {number} is not whole");
+        assert_eq!(chunk.hash, md5s[number as usize - 1], "part {number}");
+    }
+    let job = server.upload_job(&job_id).await.unwrap();
+    assert_eq!(job.status, UploadJobStatus::InProgress, "{job:?}");
+    assert_nothing_published(&server).await;
+
+    // The resume sends the rest; its progress counts every byte hashed, once, up to the size.
+    link.throttle(0);
+    let hashed = Mutex::new(Vec::new());
+    let uploaded = upload_file(&client, &cache, CONN, &req, CancelToken::new(), &|p| {
+        hashed.lock().unwrap().push(p.hashed_bytes)
+    })
+    .await
+    .unwrap();
+    assert!(uploaded.resumed);
+    assert_eq!(uploaded.job_id, job_id);
+    assert_eq!(uploaded.parts_skipped as usize, held.len());
+    assert_eq!(uploaded.parts_sent as u64, PARTS - held.len() as u64);
+    let hashed = hashed.into_inner().unwrap();
+    assert!(hashed.windows(2).all(|w| w[0] <= w[1]), "{hashed:?}");
+    assert_eq!(hashed.last(), Some(&SIZE));
+    let expected = sha256sum(&file);
+    assert_eq!(uploaded.sha256, expected);
+    assert_eq!(uploaded.image.datafile_checksum, expected);
+    assert!(cache.lock().unwrap().pending_uploads().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_that_grows_during_the_upload_is_refused_and_its_job_not_completed() {
+    let data = support::tempdir();
+    let server_process = support::Server::start(data.path());
+    let token = server_process.token("acme", "release-manager");
+    let server = support::client_for(&server_process.base, Some(&token));
+    let link = proxy::Proxy::start(&server_process.base).await;
+    let client = support::client_for(&link.base, Some(&token));
+    let dir = support::tempdir();
+    let cache = open_cache(dir.path());
+    let file = sparse_file(dir.path());
+    link.throttle(32 << 20);
+
+    // Someone appends to the file while its first parts are on their way.
+    let grown = std::sync::atomic::AtomicBool::new(false);
+    let on_progress = |p: &airlift_desk::upload::UploadProgress| {
+        if p.parts_done >= 2 && !grown.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            let mut f = OpenOptions::new().append(true).open(&file).unwrap();
+            f.write_all(b"one more line of the build log").unwrap();
+        }
+    };
+    let err = upload_file(
+        &client,
+        &cache,
+        CONN,
+        &request(&file),
+        CancelToken::new(),
+        &on_progress,
+    )
+    .await
+    .expect_err("the file changed");
+    assert_eq!(err.code(), DeskErrorCode::FailedPrecondition, "{err}");
+    assert!(
+        err.message().contains("changed while it was being read"),
+        "{err}"
+    );
+
+    // The job was not completed from bytes that are no longer the file.
+    let job_id = cache.lock().unwrap().pending_uploads().unwrap()[0]
+        .job_id
+        .clone();
+    let job = server.upload_job(&job_id).await.unwrap();
+    assert_eq!(job.status, UploadJobStatus::InProgress, "{job:?}");
+    assert_nothing_published(&server).await;
+}

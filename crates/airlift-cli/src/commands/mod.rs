@@ -11,6 +11,7 @@ pub mod package;
 mod pages;
 pub mod profile;
 pub mod rollout;
+mod rollout_failures;
 mod rollout_plan;
 pub mod sync;
 pub mod upload;

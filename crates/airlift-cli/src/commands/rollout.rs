@@ -1,5 +1,6 @@
-//! `rollout start | list | status | wait | pause | resume | advance | rollback | retry-failed`
-//! (`start`'s phases, schedule, window and retries: `rollout_plan.rs`).
+//! `rollout start | list | status | wait | pause | resume | advance | rollback | cancel |
+//! retry-failed` (`start`'s phases, schedule, window and retries: `rollout_plan.rs`;
+//! `failure-reasons` and `devices`: `rollout_failures.rs`).
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -16,7 +17,7 @@ use airlift_desk::ops::{self, Session};
 use airlift_desk::sync::{store_rollout, sync_rollouts};
 use serde_json::json;
 
-use super::{cached, profile};
+use super::{cached, profile, rollout_failures};
 use crate::args::{RolloutCommand, Strategy, WaitUntil};
 use crate::context::Context;
 use crate::exit::{self, Failure, OK};
@@ -257,6 +258,26 @@ pub async fn run(out: Output, ctx: &Context, cmd: &RolloutCommand) -> Result<u8,
                 .rollout
         }
         RolloutCommand::List => return list(out, ctx).await,
+        RolloutCommand::FailureReasons { rollout_id } => {
+            return rollout_failures::reasons(out, ctx, rollout_id).await;
+        }
+        RolloutCommand::Devices {
+            rollout_id,
+            failure_reason,
+            failure_status,
+            state,
+            limit,
+            offset,
+        } => {
+            let filter = rollout_failures::DeviceFilter {
+                failure_reason: failure_reason.as_deref(),
+                failure_status: failure_status.as_deref(),
+                state: state.as_deref(),
+                limit: *limit,
+                offset: *offset,
+            };
+            return rollout_failures::devices(out, ctx, rollout_id, &filter).await;
+        }
         RolloutCommand::Wait {
             rollout_id,
             until,

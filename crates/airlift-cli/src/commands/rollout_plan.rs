@@ -1,9 +1,9 @@
-//! `rollout start`'s phases, start time, maintenance window, retries and `min_devices`: the
+//! `rollout start`'s phases (a preset or each one), start time, maintenance window, retries and `min_devices`: the
 //! flags read into the request's fields. Their rules (rising phases, IANA zones, bounds) are
 //! airlift-core's and the server's; only what the flags' own syntax allows is checked here.
 
 use airlift_core::maintenance_window::MaintenanceWindow;
-use airlift_core::phases::Phase;
+use airlift_core::phases::{self, Phase};
 use airlift_core::retry_policy::RetryPolicy;
 use airlift_core::wire::CreateRollout;
 
@@ -52,9 +52,24 @@ pub fn parse_phase(text: &str) -> Result<Phase, Failure> {
     })
 }
 
-/// Sets `req`'s phases, `min_devices`, `start_at`, `maintenance_window` and `retry` from the
+/// The phases of airlift-core's preset `name` (the app's wizard offers the same).
+pub fn preset_phases(name: &str) -> Result<Vec<Phase>, Failure> {
+    phases::preset(name).map(|p| p.phases).ok_or_else(|| {
+        let names: Vec<&str> = phases::presets().iter().map(|p| p.name).collect();
+        Failure::usage(format!(
+            "--preset {name:?} is not a preset; use one of: {}",
+            names.join(", ")
+        ))
+    })
+}
+
+/// Sets `req`'s phases (from --preset or --phase), `min_devices`, `start_at`, `maintenance_window` and `retry` from the
 /// flags that were given.
 pub fn apply(plan: &PlanArgs, req: &mut CreateRollout) -> Result<(), Failure> {
+    // clap keeps --preset apart from --phase and --canary-percent and checks the name.
+    if let Some(name) = &plan.preset {
+        req.phases = Some(preset_phases(name)?);
+    }
     if !plan.phases.is_empty() {
         req.phases = Some(
             plan.phases
@@ -103,6 +118,22 @@ pub fn apply(plan: &PlanArgs, req: &mut CreateRollout) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_preset_is_airlift_cores_and_an_unknown_one_names_the_others() {
+        let phases = preset_phases("1-10-50-100").unwrap();
+        assert_eq!(
+            phases,
+            phases::preset("1-10-50-100").unwrap().phases,
+            "the one list"
+        );
+        assert_eq!(phases.len(), 4);
+        let message = preset_phases("1-10-100").unwrap_err().message();
+        assert!(
+            message.contains("1-10-50-100, canary-then-everyone"),
+            "{message}"
+        );
+    }
 
     #[test]
     fn phases_read_percent_soak_and_gate() {

@@ -6,8 +6,9 @@
 //! one SHA-256. A resumed upload still reads the parts the server already acknowledged (the
 //! digest needs them) and simply does not send them again.
 //!
-//! An uploader that hashes the whole file in a pass of its own (see `upload::pipeline`: the
-//! SHA-256 runs while the server assembles the image) reads with [`PartReader::parts_only`].
+//! An uploader that takes the whole file's SHA-256 on a thread of its own (`upload::stages`:
+//! the reader only reads, the digests run on other cores) reads with
+//! [`PartReader::parts_only`].
 //!
 //! Parts are read on the caller's thread. The iterator yields each part with its MD5, both
 //! digests taken slice by slice while the bytes are in the CPU's cache. An uploader that wants
@@ -18,7 +19,7 @@
 use std::fs::File;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -75,29 +76,95 @@ impl RawPart {
 
 /// Part buffers given back once sent, so an upload reuses a few allocations instead of mapping
 /// (and having the kernel zero) a fresh part-sized buffer for every part. Holds at most
-/// [`BufferPool::KEEP`] idle buffers; the parts in flight are bounded by the uploader.
+/// [`BufferPool::KEEP`] idle buffers. A [`BufferPool::bounded`] pool also bounds the buffers
+/// out at once: taking one more waits until one is given back, which is what bounds an
+/// upload's memory whatever runs ahead (reading, hashing) of the sending.
 #[derive(Debug, Clone, Default)]
-pub struct BufferPool(Arc<Mutex<Vec<Vec<u8>>>>);
+pub struct BufferPool(Arc<PoolShared>);
+
+#[derive(Debug, Default)]
+struct PoolShared {
+    state: Mutex<PoolState>,
+    given_back: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct PoolState {
+    idle: Vec<Vec<u8>>,
+    /// Buffers taken and not given back.
+    out: usize,
+    /// The most buffers ever out at once.
+    most_out: usize,
+    limit: Option<usize>,
+    closed: bool,
+}
 
 impl BufferPool {
     pub const KEEP: usize = 8;
 
-    /// An empty buffer that can hold `len` bytes.
-    fn take(&self, len: usize) -> Vec<u8> {
-        let reused = self.0.lock().ok().and_then(|mut idle| idle.pop());
-        let mut buf = reused.unwrap_or_default();
+    /// A pool that lends at most `limit` buffers at once (at least one).
+    pub fn bounded(limit: usize) -> Self {
+        let pool = Self::default();
+        pool.state().limit = Some(limit.max(1));
+        pool
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, PoolState> {
+        // The state stays consistent under any panic (plain counters), so a poisoned lock is
+        // taken as it is.
+        self.0
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// An empty buffer that can hold `len` bytes; waits while the pool's limit is out. `None`
+    /// once the pool is [closed](BufferPool::close).
+    pub fn take(&self, len: usize) -> Option<Vec<u8>> {
+        let mut state = self.state();
+        while !state.closed && state.limit.is_some_and(|limit| state.out >= limit) {
+            state = self
+                .0
+                .given_back
+                .wait(state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        if state.closed {
+            return None;
+        }
+        state.out += 1;
+        state.most_out = state.most_out.max(state.out);
+        let mut buf = state.idle.pop().unwrap_or_default();
+        drop(state);
         buf.clear();
         buf.reserve_exact(len);
-        buf
+        Some(buf)
     }
 
     /// Returns a buffer whose bytes are no longer needed.
     pub fn give(&self, buf: Vec<u8>) {
-        if let Ok(mut idle) = self.0.lock() {
-            if idle.len() < Self::KEEP {
-                idle.push(buf);
-            }
+        let mut state = self.state();
+        state.out = state.out.saturating_sub(1);
+        if state.idle.len() < Self::KEEP && !state.closed {
+            state.idle.push(buf);
         }
+        drop(state);
+        self.0.given_back.notify_one();
+    }
+
+    /// Ends the pool's lending: waiting and later [`take`](BufferPool::take)s get `None`, and
+    /// idle buffers are freed. Buffers still out may be given back.
+    pub fn close(&self) {
+        let mut state = self.state();
+        state.closed = true;
+        state.idle.clear();
+        drop(state);
+        self.0.given_back.notify_all();
+    }
+
+    /// The most buffers that were out at once.
+    pub fn most_out(&self) -> usize {
+        self.state().most_out
     }
 }
 
@@ -222,29 +289,45 @@ impl PartReader {
         let len = self.part_size.min(self.size - self.offset);
         // `len <= MAX_PART_SIZE`, which fits in usize on every platform we ship. Read into the
         // buffer's spare capacity: no zeroing of bytes about to be overwritten.
-        let mut bytes = self
+        let Some(mut bytes) = self
             .buffers
-            .take(usize::try_from(len).unwrap_or(usize::MAX));
+            .take(usize::try_from(len).unwrap_or(usize::MAX))
+        else {
+            return Err(DeskError::cancelled(&format!(
+                "reading {}",
+                self.path.display()
+            )));
+        };
         let mut limited = (&mut self.file).take(len);
+        // Digests taken here take each slice as it arrives, while it is still in the CPU's
+        // cache: the part crosses memory once, not once for the copy and once per digest.
+        // Without one, the part is read in as few calls as the kernel allows.
+        let slice = if self.sha256.is_some() || md5.is_some() {
+            HASH_SLICE
+        } else {
+            len
+        };
         loop {
-            // Both digests take each slice as it arrives, while it is still in the CPU's cache:
-            // the part crosses memory once, not once for the copy and once per digest.
             let start = bytes.len();
-            let read = (&mut limited).take(HASH_SLICE).read_to_end(&mut bytes);
-            read.map_err(|err| DeskError::io("read", &self.path, &err))?;
-            let slice = &bytes[start..];
-            if slice.is_empty() {
+            let read = (&mut limited).take(slice).read_to_end(&mut bytes);
+            if let Err(err) = read {
+                self.buffers.give(bytes);
+                return Err(DeskError::io("read", &self.path, &err));
+            }
+            let read = &bytes[start..];
+            if read.is_empty() {
                 break;
             }
             if let Some(sha256) = self.sha256.as_mut() {
-                sha2::Digest::update(sha256, slice);
+                sha2::Digest::update(sha256, read);
             }
             if let Some(md5) = md5.as_mut() {
-                md5::Digest::update(*md5, slice);
+                md5::Digest::update(*md5, read);
             }
         }
         let n = bytes.len() as u64;
         if n != len {
+            self.buffers.give(bytes);
             return Err(changed_while_reading(
                 &self.path,
                 self.size,

@@ -16,6 +16,7 @@ pub mod history;
 pub mod keys;
 pub mod payloads;
 pub mod rollout_analytics;
+pub mod rollout_devices;
 pub mod rollouts;
 pub mod sync;
 pub mod upload;

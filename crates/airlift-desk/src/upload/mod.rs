@@ -2,9 +2,9 @@
 //!
 //! [`upload_file`] creates an upload job (or resumes the cached one for the same file: same
 //! path, size and modification time), sends the parts the server lacks in parallel with
-//! `PUT .../chunks/{n}` and their `Content-MD5`, completes the job while it hashes the whole
-//! file with SHA-256 (the server is busy assembling then), and checks that the server's image
-//! has the same SHA-256 and size. The job (id, file, size, mtime, part size, acknowledged parts) is kept in the offline
+//! `PUT .../chunks/{n}` and their `Content-MD5` while it hashes the whole file with SHA-256 from
+//! the same read (`pipeline`), completes the job, and checks that the server's image has the
+//! same SHA-256 and size. The job (id, file, size, mtime, part size, acknowledged parts) is kept in the offline
 //! cache until then, so after a crash, a lost network or a restart the next call re-lists the
 //! server's chunks and sends only what is missing. [`publish`] then creates the package.
 //!
@@ -17,11 +17,11 @@ mod preflight;
 mod progress;
 mod publish;
 mod resume;
+mod stages;
 
 use airlift_core::upload_parts::MIN_PART_BYTES;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use airlift_core::wire::{CreateUploadJob, FirmwareImage, UploadJobStatus};
@@ -36,7 +36,7 @@ use crate::cache::{lock, Cache};
 use crate::cancel::CancelToken;
 use crate::client::Client;
 use crate::error::{DeskError, DeskErrorCode};
-use crate::hashing::{sha256_file, FileDigest};
+use crate::hashing::sha256_file;
 
 /// Default part size: 16 MiB (a 2 GiB image is 128 parts).
 pub const DEFAULT_PART_SIZE: u64 = 16 << 20;
@@ -159,17 +159,10 @@ pub async fn upload_file(
             held,
             cancel: cancel.clone(),
         };
-        let mut tracker = transfer.run(on_progress).await?;
+        let pipeline::Transferred { tracker, digest } = transfer.run(on_progress).await?;
         cancel.check("the upload")?;
-        let digest = complete_while_hashing(
-            client,
-            &job_id,
-            &file.path,
-            &cancel,
-            &mut tracker,
-            on_progress,
-        )
-        .await?;
+        complete(client, &job_id).await?;
+        on_progress(&tracker.snapshot());
         let hex = digest.sha256_hex().as_str().to_owned();
         lock(cache)?.set_upload_sha256(&job_id, &hex)?;
         (
@@ -205,53 +198,6 @@ pub async fn upload_file(
         parts_sent,
         parts_skipped,
     })
-}
-
-/// Completes the job and meanwhile takes the file's SHA-256 in a pass of its own: the server
-/// spends that time reading and syncing the image, so the client's hashing costs no wall time
-/// (see `pipeline`'s docs). Progress goes on reporting, with the hashed bytes.
-async fn complete_while_hashing(
-    client: &Client,
-    job_id: &str,
-    path: &Path,
-    cancel: &CancelToken,
-    tracker: &mut progress::Tracker,
-    on_progress: &(dyn Fn(&UploadProgress) + Send + Sync),
-) -> Result<FileDigest, DeskError> {
-    let hashed = Arc::new(AtomicU64::new(0));
-    let mut hashing = tokio::task::spawn_blocking({
-        let path = path.to_path_buf();
-        let cancel = cancel.clone();
-        let hashed = hashed.clone();
-        move || sha256_file(&path, &cancel, |p| hashed.store(p.done, Ordering::Relaxed))
-    });
-    let completing = complete(client, job_id);
-    tokio::pin!(completing);
-    let mut completed = false;
-    let mut digest = None;
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
-    while !completed || digest.is_none() {
-        tokio::select! {
-            done = &mut completing, if !completed => {
-                // A refused completion is the answer; the hashing thread ends with the file.
-                done?;
-                completed = true;
-            }
-            done = &mut hashing, if digest.is_none() => {
-                let done = done.map_err(|err| {
-                    DeskError::internal(format!("hashing the file stopped: {err}"))
-                })?;
-                digest = Some(done?);
-            }
-            _ = tick.tick() => {
-                tracker.hashed_bytes = hashed.load(Ordering::Relaxed);
-                on_progress(&tracker.snapshot());
-            }
-        }
-    }
-    tracker.hashed_bytes = hashed.load(Ordering::Relaxed);
-    on_progress(&tracker.snapshot());
-    digest.ok_or_else(|| DeskError::internal("the file's digest went missing"))
 }
 
 /// Completes the job. The POST is sent once; if its answer is lost, the job's state says

@@ -1,42 +1,38 @@
-//! The transfer itself, in three stages: one reader thread reads the parts in order; up to
-//! `parallel` parts get their MD5, each on a blocking thread of its own; up to `parallel` parts
-//! are sent at once with `PUT .../chunks/{n}`.
+//! The transfer itself: the file is read once, in parts, and every part's bytes serve three
+//! consumers at once (see [`stages`](super::stages)): its MD5 (one part per hashing thread,
+//! several parts at a time), the whole file's SHA-256 (one thread, in order) and, once its MD5
+//! is known, its `PUT .../chunks/{n}`. Up to `parallel` parts are in flight; a part leaves as
+//! soon as a slot is free and its MD5 is known, in part order (the server hashes the image from
+//! the parts in order, and a part that arrives before its turn waits there).
 //!
-//! The whole file's SHA-256 is not taken here but in a pass of its own while the server
-//! assembles the image (`upload_file`): the server needs a while for that (it reads and syncs
-//! every byte) during which the client's cores are idle, whereas during the transfer the
-//! client's hashing competes with the server's for the CPU when both run on one machine (a
-//! profile of a 512 MiB upload on two cores: the transfer phase was CPU-bound, the completion
-//! phase waited on the disk). The price is a second read of the file, from the page cache
-//! when it fits there.
+//! Why so: the protocol wants a `Content-MD5` on every part (seed 003), and MD5 is slow (about
+//! 0.7 s of CPU per 512 MiB here, three times SHA-256 with SHA-NI). Hashing part N + 1 while
+//! part N is sent keeps the connections busy, and the SHA-256 taken alongside leaves nothing to
+//! hash once the last part is on the server, so completion follows at once (an earlier version
+//! took the SHA-256 in a second pass during completion; since completion became a hard link on
+//! the server, that pass was the client's longest serial stretch).
 //!
-//! Why the MD5s are not on the reader: MD5 costs about three times what SHA-256 (SHA-NI) does,
-//! so a reader taking both produced parts at ~450 MB/s on one core, which on a two-core machine
-//! shared with the server held the transfer back (a profile of `airlift-cli upload`: 60 % of its
-//! CPU in `md5_compress`, 20 % in SHA-256). Now the reader keeps ahead and the MD5s of the parts
-//! in flight run on whichever cores are free.
-//!
-//! Parts the server already holds with the same length and MD5 are read (to compare the MD5)
-//! but not sent. Memory stays bounded: `parallel` parts being sent, `parallel` in
-//! the MD5 stage, one waiting for it and the one being read (2 × 4 + 2 parts of 16 MiB by
-//! default: 160 MiB at most).
+//! Parts the server already holds with the same length and MD5 are read and hashed but not
+//! sent. Memory stays bounded by one pool of part buffers (`parallel` being sent, one per
+//! hashing thread, one being read and one waiting): `(parallel + hashers + 2) × part size`,
+//! 128 MiB at 4 parts of 16 MiB on two cores.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt as _;
-use tokio::sync::mpsc;
 
 use super::progress::{Tracker, UploadProgress};
+use super::stages::{HashedPart, Stages};
 use crate::cache::Cache;
 use crate::cancel::CancelToken;
 use crate::client::{Client, PartBody};
-use crate::error::DeskError;
-use crate::hashing::parts::{BufferPool, Part, PartReader, RawPart};
+use crate::error::{DeskError, DeskErrorCode};
+use crate::hashing::parts::{BufferPool, PartReader};
+use crate::hashing::FileDigest;
 
 /// Everything the pipeline needs, borrowed from the upload.
 pub(crate) struct Transfer<'a> {
@@ -51,100 +47,112 @@ pub(crate) struct Transfer<'a> {
     pub cancel: CancelToken,
 }
 
+/// What a finished transfer measured.
+pub(crate) struct Transferred {
+    pub tracker: Tracker,
+    /// The whole file's size and SHA-256, from the same read as the parts.
+    pub digest: FileDigest,
+}
+
 impl Transfer<'_> {
-    /// Sends every part the server lacks; returns the final counters.
+    /// Sends every part the server lacks; returns the counters and the file's digest.
     pub async fn run(
         self,
         on_progress: &(dyn Fn(&UploadProgress) + Send + Sync),
-    ) -> Result<Tracker, DeskError> {
+    ) -> Result<Transferred, DeskError> {
         let parallel = self.parallel.max(1);
-        let buffers = BufferPool::default();
+        let hashers = super::stages::hashing_threads(parallel);
+        let buffers = BufferPool::bounded(parallel + hashers + 2);
         let reader = PartReader::open(&self.path, self.part_size, self.cancel.clone())?
             .parts_only()
             .with_buffers(buffers.clone());
-        let mut tracker = Tracker::new(reader.size(), reader.part_count());
-        // One read part waits for its MD5 stage; the reader is fast enough that more would only
-        // hold memory.
-        let (tx, mut rx) = mpsc::channel::<Result<RawPart, DeskError>>(1);
-        let read_task = tokio::task::spawn_blocking(move || read_parts(reader, &tx));
-        // The MD5 stage: up to `parallel` parts hashed ahead of the senders, each on a blocking
-        // thread, handed on in order.
-        let mut ready = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
-            .map(|item| async move {
-                let raw = item?;
-                tokio::task::spawn_blocking(move || raw.into_part())
-                    .await
-                    .map_err(|err| DeskError::internal(format!("hashing a part stopped: {err}")))
-            })
-            .buffered(parallel)
-            .boxed();
+        let parts_total = reader.part_count();
+        let mut tracker = Tracker::new(reader.size(), parts_total);
+        let mut stages = Stages::start(reader, buffers.clone(), hashers)?;
 
+        // Hashed parts waiting for their turn, by number.
+        let mut ready: BTreeMap<u32, HashedPart> = BTreeMap::new();
+        let mut next = 1u32;
+        let mut hashed = 0u32;
         let mut inflight = FuturesUnordered::new();
-        let mut reading = true;
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         on_progress(&tracker.snapshot());
-        while reading || !inflight.is_empty() {
+        loop {
+            // Fill every free slot with the next part, in order.
+            while inflight.len() < parallel {
+                let Some(part) = ready.remove(&next) else {
+                    break;
+                };
+                next += 1;
+                let len = part.bytes.len() as u64;
+                if self.holds(&part) {
+                    tracker.parts_skipped += 1;
+                    tracker.skipped_bytes += len;
+                } else {
+                    tracing::debug!(part = part.number, "upload: part sent");
+                    inflight.push(self.send(part));
+                }
+            }
+            if next > parts_total && inflight.is_empty() {
+                break;
+            }
             tokio::select! {
-                part = ready.next(), if reading && inflight.len() < parallel => match part {
-                    None => reading = false,
-                    Some(Err(err)) => return Err(err),
-                    Some(Ok(part)) => {
-                        let len = part.bytes.len() as u64;
-                        if self.holds(&part) {
-                            buffers.give(part.bytes);
-                            tracker.parts_skipped += 1;
-                            tracker.skipped_bytes += len;
-                        } else {
-                            inflight.push(self.send(part, &buffers));
-                        }
-                    }
-                },
+                part = stages.next_hashed(), if hashed < parts_total => {
+                    let part = part?;
+                    hashed += 1;
+                    tracing::debug!(part = part.number, "upload: part hashed");
+                    ready.insert(part.number, part);
+                }
                 Some(done) = inflight.next(), if !inflight.is_empty() => {
                     let (number, len) = done?;
+                    tracing::debug!(part = number, "upload: part stored");
                     self.ack(number)?;
                     tracker.parts_sent += 1;
                     tracker.sent_bytes += len;
+                    tracker.hashed_bytes = stages.hashed_bytes();
                     on_progress(&tracker.snapshot());
                 }
                 _ = tick.tick() => {
                     self.cancel.check("the upload")?;
+                    tracker.hashed_bytes = stages.hashed_bytes();
                     on_progress(&tracker.snapshot());
                 }
             }
         }
-        // The reader may be waiting to hand over a part: dropping the receiver ends it.
-        drop(ready);
-        read_task
-            .await
-            .map_err(|err| DeskError::internal(format!("the file reader stopped: {err}")))??;
+        self.cancel.check("the upload")?;
+        let digest = stages.digest().await?;
+        tracing::debug!(
+            buffers = buffers.most_out(),
+            "upload: every part stored, file hashed"
+        );
+        tracker.hashed_bytes = digest.size;
         on_progress(&tracker.snapshot());
-        Ok(tracker)
+        Ok(Transferred { tracker, digest })
     }
 
     /// Whether the server already holds this part, byte for byte (same length and MD5).
-    fn holds(&self, part: &Part) -> bool {
+    fn holds(&self, part: &HashedPart) -> bool {
         self.held.get(&part.number).is_some_and(|(len, md5)| {
             *len == part.bytes.len() as u64 && *md5 == hex::encode(part.md5)
         })
     }
 
-    async fn send(&self, part: Part, buffers: &BufferPool) -> Result<(u32, u64), DeskError> {
+    async fn send(&self, part: HashedPart) -> Result<(u32, u64), DeskError> {
         let number = part.number;
         let len = part.bytes.len() as u64;
-        let md5_base64 = part.md5_base64();
-        // The buffer goes back to the pool once the HTTP client has let go of every clone.
-        let bytes = Bytes::from_owner(Recycled {
-            buf: part.bytes,
-            pool: buffers.clone(),
-        });
-        let body = PartBody { md5_base64, bytes };
+        let body = PartBody {
+            md5_base64: part.md5_base64(),
+            // The buffer goes back to the pool once every clone is dropped (the HTTP client's
+            // and the SHA-256 thread's).
+            bytes: part.bytes,
+        };
         let chunk = self
             .client
             .put_upload_part(self.job_id, number, body)
             .await?;
         if chunk.length != len {
             return Err(DeskError::new(
-                crate::error::DeskErrorCode::VerificationFailed,
+                DeskErrorCode::VerificationFailed,
                 format!(
                     "the server stored part {number} as {} bytes, but {len} were sent",
                     chunk.length
@@ -161,37 +169,4 @@ impl Transfer<'_> {
             .map_err(|_| DeskError::internal("the offline cache lock was poisoned"))?;
         cache.ack_upload_part(self.job_id, number)
     }
-}
-
-/// A sent part's buffer, handed back to the pool when dropped.
-struct Recycled {
-    buf: Vec<u8>,
-    pool: BufferPool,
-}
-
-impl AsRef<[u8]> for Recycled {
-    fn as_ref(&self) -> &[u8] {
-        &self.buf
-    }
-}
-
-impl Drop for Recycled {
-    fn drop(&mut self) {
-        self.pool.give(std::mem::take(&mut self.buf));
-    }
-}
-
-/// The reader thread: every part in order. Ends early (quietly) if the uploader stopped
-/// listening; fails if the file grew while it was read.
-fn read_parts(
-    mut reader: PartReader,
-    tx: &mpsc::Sender<Result<RawPart, DeskError>>,
-) -> Result<(), DeskError> {
-    while let Some(part) = reader.next_raw() {
-        let failed = part.is_err();
-        if tx.blocking_send(part).is_err() || failed {
-            return Err(DeskError::cancelled("reading the file"));
-        }
-    }
-    reader.check_end()
 }

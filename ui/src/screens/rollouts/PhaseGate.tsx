@@ -1,4 +1,4 @@
-import type { ReactElement } from "react";
+import type { ReactElement, ReactNode } from "react";
 import type { PhaseView } from "../../bindings/PhaseView";
 import type { RolloutItem } from "../../bindings/RolloutItem";
 import { formatTime } from "../../lib/format";
@@ -28,8 +28,9 @@ export function duration(seconds: number): string {
 
 const DAY: Record<string, string> = { mon: "Mon", tue: "Tue", wed: "Wed", thu: "Thu", fri: "Fri", sat: "Sat", sun: "Sun" };
 
-/** What the phase waits for before the server advances it, as a sentence. */
-function gateSentence(p: PhaseView, now: number): string {
+/** What the phase waits for before the server advances it, as a sentence (the next advance as a
+ *  `<time>` with the server's instant, so it reads in words and as a machine-readable time). */
+function gateSentence(p: PhaseView, now: number): ReactNode {
   switch (p.gate) {
     case "last":
       return "Last phase: every device is in the slice.";
@@ -39,8 +40,19 @@ function gateSentence(p: PhaseView, now: number): string {
       return `Held: ${p.succeeded} of the slice succeeded, ${p.needed} needed. It stays until you advance or roll back.`;
     case "soaking": {
       const at = p.next_advance_at ? Date.parse(p.next_advance_at) : Number.NaN;
-      const when = Number.isNaN(at) ? "once the soak is over" : `${until(at, now)} (${formatTime(p.next_advance_at ?? "")})`;
-      return `Healthy; soaking ${duration(p.soak_seconds)} after the last verdict. Advances to ${p.next_percent} % ${when}.`;
+      const when =
+        Number.isNaN(at) || !p.next_advance_at ? (
+          "once the soak is over"
+        ) : (
+          <time dateTime={p.next_advance_at} data-testid="phase-next-at">
+            {until(at, now)} ({formatTime(p.next_advance_at)})
+          </time>
+        );
+      return (
+        <>
+          Healthy; soaking {duration(p.soak_seconds)} after the last verdict. Advances to {p.next_percent} % {when}.
+        </>
+      );
     }
     default:
       return "No automatic advance while the rollout is not active.";

@@ -62,7 +62,10 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
             {button("pause", "Pause", () => run("pause"))}
             {button("resume", overThreshold ? "Resume…" : "Resume", () => (overThreshold ? setDialog("resume") : run("resume")))}
             {button("advance", "Advance…", () => {
-              setPercentText(String(Math.min(100, Math.max(r.canary_percent * 2, r.canary_percent + 10))));
+              // A phased rollout advances to its next phase by hand as the gate would; a plain
+              // canary doubles (at least +10 %).
+              const next = r.phase?.next_percent ?? Math.min(100, Math.max(r.canary_percent * 2, r.canary_percent + 10));
+              setPercentText(String(next));
               setDialog("advance");
             })}
             {button("rollback", "Rollback…", () => setDialog("rollback"), "danger")}
@@ -84,7 +87,7 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
         <ErrorLine error={error} testId="action-error" />
       )}
       {dialog === "advance" && (
-        <Dialog title="Advance the canary" onCancel={() => setDialog(null)} testId="advance-dialog">
+        <Dialog title={r.phase ? "Advance to the next phase" : "Advance the canary"} onCancel={() => setDialog(null)} testId="advance-dialog">
           <form
             onSubmit={(e) => {
               e.preventDefault();
@@ -98,7 +101,10 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
               </p>
             )}
             <div className="field">
-              <label htmlFor="advance-percent">New canary slice (now {r.canary_percent} %)</label>
+              <label htmlFor="advance-percent">
+                New {r.phase ? "slice" : "canary slice"} (now {r.canary_percent} %
+                {r.phase && r.phase.next_percent !== null ? `, phase ${r.phase.index + 1} of ${r.phase.count}; phase ${r.phase.index + 2} is ${r.phase.next_percent} %` : ""})
+              </label>
               <div className="percent-input">
                 <input id="advance-percent" inputMode="numeric" value={percentText} onChange={(e) => setPercentText(e.target.value)} aria-invalid={advanceProblem ? true : undefined} aria-describedby="advance-help" />
                 <span aria-hidden="true">%</span>

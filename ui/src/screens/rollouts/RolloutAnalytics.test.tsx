@@ -254,9 +254,47 @@ describe("plan and gate", () => {
     expect(screen.getByTestId("phase-gate")).toHaveAttribute("data-gate", "soaking");
     expect(screen.getByTestId("phase-success")).toHaveTextContent("Success 98 % now, 95 % needed to move on");
     expect(screen.getByTestId("phase-next")).toHaveTextContent("Healthy; soaking 1 h after the last verdict. Advances to 50 % in 42 min");
+    // The next advance is the server's instant, machine-readable too.
+    expect(screen.getByTestId("phase-next-at")).toHaveAttribute("dateTime", soon);
     expect(screen.getByTestId("threshold-min-devices")).toHaveTextContent("Failure threshold applies after 5 verdicts; 3 so far, so no auto-pause yet.");
     expect(screen.getByTestId("maintenance-window")).toHaveTextContent("Devices start only Mon, Tue 02:00–04:00 (Europe/Berlin).");
     expect(screen.getByTestId("retry-policy")).toHaveTextContent("up to 3 attempts, waiting 1 min and doubling");
+  });
+
+  it("advances a phased rollout by hand to its next phase", async () => {
+    const calls: Call[] = [];
+    backend(
+      detail(
+        { actions: ["pause", "advance", "rollback", "cancel"] },
+        {
+          canary_percent: 10,
+          phase: {
+            index: 1,
+            count: 4,
+            percent: 10,
+            soak_seconds: 3600,
+            min_success_percent: 95,
+            success_percent: 100,
+            next_percent: 50,
+            gate: "soaking",
+            undecided: 0,
+            succeeded: 4,
+            needed: 4,
+            next_advance_at: new Date(Date.now() + 3600_000).toISOString(),
+          },
+        },
+      ),
+      progress(),
+      failures(),
+      calls,
+    );
+    view();
+    fireEvent.click(await screen.findByTestId("action-advance", undefined, SLOW));
+    const dialog = await screen.findByTestId("advance-dialog", undefined, SLOW);
+    expect(within(dialog).getByText("Advance to the next phase")).toBeInTheDocument();
+    expect(within(dialog).getByLabelText(/phase 2 of 4; phase 3 is 50 %/)).toHaveValue("50");
+    fireEvent.click(within(dialog).getByTestId("confirm-advance"));
+    await waitFor(() => expect(calls.find((c) => c.cmd === "rollout_act")?.args).toMatchObject({ id: "rol_1", action: "advance", canaryPercent: 50 }));
   });
 
   it("says why a held phase does not advance", async () => {

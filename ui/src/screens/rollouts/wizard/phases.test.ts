@@ -1,12 +1,15 @@
 import { describe, expect, it } from "vitest";
+import { PHASE_PRESETS } from "../../../bindings/phasePresets";
 import {
   addPhase,
+  DEFAULT_PRESET,
   firstPhaseProblem,
   hasPhaseProblems,
   movePhase,
   phaseProblems,
   presetOf,
   presetPhases,
+  PRESETS,
   removePhase,
   toPhases,
   type PhaseDraft,
@@ -16,10 +19,10 @@ const ph = (percent: string, soak = "0", gate = "0"): PhaseDraft => ({ percent, 
 
 describe("phases: presets", () => {
   it("offers 1 → 10 → 50 → 100 % with airlift-core's hour of soak and 95 % gate", () => {
-    const phases = presetPhases("one-ten-fifty-hundred")!;
+    const phases = presetPhases("1-10-50-100")!;
     expect(toPhases(phases)).toEqual([1, 10, 50, 100].map((percent) => ({ percent, soak_seconds: 3600, min_success_percent: 95 })));
     expect(hasPhaseProblems(phaseProblems(phases))).toBe(false);
-    expect(presetOf(phases)).toBe("one-ten-fifty-hundred");
+    expect(presetOf(phases)).toBe("1-10-50-100");
   });
 
   it("offers a canary then everyone, and calls anything edited custom", () => {
@@ -35,10 +38,17 @@ describe("phases: presets", () => {
     expect(presetPhases("custom")).toBeNull();
   });
 
+  it("offers exactly airlift-core's presets (the generated list), its first as the wizard's default", () => {
+    expect(PRESETS.map((p) => p.id)).toEqual(PHASE_PRESETS.map((p) => p.name));
+    expect(DEFAULT_PRESET).toBe("1-10-50-100");
+    expect(PRESETS[1].label).toBe("Canary, then everyone");
+    expect(presetPhases("one-ten-fifty-hundred")).toBeNull();
+  });
+
   it("hands out copies, so editing a plan never changes the preset", () => {
-    const a = presetPhases("one-ten-fifty-hundred")!;
+    const a = presetPhases("1-10-50-100")!;
     a[0].percent = "2";
-    expect(presetPhases("one-ten-fifty-hundred")![0].percent).toBe("1");
+    expect(presetPhases("1-10-50-100")![0].percent).toBe("1");
   });
 });
 

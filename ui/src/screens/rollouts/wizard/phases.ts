@@ -1,6 +1,8 @@
 // A phased plan as the wizard edits it: phases typed as text (so "" and "12.5" can be explained),
-// the presets, and the checks the server applies (airlift-core `phases::validate_phases`) in
-// sentences that say what to change, next to the phase and the field they are about.
+// the presets (generated from airlift-core's `phases::presets`), and the checks the server
+// applies (airlift-core `phases::validate_phases`) in sentences that say what to change, next to
+// the phase and the field they are about.
+import { MAX_PHASES, MAX_SOAK_SECONDS, PHASE_PRESETS } from "../../../bindings/phasePresets";
 import type { PlanPhase } from "../../../bindings/PlanPhase";
 import { durationText, formatDuration, parseDuration } from "../../../lib/duration";
 
@@ -13,12 +15,11 @@ export interface PhaseDraft {
   gate: string;
 }
 
-/** At most this many phases (airlift-core `MAX_PHASES`). */
-export const MAX_PHASES = 20;
-/** The longest soak (airlift-core `MAX_SOAK_SECONDS`: 30 days). */
-export const MAX_SOAK_SECONDS = 30 * 86400;
+export { MAX_PHASES, MAX_SOAK_SECONDS };
 
-export type PresetId = "one-ten-fifty-hundred" | "canary-then-everyone" | "custom";
+/** A preset's name (airlift-core `phases::presets`), or "custom": whatever the person edited. */
+export type PresetId = string;
+export const CUSTOM: PresetId = "custom";
 
 const phase = (percent: number, soakSeconds: number, gate: number): PhaseDraft => ({
   percent: String(percent),
@@ -26,22 +27,17 @@ const phase = (percent: number, soakSeconds: number, gate: number): PhaseDraft =
   gate: String(gate),
 });
 
-/** The presets: the first is airlift-core's `preset_1_10_50_100` (an hour's soak and 95 %
- *  success between steps); "custom" keeps whatever the person edited. */
-export const PRESETS: { id: Exclude<PresetId, "custom">; label: string; hint: string; phases: PhaseDraft[] }[] = [
-  {
-    id: "one-ten-fifty-hundred",
-    label: "1 % → 10 % → 50 % → 100 %",
-    hint: "Four widening phases, an hour's soak and 95 % success between them.",
-    phases: [1, 10, 50, 100].map((p) => phase(p, 3600, 95)),
-  },
-  {
-    id: "canary-then-everyone",
-    label: "Canary, then everyone",
-    hint: "5 % first; after a day's soak with 98 % success, every device.",
-    phases: [phase(5, 86400, 98), phase(100, 0, 0)],
-  },
-];
+/** The presets, as drafts: generated from airlift-core's list (the one `airlift-cli rollout
+ *  start --preset NAME` takes), never written here. */
+export const PRESETS: { id: PresetId; label: string; hint: string; phases: PhaseDraft[] }[] = PHASE_PRESETS.map((p) => ({
+  id: p.name,
+  label: p.label,
+  hint: p.hint,
+  phases: p.phases.map((x) => phase(x.percent, x.soak_seconds, x.min_success_percent)),
+}));
+
+/** The wizard's first choice: the first preset. */
+export const DEFAULT_PRESET: PresetId = PHASE_PRESETS[0].name;
 
 export function presetPhases(id: PresetId): PhaseDraft[] | null {
   return PRESETS.find((p) => p.id === id)?.phases.map((p) => ({ ...p })) ?? null;
@@ -51,7 +47,7 @@ export function presetPhases(id: PresetId): PhaseDraft[] | null {
 export function presetOf(phases: PhaseDraft[]): PresetId {
   const same = (a: PhaseDraft[], b: PhaseDraft[]) =>
     a.length === b.length && a.every((p, i) => p.percent.trim() === b[i].percent && parseDuration(p.soak) === parseDuration(b[i].soak) && p.gate.trim() === b[i].gate);
-  return PRESETS.find((p) => same(phases, p.phases))?.id ?? "custom";
+  return PRESETS.find((p) => same(phases, p.phases))?.id ?? CUSTOM;
 }
 
 /** A phase added after `phases`: halfway between the last two slices (or to 100 %), the

@@ -5,7 +5,7 @@ import type { PlanPreview } from "../../../bindings/PlanPreview";
 import type { RolloutPlan } from "../../../bindings/RolloutPlan";
 import type { TargetProfile } from "../../../bindings/TargetProfile";
 import { localTimeZone } from "../../../lib/timeZones";
-import { firstPhaseProblem, phaseProblems, presetPhases, toPhases, type PhaseDraft } from "./phases";
+import { DEFAULT_PRESET, firstPhaseProblem, phaseProblems, presetPhases, toPhases, type PhaseDraft } from "./phases";
 import { emptySchedule, scheduleProblems, toRetry, toStartAt, toWindow, type ScheduleDraft } from "./schedule";
 
 /** "phased" is the server's canary strategy with `phases`: it advances itself. */
@@ -39,7 +39,7 @@ export const EMPTY_DRAFT: Draft = {
   batchPercent: "25",
   force: false,
   allowDowngrade: false,
-  phases: presetPhases("one-ten-fifty-hundred") ?? [],
+  phases: presetPhases(DEFAULT_PRESET) ?? [],
   minDevices: "0",
   ...emptySchedule(localTimeZone()),
 };
