@@ -98,6 +98,19 @@ pub fn run() -> tauri::Result<()> {
                         });
                     }
                 }));
+            // A refused token (revoked or expired) is told to the UI once: the banner and the
+            // status bar read the state's record from then on.
+            let handle = app.handle().clone();
+            let _ = state
+                .on_token_refused
+                .set(std::sync::Arc::new(move |refused| {
+                    if let Some(events) = handle.try_state::<watch::Events>() {
+                        events.send(dto::devices::AppEvent::TokenRefused {
+                            connection: refused.connection.clone(),
+                            message: refused.message.clone(),
+                        });
+                    }
+                }));
             app.manage(state);
             app.manage(watch::Events::default());
             // Auto-pause notifications for the active connection, as long as the app runs.

@@ -14,13 +14,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use airlift_desk::ca_cert::CaCert;
 use airlift_desk::cache::location::{adopt_caches, cache_file, default_cache_dir, normalize_url};
 use airlift_desk::cache::Cache;
-use airlift_desk::client::{Client, ClientOptions, RateLimitObserver};
+use airlift_desk::client::{Client, ClientOptions, RateLimitObserver, TokenRefusedObserver};
 use airlift_desk::connections::{Connections, KeyringOrFile, TokenStore as _};
 use airlift_desk::ops::upload::UploadControl;
 use airlift_desk::secret::Secret;
 use airlift_desk::signing::default_keys_dir;
 use airlift_desk::DeskError;
 
+use crate::dto::connections::TokenRefused;
 use crate::env::{ENV_CA_CERT, ENV_CONNECTION_NAME, ENV_DATA_DIR, ENV_SERVER_URL, ENV_TOKEN};
 
 /// Files and folders the app writes.
@@ -174,6 +175,9 @@ impl EnvConnection {
     }
 }
 
+/// What the app does when the server first refuses the active connection's token.
+pub type TokenRefusedHook = Arc<dyn Fn(&TokenRefused) + Send + Sync>;
+
 pub struct AppState {
     pub paths: Paths,
     pub cache: Arc<Mutex<Cache>>,
@@ -187,6 +191,16 @@ pub struct AppState {
     pub tokens: KeyringOrFile,
     /// Tells the UI when a call waits out the server's `Retry-After` (set once the app runs).
     pub on_rate_limited: std::sync::OnceLock<RateLimitObserver>,
+    /// The one record that the server refused the active connection's token (any call's 401,
+    /// the event stream's included, through the client's `on_token_refused`): the status bar,
+    /// the banner and the event watcher all read it. Cleared when the active connection or its
+    /// token changes.
+    token_refused: Arc<Mutex<Option<TokenRefused>>>,
+    /// Counts [`AppState::set_active`]s: a client made before the last one (a call still in
+    /// flight with the old token) is not heard.
+    credentials_changed: Arc<std::sync::atomic::AtomicU64>,
+    /// Told when the record above is first set (the app tells the UI); set once the app runs.
+    pub on_token_refused: std::sync::OnceLock<TokenRefusedHook>,
 }
 
 impl AppState {
@@ -216,6 +230,9 @@ impl AppState {
             demo: Mutex::new(None),
             tokens,
             on_rate_limited: std::sync::OnceLock::new(),
+            token_refused: Arc::new(Mutex::new(None)),
+            credentials_changed: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            on_token_refused: std::sync::OnceLock::new(),
         };
         Ok(state)
     }
@@ -250,6 +267,7 @@ impl AppState {
         let options = ClientOptions {
             ca_cert,
             on_rate_limited: self.on_rate_limited.get().cloned(),
+            on_token_refused: Some(self.token_refused_observer(&active.name)),
             ..client_options()
         };
         let client = Client::new(&active.url, active.token.clone(), options)?;
@@ -262,9 +280,59 @@ impl AppState {
         Ok((snapshot.name, client))
     }
 
+    /// Whether the server refused the active connection's token, and what it said.
+    pub fn token_refused(&self) -> Result<Option<TokenRefused>, DeskError> {
+        let active = self.active()?.map(|a| a.name);
+        Ok(lock(&self.token_refused)?
+            .clone()
+            .filter(|r| Some(&r.connection) == active.as_ref()))
+    }
+
+    /// Hears a refusal of `connection`'s token from a client made for it. A client may outlive
+    /// a switch or a new token (a call in flight): what it hears after that is not recorded.
+    fn token_refused_observer(&self, connection: &str) -> TokenRefusedObserver {
+        use std::sync::atomic::Ordering;
+        let connection = connection.to_owned();
+        let hook = self.on_token_refused.get().cloned();
+        let record = Arc::clone(&self.token_refused);
+        let changed = Arc::clone(&self.credentials_changed);
+        let made_at = changed.load(Ordering::SeqCst);
+        TokenRefusedObserver::new(move |err| {
+            if changed.load(Ordering::SeqCst) != made_at {
+                return;
+            }
+            let refused = TokenRefused {
+                connection: connection.clone(),
+                message: err.message().to_owned(),
+            };
+            {
+                let Ok(mut slot) = record.lock() else {
+                    return;
+                };
+                if slot.as_ref().is_some_and(|r| r.connection == connection) {
+                    return;
+                }
+                *slot = Some(refused.clone());
+            }
+            tracing::warn!(connection = %refused.connection, "the server refused the connection's token");
+            if let Some(hook) = &hook {
+                hook(&refused);
+            }
+        })
+    }
+
     /// Makes `active` the connection the app talks to, with its server and tenant's cache.
+    /// A new connection or a new token: whatever the server refused before is history.
     pub fn set_active(&self, active: Option<Active>) -> Result<(), DeskError> {
-        *lock(&self.active)? = active.clone();
+        {
+            // Under the lock `client` reads the active connection with: a client is made
+            // either before the change (and no longer heard) or after it.
+            let mut current = lock(&self.active)?;
+            *current = active.clone();
+            self.credentials_changed
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        *lock(&self.token_refused)? = None;
         match active {
             Some(a) => self.use_cache_of(&a),
             None => self.switch_cache(&self.paths.cache_file.clone()),

@@ -3,7 +3,9 @@
 //! A supervisor task checks the active connection twice a second; when it changes (start-up,
 //! switch, add, remove, demo fleet) the old watcher is cancelled and a new one follows the new
 //! server's events. The watcher itself (airlift-desk) reconnects with backoff, so an offline
-//! server only means quiet retries. An auto-pause shows a desktop notification whose click
+//! server only means quiet retries; a server that refuses the token (revoked or expired) ends
+//! the watch, and no watcher runs for that connection until it gets a new token (the
+//! state's `token_refused` record, which any call's 401 sets and a new token clears). An auto-pause shows a desktop notification whose click
 //! brings the window to the front and opens the rollout (an [`AppEvent`] to the UI).
 
 use std::sync::{Arc, Mutex};
@@ -74,10 +76,14 @@ pub fn start(app: AppHandle) {
     tauri::async_runtime::spawn(async move {
         let mut watching: Option<(String, String, CancelToken)> = None;
         loop {
-            let active = app
-                .try_state::<AppState>()
-                .and_then(|s| s.active().ok().flatten());
-            let wanted = active.map(|a| (a.name, a.url));
+            let state = app.try_state::<AppState>();
+            let active = state.as_ref().and_then(|s| s.active().ok().flatten());
+            let refused = state
+                .as_ref()
+                .and_then(|s| s.token_refused().ok().flatten())
+                .is_some();
+            // Asking again with a refused token only gets 401 again.
+            let wanted = active.filter(|_| !refused).map(|a| (a.name, a.url));
             let current = watching.as_ref().map(|(n, u, _)| (n.clone(), u.clone()));
             if wanted != current {
                 if let Some((_, _, cancel)) = watching.take() {
@@ -134,7 +140,7 @@ fn spawn_watcher(app: &AppHandle, name: &str, cancel: CancelToken) {
         };
         let events = app.clone();
         tracing::info!(connection = %name, "watching the server's events");
-        watcher
+        let ended = watcher
             .run(None, cancel, &move |e| {
                 events.state::<Events>().send(AppEvent::RolloutChanged {
                     rollout_id: e.rollout_id.clone(),
@@ -143,6 +149,11 @@ fn spawn_watcher(app: &AppHandle, name: &str, cancel: CancelToken) {
                 });
             })
             .await;
+        // A refusal was recorded by the client's observer already: the supervisor starts no
+        // other watcher for this connection until it has a new token.
+        if let Err(err) = ended {
+            tracing::warn!(connection = %name, code = %err.code(), "stopped watching the server's events");
+        }
     });
 }
 

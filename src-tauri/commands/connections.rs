@@ -53,6 +53,7 @@ pub fn connections_list(state: State<'_, AppState>) -> Result<ConnectionList, De
         connections: list,
         active: active_name,
         demo_available: crate::demo::sim_binary().is_some(),
+        token_refused: state.token_refused()?,
     })
 }
 

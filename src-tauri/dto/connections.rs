@@ -64,6 +64,17 @@ pub struct ConnectionList {
     pub active: Option<String>,
     /// Whether a local demo fleet can be started (`airlift-sim` was found).
     pub demo_available: bool,
+    /// The server refused the active connection's token (revoked or expired): what it said.
+    /// Until the connection gets a new token, screens show the cache and the event stream stops.
+    pub token_refused: Option<TokenRefused>,
+}
+
+/// The active connection's token, refused by its server (a call answered 401).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct TokenRefused {
+    pub connection: String,
+    /// The desk's sentence: what the server said and what to do.
+    pub message: String,
 }
 
 /// A connection to add (or replace). The token goes to the OS keyring, never to a file.

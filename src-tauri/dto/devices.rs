@@ -236,4 +236,7 @@ pub enum AppEvent {
     /// The server rate-limited a call (429 with `Retry-After`): it is sent again in
     /// `retry_in_seconds`.
     RateLimited { call: String, retry_in_seconds: u64 },
+    /// The server refused the active connection's token (revoked or expired); the live event
+    /// stream has stopped until the connection gets a new token.
+    TokenRefused { connection: String, message: String },
 }

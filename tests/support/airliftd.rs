@@ -14,6 +14,8 @@ pub struct Airliftd {
     child: Child,
     pub url: String,
     pub data: PathBuf,
+    /// `http://ADDR/metrics` when started with `--metrics-listen`.
+    pub metrics: Option<String>,
 }
 
 impl Airliftd {
@@ -35,18 +37,29 @@ impl Airliftd {
             .expect("start airliftd");
         let mut line = String::new();
         let stdout = child.stdout.take().expect("airliftd stdout");
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("airliftd's first line");
+        let mut stdout = BufReader::new(stdout);
+        stdout.read_line(&mut line).expect("airliftd's first line");
         let url = line
             .trim()
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected first line from airliftd: {line:?}"))
             .to_owned();
+        // `--metrics-listen`: the address bound is the second line.
+        let metrics = extra.contains(&"--metrics-listen").then(|| {
+            let mut line = String::new();
+            stdout
+                .read_line(&mut line)
+                .expect("airliftd's metrics line");
+            line.trim()
+                .strip_prefix("metrics on ")
+                .unwrap_or_else(|| panic!("unexpected second line from airliftd: {line:?}"))
+                .to_owned()
+        });
         Airliftd {
             child,
             url,
             data: data.to_path_buf(),
+            metrics,
         }
     }
 

@@ -15,6 +15,7 @@ import { UploadScreen } from "./screens/upload/UploadScreen";
 import { ConnectionStatus } from "./shell/ConnectionStatus";
 import { Sidebar, SECTIONS, type SectionId } from "./shell/Sidebar";
 import { StatusBar } from "./shell/StatusBar";
+import { TokenRefusedBanner } from "./shell/TokenRefusedBanner";
 import { useAutoDemo } from "./shell/useAutoDemo";
 import { ErrorLine } from "./components/ErrorLine";
 
@@ -73,6 +74,7 @@ export function App() {
         hidden={hidden}
       />
       <main className="content" aria-labelledby="section-title">
+        <TokenRefusedBanner onOpenSettings={openSettings} />
         {error && (
           <ErrorLine error={error} />
         )}

@@ -25,6 +25,8 @@ pub struct Agent {
     announce: bool,
     /// `ota_cancel`s not looked for yet (once per start, and after a withdrawn job).
     check_cancels: bool,
+    /// Why the server's certificate was last refused, while it is: said once per change.
+    untrusted: Option<String>,
 }
 
 impl Agent {
@@ -41,6 +43,7 @@ impl Agent {
             rng,
             announce: true,
             check_cancels: true,
+            untrusted: None,
         })
     }
 
@@ -51,15 +54,56 @@ impl Agent {
         ));
         self.settle_interrupted()?;
         loop {
-            if let Err(e) = self.cycle().await {
-                log::warn(&format!("{} ({})", e, e.code()));
-                if matches!(e, AgentError::State(_)) {
-                    return Err(e);
+            let outcome = self.cycle().await;
+            let untrusted = self.track_untrusted(&outcome);
+            match outcome {
+                Err(AgentError::Untrusted(_)) => {}
+                Err(e) => {
+                    log::warn(&format!("{} ({})", e, e.code()));
+                    if matches!(e, AgentError::State(_)) {
+                        return Err(e);
+                    }
                 }
+                Ok(()) => {}
             }
-            let base = self.cfg.args.poll_interval;
+            // A certificate refused is not asked about again soon: the longest backoff, not
+            // the poll interval (a wrong CA needs its operator; a captive portal, time).
+            let base = if untrusted {
+                self.cfg.backoff.max
+            } else {
+                self.cfg.args.poll_interval
+            };
             let wait = base.mul_f64(0.8 + 0.4 * self.rng.random::<f64>());
             tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Says once per change that the server's certificate is refused, with the fix, and once
+    /// that it is trusted again; answers whether it is refused now. Only an answer from the
+    /// server (a cycle that worked, or a refusal the server sent) ends it: no answer at all
+    /// says nothing about the certificate.
+    fn track_untrusted(&mut self, outcome: &Result<(), AgentError>) -> bool {
+        match outcome {
+            Err(AgentError::Untrusted(why)) => {
+                if self.untrusted.as_ref() != Some(why) {
+                    log::error(&format!(
+                        "{why} (TLS_UNTRUSTED); asking again every {:?} until it is trusted",
+                        self.cfg.backoff.max
+                    ));
+                    self.untrusted = Some(why.clone());
+                }
+                true
+            }
+            Ok(()) | Err(AgentError::Refused(_)) => {
+                if self.untrusted.take().is_some() {
+                    log::info(&format!(
+                        "the server's TLS certificate is trusted again; polling every {:?}",
+                        self.cfg.args.poll_interval
+                    ));
+                }
+                false
+            }
+            Err(_) => self.untrusted.is_some(),
         }
     }
 
@@ -277,7 +321,7 @@ impl Agent {
         let creds = &self.cfg.creds;
         match retry_with(&self.cfg.backoff, || http.report(creds, r)).await {
             Ok(()) => true,
-            Err(e) if e.is_transient() => {
+            Err(e) if e.may_heal() => {
                 log::warn(&format!("report {} not sent, will retry: {e}", r.status));
                 false
             }

@@ -75,6 +75,10 @@ pub struct AgentArgs {
     /// Attempts per request before a cycle gives up (backoff with jitter in between).
     #[arg(long, env = "AIRLIFT_AGENT_RETRY_ATTEMPTS", default_value_t = 5)]
     pub retry_attempts: u32,
+    /// The longest wait between retries (the backoff doubles from 0.5 s up to it). A server
+    /// whose TLS certificate is not trusted is asked again only this often.
+    #[arg(long, env = "AIRLIFT_AGENT_RETRY_MAX_DELAY", default_value = "60s", value_parser = humantime_secs)]
+    pub retry_max_delay: Duration,
     /// Consecutive failed download cycles before DOWNLOAD_ERROR is reported.
     #[arg(long, env = "AIRLIFT_AGENT_MAX_DOWNLOAD_FAILURES", default_value_t = 5)]
     pub max_download_failures: u32,

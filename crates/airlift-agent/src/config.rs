@@ -61,7 +61,7 @@ impl Config {
         let backoff = Backoff {
             attempts: args.retry_attempts.max(1),
             first: Duration::from_millis(500),
-            max: Duration::from_secs(60),
+            max: args.retry_max_delay.max(Duration::from_millis(500)),
             jitter: 0.5,
         };
         Ok(Self {

@@ -284,7 +284,7 @@ impl Agent {
                 Err(e) if matches!(e.status(), Some(403 | 404)) => {
                     return Err(Interrupted::Withdrawn)
                 }
-                Err(e) if e.is_transient() => {
+                Err(e) if e.may_heal() => {
                     return Err(Interrupted::Transient(format!("Download failed: {e}")))
                 }
                 Err(e) => return Err(Interrupted::Broken(format!("Download failed: {e}"))),
@@ -352,7 +352,7 @@ impl Agent {
                 )
             }),
             Ok(_) => Err(Interrupted::Withdrawn),
-            Err(e) if e.is_transient() => Err(Interrupted::Transient(format!(
+            Err(e) if e.may_heal() => Err(Interrupted::Transient(format!(
                 "Renewing the download URL failed: {e}"
             ))),
             Err(e) => Err(Interrupted::Broken(format!(

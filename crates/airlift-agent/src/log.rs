@@ -7,3 +7,7 @@ pub fn info(msg: &str) {
 pub fn warn(msg: &str) {
     eprintln!("airlift-agent: warning: {msg}");
 }
+
+pub fn error(msg: &str) {
+    eprintln!("airlift-agent: error: {msg}");
+}

@@ -1,5 +1,8 @@
 //! TLS with a private CA: the agent reaches a server whose certificate only `--ca-file`
-//! vouches for, and refuses it without that file.
+//! vouches for, and refuses it without that file (`TLS_UNTRUSTED`, exit 6). A certificate it
+//! does not trust is not a passing network failure: it is said once, at error level, with the
+//! fix, and asked about again only at the longest backoff, until the certificate is one it
+//! trusts (a captive portal gone, the right certificate installed).
 
 mod support;
 
@@ -125,8 +128,13 @@ async fn the_agent_trusts_a_private_ca_only_when_given_it() {
     let out = check(vec![]).output().await.unwrap();
     assert_eq!(
         out.status.code(),
-        Some(3),
+        Some(6),
         "an unknown CA is refused: {out:?}"
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("TLS_UNTRUSTED") && said.contains("--ca-file"),
+        "says what to do: {said}"
     );
     let ca = env.path("ca.pem").display().to_string();
     let out = check(vec!["--ca-file".into(), ca.clone()])
@@ -144,4 +152,81 @@ async fn the_agent_trusts_a_private_ca_only_when_given_it() {
     env.wait_counter(&rollout, "successful", 1, Duration::from_secs(60))
         .await;
     assert_eq!(std::fs::read(env.path("installed.bin")).unwrap(), bytes);
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_said_once_and_asked_about_at_the_longest_backoff() {
+    let _g = serial().await;
+    let env = Env::start("1.0.0").await;
+    // The CA the agent trusts, and another one (a captive portal's, a wrong deployment's).
+    private_ca(env.dir.path());
+    let other = env.path("other");
+    std::fs::create_dir_all(&other).unwrap();
+    private_ca(&other);
+    let (url, link) = proxy::start_tls(
+        &env.server.url,
+        &other.join("server.pem"),
+        &other.join("server.key"),
+    )
+    .await;
+    let (pkg, bytes) = env.package("2.0.0", 100_000).await;
+    env.set_version("1.0.0");
+    let rollout = env.rollout(&pkg).await;
+    let hook = format!(
+        "cp \"$AIRLIFT_ARTIFACT\" {}",
+        env.path("installed.bin").display()
+    );
+    let ca = env.path("ca.pem").display().to_string();
+    // Polls every 200 ms, one attempt each: a transient failure would be asked about again
+    // about thirty times in the six seconds below.
+    let agent = env.agent(
+        &url,
+        &hook,
+        &[
+            "--ca-file",
+            &ca,
+            "--retry-attempts",
+            "1",
+            "--retry-max-delay",
+            "2s",
+        ],
+    );
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let tried = link.connections.load(std::sync::atomic::Ordering::SeqCst);
+    let log = std::fs::read_to_string(&agent.log).unwrap();
+    assert!(
+        (1..=6).contains(&tried),
+        "{tried} connections in 6 s: the untrusted server is asked about every 2 s at most\n{log}"
+    );
+    let errors: Vec<&str> = log.lines().filter(|l| l.contains(": error: ")).collect();
+    assert_eq!(errors.len(), 1, "said once, at error level:\n{log}");
+    for words in [
+        "TLS_UNTRUSTED",
+        "not signed by a CA this device trusts",
+        "--ca-file",
+        "AIRLIFT_AGENT_CA_FILE",
+    ] {
+        assert!(errors[0].contains(words), "{words:?} in {}", errors[0]);
+    }
+    assert!(
+        !log.contains("UNREACHABLE"),
+        "not a passing network failure:\n{log}"
+    );
+    assert_eq!(
+        env.rollout_state(&rollout).await["counters"]["successful"],
+        0
+    );
+
+    // The right certificate: the next attempt works, and the agent is back to normal.
+    link.use_certificate(&env.path("server.pem"), &env.path("server.key"));
+    env.wait_counter(&rollout, "successful", 1, Duration::from_secs(60))
+        .await;
+    assert_eq!(std::fs::read(env.path("installed.bin")).unwrap(), bytes);
+    let log = std::fs::read_to_string(&agent.log).unwrap();
+    assert!(log.contains("trusted again"), "{log}");
+    assert_eq!(
+        log.lines().filter(|l| l.contains(": error: ")).count(),
+        1,
+        "{log}"
+    );
 }

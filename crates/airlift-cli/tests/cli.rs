@@ -402,3 +402,37 @@ impl SpawnOutput for Command {
         )
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_ends_with_exit_4_when_the_server_refuses_its_token() {
+    let data = support::tempdir();
+    let server = support::Server::start(data.path());
+    let token = server.token("acme", "support");
+    server.airliftd(&["token-revoke", "--all", "--tenant", "acme"]);
+    let world = World::new(&server.base, &token);
+    let mut child = world
+        .command(&["watch"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // It used to reconnect forever; a refused token is not asked about again.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("watch kept going with a refused token");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "UNAUTHENTICATED", "{doc}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("revoked"),
+        "{doc}"
+    );
+}

@@ -56,11 +56,20 @@ pub enum AuditAction {
     ProfileCreate,
     #[serde(rename = "device.create")]
     DeviceCreate,
+    /// `airliftd token` on the server's machine: a JWT issued (its `jti` is the object id).
+    #[serde(rename = "bootstrap_token.create")]
+    BootstrapTokenCreate,
+    /// `airliftd token-revoke ID` on the server's machine.
+    #[serde(rename = "bootstrap_token.revoke")]
+    BootstrapTokenRevoke,
+    /// `airliftd token-revoke --all --tenant NAME`: every JWT and API token of the tenant.
+    #[serde(rename = "tenant.revoke_tokens")]
+    TenantRevokeTokens,
 }
 
 impl AuditAction {
     /// Every action, for filters, documentation and exhaustive tests.
-    pub const ALL: [AuditAction; 19] = [
+    pub const ALL: [AuditAction; 22] = [
         AuditAction::PackageCreate,
         AuditAction::ImageCreate,
         AuditAction::ImageDelete,
@@ -80,6 +89,9 @@ impl AuditAction {
         AuditAction::TenantUpdate,
         AuditAction::ProfileCreate,
         AuditAction::DeviceCreate,
+        AuditAction::BootstrapTokenCreate,
+        AuditAction::BootstrapTokenRevoke,
+        AuditAction::TenantRevokeTokens,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -103,6 +115,9 @@ impl AuditAction {
             AuditAction::TenantUpdate => "tenant.update",
             AuditAction::ProfileCreate => "profile.create",
             AuditAction::DeviceCreate => "device.create",
+            AuditAction::BootstrapTokenCreate => "bootstrap_token.create",
+            AuditAction::BootstrapTokenRevoke => "bootstrap_token.revoke",
+            AuditAction::TenantRevokeTokens => "tenant.revoke_tokens",
         }
     }
 
@@ -136,6 +151,11 @@ impl FromStr for AuditAction {
             })
     }
 }
+
+/// The role an entry names when the change was made on the server's own machine (`airliftd
+/// token`, `airliftd token-revoke`) rather than through the API with a token: its actor is the
+/// host's account (`alice@fleet-1`), not a token's subject.
+pub const OPERATOR_ROLE: &str = "operator";
 
 /// The longest summary kept, in characters.
 pub const MAX_SUMMARY_CHARS: usize = 500;

@@ -2,7 +2,10 @@
 //! rollouts current, and tells the person when a rollout paused itself.
 //!
 //! It reconnects after any failure with jittered backoff, sending `Last-Event-ID` so the server
-//! replays what was missed. Each rollout transition event re-reads that rollout (summary and
+//! replays what was missed, except one: a server that refuses the token (401, the token was
+//! revoked or has expired) is not asked again. The watch ends with that `UNAUTHENTICATED`
+//! error ([`Watcher::run`]); only a new token helps, and asking again with the old one every
+//! half minute would only fill the server's log with refusals. Each rollout transition event re-reads that rollout (summary and
 //! transitions) into the cache; `rollout.progress` events (no id) update counters the same way.
 //! A `paused` event whose trigger is `auto_pause` calls the [`Notifier`] once: only while that
 //! pause is the rollout's current state, and never again for a pause the cache records as
@@ -20,7 +23,7 @@ use crate::cache::lock;
 use crate::cache::Cache;
 use crate::cancel::CancelToken;
 use crate::client::{Client, RetryPolicy};
-use crate::error::DeskError;
+use crate::error::{DeskError, DeskErrorCode};
 use crate::notify::{Notifier, PausedRollout};
 use crate::sync::store_rollout;
 
@@ -37,18 +40,23 @@ pub struct Watcher {
 }
 
 impl Watcher {
-    /// Runs until `cancel` is set; returns the last event id seen (to resume from later).
-    /// `on_event` sees every event after the cache has been updated.
+    /// Runs until `cancel` is set, and answers the last event id seen (to resume from later);
+    /// or until the server refuses the token, and answers that `UNAUTHENTICATED` error without
+    /// trying again. `on_event` sees every event after the cache has been updated.
     pub async fn run(
         &self,
         mut last_event_id: Option<u64>,
         cancel: CancelToken,
         on_event: &(dyn Fn(&RolloutEventData) + Send + Sync),
-    ) -> Option<u64> {
+    ) -> Result<Option<u64>, DeskError> {
         let mut failures = 0u32;
         while !cancel.is_cancelled() {
             match self.follow(&mut last_event_id, &cancel, on_event).await {
                 Ok(()) => failures = 0,
+                Err(err) if err.code() == DeskErrorCode::Unauthenticated => {
+                    tracing::warn!(error = %err, "the server refused the token; no longer watching its events");
+                    return Err(err);
+                }
                 Err(err) => {
                     failures = failures.saturating_add(1);
                     tracing::info!(error = %err, "event stream interrupted; reconnecting");
@@ -60,7 +68,7 @@ impl Watcher {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
-        last_event_id
+        Ok(last_event_id)
     }
 
     /// One connection: reads events until the stream ends, fails, or `cancel` is set.

@@ -266,7 +266,10 @@ async fn simulator_failures_auto_pause_and_the_pause_is_notified_once_with_its_o
     assert_eq!(opened, rollout.rollout_id);
 
     cancel.cancel();
-    watching.await.expect("the watcher stops");
+    watching
+        .await
+        .expect("the watcher stops")
+        .expect("the watch ends when cancelled");
     let pause_id = pause.id.expect("a transition event has an id");
 
     // A relaunch: a new watcher on the same cache, from no Last-Event-ID, so the server replays
@@ -329,5 +332,7 @@ async fn replay_until(watcher: Watcher, last_id: u64) {
     )
     .await;
     cancel.cancel();
-    task.await.expect("the watcher stops");
+    task.await
+        .expect("the watcher stops")
+        .expect("the watch ends when cancelled");
 }

@@ -172,7 +172,7 @@ async fn auto_pause_notifies_and_reconnects_replay_missed_events() {
 
     // Disconnect, change the rollout while nobody listens, reconnect from the last id.
     cancel.cancel();
-    let last = task.await.unwrap();
+    let last = task.await.unwrap().expect("the watch ends when cancelled");
     assert!(last.is_some());
     client.resume_rollout(&created.rollout_id).await.unwrap();
     let seen2: Arc<Mutex<Vec<RolloutEventData>>> = Arc::default();
@@ -201,7 +201,7 @@ async fn auto_pause_notifies_and_reconnects_replay_missed_events() {
     );
     wait_cached_status(&cache, &created.rollout_id, RolloutStatus::Active).await;
     cancel2.cancel();
-    task2.await.unwrap();
+    task2.await.unwrap().expect("the watch ends when cancelled");
     assert!(seen.lock().unwrap().iter().any(|e| e.kind == "paused"));
     assert_eq!(
         recorder.0.lock().unwrap().len(),
@@ -269,7 +269,7 @@ async fn the_watcher_reconnects_by_itself_after_the_link_drops() {
     .await;
     wait_cached_status(&cache, &created.rollout_id, RolloutStatus::Paused).await;
     cancel.cancel();
-    let last = task.await.unwrap();
+    let last = task.await.unwrap().expect("the watch ends when cancelled");
     let ids: Vec<u64> = seen.lock().unwrap().iter().filter_map(|e| e.id).collect();
     assert!(
         ids.windows(2).all(|w| w[0] < w[1]),

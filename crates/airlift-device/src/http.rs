@@ -27,6 +27,11 @@ pub enum CallError {
     /// The answer was not what the protocol says.
     #[error("unexpected answer: {0}")]
     Protocol(String),
+    /// The server's TLS certificate did not verify (not signed by a trusted CA, not for this
+    /// host, expired): a configuration problem (the wrong CA), or a captive portal in the
+    /// way. Asking again at once does not help.
+    #[error("the server's TLS certificate is not trusted: {0}")]
+    Untrusted(String),
 }
 
 impl CallError {
@@ -34,8 +39,16 @@ impl CallError {
         match self {
             CallError::Transport(_) => true,
             CallError::Status { status, .. } => *status >= 500 || *status == 429,
-            CallError::Protocol(_) => false,
+            CallError::Protocol(_) | CallError::Untrusted(_) => false,
         }
+    }
+
+    /// Whether the call may succeed later, so what it carried (a report, a download) is kept
+    /// rather than given up: a transient failure, or an untrusted certificate (a captive
+    /// portal heals; a wrong CA is fixed by the operator). Only transient ones are retried at
+    /// once ([`crate::retry::retry_with`]).
+    pub fn may_heal(&self) -> bool {
+        self.is_transient() || matches!(self, CallError::Untrusted(_))
     }
 
     /// The wait a 429 asked for (`Retry-After`), if any.
@@ -65,6 +78,7 @@ impl CallError {
             u.set_query(None);
             u.to_string()
         });
+        let untrusted = invalid_certificate(&e);
         let e = e.without_url();
         let mut msg = e.to_string();
         let mut source = std::error::Error::source(&e);
@@ -76,11 +90,48 @@ impl CallError {
             }
             source = s.source();
         }
-        CallError::Transport(match url {
+        let msg = match url {
             Some(u) => format!("{msg} ({u})"),
             None => msg,
-        })
+        };
+        if let Some(why) = untrusted {
+            return CallError::Untrusted(format!("{why} ({msg})"));
+        }
+        CallError::Transport(msg)
     }
+}
+
+/// What rustls found wrong with the server's certificate, when that is why `e` failed. The
+/// rustls error sits in `io::Error`s of the connector (one wrapping another), whose
+/// `source()` skips what they wrap: each link, and what each `io::Error` holds, is asked.
+fn invalid_certificate(e: &reqwest::Error) -> Option<String> {
+    fn rustls_in<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        rustls_in(e.downcast_ref::<std::io::Error>()?.get_ref()?)
+    }
+    let mut link: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = link {
+        if let Some(rustls::Error::InvalidCertificate(why)) = rustls_in(err) {
+            use rustls::CertificateError as C;
+            return Some(match why {
+                C::UnknownIssuer | C::BadSignature => {
+                    "it is not signed by a CA this device trusts".to_owned()
+                }
+                C::NotValidForName | C::NotValidForNameContext { .. } => {
+                    "it is not for this server's host name".to_owned()
+                }
+                C::Expired | C::ExpiredContext { .. } => "it has expired".to_owned(),
+                C::NotValidYet | C::NotValidYetContext { .. } => {
+                    "it is not valid yet (check this device's clock)".to_owned()
+                }
+                other => format!("{other:?}"),
+            });
+        }
+        link = err.source();
+    }
+    None
 }
 
 /// The shared client, the server's base URL and the in-flight cap.

@@ -2,14 +2,22 @@
 //! operator makes on the server's machine. Each is recorded when it is made (its `jti` names
 //! the row, `crate::auth::bootstrap_token`), so each can be listed and revoked; a revocation
 //! holds at once on every server of the deployment, open event streams included.
+//!
+//! Each issue and revocation is written to the tenant's audit log, with the role
+//! [`OPERATOR_ROLE`] and the host's account as its actor (these changes are made on the
+//! server's machine, not with a token); the entry names the token by its id (`jti`), never the
+//! token itself.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use airlift_core::audit::{AuditAction, OPERATOR_ROLE};
+
 use crate::auth::jwt::JwtKeys;
 use crate::auth::{api_token, bootstrap_token, Role};
 use crate::config::{DataDir, Database};
+use crate::services::audit::{self, Who};
 use crate::store::{BootstrapTokenRecord, Store};
 
 /// What `airliftd token` is asked to make.
@@ -53,6 +61,18 @@ pub fn issue(
         };
         // Recorded first: a JWT whose row is missing would be refused.
         store.create_bootstrap_token(record.clone()).await?;
+        let summary = format!(
+            "airliftd token issued: role {}, label {:?}, expires {}",
+            record.role, record.label, record.expires_at
+        );
+        audit::record(
+            store.as_ref(),
+            &operator(&tenant.id),
+            AuditAction::BootstrapTokenCreate,
+            &record.id,
+            &summary,
+        )
+        .await;
         anyhow::Ok(bootstrap_token::mint(
             &keys,
             &record,
@@ -116,17 +136,44 @@ pub fn revoke(data: PathBuf, database: Option<Database>, which: Revoke) -> anyho
         let at = crate::ids::now();
         match which {
             Revoke::One(id) => {
+                // Read first: a token already revoked is not revoked again in the log.
+                let before = store.bootstrap_token(&id).await?;
                 store
                     .revoke_bootstrap_token(&id, &at)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}; `airliftd token-list` shows the ids"))?;
                 tracing::info!(token = %id, "token revoked");
+                // The row names the tenant whose log gets the entry.
+                if let Some(row) = before.filter(|r| r.revoked_at.is_none()) {
+                    let summary = format!(
+                        "airliftd token revoked: role {}, label {:?}",
+                        row.role, row.label
+                    );
+                    audit::record(
+                        store.as_ref(),
+                        &operator(&row.tenant_id),
+                        AuditAction::BootstrapTokenRevoke,
+                        &id,
+                        &summary,
+                    )
+                    .await;
+                }
                 anyhow::Ok(format!("revoked {id}"))
             }
             Revoke::AllOf(name) => {
                 let tenant_id = named(store.as_ref(), &name).await?;
                 let n = store.revoke_all_user_tokens(&tenant_id, &at).await?;
                 tracing::info!(tenant = %name, revoked = n, "every token of the tenant revoked");
+                audit::record(
+                    store.as_ref(),
+                    &operator(&tenant_id),
+                    AuditAction::TenantRevokeTokens,
+                    &tenant_id,
+                    &format!(
+                        "every token of the tenant revoked ({n}: airliftd token JWTs and API tokens)"
+                    ),
+                )
+                .await;
                 Ok(format!(
                     "revoked {n} token(s) of tenant {name} (airliftd token JWTs and API tokens)"
                 ))
@@ -137,6 +184,22 @@ pub fn revoke(data: PathBuf, database: Option<Database>, which: Revoke) -> anyho
     writeln!(out, "{said}")?;
     out.flush()?;
     Ok(())
+}
+
+/// Who makes a change on the server's machine: the host's account (`alice@fleet-1`; the
+/// account that ran `sudo`, where it was run through it), in the role [`OPERATOR_ROLE`].
+fn operator(tenant_id: &str) -> Who {
+    let account = std::env::var("SUDO_USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| whoami::account().ok())
+        .unwrap_or_else(|| "unknown".to_owned());
+    let host = whoami::hostname().unwrap_or_else(|_| "localhost".to_owned());
+    Who {
+        tenant_id: tenant_id.to_owned(),
+        actor: format!("{account}@{host}"),
+        role: OPERATOR_ROLE.to_owned(),
+    }
 }
 
 /// The id of the tenant named `name`, or an error that says it does not exist.

@@ -284,3 +284,101 @@ async fn an_event_stream_ends_when_its_airliftd_token_is_revoked() {
         "the admin's stream was ended too"
     );
 }
+
+/// The tenant's audit entries (newest first) of `action`.
+async fn audit_of(api: &Api, action: &str) -> Vec<Value> {
+    let page = api
+        .get(&format!("/api/v1/audit?limit=1000&action={action}"))
+        .await
+        .expect(200);
+    page["data"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn airliftd_token_issues_and_revocations_are_in_the_tenants_audit_log() {
+    let dir = tempdir();
+    let admin_jwt = token(dir.path(), "acme", "admin");
+    let globex_jwt = token(dir.path(), "globex", "admin");
+    let server = Server::start(dir.path());
+    let admin = Api::new(&server, &admin_jwt);
+    let globex = Api::new(&server, &globex_jwt);
+    // One issued while the server runs, then revoked.
+    let laptop = labelled_token(dir.path(), "acme", "support", "alice's laptop");
+    let laptop_id = claims_of(&laptop)["jti"].as_str().unwrap().to_owned();
+    let (ok, _, err) = airliftd(dir.path(), &["token-revoke", &laptop_id]);
+    assert!(ok, "{err}");
+    // Revoked again: nothing changed, nothing more recorded.
+    assert!(airliftd(dir.path(), &["token-revoke", &laptop_id]).0);
+
+    let issued = audit_of(&admin, "bootstrap_token.create").await;
+    let ids: Vec<&str> = issued
+        .iter()
+        .map(|e| e["object_id"].as_str().unwrap())
+        .collect();
+    let admin_id = claims_of(&admin_jwt)["jti"].as_str().unwrap().to_owned();
+    assert_eq!(ids, [laptop_id.as_str(), admin_id.as_str()], "{issued:?}");
+    let entry = &issued[0];
+    assert_eq!(entry["role"], "operator", "{entry}");
+    assert_eq!(entry["object_type"], "bootstrap_token", "{entry}");
+    let actor = entry["actor"].as_str().unwrap();
+    assert!(
+        actor.contains('@') && !actor.starts_with('@'),
+        "the host's account: {actor}"
+    );
+    let summary = entry["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("support") && summary.contains("alice's laptop"),
+        "{summary}"
+    );
+    let revoked = audit_of(&admin, "bootstrap_token.revoke").await;
+    assert_eq!(revoked.len(), 1, "revoked once: {revoked:?}");
+    assert_eq!(revoked[0]["object_id"], laptop_id.as_str());
+    assert_eq!(revoked[0]["role"], "operator");
+    // The operator's entries are found by their actor, like anyone's.
+    let by_actor = admin
+        .get(&format!("/api/v1/audit?actor={}&limit=1000", actor))
+        .await
+        .expect(200);
+    assert_eq!(by_actor["data"].as_array().unwrap().len(), 3, "{by_actor}");
+
+    // Every token of a tenant: one entry, in that tenant's log only.
+    let api_token = admin
+        .post(
+            "/api/v1/api-tokens",
+            json!({"name": "ci", "role": "support"}),
+        )
+        .await
+        .expect(201)["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (ok, _, err) = airliftd(dir.path(), &["token-revoke", "--all", "--tenant", "acme"]);
+    assert!(ok, "{err}");
+    let fresh = token(dir.path(), "acme", "admin");
+    let acme = Api::new(&server, &fresh);
+    let all = audit_of(&acme, "tenant.revoke_tokens").await;
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0]["role"], "operator");
+    assert!(
+        all[0]["summary"].as_str().unwrap().contains("2"),
+        "says how many: {}",
+        all[0]
+    );
+    // Another tenant's log holds its own issue only.
+    let theirs = globex.get("/api/v1/audit?limit=1000").await.expect(200);
+    let theirs = theirs["data"].as_array().unwrap();
+    assert_eq!(theirs.len(), 1, "{theirs:?}");
+    assert_eq!(theirs[0]["action"], "bootstrap_token.create");
+
+    // Never a secret: no token of the test is anywhere in the log.
+    let log = acme
+        .get("/api/v1/audit?limit=1000")
+        .await
+        .expect(200)
+        .to_string();
+    for secret in [&admin_jwt, &laptop, &api_token, &fresh, &globex_jwt] {
+        assert!(!log.contains(secret.as_str()), "a token in the audit log");
+        let signature = secret.rsplit('.').next().unwrap();
+        assert!(!log.contains(signature), "a token's signature in the log");
+    }
+}

@@ -3,4 +3,4 @@
 /**
  * What the app's background side tells the UI.
  */
-export type AppEvent = { "type": "open_rollout", rollout_id: string, } | { "type": "rollout_changed", rollout_id: string, kind: string, status: string, } | { "type": "cache_rebuilt", moved_to: string, } | { "type": "rate_limited", call: string, retry_in_seconds: number, };
+export type AppEvent = { "type": "open_rollout", rollout_id: string, } | { "type": "rollout_changed", rollout_id: string, kind: string, status: string, } | { "type": "cache_rebuilt", moved_to: string, } | { "type": "rate_limited", call: string, retry_in_seconds: number, } | { "type": "token_refused", connection: string, message: string, };

@@ -1,9 +1,11 @@
 // What the app's background side tells the UI: a click on an auto-pause notification opens that
 // rollout; a rollout event from the server refreshes what shows rollouts and devices; a rebuilt
-// cache refreshes everything; a rate-limited call is shown until it is sent again.
+// cache refreshes everything; a rate-limited call is shown until it is sent again; a token the
+// server refused brings the connection's record (banner, status) in again.
 import { useEffect } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import * as ipc from "../ipc";
+import { keys } from "./queries";
 import { rateLimited } from "./rateLimit";
 import { routeHash } from "./route";
 
@@ -18,6 +20,8 @@ export function useAppEvents(navigate: (hash: string) => void) {
           navigate(routeHash("rollouts", event.rollout_id));
         } else if (event.type === "rate_limited") {
           rateLimited(event.call, event.retry_in_seconds);
+        } else if (event.type === "token_refused") {
+          void client.invalidateQueries({ queryKey: keys.connections });
         } else if (event.type === "cache_rebuilt") {
           // The damaged cache was replaced by an empty one: everything shown comes again.
           void client.invalidateQueries();

@@ -1,12 +1,14 @@
 import { formatAge, formatClock } from "../lib/format";
 import { useNow } from "../lib/useNow";
-import { useCatalog } from "../lib/queries";
+import { useCatalog, useConnections } from "../lib/queries";
 import type { AppError } from "../ipc";
 
 /** The active connection and whether it answers; offline (the server stopped or gone, the
- *  demo's included) every screen shows the cached copy, and this says how old it is. */
+ *  demo's included) every screen shows the cached copy, and this says how old it is. A token
+ *  the server refused (revoked or expired) is said as such: the backend's one record of it. */
 export function ConnectionStatus({ onOpenSettings }: { onOpenSettings: () => void }) {
   const { active, live, data } = useCatalog();
+  const refused = useConnections().data?.token_refused ?? null;
   const now = useNow();
   if (!active) {
     return (
@@ -16,8 +18,9 @@ export function ConnectionStatus({ onOpenSettings }: { onOpenSettings: () => voi
     );
   }
   const liveError = live.error as AppError | null;
-  let state: "online" | "offline" | "connecting" | "error";
-  if (live.data) state = live.data.fresh ? "online" : "offline";
+  let state: "online" | "offline" | "connecting" | "error" | "refused";
+  if (refused) state = "refused";
+  else if (live.data) state = live.data.fresh ? "online" : "offline";
   else if (liveError) state = "error";
   else state = "connecting";
   const synced = data?.synced_at_ms ?? null;
@@ -27,6 +30,7 @@ export function ConnectionStatus({ onOpenSettings }: { onOpenSettings: () => voi
     offline: age ? `Offline · cached, ${age}` : "Offline · nothing cached yet",
     connecting: age ? `Connecting… · cached, ${age}` : "Connecting…",
     error: liveError?.code === "UNAUTHENTICATED" ? "Token rejected" : "Server error",
+    refused: age ? `Token revoked or expired · cached, ${age}` : "Token revoked or expired",
   }[state];
   return (
     <button
@@ -34,7 +38,10 @@ export function ConnectionStatus({ onOpenSettings }: { onOpenSettings: () => voi
       className={`conn-status ${state}`}
       onClick={onOpenSettings}
       title={
-        [synced ? `Synced at ${formatClock(synced)}` : null, live.data?.offline_reason ?? liveError?.message]
+        [
+          synced ? `Synced at ${formatClock(synced)}` : null,
+          refused?.message ?? live.data?.offline_reason ?? liveError?.message,
+        ]
           .filter(Boolean)
           .join(" · ") || undefined
       }

@@ -1,12 +1,12 @@
 import { useIsFetching, useQuery } from "@tanstack/react-query";
 import * as ipc from "../ipc";
 import { formatBytes, formatEta, formatRate, percent } from "../lib/format";
-import { keys, useActiveConnection } from "../lib/queries";
+import { keys, useActiveConnection, useConnections } from "../lib/queries";
 import { useRateLimitNotice } from "../lib/rateLimit";
 import { useUpload } from "../screens/upload/UploadProvider";
 
 /** Background work: a sync in flight, the running upload, an upload left from last time, a call
- *  waiting out the server's rate limit. */
+ *  waiting out the server's rate limit, live updates stopped because the token was refused. */
 export function StatusBar({ onOpenUpload, notice }: { onOpenUpload: () => void; notice?: string }) {
   const active = useActiveConnection();
   const syncing = useIsFetching({ queryKey: ["catalog", "live"] }) > 0;
@@ -19,6 +19,7 @@ export function StatusBar({ onOpenUpload, notice }: { onOpenUpload: () => void; 
   });
   const left = !uploading ? pending.data : null;
   const rateLimit = useRateLimitNotice();
+  const refused = useConnections().data?.token_refused ?? null;
 
   return (
     <footer className="statusbar" role="status" aria-live="polite" data-testid="status-bar">
@@ -26,6 +27,11 @@ export function StatusBar({ onOpenUpload, notice }: { onOpenUpload: () => void; 
       {rateLimit && (
         <span className="warn" data-testid="rate-limited">
           {rateLimit}
+        </span>
+      )}
+      {refused && (
+        <span className="warn" data-testid="token-refused-status">
+          Live updates stopped: the server refused this connection's token
         </span>
       )}
       {syncing && <span data-testid="sync-activity">Syncing catalog…</span>}
@@ -61,7 +67,7 @@ export function StatusBar({ onOpenUpload, notice }: { onOpenUpload: () => void; 
           </button>
         </span>
       )}
-      {!syncing && !uploading && !left && !rateLimit && <span className="muted">Ready</span>}
+      {!syncing && !uploading && !left && !rateLimit && !refused && <span className="muted">Ready</span>}
     </footer>
   );
 }

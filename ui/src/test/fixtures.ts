@@ -23,6 +23,7 @@ export const connections: ConnectionList = {
   connections: [{ name: "prod", url: "http://127.0.0.1:9", kind: "saved", active: true, ca_cert: null }],
   active: "prod",
   demo_available: false,
+  token_refused: null,
 };
 
 export const catalog = (over: Partial<Catalog> = {}): Catalog => ({

@@ -17,12 +17,40 @@ pub struct Link {
     pub chunks: Mutex<Vec<(u64, u64)>>,
     pub delay_ms: AtomicU64,
     pub corrupt: AtomicBool,
+    /// TCP connections accepted (each TLS handshake tried, trusted or not).
+    pub connections: AtomicU64,
+    /// The certificate handshakes use now ([`start_tls`]); [`Link::use_certificate`] swaps it.
+    tls: Mutex<Option<tokio_rustls::TlsAcceptor>>,
 }
 
 impl Link {
     pub fn chunk_requests(&self) -> Vec<(u64, u64)> {
         self.chunks.lock().unwrap().clone()
     }
+
+    /// New connections get `cert_pem` / `key_pem` (a captive portal gone, a certificate
+    /// re-issued by another CA).
+    pub fn use_certificate(&self, cert_pem: &Path, key_pem: &Path) {
+        *self.tls.lock().unwrap() = Some(acceptor(cert_pem, key_pem));
+    }
+}
+
+fn acceptor(cert_pem: &Path, key_pem: &Path) -> tokio_rustls::TlsAcceptor {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<_> = CertificateDer::pem_file_iter(cert_pem)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(key_pem).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
 
 fn router(upstream: &str) -> (axum::Router, Arc<Link>) {
@@ -47,33 +75,24 @@ pub async fn start(upstream: &str) -> (String, Arc<Link>) {
 
 /// The same proxy behind TLS with `cert_pem` / `key_pem`; answers `https://localhost:PORT`.
 pub async fn start_tls(upstream: &str, cert_pem: &Path, key_pem: &Path) -> (String, Arc<Link>) {
-    use rustls::pki_types::pem::PemObject as _;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let certs: Vec<_> = CertificateDer::pem_file_iter(cert_pem)
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let key = PrivateKeyDer::from_pem_file(key_pem).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let (app, link) = router(upstream);
+    link.use_certificate(cert_pem, key_pem);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!(
         "https://localhost:{}",
         listener.local_addr().unwrap().port()
     );
+    let shared = link.clone();
     tokio::spawn(async move {
         loop {
             let Ok((tcp, _)) = listener.accept().await else {
                 return;
             };
-            let (acceptor, app) = (acceptor.clone(), app.clone());
+            shared.connections.fetch_add(1, Ordering::SeqCst);
+            let Some(acceptor) = shared.tls.lock().unwrap().clone() else {
+                return;
+            };
+            let app = app.clone();
             tokio::spawn(async move {
                 // A client that does not trust the CA ends the handshake: nothing to serve.
                 let Ok(tls) = acceptor.accept(tcp).await else {

@@ -99,6 +99,7 @@ pub async fn run(out: Output, ctx: Context, args: &WatchArgs) -> Result<u8, Fail
             }
         }
     };
-    watcher.run(None, cancel, &print).await;
+    // A refused token ends the watch (exit 4, UNAUTHENTICATED) instead of retrying forever.
+    watcher.run(None, cancel, &print).await?;
     Ok(code.load(Ordering::SeqCst))
 }

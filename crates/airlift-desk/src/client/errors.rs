@@ -91,6 +91,9 @@ fn rustls_in<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls:
 /// `conflicting_rollout_id`, if any), else a code from the status and a sentence saying the
 /// body was not the expected error shape.
 pub(crate) fn from_status(what: &str, status: StatusCode, body: &[u8]) -> DeskError {
+    if status == StatusCode::UNAUTHORIZED {
+        return token_refused(what, body);
+    }
     if let Ok(api) = serde_json::from_slice::<ApiError>(body) {
         return api.into();
     }
@@ -107,6 +110,23 @@ pub(crate) fn from_status(what: &str, status: StatusCode, body: &[u8]) -> DeskEr
     DeskError::new(
         code,
         format!("{what} failed with HTTP {status} and no error description: {snippet:?}"),
+    )
+}
+
+/// A 401: the server no longer takes this connection's token. Said the same for every route,
+/// with the server's reason and what a person does about it.
+fn token_refused(what: &str, body: &[u8]) -> DeskError {
+    let reason = serde_json::from_slice::<ApiError>(body)
+        .map(|api| api.message)
+        .unwrap_or_else(|_| "no reason given".to_owned());
+    DeskError::new(
+        DeskErrorCode::Unauthenticated,
+        format!(
+            "the server refused this connection's token ({what}: {reason}): it was revoked or \
+             has expired. Sign in again with a new token: in the app, paste a new API token for \
+             this connection in Settings; with airlift-cli, `connection add` it again (or set \
+             AIRLIFT_TOKEN). What is cached stays readable meanwhile."
+        ),
     )
 }
 

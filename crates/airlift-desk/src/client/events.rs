@@ -38,6 +38,6 @@ impl Client {
             return Ok(response);
         }
         let body = response.bytes().await.unwrap_or_default();
-        Err(errors::from_status(what, status, &body))
+        Err(self.refusal(what, status, &body))
     }
 }

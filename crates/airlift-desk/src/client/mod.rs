@@ -11,6 +11,10 @@
 //!   in all, however many times the call is told to wait; beyond that the call fails at once),
 //!   and [`ClientOptions::on_rate_limited`] hears of each wait,
 //!   so a front can say "rate limited, retrying in N s".
+//! * A call the server refuses for its token (401: revoked, expired, or not this server's) is
+//!   `UNAUTHENTICATED` with a sentence saying what to do, the same from every route and the
+//!   event stream, and [`ClientOptions::on_token_refused`] hears of it: one place where a front
+//!   learns that its connection needs a new token.
 //! * A CA of the connection's own ([`CaCert`]) is trusted beside the system's roots; a server
 //!   whose certificate does not verify is `TLS_UNTRUSTED`, with a sentence saying why.
 //! * The token is a [`Secret`]: `Debug` on the client never shows it.
@@ -66,6 +70,8 @@ pub struct ClientOptions {
     pub ca_cert: Option<CaCert>,
     /// Told before each wait for a 429's `Retry-After`.
     pub on_rate_limited: Option<RateLimitObserver>,
+    /// Told of every answer that refused the token (401), the event stream's included.
+    pub on_token_refused: Option<TokenRefusedObserver>,
 }
 
 impl Default for ClientOptions {
@@ -78,6 +84,7 @@ impl Default for ClientOptions {
             retry_after_limit: Duration::from_secs(30),
             ca_cert: None,
             on_rate_limited: None,
+            on_token_refused: None,
         }
     }
 }
@@ -102,6 +109,23 @@ impl RateLimitObserver {
 impl std::fmt::Debug for RateLimitObserver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("RateLimitObserver")
+    }
+}
+
+/// Hears of every call the server refused for its token (the `UNAUTHENTICATED` error): the
+/// token was revoked or has expired, so nothing but a new token will help.
+#[derive(Clone)]
+pub struct TokenRefusedObserver(Arc<dyn Fn(&DeskError) + Send + Sync>);
+
+impl TokenRefusedObserver {
+    pub fn new(f: impl Fn(&DeskError) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for TokenRefusedObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenRefusedObserver")
     }
 }
 
@@ -350,7 +374,7 @@ impl Client {
                 what: what.to_owned(),
             });
         }
-        let err = errors::from_status(what, status, &body);
+        let err = self.refusal(what, status, &body);
         match retry_after {
             Some(after) if status == StatusCode::TOO_MANY_REQUESTS => {
                 Err(Failure::RateLimited(err, after))
@@ -360,6 +384,20 @@ impl Client {
             }
             _ => Err(Failure::Final(err)),
         }
+    }
+}
+
+impl Client {
+    /// The error of a non-2xx answer; a 401 is also told to
+    /// [`ClientOptions::on_token_refused`].
+    pub(crate) fn refusal(&self, what: &str, status: StatusCode, body: &[u8]) -> DeskError {
+        let err = errors::from_status(what, status, body);
+        if status == StatusCode::UNAUTHORIZED {
+            if let Some(observer) = &self.options.on_token_refused {
+                (observer.0)(&err);
+            }
+        }
+        err
     }
 }
 

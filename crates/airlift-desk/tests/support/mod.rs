@@ -23,6 +23,8 @@ pub struct Server {
     child: Option<Child>,
     pub base: String,
     pub data: PathBuf,
+    /// The metrics URL (`http://ADDR/metrics`) of a server started with `--metrics-listen`.
+    pub metrics: Option<String>,
 }
 
 impl Server {
@@ -44,19 +46,28 @@ impl Server {
             .spawn()
             .expect("spawn airliftd");
         let stdout = child.stdout.take().expect("stdout");
+        let mut stdout = BufReader::new(stdout);
         let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read listening line");
+        stdout.read_line(&mut line).expect("read listening line");
         let base = line
             .trim()
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_owned();
+        // `--metrics-listen`: the address actually bound is the second line.
+        let metrics = extra.contains(&"--metrics-listen").then(|| {
+            let mut line = String::new();
+            stdout.read_line(&mut line).expect("read the metrics line");
+            line.trim()
+                .strip_prefix("metrics on ")
+                .unwrap_or_else(|| panic!("unexpected second line {line:?}"))
+                .to_owned()
+        });
         Server {
             child: Some(child),
             base,
             data: data.to_owned(),
+            metrics,
         }
     }
 
@@ -78,6 +89,24 @@ impl Server {
             .expect("utf-8")
             .trim()
             .to_owned()
+    }
+
+    /// `airliftd ARGS --data DATA` (e.g. `token-revoke ID`); panics unless it succeeds, and
+    /// answers its stdout.
+    pub fn airliftd(&self, args: &[&str]) -> String {
+        let out = Command::new(airliftd())
+            .args(args)
+            .arg("--data")
+            .arg(&self.data)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run airliftd");
+        assert!(
+            out.status.success(),
+            "airliftd {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
     }
 
     /// A client for `tenant` with `role`, with quick retries (tests should not wait long).

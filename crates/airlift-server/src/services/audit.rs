@@ -134,8 +134,14 @@ fn filter(q: AuditQuery<'_>) -> Result<AuditFilter, ApiError> {
     if let Some(t) = object_type {
         let known: Vec<&str> = AuditAction::ALL.iter().map(|a| a.object_type()).collect();
         if !known.contains(&t) {
-            let mut names = known.clone();
-            names.dedup();
+            // Once each, in the order of the actions (an object type's actions need not be
+            // next to each other).
+            let mut names: Vec<&str> = Vec::new();
+            for k in known {
+                if !names.contains(&k) {
+                    names.push(k);
+                }
+            }
             return Err(ApiError::invalid_argument(format!(
                 "object_type must be one of {}; got {t:?}",
                 names.join(", ")
