@@ -157,6 +157,9 @@ impl Agent {
         let polled = retry_with(&self.cfg.backoff, || http.poll(&creds))
             .await
             .map_err(AgentError::from_call)?;
+        // The server answered: its certificate is trusted again now, not only once this
+        // cycle's download and install (minutes, for a large image) are over.
+        self.track_untrusted(&Ok(()));
         let Some(a) = polled else {
             let withdrawn = self.state.job.as_ref().is_some_and(|job| {
                 matches!(job.phase, Phase::Downloading { .. } | Phase::Verified)
