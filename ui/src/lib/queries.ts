@@ -17,6 +17,22 @@ export function useConnections() {
   return useQuery({ queryKey: keys.connections, queryFn: ipc.connectionsList });
 }
 
+/** The backend's one record that the server refused the active connection's token (revoked or
+ *  expired), or null: the banner, the connection status, the status bar and every error line
+ *  read it here. */
+export function useTokenRefused() {
+  return useConnections().data?.token_refused ?? null;
+}
+
+/** Whether a failure would only repeat the refused-token banner: an UNAUTHENTICATED answer
+ *  while the banner shows. Screens then keep their cached data and add no error line of their
+ *  own (only the active connection's calls carry its token; a new connection's test answers
+ *  in its own form). */
+export function useRepeatsTokenBanner(error: { code?: string } | null | undefined): boolean {
+  const refused = useTokenRefused();
+  return refused !== null && error?.code === "UNAUTHENTICATED";
+}
+
 export function useActiveConnection(): string | null {
   return useConnections().data?.active ?? null;
 }

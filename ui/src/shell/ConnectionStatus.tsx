@@ -1,6 +1,6 @@
 import { formatAge, formatClock } from "../lib/format";
 import { useNow } from "../lib/useNow";
-import { useCatalog, useConnections } from "../lib/queries";
+import { useCatalog, useTokenRefused } from "../lib/queries";
 import type { AppError } from "../ipc";
 
 /** The active connection and whether it answers; offline (the server stopped or gone, the
@@ -8,7 +8,7 @@ import type { AppError } from "../ipc";
  *  the server refused (revoked or expired) is said as such: the backend's one record of it. */
 export function ConnectionStatus({ onOpenSettings }: { onOpenSettings: () => void }) {
   const { active, live, data } = useCatalog();
-  const refused = useConnections().data?.token_refused ?? null;
+  const refused = useTokenRefused();
   const now = useNow();
   if (!active) {
     return (

@@ -1,7 +1,7 @@
 import { useIsFetching, useQuery } from "@tanstack/react-query";
 import * as ipc from "../ipc";
 import { formatBytes, formatEta, formatRate, percent } from "../lib/format";
-import { keys, useActiveConnection, useConnections } from "../lib/queries";
+import { keys, useActiveConnection, useTokenRefused } from "../lib/queries";
 import { useRateLimitNotice } from "../lib/rateLimit";
 import { useUpload } from "../screens/upload/UploadProvider";
 
@@ -19,7 +19,7 @@ export function StatusBar({ onOpenUpload, notice }: { onOpenUpload: () => void; 
   });
   const left = !uploading ? pending.data : null;
   const rateLimit = useRateLimitNotice();
-  const refused = useConnections().data?.token_refused ?? null;
+  const refused = useTokenRefused();
 
   return (
     <footer className="statusbar" role="status" aria-live="polite" data-testid="status-bar">

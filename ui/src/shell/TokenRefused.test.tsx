@@ -19,6 +19,7 @@ const REFUSED = {
 function backend(start: ConnectionList) {
   let list = start;
   let push: ((e: AppEvent) => void) | null = null;
+  let refreshes = 0;
   mockIPC((cmd, args) => {
     switch (cmd) {
       case "app_info":
@@ -28,6 +29,7 @@ function backend(start: ConnectionList) {
       case "catalog_cached":
         return catalog();
       case "catalog_refresh":
+        refreshes += 1;
         // The server refuses the token: the screen keeps the cached catalog.
         if (list.token_refused) throw { code: "UNAUTHENTICATED", message: REFUSED.message };
         return catalog();
@@ -40,6 +42,7 @@ function backend(start: ConnectionList) {
   });
   return {
     subscribed: () => push !== null,
+    refreshes: () => refreshes,
     refuse: () => {
       list = { ...list, token_refused: REFUSED };
       push?.({ type: "token_refused", ...REFUSED });
@@ -78,5 +81,20 @@ describe("a token the server refused", () => {
     renderApp(<App />);
     expect(await screen.findByTestId("token-refused-banner")).toHaveTextContent("“prod”");
     expect(await screen.findByText("v1.0.0")).toBeInTheDocument();
+  });
+
+  it("is not repeated by a screen whose own request the server refused", async () => {
+    window.history.replaceState(null, "", "#/catalog");
+    const events = backend({ ...connections, token_refused: REFUSED });
+    renderApp(<App />);
+    await screen.findByTestId("token-refused-banner");
+    await screen.findByText("2 of 2 packages");
+    // The catalog's refresh was refused and has settled: the screen keeps its cached rows and
+    // adds no error line of its own (the banner already says it).
+    await waitFor(() => expect(events.refreshes()).toBeGreaterThan(0));
+    await waitFor(() => expect(screen.queryByTestId("sync-activity")).toBeNull());
+    expect(screen.getAllByRole("alert")).toHaveLength(1);
+    expect(screen.queryByText("UNAUTHENTICATED")).toBeNull();
+    expect(screen.getByText("2 of 2 packages")).toBeInTheDocument();
   });
 });

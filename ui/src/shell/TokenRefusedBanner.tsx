@@ -1,10 +1,10 @@
-import { useConnections } from "../lib/queries";
+import { useTokenRefused } from "../lib/queries";
 
 /** The one place the app says that the server refused the active connection's token (revoked
  *  or expired): what happened, what still works, and how to continue. The backend decides it
  *  (any call's 401, the live event stream's included) and stops asking the server again. */
 export function TokenRefusedBanner({ onOpenSettings }: { onOpenSettings: () => void }) {
-  const refused = useConnections().data?.token_refused ?? null;
+  const refused = useTokenRefused();
   if (!refused) return null;
   return (
     <section className="token-refused" role="alert" data-testid="token-refused-banner">

@@ -127,6 +127,30 @@ describe("rollout device table", () => {
     expect((await screen.findAllByText("55 %")).length).toBeGreaterThan(0);
   });
 
+  it("does not repeat the refused-token banner when the server refuses the rows", async () => {
+    const refusedToken = { connection: "prod", message: "the server refused this connection's token" };
+    for (const tokenRefused of [null, refusedToken]) {
+      let asked = 0;
+      mockIPC((cmd) => {
+        if (cmd === "connections_list") return { ...connections, token_refused: tokenRefused };
+        if (cmd === "rollout_devices") {
+          asked += 1;
+          throw { code: "UNAUTHENTICATED", message: "this API token has been revoked" };
+        }
+        return null;
+      });
+      const { unmount } = renderApp(<Table />);
+      if (tokenRefused === null) {
+        expect(await screen.findByTestId("device-table-error")).toHaveTextContent("this API token has been revoked");
+      } else {
+        await waitFor(() => expect(asked).toBeGreaterThan(0));
+        await new Promise((r) => setTimeout(r, 50));
+        expect(screen.queryByTestId("device-table-error")).toBeNull();
+      }
+      unmount();
+    }
+  });
+
   it("counts each device once, in the state it shows, so the filters add up to the rollout", () => {
     // 258 devices, 55 in the slice: 47 updated, 5 failed, 3 timed out. The rollback reached
     // the 50 the update reached: 45 are back, 2 failed to roll back, 3 are on their way.

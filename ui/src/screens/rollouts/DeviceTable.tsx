@@ -6,7 +6,7 @@ import type { RolloutDeviceRow } from "../../bindings/RolloutDeviceRow";
 import type { RolloutItem } from "../../bindings/RolloutItem";
 import * as ipc from "../../ipc";
 import { formatTime } from "../../lib/format";
-import { useActiveConnection } from "../../lib/queries";
+import { useActiveConnection, useRepeatsTokenBanner } from "../../lib/queries";
 import { DEVICE_STATE_LABEL, FILTERABLE_STATES } from "./model";
 import type { PickedReason } from "./FailureReasons";
 import { LIVE_INTERVAL_MS, rolloutKeys } from "./queries";
@@ -136,7 +136,8 @@ export function DeviceTable({
     const page = lastPages.current.pages.get(w);
     return page?.rows[index - page.offset];
   };
-  const error = results.find((r) => r.error)?.error as { code?: string; message?: string } | undefined;
+  const fetchError = results.find((r) => r.error)?.error as { code?: string; message?: string } | undefined;
+  const error = useRepeatsTokenBanner(fetchError) ? undefined : fetchError;
 
   const sortBy = (key: SortKey) =>
     onView({ ...view, sort: key, descending: view.sort === key ? !view.descending : key === "updated" || key === "progress" });
