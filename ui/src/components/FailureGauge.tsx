@@ -1,4 +1,5 @@
 import { formatPercent } from "../lib/format";
+import { overPauseThreshold, type FailureRateValues } from "../lib/failureThreshold";
 
 const clamp = (p: number) => Math.min(100, Math.max(0, p));
 
@@ -6,20 +7,12 @@ const clamp = (p: number) => Math.min(100, Math.max(0, p));
  *  threshold as a line. Fixed, so 52 % and 100 % never look alike and a gauge can be compared
  *  with the next one in a list. `compact` draws only the bar. Its parts are spans (shown as
  *  blocks by failure-rate.css), so it also fits inside a button, which holds phrasing content
- *  only (the dashboard's rollouts). `over` (drawn in the danger colour) is by default the
- *  auto-pause rule, strictly above the threshold; the dashboard passes the desk's
- *  `at_or_above_threshold`, which warns at the threshold already. */
-export function FailureGauge({
-  rate,
-  threshold,
-  compact = false,
-  over = rate > threshold,
-}: {
-  rate: number;
-  threshold: number;
-  compact?: boolean;
-  over?: boolean;
-}) {
+ *  only (the dashboard's rollouts). The danger colour is the gauge's own verdict from the
+ *  values, the engine's pause condition (`overPauseThreshold`), wherever it is shown. */
+export function FailureGauge({ compact = false, ...values }: FailureRateValues & { compact?: boolean }) {
+  const { rate, threshold, verdicts, minDevices } = values;
+  const over = overPauseThreshold(values);
+  const armed = verdicts >= minDevices;
   return (
     <span className={compact ? "gauge compact" : "gauge"} data-testid="failure-gauge">
       {!compact && (
@@ -27,7 +20,9 @@ export function FailureGauge({
           <span>
             Failure rate <strong className={over ? "error" : undefined} data-testid="failure-rate">{formatPercent(rate)}</strong>
           </span>
-          <span className="muted">auto-pause above {threshold} %</span>
+          <span className="muted" data-testid="failure-threshold-text">
+            auto-pause above {threshold} %{armed ? "" : ` once ${minDevices} devices have a verdict`}
+          </span>
         </span>
       )}
       <span className="gauge-track" role="meter" aria-label="Failure rate" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(rate * 10) / 10} aria-valuetext={`${formatPercent(rate)}, threshold ${threshold} %`}>

@@ -6,6 +6,7 @@ import { connections } from "../../test/fixtures";
 import { renderApp } from "../../test/render";
 import { DashboardScreen } from "./DashboardScreen";
 import { cacheSummary, dashboard } from "./fixtures";
+import { rolloutItem } from "../rollouts/fixtures";
 
 // jsdom has no canvas: the chart is replaced by what the screen hands it (CONTRACT item 1).
 const charts = vi.hoisted(() => [] as { data: unknown; summary: string }[]);
@@ -67,6 +68,37 @@ describe("dashboard", () => {
     expect(within(active).getByTestId("dashboard-rollout-failures")).not.toHaveClass("error");
     fireEvent.click(paused);
     expect(navigate).toHaveBeenCalledWith("#/rollouts/rol_paused");
+  });
+
+  it("colours a rollout's failure rate as the engine pauses: above the threshold, once it applies", async () => {
+    backend({
+      dashboard_cached: dashboard({
+        rollouts: [
+          // Exactly at the threshold (the desk says at-or-above, for its confirmations): no pause.
+          { rollout: rolloutItem({ id: "rol_at", failure_rate_percent: 10, failure_threshold_percent: 10, at_or_above_threshold: true }), paused_at: null, auto_paused: false },
+          { rollout: rolloutItem({ id: "rol_above", failure_rate_percent: 12.5, failure_threshold_percent: 10, at_or_above_threshold: true }), paused_at: null, auto_paused: false },
+          // Above, but min_devices not reached yet: no pause.
+          {
+            rollout: rolloutItem({ id: "rol_early", failure_rate_percent: 50, at_or_above_threshold: true, verdicts: 2, min_devices: 5, threshold_armed: false }),
+            paused_at: null,
+            auto_paused: false,
+          },
+        ],
+      }),
+      dashboard_refresh: new Promise(() => {}),
+    });
+    renderApp(<DashboardScreen navigate={() => {}} onOpenSettings={() => {}} />);
+    const rows = await screen.findAllByTestId("dashboard-rollout");
+    const danger = (id: string) => {
+      const row = rows.find((r) => r.dataset.rolloutId === id)!;
+      const fill = within(row).getByTestId("failure-fill").classList.contains("over");
+      const words = within(row).getByTestId("dashboard-rollout-failures").classList.contains("error");
+      expect(fill).toBe(words);
+      return fill;
+    };
+    expect(danger("rol_at")).toBe(false);
+    expect(danger("rol_above")).toBe(true);
+    expect(danger("rol_early")).toBe(false);
   });
 
   it("hands the chart one bar per version, coloured by device type, and says it in words", async () => {

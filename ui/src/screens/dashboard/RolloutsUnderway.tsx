@@ -1,6 +1,7 @@
 import type { DashboardRollout } from "../../bindings/DashboardRollout";
 import { FailureGauge } from "../../components/FailureGauge";
 import { ProgressBar } from "../../components/ProgressBar";
+import { failureValues, overPauseThreshold } from "../../lib/failureThreshold";
 import { formatTime } from "../../lib/format";
 import { stateLabel } from "./labels";
 
@@ -23,7 +24,10 @@ export function RolloutsUnderway({ rollouts, onOpen }: { rollouts: DashboardRoll
         const failed = c.failed + c.timed_out;
         const label = stateLabel(r);
         const rate = item.failure_rate_percent;
-        const over = item.at_or_above_threshold;
+        const values = failureValues(item);
+        // The words take the gauge's colour: the engine's pause condition, not the desk's
+        // at-or-above (which is for the Advance and Resume confirmations).
+        const over = overPauseThreshold(values);
         return (
           <li key={item.id}>
             <button
@@ -51,7 +55,7 @@ export function RolloutsUnderway({ rollouts, onOpen }: { rollouts: DashboardRoll
                   </span>
                 </span>
                 <span className="dash-failure">
-                  <FailureGauge rate={rate} threshold={item.failure_threshold_percent} over={over} compact />
+                  <FailureGauge {...values} compact />
                   <span className={over ? "error" : "muted"} data-testid="dashboard-rollout-failures">
                     {rate.toFixed(1)} % failed of {item.failure_threshold_percent} % allowed
                   </span>

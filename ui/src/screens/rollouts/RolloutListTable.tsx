@@ -1,5 +1,6 @@
 import type { RolloutItem } from "../../bindings/RolloutItem";
 import { FailureGauge } from "../../components/FailureGauge";
+import { failureValues, overPauseThreshold } from "../../lib/failureThreshold";
 import { formatPercent, formatTime } from "../../lib/format";
 import { DeviceStateBar } from "./DeviceStateBar";
 import { backOnRollback, strategyLine } from "./model";
@@ -54,8 +55,8 @@ export function RolloutListTable({ rollouts, onOpen }: { rollouts: RolloutItem[]
               <ProgressNumbers rollout={r} />
             </span>
             <span role="gridcell" className="progress-cell wide">
-              <FailureGauge rate={r.failure_rate_percent} threshold={r.failure_threshold_percent} compact />
-              <span className={r.failure_rate_percent > r.failure_threshold_percent ? "error nums" : "muted nums"}>
+              <FailureGauge {...failureValues(r)} compact />
+              <span className={overPauseThreshold(failureValues(r)) ? "error nums" : "muted nums"}>
                 {formatPercent(r.failure_rate_percent)} / {r.failure_threshold_percent} %
               </span>
             </span>

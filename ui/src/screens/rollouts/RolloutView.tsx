@@ -15,6 +15,7 @@ import { RolloutActions } from "./RolloutActions";
 import { StateDiagram } from "./StateDiagram";
 import { StatusBadge } from "./StatusBadge";
 import { ErrorLine } from "../../components/ErrorLine";
+import { failureValues } from "../../lib/failureThreshold";
 
 
 /** One rollout, live: header and actions, the state diagram, the counters with the plan's gate,
@@ -81,7 +82,7 @@ export function RolloutView({ id, onBack, onOpenDevice }: { id: string; onBack: 
             Devices <DevicesSummary rollout={r} />
           </h2>
           <DeviceStateBar rollout={r} onPick={(s) => setView({ ...view, state: view.state === s ? null : s, failure: null })} picked={view.state} />
-          <FailureGauge rate={r.failure_rate_percent} threshold={r.failure_threshold_percent} />
+          <FailureGauge {...failureValues(r)} />
           {rb && (
             <p className="rollback-progress" data-testid="rollback-progress">
               Rollback to {r.rollback_version ?? "the rollback package"}: <strong>{rb.successful}</strong> of{" "}
