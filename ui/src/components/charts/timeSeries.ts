@@ -3,6 +3,7 @@
 // the device-state colours of tokens.css, and the sentence a screen reader gets instead.
 import type uPlot from "uplot";
 import type { ChartOptions } from "./Chart";
+import { formatInstant, timeAxis } from "./timeAxis";
 
 /** Device counts as they stood at the end of one minute (the server's timeline point). */
 export interface CountPoint {
@@ -91,9 +92,10 @@ export function progressOptions(): ChartOptions {
       // From zero, and at least to 1 so an empty rollout still draws an axis.
       y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.05))] },
     },
-    axes: [axis, { ...axis, values: wholeTicks, size: 44 }],
+    // The time axis reads "14:05:30" for a rollout of minutes and "8 Dec" for one of days.
+    axes: [{ ...axis, ...timeAxis }, { ...axis, values: wholeTicks, size: 44 }],
     series: [
-      {},
+      { value: (_u: uPlot, v: number | null) => (v === null ? "–" : formatInstant(v)) },
       ...PROGRESS_SERIES.map((s) => ({
         label: s.label,
         stroke: tokenColor(s.token),
