@@ -36,6 +36,18 @@ describe("create key form", () => {
     expect(calls).toEqual([]);
   });
 
+  it("takes a field's error away once that field is edited, and keeps the others", () => {
+    mockIPC(() => null);
+    render(<CreateKeyForm existingNames={[]} onCreated={() => {}} onCancel={() => {}} />);
+    fireEvent.click(screen.getByRole("button", { name: "Create key" }));
+    expect(screen.getByLabelText("Key name")).toHaveAttribute("aria-invalid", "true");
+    expect(screen.getByLabelText("Passphrase")).toHaveAttribute("aria-invalid", "true");
+    fireEvent.change(screen.getByLabelText("Passphrase"), { target: { value: "short" } });
+    expect(screen.getByLabelText("Passphrase")).not.toHaveAttribute("aria-invalid");
+    expect(screen.queryByText(/never stored unencrypted/)).toBeNull();
+    expect(screen.getByLabelText("Key name")).toHaveAccessibleDescription(/Give the key a name/);
+  });
+
   it("creates the key with the chosen algorithm and hands it back", async () => {
     let sent: unknown = null;
     mockIPC((cmd, args) => {

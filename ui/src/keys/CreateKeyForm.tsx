@@ -4,7 +4,8 @@ import type { SigningKeyInfo } from "../bindings/SigningKeyInfo";
 import * as ipc from "../ipc";
 import type { AppError } from "../ipc";
 import { FieldError } from "../components/FieldError";
-import { keyErrorField, validateNewKey, type KeyErrors, type NewKeyValues } from "./keyForms";
+import { useFieldErrors } from "../lib/fieldErrors";
+import { keyErrorField, validateNewKey, type KeyField, type NewKeyValues } from "./keyForms";
 import { PassphraseFields } from "./PassphraseFields";
 import { ErrorLine } from "../components/ErrorLine";
 
@@ -17,10 +18,14 @@ export function CreateKeyForm(props: {
   onCancel: () => void;
 }) {
   const [v, setV] = useState<NewKeyValues>(EMPTY);
-  const [errors, setErrors] = useState<KeyErrors>({});
+  const { errors, setErrors, edited } = useFieldErrors<KeyField>();
   const [failure, setFailure] = useState<AppError | null>(null);
   const [busy, setBusy] = useState(false);
-  const set = (field: keyof NewKeyValues) => (value: string) => setV((old) => ({ ...old, [field]: value }));
+  // Editing a field takes its error away (useFieldErrors).
+  const set = (field: keyof NewKeyValues) => (value: string) => {
+    setV((old) => ({ ...old, [field]: value }));
+    edited(field);
+  };
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();

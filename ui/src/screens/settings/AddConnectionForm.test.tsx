@@ -20,6 +20,55 @@ describe("add connection form", () => {
     expect(calls).toEqual([]);
   });
 
+  it("takes a field's error away once that field is edited, and keeps the others", () => {
+    const calls: string[] = [];
+    mockIPC((cmd) => {
+      calls.push(cmd);
+    });
+    render(<AddConnectionForm onSaved={() => {}} />);
+    fireEvent.change(screen.getByLabelText("Server URL"), { target: { value: "fleet.example.com" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save and connect" }));
+    expect(screen.getByText(/Give the connection a name/)).toBeInTheDocument();
+    expect(screen.getByText(/http\(s\) URL/)).toBeInTheDocument();
+    expect(screen.getByText(/Paste an API token/)).toBeInTheDocument();
+
+    // The URL corrected: its error goes at once; the name's and the token's stay until they
+    // are edited or saved again.
+    fireEvent.change(screen.getByLabelText("Server URL"), { target: { value: "https://fleet.example.com" } });
+    expect(screen.queryByText(/http\(s\) URL/)).toBeNull();
+    expect(screen.getByLabelText("Server URL")).not.toHaveAttribute("aria-invalid");
+    expect(screen.getByText(/Give the connection a name/)).toBeInTheDocument();
+    expect(screen.getByLabelText("Name")).toHaveAttribute("aria-invalid", "true");
+    expect(screen.getByText(/Paste an API token/)).toBeInTheDocument();
+
+    // Edited, even if not yet right: the error was about the old value.
+    fireEvent.change(screen.getByLabelText("Name"), { target: { value: " " } });
+    expect(screen.queryByText(/Give the connection a name/)).toBeNull();
+    expect(screen.getByText(/Paste an API token/)).toBeInTheDocument();
+
+    // The next save judges every field again.
+    fireEvent.click(screen.getByRole("button", { name: "Save and connect" }));
+    expect(screen.getByText(/Give the connection a name/)).toBeInTheDocument();
+    expect(screen.queryByText(/http\(s\) URL/)).toBeNull();
+    expect(screen.getByText(/Paste an API token/)).toBeInTheDocument();
+    expect(calls).toEqual([]);
+  });
+
+  it("takes a CA's error away once the CA is edited", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "ca_cert_describe") throw { code: "INVALID_ARGUMENT", message: "that is a private key, not a CA certificate" };
+      return null;
+    });
+    render(<AddConnectionForm onSaved={() => {}} />);
+    const field = screen.getByLabelText("CA certificate (optional)");
+    fireEvent.change(field, { target: { value: "-----BEGIN PRIVATE KEY-----" } });
+    fireEvent.blur(field);
+    expect(await screen.findByText(/that is a private key/)).toBeInTheDocument();
+    fireEvent.change(field, { target: { value: "-----BEGIN CERTIFICATE-----" } });
+    expect(screen.queryByText(/that is a private key/)).toBeNull();
+    expect(field).not.toHaveAttribute("aria-invalid");
+  });
+
   it("shows a failed test's message and code", async () => {
     mockIPC((cmd) => {
       if (cmd === "connection_test") throw { code: "UNAUTHENTICATED", message: "the token was rejected" };

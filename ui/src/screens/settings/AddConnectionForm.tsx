@@ -2,17 +2,14 @@ import { useEffect, useState, type FormEvent } from "react";
 import * as ipc from "../../ipc";
 import type { AppError } from "../../ipc";
 import { FieldError } from "../../components/FieldError";
+import { useFieldErrors, type FieldErrors } from "../../lib/fieldErrors";
 import type { CaCertInfo } from "../../bindings/CaCertInfo";
 import { caCertSummary } from "./caCert";
 
-interface Errors {
-  name?: string;
-  url?: string;
-  token?: string;
-}
+type Field = "name" | "url" | "token";
 
-export function validateConnection(name: string, url: string, token: string): Errors {
-  const e: Errors = {};
+export function validateConnection(name: string, url: string, token: string): FieldErrors<Field> {
+  const e: FieldErrors<Field> = {};
   if (!name.trim()) e.name = "Give the connection a name, e.g. production.";
   if (!/^https?:\/\/[^\s/@]+/.test(url.trim())) e.url = "Enter the server's http(s) URL, e.g. https://fleet.example.com.";
   if (!token.trim()) e.token = "Paste an API token (an admin makes one under Settings → API tokens, or with airliftd token …).";
@@ -28,8 +25,9 @@ export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
   const [token, setToken] = useState("");
   const [caPem, setCaPem] = useState("");
   const [caInfo, setCaInfo] = useState<CaCertInfo | null>(null);
-  const [caError, setCaError] = useState<string | undefined>();
-  const [errors, setErrors] = useState<Errors>({});
+  // The fields' errors, and the CA's (from its check when pasted or picked).
+  const { errors, setErrors, edited } = useFieldErrors<Field | "ca">();
+  const setCaError = (message: string) => setErrors((old) => ({ ...old, ca: message }));
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -38,8 +36,14 @@ export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
 
   const check = () => {
     const e = validateConnection(name, url, token);
-    setErrors(e);
+    setErrors((old) => ({ ...e, ca: old.ca }));
     return Object.keys(e).length === 0;
+  };
+
+  // Editing a field takes its error away (useFieldErrors).
+  const edit = (field: Field | "ca", setValue: (v: string) => void) => (value: string) => {
+    setValue(value);
+    edited(field);
   };
 
   const test = async () => {
@@ -73,6 +77,7 @@ export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
       setToken("");
       setCaPem("");
       setCaInfo(null);
+      setErrors({});
       setResult(null);
       onSaved();
     } catch (err) {
@@ -84,7 +89,7 @@ export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
   };
 
   const pickCa = async () => {
-    setCaError(undefined);
+    edited("ca");
     try {
       const picked = await ipc.pickCaCert();
       if (picked) {
@@ -99,7 +104,7 @@ export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
 
   // A pasted CA is checked when the field is left: its subject and expiry, or why it is none.
   const describeCa = async () => {
-    setCaError(undefined);
+    edited("ca");
     setCaInfo(null);
     if (!caPem.trim()) return;
     try {
@@ -116,18 +121,18 @@ export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
       <div className="field-row">
         <div className="field">
           <label htmlFor="c-name">Name</label>
-          <input id="c-name" value={name} onChange={(e) => setName(e.target.value)} aria-invalid={errors.name ? true : undefined} />
+          <input id="c-name" value={name} onChange={(e) => edit("name", setName)(e.target.value)} aria-invalid={errors.name ? true : undefined} />
           <FieldError id="ce-name" message={errors.name} />
         </div>
         <div className="field">
           <label htmlFor="c-url">Server URL</label>
-          <input id="c-url" value={url} placeholder="https://fleet.example.com" onChange={(e) => setUrl(e.target.value)} aria-invalid={errors.url ? true : undefined} />
+          <input id="c-url" value={url} placeholder="https://fleet.example.com" onChange={(e) => edit("url", setUrl)(e.target.value)} aria-invalid={errors.url ? true : undefined} />
           <FieldError id="ce-url" message={errors.url} />
         </div>
       </div>
       <div className="field">
         <label htmlFor="c-token">API token</label>
-        <input id="c-token" type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} aria-invalid={errors.token ? true : undefined} />
+        <input id="c-token" type="password" autoComplete="off" value={token} onChange={(e) => edit("token", setToken)(e.target.value)} aria-invalid={errors.token ? true : undefined} />
         <FieldError id="ce-token" message={errors.token} />
         <p className="hint muted">Stored in the system keyring; where none answers, in a file only you can read (tokens.json, mode 0600).</p>
       </div>
@@ -140,18 +145,18 @@ export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
           value={caPem}
           placeholder="-----BEGIN CERTIFICATE----- … for a server whose certificate your own CA signed"
           onChange={(e) => {
-            setCaPem(e.target.value);
+            edit("ca", setCaPem)(e.target.value);
             setCaInfo(null);
           }}
           onBlur={() => void describeCa()}
-          aria-invalid={caError ? true : undefined}
+          aria-invalid={errors.ca ? true : undefined}
         />
         <div className="actions">
           <button type="button" onClick={() => void pickCa()} disabled={busy}>
             Choose CA file…
           </button>
         </div>
-        <FieldError id="ce-ca" message={caError} />
+        <FieldError id="ce-ca" message={errors.ca} />
         {caInfo && (
           <p className={caInfo.expired ? "warn" : "hint muted"} data-testid="ca-cert-chosen">
             Trusts {caCertSummary(caInfo)}

@@ -49,6 +49,8 @@ describe("API tokens in settings", () => {
     fireEvent.click(screen.getByRole("button", { name: "Create token" }));
     expect(await screen.findByText(/Name the token/)).toBeInTheDocument();
     fireEvent.change(screen.getByLabelText("Name"), { target: { value: " support desk " } });
+    // Named: the error about the empty name goes as soon as the name is edited.
+    expect(screen.queryByText(/Name the token/)).toBeNull();
     fireEvent.change(screen.getByLabelText("Role"), { target: { value: "support" } });
     fireEvent.change(screen.getByLabelText("Expires after"), { target: { value: "30" } });
     fireEvent.click(screen.getByRole("button", { name: "Create token" }));

@@ -7,6 +7,7 @@ import type { Role } from "../../bindings/Role";
 import { CopyButton } from "../../components/CopyButton";
 import { ErrorLine } from "../../components/ErrorLine";
 import { FieldError } from "../../components/FieldError";
+import { useFieldErrors } from "../../lib/fieldErrors";
 import { useActiveConnection } from "../../lib/queries";
 import { formatTime } from "../../lib/format";
 
@@ -140,17 +141,17 @@ function CreateTokenForm({ onCreated, onCancel }: { onCreated: (t: CreatedApiTok
   const [name, setName] = useState("");
   const [role, setRole] = useState<Role>("release-manager");
   const [days, setDays] = useState<number>(90);
-  const [nameError, setNameError] = useState<string | undefined>();
+  const { errors, setErrors, edited } = useFieldErrors<"name">();
   const [error, setError] = useState<AppError | null>(null);
   const [busy, setBusy] = useState(false);
 
   const submit = async (ev: FormEvent) => {
     ev.preventDefault();
     if (!name.trim()) {
-      setNameError("Name the token after what uses it, e.g. nightly pipeline.");
+      setErrors({ name: "Name the token after what uses it, e.g. nightly pipeline." });
       return;
     }
-    setNameError(undefined);
+    setErrors({});
     setBusy(true);
     setError(null);
     try {
@@ -167,8 +168,16 @@ function CreateTokenForm({ onCreated, onCancel }: { onCreated: (t: CreatedApiTok
       <div className="field-row">
         <div className="field">
           <label htmlFor="t-name">Name</label>
-          <input id="t-name" value={name} onChange={(e) => setName(e.target.value)} aria-invalid={nameError ? true : undefined} />
-          <FieldError id="te-name" message={nameError} />
+          <input
+            id="t-name"
+            value={name}
+            onChange={(e) => {
+              setName(e.target.value);
+              edited("name");
+            }}
+            aria-invalid={errors.name ? true : undefined}
+          />
+          <FieldError id="te-name" message={errors.name} />
         </div>
         <div className="field">
           <label htmlFor="t-role">Role</label>

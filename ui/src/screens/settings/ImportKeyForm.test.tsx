@@ -49,6 +49,20 @@ describe("import key form", () => {
     });
   });
 
+  it("takes the file's and the name's errors away when a picked file fills them, and keeps the others", async () => {
+    mockIPC((cmd) => (cmd === "pick_key_file" ? "/home/me/keys/ci-key.pem" : null));
+    render(<ImportKeyForm existingNames={[]} onImported={() => {}} onCancel={() => {}} />);
+    fireEvent.click(screen.getByRole("button", { name: "Import key" }));
+    expect(screen.getByText("Choose the private key's PEM file.")).toBeInTheDocument();
+    expect(screen.getByLabelText("Key name")).toHaveAttribute("aria-invalid", "true");
+    expect(screen.getByLabelText("Passphrase")).toHaveAttribute("aria-invalid", "true");
+    fireEvent.click(screen.getByTestId("pick-key-file"));
+    expect(await screen.findByTestId("picked-key-file")).toHaveTextContent("ci-key.pem");
+    expect(screen.queryByText("Choose the private key's PEM file.")).toBeNull();
+    expect(screen.getByLabelText("Key name")).not.toHaveAttribute("aria-invalid");
+    expect(screen.getByLabelText("Passphrase")).toHaveAttribute("aria-invalid", "true");
+  });
+
   it("shows a wrong file passphrase and a file that is not a key next to their fields", async () => {
     let answer = { code: "WRONG_PASSPHRASE", message: "the passphrase does not unlock this key; check it and try again" };
     mockIPC((cmd) => {

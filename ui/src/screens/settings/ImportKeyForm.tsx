@@ -3,7 +3,8 @@ import type { SigningKeyInfo } from "../../bindings/SigningKeyInfo";
 import * as ipc from "../../ipc";
 import type { AppError } from "../../ipc";
 import { FieldError } from "../../components/FieldError";
-import { baseName, keyErrorField, validateImport, type ImportKeyValues, type KeyErrors } from "../../keys/keyForms";
+import { useFieldErrors } from "../../lib/fieldErrors";
+import { baseName, keyErrorField, validateImport, type ImportKeyValues, type KeyField } from "../../keys/keyForms";
 import { PassphraseFields } from "../../keys/PassphraseFields";
 import { ErrorLine } from "../../components/ErrorLine";
 
@@ -12,17 +13,22 @@ const EMPTY: ImportKeyValues = { name: "", path: "", filePassphrase: "", passphr
 /** Imports a PEM private key (P-256 or Ed25519) into this computer's key store, re-encrypted. */
 export function ImportKeyForm(props: { existingNames: string[]; onImported: (key: SigningKeyInfo) => void; onCancel: () => void }) {
   const [v, setV] = useState<ImportKeyValues>(EMPTY);
-  const [errors, setErrors] = useState<KeyErrors>({});
+  const { errors, setErrors, edited } = useFieldErrors<KeyField>();
   const [failure, setFailure] = useState<AppError | null>(null);
   const [busy, setBusy] = useState(false);
-  const set = (field: keyof ImportKeyValues) => (value: string) => setV((old) => ({ ...old, [field]: value }));
+  // Editing a field takes its error away (useFieldErrors).
+  const set = (field: keyof ImportKeyValues) => (value: string) => {
+    setV((old) => ({ ...old, [field]: value }));
+    edited(field);
+  };
 
   const pick = async () => {
     try {
       const path = await ipc.pickKeyFile();
       if (!path) return;
       setV((old) => ({ ...old, path, name: old.name || baseName(path).replace(/\.(pem|key|p8)$/i, "") }));
-      setErrors((old) => ({ ...old, path: undefined }));
+      edited("path");
+      if (!v.name) edited("name");
     } catch (err) {
       setFailure(err as AppError);
     }
