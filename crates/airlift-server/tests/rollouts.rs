@@ -47,6 +47,18 @@ async fn seed_000_canary_advance_complete() {
     assert!(skipped.contains(&(below[0].id.clone(), "below_min_version".into())));
     assert!(skipped.contains(&(already[0].id.clone(), "already_on_version".into())));
     let id = created["rollout_id"].as_str().unwrap().to_owned();
+    // The stored rollout says the same (its list is kept beside the row, its count in it).
+    let stored = f.rollout(&id).await;
+    assert_eq!(stored["skipped_count"], 3, "{stored}");
+    assert_eq!(stored["skipped"], created["skipped"], "{stored}");
+    let listed = f.rm.get("/api/v1/ota/rollouts").await.expect(200);
+    let item = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rollout_id"] == id.as_str())
+        .expect("listed");
+    assert_eq!(item["skipped_count"], 3, "{item}");
 
     // Only the canary slice has an assignment.
     let sha = sha256_hex(&f.pkg_bytes);

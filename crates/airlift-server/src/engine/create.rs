@@ -149,7 +149,7 @@ pub fn create(
         min_batch_success_percent: req.min_batch_success_percent,
         force: req.force,
         device_timeout_seconds: req.device_timeout_seconds,
-        skipped_json,
+        skipped_count: plan.skipped.len() as u64,
         version: 0,
         change_seq: 0,
         created_by: new.ctx.actor.name.clone(),
@@ -180,7 +180,7 @@ pub fn create(
             .transpose()
             .map_err(|e| ApiError::internal(format!("encoding the window: {e}")))?,
     };
-    row.change_seq = tx.insert_rollout(&row)?;
+    row.change_seq = tx.insert_rollout(&row, &skipped_json)?;
     tx.insert_targets(&new.id, 0, &plan.targets, &new.ctx.at)?;
     let actor = new.ctx.actor.clone();
     let mut s = Session::with(tx, row, agg, new.ctx.clone())?;

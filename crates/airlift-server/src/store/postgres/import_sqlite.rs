@@ -24,6 +24,7 @@ const TABLES: &[(&str, &str)] = &[
     ("signing_keys", "id"),
     ("packages", "rowid"),
     ("rollouts", "id"),
+    ("rollout_skipped", "rollout_id"),
     ("rollout_targets", "rollout_id, position"),
     ("rollout_transitions", "rollout_id, seq"),
     ("device_commands", "id"),

@@ -395,14 +395,14 @@ impl<C: GenericClient> RolloutRowTx for PgTx<'_, C> {
         })
     }
 
-    fn insert_rollout(&mut self, row: &RolloutRow) -> StoreResult<u64> {
+    fn insert_rollout(&mut self, row: &RolloutRow, skipped_json: &str) -> StoreResult<u64> {
         self.block(async {
             let change: i64 = one(
                 self.c,
                 "INSERT INTO rollouts (id, tenant_id, package_id, rollback_package_id,
                      target_profile_id, target_kind, strategy, status, canary_percent,
                      failure_threshold_percent, batch_percent, min_batch_success_percent, force,
-                     device_timeout_seconds, skipped_json, version, change_seq, created_by,
+                     device_timeout_seconds, skipped_count, version, change_seq, created_by,
                      created_at, updated_at, retry_of, allow_downgrade, start_at, start_at_unix,
                      phases_json, min_devices, retry_max_attempts, retry_backoff_seconds,
                      window_json)
@@ -425,7 +425,7 @@ impl<C: GenericClient> RolloutRowTx for PgTx<'_, C> {
                     &row.min_batch_success_percent.map(i64::from),
                     &row.force,
                     &i64_of(row.device_timeout_seconds),
-                    &row.skipped_json,
+                    &i64_of(row.skipped_count),
                     &i64_of(row.version),
                     &row.created_by,
                     &row.created_at,
@@ -443,6 +443,12 @@ impl<C: GenericClient> RolloutRowTx for PgTx<'_, C> {
             )
             .await?
             .get(0);
+            exec(
+                self.c,
+                "INSERT INTO rollout_skipped (rollout_id, devices_json) VALUES ($1, $2)",
+                &[&row.id, &skipped_json],
+            )
+            .await?;
             Ok(u64_of(change))
         })
     }

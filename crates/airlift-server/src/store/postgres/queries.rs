@@ -20,7 +20,7 @@ use crate::store::{
 
 pub const ROLLOUT_COLUMNS: &str = "id, tenant_id, package_id, rollback_package_id, target_profile_id, target_kind,
     strategy, status, canary_percent, failure_threshold_percent, batch_percent, min_batch_success_percent,
-    force, device_timeout_seconds, skipped_json, version, change_seq, created_by, created_at, updated_at,
+    force, device_timeout_seconds, skipped_count, version, change_seq, created_by, created_at, updated_at,
     target_count, n_scheduled, n_command_sent, n_in_progress, n_successful, n_failed, n_timed_out,
     outcome, retry_of, allow_downgrade, start_at, start_at_unix, phases_json, last_verdict_unix,
     next_advance_unix, min_devices, retry_max_attempts, retry_backoff_seconds, window_json";
@@ -45,7 +45,7 @@ pub fn rollout_row(r: &Row) -> StoreResult<RolloutRow> {
         min_batch_success_percent: r.get::<_, Option<i64>>(11).map(u32_of),
         force: r.get(12),
         device_timeout_seconds: u64_of(r.get(13)),
-        skipped_json: r.get(14),
+        skipped_count: u64_of(r.get(14)),
         version: u64_of(r.get(15)),
         change_seq: u64_of(r.get(16)),
         created_by: r.get(17),
@@ -152,7 +152,6 @@ async fn summary(c: &impl GenericClient, row: RolloutRow) -> StoreResult<Rollout
     let counters = row.counters;
     let rollback = rollback_counters(c, &row.id).await?;
     let version = super::catalog::package_version(c, &row.package_id).await?;
-    let skipped: Vec<SkippedDevice> = serde_json::from_str(&row.skipped_json).unwrap_or_default();
     let phase = row.phase_view();
     Ok(RolloutSummary {
         rollout_id: row.id,
@@ -184,7 +183,7 @@ async fn summary(c: &impl GenericClient, row: RolloutRow) -> StoreResult<Rollout
         device_timeout_seconds: row.device_timeout_seconds,
         eligible_count: row.target_count,
         scheduled_count: counters.total(),
-        skipped_count: skipped.len() as u64,
+        skipped_count: row.skipped_count,
         counters,
         rollback_counters: rollback,
         allowed_actions: row.status.operator_actions(),
@@ -204,7 +203,7 @@ pub async fn rollout(
     let Some(row) = load_row(c, tenant, id, false).await? else {
         return Ok(None);
     };
-    let skipped: Vec<SkippedDevice> = serde_json::from_str(&row.skipped_json).unwrap_or_default();
+    let skipped = skipped_devices(c, id).await?;
     let found = rows(
         c,
         "SELECT seq, from_status, to_status, trigger, actor, actor_role, canary_percent, at
@@ -235,6 +234,21 @@ pub async fn rollout(
         skipped,
         transitions,
     }))
+}
+
+/// The devices rollout `id` left out, stored beside its row.
+async fn skipped_devices(c: &impl GenericClient, id: &str) -> StoreResult<Vec<SkippedDevice>> {
+    let Some(r) = opt(
+        c,
+        "SELECT devices_json FROM rollout_skipped WHERE rollout_id = $1",
+        &[&id],
+    )
+    .await?
+    else {
+        return Ok(Vec::new());
+    };
+    serde_json::from_str(r.get(0))
+        .map_err(|e| ApiError::internal(format!("stored skipped devices of {id}: {e}")).into())
 }
 
 pub async fn list(

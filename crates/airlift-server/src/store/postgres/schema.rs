@@ -22,6 +22,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, V7_BOOTSTRAP_TOKENS),
     (8, V8_LAST_SEEN),
     (9, V9_FAILED_TARGETS_REASON),
+    (10, V10_REFRESH_POLLS_BY_KEY),
+    (11, V11_SKIPPED_BESIDE_THE_ROW),
 ];
 
 /// The latest schema version this binary knows.
@@ -682,4 +684,48 @@ ALTER TABLE rollout_failure_reasons ADD COLUMN example TEXT;
 CREATE INDEX rollout_targets_by_failure
     ON rollout_targets (rollout_id, failure_reason, failure_status, position)
     WHERE failure_reason IS NOT NULL;
+"#;
+
+/// A report that ends a device's command refreshed its `device_polls` row in ~270 ms on a
+/// rollout with 140k devices in flight (bench/RESULTS.md, "On PostgreSQL at 1M"), for two
+/// reasons, both fixed here:
+/// - the DELETE asked `device_assignments` (DISTINCT ON) per row through a correlated
+///   subquery, which PostgreSQL cannot push into DISTINCT ON: it sorted every in-flight target
+///   per call. Whether a device has an assignment is whether it has a candidate at all, which
+///   an index probe answers;
+/// - PL/pgSQL planned the statements anew on every call (its custom plans for a one-element
+///   array looked cheaper than the generic plan, which assumes ten), ~3 ms of planning per
+///   report. The generic plan is the index path for one device and stays within 10 % of the
+///   custom plan for a slice of 100k (measured), so it is forced.
+const V10_REFRESH_POLLS_BY_KEY: &str = r#"
+CREATE OR REPLACE FUNCTION airlift_refresh_polls(devices TEXT[]) RETURNS void LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan AS $$
+BEGIN
+    IF devices IS NULL OR cardinality(devices) = 0 THEN
+        RETURN;
+    END IF;
+    DELETE FROM device_polls p WHERE p.device_id = ANY (devices)
+        AND NOT EXISTS (SELECT 1 FROM assignment_candidates c WHERE c.device_id = p.device_id);
+    INSERT INTO device_polls (device_id, tenant_id, rollout_id, package_id, command)
+        SELECT a.device_id, a.tenant_id, a.rollout_id, a.package_id, a.command
+        FROM device_assignments a WHERE a.device_id = ANY (devices)
+    ON CONFLICT (device_id) DO UPDATE SET
+        tenant_id = EXCLUDED.tenant_id, rollout_id = EXCLUDED.rollout_id,
+        package_id = EXCLUDED.package_id, command = EXCLUDED.command;
+END $$;
+"#;
+
+/// A rollout's skipped-device list (1.9 MB of JSON, 130 kB compressed, for 30k skipped devices)
+/// moves out of the rollout row, which every report reads under its row lock (detoasting it
+/// took 10–20 ms a read), into a table of its own read by the rollout's view only; the row
+/// keeps the count.
+const V11_SKIPPED_BESIDE_THE_ROW: &str = r#"
+CREATE TABLE rollout_skipped (
+    rollout_id   TEXT PRIMARY KEY REFERENCES rollouts(id),
+    devices_json TEXT NOT NULL
+);
+INSERT INTO rollout_skipped (rollout_id, devices_json) SELECT id, skipped_json FROM rollouts;
+ALTER TABLE rollouts ADD COLUMN skipped_count BIGINT NOT NULL DEFAULT 0;
+UPDATE rollouts SET skipped_count = json_array_length(skipped_json::json);
+ALTER TABLE rollouts DROP COLUMN skipped_json;
 "#;

@@ -22,7 +22,9 @@ pub struct RolloutRow {
     pub min_batch_success_percent: Option<u32>,
     pub force: bool,
     pub device_timeout_seconds: u64,
-    pub skipped_json: String,
+    /// Devices left out of the rollout (their list is stored beside the row, read only by the
+    /// rollout's own view: the row is read by every report).
+    pub skipped_count: u64,
     pub version: u64,
     pub change_seq: u64,
     pub created_by: String,

@@ -79,9 +79,10 @@ pub trait RolloutRowTx {
     /// `active` rollouts with a maintenance window and devices scheduled but not told (they
     /// wait for the window), everywhere: (tenant id, rollout id, window JSON), at most 100.
     fn rollouts_waiting_for_window(&mut self) -> StoreResult<Vec<(String, String, String)>>;
-    /// Inserts the rollout row (status, counters and `version` as given); returns its
-    /// `change_seq`.
-    fn insert_rollout(&mut self, row: &RolloutRow) -> StoreResult<u64>;
+    /// Inserts the rollout row (status, counters and `version` as given) and its skipped
+    /// devices (`skipped_json`: a JSON list of `SkippedDevice`, stored beside the row);
+    /// returns its `change_seq`.
+    fn insert_rollout(&mut self, row: &RolloutRow, skipped_json: &str) -> StoreResult<u64>;
     /// Writes the row if its version is still `expected_version` (then bumps it and takes a
     /// new `change_seq`); false when another change came first.
     fn update_rollout(&mut self, update: &RolloutUpdate) -> StoreResult<bool>;

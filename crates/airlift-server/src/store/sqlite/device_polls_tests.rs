@@ -29,9 +29,9 @@ fn rollout(c: &rusqlite::Connection, id: &str, kind: &str) {
     c.execute(
         "INSERT INTO rollouts (id, tenant_id, package_id, rollback_package_id, target_kind,
              strategy, status, canary_percent, failure_threshold_percent, force,
-             device_timeout_seconds, skipped_json, version, change_seq, created_by,
+             device_timeout_seconds, version, change_seq, created_by,
              created_at, updated_at)
-         VALUES (?1, 't', 'new', 'old', ?2, 'canary', 'active', 10, 10, 0, 10, '[]', 1, 1,
+         VALUES (?1, 't', 'new', 'old', ?2, 'canary', 'active', 10, 10, 0, 10, 1, 1,
              'x', 'now', 'now')",
         [id, kind],
     )

@@ -22,6 +22,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V13_BOOTSTRAP_TOKENS),
         M::up(V14_LAST_SEEN),
         M::up(V15_FAILED_TARGETS_REASON),
+        M::up(V16_SKIPPED_BESIDE_THE_ROW),
     ])
 }
 
@@ -641,6 +642,20 @@ CREATE INDEX rollout_targets_by_failure
     WHERE failure_reason IS NOT NULL;
 "#;
 
+/// A rollout's skipped-device list (2.3 MB of JSON for 30k skipped devices) moves out of the
+/// rollout row, which every report reads and rewrites (SQLite rewrites a row's overflow pages
+/// whole), into a table of its own read by the rollout's view only; the row keeps the count.
+const V16_SKIPPED_BESIDE_THE_ROW: &str = r#"
+CREATE TABLE rollout_skipped (
+    rollout_id   TEXT PRIMARY KEY REFERENCES rollouts(id),
+    devices_json TEXT NOT NULL
+);
+INSERT INTO rollout_skipped (rollout_id, devices_json) SELECT id, skipped_json FROM rollouts;
+ALTER TABLE rollouts ADD COLUMN skipped_count INTEGER NOT NULL DEFAULT 0;
+UPDATE rollouts SET skipped_count = json_array_length(skipped_json);
+ALTER TABLE rollouts DROP COLUMN skipped_json;
+"#;
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -667,6 +682,40 @@ mod tests {
 
     /// V10 widened the status and command-kind CHECKs: the new values are stored, anything
     /// else is still refused.
+    /// A rollout stored before V16 keeps its skipped devices: moved beside the row, counted.
+    #[test]
+    fn skipped_devices_move_beside_the_rollout_row() {
+        let mut c = rusqlite::Connection::open_in_memory().unwrap();
+        super::migrations().to_version(&mut c, 15).unwrap();
+        c.execute_batch(
+            r#"INSERT INTO tenants VALUES ('t', 'acme', 1, 'now');
+             INSERT INTO packages (id, tenant_id, type, version, device_type, min_version,
+                 artifact_uri, sha256, size_bytes, release_notes, storage_key, created_at)
+             VALUES ('p', 't', 'fw', '1.0.0', 'x', '1.0.0', 'u', 's', 1, '', 'k', 'now');
+             INSERT INTO rollouts (id, tenant_id, package_id, target_kind, strategy, status,
+                 canary_percent, failure_threshold_percent, force, device_timeout_seconds,
+                 skipped_json, version, change_seq, created_by, created_at, updated_at)
+             VALUES ('r', 't', 'p', 'devices', 'canary', 'active', 10, 10, 0, 60,
+                 '[{"device_id":"d1","reason":"already_on_version"},{"device_id":"d2","reason":"wrong_device_type"}]',
+                 1, 1, 'me', 'now', 'now');"#,
+        )
+        .unwrap();
+        super::migrations().to_latest(&mut c).unwrap();
+        let (count, json): (i64, String) = c
+            .query_row(
+                "SELECT r.skipped_count, s.devices_json FROM rollouts r
+                 JOIN rollout_skipped s ON s.rollout_id = r.id WHERE r.id = 'r'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(count, 2);
+        let skipped: Vec<airlift_core::wire::SkippedDevice> = serde_json::from_str(&json).unwrap();
+        assert_eq!(skipped[1].device_id, "d2");
+        let gone = c.prepare("SELECT skipped_json FROM rollouts").unwrap_err();
+        assert!(gone.to_string().contains("no such column"), "{gone}");
+    }
+
     #[test]
     fn scheduled_and_cancelled_rollouts_and_cancel_commands_are_stored() {
         let mut c = rusqlite::Connection::open_in_memory().unwrap();
@@ -682,8 +731,8 @@ mod tests {
             c.execute(
                 "INSERT INTO rollouts (id, tenant_id, package_id, target_kind, strategy, status,
                      canary_percent, failure_threshold_percent, force, device_timeout_seconds,
-                     skipped_json, version, change_seq, created_by, created_at, updated_at)
-                 VALUES (?1, 't', 'p', 'devices', 'canary', ?2, 10, 10, 0, 60, '[]', 1, 1, 'me',
+                     version, change_seq, created_by, created_at, updated_at)
+                 VALUES (?1, 't', 'p', 'devices', 'canary', ?2, 10, 10, 0, 60, 1, 1, 'me',
                      'now', 'now')",
                 [id, status],
             )

@@ -24,7 +24,7 @@ use super::{db, u64_of, ApiError, StoreResult};
 
 pub const ROLLOUT_COLUMNS: &str = "id, tenant_id, package_id, rollback_package_id, target_profile_id, target_kind,
     strategy, status, canary_percent, failure_threshold_percent, batch_percent, min_batch_success_percent,
-    force, device_timeout_seconds, skipped_json, version, change_seq, created_by, created_at, updated_at,
+    force, device_timeout_seconds, skipped_count, version, change_seq, created_by, created_at, updated_at,
     target_count, n_scheduled, n_command_sent, n_in_progress, n_successful, n_failed, n_timed_out,
     outcome, retry_of, allow_downgrade, start_at, start_at_unix, phases_json, last_verdict_unix,
     next_advance_unix, min_devices, retry_max_attempts, retry_backoff_seconds, window_json";
@@ -58,7 +58,7 @@ pub fn rollout_row(r: &Row<'_>) -> rusqlite::Result<RolloutRow> {
         min_batch_success_percent: r.get::<_, Option<i64>>(11)?.map(u32_of),
         force: r.get::<_, i64>(12)? != 0,
         device_timeout_seconds: u64_of(r.get(13)?),
-        skipped_json: r.get(14)?,
+        skipped_count: u64_of(r.get(14)?),
         version: u64_of(r.get(15)?),
         change_seq: u64_of(r.get(16)?),
         created_by: r.get(17)?,

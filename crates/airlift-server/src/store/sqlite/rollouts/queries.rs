@@ -6,7 +6,7 @@ use airlift_core::wire::{
     DeviceHistoryEntry, Rollout, RolloutDevice, RolloutEventData, RolloutSummary,
     RolloutTransition, SkippedDevice,
 };
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension as _};
 
 use super::rollback_counters;
 use super::{db, load_row, parse_state, rollout_exists, rollout_row, RolloutRow, ROLLOUT_COLUMNS};
@@ -26,7 +26,6 @@ fn summary(c: &Connection, row: RolloutRow) -> StoreResult<RolloutSummary> {
             |r| r.get(0),
         )
         .map_err(db)?;
-    let skipped: Vec<SkippedDevice> = serde_json::from_str(&row.skipped_json).unwrap_or_default();
     let phase = row.phase_view();
     Ok(RolloutSummary {
         rollout_id: row.id,
@@ -58,7 +57,7 @@ fn summary(c: &Connection, row: RolloutRow) -> StoreResult<RolloutSummary> {
         device_timeout_seconds: row.device_timeout_seconds,
         eligible_count: row.target_count,
         scheduled_count: counters.total(),
-        skipped_count: skipped.len() as u64,
+        skipped_count: row.skipped_count,
         counters,
         rollback_counters: rollback,
         allowed_actions: row.status.operator_actions(),
@@ -70,11 +69,28 @@ fn summary(c: &Connection, row: RolloutRow) -> StoreResult<RolloutSummary> {
     })
 }
 
+/// The devices rollout `id` left out, stored beside its row.
+fn skipped_devices(c: &Connection, id: &str) -> StoreResult<Vec<SkippedDevice>> {
+    let json: Option<String> = c
+        .query_row(
+            "SELECT devices_json FROM rollout_skipped WHERE rollout_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db)?;
+    let Some(json) = json else {
+        return Ok(Vec::new());
+    };
+    serde_json::from_str(&json)
+        .map_err(|e| ApiError::internal(format!("stored skipped devices of {id}: {e}")).into())
+}
+
 pub fn rollout(c: &Connection, tenant: &str, id: &str) -> StoreResult<Option<Rollout>> {
     let Some(row) = load_row(c, tenant, id)? else {
         return Ok(None);
     };
-    let skipped: Vec<SkippedDevice> = serde_json::from_str(&row.skipped_json).unwrap_or_default();
+    let skipped = skipped_devices(c, id)?;
     let mut stmt = c
         .prepare_cached(
             "SELECT seq, from_status, to_status, trigger, actor, actor_role, canary_percent, at

@@ -135,13 +135,13 @@ impl RolloutRowTx for SqlTx<'_> {
         Ok(rows)
     }
 
-    fn insert_rollout(&mut self, row: &RolloutRow) -> StoreResult<u64> {
+    fn insert_rollout(&mut self, row: &RolloutRow, skipped_json: &str) -> StoreResult<u64> {
         let change = next_change(self.c)?;
         self.c
             .execute(
                 "INSERT INTO rollouts (id, tenant_id, package_id, rollback_package_id, target_profile_id, target_kind,
                      strategy, status, canary_percent, failure_threshold_percent, batch_percent,
-                     min_batch_success_percent, force, device_timeout_seconds, skipped_json, version,
+                     min_batch_success_percent, force, device_timeout_seconds, skipped_count, version,
                      change_seq, created_by, created_at, updated_at, retry_of, allow_downgrade,
                      start_at, start_at_unix, phases_json, min_devices, retry_max_attempts,
                      retry_backoff_seconds, window_json)
@@ -162,7 +162,7 @@ impl RolloutRowTx for SqlTx<'_> {
                     row.min_batch_success_percent,
                     row.force,
                     i64_of(row.device_timeout_seconds),
-                    row.skipped_json,
+                    i64_of(row.skipped_count),
                     i64_of(row.version),
                     i64_of(change),
                     row.created_by,
@@ -178,6 +178,12 @@ impl RolloutRowTx for SqlTx<'_> {
                     row.retry.map(|r| i64_of(r.backoff_seconds)),
                     row.window_json
                 ],
+            )
+            .map_err(db)?;
+        self.c
+            .execute(
+                "INSERT INTO rollout_skipped (rollout_id, devices_json) VALUES (?1, ?2)",
+                params![row.id, skipped_json],
             )
             .map_err(db)?;
         Ok(change)
