@@ -37,6 +37,55 @@ async fn silent_devices_time_out_and_auto_pause() {
     assert_eq!(timed_out["data"].as_array().unwrap().len(), 2);
 }
 
+/// Progress keeps a device alive: each progress report restarts its deadline (written with the
+/// report's fields), so a device that keeps reporting outlives its timeout three times over
+/// while a silent one times out; once it falls silent, it times out too.
+#[tokio::test]
+async fn progress_reports_restart_the_device_deadline() {
+    let f = fleet(2, &[]).await;
+    let created = f
+        .start(
+            json!({"package_id": f.pkg, "target_profile_id": f.profile, "canary_percent": 100,
+            "failure_threshold_percent": 100, "device_timeout_seconds": 2}),
+        )
+        .await;
+    let id = created["rollout_id"].as_str().unwrap().to_owned();
+    let (talker, silent) = (&f.devices[0], &f.devices[1]);
+    let until = std::time::Instant::now() + Duration::from_secs(6);
+    let mut progress = 0;
+    while std::time::Instant::now() < until {
+        progress += 1;
+        talker
+            .api
+            .post(
+                &format!("/api/v1/devices/{}/ota/report", talker.id),
+                json!({"rollout_id": id, "firmware_version": "1.0.0",
+                    "status": "DOWNLOAD_STEP", "progress": progress}),
+            )
+            .await
+            .expect(200);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    let ids = |ds: Vec<Device>| ds.into_iter().map(|d| d.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(f.in_state(&id, "timed_out").await),
+        vec![silent.id.clone()]
+    );
+    assert_eq!(
+        ids(f.in_state(&id, "in_progress").await),
+        vec![talker.id.clone()]
+    );
+
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while f.in_state(&id, "timed_out").await.len() < 2 {
+        assert!(
+            std::time::Instant::now() < until,
+            "the talker did not time out once silent"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 #[tokio::test]
 async fn rolling_batches_advance_by_themselves_and_all_at_once_schedules_everything() {
     let f = fleet(8, &[]).await;

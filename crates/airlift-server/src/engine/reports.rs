@@ -86,6 +86,7 @@ pub fn record(
                 }
             }
             s.check_rollback_done()?;
+            s.tx.store_last_report(rollout, device, report, None, &ctx.at)?;
             Some(to.as_str().to_owned())
         }
         _ => {
@@ -128,7 +129,7 @@ pub fn record(
                 .agg
                 .device_state(device)
                 .is_some_and(|st| OPEN.contains(&st));
-            if let Some((after, next)) = retry.filter(|_| open) {
+            let restart_deadline = if let Some((after, next)) = retry.filter(|_| open) {
                 let at = ctx
                     .now_unix
                     .saturating_add(i64::try_from(after).unwrap_or(i64::MAX));
@@ -142,17 +143,21 @@ pub fn record(
                     ..s.history(device, "retry_scheduled")
                 };
                 s.tx.append_history(&entry)?;
+                None
             } else if outcome == ReportOutcome::Progress && open && !t.retry_pending {
                 // Progress keeps a device alive: its deadline restarts.
-                let deadline = s.deadline();
-                s.tx.set_deadline(rollout, device, Some(deadline))?;
-            }
+                Some(s.deadline())
+            } else {
+                None
+            };
+            // The report's fields and the restarted deadline in one row update (the target
+            // row is the report's costliest write on PostgreSQL: each update a new version).
+            s.tx.store_last_report(rollout, device, report, restart_deadline, &ctx.at)?;
             s.drive()?;
             s.agg.device_state(device).map(|st| st.as_str().to_owned())
         }
     };
     let status = report.status.as_str();
-    s.tx.store_last_report(rollout, device, report, &ctx.at)?;
     let report_id = report
         .report_id
         .clone()

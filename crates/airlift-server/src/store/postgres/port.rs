@@ -953,11 +953,13 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
         rollout_id: &str,
         device_id: &str,
         report: &ValidatedReport,
+        restart_deadline: Option<i64>,
         at: &str,
     ) -> StoreResult<()> {
         self.later(
             "UPDATE rollout_targets SET progress = COALESCE($3, progress), last_status = $4,
-                 last_message = $5, reported_version = $6, updated_at = $7
+                 last_message = $5, reported_version = $6, updated_at = $7,
+                 deadline_unix = COALESCE($8, deadline_unix)
              WHERE rollout_id = $1 AND device_id = $2",
             vec![
                 param(rollout_id.to_owned()),
@@ -967,6 +969,7 @@ impl<C: GenericClient> TargetTx for PgTx<'_, C> {
                 param(report.message.clone()),
                 param(report.firmware_version.clone()),
                 param(at.to_owned()),
+                param(restart_deadline),
             ],
         )
     }

@@ -194,12 +194,14 @@ pub trait TargetTx {
     fn timeline(&mut self, rollout_id: &str, limit: u32) -> StoreResult<Vec<(i64, TimelinePoint)>>;
     /// No target of the rollout has a deadline any more.
     fn clear_deadlines(&mut self, rollout_id: &str) -> StoreResult<()>;
-    /// Keeps the report's fields on the target (progress only when given).
+    /// Keeps the report's fields on the target (progress only when given); with
+    /// `restart_deadline`, the target's deadline becomes it in the same update.
     fn store_last_report(
         &mut self,
         rollout_id: &str,
         device_id: &str,
         report: &ValidatedReport,
+        restart_deadline: Option<i64>,
         at: &str,
     ) -> StoreResult<()>;
     /// Whether the device already sent a report with this id.

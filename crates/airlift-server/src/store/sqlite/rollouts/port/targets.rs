@@ -437,12 +437,14 @@ impl TargetTx for SqlTx<'_> {
         rollout_id: &str,
         device_id: &str,
         report: &ValidatedReport,
+        restart_deadline: Option<i64>,
         at: &str,
     ) -> StoreResult<()> {
         self.c
             .prepare_cached(
                 "UPDATE rollout_targets SET progress = COALESCE(?3, progress), last_status = ?4,
-                     last_message = ?5, reported_version = ?6, updated_at = ?7
+                     last_message = ?5, reported_version = ?6, updated_at = ?7,
+                     deadline_unix = COALESCE(?8, deadline_unix)
                  WHERE rollout_id = ?1 AND device_id = ?2",
             )
             .map_err(db)?
@@ -453,7 +455,8 @@ impl TargetTx for SqlTx<'_> {
                 report.status.as_str(),
                 report.message,
                 report.firmware_version,
-                at
+                at,
+                restart_deadline
             ])
             .map_err(db)?;
         Ok(())
