@@ -38,7 +38,8 @@ describe("import key form", () => {
     const onImported = vi.fn();
     render(<ImportKeyForm existingNames={[]} onImported={onImported} onCancel={() => {}} />);
     fireEvent.click(screen.getByTestId("pick-key-file"));
-    expect(await screen.findByTestId("picked-key-file")).toHaveTextContent("ci-key.pem");
+    // The line is there from the start ("No file chosen"): wait for the picked file's name in it.
+    await waitFor(() => expect(screen.getByTestId("picked-key-file")).toHaveTextContent("ci-key.pem"));
     expect(screen.getByLabelText("Key name")).toHaveValue("ci-key");
     fireEvent.change(screen.getByLabelText("File passphrase (if the file is encrypted)"), { target: { value: "export pass" } });
     passphrases("a long enough passphrase");
@@ -57,7 +58,8 @@ describe("import key form", () => {
     expect(screen.getByLabelText("Key name")).toHaveAttribute("aria-invalid", "true");
     expect(screen.getByLabelText("Passphrase")).toHaveAttribute("aria-invalid", "true");
     fireEvent.click(screen.getByTestId("pick-key-file"));
-    expect(await screen.findByTestId("picked-key-file")).toHaveTextContent("ci-key.pem");
+    // The line is there from the start ("No file chosen"): wait for the picked file's name in it.
+    await waitFor(() => expect(screen.getByTestId("picked-key-file")).toHaveTextContent("ci-key.pem"));
     expect(screen.queryByText("Choose the private key's PEM file.")).toBeNull();
     expect(screen.getByLabelText("Key name")).not.toHaveAttribute("aria-invalid");
     expect(screen.getByLabelText("Passphrase")).toHaveAttribute("aria-invalid", "true");
