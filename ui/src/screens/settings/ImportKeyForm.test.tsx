@@ -84,4 +84,19 @@ describe("import key form", () => {
     fireEvent.click(screen.getByRole("button", { name: "Import key" }));
     expect(await screen.findByText(/must be a P-256 or Ed25519 private key/)).toHaveAttribute("id", "ike-path");
   });
+
+  it("takes a failure above the buttons away once any field is edited", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "pick_key_file") return "/tmp/k.pem";
+      if (cmd === "signing_key_import") throw { code: "INTERNAL", message: "the key store is locked by another process" };
+    });
+    render(<ImportKeyForm existingNames={[]} onImported={() => {}} onCancel={() => {}} />);
+    fireEvent.click(screen.getByTestId("pick-key-file"));
+    await screen.findByText("k.pem");
+    passphrases("a long enough passphrase");
+    fireEvent.click(screen.getByRole("button", { name: "Import key" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("locked by another process INTERNAL");
+    fireEvent.change(screen.getByLabelText("Key name"), { target: { value: "k2" } });
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
 });
