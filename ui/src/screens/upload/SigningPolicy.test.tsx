@@ -146,4 +146,38 @@ describe("signing step and the tenant's policy", () => {
     expect(await screen.findByTestId("key-ci-key")).toBeChecked();
     expect(uploads).toHaveLength(2);
   });
+
+  it("takes a wrong passphrase's error away once the passphrase is edited", async () => {
+    backend({
+      keys: [CI],
+      trusted: [CI],
+      required: false,
+      upload: () => {
+        throw { code: "WRONG_PASSPHRASE", message: "the passphrase does not unlock ci-key" };
+      },
+    });
+    renderApp(<Opened />);
+    await toSigning();
+    fireEvent.click(await screen.findByTestId("key-ci-key"));
+    fireEvent.change(screen.getByLabelText("Passphrase"), { target: { value: "not the passphrase" } });
+    fireEvent.click(screen.getByTestId("start-upload"));
+    expect(await screen.findByText(/does not unlock ci-key/)).toBeInTheDocument();
+    expect(screen.getByLabelText("Passphrase")).toHaveAttribute("aria-invalid", "true");
+    // The answer was about the passphrase sent: typing another makes it stale.
+    fireEvent.change(screen.getByLabelText("Passphrase"), { target: { value: "the passphrase" } });
+    expect(screen.queryByText(/does not unlock ci-key/)).toBeNull();
+    expect(screen.getByLabelText("Passphrase")).not.toHaveAttribute("aria-invalid");
+  });
+
+  it("takes the missing passphrase's error away once one is typed", async () => {
+    backend({ keys: [CI], trusted: [CI], required: false });
+    renderApp(<Opened />);
+    await toSigning();
+    fireEvent.click(await screen.findByTestId("key-ci-key"));
+    fireEvent.click(screen.getByTestId("start-upload"));
+    expect(screen.getByText("Enter the key's passphrase.")).toBeInTheDocument();
+    fireEvent.change(screen.getByLabelText("Passphrase"), { target: { value: "a" } });
+    expect(screen.queryByText("Enter the key's passphrase.")).toBeNull();
+    expect(screen.getByLabelText("Passphrase")).not.toHaveAttribute("aria-invalid");
+  });
 });
