@@ -23,6 +23,7 @@ interface Fleet {
   trusted: (typeof CI)[];
   required: boolean;
   upload?: (request: Record<string, unknown>) => unknown;
+  register?: () => unknown;
 }
 
 /** A backend with the given keys and tenant policy; returns the upload requests it received. */
@@ -45,6 +46,8 @@ function backend(fleet: Fleet) {
           registered: fleet.trusted.map((k) => ({ fingerprint: k.fingerprint, tenant_key_id: `srv-${k.name}` })),
           signatures_required: fleet.required,
         };
+      case "signing_key_register":
+        return fleet.register?.() ?? null;
       case "upload_package": {
         const request = (args as { request: Record<string, unknown> }).request;
         uploads.push(request);
@@ -179,5 +182,26 @@ describe("signing step and the tenant's policy", () => {
     fireEvent.change(screen.getByLabelText("Passphrase"), { target: { value: "a" } });
     expect(screen.queryByText("Enter the key's passphrase.")).toBeNull();
     expect(screen.getByLabelText("Passphrase")).not.toHaveAttribute("aria-invalid");
+  });
+
+  it("shows a refused registration under its own key only", async () => {
+    const OPS = { ...CI, key_id: "key-ops", name: "ops-key", fingerprint: "e".repeat(64) };
+    backend({
+      keys: [CI, OPS],
+      trusted: [],
+      required: false,
+      register: () => {
+        throw { code: "PERMISSION_DENIED", message: "only an admin registers keys" };
+      },
+    });
+    renderApp(<Opened />);
+    await toSigning();
+    fireEvent.click(await screen.findByTestId("key-ci-key"));
+    fireEvent.click(await screen.findByTestId("register-key-ci-key"));
+    expect(await screen.findByText(/only an admin registers keys/)).toBeInTheDocument();
+    // The answer was about ci-key: another key has not been asked about.
+    fireEvent.click(screen.getByTestId("key-ops-key"));
+    expect(await screen.findByTestId("register-key-ops-key")).toBeInTheDocument();
+    expect(screen.queryByText(/only an admin registers keys/)).toBeNull();
   });
 });
