@@ -82,4 +82,17 @@ describe("create key form", () => {
     fireEvent.click(screen.getByRole("button", { name: "Create key" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("disk full IO");
   });
+
+  it("takes a failure above the buttons away once any field is edited", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "signing_key_create") throw { code: "IO", message: "could not write the key store: disk full" };
+    });
+    render(<CreateKeyForm existingNames={[]} onCreated={() => {}} onCancel={() => {}} />);
+    fill("release-2026", "a long enough passphrase", "a long enough passphrase");
+    fireEvent.click(screen.getByRole("button", { name: "Create key" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("disk full IO");
+    // The failure was about the key as it was asked for.
+    fireEvent.change(screen.getByLabelText("Algorithm"), { target: { value: "ecdsa-p256-sha256" } });
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
 });

@@ -5,6 +5,7 @@ import * as ipc from "../ipc";
 import type { AppError } from "../ipc";
 import { FieldError } from "../components/FieldError";
 import { useFieldErrors } from "../lib/fieldErrors";
+import { useVerdict } from "../lib/verdict";
 import { keyErrorField, validateNewKey, type KeyField, type NewKeyValues } from "./keyForms";
 import { PassphraseFields } from "./PassphraseFields";
 import { ErrorLine } from "../components/ErrorLine";
@@ -19,7 +20,8 @@ export function CreateKeyForm(props: {
 }) {
   const [v, setV] = useState<NewKeyValues>(EMPTY);
   const { errors, setErrors, edited } = useFieldErrors<KeyField>();
-  const [failure, setFailure] = useState<AppError | null>(null);
+  // A failure no field owns, about the values sent: any edit takes it away (useVerdict).
+  const { verdict: failure, settle: failed, clear: clearFailure } = useVerdict<NewKeyValues, AppError>(v);
   const [busy, setBusy] = useState(false);
   // Editing a field takes its error away (useFieldErrors).
   const set = (field: keyof NewKeyValues) => (value: string) => {
@@ -31,8 +33,9 @@ export function CreateKeyForm(props: {
     e.preventDefault();
     const found = validateNewKey(v, props.existingNames);
     setErrors(found);
-    setFailure(null);
+    clearFailure();
     if (Object.keys(found).length > 0) return;
+    const given = v;
     setBusy(true);
     try {
       const key = await ipc.signingKeyCreate({ name: v.name.trim(), algorithm: v.algorithm, passphrase: v.passphrase });
@@ -41,7 +44,7 @@ export function CreateKeyForm(props: {
       const error = err as AppError;
       const field = keyErrorField(error, false);
       if (field) setErrors({ [field]: error.message });
-      else setFailure(error);
+      else failed(given, error);
     } finally {
       setBusy(false);
     }

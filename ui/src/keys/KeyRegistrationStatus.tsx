@@ -3,6 +3,7 @@ import type { SigningKeyInfo } from "../bindings/SigningKeyInfo";
 import * as ipc from "../ipc";
 import type { AppError } from "../ipc";
 import { useKeyRegistrations, useRefreshKeys } from "./keyQueries";
+import { useVerdict } from "../lib/verdict";
 
 /**
  * Whether the active connection's tenant trusts a key, with a "Register" button when it does
@@ -12,7 +13,9 @@ export function KeyRegistrationStatus({ keyInfo }: { keyInfo: SigningKeyInfo }) 
   const registrations = useKeyRegistrations();
   const refresh = useRefreshKeys();
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<AppError | null>(null);
+  // A refused registration is about the key it asked for: shown under no other (the upload's
+  // signing step keeps this line while the person picks another key).
+  const { verdict: error, settle: refused, clear } = useVerdict<string, AppError>(keyInfo.key_id);
 
   if (registrations.isPending && registrations.fetchStatus === "idle") {
     return <span className="muted">No server connection</span>;
@@ -36,13 +39,14 @@ export function KeyRegistrationStatus({ keyInfo }: { keyInfo: SigningKeyInfo }) 
     );
   }
   const register = async () => {
+    const given = keyInfo.key_id;
     setBusy(true);
-    setError(null);
+    clear();
     try {
-      await ipc.signingKeyRegister(keyInfo.key_id);
+      await ipc.signingKeyRegister(given);
       await refresh();
     } catch (err) {
-      setError(err as AppError);
+      refused(given, err as AppError);
     } finally {
       setBusy(false);
     }

@@ -8,6 +8,7 @@ import { routeHash } from "../../lib/route";
 import { thresholdSentence } from "./model";
 import { useRetryFailed, useRolloutAction } from "./queries";
 import { ErrorLine } from "../../components/ErrorLine";
+import { useVerdict } from "../../lib/verdict";
 
 /** Devices a canary of `percent` covers: ceil(percent × eligible / 100), as the server counts. */
 export function sliceSize(eligible: number, percent: number): number {
@@ -25,9 +26,17 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
   const overThreshold = r.at_or_above_threshold;
   const [percentText, setPercentText] = useState("");
   const allowed = (a: RolloutAction) => detail.actions.includes(a);
+  // The last action's failure, on the page while no dialog is open.
   const error = (act.error ?? retry.error) as AppError | null;
-  const run = (action: RolloutAction, canary?: number) =>
-    act.mutate({ action, canary }, { onSuccess: () => setDialog(null) });
+  // In a dialog, only the refusal of what that dialog asks (its action and, for Advance, the
+  // percentage typed): another percentage or another dialog makes it stale (useVerdict).
+  const asking = dialog === "advance" ? `advance ${percentText}` : dialog;
+  const { verdict: refusal, settle: refused, clear: clearRefusal } = useVerdict<string | null, AppError>(asking);
+  const onError = (given: string | null) => (e: unknown) => refused(given, e as AppError);
+  const run = (action: RolloutAction, canary?: number) => {
+    clearRefusal();
+    act.mutate({ action, canary }, { onSuccess: () => setDialog(null), onError: onError(asking) });
+  };
 
   const parsed = parsePercent("new canary percentage", percentText, 1);
   const advanceProblem =
@@ -113,9 +122,7 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
                 {advanceProblem ?? `Schedules ${newDevices} more device${newDevices === 1 ? "" : "s"} (${sliceSize(r.eligible_count, typeof parsed === "number" ? parsed : 0)} of ${r.eligible_count} in the slice).`}
               </p>
             </div>
-            {error && (
-              <ErrorLine error={error} />
-            )}
+            {refusal && <ErrorLine error={refusal} />}
             <div className="actions end">
               <button type="button" onClick={() => setDialog(null)}>
                 Cancel
@@ -131,9 +138,7 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
         <Dialog title="Resume above the failure threshold?" onCancel={() => setDialog(null)} testId="resume-dialog">
           <p data-testid="resume-summary">{thresholdSentence(r)} Resume anyway?</p>
           <p className="muted">The devices still waiting get the update; the threshold pauses the rollout again at the next failure above it.</p>
-          {error && (
-            <ErrorLine error={error} />
-          )}
+          {refusal && <ErrorLine error={refusal} />}
           <div className="actions end">
             <button type="button" onClick={() => setDialog(null)}>
               Cancel
@@ -151,9 +156,7 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
             timed out here, all at once, with the same {r.failure_threshold_percent} % threshold
             {r.rollback_version || r.rollback_package_id ? ` and rollback to ${r.rollback_version ?? r.rollback_package_id}` : ""}.
           </p>
-          {error && (
-            <ErrorLine error={error} />
-          )}
+          {refusal && <ErrorLine error={refusal} />}
           <div className="actions end">
             <button type="button" onClick={() => setDialog(null)}>
               Cancel
@@ -163,14 +166,16 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
               className="primary"
               disabled={retry.isPending}
               data-testid="confirm-retry-failed"
-              onClick={() =>
+              onClick={() => {
+                clearRefusal();
                 retry.mutate(undefined, {
                   onSuccess: (started) => {
                     setDialog(null);
                     window.location.hash = routeHash("rollouts", started.id);
                   },
-                })
-              }
+                  onError: onError(asking),
+                });
+              }}
             >
               Retry {detail.retry_failed} device{detail.retry_failed === 1 ? "" : "s"}
             </button>
@@ -184,7 +189,7 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
             <strong>{told}</strong> device{told === 1 ? "" : "s"} already told will be sent a cancel command. Devices that
             installed the update keep it (a rollback is what takes it back).
           </p>
-          {error && <ErrorLine error={error} />}
+          {refusal && <ErrorLine error={refusal} />}
           <div className="actions end">
             <button type="button" onClick={() => setDialog(null)}>
               Keep it
@@ -212,9 +217,7 @@ export function RolloutActions({ detail }: { detail: RolloutDetail }) {
             {r.counters.failed > 0 && <li>{r.counters.failed} failed device{r.counters.failed === 1 ? "" : "s"} stayed on their previous build and are left alone.</li>}
             <li>The rollout cannot be resumed afterwards; it completes once every device answered.</li>
           </ul>
-          {error && (
-            <ErrorLine error={error} />
-          )}
+          {refusal && <ErrorLine error={refusal} />}
           <div className="actions end">
             <button type="button" onClick={() => setDialog(null)}>
               Cancel

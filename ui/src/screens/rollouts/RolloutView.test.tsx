@@ -124,6 +124,36 @@ describe("rollout view", () => {
     expect(await screen.findByTestId("action-cancel")).toBeDisabled();
   });
 
+  it("takes a refused advance's error away once the percentage is edited, and shows it in no other dialog", async () => {
+    const d = detail({ actions: ["pause", "advance", "rollback", "cancel"] });
+    mockIPC((cmd) => {
+      if (cmd === "connections_list") return connections;
+      if (cmd === "rollout_detail") return d;
+      if (cmd === "rollout_devices") return { offset: 0, has_more: false, rows: [] };
+      if (cmd === "rollout_act") throw { code: "FAILED_PRECONDITION", message: "the slice may not pass 50 % while devices are installing" };
+      return null;
+    });
+    view();
+    fireEvent.click(await screen.findByTestId("action-advance"));
+    const input = await screen.findByLabelText(/New canary slice/);
+    fireEvent.change(input, { target: { value: "60" } });
+    fireEvent.click(screen.getByTestId("confirm-advance"));
+    const dialog = screen.getByTestId("advance-dialog");
+    expect(await within(dialog).findByText(/may not pass 50 %/)).toBeInTheDocument();
+    // The refusal was about 60 %: another percentage is another request.
+    fireEvent.change(input, { target: { value: "40" } });
+    expect(within(dialog).queryByText(/may not pass 50 %/)).toBeNull();
+
+    // Closed, it is the last action's outcome on the page, but no other dialog's.
+    fireEvent.change(input, { target: { value: "60" } });
+    fireEvent.click(screen.getByTestId("confirm-advance"));
+    expect(await within(dialog).findByText(/may not pass 50 %/)).toBeInTheDocument();
+    fireEvent.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(screen.getByTestId("action-error")).toHaveTextContent(/may not pass 50 %/);
+    fireEvent.click(screen.getByTestId("action-rollback"));
+    expect(within(await screen.findByTestId("rollback-dialog")).queryByText(/may not pass 50 %/)).toBeNull();
+  });
+
   it("explains an advance that would not raise the slice", async () => {
     backend(detail());
     view();

@@ -83,6 +83,57 @@ describe("add connection form", () => {
     expect(onSaved).not.toHaveBeenCalled();
   });
 
+  it("takes a failed save's verdict away once any field is edited, the name too", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "connection_add") throw { code: "ALREADY_EXISTS", message: "a connection named prod exists" };
+      return null;
+    });
+    render(<AddConnectionForm onSaved={() => {}} />);
+    const fill = () => {
+      fireEvent.change(screen.getByLabelText("Name"), { target: { value: "prod" } });
+      fireEvent.change(screen.getByLabelText("Server URL"), { target: { value: "https://fleet.example.com" } });
+      fireEvent.change(screen.getByLabelText("API token"), { target: { value: "t" } });
+    };
+    const save = async () => {
+      fireEvent.click(screen.getByRole("button", { name: "Save and connect" }));
+      expect(await screen.findByRole("status")).toHaveTextContent("a connection named prod exists (ALREADY_EXISTS)");
+    };
+    fill();
+    await save();
+    // The verdict was about "prod": a new name makes it stale.
+    fireEvent.change(screen.getByLabelText("Name"), { target: { value: "prod-eu" } });
+    expect(screen.queryByRole("status")).not.toBeInTheDocument();
+    // So does any other field, the CA's too (typed or picked).
+    for (const label of ["Server URL", "API token", "CA certificate (optional)"]) {
+      fill();
+      await save();
+      fireEvent.change(screen.getByLabelText(label), { target: { value: "x" } });
+      expect(screen.queryByRole("status")).not.toBeInTheDocument();
+    }
+    // Going back to the judged values does not bring it back: it was cleared.
+    fireEvent.change(screen.getByLabelText("CA certificate (optional)"), { target: { value: "" } });
+    expect(screen.queryByRole("status")).not.toBeInTheDocument();
+  });
+
+  it("drops a verdict that arrives after the values it judged were edited", async () => {
+    let answer: (v: unknown) => void = () => {};
+    mockIPC((cmd) => {
+      if (cmd === "connection_test") return new Promise((resolve) => (answer = resolve));
+      return null;
+    });
+    render(<AddConnectionForm onSaved={() => {}} />);
+    fireEvent.change(screen.getByLabelText("Name"), { target: { value: "prod" } });
+    fireEvent.change(screen.getByLabelText("Server URL"), { target: { value: "https://fleet.example.com" } });
+    fireEvent.change(screen.getByLabelText("API token"), { target: { value: "t" } });
+    fireEvent.click(screen.getByRole("button", { name: "Test connection" }));
+    await vi.waitFor(() => expect(screen.getByRole("button", { name: "Test connection" })).toBeDisabled());
+    // Edited while the test runs: its answer is about the token before.
+    fireEvent.change(screen.getByLabelText("API token"), { target: { value: "t2" } });
+    answer({ packages_seen: 2 });
+    await vi.waitFor(() => expect(screen.getByRole("button", { name: "Test connection" })).toBeEnabled());
+    expect(screen.queryByRole("status")).not.toBeInTheDocument();
+  });
+
   it("trusts a picked CA: shows its subject and expiry, and sends it with the test and the save", async () => {
     const calls: { cmd: string; args: unknown }[] = [];
     const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";

@@ -1,12 +1,24 @@
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import * as ipc from "../../ipc";
 import type { AppError } from "../../ipc";
 import { FieldError } from "../../components/FieldError";
 import { useFieldErrors, type FieldErrors } from "../../lib/fieldErrors";
+import { useVerdict } from "../../lib/verdict";
 import type { CaCertInfo } from "../../bindings/CaCertInfo";
 import { caCertSummary } from "./caCert";
 
 type Field = "name" | "url" | "token";
+
+/** What the form holds, one value: each edit makes a new one (see useVerdict). `ca` is the CA
+ *  certificate's PEM, empty for none. */
+interface Values {
+  name: string;
+  url: string;
+  token: string;
+  ca: string;
+}
+
+const EMPTY: Values = { name: "", url: "", token: "", ca: "" };
 
 export function validateConnection(name: string, url: string, token: string): FieldErrors<Field> {
   const e: FieldErrors<Field> = {};
@@ -20,19 +32,15 @@ export function validateConnection(name: string, url: string, token: string): Fi
  *  (picked from a file or pasted). "Test" checks them without saving; the token goes to the
  *  keyring, the CA is saved with the connection. */
 export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
-  const [name, setName] = useState("");
-  const [url, setUrl] = useState("");
-  const [token, setToken] = useState("");
-  const [caPem, setCaPem] = useState("");
+  const [values, setValues] = useState<Values>(EMPTY);
+  const { name, url, token, ca: caPem } = values;
   const [caInfo, setCaInfo] = useState<CaCertInfo | null>(null);
   // The fields' errors, and the CA's (from its check when pasted or picked).
   const { errors, setErrors, edited } = useFieldErrors<Field | "ca">();
   const setCaError = (message: string) => setErrors((old) => ({ ...old, ca: message }));
-  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+  // A test's or a failed save's verdict, about the values it was given: any edit makes it stale.
+  const { verdict: result, settle, clear } = useVerdict<Values, { ok: boolean; text: string }>(values);
   const [busy, setBusy] = useState(false);
-
-  // A test's verdict is about the values it tested: once they change it would mislead.
-  useEffect(() => setResult(null), [url, token, caPem]);
 
   const check = () => {
     const e = validateConnection(name, url, token);
@@ -40,22 +48,28 @@ export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
     return Object.keys(e).length === 0;
   };
 
-  // Editing a field takes its error away (useFieldErrors).
-  const edit = (field: Field | "ca", setValue: (v: string) => void) => (value: string) => {
-    setValue(value);
+  // Every edit (typed, pasted or picked) comes here: it takes the field's error away
+  // (useFieldErrors) and, making new values, the verdict (useVerdict).
+  const edit = (field: keyof Values) => (value: string) => {
+    setValues((old) => ({ ...old, [field]: value }));
     edited(field);
+  };
+
+  const failed = (given: Values, err: unknown) => {
+    const e = err as AppError;
+    settle(given, { ok: false, text: `${e.message} (${e.code})` });
   };
 
   const test = async () => {
     if (!check()) return;
+    const given = values;
     setBusy(true);
-    setResult(null);
+    clear();
     try {
-      const r = await ipc.connectionTest(url.trim(), token.trim(), caPem.trim() || null);
-      setResult({ ok: true, text: `Connected: ${packagesSeen(r.packages_seen)} visible with this token.` });
+      const r = await ipc.connectionTest(given.url.trim(), given.token.trim(), given.ca.trim() || null);
+      settle(given, { ok: true, text: `Connected: ${packagesSeen(r.packages_seen)} visible with this token.` });
     } catch (err) {
-      const e = err as AppError;
-      setResult({ ok: false, text: `${e.message} (${e.code})` });
+      failed(given, err);
     } finally {
       setBusy(false);
     }
@@ -64,25 +78,22 @@ export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
   const save = async (ev: FormEvent) => {
     ev.preventDefault();
     if (!check()) return;
+    const given = values;
     setBusy(true);
+    clear();
     try {
       await ipc.connectionAdd({
-        name: name.trim(),
-        url: url.trim(),
-        token: token.trim(),
-        ca_cert_pem: caPem.trim() || null,
+        name: given.name.trim(),
+        url: given.url.trim(),
+        token: given.token.trim(),
+        ca_cert_pem: given.ca.trim() || null,
       });
-      setName("");
-      setUrl("");
-      setToken("");
-      setCaPem("");
+      setValues(EMPTY);
       setCaInfo(null);
       setErrors({});
-      setResult(null);
       onSaved();
     } catch (err) {
-      const e = err as AppError;
-      setResult({ ok: false, text: `${e.message} (${e.code})` });
+      failed(given, err);
     } finally {
       setBusy(false);
     }
@@ -93,7 +104,7 @@ export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
     try {
       const picked = await ipc.pickCaCert();
       if (picked) {
-        setCaPem(picked.pem);
+        edit("ca")(picked.pem);
         setCaInfo(picked.info);
       }
     } catch (err) {
@@ -121,18 +132,18 @@ export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
       <div className="field-row">
         <div className="field">
           <label htmlFor="c-name">Name</label>
-          <input id="c-name" value={name} onChange={(e) => edit("name", setName)(e.target.value)} aria-invalid={errors.name ? true : undefined} />
+          <input id="c-name" value={name} onChange={(e) => edit("name")(e.target.value)} aria-invalid={errors.name ? true : undefined} />
           <FieldError id="ce-name" message={errors.name} />
         </div>
         <div className="field">
           <label htmlFor="c-url">Server URL</label>
-          <input id="c-url" value={url} placeholder="https://fleet.example.com" onChange={(e) => edit("url", setUrl)(e.target.value)} aria-invalid={errors.url ? true : undefined} />
+          <input id="c-url" value={url} placeholder="https://fleet.example.com" onChange={(e) => edit("url")(e.target.value)} aria-invalid={errors.url ? true : undefined} />
           <FieldError id="ce-url" message={errors.url} />
         </div>
       </div>
       <div className="field">
         <label htmlFor="c-token">API token</label>
-        <input id="c-token" type="password" autoComplete="off" value={token} onChange={(e) => edit("token", setToken)(e.target.value)} aria-invalid={errors.token ? true : undefined} />
+        <input id="c-token" type="password" autoComplete="off" value={token} onChange={(e) => edit("token")(e.target.value)} aria-invalid={errors.token ? true : undefined} />
         <FieldError id="ce-token" message={errors.token} />
         <p className="hint muted">Stored in the system keyring; where none answers, in a file only you can read (tokens.json, mode 0600).</p>
       </div>
@@ -145,7 +156,7 @@ export function AddConnectionForm({ onSaved }: { onSaved: () => void }) {
           value={caPem}
           placeholder="-----BEGIN CERTIFICATE----- … for a server whose certificate your own CA signed"
           onChange={(e) => {
-            edit("ca", setCaPem)(e.target.value);
+            edit("ca")(e.target.value);
             setCaInfo(null);
           }}
           onBlur={() => void describeCa()}

@@ -84,4 +84,26 @@ describe("API tokens in settings", () => {
     expect(await screen.findByTestId("tokens-admin-only")).toBeInTheDocument();
     expect(screen.queryByTestId("create-token")).toBeNull();
   });
+
+  it("takes a refused token's error away once the form is edited", async () => {
+    mockIPC((cmd) => {
+      switch (cmd) {
+        case "connections_list":
+          return connections;
+        case "api_tokens_list":
+          return [{ ...CI }];
+        case "api_token_create":
+          throw { code: "PERMISSION_DENIED", message: "a release manager may not make admin tokens" };
+      }
+    });
+    renderApp(<ApiTokensSection />);
+    fireEvent.click(await screen.findByTestId("create-token"));
+    fireEvent.change(screen.getByLabelText("Name"), { target: { value: "ops" } });
+    fireEvent.change(screen.getByLabelText("Role"), { target: { value: "admin" } });
+    fireEvent.click(screen.getByRole("button", { name: "Create token" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("may not make admin tokens PERMISSION_DENIED");
+    // The refusal was about an admin token: another role is another request.
+    fireEvent.change(screen.getByLabelText("Role"), { target: { value: "support" } });
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
 });

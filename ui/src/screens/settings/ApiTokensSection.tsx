@@ -8,6 +8,7 @@ import { CopyButton } from "../../components/CopyButton";
 import { ErrorLine } from "../../components/ErrorLine";
 import { FieldError } from "../../components/FieldError";
 import { useFieldErrors } from "../../lib/fieldErrors";
+import { useVerdict } from "../../lib/verdict";
 import { useActiveConnection } from "../../lib/queries";
 import { formatTime } from "../../lib/format";
 
@@ -137,13 +138,21 @@ export function ApiTokensSection() {
   );
 }
 
+/** The new token's form, one value: each edit makes a new one (see useVerdict). */
+interface TokenValues {
+  name: string;
+  role: Role;
+  days: number;
+}
+
 function CreateTokenForm({ onCreated, onCancel }: { onCreated: (t: CreatedApiTokenInfo) => void; onCancel: () => void }) {
-  const [name, setName] = useState("");
-  const [role, setRole] = useState<Role>("release-manager");
-  const [days, setDays] = useState<number>(90);
+  const [values, setValues] = useState<TokenValues>({ name: "", role: "release-manager", days: 90 });
+  const { name, role, days } = values;
   const { errors, setErrors, edited } = useFieldErrors<"name">();
-  const [error, setError] = useState<AppError | null>(null);
+  // The server's refusal, about the token asked for: any edit takes it away (useVerdict).
+  const { verdict: error, settle: refused, clear: clearRefusal } = useVerdict<TokenValues, AppError>(values);
   const [busy, setBusy] = useState(false);
+  const set = <K extends keyof TokenValues>(field: K, value: TokenValues[K]) => setValues((old) => ({ ...old, [field]: value }));
 
   const submit = async (ev: FormEvent) => {
     ev.preventDefault();
@@ -152,12 +161,13 @@ function CreateTokenForm({ onCreated, onCancel }: { onCreated: (t: CreatedApiTok
       return;
     }
     setErrors({});
+    const given = values;
     setBusy(true);
-    setError(null);
+    clearRefusal();
     try {
-      onCreated(await ipc.apiTokenCreate({ name: name.trim(), role, expires_in_days: days }));
+      onCreated(await ipc.apiTokenCreate({ name: given.name.trim(), role: given.role, expires_in_days: given.days }));
     } catch (err) {
-      setError(err as AppError);
+      refused(given, err as AppError);
     } finally {
       setBusy(false);
     }
@@ -172,7 +182,7 @@ function CreateTokenForm({ onCreated, onCancel }: { onCreated: (t: CreatedApiTok
             id="t-name"
             value={name}
             onChange={(e) => {
-              setName(e.target.value);
+              set("name", e.target.value);
               edited("name");
             }}
             aria-invalid={errors.name ? true : undefined}
@@ -181,7 +191,7 @@ function CreateTokenForm({ onCreated, onCancel }: { onCreated: (t: CreatedApiTok
         </div>
         <div className="field">
           <label htmlFor="t-role">Role</label>
-          <select id="t-role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
+          <select id="t-role" value={role} onChange={(e) => set("role", e.target.value as Role)}>
             {(Object.keys(ROLE_LABEL) as Role[]).map((r) => (
               <option key={r} value={r}>
                 {ROLE_LABEL[r]}
@@ -191,7 +201,7 @@ function CreateTokenForm({ onCreated, onCancel }: { onCreated: (t: CreatedApiTok
         </div>
         <div className="field">
           <label htmlFor="t-days">Expires after</label>
-          <select id="t-days" value={days} onChange={(e) => setDays(Number(e.target.value))}>
+          <select id="t-days" value={days} onChange={(e) => set("days", Number(e.target.value))}>
             {EXPIRY_DAYS.map((d) => (
               <option key={d} value={d}>
                 {d} days

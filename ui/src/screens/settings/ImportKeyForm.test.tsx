@@ -38,7 +38,8 @@ describe("import key form", () => {
     const onImported = vi.fn();
     render(<ImportKeyForm existingNames={[]} onImported={onImported} onCancel={() => {}} />);
     fireEvent.click(screen.getByTestId("pick-key-file"));
-    expect(await screen.findByTestId("picked-key-file")).toHaveTextContent("ci-key.pem");
+    // The line is there from the start ("No file chosen"): wait for the picked file's name in it.
+    await waitFor(() => expect(screen.getByTestId("picked-key-file")).toHaveTextContent("ci-key.pem"));
     expect(screen.getByLabelText("Key name")).toHaveValue("ci-key");
     fireEvent.change(screen.getByLabelText("File passphrase (if the file is encrypted)"), { target: { value: "export pass" } });
     passphrases("a long enough passphrase");
@@ -57,7 +58,8 @@ describe("import key form", () => {
     expect(screen.getByLabelText("Key name")).toHaveAttribute("aria-invalid", "true");
     expect(screen.getByLabelText("Passphrase")).toHaveAttribute("aria-invalid", "true");
     fireEvent.click(screen.getByTestId("pick-key-file"));
-    expect(await screen.findByTestId("picked-key-file")).toHaveTextContent("ci-key.pem");
+    // The line is there from the start ("No file chosen"): wait for the picked file's name in it.
+    await waitFor(() => expect(screen.getByTestId("picked-key-file")).toHaveTextContent("ci-key.pem"));
     expect(screen.queryByText("Choose the private key's PEM file.")).toBeNull();
     expect(screen.getByLabelText("Key name")).not.toHaveAttribute("aria-invalid");
     expect(screen.getByLabelText("Passphrase")).toHaveAttribute("aria-invalid", "true");
@@ -81,5 +83,20 @@ describe("import key form", () => {
     answer = { code: "INVALID_ARGUMENT", message: "the key must be a P-256 or Ed25519 private key in PEM" };
     fireEvent.click(screen.getByRole("button", { name: "Import key" }));
     expect(await screen.findByText(/must be a P-256 or Ed25519 private key/)).toHaveAttribute("id", "ike-path");
+  });
+
+  it("takes a failure above the buttons away once any field is edited", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "pick_key_file") return "/tmp/k.pem";
+      if (cmd === "signing_key_import") throw { code: "INTERNAL", message: "the key store is locked by another process" };
+    });
+    render(<ImportKeyForm existingNames={[]} onImported={() => {}} onCancel={() => {}} />);
+    fireEvent.click(screen.getByTestId("pick-key-file"));
+    await screen.findByText("k.pem");
+    passphrases("a long enough passphrase");
+    fireEvent.click(screen.getByRole("button", { name: "Import key" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("locked by another process INTERNAL");
+    fireEvent.change(screen.getByLabelText("Key name"), { target: { value: "k2" } });
+    expect(screen.queryByRole("alert")).toBeNull();
   });
 });

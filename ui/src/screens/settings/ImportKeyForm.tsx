@@ -4,6 +4,7 @@ import * as ipc from "../../ipc";
 import type { AppError } from "../../ipc";
 import { FieldError } from "../../components/FieldError";
 import { useFieldErrors } from "../../lib/fieldErrors";
+import { useVerdict } from "../../lib/verdict";
 import { baseName, keyErrorField, validateImport, type ImportKeyValues, type KeyField } from "../../keys/keyForms";
 import { PassphraseFields } from "../../keys/PassphraseFields";
 import { ErrorLine } from "../../components/ErrorLine";
@@ -14,7 +15,8 @@ const EMPTY: ImportKeyValues = { name: "", path: "", filePassphrase: "", passphr
 export function ImportKeyForm(props: { existingNames: string[]; onImported: (key: SigningKeyInfo) => void; onCancel: () => void }) {
   const [v, setV] = useState<ImportKeyValues>(EMPTY);
   const { errors, setErrors, edited } = useFieldErrors<KeyField>();
-  const [failure, setFailure] = useState<AppError | null>(null);
+  // A failure no field owns, about the values it met: any edit takes it away (useVerdict).
+  const { verdict: failure, settle: failed, clear: clearFailure } = useVerdict<ImportKeyValues, AppError>(v);
   const [busy, setBusy] = useState(false);
   // Editing a field takes its error away (useFieldErrors).
   const set = (field: keyof ImportKeyValues) => (value: string) => {
@@ -30,7 +32,7 @@ export function ImportKeyForm(props: { existingNames: string[]; onImported: (key
       edited("path");
       if (!v.name) edited("name");
     } catch (err) {
-      setFailure(err as AppError);
+      failed(v, err as AppError);
     }
   };
 
@@ -38,8 +40,9 @@ export function ImportKeyForm(props: { existingNames: string[]; onImported: (key
     e.preventDefault();
     const found = validateImport(v, props.existingNames);
     setErrors(found);
-    setFailure(null);
+    clearFailure();
     if (Object.keys(found).length > 0) return;
+    const given = v;
     setBusy(true);
     try {
       const key = await ipc.signingKeyImport({
@@ -53,7 +56,7 @@ export function ImportKeyForm(props: { existingNames: string[]; onImported: (key
       const error = err as AppError;
       const field = keyErrorField(error, true);
       if (field) setErrors({ [field]: error.message });
-      else setFailure(error);
+      else failed(given, error);
     } finally {
       setBusy(false);
     }

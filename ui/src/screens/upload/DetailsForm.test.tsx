@@ -61,6 +61,52 @@ describe("upload details form", () => {
     expect(onSubmit).toHaveBeenCalledWith(expect.objectContaining({ version: "2.1.0", encrypt: true }));
   });
 
+  it("takes the server's error on a field away once that field is edited, and keeps it until then", () => {
+    const filled = { ...EMPTY_DETAILS, version: "3.0.0", deviceType: "temp-sensor", minVersion: "1.0.0" };
+    const onSubmit = vi.fn();
+    render(
+      <DetailsForm
+        fileName="fw.bin"
+        sizeBytes={1024}
+        sha256={SHA}
+        initial={filled}
+        serverErrors={{ version: "package temp-sensor 3.0.0 already exists" }}
+        onBack={() => {}}
+        onSubmit={onSubmit}
+      />,
+    );
+    const version = screen.getByLabelText("Version");
+    expect(version).toHaveAccessibleDescription(/already exists/);
+
+    // Another field edited, and a submit the form's own checks stop: the server's verdict on the
+    // version still stands, the version being the one it judged.
+    fireEvent.change(screen.getByLabelText("Minimum installed version"), { target: { value: "1.0" } });
+    expect(version).toHaveAccessibleDescription(/already exists/);
+    fireEvent.click(screen.getByRole("button", { name: "Next: signing" }));
+    expect(screen.getByLabelText("Minimum installed version")).toHaveAccessibleDescription(/not a semantic version/);
+    expect(version).toHaveAccessibleDescription(/already exists/);
+    expect(onSubmit).not.toHaveBeenCalled();
+
+    // The version edited: the server's error was about the old one.
+    fireEvent.change(version, { target: { value: "3.0.1" } });
+    expect(screen.queryByText(/already exists/)).toBeNull();
+    expect(version).not.toHaveAttribute("aria-invalid");
+    expect(screen.getByLabelText("Minimum installed version")).toHaveAccessibleDescription(/not a semantic version/);
+  });
+
+  it("takes its own check's error away once that field is edited, the others staying until the next submit", () => {
+    setup();
+    fireEvent.click(screen.getByRole("button", { name: "Next: signing" }));
+    expect(screen.getByLabelText("Version")).toHaveAccessibleDescription(/Enter the package version/);
+    expect(screen.getByLabelText("Device type")).toHaveAccessibleDescription(/device type/);
+    // Edited, even if not right yet: the error was about the old value.
+    fireEvent.change(screen.getByLabelText("Version"), { target: { value: "2" } });
+    expect(screen.getByLabelText("Version")).not.toHaveAttribute("aria-invalid");
+    expect(screen.getByLabelText("Device type")).toHaveAccessibleDescription(/device type/);
+    fireEvent.click(screen.getByRole("button", { name: "Next: signing" }));
+    expect(screen.getByLabelText("Version")).toHaveAccessibleDescription(/not a semantic version/);
+  });
+
   it("maps server errors to fields", () => {
     expect(fieldOfError("ALREADY_EXISTS", "package temp-sensor 2.0.0 exists")).toBe("version");
     expect(fieldOfError("INVALID_ARGUMENT", "min_version: nope")).toBe("minVersion");

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { formatBytes } from "../../lib/format";
 import { validateDetails, type DetailErrors, type Details, type TextField } from "./details";
+import { useFieldErrors } from "../../lib/fieldErrors";
 import { FieldError } from "../../components/FieldError";
 import { CopyButton } from "../../components/CopyButton";
 
@@ -9,23 +10,31 @@ interface Props {
   sizeBytes: number;
   sha256: string;
   initial: Details;
-  /** An error the server gave for one field (e.g. the version already exists). */
+  /** An error the server gave for one field (e.g. the version already exists), read when the
+   *  form opens: from then on the form's own (useFieldErrors) until the field is edited. */
   serverErrors?: DetailErrors;
   onBack: () => void;
   onSubmit: (details: Details) => void;
 }
 
-/** Step 3: what the package is. Errors appear next to their field once the person submits. */
+/** Step 3: what the package is. Errors appear next to their field once the person submits (or
+ *  the server refused the upload for one); editing a field takes its error away (useFieldErrors). */
 export function DetailsForm({ fileName, sizeBytes, sha256, initial, serverErrors, onBack, onSubmit }: Props) {
   const [d, setD] = useState<Details>(initial);
-  const [submitted, setSubmitted] = useState(false);
-  const errors: DetailErrors = submitted ? { ...serverErrors, ...validateDetails(d, sha256) } : (serverErrors ?? {});
-  const set = (field: TextField | "type") => (value: string) => setD((old) => ({ ...old, [field]: value }));
+  // The form opens with the server's errors: it is shown anew after each refused upload.
+  const { errors, setErrors, edited } = useFieldErrors<keyof Details>(serverErrors);
+  const set = (field: TextField | "type") => (value: string) => {
+    setD((old) => ({ ...old, [field]: value }));
+    edited(field);
+  };
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    setSubmitted(true);
-    if (Object.keys(validateDetails(d, sha256)).length === 0) onSubmit(d);
+    const found = validateDetails(d, sha256);
+    // What is left of the old errors is about fields not edited since: a check's error would be
+    // found again, and the server's verdict (which these checks cannot make) still stands.
+    setErrors((old) => ({ ...old, ...found }));
+    if (Object.keys(found).length === 0) onSubmit(d);
   };
 
   const text = (field: TextField, label: string, placeholder: string) => (

@@ -5,6 +5,7 @@ import type { InlinePackageOutcome } from "../../bindings/InlinePackageOutcome";
 import type { PayloadKind } from "../../bindings/PayloadKind";
 import { ErrorLine } from "../../components/ErrorLine";
 import { FieldError } from "../../components/FieldError";
+import { useVerdict } from "../../lib/verdict";
 import { useKeyRegistrations, useSigningKeys } from "../../keys/keyQueries";
 import { EMPTY_DETAILS, validateDetails, type DetailErrors, type Details } from "./details";
 import { checkJsonPayload } from "./jsonPayload";
@@ -13,6 +14,18 @@ import { JsonEditor } from "./JsonEditor";
 import { EMPTY_ROW, rowProblem, UrlListForm, type UrlRow } from "./UrlListForm";
 
 const EXAMPLE_JSON = '{\n  "sample_interval_s": 5,\n  "alerts": { "max_temp_c": 60 }\n}\n';
+
+/** What the form sends, one value: each edit makes a new one (see useVerdict). */
+interface Values {
+  details: Details;
+  json: string;
+  rows: UrlRow[];
+  keyId: string | null;
+  passphrase: string;
+}
+
+/** The server's answer without a package: its refusal with each file's verdict, or a failure. */
+type Refusal = { outcome: InlinePackageOutcome; failure: null } | { outcome: null; failure: ipc.AppError };
 
 /** A JSON or URL list package (seed 002): what it is, its payload, the key that signs it, and
  *  the server's verdict (for a URL list, one per file). */
@@ -29,16 +42,27 @@ export function InlinePackageForm({
   const queries = useQueryClient();
   const keyList = useSigningKeys();
   const registrations = useKeyRegistrations();
-  const [d, setD] = useState<Details>({ ...EMPTY_DETAILS, type: "sw" });
-  const [json, setJson] = useState(EXAMPLE_JSON);
-  const [rows, setRows] = useState<UrlRow[]>([EMPTY_ROW]);
-  const [keyId, setKeyId] = useState<string | null>(null);
+  const [values, setValues] = useState<Values>({
+    details: { ...EMPTY_DETAILS, type: "sw" },
+    json: EXAMPLE_JSON,
+    rows: [EMPTY_ROW],
+    keyId: null,
+    passphrase: "",
+  });
+  const { details: d, json, rows, keyId, passphrase } = values;
+  const set = <K extends keyof Values>(field: K) => (value: Values[K]) => setValues((old) => ({ ...old, [field]: value }));
+  const setD = (patch: Partial<Details>) => setValues((old) => ({ ...old, details: { ...old.details, ...patch } }));
+  const [setJson, setRows, setKeyId, setPassphrase] = [set("json"), set("rows"), set("keyId"), set("passphrase")];
   const [keyChosen, setKeyChosen] = useState(false);
-  const [passphrase, setPassphrase] = useState("");
   const [submitted, setSubmitted] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [outcome, setOutcome] = useState<InlinePackageOutcome | null>(null);
-  const [failure, setFailure] = useState<ipc.AppError | null>(null);
+  // The package made: a fact that stays. A refusal (and each file's verdict with it) is about
+  // the values sent: any edit takes it away (useVerdict), the files' verdicts would otherwise
+  // stand beside rows that changed or moved.
+  const [made, setMade] = useState<InlinePackageOutcome | null>(null);
+  const { verdict: refusal, settle: refused, clear: clearRefusal } = useVerdict<Values, Refusal>(values);
+  const outcome = made ?? refusal?.outcome ?? null;
+  const failure = refusal?.failure ?? null;
   const keys = keyList.data ?? [];
   const selected = keys.find((k) => k.key_id === keyId);
   const suggested = keyList.isSuccess ? defaultKeyId(keys, registrations.data) : null;
@@ -56,7 +80,7 @@ export function InlinePackageForm({
         value={d[field]}
         placeholder={placeholder}
         aria-invalid={errors[field] ? true : undefined}
-        onChange={(e) => setD({ ...d, [field]: e.target.value })}
+        onChange={(e) => setD({ [field]: e.target.value })}
       />
       <FieldError id={`pe-${field}`} message={errors[field]} />
     </div>
@@ -69,9 +93,9 @@ export function InlinePackageForm({
     const payloadOk = kind === "JSON" ? checkJsonPayload(json).ok : rows.every((r) => rowProblem(r) === null);
     if (Object.keys(validateDetails(d, null)).length > 0 || !payloadOk) return;
     if (keyId !== null && !selected?.demo && !passphrase) return;
+    const given = values;
     setBusy(true);
-    setFailure(null);
-    setOutcome(null);
+    clearRefusal();
     try {
       const result = await ipc.inlinePackageCreate({
         type: d.type,
@@ -85,10 +109,12 @@ export function InlinePackageForm({
         key_id: keyId,
         passphrase: passphrase || undefined,
       });
-      setOutcome(result);
-      if (result.package) void queries.invalidateQueries({ queryKey: ["catalog"] });
+      if (result.package) {
+        setMade(result);
+        void queries.invalidateQueries({ queryKey: ["catalog"] });
+      } else refused(given, { outcome: result, failure: null });
     } catch (err) {
-      setFailure(ipc.isAppError(err) ? err : { code: "INTERNAL", message: String(err) });
+      refused(given, { outcome: null, failure: ipc.isAppError(err) ? err : { code: "INTERNAL", message: String(err) } });
     } finally {
       setBusy(false);
     }
@@ -107,7 +133,7 @@ export function InlinePackageForm({
         {text("version", "Version", "2.1.0")}
         <div className="field">
           <label htmlFor="p-type">Type</label>
-          <select id="p-type" value={d.type} onChange={(e) => setD({ ...d, type: e.target.value as Details["type"] })}>
+          <select id="p-type" value={d.type} onChange={(e) => setD({ type: e.target.value as Details["type"] })}>
             <option value="fw">Firmware (fw)</option>
             <option value="sw">Software (sw)</option>
           </select>
@@ -120,7 +146,7 @@ export function InlinePackageForm({
       {kind === "JSON" ? <JsonEditor text={json} onChange={setJson} /> : <UrlListForm rows={rows} verdicts={outcome?.files ?? null} submitted={submitted} onChange={setRows} />}
       <div className="field">
         <label htmlFor="p-releaseNotes">Release notes</label>
-        <textarea id="p-releaseNotes" rows={3} value={d.releaseNotes} onChange={(e) => setD({ ...d, releaseNotes: e.target.value })} />
+        <textarea id="p-releaseNotes" rows={3} value={d.releaseNotes} onChange={(e) => setD({ releaseNotes: e.target.value })} />
       </div>
       <div className="field-row">
         <div className="field">

@@ -23,6 +23,7 @@ interface Fleet {
   trusted: (typeof CI)[];
   required: boolean;
   upload?: (request: Record<string, unknown>) => unknown;
+  register?: () => unknown;
 }
 
 /** A backend with the given keys and tenant policy; returns the upload requests it received. */
@@ -45,6 +46,8 @@ function backend(fleet: Fleet) {
           registered: fleet.trusted.map((k) => ({ fingerprint: k.fingerprint, tenant_key_id: `srv-${k.name}` })),
           signatures_required: fleet.required,
         };
+      case "signing_key_register":
+        return fleet.register?.() ?? null;
       case "upload_package": {
         const request = (args as { request: Record<string, unknown> }).request;
         uploads.push(request);
@@ -145,5 +148,60 @@ describe("signing step and the tenant's policy", () => {
     fireEvent.click(screen.getByRole("button", { name: "Next: signing" }));
     expect(await screen.findByTestId("key-ci-key")).toBeChecked();
     expect(uploads).toHaveLength(2);
+  });
+
+  it("takes a wrong passphrase's error away once the passphrase is edited", async () => {
+    backend({
+      keys: [CI],
+      trusted: [CI],
+      required: false,
+      upload: () => {
+        throw { code: "WRONG_PASSPHRASE", message: "the passphrase does not unlock ci-key" };
+      },
+    });
+    renderApp(<Opened />);
+    await toSigning();
+    fireEvent.click(await screen.findByTestId("key-ci-key"));
+    fireEvent.change(screen.getByLabelText("Passphrase"), { target: { value: "not the passphrase" } });
+    fireEvent.click(screen.getByTestId("start-upload"));
+    expect(await screen.findByText(/does not unlock ci-key/)).toBeInTheDocument();
+    expect(screen.getByLabelText("Passphrase")).toHaveAttribute("aria-invalid", "true");
+    // The answer was about the passphrase sent: typing another makes it stale.
+    fireEvent.change(screen.getByLabelText("Passphrase"), { target: { value: "the passphrase" } });
+    expect(screen.queryByText(/does not unlock ci-key/)).toBeNull();
+    expect(screen.getByLabelText("Passphrase")).not.toHaveAttribute("aria-invalid");
+  });
+
+  it("takes the missing passphrase's error away once one is typed", async () => {
+    backend({ keys: [CI], trusted: [CI], required: false });
+    renderApp(<Opened />);
+    await toSigning();
+    fireEvent.click(await screen.findByTestId("key-ci-key"));
+    fireEvent.click(screen.getByTestId("start-upload"));
+    expect(screen.getByText("Enter the key's passphrase.")).toBeInTheDocument();
+    fireEvent.change(screen.getByLabelText("Passphrase"), { target: { value: "a" } });
+    expect(screen.queryByText("Enter the key's passphrase.")).toBeNull();
+    expect(screen.getByLabelText("Passphrase")).not.toHaveAttribute("aria-invalid");
+  });
+
+  it("shows a refused registration under its own key only", async () => {
+    const OPS = { ...CI, key_id: "key-ops", name: "ops-key", fingerprint: "e".repeat(64) };
+    backend({
+      keys: [CI, OPS],
+      trusted: [],
+      required: false,
+      register: () => {
+        throw { code: "PERMISSION_DENIED", message: "only an admin registers keys" };
+      },
+    });
+    renderApp(<Opened />);
+    await toSigning();
+    fireEvent.click(await screen.findByTestId("key-ci-key"));
+    fireEvent.click(await screen.findByTestId("register-key-ci-key"));
+    expect(await screen.findByText(/only an admin registers keys/)).toBeInTheDocument();
+    // The answer was about ci-key: another key has not been asked about.
+    fireEvent.click(screen.getByTestId("key-ops-key"));
+    expect(await screen.findByTestId("register-key-ops-key")).toBeInTheDocument();
+    expect(screen.queryByText(/only an admin registers keys/)).toBeNull();
   });
 });

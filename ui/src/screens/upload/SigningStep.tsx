@@ -5,6 +5,7 @@ import { ALGORITHM_LABEL } from "../../keys/keyForms";
 import { useKeyRegistrations, useRefreshKeys, useSigningKeys } from "../../keys/keyQueries";
 import { KeyRegistrationStatus } from "../../keys/KeyRegistrationStatus";
 import { FieldError } from "../../components/FieldError";
+import { useFieldErrors } from "../../lib/fieldErrors";
 import { defaultKeyId, signingProblem, signingRefusal } from "./signing";
 import { useUpload } from "./UploadProvider";
 import { ErrorLine } from "../../components/ErrorLine";
@@ -20,11 +21,19 @@ export function SigningStep() {
   const registrations = useKeyRegistrations();
   const refresh = useRefreshKeys();
   const [passphrase, setPassphrase] = useState(u.lastPassphrase);
-  const [error, setError] = useState<string | undefined>();
+  // The passphrase's error: none was typed, or (read as the step opens after the upload) the
+  // server's answer that it does not unlock the key. Editing it, or choosing another key, takes
+  // the error away (useFieldErrors).
+  const { errors, setErrors, edited } = useFieldErrors<"passphrase">(
+    u.error?.code === "WRONG_PASSPHRASE" ? { passphrase: u.error.message } : {},
+  );
+  const chooseKey = (keyId: string | null) => {
+    u.setKey(keyId);
+    edited("passphrase");
+  };
   // Upload was pressed while the choice has a problem: show it as an error, not a hint.
   const [blocked, setBlocked] = useState(false);
   const [creating, setCreating] = useState(false);
-  const wrongPassphrase = u.error?.code === "WRONG_PASSPHRASE" ? u.error.message : undefined;
   const refusal = u.error ? signingRefusal(u.error.code, u.error.message) : null;
   const keys = list.data ?? [];
   const selected = keys.find((k) => k.key_id === u.keyId);
@@ -45,7 +54,7 @@ export function SigningStep() {
       return;
     }
     if (u.keyId && !selected?.demo && !passphrase) {
-      setError("Enter the key's passphrase.");
+      setErrors({ passphrase: "Enter the key's passphrase." });
       return;
     }
     void u.start(passphrase);
@@ -59,9 +68,8 @@ export function SigningStep() {
           onCancel={() => setCreating(false)}
           onCreated={(key, given) => {
             void refresh();
-            u.setKey(key.key_id);
+            chooseKey(key.key_id);
             setPassphrase(given);
-            setError(undefined);
             setCreating(false);
           }}
         />
@@ -81,13 +89,13 @@ export function SigningStep() {
             data-testid="key-none"
             checked={u.keyId === null}
             disabled={required}
-            onChange={() => u.setKey(null)}
+            onChange={() => chooseKey(null)}
           />
           Don't sign{required && policy && <span className="muted"> ({policy.connection} requires signed packages)</span>}
         </label>
         {keys.map((k) => (
           <label className="radio" key={k.key_id}>
-            <input type="radio" name="key" data-testid={`key-${k.name}`} checked={u.keyId === k.key_id} onChange={() => u.setKey(k.key_id)} />
+            <input type="radio" name="key" data-testid={`key-${k.name}`} checked={u.keyId === k.key_id} onChange={() => chooseKey(k.key_id)} />
             {k.name}{" "}
             {k.demo && <span className="muted">(demo fleet only) </span>}
             <span className="muted">
@@ -135,10 +143,13 @@ export function SigningStep() {
             type="password"
             value={passphrase}
             autoComplete="off"
-            aria-invalid={error || wrongPassphrase ? true : undefined}
-            onChange={(e) => setPassphrase(e.target.value)}
+            aria-invalid={errors.passphrase ? true : undefined}
+            onChange={(e) => {
+              setPassphrase(e.target.value);
+              edited("passphrase");
+            }}
           />
-          <FieldError id="e-passphrase" message={error ?? wrongPassphrase} />
+          <FieldError id="e-passphrase" message={errors.passphrase} />
         </div>
       )}
       <div className="actions">

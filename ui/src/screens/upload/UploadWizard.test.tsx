@@ -68,6 +68,10 @@ describe("upload wizard", () => {
     renderApp(<Opened />);
     await fillAndUpload();
     expect(await screen.findByLabelText("Version")).toHaveAccessibleDescription(/already exists/);
+    // The conflict was about 3.0.0: once the version is edited it goes.
+    fireEvent.change(screen.getByLabelText("Version"), { target: { value: "3.0.1" } });
+    expect(screen.queryByText(/already exists/)).toBeNull();
+    expect(screen.getByLabelText("Version")).not.toHaveAttribute("aria-invalid");
   });
 
   it("reports the new package", async () => {

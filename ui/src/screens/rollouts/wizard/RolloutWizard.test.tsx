@@ -221,6 +221,39 @@ describe("rollout wizard", () => {
     expect(open).toHaveBeenCalledWith("rol_8");
   });
 
+  it("keeps the server's refusal to start while the plan is the one refused, and drops it once the plan is edited", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "connections_list") return connections;
+      if (cmd === "catalog_cached" || cmd === "catalog_refresh") return catalog({ packages: [pkg({ id: "new" })] });
+      if (cmd === "rollout_targets") return [{ id: "sensors", name: "temp-sensor-v2", device_type: "temp-sensor" }];
+      if (cmd === "rollout_preview")
+        return { eligible: 40, scheduled: 4, skipped: 0, skipped_by_reason: [], skipped_examples: [], canary_percent: 10, would_downgrade: 0, conflicting_rollout_id: null };
+      if (cmd === "rollout_start") throw { code: "RESOURCE_EXHAUSTED", message: "at most 5 rollouts may run at once" };
+      return null;
+    });
+    renderApp(<RolloutWizard onStarted={() => {}} onCancel={() => {}} />);
+    await screen.findByRole("option", { name: /temp-sensor-v2/ });
+    await screen.findByRole("option", { name: /temp-sensor 2.0.0/ });
+    fireEvent.change(screen.getByLabelText("Package"), { target: { value: "new" } });
+    fireEvent.change(screen.getByLabelText("Target profile"), { target: { value: "sensors" } });
+    await screen.findByTestId("eligible-count");
+    fireEvent.click(screen.getByRole("button", { name: "Next: strategy" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Next: schedule" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Next: review" }));
+    fireEvent.click(await screen.findByTestId("start-rollout"));
+    expect(await screen.findByTestId("start-error")).toHaveTextContent("at most 5 rollouts may run at once");
+
+    // Looking back changes nothing: the refusal is still about this plan.
+    fireEvent.click(screen.getByRole("button", { name: "Back" }));
+    fireEvent.click(screen.getByRole("button", { name: "Back" }));
+    expect(screen.getByTestId("start-error")).toBeInTheDocument();
+    // An edit makes another plan, which the server has not judged.
+    fireEvent.change(screen.getByLabelText("Canary slice"), { target: { value: "5" } });
+    expect(screen.queryByTestId("start-error")).not.toBeInTheDocument();
+    fireEvent.change(screen.getByLabelText("Canary slice"), { target: { value: "10" } });
+    expect(screen.queryByTestId("start-error")).not.toBeInTheDocument();
+  });
+
   it("asks before starting All at once on more than 100 devices, stating how many", async () => {
     const calls: { cmd: string; args: unknown }[] = [];
     mockIPC((cmd, args) => {

@@ -5,6 +5,7 @@ import type { AppError } from "../../../ipc";
 import { useActiveConnection, useCatalog } from "../../../lib/queries";
 import { guardLeaving } from "../../../lib/route";
 import { useNow } from "../../../lib/useNow";
+import { useVerdict } from "../../../lib/verdict";
 import { Dialog } from "../Dialog";
 import { useTargets } from "../queries";
 import {
@@ -106,15 +107,18 @@ export function RolloutWizard({
   const notes = strategyNotes(draft, ctx, hasProblems(strategy) ? undefined : previewData);
   const blocking = previewProblem(previewData);
 
+  // The server's refusal to start is about the draft it was given: any edit drops it (useVerdict).
+  const { verdict: startError, settle: refused, clear: clearRefusal } = useVerdict<Draft, AppError & { conflicting_rollout_id?: string }>(draft);
   const start = useMutation({
-    mutationFn: () => ipc.rolloutStart(toPlan(draft)),
+    mutationFn: (given: Draft) => ipc.rolloutStart(toPlan(given)),
     onSuccess: (started) => {
       setConfirmAll(false);
       void client.invalidateQueries({ queryKey: ["rollouts"] });
       onStarted(started.id);
     },
+    onMutate: clearRefusal,
+    onError: (error, given) => refused(given, error as unknown as AppError),
   });
-  const startError = start.error as (AppError & { conflicting_rollout_id?: string }) | null;
   const conflictOnStart = startError?.conflicting_rollout_id ?? null;
 
   const stepProblems = [target, strategy, scheduling, {}][step];
@@ -156,7 +160,7 @@ export function RolloutWizard({
           if (step < LAST) next();
           else if (blocking) return;
           else if (needsAllAtOnceConfirmation(draft, previewData)) setConfirmAll(true);
-          else start.mutate();
+          else start.mutate(draft);
         }}
       >
         <h2 id="wizard-step-title">{STEPS[step]}</h2>
@@ -249,7 +253,7 @@ export function RolloutWizard({
             <button type="button" onClick={() => setConfirmAll(false)}>
               Cancel
             </button>
-            <button type="button" className="primary" disabled={start.isPending} onClick={() => start.mutate()} data-testid="confirm-all-at-once">
+            <button type="button" className="primary" disabled={start.isPending} onClick={() => start.mutate(draft)} data-testid="confirm-all-at-once">
               Start on {previewData.scheduled} devices
             </button>
           </div>
