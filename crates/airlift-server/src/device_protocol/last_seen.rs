@@ -22,7 +22,7 @@
 //! A crash loses at most the last [`FLUSH_EVERY`] of changes; the device's next contact after
 //! the restart queues its agent again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -144,7 +144,8 @@ impl LastSeen {
     }
 
     /// Writes the queued contacts, then the queued agents, each in one transaction. On
-    /// failure they are queued again (unless a newer one arrived meanwhile) for the next try.
+    /// failure they are queued again (unless a newer one arrived meanwhile) for the next try;
+    /// so are those the store skipped because a report held their rows.
     pub async fn flush(&self, store: &dyn Store) -> StoreResult<()> {
         let (queued_at, queued) = match self.contacts.lock() {
             Ok(mut c) => (
@@ -162,15 +163,11 @@ impl LastSeen {
             })
             .collect();
         let contacts_written = store.store_last_seen(seen).await;
-        if contacts_written.is_err() {
-            if let Ok(mut c) = self.contacts.lock() {
-                for (device, entry) in queued_at {
-                    c.unstored_at.entry(device).or_insert(entry);
-                }
-            }
+        if let Ok(mut c) = self.contacts.lock() {
+            requeue(&mut c.unstored_at, queued_at, &contacts_written);
         }
         if queued.is_empty() {
-            return contacts_written;
+            return contacts_written.map(drop);
         }
         let agents = queued
             .iter()
@@ -181,14 +178,10 @@ impl LastSeen {
             })
             .collect();
         let written = store.store_device_agents(agents).await;
-        if written.is_err() {
-            if let Ok(mut c) = self.contacts.lock() {
-                for (device, entry) in queued {
-                    c.unstored.entry(device).or_insert(entry);
-                }
-            }
+        if let Ok(mut c) = self.contacts.lock() {
+            requeue(&mut c.unstored, queued, &written);
         }
-        contacts_written.and(written)
+        contacts_written.and(written).map(drop)
     }
 
     /// [`LastSeen::flush`] with every contact newer than the one queued for its device (on the
@@ -246,9 +239,55 @@ impl LastSeen {
     }
 }
 
+/// Queues `entries` again into `pending` (unless a newer entry arrived meanwhile): all of them
+/// when the write failed, those whose devices the store skipped when it succeeded.
+fn requeue<V>(
+    pending: &mut HashMap<String, V>,
+    entries: HashMap<String, V>,
+    written: &StoreResult<Vec<String>>,
+) {
+    let skipped: Option<HashSet<&str>> = match written {
+        Ok(skipped) => Some(skipped.iter().map(String::as_str).collect()),
+        Err(_) => None,
+    };
+    for (device, entry) in entries {
+        if skipped.as_ref().is_none_or(|s| s.contains(device.as_str())) {
+            pending.entry(device).or_insert(entry);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn requeues_what_was_skipped_or_failed_but_never_over_a_newer_entry() {
+        let entries = || HashMap::from([("a".to_owned(), 1), ("b".to_owned(), 1)]);
+        let mut pending = HashMap::from([("b".to_owned(), 2)]);
+        requeue(
+            &mut pending,
+            entries(),
+            &Ok(vec!["a".to_owned(), "b".to_owned()]),
+        );
+        assert_eq!(
+            pending,
+            HashMap::from([("a".to_owned(), 1), ("b".to_owned(), 2)])
+        );
+
+        let mut pending = HashMap::new();
+        requeue(&mut pending, entries(), &Ok(vec!["b".to_owned()]));
+        assert_eq!(pending, HashMap::from([("b".to_owned(), 1)]));
+
+        let mut pending = HashMap::new();
+        requeue(&mut pending, entries(), &Ok(Vec::new()));
+        assert!(pending.is_empty());
+
+        let mut pending = HashMap::new();
+        let failed = Err(crate::store::StoreError::Unavailable("gone".into()));
+        requeue(&mut pending, entries(), &failed);
+        assert_eq!(pending, entries());
+    }
 
     #[test]
     fn keeps_the_latest_contact_per_device() {

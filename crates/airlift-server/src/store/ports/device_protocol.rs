@@ -47,15 +47,19 @@ pub trait DeviceProtocolStore: Send + Sync {
     /// server of a deployment adds what it counted).
     async fn add_delivery_counts(&self, counts: Vec<(String, u64)>) -> StoreResult<()>;
     /// Keeps each device's `User-Agent`, in one transaction (a device of another tenant, or
-    /// one deleted meanwhile, is skipped). Does not move the device's `change_seq`.
-    async fn store_device_agents(&self, agents: Vec<DeviceAgent>) -> StoreResult<()>;
+    /// one deleted meanwhile, is skipped). Does not move the device's `change_seq`. Never waits
+    /// for a device row another transaction holds (a report's): returns those devices, to be
+    /// written by a later call. Waiting would make a lock cycle with a report batch, which
+    /// locks the same rows in another order.
+    async fn store_device_agents(&self, agents: Vec<DeviceAgent>) -> StoreResult<Vec<String>>;
     /// The `User-Agent` kept for the device (`None`: none kept, or not the tenant's device).
     async fn device_agent(&self, tenant_id: &str, device_id: &str) -> StoreResult<Option<String>>;
     /// Keeps each device's last contact, in one transaction: a time at or before the one kept
     /// changes nothing (every server of a deployment writes what it saw, in any order), a
     /// device of another tenant or deleted meanwhile is skipped. Moves no `change_seq` and
-    /// tells no other server (their caches do not depend on it).
-    async fn store_last_seen(&self, seen: Vec<DeviceSeen>) -> StoreResult<()>;
+    /// tells no other server (their caches do not depend on it). Like `store_device_agents`,
+    /// never waits for a busy device row: returns those devices, for a later call.
+    async fn store_last_seen(&self, seen: Vec<DeviceSeen>) -> StoreResult<Vec<String>>;
     /// The last contact kept (Unix seconds) for those of `device_ids` that are the tenant's
     /// and have one.
     async fn devices_last_seen(

@@ -227,42 +227,82 @@ pub async fn add_delivery_counts(
 }
 
 /// Keeps devices' `User-Agent`s in one statement; a row already holding the value is not
-/// rewritten.
+/// rewritten, a row another transaction holds is skipped (`SKIP LOCKED`: a report batch locks
+/// device rows in its reports' order, so waiting here could close a lock cycle). Returns the
+/// skipped devices: their rows still differ and were not written.
 pub async fn store_device_agents(
     c: &impl GenericClient,
     agents: &[DeviceAgent],
-) -> StoreResult<()> {
+) -> StoreResult<Vec<String>> {
     let tenants: Vec<&str> = agents.iter().map(|a| a.tenant_id.as_str()).collect();
     let devices: Vec<&str> = agents.iter().map(|a| a.device_id.as_str()).collect();
     let values: Vec<&str> = agents.iter().map(|a| a.user_agent.as_str()).collect();
-    exec(
+    // Every part of the statement sees the rows as they were before it: `stale` is what needed
+    // writing, `written` what was.
+    skipped(
         c,
-        "UPDATE devices d SET user_agent = u.agent
-         FROM unnest($1::text[], $2::text[], $3::text[]) AS u(tenant_id, id, agent)
-         WHERE d.tenant_id = u.tenant_id AND d.id = u.id
-           AND d.user_agent IS DISTINCT FROM u.agent",
+        "WITH wanted AS (
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS u(tenant_id, id, agent)),
+         stale AS (
+             SELECT d.id, u.agent FROM devices d
+             JOIN wanted u ON d.tenant_id = u.tenant_id AND d.id = u.id
+             WHERE d.user_agent IS DISTINCT FROM u.agent),
+         locked AS (
+             SELECT d.id FROM devices d JOIN stale s ON s.id = d.id
+             FOR UPDATE OF d SKIP LOCKED),
+         written AS (
+             UPDATE devices d SET user_agent = s.agent FROM stale s, locked l
+             WHERE d.id = s.id AND l.id = s.id
+             RETURNING d.id)
+         SELECT s.id FROM stale s WHERE s.id NOT IN (SELECT id FROM written)",
         &[&tenants, &devices, &values],
     )
-    .await?;
-    Ok(())
+    .await
+}
+
+/// The ids the statement returns (the devices it skipped).
+async fn skipped(
+    c: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> StoreResult<Vec<String>> {
+    Ok(rows(c, sql, params)
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
 }
 
 /// Keeps devices' last contacts in one statement, never moving one back in time (several
-/// servers write what they saw, in any order); a row already as new is not rewritten.
-pub async fn store_last_seen(c: &impl GenericClient, seen: &[DeviceSeen]) -> StoreResult<()> {
+/// servers write what they saw, in any order); a row already as new is not rewritten, a row
+/// another transaction holds is skipped and returned (as in [`store_device_agents`]).
+pub async fn store_last_seen(
+    c: &impl GenericClient,
+    seen: &[DeviceSeen],
+) -> StoreResult<Vec<String>> {
     let tenants: Vec<&str> = seen.iter().map(|s| s.tenant_id.as_str()).collect();
     let devices: Vec<&str> = seen.iter().map(|s| s.device_id.as_str()).collect();
     let at: Vec<i64> = seen.iter().map(|s| s.at_unix).collect();
-    exec(
+    skipped(
         c,
-        "UPDATE devices d SET last_seen_unix = GREATEST(d.last_seen_unix, u.at)
-         FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(tenant_id, id, at)
-         WHERE d.tenant_id = u.tenant_id AND d.id = u.id
-           AND (d.last_seen_unix IS NULL OR d.last_seen_unix < u.at)",
+        "WITH wanted AS (
+             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(tenant_id, id, at)),
+         stale AS (
+             SELECT d.id, u.at FROM devices d
+             JOIN wanted u ON d.tenant_id = u.tenant_id AND d.id = u.id
+             WHERE d.last_seen_unix IS NULL OR d.last_seen_unix < u.at),
+         locked AS (
+             SELECT d.id FROM devices d JOIN stale s ON s.id = d.id
+             FOR UPDATE OF d SKIP LOCKED),
+         written AS (
+             UPDATE devices d SET last_seen_unix = GREATEST(d.last_seen_unix, s.at)
+             FROM stale s, locked l
+             WHERE d.id = s.id AND l.id = s.id
+             RETURNING d.id)
+         SELECT s.id FROM stale s WHERE s.id NOT IN (SELECT id FROM written)",
         &[&tenants, &devices, &at],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// The last contacts kept for those of `devices` that are the tenant's.

@@ -65,7 +65,7 @@ impl DeviceProtocolStore for PgStore {
         polls::add_delivery_counts(&self.client().await?, &counts).await
     }
 
-    async fn store_device_agents(&self, agents: Vec<DeviceAgent>) -> StoreResult<()> {
+    async fn store_device_agents(&self, agents: Vec<DeviceAgent>) -> StoreResult<Vec<String>> {
         polls::store_device_agents(&self.client().await?, &agents).await
     }
 
@@ -73,9 +73,9 @@ impl DeviceProtocolStore for PgStore {
         polls::device_agent(&self.client().await?, tenant_id, device_id).await
     }
 
-    async fn store_last_seen(&self, seen: Vec<DeviceSeen>) -> StoreResult<()> {
+    async fn store_last_seen(&self, seen: Vec<DeviceSeen>) -> StoreResult<Vec<String>> {
         if seen.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         polls::store_last_seen(&self.client().await?, &seen).await
     }

@@ -73,9 +73,11 @@ impl DeviceProtocolStore for SqliteStore {
             .await
     }
 
-    async fn store_device_agents(&self, agents: Vec<DeviceAgent>) -> StoreResult<()> {
+    async fn store_device_agents(&self, agents: Vec<DeviceAgent>) -> StoreResult<Vec<String>> {
+        // One writer at a time: no other transaction holds a row.
         self.call(move |c| polls::store_device_agents(c, &agents))
-            .await
+            .await?;
+        Ok(Vec::new())
     }
 
     async fn device_agent(&self, tenant_id: &str, device_id: &str) -> StoreResult<Option<String>> {
@@ -83,11 +85,12 @@ impl DeviceProtocolStore for SqliteStore {
         self.call(move |c| polls::device_agent(c, &t, &d)).await
     }
 
-    async fn store_last_seen(&self, seen: Vec<DeviceSeen>) -> StoreResult<()> {
+    async fn store_last_seen(&self, seen: Vec<DeviceSeen>) -> StoreResult<Vec<String>> {
         if seen.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
-        self.call(move |c| polls::store_last_seen(c, &seen)).await
+        self.call(move |c| polls::store_last_seen(c, &seen)).await?;
+        Ok(Vec::new())
     }
 
     async fn devices_last_seen(
