@@ -121,7 +121,7 @@ if [ "$CLIENT" = psql ]; then
     sql "INSERT INTO rollout_timeline (rollout_id, minute_unix, succeeded, failed, in_progress, pending)
          SELECT '$ROLLOUT', $NOW_MINUTE - 60 * i, $SUCCEEDED * ($MINUTES - i) / $MINUTES,
              $FAILURES * ($MINUTES - i) / $MINUTES, $PROGRESS, $TARGETS - ($SUCCEEDED + $FAILURES) * ($MINUTES - i) / $MINUTES
-         FROM generate_series(2, $MINUTES + 1) AS i ON CONFLICT DO NOTHING"
+         FROM generate_series(2::bigint, $MINUTES + 1) AS i ON CONFLICT DO NOTHING"
 else
     sql "WITH RECURSIVE m(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM m WHERE i <= $MINUTES)
          INSERT OR IGNORE INTO rollout_timeline (rollout_id, minute_unix, succeeded, failed, in_progress, pending)
